@@ -1,0 +1,46 @@
+//! Protocol-neutral replies. Command logic builds a `Reply`; `wire` encodes
+//! it as RESP2 or RESP3 depending on what the connection negotiated (HELLO).
+
+use bytes::Bytes;
+
+/// One reply value. RESP3-only shapes (Map, Set, Double, Bool, Null) are
+/// down-converted by the RESP2 encoder exactly the way Redis does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+OK`
+    Simple(String),
+    /// `-ERR ...`: the full text after `-`, e.g. `ERR syntax error`.
+    Error(String),
+    Integer(i64),
+    Bulk(Bytes),
+    /// Null bulk string in RESP2 (`$-1`), `_` in RESP3.
+    Nil,
+    /// Null array in RESP2 (`*-1`), `_` in RESP3.
+    NilArray,
+    Array(Vec<Reply>),
+    /// RESP3 double; a bulk string in RESP2.
+    Double(f64),
+    /// RESP3 map; a flat array in RESP2.
+    Map(Vec<(Reply, Reply)>),
+    /// RESP3 set; an array in RESP2.
+    Set(Vec<Reply>),
+    /// RESP3 boolean; integer 1/0 in RESP2.
+    Bool(bool),
+    /// RESP3 verbatim string (`=`, format `txt`); a bulk string in RESP2.
+    Verbatim(String),
+}
+
+impl Reply {
+    pub fn ok() -> Reply {
+        Reply::Simple("OK".to_string())
+    }
+    pub fn err(text: impl Into<String>) -> Reply {
+        Reply::Error(text.into())
+    }
+    pub fn bulk(b: impl Into<Bytes>) -> Reply {
+        Reply::Bulk(b.into())
+    }
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+}
