@@ -6,10 +6,13 @@
 //! Runs on whichever core owns the keys; must never block or panic on
 //! client input.
 
+pub mod cmd;
 pub mod errors;
+pub mod hlc;
 pub mod reply;
 pub mod slot;
 pub mod store;
+pub mod table;
 
 pub use reply::Reply;
 pub use store::{Kind, MemStore, Record, Store};

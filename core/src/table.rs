@@ -1,0 +1,1 @@
+//! The command table. Owned by the table work.
