@@ -1,0 +1,2214 @@
+//! The command definitions: one `CommandSpec` per command, transcribed from
+//! Redis 7.0.15's `src/commands/*.json` with Redis's derived values already
+//! applied (implicit ACL categories, hidden flags dropped, legacy key range),
+//! so `COMMAND INFO` / `COMMAND DOCS` print exactly what Redis 7.0 prints.
+//!
+//! Adding a command is one entry here; `super::tests` checks the entry's
+//! internal consistency (flag/category order, implicit categories, key range
+//! vs key specs) and the build fails on a duplicate name.
+
+use super::{Arg, ArgType, BeginSearch, CommandSpec, FindKeys, KeySpec, Merge, Route};
+
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "ping",
+        arity: -1,
+        flags: &["fast"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast", "@connection"],
+        group: "connection",
+        since: "1.0.0",
+        summary: "Ping the server",
+        complexity: "O(1)",
+        route: Route::Server,
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        args: &[Arg::new("message", ArgType::String).optional()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "echo",
+        arity: 2,
+        flags: &["loading", "stale", "fast"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast", "@connection"],
+        group: "connection",
+        since: "1.0.0",
+        summary: "Echo the given string",
+        complexity: "O(1)",
+        route: Route::Server,
+        args: &[Arg::new("message", ArgType::String)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "hello",
+        arity: -1,
+        flags: &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_auth",
+            "allow_busy",
+        ],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast", "@connection"],
+        group: "connection",
+        since: "6.0.0",
+        summary: "Handshake with Redis",
+        complexity: "O(1)",
+        route: Route::Server,
+        history: &[(
+            "6.2.0",
+            "`protover` made optional; when called without arguments the command reports the current connection's context.",
+        )],
+        args: &[Arg::new("arguments", ArgType::Block).optional().args(&[
+            Arg::new("protover", ArgType::Integer),
+            Arg::new("username_password", ArgType::Block)
+                .token("AUTH")
+                .optional()
+                .args(&[
+                    Arg::new("username", ArgType::String),
+                    Arg::new("password", ArgType::String),
+                ]),
+            Arg::new("clientname", ArgType::String)
+                .token("SETNAME")
+                .optional(),
+        ])],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "quit",
+        arity: -1,
+        flags: &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_auth",
+            "allow_busy",
+        ],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast", "@connection"],
+        group: "connection",
+        since: "1.0.0",
+        summary: "Close the connection",
+        complexity: "O(1)",
+        route: Route::Server,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "reset",
+        arity: 1,
+        flags: &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_auth",
+            "allow_busy",
+        ],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast", "@connection"],
+        group: "connection",
+        since: "6.2.0",
+        summary: "Reset the connection",
+        complexity: "O(1)",
+        route: Route::Server,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "select",
+        arity: 2,
+        flags: &["loading", "stale", "fast"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast", "@connection"],
+        group: "connection",
+        since: "1.0.0",
+        summary: "Change the selected database for the current connection",
+        complexity: "O(1)",
+        route: Route::Server,
+        args: &[Arg::new("index", ArgType::Integer)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "client",
+        arity: -2,
+        flags: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow"],
+        group: "connection",
+        since: "2.4.0",
+        summary: "A container for client connection commands",
+        complexity: "Depends on subcommand.",
+        route: Route::Server,
+        subcommands: &[
+            CommandSpec {
+                name: "client|getname",
+                arity: 2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "2.6.9",
+                summary: "Get the current connection name",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|help",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "5.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|id",
+                arity: 2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "5.0.0",
+                summary: "Returns the client ID for the current connection",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|info",
+                arity: 2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "6.2.0",
+                summary: "Returns information about the current client connection.",
+                complexity: "O(1)",
+                route: Route::Server,
+                tips: &["nondeterministic_output"],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|kill",
+                arity: -3,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous", "@connection"],
+                group: "connection",
+                since: "2.4.0",
+                summary: "Kill the connection of a client",
+                complexity: "O(N) where N is the number of client connections",
+                route: Route::Server,
+                history: &[
+                    ("2.8.12", "Added new filter format."),
+                    ("2.8.12", "`ID` option."),
+                    ("3.2.0", "Added `master` type in for `TYPE` option."),
+                    (
+                        "5.0.0",
+                        "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility.",
+                    ),
+                    ("6.2.0", "`LADDR` option."),
+                ],
+                args: &[Arg::new("filter", ArgType::OneOf).args(&[
+                    Arg::new("ip:port", ArgType::String).deprecated_since("2.8.12"),
+                    Arg::new("new-format", ArgType::OneOf).multiple().args(&[
+                        Arg::new("client-id", ArgType::Integer)
+                            .token("ID")
+                            .since("2.8.12")
+                            .optional(),
+                        Arg::new("normal_master_slave_pubsub", ArgType::OneOf)
+                            .token("TYPE")
+                            .since("2.8.12")
+                            .optional()
+                            .args(&[
+                                Arg::new("normal", ArgType::PureToken).token("normal"),
+                                Arg::new("master", ArgType::PureToken)
+                                    .token("master")
+                                    .since("3.2.0"),
+                                Arg::new("slave", ArgType::PureToken).token("slave"),
+                                Arg::new("replica", ArgType::PureToken)
+                                    .token("replica")
+                                    .since("5.0.0"),
+                                Arg::new("pubsub", ArgType::PureToken).token("pubsub"),
+                            ]),
+                        Arg::new("username", ArgType::String)
+                            .token("USER")
+                            .optional(),
+                        Arg::new("ip:port", ArgType::String)
+                            .token("ADDR")
+                            .optional(),
+                        Arg::new("ip:port", ArgType::String)
+                            .token("LADDR")
+                            .since("6.2.0")
+                            .optional(),
+                        Arg::new("yes/no", ArgType::String)
+                            .token("SKIPME")
+                            .optional(),
+                    ]),
+                ])],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|list",
+                arity: -2,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous", "@connection"],
+                group: "connection",
+                since: "2.4.0",
+                summary: "Get the list of client connections",
+                complexity: "O(N) where N is the number of client connections",
+                route: Route::Server,
+                tips: &["nondeterministic_output"],
+                history: &[
+                    ("2.8.12", "Added unique client `id` field."),
+                    ("5.0.0", "Added optional `TYPE` filter."),
+                    ("6.0.0", "Added `user` field."),
+                    (
+                        "6.2.0",
+                        "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter.",
+                    ),
+                    (
+                        "7.0.0",
+                        "Added `resp`, `multi-mem`, `rbs` and `rbp` fields.",
+                    ),
+                    ("7.0.3", "Added `ssub` field."),
+                ],
+                args: &[
+                    Arg::new("normal_master_replica_pubsub", ArgType::OneOf)
+                        .token("TYPE")
+                        .since("5.0.0")
+                        .optional()
+                        .args(&[
+                            Arg::new("normal", ArgType::PureToken).token("normal"),
+                            Arg::new("master", ArgType::PureToken).token("master"),
+                            Arg::new("replica", ArgType::PureToken).token("replica"),
+                            Arg::new("pubsub", ArgType::PureToken).token("pubsub"),
+                        ]),
+                    Arg::new("id", ArgType::Block)
+                        .token("ID")
+                        .since("6.2.0")
+                        .optional()
+                        .args(&[Arg::new("client-id", ArgType::Integer).multiple()]),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|no-evict",
+                arity: 3,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous", "@connection"],
+                group: "connection",
+                since: "7.0.0",
+                summary: "Set client eviction mode for the current connection",
+                complexity: "O(1)",
+                route: Route::Server,
+                args: &[Arg::new("enabled", ArgType::OneOf).args(&[
+                    Arg::new("on", ArgType::PureToken).token("ON"),
+                    Arg::new("off", ArgType::PureToken).token("OFF"),
+                ])],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|setname",
+                arity: 3,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "2.6.9",
+                summary: "Set the current connection name",
+                complexity: "O(1)",
+                route: Route::Server,
+                args: &[Arg::new("connection-name", ArgType::String)],
+                ..CommandSpec::BASE
+            },
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "command",
+        arity: -1,
+        flags: &["loading", "stale"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow", "@connection"],
+        group: "server",
+        since: "2.8.13",
+        summary: "Get array of Redis command details",
+        complexity: "O(N) where N is the total number of Redis commands",
+        route: Route::Server,
+        tips: &["nondeterministic_output_order"],
+        subcommands: &[
+            CommandSpec {
+                name: "command|count",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "server",
+                since: "2.8.13",
+                summary: "Get total number of Redis commands",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "command|docs",
+                arity: -2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "server",
+                since: "7.0.0",
+                summary: "Get array of specific Redis command documentation",
+                complexity: "O(N) where N is the number of commands to look up",
+                route: Route::Server,
+                tips: &["nondeterministic_output_order"],
+                args: &[Arg::new("command-name", ArgType::String)
+                    .optional()
+                    .multiple()],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "command|getkeys",
+                arity: -4,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "server",
+                since: "2.8.13",
+                summary: "Extract keys given a full Redis command",
+                complexity: "O(N) where N is the number of arguments to the command",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "command|getkeysandflags",
+                arity: -4,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "server",
+                since: "7.0.0",
+                summary: "Extract keys and access flags given a full Redis command",
+                complexity: "O(N) where N is the number of arguments to the command",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "command|help",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "server",
+                since: "5.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "command|info",
+                arity: -2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "server",
+                since: "2.8.13",
+                summary: "Get array of specific Redis command details, or all when no argument is given.",
+                complexity: "O(N) where N is the number of commands to look up",
+                route: Route::Server,
+                tips: &["nondeterministic_output_order"],
+                history: &[(
+                    "7.0.0",
+                    "Allowed to be called with no argument to get info on all commands.",
+                )],
+                args: &[Arg::new("command-name", ArgType::String)
+                    .optional()
+                    .multiple()],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "command|list",
+                arity: -2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "server",
+                since: "7.0.0",
+                summary: "Get an array of Redis command names",
+                complexity: "O(N) where N is the total number of Redis commands",
+                route: Route::Server,
+                tips: &["nondeterministic_output_order"],
+                args: &[Arg::new("filterby", ArgType::OneOf)
+                    .token("FILTERBY")
+                    .optional()
+                    .args(&[
+                        Arg::new("module-name", ArgType::String).token("MODULE"),
+                        Arg::new("category", ArgType::String).token("ACLCAT"),
+                        Arg::new("pattern", ArgType::Pattern).token("PATTERN"),
+                    ])],
+                ..CommandSpec::BASE
+            },
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: &["loading", "stale"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow", "@dangerous"],
+        group: "server",
+        since: "1.0.0",
+        summary: "Get information and statistics about the server",
+        complexity: "O(1)",
+        route: Route::Server,
+        tips: &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+        history: &[(
+            "7.0.0",
+            "Added support for taking multiple section arguments.",
+        )],
+        args: &[Arg::new("section", ArgType::String).optional().multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "config",
+        arity: -2,
+        flags: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow"],
+        group: "server",
+        since: "2.0.0",
+        summary: "A container for server configuration commands",
+        complexity: "Depends on subcommand.",
+        route: Route::Server,
+        subcommands: &[
+            CommandSpec {
+                name: "config|get",
+                arity: -3,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "2.0.0",
+                summary: "Get the values of configuration parameters",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                route: Route::Server,
+                history: &[(
+                    "7.0.0",
+                    "Added the ability to pass multiple pattern parameters in one call",
+                )],
+                args: &[Arg::new("parameter", ArgType::Block)
+                    .multiple()
+                    .args(&[Arg::new("parameter", ArgType::String)])],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "config|help",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow"],
+                group: "server",
+                since: "5.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "config|resetstat",
+                arity: 2,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "2.0.0",
+                summary: "Reset the stats returned by INFO",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "config|set",
+                arity: -4,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "2.0.0",
+                summary: "Set configuration parameters to the given values",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                route: Route::Server,
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                history: &[(
+                    "7.0.0",
+                    "Added the ability to set multiple parameters in one call.",
+                )],
+                args: &[Arg::new("parameter_value", ArgType::Block)
+                    .multiple()
+                    .args(&[
+                        Arg::new("parameter", ArgType::String),
+                        Arg::new("value", ArgType::String),
+                    ])],
+                ..CommandSpec::BASE
+            },
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "dbsize",
+        arity: 1,
+        flags: &["readonly", "fast"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "server",
+        since: "1.0.0",
+        summary: "Return the number of keys in the selected database",
+        complexity: "O(1)",
+        route: Route::AllGroups {
+            write: false,
+            merge: Merge::Sum,
+        },
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "flushall",
+        arity: -1,
+        flags: &["write"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@keyspace", "@write", "@slow", "@dangerous"],
+        group: "server",
+        since: "1.0.0",
+        summary: "Remove all keys from all databases",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        route: Route::AllGroups {
+            write: true,
+            merge: Merge::AllOk,
+        },
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        history: &[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ],
+        args: &[Arg::new("async", ArgType::OneOf).optional().args(&[
+            Arg::new("async", ArgType::PureToken)
+                .token("ASYNC")
+                .since("4.0.0"),
+            Arg::new("sync", ArgType::PureToken)
+                .token("SYNC")
+                .since("6.2.0"),
+        ])],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "flushdb",
+        arity: -1,
+        flags: &["write"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@keyspace", "@write", "@slow", "@dangerous"],
+        group: "server",
+        since: "1.0.0",
+        summary: "Remove all keys from the current database",
+        complexity: "O(N) where N is the number of keys in the selected database",
+        route: Route::AllGroups {
+            write: true,
+            merge: Merge::AllOk,
+        },
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        history: &[
+            ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+            ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+        ],
+        args: &[Arg::new("async", ArgType::OneOf).optional().args(&[
+            Arg::new("async", ArgType::PureToken)
+                .token("ASYNC")
+                .since("4.0.0"),
+            Arg::new("sync", ArgType::PureToken)
+                .token("SYNC")
+                .since("6.2.0"),
+        ])],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: &["loading", "stale", "fast"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast"],
+        group: "server",
+        since: "2.6.0",
+        summary: "Return the current server time",
+        complexity: "O(1)",
+        route: Route::Server,
+        tips: &["nondeterministic_output"],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: &["loading", "stale", "fast"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@admin", "@fast", "@dangerous"],
+        group: "server",
+        since: "1.0.0",
+        summary: "Get the UNIX time stamp of the last successful save to disk",
+        complexity: "O(1)",
+        route: Route::Server,
+        tips: &["nondeterministic_output"],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "get",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Get the value of a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "set",
+        arity: -3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@slow"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Set the string value of a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: Some("RW and ACCESS due to the optional `GET` argument"),
+            flags: &["RW", "access", "update", "variable_flags"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[
+            ("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+            ("6.0.0", "Added the `KEEPTTL` option."),
+            ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+            (
+                "7.0.0",
+                "Allowed the `NX` and `GET` options to be used together.",
+            ),
+        ],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("value", ArgType::String),
+            Arg::new("condition", ArgType::OneOf)
+                .since("2.6.12")
+                .optional()
+                .args(&[
+                    Arg::new("nx", ArgType::PureToken).token("NX"),
+                    Arg::new("xx", ArgType::PureToken).token("XX"),
+                ]),
+            Arg::new("get", ArgType::PureToken)
+                .token("GET")
+                .since("6.2.0")
+                .optional(),
+            Arg::new("expiration", ArgType::OneOf).optional().args(&[
+                Arg::new("seconds", ArgType::Integer)
+                    .token("EX")
+                    .since("2.6.12"),
+                Arg::new("milliseconds", ArgType::Integer)
+                    .token("PX")
+                    .since("2.6.12"),
+                Arg::new("unix-time-seconds", ArgType::UnixTime)
+                    .token("EXAT")
+                    .since("6.2.0"),
+                Arg::new("unix-time-milliseconds", ArgType::UnixTime)
+                    .token("PXAT")
+                    .since("6.2.0"),
+                Arg::new("keepttl", ArgType::PureToken)
+                    .token("KEEPTTL")
+                    .since("6.0.0"),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "setnx",
+        arity: 3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Set the value of a key, only if the key does not exist",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["OW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("value", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "setex",
+        arity: 4,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@slow"],
+        group: "string",
+        since: "2.0.0",
+        summary: "Set the value and expiration of a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["OW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("seconds", ArgType::Integer),
+            Arg::new("value", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "psetex",
+        arity: 4,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@slow"],
+        group: "string",
+        since: "2.6.0",
+        summary: "Set the value and expiration in milliseconds of a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["OW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("milliseconds", ArgType::Integer),
+            Arg::new("value", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "getset",
+        arity: 3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Set the string value of a key and return its old value",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`SET` with the `!GET` argument"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("value", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "getdel",
+        arity: 2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "6.2.0",
+        summary: "Get the value of a key and delete the key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "getex",
+        arity: -2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "6.2.0",
+        summary: "Get the value of a key and optionally set its expiration",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: Some("RW and UPDATE because it changes the TTL"),
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("expiration", ArgType::OneOf).optional().args(&[
+                Arg::new("seconds", ArgType::Integer).token("EX"),
+                Arg::new("milliseconds", ArgType::Integer).token("PX"),
+                Arg::new("unix-time-seconds", ArgType::UnixTime).token("EXAT"),
+                Arg::new("unix-time-milliseconds", ArgType::UnixTime).token("PXAT"),
+                Arg::new("persist", ArgType::PureToken).token("PERSIST"),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "mget",
+        arity: -2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@read", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Get the values of all the given keys",
+        complexity: "O(N) where N is the number of keys to retrieve.",
+        route: Route::PerKey {
+            write: false,
+            merge: Merge::InOrder,
+        },
+        tips: &["request_policy:multi_shard"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "mset",
+        arity: -3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: -1,
+        step: 2,
+        acl_categories: &["@write", "@string", "@slow"],
+        group: "string",
+        since: "1.0.1",
+        summary: "Set multiple keys to multiple values",
+        complexity: "O(N) where N is the number of keys to set.",
+        route: Route::Keyed { write: true },
+        tips: &[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["OW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 2,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key_value", ArgType::Block).multiple().args(&[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("value", ArgType::String),
+        ])],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "msetnx",
+        arity: -3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: -1,
+        step: 2,
+        acl_categories: &["@write", "@string", "@slow"],
+        group: "string",
+        since: "1.0.1",
+        summary: "Set multiple keys to multiple values, only if none of the keys exist",
+        complexity: "O(N) where N is the number of keys to set.",
+        route: Route::Keyed { write: true },
+        tips: &["request_policy:multi_shard", "response_policy:agg_min"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["OW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 2,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key_value", ArgType::Block).multiple().args(&[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("value", ArgType::String),
+        ])],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "incr",
+        arity: 2,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Increment the integer value of a key by one",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "decr",
+        arity: 2,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Decrement the integer value of a key by one",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "incrby",
+        arity: 3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Increment the integer value of a key by the given amount",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("increment", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "decrby",
+        arity: 3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Decrement the integer value of a key by the given number",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("decrement", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "incrbyfloat",
+        arity: 3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "2.6.0",
+        summary: "Increment the float value of a key by the given amount",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("increment", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "append",
+        arity: 3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@fast"],
+        group: "string",
+        since: "2.0.0",
+        summary: "Append a value to a key",
+        complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("value", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "strlen",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@string", "@fast"],
+        group: "string",
+        since: "2.2.0",
+        summary: "Get the length of the value stored in a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "getrange",
+        arity: 4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@string", "@slow"],
+        group: "string",
+        since: "2.4.0",
+        summary: "Get a substring of the string stored at a key",
+        complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::Integer),
+            Arg::new("end", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "setrange",
+        arity: 4,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@string", "@slow"],
+        group: "string",
+        since: "2.2.0",
+        summary: "Overwrite part of a string at key starting at the specified offset",
+        complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("offset", ArgType::Integer),
+            Arg::new("value", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "substr",
+        arity: 4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@string", "@slow"],
+        group: "string",
+        since: "1.0.0",
+        summary: "Get a substring of the string stored at a key",
+        complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("2.0.0"),
+        replaced_by: Some("`GETRANGE`"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::Integer),
+            Arg::new("end", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lcs",
+        arity: -3,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@read", "@string", "@slow"],
+        group: "string",
+        since: "7.0.0",
+        summary: "Find longest common substring",
+        complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key1", ArgType::Key).key_spec(0),
+            Arg::new("key2", ArgType::Key).key_spec(0),
+            Arg::new("len", ArgType::PureToken).token("LEN").optional(),
+            Arg::new("idx", ArgType::PureToken).token("IDX").optional(),
+            Arg::new("len", ArgType::Integer)
+                .token("MINMATCHLEN")
+                .optional(),
+            Arg::new("withmatchlen", ArgType::PureToken)
+                .token("WITHMATCHLEN")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "del",
+        arity: -2,
+        flags: &["write"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@slow"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Delete a key",
+        complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+        route: Route::PerKey {
+            write: true,
+            merge: Merge::Sum,
+        },
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RM", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "unlink",
+        arity: -2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@fast"],
+        group: "generic",
+        since: "4.0.0",
+        summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+        complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+        route: Route::PerKey {
+            write: true,
+            merge: Merge::Sum,
+        },
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RM", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "exists",
+        arity: -2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Determine if a key exists",
+        complexity: "O(N) where N is the number of keys to check.",
+        route: Route::PerKey {
+            write: false,
+            merge: Merge::Sum,
+        },
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("3.0.3", "Accepts multiple `key` arguments.")],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "touch",
+        arity: -2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "generic",
+        since: "3.2.1",
+        summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+        complexity: "O(N) where N is the number of keys that will be touched.",
+        route: Route::PerKey {
+            write: false,
+            merge: Merge::Sum,
+        },
+        tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "type",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Determine the type stored at key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "rename",
+        arity: 3,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@slow"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Rename a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "delete"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("newkey", ArgType::Key).key_spec(1),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "renamenx",
+        arity: 3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@fast"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Rename a key, only if the new key does not exist",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "delete"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["OW", "insert"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        history: &[(
+            "3.2.0",
+            "The command no longer returns an error when source and destination names are the same.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("newkey", ArgType::Key).key_spec(1),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "copy",
+        arity: -3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@slow"],
+        group: "generic",
+        since: "6.2.0",
+        summary: "Copy a key",
+        complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        route: Route::Keyed { write: true },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("source", ArgType::Key).key_spec(0),
+            Arg::new("destination", ArgType::Key).key_spec(1),
+            Arg::new("destination-db", ArgType::Integer)
+                .token("DB")
+                .optional(),
+            Arg::new("replace", ArgType::PureToken)
+                .token("REPLACE")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "expire",
+        arity: -3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@fast"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Set a key's time to live in seconds",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("seconds", ArgType::Integer),
+            Arg::new("condition", ArgType::OneOf)
+                .since("7.0.0")
+                .optional()
+                .args(&[
+                    Arg::new("nx", ArgType::PureToken).token("NX"),
+                    Arg::new("xx", ArgType::PureToken).token("XX"),
+                    Arg::new("gt", ArgType::PureToken).token("GT"),
+                    Arg::new("lt", ArgType::PureToken).token("LT"),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "pexpire",
+        arity: -3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@fast"],
+        group: "generic",
+        since: "2.6.0",
+        summary: "Set a key's time to live in milliseconds",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("milliseconds", ArgType::Integer),
+            Arg::new("condition", ArgType::OneOf)
+                .since("7.0.0")
+                .optional()
+                .args(&[
+                    Arg::new("nx", ArgType::PureToken).token("NX"),
+                    Arg::new("xx", ArgType::PureToken).token("XX"),
+                    Arg::new("gt", ArgType::PureToken).token("GT"),
+                    Arg::new("lt", ArgType::PureToken).token("LT"),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "expireat",
+        arity: -3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@fast"],
+        group: "generic",
+        since: "1.2.0",
+        summary: "Set the expiration for a key as a UNIX timestamp",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("unix-time-seconds", ArgType::UnixTime),
+            Arg::new("condition", ArgType::OneOf)
+                .since("7.0.0")
+                .optional()
+                .args(&[
+                    Arg::new("nx", ArgType::PureToken).token("NX"),
+                    Arg::new("xx", ArgType::PureToken).token("XX"),
+                    Arg::new("gt", ArgType::PureToken).token("GT"),
+                    Arg::new("lt", ArgType::PureToken).token("LT"),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "pexpireat",
+        arity: -3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@fast"],
+        group: "generic",
+        since: "2.6.0",
+        summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("unix-time-milliseconds", ArgType::UnixTime),
+            Arg::new("condition", ArgType::OneOf)
+                .since("7.0.0")
+                .optional()
+                .args(&[
+                    Arg::new("nx", ArgType::PureToken).token("NX"),
+                    Arg::new("xx", ArgType::PureToken).token("XX"),
+                    Arg::new("gt", ArgType::PureToken).token("GT"),
+                    Arg::new("lt", ArgType::PureToken).token("LT"),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "ttl",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Get the time to live for a key in seconds",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.8.0", "Added the -2 reply.")],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "pttl",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "generic",
+        since: "2.6.0",
+        summary: "Get the time to live for a key in milliseconds",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.8.0", "Added the -2 reply.")],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "expiretime",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "generic",
+        since: "7.0.0",
+        summary: "Get the expiration Unix timestamp for a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "pexpiretime",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@read", "@fast"],
+        group: "generic",
+        since: "7.0.0",
+        summary: "Get the expiration Unix timestamp for a key in milliseconds",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "persist",
+        arity: 2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@keyspace", "@write", "@fast"],
+        group: "generic",
+        since: "2.2.0",
+        summary: "Remove the expiration from a key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "keys",
+        arity: 2,
+        flags: &["readonly"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@keyspace", "@read", "@slow", "@dangerous"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Find all keys matching the given pattern",
+        complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+        route: Route::AllGroups {
+            write: false,
+            merge: Merge::Concat,
+        },
+        tips: &["request_policy:all_shards", "nondeterministic_output_order"],
+        args: &[Arg::new("pattern", ArgType::Pattern)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "scan",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@keyspace", "@read", "@slow"],
+        group: "generic",
+        since: "2.8.0",
+        summary: "Incrementally iterate the keys space",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        route: Route::Scan,
+        tips: &["nondeterministic_output", "request_policy:special"],
+        history: &[("6.0.0", "Added the `TYPE` subcommand.")],
+        args: &[
+            Arg::new("cursor", ArgType::Integer),
+            Arg::new("pattern", ArgType::Pattern)
+                .token("MATCH")
+                .optional(),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+            Arg::new("type", ArgType::String)
+                .token("TYPE")
+                .since("6.0.0")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "randomkey",
+        arity: 1,
+        flags: &["readonly"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@keyspace", "@read", "@slow"],
+        group: "generic",
+        since: "1.0.0",
+        summary: "Return a random key from the keyspace",
+        complexity: "O(1)",
+        route: Route::AllGroups {
+            write: false,
+            merge: Merge::AnyNonNil,
+        },
+        tips: &["request_policy:all_shards", "nondeterministic_output"],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "object",
+        arity: -2,
+        flags: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow"],
+        group: "generic",
+        since: "2.2.3",
+        summary: "A container for object introspection commands",
+        complexity: "Depends on subcommand.",
+        route: Route::Keyed { write: false },
+        subcommands: &[
+            CommandSpec {
+                name: "object|encoding",
+                arity: 3,
+                flags: &["readonly"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@keyspace", "@read", "@slow"],
+                group: "generic",
+                since: "2.2.3",
+                summary: "Inspect the internal encoding of a Redis object",
+                complexity: "O(1)",
+                route: Route::Keyed { write: false },
+                tips: &["nondeterministic_output"],
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RO"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "object|freq",
+                arity: 3,
+                flags: &["readonly"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@keyspace", "@read", "@slow"],
+                group: "generic",
+                since: "4.0.0",
+                summary: "Get the logarithmic access frequency counter of a Redis object",
+                complexity: "O(1)",
+                route: Route::Keyed { write: false },
+                tips: &["nondeterministic_output"],
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RO"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "object|help",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@keyspace", "@slow"],
+                group: "generic",
+                since: "6.2.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                route: Route::Server,
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "object|idletime",
+                arity: 3,
+                flags: &["readonly"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@keyspace", "@read", "@slow"],
+                group: "generic",
+                since: "2.2.3",
+                summary: "Get the time since a Redis object was last accessed",
+                complexity: "O(1)",
+                route: Route::Keyed { write: false },
+                tips: &["nondeterministic_output"],
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RO"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "object|refcount",
+                arity: 3,
+                flags: &["readonly"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@keyspace", "@read", "@slow"],
+                group: "generic",
+                since: "2.2.3",
+                summary: "Get the number of references to the value of the key",
+                complexity: "O(1)",
+                route: Route::Keyed { write: false },
+                tips: &["nondeterministic_output"],
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RO"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+                ..CommandSpec::BASE
+            },
+        ],
+        ..CommandSpec::BASE
+    },
+];
