@@ -170,7 +170,9 @@ impl Server {
             Target::Redis => {
                 let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or("redis-server".into());
                 let mut c = Command::new(bin);
+                // One database, like corekv, so SELECT 1 fails the same way.
                 c.args(["--bind", "127.0.0.1", "--port", &port, "--save", ""])
+                    .args(["--databases", "1"])
                     .args(["--appendonly", "no", "--dir"])
                     .arg(&dir);
                 c
@@ -453,6 +455,13 @@ impl Resp {
             Ok(_) => false,
             Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
         }
+    }
+
+    /// Reads exactly `n` raw bytes (to check the wire shape of a reply).
+    pub fn read_raw(&mut self, n: usize) -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; n];
+        self.reader.read_exact(&mut buf)?;
+        Ok(buf)
     }
 
     /// Reads one reply.
