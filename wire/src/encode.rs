@@ -1,0 +1,205 @@
+//! Reply encoding for RESP2 and RESP3, with Redis's RESP2 down-conversions,
+//! and request encoding (multibulk of bulks) for clients and load tools.
+//! Numbers are formatted on the stack; the only allocation is `out` growing.
+
+use bytes::{BufMut, BytesMut};
+use corekv_core::Reply;
+
+use crate::num::{fmt_f64, fmt_i64};
+
+/// The protocol a connection negotiated (`HELLO 2|3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Proto {
+    #[default]
+    Resp2,
+    Resp3,
+}
+
+/// Appends `reply` to `out`.
+///
+/// RESP2 down-conversions are Redis's: `Nil` → `$-1`, `NilArray` → `*-1`,
+/// `Map` → flat array of 2n, `Set` → array, `Double` and `Verbatim` → bulk
+/// string, `Bool` → `:1`/`:0`. In RESP3 both nils are `_`. CR and LF inside
+/// error and simple-string texts become spaces so a reply can never break
+/// the framing (Redis does this for errors).
+pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
+    let resp3 = proto == Proto::Resp3;
+    match reply {
+        Reply::Simple(s) => line(out, b'+', s.as_bytes()),
+        Reply::Error(s) => line(out, b'-', s.as_bytes()),
+        Reply::Integer(v) => header(out, b':', *v),
+        Reply::Bulk(b) => bulk(out, b'$', &[], b),
+        Reply::Nil if resp3 => out.put_slice(b"_\r\n"),
+        Reply::Nil => out.put_slice(b"$-1\r\n"),
+        Reply::NilArray if resp3 => out.put_slice(b"_\r\n"),
+        Reply::NilArray => out.put_slice(b"*-1\r\n"),
+        Reply::Array(items) => {
+            header(out, b'*', items.len() as i64);
+            for item in items {
+                encode(item, proto, out);
+            }
+        }
+        Reply::Double(d) => {
+            let text = fmt_f64(*d);
+            if resp3 {
+                out.put_u8(b',');
+                out.put_slice(text.as_bytes());
+                out.put_slice(b"\r\n");
+            } else {
+                bulk(out, b'$', &[], text.as_bytes());
+            }
+        }
+        Reply::Map(pairs) => {
+            if resp3 {
+                header(out, b'%', pairs.len() as i64);
+            } else {
+                header(out, b'*', pairs.len() as i64 * 2);
+            }
+            for (k, v) in pairs {
+                encode(k, proto, out);
+                encode(v, proto, out);
+            }
+        }
+        Reply::Set(items) => {
+            header(out, if resp3 { b'~' } else { b'*' }, items.len() as i64);
+            for item in items {
+                encode(item, proto, out);
+            }
+        }
+        Reply::Bool(b) => match (resp3, b) {
+            (true, true) => out.put_slice(b"#t\r\n"),
+            (true, false) => out.put_slice(b"#f\r\n"),
+            (false, true) => out.put_slice(b":1\r\n"),
+            (false, false) => out.put_slice(b":0\r\n"),
+        },
+        Reply::Verbatim(s) if resp3 => bulk(out, b'=', b"txt:", s.as_bytes()),
+        Reply::Verbatim(s) => bulk(out, b'$', &[], s.as_bytes()),
+    }
+}
+
+/// Appends a request: a multibulk of bulk strings.
+pub fn encode_request(argv: &[&[u8]], out: &mut BytesMut) {
+    header(out, b'*', argv.len() as i64);
+    for arg in argv {
+        bulk(out, b'$', &[], arg);
+    }
+}
+
+/// `<kind><n>\r\n`
+fn header(out: &mut BytesMut, kind: u8, n: i64) {
+    let digits = fmt_i64(n);
+    out.reserve(digits.as_bytes().len() + 3);
+    out.put_u8(kind);
+    out.put_slice(digits.as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+/// `<kind><len>\r\n<prefix><data>\r\n`
+fn bulk(out: &mut BytesMut, kind: u8, prefix: &[u8], data: &[u8]) {
+    let len = prefix.len() + data.len();
+    let digits = fmt_i64(len as i64);
+    out.reserve(digits.as_bytes().len() + len + 5);
+    out.put_u8(kind);
+    out.put_slice(digits.as_bytes());
+    out.put_slice(b"\r\n");
+    out.put_slice(prefix);
+    out.put_slice(data);
+    out.put_slice(b"\r\n");
+}
+
+/// `<kind><text>\r\n` with CR/LF in text replaced by spaces.
+fn line(out: &mut BytesMut, kind: u8, text: &[u8]) {
+    out.reserve(text.len() + 3);
+    out.put_u8(kind);
+    if text.iter().any(|&b| b == b'\r' || b == b'\n') {
+        out.extend(
+            text.iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
+    } else {
+        out.put_slice(text);
+    }
+    out.put_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn enc(r: &Reply, p: Proto) -> String {
+        let mut out = BytesMut::new();
+        encode(r, p, &mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    fn both(r: Reply, resp2: &str, resp3: &str) {
+        assert_eq!(enc(&r, Proto::Resp2), resp2, "RESP2 {r:?}");
+        assert_eq!(enc(&r, Proto::Resp3), resp3, "RESP3 {r:?}");
+    }
+
+    #[test]
+    fn scalars() {
+        both(Reply::ok(), "+OK\r\n", "+OK\r\n");
+        both(Reply::Integer(-12), ":-12\r\n", ":-12\r\n");
+        both(
+            Reply::bulk(Bytes::from_static(b"hi")),
+            "$2\r\nhi\r\n",
+            "$2\r\nhi\r\n",
+        );
+        both(Reply::bulk(Bytes::new()), "$0\r\n\r\n", "$0\r\n\r\n");
+        both(Reply::Nil, "$-1\r\n", "_\r\n");
+        both(Reply::NilArray, "*-1\r\n", "_\r\n");
+        both(Reply::Bool(true), ":1\r\n", "#t\r\n");
+        both(Reply::Bool(false), ":0\r\n", "#f\r\n");
+        both(Reply::Double(1.5), "$3\r\n1.5\r\n", ",1.5\r\n");
+        both(Reply::Double(f64::INFINITY), "$3\r\ninf\r\n", ",inf\r\n");
+        both(
+            Reply::Double(f64::NEG_INFINITY),
+            "$4\r\n-inf\r\n",
+            ",-inf\r\n",
+        );
+        both(Reply::Double(f64::NAN), "$3\r\nnan\r\n", ",nan\r\n");
+        both(Reply::Double(3.0), "$1\r\n3\r\n", ",3\r\n");
+        both(
+            Reply::Verbatim("a\r\nb".into()),
+            "$4\r\na\r\nb\r\n",
+            "=8\r\ntxt:a\r\nb\r\n",
+        );
+    }
+
+    #[test]
+    fn errors_lose_newlines() {
+        both(
+            Reply::err("ERR bad\r\nthing\n"),
+            "-ERR bad  thing \r\n",
+            "-ERR bad  thing \r\n",
+        );
+    }
+
+    #[test]
+    fn aggregates() {
+        let map = Reply::Map(vec![
+            (Reply::bulk(&b"a"[..]), Reply::Integer(1)),
+            (Reply::bulk(&b"b"[..]), Reply::Nil),
+        ]);
+        both(
+            map,
+            "*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n",
+            "%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n",
+        );
+        both(
+            Reply::Set(vec![Reply::Integer(1)]),
+            "*1\r\n:1\r\n",
+            "~1\r\n:1\r\n",
+        );
+        both(Reply::Array(vec![]), "*0\r\n", "*0\r\n");
+    }
+
+    #[test]
+    fn request() {
+        let mut out = BytesMut::new();
+        encode_request(&[b"SET", b"k", b""], &mut out);
+        assert_eq!(&out[..], b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+    }
+}
