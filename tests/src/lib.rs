@@ -504,7 +504,8 @@ fn read_line(r: &mut impl BufRead) -> std::io::Result<String> {
         )));
     }
     line.truncate(line.len() - 2);
-    String::from_utf8(line).map_err(|e| bad(e.to_string()))
+    // Error lines may echo binary input back (unknown command names).
+    Ok(String::from_utf8_lossy(&line).into_owned())
 }
 
 fn parse_len(s: &str) -> std::io::Result<i64> {
