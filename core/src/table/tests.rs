@@ -1,1 +1,857 @@
+use super::*;
 
+fn argv(parts: &[&str]) -> Vec<Bytes> {
+    parts
+        .iter()
+        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+        .collect()
+}
+
+fn cmd(parts: &[&str]) -> Reply {
+    command_reply(&argv(parts))
+}
+
+fn b(s: &str) -> Reply {
+    bulk(s)
+}
+
+fn s(x: &str) -> Reply {
+    simple(x)
+}
+
+const LISTED: &[&str] = &[
+    "ping",
+    "echo",
+    "hello",
+    "quit",
+    "reset",
+    "select",
+    "client",
+    "command",
+    "info",
+    "config",
+    "dbsize",
+    "flushall",
+    "flushdb",
+    "time",
+    "lastsave",
+    "get",
+    "set",
+    "setnx",
+    "setex",
+    "psetex",
+    "getset",
+    "getdel",
+    "getex",
+    "mget",
+    "mset",
+    "msetnx",
+    "incr",
+    "decr",
+    "incrby",
+    "decrby",
+    "incrbyfloat",
+    "append",
+    "strlen",
+    "getrange",
+    "setrange",
+    "substr",
+    "lcs",
+    "del",
+    "unlink",
+    "exists",
+    "touch",
+    "type",
+    "rename",
+    "renamenx",
+    "copy",
+    "expire",
+    "pexpire",
+    "expireat",
+    "pexpireat",
+    "ttl",
+    "pttl",
+    "expiretime",
+    "pexpiretime",
+    "persist",
+    "keys",
+    "scan",
+    "randomkey",
+    "object",
+];
+
+const LISTED_SUBS: &[(&str, &[&str])] = &[
+    (
+        "client",
+        &[
+            "id", "setname", "getname", "list", "info", "kill", "no-evict", "help",
+        ],
+    ),
+    (
+        "command",
+        &["count", "info", "docs", "list", "getkeys", "help"],
+    ),
+    ("config", &["get", "set", "resetstat", "help"]),
+    (
+        "object",
+        &["encoding", "freq", "idletime", "refcount", "help"],
+    ),
+];
+
+#[test]
+fn finds_every_listed_command_in_any_case() {
+    for name in LISTED {
+        let spec = lookup(name.as_bytes()).unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(spec.name, *name);
+        let upper = name.to_ascii_uppercase();
+        assert_eq!(lookup(upper.as_bytes()).map(|s| s.name), Some(*name));
+        let mixed: String = name
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                if i % 2 == 0 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect();
+        assert_eq!(lookup(mixed.as_bytes()).map(|s| s.name), Some(*name));
+    }
+    assert_eq!(all().len(), LISTED.len());
+}
+
+#[test]
+fn finds_every_listed_subcommand() {
+    for (parent, subs) in LISTED_SUBS {
+        let spec = lookup(parent.as_bytes()).unwrap_or_else(|| panic!("{parent} missing"));
+        for sub in *subs {
+            let found = lookup_subcommand(spec, sub.to_ascii_uppercase().as_bytes())
+                .unwrap_or_else(|| panic!("{parent} {sub} missing"));
+            assert_eq!(found.name, format!("{parent}|{sub}"));
+            assert_eq!(
+                lookup_full_name(format!("{}|{}", parent.to_ascii_uppercase(), sub).as_bytes())
+                    .map(|s| s.name),
+                Some(found.name)
+            );
+        }
+        assert!(lookup_subcommand(spec, b"nosuch").is_none());
+    }
+}
+
+#[test]
+fn lookup_rejects_non_commands() {
+    for name in [
+        &b""[..],
+        b"ge",
+        b"gett",
+        b"client|list",
+        b"nosuchcommand",
+        b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        b"g\xffet",
+    ] {
+        assert!(
+            lookup(name).is_none(),
+            "{:?}",
+            String::from_utf8_lossy(name)
+        );
+    }
+    assert!(lookup_full_name(b"get|x").is_none());
+    assert!(lookup_full_name(b"client|list|x").is_none());
+    assert!(lookup_full_name(b"client|").is_none());
+}
+
+#[test]
+fn arity_errors_have_redis_text() {
+    let get = lookup(b"GET").unwrap();
+    assert_eq!(check_arity(get, 2), Ok(()));
+    assert_eq!(
+        check_arity(get, 1),
+        Err(Reply::err(
+            "ERR wrong number of arguments for 'get' command"
+        ))
+    );
+    assert!(check_arity(get, 3).is_err());
+    let mset = lookup(b"mset").unwrap();
+    assert!(check_arity(mset, 2).is_err());
+    assert_eq!(check_arity(mset, 3), Ok(()));
+    assert_eq!(check_arity(mset, 100), Ok(()));
+    let kill = lookup_subcommand(lookup(b"client").unwrap(), b"KILL").unwrap();
+    assert_eq!(
+        check_arity(kill, 2),
+        Err(Reply::err(
+            "ERR wrong number of arguments for 'client|kill' command"
+        ))
+    );
+    assert_eq!(check_arity(kill, 3), Ok(()));
+}
+
+fn keys_of(parts: &[&str]) -> Vec<usize> {
+    let args = argv(parts);
+    let mut spec = lookup(args[0].as_ref()).unwrap();
+    if spec.is_container() {
+        spec = lookup_subcommand(spec, args[1].as_ref()).unwrap();
+    }
+    key_indexes(spec, &args)
+}
+
+#[test]
+fn key_positions() {
+    assert_eq!(keys_of(&["SET", "k", "v", "EX", "10"]), vec![1]);
+    assert_eq!(
+        keys_of(&["MSET", "a", "1", "b", "2", "c", "3"]),
+        vec![1, 3, 5]
+    );
+    // Odd MSET: the command reports the error; extraction must not panic.
+    assert_eq!(keys_of(&["MSET", "a", "1", "b"]), vec![1, 3]);
+    assert_eq!(keys_of(&["DEL", "a", "b", "c"]), vec![1, 2, 3]);
+    assert_eq!(keys_of(&["MGET", "a"]), vec![1]);
+    assert_eq!(keys_of(&["COPY", "src", "dst", "REPLACE"]), vec![1, 2]);
+    assert_eq!(keys_of(&["RENAME", "a", "b"]), vec![1, 2]);
+    assert_eq!(keys_of(&["OBJECT", "ENCODING", "k"]), vec![2]);
+    assert_eq!(keys_of(&["GETEX", "k", "PX", "100"]), vec![1]);
+    assert_eq!(keys_of(&["LCS", "a", "b", "LEN"]), vec![1, 2]);
+    assert!(keys_of(&["KEYS", "*"]).is_empty());
+    assert!(keys_of(&["SCAN", "0"]).is_empty());
+    assert!(keys_of(&["PING"]).is_empty());
+    // Too short for the declared key range.
+    assert!(key_indexes(lookup(b"get").unwrap(), &argv(&["GET"])).is_empty());
+}
+
+#[test]
+fn routes() {
+    let route = |n: &str| lookup(n.as_bytes()).unwrap().route;
+    assert_eq!(route("ping"), Route::Server);
+    assert_eq!(route("get"), Route::Keyed { write: false });
+    assert_eq!(route("mset"), Route::Keyed { write: true });
+    assert_eq!(
+        route("del"),
+        Route::PerKey {
+            write: true,
+            merge: Merge::Sum
+        }
+    );
+    assert_eq!(
+        route("mget"),
+        Route::PerKey {
+            write: false,
+            merge: Merge::InOrder
+        }
+    );
+    assert_eq!(
+        route("keys"),
+        Route::AllGroups {
+            write: false,
+            merge: Merge::Concat
+        }
+    );
+    assert_eq!(
+        route("flushall"),
+        Route::AllGroups {
+            write: true,
+            merge: Merge::AllOk
+        }
+    );
+    assert_eq!(
+        route("randomkey"),
+        Route::AllGroups {
+            write: false,
+            merge: Merge::AnyNonNil
+        }
+    );
+    assert_eq!(route("scan"), Route::Scan);
+    let object = lookup(b"object").unwrap();
+    assert_eq!(
+        lookup_subcommand(object, b"encoding").unwrap().route,
+        Route::Keyed { write: false }
+    );
+    assert_eq!(
+        lookup_subcommand(object, b"help").unwrap().route,
+        Route::Server
+    );
+}
+
+const FLAG_ORDER: &[&str] = &[
+    "write",
+    "readonly",
+    "denyoom",
+    "module",
+    "admin",
+    "pubsub",
+    "noscript",
+    "blocking",
+    "loading",
+    "stale",
+    "skip_monitor",
+    "skip_slowlog",
+    "asking",
+    "fast",
+    "no_auth",
+    "no_mandatory_keys",
+    "no_async_loading",
+    "no_multi",
+    "movablekeys",
+    "allow_busy",
+];
+
+const ACL_ORDER: &[&str] = &[
+    "@keyspace",
+    "@read",
+    "@write",
+    "@set",
+    "@sortedset",
+    "@list",
+    "@hash",
+    "@string",
+    "@bitmap",
+    "@hyperloglog",
+    "@geo",
+    "@stream",
+    "@pubsub",
+    "@admin",
+    "@fast",
+    "@slow",
+    "@blocking",
+    "@dangerous",
+    "@connection",
+    "@transaction",
+    "@scripting",
+];
+
+const KEY_FLAG_ORDER: &[&str] = &[
+    "RO",
+    "RW",
+    "OW",
+    "RM",
+    "access",
+    "update",
+    "insert",
+    "delete",
+    "not_key",
+    "incomplete",
+    "variable_flags",
+];
+
+fn in_order(items: &[&str], order: &[&str]) -> bool {
+    let pos: Option<Vec<usize>> = items
+        .iter()
+        .map(|i| order.iter().position(|o| o == i))
+        .collect();
+    pos.is_some_and(|p| p.windows(2).all(|w| w[0] < w[1]))
+}
+
+fn every_spec() -> Vec<&'static CommandSpec> {
+    all()
+        .iter()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+        .collect()
+}
+
+/// What Redis derives when it loads a command; every entry must already
+/// hold the derived values, so a new entry written by hand is checked here.
+#[test]
+fn entries_are_internally_consistent() {
+    for spec in every_spec() {
+        let n = spec.name;
+        assert!(
+            in_order(spec.flags, FLAG_ORDER),
+            "{n} flags {:?}",
+            spec.flags
+        );
+        let cats = spec.acl_categories;
+        assert!(in_order(cats, ACL_ORDER), "{n} categories {cats:?}");
+        let has = |c: &str| cats.contains(&c);
+        assert_eq!(spec.has_flag("write"), has("@write"), "{n}");
+        if spec.has_flag("readonly") {
+            assert!(has("@read"), "{n}");
+        }
+        if spec.has_flag("admin") {
+            assert!(has("@admin") && has("@dangerous"), "{n}");
+        }
+        assert_eq!(spec.has_flag("fast"), has("@fast"), "{n}");
+        assert_ne!(has("@fast"), has("@slow"), "{n}");
+        assert_eq!(spec.name, spec.name.to_ascii_lowercase(), "{n}");
+        assert!(spec.arity != 0, "{n}");
+        assert!(!spec.summary.is_empty() && !spec.since.is_empty(), "{n}");
+        assert!(!spec.group.is_empty() && !spec.complexity.is_empty(), "{n}");
+        for ks in spec.key_specs {
+            assert!(in_order(ks.flags, KEY_FLAG_ORDER), "{n} key flags");
+        }
+        for tip in spec.tips {
+            assert_eq!(*tip, tip.to_ascii_lowercase(), "{n}");
+        }
+        check_arg_key_specs(spec, spec.args);
+        // Legacy range derived from the key specs, as Redis does.
+        let expected = match spec.key_specs {
+            [] => (0, 0, 0),
+            specs => {
+                let mut first = i32::MAX;
+                let mut last = 0;
+                let mut step = 1;
+                for ks in specs {
+                    let (
+                        BeginSearch::Index(pos),
+                        FindKeys::Range {
+                            last_key, key_step, ..
+                        },
+                    ) = (ks.begin_search, ks.find_keys)
+                    else {
+                        panic!("{n}: only index/range key specs are supported here");
+                    };
+                    first = first.min(pos);
+                    last = if last_key >= 0 {
+                        last.max(pos + last_key)
+                    } else {
+                        last_key
+                    };
+                    step = key_step;
+                }
+                (first, last, step)
+            }
+        };
+        assert_eq!((spec.first_key, spec.last_key, spec.step), expected, "{n}");
+        // Routing agrees with the flags.
+        match spec.route {
+            Route::Keyed { write } | Route::PerKey { write, .. } => {
+                assert_eq!(write, spec.is_write(), "{n}");
+                assert!(
+                    spec.has_keys() || spec.is_container(),
+                    "{n} routed by key without keys"
+                );
+            }
+            Route::AllGroups { write, .. } => {
+                assert_eq!(write, spec.is_write(), "{n}");
+                assert!(!spec.has_keys(), "{n}");
+            }
+            Route::Server | Route::Scan => assert!(!spec.has_keys(), "{n}"),
+        }
+        // Subcommands: `parent|sub`, sorted, each findable.
+        for sub in spec.subcommands {
+            assert_eq!(sub.name.split_once('|').map(|p| p.0), Some(n));
+            assert!(sub.subcommands.is_empty());
+        }
+        let names: Vec<&str> = spec.subcommands.iter().map(|s| s.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted, "{n}");
+    }
+}
+
+fn check_arg_key_specs(spec: &CommandSpec, args: &[Arg]) {
+    for a in args {
+        if let Some(i) = a.key_spec_index {
+            assert!((i as usize) < spec.key_specs.len(), "{}", spec.name);
+        }
+        if matches!(a.kind, ArgType::OneOf | ArgType::Block) {
+            assert!(!a.args.is_empty(), "{} {}", spec.name, a.name);
+        }
+        check_arg_key_specs(spec, a.args);
+    }
+}
+
+#[test]
+fn command_count_is_the_table_size() {
+    assert_eq!(
+        cmd(&["COMMAND", "COUNT"]),
+        Reply::Integer(all().len() as i64)
+    );
+    assert_eq!(
+        cmd(&["command", "count"]),
+        Reply::Integer(LISTED.len() as i64)
+    );
+}
+
+fn get_key_spec() -> Reply {
+    Reply::Map(vec![
+        (b("flags"), Reply::Set(vec![s("RO"), s("access")])),
+        (
+            b("begin_search"),
+            Reply::Map(vec![
+                (b("type"), b("index")),
+                (b("spec"), Reply::Map(vec![(b("index"), Reply::Integer(1))])),
+            ]),
+        ),
+        (
+            b("find_keys"),
+            Reply::Map(vec![
+                (b("type"), b("range")),
+                (
+                    b("spec"),
+                    Reply::Map(vec![
+                        (b("lastkey"), Reply::Integer(0)),
+                        (b("keystep"), Reply::Integer(1)),
+                        (b("limit"), Reply::Integer(0)),
+                    ]),
+                ),
+            ]),
+        ),
+    ])
+}
+
+#[test]
+fn command_info_get_matches_redis_7_0() {
+    let expected = Reply::Array(vec![
+        b("get"),
+        Reply::Integer(2),
+        Reply::Set(vec![s("readonly"), s("fast")]),
+        Reply::Integer(1),
+        Reply::Integer(1),
+        Reply::Integer(1),
+        Reply::Set(vec![s("@read"), s("@string"), s("@fast")]),
+        Reply::Set(vec![]),
+        Reply::Set(vec![get_key_spec()]),
+        Reply::Set(vec![]),
+    ]);
+    assert_eq!(
+        cmd(&["COMMAND", "INFO", "get"]),
+        Reply::Array(vec![expected.clone()])
+    );
+    assert_eq!(
+        cmd(&["command", "info", "GET", "nosuch", "get"]),
+        Reply::Array(vec![expected.clone(), Reply::Nil, expected])
+    );
+}
+
+#[test]
+fn command_info_of_other_shapes() {
+    // MSET: step 2 to the end, and tips.
+    let Reply::Array(entries) = cmd(&["COMMAND", "INFO", "mset"]) else {
+        panic!("not an array")
+    };
+    let Some(Reply::Array(mset)) = entries.first() else {
+        panic!("no entry")
+    };
+    assert_eq!(mset[1], Reply::Integer(-3));
+    assert_eq!(mset[2], Reply::Set(vec![s("write"), s("denyoom")]));
+    assert_eq!(
+        (&mset[3], &mset[4], &mset[5]),
+        (&Reply::Integer(1), &Reply::Integer(-1), &Reply::Integer(2))
+    );
+    assert_eq!(
+        mset[6],
+        Reply::Set(vec![s("@write"), s("@string"), s("@slow")])
+    );
+    assert_eq!(
+        mset[7],
+        Reply::Set(vec![
+            b("request_policy:multi_shard"),
+            b("response_policy:all_succeeded")
+        ])
+    );
+    // A container lists its subcommands as full entries, in an array.
+    let Reply::Array(entries) = cmd(&["COMMAND", "INFO", "client", "client|list"]) else {
+        panic!("not an array")
+    };
+    let Some(Reply::Array(client)) = entries.first() else {
+        panic!("no entry")
+    };
+    assert_eq!(client[0], b("client"));
+    assert_eq!(client[1], Reply::Integer(-2));
+    assert_eq!(client[2], Reply::Set(vec![]));
+    assert_eq!(client[6], Reply::Set(vec![s("@slow")]));
+    let Reply::Array(subs) = &client[9] else {
+        panic!("subcommands not an array")
+    };
+    assert_eq!(subs.len(), 8);
+    let Some(Reply::Array(list)) = entries.get(1) else {
+        panic!("no client|list entry")
+    };
+    assert_eq!(list[0], b("client|list"));
+    assert_eq!(
+        list[2],
+        Reply::Set(vec![s("admin"), s("noscript"), s("loading"), s("stale")])
+    );
+    assert_eq!(
+        list[6],
+        Reply::Set(vec![
+            s("@admin"),
+            s("@slow"),
+            s("@dangerous"),
+            s("@connection")
+        ])
+    );
+    assert!(subs.contains(&Reply::Array(list.clone())));
+    // SET's key spec carries its notes first.
+    let Reply::Array(entries) = cmd(&["COMMAND", "INFO", "set"]) else {
+        panic!("not an array")
+    };
+    let Some(Reply::Array(set)) = entries.first() else {
+        panic!("no entry")
+    };
+    let Reply::Set(specs) = &set[8] else {
+        panic!("key specs not a set")
+    };
+    let Some(Reply::Map(spec)) = specs.first() else {
+        panic!("no key spec")
+    };
+    assert_eq!(
+        spec[0],
+        (
+            b("notes"),
+            b("RW and ACCESS due to the optional `GET` argument")
+        )
+    );
+    assert_eq!(
+        spec[1].1,
+        Reply::Set(vec![s("RW"), s("access"), s("update"), s("variable_flags")])
+    );
+}
+
+#[test]
+fn bare_command_lists_every_command() {
+    let Reply::Array(all_entries) = cmd(&["COMMAND"]) else {
+        panic!("not an array")
+    };
+    assert_eq!(all_entries.len(), all().len());
+    assert_eq!(cmd(&["COMMAND", "INFO"]), Reply::Array(all_entries));
+}
+
+#[test]
+fn command_docs_shape() {
+    let docs = cmd(&["COMMAND", "DOCS", "get", "nosuch"]);
+    let expected = Reply::Map(vec![(
+        b("get"),
+        Reply::Map(vec![
+            (b("summary"), b("Get the value of a key")),
+            (b("since"), b("1.0.0")),
+            (b("group"), b("string")),
+            (b("complexity"), b("O(1)")),
+            (
+                b("arguments"),
+                Reply::Array(vec![Reply::Map(vec![
+                    (b("name"), b("key")),
+                    (b("type"), b("key")),
+                    (b("key_spec_index"), Reply::Integer(0)),
+                ])]),
+            ),
+        ]),
+    )]);
+    assert_eq!(docs, expected);
+
+    let Reply::Map(docs) = cmd(&["COMMAND", "DOCS", "getset"]) else {
+        panic!("not a map")
+    };
+    let Some((_, Reply::Map(getset))) = docs.first() else {
+        panic!("no getset")
+    };
+    let keys: Vec<&Reply> = getset.iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        [
+            "summary",
+            "since",
+            "group",
+            "complexity",
+            "doc_flags",
+            "deprecated_since",
+            "replaced_by",
+            "arguments"
+        ]
+        .map(b)
+        .iter()
+        .collect::<Vec<_>>()
+    );
+    assert_eq!(getset[4].1, Reply::Set(vec![s("deprecated")]));
+
+    let Reply::Map(docs) = cmd(&["COMMAND", "DOCS", "client"]) else {
+        panic!("not a map")
+    };
+    let Some((name, Reply::Map(client))) = docs.first() else {
+        panic!("no client")
+    };
+    assert_eq!(*name, b("client"));
+    let Some((_, Reply::Map(subs))) = client.iter().find(|(k, _)| *k == b("subcommands")) else {
+        panic!("no subcommands map")
+    };
+    assert_eq!(subs.len(), 8);
+    assert!(subs.iter().any(|(k, _)| *k == b("client|kill")));
+
+    let Reply::Map(everything) = cmd(&["COMMAND", "DOCS"]) else {
+        panic!("not a map")
+    };
+    assert_eq!(everything.len(), all().len());
+}
+
+#[test]
+fn command_docs_nested_arguments() {
+    let Reply::Map(docs) = cmd(&["COMMAND", "DOCS", "set"]) else {
+        panic!("not a map")
+    };
+    let Some((_, Reply::Map(set))) = docs.first() else {
+        panic!("no set")
+    };
+    let Some((_, Reply::Array(args))) = set.iter().find(|(k, _)| *k == b("arguments")) else {
+        panic!("no arguments")
+    };
+    assert_eq!(
+        args[2],
+        Reply::Map(vec![
+            (b("name"), b("condition")),
+            (b("type"), b("oneof")),
+            (b("since"), b("2.6.12")),
+            (b("flags"), Reply::Set(vec![s("optional")])),
+            (
+                b("arguments"),
+                Reply::Array(vec![
+                    Reply::Map(vec![
+                        (b("name"), b("nx")),
+                        (b("type"), b("pure-token")),
+                        (b("token"), b("NX")),
+                    ]),
+                    Reply::Map(vec![
+                        (b("name"), b("xx")),
+                        (b("type"), b("pure-token")),
+                        (b("token"), b("XX")),
+                    ]),
+                ]),
+            ),
+        ])
+    );
+}
+
+fn names(reply: Reply) -> Vec<String> {
+    let Reply::Array(items) = reply else {
+        panic!("not an array: {reply:?}")
+    };
+    items
+        .into_iter()
+        .map(|i| match i {
+            Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+            other => panic!("not a bulk: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn command_list_and_filters() {
+    let listed = names(cmd(&["COMMAND", "LIST"]));
+    let total: usize = all().iter().map(|c| 1 + c.subcommands.len()).sum();
+    assert_eq!(listed.len(), total);
+    assert!(listed.contains(&"client|list".to_string()));
+
+    let mut get = names(cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "GET*"]));
+    get.sort();
+    assert_eq!(get, ["get", "getdel", "getex", "getrange", "getset"]);
+    let subs = names(cmd(&["command", "list", "filterby", "pattern", "config|*"]));
+    assert_eq!(
+        subs,
+        [
+            "config|get",
+            "config|help",
+            "config|resetstat",
+            "config|set"
+        ]
+    );
+
+    let strings = names(cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"]));
+    assert!(strings.contains(&"get".to_string()) && strings.contains(&"lcs".to_string()));
+    assert!(!strings.contains(&"del".to_string()));
+    assert!(names(cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"])).is_empty());
+    assert!(names(cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "m"])).is_empty());
+
+    let syntax = Reply::err("ERR syntax error");
+    assert_eq!(cmd(&["COMMAND", "LIST", "FILTERBY", "NAME", "x"]), syntax);
+    assert_eq!(cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN"]), syntax);
+    assert_eq!(cmd(&["COMMAND", "LIST", "x"]), syntax);
+}
+
+#[test]
+fn command_getkeys() {
+    assert_eq!(
+        names(cmd(&["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"])),
+        ["a", "b"]
+    );
+    assert_eq!(
+        names(cmd(&["COMMAND", "GETKEYS", "set", "k", "v", "EX", "1"])),
+        ["k"]
+    );
+    assert_eq!(
+        names(cmd(&["COMMAND", "GETKEYS", "object", "encoding", "k"])),
+        ["k"]
+    );
+    assert_eq!(
+        names(cmd(&["COMMAND", "GETKEYS", "copy", "a", "b", "DB", "1"])),
+        ["a", "b"]
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYS", "nosuch", "x"]),
+        Reply::err("ERR Invalid command specified")
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYS", "client", "nosuch"]),
+        Reply::err("ERR Invalid command specified")
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYS", "get", "a", "b"]),
+        Reply::err("ERR Invalid number of arguments specified for command")
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYS", "object", "encoding"]),
+        Reply::err("ERR Invalid number of arguments specified for command")
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYS", "ping", "x"]),
+        Reply::err("ERR The command has no key arguments")
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYS", "client", "list"]),
+        Reply::err("ERR The command has no key arguments")
+    );
+    // Redis 7.0's COMMAND GETKEYS has arity -4.
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYS", "get"]),
+        Reply::err("ERR wrong number of arguments for 'command|getkeys' command")
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "GETKEYSANDFLAGS", "rename", "a", "b"]),
+        Reply::Array(vec![
+            Reply::Array(vec![
+                b("a"),
+                Reply::Set(vec![s("RW"), s("access"), s("delete")])
+            ]),
+            Reply::Array(vec![b("b"), Reply::Set(vec![s("OW"), s("update")])]),
+        ])
+    );
+}
+
+#[test]
+fn command_errors_and_help() {
+    assert_eq!(
+        cmd(&["COMMAND", "nosuch"]),
+        Reply::err("ERR unknown subcommand 'nosuch'. Try COMMAND HELP.")
+    );
+    assert_eq!(
+        cmd(&["COMMAND", "COUNT", "x"]),
+        Reply::err("ERR wrong number of arguments for 'command|count' command")
+    );
+    let Reply::Array(help) = cmd(&["command", "help"]) else {
+        panic!("help not an array")
+    };
+    assert_eq!(
+        help.first(),
+        Some(&s(
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+        ))
+    );
+    assert_eq!(help.last(), Some(&s("    Prints this help.")));
+    assert_eq!(help.len(), COMMAND_HELP.len() + 3);
+}
+
+#[test]
+fn glob() {
+    assert!(glob_match(b"*", b"", false));
+    assert!(glob_match(b"g?t", b"get", false));
+    assert!(glob_match(b"G*", b"getrange", true));
+    assert!(!glob_match(b"G*", b"getrange", false));
+    assert!(glob_match(b"*range", b"getrange", false));
+    assert!(glob_match(b"h[ae]llo", b"hello", false));
+    assert!(!glob_match(b"h[^e]llo", b"hello", false));
+    assert!(glob_match(b"h[a-f]llo", b"hello", false));
+    assert!(glob_match(b"h[f-a]llo", b"hello", false));
+    assert!(glob_match(b"a\\*b", b"a*b", false));
+    assert!(!glob_match(b"a\\*b", b"axb", false));
+    assert!(glob_match(b"*a*b*c*", b"xxaxxbxxcxx", false));
+    assert!(!glob_match(b"*a*b*c*d", b"xxaxxbxxcxx", false));
+    assert!(!glob_match(b"abc", b"ab", false));
+    assert!(!glob_match(b"ab", b"abc", false));
+}
