@@ -1,0 +1,152 @@
+//! Durability (corekv only): acknowledged writes survive a graceful restart
+//! and `kill -9`, and the data dir always reopens.
+
+use corekv_tests::{Reply, Resp, Server, corekv_only};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Writer bounds: whichever comes first.
+const WRITER_MAX_OPS: u64 = 20_000;
+const WRITER_MAX_TIME: Duration = Duration::from_secs(3);
+/// Pipelined batch size for bulk loads.
+const BATCH: usize = 100;
+
+fn value_of(key: &str) -> String {
+    format!("value-of-{key}")
+}
+
+/// SETs `keys` pipelined in batches; panics unless every reply is OK.
+fn load(c: &mut Resp, keys: &[String]) {
+    for chunk in keys.chunks(BATCH) {
+        for k in chunk {
+            c.send(&["SET", k.as_str(), value_of(k).as_str()])
+                .expect("send");
+        }
+        for k in chunk {
+            assert_eq!(c.read_reply().expect("reply"), Reply::ok(), "SET {k}");
+        }
+    }
+}
+
+/// Asserts each key holds its value, pipelined in batches.
+fn verify(c: &mut Resp, keys: &[String]) {
+    for chunk in keys.chunks(BATCH) {
+        for k in chunk {
+            c.send(&["GET", k.as_str()]).expect("send");
+        }
+        for k in chunk {
+            let got = c.read_reply().expect("reply");
+            assert_eq!(got, Reply::bulk(&value_of(k)), "acknowledged key {k} lost");
+        }
+    }
+}
+
+#[test]
+fn graceful_restart_keeps_everything() {
+    if !corekv_only("graceful_restart_keeps_everything") {
+        return;
+    }
+    let mut s = Server::start(&[]);
+    let keys: Vec<String> = (0..1000).map(|n| format!("grace:{n}")).collect();
+    load(&mut s.resp(), &keys);
+    let status = s.terminate();
+    assert!(status.success(), "SIGTERM exit status {status}");
+    s.restart();
+    let mut c = s.resp();
+    verify(&mut c, &keys);
+    assert_eq!(c.cmd(&["DBSIZE"]), Reply::Int(1000));
+}
+
+/// Runs sequential SETs until the server dies or the bounds hit; returns the
+/// keys whose SET was acknowledged with +OK.
+fn spawn_writer(c: Resp, prefix: String) -> mpsc::Receiver<Vec<String>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut c = c;
+        let mut acked = Vec::new();
+        let start = Instant::now();
+        for n in 0..WRITER_MAX_OPS {
+            if start.elapsed() > WRITER_MAX_TIME {
+                break;
+            }
+            let key = format!("{prefix}:{n}");
+            match c.try_cmd(&["SET", key.as_str(), value_of(&key).as_str()]) {
+                Ok(Reply::Simple(s)) if s == "OK" => acked.push(key),
+                // The server died mid-request: this key is not acknowledged.
+                _ => break,
+            }
+        }
+        let _ = tx.send(acked);
+    });
+    rx
+}
+
+#[test]
+fn kill9_keeps_acknowledged_writes() {
+    if !corekv_only("kill9_keeps_acknowledged_writes") {
+        return;
+    }
+    let mut s = Server::start(&[]);
+    let mut all_acked: Vec<String> = Vec::new();
+    for round in 0..3 {
+        let rx = spawn_writer(s.resp(), format!("crash{round}"));
+        // Let the writer get going, then pull the plug mid-stream.
+        std::thread::sleep(Duration::from_millis(400 + 200 * round));
+        s.kill9();
+        let acked = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("writer finished");
+        assert!(
+            !acked.is_empty(),
+            "round {round}: no write acknowledged before kill -9"
+        );
+        s.restart();
+        all_acked.extend(acked);
+        // Every acknowledged key of every round so far is there.
+        verify(&mut s.resp(), &all_acked);
+    }
+    // And a clean shutdown after the crashes still reopens.
+    let status = s.terminate();
+    assert!(status.success(), "SIGTERM exit status {status}");
+    s.restart();
+    verify(&mut s.resp(), &all_acked);
+}
+
+#[test]
+fn kill9_right_after_start_reopens() {
+    if !corekv_only("kill9_right_after_start_reopens") {
+        return;
+    }
+    let mut s = Server::start(&[]);
+    for _ in 0..3 {
+        s.kill9();
+        s.restart();
+    }
+    let mut c = s.resp();
+    assert_eq!(c.cmd(&["SET", "after", "crashes"]), Reply::ok());
+    s.kill9();
+    s.restart();
+    assert_eq!(s.resp().cmd(&["GET", "after"]), Reply::bulk("crashes"));
+}
+
+#[test]
+fn deletes_and_expiry_survive_restart() {
+    if !corekv_only("deletes_and_expiry_survive_restart") {
+        return;
+    }
+    let mut s = Server::start(&[]);
+    let mut c = s.resp();
+    assert_eq!(c.cmd(&["SET", "d:gone", "v"]), Reply::ok());
+    assert_eq!(c.cmd(&["DEL", "d:gone"]), Reply::Int(1));
+    assert_eq!(c.cmd(&["SET", "d:ttl", "v", "EX", "1000"]), Reply::ok());
+    assert_eq!(c.cmd(&["SET", "d:short", "v", "PX", "300"]), Reply::ok());
+    drop(c);
+    s.kill9();
+    std::thread::sleep(Duration::from_millis(400));
+    s.restart();
+    let mut c = s.resp();
+    assert_eq!(c.cmd(&["EXISTS", "d:gone"]), Reply::Int(0));
+    assert_eq!(c.cmd(&["EXISTS", "d:short"]), Reply::Int(0));
+    let ttl = c.cmd(&["TTL", "d:ttl"]).int();
+    assert!((990..=1000).contains(&ttl), "ttl {ttl} after restart");
+}
