@@ -340,6 +340,26 @@ pub fn lookup_full_name(name: &[u8]) -> Option<&'static CommandSpec> {
     }
 }
 
+/// The dispatch step of Redis's `processCommand`: finds the command (or, for
+/// a container given a second argument, its subcommand) and checks arity,
+/// with Redis's error replies for an unknown command, an unknown
+/// subcommand, and a wrong argument count, in that order.
+pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, Reply> {
+    let name = argv.first().map(|b| b.as_ref()).unwrap_or(b"");
+    let Some(base) = lookup(name) else {
+        return Err(errors::unknown_command(name, argv.get(1..).unwrap_or(&[])));
+    };
+    let spec = match argv.get(1) {
+        Some(sub) if base.is_container() => match lookup_subcommand(base, sub) {
+            Some(spec) => spec,
+            None => return Err(errors::unknown_subcommand(base.name, sub)),
+        },
+        _ => base,
+    };
+    check_arity(spec, argv.len())?;
+    Ok(spec)
+}
+
 /// Redis's dispatch-time arity check: `argc` counts the command name (and
 /// the container's name for subcommands).
 pub fn check_arity(spec: &CommandSpec, argc: usize) -> Result<(), Reply> {

@@ -855,3 +855,41 @@ fn glob() {
     assert!(!glob_match(b"abc", b"ab", false));
     assert!(!glob_match(b"ab", b"abc", false));
 }
+
+#[test]
+fn resolve_dispatches_like_redis() {
+    let r = |parts: &[&str]| resolve(&argv(parts)).map(|s| s.name);
+    assert_eq!(r(&["get", "k"]), Ok("get"));
+    assert_eq!(r(&["CLIENT", "List"]), Ok("client|list"));
+    assert_eq!(r(&["object", "ENCODING", "k"]), Ok("object|encoding"));
+    assert_eq!(
+        r(&["nosuch", "a", "b"]),
+        Err(Reply::err(
+            "ERR unknown command 'nosuch', with args beginning with: 'a' 'b' "
+        ))
+    );
+    assert_eq!(
+        r(&["client", "bogus"]),
+        Err(Reply::err(
+            "ERR unknown subcommand 'bogus'. Try CLIENT HELP."
+        ))
+    );
+    assert_eq!(
+        r(&["client"]),
+        Err(Reply::err(
+            "ERR wrong number of arguments for 'client' command"
+        ))
+    );
+    assert_eq!(
+        r(&["get"]),
+        Err(Reply::err(
+            "ERR wrong number of arguments for 'get' command"
+        ))
+    );
+    assert_eq!(
+        r(&["config", "get"]),
+        Err(Reply::err(
+            "ERR wrong number of arguments for 'config|get' command"
+        ))
+    );
+}
