@@ -1,0 +1,220 @@
+//! The server configurations of the benchmark matrix and the command line
+//! that starts each one. Every corekv configuration names the Redis
+//! configuration it is compared against, so ratios are always like for
+//! like: no persistence against no persistence, fsync per write against
+//! `appendfsync always`.
+
+use std::path::{Path, PathBuf};
+
+/// Where the binaries live; resolved once from the CLI.
+pub struct Binaries {
+    pub redis_server: PathBuf,
+    pub corekv: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fsync {
+    Never,
+    Always,
+}
+
+impl Fsync {
+    fn flag(self) -> &'static str {
+        match self {
+            Fsync::Never => "never",
+            Fsync::Always => "always",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// redis-server; `Always` means `--appendonly yes --appendfsync always`.
+    Redis(Fsync),
+    Corekv {
+        cores: u32,
+        fsync: Fsync,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+/// The full matrix, in the order it runs.
+pub const MATRIX: [Config; 6] = [
+    Config {
+        name: "redis-nopersist",
+        kind: Kind::Redis(Fsync::Never),
+    },
+    Config {
+        name: "redis-aof-always",
+        kind: Kind::Redis(Fsync::Always),
+    },
+    Config {
+        name: "corekv-c1-never",
+        kind: Kind::Corekv {
+            cores: 1,
+            fsync: Fsync::Never,
+        },
+    },
+    Config {
+        name: "corekv-c1-always",
+        kind: Kind::Corekv {
+            cores: 1,
+            fsync: Fsync::Always,
+        },
+    },
+    Config {
+        name: "corekv-c2-always",
+        kind: Kind::Corekv {
+            cores: 2,
+            fsync: Fsync::Always,
+        },
+    },
+    Config {
+        name: "corekv-c2-never",
+        kind: Kind::Corekv {
+            cores: 2,
+            fsync: Fsync::Never,
+        },
+    },
+];
+
+impl Config {
+    pub fn is_corekv(&self) -> bool {
+        matches!(self.kind, Kind::Corekv { .. })
+    }
+
+    /// The Redis configuration this one is measured against (None for the
+    /// Redis configurations themselves).
+    pub fn baseline(&self) -> Option<&'static str> {
+        match self.kind {
+            Kind::Redis(_) => None,
+            Kind::Corekv {
+                fsync: Fsync::Never,
+                ..
+            } => Some("redis-nopersist"),
+            Kind::Corekv {
+                fsync: Fsync::Always,
+                ..
+            } => Some("redis-aof-always"),
+        }
+    }
+
+    /// A human description for the table, e.g. `corekv --cores 1 --fsync never`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            Kind::Redis(Fsync::Never) => "redis (no persistence)".to_string(),
+            Kind::Redis(Fsync::Always) => "redis (appendfsync always)".to_string(),
+            Kind::Corekv { cores, fsync } => {
+                format!("corekv --cores {cores} --fsync {}", fsync.flag())
+            }
+        }
+    }
+
+    /// True if `filter` (a comma-separated list of names or name prefixes
+    /// such as `redis`, `corekv-c1`, `corekv-c2-never`) selects this one.
+    pub fn selected_by(&self, filter: &str) -> bool {
+        filter
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .any(|f| self.name.starts_with(f))
+    }
+
+    /// Program and arguments that start this server on `port` with all of
+    /// its state in `dir`. `stats_socket` is passed to corekv only when
+    /// stats were asked for.
+    pub fn command(
+        &self,
+        bins: &Binaries,
+        port: u16,
+        dir: &Path,
+        stats_socket: Option<&Path>,
+        extra_corekv_args: &[String],
+    ) -> (PathBuf, Vec<String>) {
+        let dir_s = dir.display().to_string();
+        let port_s = port.to_string();
+        match self.kind {
+            Kind::Redis(fsync) => {
+                let mut args: Vec<String> = [
+                    "--port",
+                    &port_s,
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    &dir_s,
+                    "--daemonize",
+                    "no",
+                    "--protected-mode",
+                    "no",
+                    "--save",
+                    "",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+                let persistence: &[&str] = match fsync {
+                    Fsync::Never => &["--appendonly", "no"],
+                    Fsync::Always => &["--appendonly", "yes", "--appendfsync", "always"],
+                };
+                args.extend(persistence.iter().map(|s| s.to_string()));
+                (bins.redis_server.clone(), args)
+            }
+            Kind::Corekv { cores, fsync } => {
+                let mut args = vec![
+                    "--port".to_string(),
+                    port_s,
+                    "--dir".to_string(),
+                    dir_s,
+                    "--cores".to_string(),
+                    cores.to_string(),
+                    "--fsync".to_string(),
+                    fsync.flag().to_string(),
+                ];
+                if let Some(sock) = stats_socket {
+                    args.push("--stats-socket".to_string());
+                    args.push(sock.display().to_string());
+                }
+                args.extend(extra_corekv_args.iter().cloned());
+                (bins.corekv.clone(), args)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_corekv_config_has_a_redis_baseline_in_the_matrix() {
+        for config in MATRIX.iter().filter(|c| c.is_corekv()) {
+            let base = config.baseline().unwrap();
+            assert!(MATRIX.iter().any(|c| c.name == base && !c.is_corekv()));
+        }
+        assert_eq!(
+            MATRIX[3].baseline(),
+            Some("redis-aof-always"),
+            "fsync always compares with appendfsync always"
+        );
+    }
+
+    #[test]
+    fn filter_matches_prefixes() {
+        let names = |f: &str| -> Vec<&str> {
+            MATRIX
+                .iter()
+                .filter(|c| c.selected_by(f))
+                .map(|c| c.name)
+                .collect()
+        };
+        assert_eq!(names("redis"), ["redis-nopersist", "redis-aof-always"]);
+        assert_eq!(names("corekv-c1"), ["corekv-c1-never", "corekv-c1-always"]);
+        assert_eq!(names("redis-nopersist, corekv-c2-never").len(), 2);
+        assert!(names("nothing").is_empty());
+    }
+}
