@@ -17,27 +17,44 @@ pub const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same sl
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const MAX_CLIENTS: &str = "ERR max number of clients reached";
 pub const MAX_CLIENTS_PER_IP: &str = "ERR max connections per client exceeded";
-pub const NX_XX_GT_LT: &str =
-    "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const NX_XX_GT_LT: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
 pub const GT_LT: &str = "ERR GT and LT options at the same time are not compatible";
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
+pub const LCS_LEN_AND_IDX: &str =
+    "ERR If you want both the length and indexes, please just use IDX.";
+pub const LCS_TOO_LONG: &str = "ERR String too long for LCS";
+pub const LCS_TOO_MUCH_MEMORY: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 pub const NOT_LEADER: &str = "TRYAGAIN group leader is not available, try again";
 pub const SHUTTING_DOWN: &str = "ERR server is shutting down";
 
 /// `ERR wrong number of arguments for 'get' command` (name lowercased, as
 /// Redis prints the command's table name).
 pub fn arity(cmd: &str) -> Reply {
-    Reply::Error(format!("ERR wrong number of arguments for '{}' command", cmd.to_ascii_lowercase()))
+    Reply::Error(format!(
+        "ERR wrong number of arguments for '{}' command",
+        cmd.to_ascii_lowercase()
+    ))
 }
 
 /// `ERR invalid expire time in 'set' command`
 pub fn invalid_expire(cmd: &str) -> Reply {
-    Reply::Error(format!("ERR invalid expire time in '{}' command", cmd.to_ascii_lowercase()))
+    Reply::Error(format!(
+        "ERR invalid expire time in '{}' command",
+        cmd.to_ascii_lowercase()
+    ))
 }
 
 /// `ERR unknown command 'foo', with args beginning with: 'a' 'b' `
 /// Redis quotes at most the first 127 bytes of each of the args.
 pub fn unknown_command(name: &[u8], args: &[bytes::Bytes]) -> Reply {
-    let mut s = format!("ERR unknown command '{}', with args beginning with: ", trunc(name));
+    let mut s = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        trunc(name)
+    );
     for a in args.iter().take(16) {
         s.push('\'');
         s.push_str(&trunc(a));
@@ -62,4 +79,18 @@ fn trunc(b: &[u8]) -> String {
 
 pub fn err(text: &str) -> Reply {
     Reply::Error(text.to_string())
+}
+
+/// `ERR Unsupported option foo` (EXPIRE family flags).
+pub fn unsupported_option(opt: &[u8]) -> Reply {
+    Reply::Error(format!("ERR Unsupported option {}", sanitize(opt)))
+}
+
+/// Redis's `addReplyErrorFormat` turns CR/LF into spaces so the error stays
+/// one protocol line.
+fn sanitize(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect()
 }

@@ -1,0 +1,840 @@
+//! The string family: SET and its variants, GET/GETEX/GETDEL/GETSET,
+//! MSET/MSETNX/MGET, the INCR family, APPEND, SETRANGE, STRLEN, GETRANGE.
+//! Argument parsing mirrors t_string.c so that option combinations and the
+//! order in which errors are reported match Redis 7.0.
+
+use super::num::{format_f64, parse_f64, parse_i64};
+use super::{
+    Cmd, Ctx, MAX_STRING_BYTES, R, Spec, arg, arg_bytes, check_string, int_arg, is_opt, live,
+    live_w,
+};
+use crate::Reply;
+use crate::errors;
+use crate::store::{Record, Store};
+use bytes::Bytes;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExpKind {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+}
+
+/// Options of SET (from argv[3]) and GETEX (from argv[2]); `expire` holds
+/// the kind and the argv index of its value.
+#[derive(Debug, Default)]
+struct ExtOpts {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    expire: Option<(ExpKind, usize)>,
+}
+
+/// `parseExtendedStringArgumentsOrReply`: the same expire kind may repeat
+/// (last wins); any conflicting combination is a syntax error.
+fn parse_ext(argv: &[Bytes], is_set: bool) -> Result<ExtOpts, Reply> {
+    let mut o = ExtOpts::default();
+    let mut j = if is_set { 3 } else { 2 };
+    while j < argv.len() {
+        let opt = arg(argv, j);
+        let has_next = j + 1 < argv.len();
+        let exp_ok = |k: ExpKind, o: &ExtOpts| {
+            !o.keepttl && !o.persist && o.expire.is_none_or(|(cur, _)| cur == k) && has_next
+        };
+        if is_opt(opt, "nx") && !o.xx && is_set {
+            o.nx = true;
+        } else if is_opt(opt, "xx") && !o.nx && is_set {
+            o.xx = true;
+        } else if is_opt(opt, "get") && is_set {
+            o.get = true;
+        } else if is_opt(opt, "keepttl") && !o.persist && o.expire.is_none() && is_set {
+            o.keepttl = true;
+        } else if is_opt(opt, "persist") && !is_set && o.expire.is_none() && !o.keepttl {
+            o.persist = true;
+        } else if let Some(k) = exp_kind(opt).filter(|&k| exp_ok(k, &o)) {
+            o.expire = Some((k, j + 1));
+            j += 1;
+        } else {
+            return Err(errors::err(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
+fn exp_kind(opt: &[u8]) -> Option<ExpKind> {
+    if is_opt(opt, "ex") {
+        Some(ExpKind::Ex)
+    } else if is_opt(opt, "px") {
+        Some(ExpKind::Px)
+    } else if is_opt(opt, "exat") {
+        Some(ExpKind::ExAt)
+    } else if is_opt(opt, "pxat") {
+        Some(ExpKind::PxAt)
+    } else {
+        None
+    }
+}
+
+/// `getExpireMillisecondsOrReply`: the absolute expiry in ms. With
+/// `now_ms == 0` this is the time-independent part of the check.
+fn expire_ms(kind: ExpKind, raw: &[u8], now_ms: u64, cmd: &str) -> Result<i64, Reply> {
+    let v = parse_i64(raw).ok_or_else(|| errors::err(errors::NOT_INTEGER))?;
+    let secs = matches!(kind, ExpKind::Ex | ExpKind::ExAt);
+    if v <= 0 || (secs && v > i64::MAX / 1000) {
+        return Err(errors::invalid_expire(cmd));
+    }
+    let ms = if secs { v * 1000 } else { v };
+    let ms = if matches!(kind, ExpKind::Ex | ExpKind::Px) {
+        i64::try_from(now_ms)
+            .ok()
+            .and_then(|now| ms.checked_add(now))
+    } else {
+        Some(ms)
+    };
+    match ms {
+        Some(ms) if ms > 0 => Ok(ms),
+        _ => Err(errors::invalid_expire(cmd)),
+    }
+}
+
+/// Writes a string value; an expiry already in the past deletes the key
+/// instead (the value could never be observed).
+fn put_string(
+    store: &mut dyn Store,
+    key: &[u8],
+    value: Bytes,
+    expire_at_ms: Option<u64>,
+    now_ms: u64,
+) {
+    match expire_at_ms {
+        Some(t) if t <= now_ms => store.delete(key),
+        _ => store.put(
+            key,
+            Record {
+                kind: crate::Kind::String,
+                expire_at_ms,
+                mtime_ms: now_ms,
+                value,
+            },
+        ),
+    }
+}
+
+fn value_reply(rec: Option<Record>) -> Reply {
+    rec.map_or(Reply::Nil, |r| Reply::Bulk(r.value))
+}
+
+fn expire_u64(ms: i64) -> Option<u64> {
+    u64::try_from(ms).ok()
+}
+
+fn check_len(size: u64, append: u64) -> Result<(), Reply> {
+    match size.checked_add(append) {
+        Some(t) if t <= MAX_STRING_BYTES => Ok(()),
+        _ => Err(errors::err(errors::STRING_TOO_LONG)),
+    }
+}
+
+pub(super) fn precheck(spec: &Spec, argv: &[Bytes]) -> Result<(), Reply> {
+    match spec.cmd {
+        Cmd::Set => {
+            let o = parse_ext(argv, true)?;
+            if let Some((k, i)) = o.expire {
+                expire_ms(k, arg(argv, i), 0, spec.name)?;
+            }
+        }
+        // GETEX checks its expire value only after finding the key (a
+        // missing key answers nil even for `EX abc`), so only syntax here.
+        Cmd::GetEx => {
+            parse_ext(argv, false)?;
+        }
+        Cmd::SetEx => {
+            expire_ms(ExpKind::Ex, arg(argv, 2), 0, spec.name)?;
+        }
+        Cmd::PSetEx => {
+            expire_ms(ExpKind::Px, arg(argv, 2), 0, spec.name)?;
+        }
+        Cmd::MSet | Cmd::MSetNx if argv.len().is_multiple_of(2) => {
+            return Err(errors::arity(spec.name));
+        }
+        Cmd::IncrBy => {
+            int_arg(argv, 2)?;
+        }
+        Cmd::DecrBy => {
+            decrby_delta(argv)?;
+        }
+        Cmd::IncrByFloat => {
+            parse_f64(arg(argv, 2)).ok_or_else(|| errors::err(errors::NOT_FLOAT))?;
+        }
+        Cmd::SetRange => {
+            setrange_offset(argv)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let key = arg(argv, 1);
+    let now = ctx.now_ms;
+    match spec.cmd {
+        Cmd::Set => set(argv, now, store),
+        Cmd::SetNx => {
+            if live_w(store, key, now).is_some() {
+                return Ok(Reply::Integer(0));
+            }
+            put_string(store, key, arg_bytes(argv, 2), None, now);
+            Ok(Reply::Integer(1))
+        }
+        Cmd::SetEx | Cmd::PSetEx => {
+            let kind = if spec.cmd == Cmd::SetEx {
+                ExpKind::Ex
+            } else {
+                ExpKind::Px
+            };
+            let at = expire_ms(kind, arg(argv, 2), now, spec.name)?;
+            live_w(store, key, now);
+            put_string(store, key, arg_bytes(argv, 3), expire_u64(at), now);
+            Ok(Reply::ok())
+        }
+        Cmd::GetSet => {
+            let old = live_w(store, key, now);
+            if let Some(r) = &old {
+                check_string(r)?;
+            }
+            put_string(store, key, arg_bytes(argv, 2), None, now);
+            Ok(value_reply(old))
+        }
+        Cmd::GetDel => {
+            let Some(old) = live_w(store, key, now) else {
+                return Ok(Reply::Nil);
+            };
+            check_string(&old)?;
+            store.delete(key);
+            Ok(Reply::Bulk(old.value))
+        }
+        Cmd::GetEx => getex(argv, now, store),
+        Cmd::MSet | Cmd::MSetNx => mset(spec, argv, now, store),
+        Cmd::Incr => incr_by(store, key, 1, now),
+        Cmd::Decr => incr_by(store, key, -1, now),
+        Cmd::IncrBy => {
+            let d = int_arg(argv, 2)?;
+            incr_by(store, key, d, now)
+        }
+        Cmd::DecrBy => {
+            let d = decrby_delta(argv)?;
+            incr_by(store, key, d, now)
+        }
+        Cmd::IncrByFloat => incr_by_float(argv, now, store),
+        Cmd::Append => append(argv, now, store),
+        Cmd::SetRange => setrange(argv, now, store),
+        _ => Err(errors::unknown_command(spec.name.as_bytes(), &[])),
+    }
+}
+
+fn set(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+    let o = parse_ext(argv, true)?;
+    let exp = match o.expire {
+        Some((k, i)) => Some(expire_ms(k, arg(argv, i), now, "set")?),
+        None => None,
+    };
+    let key = arg(argv, 1);
+    let old = live_w(store, key, now);
+    if o.get
+        && let Some(r) = &old
+    {
+        check_string(r)?;
+    }
+    let found = old.is_some();
+    if (o.nx && found) || (o.xx && !found) {
+        return Ok(if o.get { value_reply(old) } else { Reply::Nil });
+    }
+    let expire_at = if o.keepttl {
+        old.as_ref().and_then(|r| r.expire_at_ms)
+    } else {
+        exp.and_then(expire_u64)
+    };
+    put_string(store, key, arg_bytes(argv, 2), expire_at, now);
+    Ok(if o.get { value_reply(old) } else { Reply::ok() })
+}
+
+fn getex(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+    let o = parse_ext(argv, false)?;
+    let key = arg(argv, 1);
+    let Some(rec) = live_w(store, key, now) else {
+        return Ok(Reply::Nil);
+    };
+    check_string(&rec)?;
+    let exp = match o.expire {
+        Some((k, i)) => Some(expire_ms(k, arg(argv, i), now, "getex")?),
+        None => None,
+    };
+    let reply = Reply::Bulk(rec.value.clone());
+    if let Some(at) = exp {
+        put_string(store, key, rec.value, expire_u64(at), now);
+    } else if o.persist && rec.expire_at_ms.is_some() {
+        put_string(store, key, rec.value, None, now);
+    }
+    Ok(reply)
+}
+
+fn mset(spec: &Spec, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+    if argv.len().is_multiple_of(2) {
+        return Err(errors::arity(spec.name));
+    }
+    let pairs = argv.get(1..).unwrap_or(&[]);
+    if spec.cmd == Cmd::MSetNx {
+        let mut busy = false;
+        for pair in pairs.chunks_exact(2) {
+            if let Some(k) = pair.first() {
+                busy |= live_w(store, k, now).is_some();
+            }
+        }
+        if busy {
+            return Ok(Reply::Integer(0));
+        }
+    }
+    for pair in pairs.chunks_exact(2) {
+        if let [k, v] = pair {
+            put_string(store, k, v.clone(), None, now);
+        }
+    }
+    Ok(if spec.cmd == Cmd::MSetNx {
+        Reply::Integer(1)
+    } else {
+        Reply::ok()
+    })
+}
+
+fn decrby_delta(argv: &[Bytes]) -> Result<i64, Reply> {
+    let d = int_arg(argv, 2)?;
+    d.checked_neg()
+        .ok_or_else(|| errors::err(errors::DECREMENT_OVERFLOW))
+}
+
+fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
+    let old = live_w(store, key, now);
+    let (value, expire) = match &old {
+        Some(r) => {
+            check_string(r)?;
+            (
+                parse_i64(&r.value).ok_or_else(|| errors::err(errors::NOT_INTEGER))?,
+                r.expire_at_ms,
+            )
+        }
+        None => (0, None),
+    };
+    let new = value
+        .checked_add(delta)
+        .ok_or_else(|| errors::err(errors::OVERFLOW))?;
+    put_string(store, key, Bytes::from(new.to_string()), expire, now);
+    Ok(Reply::Integer(new))
+}
+
+fn incr_by_float(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+    let key = arg(argv, 1);
+    let old = live_w(store, key, now);
+    let not_float = || errors::err(errors::NOT_FLOAT);
+    let (value, expire) = match &old {
+        Some(r) => {
+            check_string(r)?;
+            (parse_f64(&r.value).ok_or_else(not_float)?, r.expire_at_ms)
+        }
+        None => (0.0, None),
+    };
+    let incr = parse_f64(arg(argv, 2)).ok_or_else(not_float)?;
+    let sum = value + incr;
+    if !sum.is_finite() {
+        return Err(errors::err(errors::NAN_OR_INF));
+    }
+    let text = Bytes::from(format_f64(sum));
+    put_string(store, key, text.clone(), expire, now);
+    Ok(Reply::Bulk(text))
+}
+
+fn append(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+    let key = arg(argv, 1);
+    let add = arg(argv, 2);
+    match live_w(store, key, now) {
+        None => {
+            put_string(store, key, arg_bytes(argv, 2), None, now);
+            Ok(Reply::Integer(add.len() as i64))
+        }
+        Some(r) => {
+            check_string(&r)?;
+            check_len(r.value.len() as u64, add.len() as u64)?;
+            let mut v = Vec::with_capacity(r.value.len() + add.len());
+            v.extend_from_slice(&r.value);
+            v.extend_from_slice(add);
+            let len = v.len() as i64;
+            put_string(store, key, Bytes::from(v), r.expire_at_ms, now);
+            Ok(Reply::Integer(len))
+        }
+    }
+}
+
+/// SETRANGE's offset: an integer, not negative, and (for a non-empty value)
+/// not pushing the string past proto-max-bulk-len.
+fn setrange_offset(argv: &[Bytes]) -> Result<usize, Reply> {
+    let off = int_arg(argv, 2)?;
+    let off = u64::try_from(off).map_err(|_| errors::err(errors::OFFSET_OUT_OF_RANGE))?;
+    let len = arg(argv, 3).len() as u64;
+    if len > 0 {
+        check_len(off, len)?;
+    }
+    // Only reached with len == 0 when off is huge; callers never index then.
+    Ok(usize::try_from(off).unwrap_or(usize::MAX))
+}
+
+fn setrange(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+    let key = arg(argv, 1);
+    let value = arg(argv, 3);
+    let off = setrange_offset(argv)?;
+    let old = live_w(store, key, now);
+    if let Some(r) = &old {
+        check_string(r)?;
+    }
+    if value.is_empty() {
+        return Ok(Reply::Integer(old.map_or(0, |r| r.value.len() as i64)));
+    }
+    let (base, expire) = match &old {
+        Some(r) => (&r.value[..], r.expire_at_ms),
+        None => (&[][..], None),
+    };
+    let end = off + value.len();
+    let mut v = Vec::with_capacity(base.len().max(end));
+    v.extend_from_slice(base);
+    if v.len() < end {
+        v.resize(end, 0);
+    }
+    if let Some(dst) = v.get_mut(off..end) {
+        dst.copy_from_slice(value);
+    }
+    let len = v.len() as i64;
+    put_string(store, key, Bytes::from(v), expire, now);
+    Ok(Reply::Integer(len))
+}
+
+pub(super) fn read(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let now = ctx.now_ms;
+    match spec.cmd {
+        Cmd::Get => match live(store, arg(argv, 1), now) {
+            None => Ok(Reply::Nil),
+            Some(r) => {
+                check_string(&r)?;
+                Ok(Reply::Bulk(r.value))
+            }
+        },
+        Cmd::MGet => {
+            let keys = argv.get(1..).unwrap_or(&[]);
+            let out = keys
+                .iter()
+                .map(|k| match live(store, k, now) {
+                    Some(r) if check_string(&r).is_ok() => Reply::Bulk(r.value),
+                    _ => Reply::Nil,
+                })
+                .collect();
+            Ok(Reply::Array(out))
+        }
+        Cmd::StrLen => match live(store, arg(argv, 1), now) {
+            None => Ok(Reply::Integer(0)),
+            Some(r) => {
+                check_string(&r)?;
+                Ok(Reply::Integer(r.value.len() as i64))
+            }
+        },
+        Cmd::GetRange | Cmd::SubStr => getrange(argv, now, store),
+        _ => Err(errors::unknown_command(spec.name.as_bytes(), &[])),
+    }
+}
+
+fn getrange(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
+    let start = int_arg(argv, 2)?;
+    let end = int_arg(argv, 3)?;
+    let empty = || Reply::Bulk(Bytes::new());
+    let Some(rec) = live(store, arg(argv, 1), now) else {
+        return Ok(empty());
+    };
+    check_string(&rec)?;
+    let len = rec.value.len() as i128;
+    let (mut start, mut end) = (i128::from(start), i128::from(end));
+    if start < 0 && end < 0 && start > end {
+        return Ok(empty());
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return Ok(empty());
+    }
+    // 0 <= start <= end < len here, so both fit usize.
+    let (s, e) = (start as usize, end as usize + 1);
+    Ok(Reply::Bulk(rec.value.slice(s..e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use crate::{MemStore, Reply, Store};
+
+    fn ttl(s: &mut MemStore) -> Reply {
+        run(s, &["PTTL", "k"])
+    }
+
+    #[test]
+    fn set_get_basic_and_options() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["GET", "k"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["SET", "k", "v"]), ok());
+        assert_eq!(run(&mut s, &["GET", "k"]), bulk("v"));
+        assert_eq!(run(&mut s, &["SET", "k", "w", "NX"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["SET", "k", "w", "XX"]), ok());
+        assert_eq!(run(&mut s, &["SET", "n", "w", "XX"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["GET", "n"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["SET", "k", "x", "GET"]), bulk("w"));
+        assert_eq!(run(&mut s, &["SET", "n", "x", "GET"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["SET", "n", "y", "NX", "GET"]), bulk("x"));
+        assert_eq!(run(&mut s, &["GET", "n"]), bulk("x"));
+        assert_eq!(run(&mut s, &["SET", "m", "y", "NX", "GET"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["GET", "m"]), bulk("y"));
+        assert_eq!(run(&mut s, &["SET", "z", "y", "XX", "GET"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["GET", "z"]), Reply::Nil);
+    }
+
+    #[test]
+    fn set_expiry_options() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SET", "k", "v", "EX", "10"]), ok());
+        assert_eq!(ttl(&mut s), int(10_000));
+        assert_eq!(run(&mut s, &["SET", "k", "v", "px", "1500"]), ok());
+        assert_eq!(ttl(&mut s), int(1500));
+        assert_eq!(
+            run(&mut s, &["SET", "k", "v", "EX", "5", "EX", "7"]),
+            ok(),
+            "same kind may repeat"
+        );
+        assert_eq!(ttl(&mut s), int(7000));
+        assert_eq!(run(&mut s, &["SET", "k", "w", "KEEPTTL"]), ok());
+        assert_eq!(ttl(&mut s), int(7000));
+        assert_eq!(run(&mut s, &["SET", "k", "w"]), ok());
+        assert_eq!(ttl(&mut s), int(-1), "plain SET clears the TTL");
+        let at = (NOW / 1000 + 100).to_string();
+        assert_eq!(run(&mut s, &["SET", "k", "v", "EXAT", &at]), ok());
+        assert_eq!(run(&mut s, &["TTL", "k"]), int(100));
+        let pat = (NOW + 2500).to_string();
+        assert_eq!(run(&mut s, &["SET", "k", "v", "PXAT", &pat]), ok());
+        assert_eq!(ttl(&mut s), int(2500));
+        assert_eq!(
+            run(&mut s, &["SET", "k", "v", "PXAT", "1"]),
+            ok(),
+            "past absolute time is accepted"
+        );
+        assert_eq!(run(&mut s, &["GET", "k"]), Reply::Nil);
+        assert_eq!(s.get(b"k"), None);
+        // Lazy expiry.
+        assert_eq!(run(&mut s, &["SET", "k", "v", "PX", "100"]), ok());
+        assert_eq!(run_at(&mut s, NOW + 99, &["GET", "k"]), bulk("v"));
+        assert_eq!(run_at(&mut s, NOW + 100, &["GET", "k"]), Reply::Nil);
+        assert_eq!(run_at(&mut s, NOW + 100, &["SET", "k", "w", "NX"]), ok());
+    }
+
+    #[test]
+    fn set_errors() {
+        let mut s = MemStore::new();
+        let syn = err("ERR syntax error");
+        for bad in [
+            &["SET", "k", "v", "NX", "XX"][..],
+            &["SET", "k", "v", "XX", "NX"],
+            &["SET", "k", "v", "EX", "10", "PX", "10"],
+            &["SET", "k", "v", "EX", "10", "KEEPTTL"],
+            &["SET", "k", "v", "KEEPTTL", "EXAT", "10"],
+            &["SET", "k", "v", "EX"],
+            &["SET", "k", "v", "PERSIST"],
+            &["SET", "k", "v", "FOO"],
+            &["SET", "k", "v", "EXAT", "1", "PXAT", "1"],
+        ] {
+            assert_eq!(run(&mut s, bad), syn, "{bad:?}");
+        }
+        let inv = err("ERR invalid expire time in 'set' command");
+        assert_eq!(run(&mut s, &["SET", "k", "v", "EX", "0"]), inv);
+        assert_eq!(run(&mut s, &["SET", "k", "v", "PX", "-1"]), inv);
+        assert_eq!(
+            run(&mut s, &["SET", "k", "v", "EX", "9223372036854775"]),
+            inv
+        );
+        assert_eq!(
+            run(&mut s, &["SET", "k", "v", "PX", "9223372036854775807"]),
+            inv,
+            "now + px overflows"
+        );
+        assert_eq!(
+            run(&mut s, &["SET", "k", "v", "EX", "1x"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["SET", "k", "v", "EX", "+1"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["SET", "k", "v", "PXAT", "9223372036854775807"]),
+            ok()
+        );
+        assert!(s.is_empty() || run(&mut s, &["GET", "k"]) == bulk("v"));
+    }
+
+    #[test]
+    fn setnx_setex_psetex_getset_getdel() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SETNX", "k", "a"]), int(1));
+        assert_eq!(run(&mut s, &["SETNX", "k", "b"]), int(0));
+        assert_eq!(run(&mut s, &["GET", "k"]), bulk("a"));
+        assert_eq!(run(&mut s, &["SETEX", "k", "5", "b"]), ok());
+        assert_eq!(ttl(&mut s), int(5000));
+        assert_eq!(run(&mut s, &["PSETEX", "k", "5", "c"]), ok());
+        assert_eq!(ttl(&mut s), int(5));
+        assert_eq!(
+            run(&mut s, &["SETEX", "k", "0", "b"]),
+            err("ERR invalid expire time in 'setex' command")
+        );
+        assert_eq!(
+            run(&mut s, &["PSETEX", "k", "-5", "b"]),
+            err("ERR invalid expire time in 'psetex' command")
+        );
+        assert_eq!(
+            run(&mut s, &["SETEX", "k", "x", "b"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(run(&mut s, &["GETSET", "k", "d"]), bulk("c"));
+        assert_eq!(ttl(&mut s), int(-1));
+        assert_eq!(run(&mut s, &["GETSET", "new", "d"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["GETDEL", "k"]), bulk("d"));
+        assert_eq!(run(&mut s, &["GETDEL", "k"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["EXISTS", "k"]), int(0));
+    }
+
+    #[test]
+    fn getex() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["GETEX", "k"]), Reply::Nil);
+        assert_eq!(
+            run(&mut s, &["GETEX", "k", "EX", "abc"]),
+            Reply::Nil,
+            "missing key wins over bad value"
+        );
+        assert_eq!(run(&mut s, &["SET", "k", "v"]), ok());
+        assert_eq!(
+            run(&mut s, &["GETEX", "k", "EX", "abc"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["GETEX", "k", "EX", "0"]),
+            err("ERR invalid expire time in 'getex' command")
+        );
+        assert_eq!(run(&mut s, &["GETEX", "k", "EX", "10"]), bulk("v"));
+        assert_eq!(ttl(&mut s), int(10_000));
+        assert_eq!(run(&mut s, &["GETEX", "k"]), bulk("v"));
+        assert_eq!(ttl(&mut s), int(10_000));
+        assert_eq!(run(&mut s, &["GETEX", "k", "PERSIST"]), bulk("v"));
+        assert_eq!(ttl(&mut s), int(-1));
+        assert_eq!(
+            run(&mut s, &["GETEX", "k", "PX", "20", "PX", "30"]),
+            bulk("v")
+        );
+        assert_eq!(ttl(&mut s), int(30));
+        for bad in [
+            &["GETEX", "k", "PERSIST", "EX", "1"][..],
+            &["GETEX", "k", "EX", "1", "PERSIST"],
+            &["GETEX", "k", "KEEPTTL"],
+            &["GETEX", "k", "NX"],
+            &["GETEX", "k", "GET"],
+            &["GETEX", "k", "EX"],
+            &["GETEX", "k", "EX", "1", "PXAT", "1"],
+        ] {
+            assert_eq!(run(&mut s, bad), err("ERR syntax error"), "{bad:?}");
+        }
+        assert_eq!(
+            run(&mut s, &["GETEX", "k", "EXAT", "1"]),
+            bulk("v"),
+            "past time deletes after replying"
+        );
+        assert_eq!(run(&mut s, &["EXISTS", "k"]), int(0));
+    }
+
+    #[test]
+    fn mset_msetnx_mget() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["MSET", "a", "1", "b", "2"]), ok());
+        assert_eq!(
+            run(&mut s, &["MSET", "a", "1", "b"]),
+            err("ERR wrong number of arguments for 'mset' command")
+        );
+        assert_eq!(
+            run(&mut s, &["MGET", "a", "x", "b", "a"]),
+            Reply::Array(vec![bulk("1"), Reply::Nil, bulk("2"), bulk("1")])
+        );
+        assert_eq!(run(&mut s, &["MSETNX", "a", "9", "c", "3"]), int(0));
+        assert_eq!(run(&mut s, &["GET", "c"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["MSETNX", "c", "3", "d", "4"]), int(1));
+        assert_eq!(
+            run(&mut s, &["MGET", "c", "d"]),
+            Reply::Array(vec![bulk("3"), bulk("4")])
+        );
+        assert_eq!(
+            run(&mut s, &["MSETNX", "c", "3", "d"]),
+            err("ERR wrong number of arguments for 'msetnx' command")
+        );
+        assert_eq!(run(&mut s, &["MSET", "e", "1", "e", "2"]), ok());
+        assert_eq!(run(&mut s, &["GET", "e"]), bulk("2"));
+    }
+
+    #[test]
+    fn incr_family() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["INCR", "n"]), int(1));
+        assert_eq!(run(&mut s, &["INCRBY", "n", "10"]), int(11));
+        assert_eq!(run(&mut s, &["DECR", "n"]), int(10));
+        assert_eq!(run(&mut s, &["DECRBY", "n", "-5"]), int(15));
+        assert_eq!(run(&mut s, &["GET", "n"]), bulk("15"));
+        assert_eq!(
+            run(&mut s, &["INCRBY", "n", "1.5"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["DECRBY", "n", "-9223372036854775808"]),
+            err("ERR decrement would overflow")
+        );
+        assert_eq!(run(&mut s, &["SET", "n", "9223372036854775807"]), ok());
+        assert_eq!(
+            run(&mut s, &["INCR", "n"]),
+            err("ERR increment or decrement would overflow")
+        );
+        assert_eq!(run(&mut s, &["SET", "n", "-9223372036854775808"]), ok());
+        assert_eq!(
+            run(&mut s, &["DECR", "n"]),
+            err("ERR increment or decrement would overflow")
+        );
+        for bad in ["abc", " 1", "01", "+1", "1.0", ""] {
+            assert_eq!(run(&mut s, &["SET", "n", bad]), ok());
+            assert_eq!(
+                run(&mut s, &["INCR", "n"]),
+                err("ERR value is not an integer or out of range"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(run(&mut s, &["SET", "n", "5", "EX", "100"]), ok());
+        assert_eq!(run(&mut s, &["INCR", "n"]), int(6));
+        assert_eq!(
+            run(&mut s, &["PTTL", "n"]),
+            int(100_000),
+            "INCR keeps the TTL"
+        );
+        assert_eq!(
+            run_at(&mut s, NOW + 100_000, &["INCR", "n"]),
+            int(1),
+            "expired counter restarts"
+        );
+    }
+
+    #[test]
+    fn incrbyfloat() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["INCRBYFLOAT", "f", "10.5"]), bulk("10.5"));
+        assert_eq!(run(&mut s, &["INCRBYFLOAT", "f", "0.1"]), bulk("10.6"));
+        assert_eq!(run(&mut s, &["SET", "f", "5.0e3"]), ok());
+        assert_eq!(run(&mut s, &["INCRBYFLOAT", "f", "0"]), bulk("5000"));
+        assert_eq!(run(&mut s, &["INCRBYFLOAT", "f", "-5000"]), bulk("0"));
+        assert_eq!(
+            run(&mut s, &["INCRBYFLOAT", "f", "abc"]),
+            err("ERR value is not a valid float")
+        );
+        assert_eq!(
+            run(&mut s, &["INCRBYFLOAT", "f", "inf"]),
+            err("ERR increment would produce NaN or Infinity")
+        );
+        assert_eq!(
+            run(&mut s, &["INCRBYFLOAT", "f", "nan"]),
+            err("ERR value is not a valid float")
+        );
+        assert_eq!(run(&mut s, &["SET", "f", "x"]), ok());
+        assert_eq!(
+            run(&mut s, &["INCRBYFLOAT", "f", "1"]),
+            err("ERR value is not a valid float")
+        );
+        assert_eq!(run(&mut s, &["SET", "f", "3", "EX", "9"]), ok());
+        assert_eq!(run(&mut s, &["INCRBYFLOAT", "f", "1.25"]), bulk("4.25"));
+        assert_eq!(run(&mut s, &["TTL", "f"]), int(9));
+    }
+
+    #[test]
+    fn append_setrange_strlen_getrange() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["APPEND", "k", "Hello"]), int(5));
+        assert_eq!(run(&mut s, &["APPEND", "k", " World"]), int(11));
+        assert_eq!(run(&mut s, &["STRLEN", "k"]), int(11));
+        assert_eq!(run(&mut s, &["STRLEN", "nope"]), int(0));
+        assert_eq!(run(&mut s, &["SETRANGE", "k", "6", "Redis"]), int(11));
+        assert_eq!(run(&mut s, &["GET", "k"]), bulk("Hello Redis"));
+        assert_eq!(run(&mut s, &["SETRANGE", "z", "3", "ab"]), int(5));
+        assert_eq!(
+            run(&mut s, &["GET", "z"]),
+            Reply::Bulk(bytes::Bytes::from_static(b"\0\0\0ab"))
+        );
+        assert_eq!(run(&mut s, &["SETRANGE", "e", "10", ""]), int(0));
+        assert_eq!(run(&mut s, &["EXISTS", "e"]), int(0));
+        assert_eq!(run(&mut s, &["SETRANGE", "k", "100", ""]), int(11));
+        assert_eq!(
+            run(&mut s, &["SETRANGE", "k", "-1", "x"]),
+            err("ERR offset is out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["SETRANGE", "k", "a", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
+        let too_long = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        assert_eq!(run(&mut s, &["SETRANGE", "k", "536870912", "x"]), too_long);
+        assert_eq!(run(&mut s, &["SETRANGE", "k", "536870911", ""]), int(11));
+
+        assert_eq!(run(&mut s, &["SET", "s", "This is a string"]), ok());
+        for (a, b, want) in [
+            ("0", "3", "This"),
+            ("-3", "-1", "ing"),
+            ("0", "-1", "This is a string"),
+            ("10", "100", "string"),
+            ("5", "3", ""),
+            ("-1", "-5", ""),
+            ("-100", "2", "Thi"),
+            (
+                "-9223372036854775808",
+                "9223372036854775807",
+                "This is a string",
+            ),
+            ("100", "200", ""),
+        ] {
+            assert_eq!(run(&mut s, &["GETRANGE", "s", a, b]), bulk(want), "{a} {b}");
+        }
+        assert_eq!(run(&mut s, &["SUBSTR", "s", "0", "3"]), bulk("This"));
+        assert_eq!(run(&mut s, &["GETRANGE", "nope", "0", "3"]), bulk(""));
+        assert_eq!(
+            run(&mut s, &["GETRANGE", "nope", "x", "3"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(run(&mut s, &["SET", "empty", ""]), ok());
+        assert_eq!(run(&mut s, &["GETRANGE", "empty", "0", "-1"]), bulk(""));
+        // APPEND keeps the TTL.
+        assert_eq!(run(&mut s, &["SET", "t", "a", "EX", "50"]), ok());
+        assert_eq!(run(&mut s, &["APPEND", "t", "b"]), int(2));
+        assert_eq!(run(&mut s, &["TTL", "t"]), int(50));
+    }
+}
