@@ -197,7 +197,6 @@ pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Stor
                 ExpKind::Px
             };
             let at = expire_ms(kind, arg(argv, 2), now, spec.name)?;
-            live_w(store, key, now);
             put_string(store, key, arg_bytes(argv, 3), expire_u64(at), now);
             Ok(Reply::ok())
         }
