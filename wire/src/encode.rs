@@ -5,7 +5,7 @@
 use bytes::{BufMut, BytesMut};
 use corekv_core::Reply;
 
-use crate::num::{fmt_f64, fmt_i64};
+use crate::num::{fmt_f64, write_u64_back};
 
 /// The protocol a connection negotiated (`HELLO 2|3`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,22 +86,34 @@ pub fn encode_request(argv: &[&[u8]], out: &mut BytesMut) {
 }
 
 /// `<kind><n>\r\n`
+#[inline]
 fn header(out: &mut BytesMut, kind: u8, n: i64) {
-    let digits = fmt_i64(n);
-    out.reserve(digits.as_bytes().len() + 3);
-    out.put_u8(kind);
-    out.put_slice(digits.as_bytes());
-    out.put_slice(b"\r\n");
+    // Built backwards on the stack so it lands in `out` in one copy.
+    let mut tmp = [0u8; 24];
+    let len = tmp.len();
+    if let Some(crlf) = tmp.get_mut(len - 2..) {
+        crlf.copy_from_slice(b"\r\n");
+    }
+    let mut start = write_u64_back(tmp.get_mut(..len - 2).unwrap_or(&mut []), n.unsigned_abs());
+    if n < 0 {
+        start -= 1;
+        if let Some(b) = tmp.get_mut(start) {
+            *b = b'-';
+        }
+    }
+    start -= 1;
+    if let Some(b) = tmp.get_mut(start) {
+        *b = kind;
+    }
+    out.put_slice(tmp.get(start..).unwrap_or(&[]));
 }
 
 /// `<kind><len>\r\n<prefix><data>\r\n`
+#[inline]
 fn bulk(out: &mut BytesMut, kind: u8, prefix: &[u8], data: &[u8]) {
     let len = prefix.len() + data.len();
-    let digits = fmt_i64(len as i64);
-    out.reserve(digits.as_bytes().len() + len + 5);
-    out.put_u8(kind);
-    out.put_slice(digits.as_bytes());
-    out.put_slice(b"\r\n");
+    out.reserve(len + 24);
+    header(out, kind, len as i64);
     out.put_slice(prefix);
     out.put_slice(data);
     out.put_slice(b"\r\n");
@@ -142,6 +154,17 @@ mod tests {
     fn scalars() {
         both(Reply::ok(), "+OK\r\n", "+OK\r\n");
         both(Reply::Integer(-12), ":-12\r\n", ":-12\r\n");
+        both(Reply::Integer(0), ":0\r\n", ":0\r\n");
+        both(
+            Reply::Integer(i64::MIN),
+            ":-9223372036854775808\r\n",
+            ":-9223372036854775808\r\n",
+        );
+        both(
+            Reply::Integer(i64::MAX),
+            ":9223372036854775807\r\n",
+            ":9223372036854775807\r\n",
+        );
         both(
             Reply::bulk(Bytes::from_static(b"hi")),
             "$2\r\nhi\r\n",

@@ -83,23 +83,29 @@ impl std::fmt::Write for NumBuf {
 pub(crate) fn fmt_i64(v: i64) -> NumBuf {
     let mut out = NumBuf::new();
     let mut digits = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
+    let start = write_u64_back(&mut digits, v.unsigned_abs());
     if v < 0 {
         out.push(b'-');
     }
-    out.extend(digits.get(i..).unwrap_or(&[]));
+    out.extend(digits.get(start..).unwrap_or(&[]));
     out
+}
+
+/// Writes the digits of `n` at the end of `buf`, returning where they
+/// start. `buf` must hold 20 bytes for any `u64`; fewer bytes truncate.
+pub(crate) fn write_u64_back(buf: &mut [u8], mut n: u64) -> usize {
+    let mut i = buf.len();
+    while i > 0 {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    i
 }
 
 /// Formats a double the way Redis's `d2string` does: `nan`, `inf`, `-inf`,

@@ -250,7 +250,8 @@ fn frame(buf: &[u8], pos: usize, depth: usize, limits: &Limits) -> PResult<Reply
             }
             if kind == b'|' {
                 // Attributes annotate the frame that follows; skip them.
-                ready!(frame(buf, next, depth + 1, limits)).into_step()
+                let (r, next) = ready!(frame(buf, next, depth + 1, limits));
+                Step::Done(r, next)
             } else {
                 Step::Done(Reply::Map(pairs), next)
             }
@@ -258,16 +259,6 @@ fn frame(buf: &[u8], pos: usize, depth: usize, limits: &Limits) -> PResult<Reply
         _ => return Err(ProtocolError::BadReply("unknown reply type")),
     };
     Ok(step)
-}
-
-trait IntoStep {
-    fn into_step(self) -> Step<Reply>;
-}
-
-impl IntoStep for (Reply, usize) {
-    fn into_step(self) -> Step<Reply> {
-        Step::Done(self.0, self.1)
-    }
 }
 
 #[cfg(test)]
