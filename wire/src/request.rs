@@ -35,6 +35,12 @@ enum State {
 /// consumed from the front of the buffer even when no command is complete
 /// yet (the parser keeps them); keep appending to the same buffer and call
 /// again. After an error the connection must be closed.
+///
+/// Redis quirks kept on purpose: the two bytes after a bulk's data and the
+/// byte after a header's `\r` are skipped without checking they are CRLF;
+/// an inline line ends at `\n` and at its first NUL byte. The limits also
+/// bound inline commands (argument count and length), which Redis only
+/// bounds through the line length.
 #[derive(Debug)]
 pub struct RequestParser {
     limits: Limits,
