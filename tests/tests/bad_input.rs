@@ -116,10 +116,7 @@ fn empty_and_null_requests_are_ignored() {
     // Null and empty multibulks and blank inline lines get no reply.
     c.send_raw(b"*-1\r\n*0\r\n\r\n*1\r\n$4\r\nPING\r\n")
         .expect("send");
-    assert_eq!(
-        c.read_reply().expect("reply"),
-        Reply::Simple("PONG".into())
-    );
+    assert_eq!(c.read_reply().expect("reply"), Reply::Simple("PONG".into()));
     assert_healthy(&s);
 }
 

@@ -57,7 +57,10 @@ fn help_exits_zero() {
     assert_eq!(out.status.code(), Some(0), "status {}", out.status);
     let text = String::from_utf8_lossy(&out.stdout);
     for flag in ["--port", "--bind", "--dir", "--cores", "--fsync"] {
-        assert!(text.contains(flag), "--help does not mention {flag}: {text}");
+        assert!(
+            text.contains(flag),
+            "--help does not mention {flag}: {text}"
+        );
     }
 }
 

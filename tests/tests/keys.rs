@@ -303,10 +303,17 @@ fn scan_iterates_everything() {
     }
     assert_eq!(scan_all(&mut c, &[]), all);
     assert_eq!(scan_all(&mut c, &["COUNT", "7"]), all);
-    let users: BTreeSet<String> = all.iter().filter(|k| k.starts_with("user:")).cloned().collect();
+    let users: BTreeSet<String> = all
+        .iter()
+        .filter(|k| k.starts_with("user:"))
+        .cloned()
+        .collect();
     assert_eq!(users.len(), 100);
     assert_eq!(scan_all(&mut c, &["MATCH", "user:*"]), users);
-    assert_eq!(scan_all(&mut c, &["MATCH", "user:*", "COUNT", "1000"]), users);
+    assert_eq!(
+        scan_all(&mut c, &["MATCH", "user:*", "COUNT", "1000"]),
+        users
+    );
     assert_eq!(scan_all(&mut c, &["TYPE", "string", "COUNT", "50"]), all);
     assert_eq!(scan_all(&mut c, &["TYPE", "list"]), BTreeSet::new());
     check!(c, ["SCAN", "abc"], e("ERR invalid cursor"));
@@ -358,9 +365,11 @@ fn object_subcommands() {
     check!(
         c,
         ["OBJECT", "FREQ", "ob:s"],
-        e("ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+        e(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
            Please note that when switching between policies at runtime LRU and LFU data \
-           will take some time to adjust.")
+           will take some time to adjust."
+        )
     );
     check!(
         c,

@@ -68,7 +68,9 @@ fn hello_keys(pairs: &[(Reply, Reply)]) -> Vec<String> {
 fn check_hello_fields(pairs: &[(Reply, Reply)], proto: i64) {
     assert_eq!(
         hello_keys(pairs),
-        ["server", "version", "proto", "id", "mode", "role", "modules"]
+        [
+            "server", "version", "proto", "id", "mode", "role", "modules"
+        ]
     );
     let get = |k: &str| {
         pairs
@@ -109,7 +111,8 @@ fn hello_resp2_and_resp3() {
 
     // HELLO 3 switches to RESP3: the reply is a map `%7`.
     let mut raw = s.raw();
-    raw.write_all(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n").expect("send");
+    raw.write_all(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")
+        .expect("send");
     let mut buf = [0u8; 3];
     raw.read_exact(&mut buf).expect("read");
     assert_eq!(&buf, b"%7\r");
@@ -141,16 +144,8 @@ fn hello_resp2_and_resp3() {
     assert_eq!(c3.cmd(&["HELLO", "2"]).items().len(), 14);
     check!(c3, ["GET", "hello:none"], Reply::Nil);
 
-    check!(
-        c,
-        ["HELLO", "4"],
-        e("NOPROTO unsupported protocol version")
-    );
-    check!(
-        c,
-        ["HELLO", "1"],
-        e("NOPROTO unsupported protocol version")
-    );
+    check!(c, ["HELLO", "4"], e("NOPROTO unsupported protocol version"));
+    check!(c, ["HELLO", "1"], e("NOPROTO unsupported protocol version"));
     check!(
         c,
         ["HELLO", "x"],

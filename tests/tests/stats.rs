@@ -151,7 +151,15 @@ fn stats_cli_table_and_json() {
     let out = run_stats(&["--socket", sock]);
     assert!(out.status.success(), "{out:?}");
     let table = String::from_utf8_lossy(&out.stdout);
-    for word in ["core", "metric", "p50", "p99", "cmd.write", "cmd.read", "commands"] {
+    for word in [
+        "core",
+        "metric",
+        "p50",
+        "p99",
+        "cmd.write",
+        "cmd.read",
+        "commands",
+    ] {
         assert!(table.contains(word), "table lacks {word}:\n{table}");
     }
 

@@ -335,11 +335,7 @@ fn incr_decr_family() {
         ["DECR", "n:min"],
         e("ERR increment or decrement would overflow")
     );
-    check!(
-        c,
-        ["INCRBY", "n:max", "9223372036854775808"],
-        e(NOT_INT)
-    );
+    check!(c, ["INCRBY", "n:max", "9223372036854775808"], e(NOT_INT));
     check!(
         c,
         ["DECRBY", "n:a", "-9223372036854775808"],
@@ -493,7 +489,15 @@ fn lcs() {
     );
     check!(
         c,
-        ["LCS", "{l}1", "{l}2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"],
+        [
+            "LCS",
+            "{l}1",
+            "{l}2",
+            "IDX",
+            "MINMATCHLEN",
+            "4",
+            "WITHMATCHLEN"
+        ],
         Reply::Array(vec![
             b("matches"),
             Reply::Array(vec![Reply::Array(vec![
