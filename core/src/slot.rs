@@ -8,10 +8,10 @@ pub const SLOTS: u16 = 16384;
 pub fn hash_part(key: &[u8]) -> &[u8] {
     if let Some(open) = key.iter().position(|&b| b == b'{') {
         let rest = key.get(open + 1..).unwrap_or(&[]);
-        if let Some(close) = rest.iter().position(|&b| b == b'}') {
-            if close > 0 {
-                return rest.get(..close).unwrap_or(key);
-            }
+        if let Some(close) = rest.iter().position(|&b| b == b'}')
+            && close > 0
+        {
+            return rest.get(..close).unwrap_or(key);
         }
     }
     key

@@ -1,1 +1,17 @@
+//! corekv-shard: one core's world.
+//!
+//! Owns the Raft groups of one core (raft-rs `RawNode`s), their logs and
+//! state machines over the core's fjall database, the overlay of applied
+//! writes that the persist thread has not flushed yet, and the expiry index.
+//! Runs on the core's executor thread, except [`Engine::persist`], which
+//! runs on the core's persist thread. No sockets, no async, no clock reads:
+//! time is passed in. Never blocks the executor: fjall writes and fsyncs
+//! happen only in `Engine::persist`.
 
+pub mod engine;
+pub mod keys;
+pub mod log;
+pub mod shard;
+
+pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob};
+pub use shard::{GroupSpec, Shard, ShardError, Token};

@@ -1,0 +1,156 @@
+//! One core's fjall database and the persist-thread side of writes.
+//!
+//! The executor never writes to fjall: it builds a [`PersistJob`] per loop
+//! turn and hands it to the core's persist thread, which calls
+//! [`Engine::persist`] with every job that queued up meanwhile (group
+//! commit: one journal write and at most one fsync per call). Point reads
+//! (`get`, short scans) are done on the executor directly.
+
+use crate::keys;
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("storage: {0}")]
+    Fjall(#[from] fjall::Error),
+    #[error("corrupt record in {0}")]
+    Corrupt(&'static str),
+}
+
+/// Durability of a persist call, from `--fsync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fsync {
+    /// fdatasync before any reply: every acknowledged write survives power loss.
+    Always,
+    /// Written to the OS before the reply (survives a process crash), synced once a second.
+    EverySec,
+    /// Written to the OS before the reply, synced when the OS decides.
+    Never,
+}
+
+/// One data-keyspace operation, in apply order.
+#[derive(Debug, Clone)]
+pub enum DataOp {
+    Put(Vec<u8>, Vec<u8>),
+    Del(Vec<u8>),
+    /// Delete every record of slots `from..to`.
+    Clear(u16, u16),
+    ExpirePut(Vec<u8>),
+    ExpireDel(Vec<u8>),
+    /// Raft-keyspace write that must land atomically with the data ops
+    /// before it (the applied index of a group).
+    RaftPut(Vec<u8>, Vec<u8>),
+}
+
+/// Everything one loop turn of a core wants persisted.
+#[derive(Debug, Default)]
+pub struct PersistJob {
+    pub seq: u64,
+    /// Raft log entries and hard states: written before the data ops.
+    pub raft_puts: Vec<(Vec<u8>, Vec<u8>)>,
+    pub raft_dels: Vec<Vec<u8>>,
+    pub data: Vec<DataOp>,
+    /// (group id, ready number) to acknowledge once durable.
+    pub readies: Vec<(u32, u64)>,
+}
+
+impl PersistJob {
+    pub fn is_empty(&self) -> bool {
+        self.raft_puts.is_empty() && self.raft_dels.is_empty() && self.data.is_empty() && self.readies.is_empty()
+    }
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    pub db: Database,
+    pub raft: Keyspace,
+    pub data: Keyspace,
+    pub expire: Keyspace,
+    pub meta: Keyspace,
+}
+
+impl Engine {
+    /// Opens (or creates) the database of one core. fjall recovers its
+    /// journal here, so a database left by kill -9 reopens to its last
+    /// durable batch.
+    pub fn open(path: &Path, cache_bytes: u64) -> Result<Engine, EngineError> {
+        let db = Database::builder(path)
+            .worker_threads(1)
+            .cache_size(cache_bytes)
+            .manual_journal_persist(true)
+            .open()?;
+        let raft = db.keyspace("raft", KeyspaceCreateOptions::default)?;
+        let data = db.keyspace("data", KeyspaceCreateOptions::default)?;
+        let expire = db.keyspace("expire", KeyspaceCreateOptions::default)?;
+        let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
+        Ok(Engine { db, raft, data, expire, meta })
+    }
+
+    /// Writes the jobs in order; syncs per `fsync`. Runs on the persist
+    /// thread only (fjall may stall the writer when L0 is full).
+    pub fn persist(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
+        let mut batch = self.db.batch();
+        for job in jobs {
+            for (k, v) in &job.raft_puts {
+                batch.insert(&self.raft, k.as_slice(), v.as_slice());
+            }
+            for k in &job.raft_dels {
+                batch.remove(&self.raft, k.as_slice());
+            }
+        }
+        for job in jobs {
+            for op in &job.data {
+                match op {
+                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_slice(), v.as_slice()),
+                    DataOp::Del(k) => batch.remove(&self.data, k.as_slice()),
+                    DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
+                    DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),
+                    DataOp::RaftPut(k, v) => batch.insert(&self.raft, k.as_slice(), v.as_slice()),
+                    DataOp::Clear(from, to) => {
+                        // Everything before the clear lands first; the clear
+                        // itself is idempotent, so a crash inside it replays
+                        // cleanly from the last applied index.
+                        std::mem::replace(&mut batch, self.db.batch()).commit()?;
+                        self.clear_range(*from, *to)?;
+                    }
+                }
+            }
+        }
+        batch.commit()?;
+        let mode = if sync { PersistMode::SyncData } else { PersistMode::Buffer };
+        self.db.persist(mode)?;
+        Ok(())
+    }
+
+    fn clear_range(&self, from: u16, to: u16) -> Result<(), EngineError> {
+        let lo = keys::slot_start(from);
+        let mut batch = self.db.batch();
+        let mut n = 0usize;
+        let range = if to as u32 >= corekv_core::slot::SLOTS as u32 {
+            self.data.range(lo..)
+        } else {
+            self.data.range(lo..keys::slot_start(to))
+        };
+        for kv in range {
+            let k = kv.key()?;
+            batch.remove(&self.data, k);
+            n += 1;
+            if n % 4096 == 0 {
+                std::mem::replace(&mut batch, self.db.batch()).commit()?;
+            }
+        }
+        batch.commit()?;
+        let mut batch = self.db.batch();
+        for kv in self.expire.iter() {
+            let k = kv.key()?;
+            if let Some((_, slot, _)) = keys::split_expire_key(&k) {
+                if slot >= from && slot < to {
+                    batch.remove(&self.expire, k);
+                }
+            }
+        }
+        batch.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! On-disk key layouts of one core's fjall database.
+//!
+//! `data`:   slot(2, BE) | b'm' | user key          → encoded `Record`
+//!           (b'e' is reserved for collection elements)
+//! `raft`:   gid(4, BE) | b'e' | index(8, BE)        → protobuf `Entry`
+//!           gid | b'h' → HardState, gid | b'c' → ConfState,
+//!           gid | b'a' → applied(8) | key_count(8), gid | b't' → truncated index(8) | term(8)
+//! `expire`: expire_ms(8, BE) | slot(2, BE) | user key → empty; ordered by
+//!           due time so the active-expiry scan is one range read per core.
+//! `meta`:   b"format" → format version, b"layout" → groups/cores layout.
+
+pub const META_TAG: u8 = b'm';
+
+pub fn data_key(slot: u16, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(3 + key.len());
+    k.extend_from_slice(&slot.to_be_bytes());
+    k.push(META_TAG);
+    k.extend_from_slice(key);
+    k
+}
+
+/// First data key of `slot` (inclusive lower bound of the slot's records).
+pub fn slot_start(slot: u16) -> Vec<u8> {
+    slot.to_be_bytes().to_vec()
+}
+
+/// Splits a data key into (slot, user key) if it is a meta record.
+pub fn split_data_key(k: &[u8]) -> Option<(u16, &[u8])> {
+    let slot = u16::from_be_bytes([*k.first()?, *k.get(1)?]);
+    if *k.get(2)? != META_TAG {
+        return None;
+    }
+    Some((slot, k.get(3..)?))
+}
+
+pub fn raft_key(gid: u32, tag: u8) -> Vec<u8> {
+    let mut k = Vec::with_capacity(13);
+    k.extend_from_slice(&gid.to_be_bytes());
+    k.push(tag);
+    k
+}
+
+pub fn entry_key(gid: u32, index: u64) -> Vec<u8> {
+    let mut k = raft_key(gid, b'e');
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+pub fn expire_key(expire_ms: u64, slot: u16, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(10 + key.len());
+    k.extend_from_slice(&expire_ms.to_be_bytes());
+    k.extend_from_slice(&slot.to_be_bytes());
+    k.extend_from_slice(key);
+    k
+}
+
+pub fn split_expire_key(k: &[u8]) -> Option<(u64, u16, &[u8])> {
+    let t = u64::from_be_bytes(k.get(..8)?.try_into().ok()?);
+    let slot = u16::from_be_bytes(k.get(8..10)?.try_into().ok()?);
+    Some((t, slot, k.get(10..)?))
+}
+
+pub fn u64_pair(a: u64, b: u64) -> Vec<u8> {
+    let mut v = Vec::with_capacity(16);
+    v.extend_from_slice(&a.to_be_bytes());
+    v.extend_from_slice(&b.to_be_bytes());
+    v
+}
+
+pub fn read_u64_pair(v: &[u8]) -> Option<(u64, u64)> {
+    let a = u64::from_be_bytes(v.get(..8)?.try_into().ok()?);
+    let b = u64::from_be_bytes(v.get(8..16)?.try_into().ok()?);
+    Some((a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_keys_sort_by_slot_then_key() {
+        let a = data_key(1, b"zzz");
+        let b = data_key(2, b"aaa");
+        assert!(a < b);
+        assert_eq!(split_data_key(&a), Some((1, &b"zzz"[..])));
+    }
+
+    #[test]
+    fn expire_keys_sort_by_time() {
+        let a = expire_key(5, 9000, b"k");
+        let b = expire_key(6, 1, b"k");
+        assert!(a < b);
+        assert_eq!(split_expire_key(&b), Some((6, 1, &b"k"[..])));
+    }
+}

@@ -1,0 +1,113 @@
+//! In-memory tail of a group's Raft log, owned by the group's `RawNode`.
+//!
+//! The durable copy lives in fjall's `raft` keyspace and is written by the
+//! persist thread; this holds the entries raft-rs may still ask for (from
+//! the last truncation point on), the hard state and the conf state. It is
+//! touched only by the owning core, so it needs no lock.
+
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot};
+use raft::{GetEntriesContext, RaftState, StorageError};
+
+#[derive(Default)]
+pub struct LogStore {
+    pub hs: HardState,
+    pub cs: ConfState,
+    /// Index and term of the last entry removed from the log (or of the
+    /// initial state); `entries[0].index == truncated_index + 1`.
+    pub truncated_index: u64,
+    pub truncated_term: u64,
+    pub entries: Vec<Entry>,
+}
+
+impl LogStore {
+    pub fn first_index(&self) -> u64 {
+        self.truncated_index + 1
+    }
+
+    pub fn last_index(&self) -> u64 {
+        self.entries.last().map_or(self.truncated_index, |e| e.index)
+    }
+
+    /// Appends entries, dropping any conflicting suffix first.
+    pub fn append(&mut self, ents: &[Entry]) {
+        let Some(first) = ents.first() else { return };
+        let keep = first.index.saturating_sub(self.first_index()) as usize;
+        self.entries.truncate(keep);
+        self.entries.extend_from_slice(ents);
+    }
+
+    /// Drops entries up to and including `index`.
+    pub fn compact_to(&mut self, index: u64) {
+        if index <= self.truncated_index || index > self.last_index() {
+            return;
+        }
+        let n = (index - self.truncated_index) as usize;
+        let term = self.entries.get(n - 1).map_or(self.truncated_term, |e| e.term);
+        self.entries.drain(..n);
+        self.truncated_index = index;
+        self.truncated_term = term;
+    }
+}
+
+impl raft::Storage for LogStore {
+    fn initial_state(&self) -> raft::Result<RaftState> {
+        Ok(RaftState { hard_state: self.hs.clone(), conf_state: self.cs.clone() })
+    }
+
+    fn entries(
+        &self,
+        low: u64,
+        high: u64,
+        max_size: impl Into<Option<u64>>,
+        _context: GetEntriesContext,
+    ) -> raft::Result<Vec<Entry>> {
+        if low < self.first_index() {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        if high > self.last_index() + 1 || low > high {
+            return Err(raft::Error::Store(StorageError::Unavailable));
+        }
+        let lo = (low - self.first_index()) as usize;
+        let hi = (high - self.first_index()) as usize;
+        let slice = self.entries.get(lo..hi).unwrap_or(&[]);
+        let max = max_size.into().unwrap_or(u64::MAX);
+        let mut out = Vec::with_capacity(slice.len());
+        let mut size = 0u64;
+        for e in slice {
+            size += (e.data.len() + e.context.len() + 24) as u64;
+            if !out.is_empty() && size > max {
+                break;
+            }
+            out.push(e.clone());
+        }
+        Ok(out)
+    }
+
+    fn term(&self, idx: u64) -> raft::Result<u64> {
+        if idx == self.truncated_index {
+            return Ok(self.truncated_term);
+        }
+        if idx < self.truncated_index {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        let pos = (idx - self.first_index()) as usize;
+        match self.entries.get(pos) {
+            Some(e) => Ok(e.term),
+            None => Err(raft::Error::Store(StorageError::Unavailable)),
+        }
+    }
+
+    fn first_index(&self) -> raft::Result<u64> {
+        Ok(LogStore::first_index(self))
+    }
+
+    fn last_index(&self) -> raft::Result<u64> {
+        Ok(LogStore::last_index(self))
+    }
+
+    fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
+        // Single-replica groups never send snapshots; replicated groups will
+        // stream the slot range (issue 4).
+        Err(raft::Error::Store(StorageError::SnapshotTemporarilyUnavailable))
+    }
+}

@@ -1,0 +1,625 @@
+//! One core's world: its Raft groups, their state machines over the core's
+//! fjall database, and the overlay of applied writes not yet on disk.
+//!
+//! Driven as a state machine by the core's executor: `propose` and `read`
+//! from connections, `drive` once per loop turn (Ready handling and apply),
+//! `take_job` to hand the turn's writes to the persist thread, and
+//! `on_persisted` when that thread reports a job durable. It never does IO
+//! other than fjall point reads and short scans, and never blocks.
+
+use crate::engine::{DataOp, Engine, EngineError, PersistJob};
+use crate::keys;
+use crate::log::LogStore;
+use bytes::Bytes;
+use corekv_core::cmd::{self, Ctx};
+use corekv_core::slot::key_slot;
+use corekv_core::{Record, Reply, Store, errors};
+use protobuf::Message as _;
+use raft::eraftpb::{ConfState, Entry, EntryType, HardState};
+use raft::{RawNode, StateRole};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::ops::Range;
+
+/// Opaque id the caller attaches to a proposal; handed back with the reply.
+pub type Token = u64;
+
+/// This node's Raft id in every group until replication lands.
+const NODE_ID: u64 = 1;
+/// Keep at most this many applied entries before truncating the log.
+const LOG_KEEP: u64 = 1024;
+
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    pub id: u32,
+    pub slots: Range<u16>,
+}
+
+struct Group {
+    id: u32,
+    slots: Range<u16>,
+    raw: RawNode<LogStore>,
+    applied: u64,
+    key_count: u64,
+    /// (index, term, token) of proposals waiting for apply, in index order.
+    proposals: VecDeque<(u64, u64, Token)>,
+    /// Last log index written to fjall; a shorter append deletes the rest.
+    persisted_last: u64,
+    /// Persist jobs in flight that carry readies of this group.
+    inflight: u32,
+}
+
+struct OverlayEntry {
+    rec: Option<Record>,
+    seq: u64,
+}
+
+/// Per-turn counters the executor turns into stats.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DriveStats {
+    pub applied: u64,
+    pub readies: u64,
+}
+
+pub struct Shard {
+    engine: Engine,
+    groups: Vec<Group>,
+    overlay: HashMap<Vec<u8>, OverlayEntry>,
+    overlay_log: VecDeque<(u64, Vec<Vec<u8>>)>,
+    clears: VecDeque<(u64, u16, u16)>,
+    expiry: BTreeSet<(u64, u16, Vec<u8>)>,
+    job: PersistJob,
+    touched: Vec<Vec<u8>>,
+    persisted_seq: u64,
+    completions: Vec<(Token, Reply)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShardError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("raft: {0}")]
+    Raft(#[from] raft::Error),
+    #[error("corrupt raft state of group {0}")]
+    Corrupt(u32),
+}
+
+fn logger() -> slog::Logger {
+    slog::Logger::root(slog::Discard, slog::o!())
+}
+
+/// Log entry payload: ts(8) | argc(4) | (len(4) | bytes)*.
+pub fn encode_command(ts_ms: u64, argv: &[Bytes]) -> Vec<u8> {
+    let size = 12 + argv.iter().map(|a| a.len() + 4).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(&ts_ms.to_be_bytes());
+    out.extend_from_slice(&(argv.len() as u32).to_be_bytes());
+    for a in argv {
+        out.extend_from_slice(&(a.len() as u32).to_be_bytes());
+        out.extend_from_slice(a);
+    }
+    out
+}
+
+pub fn decode_command(data: &Bytes) -> Option<(u64, Vec<Bytes>)> {
+    let ts = u64::from_be_bytes(data.get(..8)?.try_into().ok()?);
+    let argc = u32::from_be_bytes(data.get(8..12)?.try_into().ok()?) as usize;
+    let mut pos = 12;
+    let mut argv = Vec::with_capacity(argc.min(1024));
+    for _ in 0..argc {
+        let len = u32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?) as usize;
+        pos += 4;
+        if pos + len > data.len() {
+            return None;
+        }
+        argv.push(data.slice(pos..pos + len));
+        pos += len;
+    }
+    Some((ts, argv))
+}
+
+impl Shard {
+    /// Opens the groups of one core from its database, recovering each
+    /// group's log, hard state and applied index.
+    pub fn open(engine: Engine, specs: &[GroupSpec]) -> Result<Shard, ShardError> {
+        let mut groups = Vec::with_capacity(specs.len());
+        let mut job = PersistJob { seq: 1, ..Default::default() };
+        for spec in specs {
+            groups.push(open_group(&engine, spec, &mut job)?);
+        }
+        let mut expiry = BTreeSet::new();
+        for kv in engine.expire.iter() {
+            let k = kv.key().map_err(EngineError::from)?;
+            if let Some((t, slot, key)) = keys::split_expire_key(&k) {
+                if specs.iter().any(|s| s.slots.contains(&slot)) {
+                    expiry.insert((t, slot, key.to_vec()));
+                }
+            }
+        }
+        let mut shard = Shard {
+            engine,
+            groups,
+            overlay: HashMap::new(),
+            overlay_log: VecDeque::new(),
+            clears: VecDeque::new(),
+            expiry,
+            job,
+            touched: Vec::new(),
+            persisted_seq: 0,
+            completions: Vec::new(),
+        };
+        for g in &mut shard.groups {
+            // A one-voter group elects itself at once.
+            if g.raw.raft.state != StateRole::Leader {
+                g.raw.campaign()?;
+            }
+        }
+        Ok(shard)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Local position of the group owning `slot`, if this core has it.
+    pub fn group_of_slot(&self, slot: u16) -> Option<usize> {
+        self.groups.iter().position(|g| g.slots.contains(&slot))
+    }
+
+    pub fn group_pos(&self, gid: u32) -> Option<usize> {
+        self.groups.iter().position(|g| g.id == gid)
+    }
+
+    pub fn group_ids(&self) -> Vec<u32> {
+        self.groups.iter().map(|g| g.id).collect()
+    }
+
+    pub fn group_slots(&self, pos: usize) -> Option<Range<u16>> {
+        self.groups.get(pos).map(|g| g.slots.clone())
+    }
+
+    pub fn is_leader(&self, pos: usize) -> bool {
+        self.groups.get(pos).is_some_and(|g| g.raw.raft.state == StateRole::Leader)
+    }
+
+    /// (group id, applied, last log index, term, leader) per group.
+    pub fn raft_status(&self) -> Vec<(u32, u64, u64, u64, bool)> {
+        self.groups
+            .iter()
+            .map(|g| {
+                (g.id, g.applied, g.raw.raft.raft_log.last_index(), g.raw.raft.term, g.raw.raft.state == StateRole::Leader)
+            })
+            .collect()
+    }
+
+    pub fn key_count(&self) -> u64 {
+        self.groups.iter().map(|g| g.key_count).sum()
+    }
+
+    pub fn expiring_count(&self) -> usize {
+        self.expiry.len()
+    }
+
+    /// Proposes a write command to group `pos`; its reply comes back from
+    /// `take_completions` after it is committed, durable and applied.
+    pub fn propose(&mut self, pos: usize, ts_ms: u64, argv: &[Bytes], token: Token) -> Result<(), Reply> {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Err(errors::err(errors::NOT_LEADER));
+        };
+        if g.raw.raft.state != StateRole::Leader {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        if g.raw.propose(Vec::new(), encode_command(ts_ms, argv)).is_err() {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        let idx = g.raw.raft.raft_log.last_index();
+        let term = g.raw.raft.term;
+        g.proposals.push_back((idx, term, token));
+        Ok(())
+    }
+
+    /// Executes a read-only command against group `pos` at `now_ms`.
+    pub fn read(&self, pos: usize, argv: &[Bytes], now_ms: u64, rand: u64) -> Reply {
+        let Some(g) = self.groups.get(pos) else {
+            return errors::err(errors::NOT_LEADER);
+        };
+        let view = ReadView { shard: self, group: g };
+        let ctx = Ctx { now_ms, slots: g.slots.clone(), rand };
+        cmd::read(argv, &ctx, &view)
+    }
+
+    /// Up to `max` keys whose expiry is due at `now_ms`: (group pos, key).
+    pub fn due_expiries(&self, now_ms: u64, max: usize) -> Vec<(usize, Bytes)> {
+        let mut out = Vec::new();
+        for (t, slot, key) in &self.expiry {
+            if *t > now_ms || out.len() >= max {
+                break;
+            }
+            if let Some(pos) = self.group_of_slot(*slot) {
+                out.push((pos, Bytes::copy_from_slice(key)));
+            }
+        }
+        out
+    }
+
+    pub fn tick(&mut self) {
+        for g in &mut self.groups {
+            g.raw.tick();
+        }
+    }
+
+    /// Handles every group's Ready: new entries and hard states go into the
+    /// pending persist job, committed entries are applied. Replies appear in
+    /// `take_completions`.
+    pub fn drive(&mut self) -> Result<DriveStats, ShardError> {
+        let mut stats = DriveStats::default();
+        for pos in 0..self.groups.len() {
+            let Some(g) = self.groups.get_mut(pos) else { continue };
+            if !g.raw.has_ready() {
+                continue;
+            }
+            stats.readies += 1;
+            let mut rd = g.raw.ready();
+            let gid = g.id;
+            let mut needs_persist = false;
+            let entries = rd.take_entries();
+            if let Some(last) = entries.last() {
+                let last_idx = last.index;
+                g.raw.mut_store().append(&entries);
+                for e in &entries {
+                    let bytes = e.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
+                    self.job.raft_puts.push((keys::entry_key(gid, e.index), bytes));
+                }
+                for idx in last_idx + 1..=g.persisted_last {
+                    self.job.raft_dels.push(keys::entry_key(gid, idx));
+                }
+                g.persisted_last = last_idx;
+                needs_persist = true;
+            }
+            if let Some(hs) = rd.hs() {
+                g.raw.mut_store().hs = hs.clone();
+                let bytes = hs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
+                self.job.raft_puts.push((keys::raft_key(gid, b'h'), bytes));
+                needs_persist = true;
+            }
+            let committed = rd.take_committed_entries();
+            let number = rd.number();
+            g.raw.advance_append_async(rd);
+            if needs_persist || g.inflight > 0 {
+                g.inflight += 1;
+                self.job.readies.push((gid, number));
+            } else {
+                g.raw.on_persist_ready(number);
+            }
+            stats.applied += committed.len() as u64;
+            self.apply(pos, committed)?;
+        }
+        Ok(stats)
+    }
+
+    fn apply(&mut self, pos: usize, committed: Vec<Entry>) -> Result<(), ShardError> {
+        let Some(last) = committed.last().map(|e| e.index) else { return Ok(()) };
+        for e in committed {
+            let reply = if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
+                match decode_command(&e.data) {
+                    Some((ts, argv)) => {
+                        let Some(g) = self.groups.get(pos) else { break };
+                        let ctx = Ctx { now_ms: ts, slots: g.slots.clone(), rand: e.index };
+                        let mut view = ApplyView { shard: self, pos };
+                        Some(cmd::apply_write(&argv, &ctx, &mut view))
+                    }
+                    None => Some(errors::err("ERR corrupt log entry")),
+                }
+            } else {
+                None
+            };
+            let Some(g) = self.groups.get_mut(pos) else { break };
+            g.applied = e.index;
+            while let Some(&(idx, term, token)) = g.proposals.front() {
+                if idx > e.index {
+                    break;
+                }
+                g.proposals.pop_front();
+                let r = if idx == e.index && term == e.term {
+                    reply.clone().unwrap_or_else(|| errors::err(errors::NOT_LEADER))
+                } else {
+                    errors::err(errors::NOT_LEADER)
+                };
+                self.completions.push((token, r));
+            }
+        }
+        let Some(g) = self.groups.get_mut(pos) else { return Ok(()) };
+        g.raw.advance_apply_to(last);
+        self.job
+            .data
+            .push(DataOp::RaftPut(keys::raft_key(g.id, b'a'), keys::u64_pair(g.applied, g.key_count)));
+        let store = g.raw.store();
+        if g.applied >= store.truncated_index + 2 * LOG_KEEP {
+            let to = g.applied - LOG_KEEP;
+            for idx in store.truncated_index + 1..=to {
+                self.job.raft_dels.push(keys::entry_key(g.id, idx));
+            }
+            g.raw.mut_store().compact_to(to);
+            let s = g.raw.store();
+            self.job.data.push(DataOp::RaftPut(
+                keys::raft_key(g.id, b't'),
+                keys::u64_pair(s.truncated_index, s.truncated_term),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn take_completions(&mut self) -> Vec<(Token, Reply)> {
+        std::mem::take(&mut self.completions)
+    }
+
+    /// The writes of this turn, if any, for the persist thread.
+    pub fn take_job(&mut self) -> Option<PersistJob> {
+        if self.job.is_empty() {
+            return None;
+        }
+        let seq = self.job.seq;
+        let job = std::mem::replace(&mut self.job, PersistJob { seq: seq + 1, ..Default::default() });
+        self.overlay_log.push_back((seq, std::mem::take(&mut self.touched)));
+        Some(job)
+    }
+
+    /// The persist thread made job `seq` (and all before it) durable.
+    pub fn on_persisted(&mut self, seq: u64, readies: &[(u32, u64)]) {
+        self.persisted_seq = self.persisted_seq.max(seq);
+        while let Some((s, _)) = self.overlay_log.front() {
+            if *s > seq {
+                break;
+            }
+            if let Some((_, touched)) = self.overlay_log.pop_front() {
+                for k in touched {
+                    if self.overlay.get(&k).is_some_and(|e| e.seq <= seq) {
+                        self.overlay.remove(&k);
+                    }
+                }
+            }
+        }
+        while self.clears.front().is_some_and(|c| c.0 <= seq) {
+            self.clears.pop_front();
+        }
+        for &(gid, number) in readies {
+            if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
+                g.raw.on_persist_ready(number);
+                g.inflight = g.inflight.saturating_sub(1);
+            }
+        }
+    }
+
+    fn clear_pending(&self, slot: u16) -> bool {
+        self.clears.iter().any(|&(_, from, to)| slot >= from && slot < to)
+    }
+
+    fn get_record(&self, key: &[u8]) -> Option<Record> {
+        let slot = key_slot(key);
+        let dk = keys::data_key(slot, key);
+        if let Some(e) = self.overlay.get(&dk) {
+            return e.rec.clone();
+        }
+        if self.clear_pending(slot) {
+            return None;
+        }
+        match self.engine.data.get(&dk) {
+            Ok(Some(v)) => Record::decode(&v),
+            _ => None,
+        }
+    }
+
+    fn scan_records(&self, from: u16, to: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
+        let mut over: Vec<(&Vec<u8>, &Option<Record>)> = self
+            .overlay
+            .iter()
+            .filter(|(k, _)| keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to))
+            .map(|(k, e)| (k, &e.rec))
+            .collect();
+        over.sort_by(|a, b| a.0.cmp(b.0));
+        let mut over = over.into_iter().peekable();
+        let lo = keys::slot_start(from);
+        let disk = if to >= corekv_core::slot::SLOTS {
+            self.engine.data.range(lo..)
+        } else {
+            self.engine.data.range(lo..keys::slot_start(to))
+        };
+        let mut disk = disk.filter_map(|kv| kv.into_inner().ok()).peekable();
+        loop {
+            // Merge the two sorted streams; the overlay wins on equal keys.
+            let take_over = match (over.peek(), disk.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((ok, _)), Some((dk, _))) => ok.as_slice() <= &dk[..],
+            };
+            if take_over {
+                let Some((k, rec)) = over.next() else { break };
+                if disk.peek().is_some_and(|(dk, _)| &dk[..] == k.as_slice()) {
+                    disk.next();
+                }
+                if let (Some(rec), Some((slot, key))) = (rec, keys::split_data_key(k)) {
+                    if !visit(slot, key, rec) {
+                        return;
+                    }
+                }
+            } else {
+                let Some((k, v)) = disk.next() else { break };
+                let Some((slot, key)) = keys::split_data_key(&k) else { continue };
+                if self.clear_pending(slot) {
+                    continue;
+                }
+                if let Some(rec) = Record::decode(&v) {
+                    if !visit(slot, key, &rec) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn write_record(&mut self, pos: usize, key: &[u8], rec: Option<Record>) {
+        let slot = key_slot(key);
+        let old = self.get_record(key);
+        let seq = self.job.seq;
+        if let Some(g) = self.groups.get_mut(pos) {
+            match (&old, &rec) {
+                (None, Some(_)) => g.key_count += 1,
+                (Some(_), None) => g.key_count = g.key_count.saturating_sub(1),
+                _ => {}
+            }
+        }
+        let old_exp = old.as_ref().and_then(|r| r.expire_at_ms);
+        let new_exp = rec.as_ref().and_then(|r| r.expire_at_ms);
+        if old_exp != new_exp {
+            if let Some(t) = old_exp {
+                self.expiry.remove(&(t, slot, key.to_vec()));
+                self.job.data.push(DataOp::ExpireDel(keys::expire_key(t, slot, key)));
+            }
+            if let Some(t) = new_exp {
+                self.expiry.insert((t, slot, key.to_vec()));
+                self.job.data.push(DataOp::ExpirePut(keys::expire_key(t, slot, key)));
+            }
+        }
+        let dk = keys::data_key(slot, key);
+        match &rec {
+            Some(r) => self.job.data.push(DataOp::Put(dk.clone(), r.encode())),
+            None => self.job.data.push(DataOp::Del(dk.clone())),
+        }
+        self.touched.push(dk.clone());
+        self.overlay.insert(dk, OverlayEntry { rec, seq });
+    }
+
+    fn clear_group(&mut self, pos: usize, from: u16, to: u16) {
+        let seq = self.job.seq;
+        if let Some(g) = self.groups.get_mut(pos) {
+            g.key_count = 0;
+        }
+        self.overlay
+            .retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to));
+        self.expiry.retain(|(_, s, _)| *s < from || *s >= to);
+        self.job.data.push(DataOp::Clear(from, to));
+        self.clears.push_back((seq, from, to));
+    }
+}
+
+fn open_group(engine: &Engine, spec: &GroupSpec, job: &mut PersistJob) -> Result<Group, ShardError> {
+    let gid = spec.id;
+    let get = |tag: u8| engine.raft.get(keys::raft_key(gid, tag)).map_err(EngineError::from);
+    let mut hs = match get(b'h')? {
+        Some(v) => HardState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
+        None => HardState::default(),
+    };
+    let cs = match get(b'c')? {
+        Some(v) => ConfState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
+        None => {
+            let mut cs = ConfState::default();
+            cs.voters = vec![NODE_ID];
+            let bytes = cs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
+            job.raft_puts.push((keys::raft_key(gid, b'c'), bytes));
+            cs
+        }
+    };
+    let (applied, key_count) = match get(b'a')? {
+        Some(v) => keys::read_u64_pair(&v).ok_or(ShardError::Corrupt(gid))?,
+        None => (0, 0),
+    };
+    let (trunc_idx, trunc_term) = match get(b't')? {
+        Some(v) => keys::read_u64_pair(&v).ok_or(ShardError::Corrupt(gid))?,
+        None => (0, 0),
+    };
+    let mut entries = Vec::new();
+    let mut next = trunc_idx + 1;
+    for kv in engine.raft.range(keys::entry_key(gid, next)..keys::entry_key(gid, u64::MAX)) {
+        let (k, v) = kv.into_inner().map_err(EngineError::from)?;
+        if k[..] != keys::entry_key(gid, next)[..] {
+            break;
+        }
+        let e = Entry::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?;
+        entries.push(e);
+        next += 1;
+    }
+    let mut store = LogStore { hs: HardState::default(), cs, truncated_index: trunc_idx, truncated_term: trunc_term, entries };
+    let last = store.last_index();
+    // Anything applied was committed; the hard state may lag the applied
+    // marker because they are written in different turns.
+    hs.commit = hs.commit.max(applied).min(last);
+    store.hs = hs;
+    let applied = applied.min(last);
+    let cfg = raft::Config {
+        id: NODE_ID,
+        election_tick: 10,
+        heartbeat_tick: 3,
+        applied,
+        max_size_per_msg: 1 << 20,
+        max_inflight_msgs: 256,
+        pre_vote: true,
+        check_quorum: true,
+        ..Default::default()
+    };
+    cfg.validate()?;
+    let raw = RawNode::new(&cfg, store, &logger())?;
+    Ok(Group {
+        id: gid,
+        slots: spec.slots.clone(),
+        raw,
+        applied,
+        key_count,
+        proposals: VecDeque::new(),
+        persisted_last: last,
+        inflight: 0,
+    })
+}
+
+struct ReadView<'a> {
+    shard: &'a Shard,
+    group: &'a Group,
+}
+
+impl Store for ReadView<'_> {
+    fn get(&self, key: &[u8]) -> Option<Record> {
+        self.shard.get_record(key)
+    }
+    fn put(&mut self, _key: &[u8], _rec: Record) {
+        debug_assert!(false, "read-only view");
+    }
+    fn delete(&mut self, _key: &[u8]) {
+        debug_assert!(false, "read-only view");
+    }
+    fn scan(&self, from_slot: u16, to_slot: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
+        self.shard.scan_records(from_slot, to_slot, visit)
+    }
+    fn clear(&mut self, _from_slot: u16, _to_slot: u16) {
+        debug_assert!(false, "read-only view");
+    }
+    fn len(&self) -> u64 {
+        self.group.key_count
+    }
+}
+
+struct ApplyView<'a> {
+    shard: &'a mut Shard,
+    pos: usize,
+}
+
+impl Store for ApplyView<'_> {
+    fn get(&self, key: &[u8]) -> Option<Record> {
+        self.shard.get_record(key)
+    }
+    fn put(&mut self, key: &[u8], rec: Record) {
+        self.shard.write_record(self.pos, key, Some(rec));
+    }
+    fn delete(&mut self, key: &[u8]) {
+        if self.shard.get_record(key).is_some() {
+            self.shard.write_record(self.pos, key, None);
+        }
+    }
+    fn scan(&self, from_slot: u16, to_slot: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
+        self.shard.scan_records(from_slot, to_slot, visit)
+    }
+    fn clear(&mut self, from_slot: u16, to_slot: u16) {
+        self.shard.clear_group(self.pos, from_slot, to_slot);
+    }
+    fn len(&self) -> u64 {
+        self.shard.groups.get(self.pos).map_or(0, |g| g.key_count)
+    }
+}
