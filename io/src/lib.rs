@@ -1,1 +1,21 @@
+//! corekv-io: the only crate with sockets, threads, io_uring and pinning.
+//!
+//! Owns the per-core monoio executors (one pinned OS thread per core, one
+//! SO_REUSEPORT listener each), connections, cross-core batched messaging,
+//! the persist threads (one per core, group commit), and the stats socket.
+//! A core's executor never blocks: fjall writes and fsyncs run on its
+//! persist thread; only point reads and short scans run inline.
 
+pub mod config;
+pub mod conn;
+pub mod core;
+pub mod node;
+pub mod notify;
+pub mod persist;
+pub mod server;
+pub mod server_cmds;
+pub mod stats;
+pub mod stats_socket;
+
+/// The Redis version whose behaviour corekv matches (clients gate on it).
+pub const REDIS_VERSION: &str = "7.0.15";

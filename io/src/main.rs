@@ -1,1 +1,6 @@
-fn main() {}
+//! The `corekv` server binary.
+
+fn main() {
+    let args = corekv_io::config::from_env();
+    corekv_io::server::run(args);
+}

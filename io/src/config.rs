@@ -1,0 +1,98 @@
+//! Command-line flags of the `corekv` server and their validation.
+//!
+//! Every problem with flags, the data directory or the port is reported as
+//! one line on stderr with exit code 2, before anything is written.
+
+use argh::FromArgs;
+use corekv_shard::Fsync;
+use std::path::PathBuf;
+
+/// corekv: a Redis-protocol key-value database. Thread-per-core on
+/// io_uring; every write goes through Raft into a per-core fjall LSM and is
+/// answered only once it is durable.
+#[derive(FromArgs, Debug, Clone)]
+pub struct Args {
+    /// address to listen on (default 127.0.0.1)
+    #[argh(option, default = "String::from(\"127.0.0.1\")")]
+    pub bind: String,
+    /// RESP port (default 6379)
+    #[argh(option, default = "6379")]
+    pub port: u16,
+    /// data directory (default ./corekv-data)
+    #[argh(option, default = "PathBuf::from(\"corekv-data\")")]
+    pub dir: PathBuf,
+    /// number of cores to run on (default: all CPUs)
+    #[argh(option)]
+    pub cores: Option<usize>,
+    /// unix socket serving per-core stats as JSON (default <dir>/stats.sock)
+    #[argh(option)]
+    pub stats_socket: Option<PathBuf>,
+    /// when to fsync: always (before every reply, default), everysec or never
+    #[argh(option, default = "FsyncArg(Fsync::Always)")]
+    pub fsync: FsyncArg,
+    /// raft groups per core (default 2); fixed when the data dir is created
+    #[argh(option, default = "2")]
+    pub groups_per_core: usize,
+    /// maximum number of connected clients (default 10000)
+    #[argh(option, default = "10000")]
+    pub maxclients: usize,
+    /// maximum connections from one client IP, 0 for no limit (default 0)
+    #[argh(option, default = "0")]
+    pub max_clients_per_ip: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FsyncArg(pub Fsync);
+
+impl argh::FromArgValue for FsyncArg {
+    fn from_arg_value(value: &str) -> Result<Self, String> {
+        parse_fsync(value)
+            .map(FsyncArg)
+            .ok_or_else(|| format!("invalid fsync policy '{value}': expected always, everysec or never"))
+    }
+}
+
+pub fn parse_fsync(value: &str) -> Option<Fsync> {
+    match value.to_ascii_lowercase().as_str() {
+        "always" => Some(Fsync::Always),
+        "everysec" => Some(Fsync::EverySec),
+        "never" | "no" => Some(Fsync::Never),
+        _ => None,
+    }
+}
+
+pub fn fsync_name(f: Fsync) -> &'static str {
+    match f {
+        Fsync::Always => "always",
+        Fsync::EverySec => "everysec",
+        Fsync::Never => "no",
+    }
+}
+
+/// Parses argv; on `--help` prints usage and exits 0, on a bad flag prints
+/// one line and exits 2.
+pub fn from_env() -> Args {
+    let strings: Vec<String> = std::env::args().collect();
+    let cmd = strings.first().map(|s| s.as_str()).unwrap_or("corekv");
+    let cmd = std::path::Path::new(cmd).file_name().and_then(|s| s.to_str()).unwrap_or("corekv");
+    let rest: Vec<&str> = strings.iter().skip(1).map(|s| s.as_str()).collect();
+    match Args::from_args(&[cmd], &rest) {
+        Ok(a) => a,
+        Err(early) => match early.status {
+            Ok(()) => {
+                print!("{}", early.output);
+                std::process::exit(0);
+            }
+            Err(()) => {
+                let line = early.output.lines().next().unwrap_or("invalid arguments").trim();
+                fatal(&format!("{line} (see corekv --help)"));
+            }
+        },
+    }
+}
+
+/// Prints `corekv: <msg>` and exits with status 2.
+pub fn fatal(msg: &str) -> ! {
+    eprintln!("corekv: {msg}");
+    std::process::exit(2);
+}

@@ -1,0 +1,352 @@
+//! One client connection on one core: read, parse (pipelined), route each
+//! command, resolve replies in order, write once per read batch.
+//!
+//! Writes are proposed as they are parsed and awaited together, so a
+//! pipeline of writes commits in one Raft batch. A read, or a server
+//! command, waits first for the writes queued before it on this
+//! connection, so a client always reads its own writes.
+
+use crate::core::{ClientEntry, Core, Pending};
+use crate::server_cmds;
+use crate::stats;
+use bytes::{Bytes, BytesMut};
+use corekv_core::slot::key_slot;
+use corekv_core::table::{self, CommandSpec, Merge, Route};
+use corekv_core::{Reply, cmd, errors};
+use corekv_wire::{Proto, RequestParser, encode};
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::net::TcpStream;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A reply in the making: one part, or parts of a fanned-out command.
+enum Item {
+    One(Pending, usize, Instant),
+    Gather { parts: Vec<Pending>, merge: Merge, layout: Vec<Vec<usize>>, nkeys: usize, class: usize, start: Instant },
+}
+
+pub struct Conn {
+    pub core: Rc<Core>,
+    pub id: u64,
+    pub proto: Proto,
+    pub name: String,
+    pub addr: String,
+    pub laddr: String,
+    pub no_evict: bool,
+    items: Vec<Item>,
+    queued_writes: bool,
+    pub out: BytesMut,
+    pub close: bool,
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
+    let node = core.node.clone();
+    let id = node.next_client_id.fetch_add(1, Relaxed);
+    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let fd = stream.as_raw_fd();
+    let _ = stream.set_nodelay(true);
+    let now = Instant::now();
+    core.st.borrow_mut().clients.insert(
+        id,
+        ClientEntry {
+            addr: peer.to_string(),
+            laddr: laddr.clone(),
+            fd,
+            name: String::new(),
+            created: now,
+            last_active: now,
+            last_cmd: "NULL".into(),
+            resp: 2,
+        },
+    );
+    let mut conn = Conn {
+        core: core.clone(),
+        id,
+        proto: Proto::Resp2,
+        name: String::new(),
+        addr: peer.to_string(),
+        laddr,
+        no_evict: false,
+        items: Vec::new(),
+        queued_writes: false,
+        out: BytesMut::with_capacity(READ_CHUNK),
+        close: false,
+    };
+    conn.run(stream).await;
+    core.st.borrow_mut().clients.remove(&id);
+}
+
+impl Conn {
+    async fn run(&mut self, mut stream: TcpStream) {
+        let mut parser = RequestParser::default();
+        let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+        let node = self.core.node.clone();
+        let counters = &node.counters;
+        loop {
+            if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
+                rbuf.reserve(READ_CHUNK);
+            }
+            let (res, buf) = stream.read(rbuf).await;
+            rbuf = buf;
+            match res {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if let Some(c) = counters.get(self.core.id) {
+                        c.net_input_bytes.fetch_add(n as u64, Relaxed);
+                    }
+                }
+            }
+            let mut last_cmd: Option<&'static str> = None;
+            loop {
+                match parser.parse(&mut rbuf) {
+                    Ok(Some(argv)) => {
+                        last_cmd = Some(self.dispatch(argv).await);
+                        if self.close {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.flush().await;
+                        encode(&e.to_reply(), self.proto, &mut self.out);
+                        self.close = true;
+                        break;
+                    }
+                }
+            }
+            self.flush().await;
+            if let Some(cmd) = last_cmd {
+                if let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id) {
+                    c.last_active = Instant::now();
+                    if c.last_cmd != cmd {
+                        c.last_cmd = cmd.to_string();
+                    }
+                }
+            }
+            if !self.out.is_empty() {
+                let n = self.out.len();
+                let out = std::mem::replace(&mut self.out, BytesMut::new());
+                let (res, mut out) = stream.write_all(out).await;
+                if res.is_err() {
+                    return;
+                }
+                if let Some(c) = counters.get(self.core.id) {
+                    c.net_output_bytes.fetch_add(n as u64, Relaxed);
+                }
+                out.clear();
+                self.out = out;
+            }
+            if self.close {
+                return;
+            }
+        }
+    }
+
+    /// Resolves every queued reply, in order, into the output buffer.
+    pub async fn flush(&mut self) {
+        let items = std::mem::take(&mut self.items);
+        self.queued_writes = false;
+        for item in items {
+            let (reply, class, start) = match item {
+                Item::One(p, class, start) => (p.resolve().await, class, start),
+                Item::Gather { parts, merge, layout, nkeys, class, start } => {
+                    let mut replies = Vec::with_capacity(parts.len());
+                    for p in parts {
+                        replies.push(p.resolve().await);
+                    }
+                    (merge_replies(merge, replies, &layout, nkeys), class, start)
+                }
+            };
+            if reply.is_error() {
+                if let Some(c) = self.core.node.counters.get(self.core.id) {
+                    c.errors.fetch_add(1, Relaxed);
+                }
+            }
+            self.core.st.borrow_mut().hists.record_since(class, start);
+            encode(&reply, self.proto, &mut self.out);
+        }
+    }
+
+    fn push_ready(&mut self, r: Reply, class: usize, start: Instant) {
+        self.items.push(Item::One(Pending::Ready(r), class, start));
+    }
+
+    /// Routes one command; returns its name for CLIENT LIST.
+    async fn dispatch(&mut self, argv: Vec<Bytes>) -> &'static str {
+        let start = Instant::now();
+        if let Some(c) = self.core.node.counters.get(self.core.id) {
+            c.commands.fetch_add(1, Relaxed);
+        }
+        let spec = match table::resolve(&argv) {
+            Ok(s) => s,
+            Err(r) => {
+                self.push_ready(r, stats::CMD_OTHER, start);
+                return "NULL";
+            }
+        };
+        let write = match spec.route {
+            Route::Server | Route::Scan => false,
+            Route::Keyed { write } | Route::PerKey { write, .. } | Route::AllGroups { write, .. } => write,
+        };
+        if !write && self.queued_writes {
+            self.flush().await;
+        }
+        if write {
+            if let Err(r) = cmd::precheck_write(&argv) {
+                self.push_ready(r, stats::CMD_WRITE, start);
+                return spec.name;
+            }
+        }
+        let class = if write { stats::CMD_WRITE } else { stats::CMD_READ };
+        match spec.route {
+            Route::Server => {
+                self.flush().await;
+                let r = server_cmds::execute(self, spec, &argv).await;
+                self.core.st.borrow_mut().hists.record_since(stats::CMD_OTHER, start);
+                encode(&r, self.proto, &mut self.out);
+            }
+            Route::Keyed { write } => {
+                let item = self.keyed(spec, argv, write);
+                self.items.push(Item::One(item, class, start));
+            }
+            Route::Scan => {
+                let slot = argv
+                    .get(1)
+                    .and_then(|c| std::str::from_utf8(c).ok())
+                    .and_then(|c| c.parse::<u64>().ok())
+                    .filter(|c| *c < u64::from(corekv_core::slot::SLOTS))
+                    .unwrap_or(0) as u16;
+                let gidx = self.core.node.group_of_slot(slot);
+                let p = self.core.submit(gidx, argv, false);
+                self.items.push(Item::One(p, class, start));
+            }
+            Route::PerKey { write, merge } => self.per_key(spec, argv, write, merge, class, start),
+            Route::AllGroups { write, merge } => {
+                let n = self.core.node.groups.len();
+                let mut parts = Vec::with_capacity(n);
+                // RANDOMKEY: start the search at a random group.
+                let offset = if merge == Merge::AnyNonNil { (crate::node::unix_ms() as usize) % n.max(1) } else { 0 };
+                for i in 0..n {
+                    parts.push(self.core.submit((i + offset) % n, argv.clone(), write));
+                }
+                self.items.push(Item::Gather { parts, merge, layout: Vec::new(), nkeys: 0, class, start });
+            }
+        }
+        if write {
+            self.queued_writes = true;
+        }
+        spec.name
+    }
+
+    fn keyed(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool) -> Pending {
+        let node = &self.core.node;
+        let mut gidx = None;
+        for i in table::key_indexes(spec, &argv) {
+            let Some(k) = argv.get(i) else { continue };
+            let g = node.group_of_slot(key_slot(k));
+            match gidx {
+                None => gidx = Some(g),
+                Some(x) if x != g => return Pending::Ready(errors::err(errors::CROSSSLOT)),
+                _ => {}
+            }
+        }
+        self.core.submit(gidx.unwrap_or(0), argv, write)
+    }
+
+    /// DEL/UNLINK/EXISTS/TOUCH/MGET: one sub-command per group, merged.
+    fn per_key(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool, merge: Merge, class: usize, start: Instant) {
+        let node = &self.core.node;
+        let keys = table::key_indexes(spec, &argv);
+        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (n, &i) in keys.iter().enumerate() {
+            let Some(k) = argv.get(i) else { continue };
+            let g = node.group_of_slot(key_slot(k));
+            match groups.iter_mut().find(|(x, _)| *x == g) {
+                Some((_, v)) => v.push(n),
+                None => groups.push((g, vec![n])),
+            }
+        }
+        if groups.len() <= 1 {
+            let gidx = groups.first().map_or(0, |g| g.0);
+            let p = self.core.submit(gidx, argv, write);
+            self.items.push(Item::One(p, class, start));
+            return;
+        }
+        let name = argv.first().cloned().unwrap_or_default();
+        let mut parts = Vec::with_capacity(groups.len());
+        let mut layout = Vec::with_capacity(groups.len());
+        for (g, positions) in groups {
+            let mut sub = Vec::with_capacity(positions.len() + 1);
+            sub.push(name.clone());
+            for &n in &positions {
+                if let Some(k) = keys.get(n).and_then(|&i| argv.get(i)) {
+                    sub.push(k.clone());
+                }
+            }
+            parts.push(self.core.submit(g, sub, write));
+            layout.push(positions);
+        }
+        self.items.push(Item::Gather { parts, merge, layout, nkeys: keys.len(), class, start });
+    }
+}
+
+/// Combines the parts of a fanned-out command into one reply. The first
+/// error wins, as the command as a whole failed.
+fn merge_replies(merge: Merge, replies: Vec<Reply>, layout: &[Vec<usize>], nkeys: usize) -> Reply {
+    if let Some(e) = replies.iter().find(|r| r.is_error()) {
+        return e.clone();
+    }
+    match merge {
+        Merge::Sum => Reply::Integer(replies.iter().map(|r| if let Reply::Integer(n) = r { *n } else { 0 }).sum()),
+        Merge::Concat => {
+            let mut out = Vec::new();
+            for r in replies {
+                if let Reply::Array(v) | Reply::Set(v) = r {
+                    out.extend(v);
+                }
+            }
+            Reply::Array(out)
+        }
+        Merge::AllOk => Reply::ok(),
+        Merge::AnyNonNil => replies.into_iter().find(|r| !matches!(r, Reply::Nil | Reply::NilArray)).unwrap_or(Reply::Nil),
+        Merge::InOrder => {
+            let mut out = vec![Reply::Nil; nkeys];
+            for (r, positions) in replies.into_iter().zip(layout) {
+                if let Reply::Array(v) = r {
+                    for (val, &n) in v.into_iter().zip(positions) {
+                        if let Some(slot) = out.get_mut(n) {
+                            *slot = val;
+                        }
+                    }
+                }
+            }
+            Reply::Array(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mget_parts_go_back_in_key_order() {
+        let a = Reply::Array(vec![Reply::bulk(&b"1"[..]), Reply::Nil]);
+        let b = Reply::Array(vec![Reply::bulk(&b"2"[..])]);
+        let r = merge_replies(Merge::InOrder, vec![a, b], &[vec![0, 2], vec![1]], 3);
+        assert_eq!(r, Reply::Array(vec![Reply::bulk(&b"1"[..]), Reply::bulk(&b"2"[..]), Reply::Nil]));
+    }
+
+    #[test]
+    fn sum_and_first_error() {
+        assert_eq!(merge_replies(Merge::Sum, vec![Reply::Integer(2), Reply::Integer(3)], &[], 0), Reply::Integer(5));
+        let e = Reply::err("ERR x");
+        assert_eq!(merge_replies(Merge::AllOk, vec![Reply::ok(), e.clone()], &[], 0), e);
+    }
+}

@@ -1,0 +1,407 @@
+//! One core: a pinned OS thread running a monoio (io_uring) executor that
+//! owns its shard. Tasks on the core: the accept loop, one task per
+//! connection, the driver (Raft Ready + apply, once per loop turn), the
+//! inbox (batches from other cores), persist completions, and the ticker
+//! (Raft ticks, active expiry). State is `Rc<RefCell<..>>`: only this thread
+//! touches it, and no borrow is held across an await.
+
+use crate::node::{CoreSnapshot, KillFilter, Msg, Node, unix_ms};
+use crate::notify::LocalNotify;
+use crate::persist::Done;
+use crate::stats::{self, CoreCounters, CoreHists};
+use bytes::Bytes;
+use corekv_core::{Reply, errors};
+use corekv_shard::{PersistJob, Shard, Token};
+use local_sync::oneshot;
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+/// Who waits for a proposal's reply.
+enum Waiter {
+    Local(oneshot::Sender<Reply>, Instant),
+    Remote { core: usize, id: u64, start: Instant },
+    Expiry,
+}
+
+/// A connected client as CLIENT LIST shows it.
+pub struct ClientEntry {
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub name: String,
+    pub created: Instant,
+    pub last_active: Instant,
+    pub last_cmd: String,
+    pub resp: u8,
+}
+
+pub struct CoreState {
+    pub shard: Shard,
+    /// group index → local position in the shard (None: another core's).
+    gpos: Vec<Option<usize>>,
+    waiters: HashMap<Token, Waiter>,
+    next_token: u64,
+    remote_waiters: HashMap<u64, oneshot::Sender<Reply>>,
+    next_req: u64,
+    outbox: Vec<Vec<Msg>>,
+    persist_tx: flume::Sender<PersistJob>,
+    persist_started: VecDeque<(u64, Instant)>,
+    pub hists: CoreHists,
+    pub clients: HashMap<u64, ClientEntry>,
+    expire_inflight: usize,
+    rand_state: u64,
+}
+
+pub struct Core {
+    pub id: usize,
+    pub node: Arc<Node>,
+    pub st: RefCell<CoreState>,
+    pub notify: LocalNotify,
+}
+
+/// An answer that may not be there yet.
+pub enum Pending {
+    Ready(Reply),
+    Wait(oneshot::Receiver<Reply>),
+}
+
+impl Pending {
+    pub async fn resolve(self) -> Reply {
+        match self {
+            Pending::Ready(r) => r,
+            Pending::Wait(rx) => rx.await.unwrap_or_else(|_| errors::err(errors::SHUTTING_DOWN)),
+        }
+    }
+}
+
+impl Core {
+    pub fn new(id: usize, node: Arc<Node>, shard: Shard, persist_tx: flume::Sender<PersistJob>) -> Core {
+        let mut gpos = vec![None; node.groups.len()];
+        for (i, g) in node.groups.iter().enumerate() {
+            if g.core == id {
+                if let Some(slot) = gpos.get_mut(i) {
+                    *slot = shard.group_pos(g.id);
+                }
+            }
+        }
+        let cores = node.cores;
+        Core {
+            id,
+            node,
+            st: RefCell::new(CoreState {
+                shard,
+                gpos,
+                waiters: HashMap::new(),
+                next_token: 1,
+                remote_waiters: HashMap::new(),
+                next_req: 1,
+                outbox: (0..cores).map(|_| Vec::new()).collect(),
+                persist_tx,
+                persist_started: VecDeque::new(),
+                hists: CoreHists::default(),
+                clients: HashMap::new(),
+                expire_inflight: 0,
+                rand_state: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1) ^ unix_ms(),
+            }),
+            notify: LocalNotify::default(),
+        }
+    }
+
+    pub fn counters(&self) -> &CoreCounters {
+        // Every core index is < node.cores by construction.
+        &self.node.counters[self.id]
+    }
+
+    /// Runs `argv` on group `gidx` (a write is proposed, a read executed),
+    /// locally or on the owning core.
+    pub fn submit(&self, gidx: usize, argv: Vec<Bytes>, write: bool) -> Pending {
+        let owner = self.node.groups.get(gidx).map_or(self.id, |g| g.core);
+        let mut st = self.st.borrow_mut();
+        if owner == self.id {
+            let Some(pos) = st.gpos.get(gidx).copied().flatten() else {
+                return Pending::Ready(errors::err(errors::NOT_LEADER));
+            };
+            if write {
+                let ts = self.node.hlc_now_ms();
+                let tok = st.next_token;
+                st.next_token += 1;
+                match st.shard.propose(pos, ts, &argv, tok) {
+                    Ok(()) => {
+                        let (tx, rx) = oneshot::channel();
+                        st.waiters.insert(tok, Waiter::Local(tx, Instant::now()));
+                        CoreCounters::add(&self.counters().proposals, 1);
+                        drop(st);
+                        self.notify.notify();
+                        Pending::Wait(rx)
+                    }
+                    Err(r) => Pending::Ready(r),
+                }
+            } else {
+                let rand = st.next_rand();
+                Pending::Ready(st.shard.read(pos, &argv, unix_ms(), rand))
+            }
+        } else {
+            let id = st.next_req;
+            st.next_req += 1;
+            let (tx, rx) = oneshot::channel();
+            st.remote_waiters.insert(id, tx);
+            let now_ms = unix_ms();
+            if let Some(out) = st.outbox.get_mut(owner) {
+                out.push(Msg::Req { from: self.id, id, gidx, argv, write, now_ms });
+            }
+            CoreCounters::add(&self.counters().forwarded_out, 1);
+            drop(st);
+            self.notify.notify();
+            Pending::Wait(rx)
+        }
+    }
+
+    /// One loop turn of Raft work: Ready handling and apply, replies to
+    /// waiters, the turn's writes to the persist thread, outgoing batches.
+    fn turn(&self) {
+        let mut st = self.st.borrow_mut();
+        let st = &mut *st;
+        let t0 = Instant::now();
+        match st.shard.drive() {
+            Ok(ds) => {
+                if ds.applied > 0 {
+                    st.hists.record_since(stats::RAFT_APPLY, t0);
+                }
+            }
+            Err(e) => {
+                eprintln!("corekv: core {}: raft failed: {e}", self.id);
+                std::process::exit(1);
+            }
+        }
+        let now = Instant::now();
+        for (tok, reply) in st.shard.take_completions() {
+            match st.waiters.remove(&tok) {
+                Some(Waiter::Local(tx, start)) => {
+                    st.hists.record_us(stats::RAFT_COMMIT, now.duration_since(start).as_micros() as u64);
+                    let _ = tx.send(reply);
+                }
+                Some(Waiter::Remote { core, id, start }) => {
+                    st.hists.record_us(stats::RAFT_COMMIT, now.duration_since(start).as_micros() as u64);
+                    if let Some(out) = st.outbox.get_mut(core) {
+                        out.push(Msg::Resp { id, reply });
+                    }
+                }
+                Some(Waiter::Expiry) => {
+                    st.expire_inflight = st.expire_inflight.saturating_sub(1);
+                    if reply == Reply::Integer(1) {
+                        CoreCounters::add(&self.counters().expired_keys, 1);
+                    }
+                }
+                None => {}
+            }
+        }
+        if let Some(job) = st.shard.take_job() {
+            st.persist_started.push_back((job.seq, now));
+            CoreCounters::add(&self.counters().raft_batches, 1);
+            if st.persist_tx.send(job).is_err() {
+                eprintln!("corekv: core {}: persist thread is gone", self.id);
+                std::process::exit(1);
+            }
+        }
+        for (dest, out) in st.outbox.iter_mut().enumerate() {
+            if !out.is_empty() {
+                if let Some(tx) = self.node.inboxes.get(dest) {
+                    let _ = tx.send(std::mem::take(out));
+                }
+            }
+        }
+        let c = self.counters();
+        c.keys.store(st.shard.key_count(), Relaxed);
+        c.expires.store(st.shard.expiring_count() as u64, Relaxed);
+    }
+
+    fn on_persisted(&self, done: Done) {
+        let mut st = self.st.borrow_mut();
+        let now = Instant::now();
+        while let Some(&(seq, start)) = st.persist_started.front() {
+            if seq > done.seq {
+                break;
+            }
+            st.persist_started.pop_front();
+            st.hists.record_us(stats::RAFT_PERSIST, now.duration_since(start).as_micros() as u64);
+        }
+        st.shard.on_persisted(done.seq, &done.readies);
+    }
+
+    fn on_inbox(&self, batch: Vec<Msg>) {
+        for msg in batch {
+            match msg {
+                Msg::Req { from, id, gidx, argv, write, now_ms } => {
+                    CoreCounters::add(&self.counters().forwarded_in, 1);
+                    let mut st = self.st.borrow_mut();
+                    let st = &mut *st;
+                    let pos = st.gpos.get(gidx).copied().flatten();
+                    let reply = match pos {
+                        None => Some(errors::err(errors::NOT_LEADER)),
+                        Some(pos) if write => {
+                            let tok = st.next_token;
+                            st.next_token += 1;
+                            let ts = self.node.hlc_now_ms();
+                            match st.shard.propose(pos, ts, &argv, tok) {
+                                Ok(()) => {
+                                    st.waiters.insert(tok, Waiter::Remote { core: from, id, start: Instant::now() });
+                                    CoreCounters::add(&self.counters().proposals, 1);
+                                    None
+                                }
+                                Err(r) => Some(r),
+                            }
+                        }
+                        Some(pos) => {
+                            let rand = st.next_rand();
+                            Some(st.shard.read(pos, &argv, now_ms.max(unix_ms()), rand))
+                        }
+                    };
+                    if let (Some(reply), Some(out)) = (reply, st.outbox.get_mut(from)) {
+                        out.push(Msg::Resp { id, reply });
+                    }
+                }
+                Msg::Resp { id, reply } => {
+                    if let Some(tx) = self.st.borrow_mut().remote_waiters.remove(&id) {
+                        let _ = tx.send(reply);
+                    }
+                }
+                Msg::Snapshot(tx) => {
+                    let _ = tx.send(self.snapshot());
+                }
+                Msg::Kill(filter, tx) => {
+                    let _ = tx.send(self.kill(&filter));
+                }
+                Msg::ResetStats => {
+                    self.st.borrow_mut().hists.reset();
+                    self.counters().reset();
+                }
+            }
+        }
+    }
+
+    fn snapshot(&self) -> CoreSnapshot {
+        let st = self.st.borrow();
+        let now = Instant::now();
+        let clients = st
+            .clients
+            .iter()
+            .map(|(id, c)| {
+                format!(
+                    "id={id} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
+                    c.addr,
+                    c.laddr,
+                    c.fd,
+                    c.name,
+                    now.duration_since(c.created).as_secs(),
+                    now.duration_since(c.last_active).as_secs(),
+                    c.last_cmd,
+                    c.resp
+                )
+            })
+            .collect();
+        CoreSnapshot {
+            core: self.id,
+            hists: st.hists.to_json(),
+            raft: st.shard.raft_status(),
+            clients,
+            keys: st.shard.key_count(),
+            expires: st.shard.expiring_count() as u64,
+        }
+    }
+
+    fn kill(&self, f: &KillFilter) -> usize {
+        let st = self.st.borrow();
+        let mut n = 0;
+        for (id, c) in &st.clients {
+            if f.skip_id == Some(*id)
+                || f.id.is_some_and(|x| x != *id)
+                || f.addr.as_ref().is_some_and(|a| *a != c.addr)
+                || f.laddr.as_ref().is_some_and(|a| *a != c.laddr)
+            {
+                continue;
+            }
+            // The connection task sees EOF on its pending read and exits.
+            unsafe { libc::shutdown(c.fd, libc::SHUT_RDWR) };
+            n += 1;
+        }
+        n
+    }
+
+    /// Active expiry: the leader proposes deletes of due keys, a bounded
+    /// number per tick, one round in flight at a time.
+    fn expire_round(&self) {
+        let mut st = self.st.borrow_mut();
+        let st = &mut *st;
+        if st.expire_inflight > 0 {
+            return;
+        }
+        let due = st.shard.due_expiries(unix_ms(), 512);
+        for (pos, key) in due {
+            if !st.shard.is_leader(pos) {
+                continue;
+            }
+            let tok = st.next_token;
+            st.next_token += 1;
+            let argv = vec![Bytes::from_static(b"COREKV.EXPIREIF"), key];
+            let ts = self.node.hlc_now_ms();
+            if st.shard.propose(pos, ts, &argv, tok).is_ok() {
+                st.waiters.insert(tok, Waiter::Expiry);
+                st.expire_inflight += 1;
+            }
+        }
+    }
+}
+
+impl CoreState {
+    fn next_rand(&mut self) -> u64 {
+        // xorshift64*: RANDOMKEY needs spread, not cryptographic strength.
+        let mut x = self.rand_state;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rand_state = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// The core's background tasks; returns when the runtime stops.
+pub async fn run_tasks(core: Rc<Core>, inbox: flume::Receiver<Vec<Msg>>, done: flume::Receiver<Done>) {
+    let c = core.clone();
+    monoio::spawn(async move {
+        loop {
+            c.notify.wait().await;
+            c.turn();
+        }
+    });
+    let c = core.clone();
+    monoio::spawn(async move {
+        while let Ok(batch) = inbox.recv_async().await {
+            c.on_inbox(batch);
+            while let Ok(more) = inbox.try_recv() {
+                c.on_inbox(more);
+            }
+            c.notify.notify();
+        }
+    });
+    let c = core.clone();
+    monoio::spawn(async move {
+        while let Ok(d) = done.recv_async().await {
+            c.on_persisted(d);
+            while let Ok(more) = done.try_recv() {
+                c.on_persisted(more);
+            }
+            c.notify.notify();
+        }
+    });
+    let c = core;
+    loop {
+        monoio::time::sleep(Duration::from_millis(100)).await;
+        c.st.borrow_mut().shard.tick();
+        c.expire_round();
+        c.notify.notify();
+    }
+}

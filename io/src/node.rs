@@ -1,0 +1,192 @@
+//! Node-wide shared state: the group layout, each core's inbox sender, and
+//! per-core counters. Immutable after start except for atomics; the only
+//! lock (per-IP connection counts) is taken on accept and close, never per
+//! request.
+
+use crate::config::Args;
+use crate::stats::CoreCounters;
+use bytes::Bytes;
+use corekv_core::Reply;
+use corekv_core::slot::SLOTS;
+use corekv_shard::Fsync;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    pub id: u32,
+    pub slots: Range<u16>,
+    pub core: usize,
+}
+
+/// What one core knows about itself, gathered for INFO, CLIENT LIST and the
+/// stats socket.
+#[derive(Debug, Clone, Default)]
+pub struct CoreSnapshot {
+    pub core: usize,
+    pub hists: serde_json::Value,
+    /// (group id, applied, last index, term, leader)
+    pub raft: Vec<(u32, u64, u64, u64, bool)>,
+    pub clients: Vec<String>,
+    pub keys: u64,
+    pub expires: u64,
+}
+
+/// Which clients CLIENT KILL targets.
+#[derive(Debug, Clone, Default)]
+pub struct KillFilter {
+    pub id: Option<u64>,
+    pub addr: Option<String>,
+    pub laddr: Option<String>,
+    pub skip_id: Option<u64>,
+}
+
+/// Cross-core messages. Sent in batches (`Vec<Msg>`), one wake per batch.
+pub enum Msg {
+    /// Run `argv` on group `gidx`, owned by the receiving core.
+    Req { from: usize, id: u64, gidx: usize, argv: Vec<Bytes>, write: bool, now_ms: u64 },
+    /// The reply to a `Req` this core sent.
+    Resp { id: u64, reply: Reply },
+    Snapshot(flume::Sender<CoreSnapshot>),
+    Kill(KillFilter, flume::Sender<usize>),
+    ResetStats,
+}
+
+pub struct Node {
+    pub args: Args,
+    pub cores: usize,
+    pub groups: Vec<GroupInfo>,
+    slot_group: Vec<u16>,
+    pub inboxes: Vec<flume::Sender<Vec<Msg>>>,
+    pub counters: Vec<CoreCounters>,
+    pub started: Instant,
+    pub started_unix_s: u64,
+    pub next_client_id: AtomicU64,
+    pub connected: AtomicUsize,
+    pub maxclients: AtomicUsize,
+    pub per_ip: Mutex<HashMap<IpAddr, usize>>,
+    fsync: AtomicU8,
+    pub lastsave_unix_s: AtomicU64,
+    hlc: AtomicU64,
+    pub run_id: String,
+}
+
+impl Node {
+    pub fn new(args: Args, cores: usize, groups: Vec<GroupInfo>, inboxes: Vec<flume::Sender<Vec<Msg>>>) -> Node {
+        let mut slot_group = vec![0u16; SLOTS as usize];
+        for (i, g) in groups.iter().enumerate() {
+            for s in g.slots.clone() {
+                if let Some(x) = slot_group.get_mut(s as usize) {
+                    *x = i as u16;
+                }
+            }
+        }
+        let now = unix_ms();
+        let fsync = args.fsync.0;
+        let maxclients = args.maxclients;
+        Node {
+            args,
+            cores,
+            groups,
+            slot_group,
+            inboxes,
+            counters: (0..cores).map(|_| CoreCounters::default()).collect(),
+            started: Instant::now(),
+            started_unix_s: now / 1000,
+            next_client_id: AtomicU64::new(1),
+            connected: AtomicUsize::new(0),
+            maxclients: AtomicUsize::new(maxclients),
+            per_ip: Mutex::new(HashMap::new()),
+            fsync: AtomicU8::new(fsync_to_u8(fsync)),
+            lastsave_unix_s: AtomicU64::new(now / 1000),
+            hlc: AtomicU64::new(0),
+            run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
+        }
+    }
+
+    /// Index of the group that owns `slot`.
+    pub fn group_of_slot(&self, slot: u16) -> usize {
+        self.slot_group.get(slot as usize).copied().unwrap_or(0) as usize
+    }
+
+    pub fn fsync(&self) -> Fsync {
+        match self.fsync.load(Relaxed) {
+            0 => Fsync::Always,
+            1 => Fsync::EverySec,
+            _ => Fsync::Never,
+        }
+    }
+
+    pub fn set_fsync(&self, f: Fsync) {
+        self.fsync.store(fsync_to_u8(f), Relaxed);
+    }
+
+    /// Next node HLC timestamp; its physical part (ms) stamps proposals so
+    /// expiry is computed from one monotonic clock across cores.
+    pub fn hlc_now_ms(&self) -> u64 {
+        let wall = corekv_core::hlc::compose(unix_ms(), 0);
+        let mut cur = self.hlc.load(Relaxed);
+        loop {
+            let next = wall.max(cur + 1);
+            match self.hlc.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
+                Ok(_) => return corekv_core::hlc::physical_ms(next),
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Sends one control message to every core.
+    pub fn broadcast(&self, make: impl Fn() -> Msg) {
+        for tx in &self.inboxes {
+            let _ = tx.send(vec![make()]);
+        }
+    }
+
+    /// Collects a snapshot from every core (bounded wait).
+    pub async fn snapshots(&self) -> Vec<CoreSnapshot> {
+        let (tx, rx) = flume::bounded(self.cores);
+        self.broadcast(|| Msg::Snapshot(tx.clone()));
+        drop(tx);
+        let mut out = Vec::with_capacity(self.cores);
+        while out.len() < self.cores {
+            match rx.recv_async().await {
+                Ok(s) => out.push(s),
+                Err(_) => break,
+            }
+        }
+        out.sort_by_key(|s| s.core);
+        out
+    }
+
+    pub fn snapshots_blocking(&self, timeout: std::time::Duration) -> Vec<CoreSnapshot> {
+        let (tx, rx) = flume::bounded(self.cores);
+        self.broadcast(|| Msg::Snapshot(tx.clone()));
+        drop(tx);
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::with_capacity(self.cores);
+        while out.len() < self.cores {
+            match rx.recv_deadline(deadline) {
+                Ok(s) => out.push(s),
+                Err(_) => break,
+            }
+        }
+        out.sort_by_key(|s| s.core);
+        out
+    }
+}
+
+fn fsync_to_u8(f: Fsync) -> u8 {
+    match f {
+        Fsync::Always => 0,
+        Fsync::EverySec => 1,
+        Fsync::Never => 2,
+    }
+}
+
+pub fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}

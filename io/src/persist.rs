@@ -1,0 +1,82 @@
+//! The persist thread of one core: a dedicated OS thread that writes the
+//! core's persist jobs to fjall, with group commit (everything queued since
+//! the last write goes in one batch, with at most one fsync), and reports
+//! completion back to the core (one wake per batch).
+
+use crate::node::{Node, unix_ms};
+use crate::stats::CoreCounters;
+use corekv_shard::{Engine, Fsync, PersistJob};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+/// Jobs up to `seq` are durable; `readies` are the Raft readies they held.
+pub struct Done {
+    pub seq: u64,
+    pub readies: Vec<(u32, u64)>,
+}
+
+/// Most jobs merged into one write (bounds the batch's memory).
+const MAX_JOBS_PER_WRITE: usize = 512;
+
+pub fn run(core: usize, engine: Engine, node: Arc<Node>, jobs: flume::Receiver<PersistJob>, done: flume::Sender<Done>) {
+    let mut last_sync = Instant::now();
+    let mut dirty = false;
+    loop {
+        let first = match jobs.recv_timeout(Duration::from_millis(250)) {
+            Ok(j) => j,
+            Err(flume::RecvTimeoutError::Timeout) => {
+                if dirty && node.fsync() == Fsync::EverySec && last_sync.elapsed() >= Duration::from_secs(1) {
+                    write(core, &engine, &[], true);
+                    on_sync(core, &node);
+                    last_sync = Instant::now();
+                    dirty = false;
+                }
+                continue;
+            }
+            Err(flume::RecvTimeoutError::Disconnected) => break,
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_JOBS_PER_WRITE {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let sync = match node.fsync() {
+            Fsync::Always => true,
+            Fsync::EverySec => last_sync.elapsed() >= Duration::from_secs(1),
+            Fsync::Never => false,
+        };
+        write(core, &engine, &batch, sync);
+        if sync {
+            on_sync(core, &node);
+            last_sync = Instant::now();
+            dirty = false;
+        } else {
+            dirty = true;
+        }
+        let seq = batch.last().map_or(0, |j| j.seq);
+        let readies = batch.iter().flat_map(|j| j.readies.iter().copied()).collect();
+        if done.send(Done { seq, readies }).is_err() {
+            break;
+        }
+    }
+    // Executor gone (shutdown): make whatever was written durable.
+    write(core, &engine, &[], true);
+}
+
+fn on_sync(core: usize, node: &Node) {
+    if let Some(c) = node.counters.get(core) {
+        CoreCounters::add(&c.fsyncs, 1);
+    }
+    node.lastsave_unix_s.store(unix_ms() / 1000, Relaxed);
+}
+
+fn write(core: usize, engine: &Engine, batch: &[PersistJob], sync: bool) {
+    if let Err(e) = engine.persist(batch, sync) {
+        // A write we cannot make durable must never be acknowledged: stop.
+        eprintln!("corekv: core {core}: storage write failed: {e}; stopping");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,318 @@
+//! Process start-up and shutdown: validates flags, binds one SO_REUSEPORT
+//! listener per core, opens one fjall database per core, starts the core
+//! threads (pinned), their persist threads and the stats socket, then waits
+//! for SIGTERM/SIGINT.
+
+use crate::config::{Args, fatal};
+use crate::core::{Core, run_tasks};
+use crate::node::{GroupInfo, Msg, Node};
+use crate::persist::{self, Done};
+use corekv_core::slot::SLOTS;
+use corekv_shard::{Engine, GroupSpec, PersistJob, Shard};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+const LAYOUT_FILE: &str = "corekv.layout";
+const MAX_CORES: usize = 256;
+const CACHE_BYTES_PER_CORE: u64 = 64 << 20;
+
+pub fn run(args: Args) -> ! {
+    let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = args.cores.unwrap_or(ncpu);
+    if cores == 0 || cores > MAX_CORES {
+        fatal(&format!("--cores must be between 1 and {MAX_CORES}, got {cores}"));
+    }
+    if args.groups_per_core == 0 || args.groups_per_core > 64 {
+        fatal("--groups-per-core must be between 1 and 64");
+    }
+    let addr: SocketAddr = match (args.bind.as_str(), args.port).to_socket_addrs().ok().and_then(|mut a| a.next()) {
+        Some(a) => a,
+        None => fatal(&format!("cannot resolve --bind address '{}'", args.bind)),
+    };
+    // Bind before touching the data dir, so a busy port writes nothing.
+    let listeners: Vec<std::net::TcpListener> = (0..cores)
+        .map(|_| bind_reuseport(addr).unwrap_or_else(|e| fatal(&format!("cannot listen on {addr}: {e}"))))
+        .collect();
+    let layout = prepare_dir(&args.dir, cores, args.groups_per_core);
+    let groups = layout_groups(cores, layout);
+    let engines: Vec<Engine> = (0..cores)
+        .map(|c| {
+            Engine::open(&args.dir.join(format!("core-{c}")), CACHE_BYTES_PER_CORE)
+                .unwrap_or_else(|e| fatal(&format!("cannot open data dir {}: {e}", args.dir.display())))
+        })
+        .collect();
+
+    block_signals();
+    let mut inbox_rx = Vec::new();
+    let mut inbox_tx = Vec::new();
+    for _ in 0..cores {
+        let (tx, rx) = flume::unbounded::<Vec<Msg>>();
+        inbox_tx.push(tx);
+        inbox_rx.push(rx);
+    }
+    let stats_path = args.stats_socket.clone().unwrap_or_else(|| args.dir.join("stats.sock"));
+    let node = Arc::new(Node::new(args.clone(), cores, groups, inbox_tx));
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
+
+    for (c, ((listener, engine), inbox)) in listeners.into_iter().zip(engines.clone()).zip(inbox_rx).enumerate() {
+        let (job_tx, job_rx) = flume::unbounded::<PersistJob>();
+        let (done_tx, done_rx) = flume::unbounded::<Done>();
+        let n = node.clone();
+        let e = engine.clone();
+        std::thread::Builder::new()
+            .name(format!("persist-{c}"))
+            .spawn(move || persist::run(c, e, n, job_rx, done_tx))
+            .unwrap_or_else(|e| fatal(&format!("cannot start thread: {e}")));
+        let n = node.clone();
+        let ready = ready_tx.clone();
+        std::thread::Builder::new()
+            .name(format!("core-{c}"))
+            .spawn(move || core_thread(c, n, engine, listener, inbox, job_tx, done_rx, ready))
+            .unwrap_or_else(|e| fatal(&format!("cannot start thread: {e}")));
+    }
+    drop(ready_tx);
+    for _ in 0..cores {
+        match ready_rx.recv() {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => fatal(&e),
+            Err(_) => fatal("a core failed to start"),
+        }
+    }
+    crate::stats_socket::start(node.clone(), stats_path.clone());
+    println!(
+        "corekv {} ready: {addr}, {cores} cores, {} groups, dir {}, fsync {}, stats {}",
+        env!("CARGO_PKG_VERSION"),
+        node.groups.len(),
+        args.dir.display(),
+        crate::config::fsync_name(node.fsync()),
+        stats_path.display()
+    );
+    wait_for_signal();
+    // Every acknowledged write is already durable; make any --fsync
+    // never/everysec tail durable too before leaving.
+    for e in &engines {
+        let _ = e.persist(&[], true);
+    }
+    let _ = std::fs::remove_file(&stats_path);
+    std::process::exit(0);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn core_thread(
+    c: usize,
+    node: Arc<Node>,
+    engine: Engine,
+    listener: std::net::TcpListener,
+    inbox: flume::Receiver<Vec<Msg>>,
+    job_tx: flume::Sender<PersistJob>,
+    done_rx: flume::Receiver<Done>,
+    ready: std::sync::mpsc::Sender<Result<usize, String>>,
+) {
+    pin_to_cpu(c);
+    let specs: Vec<GroupSpec> = node
+        .groups
+        .iter()
+        .filter(|g| g.core == c)
+        .map(|g| GroupSpec { id: g.id, slots: g.slots.clone() })
+        .collect();
+    let shard = match Shard::open(engine, &specs) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = ready.send(Err(format!("cannot recover core {c}: {e}")));
+            return;
+        }
+    };
+    let mut rt = match monoio::RuntimeBuilder::<monoio::FusionDriver>::new().enable_timer().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ready.send(Err(format!("cannot start the io_uring runtime: {e}")));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let core = Rc::new(Core::new(c, node.clone(), shard, job_tx));
+        let listener = match monoio::net::TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = ready.send(Err(format!("cannot listen: {e}")));
+                return;
+            }
+        };
+        core.notify.notify();
+        let c2 = core.clone();
+        monoio::spawn(run_tasks(c2, inbox, done_rx));
+        let _ = ready.send(Ok(c));
+        loop {
+            let Ok((stream, peer)) = listener.accept().await else { continue };
+            if let Some(reject) = admit(&node, c, &peer) {
+                monoio::spawn(async move {
+                    use monoio::io::AsyncWriteRentExt;
+                    let mut stream = stream;
+                    let _ = stream.write_all(format!("-{reject}\r\n").into_bytes()).await;
+                });
+                continue;
+            }
+            let core = core.clone();
+            let node = node.clone();
+            monoio::spawn(async move {
+                crate::conn::serve(core, stream, peer).await;
+                release(&node, c, &peer);
+            });
+        }
+    });
+}
+
+/// Connection admission: global maxclients and the per-IP cap.
+fn admit(node: &Node, core: usize, peer: &SocketAddr) -> Option<&'static str> {
+    let c = node.counters.get(core)?;
+    if node.connected.load(Relaxed) >= node.maxclients.load(Relaxed) {
+        c.rejected_connections.fetch_add(1, Relaxed);
+        return Some(corekv_core::errors::MAX_CLIENTS);
+    }
+    let cap = node.args.max_clients_per_ip;
+    if cap > 0 {
+        let mut per_ip = node.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let n = per_ip.entry(peer.ip()).or_insert(0);
+        if *n >= cap {
+            c.rejected_connections.fetch_add(1, Relaxed);
+            return Some(corekv_core::errors::MAX_CLIENTS_PER_IP);
+        }
+        *n += 1;
+    }
+    node.connected.fetch_add(1, Relaxed);
+    c.connections.fetch_add(1, Relaxed);
+    c.total_connections.fetch_add(1, Relaxed);
+    None
+}
+
+fn release(node: &Node, core: usize, peer: &SocketAddr) {
+    node.connected.fetch_sub(1, Relaxed);
+    if let Some(c) = node.counters.get(core) {
+        c.connections.fetch_sub(1, Relaxed);
+    }
+    if node.args.max_clients_per_ip > 0 {
+        let mut per_ip = node.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = per_ip.get_mut(&peer.ip()) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_ip.remove(&peer.ip());
+            }
+        }
+    }
+}
+
+fn bind_reuseport(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    s.set_reuse_address(true)?;
+    s.set_reuse_port(true)?;
+    s.bind(&addr.into())?;
+    s.listen(1024)?;
+    s.set_nonblocking(true)?;
+    Ok(s.into())
+}
+
+/// Creates the data dir if needed and checks that its group layout (fixed
+/// at creation) matches the flags. Returns groups per core.
+fn prepare_dir(dir: &Path, cores: usize, groups_per_core: usize) -> usize {
+    if dir.exists() && !dir.is_dir() {
+        fatal(&format!("--dir {} exists and is not a directory", dir.display()));
+    }
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        fatal(&format!("cannot create data dir {}: {e}", dir.display()));
+    }
+    let path = dir.join(LAYOUT_FILE);
+    let want = format!("cores={cores} groups_per_core={groups_per_core}\n");
+    match std::fs::read_to_string(&path) {
+        Ok(have) => {
+            if have != want {
+                fatal(&format!(
+                    "data dir {} was created with {}; start with matching --cores/--groups-per-core",
+                    dir.display(),
+                    have.trim()
+                ));
+            }
+            groups_per_core
+        }
+        Err(_) => {
+            if dir.join("core-0").exists() {
+                fatal(&format!("data dir {} has data but no {LAYOUT_FILE}", dir.display()));
+            }
+            let tmp = dir.join(format!("{LAYOUT_FILE}.tmp"));
+            let written = std::fs::write(&tmp, &want)
+                .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+                .and_then(|_| std::fs::rename(&tmp, &path))
+                .and_then(|_| std::fs::File::open(dir)?.sync_all());
+            if let Err(e) = written {
+                fatal(&format!("cannot write to data dir {}: {e}", dir.display()));
+            }
+            groups_per_core
+        }
+    }
+}
+
+/// Contiguous slot ranges, group i on core i % cores, ids from 1 (group 0
+/// is reserved for the meta group).
+fn layout_groups(cores: usize, groups_per_core: usize) -> Vec<GroupInfo> {
+    let n = cores * groups_per_core;
+    (0..n)
+        .map(|i| {
+            let lo = (i * SLOTS as usize / n) as u16;
+            let hi = ((i + 1) * SLOTS as usize / n) as u16;
+            GroupInfo { id: i as u32 + 1, slots: lo..hi, core: i % cores }
+        })
+        .collect()
+}
+
+fn pin_to_cpu(core: usize) {
+    let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(core % ncpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+fn block_signals() {
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+fn wait_for_signal() {
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        let mut sig = 0;
+        libc::sigwait(&set, &mut sig);
+    }
+}
+
+#[allow(dead_code)]
+fn _unused(_: PathBuf) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_covers_every_slot_once() {
+        let g = layout_groups(3, 2);
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[0].slots.start, 0);
+        assert_eq!(g[5].slots.end, SLOTS);
+        for w in g.windows(2) {
+            assert_eq!(w[0].slots.end, w[1].slots.start);
+        }
+        assert_eq!(g[4].core, 1);
+    }
+}

@@ -1,0 +1,599 @@
+//! Connection and server commands: PING ECHO HELLO QUIT RESET SELECT
+//! CLIENT COMMAND INFO CONFIG TIME LASTSAVE (and OBJECT HELP). They touch
+//! no group's data; node-wide views are gathered from every core.
+
+use crate::config::{fsync_name, parse_fsync};
+use crate::conn::Conn;
+use crate::node::{KillFilter, Msg, unix_ms};
+use bytes::Bytes;
+use corekv_core::cmd::glob_match;
+use corekv_core::table::{self, CommandSpec};
+use corekv_core::{Reply, errors};
+use corekv_wire::Proto;
+use std::sync::atomic::Ordering::Relaxed;
+
+fn s(x: &str) -> Reply {
+    Reply::Simple(x.to_string())
+}
+
+fn bulk_str(x: &str) -> Reply {
+    Reply::Bulk(Bytes::copy_from_slice(x.as_bytes()))
+}
+
+fn lower(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_ascii_lowercase()
+}
+
+pub async fn execute(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
+    let arg = |i: usize| argv.get(i).map(|b| b.as_ref()).unwrap_or(b"");
+    match spec.name {
+        "ping" => match argv.get(1) {
+            Some(m) => Reply::Bulk(m.clone()),
+            None => s("PONG"),
+        },
+        "echo" => Reply::Bulk(argv.get(1).cloned().unwrap_or_default()),
+        "quit" => {
+            conn.close = true;
+            Reply::ok()
+        }
+        "reset" => {
+            conn.proto = Proto::Resp2;
+            conn.name.clear();
+            conn.no_evict = false;
+            set_client(conn);
+            s("RESET")
+        }
+        "select" => match std::str::from_utf8(arg(1)).ok().and_then(|v| v.parse::<i64>().ok()) {
+            Some(0) => Reply::ok(),
+            Some(_) => errors::err(errors::DB_INDEX),
+            None => errors::err(errors::NOT_INTEGER),
+        },
+        "hello" => hello(conn, argv),
+        "time" => {
+            let us = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros())
+                .unwrap_or(0);
+            Reply::Array(vec![bulk_str(&(us / 1_000_000).to_string()), bulk_str(&(us % 1_000_000).to_string())])
+        }
+        "lastsave" => Reply::Integer(conn.core.node.lastsave_unix_s.load(Relaxed) as i64),
+        "info" => Reply::Verbatim(info(conn, argv).await),
+        "object|help" => table::help_reply(
+            b"OBJECT",
+            &[
+                "ENCODING <key>",
+                "    Return the kind of internal representation used in order to store the value",
+                "    associated with a <key>.",
+                "FREQ <key>",
+                "    Return the access frequency index of the <key>. The returned integer is",
+                "    proportional to the logarithm of the recent access frequency of the key.",
+                "IDLETIME <key>",
+                "    Return the idle time of the <key>, that is the approximated number of",
+                "    seconds elapsed since the last access to the key.",
+                "REFCOUNT <key>",
+                "    Return the number of references of the value associated with the specified",
+                "    <key>.",
+            ],
+        ),
+        name if name.starts_with("command") => table::command_reply(argv),
+        name if name.starts_with("client|") => client(conn, spec, argv).await,
+        name if name.starts_with("config|") => config(conn, spec, argv),
+        _ => errors::unknown_command(arg(0), argv.get(1..).unwrap_or(&[])),
+    }
+}
+
+fn set_client(conn: &Conn) {
+    if let Some(c) = conn.core.st.borrow_mut().clients.get_mut(&conn.id) {
+        c.name = conn.name.clone();
+        c.resp = if conn.proto == Proto::Resp3 { 3 } else { 2 };
+    }
+}
+
+fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
+    let mut proto = conn.proto;
+    let mut i = 1;
+    if let Some(v) = argv.get(1) {
+        match std::str::from_utf8(v).ok().and_then(|v| v.parse::<i64>().ok()) {
+            Some(2) => proto = Proto::Resp2,
+            Some(3) => proto = Proto::Resp3,
+            Some(_) => return errors::err("NOPROTO unsupported protocol version"),
+            None => return errors::err("ERR Protocol version is not an integer or out of range"),
+        }
+        i = 2;
+    }
+    let mut name = None;
+    while let Some(opt) = argv.get(i) {
+        let more = argv.len() - i - 1;
+        match lower(opt).as_str() {
+            "auth" if more >= 2 => {
+                let user = argv.get(i + 1).map(|b| b.as_ref()).unwrap_or(b"");
+                if user != b"default" {
+                    return errors::err("WRONGPASS invalid username-password pair or user is disabled.");
+                }
+                i += 3;
+            }
+            "setname" if more >= 1 => {
+                let n = argv.get(i + 1).cloned().unwrap_or_default();
+                if !valid_name(&n) {
+                    return errors::err(NAME_ERR);
+                }
+                name = Some(String::from_utf8_lossy(&n).into_owned());
+                i += 2;
+            }
+            _ => {
+                return errors::err(&format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt)));
+            }
+        }
+    }
+    conn.proto = proto;
+    if let Some(n) = name {
+        conn.name = n;
+    }
+    set_client(conn);
+    Reply::Map(vec![
+        (bulk_str("server"), bulk_str("redis")),
+        (bulk_str("version"), bulk_str(crate::REDIS_VERSION)),
+        (bulk_str("proto"), Reply::Integer(if proto == Proto::Resp3 { 3 } else { 2 })),
+        (bulk_str("id"), Reply::Integer(conn.id as i64)),
+        (bulk_str("mode"), bulk_str("standalone")),
+        (bulk_str("role"), bulk_str("master")),
+        (bulk_str("modules"), Reply::Array(Vec::new())),
+    ])
+}
+
+const NAME_ERR: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+
+fn valid_name(n: &[u8]) -> bool {
+    n.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
+    let node = conn.core.node.clone();
+    match spec.name {
+        "client|id" => Reply::Integer(conn.id as i64),
+        "client|getname" => {
+            if conn.name.is_empty() {
+                Reply::Nil
+            } else {
+                bulk_str(&conn.name)
+            }
+        }
+        "client|setname" => {
+            let n = argv.get(2).cloned().unwrap_or_default();
+            if !valid_name(&n) {
+                return errors::err(NAME_ERR);
+            }
+            conn.name = String::from_utf8_lossy(&n).into_owned();
+            set_client(conn);
+            Reply::ok()
+        }
+        "client|no-evict" => match argv.get(2).map(|b| lower(b)).as_deref() {
+            Some("on") => {
+                conn.no_evict = true;
+                Reply::ok()
+            }
+            Some("off") => {
+                conn.no_evict = false;
+                Reply::ok()
+            }
+            _ => errors::err(errors::SYNTAX),
+        },
+        "client|list" | "client|info" => {
+            let mut lines: Vec<String> = Vec::new();
+            for snap in node.snapshots().await {
+                lines.extend(snap.clients);
+            }
+            let me = format!("id={} ", conn.id);
+            if spec.name == "client|info" {
+                let line = lines.into_iter().find(|l| l.starts_with(&me)).unwrap_or_default();
+                return Reply::Verbatim(format!("{line}\n"));
+            }
+            // Filters: TYPE normal|master|replica|pubsub, ID id...
+            let mut ids: Option<Vec<String>> = None;
+            let mut i = 2;
+            while let Some(opt) = argv.get(i) {
+                match lower(opt).as_str() {
+                    "type" => {
+                        let t = argv.get(i + 1).map(|b| lower(b)).unwrap_or_default();
+                        if !["normal", "master", "replica", "pubsub", "slave"].contains(&t.as_str()) {
+                            return errors::err(&format!("ERR Unknown client type '{t}'"));
+                        }
+                        if t != "normal" {
+                            lines.clear();
+                        }
+                        i += 2;
+                    }
+                    "id" => {
+                        let mut v = Vec::new();
+                        i += 1;
+                        while let Some(x) = argv.get(i) {
+                            match std::str::from_utf8(x).ok().and_then(|x| x.parse::<u64>().ok()) {
+                                Some(n) if n > 0 => v.push(format!("id={n} ")),
+                                _ => return errors::err("ERR Invalid client ID"),
+                            }
+                            i += 1;
+                        }
+                        ids = Some(v);
+                    }
+                    _ => return errors::err(errors::SYNTAX),
+                }
+            }
+            if let Some(ids) = ids {
+                lines.retain(|l| ids.iter().any(|p| l.starts_with(p.as_str())));
+            }
+            lines.sort_by_key(|l| {
+                l.strip_prefix("id=")
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0)
+            });
+            let mut text = String::new();
+            for l in lines {
+                text.push_str(&l);
+                text.push('\n');
+            }
+            Reply::Verbatim(text)
+        }
+        "client|kill" => {
+            let mut f = KillFilter::default();
+            let old_style = argv.len() == 3;
+            if old_style {
+                f.addr = Some(String::from_utf8_lossy(argv.get(2).map(|b| b.as_ref()).unwrap_or(b"")).into_owned());
+            } else {
+                let mut skipme = true;
+                let mut i = 2;
+                while i < argv.len() {
+                    let (Some(k), Some(v)) = (argv.get(i), argv.get(i + 1)) else {
+                        return errors::err(errors::SYNTAX);
+                    };
+                    let v_str = String::from_utf8_lossy(v).into_owned();
+                    match lower(k).as_str() {
+                        "id" => match v_str.parse::<u64>() {
+                            Ok(n) if n > 0 => f.id = Some(n),
+                            _ => return errors::err("ERR client-id should be greater than 0"),
+                        },
+                        "addr" => f.addr = Some(v_str),
+                        "laddr" => f.laddr = Some(v_str),
+                        "skipme" => match v_str.to_ascii_lowercase().as_str() {
+                            "yes" => skipme = true,
+                            "no" => skipme = false,
+                            _ => return errors::err(errors::SYNTAX),
+                        },
+                        "user" | "type" | "maxage" => {}
+                        _ => return errors::err(errors::SYNTAX),
+                    }
+                    i += 2;
+                }
+                if skipme {
+                    f.skip_id = Some(conn.id);
+                }
+            }
+            let (tx, rx) = flume::bounded(node.cores);
+            node.broadcast(|| Msg::Kill(f.clone(), tx.clone()));
+            drop(tx);
+            let mut killed = 0;
+            for _ in 0..node.cores {
+                match rx.recv_async().await {
+                    Ok(n) => killed += n,
+                    Err(_) => break,
+                }
+            }
+            if old_style {
+                if killed == 0 {
+                    return errors::err("ERR No such client");
+                }
+                return Reply::ok();
+            }
+            Reply::Integer(killed as i64)
+        }
+        "client|help" => table::help_reply(
+            b"CLIENT",
+            &[
+                "GETNAME",
+                "    Return the name of the current connection.",
+                "ID",
+                "    Return the ID of the current connection.",
+                "INFO",
+                "    Return information about the current client connection.",
+                "KILL <ip:port>",
+                "    Kill connection made from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]",
+                "    Kill connections. Options are:",
+                "    * ADDR (<ip:port>|<unixsocket>:0)",
+                "      Kill connections made from the specified address",
+                "    * LADDR (<ip:port>|<unixsocket>:0)",
+                "      Kill connections made to specified local address",
+                "    * ID <client-id>",
+                "      Kill connections by client id.",
+                "    * SKIPME (YES|NO)",
+                "      Skip killing current connection (default: yes).",
+                "LIST [options ...]",
+                "    Return information about client connections. Options:",
+                "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                "      Return clients of specified type.",
+                "    * ID <client-id> [<client-id> ...]",
+                "      Return clients of specified IDs only.",
+                "NO-EVICT (ON|OFF)",
+                "    Protect current client connection from eviction.",
+                "SETNAME <name>",
+                "    Assign the name <name> to the current connection.",
+            ],
+        ),
+        _ => errors::unknown_subcommand("client", argv.get(1).map(|b| b.as_ref()).unwrap_or(b"")),
+    }
+}
+
+/// The parameters CONFIG GET reports, and whether CONFIG SET may change them.
+fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
+    let node = &conn.core.node;
+    let a = &node.args;
+    vec![
+        ("bind", a.bind.clone()),
+        ("port", a.port.to_string()),
+        ("dir", std::fs::canonicalize(&a.dir).unwrap_or(a.dir.clone()).display().to_string()),
+        ("maxclients", node.maxclients.load(Relaxed).to_string()),
+        ("appendonly", "yes".into()),
+        ("appendfsync", fsync_name(node.fsync()).into()),
+        ("save", String::new()),
+        ("databases", "1".into()),
+        ("maxmemory", "0".into()),
+        ("maxmemory-policy", "noeviction".into()),
+        ("timeout", "0".into()),
+        ("tcp-keepalive", "300".into()),
+        ("proto-max-bulk-len", "536870912".into()),
+        ("cluster-enabled", "no".into()),
+        ("io-threads", "1".into()),
+        ("corekv-cores", node.cores.to_string()),
+        ("corekv-groups-per-core", a.groups_per_core.to_string()),
+        ("corekv-max-clients-per-ip", a.max_clients_per_ip.to_string()),
+    ]
+}
+
+fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
+    match spec.name {
+        "config|get" => {
+            let params = config_params(conn);
+            let mut out = Vec::new();
+            for (name, value) in &params {
+                let hit = argv.iter().skip(2).any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes(), true));
+                if hit {
+                    out.push((bulk_str(name), bulk_str(value)));
+                }
+            }
+            Reply::Map(out)
+        }
+        "config|set" => {
+            let pairs = argv.get(2..).unwrap_or(&[]);
+            if pairs.len() % 2 != 0 {
+                return errors::arity("config|set");
+            }
+            let known = config_params(conn);
+            // Validate everything first: CONFIG SET is all or nothing.
+            let mut changes = Vec::new();
+            for pair in pairs.chunks(2) {
+                let (Some(k), Some(v)) = (pair.first(), pair.get(1)) else { continue };
+                let name = lower(k);
+                let value = String::from_utf8_lossy(v).into_owned();
+                if !known.iter().any(|(n, _)| *n == name) {
+                    return errors::err(&format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                        String::from_utf8_lossy(k)
+                    ));
+                }
+                match name.as_str() {
+                    "maxclients" => match value.parse::<usize>() {
+                        Ok(n) if n >= 1 => changes.push((name, value)),
+                        _ => {
+                            return errors::err(&format!(
+                                "ERR CONFIG SET failed (possibly related to argument '{name}') - argument must be a number"
+                            ));
+                        }
+                    },
+                    "appendfsync" => match parse_fsync(&value) {
+                        Some(_) => changes.push((name, value)),
+                        None => {
+                            return errors::err(&format!(
+                                "ERR CONFIG SET failed (possibly related to argument '{name}') - argument(s) must be one of the following: always, everysec, no"
+                            ));
+                        }
+                    },
+                    _ => {
+                        return errors::err(&format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+                        ));
+                    }
+                }
+            }
+            for (name, value) in changes {
+                match name.as_str() {
+                    "maxclients" => {
+                        if let Ok(n) = value.parse::<usize>() {
+                            conn.core.node.maxclients.store(n, Relaxed);
+                        }
+                    }
+                    "appendfsync" => {
+                        if let Some(f) = parse_fsync(&value) {
+                            conn.core.node.set_fsync(f);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Reply::ok()
+        }
+        "config|resetstat" => {
+            conn.core.node.broadcast(|| Msg::ResetStats);
+            Reply::ok()
+        }
+        "config|help" => table::help_reply(
+            b"CONFIG",
+            &[
+                "GET <pattern>",
+                "    Return parameters matching the glob-like <pattern> and their values.",
+                "SET <directive> <value>",
+                "    Set the configuration <directive> to <value>.",
+                "RESETSTAT",
+                "    Reset statistics reported by the INFO command.",
+            ],
+        ),
+        _ => errors::unknown_subcommand("config", argv.get(1).map(|b| b.as_ref()).unwrap_or(b"")),
+    }
+}
+
+const DEFAULT_SECTIONS: [&str; 9] =
+    ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace", "cores"];
+
+async fn info(conn: &Conn, argv: &[Bytes]) -> String {
+    let node = conn.core.node.clone();
+    let mut wanted: Vec<String> = argv.iter().skip(1).map(|a| lower(a)).collect();
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        wanted = DEFAULT_SECTIONS.iter().map(|s| s.to_string()).collect();
+    } else if wanted.iter().any(|w| w == "all" || w == "everything") {
+        wanted = DEFAULT_SECTIONS.iter().map(|s| s.to_string()).collect();
+        wanted.push("raft".into());
+    }
+    let snaps = if wanted.iter().any(|w| w == "keyspace" || w == "raft" || w == "cores") {
+        node.snapshots().await
+    } else {
+        Vec::new()
+    };
+    let sum = |f: &dyn Fn(&crate::stats::CoreCounters) -> u64| -> u64 { node.counters.iter().map(f).sum() };
+    let uptime = node.started.elapsed().as_secs();
+    let mut out = String::new();
+    for section in &wanted {
+        let body = match section.as_str() {
+            "server" => format!(
+                "redis_version:{}\r\ncorekv_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:io_uring\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:0\r\n",
+                crate::REDIS_VERSION,
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+                std::process::id(),
+                node.run_id,
+                node.args.port,
+                unix_ms() * 1000,
+                uptime,
+                uptime / 86400,
+                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            ),
+            "clients" => format!(
+                "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                node.connected.load(Relaxed),
+                node.maxclients.load(Relaxed)
+            ),
+            "memory" => {
+                let rss = rss_bytes();
+                format!(
+                    "used_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_peak:{rss}\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
+                    human(rss)
+                )
+            }
+            "persistence" => format!(
+                "loading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\naof_enabled:1\r\naof_rewrite_in_progress:0\r\ncorekv_fsync:{}\r\ncorekv_fsyncs:{}\r\n",
+                node.lastsave_unix_s.load(Relaxed),
+                fsync_name(node.fsync()),
+                sum(&|c| c.fsyncs.load(Relaxed))
+            ),
+            "stats" => format!(
+                "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\ntotal_error_replies:{}\r\ncorekv_forwarded_commands:{}\r\ncorekv_raft_proposals:{}\r\ncorekv_raft_batches:{}\r\n",
+                sum(&|c| c.total_connections.load(Relaxed)),
+                sum(&|c| c.commands.load(Relaxed)),
+                sum(&|c| c.net_input_bytes.load(Relaxed)),
+                sum(&|c| c.net_output_bytes.load(Relaxed)),
+                sum(&|c| c.rejected_connections.load(Relaxed)),
+                sum(&|c| c.expired_keys.load(Relaxed)),
+                sum(&|c| c.errors.load(Relaxed)),
+                sum(&|c| c.forwarded_out.load(Relaxed)),
+                sum(&|c| c.proposals.load(Relaxed)),
+                sum(&|c| c.raft_batches.load(Relaxed)),
+            ),
+            "replication" => format!(
+                "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
+                node.run_id
+            ),
+            "cpu" => {
+                let (user, sys) = cpu_times();
+                format!(
+                    "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n"
+                )
+            }
+            "keyspace" => {
+                let keys: u64 = snaps.iter().map(|s| s.keys).sum();
+                let expires: u64 = snaps.iter().map(|s| s.expires).sum();
+                if keys > 0 { format!("db0:keys={keys},expires={expires},avg_ttl=0\r\n") } else { String::new() }
+            }
+            "cores" => {
+                let mut b = String::new();
+                for s in &snaps {
+                    let c = node.counters.get(s.core);
+                    let groups: Vec<String> = s.raft.iter().map(|g| g.0.to_string()).collect();
+                    b.push_str(&format!(
+                        "core{}:groups={},keys={},connections={},commands={},forwarded_out={},forwarded_in={},proposals={},fsyncs={}\r\n",
+                        s.core,
+                        groups.join("/"),
+                        s.keys,
+                        c.map_or(0, |c| c.connections.load(Relaxed)),
+                        c.map_or(0, |c| c.commands.load(Relaxed)),
+                        c.map_or(0, |c| c.forwarded_out.load(Relaxed)),
+                        c.map_or(0, |c| c.forwarded_in.load(Relaxed)),
+                        c.map_or(0, |c| c.proposals.load(Relaxed)),
+                        c.map_or(0, |c| c.fsyncs.load(Relaxed)),
+                    ));
+                }
+                b
+            }
+            "raft" => {
+                let mut b = String::new();
+                for s in &snaps {
+                    for (gid, applied, last, term, leader) in &s.raft {
+                        b.push_str(&format!(
+                            "group{gid}:core={},role={},term={term},applied={applied},last_index={last},voters=1\r\n",
+                            s.core,
+                            if *leader { "leader" } else { "follower" }
+                        ));
+                    }
+                }
+                b
+            }
+            _ => continue,
+        };
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        let title = match section.as_str() {
+            "cpu" => "CPU".to_string(),
+            other => {
+                let mut c = other.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            }
+        };
+        out.push_str(&format!("# {title}\r\n{body}"));
+    }
+    out
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn human(b: u64) -> String {
+    if b >= 1 << 30 {
+        format!("{:.2}G", b as f64 / (1u64 << 30) as f64)
+    } else if b >= 1 << 20 {
+        format!("{:.2}M", b as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.2}K", b as f64 / 1024.0)
+    }
+}
+
+fn cpu_times() -> (f64, f64) {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    (t(ru.ru_utime), t(ru.ru_stime))
+}

@@ -1,0 +1,127 @@
+//! Per-core metrics: HDR histograms owned by the core (no sharing), plus a
+//! few relaxed atomics per core that INFO on any core may read.
+
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+pub const HISTOGRAMS: [&str; 6] = ["cmd.read", "cmd.write", "cmd.other", "raft.persist", "raft.commit", "raft.apply"];
+pub const CMD_READ: usize = 0;
+pub const CMD_WRITE: usize = 1;
+pub const CMD_OTHER: usize = 2;
+pub const RAFT_PERSIST: usize = 3;
+pub const RAFT_COMMIT: usize = 4;
+pub const RAFT_APPLY: usize = 5;
+
+pub struct CoreHists {
+    hists: Vec<Histogram<u64>>,
+}
+
+impl Default for CoreHists {
+    fn default() -> Self {
+        let hists = HISTOGRAMS
+            .iter()
+            .filter_map(|_| Histogram::new_with_bounds(1, 60_000_000, 2).ok())
+            .collect();
+        CoreHists { hists }
+    }
+}
+
+impl CoreHists {
+    pub fn record_since(&mut self, which: usize, start: Instant) {
+        let us = start.elapsed().as_micros() as u64;
+        self.record_us(which, us);
+    }
+
+    pub fn record_us(&mut self, which: usize, us: u64) {
+        if let Some(h) = self.hists.get_mut(which) {
+            h.saturating_record(us.max(1));
+        }
+    }
+
+    pub fn reset(&mut self) {
+        for h in &mut self.hists {
+            h.reset();
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut m = serde_json::Map::new();
+        for (name, h) in HISTOGRAMS.iter().zip(&self.hists) {
+            m.insert(
+                (*name).to_string(),
+                json!({
+                    "count": h.len(),
+                    "p50_us": h.value_at_quantile(0.5),
+                    "p99_us": h.value_at_quantile(0.99),
+                    "p999_us": h.value_at_quantile(0.999),
+                    "max_us": h.max(),
+                    "mean_us": (h.mean() * 10.0).round() / 10.0,
+                }),
+            );
+        }
+        Value::Object(m)
+    }
+}
+
+/// Counters of one core, readable from any thread.
+#[derive(Default)]
+pub struct CoreCounters {
+    pub commands: AtomicU64,
+    pub forwarded_out: AtomicU64,
+    pub forwarded_in: AtomicU64,
+    pub proposals: AtomicU64,
+    pub raft_batches: AtomicU64,
+    pub fsyncs: AtomicU64,
+    pub connections: AtomicU64,
+    pub total_connections: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub keys: AtomicU64,
+    pub expires: AtomicU64,
+    pub expired_keys: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+impl CoreCounters {
+    pub fn add(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Relaxed);
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "commands": self.commands.load(Relaxed),
+            "forwarded_out": self.forwarded_out.load(Relaxed),
+            "forwarded_in": self.forwarded_in.load(Relaxed),
+            "proposals": self.proposals.load(Relaxed),
+            "raft_batches": self.raft_batches.load(Relaxed),
+            "fsyncs": self.fsyncs.load(Relaxed),
+            "connections": self.connections.load(Relaxed),
+            "keys": self.keys.load(Relaxed),
+            "expires": self.expires.load(Relaxed),
+            "expired_keys": self.expired_keys.load(Relaxed),
+            "errors": self.errors.load(Relaxed),
+        })
+    }
+
+    pub fn reset(&self) {
+        for c in [
+            &self.commands,
+            &self.forwarded_out,
+            &self.forwarded_in,
+            &self.proposals,
+            &self.raft_batches,
+            &self.fsyncs,
+            &self.total_connections,
+            &self.rejected_connections,
+            &self.expired_keys,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.errors,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
+}

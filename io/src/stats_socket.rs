@@ -1,0 +1,58 @@
+//! The stats socket: a unix socket on its own thread. A client writes a
+//! line (`stats`), gets one JSON document with every core's histograms and
+//! counters, and the connection closes.
+
+use crate::node::Node;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn start(node: Arc<Node>, path: PathBuf) {
+    let _ = std::fs::remove_file(&path);
+    let listener = match UnixListener::bind(&path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("corekv: stats socket {} unavailable: {e}", path.display());
+            return;
+        }
+    };
+    let _ = std::thread::Builder::new().name("stats".into()).spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+            let mut line = String::new();
+            let _ = BufReader::new(&mut stream).read_line(&mut line);
+            let doc = document(&node);
+            let _ = stream.write_all(doc.to_string().as_bytes());
+            let _ = stream.write_all(b"\n");
+        }
+    });
+}
+
+pub fn document(node: &Node) -> serde_json::Value {
+    let snaps = node.snapshots_blocking(Duration::from_secs(2));
+    let cores: Vec<serde_json::Value> = snaps
+        .iter()
+        .map(|s| {
+            let counters = node.counters.get(s.core).map(|c| c.to_json()).unwrap_or_default();
+            json!({
+                "core": s.core,
+                "groups": s.raft.iter().map(|g| g.0).collect::<Vec<_>>(),
+                "counters": counters,
+                "histograms": s.hists,
+            })
+        })
+        .collect();
+    json!({
+        "node": {
+            "version": env!("CARGO_PKG_VERSION"),
+            "uptime_s": node.started.elapsed().as_secs(),
+            "cores": node.cores,
+        },
+        "cores": cores,
+    })
+}
