@@ -14,7 +14,8 @@ use corekv_core::slot::key_slot;
 use corekv_core::table::{self, CommandSpec, Merge, Route};
 use corekv_core::{Reply, cmd, errors};
 use corekv_wire::{Proto, RequestParser, encode};
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -92,8 +93,10 @@ impl Conn {
             if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
                 rbuf.reserve(READ_CHUNK);
             }
-            let (res, buf) = stream.read(rbuf).await;
-            rbuf = buf;
+            // monoio reads at the buffer's start: hand it the spare tail.
+            let filled = rbuf.len();
+            let (res, buf) = stream.read(rbuf.slice_mut(filled..)).await;
+            rbuf = buf.into_inner();
             match res {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
@@ -143,6 +146,7 @@ impl Conn {
                 self.out = out;
             }
             if self.close {
+                linger(stream).await;
                 return;
             }
         }
@@ -294,6 +298,26 @@ impl Conn {
         }
         self.items.push(Item::Gather { parts, merge, layout, nkeys: keys.len(), class, start });
     }
+}
+
+/// Closes after a final reply without losing it: unread input at close()
+/// makes the kernel send RST, which can discard the reply in flight. Shut
+/// down the write side, then drain input (bounded in bytes and time).
+async fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown().await;
+    let drain = async {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut total = 0usize;
+        while total < (1 << 20) {
+            let (res, b) = stream.read(buf).await;
+            buf = b;
+            match res {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
+    };
+    let _ = monoio::time::timeout(std::time::Duration::from_millis(200), drain).await;
 }
 
 /// Combines the parts of a fanned-out command into one reply. The first

@@ -27,6 +27,7 @@ fn lower(b: &[u8]) -> String {
 pub async fn execute(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
     let arg = |i: usize| argv.get(i).map(|b| b.as_ref()).unwrap_or(b"");
     match spec.name {
+        "ping" if argv.len() > 2 => errors::arity("ping"),
         "ping" => match argv.get(1) {
             Some(m) => Reply::Bulk(m.clone()),
             None => s("PONG"),
