@@ -221,15 +221,20 @@ impl Core {
 
     fn on_persisted(&self, done: Done) {
         let mut st = self.st.borrow_mut();
-        let now = Instant::now();
-        while let Some(&(seq, start)) = st.persist_started.front() {
-            if seq > done.seq {
-                break;
+        match done {
+            Done::Log { readies, seq } => {
+                let now = Instant::now();
+                while let Some(&(s, start)) = st.persist_started.front() {
+                    if s > seq {
+                        break;
+                    }
+                    st.persist_started.pop_front();
+                    st.hists.record_us(stats::RAFT_PERSIST, now.duration_since(start).as_micros() as u64);
+                }
+                st.shard.on_log_persisted(&readies);
             }
-            st.persist_started.pop_front();
-            st.hists.record_us(stats::RAFT_PERSIST, now.duration_since(start).as_micros() as u64);
+            Done::Data { seq } => st.shard.on_data_written(seq),
         }
-        st.shard.on_persisted(done.seq, &done.readies);
     }
 
     fn on_inbox(&self, batch: Vec<Msg>) {

@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-/// Jobs up to `seq` are durable; `readies` are the Raft readies they held.
-pub struct Done {
-    pub seq: u64,
-    pub readies: Vec<(u32, u64)>,
+/// Progress of the persist thread, in order.
+pub enum Done {
+    /// The log half of some jobs is durable: these Raft readies may advance.
+    Log { readies: Vec<(u32, u64)>, seq: u64 },
+    /// The data half of jobs up to `seq` is in fjall.
+    Data { seq: u64 },
 }
 
 /// Most jobs merged into one write (bounds the batch's memory).
@@ -48,18 +50,27 @@ pub fn run(core: usize, engine: Engine, node: Arc<Node>, jobs: flume::Receiver<P
             Fsync::EverySec => last_sync.elapsed() >= Duration::from_secs(1),
             Fsync::Never => false,
         };
-        write(core, &engine, &batch, sync);
+        if let Err(e) = engine.persist_log(&batch, sync) {
+            fail(core, e);
+        }
+        let seq = batch.last().map_or(0, |j| j.seq);
+        let readies = batch.iter().flat_map(|j| j.readies.iter().copied()).collect();
+        // Acknowledge the log first: the data half is off the reply path.
+        if done.send(Done::Log { readies, seq }).is_err() {
+            break;
+        }
+        if let Err(e) = engine.persist_data(&batch) {
+            fail(core, e);
+        }
+        if done.send(Done::Data { seq }).is_err() {
+            break;
+        }
         if sync {
             on_sync(core, &node);
             last_sync = Instant::now();
             dirty = false;
         } else {
             dirty = true;
-        }
-        let seq = batch.last().map_or(0, |j| j.seq);
-        let readies = batch.iter().flat_map(|j| j.readies.iter().copied()).collect();
-        if done.send(Done { seq, readies }).is_err() {
-            break;
         }
     }
     // Executor gone (shutdown): make whatever was written durable.
@@ -75,8 +86,12 @@ fn on_sync(core: usize, node: &Node) {
 
 fn write(core: usize, engine: &Engine, batch: &[PersistJob], sync: bool) {
     if let Err(e) = engine.persist(batch, sync) {
-        // A write we cannot make durable must never be acknowledged: stop.
-        eprintln!("corekv: core {core}: storage write failed: {e}; stopping");
-        std::process::exit(1);
+        fail(core, e);
     }
+}
+
+/// A write we cannot make durable must never be acknowledged: stop.
+fn fail(core: usize, e: corekv_shard::EngineError) -> ! {
+    eprintln!("corekv: core {core}: storage write failed: {e}; stopping");
+    std::process::exit(1);
 }

@@ -33,7 +33,12 @@ pub fn run(args: Args) -> ! {
         Some(a) => a,
         None => fatal(&format!("cannot resolve --bind address '{}'", args.bind)),
     };
-    // Bind before touching the data dir, so a busy port writes nothing.
+    // Bind before touching the data dir, so a busy port writes nothing. A
+    // plain (non-SO_REUSEPORT) bind first: another corekv holding the port
+    // with SO_REUSEPORT would otherwise silently share it with us.
+    if let Err(e) = std::net::TcpListener::bind(addr) {
+        fatal(&format!("cannot listen on {addr}: {e}"));
+    }
     let listeners: Vec<std::net::TcpListener> = (0..cores)
         .map(|_| bind_reuseport(addr).unwrap_or_else(|e| fatal(&format!("cannot listen on {addr}: {e}"))))
         .collect();

@@ -47,8 +47,9 @@ pub enum DataOp {
 #[derive(Debug, Default)]
 pub struct PersistJob {
     pub seq: u64,
-    /// Raft log entries and hard states: written before the data ops.
+    /// Raft log entries and hard states: the critical, synced part.
     pub raft_puts: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Log truncation: written after the data part.
     pub raft_dels: Vec<Vec<u8>>,
     pub data: Vec<DataOp>,
     /// (group id, ready number) to acknowledge once durable.
@@ -87,18 +88,36 @@ impl Engine {
         Ok(Engine { db, raft, data, expire, meta })
     }
 
-    /// Writes the jobs in order; syncs per `fsync`. Runs on the persist
-    /// thread only (fjall may stall the writer when L0 is full).
+    /// Writes the jobs in order (log part, then data part) and syncs if
+    /// asked. Used where both halves go together (tests, shutdown).
     pub fn persist(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
+        self.persist_log(jobs, sync)?;
+        self.persist_data(jobs)
+    }
+
+    /// The critical half: Raft entries, hard and conf states; then one
+    /// fsync (or a flush to the OS). Once this returns the readies of `jobs`
+    /// may be acknowledged to Raft. Runs on the persist thread only (fjall
+    /// may stall the writer when L0 is full).
+    pub fn persist_log(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
         let mut batch = self.db.batch();
         for job in jobs {
             for (k, v) in &job.raft_puts {
                 batch.insert(&self.raft, k.as_slice(), v.as_slice());
             }
-            for k in &job.raft_dels {
-                batch.remove(&self.raft, k.as_slice());
-            }
         }
+        batch.commit()?;
+        let mode = if sync { PersistMode::SyncData } else { PersistMode::Buffer };
+        self.db.persist(mode)?;
+        Ok(())
+    }
+
+    /// The deferred half: state-machine writes with the applied index they
+    /// cover (atomically, in one batch), then log truncation. Not synced on
+    /// its own: it is rebuilt from the log after a crash, and the next
+    /// `persist_log` sync covers it (one journal).
+    pub fn persist_data(&self, jobs: &[PersistJob]) -> Result<(), EngineError> {
+        let mut batch = self.db.batch();
         for job in jobs {
             for op in &job.data {
                 match op {
@@ -117,9 +136,13 @@ impl Engine {
                 }
             }
         }
+        // Truncation goes after the applied index that allows it.
+        for job in jobs {
+            for k in &job.raft_dels {
+                batch.remove(&self.raft, k.as_slice());
+            }
+        }
         batch.commit()?;
-        let mode = if sync { PersistMode::SyncData } else { PersistMode::Buffer };
-        self.db.persist(mode)?;
         Ok(())
     }
 

@@ -304,7 +304,7 @@ impl Shard {
                     Some((ts, argv)) => {
                         let Some(g) = self.groups.get(pos) else { break };
                         let ctx = Ctx { now_ms: ts, slots: g.slots.clone(), rand: e.index };
-                        let mut view = ApplyView { shard: self, pos };
+                        let mut view = ApplyView { shard: self, pos, last: Default::default() };
                         Some(cmd::apply_write(&argv, &ctx, &mut view))
                     }
                     None => Some(errors::err("ERR corrupt log entry")),
@@ -363,8 +363,26 @@ impl Shard {
         Some(job)
     }
 
-    /// The persist thread made job `seq` (and all before it) durable.
+    /// The persist thread made job `seq` (and all before it) durable, both
+    /// halves.
     pub fn on_persisted(&mut self, seq: u64, readies: &[(u32, u64)]) {
+        self.on_log_persisted(readies);
+        self.on_data_written(seq);
+    }
+
+    /// The log half of some jobs is durable: acknowledge their readies.
+    pub fn on_log_persisted(&mut self, readies: &[(u32, u64)]) {
+        for &(gid, number) in readies {
+            if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
+                g.raw.on_persist_ready(number);
+                g.inflight = g.inflight.saturating_sub(1);
+            }
+        }
+    }
+
+    /// The data half of jobs up to `seq` is in fjall: their overlay entries
+    /// can go, reads find them on disk.
+    pub fn on_data_written(&mut self, seq: u64) {
         self.persisted_seq = self.persisted_seq.max(seq);
         while let Some((s, _)) = self.overlay_log.front() {
             if *s > seq {
@@ -381,12 +399,10 @@ impl Shard {
         while self.clears.front().is_some_and(|c| c.0 <= seq) {
             self.clears.pop_front();
         }
-        for &(gid, number) in readies {
-            if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
-                g.raw.on_persist_ready(number);
-                g.inflight = g.inflight.saturating_sub(1);
-            }
-        }
+    }
+
+    pub fn overlay_len(&self) -> usize {
+        self.overlay.len()
     }
 
     fn clear_pending(&self, slot: u16) -> bool {
@@ -457,9 +473,8 @@ impl Shard {
         }
     }
 
-    fn write_record(&mut self, pos: usize, key: &[u8], rec: Option<Record>) {
+    fn write_record(&mut self, pos: usize, key: &[u8], old: Option<Record>, rec: Option<Record>) {
         let slot = key_slot(key);
-        let old = self.get_record(key);
         let seq = self.job.seq;
         if let Some(g) = self.groups.get_mut(pos) {
             match (&old, &rec) {
@@ -599,24 +614,41 @@ impl Store for ReadView<'_> {
 struct ApplyView<'a> {
     shard: &'a mut Shard,
     pos: usize,
+    /// The last record read, so a read-modify-write (SET reads for NX/XX/GET,
+    /// then writes) looks the key up in fjall once, not twice.
+    last: std::cell::RefCell<Option<(Vec<u8>, Option<Record>)>>,
+}
+
+impl ApplyView<'_> {
+    fn old(&mut self, key: &[u8]) -> Option<Record> {
+        match self.last.get_mut().take() {
+            Some((k, rec)) if k == key => rec,
+            _ => self.shard.get_record(key),
+        }
+    }
 }
 
 impl Store for ApplyView<'_> {
     fn get(&self, key: &[u8]) -> Option<Record> {
-        self.shard.get_record(key)
+        let rec = self.shard.get_record(key);
+        *self.last.borrow_mut() = Some((key.to_vec(), rec.clone()));
+        rec
     }
     fn put(&mut self, key: &[u8], rec: Record) {
-        self.shard.write_record(self.pos, key, Some(rec));
+        let old = self.old(key);
+        self.shard.write_record(self.pos, key, old, Some(rec));
     }
     fn delete(&mut self, key: &[u8]) {
-        if self.shard.get_record(key).is_some() {
-            self.shard.write_record(self.pos, key, None);
+        let old = self.old(key);
+        if old.is_some() {
+            self.shard.write_record(self.pos, key, old, None);
         }
     }
     fn scan(&self, from_slot: u16, to_slot: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
         self.shard.scan_records(from_slot, to_slot, visit)
     }
     fn clear(&mut self, from_slot: u16, to_slot: u16) {
+        self.last.get_mut().take();
         self.shard.clear_group(self.pos, from_slot, to_slot);
     }
     fn len(&self) -> u64 {
