@@ -127,3 +127,18 @@ fn cores_zero_is_rejected() {
     let port = free_port().to_string();
     assert_usage_error(&["--port", &port, "--dir", d, "--cores", "0"]);
 }
+
+#[test]
+fn port_held_by_another_corekv_is_refused() {
+    if !corekv_only("port_held_by_another_corekv_is_refused") {
+        return;
+    }
+    // Both would use SO_REUSEPORT; the second must not silently share.
+    let first = corekv_tests::Server::start(&[]);
+    let port = first.port().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("second");
+    let d = d.to_str().expect("utf8 path");
+    assert_usage_error(&["--bind", "127.0.0.1", "--port", &port, "--dir", d]);
+    assert!(!dir.path().join("second").exists(), "nothing may be written on a busy port");
+}
