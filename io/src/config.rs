@@ -33,6 +33,9 @@ pub struct Args {
     /// raft groups per core (default 2); fixed when the data dir is created
     #[argh(option, default = "2")]
     pub groups_per_core: usize,
+    /// row cache per core in MiB, in front of the LSM (default 256)
+    #[argh(option, default = "256")]
+    pub cache_mb: u64,
     /// maximum number of connected clients (default 10000)
     #[argh(option, default = "10000")]
     pub maxclients: usize,

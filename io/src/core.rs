@@ -54,7 +54,13 @@ pub struct CoreState {
     pub clients: HashMap<u64, ClientEntry>,
     expire_inflight: usize,
     rand_state: u64,
+    /// Proposals since the last turn.
+    unflushed: usize,
 }
+
+/// A turn is forced after this many proposals, so one large wave of
+/// pipelined writes is persisted in slices that overlap with parsing.
+const EARLY_FLUSH_PROPOSALS: usize = 128;
 
 pub struct Core {
     pub id: usize,
@@ -105,6 +111,7 @@ impl Core {
                 hists: CoreHists::default(),
                 clients: HashMap::new(),
                 expire_inflight: 0,
+                unflushed: 0,
                 rand_state: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1) ^ unix_ms(),
             }),
             notify: LocalNotify::default(),
@@ -134,8 +141,16 @@ impl Core {
                         let (tx, rx) = oneshot::channel();
                         st.waiters.insert(tok, Waiter::Local(tx, Instant::now()));
                         CoreCounters::add(&self.counters().proposals, 1);
+                        st.unflushed += 1;
+                        let flush_now = st.unflushed >= EARLY_FLUSH_PROPOSALS;
                         drop(st);
-                        self.notify.notify();
+                        if flush_now {
+                            // Hand a slice of a big wave to the persist
+                            // thread now, so it writes while we parse on.
+                            self.turn();
+                        } else {
+                            self.notify.notify();
+                        }
                         Pending::Wait(rx)
                     }
                     Err(r) => Pending::Ready(r),
@@ -165,6 +180,7 @@ impl Core {
     fn turn(&self) {
         let mut st = self.st.borrow_mut();
         let st = &mut *st;
+        st.unflushed = 0;
         let t0 = Instant::now();
         match st.shard.drive() {
             Ok(ds) => {

@@ -124,7 +124,7 @@ fn core_thread(
         .filter(|g| g.core == c)
         .map(|g| GroupSpec { id: g.id, slots: g.slots.clone() })
         .collect();
-    let shard = match Shard::open(engine, &specs) {
+    let shard = match Shard::open(engine, &specs, node.args.cache_mb.saturating_mul(1 << 20)) {
         Ok(s) => s,
         Err(e) => {
             let _ = ready.send(Err(format!("cannot recover core {c}: {e}")));

@@ -10,6 +10,9 @@ use crate::keys;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use std::path::Path;
 
+const RAFT_MEMTABLE_BYTES: u64 = 4 << 20;
+const DATA_MEMTABLE_BYTES: u64 = 8 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("storage: {0}")]
@@ -81,8 +84,11 @@ impl Engine {
             .cache_size(cache_bytes)
             .manual_journal_persist(true)
             .open()?;
-        let raft = db.keyspace("raft", KeyspaceCreateOptions::default)?;
-        let data = db.keyspace("data", KeyspaceCreateOptions::default)?;
+        // Small memtables: point lookups in a skiplist are cache-miss bound,
+        // and a 64 MiB memtable of small records made apply-time reads the
+        // top cost of SET (docs/design/0002).
+        let raft = db.keyspace("raft", || KeyspaceCreateOptions::default().max_memtable_size(RAFT_MEMTABLE_BYTES))?;
+        let data = db.keyspace("data", || KeyspaceCreateOptions::default().max_memtable_size(DATA_MEMTABLE_BYTES))?;
         let expire = db.keyspace("expire", KeyspaceCreateOptions::default)?;
         let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
         Ok(Engine { db, raft, data, expire, meta })

@@ -17,6 +17,7 @@ use corekv_core::{Record, Reply, Store, errors};
 use protobuf::Message as _;
 use raft::eraftpb::{ConfState, Entry, EntryType, HardState};
 use raft::{RawNode, StateRole};
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Range;
 
@@ -60,10 +61,25 @@ pub struct DriveStats {
     pub readies: u64,
 }
 
+type RowCache = quick_cache::unsync::Cache<Bytes, Option<Record>, RowWeight>;
+
+#[derive(Clone)]
+struct RowWeight;
+
+impl quick_cache::Weighter<Bytes, Option<Record>> for RowWeight {
+    fn weight(&self, key: &Bytes, rec: &Option<Record>) -> u64 {
+        (key.len() + rec.as_ref().map_or(0, |r| r.value.len()) + 96) as u64
+    }
+}
+
 pub struct Shard {
     engine: Engine,
     groups: Vec<Group>,
     overlay: HashMap<Vec<u8>, OverlayEntry>,
+    /// Row cache of user key → record (None: known absent). Every write
+    /// goes through it, so a hit is always the newest value; eviction only
+    /// drops entries. Single-threaded: the RefCell lets reads fill it.
+    cache: RefCell<RowCache>,
     overlay_log: VecDeque<(u64, Vec<Vec<u8>>)>,
     clears: VecDeque<(u64, u16, u16)>,
     expiry: BTreeSet<(u64, u16, Vec<u8>)>,
@@ -120,7 +136,7 @@ pub fn decode_command(data: &Bytes) -> Option<(u64, Vec<Bytes>)> {
 impl Shard {
     /// Opens the groups of one core from its database, recovering each
     /// group's log, hard state and applied index.
-    pub fn open(engine: Engine, specs: &[GroupSpec]) -> Result<Shard, ShardError> {
+    pub fn open(engine: Engine, specs: &[GroupSpec], cache_bytes: u64) -> Result<Shard, ShardError> {
         let mut groups = Vec::with_capacity(specs.len());
         let mut job = PersistJob { seq: 1, ..Default::default() };
         for spec in specs {
@@ -139,6 +155,11 @@ impl Shard {
             engine,
             groups,
             overlay: HashMap::new(),
+            cache: RefCell::new(RowCache::with_weighter(
+                (cache_bytes / 128).max(1024) as usize,
+                cache_bytes.max(1 << 20),
+                RowWeight,
+            )),
             overlay_log: VecDeque::new(),
             clears: VecDeque::new(),
             expiry,
@@ -410,6 +431,9 @@ impl Shard {
     }
 
     fn get_record(&self, key: &[u8]) -> Option<Record> {
+        if let Some(rec) = self.cache.borrow().get(key) {
+            return rec.clone();
+        }
         let slot = key_slot(key);
         let dk = keys::data_key(slot, key);
         if let Some(e) = self.overlay.get(&dk) {
@@ -418,10 +442,12 @@ impl Shard {
         if self.clear_pending(slot) {
             return None;
         }
-        match self.engine.data.get(&dk) {
+        let rec = match self.engine.data.get(&dk) {
             Ok(Some(v)) => Record::decode(&v),
             _ => None,
-        }
+        };
+        self.cache.borrow_mut().insert(Bytes::copy_from_slice(key), rec.clone());
+        rec
     }
 
     fn scan_records(&self, from: u16, to: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
@@ -495,6 +521,7 @@ impl Shard {
                 self.job.data.push(DataOp::ExpirePut(keys::expire_key(t, slot, key)));
             }
         }
+        self.cache.borrow_mut().insert(Bytes::copy_from_slice(key), rec.clone());
         let dk = keys::data_key(slot, key);
         match &rec {
             Some(r) => self.job.data.push(DataOp::Put(dk.clone(), r.encode())),
@@ -511,6 +538,7 @@ impl Shard {
         }
         self.overlay
             .retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to));
+        self.cache.borrow_mut().clear();
         self.expiry.retain(|(_, s, _)| *s < from || *s >= to);
         self.job.data.push(DataOp::Clear(from, to));
         self.clears.push_back((seq, from, to));

@@ -36,7 +36,7 @@ fn write_is_applied_after_persist_and_survives_reopen() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let engine = Engine::open(dir.path(), 8 << 20).expect("open");
-        let mut shard = Shard::open(engine, &specs()).expect("shard");
+        let mut shard = Shard::open(engine, &specs(), 1 << 20).expect("shard");
         settle(&mut shard);
         let key_slot = corekv_core::slot::key_slot(b"foo");
         let pos = shard.group_of_slot(key_slot).expect("group");
@@ -62,7 +62,7 @@ fn write_is_applied_after_persist_and_survives_reopen() {
         assert_eq!(shard.key_count(), 3001);
     }
     let engine = Engine::open(dir.path(), 8 << 20).expect("reopen");
-    let mut shard = Shard::open(engine, &specs()).expect("shard");
+    let mut shard = Shard::open(engine, &specs(), 1 << 20).expect("shard");
     settle(&mut shard);
     let pos = shard.group_of_slot(corekv_core::slot::key_slot(b"foo")).expect("group");
     assert_eq!(shard.read(pos, &argv(&["GET", "foo"]), 1000, 0), Reply::bulk(&b"bar"[..]));
@@ -81,7 +81,7 @@ fn write_is_applied_after_persist_and_survives_reopen() {
 fn unpersisted_writes_are_not_acknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Engine::open(dir.path(), 8 << 20).expect("open");
-    let mut shard = Shard::open(engine, &specs()).expect("shard");
+    let mut shard = Shard::open(engine, &specs(), 1 << 20).expect("shard");
     settle(&mut shard);
     shard.propose(0, 1, &argv(&["SET", "{a}x", "1"]), 1).expect("propose");
     shard.drive().expect("drive");
