@@ -40,9 +40,10 @@ pub fn raft_key(gid: u32, tag: u8) -> Vec<u8> {
     k
 }
 
-pub fn entry_key(gid: u32, index: u64) -> Vec<u8> {
+/// Key of the log chunk whose last entry is `last_index`.
+pub fn chunk_key(gid: u32, last_index: u64) -> Vec<u8> {
     let mut k = raft_key(gid, b'e');
-    k.extend_from_slice(&index.to_be_bytes());
+    k.extend_from_slice(&last_index.to_be_bytes());
     k
 }
 

@@ -47,6 +47,8 @@ struct Group {
     persisted_last: u64,
     /// Persist jobs in flight that carry readies of this group.
     inflight: u32,
+    /// (first, last) index of each log chunk record in fjall, in order.
+    chunks: VecDeque<(u64, u64)>,
 }
 
 struct OverlayEntry {
@@ -131,6 +133,29 @@ pub fn decode_command(data: &Bytes) -> Option<(u64, Vec<Bytes>)> {
         pos += len;
     }
     Some((ts, argv))
+}
+
+/// A log chunk: the entries of one Ready, each `len(4) | protobuf`.
+fn encode_chunk(entries: &[Entry], gid: u32) -> Result<Vec<u8>, ShardError> {
+    let mut out = Vec::with_capacity(entries.iter().map(|e| e.data.len() + 32).sum());
+    for e in entries {
+        let bytes = e.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    Ok(out)
+}
+
+fn decode_chunk(v: &[u8]) -> Option<Vec<Entry>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < v.len() {
+        let len = u32::from_be_bytes(v.get(pos..pos + 4)?.try_into().ok()?) as usize;
+        pos += 4;
+        out.push(Entry::parse_from_bytes(v.get(pos..pos + len)?).ok()?);
+        pos += len;
+    }
+    Some(out)
 }
 
 impl Shard {
@@ -283,16 +308,37 @@ impl Shard {
             let gid = g.id;
             let mut needs_persist = false;
             let entries = rd.take_entries();
-            if let Some(last) = entries.last() {
-                let last_idx = last.index;
+            if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+                let (first_idx, last_idx) = (first.index, last.index);
+                // Entries that replace a persisted suffix: drop the chunks
+                // holding it, rewriting the kept head of a split chunk.
+                while let Some(&(c_first, c_last)) = g.chunks.back() {
+                    if c_last < first_idx {
+                        break;
+                    }
+                    g.chunks.pop_back();
+                    // Keys rewritten below must not also be blanked in the
+                    // same batch.
+                    if c_last != last_idx && c_last + 1 != first_idx {
+                        self.job.raft_puts.push((keys::chunk_key(gid, c_last), Vec::new()));
+                    }
+                    if c_first < first_idx {
+                        let head = raft::Storage::entries(
+                            g.raw.store(),
+                            c_first,
+                            first_idx,
+                            None,
+                            raft::GetEntriesContext::empty(false),
+                        )?;
+                        self.job.raft_puts.push((keys::chunk_key(gid, first_idx - 1), encode_chunk(&head, gid)?));
+                        g.chunks.push_back((c_first, first_idx - 1));
+                    }
+                }
                 g.raw.mut_store().append(&entries);
-                for e in &entries {
-                    let bytes = e.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
-                    self.job.raft_puts.push((keys::entry_key(gid, e.index), bytes));
-                }
-                for idx in last_idx + 1..=g.persisted_last {
-                    self.job.raft_dels.push(keys::entry_key(gid, idx));
-                }
+                // One record per Ready, not per entry: a wave of writes is
+                // one skiplist insert on the persist thread.
+                self.job.raft_puts.push((keys::chunk_key(gid, last_idx), encode_chunk(&entries, gid)?));
+                g.chunks.push_back((first_idx, last_idx));
                 g.persisted_last = last_idx;
                 needs_persist = true;
             }
@@ -356,8 +402,12 @@ impl Shard {
         let store = g.raw.store();
         if g.applied >= store.truncated_index + 2 * LOG_KEEP {
             let to = g.applied - LOG_KEEP;
-            for idx in store.truncated_index + 1..=to {
-                self.job.raft_dels.push(keys::entry_key(g.id, idx));
+            // Whole chunks only; recovery skips entries at or below the
+            // truncation point inside a partly truncated chunk.
+            while g.chunks.front().is_some_and(|c| c.1 <= to) {
+                if let Some((_, c_last)) = g.chunks.pop_front() {
+                    self.job.raft_dels.push(keys::chunk_key(g.id, c_last));
+                }
             }
             g.raw.mut_store().compact_to(to);
             let s = g.raw.store();
@@ -570,16 +620,30 @@ fn open_group(engine: &Engine, spec: &GroupSpec, job: &mut PersistJob) -> Result
         Some(v) => keys::read_u64_pair(&v).ok_or(ShardError::Corrupt(gid))?,
         None => (0, 0),
     };
-    let mut entries = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut chunks = VecDeque::new();
     let mut next = trunc_idx + 1;
-    for kv in engine.raft.range(keys::entry_key(gid, next)..keys::entry_key(gid, u64::MAX)) {
-        let (k, v) = kv.into_inner().map_err(EngineError::from)?;
-        if k[..] != keys::entry_key(gid, next)[..] {
-            break;
+    'scan: for kv in engine.raft.range(keys::chunk_key(gid, next)..=keys::chunk_key(gid, u64::MAX)) {
+        let (_, v) = kv.into_inner().map_err(EngineError::from)?;
+        if v.is_empty() {
+            continue;
         }
-        let e = Entry::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?;
-        entries.push(e);
-        next += 1;
+        let chunk = decode_chunk(&v).ok_or(ShardError::Corrupt(gid))?;
+        let (Some(c_first), Some(c_last)) = (chunk.first().map(|e| e.index), chunk.last().map(|e| e.index)) else {
+            continue;
+        };
+        for e in chunk {
+            if e.index < next {
+                continue;
+            }
+            if e.index != next {
+                // A gap: nothing after it was ever acknowledged.
+                break 'scan;
+            }
+            entries.push(e);
+            next += 1;
+        }
+        chunks.push_back((c_first, c_last));
     }
     let mut store = LogStore { hs: HardState::default(), cs, truncated_index: trunc_idx, truncated_term: trunc_term, entries };
     let last = store.last_index();
@@ -609,6 +673,7 @@ fn open_group(engine: &Engine, spec: &GroupSpec, job: &mut PersistJob) -> Result
         key_count,
         proposals: VecDeque::new(),
         persisted_last: last,
+        chunks,
         inflight: 0,
     })
 }

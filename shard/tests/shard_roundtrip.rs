@@ -50,7 +50,7 @@ fn write_is_applied_after_persist_and_survives_reopen() {
         assert_eq!(done[0], (7, Reply::ok()));
         assert_eq!(done[1], (8, Reply::Error("ERR value is not an integer or out of range".into())));
         assert_eq!(shard.read(pos, &argv(&["GET", "foo"]), 1000, 0), Reply::bulk(&b"bar"[..]));
-        for i in 0..3000 {
+        for i in 0..6000 {
             let k = format!("k{i}");
             let p = shard.group_of_slot(corekv_core::slot::key_slot(k.as_bytes())).expect("g");
             shard.propose(p, 1000, &argv(&["SET", &k, "v"]), 100 + i).expect("propose");
@@ -59,22 +59,22 @@ fn write_is_applied_after_persist_and_survives_reopen() {
             }
         }
         settle(&mut shard);
-        assert_eq!(shard.key_count(), 3001);
+        assert_eq!(shard.key_count(), 6001);
     }
     let engine = Engine::open(dir.path(), 8 << 20).expect("reopen");
     let mut shard = Shard::open(engine, &specs(), 1 << 20).expect("shard");
     settle(&mut shard);
     let pos = shard.group_of_slot(corekv_core::slot::key_slot(b"foo")).expect("group");
     assert_eq!(shard.read(pos, &argv(&["GET", "foo"]), 1000, 0), Reply::bulk(&b"bar"[..]));
-    assert_eq!(shard.key_count(), 3001);
-    let p = shard.group_of_slot(corekv_core::slot::key_slot(b"k2999")).expect("g");
-    assert_eq!(shard.read(p, &argv(&["GET", "k2999"]), 1000, 0), Reply::bulk(&b"v"[..]));
+    assert_eq!(shard.key_count(), 6001);
+    let p = shard.group_of_slot(corekv_core::slot::key_slot(b"k5999")).expect("g");
+    assert_eq!(shard.read(p, &argv(&["GET", "k5999"]), 1000, 0), Reply::bulk(&b"v"[..]));
     // FLUSHALL on one group clears its range only.
     shard.propose(p, 1000, &argv(&["FLUSHALL"]), 1).expect("propose");
     let done = settle(&mut shard);
     assert_eq!(done, vec![(1, Reply::ok())]);
-    assert_eq!(shard.read(p, &argv(&["GET", "k2999"]), 1000, 0), Reply::Nil);
-    assert!(shard.key_count() < 3001);
+    assert_eq!(shard.read(p, &argv(&["GET", "k5999"]), 1000, 0), Reply::Nil);
+    assert!(shard.key_count() < 6001);
 }
 
 #[test]
