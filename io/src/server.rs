@@ -36,7 +36,8 @@ pub fn run(args: Args) -> ! {
     // Bind before touching the data dir, so a busy port writes nothing. A
     // plain (non-SO_REUSEPORT) bind first: another corekv holding the port
     // with SO_REUSEPORT would otherwise silently share it with us.
-    if let Err(e) = std::net::TcpListener::bind(addr) {
+    // SO_REUSEADDR still lets us rebind over TIME_WAIT after a restart.
+    if let Err(e) = exclusive_probe(addr) {
         fatal(&format!("cannot listen on {addr}: {e}"));
     }
     let listeners: Vec<std::net::TcpListener> = (0..cores)
@@ -206,6 +207,25 @@ fn release(node: &Node, core: usize, peer: &SocketAddr) {
             if *n == 0 {
                 per_ip.remove(&peer.ip());
             }
+        }
+    }
+}
+
+/// Binds the port without SO_REUSEPORT to prove nobody else listens. After
+/// a kill -9 the kernel tears down a dead process's io_uring (and the
+/// listeners its pending accepts hold) asynchronously, so a busy port is
+/// retried briefly before it counts as taken.
+fn exclusive_probe(addr: SocketAddr) -> std::io::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        s.set_reuse_address(true)?;
+        match s.bind(&addr.into()).and_then(|_| s.listen(1)) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(e),
         }
     }
 }
