@@ -45,7 +45,12 @@ pub struct Record {
 
 impl Record {
     pub fn string(value: Bytes, mtime_ms: u64) -> Record {
-        Record { kind: Kind::String, expire_at_ms: None, mtime_ms, value }
+        Record {
+            kind: Kind::String,
+            expire_at_ms: None,
+            mtime_ms,
+            value,
+        }
     }
     pub fn is_expired(&self, now_ms: u64) -> bool {
         matches!(self.expire_at_ms, Some(t) if t <= now_ms)
@@ -83,7 +88,12 @@ impl Record {
         let mtime_ms = u64::from_be_bytes(buf.get(pos..pos + 8)?.try_into().ok()?);
         pos += 8;
         let value = Bytes::copy_from_slice(buf.get(pos..)?);
-        Some(Record { kind, expire_at_ms, mtime_ms, value })
+        Some(Record {
+            kind,
+            expire_at_ms,
+            mtime_ms,
+            value,
+        })
     }
 }
 
@@ -99,7 +109,12 @@ pub trait Store {
     /// Visits keys whose slot is in `from_slot..to_slot` (end exclusive) in
     /// (slot, key) order, starting at `from_slot`. The visitor returns
     /// `false` to stop.
-    fn scan(&self, from_slot: u16, to_slot: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool);
+    fn scan(
+        &self,
+        from_slot: u16,
+        to_slot: u16,
+        visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+    );
     /// Removes every key of slots `from_slot..to_slot`.
     fn clear(&mut self, from_slot: u16, to_slot: u16);
     /// Number of keys (including not-yet-reaped expired ones) in the group.
@@ -123,15 +138,23 @@ impl MemStore {
 
 impl Store for MemStore {
     fn get(&self, key: &[u8]) -> Option<Record> {
-        self.map.get(&(crate::slot::key_slot(key), key.to_vec())).cloned()
+        self.map
+            .get(&(crate::slot::key_slot(key), key.to_vec()))
+            .cloned()
     }
     fn put(&mut self, key: &[u8], rec: Record) {
-        self.map.insert((crate::slot::key_slot(key), key.to_vec()), rec);
+        self.map
+            .insert((crate::slot::key_slot(key), key.to_vec()), rec);
     }
     fn delete(&mut self, key: &[u8]) {
         self.map.remove(&(crate::slot::key_slot(key), key.to_vec()));
     }
-    fn scan(&self, from_slot: u16, to_slot: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
+    fn scan(
+        &self,
+        from_slot: u16,
+        to_slot: u16,
+        visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+    ) {
         for ((slot, key), rec) in self.map.range((from_slot, Vec::new())..) {
             if *slot >= to_slot || !visit(*slot, key, rec) {
                 break;
@@ -139,7 +162,8 @@ impl Store for MemStore {
         }
     }
     fn clear(&mut self, from_slot: u16, to_slot: u16) {
-        self.map.retain(|(slot, _), _| *slot < from_slot || *slot >= to_slot);
+        self.map
+            .retain(|(slot, _), _| *slot < from_slot || *slot >= to_slot);
     }
     fn len(&self) -> u64 {
         self.map.len() as u64

@@ -49,9 +49,9 @@ pub struct FsyncArg(pub Fsync);
 
 impl argh::FromArgValue for FsyncArg {
     fn from_arg_value(value: &str) -> Result<Self, String> {
-        parse_fsync(value)
-            .map(FsyncArg)
-            .ok_or_else(|| format!("invalid fsync policy '{value}': expected always, everysec or never"))
+        parse_fsync(value).map(FsyncArg).ok_or_else(|| {
+            format!("invalid fsync policy '{value}': expected always, everysec or never")
+        })
     }
 }
 
@@ -77,7 +77,10 @@ pub fn fsync_name(f: Fsync) -> &'static str {
 pub fn from_env() -> Args {
     let strings: Vec<String> = std::env::args().collect();
     let cmd = strings.first().map(|s| s.as_str()).unwrap_or("corekv");
-    let cmd = std::path::Path::new(cmd).file_name().and_then(|s| s.to_str()).unwrap_or("corekv");
+    let cmd = std::path::Path::new(cmd)
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("corekv");
     let rest: Vec<&str> = strings.iter().skip(1).map(|s| s.as_str()).collect();
     match Args::from_args(&[cmd], &rest) {
         Ok(a) => a,
@@ -87,7 +90,12 @@ pub fn from_env() -> Args {
                 std::process::exit(0);
             }
             Err(()) => {
-                let line = early.output.lines().next().unwrap_or("invalid arguments").trim();
+                let line = early
+                    .output
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid arguments")
+                    .trim();
                 fatal(&format!("{line} (see corekv --help)"));
             }
         },

@@ -28,7 +28,14 @@ const READ_CHUNK: usize = 16 * 1024;
 /// A reply in the making: one part, or parts of a fanned-out command.
 enum Item {
     One(Pending, usize, Instant),
-    Gather { parts: Vec<Pending>, merge: Merge, layout: Vec<Vec<usize>>, nkeys: usize, class: usize, start: Instant },
+    Gather {
+        parts: Vec<Pending>,
+        merge: Merge,
+        layout: Vec<Vec<usize>>,
+        nkeys: usize,
+        class: usize,
+        start: Instant,
+    },
 }
 
 pub struct Conn {
@@ -49,7 +56,10 @@ pub struct Conn {
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     let node = core.node.clone();
     let id = node.next_client_id.fetch_add(1, Relaxed);
-    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let fd = stream.as_raw_fd();
     let _ = stream.set_nodelay(true);
     let now = Instant::now();
@@ -124,12 +134,12 @@ impl Conn {
                 }
             }
             self.flush().await;
-            if let Some(cmd) = last_cmd {
-                if let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id) {
-                    c.last_active = Instant::now();
-                    if c.last_cmd != cmd {
-                        c.last_cmd = cmd.to_string();
-                    }
+            if let Some(cmd) = last_cmd
+                && let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id)
+            {
+                c.last_active = Instant::now();
+                if c.last_cmd != cmd {
+                    c.last_cmd = cmd.to_string();
                 }
             }
             if !self.out.is_empty() {
@@ -159,7 +169,14 @@ impl Conn {
         for item in items {
             let (reply, class, start) = match item {
                 Item::One(p, class, start) => (p.resolve().await, class, start),
-                Item::Gather { parts, merge, layout, nkeys, class, start } => {
+                Item::Gather {
+                    parts,
+                    merge,
+                    layout,
+                    nkeys,
+                    class,
+                    start,
+                } => {
                     let mut replies = Vec::with_capacity(parts.len());
                     for p in parts {
                         replies.push(p.resolve().await);
@@ -167,10 +184,10 @@ impl Conn {
                     (merge_replies(merge, replies, &layout, nkeys), class, start)
                 }
             };
-            if reply.is_error() {
-                if let Some(c) = self.core.node.counters.get(self.core.id) {
-                    c.errors.fetch_add(1, Relaxed);
-                }
+            if reply.is_error()
+                && let Some(c) = self.core.node.counters.get(self.core.id)
+            {
+                c.errors.fetch_add(1, Relaxed);
             }
             self.core.st.borrow_mut().hists.record_since(class, start);
             encode(&reply, self.proto, &mut self.out);
@@ -196,23 +213,31 @@ impl Conn {
         };
         let write = match spec.route {
             Route::Server | Route::Scan => false,
-            Route::Keyed { write } | Route::PerKey { write, .. } | Route::AllGroups { write, .. } => write,
+            Route::Keyed { write }
+            | Route::PerKey { write, .. }
+            | Route::AllGroups { write, .. } => write,
         };
         if !write && self.queued_writes {
             self.flush().await;
         }
-        if write {
-            if let Err(r) = cmd::precheck_write(&argv) {
-                self.push_ready(r, stats::CMD_WRITE, start);
-                return spec.name;
-            }
+        if write && let Err(r) = cmd::precheck_write(&argv) {
+            self.push_ready(r, stats::CMD_WRITE, start);
+            return spec.name;
         }
-        let class = if write { stats::CMD_WRITE } else { stats::CMD_READ };
+        let class = if write {
+            stats::CMD_WRITE
+        } else {
+            stats::CMD_READ
+        };
         match spec.route {
             Route::Server => {
                 self.flush().await;
                 let r = server_cmds::execute(self, spec, &argv).await;
-                self.core.st.borrow_mut().hists.record_since(stats::CMD_OTHER, start);
+                self.core
+                    .st
+                    .borrow_mut()
+                    .hists
+                    .record_since(stats::CMD_OTHER, start);
                 encode(&r, self.proto, &mut self.out);
             }
             Route::Keyed { write } => {
@@ -235,11 +260,22 @@ impl Conn {
                 let n = self.core.node.groups.len();
                 let mut parts = Vec::with_capacity(n);
                 // RANDOMKEY: start the search at a random group.
-                let offset = if merge == Merge::AnyNonNil { (crate::node::unix_ms() as usize) % n.max(1) } else { 0 };
+                let offset = if merge == Merge::AnyNonNil {
+                    (crate::node::unix_ms() as usize) % n.max(1)
+                } else {
+                    0
+                };
                 for i in 0..n {
                     parts.push(self.core.submit((i + offset) % n, argv.clone(), write));
                 }
-                self.items.push(Item::Gather { parts, merge, layout: Vec::new(), nkeys: 0, class, start });
+                self.items.push(Item::Gather {
+                    parts,
+                    merge,
+                    layout: Vec::new(),
+                    nkeys: 0,
+                    class,
+                    start,
+                });
             }
         }
         if write {
@@ -264,7 +300,15 @@ impl Conn {
     }
 
     /// DEL/UNLINK/EXISTS/TOUCH/MGET: one sub-command per group, merged.
-    fn per_key(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool, merge: Merge, class: usize, start: Instant) {
+    fn per_key(
+        &mut self,
+        spec: &CommandSpec,
+        argv: Vec<Bytes>,
+        write: bool,
+        merge: Merge,
+        class: usize,
+        start: Instant,
+    ) {
         let node = &self.core.node;
         let keys = table::key_indexes(spec, &argv);
         let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -296,7 +340,14 @@ impl Conn {
             parts.push(self.core.submit(g, sub, write));
             layout.push(positions);
         }
-        self.items.push(Item::Gather { parts, merge, layout, nkeys: keys.len(), class, start });
+        self.items.push(Item::Gather {
+            parts,
+            merge,
+            layout,
+            nkeys: keys.len(),
+            class,
+            start,
+        });
     }
 }
 
@@ -327,7 +378,12 @@ fn merge_replies(merge: Merge, replies: Vec<Reply>, layout: &[Vec<usize>], nkeys
         return e.clone();
     }
     match merge {
-        Merge::Sum => Reply::Integer(replies.iter().map(|r| if let Reply::Integer(n) = r { *n } else { 0 }).sum()),
+        Merge::Sum => Reply::Integer(
+            replies
+                .iter()
+                .map(|r| if let Reply::Integer(n) = r { *n } else { 0 })
+                .sum(),
+        ),
         Merge::Concat => {
             let mut out = Vec::new();
             for r in replies {
@@ -338,7 +394,10 @@ fn merge_replies(merge: Merge, replies: Vec<Reply>, layout: &[Vec<usize>], nkeys
             Reply::Array(out)
         }
         Merge::AllOk => Reply::ok(),
-        Merge::AnyNonNil => replies.into_iter().find(|r| !matches!(r, Reply::Nil | Reply::NilArray)).unwrap_or(Reply::Nil),
+        Merge::AnyNonNil => replies
+            .into_iter()
+            .find(|r| !matches!(r, Reply::Nil | Reply::NilArray))
+            .unwrap_or(Reply::Nil),
         Merge::InOrder => {
             let mut out = vec![Reply::Nil; nkeys];
             for (r, positions) in replies.into_iter().zip(layout) {
@@ -364,13 +423,31 @@ mod tests {
         let a = Reply::Array(vec![Reply::bulk(&b"1"[..]), Reply::Nil]);
         let b = Reply::Array(vec![Reply::bulk(&b"2"[..])]);
         let r = merge_replies(Merge::InOrder, vec![a, b], &[vec![0, 2], vec![1]], 3);
-        assert_eq!(r, Reply::Array(vec![Reply::bulk(&b"1"[..]), Reply::bulk(&b"2"[..]), Reply::Nil]));
+        assert_eq!(
+            r,
+            Reply::Array(vec![
+                Reply::bulk(&b"1"[..]),
+                Reply::bulk(&b"2"[..]),
+                Reply::Nil
+            ])
+        );
     }
 
     #[test]
     fn sum_and_first_error() {
-        assert_eq!(merge_replies(Merge::Sum, vec![Reply::Integer(2), Reply::Integer(3)], &[], 0), Reply::Integer(5));
+        assert_eq!(
+            merge_replies(
+                Merge::Sum,
+                vec![Reply::Integer(2), Reply::Integer(3)],
+                &[],
+                0
+            ),
+            Reply::Integer(5)
+        );
         let e = Reply::err("ERR x");
-        assert_eq!(merge_replies(Merge::AllOk, vec![Reply::ok(), e.clone()], &[], 0), e);
+        assert_eq!(
+            merge_replies(Merge::AllOk, vec![Reply::ok(), e.clone()], &[], 0),
+            e
+        );
     }
 }

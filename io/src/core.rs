@@ -23,7 +23,11 @@ use std::time::{Duration, Instant};
 /// Who waits for a proposal's reply.
 enum Waiter {
     Local(oneshot::Sender<Reply>, Instant),
-    Remote { core: usize, id: u64, start: Instant },
+    Remote {
+        core: usize,
+        id: u64,
+        start: Instant,
+    },
     Expiry,
 }
 
@@ -79,19 +83,26 @@ impl Pending {
     pub async fn resolve(self) -> Reply {
         match self {
             Pending::Ready(r) => r,
-            Pending::Wait(rx) => rx.await.unwrap_or_else(|_| errors::err(errors::SHUTTING_DOWN)),
+            Pending::Wait(rx) => rx
+                .await
+                .unwrap_or_else(|_| errors::err(errors::SHUTTING_DOWN)),
         }
     }
 }
 
 impl Core {
-    pub fn new(id: usize, node: Arc<Node>, shard: Shard, persist_tx: flume::Sender<PersistJob>) -> Core {
+    pub fn new(
+        id: usize,
+        node: Arc<Node>,
+        shard: Shard,
+        persist_tx: flume::Sender<PersistJob>,
+    ) -> Core {
         let mut gpos = vec![None; node.groups.len()];
         for (i, g) in node.groups.iter().enumerate() {
-            if g.core == id {
-                if let Some(slot) = gpos.get_mut(i) {
-                    *slot = shard.group_pos(g.id);
-                }
+            if g.core == id
+                && let Some(slot) = gpos.get_mut(i)
+            {
+                *slot = shard.group_pos(g.id);
             }
         }
         let cores = node.cores;
@@ -166,7 +177,14 @@ impl Core {
             st.remote_waiters.insert(id, tx);
             let now_ms = unix_ms();
             if let Some(out) = st.outbox.get_mut(owner) {
-                out.push(Msg::Req { from: self.id, id, gidx, argv, write, now_ms });
+                out.push(Msg::Req {
+                    from: self.id,
+                    id,
+                    gidx,
+                    argv,
+                    write,
+                    now_ms,
+                });
             }
             CoreCounters::add(&self.counters().forwarded_out, 1);
             drop(st);
@@ -197,11 +215,17 @@ impl Core {
         for (tok, reply) in st.shard.take_completions() {
             match st.waiters.remove(&tok) {
                 Some(Waiter::Local(tx, start)) => {
-                    st.hists.record_us(stats::RAFT_COMMIT, now.duration_since(start).as_micros() as u64);
+                    st.hists.record_us(
+                        stats::RAFT_COMMIT,
+                        now.duration_since(start).as_micros() as u64,
+                    );
                     let _ = tx.send(reply);
                 }
                 Some(Waiter::Remote { core, id, start }) => {
-                    st.hists.record_us(stats::RAFT_COMMIT, now.duration_since(start).as_micros() as u64);
+                    st.hists.record_us(
+                        stats::RAFT_COMMIT,
+                        now.duration_since(start).as_micros() as u64,
+                    );
                     if let Some(out) = st.outbox.get_mut(core) {
                         out.push(Msg::Resp { id, reply });
                     }
@@ -224,10 +248,10 @@ impl Core {
             }
         }
         for (dest, out) in st.outbox.iter_mut().enumerate() {
-            if !out.is_empty() {
-                if let Some(tx) = self.node.inboxes.get(dest) {
-                    let _ = tx.send(std::mem::take(out));
-                }
+            if !out.is_empty()
+                && let Some(tx) = self.node.inboxes.get(dest)
+            {
+                let _ = tx.send(std::mem::take(out));
             }
         }
         let c = self.counters();
@@ -245,7 +269,10 @@ impl Core {
                         break;
                     }
                     st.persist_started.pop_front();
-                    st.hists.record_us(stats::RAFT_PERSIST, now.duration_since(start).as_micros() as u64);
+                    st.hists.record_us(
+                        stats::RAFT_PERSIST,
+                        now.duration_since(start).as_micros() as u64,
+                    );
                 }
                 st.shard.on_log_persisted(&readies);
             }
@@ -256,7 +283,14 @@ impl Core {
     fn on_inbox(&self, batch: Vec<Msg>) {
         for msg in batch {
             match msg {
-                Msg::Req { from, id, gidx, argv, write, now_ms } => {
+                Msg::Req {
+                    from,
+                    id,
+                    gidx,
+                    argv,
+                    write,
+                    now_ms,
+                } => {
                     CoreCounters::add(&self.counters().forwarded_in, 1);
                     let mut st = self.st.borrow_mut();
                     let st = &mut *st;
@@ -269,7 +303,14 @@ impl Core {
                             let ts = self.node.hlc_now_ms();
                             match st.shard.propose(pos, ts, &argv, tok) {
                                 Ok(()) => {
-                                    st.waiters.insert(tok, Waiter::Remote { core: from, id, start: Instant::now() });
+                                    st.waiters.insert(
+                                        tok,
+                                        Waiter::Remote {
+                                            core: from,
+                                            id,
+                                            start: Instant::now(),
+                                        },
+                                    );
                                     CoreCounters::add(&self.counters().proposals, 1);
                                     None
                                 }
@@ -390,7 +431,11 @@ impl CoreState {
 }
 
 /// The core's background tasks; returns when the runtime stops.
-pub async fn run_tasks(core: Rc<Core>, inbox: flume::Receiver<Vec<Msg>>, done: flume::Receiver<Done>) {
+pub async fn run_tasks(
+    core: Rc<Core>,
+    inbox: flume::Receiver<Vec<Msg>>,
+    done: flume::Receiver<Done>,
+) {
     let c = core.clone();
     monoio::spawn(async move {
         loop {

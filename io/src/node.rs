@@ -48,9 +48,19 @@ pub struct KillFilter {
 /// Cross-core messages. Sent in batches (`Vec<Msg>`), one wake per batch.
 pub enum Msg {
     /// Run `argv` on group `gidx`, owned by the receiving core.
-    Req { from: usize, id: u64, gidx: usize, argv: Vec<Bytes>, write: bool, now_ms: u64 },
+    Req {
+        from: usize,
+        id: u64,
+        gidx: usize,
+        argv: Vec<Bytes>,
+        write: bool,
+        now_ms: u64,
+    },
     /// The reply to a `Req` this core sent.
-    Resp { id: u64, reply: Reply },
+    Resp {
+        id: u64,
+        reply: Reply,
+    },
     Snapshot(flume::Sender<CoreSnapshot>),
     Kill(KillFilter, flume::Sender<usize>),
     ResetStats,
@@ -76,7 +86,12 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(args: Args, cores: usize, groups: Vec<GroupInfo>, inboxes: Vec<flume::Sender<Vec<Msg>>>) -> Node {
+    pub fn new(
+        args: Args,
+        cores: usize,
+        groups: Vec<GroupInfo>,
+        inboxes: Vec<flume::Sender<Vec<Msg>>>,
+    ) -> Node {
         let mut slot_group = vec![0u16; SLOTS as usize];
         for (i, g) in groups.iter().enumerate() {
             for s in g.slots.clone() {
@@ -188,5 +203,8 @@ fn fsync_to_u8(f: Fsync) -> u8 {
 }
 
 pub fn unix_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

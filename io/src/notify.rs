@@ -15,10 +15,10 @@ pub struct LocalNotify {
 
 impl LocalNotify {
     pub fn notify(&self) {
-        if !self.set.replace(true) {
-            if let Some(w) = self.waker.borrow_mut().take() {
-                w.wake();
-            }
+        if !self.set.replace(true)
+            && let Some(w) = self.waker.borrow_mut().take()
+        {
+            w.wake();
         }
     }
 

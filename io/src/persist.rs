@@ -21,14 +21,23 @@ pub enum Done {
 /// Most jobs merged into one write (bounds the batch's memory).
 const MAX_JOBS_PER_WRITE: usize = 512;
 
-pub fn run(core: usize, engine: Engine, node: Arc<Node>, jobs: flume::Receiver<PersistJob>, done: flume::Sender<Done>) {
+pub fn run(
+    core: usize,
+    engine: Engine,
+    node: Arc<Node>,
+    jobs: flume::Receiver<PersistJob>,
+    done: flume::Sender<Done>,
+) {
     let mut last_sync = Instant::now();
     let mut dirty = false;
     loop {
         let first = match jobs.recv_timeout(Duration::from_millis(250)) {
             Ok(j) => j,
             Err(flume::RecvTimeoutError::Timeout) => {
-                if dirty && node.fsync() == Fsync::EverySec && last_sync.elapsed() >= Duration::from_secs(1) {
+                if dirty
+                    && node.fsync() == Fsync::EverySec
+                    && last_sync.elapsed() >= Duration::from_secs(1)
+                {
                     write(core, &engine, &[], true);
                     on_sync(core, &node);
                     last_sync = Instant::now();
@@ -54,7 +63,10 @@ pub fn run(core: usize, engine: Engine, node: Arc<Node>, jobs: flume::Receiver<P
             fail(core, e);
         }
         let seq = batch.last().map_or(0, |j| j.seq);
-        let readies = batch.iter().flat_map(|j| j.readies.iter().copied()).collect();
+        let readies = batch
+            .iter()
+            .flat_map(|j| j.readies.iter().copied())
+            .collect();
         // Acknowledge the log first: the data half is off the reply path.
         if done.send(Done::Log { readies, seq }).is_err() {
             break;

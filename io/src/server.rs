@@ -21,15 +21,23 @@ const MAX_CORES: usize = 256;
 const CACHE_BYTES_PER_CORE: u64 = 64 << 20;
 
 pub fn run(args: Args) -> ! {
-    let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let ncpu = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let cores = args.cores.unwrap_or(ncpu);
     if cores == 0 || cores > MAX_CORES {
-        fatal(&format!("--cores must be between 1 and {MAX_CORES}, got {cores}"));
+        fatal(&format!(
+            "--cores must be between 1 and {MAX_CORES}, got {cores}"
+        ));
     }
     if args.groups_per_core == 0 || args.groups_per_core > 64 {
         fatal("--groups-per-core must be between 1 and 64");
     }
-    let addr: SocketAddr = match (args.bind.as_str(), args.port).to_socket_addrs().ok().and_then(|mut a| a.next()) {
+    let addr: SocketAddr = match (args.bind.as_str(), args.port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+    {
         Some(a) => a,
         None => fatal(&format!("cannot resolve --bind address '{}'", args.bind)),
     };
@@ -41,14 +49,17 @@ pub fn run(args: Args) -> ! {
         fatal(&format!("cannot listen on {addr}: {e}"));
     }
     let listeners: Vec<std::net::TcpListener> = (0..cores)
-        .map(|_| bind_reuseport(addr).unwrap_or_else(|e| fatal(&format!("cannot listen on {addr}: {e}"))))
+        .map(|_| {
+            bind_reuseport(addr).unwrap_or_else(|e| fatal(&format!("cannot listen on {addr}: {e}")))
+        })
         .collect();
     let layout = prepare_dir(&args.dir, cores, args.groups_per_core);
     let groups = layout_groups(cores, layout);
     let engines: Vec<Engine> = (0..cores)
         .map(|c| {
-            Engine::open(&args.dir.join(format!("core-{c}")), CACHE_BYTES_PER_CORE)
-                .unwrap_or_else(|e| fatal(&format!("cannot open data dir {}: {e}", args.dir.display())))
+            Engine::open(&args.dir.join(format!("core-{c}")), CACHE_BYTES_PER_CORE).unwrap_or_else(
+                |e| fatal(&format!("cannot open data dir {}: {e}", args.dir.display())),
+            )
         })
         .collect();
 
@@ -60,11 +71,19 @@ pub fn run(args: Args) -> ! {
         inbox_tx.push(tx);
         inbox_rx.push(rx);
     }
-    let stats_path = args.stats_socket.clone().unwrap_or_else(|| args.dir.join("stats.sock"));
+    let stats_path = args
+        .stats_socket
+        .clone()
+        .unwrap_or_else(|| args.dir.join("stats.sock"));
     let node = Arc::new(Node::new(args.clone(), cores, groups, inbox_tx));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
 
-    for (c, ((listener, engine), inbox)) in listeners.into_iter().zip(engines.clone()).zip(inbox_rx).enumerate() {
+    for (c, ((listener, engine), inbox)) in listeners
+        .into_iter()
+        .zip(engines.clone())
+        .zip(inbox_rx)
+        .enumerate()
+    {
         let (job_tx, job_rx) = flume::unbounded::<PersistJob>();
         let (done_tx, done_rx) = flume::unbounded::<Done>();
         let n = node.clone();
@@ -123,7 +142,10 @@ fn core_thread(
         .groups
         .iter()
         .filter(|g| g.core == c)
-        .map(|g| GroupSpec { id: g.id, slots: g.slots.clone() })
+        .map(|g| GroupSpec {
+            id: g.id,
+            slots: g.slots.clone(),
+        })
         .collect();
     let shard = match Shard::open(engine, &specs, node.args.cache_mb.saturating_mul(1 << 20)) {
         Ok(s) => s,
@@ -132,7 +154,10 @@ fn core_thread(
             return;
         }
     };
-    let mut rt = match monoio::RuntimeBuilder::<monoio::FusionDriver>::new().enable_timer().build() {
+    let mut rt = match monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+        .enable_timer()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             let _ = ready.send(Err(format!("cannot start the io_uring runtime: {e}")));
@@ -153,12 +178,16 @@ fn core_thread(
         monoio::spawn(run_tasks(c2, inbox, done_rx));
         let _ = ready.send(Ok(c));
         loop {
-            let Ok((stream, peer)) = listener.accept().await else { continue };
+            let Ok((stream, peer)) = listener.accept().await else {
+                continue;
+            };
             if let Some(reject) = admit(&node, c, &peer) {
                 monoio::spawn(async move {
                     use monoio::io::AsyncWriteRentExt;
                     let mut stream = stream;
-                    let _ = stream.write_all(format!("-{reject}\r\n").into_bytes()).await;
+                    let _ = stream
+                        .write_all(format!("-{reject}\r\n").into_bytes())
+                        .await;
                 });
                 continue;
             }
@@ -222,7 +251,10 @@ fn exclusive_probe(addr: SocketAddr) -> std::io::Result<()> {
         s.set_reuse_address(true)?;
         match s.bind(&addr.into()).and_then(|_| s.listen(1)) {
             Ok(()) => return Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && std::time::Instant::now() < deadline => {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < deadline =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Err(e) => return Err(e),
@@ -244,7 +276,10 @@ fn bind_reuseport(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// at creation) matches the flags. Returns groups per core.
 fn prepare_dir(dir: &Path, cores: usize, groups_per_core: usize) -> usize {
     if dir.exists() && !dir.is_dir() {
-        fatal(&format!("--dir {} exists and is not a directory", dir.display()));
+        fatal(&format!(
+            "--dir {} exists and is not a directory",
+            dir.display()
+        ));
     }
     if let Err(e) = std::fs::create_dir_all(dir) {
         fatal(&format!("cannot create data dir {}: {e}", dir.display()));
@@ -264,7 +299,10 @@ fn prepare_dir(dir: &Path, cores: usize, groups_per_core: usize) -> usize {
         }
         Err(_) => {
             if dir.join("core-0").exists() {
-                fatal(&format!("data dir {} has data but no {LAYOUT_FILE}", dir.display()));
+                fatal(&format!(
+                    "data dir {} has data but no {LAYOUT_FILE}",
+                    dir.display()
+                ));
             }
             let tmp = dir.join(format!("{LAYOUT_FILE}.tmp"));
             let written = std::fs::write(&tmp, &want)
@@ -287,13 +325,19 @@ fn layout_groups(cores: usize, groups_per_core: usize) -> Vec<GroupInfo> {
         .map(|i| {
             let lo = (i * SLOTS as usize / n) as u16;
             let hi = ((i + 1) * SLOTS as usize / n) as u16;
-            GroupInfo { id: i as u32 + 1, slots: lo..hi, core: i % cores }
+            GroupInfo {
+                id: i as u32 + 1,
+                slots: lo..hi,
+                core: i % cores,
+            }
         })
         .collect()
 }
 
 fn pin_to_cpu(core: usize) {
-    let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let ncpu = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(core % ncpu, &mut set);

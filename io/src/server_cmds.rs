@@ -44,7 +44,10 @@ pub async fn execute(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Rep
             set_client(conn);
             s("RESET")
         }
-        "select" => match std::str::from_utf8(arg(1)).ok().and_then(|v| v.parse::<i64>().ok()) {
+        "select" => match std::str::from_utf8(arg(1))
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+        {
             Some(0) => Reply::ok(),
             Some(_) => errors::err(errors::DB_INDEX),
             None => errors::err(errors::NOT_INTEGER),
@@ -55,7 +58,10 @@ pub async fn execute(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Rep
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_micros())
                 .unwrap_or(0);
-            Reply::Array(vec![bulk_str(&(us / 1_000_000).to_string()), bulk_str(&(us % 1_000_000).to_string())])
+            Reply::Array(vec![
+                bulk_str(&(us / 1_000_000).to_string()),
+                bulk_str(&(us % 1_000_000).to_string()),
+            ])
         }
         "lastsave" => Reply::Integer(conn.core.node.lastsave_unix_s.load(Relaxed) as i64),
         "info" => Reply::Verbatim(info(conn, argv).await),
@@ -94,7 +100,10 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
     let mut proto = conn.proto;
     let mut i = 1;
     if let Some(v) = argv.get(1) {
-        match std::str::from_utf8(v).ok().and_then(|v| v.parse::<i64>().ok()) {
+        match std::str::from_utf8(v)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+        {
             Some(2) => proto = Proto::Resp2,
             Some(3) => proto = Proto::Resp3,
             Some(_) => return errors::err("NOPROTO unsupported protocol version"),
@@ -109,7 +118,9 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
             "auth" if more >= 2 => {
                 let user = argv.get(i + 1).map(|b| b.as_ref()).unwrap_or(b"");
                 if user != b"default" {
-                    return errors::err("WRONGPASS invalid username-password pair or user is disabled.");
+                    return errors::err(
+                        "WRONGPASS invalid username-password pair or user is disabled.",
+                    );
                 }
                 i += 3;
             }
@@ -122,7 +133,10 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
                 i += 2;
             }
             _ => {
-                return errors::err(&format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt)));
+                return errors::err(&format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(opt)
+                ));
             }
         }
     }
@@ -134,7 +148,10 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
     Reply::Map(vec![
         (bulk_str("server"), bulk_str("redis")),
         (bulk_str("version"), bulk_str(crate::REDIS_VERSION)),
-        (bulk_str("proto"), Reply::Integer(if proto == Proto::Resp3 { 3 } else { 2 })),
+        (
+            bulk_str("proto"),
+            Reply::Integer(if proto == Proto::Resp3 { 3 } else { 2 }),
+        ),
         (bulk_str("id"), Reply::Integer(conn.id as i64)),
         (bulk_str("mode"), bulk_str("standalone")),
         (bulk_str("role"), bulk_str("master")),
@@ -186,7 +203,10 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             let me = format!("id={} ", conn.id);
             if spec.name == "client|info" {
-                let line = lines.into_iter().find(|l| l.starts_with(&me)).unwrap_or_default();
+                let line = lines
+                    .into_iter()
+                    .find(|l| l.starts_with(&me))
+                    .unwrap_or_default();
                 return Reply::Verbatim(format!("{line}\n"));
             }
             // Filters: TYPE normal|master|replica|pubsub, ID id...
@@ -196,7 +216,8 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
                 match lower(opt).as_str() {
                     "type" => {
                         let t = argv.get(i + 1).map(|b| lower(b)).unwrap_or_default();
-                        if !["normal", "master", "replica", "pubsub", "slave"].contains(&t.as_str()) {
+                        if !["normal", "master", "replica", "pubsub", "slave"].contains(&t.as_str())
+                        {
                             return errors::err(&format!("ERR Unknown client type '{t}'"));
                         }
                         if t != "normal" {
@@ -208,7 +229,10 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
                         let mut v = Vec::new();
                         i += 1;
                         while let Some(x) = argv.get(i) {
-                            match std::str::from_utf8(x).ok().and_then(|x| x.parse::<u64>().ok()) {
+                            match std::str::from_utf8(x)
+                                .ok()
+                                .and_then(|x| x.parse::<u64>().ok())
+                            {
                                 Some(n) if n > 0 => v.push(format!("id={n} ")),
                                 _ => return errors::err("ERR Invalid client ID"),
                             }
@@ -239,7 +263,10 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             let mut f = KillFilter::default();
             let old_style = argv.len() == 3;
             if old_style {
-                f.addr = Some(String::from_utf8_lossy(argv.get(2).map(|b| b.as_ref()).unwrap_or(b"")).into_owned());
+                f.addr = Some(
+                    String::from_utf8_lossy(argv.get(2).map(|b| b.as_ref()).unwrap_or(b""))
+                        .into_owned(),
+                );
             } else {
                 let mut skipme = true;
                 let mut i = 2;
@@ -331,7 +358,13 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
     vec![
         ("bind", a.bind.clone()),
         ("port", a.port.to_string()),
-        ("dir", std::fs::canonicalize(&a.dir).unwrap_or(a.dir.clone()).display().to_string()),
+        (
+            "dir",
+            std::fs::canonicalize(&a.dir)
+                .unwrap_or(a.dir.clone())
+                .display()
+                .to_string(),
+        ),
         ("maxclients", node.maxclients.load(Relaxed).to_string()),
         ("appendonly", "yes".into()),
         ("appendfsync", fsync_name(node.fsync()).into()),
@@ -346,7 +379,10 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
         ("io-threads", "1".into()),
         ("corekv-cores", node.cores.to_string()),
         ("corekv-groups-per-core", a.groups_per_core.to_string()),
-        ("corekv-max-clients-per-ip", a.max_clients_per_ip.to_string()),
+        (
+            "corekv-max-clients-per-ip",
+            a.max_clients_per_ip.to_string(),
+        ),
     ]
 }
 
@@ -356,7 +392,10 @@ fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             let params = config_params(conn);
             let mut out = Vec::new();
             for (name, value) in &params {
-                let hit = argv.iter().skip(2).any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes(), true));
+                let hit = argv
+                    .iter()
+                    .skip(2)
+                    .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes(), true));
                 if hit {
                     out.push((bulk_str(name), bulk_str(value)));
                 }
@@ -372,7 +411,9 @@ fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             // Validate everything first: CONFIG SET is all or nothing.
             let mut changes = Vec::new();
             for pair in pairs.chunks(2) {
-                let (Some(k), Some(v)) = (pair.first(), pair.get(1)) else { continue };
+                let (Some(k), Some(v)) = (pair.first(), pair.get(1)) else {
+                    continue;
+                };
                 let name = lower(k);
                 let value = String::from_utf8_lossy(v).into_owned();
                 if !known.iter().any(|(n, _)| *n == name) {
@@ -441,8 +482,17 @@ fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
     }
 }
 
-const DEFAULT_SECTIONS: [&str; 9] =
-    ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace", "cores"];
+const DEFAULT_SECTIONS: [&str; 9] = [
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "keyspace",
+    "cores",
+];
 
 async fn info(conn: &Conn, argv: &[Bytes]) -> String {
     let node = conn.core.node.clone();
@@ -453,12 +503,17 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
         wanted = DEFAULT_SECTIONS.iter().map(|s| s.to_string()).collect();
         wanted.push("raft".into());
     }
-    let snaps = if wanted.iter().any(|w| w == "keyspace" || w == "raft" || w == "cores") {
+    let snaps = if wanted
+        .iter()
+        .any(|w| w == "keyspace" || w == "raft" || w == "cores")
+    {
         node.snapshots().await
     } else {
         Vec::new()
     };
-    let sum = |f: &dyn Fn(&crate::stats::CoreCounters) -> u64| -> u64 { node.counters.iter().map(f).sum() };
+    let sum = |f: &dyn Fn(&crate::stats::CoreCounters) -> u64| -> u64 {
+        node.counters.iter().map(f).sum()
+    };
     let uptime = node.started.elapsed().as_secs();
     let mut out = String::new();
     for section in &wanted {
@@ -475,7 +530,9 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
                 unix_ms() * 1000,
                 uptime,
                 uptime / 86400,
-                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+                std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
             ),
             "clients" => format!(
                 "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
@@ -521,7 +578,11 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
             "keyspace" => {
                 let keys: u64 = snaps.iter().map(|s| s.keys).sum();
                 let expires: u64 = snaps.iter().map(|s| s.expires).sum();
-                if keys > 0 { format!("db0:keys={keys},expires={expires},avg_ttl=0\r\n") } else { String::new() }
+                if keys > 0 {
+                    format!("db0:keys={keys},expires={expires},avg_ttl=0\r\n")
+                } else {
+                    String::new()
+                }
             }
             "cores" => {
                 let mut b = String::new();
@@ -565,7 +626,9 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
             "cpu" => "CPU".to_string(),
             other => {
                 let mut c = other.chars();
-                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
             }
         };
         out.push_str(&format!("# {title}\r\n{body}"));
@@ -576,7 +639,11 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 

@@ -6,7 +6,14 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
-pub const HISTOGRAMS: [&str; 6] = ["cmd.read", "cmd.write", "cmd.other", "raft.persist", "raft.commit", "raft.apply"];
+pub const HISTOGRAMS: [&str; 6] = [
+    "cmd.read",
+    "cmd.write",
+    "cmd.other",
+    "raft.persist",
+    "raft.commit",
+    "raft.apply",
+];
 pub const CMD_READ: usize = 0;
 pub const CMD_WRITE: usize = 1;
 pub const CMD_OTHER: usize = 2;

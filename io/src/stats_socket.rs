@@ -19,18 +19,20 @@ pub fn start(node: Arc<Node>, path: PathBuf) {
             return;
         }
     };
-    let _ = std::thread::Builder::new().name("stats".into()).spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
-            let mut line = String::new();
-            let _ = BufReader::new(&mut stream).read_line(&mut line);
-            let doc = document(&node);
-            let _ = stream.write_all(doc.to_string().as_bytes());
-            let _ = stream.write_all(b"\n");
-        }
-    });
+    let _ = std::thread::Builder::new()
+        .name("stats".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+                let mut line = String::new();
+                let _ = BufReader::new(&mut stream).read_line(&mut line);
+                let doc = document(&node);
+                let _ = stream.write_all(doc.to_string().as_bytes());
+                let _ = stream.write_all(b"\n");
+            }
+        });
 }
 
 pub fn document(node: &Node) -> serde_json::Value {
@@ -38,7 +40,11 @@ pub fn document(node: &Node) -> serde_json::Value {
     let cores: Vec<serde_json::Value> = snaps
         .iter()
         .map(|s| {
-            let counters = node.counters.get(s.core).map(|c| c.to_json()).unwrap_or_default();
+            let counters = node
+                .counters
+                .get(s.core)
+                .map(|c| c.to_json())
+                .unwrap_or_default();
             json!({
                 "core": s.core,
                 "groups": s.raft.iter().map(|g| g.0).collect::<Vec<_>>(),

@@ -61,7 +61,10 @@ pub struct PersistJob {
 
 impl PersistJob {
     pub fn is_empty(&self) -> bool {
-        self.raft_puts.is_empty() && self.raft_dels.is_empty() && self.data.is_empty() && self.readies.is_empty()
+        self.raft_puts.is_empty()
+            && self.raft_dels.is_empty()
+            && self.data.is_empty()
+            && self.readies.is_empty()
     }
 }
 
@@ -87,11 +90,21 @@ impl Engine {
         // Small memtables: point lookups in a skiplist are cache-miss bound,
         // and a 64 MiB memtable of small records made apply-time reads the
         // top cost of SET (docs/design/0002).
-        let raft = db.keyspace("raft", || KeyspaceCreateOptions::default().max_memtable_size(RAFT_MEMTABLE_BYTES))?;
-        let data = db.keyspace("data", || KeyspaceCreateOptions::default().max_memtable_size(DATA_MEMTABLE_BYTES))?;
+        let raft = db.keyspace("raft", || {
+            KeyspaceCreateOptions::default().max_memtable_size(RAFT_MEMTABLE_BYTES)
+        })?;
+        let data = db.keyspace("data", || {
+            KeyspaceCreateOptions::default().max_memtable_size(DATA_MEMTABLE_BYTES)
+        })?;
         let expire = db.keyspace("expire", KeyspaceCreateOptions::default)?;
         let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
-        Ok(Engine { db, raft, data, expire, meta })
+        Ok(Engine {
+            db,
+            raft,
+            data,
+            expire,
+            meta,
+        })
     }
 
     /// Writes the jobs in order (log part, then data part) and syncs if
@@ -113,7 +126,11 @@ impl Engine {
             }
         }
         batch.commit()?;
-        let mode = if sync { PersistMode::SyncData } else { PersistMode::Buffer };
+        let mode = if sync {
+            PersistMode::SyncData
+        } else {
+            PersistMode::Buffer
+        };
         self.db.persist(mode)?;
         Ok(())
     }
@@ -165,7 +182,7 @@ impl Engine {
             let k = kv.key()?;
             batch.remove(&self.data, k);
             n += 1;
-            if n % 4096 == 0 {
+            if n.is_multiple_of(4096) {
                 std::mem::replace(&mut batch, self.db.batch()).commit()?;
             }
         }
@@ -173,10 +190,11 @@ impl Engine {
         let mut batch = self.db.batch();
         for kv in self.expire.iter() {
             let k = kv.key()?;
-            if let Some((_, slot, _)) = keys::split_expire_key(&k) {
-                if slot >= from && slot < to {
-                    batch.remove(&self.expire, k);
-                }
+            if let Some((_, slot, _)) = keys::split_expire_key(&k)
+                && slot >= from
+                && slot < to
+            {
+                batch.remove(&self.expire, k);
             }
         }
         batch.commit()?;

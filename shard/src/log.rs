@@ -25,7 +25,9 @@ impl LogStore {
     }
 
     pub fn last_index(&self) -> u64 {
-        self.entries.last().map_or(self.truncated_index, |e| e.index)
+        self.entries
+            .last()
+            .map_or(self.truncated_index, |e| e.index)
     }
 
     /// Appends entries, dropping any conflicting suffix first.
@@ -42,7 +44,10 @@ impl LogStore {
             return;
         }
         let n = (index - self.truncated_index) as usize;
-        let term = self.entries.get(n - 1).map_or(self.truncated_term, |e| e.term);
+        let term = self
+            .entries
+            .get(n - 1)
+            .map_or(self.truncated_term, |e| e.term);
         self.entries.drain(..n);
         self.truncated_index = index;
         self.truncated_term = term;
@@ -51,7 +56,10 @@ impl LogStore {
 
 impl raft::Storage for LogStore {
     fn initial_state(&self) -> raft::Result<RaftState> {
-        Ok(RaftState { hard_state: self.hs.clone(), conf_state: self.cs.clone() })
+        Ok(RaftState {
+            hard_state: self.hs.clone(),
+            conf_state: self.cs.clone(),
+        })
     }
 
     fn entries(
@@ -108,6 +116,8 @@ impl raft::Storage for LogStore {
     fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
         // Single-replica groups never send snapshots; replicated groups will
         // stream the slot range (issue 4).
-        Err(raft::Error::Store(StorageError::SnapshotTemporarilyUnavailable))
+        Err(raft::Error::Store(
+            StorageError::SnapshotTemporarilyUnavailable,
+        ))
     }
 }

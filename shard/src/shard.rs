@@ -161,19 +161,26 @@ fn decode_chunk(v: &[u8]) -> Option<Vec<Entry>> {
 impl Shard {
     /// Opens the groups of one core from its database, recovering each
     /// group's log, hard state and applied index.
-    pub fn open(engine: Engine, specs: &[GroupSpec], cache_bytes: u64) -> Result<Shard, ShardError> {
+    pub fn open(
+        engine: Engine,
+        specs: &[GroupSpec],
+        cache_bytes: u64,
+    ) -> Result<Shard, ShardError> {
         let mut groups = Vec::with_capacity(specs.len());
-        let mut job = PersistJob { seq: 1, ..Default::default() };
+        let mut job = PersistJob {
+            seq: 1,
+            ..Default::default()
+        };
         for spec in specs {
             groups.push(open_group(&engine, spec, &mut job)?);
         }
         let mut expiry = BTreeSet::new();
         for kv in engine.expire.iter() {
             let k = kv.key().map_err(EngineError::from)?;
-            if let Some((t, slot, key)) = keys::split_expire_key(&k) {
-                if specs.iter().any(|s| s.slots.contains(&slot)) {
-                    expiry.insert((t, slot, key.to_vec()));
-                }
+            if let Some((t, slot, key)) = keys::split_expire_key(&k)
+                && specs.iter().any(|s| s.slots.contains(&slot))
+            {
+                expiry.insert((t, slot, key.to_vec()));
             }
         }
         let mut shard = Shard {
@@ -224,7 +231,9 @@ impl Shard {
     }
 
     pub fn is_leader(&self, pos: usize) -> bool {
-        self.groups.get(pos).is_some_and(|g| g.raw.raft.state == StateRole::Leader)
+        self.groups
+            .get(pos)
+            .is_some_and(|g| g.raw.raft.state == StateRole::Leader)
     }
 
     /// (group id, applied, last log index, term, leader) per group.
@@ -232,7 +241,13 @@ impl Shard {
         self.groups
             .iter()
             .map(|g| {
-                (g.id, g.applied, g.raw.raft.raft_log.last_index(), g.raw.raft.term, g.raw.raft.state == StateRole::Leader)
+                (
+                    g.id,
+                    g.applied,
+                    g.raw.raft.raft_log.last_index(),
+                    g.raw.raft.term,
+                    g.raw.raft.state == StateRole::Leader,
+                )
             })
             .collect()
     }
@@ -247,14 +262,23 @@ impl Shard {
 
     /// Proposes a write command to group `pos`; its reply comes back from
     /// `take_completions` after it is committed, durable and applied.
-    pub fn propose(&mut self, pos: usize, ts_ms: u64, argv: &[Bytes], token: Token) -> Result<(), Reply> {
+    pub fn propose(
+        &mut self,
+        pos: usize,
+        ts_ms: u64,
+        argv: &[Bytes],
+        token: Token,
+    ) -> Result<(), Reply> {
         let Some(g) = self.groups.get_mut(pos) else {
             return Err(errors::err(errors::NOT_LEADER));
         };
         if g.raw.raft.state != StateRole::Leader {
             return Err(errors::err(errors::NOT_LEADER));
         }
-        if g.raw.propose(Vec::new(), encode_command(ts_ms, argv)).is_err() {
+        if g.raw
+            .propose(Vec::new(), encode_command(ts_ms, argv))
+            .is_err()
+        {
             return Err(errors::err(errors::NOT_LEADER));
         }
         let idx = g.raw.raft.raft_log.last_index();
@@ -268,8 +292,15 @@ impl Shard {
         let Some(g) = self.groups.get(pos) else {
             return errors::err(errors::NOT_LEADER);
         };
-        let view = ReadView { shard: self, group: g };
-        let ctx = Ctx { now_ms, slots: g.slots.clone(), rand };
+        let view = ReadView {
+            shard: self,
+            group: g,
+        };
+        let ctx = Ctx {
+            now_ms,
+            slots: g.slots.clone(),
+            rand,
+        };
         cmd::read(argv, &ctx, &view)
     }
 
@@ -299,7 +330,9 @@ impl Shard {
     pub fn drive(&mut self) -> Result<DriveStats, ShardError> {
         let mut stats = DriveStats::default();
         for pos in 0..self.groups.len() {
-            let Some(g) = self.groups.get_mut(pos) else { continue };
+            let Some(g) = self.groups.get_mut(pos) else {
+                continue;
+            };
             if !g.raw.has_ready() {
                 continue;
             }
@@ -320,7 +353,9 @@ impl Shard {
                     // Keys rewritten below must not also be blanked in the
                     // same batch.
                     if c_last != last_idx && c_last + 1 != first_idx {
-                        self.job.raft_puts.push((keys::chunk_key(gid, c_last), Vec::new()));
+                        self.job
+                            .raft_puts
+                            .push((keys::chunk_key(gid, c_last), Vec::new()));
                     }
                     if c_first < first_idx {
                         let head = raft::Storage::entries(
@@ -330,14 +365,19 @@ impl Shard {
                             None,
                             raft::GetEntriesContext::empty(false),
                         )?;
-                        self.job.raft_puts.push((keys::chunk_key(gid, first_idx - 1), encode_chunk(&head, gid)?));
+                        self.job.raft_puts.push((
+                            keys::chunk_key(gid, first_idx - 1),
+                            encode_chunk(&head, gid)?,
+                        ));
                         g.chunks.push_back((c_first, first_idx - 1));
                     }
                 }
                 g.raw.mut_store().append(&entries);
                 // One record per Ready, not per entry: a wave of writes is
                 // one skiplist insert on the persist thread.
-                self.job.raft_puts.push((keys::chunk_key(gid, last_idx), encode_chunk(&entries, gid)?));
+                self.job
+                    .raft_puts
+                    .push((keys::chunk_key(gid, last_idx), encode_chunk(&entries, gid)?));
                 g.chunks.push_back((first_idx, last_idx));
                 g.persisted_last = last_idx;
                 needs_persist = true;
@@ -364,14 +404,24 @@ impl Shard {
     }
 
     fn apply(&mut self, pos: usize, committed: Vec<Entry>) -> Result<(), ShardError> {
-        let Some(last) = committed.last().map(|e| e.index) else { return Ok(()) };
+        let Some(last) = committed.last().map(|e| e.index) else {
+            return Ok(());
+        };
         for e in committed {
             let reply = if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
                 match decode_command(&e.data) {
                     Some((ts, argv)) => {
                         let Some(g) = self.groups.get(pos) else { break };
-                        let ctx = Ctx { now_ms: ts, slots: g.slots.clone(), rand: e.index };
-                        let mut view = ApplyView { shard: self, pos, last: Default::default() };
+                        let ctx = Ctx {
+                            now_ms: ts,
+                            slots: g.slots.clone(),
+                            rand: e.index,
+                        };
+                        let mut view = ApplyView {
+                            shard: self,
+                            pos,
+                            last: Default::default(),
+                        };
                         Some(cmd::apply_write(&argv, &ctx, &mut view))
                     }
                     None => Some(errors::err("ERR corrupt log entry")),
@@ -379,7 +429,9 @@ impl Shard {
             } else {
                 None
             };
-            let Some(g) = self.groups.get_mut(pos) else { break };
+            let Some(g) = self.groups.get_mut(pos) else {
+                break;
+            };
             g.applied = e.index;
             while let Some(&(idx, term, token)) = g.proposals.front() {
                 if idx > e.index {
@@ -387,18 +439,23 @@ impl Shard {
                 }
                 g.proposals.pop_front();
                 let r = if idx == e.index && term == e.term {
-                    reply.clone().unwrap_or_else(|| errors::err(errors::NOT_LEADER))
+                    reply
+                        .clone()
+                        .unwrap_or_else(|| errors::err(errors::NOT_LEADER))
                 } else {
                     errors::err(errors::NOT_LEADER)
                 };
                 self.completions.push((token, r));
             }
         }
-        let Some(g) = self.groups.get_mut(pos) else { return Ok(()) };
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Ok(());
+        };
         g.raw.advance_apply_to(last);
-        self.job
-            .data
-            .push(DataOp::RaftPut(keys::raft_key(g.id, b'a'), keys::u64_pair(g.applied, g.key_count)));
+        self.job.data.push(DataOp::RaftPut(
+            keys::raft_key(g.id, b'a'),
+            keys::u64_pair(g.applied, g.key_count),
+        ));
         let store = g.raw.store();
         if g.applied >= store.truncated_index + 2 * LOG_KEEP {
             let to = g.applied - LOG_KEEP;
@@ -429,8 +486,15 @@ impl Shard {
             return None;
         }
         let seq = self.job.seq;
-        let job = std::mem::replace(&mut self.job, PersistJob { seq: seq + 1, ..Default::default() });
-        self.overlay_log.push_back((seq, std::mem::take(&mut self.touched)));
+        let job = std::mem::replace(
+            &mut self.job,
+            PersistJob {
+                seq: seq + 1,
+                ..Default::default()
+            },
+        );
+        self.overlay_log
+            .push_back((seq, std::mem::take(&mut self.touched)));
         Some(job)
     }
 
@@ -477,7 +541,9 @@ impl Shard {
     }
 
     fn clear_pending(&self, slot: u16) -> bool {
-        self.clears.iter().any(|&(_, from, to)| slot >= from && slot < to)
+        self.clears
+            .iter()
+            .any(|&(_, from, to)| slot >= from && slot < to)
     }
 
     fn get_record(&self, key: &[u8]) -> Option<Record> {
@@ -496,7 +562,9 @@ impl Shard {
             Ok(Some(v)) => Record::decode(&v),
             _ => None,
         };
-        self.cache.borrow_mut().insert(Bytes::copy_from_slice(key), rec.clone());
+        self.cache
+            .borrow_mut()
+            .insert(Bytes::copy_from_slice(key), rec.clone());
         rec
     }
 
@@ -529,21 +597,23 @@ impl Shard {
                 if disk.peek().is_some_and(|(dk, _)| &dk[..] == k.as_slice()) {
                     disk.next();
                 }
-                if let (Some(rec), Some((slot, key))) = (rec, keys::split_data_key(k)) {
-                    if !visit(slot, key, rec) {
-                        return;
-                    }
+                if let (Some(rec), Some((slot, key))) = (rec, keys::split_data_key(k))
+                    && !visit(slot, key, rec)
+                {
+                    return;
                 }
             } else {
                 let Some((k, v)) = disk.next() else { break };
-                let Some((slot, key)) = keys::split_data_key(&k) else { continue };
+                let Some((slot, key)) = keys::split_data_key(&k) else {
+                    continue;
+                };
                 if self.clear_pending(slot) {
                     continue;
                 }
-                if let Some(rec) = Record::decode(&v) {
-                    if !visit(slot, key, &rec) {
-                        return;
-                    }
+                if let Some(rec) = Record::decode(&v)
+                    && !visit(slot, key, &rec)
+                {
+                    return;
                 }
             }
         }
@@ -564,14 +634,20 @@ impl Shard {
         if old_exp != new_exp {
             if let Some(t) = old_exp {
                 self.expiry.remove(&(t, slot, key.to_vec()));
-                self.job.data.push(DataOp::ExpireDel(keys::expire_key(t, slot, key)));
+                self.job
+                    .data
+                    .push(DataOp::ExpireDel(keys::expire_key(t, slot, key)));
             }
             if let Some(t) = new_exp {
                 self.expiry.insert((t, slot, key.to_vec()));
-                self.job.data.push(DataOp::ExpirePut(keys::expire_key(t, slot, key)));
+                self.job
+                    .data
+                    .push(DataOp::ExpirePut(keys::expire_key(t, slot, key)));
             }
         }
-        self.cache.borrow_mut().insert(Bytes::copy_from_slice(key), rec.clone());
+        self.cache
+            .borrow_mut()
+            .insert(Bytes::copy_from_slice(key), rec.clone());
         let dk = keys::data_key(slot, key);
         match &rec {
             Some(r) => self.job.data.push(DataOp::Put(dk.clone(), r.encode())),
@@ -595,9 +671,18 @@ impl Shard {
     }
 }
 
-fn open_group(engine: &Engine, spec: &GroupSpec, job: &mut PersistJob) -> Result<Group, ShardError> {
+fn open_group(
+    engine: &Engine,
+    spec: &GroupSpec,
+    job: &mut PersistJob,
+) -> Result<Group, ShardError> {
     let gid = spec.id;
-    let get = |tag: u8| engine.raft.get(keys::raft_key(gid, tag)).map_err(EngineError::from);
+    let get = |tag: u8| {
+        engine
+            .raft
+            .get(keys::raft_key(gid, tag))
+            .map_err(EngineError::from)
+    };
     let mut hs = match get(b'h')? {
         Some(v) => HardState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
         None => HardState::default(),
@@ -605,8 +690,10 @@ fn open_group(engine: &Engine, spec: &GroupSpec, job: &mut PersistJob) -> Result
     let cs = match get(b'c')? {
         Some(v) => ConfState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
         None => {
-            let mut cs = ConfState::default();
-            cs.voters = vec![NODE_ID];
+            let cs = ConfState {
+                voters: vec![NODE_ID],
+                ..Default::default()
+            };
             let bytes = cs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
             job.raft_puts.push((keys::raft_key(gid, b'c'), bytes));
             cs
@@ -623,13 +710,19 @@ fn open_group(engine: &Engine, spec: &GroupSpec, job: &mut PersistJob) -> Result
     let mut entries: Vec<Entry> = Vec::new();
     let mut chunks = VecDeque::new();
     let mut next = trunc_idx + 1;
-    'scan: for kv in engine.raft.range(keys::chunk_key(gid, next)..=keys::chunk_key(gid, u64::MAX)) {
+    'scan: for kv in engine
+        .raft
+        .range(keys::chunk_key(gid, next)..=keys::chunk_key(gid, u64::MAX))
+    {
         let (_, v) = kv.into_inner().map_err(EngineError::from)?;
         if v.is_empty() {
             continue;
         }
         let chunk = decode_chunk(&v).ok_or(ShardError::Corrupt(gid))?;
-        let (Some(c_first), Some(c_last)) = (chunk.first().map(|e| e.index), chunk.last().map(|e| e.index)) else {
+        let (Some(c_first), Some(c_last)) = (
+            chunk.first().map(|e| e.index),
+            chunk.last().map(|e| e.index),
+        ) else {
             continue;
         };
         for e in chunk {
@@ -645,7 +738,13 @@ fn open_group(engine: &Engine, spec: &GroupSpec, job: &mut PersistJob) -> Result
         }
         chunks.push_back((c_first, c_last));
     }
-    let mut store = LogStore { hs: HardState::default(), cs, truncated_index: trunc_idx, truncated_term: trunc_term, entries };
+    let mut store = LogStore {
+        hs: HardState::default(),
+        cs,
+        truncated_index: trunc_idx,
+        truncated_term: trunc_term,
+        entries,
+    };
     let last = store.last_index();
     // Anything applied was committed; the hard state may lag the applied
     // marker because they are written in different turns.
@@ -693,7 +792,12 @@ impl Store for ReadView<'_> {
     fn delete(&mut self, _key: &[u8]) {
         debug_assert!(false, "read-only view");
     }
-    fn scan(&self, from_slot: u16, to_slot: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
+    fn scan(
+        &self,
+        from_slot: u16,
+        to_slot: u16,
+        visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+    ) {
         self.shard.scan_records(from_slot, to_slot, visit)
     }
     fn clear(&mut self, _from_slot: u16, _to_slot: u16) {
@@ -737,7 +841,12 @@ impl Store for ApplyView<'_> {
             self.shard.write_record(self.pos, key, old, None);
         }
     }
-    fn scan(&self, from_slot: u16, to_slot: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
+    fn scan(
+        &self,
+        from_slot: u16,
+        to_slot: u16,
+        visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+    ) {
         self.shard.scan_records(from_slot, to_slot, visit)
     }
     fn clear(&mut self, from_slot: u16, to_slot: u16) {

@@ -6,11 +6,23 @@ use corekv_core::Reply;
 use corekv_shard::{Engine, GroupSpec, Shard};
 
 fn argv(parts: &[&str]) -> Vec<Bytes> {
-    parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+    parts
+        .iter()
+        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+        .collect()
 }
 
 fn specs() -> Vec<GroupSpec> {
-    vec![GroupSpec { id: 1, slots: 0..8192 }, GroupSpec { id: 2, slots: 8192..16384 }]
+    vec![
+        GroupSpec {
+            id: 1,
+            slots: 0..8192,
+        },
+        GroupSpec {
+            id: 2,
+            slots: 8192..16384,
+        },
+    ]
 }
 
 /// Runs turns until no job is produced; persists jobs synchronously.
@@ -22,7 +34,9 @@ fn settle(shard: &mut Shard) -> Vec<(u64, Reply)> {
         match shard.take_job() {
             Some(job) => {
                 let engine = shard.engine().clone();
-                engine.persist(std::slice::from_ref(&job), true).expect("persist");
+                engine
+                    .persist(std::slice::from_ref(&job), true)
+                    .expect("persist");
                 shard.on_persisted(job.seq, &job.readies);
             }
             None => break,
@@ -41,19 +55,36 @@ fn write_is_applied_after_persist_and_survives_reopen() {
         let key_slot = corekv_core::slot::key_slot(b"foo");
         let pos = shard.group_of_slot(key_slot).expect("group");
         assert!(shard.is_leader(pos));
-        shard.propose(pos, 1000, &argv(&["SET", "foo", "bar"]), 7).expect("propose");
-        shard.propose(pos, 1000, &argv(&["INCR", "foo"]), 8).expect("propose");
+        shard
+            .propose(pos, 1000, &argv(&["SET", "foo", "bar"]), 7)
+            .expect("propose");
+        shard
+            .propose(pos, 1000, &argv(&["INCR", "foo"]), 8)
+            .expect("propose");
         // Not applied before it is durable.
         assert_eq!(shard.read(pos, &argv(&["GET", "foo"]), 1000, 0), Reply::Nil);
         let done = settle(&mut shard);
         assert_eq!(done.len(), 2);
         assert_eq!(done[0], (7, Reply::ok()));
-        assert_eq!(done[1], (8, Reply::Error("ERR value is not an integer or out of range".into())));
-        assert_eq!(shard.read(pos, &argv(&["GET", "foo"]), 1000, 0), Reply::bulk(&b"bar"[..]));
+        assert_eq!(
+            done[1],
+            (
+                8,
+                Reply::Error("ERR value is not an integer or out of range".into())
+            )
+        );
+        assert_eq!(
+            shard.read(pos, &argv(&["GET", "foo"]), 1000, 0),
+            Reply::bulk(&b"bar"[..])
+        );
         for i in 0..6000 {
             let k = format!("k{i}");
-            let p = shard.group_of_slot(corekv_core::slot::key_slot(k.as_bytes())).expect("g");
-            shard.propose(p, 1000, &argv(&["SET", &k, "v"]), 100 + i).expect("propose");
+            let p = shard
+                .group_of_slot(corekv_core::slot::key_slot(k.as_bytes()))
+                .expect("g");
+            shard
+                .propose(p, 1000, &argv(&["SET", &k, "v"]), 100 + i)
+                .expect("propose");
             if i % 100 == 0 {
                 settle(&mut shard);
             }
@@ -64,13 +95,25 @@ fn write_is_applied_after_persist_and_survives_reopen() {
     let engine = Engine::open(dir.path(), 8 << 20).expect("reopen");
     let mut shard = Shard::open(engine, &specs(), 1 << 20).expect("shard");
     settle(&mut shard);
-    let pos = shard.group_of_slot(corekv_core::slot::key_slot(b"foo")).expect("group");
-    assert_eq!(shard.read(pos, &argv(&["GET", "foo"]), 1000, 0), Reply::bulk(&b"bar"[..]));
+    let pos = shard
+        .group_of_slot(corekv_core::slot::key_slot(b"foo"))
+        .expect("group");
+    assert_eq!(
+        shard.read(pos, &argv(&["GET", "foo"]), 1000, 0),
+        Reply::bulk(&b"bar"[..])
+    );
     assert_eq!(shard.key_count(), 6001);
-    let p = shard.group_of_slot(corekv_core::slot::key_slot(b"k5999")).expect("g");
-    assert_eq!(shard.read(p, &argv(&["GET", "k5999"]), 1000, 0), Reply::bulk(&b"v"[..]));
+    let p = shard
+        .group_of_slot(corekv_core::slot::key_slot(b"k5999"))
+        .expect("g");
+    assert_eq!(
+        shard.read(p, &argv(&["GET", "k5999"]), 1000, 0),
+        Reply::bulk(&b"v"[..])
+    );
     // FLUSHALL on one group clears its range only.
-    shard.propose(p, 1000, &argv(&["FLUSHALL"]), 1).expect("propose");
+    shard
+        .propose(p, 1000, &argv(&["FLUSHALL"]), 1)
+        .expect("propose");
     let done = settle(&mut shard);
     assert_eq!(done, vec![(1, Reply::ok())]);
     assert_eq!(shard.read(p, &argv(&["GET", "k5999"]), 1000, 0), Reply::Nil);
@@ -83,7 +126,9 @@ fn unpersisted_writes_are_not_acknowledged() {
     let engine = Engine::open(dir.path(), 8 << 20).expect("open");
     let mut shard = Shard::open(engine, &specs(), 1 << 20).expect("shard");
     settle(&mut shard);
-    shard.propose(0, 1, &argv(&["SET", "{a}x", "1"]), 1).expect("propose");
+    shard
+        .propose(0, 1, &argv(&["SET", "{a}x", "1"]), 1)
+        .expect("propose");
     shard.drive().expect("drive");
     let job = shard.take_job().expect("job");
     assert!(!job.raft_puts.is_empty());

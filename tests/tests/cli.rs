@@ -140,5 +140,8 @@ fn port_held_by_another_corekv_is_refused() {
     let d = dir.path().join("second");
     let d = d.to_str().expect("utf8 path");
     assert_usage_error(&["--bind", "127.0.0.1", "--port", &port, "--dir", d]);
-    assert!(!dir.path().join("second").exists(), "nothing may be written on a busy port");
+    assert!(
+        !dir.path().join("second").exists(),
+        "nothing may be written on a busy port"
+    );
 }

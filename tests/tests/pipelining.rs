@@ -11,11 +11,18 @@ fn values_spanning_many_reads_roundtrip() {
     for size in [1usize, 16 * 1024 - 7, 200_000, 3 << 20] {
         let v: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
         let key = format!("big{size}");
-        let _: () = redis::cmd("SET").arg(&key).arg(&v).query(&mut c).expect("set");
+        let _: () = redis::cmd("SET")
+            .arg(&key)
+            .arg(&v)
+            .query(&mut c)
+            .expect("set");
         let got: Vec<u8> = redis::cmd("GET").arg(&key).query(&mut c).expect("get");
         assert_eq!(got.len(), v.len(), "size {size}");
         assert!(got == v, "value of size {size} corrupted");
-        let n: usize = redis::cmd("STRLEN").arg(&key).query(&mut c).expect("strlen");
+        let n: usize = redis::cmd("STRLEN")
+            .arg(&key)
+            .query(&mut c)
+            .expect("strlen");
         assert_eq!(n, size);
     }
 }
