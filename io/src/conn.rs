@@ -116,6 +116,7 @@ impl Conn {
                 }
             }
             let mut last_cmd: Option<&'static str> = None;
+            self.core.refresh_clock();
             loop {
                 match parser.parse(&mut rbuf) {
                     Ok(Some(argv)) => {
@@ -166,9 +167,16 @@ impl Conn {
     pub async fn flush(&mut self) {
         let items = std::mem::take(&mut self.items);
         self.queued_writes = false;
+        // One clock read per wait, not per command.
+        let mut now = self.core.now();
         for item in items {
             let (reply, class, start) = match item {
-                Item::One(p, class, start) => (p.resolve().await, class, start),
+                Item::One(Pending::Ready(r), class, start) => (r, class, start),
+                Item::One(p, class, start) => {
+                    let r = p.resolve().await;
+                    now = Instant::now();
+                    (r, class, start)
+                }
                 Item::Gather {
                     parts,
                     merge,
@@ -181,6 +189,7 @@ impl Conn {
                     for p in parts {
                         replies.push(p.resolve().await);
                     }
+                    now = Instant::now();
                     (merge_replies(merge, replies, &layout, nkeys), class, start)
                 }
             };
@@ -189,7 +198,10 @@ impl Conn {
             {
                 c.errors.fetch_add(1, Relaxed);
             }
-            self.core.st.borrow_mut().hists.record_since(class, start);
+            self.core.st.borrow_mut().hists.record_us(
+                class,
+                now.saturating_duration_since(start).as_micros() as u64,
+            );
             encode(&reply, self.proto, &mut self.out);
         }
     }
@@ -200,7 +212,7 @@ impl Conn {
 
     /// Routes one command; returns its name for CLIENT LIST.
     async fn dispatch(&mut self, argv: Vec<Bytes>) -> &'static str {
-        let start = Instant::now();
+        let start = self.core.now();
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
         }
