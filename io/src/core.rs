@@ -47,9 +47,9 @@ pub struct CoreState {
     pub shard: Shard,
     /// group index → local position in the shard (None: another core's).
     gpos: Vec<Option<usize>>,
-    waiters: HashMap<Token, Waiter>,
+    waiters: HashMap<Token, Waiter, ahash::RandomState>,
     next_token: u64,
-    remote_waiters: HashMap<u64, oneshot::Sender<Reply>>,
+    remote_waiters: HashMap<u64, oneshot::Sender<Reply>, ahash::RandomState>,
     next_req: u64,
     outbox: Vec<Vec<Msg>>,
     persist_tx: flume::Sender<PersistJob>,
@@ -115,9 +115,9 @@ impl Core {
             st: RefCell::new(CoreState {
                 shard,
                 gpos,
-                waiters: HashMap::new(),
+                waiters: HashMap::default(),
                 next_token: 1,
-                remote_waiters: HashMap::new(),
+                remote_waiters: HashMap::default(),
                 next_req: 1,
                 outbox: (0..cores).map(|_| Vec::new()).collect(),
                 persist_tx,

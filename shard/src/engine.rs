@@ -35,8 +35,8 @@ pub enum Fsync {
 /// One data-keyspace operation, in apply order.
 #[derive(Debug, Clone)]
 pub enum DataOp {
-    Put(Vec<u8>, Vec<u8>),
-    Del(Vec<u8>),
+    Put(bytes::Bytes, Vec<u8>),
+    Del(bytes::Bytes),
     /// Delete every record of slots `from..to`.
     Clear(u16, u16),
     ExpirePut(Vec<u8>),
@@ -144,8 +144,8 @@ impl Engine {
         for job in jobs {
             for op in &job.data {
                 match op {
-                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_slice(), v.as_slice()),
-                    DataOp::Del(k) => batch.remove(&self.data, k.as_slice()),
+                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_slice()),
+                    DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
                     DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
                     DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),
                     DataOp::RaftPut(k, v) => batch.insert(&self.raft, k.as_slice(), v.as_slice()),

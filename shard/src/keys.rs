@@ -10,6 +10,8 @@
 //! `meta`:   b"format" → format version, b"layout" → groups/cores layout.
 
 pub const META_TAG: u8 = b'm';
+/// Bytes before the user key in a data key (slot and tag).
+pub const DATA_KEY_PREFIX: usize = 3;
 
 pub fn data_key(slot: u16, key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(3 + key.len());

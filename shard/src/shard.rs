@@ -77,16 +77,16 @@ impl quick_cache::Weighter<Bytes, Option<Record>> for RowWeight {
 pub struct Shard {
     engine: Engine,
     groups: Vec<Group>,
-    overlay: HashMap<Vec<u8>, OverlayEntry>,
+    overlay: HashMap<Bytes, OverlayEntry, ahash::RandomState>,
     /// Row cache of user key → record (None: known absent). Every write
     /// goes through it, so a hit is always the newest value; eviction only
     /// drops entries. Single-threaded: the RefCell lets reads fill it.
     cache: RefCell<RowCache>,
-    overlay_log: VecDeque<(u64, Vec<Vec<u8>>)>,
+    overlay_log: VecDeque<(u64, Vec<Bytes>)>,
     clears: VecDeque<(u64, u16, u16)>,
     expiry: BTreeSet<(u64, u16, Vec<u8>)>,
     job: PersistJob,
-    touched: Vec<Vec<u8>>,
+    touched: Vec<Bytes>,
     persisted_seq: u64,
     completions: Vec<(Token, Reply)>,
 }
@@ -186,7 +186,7 @@ impl Shard {
         let mut shard = Shard {
             engine,
             groups,
-            overlay: HashMap::new(),
+            overlay: HashMap::default(),
             cache: RefCell::new(RowCache::with_weighter(
                 (cache_bytes / 128).max(1024) as usize,
                 cache_bytes.max(1 << 20),
@@ -552,7 +552,7 @@ impl Shard {
         }
         let slot = key_slot(key);
         let dk = keys::data_key(slot, key);
-        if let Some(e) = self.overlay.get(&dk) {
+        if let Some(e) = self.overlay.get(dk.as_slice()) {
             return e.rec.clone();
         }
         if self.clear_pending(slot) {
@@ -569,7 +569,7 @@ impl Shard {
     }
 
     fn scan_records(&self, from: u16, to: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
-        let mut over: Vec<(&Vec<u8>, &Option<Record>)> = self
+        let mut over: Vec<(&Bytes, &Option<Record>)> = self
             .overlay
             .iter()
             .filter(|(k, _)| keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to))
@@ -590,11 +590,11 @@ impl Shard {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some((ok, _)), Some((dk, _))) => ok.as_slice() <= &dk[..],
+                (Some((ok, _)), Some((dk, _))) => ok.as_ref() <= &dk[..],
             };
             if take_over {
                 let Some((k, rec)) = over.next() else { break };
-                if disk.peek().is_some_and(|(dk, _)| &dk[..] == k.as_slice()) {
+                if disk.peek().is_some_and(|(dk, _)| &dk[..] == k.as_ref()) {
                     disk.next();
                 }
                 if let (Some(rec), Some((slot, key))) = (rec, keys::split_data_key(k))
@@ -645,10 +645,12 @@ impl Shard {
                     .push(DataOp::ExpirePut(keys::expire_key(t, slot, key)));
             }
         }
+        // One allocation serves the overlay, the persist job and the cache:
+        // the user key is a slice of the data key.
+        let dk = Bytes::from(keys::data_key(slot, key));
         self.cache
             .borrow_mut()
-            .insert(Bytes::copy_from_slice(key), rec.clone());
-        let dk = keys::data_key(slot, key);
+            .insert(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
         match &rec {
             Some(r) => self.job.data.push(DataOp::Put(dk.clone(), r.encode())),
             None => self.job.data.push(DataOp::Del(dk.clone())),
