@@ -64,7 +64,7 @@ pub struct CoreState {
 
 /// A turn is forced after this many proposals, so one large wave of
 /// pipelined writes is persisted in slices that overlap with parsing.
-const EARLY_FLUSH_PROPOSALS: usize = 32;
+const EARLY_FLUSH_PROPOSALS: usize = 128;
 
 pub struct Core {
     pub id: usize,

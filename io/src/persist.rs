@@ -30,6 +30,7 @@ pub fn run(
 ) {
     let mut last_sync = Instant::now();
     let mut dirty = false;
+    let mut pending_data: Vec<PersistJob> = Vec::new();
     loop {
         let first = match jobs.recv_timeout(Duration::from_millis(250)) {
             Ok(j) => j,
@@ -71,11 +72,18 @@ pub fn run(
         if done.send(Done::Log { readies, seq }).is_err() {
             break;
         }
-        if let Err(e) = engine.persist_data(&batch) {
-            fail(core, e);
-        }
-        if done.send(Done::Data { seq }).is_err() {
-            break;
+        // The data half waits while more log work is queued: the next
+        // wave's fsync matters more than flushing applied state, which the
+        // overlay already serves.
+        pending_data.extend(batch);
+        if jobs.is_empty() || pending_data.len() >= MAX_JOBS_PER_WRITE {
+            if let Err(e) = engine.persist_data(&pending_data) {
+                fail(core, e);
+            }
+            pending_data.clear();
+            if done.send(Done::Data { seq }).is_err() {
+                break;
+            }
         }
         if sync {
             on_sync(core, &node);
@@ -86,7 +94,7 @@ pub fn run(
         }
     }
     // Executor gone (shutdown): make whatever was written durable.
-    write(core, &engine, &[], true);
+    write(core, &engine, &pending_data, true);
 }
 
 fn on_sync(core: usize, node: &Node) {
