@@ -80,6 +80,8 @@ pub struct Core {
 pub enum Pending {
     Ready(Reply),
     Wait(oneshot::Receiver<Reply>),
+    /// Running on the heavy pool.
+    Heavy(flume::Receiver<Reply>),
 }
 
 impl Pending {
@@ -89,8 +91,36 @@ impl Pending {
             Pending::Wait(rx) => rx
                 .await
                 .unwrap_or_else(|_| errors::err(errors::SHUTTING_DOWN)),
+            Pending::Heavy(rx) => rx
+                .recv_async()
+                .await
+                .unwrap_or_else(|_| errors::err(errors::SHUTTING_DOWN)),
         }
     }
+}
+
+/// Runs a heavy read of group `pos` on the pool; `deliver` gets the reply
+/// on a pool thread. False if the pool refused it (the caller answers BUSY).
+fn submit_heavy(
+    node: &Node,
+    shard: &Shard,
+    pos: usize,
+    argv: Vec<Bytes>,
+    now_ms: u64,
+    rand: u64,
+    deliver: impl FnOnce(Reply) + Send + 'static,
+) -> bool {
+    let Some(view) = shard.snapshot_view(pos) else {
+        return false;
+    };
+    node.heavy.try_submit(move || {
+        let ctx = corekv_core::cmd::Ctx {
+            now_ms,
+            slots: view.slots(),
+            rand,
+        };
+        deliver(corekv_core::cmd::read(&argv, &ctx, &view));
+    })
 }
 
 impl Core {
@@ -189,6 +219,25 @@ impl Core {
                 }
             } else {
                 let rand = st.next_rand();
+                if crate::heavy::is_heavy(argv.first().map_or(&[][..], |a| a.as_ref())) {
+                    let (tx, rx) = flume::bounded(1);
+                    let deliver = move |r| {
+                        let _ = tx.send(r);
+                    };
+                    return if submit_heavy(
+                        &self.node,
+                        &st.shard,
+                        pos,
+                        argv,
+                        self.now_ms(),
+                        rand,
+                        deliver,
+                    ) {
+                        Pending::Heavy(rx)
+                    } else {
+                        Pending::Ready(errors::err(crate::heavy::BUSY))
+                    };
+                }
                 Pending::Ready(st.shard.read(pos, &argv, self.now_ms(), rand))
             }
         } else {
@@ -340,7 +389,26 @@ impl Core {
                         }
                         Some(pos) => {
                             let rand = st.next_rand();
-                            Some(st.shard.read(pos, &argv, now_ms.max(unix_ms()), rand))
+                            let now_ms = now_ms.max(unix_ms());
+                            if crate::heavy::is_heavy(argv.first().map_or(&[][..], |a| a.as_ref()))
+                            {
+                                // The pool thread sends the reply home itself.
+                                let home = self.node.inboxes.get(from).cloned();
+                                let deliver = move |reply| {
+                                    if let Some(home) = home {
+                                        let _ = home.send(vec![Msg::Resp { id, reply }]);
+                                    }
+                                };
+                                if submit_heavy(
+                                    &self.node, &st.shard, pos, argv, now_ms, rand, deliver,
+                                ) {
+                                    None
+                                } else {
+                                    Some(errors::err(crate::heavy::BUSY))
+                                }
+                            } else {
+                                Some(st.shard.read(pos, &argv, now_ms, rand))
+                            }
                         }
                     };
                     if let (Some(reply), Some(out)) = (reply, st.outbox.get_mut(from)) {

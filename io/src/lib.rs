@@ -9,6 +9,7 @@
 pub mod config;
 pub mod conn;
 pub mod core;
+pub mod heavy;
 pub mod node;
 pub mod notify;
 pub mod persist;

@@ -83,6 +83,7 @@ pub struct Node {
     pub lastsave_unix_s: AtomicU64,
     hlc: AtomicU64,
     pub run_id: String,
+    pub heavy: crate::heavy::HeavyPool,
 }
 
 impl Node {
@@ -119,6 +120,7 @@ impl Node {
             fsync: AtomicU8::new(fsync_to_u8(fsync)),
             lastsave_unix_s: AtomicU64::new(now / 1000),
             hlc: AtomicU64::new(0),
+            heavy: crate::heavy::HeavyPool::start(2 * cores),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
         }
     }
@@ -152,6 +154,14 @@ impl Node {
                 Err(actual) => cur = actual,
             }
         }
+    }
+
+    /// Moves the clock past `ms` (the newest timestamp found in a recovered
+    /// log), so a wall clock that stepped back across a restart cannot
+    /// stamp new writes before old ones.
+    pub fn hlc_observe_ms(&self, ms: u64) {
+        self.hlc
+            .fetch_max(corekv_core::hlc::compose(ms, u16::MAX), Relaxed);
     }
 
     /// Sends one control message to every core.

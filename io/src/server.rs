@@ -154,6 +154,7 @@ fn core_thread(
             return;
         }
     };
+    node.hlc_observe_ms(shard.max_log_ts_ms());
     let mut rt = match monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
         .enable_timer()
         .build()

@@ -58,6 +58,8 @@ pub fn document(node: &Node) -> serde_json::Value {
             "version": env!("CARGO_PKG_VERSION"),
             "uptime_s": node.started.elapsed().as_secs(),
             "cores": node.cores,
+            "heavy_submitted": node.heavy.submitted.load(std::sync::atomic::Ordering::Relaxed),
+            "heavy_rejected": node.heavy.rejected.load(std::sync::atomic::Ordering::Relaxed),
         },
         "cores": cores,
     })

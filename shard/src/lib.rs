@@ -12,6 +12,8 @@ pub mod engine;
 pub mod keys;
 pub mod log;
 pub mod shard;
+pub mod snapshot;
 
 pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob};
 pub use shard::{GroupSpec, Shard, ShardError, Token};
+pub use snapshot::SnapshotView;

@@ -252,6 +252,21 @@ impl Shard {
             .collect()
     }
 
+    /// Newest proposal timestamp (ms) in any group's in-memory log.
+    pub fn max_log_ts_ms(&self) -> u64 {
+        self.groups
+            .iter()
+            .flat_map(|g| g.raw.store().entries.iter())
+            .filter_map(|e| {
+                e.data
+                    .get(..8)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn key_count(&self) -> u64 {
         self.groups.iter().map(|g| g.key_count).sum()
     }
@@ -569,54 +584,38 @@ impl Shard {
     }
 
     fn scan_records(&self, from: u16, to: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
-        let mut over: Vec<(&Bytes, &Option<Record>)> = self
+        let over = self.overlay_range(from, to);
+        let disk = crate::snapshot::data_range(&self.engine.data, from, to);
+        crate::snapshot::merge_scan(&over, disk, &|slot| self.clear_pending(slot), visit);
+    }
+
+    /// Overlay entries of slots `from..to`, sorted by data key.
+    fn overlay_range(&self, from: u16, to: u16) -> Vec<(Bytes, Option<Record>)> {
+        let mut over: Vec<(Bytes, Option<Record>)> = self
             .overlay
             .iter()
             .filter(|(k, _)| keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to))
-            .map(|(k, e)| (k, &e.rec))
+            .map(|(k, e)| (k.clone(), e.rec.clone()))
             .collect();
-        over.sort_by(|a, b| a.0.cmp(b.0));
-        let mut over = over.into_iter().peekable();
-        let lo = keys::slot_start(from);
-        let disk = if to >= corekv_core::slot::SLOTS {
-            self.engine.data.range(lo..)
-        } else {
-            self.engine.data.range(lo..keys::slot_start(to))
-        };
-        let mut disk = disk.filter_map(|kv| kv.into_inner().ok()).peekable();
-        loop {
-            // Merge the two sorted streams; the overlay wins on equal keys.
-            let take_over = match (over.peek(), disk.peek()) {
-                (None, None) => break,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((ok, _)), Some((dk, _))) => ok.as_ref() <= &dk[..],
-            };
-            if take_over {
-                let Some((k, rec)) = over.next() else { break };
-                if disk.peek().is_some_and(|(dk, _)| &dk[..] == k.as_ref()) {
-                    disk.next();
-                }
-                if let (Some(rec), Some((slot, key))) = (rec, keys::split_data_key(k))
-                    && !visit(slot, key, rec)
-                {
-                    return;
-                }
-            } else {
-                let Some((k, v)) = disk.next() else { break };
-                let Some((slot, key)) = keys::split_data_key(&k) else {
-                    continue;
-                };
-                if self.clear_pending(slot) {
-                    continue;
-                }
-                if let Some(rec) = Record::decode(&v)
-                    && !visit(slot, key, &rec)
-                {
-                    return;
-                }
-            }
-        }
+        over.sort_by(|a, b| a.0.cmp(&b.0));
+        over
+    }
+
+    /// A consistent, `Send` view of group `pos` for the heavy pool: a fjall
+    /// snapshot plus a copy of the group's overlay and pending clears, taken
+    /// together on this thread (the overlay is newer than anything the
+    /// snapshot can hold, and entries leave it only on this thread).
+    pub fn snapshot_view(&self, pos: usize) -> Option<crate::snapshot::SnapshotView> {
+        let g = self.groups.get(pos)?;
+        let snapshot = self.engine.db.snapshot();
+        Some(crate::snapshot::SnapshotView {
+            snapshot,
+            data: self.engine.data.clone(),
+            overlay: self.overlay_range(g.slots.start, g.slots.end),
+            clears: self.clears.iter().map(|&(_, a, b)| (a, b)).collect(),
+            key_count: g.key_count,
+            slots: g.slots.clone(),
+        })
     }
 
     fn write_record(&mut self, pos: usize, key: &[u8], old: Option<Record>, rec: Option<Record>) {
