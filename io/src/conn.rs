@@ -24,6 +24,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 const READ_CHUNK: usize = 16 * 1024;
+const MULTI_UNSUPPORTED: &str = "ERR MULTI/EXEC transactions are not supported by corekv yet";
 
 /// A reply in the making: one part, or parts of a fanned-out command.
 enum Item {
@@ -50,6 +51,8 @@ pub struct Conn {
     queued_writes: bool,
     pub out: BytesMut,
     pub close: bool,
+    /// Inside a refused MULTI: every command fails until EXEC/DISCARD.
+    in_multi: bool,
 }
 
 /// Serves one accepted connection until it closes.
@@ -88,6 +91,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         queued_writes: false,
         out: BytesMut::with_capacity(READ_CHUNK),
         close: false,
+        in_multi: false,
     };
     conn.run(stream).await;
     core.st.borrow_mut().clients.remove(&id);
@@ -216,6 +220,10 @@ impl Conn {
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
         }
+        if let Some(r) = self.transaction_guard(&argv) {
+            self.push_ready(r, stats::CMD_OTHER, start);
+            return "multi";
+        }
         let spec = match table::resolve(&argv) {
             Ok(s) => s,
             Err(r) => {
@@ -294,6 +302,49 @@ impl Conn {
             self.queued_writes = true;
         }
         spec.name
+    }
+
+    /// MULTI/EXEC are not supported yet. A client that starts a
+    /// transaction must never see its queued commands run one by one, so
+    /// after MULTI every command until EXEC/DISCARD is refused, and EXEC
+    /// aborts, exactly like a Redis transaction that hit a queuing error.
+    fn transaction_guard(&mut self, argv: &[Bytes]) -> Option<Reply> {
+        let name = argv.first().map_or(&[][..], |a| a.as_ref());
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        if self.in_multi {
+            if is(b"exec") {
+                self.in_multi = false;
+                return Some(errors::err(
+                    "EXECABORT Transaction discarded because of previous errors.",
+                ));
+            }
+            if is(b"discard") {
+                self.in_multi = false;
+                return Some(Reply::ok());
+            }
+            if is(b"multi") {
+                return Some(errors::err("ERR MULTI calls can not be nested"));
+            }
+            if is(b"quit") || is(b"reset") {
+                self.in_multi = false;
+                return None;
+            }
+            return Some(errors::err(MULTI_UNSUPPORTED));
+        }
+        if is(b"multi") {
+            self.in_multi = true;
+            return Some(errors::err(MULTI_UNSUPPORTED));
+        }
+        if is(b"exec") {
+            return Some(errors::err("ERR EXEC without MULTI"));
+        }
+        if is(b"discard") {
+            return Some(errors::err("ERR DISCARD without MULTI"));
+        }
+        if is(b"watch") || is(b"unwatch") {
+            return Some(errors::err(MULTI_UNSUPPORTED));
+        }
+        None
     }
 
     fn keyed(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool) -> Pending {

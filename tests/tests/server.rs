@@ -484,3 +484,38 @@ fn unknown_command_and_arity() {
     // The connection stays usable after errors.
     check!(c, ["PING"], simple("PONG"));
 }
+
+#[test]
+fn transactions_never_run_queued_commands_one_by_one() {
+    if !corekv_tests::corekv_only("transactions_never_run_queued_commands_one_by_one") {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    check!(c, ["EXEC"], Reply::err("ERR EXEC without MULTI"));
+    check!(c, ["DISCARD"], Reply::err("ERR DISCARD without MULTI"));
+    check!(
+        c,
+        ["MULTI"],
+        Reply::err("ERR MULTI/EXEC transactions are not supported by corekv yet")
+    );
+    check!(
+        c,
+        ["SET", "tx", "1"],
+        Reply::err("ERR MULTI/EXEC transactions are not supported by corekv yet")
+    );
+    check!(
+        c,
+        ["EXEC"],
+        Reply::err("EXECABORT Transaction discarded because of previous errors.")
+    );
+    // Nothing queued ran, and the connection is usable again.
+    check!(c, ["GET", "tx"], Reply::Nil);
+    check!(
+        c,
+        ["MULTI"],
+        Reply::err("ERR MULTI/EXEC transactions are not supported by corekv yet")
+    );
+    check!(c, ["DISCARD"], Reply::ok());
+    check!(c, ["SET", "tx", "2"], Reply::ok());
+}
