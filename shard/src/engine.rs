@@ -119,6 +119,10 @@ impl Engine {
     /// may be acknowledged to Raft. Runs on the persist thread only (fjall
     /// may stall the writer when L0 is full).
     pub fn persist_log(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
+        if jobs.iter().all(|j| j.raft_puts.is_empty()) {
+            // Nothing new must be durable (readies that only acknowledge).
+            return Ok(());
+        }
         let mut batch = self.db.batch();
         for job in jobs {
             for (k, v) in &job.raft_puts {

@@ -400,8 +400,19 @@ impl Shard {
             if let Some(hs) = rd.hs() {
                 g.raw.mut_store().hs = hs.clone();
                 let bytes = hs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
-                self.job.raft_puts.push((keys::raft_key(gid, b'h'), bytes));
-                needs_persist = true;
+                if rd.must_sync() {
+                    // Term or vote changed (or entries came with it): durable
+                    // before anything is acknowledged.
+                    self.job.raft_puts.push((keys::raft_key(gid, b'h'), bytes));
+                    needs_persist = true;
+                } else {
+                    // Only the commit index moved. Raft treats it as volatile
+                    // (recovery re-derives it, clamped to the applied index),
+                    // so it rides with the data half: no fsync of its own.
+                    self.job
+                        .data
+                        .push(DataOp::RaftPut(keys::raft_key(gid, b'h'), bytes));
+                }
             }
             let committed = rd.take_committed_entries();
             let number = rd.number();
