@@ -31,6 +31,12 @@ enum Waiter {
     Expiry,
 }
 
+/// Where a parked read's reply goes.
+enum ParkedReply {
+    Local(oneshot::Sender<Reply>),
+    Remote { core: usize, id: u64 },
+}
+
 /// A connected client as CLIENT LIST shows it.
 pub struct ClientEntry {
     pub addr: String,
@@ -60,6 +66,11 @@ pub struct CoreState {
     rand_state: u64,
     /// Proposals since the last turn.
     unflushed: usize,
+    /// Reads that arrived before their group could serve them (just elected
+    /// or restarted, older entries not yet applied); retried every turn.
+    parked: Vec<(usize, Vec<Bytes>, ParkedReply)>,
+    /// Per local group: the turn's queued write commands and their tokens.
+    batches: Vec<(Vec<Vec<Bytes>>, Vec<Token>)>,
 }
 
 /// A turn is forced after this many proposals, so one large wave of
@@ -139,6 +150,7 @@ impl Core {
             }
         }
         let cores = node.cores;
+        let local_groups = shard.group_ids().len();
         Core {
             id,
             node,
@@ -156,6 +168,8 @@ impl Core {
                 clients: HashMap::new(),
                 expire_inflight: 0,
                 unflushed: 0,
+                parked: Vec::new(),
+                batches: (0..local_groups).map(|_| Default::default()).collect(),
                 rand_state: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1) ^ unix_ms(),
             }),
             notify: LocalNotify::default(),
@@ -195,15 +209,10 @@ impl Core {
                 return Pending::Ready(errors::err(errors::NOT_LEADER));
             };
             if write {
-                let ts = self.node.hlc_now_ms();
-                let tok = st.next_token;
-                st.next_token += 1;
-                match st.shard.propose(pos, ts, &argv, tok) {
+                let (tx, rx) = oneshot::channel();
+                match st.queue_write(pos, argv, Waiter::Local(tx, self.now())) {
                     Ok(()) => {
-                        let (tx, rx) = oneshot::channel();
-                        st.waiters.insert(tok, Waiter::Local(tx, self.now()));
                         CoreCounters::add(&self.counters().proposals, 1);
-                        st.unflushed += 1;
                         let flush_now = st.unflushed >= EARLY_FLUSH_PROPOSALS;
                         drop(st);
                         if flush_now {
@@ -218,6 +227,13 @@ impl Core {
                     Err(r) => Pending::Ready(r),
                 }
             } else {
+                if !st.shard.read_ready(pos) {
+                    let (tx, rx) = oneshot::channel();
+                    st.parked.push((pos, argv, ParkedReply::Local(tx)));
+                    drop(st);
+                    self.notify.notify();
+                    return Pending::Wait(rx);
+                }
                 let rand = st.next_rand();
                 if crate::heavy::is_heavy(argv.first().map_or(&[][..], |a| a.as_ref())) {
                     let (tx, rx) = flume::bounded(1);
@@ -269,6 +285,20 @@ impl Core {
         let mut st = self.st.borrow_mut();
         let st = &mut *st;
         st.unflushed = 0;
+        // One entry per group per turn.
+        let mut refused = Vec::new();
+        if st.batches.iter().any(|b| !b.0.is_empty()) {
+            let ts = self.node.hlc_now_ms();
+            for (pos, batch) in st.batches.iter_mut().enumerate() {
+                if batch.0.is_empty() {
+                    continue;
+                }
+                let (cmds, toks) = std::mem::take(batch);
+                if let Err(r) = st.shard.propose_batch(pos, ts, &cmds, toks.clone()) {
+                    refused.extend(toks.into_iter().map(|t| (t, r.clone())));
+                }
+            }
+        }
         let t0 = Instant::now();
         match st.shard.drive() {
             Ok(ds) => {
@@ -282,7 +312,9 @@ impl Core {
             }
         }
         let now = Instant::now();
-        for (tok, reply) in st.shard.take_completions() {
+        let mut completions = st.shard.take_completions();
+        completions.extend(refused);
+        for (tok, reply) in completions {
             match st.waiters.remove(&tok) {
                 Some(Waiter::Local(tx, start)) => {
                     st.hists.record_us(
@@ -307,6 +339,28 @@ impl Core {
                     }
                 }
                 None => {}
+            }
+        }
+        if !st.parked.is_empty() {
+            let parked = std::mem::take(&mut st.parked);
+            let now_ms = unix_ms();
+            for (pos, argv, to) in parked {
+                if !st.shard.read_ready(pos) {
+                    st.parked.push((pos, argv, to));
+                    continue;
+                }
+                let rand = st.next_rand();
+                let reply = st.shard.read(pos, &argv, now_ms, rand);
+                match to {
+                    ParkedReply::Local(tx) => {
+                        let _ = tx.send(reply);
+                    }
+                    ParkedReply::Remote { core, id } => {
+                        if let Some(out) = st.outbox.get_mut(core) {
+                            out.push(Msg::Resp { id, reply });
+                        }
+                    }
+                }
             }
         }
         if let Some(job) = st.shard.take_job() {
@@ -368,24 +422,23 @@ impl Core {
                     let reply = match pos {
                         None => Some(errors::err(errors::NOT_LEADER)),
                         Some(pos) if write => {
-                            let tok = st.next_token;
-                            st.next_token += 1;
-                            let ts = self.node.hlc_now_ms();
-                            match st.shard.propose(pos, ts, &argv, tok) {
+                            let waiter = Waiter::Remote {
+                                core: from,
+                                id,
+                                start: Instant::now(),
+                            };
+                            match st.queue_write(pos, argv, waiter) {
                                 Ok(()) => {
-                                    st.waiters.insert(
-                                        tok,
-                                        Waiter::Remote {
-                                            core: from,
-                                            id,
-                                            start: Instant::now(),
-                                        },
-                                    );
                                     CoreCounters::add(&self.counters().proposals, 1);
                                     None
                                 }
                                 Err(r) => Some(r),
                             }
+                        }
+                        Some(pos) if !st.shard.read_ready(pos) => {
+                            st.parked
+                                .push((pos, argv, ParkedReply::Remote { core: from, id }));
+                            None
                         }
                         Some(pos) => {
                             let rand = st.next_rand();
@@ -495,12 +548,8 @@ impl Core {
             if !st.shard.is_leader(pos) {
                 continue;
             }
-            let tok = st.next_token;
-            st.next_token += 1;
             let argv = vec![Bytes::from_static(b"COREKV.EXPIREIF"), key];
-            let ts = self.node.hlc_now_ms();
-            if st.shard.propose(pos, ts, &argv, tok).is_ok() {
-                st.waiters.insert(tok, Waiter::Expiry);
+            if st.queue_write(pos, argv, Waiter::Expiry).is_ok() {
                 st.expire_inflight += 1;
             }
         }
@@ -508,6 +557,24 @@ impl Core {
 }
 
 impl CoreState {
+    /// Queues a write for group `pos`; the turn proposes each group's queue
+    /// as one Raft entry. Fails fast when this replica cannot lead.
+    fn queue_write(&mut self, pos: usize, argv: Vec<Bytes>, waiter: Waiter) -> Result<(), Reply> {
+        if !self.shard.is_leader(pos) {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        let tok = self.next_token;
+        self.next_token += 1;
+        let Some(batch) = self.batches.get_mut(pos) else {
+            return Err(errors::err(errors::NOT_LEADER));
+        };
+        batch.0.push(argv);
+        batch.1.push(tok);
+        self.waiters.insert(tok, waiter);
+        self.unflushed += 1;
+        Ok(())
+    }
+
     fn next_rand(&mut self) -> u64 {
         // xorshift64*: RANDOMKEY needs spread, not cryptographic strength.
         let mut x = self.rand_state;

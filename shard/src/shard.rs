@@ -41,8 +41,8 @@ struct Group {
     raw: RawNode<LogStore>,
     applied: u64,
     key_count: u64,
-    /// (index, term, token) of proposals waiting for apply, in index order.
-    proposals: VecDeque<(u64, u64, Token)>,
+    /// (index, term, tokens) of proposals waiting for apply, in index order.
+    proposals: VecDeque<(u64, u64, Vec<Token>)>,
     /// Last log index written to fjall; a shorter append deletes the rest.
     persisted_last: u64,
     /// Persist jobs in flight that carry readies of this group.
@@ -105,34 +105,53 @@ fn logger() -> slog::Logger {
     slog::Logger::root(slog::Discard, slog::o!())
 }
 
-/// Log entry payload: ts(8) | argc(4) | (len(4) | bytes)*.
-pub fn encode_command(ts_ms: u64, argv: &[Bytes]) -> Vec<u8> {
-    let size = 12 + argv.iter().map(|a| a.len() + 4).sum::<usize>();
+/// Log entry payload: a batch of commands proposed in one loop turn,
+/// `ts(8) | ncmds(4) | (argc(4) | (len(4) | bytes)*)*`. One entry per
+/// group per turn: raft-rs's per-entry work is paid once per batch.
+pub fn encode_batch(ts_ms: u64, cmds: &[Vec<Bytes>]) -> Vec<u8> {
+    let size = 12
+        + cmds
+            .iter()
+            .map(|c| 4 + c.iter().map(|a| a.len() + 4).sum::<usize>())
+            .sum::<usize>();
     let mut out = Vec::with_capacity(size);
     out.extend_from_slice(&ts_ms.to_be_bytes());
-    out.extend_from_slice(&(argv.len() as u32).to_be_bytes());
-    for a in argv {
-        out.extend_from_slice(&(a.len() as u32).to_be_bytes());
-        out.extend_from_slice(a);
+    out.extend_from_slice(&(cmds.len() as u32).to_be_bytes());
+    for argv in cmds {
+        out.extend_from_slice(&(argv.len() as u32).to_be_bytes());
+        for a in argv {
+            out.extend_from_slice(&(a.len() as u32).to_be_bytes());
+            out.extend_from_slice(a);
+        }
     }
     out
 }
 
-pub fn decode_command(data: &Bytes) -> Option<(u64, Vec<Bytes>)> {
+/// Decodes [`encode_batch`]; arguments are zero-copy slices of `data`.
+pub fn decode_batch(data: &Bytes) -> Option<(u64, Vec<Vec<Bytes>>)> {
+    let u32_at = |pos: usize| -> Option<usize> {
+        Some(u32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?) as usize)
+    };
     let ts = u64::from_be_bytes(data.get(..8)?.try_into().ok()?);
-    let argc = u32::from_be_bytes(data.get(8..12)?.try_into().ok()?) as usize;
+    let ncmds = u32_at(8)?;
     let mut pos = 12;
-    let mut argv = Vec::with_capacity(argc.min(1024));
-    for _ in 0..argc {
-        let len = u32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?) as usize;
+    let mut cmds = Vec::with_capacity(ncmds.min(4096));
+    for _ in 0..ncmds {
+        let argc = u32_at(pos)?;
         pos += 4;
-        if pos + len > data.len() {
-            return None;
+        let mut argv = Vec::with_capacity(argc.min(1024));
+        for _ in 0..argc {
+            let len = u32_at(pos)?;
+            pos += 4;
+            if pos + len > data.len() {
+                return None;
+            }
+            argv.push(data.slice(pos..pos + len));
+            pos += len;
         }
-        argv.push(data.slice(pos..pos + len));
-        pos += len;
+        cmds.push(argv);
     }
-    Some((ts, argv))
+    Some((ts, cmds))
 }
 
 /// A log chunk: the entries of one Ready, each `len(4) | protobuf`.
@@ -230,6 +249,15 @@ impl Shard {
         self.groups.get(pos).map(|g| g.slots.clone())
     }
 
+    /// Whether group `pos` may serve reads: it leads and has applied an
+    /// entry of its own term, so everything committed before it (by an
+    /// earlier term, or before a restart) is applied too.
+    pub fn read_ready(&self, pos: usize) -> bool {
+        self.groups.get(pos).is_some_and(|g| {
+            g.raw.raft.state == StateRole::Leader && g.raw.raft.apply_to_current_term()
+        })
+    }
+
     pub fn is_leader(&self, pos: usize) -> bool {
         self.groups
             .get(pos)
@@ -284,6 +312,20 @@ impl Shard {
         argv: &[Bytes],
         token: Token,
     ) -> Result<(), Reply> {
+        self.propose_batch(pos, ts_ms, &[argv.to_vec()], vec![token])
+    }
+
+    /// Proposes a batch of write commands to group `pos` as one log entry;
+    /// `tokens[i]` gets the reply of `cmds[i]` from `take_completions` once
+    /// the entry is committed, durable and applied.
+    pub fn propose_batch(
+        &mut self,
+        pos: usize,
+        ts_ms: u64,
+        cmds: &[Vec<Bytes>],
+        tokens: Vec<Token>,
+    ) -> Result<(), Reply> {
+        debug_assert_eq!(cmds.len(), tokens.len());
         let Some(g) = self.groups.get_mut(pos) else {
             return Err(errors::err(errors::NOT_LEADER));
         };
@@ -291,14 +333,14 @@ impl Shard {
             return Err(errors::err(errors::NOT_LEADER));
         }
         if g.raw
-            .propose(Vec::new(), encode_command(ts_ms, argv))
+            .propose(Vec::new(), encode_batch(ts_ms, cmds))
             .is_err()
         {
             return Err(errors::err(errors::NOT_LEADER));
         }
         let idx = g.raw.raft.raft_log.last_index();
         let term = g.raw.raft.term;
-        g.proposals.push_back((idx, term, token));
+        g.proposals.push_back((idx, term, tokens));
         Ok(())
     }
 
@@ -434,44 +476,51 @@ impl Shard {
             return Ok(());
         };
         for e in committed {
-            let reply = if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
-                match decode_command(&e.data) {
-                    Some((ts, argv)) => {
+            let mut replies: Vec<Reply> = Vec::new();
+            if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
+                match decode_batch(&e.data) {
+                    Some((ts, cmds)) => {
                         let Some(g) = self.groups.get(pos) else { break };
-                        let ctx = Ctx {
-                            now_ms: ts,
-                            slots: g.slots.clone(),
-                            rand: e.index,
-                        };
-                        let mut view = ApplyView {
-                            shard: self,
-                            pos,
-                            last: Default::default(),
-                        };
-                        Some(cmd::apply_write(&argv, &ctx, &mut view))
+                        let slots = g.slots.clone();
+                        replies.reserve(cmds.len());
+                        for (i, argv) in cmds.iter().enumerate() {
+                            let ctx = Ctx {
+                                now_ms: ts,
+                                slots: slots.clone(),
+                                rand: e.index.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
+                            };
+                            let mut view = ApplyView {
+                                shard: self,
+                                pos,
+                                last: Default::default(),
+                            };
+                            replies.push(cmd::apply_write(argv, &ctx, &mut view));
+                        }
                     }
-                    None => Some(errors::err("ERR corrupt log entry")),
+                    None => replies.push(errors::err("ERR corrupt log entry")),
                 }
-            } else {
-                None
-            };
+            }
             let Some(g) = self.groups.get_mut(pos) else {
                 break;
             };
             g.applied = e.index;
-            while let Some(&(idx, term, token)) = g.proposals.front() {
-                if idx > e.index {
+            while g.proposals.front().is_some_and(|p| p.0 <= e.index) {
+                let Some((idx, term, tokens)) = g.proposals.pop_front() else {
                     break;
-                }
-                g.proposals.pop_front();
-                let r = if idx == e.index && term == e.term {
-                    reply
-                        .clone()
-                        .unwrap_or_else(|| errors::err(errors::NOT_LEADER))
-                } else {
-                    errors::err(errors::NOT_LEADER)
                 };
-                self.completions.push((token, r));
+                let ours = idx == e.index && term == e.term && replies.len() == tokens.len();
+                let mut replies = if ours {
+                    std::mem::take(&mut replies)
+                } else {
+                    Vec::new()
+                }
+                .into_iter();
+                for token in tokens {
+                    let r = replies
+                        .next()
+                        .unwrap_or_else(|| errors::err(errors::NOT_LEADER));
+                    self.completions.push((token, r));
+                }
             }
         }
         let Some(g) = self.groups.get_mut(pos) else {
