@@ -96,7 +96,9 @@ fn write_is_applied_after_persist_and_survives_reopen() {
     let mut shard = Shard::open(engine, &specs(), 1 << 20).expect("shard");
     // Recovered but not yet caught up: the new term's first entry is not
     // applied, so older committed entries may not be either. No reads yet.
-    let p0 = shard.group_of_slot(corekv_core::slot::key_slot(b"foo")).expect("group");
+    let p0 = shard
+        .group_of_slot(corekv_core::slot::key_slot(b"foo"))
+        .expect("group");
     assert!(!shard.read_ready(p0));
     settle(&mut shard);
     assert!(shard.read_ready(p0));

@@ -643,3 +643,24 @@ mod tests {
         assert!(read_reply(&mut BufReader::new(&b"$5\r\nab\r\n"[..]), 0).is_err());
     }
 }
+
+/// Short reply constructors shared by the behaviour tests.
+pub mod r {
+    use super::Reply;
+
+    pub fn nil() -> Reply {
+        Reply::Nil
+    }
+    pub fn ok() -> Reply {
+        Reply::ok()
+    }
+    pub fn b(s: &str) -> Reply {
+        Reply::bulk(s)
+    }
+    pub fn e(s: &str) -> Reply {
+        Reply::err(s)
+    }
+    pub fn i(n: i64) -> Reply {
+        Reply::Int(n)
+    }
+}

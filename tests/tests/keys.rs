@@ -1,5 +1,6 @@
 //! Generic key commands: existence, types, renames, TTLs, iteration, expiry.
 
+use corekv_tests::r::{b, e, i, ok};
 use corekv_tests::{Reply, Resp, Server, check, corekv_only, wait_until};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -7,22 +8,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 fn now_s() -> i64 {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock");
     i64::try_from(d.as_secs()).expect("s fits")
-}
-
-fn ok() -> Reply {
-    Reply::ok()
-}
-
-fn b(s: &str) -> Reply {
-    Reply::bulk(s)
-}
-
-fn e(s: &str) -> Reply {
-    Reply::err(s)
-}
-
-fn i(n: i64) -> Reply {
-    Reply::Int(n)
 }
 
 const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";

@@ -1,24 +1,9 @@
 //! Connection and server commands: PING, HELLO, CLIENT, COMMAND, INFO, CONFIG…
 
+use corekv_tests::r::{b, e, i, ok};
 use corekv_tests::{Reply, Server, check};
 use std::io::{Read, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-fn ok() -> Reply {
-    Reply::ok()
-}
-
-fn b(s: &str) -> Reply {
-    Reply::bulk(s)
-}
-
-fn e(s: &str) -> Reply {
-    Reply::err(s)
-}
-
-fn i(n: i64) -> Reply {
-    Reply::Int(n)
-}
 
 fn simple(s: &str) -> Reply {
     Reply::Simple(s.into())

@@ -1,5 +1,6 @@
 //! String commands: exact replies and error texts, as Redis 7.0 gives them.
 
+use corekv_tests::r::{b, e, i, nil, ok};
 use corekv_tests::{Reply, Server, check};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -10,26 +11,6 @@ fn now_ms() -> i64 {
 
 const SYNTAX: &str = "ERR syntax error";
 const NOT_INT: &str = "ERR value is not an integer or out of range";
-
-fn nil() -> Reply {
-    Reply::Nil
-}
-
-fn ok() -> Reply {
-    Reply::ok()
-}
-
-fn b(s: &str) -> Reply {
-    Reply::bulk(s)
-}
-
-fn e(s: &str) -> Reply {
-    Reply::err(s)
-}
-
-fn i(n: i64) -> Reply {
-    Reply::Int(n)
-}
 
 #[test]
 fn get_set_basic() {

@@ -412,6 +412,17 @@ const OBJECT_HELP: &[&str] = &[
     "    Print this help.",
 ];
 
+/// `OBJECT HELP`'s reply (also served by the server layer, which owns the
+/// keyless subcommand).
+pub fn object_help() -> Reply {
+    Reply::Array(
+        OBJECT_HELP
+            .iter()
+            .map(|l| Reply::Simple((*l).to_string()))
+            .collect(),
+    )
+}
+
 fn object(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
     let sub = arg(argv, 1);
     let known = ["help", "encoding", "freq", "idletime", "refcount"]
@@ -425,12 +436,7 @@ fn object(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
         return Err(errors::arity(&format!("object|{name}")));
     }
     if name == "help" {
-        return Ok(Reply::Array(
-            OBJECT_HELP
-                .iter()
-                .map(|l| Reply::Simple((*l).to_string()))
-                .collect(),
-        ));
+        return Ok(object_help());
     }
     let Some(rec) = live(store, arg(argv, 2), now) else {
         return Ok(Reply::Nil);

@@ -16,6 +16,7 @@ mod num;
 mod strings;
 
 pub use glob::glob_match;
+pub use keys::object_help;
 
 use crate::Reply;
 use crate::errors;
