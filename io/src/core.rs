@@ -386,7 +386,14 @@ impl Core {
     fn on_persisted(&self, done: Done) {
         let mut st = self.st.borrow_mut();
         match done {
-            Done::Log { readies, seq } => {
+            Done::Log {
+                readies,
+                seq,
+                data_seq,
+            } => {
+                if let Some(d) = data_seq {
+                    st.shard.on_data_written(d);
+                }
                 let now = Instant::now();
                 while let Some(&(s, start)) = st.persist_started.front() {
                     if s > seq {

@@ -13,7 +13,12 @@ use std::time::{Duration, Instant};
 /// Progress of the persist thread, in order.
 pub enum Done {
     /// The log half of some jobs is durable: these Raft readies may advance.
-    Log { readies: Vec<(u32, u64)>, seq: u64 },
+    /// `data_seq`: the data half of jobs up to it was written meanwhile.
+    Log {
+        readies: Vec<(u32, u64)>,
+        seq: u64,
+        data_seq: Option<u64>,
+    },
     /// The data half of jobs up to `seq` is in fjall.
     Data { seq: u64 },
 }
@@ -31,10 +36,18 @@ pub fn run(
     let mut last_sync = Instant::now();
     let mut dirty = false;
     let mut pending_data: Vec<PersistJob> = Vec::new();
+    // Data written but not yet reported: it rides on the next Done::Log
+    // (one wake per wave instead of two), or goes alone when idle.
+    let mut unreported: Option<u64> = None;
     loop {
         let first = match jobs.recv_timeout(Duration::from_millis(250)) {
             Ok(j) => j,
             Err(flume::RecvTimeoutError::Timeout) => {
+                if let Some(seq) = unreported.take()
+                    && done.send(Done::Data { seq }).is_err()
+                {
+                    break;
+                }
                 if dirty
                     && node.fsync() == Fsync::EverySec
                     && last_sync.elapsed() >= Duration::from_secs(1)
@@ -69,7 +82,15 @@ pub fn run(
             .flat_map(|j| j.readies.iter().copied())
             .collect();
         // Acknowledge the log first: the data half is off the reply path.
-        if done.send(Done::Log { readies, seq }).is_err() {
+        let data_seq = unreported.take();
+        if done
+            .send(Done::Log {
+                readies,
+                seq,
+                data_seq,
+            })
+            .is_err()
+        {
             break;
         }
         // The data half waits while more log work is queued: the next
@@ -81,9 +102,7 @@ pub fn run(
                 fail(core, e);
             }
             pending_data.clear();
-            if done.send(Done::Data { seq }).is_err() {
-                break;
-            }
+            unreported = Some(seq);
         }
         if sync {
             on_sync(core, &node);
