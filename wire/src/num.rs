@@ -1,39 +1,7 @@
 //! Allocation-free number formatting and Redis-strict integer parsing.
 
-/// Parses like Redis's `string2ll`: optional `-`, no `+`, no spaces, no
-/// leading zeros (except `0` itself), no `-0`, must fit in an `i64`.
-pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
-    if s == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some(_) => (false, s),
-        None => return None,
-    };
-    match digits.first() {
-        Some(b'1'..=b'9') => {}
-        _ => return None,
-    }
-    let mut v: u64 = 0;
-    for &b in digits {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
-    if neg {
-        if v <= i64::MAX as u64 {
-            Some(-(v as i64))
-        } else if v == i64::MAX as u64 + 1 {
-            Some(i64::MIN)
-        } else {
-            None
-        }
-    } else {
-        i64::try_from(v).ok()
-    }
-}
+/// Redis's `string2ll`, shared with command parsing (one definition).
+pub(crate) use corekv_core::cmd::parse_i64;
 
 /// A small stack buffer that numbers are formatted into.
 pub(crate) struct NumBuf {

@@ -17,6 +17,7 @@ mod strings;
 
 pub use glob::glob_match;
 pub use keys::object_help;
+pub use num::parse_i64;
 
 use crate::Reply;
 use crate::errors;
