@@ -385,28 +385,38 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
 /// short argv gives fewer keys rather than a panic; the command itself
 /// reports the arity or syntax error.
 pub fn key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
-    let mut keys = Vec::new();
-    if spec.first_key <= 0 {
-        return keys;
-    }
-    let argc = i64::try_from(argv.len()).unwrap_or(i64::MAX);
-    let first = i64::from(spec.first_key);
-    let last = if spec.last_key < 0 {
-        argc + i64::from(spec.last_key)
-    } else {
-        i64::from(spec.last_key)
-    };
+    key_positions(spec, argv.len()).collect()
+}
+
+/// [`key_indexes`] without the allocation: the positions of the keys in an
+/// argv of `argc` elements (empty when the command has none or argv is short).
+pub fn key_positions(
+    spec: &CommandSpec,
+    argc: usize,
+) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
     let step = usize::try_from(spec.step.max(1)).unwrap_or(1);
+    #[allow(clippy::reversed_empty_ranges)]
+    let empty = (1..=0).step_by(step);
+    let Ok(first) = usize::try_from(spec.first_key) else {
+        return empty;
+    };
+    if first == 0 || argc == 0 {
+        return empty;
+    }
+    let last = if spec.last_key < 0 {
+        let back = usize::try_from(-i64::from(spec.last_key)).unwrap_or(usize::MAX);
+        match argc.checked_sub(back) {
+            Some(l) => l,
+            None => return empty,
+        }
+    } else {
+        usize::try_from(spec.last_key).unwrap_or(0)
+    };
     let last = last.min(argc - 1);
     if last < first {
-        return keys;
+        return empty;
     }
-    for i in (first..=last).step_by(step) {
-        if let Ok(i) = usize::try_from(i) {
-            keys.push(i);
-        }
-    }
-    keys
+    (first..=last).step_by(step)
 }
 
 /// Keys found through the key specs, each with its spec's flags (what

@@ -486,18 +486,20 @@ impl Shard {
                         let Some(g) = self.groups.get(pos) else { break };
                         let slots = g.slots.clone();
                         replies.reserve(cmds.len());
+                        let mut view = ApplyView {
+                            shard: self,
+                            pos,
+                            last: Default::default(),
+                        };
                         for (i, argv) in cmds.iter().enumerate() {
                             let ctx = Ctx {
                                 now_ms: ts,
                                 slots: slots.clone(),
                                 rand: e.index.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
                             };
-                            let mut view = ApplyView {
-                                shard: self,
-                                pos,
-                                last: Default::default(),
-                            };
                             replies.push(cmd::apply_write(argv, &ctx, &mut view));
+                            // A cached read never crosses commands.
+                            view.last.get_mut().1 = None;
                         }
                     }
                     None => replies.push(errors::err("ERR corrupt log entry")),
@@ -876,14 +878,16 @@ struct ApplyView<'a> {
     shard: &'a mut Shard,
     pos: usize,
     /// The last record read, so a read-modify-write (SET reads for NX/XX/GET,
-    /// then writes) looks the key up in fjall once, not twice.
-    last: std::cell::RefCell<Option<(Vec<u8>, Option<Record>)>>,
+    /// then writes) looks the key up once, not twice. The key buffer is
+    /// reused across the commands of an entry (no allocation per lookup).
+    last: std::cell::RefCell<(Vec<u8>, Option<Option<Record>>)>,
 }
 
 impl ApplyView<'_> {
     fn old(&mut self, key: &[u8]) -> Option<Record> {
-        match self.last.get_mut().take() {
-            Some((k, rec)) if k == key => rec,
+        let (k, rec) = self.last.get_mut();
+        match rec.take() {
+            Some(rec) if k.as_slice() == key => rec,
             _ => self.shard.get_record(key),
         }
     }
@@ -892,7 +896,10 @@ impl ApplyView<'_> {
 impl Store for ApplyView<'_> {
     fn get(&self, key: &[u8]) -> Option<Record> {
         let rec = self.shard.get_record(key);
-        *self.last.borrow_mut() = Some((key.to_vec(), rec.clone()));
+        let mut last = self.last.borrow_mut();
+        last.0.clear();
+        last.0.extend_from_slice(key);
+        last.1 = Some(rec.clone());
         rec
     }
     fn put(&mut self, key: &[u8], rec: Record) {
@@ -914,7 +921,7 @@ impl Store for ApplyView<'_> {
         self.shard.scan_records(from_slot, to_slot, visit)
     }
     fn clear(&mut self, from_slot: u16, to_slot: u16) {
-        self.last.get_mut().take();
+        self.last.get_mut().1 = None;
         self.shard.clear_group(self.pos, from_slot, to_slot);
     }
     fn len(&self) -> u64 {
