@@ -150,3 +150,27 @@ fn deletes_and_expiry_survive_restart() {
     let ttl = c.cmd(&["TTL", "d:ttl"]).int();
     assert!((990..=1000).contains(&ttl), "ttl {ttl} after restart");
 }
+
+/// `--fsync everysec` and `never` write to the OS before replying, so a
+/// process crash (not a power loss) loses no acknowledged write either.
+#[test]
+fn kill9_keeps_acknowledged_writes_without_fsync() {
+    if !corekv_only("kill9_keeps_acknowledged_writes_without_fsync") {
+        return;
+    }
+    for mode in ["never", "everysec"] {
+        let mut s = Server::start(&["--fsync", mode]);
+        let rx = spawn_writer(s.resp(), format!("nosync-{mode}"));
+        std::thread::sleep(Duration::from_millis(500));
+        s.kill9();
+        let acked = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("writer finished");
+        assert!(
+            !acked.is_empty(),
+            "{mode}: no write acknowledged before kill -9"
+        );
+        s.restart();
+        verify(&mut s.resp(), &acked);
+    }
+}
