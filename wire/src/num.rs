@@ -174,29 +174,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn string2ll_rules() {
-        assert_eq!(parse_i64(b"0"), Some(0));
-        assert_eq!(parse_i64(b"-1"), Some(-1));
-        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b""[..],
-            b"-",
-            b"-0",
-            b"+1",
-            b"01",
-            b" 1",
-            b"1 ",
-            b"9223372036854775808",
-            b"-9223372036854775809",
-            b"99999999999999999999999",
-            b"1a",
-        ] {
-            assert_eq!(parse_i64(bad), None, "{:?}", bad);
-        }
-    }
-
-    #[test]
     fn ints() {
         for v in [0, 1, -1, 10, 12345, i64::MAX, i64::MIN] {
             assert_eq!(fmt_i64(v).as_bytes(), v.to_string().as_bytes());

@@ -83,6 +83,7 @@ mod tests {
             b"1a",
             b"0x10",
             b"1.0",
+            b"99999999999999999999999",
         ] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
