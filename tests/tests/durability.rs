@@ -81,6 +81,23 @@ fn spawn_writer(c: Resp, prefix: String) -> mpsc::Receiver<Vec<String>> {
     rx
 }
 
+/// Starts a writer, lets it run `after_ms`, kills the server with -9 mid
+/// stream, restarts it, and returns the keys acknowledged before the kill.
+fn crash_mid_write(s: &mut Server, prefix: &str, after_ms: u64) -> Vec<String> {
+    let rx = spawn_writer(s.resp(), prefix.to_string());
+    std::thread::sleep(Duration::from_millis(after_ms));
+    s.kill9();
+    let acked = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("writer finished");
+    assert!(
+        !acked.is_empty(),
+        "{prefix}: no write acknowledged before kill -9"
+    );
+    s.restart();
+    acked
+}
+
 #[test]
 fn kill9_keeps_acknowledged_writes() {
     if !corekv_only("kill9_keeps_acknowledged_writes") {
@@ -89,18 +106,7 @@ fn kill9_keeps_acknowledged_writes() {
     let mut s = Server::start(&[]);
     let mut all_acked: Vec<String> = Vec::new();
     for round in 0..3 {
-        let rx = spawn_writer(s.resp(), format!("crash{round}"));
-        // Let the writer get going, then pull the plug mid-stream.
-        std::thread::sleep(Duration::from_millis(400 + 200 * round));
-        s.kill9();
-        let acked = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("writer finished");
-        assert!(
-            !acked.is_empty(),
-            "round {round}: no write acknowledged before kill -9"
-        );
-        s.restart();
+        let acked = crash_mid_write(&mut s, &format!("crash{round}"), 400 + 200 * round);
         all_acked.extend(acked);
         // Every acknowledged key of every round so far is there.
         verify(&mut s.resp(), &all_acked);
@@ -160,17 +166,7 @@ fn kill9_keeps_acknowledged_writes_without_fsync() {
     }
     for mode in ["never", "everysec"] {
         let mut s = Server::start(&["--fsync", mode]);
-        let rx = spawn_writer(s.resp(), format!("nosync-{mode}"));
-        std::thread::sleep(Duration::from_millis(500));
-        s.kill9();
-        let acked = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("writer finished");
-        assert!(
-            !acked.is_empty(),
-            "{mode}: no write acknowledged before kill -9"
-        );
-        s.restart();
+        let acked = crash_mid_write(&mut s, &format!("nosync-{mode}"), 500);
         verify(&mut s.resp(), &acked);
     }
 }
