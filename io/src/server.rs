@@ -11,7 +11,7 @@ use corekv_core::slot::SLOTS;
 use corekv_shard::{Engine, GroupSpec, PersistJob, Shard};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -366,9 +366,6 @@ fn wait_for_signal() {
         libc::sigwait(&set, &mut sig);
     }
 }
-
-#[allow(dead_code)]
-fn _unused(_: PathBuf) {}
 
 #[cfg(test)]
 mod tests {
