@@ -42,6 +42,51 @@ pub struct Args {
     /// maximum connections from one client IP, 0 for no limit (default 0)
     #[argh(option, default = "0")]
     pub max_clients_per_ip: usize,
+    /// this node's id in the cluster (default 1)
+    #[argh(option, default = "1")]
+    pub node_id: u64,
+    /// every cluster member, this node included, as id=host:port with its
+    /// RESP port, comma separated (e.g. 1=10.0.0.1:6379,2=10.0.0.2:6379,
+    /// 3=10.0.0.3:6379); Raft traffic of core c uses port+10000+c. Unset:
+    /// a single node
+    #[argh(option)]
+    pub peers: Option<String>,
+}
+
+/// Parses `--peers`: (node id, RESP address) sorted by id. Ids are unique
+/// and non-zero; addresses must resolve.
+pub fn parse_peers(s: &str) -> Result<Vec<(u64, std::net::SocketAddr)>, String> {
+    use std::net::ToSocketAddrs;
+    let mut out: Vec<(u64, std::net::SocketAddr)> = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (id, addr) = part
+            .split_once('=')
+            .ok_or_else(|| format!("invalid --peers entry '{part}': expected id=host:port"))?;
+        let id: u64 = id.trim().parse().ok().filter(|&i| i > 0).ok_or_else(|| {
+            format!("invalid node id in --peers entry '{part}': expected a positive integer")
+        })?;
+        let sa = addr
+            .trim()
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| format!("cannot resolve '{}' in --peers", addr.trim()))?;
+        if sa.port() > u16::MAX - crate::peer::PEER_PORT_OFFSET - 256 {
+            return Err(format!(
+                "port {} in --peers is too high: port+10000+core must be a valid port",
+                sa.port()
+            ));
+        }
+        if out.iter().any(|(i, _)| *i == id) {
+            return Err(format!("node id {id} appears twice in --peers"));
+        }
+        out.push((id, sa));
+    }
+    if out.is_empty() {
+        return Err("--peers is empty".into());
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,4 +151,27 @@ pub fn from_env() -> Args {
 pub fn fatal(msg: &str) -> ! {
     eprintln!("corekv: {msg}");
     std::process::exit(2);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_parse_sorted_and_reject_bad_input() {
+        let p = parse_peers("3=127.0.0.1:7003, 1=127.0.0.1:7001,2=127.0.0.1:7002").expect("valid");
+        assert_eq!(p.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(p[0].1.port(), 7001);
+        for bad in [
+            "",
+            "1",
+            "0=127.0.0.1:1",
+            "x=127.0.0.1:1",
+            "1=127.0.0.1:1,1=127.0.0.1:2",
+            "1=nohost.invalid:1",
+            "1=127.0.0.1:65000",
+        ] {
+            assert!(parse_peers(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -53,7 +53,12 @@ pub struct Conn {
     pub close: bool,
     /// Inside a refused MULTI: every command fails until EXEC/DISCARD.
     in_multi: bool,
+    /// This connection is another node's proxy link.
+    proxied: bool,
 }
+
+/// First command on a proxy link between nodes (internal, not in COMMAND).
+pub const PROXY_HELLO: &str = "COREKV.PROXIED";
 
 /// Serves one accepted connection until it closes.
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
@@ -92,6 +97,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         out: BytesMut::with_capacity(READ_CHUNK),
         close: false,
         in_multi: false,
+        proxied: false,
     };
     conn.run(stream).await;
     core.st.borrow_mut().clients.remove(&id);
@@ -224,6 +230,16 @@ impl Conn {
             self.push_ready(r, stats::CMD_OTHER, start);
             return "multi";
         }
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(PROXY_HELLO.as_bytes()))
+        {
+            // Another node's proxy link: what it sends was meant for this
+            // node's leaders and must not be proxied again.
+            self.proxied = true;
+            self.push_ready(Reply::Simple("OK".into()), stats::CMD_OTHER, start);
+            return "corekv.proxied";
+        }
         let spec = match table::resolve(&argv) {
             Ok(s) => s,
             Err(r) => {
@@ -272,7 +288,7 @@ impl Conn {
                     .filter(|c| *c < u64::from(corekv_core::slot::SLOTS))
                     .unwrap_or(0) as u16;
                 let gidx = self.core.node.group_of_slot(slot);
-                let p = self.core.submit(gidx, argv, false);
+                let p = self.core.submit_as(self.proxied, gidx, argv, false);
                 self.items.push(Item::One(p, class, start));
             }
             Route::PerKey { write, merge } => self.per_key(spec, argv, write, merge, class, start),
@@ -286,7 +302,12 @@ impl Conn {
                     0
                 };
                 for i in 0..n {
-                    parts.push(self.core.submit((i + offset) % n, argv.clone(), write));
+                    parts.push(self.core.submit_as(
+                        self.proxied,
+                        (i + offset) % n,
+                        argv.clone(),
+                        write,
+                    ));
                 }
                 self.items.push(Item::Gather {
                     parts,
@@ -359,7 +380,8 @@ impl Conn {
                 _ => {}
             }
         }
-        self.core.submit(gidx.unwrap_or(0), argv, write)
+        self.core
+            .submit_as(self.proxied, gidx.unwrap_or(0), argv, write)
     }
 
     /// DEL/UNLINK/EXISTS/TOUCH/MGET: one sub-command per group, merged.
@@ -385,7 +407,7 @@ impl Conn {
         }
         if groups.len() <= 1 {
             let gidx = groups.first().map_or(0, |g| g.0);
-            let p = self.core.submit(gidx, argv, write);
+            let p = self.core.submit_as(self.proxied, gidx, argv, write);
             self.items.push(Item::One(p, class, start));
             return;
         }
@@ -400,7 +422,7 @@ impl Conn {
                     sub.push(k.clone());
                 }
             }
-            parts.push(self.core.submit(g, sub, write));
+            parts.push(self.core.submit_as(self.proxied, g, sub, write));
             layout.push(positions);
         }
         self.items.push(Item::Gather {

@@ -31,11 +31,31 @@ enum Waiter {
     Expiry,
 }
 
-/// Where a parked read's reply goes.
+/// Where a parked command's reply goes.
 enum ParkedReply {
     Local(oneshot::Sender<Reply>),
     Remote { core: usize, id: u64 },
 }
+
+/// A command its group cannot run here yet: no leader known (election),
+/// leadership not yet confirmed for reads (lease), or a restarted leader
+/// still re-applying its log. Retried every turn until `deadline`.
+struct Parked {
+    pos: usize,
+    argv: Vec<Bytes>,
+    write: bool,
+    /// Arrived through another node's proxy: never proxied again.
+    proxied: bool,
+    to: ParkedReply,
+    start: Instant,
+    deadline: Instant,
+}
+
+/// How long a command waits for its group to get a usable leader before
+/// the client gets TRYAGAIN (a few election timeouts).
+const PARK_TIMEOUT: Duration = Duration::from_secs(3);
+/// Raft tick period; election timeout is 10 ticks (randomised up to 20).
+pub const TICK: Duration = Duration::from_millis(50);
 
 /// A connected client as CLIENT LIST shows it.
 pub struct ClientEntry {
@@ -66,9 +86,8 @@ pub struct CoreState {
     rand_state: u64,
     /// Proposals since the last turn.
     unflushed: usize,
-    /// Reads that arrived before their group could serve them (just elected
-    /// or restarted, older entries not yet applied); retried every turn.
-    parked: Vec<(usize, Vec<Bytes>, ParkedReply)>,
+    /// Commands whose group cannot serve them yet; retried every turn.
+    parked: Vec<Parked>,
     /// Per local group: the turn's queued write commands and their tokens.
     batches: Vec<(Vec<Vec<Bytes>>, Vec<Token>)>,
 }
@@ -85,6 +104,9 @@ pub struct Core {
     /// (monotonic, unix ms) read once per batch of input, not per command:
     /// clock reads were ~8% of a GET's CPU.
     clock: std::cell::Cell<(Instant, u64)>,
+    /// Raft links to the same core of the other nodes (cluster only).
+    pub peers: std::cell::OnceCell<crate::peer::PeerLinks>,
+    me: std::cell::OnceCell<std::rc::Weak<Core>>,
 }
 
 /// An answer that may not be there yet.
@@ -174,7 +196,14 @@ impl Core {
             }),
             notify: LocalNotify::default(),
             clock: std::cell::Cell::new((Instant::now(), unix_ms())),
+            peers: std::cell::OnceCell::new(),
+            me: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Gives the core a handle on itself (for tasks it spawns).
+    pub fn set_self(self: &Rc<Self>) {
+        let _ = self.me.set(Rc::downgrade(self));
     }
 
     /// Reads the clocks; call once per batch of work.
@@ -202,6 +231,12 @@ impl Core {
     /// Runs `argv` on group `gidx` (a write is proposed, a read executed),
     /// locally or on the owning core.
     pub fn submit(&self, gidx: usize, argv: Vec<Bytes>, write: bool) -> Pending {
+        self.submit_as(false, gidx, argv, write)
+    }
+
+    /// [`Core::submit`] for a connection that may be another node's proxy
+    /// (`proxied`): such commands are never proxied onwards.
+    pub fn submit_as(&self, proxied: bool, gidx: usize, argv: Vec<Bytes>, write: bool) -> Pending {
         let owner = self.node.groups.get(gidx).map_or(self.id, |g| g.core);
         let mut st = self.st.borrow_mut();
         if owner == self.id {
@@ -209,6 +244,13 @@ impl Core {
                 return Pending::Ready(errors::err(errors::NOT_LEADER));
             };
             if write {
+                if !st.shard.is_leader(pos) {
+                    let (tx, rx) = oneshot::channel();
+                    st.park(pos, argv, true, proxied, ParkedReply::Local(tx), self.now());
+                    drop(st);
+                    self.notify.notify();
+                    return Pending::Wait(rx);
+                }
                 let (tx, rx) = oneshot::channel();
                 match st.queue_write(pos, argv, Waiter::Local(tx, self.now())) {
                     Ok(()) => {
@@ -227,9 +269,16 @@ impl Core {
                     Err(r) => Pending::Ready(r),
                 }
             } else {
-                if !st.shard.read_ready(pos) {
+                if !st.shard.read_ready(pos, self.now()) {
                     let (tx, rx) = oneshot::channel();
-                    st.parked.push((pos, argv, ParkedReply::Local(tx)));
+                    st.park(
+                        pos,
+                        argv,
+                        false,
+                        proxied,
+                        ParkedReply::Local(tx),
+                        self.now(),
+                    );
                     drop(st);
                     self.notify.notify();
                     return Pending::Wait(rx);
@@ -269,6 +318,7 @@ impl Core {
                     gidx,
                     argv,
                     write,
+                    proxied,
                     now_ms,
                 });
             }
@@ -276,6 +326,89 @@ impl Core {
             drop(st);
             self.notify.notify();
             Pending::Wait(rx)
+        }
+    }
+
+    /// Sends a command to the node leading its group (another node) and
+    /// routes the reply to `to`.
+    fn proxy(&self, leader: u64, argv: Vec<Bytes>, to: ParkedReply) {
+        let Some(core) = self.me.get().and_then(|w| w.upgrade()) else {
+            return;
+        };
+        let addr = self.node.member_addr(leader);
+        CoreCounters::add(&self.counters().proxied, 1);
+        monoio::spawn(async move {
+            let reply = match addr {
+                Some(addr) => proxy_call(&core, addr, argv).await,
+                None => errors::err(errors::NOT_LEADER),
+            };
+            core.reply_to(to, reply);
+        });
+    }
+
+    fn reply_to(&self, to: ParkedReply, reply: Reply) {
+        match to {
+            ParkedReply::Local(tx) => {
+                let _ = tx.send(reply);
+            }
+            ParkedReply::Remote { core, id } => {
+                if let Some(out) = self.st.borrow_mut().outbox.get_mut(core) {
+                    out.push(Msg::Resp { id, reply });
+                }
+                self.notify.notify();
+            }
+        }
+    }
+
+    /// Retries parked commands: run them once their group can, proxy them
+    /// once another node is known to lead, give up at their deadline.
+    fn retry_parked(&self, st: &mut CoreState) {
+        if st.parked.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let now_ms = unix_ms();
+        let me = st.shard.node_id();
+        for p in std::mem::take(&mut st.parked) {
+            if p.write && st.shard.is_leader(p.pos) {
+                let waiter = match p.to {
+                    ParkedReply::Local(tx) => Waiter::Local(tx, p.start),
+                    ParkedReply::Remote { core, id } => Waiter::Remote {
+                        core,
+                        id,
+                        start: p.start,
+                    },
+                };
+                if st.queue_write(p.pos, p.argv, waiter).is_ok() {
+                    CoreCounters::add(&self.counters().proposals, 1);
+                }
+                continue;
+            }
+            if !p.write && st.shard.read_ready(p.pos, now) {
+                let rand = st.next_rand();
+                let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
+                st.deliver(p.to, reply);
+                continue;
+            }
+            if st.shard.is_leader(p.pos) {
+                // Ours, but the lease needs confirming (or the log
+                // re-applying): ask once, wait.
+                st.shard.request_lease(p.pos, now);
+            } else if let Some(leader) = st.shard.leader_of(p.pos).filter(|&l| l != me) {
+                if p.proxied {
+                    // The proxying node thought we lead; let the client
+                    // retry rather than bounce between nodes.
+                    st.deliver(p.to, errors::err(errors::NOT_LEADER));
+                } else {
+                    self.proxy(leader, p.argv, p.to);
+                }
+                continue;
+            }
+            if now >= p.deadline {
+                st.deliver(p.to, errors::err(errors::NOT_LEADER));
+                continue;
+            }
+            st.parked.push(p);
         }
     }
 
@@ -341,27 +474,12 @@ impl Core {
                 None => {}
             }
         }
-        if !st.parked.is_empty() {
-            let parked = std::mem::take(&mut st.parked);
-            let now_ms = unix_ms();
-            for (pos, argv, to) in parked {
-                if !st.shard.read_ready(pos) {
-                    st.parked.push((pos, argv, to));
-                    continue;
-                }
-                let rand = st.next_rand();
-                let reply = st.shard.read(pos, &argv, now_ms, rand);
-                match to {
-                    ParkedReply::Local(tx) => {
-                        let _ = tx.send(reply);
-                    }
-                    ParkedReply::Remote { core, id } => {
-                        if let Some(out) = st.outbox.get_mut(core) {
-                            out.push(Msg::Resp { id, reply });
-                        }
-                    }
-                }
-            }
+        self.retry_parked(st);
+        let out = st.shard.take_outgoing();
+        if !out.is_empty()
+            && let Some(p) = self.peers.get()
+        {
+            p.send(out);
         }
         if let Some(job) = st.shard.take_job() {
             st.persist_started.push_back((job.seq, now));
@@ -420,14 +538,24 @@ impl Core {
                     gidx,
                     argv,
                     write,
+                    proxied,
                     now_ms,
                 } => {
                     CoreCounters::add(&self.counters().forwarded_in, 1);
                     let mut st = self.st.borrow_mut();
                     let st = &mut *st;
                     let pos = st.gpos.get(gidx).copied().flatten();
+                    let now = Instant::now();
                     let reply = match pos {
                         None => Some(errors::err(errors::NOT_LEADER)),
+                        Some(pos)
+                            if (write && !st.shard.is_leader(pos))
+                                || (!write && !st.shard.read_ready(pos, now)) =>
+                        {
+                            let to = ParkedReply::Remote { core: from, id };
+                            st.park(pos, argv, write, proxied, to, now);
+                            None
+                        }
                         Some(pos) if write => {
                             let waiter = Waiter::Remote {
                                 core: from,
@@ -441,11 +569,6 @@ impl Core {
                                 }
                                 Err(r) => Some(r),
                             }
-                        }
-                        Some(pos) if !st.shard.read_ready(pos) => {
-                            st.parked
-                                .push((pos, argv, ParkedReply::Remote { core: from, id }));
-                            None
                         }
                         Some(pos) => {
                             let rand = st.next_rand();
@@ -564,6 +687,40 @@ impl Core {
 }
 
 impl CoreState {
+    fn park(
+        &mut self,
+        pos: usize,
+        argv: Vec<Bytes>,
+        write: bool,
+        proxied: bool,
+        to: ParkedReply,
+        now: Instant,
+    ) {
+        self.parked.push(Parked {
+            pos,
+            argv,
+            write,
+            proxied,
+            to,
+            start: now,
+            deadline: now + PARK_TIMEOUT,
+        });
+    }
+
+    /// Answers a parked command from inside a turn.
+    fn deliver(&mut self, to: ParkedReply, reply: Reply) {
+        match to {
+            ParkedReply::Local(tx) => {
+                let _ = tx.send(reply);
+            }
+            ParkedReply::Remote { core, id } => {
+                if let Some(out) = self.outbox.get_mut(core) {
+                    out.push(Msg::Resp { id, reply });
+                }
+            }
+        }
+    }
+
     /// Queues a write for group `pos`; the turn proposes each group's queue
     /// as one Raft entry. Fails fast when this replica cannot lead.
     fn queue_write(&mut self, pos: usize, argv: Vec<Bytes>, waiter: Waiter) -> Result<(), Reply> {
@@ -591,6 +748,10 @@ impl CoreState {
         self.rand_state = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+}
+
+async fn proxy_call(_core: &Core, addr: std::net::SocketAddr, _argv: Vec<Bytes>) -> Reply {
+    errors::err(&format!("TRYAGAIN proxy to {addr}: not available yet"))
 }
 
 /// The core's background tasks; returns when the runtime stops.
@@ -628,8 +789,12 @@ pub async fn run_tasks(
     });
     let c = core;
     loop {
-        monoio::time::sleep(Duration::from_millis(100)).await;
-        c.st.borrow_mut().shard.tick();
+        monoio::time::sleep(TICK).await;
+        {
+            let mut st = c.st.borrow_mut();
+            st.shard.tick();
+            st.shard.maintain(Instant::now());
+        }
         c.expire_round();
         c.notify.notify();
     }

@@ -12,6 +12,7 @@ pub mod core;
 pub mod heavy;
 pub mod node;
 pub mod notify;
+pub mod peer;
 pub mod persist;
 pub mod server;
 pub mod server_cmds;

@@ -29,8 +29,7 @@ pub struct GroupInfo {
 pub struct CoreSnapshot {
     pub core: usize,
     pub hists: serde_json::Value,
-    /// (group id, applied, last index, term, leader)
-    pub raft: Vec<(u32, u64, u64, u64, bool)>,
+    pub raft: Vec<corekv_shard::GroupStatus>,
     pub clients: Vec<String>,
     pub keys: u64,
     pub expires: u64,
@@ -54,6 +53,7 @@ pub enum Msg {
         gidx: usize,
         argv: Vec<Bytes>,
         write: bool,
+        proxied: bool,
         now_ms: u64,
     },
     /// The reply to a `Req` this core sent.
@@ -84,6 +84,11 @@ pub struct Node {
     hlc: AtomicU64,
     pub run_id: String,
     pub heavy: crate::heavy::HeavyPool,
+    /// This node's id and every group's voters.
+    pub cluster: corekv_shard::Cluster,
+    /// RESP address of every member (node id, address), sorted by id;
+    /// empty for a single node.
+    pub members: Vec<(u64, std::net::SocketAddr)>,
 }
 
 impl Node {
@@ -92,6 +97,8 @@ impl Node {
         cores: usize,
         groups: Vec<GroupInfo>,
         inboxes: Vec<flume::Sender<Vec<Msg>>>,
+        cluster: corekv_shard::Cluster,
+        members: Vec<(u64, std::net::SocketAddr)>,
     ) -> Node {
         let mut slot_group = vec![0u16; SLOTS as usize];
         for (i, g) in groups.iter().enumerate() {
@@ -122,7 +129,33 @@ impl Node {
             hlc: AtomicU64::new(0),
             heavy: crate::heavy::HeavyPool::start(2 * cores),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
+            cluster,
+            members,
         }
+    }
+
+    /// RESP address of cluster member `id`.
+    pub fn member_addr(&self, id: u64) -> Option<std::net::SocketAddr> {
+        self.members.iter().find(|m| m.0 == id).map(|m| m.1)
+    }
+
+    /// The raw 64-bit HLC (48-bit ms | 16-bit logical), advanced.
+    pub fn hlc_now(&self) -> u64 {
+        let wall = corekv_core::hlc::compose(unix_ms(), 0);
+        let mut cur = self.hlc.load(Relaxed);
+        loop {
+            let next = wall.max(cur + 1);
+            match self.hlc.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
+                Ok(_) => return next,
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
+    /// Merges a timestamp received from another node (HLC receive rule:
+    /// our clock never falls behind anything we have seen).
+    pub fn hlc_observe(&self, ts: u64) {
+        self.hlc.fetch_max(ts, Relaxed);
     }
 
     /// Index of the group that owns `slot`.
@@ -145,15 +178,7 @@ impl Node {
     /// Next node HLC timestamp; its physical part (ms) stamps proposals so
     /// expiry is computed from one monotonic clock across cores.
     pub fn hlc_now_ms(&self) -> u64 {
-        let wall = corekv_core::hlc::compose(unix_ms(), 0);
-        let mut cur = self.hlc.load(Relaxed);
-        loop {
-            let next = wall.max(cur + 1);
-            match self.hlc.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
-                Ok(_) => return corekv_core::hlc::physical_ms(next),
-                Err(actual) => cur = actual,
-            }
-        }
+        corekv_core::hlc::physical_ms(self.hlc_now())
     }
 
     /// Moves the clock past `ms` (the newest timestamp found in a recovered

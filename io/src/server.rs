@@ -45,15 +45,70 @@ pub fn run(args: Args) -> ! {
     // plain (non-SO_REUSEPORT) bind first: another corekv holding the port
     // with SO_REUSEPORT would otherwise silently share it with us.
     // SO_REUSEADDR still lets us rebind over TIME_WAIT after a restart.
+    let members = match &args.peers {
+        None => Vec::new(),
+        Some(p) => {
+            let m = crate::config::parse_peers(p).unwrap_or_else(|e| fatal(&e));
+            if !m.iter().any(|(id, _)| *id == args.node_id) {
+                fatal(&format!(
+                    "--node-id {} is not one of the --peers ids",
+                    args.node_id
+                ));
+            }
+            m
+        }
+    };
+    let cluster = if members.is_empty() {
+        corekv_shard::Cluster::single()
+    } else {
+        corekv_shard::Cluster {
+            node_id: args.node_id,
+            voters: members.iter().map(|m| m.0).collect(),
+            // Followers refuse votes for 10 ticks after hearing from the
+            // leader (check_quorum); the first of them may come right
+            // after, so 9 ticks are guaranteed; keep a margin for clocks.
+            lease: crate::core::TICK * 8,
+        }
+    };
     if let Err(e) = exclusive_probe(addr) {
         fatal(&format!("cannot listen on {addr}: {e}"));
     }
+    // Raft links: core c listens on port+10000+c, exclusively.
+    let peer_listeners: Vec<Option<std::net::TcpListener>> = (0..cores)
+        .map(|c| {
+            if members.is_empty() {
+                return None;
+            }
+            let pa = crate::peer::peer_addr(addr, c);
+            Some(
+                std::net::TcpListener::bind(pa)
+                    .and_then(|l| l.set_nonblocking(true).map(|_| l))
+                    .unwrap_or_else(|e| {
+                        fatal(&format!("cannot listen for raft traffic on {pa}: {e}"))
+                    }),
+            )
+        })
+        .collect();
     let listeners: Vec<std::net::TcpListener> = (0..cores)
         .map(|_| {
             bind_reuseport(addr).unwrap_or_else(|e| fatal(&format!("cannot listen on {addr}: {e}")))
         })
         .collect();
-    let layout = prepare_dir(&args.dir, cores, args.groups_per_core);
+    let cluster_desc = if members.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " node_id={} voters={}",
+            cluster.node_id,
+            cluster
+                .voters
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    let layout = prepare_dir(&args.dir, cores, args.groups_per_core, &cluster_desc);
     let groups = layout_groups(cores, layout);
     let engines: Vec<Engine> = (0..cores)
         .map(|c| {
@@ -75,13 +130,21 @@ pub fn run(args: Args) -> ! {
         .stats_socket
         .clone()
         .unwrap_or_else(|| args.dir.join("stats.sock"));
-    let node = Arc::new(Node::new(args.clone(), cores, groups, inbox_tx));
+    let node = Arc::new(Node::new(
+        args.clone(),
+        cores,
+        groups,
+        inbox_tx,
+        cluster,
+        members,
+    ));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
 
-    for (c, ((listener, engine), inbox)) in listeners
+    for (c, (((listener, engine), inbox), peer_listener)) in listeners
         .into_iter()
         .zip(engines.clone())
         .zip(inbox_rx)
+        .zip(peer_listeners)
         .enumerate()
     {
         let (job_tx, job_rx) = flume::unbounded::<PersistJob>();
@@ -96,7 +159,18 @@ pub fn run(args: Args) -> ! {
         let ready = ready_tx.clone();
         std::thread::Builder::new()
             .name(format!("core-{c}"))
-            .spawn(move || core_thread(c, n, engine, listener, inbox, job_tx, done_rx, ready))
+            .spawn(move || {
+                core_thread(
+                    c,
+                    n,
+                    engine,
+                    (listener, peer_listener),
+                    inbox,
+                    job_tx,
+                    done_rx,
+                    ready,
+                )
+            })
             .unwrap_or_else(|e| fatal(&format!("cannot start thread: {e}")));
     }
     drop(ready_tx);
@@ -109,12 +183,17 @@ pub fn run(args: Args) -> ! {
     }
     crate::stats_socket::start(node.clone(), stats_path.clone());
     println!(
-        "corekv {} ready: {addr}, {cores} cores, {} groups, dir {}, fsync {}, stats {}",
+        "corekv {} ready: {addr}, {cores} cores, {} groups, dir {}, fsync {}, stats {}{}",
         env!("CARGO_PKG_VERSION"),
         node.groups.len(),
         args.dir.display(),
         crate::config::fsync_name(node.fsync()),
-        stats_path.display()
+        stats_path.display(),
+        if node.members.is_empty() {
+            String::new()
+        } else {
+            format!(", node {} of {}", node.cluster.node_id, node.members.len())
+        }
     );
     wait_for_signal();
     // Every acknowledged write is already durable; make any --fsync
@@ -131,7 +210,7 @@ fn core_thread(
     c: usize,
     node: Arc<Node>,
     engine: Engine,
-    listener: std::net::TcpListener,
+    (listener, peer_listener): (std::net::TcpListener, Option<std::net::TcpListener>),
     inbox: flume::Receiver<Vec<Msg>>,
     job_tx: flume::Sender<PersistJob>,
     done_rx: flume::Receiver<Done>,
@@ -147,7 +226,12 @@ fn core_thread(
             slots: g.slots.clone(),
         })
         .collect();
-    let shard = match Shard::open(engine, &specs, node.args.cache_mb.saturating_mul(1 << 20)) {
+    let shard = match Shard::open_cluster(
+        engine,
+        &specs,
+        node.args.cache_mb.saturating_mul(1 << 20),
+        node.cluster.clone(),
+    ) {
         Ok(s) => s,
         Err(e) => {
             let _ = ready.send(Err(format!("cannot recover core {c}: {e}")));
@@ -167,6 +251,10 @@ fn core_thread(
     };
     rt.block_on(async move {
         let core = Rc::new(Core::new(c, node.clone(), shard, job_tx));
+        core.set_self();
+        if let Some(pl) = peer_listener {
+            start_peer_links(&core, pl);
+        }
         let listener = match monoio::net::TcpListener::from_std(listener) {
             Ok(l) => l,
             Err(e) => {
@@ -200,6 +288,42 @@ fn core_thread(
             });
         }
     });
+}
+
+/// Raft links of core `core.id` to the same core of every other member, and
+/// the acceptor for theirs.
+fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
+    let node = core.node.clone();
+    let me = crate::peer::Hello {
+        node: node.cluster.node_id,
+        core: core.id as u32,
+        cores: node.cores as u32,
+        groups_per_core: node.args.groups_per_core as u32,
+    };
+    let n = node.clone();
+    let hlc: Rc<dyn Fn() -> u64> = Rc::new(move || n.hlc_now());
+    let c = core.clone();
+    let sent: Rc<dyn Fn(usize)> =
+        Rc::new(move |k| crate::stats::CoreCounters::add(&c.counters().raft_msgs_out, k as u64));
+    let links = crate::peer::PeerLinks::start(me, &node.members, hlc, sent);
+    let _ = core.peers.set(links);
+    let c = core.clone();
+    let deliver: crate::peer::Deliver = Rc::new(move |hlc, msgs| {
+        c.node.hlc_observe(hlc);
+        crate::stats::CoreCounters::add(&c.counters().raft_msgs_in, msgs.len() as u64);
+        let mut st = c.st.borrow_mut();
+        for (gid, m) in msgs {
+            st.shard.step(gid, m);
+        }
+        drop(st);
+        c.notify.notify();
+    });
+    match monoio::net::TcpListener::from_std(listener) {
+        Ok(l) => {
+            monoio::spawn(crate::peer::accept(l, me, deliver));
+        }
+        Err(e) => fatal(&format!("cannot listen for raft traffic: {e}")),
+    }
 }
 
 /// Connection admission: global maxclients and the per-IP cap.
@@ -275,7 +399,7 @@ fn bind_reuseport(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 
 /// Creates the data dir if needed and checks that its group layout (fixed
 /// at creation) matches the flags. Returns groups per core.
-fn prepare_dir(dir: &Path, cores: usize, groups_per_core: usize) -> usize {
+fn prepare_dir(dir: &Path, cores: usize, groups_per_core: usize, cluster: &str) -> usize {
     if dir.exists() && !dir.is_dir() {
         fatal(&format!(
             "--dir {} exists and is not a directory",
@@ -286,12 +410,12 @@ fn prepare_dir(dir: &Path, cores: usize, groups_per_core: usize) -> usize {
         fatal(&format!("cannot create data dir {}: {e}", dir.display()));
     }
     let path = dir.join(LAYOUT_FILE);
-    let want = format!("cores={cores} groups_per_core={groups_per_core}\n");
+    let want = format!("cores={cores} groups_per_core={groups_per_core}{cluster}\n");
     match std::fs::read_to_string(&path) {
         Ok(have) => {
             if have != want {
                 fatal(&format!(
-                    "data dir {} was created with {}; start with matching --cores/--groups-per-core",
+                    "data dir {} was created with {}; start with matching --cores/--groups-per-core/--node-id/--peers",
                     dir.display(),
                     have.trim()
                 ));

@@ -574,7 +574,7 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
                 let mut b = String::new();
                 for s in &snaps {
                     let c = node.counters.get(s.core);
-                    let groups: Vec<String> = s.raft.iter().map(|g| g.0.to_string()).collect();
+                    let groups: Vec<String> = s.raft.iter().map(|g| g.id.to_string()).collect();
                     b.push_str(&format!(
                         "core{}:groups={},keys={},connections={},commands={},forwarded_out={},forwarded_in={},proposals={},fsyncs={}\r\n",
                         s.core,
@@ -593,11 +593,18 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
             "raft" => {
                 let mut b = String::new();
                 for s in &snaps {
-                    for (gid, applied, last, term, leader) in &s.raft {
+                    for g in &s.raft {
                         b.push_str(&format!(
-                            "group{gid}:core={},role={},term={term},applied={applied},last_index={last},voters=1\r\n",
+                            "group{}:core={},role={},leader_id={},term={},commit={},applied={},last_index={},voters={}\r\n",
+                            g.id,
                             s.core,
-                            if *leader { "leader" } else { "follower" }
+                            if g.leader { "leader" } else { "follower" },
+                            g.leader_id,
+                            g.term,
+                            g.commit,
+                            g.applied,
+                            g.last_index,
+                            g.voters
                         ));
                     }
                 }

@@ -90,6 +90,10 @@ pub struct CoreCounters {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub errors: AtomicU64,
+    /// Commands sent to the leader's node (cluster).
+    pub proxied: AtomicU64,
+    pub raft_msgs_out: AtomicU64,
+    pub raft_msgs_in: AtomicU64,
 }
 
 impl CoreCounters {
@@ -110,6 +114,9 @@ impl CoreCounters {
             "expires": self.expires.load(Relaxed),
             "expired_keys": self.expired_keys.load(Relaxed),
             "errors": self.errors.load(Relaxed),
+            "proxied": self.proxied.load(Relaxed),
+            "raft_msgs_out": self.raft_msgs_out.load(Relaxed),
+            "raft_msgs_in": self.raft_msgs_in.load(Relaxed),
         })
     }
 
@@ -127,6 +134,9 @@ impl CoreCounters {
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.errors,
+            &self.proxied,
+            &self.raft_msgs_out,
+            &self.raft_msgs_in,
         ] {
             c.store(0, Relaxed);
         }

@@ -47,7 +47,16 @@ pub fn document(node: &Node) -> serde_json::Value {
                 .unwrap_or_default();
             json!({
                 "core": s.core,
-                "groups": s.raft.iter().map(|g| g.0).collect::<Vec<_>>(),
+                "groups": s.raft.iter().map(|g| g.id).collect::<Vec<_>>(),
+                "raft": s.raft.iter().map(|g| json!({
+                    "group": g.id,
+                    "role": if g.leader { "leader" } else { "follower" },
+                    "leader_id": g.leader_id,
+                    "term": g.term,
+                    "commit": g.commit,
+                    "applied": g.applied,
+                    "last_index": g.last_index,
+                })).collect::<Vec<_>>(),
                 "counters": counters,
                 "histograms": s.hists,
             })

@@ -15,17 +15,54 @@ use corekv_core::cmd::{self, Ctx};
 use corekv_core::slot::key_slot;
 use corekv_core::{Record, Reply, Store, errors};
 use protobuf::Message as _;
-use raft::eraftpb::{ConfState, Entry, EntryType, HardState};
+use raft::eraftpb::{ConfState, Entry, EntryType, HardState, Message};
 use raft::{RawNode, StateRole};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 /// Opaque id the caller attaches to a proposal; handed back with the reply.
 pub type Token = u64;
 
-/// This node's Raft id in every group until replication lands.
-const NODE_ID: u64 = 1;
+/// This node's Raft id and the voters of every group.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub node_id: u64,
+    /// Every member's node id, sorted; `[node_id]` for a single node.
+    pub voters: Vec<u64>,
+    /// How long a confirmed leadership may serve reads without a Raft round
+    /// trip: below the minimum election timeout, with margin for clock rate
+    /// differences (see docs/design/0010).
+    pub lease: Duration,
+}
+
+impl Cluster {
+    pub fn single() -> Cluster {
+        Cluster {
+            node_id: 1,
+            voters: vec![1],
+            lease: Duration::from_millis(400),
+        }
+    }
+
+    /// The node that should lead group `gid` when it is healthy, so leaders
+    /// spread evenly over nodes (and, with groups spread over cores, over
+    /// the cores of each node).
+    pub fn preferred_leader(&self, gid: u32) -> u64 {
+        let n = self.voters.len().max(1);
+        self.voters
+            .get((gid as usize).saturating_sub(1) % n)
+            .copied()
+            .unwrap_or(self.node_id)
+    }
+}
+
+/// A follower more than this many entries behind no longer holds back the
+/// leader's log truncation (it will need a snapshot).
+const MAX_FOLLOWER_LAG: u64 = 1 << 16;
+/// Minimum time between two leadership transfers of one group.
+const TRANSFER_BACKOFF: Duration = Duration::from_secs(5);
 /// Applied entries kept before truncating the log. An entry is a batch of
 /// up to a turn's writes, so this is tens of thousands of commands; short
 /// enough that truncated chunks mostly die in the memtable instead of being
@@ -52,11 +89,34 @@ struct Group {
     inflight: u32,
     /// (first, last) index of each log chunk record in fjall, in order.
     chunks: VecDeque<(u64, u64)>,
+    /// Messages raft-rs wants sent only once the Ready that produced them
+    /// is durable (votes, append responses): (ready number, messages).
+    held: VecDeque<(u64, Vec<Message>)>,
+    /// Leadership confirmed by a quorum (ReadIndex) lets reads run locally
+    /// until then.
+    lease_until: Option<Instant>,
+    /// The ReadIndex request in flight: (context, sent at).
+    read_req: Option<(u64, Instant)>,
+    last_transfer: Option<Instant>,
 }
 
 struct OverlayEntry {
     rec: Option<Record>,
     seq: u64,
+}
+
+/// One group's Raft state as INFO and the stats socket show it.
+#[derive(Debug, Clone, Default)]
+pub struct GroupStatus {
+    pub id: u32,
+    pub applied: u64,
+    pub last_index: u64,
+    pub commit: u64,
+    pub term: u64,
+    pub leader: bool,
+    /// Node id of the leader this replica knows (0: none).
+    pub leader_id: u64,
+    pub voters: usize,
 }
 
 /// Per-turn counters the executor turns into stats.
@@ -92,6 +152,10 @@ pub struct Shard {
     touched: Vec<Bytes>,
     persisted_seq: u64,
     completions: Vec<(Token, Reply)>,
+    cluster: Cluster,
+    /// Raft messages for other nodes: (group id, message).
+    outgoing: Vec<(u32, Message)>,
+    next_read_ctx: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,13 +252,24 @@ impl Shard {
         specs: &[GroupSpec],
         cache_bytes: u64,
     ) -> Result<Shard, ShardError> {
+        Shard::open_cluster(engine, specs, cache_bytes, Cluster::single())
+    }
+
+    /// [`Shard::open`] for a replica of a cluster: every group has
+    /// `cluster.voters` as voters, this replica is `cluster.node_id`.
+    pub fn open_cluster(
+        engine: Engine,
+        specs: &[GroupSpec],
+        cache_bytes: u64,
+        cluster: Cluster,
+    ) -> Result<Shard, ShardError> {
         let mut groups = Vec::with_capacity(specs.len());
         let mut job = PersistJob {
             seq: 1,
             ..Default::default()
         };
         for spec in specs {
-            groups.push(open_group(&engine, spec, &mut job)?);
+            groups.push(open_group(&engine, spec, &mut job, &cluster)?);
         }
         let mut expiry = BTreeSet::new();
         for kv in engine.expire.iter() {
@@ -221,10 +296,17 @@ impl Shard {
             touched: Vec::new(),
             persisted_seq: 0,
             completions: Vec::new(),
+            cluster,
+            outgoing: Vec::new(),
+            next_read_ctx: 1,
         };
         for g in &mut shard.groups {
-            // A one-voter group elects itself at once.
-            if g.raw.raft.state != StateRole::Leader {
+            // A one-voter group elects itself at once; in a cluster the
+            // preferred node starts an election (a pre-vote, harmless if a
+            // leader is alive) instead of waiting out a timeout.
+            if g.raw.raft.state != StateRole::Leader
+                && shard.cluster.preferred_leader(g.id) == shard.cluster.node_id
+            {
                 g.raw.campaign()?;
             }
         }
@@ -255,10 +337,109 @@ impl Shard {
     /// Whether group `pos` may serve reads: it leads and has applied an
     /// entry of its own term, so everything committed before it (by an
     /// earlier term, or before a restart) is applied too.
-    pub fn read_ready(&self, pos: usize) -> bool {
+    /// In a cluster it also needs a lease: a quorum confirmed the
+    /// leadership less than `cluster.lease` ago (no other leader can have
+    /// been elected since), see [`Shard::maintain`].
+    pub fn read_ready(&self, pos: usize, now: Instant) -> bool {
         self.groups.get(pos).is_some_and(|g| {
-            g.raw.raft.state == StateRole::Leader && g.raw.raft.apply_to_current_term()
+            g.raw.raft.state == StateRole::Leader
+                && g.raw.raft.apply_to_current_term()
+                && (self.cluster.voters.len() == 1 || g.lease_until.is_some_and(|t| now < t))
         })
+    }
+
+    /// The node id of group `pos`'s leader as this replica knows it.
+    pub fn leader_of(&self, pos: usize) -> Option<u64> {
+        self.groups
+            .get(pos)
+            .map(|g| g.raw.raft.leader_id)
+            .filter(|&id| id != 0)
+    }
+
+    pub fn node_id(&self) -> u64 {
+        self.cluster.node_id
+    }
+
+    /// Asks a quorum to confirm group `pos`'s leadership (ReadIndex), unless
+    /// a request is already in flight; its answer extends the lease.
+    pub fn request_lease(&mut self, pos: usize, now: Instant) {
+        let ctx = self.next_read_ctx;
+        let Some(g) = self.groups.get_mut(pos) else {
+            return;
+        };
+        if g.raw.raft.state != StateRole::Leader || self.cluster.voters.len() == 1 {
+            return;
+        }
+        // A request that got no answer (leadership lost, or asked before
+        // the term's first commit) is given up after a lease period.
+        if g.read_req
+            .is_some_and(|(_, t)| now.duration_since(t) < self.cluster.lease)
+        {
+            return;
+        }
+        self.next_read_ctx += 1;
+        g.raw.read_index(ctx.to_be_bytes().to_vec());
+        g.read_req = Some((ctx, now));
+    }
+
+    /// Per tick: keep leases of led groups fresh (renew at half life), and
+    /// hand leadership to a group's preferred node when it is caught up.
+    pub fn maintain(&mut self, now: Instant) {
+        if self.cluster.voters.len() == 1 {
+            return;
+        }
+        let lease = self.cluster.lease;
+        for pos in 0..self.groups.len() {
+            let Some(g) = self.groups.get(pos) else {
+                continue;
+            };
+            if g.raw.raft.state != StateRole::Leader {
+                continue;
+            }
+            if g.lease_until.is_none_or(|t| t < now + lease / 2) {
+                self.request_lease(pos, now);
+            }
+            self.balance(pos, now);
+        }
+    }
+
+    fn balance(&mut self, pos: usize, now: Instant) {
+        let me = self.cluster.node_id;
+        let Some(g) = self.groups.get_mut(pos) else {
+            return;
+        };
+        let want = self.cluster.preferred_leader(g.id);
+        if want == me
+            || g.last_transfer
+                .is_some_and(|t| now.duration_since(t) < TRANSFER_BACKOFF)
+        {
+            return;
+        }
+        let last = g.raw.raft.raft_log.last_index();
+        let caught_up = g
+            .raw
+            .raft
+            .prs()
+            .get(want)
+            .is_some_and(|p| p.matched == last && p.recent_active);
+        if caught_up {
+            g.last_transfer = Some(now);
+            g.raw.transfer_leader(want);
+        }
+    }
+
+    /// A Raft message from another node for group `gid`.
+    pub fn step(&mut self, gid: u32, msg: Message) {
+        if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
+            // Messages from unknown peers or stale terms are dropped by
+            // raft-rs; an error here is never fatal.
+            let _ = g.raw.step(msg);
+        }
+    }
+
+    /// Raft messages to send: (group id, message); `message.to` is the node.
+    pub fn take_outgoing(&mut self) -> Vec<(u32, Message)> {
+        std::mem::take(&mut self.outgoing)
     }
 
     pub fn is_leader(&self, pos: usize) -> bool {
@@ -267,18 +448,19 @@ impl Shard {
             .is_some_and(|g| g.raw.raft.state == StateRole::Leader)
     }
 
-    /// (group id, applied, last log index, term, leader) per group.
-    pub fn raft_status(&self) -> Vec<(u32, u64, u64, u64, bool)> {
+    /// Raft state of every group, for INFO and the stats socket.
+    pub fn raft_status(&self) -> Vec<GroupStatus> {
         self.groups
             .iter()
-            .map(|g| {
-                (
-                    g.id,
-                    g.applied,
-                    g.raw.raft.raft_log.last_index(),
-                    g.raw.raft.term,
-                    g.raw.raft.state == StateRole::Leader,
-                )
+            .map(|g| GroupStatus {
+                id: g.id,
+                applied: g.applied,
+                last_index: g.raw.raft.raft_log.last_index(),
+                commit: g.raw.raft.raft_log.committed,
+                term: g.raw.raft.term,
+                leader: g.raw.raft.state == StateRole::Leader,
+                leader_id: g.raw.raft.leader_id,
+                voters: self.cluster.voters.len(),
             })
             .collect()
     }
@@ -400,6 +582,23 @@ impl Shard {
             let mut rd = g.raw.ready();
             let gid = g.id;
             let mut needs_persist = false;
+            // A leader's appends go out before its own write (Raft allows
+            // it: the leader counts itself only once durable).
+            self.outgoing
+                .extend(rd.take_messages().into_iter().map(|m| (gid, m)));
+            for rs in rd.take_read_states() {
+                if let Some((ctx, sent)) = g.read_req
+                    && rs.request_ctx.as_slice() == ctx.to_be_bytes()
+                {
+                    g.lease_until = Some(sent + self.cluster.lease);
+                    g.read_req = None;
+                }
+            }
+            if !rd.snapshot().is_empty() {
+                // Snapshot transfer is not built yet; a replica this far
+                // behind stays behind (never applies a partial state).
+                eprintln!("corekv: group {gid}: snapshot received but not supported yet; ignored");
+            }
             let entries = rd.take_entries();
             if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
                 let (first_idx, last_idx) = (first.index, last.index);
@@ -460,13 +659,23 @@ impl Shard {
                 }
             }
             let committed = rd.take_committed_entries();
+            let persisted_msgs = rd.take_persisted_messages();
             let number = rd.number();
             g.raw.advance_append_async(rd);
             if needs_persist || g.inflight > 0 {
                 g.inflight += 1;
                 self.job.readies.push((gid, number));
+                if !persisted_msgs.is_empty() {
+                    g.held.push_back((number, persisted_msgs));
+                }
             } else {
                 g.raw.on_persist_ready(number);
+                self.outgoing
+                    .extend(persisted_msgs.into_iter().map(|m| (gid, m)));
+            }
+            if g.raw.raft.state != StateRole::Leader {
+                g.lease_until = None;
+                g.read_req = None;
             }
             stats.applied += committed.len() as u64;
             self.apply(pos, committed)?;
@@ -536,9 +745,20 @@ impl Shard {
             keys::raft_key(g.id, b'a'),
             keys::u64_pair(g.applied, g.key_count),
         ));
+        // A leader keeps what its followers still need (up to a bound:
+        // further behind needs a snapshot).
+        let mut keep_from = g.applied;
+        if g.raw.raft.state == StateRole::Leader {
+            let me = self.cluster.node_id;
+            for (&id, p) in g.raw.raft.prs().iter() {
+                if id != me && p.matched + MAX_FOLLOWER_LAG > g.applied {
+                    keep_from = keep_from.min(p.matched);
+                }
+            }
+        }
         let store = g.raw.store();
-        if g.applied >= store.truncated_index + 2 * LOG_KEEP {
-            let to = g.applied - LOG_KEEP;
+        if keep_from >= store.truncated_index + 2 * LOG_KEEP {
+            let to = keep_from - LOG_KEEP;
             // Whole chunks only; recovery skips entries at or below the
             // truncation point inside a partly truncated chunk.
             while g.chunks.front().is_some_and(|c| c.1 <= to) {
@@ -591,6 +811,11 @@ impl Shard {
             if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
                 g.raw.on_persist_ready(number);
                 g.inflight = g.inflight.saturating_sub(1);
+                while g.held.front().is_some_and(|h| h.0 <= number) {
+                    if let Some((_, msgs)) = g.held.pop_front() {
+                        self.outgoing.extend(msgs.into_iter().map(|m| (gid, m)));
+                    }
+                }
             }
         }
     }
@@ -741,6 +966,7 @@ fn open_group(
     engine: &Engine,
     spec: &GroupSpec,
     job: &mut PersistJob,
+    cluster: &Cluster,
 ) -> Result<Group, ShardError> {
     let gid = spec.id;
     let get = |tag: u8| {
@@ -757,7 +983,7 @@ fn open_group(
         Some(v) => ConfState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
         None => {
             let cs = ConfState {
-                voters: vec![NODE_ID],
+                voters: cluster.voters.clone(),
                 ..Default::default()
             };
             let bytes = cs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
@@ -818,9 +1044,9 @@ fn open_group(
     store.hs = hs;
     let applied = applied.min(last);
     let cfg = raft::Config {
-        id: NODE_ID,
+        id: cluster.node_id,
         election_tick: 10,
-        heartbeat_tick: 3,
+        heartbeat_tick: 2,
         applied,
         max_size_per_msg: 1 << 20,
         max_inflight_msgs: 256,
@@ -840,6 +1066,10 @@ fn open_group(
         persisted_last: last,
         chunks,
         inflight: 0,
+        held: VecDeque::new(),
+        lease_until: None,
+        read_req: None,
+        last_transfer: None,
     })
 }
 

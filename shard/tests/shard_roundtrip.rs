@@ -99,9 +99,9 @@ fn write_is_applied_after_persist_and_survives_reopen() {
     let p0 = shard
         .group_of_slot(corekv_core::slot::key_slot(b"foo"))
         .expect("group");
-    assert!(!shard.read_ready(p0));
+    assert!(!shard.read_ready(p0, std::time::Instant::now()));
     settle(&mut shard);
-    assert!(shard.read_ready(p0));
+    assert!(shard.read_ready(p0, std::time::Instant::now()));
     let pos = shard
         .group_of_slot(corekv_core::slot::key_slot(b"foo"))
         .expect("group");

@@ -95,6 +95,38 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("local_addr").port()
 }
 
+/// `n` RESP ports, each with `port + 10000 + core` free for the two cores
+/// the harness runs (corekv's Raft links), all on loopback.
+pub fn cluster_ports(n: usize) -> Vec<u16> {
+    let mut out: Vec<u16> = Vec::new();
+    let mut holders = Vec::new();
+    let seed = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for _ in 0..10_000 {
+        if out.len() == n {
+            break;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let port = 20_000 + (x % 20_000) as u16;
+        let all = [port, port + 10_000, port + 10_001];
+        let bound: Vec<TcpListener> = all
+            .iter()
+            .filter_map(|p| TcpListener::bind(("127.0.0.1", *p)).ok())
+            .collect();
+        if bound.len() == all.len() && !out.iter().any(|o| o.abs_diff(port) < 2) {
+            out.push(port);
+            holders.push(bound);
+        }
+    }
+    assert_eq!(out.len(), n, "no free cluster ports");
+    out
+}
+
 /// A running server process plus its private data directory.
 pub struct Server {
     child: Option<Child>,
@@ -109,12 +141,18 @@ impl Server {
     /// Starts a server with default flags plus `extra`; panics if it is not
     /// answering PING within [`START_TIMEOUT`].
     pub fn start(extra: &[&str]) -> Server {
+        Server::start_on(free_port(), extra)
+    }
+
+    /// [`Server::start`] on a chosen port (cluster members must know each
+    /// other's ports before they start).
+    pub fn start_on(port: u16, extra: &[&str]) -> Server {
         let root = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(root.path().join("data")).expect("create data dir");
         let mut s = Server {
             child: None,
             root,
-            port: free_port(),
+            port,
             extra: extra.iter().map(|s| s.to_string()).collect(),
             target: target(),
         };

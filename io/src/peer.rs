@@ -1,0 +1,407 @@
+//! Raft traffic between nodes: one TCP link per (node, core) pair, carrying
+//! only Raft messages, never client replies.
+//!
+//! Core `c` of every node listens on `port + 10000 + c` (the Redis Cluster
+//! bus convention) and talks only to core `c` of the other nodes: every
+//! node runs the same layout, so a group's replicas sit on the same core
+//! index everywhere. Each outgoing link is one task with a queue; the core
+//! fills the queues during a loop turn and wakes each link once, and the
+//! link writes everything queued as one frame (one syscall per batch).
+//! A link that is down drops what is queued: Raft retransmits.
+//!
+//! Wire format:
+//! - hello, once per connection from the dialer: `"CKVRAFT1" | node u64 |
+//!   core u32 | cores u32 | groups_per_core u32` (big endian);
+//! - frames: `len u32 | hlc u64 | count u32 | (gid u32 | mlen u32 |
+//!   protobuf eraftpb::Message)*`, `len` counting what follows it. Every
+//!   frame carries the sender's HLC, which the receiver observes.
+
+use crate::notify::LocalNotify;
+use bytes::{Buf, BufMut, BytesMut};
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::net::{TcpListener, TcpStream};
+use protobuf::Message as _;
+use raft::eraftpb::Message;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+pub const PEER_PORT_OFFSET: u16 = 10000;
+const MAGIC: &[u8; 8] = b"CKVRAFT1";
+const HELLO_LEN: usize = 8 + 8 + 4 + 4 + 4;
+/// Largest frame accepted (a Ready's appends are bounded by raft-rs's
+/// max_size_per_msg per message; many groups share a frame).
+const MAX_FRAME: usize = 256 << 20;
+/// Messages kept for a link that is down or slow; beyond that the oldest
+/// are dropped (Raft resends what matters).
+const MAX_QUEUED: usize = 65536;
+
+/// Raft messages tagged with their group id.
+pub type GroupMsgs = Vec<(u32, Message)>;
+/// Where received frames go: (sender's HLC, messages).
+pub type Deliver = Rc<dyn Fn(u64, GroupMsgs)>;
+
+/// The address core `core` of a node with RESP address `client` listens on
+/// for Raft traffic.
+pub fn peer_addr(client: SocketAddr, core: usize) -> SocketAddr {
+    let mut a = client;
+    a.set_port(
+        client
+            .port()
+            .wrapping_add(PEER_PORT_OFFSET)
+            .wrapping_add(core as u16),
+    );
+    a
+}
+
+/// What both ends of a link must agree on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hello {
+    pub node: u64,
+    pub core: u32,
+    pub cores: u32,
+    pub groups_per_core: u32,
+}
+
+impl Hello {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HELLO_LEN);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.node.to_be_bytes());
+        out.extend_from_slice(&self.core.to_be_bytes());
+        out.extend_from_slice(&self.cores.to_be_bytes());
+        out.extend_from_slice(&self.groups_per_core.to_be_bytes());
+        out
+    }
+
+    pub fn decode(b: &[u8]) -> Option<Hello> {
+        if b.len() < HELLO_LEN || &b[..8] != MAGIC {
+            return None;
+        }
+        let mut b = &b[8..HELLO_LEN];
+        Some(Hello {
+            node: b.get_u64(),
+            core: b.get_u32(),
+            cores: b.get_u32(),
+            groups_per_core: b.get_u32(),
+        })
+    }
+}
+
+/// Appends one frame holding `msgs` to `out`.
+pub fn encode_frame(hlc: u64, msgs: &[(u32, Message)], out: &mut BytesMut) {
+    let start = out.len();
+    out.put_u32(0);
+    out.put_u64(hlc);
+    out.put_u32(msgs.len() as u32);
+    for (gid, m) in msgs {
+        out.put_u32(*gid);
+        let at = out.len();
+        out.put_u32(0);
+        let before = out.len();
+        // Writing a protobuf into a Vec-backed writer cannot fail.
+        let bytes = m.write_to_bytes().unwrap_or_default();
+        out.extend_from_slice(&bytes);
+        let len = (out.len() - before) as u32;
+        out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+    let len = (out.len() - start - 4) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum FrameError {
+    TooLarge(usize),
+    Corrupt,
+}
+
+/// Takes one complete frame off the front of `buf`: (hlc, messages).
+pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<(u64, GroupMsgs)>, FrameError> {
+    if buf.len() < 4 {
+        return Ok(None);
+    }
+    let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge(len));
+    }
+    if buf.len() < 4 + len {
+        return Ok(None);
+    }
+    buf.advance(4);
+    let body = buf.split_to(len).freeze();
+    let mut b = &body[..];
+    if b.len() < 12 {
+        return Err(FrameError::Corrupt);
+    }
+    let hlc = b.get_u64();
+    let n = b.get_u32() as usize;
+    let mut msgs = Vec::with_capacity(n.min(4096));
+    for _ in 0..n {
+        if b.len() < 8 {
+            return Err(FrameError::Corrupt);
+        }
+        let gid = b.get_u32();
+        let mlen = b.get_u32() as usize;
+        if b.len() < mlen {
+            return Err(FrameError::Corrupt);
+        }
+        let m = Message::parse_from_bytes(&b[..mlen]).map_err(|_| FrameError::Corrupt)?;
+        b.advance(mlen);
+        msgs.push((gid, m));
+    }
+    if !b.is_empty() {
+        return Err(FrameError::Corrupt);
+    }
+    Ok(Some((hlc, msgs)))
+}
+
+/// The outgoing side of one link.
+#[derive(Default)]
+struct Link {
+    queue: RefCell<Vec<(u32, Message)>>,
+    notify: LocalNotify,
+}
+
+/// One core's links to the same core of every other node.
+pub struct PeerLinks {
+    links: HashMap<u64, Rc<Link>>,
+}
+
+impl PeerLinks {
+    /// Starts a dialing task per other node. `hlc` stamps each frame.
+    pub fn start(
+        me: Hello,
+        peers: &[(u64, SocketAddr)],
+        hlc: Rc<dyn Fn() -> u64>,
+        sent: Rc<dyn Fn(usize)>,
+    ) -> PeerLinks {
+        let mut links = HashMap::new();
+        for &(id, client) in peers {
+            if id == me.node {
+                continue;
+            }
+            let link = Rc::new(Link::default());
+            links.insert(id, link.clone());
+            let addr = peer_addr(client, me.core as usize);
+            let hlc = hlc.clone();
+            let sent = sent.clone();
+            monoio::spawn(dial(me, addr, link, hlc, sent));
+        }
+        PeerLinks { links }
+    }
+
+    /// Queues messages (`message.to` is the node id) and wakes each link
+    /// that got some, once.
+    pub fn send(&self, msgs: Vec<(u32, Message)>) {
+        for (gid, m) in msgs {
+            if let Some(link) = self.links.get(&m.to) {
+                let mut q = link.queue.borrow_mut();
+                if q.len() >= MAX_QUEUED {
+                    q.remove(0);
+                }
+                q.push((gid, m));
+            }
+        }
+        for link in self.links.values() {
+            if !link.queue.borrow().is_empty() {
+                link.notify.notify();
+            }
+        }
+    }
+}
+
+async fn dial(
+    me: Hello,
+    addr: SocketAddr,
+    link: Rc<Link>,
+    hlc: Rc<dyn Fn() -> u64>,
+    sent: Rc<dyn Fn(usize)>,
+) {
+    let mut backoff = Duration::from_millis(20);
+    loop {
+        let stream =
+            match monoio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => s,
+                _ => {
+                    // Nobody there: what was queued is stale by the time the
+                    // peer is back.
+                    link.queue.borrow_mut().clear();
+                    monoio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    continue;
+                }
+            };
+        backoff = Duration::from_millis(20);
+        let _ = stream.set_nodelay(true);
+        let mut stream = stream;
+        let (res, _) = stream.write_all(me.encode()).await;
+        if res.is_err() {
+            continue;
+        }
+        let mut out = BytesMut::with_capacity(64 << 10);
+        loop {
+            let batch = std::mem::take(&mut *link.queue.borrow_mut());
+            if batch.is_empty() {
+                link.notify.wait().await;
+                continue;
+            }
+            out.clear();
+            encode_frame(hlc(), &batch, &mut out);
+            sent(batch.len());
+            let (res, buf) = stream.write_all(out).await;
+            out = buf;
+            if res.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Accepts links from other nodes' core `me.core` and hands every frame to
+/// `deliver` (hlc, messages).
+pub async fn accept(listener: TcpListener, me: Hello, deliver: Deliver) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            monoio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let deliver = deliver.clone();
+        monoio::spawn(async move {
+            if let Err(e) = serve_link(stream, me, deliver).await {
+                eprintln!("corekv: raft link from {peer} closed: {e}");
+            }
+        });
+    }
+}
+
+async fn serve_link(mut stream: TcpStream, me: Hello, deliver: Deliver) -> Result<(), String> {
+    let _ = stream.set_nodelay(true);
+    let mut buf = BytesMut::with_capacity(64 << 10);
+    let mut hello: Option<Hello> = None;
+    loop {
+        if buf.capacity() - buf.len() < 16 << 10 {
+            buf.reserve(64 << 10);
+        }
+        let filled = buf.len();
+        let (res, b) = stream.read(buf.slice_mut(filled..)).await;
+        buf = b.into_inner();
+        match res {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        if hello.is_none() {
+            if buf.len() < HELLO_LEN {
+                continue;
+            }
+            let h = Hello::decode(&buf).ok_or("not a corekv raft link")?;
+            if h.core != me.core || h.cores != me.cores || h.groups_per_core != me.groups_per_core {
+                return Err(format!(
+                    "layout mismatch: node {} core {} runs {} cores × {} groups, we run {} × {}",
+                    h.node, h.core, h.cores, h.groups_per_core, me.cores, me.groups_per_core
+                ));
+            }
+            if h.node == me.node {
+                return Err("a link from our own node id (duplicate --node-id?)".into());
+            }
+            buf.advance(HELLO_LEN);
+            hello = Some(h);
+        }
+        loop {
+            match decode_frame(&mut buf) {
+                Ok(Some((hlc, msgs))) => deliver(hlc, msgs),
+                Ok(None) => break,
+                Err(e) => return Err(format!("bad frame: {e:?}")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft::eraftpb::{Entry, MessageType};
+
+    fn msg(to: u64, idx: u64) -> Message {
+        let mut m = Message::default();
+        m.set_msg_type(MessageType::MsgAppend);
+        m.to = to;
+        m.from = 1;
+        m.index = idx;
+        let e = Entry {
+            index: idx + 1,
+            data: vec![7u8; 100].into(),
+            ..Default::default()
+        };
+        m.entries = vec![e].into();
+        m
+    }
+
+    #[test]
+    fn frames_round_trip_in_pieces() {
+        let mut out = BytesMut::new();
+        encode_frame(42, &[(3, msg(2, 10)), (4, msg(3, 11))], &mut out);
+        encode_frame(43, &[], &mut out);
+        let whole = out.clone();
+        // Byte by byte: nothing decodes early, everything decodes once.
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for b in whole.iter() {
+            buf.put_u8(*b);
+            while let Some(f) = decode_frame(&mut buf).expect("valid") {
+                got.push(f);
+            }
+        }
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].0, 42);
+        assert_eq!(got[0].1.len(), 2);
+        assert_eq!(got[0].1[0].0, 3);
+        assert_eq!(got[0].1[1].1.index, 11);
+        assert_eq!(got[0].1[1].1.entries[0].data.len(), 100);
+        assert_eq!(got[1], (43, vec![]));
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn bad_frames_are_errors_not_panics() {
+        let mut buf = BytesMut::from(&u32::MAX.to_be_bytes()[..]);
+        assert!(matches!(
+            decode_frame(&mut buf),
+            Err(FrameError::TooLarge(_))
+        ));
+        let mut out = BytesMut::new();
+        encode_frame(1, &[(1, msg(2, 1))], &mut out);
+        // Claim one more message than present.
+        out[15] = 2;
+        assert_eq!(decode_frame(&mut out), Err(FrameError::Corrupt));
+        let mut junk = BytesMut::from(
+            &[
+                0u8, 0, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff,
+                0xff,
+            ][..],
+        );
+        assert_eq!(decode_frame(&mut junk), Err(FrameError::Corrupt));
+    }
+
+    #[test]
+    fn hello_round_trips_and_rejects_junk() {
+        let h = Hello {
+            node: 3,
+            core: 1,
+            cores: 2,
+            groups_per_core: 2,
+        };
+        assert_eq!(Hello::decode(&h.encode()), Some(h));
+        assert_eq!(Hello::decode(b"GET / HTTP/1.1\r\n\r\n123456789012"), None);
+    }
+
+    #[test]
+    fn peer_ports_follow_the_bus_convention() {
+        let a: SocketAddr = "127.0.0.1:6379".parse().expect("addr");
+        assert_eq!(peer_addr(a, 0).port(), 16379);
+        assert_eq!(peer_addr(a, 3).port(), 16382);
+    }
+}
