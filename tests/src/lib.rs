@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod linearizability;
+
 /// How long a server may take to answer its first PING.
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// Read/write timeout of every test socket, so no test can hang on a reply.
