@@ -51,6 +51,10 @@ pub struct Args {
     /// a single node
     #[argh(option)]
     pub peers: Option<String>,
+    /// enable COREKV.DEBUG (fault injection for tests: drop Raft traffic
+    /// to/from chosen nodes); off by default
+    #[argh(switch)]
+    pub debug_commands: bool,
 }
 
 /// Parses `--peers`: (node id, RESP address) sorted by id. Ids are unique

@@ -240,6 +240,15 @@ impl Conn {
             self.push_ready(Reply::Simple("OK".into()), stats::CMD_OTHER, start);
             return "corekv.proxied";
         }
+        if self.core.node.args.debug_commands
+            && argv
+                .first()
+                .is_some_and(|a| a.eq_ignore_ascii_case(b"COREKV.DEBUG"))
+        {
+            let r = self.core.node.debug_command(&argv);
+            self.push_ready(r, stats::CMD_OTHER, start);
+            return "corekv.debug";
+        }
         let spec = match table::resolve(&argv) {
             Ok(s) => s,
             Err(r) => {

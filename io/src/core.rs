@@ -335,7 +335,10 @@ impl Core {
         let Some(core) = self.me.get().and_then(|w| w.upgrade()) else {
             return;
         };
-        let addr = self.node.member_addr(leader);
+        let addr = self
+            .node
+            .member_addr(leader)
+            .filter(|_| !self.node.drops_to(leader));
         CoreCounters::add(&self.counters().proxied, 1);
         monoio::spawn(async move {
             let reply = match addr {
@@ -475,7 +478,10 @@ impl Core {
             }
         }
         self.retry_parked(st);
-        let out = st.shard.take_outgoing();
+        let mut out = st.shard.take_outgoing();
+        if self.node.drop_out.load(Relaxed) != 0 {
+            out.retain(|(_, m)| !self.node.drops_to(m.to));
+        }
         if !out.is_empty()
             && let Some(p) = self.peers.get()
         {

@@ -89,6 +89,10 @@ pub struct Node {
     /// RESP address of every member (node id, address), sorted by id;
     /// empty for a single node.
     pub members: Vec<(u64, std::net::SocketAddr)>,
+    /// Fault injection (COREKV.DEBUG): bit n set = drop Raft messages to
+    /// (`drop_out`) or from (`drop_in`) node n, and refuse to proxy there.
+    pub drop_out: AtomicU64,
+    pub drop_in: AtomicU64,
 }
 
 impl Node {
@@ -131,7 +135,59 @@ impl Node {
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,
             members,
+            drop_out: AtomicU64::new(0),
+            drop_in: AtomicU64::new(0),
         }
+    }
+
+    /// Whether Raft traffic to node `id` is cut (fault injection).
+    pub fn drops_to(&self, id: u64) -> bool {
+        id < 64 && self.drop_out.load(Relaxed) & (1 << id) != 0
+    }
+
+    /// Whether Raft traffic from node `id` is cut (fault injection).
+    pub fn drops_from(&self, id: u64) -> bool {
+        id < 64 && self.drop_in.load(Relaxed) & (1 << id) != 0
+    }
+
+    /// `COREKV.DEBUG PARTITION id.. | DROP-OUT id.. | DROP-IN id.. | HEAL`:
+    /// cuts Raft traffic (both ways, outgoing only, incoming only) with the
+    /// given nodes, and proxying to them; HEAL restores everything. Only
+    /// with `--debug-commands`.
+    pub fn debug_command(&self, argv: &[Bytes]) -> Reply {
+        let sub = argv
+            .get(1)
+            .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
+            .unwrap_or_default();
+        let mut mask = 0u64;
+        for a in argv.iter().skip(2) {
+            match std::str::from_utf8(a).ok().and_then(|s| s.parse::<u64>().ok()) {
+                Some(id) if id > 0 && id < 64 => mask |= 1 << id,
+                _ => return corekv_core::errors::err("ERR node ids must be integers 1..63"),
+            }
+        }
+        match sub.as_str() {
+            "PARTITION" => {
+                self.drop_out.fetch_or(mask, Relaxed);
+                self.drop_in.fetch_or(mask, Relaxed);
+            }
+            "DROP-OUT" => {
+                self.drop_out.fetch_or(mask, Relaxed);
+            }
+            "DROP-IN" => {
+                self.drop_in.fetch_or(mask, Relaxed);
+            }
+            "HEAL" => {
+                self.drop_out.store(0, Relaxed);
+                self.drop_in.store(0, Relaxed);
+            }
+            _ => {
+                return corekv_core::errors::err(
+                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN or HEAL",
+                );
+            }
+        }
+        Reply::Simple("OK".into())
     }
 
     /// RESP address of cluster member `id`.

@@ -41,8 +41,8 @@ const MAX_QUEUED: usize = 65536;
 
 /// Raft messages tagged with their group id.
 pub type GroupMsgs = Vec<(u32, Message)>;
-/// Where received frames go: (sender's HLC, messages).
-pub type Deliver = Rc<dyn Fn(u64, GroupMsgs)>;
+/// Where received frames go: (sender node, sender's HLC, messages).
+pub type Deliver = Rc<dyn Fn(u64, u64, GroupMsgs)>;
 
 /// The address core `core` of a node with RESP address `client` listens on
 /// for Raft traffic.
@@ -312,7 +312,10 @@ async fn serve_link(mut stream: TcpStream, me: Hello, deliver: Deliver) -> Resul
         }
         loop {
             match decode_frame(&mut buf) {
-                Ok(Some((hlc, msgs))) => deliver(hlc, msgs),
+                Ok(Some((hlc, msgs))) => {
+                    let from = hello.map_or(0, |h| h.node);
+                    deliver(from, hlc, msgs)
+                }
                 Ok(None) => break,
                 Err(e) => return Err(format!("bad frame: {e:?}")),
             }

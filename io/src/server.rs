@@ -308,7 +308,10 @@ fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
     let links = crate::peer::PeerLinks::start(me, &node.members, hlc, sent);
     let _ = core.peers.set(links);
     let c = core.clone();
-    let deliver: crate::peer::Deliver = Rc::new(move |hlc, msgs| {
+    let deliver: crate::peer::Deliver = Rc::new(move |from, hlc, msgs| {
+        if c.node.drops_from(from) {
+            return;
+        }
         c.node.hlc_observe(hlc);
         crate::stats::CoreCounters::add(&c.counters().raft_msgs_in, msgs.len() as u64);
         let mut st = c.st.borrow_mut();
