@@ -13,6 +13,7 @@ pub mod heavy;
 pub mod node;
 pub mod notify;
 pub mod persist;
+pub mod proxy;
 pub mod server;
 pub mod server_cmds;
 pub mod stats;
