@@ -14,6 +14,7 @@ pub mod node;
 pub mod notify;
 pub mod peer;
 pub mod persist;
+pub mod proxy;
 pub mod server;
 pub mod server_cmds;
 pub mod stats;
