@@ -107,6 +107,8 @@ pub struct Core {
     /// Raft links to the same core of the other nodes (cluster only).
     pub peers: std::cell::OnceCell<crate::peer::PeerLinks>,
     me: std::cell::OnceCell<std::rc::Weak<Core>>,
+    /// Pipelined connections to other nodes' RESP ports (cluster only).
+    proxy: std::cell::OnceCell<Rc<crate::proxy::ProxyPool>>,
 }
 
 /// An answer that may not be there yet.
@@ -198,7 +200,20 @@ impl Core {
             clock: std::cell::Cell::new((Instant::now(), unix_ms())),
             peers: std::cell::OnceCell::new(),
             me: std::cell::OnceCell::new(),
+            proxy: std::cell::OnceCell::new(),
         }
+    }
+
+    fn proxy_pool(&self) -> &Rc<crate::proxy::ProxyPool> {
+        self.proxy.get_or_init(|| {
+            crate::proxy::ProxyPool::new(crate::proxy::ProxyConfig {
+                hello: vec![
+                    vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")],
+                    vec![Bytes::from_static(crate::conn::PROXY_HELLO.as_bytes())],
+                ],
+                ..Default::default()
+            })
+        })
     }
 
     /// Gives the core a handle on itself (for tasks it spawns).
@@ -342,7 +357,7 @@ impl Core {
         CoreCounters::add(&self.counters().proxied, 1);
         monoio::spawn(async move {
             let reply = match addr {
-                Some(addr) => proxy_call(&core, addr, argv).await,
+                Some(addr) => core.proxy_pool().call(addr, argv).await,
                 None => errors::err(errors::NOT_LEADER),
             };
             core.reply_to(to, reply);
@@ -754,10 +769,6 @@ impl CoreState {
         self.rand_state = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-async fn proxy_call(_core: &Core, addr: std::net::SocketAddr, _argv: Vec<Bytes>) -> Reply {
-    errors::err(&format!("TRYAGAIN proxy to {addr}: not available yet"))
 }
 
 /// The core's background tasks; returns when the runtime stops.

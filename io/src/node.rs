@@ -161,7 +161,10 @@ impl Node {
             .unwrap_or_default();
         let mut mask = 0u64;
         for a in argv.iter().skip(2) {
-            match std::str::from_utf8(a).ok().and_then(|s| s.parse::<u64>().ok()) {
+            match std::str::from_utf8(a)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+            {
                 Some(id) if id > 0 && id < 64 => mask |= 1 << id,
                 _ => return corekv_core::errors::err("ERR node ids must be integers 1..63"),
             }
