@@ -346,7 +346,7 @@ impl Core {
 
     /// Sends a command to the node leading its group (another node) and
     /// routes the reply to `to`.
-    fn proxy(&self, leader: u64, argv: Vec<Bytes>, to: ParkedReply) {
+    fn proxy(&self, leader: u64, p: Parked) {
         let Some(core) = self.me.get().and_then(|w| w.upgrade()) else {
             return;
         };
@@ -357,10 +357,26 @@ impl Core {
         CoreCounters::add(&self.counters().proxied, 1);
         monoio::spawn(async move {
             let reply = match addr {
-                Some(addr) => core.proxy_pool().call(addr, argv).await,
+                Some(addr) => core.proxy_pool().call(addr, p.argv.clone()).await,
                 None => errors::err(errors::NOT_LEADER),
             };
-            core.reply_to(to, reply);
+            match proxy_outcome(&reply) {
+                ProxyOutcome::NotSent if Instant::now() + PROXY_RETRY < p.deadline => {
+                    // The leader we knew is unreachable (dead, partitioned):
+                    // nothing was sent, so wait for the election and retry.
+                    monoio::time::sleep(PROXY_RETRY).await;
+                    core.st.borrow_mut().parked.push(p);
+                    core.notify.notify();
+                }
+                ProxyOutcome::NotSent => core.reply_to(p.to, errors::err(errors::NOT_LEADER)),
+                ProxyOutcome::Unknown(reason) => core.reply_to(
+                    p.to,
+                    errors::err(&format!(
+                        "ERR proxied command's outcome is unknown ({reason}); it may or may not have run"
+                    )),
+                ),
+                ProxyOutcome::Done => core.reply_to(p.to, reply),
+            }
         });
     }
 
@@ -418,7 +434,7 @@ impl Core {
                     // retry rather than bounce between nodes.
                     st.deliver(p.to, errors::err(errors::NOT_LEADER));
                 } else {
-                    self.proxy(leader, p.argv, p.to);
+                    self.proxy(leader, p);
                 }
                 continue;
             }
@@ -768,6 +784,42 @@ impl CoreState {
         x ^= x >> 27;
         self.rand_state = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// Pause before a command whose leader was unreachable is retried.
+const PROXY_RETRY: Duration = Duration::from_millis(25);
+
+enum ProxyOutcome {
+    /// The leader answered (the reply may be an error of the command).
+    Done,
+    /// The command never left this node: safe to retry or refuse.
+    NotSent,
+    /// Sent, but the link failed before the reply: it may have run.
+    Unknown(String),
+}
+
+/// Sorts a proxy pool reply: its own failures read `TRYAGAIN proxy to
+/// <addr>: <reason>`; connect-phase reasons mean nothing was sent.
+fn proxy_outcome(reply: &Reply) -> ProxyOutcome {
+    let Reply::Error(e) = reply else {
+        return ProxyOutcome::Done;
+    };
+    if e == errors::NOT_LEADER {
+        return ProxyOutcome::NotSent;
+    }
+    let Some(rest) = e.strip_prefix("TRYAGAIN proxy to ") else {
+        return ProxyOutcome::Done;
+    };
+    let reason = rest.split_once(": ").map_or(rest, |(_, r)| r);
+    if reason.starts_with("connect")
+        || reason.starts_with("HELLO failed")
+        || reason == "circuit open"
+        || reason == "too many queued calls"
+    {
+        ProxyOutcome::NotSent
+    } else {
+        ProxyOutcome::Unknown(reason.to_string())
     }
 }
 

@@ -3,6 +3,9 @@
 //! killing a leader node with kill -9 under concurrent writes loses no
 //! acknowledged write; the restarted node catches up.
 
+use corekv_tests::linearizability::{
+    check_counter, check_register, run_counter_workload, run_register_workload,
+};
 use corekv_tests::{Reply, Resp, Server, cluster_ports, corekv_only};
 use std::collections::HashMap;
 use std::net::TcpStream;
@@ -33,7 +36,15 @@ impl Cluster {
                 let id = (i + 1).to_string();
                 Server::start_on(
                     *p,
-                    &["--node-id", &id, "--peers", &peers, "--fsync", "always"],
+                    &[
+                        "--node-id",
+                        &id,
+                        "--peers",
+                        &peers,
+                        "--fsync",
+                        "always",
+                        "--debug-commands",
+                    ],
                 )
             })
             .collect();
@@ -42,6 +53,50 @@ impl Cluster {
 
     fn addr(&self, i: usize) -> String {
         self.nodes[i].addr()
+    }
+
+    fn addrs(&self) -> Vec<String> {
+        (0..self.nodes.len()).map(|i| self.addr(i)).collect()
+    }
+
+    /// Cuts Raft traffic (and proxying) between node `i` and all others,
+    /// both ways, or heals every cut.
+    fn isolate(&self, i: usize, on: bool) {
+        let n = self.nodes.len();
+        for j in 0..n {
+            let mut c = connect(&self.addr(j)).expect("connect");
+            let args: Vec<String> = if !on {
+                vec!["COREKV.DEBUG".into(), "HEAL".into()]
+            } else if j == i {
+                let mut a = vec!["COREKV.DEBUG".into(), "PARTITION".into()];
+                a.extend((0..n).filter(|&k| k != i).map(|k| (k + 1).to_string()));
+                a
+            } else {
+                vec![
+                    "COREKV.DEBUG".into(),
+                    "PARTITION".into(),
+                    (i + 1).to_string(),
+                ]
+            };
+            assert_eq!(c.cmd(&args), Reply::ok());
+        }
+    }
+
+    /// Waits until every group has a leader node 2 and 3 agree on.
+    fn wait_leaders(&self) {
+        let until = Instant::now() + SETTLE;
+        loop {
+            let a = self.raft(1);
+            let b = self.raft(2);
+            if a.len() == 4
+                && a.iter()
+                    .all(|(g, s)| s.1 != 0 && b.get(g).is_some_and(|t| t.1 == s.1))
+            {
+                return;
+            }
+            assert!(Instant::now() < until, "no stable leaders: {a:?} / {b:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Raft state of every group on node `i`: group → (role, leader_id, applied, commit).
@@ -77,14 +132,17 @@ fn connect(addr: &str) -> Option<Resp> {
     Some(Resp::from_stream(s, Duration::from_secs(5)))
 }
 
-/// Runs `args` against node `addr`, retrying TRYAGAIN (elections) until
-/// `deadline`; None on a connection failure.
+/// Runs `args` against node `addr`, retrying TRYAGAIN (elections) and
+/// unknown outcomes (a proxied command whose leader lost its quorum) until
+/// `deadline`; None on a connection failure. Only for idempotent commands
+/// where a fault can happen.
 fn cmd_retry(c: &mut Resp, args: &[&str], deadline: Instant) -> Option<Reply> {
     loop {
         match c.try_cmd(args) {
             Ok(r)
                 if r.is_error()
-                    && r.error_text().starts_with("TRYAGAIN")
+                    && (r.error_text().starts_with("TRYAGAIN")
+                        || r.error_text().contains("outcome is unknown"))
                     && Instant::now() < deadline =>
             {
                 std::thread::sleep(Duration::from_millis(50));
@@ -258,4 +316,154 @@ fn kill9_of_a_leader_node_loses_no_acknowledged_write() {
         let r = cmd_retry(&mut c, &["GET", k], deadline).expect("GET");
         assert_eq!(r, Reply::bulk(v), "{k} via the restarted node");
     }
+}
+
+/// Keys `prefix0..n` with `value`, written through node `i` (retrying
+/// elections), asserting each is acknowledged.
+fn write_all(addr: &str, prefix: &str, n: usize, value: &str) {
+    let mut c = connect(addr).expect("connect");
+    let deadline = Instant::now() + SETTLE;
+    for k in 0..n {
+        let key = format!("{prefix}{k}");
+        let r = cmd_retry(&mut c, &["SET", &key, value], deadline).expect("SET");
+        assert_eq!(r, Reply::ok(), "SET {key} via {addr}");
+    }
+}
+
+#[test]
+fn partitioned_minority_never_acknowledges_writes_or_serves_stale_reads() {
+    if !corekv_only("partitioned_minority_never_acknowledges_writes_or_serves_stale_reads") {
+        return;
+    }
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    const N: usize = 40;
+    write_all(&cl.addr(0), "p", N, "old");
+    for (cut, label) in [(true, "both ways"), (false, "one way")] {
+        if cut {
+            cl.isolate(0, true);
+        } else {
+            // Node 1 hears the others but cannot reach them.
+            let mut c = connect(&cl.addr(0)).expect("connect");
+            assert_eq!(c.cmd(&["COREKV.DEBUG", "DROP-OUT", "2", "3"]), Reply::ok());
+        }
+        // The majority elects leaders for node 1's groups and takes writes.
+        write_all(&cl.addr(1), "p", N, label);
+        // The minority answers nothing it cannot stand behind: no write
+        // acknowledged, no read of the value the majority replaced.
+        let mut c = connect(&cl.addr(0)).expect("connect");
+        for k in 0..N {
+            c.send(&["SET", &format!("p{k}"), "minority"])
+                .expect("send");
+        }
+        for k in 0..N {
+            c.send(&["GET", &format!("p{k}")]).expect("send");
+        }
+        // Per key: did the minority's SET get a definite refusal?
+        let mut refused = [false; N];
+        for k in 0..2 * N {
+            match c.read_reply() {
+                Ok(r) if k < N => {
+                    assert!(
+                        r.is_error(),
+                        "minority acknowledged SET p{k}: {r:?} ({label})"
+                    );
+                    refused[k] = r.error_text().starts_with("TRYAGAIN");
+                }
+                Ok(r) => {
+                    let key = k - N;
+                    assert!(
+                        r.is_error() || r == Reply::bulk(label),
+                        "minority served p{key} = {r:?} after the majority wrote {label}"
+                    );
+                }
+                Err(_) => break, // timed out: nothing acknowledged either
+            }
+        }
+        cl.isolate(0, false);
+        // Healed: every node agrees; a key holds the majority's value, or
+        // the minority's only if that SET was never refused (an
+        // unanswered write may still run once the partition heals).
+        std::thread::sleep(Duration::from_millis(500));
+        let deadline = Instant::now() + SETTLE;
+        let mut seen: Vec<Reply> = Vec::new();
+        for i in 0..3 {
+            let mut c = connect(&cl.addr(i)).expect("connect");
+            for k in 0..N {
+                let key = format!("p{k}");
+                let r = cmd_retry(&mut c, &["GET", &key], deadline).expect("GET");
+                let ok = r == Reply::bulk(label) || (!refused[k] && r == Reply::bulk("minority"));
+                assert!(
+                    ok,
+                    "{key} = {r:?} via node {} after healing ({label})",
+                    i + 1
+                );
+                if i == 0 {
+                    seen.push(r);
+                } else {
+                    assert_eq!(r, seen[k], "{key}: nodes disagree after healing");
+                }
+            }
+        }
+        // The next round starts from the majority's value everywhere.
+        write_all(&cl.addr(1), "p", N, label);
+    }
+}
+
+/// Runs `fault` on a thread while a workload runs against all three nodes.
+fn with_fault<T>(work: impl FnOnce() -> T, fault: impl FnOnce() + Send + 'static) -> T {
+    let f = std::thread::spawn(fault);
+    let out = work();
+    f.join().expect("fault thread");
+    out
+}
+
+#[test]
+fn register_and_counter_stay_linearizable_across_partition_and_leader_kill() {
+    if !corekv_only("register_and_counter_stay_linearizable_across_partition_and_leader_kill") {
+        return;
+    }
+    let mut cl = Cluster::start(3);
+    cl.wait_leaders();
+    let addrs = cl.addrs();
+    // 1. Node 1 partitioned away and healed in the middle of the run.
+    let a = addrs.clone();
+    let h = with_fault(
+        || run_register_workload(&addrs, 6, 60, Duration::from_secs(20)),
+        move || {
+            std::thread::sleep(Duration::from_millis(200));
+            for (i, addr) in a.iter().enumerate() {
+                let mut c = connect(addr).expect("connect");
+                let args: Vec<&str> = if i == 0 {
+                    vec!["COREKV.DEBUG", "PARTITION", "2", "3"]
+                } else {
+                    vec!["COREKV.DEBUG", "PARTITION", "1"]
+                };
+                assert_eq!(c.cmd(&args), Reply::ok());
+            }
+            std::thread::sleep(Duration::from_millis(1500));
+            for addr in &a {
+                let mut c = connect(addr).expect("connect");
+                assert_eq!(c.cmd(&["COREKV.DEBUG", "HEAL"]), Reply::ok());
+            }
+        },
+    );
+    eprintln!("register under partition: {}", h.stats());
+    check_register(&h).unwrap_or_else(|e| panic!("register history not linearizable:\n{e}"));
+    cl.wait_leaders();
+    // 2. A counter while node 1 is killed with kill -9 and restarted.
+    let victim = cl.nodes.remove(0);
+    let killer = std::thread::spawn(move || {
+        let mut victim = victim;
+        std::thread::sleep(Duration::from_millis(200));
+        victim.kill9();
+        std::thread::sleep(Duration::from_millis(1000));
+        victim.restart();
+        victim
+    });
+    let h = run_counter_workload(&addrs, 6, 60, Duration::from_secs(20));
+    let victim = killer.join().expect("killer");
+    cl.nodes.insert(0, victim);
+    eprintln!("counter under kill -9: {}", h.stats());
+    check_counter(&h).unwrap_or_else(|e| panic!("counter history not linearizable:\n{e}"));
 }
