@@ -471,20 +471,21 @@ const CLIENTS: usize = 4;
 const OPS_PER_CLIENT: usize = 50;
 const WORKLOAD_TIME: Duration = Duration::from_secs(10);
 
-#[test]
-fn single_node_register_is_linearizable() {
+/// Runs one workload against a fresh single node and checks its history:
+/// every op succeeds, clients overlap, and the history is linearizable.
+fn single_node_check<O, R>(
+    what: &str,
+    run: impl FnOnce(&[String]) -> History<O, R>,
+    check: impl FnOnce(&History<O, R>) -> Result<(), String>,
+) {
     let s = Server::start(&[]);
     let t = Instant::now();
-    let h = run_register_workload(&[s.addr()], CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME);
+    let h = run(&[s.addr()]);
     let ran = t.elapsed();
     let t = Instant::now();
-    let r = check_register(&h);
-    println!(
-        "register: {} ran in {ran:?}, checked in {:?}",
-        h.stats(),
-        t.elapsed()
-    );
+    let r = check(&h);
     let st = h.stats();
+    println!("{what}: {st} ran in {ran:?}, checked in {:?}", t.elapsed());
     assert_eq!(
         st.ok,
         CLIENTS * OPS_PER_CLIENT,
@@ -495,26 +496,21 @@ fn single_node_register_is_linearizable() {
 }
 
 #[test]
+fn single_node_register_is_linearizable() {
+    single_node_check(
+        "register",
+        |a| run_register_workload(a, CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME),
+        check_register,
+    );
+}
+
+#[test]
 fn single_node_counter_is_linearizable() {
-    let s = Server::start(&[]);
-    let t = Instant::now();
-    let h = run_counter_workload(&[s.addr()], CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME);
-    let ran = t.elapsed();
-    let t = Instant::now();
-    let r = check_counter(&h);
-    println!(
-        "counter: {} ran in {ran:?}, checked in {:?}",
-        h.stats(),
-        t.elapsed()
+    single_node_check(
+        "counter",
+        |a| run_counter_workload(a, CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME),
+        check_counter,
     );
-    let st = h.stats();
-    assert_eq!(
-        st.ok,
-        CLIENTS * OPS_PER_CLIENT,
-        "every op should succeed on one healthy node: {st}"
-    );
-    assert!(st.overlapping > 0, "the clients never overlapped: {st}");
-    assert_linearizable(r);
 }
 
 #[test]
