@@ -19,6 +19,7 @@ pub mod server;
 pub mod server_cmds;
 pub mod stats;
 pub mod stats_socket;
+pub mod topology;
 
 /// The Redis version whose behaviour corekv matches (clients gate on it).
 pub const REDIS_VERSION: &str = "7.0.15";
