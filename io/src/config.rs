@@ -51,6 +51,10 @@ pub struct Args {
     /// a single node
     #[argh(option)]
     pub peers: Option<String>,
+    /// log entries a leader keeps for a lagging follower before it sends
+    /// it a snapshot instead (default 65536)
+    #[argh(option, default = "corekv_shard::shard::DEFAULT_MAX_FOLLOWER_LAG")]
+    pub raft_max_lag: u64,
     /// enable COREKV.DEBUG (fault injection for tests: drop Raft traffic
     /// to/from chosen nodes); off by default
     #[argh(switch)]

@@ -380,6 +380,52 @@ impl Core {
         });
     }
 
+    /// Streams a snapshot to a follower from a heavy-pool thread (it reads
+    /// the whole group), then reports the outcome back to this core.
+    fn send_snapshot(&self, st: &mut CoreState, send: corekv_shard::SnapshotSend) {
+        let node = self.node.clone();
+        let core = self.id;
+        let to = send.msg.to;
+        let gid = send.gid;
+        let Some(addr) = node
+            .member_addr(to)
+            .filter(|_| !node.drops_to(to))
+            .map(|a| crate::peer::peer_addr(a, core))
+        else {
+            st.shard.report_snapshot(gid, to, false);
+            return;
+        };
+        let me = crate::peer::Hello {
+            node: node.cluster.node_id,
+            core: core as u32,
+            cores: node.cores as u32,
+            groups_per_core: node.args.groups_per_core as u32,
+        };
+        let n = node.clone();
+        let submitted = node.heavy.try_submit(move || {
+            let t = Instant::now();
+            let res = crate::peer::send_snapshot_blocking(addr, me, gid, &send.msg, &send.view);
+            match &res {
+                Ok(keys) => eprintln!(
+                    "corekv: group {gid}: snapshot at index {} sent to node {to} ({keys} keys, {:?})",
+                    send.msg.get_snapshot().get_metadata().index,
+                    t.elapsed()
+                ),
+                Err(e) => eprintln!("corekv: group {gid}: snapshot to node {to} failed: {e}"),
+            }
+            if let Some(inbox) = n.inboxes.get(core) {
+                let _ = inbox.send(vec![Msg::SnapshotSent {
+                    gid,
+                    to,
+                    ok: res.is_ok(),
+                }]);
+            }
+        });
+        if !submitted {
+            st.shard.report_snapshot(gid, to, false);
+        }
+    }
+
     fn reply_to(&self, to: ParkedReply, reply: Reply) {
         match to {
             ParkedReply::Local(tx) => {
@@ -518,6 +564,9 @@ impl Core {
         {
             p.send(out);
         }
+        for send in st.shard.take_snapshot_sends() {
+            self.send_snapshot(st, send);
+        }
         if let Some(job) = st.shard.take_job() {
             st.persist_started.push_back((job.seq, now));
             CoreCounters::add(&self.counters().raft_batches, 1);
@@ -642,6 +691,9 @@ impl Core {
                 }
                 Msg::Snapshot(tx) => {
                     let _ = tx.send(self.snapshot());
+                }
+                Msg::SnapshotSent { gid, to, ok } => {
+                    self.st.borrow_mut().shard.report_snapshot(gid, to, ok);
                 }
                 Msg::Kill(filter, tx) => {
                     let _ = tx.send(self.kill(&filter));

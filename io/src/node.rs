@@ -62,6 +62,12 @@ pub enum Msg {
         reply: Reply,
     },
     Snapshot(flume::Sender<CoreSnapshot>),
+    /// A Raft snapshot of group `gid` was streamed to node `to` (or not).
+    SnapshotSent {
+        gid: u32,
+        to: u64,
+        ok: bool,
+    },
     Kill(KillFilter, flume::Sender<usize>),
     ResetStats,
 }

@@ -17,7 +17,7 @@
 //!   frame carries the sender's HLC, which the receiver observes.
 
 use crate::notify::LocalNotify;
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::{TcpListener, TcpStream};
@@ -31,6 +31,10 @@ use std::time::Duration;
 
 pub const PEER_PORT_OFFSET: u16 = 10000;
 const MAGIC: &[u8; 8] = b"CKVRAFT1";
+/// Hello of a snapshot stream (same fields, other magic).
+const SNAP_MAGIC: &[u8; 8] = b"CKVSNAP1";
+/// Records per snapshot chunk stop at this many bytes.
+const SNAP_CHUNK: usize = 1 << 20;
 const HELLO_LEN: usize = 8 + 8 + 4 + 4 + 4;
 /// Largest frame accepted (a Ready's appends are bounded by raft-rs's
 /// max_size_per_msg per message; many groups share a frame).
@@ -43,6 +47,9 @@ const MAX_QUEUED: usize = 65536;
 pub type GroupMsgs = Vec<(u32, Message)>;
 /// Where received frames go: (sender node, sender's HLC, messages).
 pub type Deliver = Rc<dyn Fn(u64, u64, GroupMsgs)>;
+/// Where a complete, verified snapshot goes: (sender node, group id, the
+/// Raft snapshot message, (user key, encoded record)*).
+pub type DeliverSnapshot = Rc<dyn Fn(u64, u32, Message, Vec<(Bytes, Bytes)>)>;
 
 /// The address core `core` of a node with RESP address `client` listens on
 /// for Raft traffic.
@@ -68,8 +75,12 @@ pub struct Hello {
 
 impl Hello {
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_as(MAGIC)
+    }
+
+    fn encode_as(&self, magic: &[u8; 8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(HELLO_LEN);
-        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(magic);
         out.extend_from_slice(&self.node.to_be_bytes());
         out.extend_from_slice(&self.core.to_be_bytes());
         out.extend_from_slice(&self.cores.to_be_bytes());
@@ -78,16 +89,31 @@ impl Hello {
     }
 
     pub fn decode(b: &[u8]) -> Option<Hello> {
-        if b.len() < HELLO_LEN || &b[..8] != MAGIC {
+        Hello::decode_any(b)
+            .filter(|(snap, _)| !snap)
+            .map(|(_, h)| h)
+    }
+
+    /// (is a snapshot stream, hello).
+    fn decode_any(b: &[u8]) -> Option<(bool, Hello)> {
+        if b.len() < HELLO_LEN {
             return None;
         }
+        let snap = match &b[..8] {
+            m if m == MAGIC => false,
+            m if m == SNAP_MAGIC => true,
+            _ => return None,
+        };
         let mut b = &b[8..HELLO_LEN];
-        Some(Hello {
-            node: b.get_u64(),
-            core: b.get_u32(),
-            cores: b.get_u32(),
-            groups_per_core: b.get_u32(),
-        })
+        Some((
+            snap,
+            Hello {
+                node: b.get_u64(),
+                core: b.get_u32(),
+                cores: b.get_u32(),
+                groups_per_core: b.get_u32(),
+            },
+        ))
     }
 }
 
@@ -262,22 +288,33 @@ async fn dial(
 
 /// Accepts links from other nodes' core `me.core` and hands every frame to
 /// `deliver` (hlc, messages).
-pub async fn accept(listener: TcpListener, me: Hello, deliver: Deliver) {
+pub async fn accept(
+    listener: TcpListener,
+    me: Hello,
+    deliver: Deliver,
+    deliver_snap: DeliverSnapshot,
+) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
             monoio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let deliver = deliver.clone();
+        let deliver_snap = deliver_snap.clone();
         monoio::spawn(async move {
-            if let Err(e) = serve_link(stream, me, deliver).await {
+            if let Err(e) = serve_link(stream, me, deliver, deliver_snap).await {
                 eprintln!("corekv: raft link from {peer} closed: {e}");
             }
         });
     }
 }
 
-async fn serve_link(mut stream: TcpStream, me: Hello, deliver: Deliver) -> Result<(), String> {
+async fn serve_link(
+    mut stream: TcpStream,
+    me: Hello,
+    deliver: Deliver,
+    deliver_snap: DeliverSnapshot,
+) -> Result<(), String> {
     let _ = stream.set_nodelay(true);
     let mut buf = BytesMut::with_capacity(64 << 10);
     let mut hello: Option<Hello> = None;
@@ -297,7 +334,7 @@ async fn serve_link(mut stream: TcpStream, me: Hello, deliver: Deliver) -> Resul
             if buf.len() < HELLO_LEN {
                 continue;
             }
-            let h = Hello::decode(&buf).ok_or("not a corekv raft link")?;
+            let (snap, h) = Hello::decode_any(&buf).ok_or("not a corekv raft link")?;
             if h.core != me.core || h.cores != me.cores || h.groups_per_core != me.groups_per_core {
                 return Err(format!(
                     "layout mismatch: node {} core {} runs {} cores × {} groups, we run {} × {}",
@@ -308,6 +345,9 @@ async fn serve_link(mut stream: TcpStream, me: Hello, deliver: Deliver) -> Resul
                 return Err("a link from our own node id (duplicate --node-id?)".into());
             }
             buf.advance(HELLO_LEN);
+            if snap {
+                return serve_snapshot(stream, buf, h.node, deliver_snap).await;
+            }
             hello = Some(h);
         }
         loop {
@@ -319,6 +359,183 @@ async fn serve_link(mut stream: TcpStream, me: Hello, deliver: Deliver) -> Resul
                 Ok(None) => break,
                 Err(e) => return Err(format!("bad frame: {e:?}")),
             }
+        }
+    }
+}
+
+/// One snapshot frame: `len u32 | kind u8 | body | crc32(kind, body) u32`,
+/// `len` counting kind, body and checksum.
+fn snap_frame(kind: u8, body: &[u8], out: &mut Vec<u8>) {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&[kind]);
+    h.update(body);
+    out.extend_from_slice(&((body.len() + 5) as u32).to_be_bytes());
+    out.push(kind);
+    out.extend_from_slice(body);
+    out.extend_from_slice(&h.finalize().to_be_bytes());
+}
+
+const SNAP_HEADER: u8 = 1;
+const SNAP_CHUNK_KIND: u8 = 2;
+const SNAP_END: u8 = 3;
+
+/// Streams group `gid`'s snapshot to a follower's core: hello, a header
+/// (group id, the Raft message), chunks of about 1 MiB of (key, record)
+/// pairs, and an end frame with the record count; every frame checksummed.
+/// Blocking: runs on a heavy-pool thread, never on a core's executor.
+/// Returns the number of records sent.
+pub fn send_snapshot_blocking(
+    addr: SocketAddr,
+    me: Hello,
+    gid: u32,
+    msg: &Message,
+    view: &corekv_shard::SnapshotView,
+) -> std::io::Result<u64> {
+    use corekv_core::Store;
+    use std::io::Write;
+    let stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    let _ = stream.set_nodelay(true);
+    let mut w = std::io::BufWriter::with_capacity(SNAP_CHUNK + 4096, stream);
+    w.write_all(&me.encode_as(SNAP_MAGIC))?;
+    let mut frame = Vec::with_capacity(SNAP_CHUNK + 64);
+    let mut body = gid.to_be_bytes().to_vec();
+    body.extend_from_slice(&msg.write_to_bytes().unwrap_or_default());
+    snap_frame(SNAP_HEADER, &body, &mut frame);
+    w.write_all(&frame)?;
+    let mut chunk: Vec<u8> = Vec::with_capacity(SNAP_CHUNK + 4096);
+    let mut count = 0u64;
+    let mut failed: Option<std::io::Error> = None;
+    let slots = view.slots();
+    let flush = |chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
+        let mut frame = Vec::with_capacity(chunk.len() + 16);
+        snap_frame(SNAP_CHUNK_KIND, chunk, &mut frame);
+        chunk.clear();
+        w.write_all(&frame)
+    };
+    view.scan(slots.start, slots.end, &mut |_slot, key, rec| {
+        let v = rec.encode();
+        chunk.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        chunk.extend_from_slice(key);
+        chunk.extend_from_slice(&(v.len() as u32).to_be_bytes());
+        chunk.extend_from_slice(&v);
+        count += 1;
+        if chunk.len() >= SNAP_CHUNK
+            && let Err(e) = flush(&mut chunk, &mut w)
+        {
+            failed = Some(e);
+            return false;
+        }
+        true
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !chunk.is_empty() {
+        flush(&mut chunk, &mut w)?;
+    }
+    frame.clear();
+    snap_frame(SNAP_END, &count.to_be_bytes(), &mut frame);
+    w.write_all(&frame)?;
+    w.flush()?;
+    // Wait (bounded) for the receiver to close: it has everything, or gave up.
+    let mut s = w.into_inner().map_err(|e| e.into_error())?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let _ = std::io::Read::read(&mut s, &mut [0u8; 1]);
+    Ok(count)
+}
+
+/// Takes a `u32` length and that many bytes off `b`.
+fn take_field(body: &Bytes, b: &mut &[u8]) -> Option<Bytes> {
+    if b.len() < 4 {
+        return None;
+    }
+    let n = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    b.advance(4);
+    if b.len() < n {
+        return None;
+    }
+    let at = body.len() - b.len();
+    b.advance(n);
+    Some(body.slice(at..at + n))
+}
+
+/// Receives one snapshot stream (after its hello), verifies every frame's
+/// checksum and the record count, then hands it to `deliver`.
+async fn serve_snapshot(
+    mut stream: TcpStream,
+    mut buf: BytesMut,
+    from: u64,
+    deliver: DeliverSnapshot,
+) -> Result<(), String> {
+    let mut header: Option<(u32, Message)> = None;
+    let mut records: Vec<(Bytes, Bytes)> = Vec::new();
+    let mut bytes = 0usize;
+    loop {
+        while buf.len() >= 4 {
+            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+            if !(5..=SNAP_CHUNK * 2).contains(&len) {
+                return Err(format!("snapshot frame of {len} bytes"));
+            }
+            if buf.len() < 4 + len {
+                break;
+            }
+            buf.advance(4);
+            let f = buf.split_to(len).freeze();
+            let (payload, crc) = f.split_at(len - 4);
+            let mut h = crc32fast::Hasher::new();
+            h.update(payload);
+            if h.finalize().to_be_bytes() != crc {
+                return Err("snapshot frame checksum mismatch".into());
+            }
+            let kind = payload[0];
+            let body = f.slice(1..len - 4);
+            match kind {
+                SNAP_HEADER if body.len() >= 4 => {
+                    let gid = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                    let m = Message::parse_from_bytes(&body[4..])
+                        .map_err(|_| "bad snapshot header".to_string())?;
+                    header = Some((gid, m));
+                }
+                SNAP_CHUNK_KIND => {
+                    let mut b = &body[..];
+                    while !b.is_empty() {
+                        let key = take_field(&body, &mut b).ok_or("bad snapshot chunk")?;
+                        let val = take_field(&body, &mut b).ok_or("bad snapshot chunk")?;
+                        bytes += key.len() + val.len() + 64;
+                        if bytes > corekv_shard::shard::MAX_SNAPSHOT_BYTES {
+                            return Err("snapshot larger than the staging limit".into());
+                        }
+                        records.push((key, val));
+                    }
+                }
+                SNAP_END if body.len() == 8 => {
+                    let mut n = [0u8; 8];
+                    n.copy_from_slice(&body[..8]);
+                    let n = u64::from_be_bytes(n);
+                    if n != records.len() as u64 {
+                        return Err(format!(
+                            "snapshot ended with {} of {n} records",
+                            records.len()
+                        ));
+                    }
+                    let (gid, m) = header.take().ok_or("snapshot without header")?;
+                    deliver(from, gid, m, std::mem::take(&mut records));
+                    return Ok(());
+                }
+                _ => return Err(format!("bad snapshot frame kind {kind}")),
+            }
+        }
+        if buf.capacity() - buf.len() < 64 << 10 {
+            buf.reserve(SNAP_CHUNK + 64);
+        }
+        let filled = buf.len();
+        let (res, b) = stream.read(buf.slice_mut(filled..)).await;
+        buf = b.into_inner();
+        match res {
+            Ok(0) => return Err("snapshot stream ended early".into()),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
         }
     }
 }
@@ -406,5 +623,31 @@ mod tests {
         let a: SocketAddr = "127.0.0.1:6379".parse().expect("addr");
         assert_eq!(peer_addr(a, 0).port(), 16379);
         assert_eq!(peer_addr(a, 3).port(), 16382);
+    }
+
+    #[test]
+    fn snapshot_frames_carry_a_checksum() {
+        let mut out = Vec::new();
+        snap_frame(SNAP_END, &7u64.to_be_bytes(), &mut out);
+        assert_eq!(out.len(), 4 + 1 + 8 + 4);
+        assert_eq!(u32::from_be_bytes([out[0], out[1], out[2], out[3]]), 13);
+        let mut h = crc32fast::Hasher::new();
+        h.update(&out[4..13]);
+        assert_eq!(h.finalize().to_be_bytes(), out[13..17]);
+        let body = Bytes::from_static(&[0, 0, 0, 2, b'h', b'i', 0, 0, 0, 9]);
+        let mut b = &body[..];
+        assert_eq!(take_field(&body, &mut b), Some(Bytes::from_static(b"hi")));
+        assert_eq!(take_field(&body, &mut b), None, "a length past the end");
+        let hello = Hello {
+            node: 2,
+            core: 0,
+            cores: 1,
+            groups_per_core: 2,
+        };
+        assert_eq!(
+            Hello::decode_any(&hello.encode_as(SNAP_MAGIC)),
+            Some((true, hello))
+        );
+        assert_eq!(Hello::decode(&hello.encode_as(SNAP_MAGIC)), None);
     }
 }

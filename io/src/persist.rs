@@ -52,7 +52,9 @@ pub fn run(
                     && node.fsync() == Fsync::EverySec
                     && last_sync.elapsed() >= Duration::from_secs(1)
                 {
-                    write(core, &engine, &[], true);
+                    if let Err(e) = engine.sync(true) {
+                        fail(core, e);
+                    }
                     on_sync(core, &node);
                     last_sync = Instant::now();
                     dirty = false;
@@ -73,10 +75,47 @@ pub fn run(
             Fsync::EverySec => last_sync.elapsed() >= Duration::from_secs(1),
             Fsync::Never => false,
         };
+        let seq = batch.last().map_or(0, |j| j.seq);
+        if batch.iter().any(|j| j.install) {
+            // A snapshot install: the log now starts after the snapshot, so
+            // its data (and everything before it) must be written and
+            // synced with the log half, before anything is acknowledged.
+            pending_data.append(&mut batch.iter().map(clone_data).collect());
+            if let Err(e) = engine
+                .persist_log(&batch, false)
+                .and_then(|_| engine.persist_data(&pending_data))
+                .and_then(|_| engine.sync(sync))
+            {
+                fail(core, e);
+            }
+            pending_data.clear();
+            let readies = batch
+                .iter()
+                .flat_map(|j| j.readies.iter().copied())
+                .collect();
+            if done
+                .send(Done::Log {
+                    readies,
+                    seq,
+                    data_seq: Some(seq),
+                })
+                .is_err()
+            {
+                break;
+            }
+            unreported = None;
+            if sync {
+                on_sync(core, &node);
+                last_sync = Instant::now();
+                dirty = false;
+            } else {
+                dirty = true;
+            }
+            continue;
+        }
         if let Err(e) = engine.persist_log(&batch, sync) {
             fail(core, e);
         }
-        let seq = batch.last().map_or(0, |j| j.seq);
         let readies = batch
             .iter()
             .flat_map(|j| j.readies.iter().copied())
@@ -114,6 +153,16 @@ pub fn run(
     }
     // Executor gone (shutdown): make whatever was written durable.
     write(core, &engine, &pending_data, true);
+}
+
+/// The data half of a job (what `persist_data` reads), without its log half.
+fn clone_data(j: &PersistJob) -> PersistJob {
+    PersistJob {
+        seq: j.seq,
+        data: j.data.clone(),
+        raft_dels: j.raft_dels.clone(),
+        ..Default::default()
+    }
 }
 
 fn on_sync(core: usize, node: &Node) {

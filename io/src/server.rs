@@ -68,6 +68,7 @@ pub fn run(args: Args) -> ! {
             // leader (check_quorum); the first of them may come right
             // after, so 9 ticks are guaranteed; keep a margin for clocks.
             lease: crate::core::TICK * 8,
+            max_lag: args.raft_max_lag.max(1),
         }
     };
     if let Err(e) = exclusive_probe(addr) {
@@ -199,7 +200,7 @@ pub fn run(args: Args) -> ! {
     // Every acknowledged write is already durable; make any --fsync
     // never/everysec tail durable too before leaving.
     for e in &engines {
-        let _ = e.persist(&[], true);
+        let _ = e.sync(true);
     }
     let _ = std::fs::remove_file(&stats_path);
     std::process::exit(0);
@@ -321,9 +322,22 @@ fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
         drop(st);
         c.notify.notify();
     });
+    let c = core.clone();
+    let deliver_snap: crate::peer::DeliverSnapshot = Rc::new(move |from, gid, msg, records| {
+        if c.node.drops_from(from) {
+            return;
+        }
+        eprintln!(
+            "corekv: group {gid}: snapshot at index {} from node {from} ({} keys) received",
+            msg.get_snapshot().get_metadata().index,
+            records.len()
+        );
+        c.st.borrow_mut().shard.stage_snapshot(gid, msg, records);
+        c.notify.notify();
+    });
     match monoio::net::TcpListener::from_std(listener) {
         Ok(l) => {
-            monoio::spawn(crate::peer::accept(l, me, deliver));
+            monoio::spawn(crate::peer::accept(l, me, deliver, deliver_snap));
         }
         Err(e) => fatal(&format!("cannot listen for raft traffic: {e}")),
     }

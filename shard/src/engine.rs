@@ -57,6 +57,9 @@ pub struct PersistJob {
     pub data: Vec<DataOp>,
     /// (group id, ready number) to acknowledge once durable.
     pub readies: Vec<(u32, u64)>,
+    /// Installs a snapshot: both halves must be durable before the log
+    /// half is acknowledged (the log now starts after the snapshot).
+    pub install: bool,
 }
 
 impl PersistJob {
@@ -112,6 +115,18 @@ impl Engine {
     pub fn persist(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
         self.persist_log(jobs, sync)?;
         self.persist_data(jobs)
+    }
+
+    /// Makes everything written so far durable (fdatasync of the journal),
+    /// or, with `sync` false, hands it to the OS.
+    pub fn sync(&self, sync: bool) -> Result<(), EngineError> {
+        let mode = if sync {
+            PersistMode::SyncData
+        } else {
+            PersistMode::Buffer
+        };
+        self.db.persist(mode)?;
+        Ok(())
     }
 
     /// The critical half: Raft entries, hard and conf states; then one

@@ -15,5 +15,5 @@ pub mod shard;
 pub mod snapshot;
 
 pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob};
-pub use shard::{Cluster, GroupSpec, GroupStatus, Shard, ShardError, Token};
+pub use shard::{Cluster, GroupSpec, GroupStatus, Shard, ShardError, SnapshotSend, Token};
 pub use snapshot::SnapshotView;

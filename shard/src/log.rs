@@ -17,6 +17,9 @@ pub struct LogStore {
     pub truncated_index: u64,
     pub truncated_term: u64,
     pub entries: Vec<Entry>,
+    /// Highest applied index (kept by the shard): a snapshot of the state
+    /// machine is taken at exactly this point.
+    pub applied: u64,
 }
 
 impl LogStore {
@@ -36,6 +39,19 @@ impl LogStore {
         let keep = first.index.saturating_sub(self.first_index()) as usize;
         self.entries.truncate(keep);
         self.entries.extend_from_slice(ents);
+    }
+
+    /// Replaces the log with a snapshot's point: nothing before or at
+    /// `index` is kept.
+    pub fn apply_snapshot(&mut self, index: u64, term: u64, cs: ConfState) {
+        self.entries.clear();
+        self.truncated_index = index;
+        self.truncated_term = term;
+        self.cs = cs;
+        self.applied = index;
+        if self.hs.commit < index {
+            self.hs.commit = index;
+        }
     }
 
     /// Drops entries up to and including `index`.
@@ -113,11 +129,22 @@ impl raft::Storage for LogStore {
         Ok(LogStore::last_index(self))
     }
 
-    fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        // Single-replica groups never send snapshots; replicated groups will
-        // stream the slot range (issue 4).
-        Err(raft::Error::Store(
-            StorageError::SnapshotTemporarilyUnavailable,
-        ))
+    fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<Snapshot> {
+        // Only the metadata travels in the Raft message: the group's data is
+        // streamed separately, read at this same applied index (the shard
+        // takes the view before it applies anything further).
+        let index = self.applied;
+        if index == 0 || index < request_index {
+            return Err(raft::Error::Store(
+                StorageError::SnapshotTemporarilyUnavailable,
+            ));
+        }
+        let term = raft::Storage::term(self, index)?;
+        let mut snap = Snapshot::default();
+        let meta = snap.mut_metadata();
+        meta.index = index;
+        meta.term = term;
+        meta.set_conf_state(self.cs.clone());
+        Ok(snap)
     }
 }

@@ -35,6 +35,9 @@ pub struct Cluster {
     /// trip: below the minimum election timeout, with margin for clock rate
     /// differences (see docs/design/0010).
     pub lease: Duration,
+    /// A follower more than this many entries behind no longer holds back
+    /// the leader's log truncation; it catches up from a snapshot.
+    pub max_lag: u64,
 }
 
 impl Cluster {
@@ -43,6 +46,7 @@ impl Cluster {
             node_id: 1,
             voters: vec![1],
             lease: Duration::from_millis(400),
+            max_lag: DEFAULT_MAX_FOLLOWER_LAG,
         }
     }
 
@@ -58,9 +62,10 @@ impl Cluster {
     }
 }
 
-/// A follower more than this many entries behind no longer holds back the
-/// leader's log truncation (it will need a snapshot).
-const MAX_FOLLOWER_LAG: u64 = 1 << 16;
+/// Default for [`Cluster::max_lag`].
+pub const DEFAULT_MAX_FOLLOWER_LAG: u64 = 1 << 16;
+/// Most bytes of snapshot data a follower stages in memory for one group.
+pub const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
 /// Minimum time between two leadership transfers of one group.
 const TRANSFER_BACKOFF: Duration = Duration::from_secs(5);
 /// Applied entries kept before truncating the log. An entry is a batch of
@@ -98,6 +103,25 @@ struct Group {
     /// The ReadIndex request in flight: (context, sent at).
     read_req: Option<(u64, Instant)>,
     last_transfer: Option<Instant>,
+    /// A snapshot installed by Ready number `.0` at index `.1`: raft's
+    /// applied index moves there once that Ready is durable.
+    snap_ready: Option<(u64, u64)>,
+}
+
+/// A snapshot for another node: the Raft message (metadata only) and a
+/// view of the group's data at exactly the snapshot's index.
+pub struct SnapshotSend {
+    pub gid: u32,
+    pub msg: Message,
+    pub view: crate::snapshot::SnapshotView,
+}
+
+/// Snapshot data received for a group, waiting for Raft to accept the
+/// snapshot message: (index, term, (user key, encoded record)*).
+struct Staged {
+    index: u64,
+    term: u64,
+    records: Vec<(Bytes, Bytes)>,
 }
 
 struct OverlayEntry {
@@ -156,6 +180,8 @@ pub struct Shard {
     /// Raft messages for other nodes: (group id, message).
     outgoing: Vec<(u32, Message)>,
     next_read_ctx: u64,
+    snap_sends: Vec<SnapshotSend>,
+    staged: HashMap<u32, Staged>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -299,6 +325,8 @@ impl Shard {
             cluster,
             outgoing: Vec::new(),
             next_read_ctx: 1,
+            snap_sends: Vec::new(),
+            staged: HashMap::default(),
         };
         for g in &mut shard.groups {
             // A one-voter group elects itself at once; in a cluster the
@@ -442,6 +470,93 @@ impl Shard {
         std::mem::take(&mut self.outgoing)
     }
 
+    /// Snapshots to stream to followers, each with its data view.
+    pub fn take_snapshot_sends(&mut self) -> Vec<SnapshotSend> {
+        std::mem::take(&mut self.snap_sends)
+    }
+
+    /// The leader finished (or failed) streaming a snapshot to `to`.
+    pub fn report_snapshot(&mut self, gid: u32, to: u64, ok: bool) {
+        if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
+            let status = if ok {
+                raft::SnapshotStatus::Finish
+            } else {
+                raft::SnapshotStatus::Failure
+            };
+            g.raw.report_snapshot(to, status);
+        }
+    }
+
+    /// Snapshot data for group `gid` arrived in full; then the snapshot's
+    /// Raft message is stepped. Raft decides whether to install it.
+    pub fn stage_snapshot(&mut self, gid: u32, msg: Message, records: Vec<(Bytes, Bytes)>) {
+        let meta = msg.get_snapshot().get_metadata();
+        self.staged.insert(
+            gid,
+            Staged {
+                index: meta.index,
+                term: meta.term,
+                records,
+            },
+        );
+        self.step(gid, msg);
+    }
+
+    /// Replaces group `pos`'s state with a staged snapshot Raft accepted:
+    /// clears its slots, loads the records, moves the log to the snapshot
+    /// point. Written with the next job, fully (both halves) before it is
+    /// acknowledged.
+    fn install_snapshot(
+        &mut self,
+        pos: usize,
+        snap: &raft::eraftpb::Snapshot,
+    ) -> Result<(), ShardError> {
+        let meta = snap.get_metadata();
+        let Some(g) = self.groups.get(pos) else {
+            return Ok(());
+        };
+        let gid = g.id;
+        let slots = g.slots.clone();
+        let staged = match self.staged.remove(&gid) {
+            Some(st) if st.index == meta.index && st.term == meta.term => st,
+            _ => return Err(ShardError::Corrupt(gid)),
+        };
+        self.clear_group(pos, slots.start, slots.end);
+        for (key, val) in staged.records {
+            if let Some(rec) = Record::decode(&val) {
+                self.write_record(pos, &key, None, Some(rec));
+            }
+        }
+        let cs_bytes = meta
+            .get_conf_state()
+            .write_to_bytes()
+            .map_err(|_| ShardError::Corrupt(gid))?;
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Ok(());
+        };
+        g.raw
+            .mut_store()
+            .apply_snapshot(meta.index, meta.term, meta.get_conf_state().clone());
+        g.applied = meta.index;
+        for (_, c_last) in g.chunks.drain(..) {
+            self.job.raft_dels.push(keys::chunk_key(gid, c_last));
+        }
+        g.persisted_last = meta.index;
+        self.job.data.push(DataOp::RaftPut(
+            keys::raft_key(gid, b'a'),
+            keys::u64_pair(g.applied, g.key_count),
+        ));
+        self.job.data.push(DataOp::RaftPut(
+            keys::raft_key(gid, b't'),
+            keys::u64_pair(meta.index, meta.term),
+        ));
+        self.job
+            .data
+            .push(DataOp::RaftPut(keys::raft_key(gid, b'c'), cs_bytes));
+        self.job.install = true;
+        Ok(())
+    }
+
     pub fn is_leader(&self, pos: usize) -> bool {
         self.groups
             .get(pos)
@@ -583,9 +698,28 @@ impl Shard {
             let gid = g.id;
             let mut needs_persist = false;
             // A leader's appends go out before its own write (Raft allows
-            // it: the leader counts itself only once durable).
-            self.outgoing
-                .extend(rd.take_messages().into_iter().map(|m| (gid, m)));
+            // it: the leader counts itself only once durable). Snapshots
+            // are streamed separately, with a view taken now: nothing was
+            // applied since raft-rs asked the log store for the snapshot.
+            let applied_now = g.applied;
+            for m in rd.take_messages() {
+                if m.get_msg_type() == raft::eraftpb::MessageType::MsgSnapshot {
+                    let at = m.get_snapshot().get_metadata().index;
+                    if at == applied_now {
+                        let view = self.snapshot_view(pos);
+                        if let Some(view) = view {
+                            self.snap_sends.push(SnapshotSend { gid, msg: m, view });
+                        }
+                    } else if let Some(g) = self.groups.get_mut(pos) {
+                        g.raw.report_snapshot(m.to, raft::SnapshotStatus::Failure);
+                    }
+                } else {
+                    self.outgoing.push((gid, m));
+                }
+            }
+            let Some(g) = self.groups.get_mut(pos) else {
+                continue;
+            };
             for rs in rd.take_read_states() {
                 if let Some((ctx, sent)) = g.read_req
                     && rs.request_ctx.as_slice() == ctx.to_be_bytes()
@@ -594,11 +728,16 @@ impl Shard {
                     g.read_req = None;
                 }
             }
+            let mut snap_at = None;
             if !rd.snapshot().is_empty() {
-                // Snapshot transfer is not built yet; a replica this far
-                // behind stays behind (never applies a partial state).
-                eprintln!("corekv: group {gid}: snapshot received but not supported yet; ignored");
+                let snap = rd.snapshot().clone();
+                snap_at = Some(snap.get_metadata().index);
+                self.install_snapshot(pos, &snap)?;
+                needs_persist = true;
             }
+            let Some(g) = self.groups.get_mut(pos) else {
+                continue;
+            };
             let entries = rd.take_entries();
             if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
                 let (first_idx, last_idx) = (first.index, last.index);
@@ -661,6 +800,9 @@ impl Shard {
             let committed = rd.take_committed_entries();
             let persisted_msgs = rd.take_persisted_messages();
             let number = rd.number();
+            if let Some(idx) = snap_at {
+                g.snap_ready = Some((number, idx));
+            }
             g.raw.advance_append_async(rd);
             if needs_persist || g.inflight > 0 {
                 g.inflight += 1;
@@ -718,6 +860,7 @@ impl Shard {
                 break;
             };
             g.applied = e.index;
+            g.raw.mut_store().applied = e.index;
             while g.proposals.front().is_some_and(|p| p.0 <= e.index) {
                 let Some((idx, term, tokens)) = g.proposals.pop_front() else {
                     break;
@@ -751,7 +894,7 @@ impl Shard {
         if g.raw.raft.state == StateRole::Leader {
             let me = self.cluster.node_id;
             for (&id, p) in g.raw.raft.prs().iter() {
-                if id != me && p.matched + MAX_FOLLOWER_LAG > g.applied {
+                if id != me && p.matched + self.cluster.max_lag > g.applied {
                     keep_from = keep_from.min(p.matched);
                 }
             }
@@ -811,6 +954,14 @@ impl Shard {
             if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
                 g.raw.on_persist_ready(number);
                 g.inflight = g.inflight.saturating_sub(1);
+                if let Some((n, idx)) = g.snap_ready
+                    && n <= number
+                {
+                    g.snap_ready = None;
+                    if g.raw.raft.raft_log.applied < idx {
+                        g.raw.advance_apply_to(idx);
+                    }
+                }
                 while g.held.front().is_some_and(|h| h.0 <= number) {
                     if let Some((_, msgs)) = g.held.pop_front() {
                         self.outgoing.extend(msgs.into_iter().map(|m| (gid, m)));
@@ -1036,6 +1187,7 @@ fn open_group(
         truncated_index: trunc_idx,
         truncated_term: trunc_term,
         entries,
+        applied: 0,
     };
     let last = store.last_index();
     // Anything applied was committed; the hard state may lag the applied
@@ -1043,6 +1195,7 @@ fn open_group(
     hs.commit = hs.commit.max(applied).min(last);
     store.hs = hs;
     let applied = applied.min(last);
+    store.applied = applied;
     let cfg = raft::Config {
         id: cluster.node_id,
         election_tick: 10,
@@ -1070,6 +1223,7 @@ fn open_group(
         lease_until: None,
         read_req: None,
         last_transfer: None,
+        snap_ready: None,
     })
 }
 

@@ -22,6 +22,10 @@ struct Cluster {
 
 impl Cluster {
     fn start(n: usize) -> Cluster {
+        Cluster::start_with(n, &[])
+    }
+
+    fn start_with(n: usize, extra: &[&str]) -> Cluster {
         let ports = cluster_ports(n);
         let peers = ports
             .iter()
@@ -34,21 +38,39 @@ impl Cluster {
             .enumerate()
             .map(|(i, p)| {
                 let id = (i + 1).to_string();
-                Server::start_on(
-                    *p,
-                    &[
-                        "--node-id",
-                        &id,
-                        "--peers",
-                        &peers,
-                        "--fsync",
-                        "always",
-                        "--debug-commands",
-                    ],
-                )
+                let mut args = vec![
+                    "--node-id",
+                    &id,
+                    "--peers",
+                    &peers,
+                    "--fsync",
+                    "always",
+                    "--debug-commands",
+                ];
+                args.extend_from_slice(extra);
+                Server::start_on(*p, &args)
             })
             .collect();
         Cluster { nodes }
+    }
+
+    /// Keys held by node `i` (all its replicas), from the stats socket.
+    fn keys(&self, i: usize) -> u64 {
+        let out = std::process::Command::new(corekv_tests::stats_bin())
+            .arg("--socket")
+            .arg(self.nodes[i].stats_socket())
+            .arg("--json")
+            .output()
+            .expect("corekv-stats");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["cores"]
+            .as_array()
+            .map(|cs| {
+                cs.iter()
+                    .map(|c| c["counters"]["keys"].as_u64().unwrap_or(0))
+                    .sum()
+            })
+            .unwrap_or(0)
     }
 
     fn addr(&self, i: usize) -> String {
@@ -88,7 +110,7 @@ impl Cluster {
         loop {
             let a = self.raft(1);
             let b = self.raft(2);
-            if a.len() == 4
+            if !a.is_empty()
                 && a.iter()
                     .all(|(g, s)| s.1 != 0 && b.get(g).is_some_and(|t| t.1 == s.1))
             {
@@ -473,4 +495,84 @@ fn register_and_counter_stay_linearizable_across_partition_and_leader_kill() {
     cl.nodes.insert(0, victim);
     eprintln!("counter under kill -9: {}", h.stats());
     check_counter(&h).unwrap_or_else(|e| panic!("counter history not linearizable:\n{e}"));
+}
+
+#[test]
+fn a_follower_far_behind_catches_up_from_a_snapshot() {
+    if !corekv_only("a_follower_far_behind_catches_up_from_a_snapshot") {
+        return;
+    }
+    // Leaders keep only 16 entries for a lagging follower: node 3 will
+    // need a snapshot of every group.
+    let mut cl = Cluster::start_with(3, &["--raft-max-lag", "16", "--groups-per-core", "1"]);
+    cl.wait_leaders();
+    cl.nodes[2].kill9();
+    let deadline = Instant::now() + SETTLE;
+    let mut c = connect(&cl.addr(0)).expect("connect");
+    // One entry per SET (sequential): each of the 2 groups gets well past
+    // the 2 × 128 entries after which a leader truncates.
+    const N: usize = 1500;
+    for k in 0..N {
+        let key = format!("s{k}");
+        let r = cmd_retry(&mut c, &["SET", &key, &format!("v{k}")], deadline).expect("SET");
+        assert_eq!(r, Reply::ok(), "SET {key}");
+    }
+    for k in (0..N).step_by(10) {
+        let key = format!("s{k}");
+        assert_eq!(
+            cmd_retry(&mut c, &["DEL", &key], deadline)
+                .expect("DEL")
+                .int(),
+            1
+        );
+    }
+    let r = cmd_retry(&mut c, &["SET", "ttl-key", "x", "EX", "1000"], deadline).expect("SET");
+    assert_eq!(r, Reply::ok());
+    let want = cl.keys(0);
+    assert_eq!(want, (N - N / 10 + 1) as u64);
+    cl.nodes[2].restart();
+    // Node 3 gets snapshots, then the log after them.
+    let until = Instant::now() + SETTLE;
+    loop {
+        let leader_view = cl.raft(0);
+        let mine = cl.raft(2);
+        let caught_up = !mine.is_empty()
+            && leader_view
+                .iter()
+                .all(|(g, s)| mine.get(g).is_some_and(|m| m.2 >= s.3));
+        if caught_up && cl.keys(2) == want {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "node 3 never caught up: keys {} of {want}; {mine:?} vs {leader_view:?}\n{}",
+            cl.keys(2),
+            cl.nodes[2].log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        cl.nodes[2].log().contains("snapshot at index"),
+        "no snapshot was used:\n{}",
+        cl.nodes[2].log()
+    );
+    // It serves what it got (its preferred group comes back to it).
+    let mut c3 = connect(&cl.addr(2)).expect("connect");
+    let deadline = Instant::now() + SETTLE;
+    for k in 0..N {
+        let key = format!("s{k}");
+        let r = cmd_retry(&mut c3, &["GET", &key], deadline).expect("GET");
+        if k % 10 == 0 {
+            assert_eq!(r, Reply::Nil, "{key} was deleted");
+        } else {
+            assert_eq!(r, Reply::bulk(&format!("v{k}")), "{key} via node 3");
+        }
+    }
+    let ttl = cmd_retry(&mut c3, &["TTL", "ttl-key"], deadline)
+        .expect("TTL")
+        .int();
+    assert!(ttl > 900, "TTL survived the snapshot: {ttl}");
+    // And it keeps replicating after the snapshot.
+    let r = cmd_retry(&mut c3, &["SET", "after", "1"], deadline).expect("SET");
+    assert_eq!(r, Reply::ok());
 }
