@@ -51,6 +51,10 @@ pub struct Args {
     /// a single node
     #[argh(option)]
     pub peers: Option<String>,
+    /// join an existing cluster: start with no configuration and wait to be
+    /// added (COREKV.CLUSTER ADDLEARNER on a member), then get a snapshot
+    #[argh(switch)]
+    pub join: bool,
     /// log entries a leader keeps for a lagging follower before it sends
     /// it a snapshot instead (default 65536)
     #[argh(option, default = "corekv_shard::shard::DEFAULT_MAX_FOLLOWER_LAG")]

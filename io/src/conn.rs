@@ -240,6 +240,19 @@ impl Conn {
             self.push_ready(Reply::Simple("OK".into()), stats::CMD_OTHER, start);
             return "corekv.proxied";
         }
+        if let Some(a) = argv.first()
+            && (a.eq_ignore_ascii_case(crate::admin::CLUSTER_CMD.as_bytes())
+                || a.eq_ignore_ascii_case(crate::admin::GROUP_CMD.as_bytes()))
+        {
+            self.flush().await;
+            let r = if a.eq_ignore_ascii_case(crate::admin::CLUSTER_CMD.as_bytes()) {
+                crate::admin::cluster(&self.core, self.proxied, &argv).await
+            } else {
+                crate::admin::group_admin(&self.core, self.proxied, argv).await
+            };
+            encode(&r, self.proto, &mut self.out);
+            return "corekv.cluster";
+        }
         if self.core.node.args.debug_commands
             && argv
                 .first()

@@ -567,6 +567,13 @@ impl Core {
         for send in st.shard.take_snapshot_sends() {
             self.send_snapshot(st, send);
         }
+        for (id, addr) in st.shard.take_announced() {
+            if let Ok(a) = addr.parse::<std::net::SocketAddr>()
+                && self.node.add_member(id, a)
+            {
+                self.node.broadcast(|| Msg::MemberAdded { id });
+            }
+        }
         if let Some(job) = st.shard.take_job() {
             st.persist_started.push_back((job.seq, now));
             CoreCounters::add(&self.counters().raft_batches, 1);
@@ -691,6 +698,11 @@ impl Core {
                 }
                 Msg::Snapshot(tx) => {
                     let _ = tx.send(self.snapshot());
+                }
+                Msg::MemberAdded { id } => {
+                    if let (Some(p), Some(addr)) = (self.peers.get(), self.node.member_addr(id)) {
+                        p.add(id, addr);
+                    }
                 }
                 Msg::SnapshotSent { gid, to, ok } => {
                     self.st.borrow_mut().shard.report_snapshot(gid, to, ok);
@@ -818,6 +830,15 @@ impl CoreState {
         }
         let tok = self.next_token;
         self.next_token += 1;
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(crate::admin::GROUP_CMD.as_bytes()))
+        {
+            // A membership change or leader preference: its own entry.
+            crate::admin::propose(&mut self.shard, pos, &argv, tok)?;
+            self.waiters.insert(tok, waiter);
+            return Ok(());
+        }
         let Some(batch) = self.batches.get_mut(pos) else {
             return Err(errors::err(errors::NOT_LEADER));
         };

@@ -62,6 +62,10 @@ pub enum Msg {
         reply: Reply,
     },
     Snapshot(flume::Sender<CoreSnapshot>),
+    /// A member was added at run time: start Raft links to it.
+    MemberAdded {
+        id: u64,
+    },
     /// A Raft snapshot of group `gid` was streamed to node `to` (or not).
     SnapshotSent {
         gid: u32,
@@ -95,6 +99,9 @@ pub struct Node {
     /// RESP address of every member (node id, address), sorted by id;
     /// empty for a single node.
     pub members: Vec<(u64, std::net::SocketAddr)>,
+    /// Every known member's RESP address: `members` plus nodes added at
+    /// run time (announced by applied membership changes). Lock-free reads.
+    book: arc_swap::ArcSwap<Vec<(u64, std::net::SocketAddr)>>,
     /// Fault injection (COREKV.DEBUG): bit n set = drop Raft messages to
     /// (`drop_out`) or from (`drop_in`) node n, and refuse to proxy there.
     pub drop_out: AtomicU64,
@@ -140,6 +147,7 @@ impl Node {
             heavy: crate::heavy::HeavyPool::start(2 * cores),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,
+            book: arc_swap::ArcSwap::from_pointee(members.clone()),
             members,
             drop_out: AtomicU64::new(0),
             drop_in: AtomicU64::new(0),
@@ -201,7 +209,35 @@ impl Node {
 
     /// RESP address of cluster member `id`.
     pub fn member_addr(&self, id: u64) -> Option<std::net::SocketAddr> {
-        self.members.iter().find(|m| m.0 == id).map(|m| m.1)
+        self.book.load().iter().find(|m| m.0 == id).map(|m| m.1)
+    }
+
+    /// Every known member (id, RESP address), sorted by id.
+    pub fn book(&self) -> Vec<(u64, std::net::SocketAddr)> {
+        self.book.load().as_ref().clone()
+    }
+
+    /// Learns (or updates) a member's address; true if it changed.
+    pub fn add_member(&self, id: u64, addr: std::net::SocketAddr) -> bool {
+        let mut changed = false;
+        self.book.rcu(|cur| {
+            let mut v = cur.as_ref().clone();
+            changed = false;
+            match v.iter_mut().find(|m| m.0 == id) {
+                Some(m) if m.1 == addr => {}
+                Some(m) => {
+                    m.1 = addr;
+                    changed = true;
+                }
+                None => {
+                    v.push((id, addr));
+                    v.sort_by_key(|m| m.0);
+                    changed = true;
+                }
+            }
+            v
+        });
+        changed
     }
 
     /// The raw 64-bit HLC (48-bit ms | 16-bit logical), advanced.

@@ -193,7 +193,10 @@ struct Link {
 
 /// One core's links to the same core of every other node.
 pub struct PeerLinks {
-    links: HashMap<u64, Rc<Link>>,
+    links: RefCell<HashMap<u64, Rc<Link>>>,
+    me: Hello,
+    hlc: Rc<dyn Fn() -> u64>,
+    sent: Rc<dyn Fn(usize)>,
 }
 
 impl PeerLinks {
@@ -204,26 +207,42 @@ impl PeerLinks {
         hlc: Rc<dyn Fn() -> u64>,
         sent: Rc<dyn Fn(usize)>,
     ) -> PeerLinks {
-        let mut links = HashMap::new();
+        let links = PeerLinks {
+            links: RefCell::new(HashMap::new()),
+            me,
+            hlc,
+            sent,
+        };
         for &(id, client) in peers {
-            if id == me.node {
-                continue;
-            }
-            let link = Rc::new(Link::default());
-            links.insert(id, link.clone());
-            let addr = peer_addr(client, me.core as usize);
-            let hlc = hlc.clone();
-            let sent = sent.clone();
-            monoio::spawn(dial(me, addr, link, hlc, sent));
+            links.add(id, client);
         }
-        PeerLinks { links }
+        links
+    }
+
+    /// Starts the link to node `id` (a member added at run time); no-op if
+    /// it exists or is this node.
+    pub fn add(&self, id: u64, client: SocketAddr) {
+        if id == self.me.node || self.links.borrow().contains_key(&id) {
+            return;
+        }
+        let link = Rc::new(Link::default());
+        self.links.borrow_mut().insert(id, link.clone());
+        let addr = peer_addr(client, self.me.core as usize);
+        monoio::spawn(dial(
+            self.me,
+            addr,
+            link,
+            self.hlc.clone(),
+            self.sent.clone(),
+        ));
     }
 
     /// Queues messages (`message.to` is the node id) and wakes each link
     /// that got some, once.
     pub fn send(&self, msgs: Vec<(u32, Message)>) {
+        let links = self.links.borrow();
         for (gid, m) in msgs {
-            if let Some(link) = self.links.get(&m.to) {
+            if let Some(link) = links.get(&m.to) {
                 let mut q = link.queue.borrow_mut();
                 if q.len() >= MAX_QUEUED {
                     q.remove(0);
@@ -231,7 +250,7 @@ impl PeerLinks {
                 q.push((gid, m));
             }
         }
-        for link in self.links.values() {
+        for link in links.values() {
             if !link.queue.borrow().is_empty() {
                 link.notify.notify();
             }

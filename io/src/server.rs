@@ -69,6 +69,7 @@ pub fn run(args: Args) -> ! {
             // after, so 9 ticks are guaranteed; keep a margin for clocks.
             lease: crate::core::TICK * 8,
             max_lag: args.raft_max_lag.max(1),
+            join: args.join,
         }
     };
     if let Err(e) = exclusive_probe(addr) {
@@ -95,6 +96,9 @@ pub fn run(args: Args) -> ! {
             bind_reuseport(addr).unwrap_or_else(|e| fatal(&format!("cannot listen on {addr}: {e}")))
         })
         .collect();
+    if args.join && members.is_empty() {
+        fatal("--join needs --peers (at least this node and one member)");
+    }
     let cluster_desc = if members.is_empty() {
         String::new()
     } else {

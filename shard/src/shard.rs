@@ -15,7 +15,7 @@ use corekv_core::cmd::{self, Ctx};
 use corekv_core::slot::key_slot;
 use corekv_core::{Record, Reply, Store, errors};
 use protobuf::Message as _;
-use raft::eraftpb::{ConfState, Entry, EntryType, HardState, Message};
+use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message};
 use raft::{RawNode, StateRole};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -38,6 +38,9 @@ pub struct Cluster {
     /// A follower more than this many entries behind no longer holds back
     /// the leader's log truncation; it catches up from a snapshot.
     pub max_lag: u64,
+    /// This node joins an existing cluster: its groups start empty (no
+    /// voters) and wait for a leader to add them and send a snapshot.
+    pub join: bool,
 }
 
 impl Cluster {
@@ -47,6 +50,7 @@ impl Cluster {
             voters: vec![1],
             lease: Duration::from_millis(400),
             max_lag: DEFAULT_MAX_FOLLOWER_LAG,
+            join: false,
         }
     }
 
@@ -106,7 +110,14 @@ struct Group {
     /// A snapshot installed by Ready number `.0` at index `.1`: raft's
     /// applied index moves there once that Ready is durable.
     snap_ready: Option<(u64, u64)>,
+    /// Preferred leader set by an operator (`COREKV.CLUSTER TRANSFER`),
+    /// replicated through the log; overrides the round-robin default.
+    preferred: Option<u64>,
 }
+
+/// Prefix of a log entry that carries a group-admin record instead of a
+/// batch of commands (a batch starts with its 8-byte timestamp, never this).
+const ADMIN_PREFIX: &[u8] = b"\xffCKVADM";
 
 /// A snapshot for another node: the Raft message (metadata only) and a
 /// view of the group's data at exactly the snapshot's index.
@@ -141,6 +152,8 @@ pub struct GroupStatus {
     /// Node id of the leader this replica knows (0: none).
     pub leader_id: u64,
     pub voters: usize,
+    pub voter_ids: Vec<u64>,
+    pub learner_ids: Vec<u64>,
 }
 
 /// Per-turn counters the executor turns into stats.
@@ -182,6 +195,7 @@ pub struct Shard {
     next_read_ctx: u64,
     snap_sends: Vec<SnapshotSend>,
     staged: HashMap<u32, Staged>,
+    announced: Vec<(u64, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -327,12 +341,20 @@ impl Shard {
             next_read_ctx: 1,
             snap_sends: Vec::new(),
             staged: HashMap::default(),
+            announced: Vec::new(),
         };
         for g in &mut shard.groups {
             // A one-voter group elects itself at once; in a cluster the
             // preferred node starts an election (a pre-vote, harmless if a
             // leader is alive) instead of waiting out a timeout.
             if g.raw.raft.state != StateRole::Leader
+                && !shard.cluster.join
+                && g.raw
+                    .raft
+                    .prs()
+                    .conf()
+                    .voters()
+                    .contains(shard.cluster.node_id)
                 && shard.cluster.preferred_leader(g.id) == shard.cluster.node_id
             {
                 g.raw.campaign()?;
@@ -372,7 +394,7 @@ impl Shard {
         self.groups.get(pos).is_some_and(|g| {
             g.raw.raft.state == StateRole::Leader
                 && g.raw.raft.apply_to_current_term()
-                && (self.cluster.voters.len() == 1 || g.lease_until.is_some_and(|t| now < t))
+                && (single_voter(g) || g.lease_until.is_some_and(|t| now < t))
         })
     }
 
@@ -395,7 +417,7 @@ impl Shard {
         let Some(g) = self.groups.get_mut(pos) else {
             return;
         };
-        if g.raw.raft.state != StateRole::Leader || self.cluster.voters.len() == 1 {
+        if g.raw.raft.state != StateRole::Leader || single_voter(g) {
             return;
         }
         // A request that got no answer (leadership lost, or asked before
@@ -413,7 +435,7 @@ impl Shard {
     /// Per tick: keep leases of led groups fresh (renew at half life), and
     /// hand leadership to a group's preferred node when it is caught up.
     pub fn maintain(&mut self, now: Instant) {
-        if self.cluster.voters.len() == 1 {
+        if self.cluster.voters.len() == 1 && !self.cluster.join {
             return;
         }
         let lease = self.cluster.lease;
@@ -436,7 +458,9 @@ impl Shard {
         let Some(g) = self.groups.get_mut(pos) else {
             return;
         };
-        let want = self.cluster.preferred_leader(g.id);
+        let want = g
+            .preferred
+            .unwrap_or_else(|| self.cluster.preferred_leader(g.id));
         if want == me
             || g.last_transfer
                 .is_some_and(|t| now.duration_since(t) < TRANSFER_BACKOFF)
@@ -575,7 +599,9 @@ impl Shard {
                 term: g.raw.raft.term,
                 leader: g.raw.raft.state == StateRole::Leader,
                 leader_id: g.raw.raft.leader_id,
-                voters: self.cluster.voters.len(),
+                voters: g.raw.store().cs.voters.len(),
+                voter_ids: sorted(&g.raw.store().cs.voters),
+                learner_ids: sorted(&g.raw.store().cs.learners),
             })
             .collect()
     }
@@ -642,6 +668,74 @@ impl Shard {
         let term = g.raw.raft.term;
         g.proposals.push_back((idx, term, tokens));
         Ok(())
+    }
+
+    /// Proposes a membership change of group `pos` (joint consensus when it
+    /// has several steps or asks for it); `token` gets `+OK` once applied.
+    pub fn propose_conf_change(
+        &mut self,
+        pos: usize,
+        cc: ConfChangeV2,
+        token: Token,
+    ) -> Result<(), Reply> {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Err(errors::err(errors::NOT_LEADER));
+        };
+        if g.raw.raft.state != StateRole::Leader {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        if g.raw.raft.has_pending_conf() {
+            return Err(errors::err(
+                "ERR a membership change of this group is still in progress, try again",
+            ));
+        }
+        let before = g.raw.raft.raft_log.last_index();
+        if g.raw.propose_conf_change(Vec::new(), cc).is_err() {
+            return Err(errors::err(
+                "ERR membership change refused by Raft (in progress or invalid)",
+            ));
+        }
+        let idx = g.raw.raft.raft_log.last_index();
+        if idx == before {
+            return Err(errors::err("ERR membership change refused by Raft"));
+        }
+        let term = g.raw.raft.term;
+        g.proposals.push_back((idx, term, vec![token]));
+        Ok(())
+    }
+
+    /// Proposes that node `node` lead group `pos` from now on; the leader
+    /// hands over once that node is caught up.
+    pub fn propose_preferred(&mut self, pos: usize, node: u64, token: Token) -> Result<(), Reply> {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Err(errors::err(errors::NOT_LEADER));
+        };
+        if g.raw.raft.state != StateRole::Leader {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        let mut data = ADMIN_PREFIX.to_vec();
+        data.extend_from_slice(format!("prefer={node}").as_bytes());
+        if g.raw.propose(Vec::new(), data).is_err() {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        let idx = g.raw.raft.raft_log.last_index();
+        let term = g.raw.raft.term;
+        g.last_transfer = None;
+        g.proposals.push_back((idx, term, vec![token]));
+        Ok(())
+    }
+
+    /// Node addresses announced by applied membership changes: (id, addr).
+    pub fn take_announced(&mut self) -> Vec<(u64, String)> {
+        std::mem::take(&mut self.announced)
+    }
+
+    /// Voters and learners of group `pos`.
+    pub fn members(&self, pos: usize) -> (Vec<u64>, Vec<u64>) {
+        self.groups.get(pos).map_or_else(Default::default, |g| {
+            let cs = &g.raw.store().cs;
+            (cs.voters.clone(), cs.learners.clone())
+        })
     }
 
     /// Executes a read-only command against group `pos` at `now_ms`.
@@ -831,7 +925,11 @@ impl Shard {
         };
         for e in committed {
             let mut replies: Vec<Reply> = Vec::new();
-            if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
+            if e.entry_type == EntryType::EntryConfChangeV2 {
+                replies.push(self.apply_conf_change(pos, &e)?);
+            } else if e.entry_type == EntryType::EntryNormal && e.data.starts_with(ADMIN_PREFIX) {
+                replies.push(self.apply_admin(pos, &e.data[ADMIN_PREFIX.len()..]));
+            } else if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
                 match decode_batch(&e.data) {
                     Some((ts, cmds)) => {
                         let Some(g) = self.groups.get(pos) else { break };
@@ -917,6 +1015,57 @@ impl Shard {
             ));
         }
         Ok(())
+    }
+
+    fn apply_conf_change(&mut self, pos: usize, e: &Entry) -> Result<Reply, ShardError> {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Ok(Reply::ok());
+        };
+        let gid = g.id;
+        let cc = ConfChangeV2::parse_from_bytes(&e.data).map_err(|_| ShardError::Corrupt(gid))?;
+        // The context announces a new node's address: "id=host:port".
+        if let Some((id, addr)) = std::str::from_utf8(&cc.context)
+            .ok()
+            .and_then(|c| c.split_once('='))
+            .and_then(|(i, a)| Some((i.parse::<u64>().ok()?, a.to_string())))
+        {
+            self.announced.push((id, addr));
+        }
+        let cs = match g.raw.apply_conf_change(&cc) {
+            Ok(cs) => cs,
+            // Invalid for this configuration (raft-rs checked it at
+            // proposal time, so only a stale duplicate gets here).
+            Err(e) => {
+                return Ok(errors::err(&format!(
+                    "ERR membership change not applied: {e}"
+                )));
+            }
+        };
+        g.raw.mut_store().cs = cs.clone();
+        let bytes = cs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
+        self.job
+            .data
+            .push(DataOp::RaftPut(keys::raft_key(gid, b'c'), bytes));
+        Ok(Reply::ok())
+    }
+
+    fn apply_admin(&mut self, pos: usize, rec: &[u8]) -> Reply {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Reply::ok();
+        };
+        if let Some(n) = std::str::from_utf8(rec)
+            .ok()
+            .and_then(|r| r.strip_prefix("prefer="))
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            g.preferred = Some(n);
+            g.last_transfer = None;
+            self.job.data.push(DataOp::RaftPut(
+                keys::raft_key(g.id, b'p'),
+                n.to_be_bytes().to_vec(),
+            ));
+        }
+        Reply::ok()
     }
 
     pub fn take_completions(&mut self) -> Vec<(Token, Reply)> {
@@ -1130,24 +1279,40 @@ fn open_group(
         Some(v) => HardState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
         None => HardState::default(),
     };
+    let mut bootstrap = false;
     let cs = match get(b'c')? {
         Some(v) => ConfState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
+        // Joining: no configuration until a leader's snapshot brings one.
+        None if cluster.join => ConfState::default(),
         None => {
+            // A new group starts from a snapshot at index 1 holding the
+            // initial voters, so a node added later always receives a
+            // snapshot (with the configuration) rather than replaying a
+            // log that never mentions the first voters.
             let cs = ConfState {
                 voters: cluster.voters.clone(),
                 ..Default::default()
             };
             let bytes = cs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
             job.raft_puts.push((keys::raft_key(gid, b'c'), bytes));
+            job.raft_puts
+                .push((keys::raft_key(gid, b't'), keys::u64_pair(1, 1)));
+            hs.term = hs.term.max(1);
+            hs.commit = hs.commit.max(1);
+            let hs_bytes = hs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
+            job.raft_puts.push((keys::raft_key(gid, b'h'), hs_bytes));
+            bootstrap = true;
             cs
         }
     };
+    let preferred = get(b'p')?.and_then(|v| Some(u64::from_be_bytes(v.as_ref().try_into().ok()?)));
     let (applied, key_count) = match get(b'a')? {
         Some(v) => keys::read_u64_pair(&v).ok_or(ShardError::Corrupt(gid))?,
         None => (0, 0),
     };
     let (trunc_idx, trunc_term) = match get(b't')? {
         Some(v) => keys::read_u64_pair(&v).ok_or(ShardError::Corrupt(gid))?,
+        None if bootstrap => (1, 1),
         None => (0, 0),
     };
     let mut entries: Vec<Entry> = Vec::new();
@@ -1194,7 +1359,7 @@ fn open_group(
     // marker because they are written in different turns.
     hs.commit = hs.commit.max(applied).min(last);
     store.hs = hs;
-    let applied = applied.min(last);
+    let applied = applied.min(last).max(trunc_idx);
     store.applied = applied;
     let cfg = raft::Config {
         id: cluster.node_id,
@@ -1224,7 +1389,19 @@ fn open_group(
         read_req: None,
         last_transfer: None,
         snap_ready: None,
+        preferred,
     })
+}
+
+fn sorted(v: &[u64]) -> Vec<u64> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v
+}
+
+/// Whether group `g` has one voter (no lease needed: it is its own quorum).
+fn single_voter(g: &Group) -> bool {
+    g.raw.raft.prs().conf().voters().ids().len() <= 1
 }
 
 struct ReadView<'a> {

@@ -576,3 +576,119 @@ fn a_follower_far_behind_catches_up_from_a_snapshot() {
     let r = cmd_retry(&mut c3, &["SET", "after", "1"], deadline).expect("SET");
     assert_eq!(r, Reply::ok());
 }
+
+fn members(c: &mut Resp) -> Vec<String> {
+    c.cmd(&["COREKV.CLUSTER", "MEMBERS"])
+        .items()
+        .iter()
+        .map(|r| r.text())
+        .collect()
+}
+
+#[test]
+fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
+    if !corekv_only("nodes_join_as_learners_get_promoted_take_leadership_and_leave") {
+        return;
+    }
+    let mut cl = Cluster::start_with(3, &["--groups-per-core", "1"]);
+    cl.wait_leaders();
+    let deadline = Instant::now() + SETTLE;
+    write_all(&cl.addr(0), "m", 200, "before");
+    // Node 4 starts empty and joins.
+    let p4 = loop {
+        let p = cluster_ports(1)[0];
+        if !cl.nodes.iter().any(|n| n.port().abs_diff(p) < 2) {
+            break p;
+        }
+    };
+    let peers = (0..3)
+        .map(|i| format!("{}={}", i + 1, cl.addr(i)))
+        .chain(std::iter::once(format!("4=127.0.0.1:{p4}")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let n4 = Server::start_on(
+        p4,
+        &[
+            "--node-id",
+            "4",
+            "--peers",
+            &peers,
+            "--join",
+            "--fsync",
+            "always",
+            "--groups-per-core",
+            "1",
+        ],
+    );
+    cl.nodes.push(n4);
+    let mut c2 = connect(&cl.addr(1)).expect("connect");
+    let r = c2.cmd(&[
+        "COREKV.CLUSTER",
+        "ADDLEARNER",
+        "4",
+        &format!("127.0.0.1:{p4}"),
+    ]);
+    assert_eq!(r, Reply::ok(), "{}", cl.nodes[3].log());
+    let until = Instant::now() + SETTLE;
+    while cl.keys(3) != cl.keys(0) {
+        assert!(
+            Instant::now() < until,
+            "node 4 never caught up: {} of {} keys\n{}",
+            cl.keys(3),
+            cl.keys(0),
+            cl.nodes[3].log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        members(&mut c2).iter().all(|l| l.ends_with("learners=4")),
+        "{:?}",
+        members(&mut c2)
+    );
+    // Learner → voter through a joint configuration.
+    assert_eq!(c2.cmd(&["COREKV.CLUSTER", "PROMOTE", "4"]), Reply::ok());
+    let until = Instant::now() + SETTLE;
+    while !members(&mut c2)
+        .iter()
+        .all(|l| l.contains("voters=1,2,3,4 learners="))
+    {
+        assert!(
+            Instant::now() < until,
+            "not promoted: {:?}",
+            members(&mut c2)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Leadership of group 1 moves to node 4 and stays there.
+    assert_eq!(
+        c2.cmd(&["COREKV.CLUSTER", "TRANSFER", "1", "4"]),
+        Reply::ok()
+    );
+    let until = Instant::now() + SETTLE;
+    while cl.raft(0).get(&1).map(|g| g.1) != Some(4) {
+        assert!(Instant::now() < until, "no transfer: {:?}", cl.raft(0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Node 3 leaves; the cluster of 1, 2 and 4 keeps going without it.
+    assert_eq!(c2.cmd(&["COREKV.CLUSTER", "REMOVE", "3"]), Reply::ok());
+    let until = Instant::now() + SETTLE;
+    while !members(&mut c2)
+        .iter()
+        .all(|l| l.contains("voters=1,2,4 learners="))
+    {
+        assert!(
+            Instant::now() < until,
+            "not removed: {:?}",
+            members(&mut c2)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cl.nodes[2].kill9();
+    write_all(&cl.addr(3), "m", 200, "after");
+    let mut c4 = connect(&cl.addr(3)).expect("connect");
+    for k in 0..200 {
+        let key = format!("m{k}");
+        let r = cmd_retry(&mut c4, &["GET", &key], deadline + SETTLE).expect("GET");
+        assert_eq!(r, Reply::bulk("after"), "{key} via node 4");
+    }
+}
