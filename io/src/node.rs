@@ -245,7 +245,7 @@ impl Node {
         let wall = corekv_core::hlc::compose(unix_ms(), 0);
         let mut cur = self.hlc.load(Relaxed);
         loop {
-            let next = wall.max(cur + 1);
+            let next = wall.max(cur.saturating_add(1));
             match self.hlc.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
                 Ok(_) => return next,
                 Err(actual) => cur = actual,

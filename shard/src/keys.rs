@@ -42,6 +42,14 @@ pub fn raft_key(gid: u32, tag: u8) -> Vec<u8> {
     k
 }
 
+/// Key of a member address announced to group `gid` (node id → host:port),
+/// so a restart remembers nodes added at run time.
+pub fn node_addr_key(gid: u32, node: u64) -> Vec<u8> {
+    let mut k = raft_key(gid, b'n');
+    k.extend_from_slice(&node.to_be_bytes());
+    k
+}
+
 /// Key of the log chunk whose last entry is `last_index`.
 pub fn chunk_key(gid: u32, last_index: u64) -> Vec<u8> {
     let mut k = raft_key(gid, b'e');

@@ -320,6 +320,23 @@ impl Shard {
                 expiry.insert((t, slot, key.to_vec()));
             }
         }
+        // Addresses of members added at run time, as the groups recorded them.
+        let mut announced = Vec::new();
+        for spec in specs {
+            let lo = keys::node_addr_key(spec.id, 0);
+            let hi = keys::node_addr_key(spec.id, u64::MAX);
+            for kv in engine.raft.range(lo..=hi) {
+                let (k, v) = kv.into_inner().map_err(EngineError::from)?;
+                if let (Some(id), Ok(addr)) = (
+                    k.get(5..13)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u64::from_be_bytes),
+                    std::str::from_utf8(&v),
+                ) {
+                    announced.push((id, addr.to_string()));
+                }
+            }
+        }
         let mut shard = Shard {
             engine,
             groups,
@@ -341,7 +358,7 @@ impl Shard {
             next_read_ctx: 1,
             snap_sends: Vec::new(),
             staged: HashMap::default(),
-            announced: Vec::new(),
+            announced,
         };
         for g in &mut shard.groups {
             // A one-voter group elects itself at once; in a cluster the
@@ -611,6 +628,7 @@ impl Shard {
         self.groups
             .iter()
             .flat_map(|g| g.raw.store().entries.iter())
+            .filter(|e| e.entry_type == EntryType::EntryNormal && !e.data.starts_with(ADMIN_PREFIX))
             .filter_map(|e| {
                 e.data
                     .get(..8)
@@ -1029,6 +1047,10 @@ impl Shard {
             .and_then(|c| c.split_once('='))
             .and_then(|(i, a)| Some((i.parse::<u64>().ok()?, a.to_string())))
         {
+            self.job.data.push(DataOp::RaftPut(
+                keys::node_addr_key(gid, id),
+                addr.clone().into_bytes(),
+            ));
             self.announced.push((id, addr));
         }
         let cs = match g.raw.apply_conf_change(&cc) {

@@ -691,4 +691,14 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
         let r = cmd_retry(&mut c4, &["GET", &key], deadline + SETTLE).expect("GET");
         assert_eq!(r, Reply::bulk("after"), "{key} via node 4");
     }
+    // Node 1 (whose --peers never listed node 4) restarts and still
+    // reaches node 4: the address was recorded with the membership change.
+    cl.nodes[0].restart();
+    write_all(&cl.addr(0), "m", 200, "restarted");
+    let mut c4 = connect(&cl.addr(3)).expect("connect");
+    for k in 0..200 {
+        let key = format!("m{k}");
+        let r = cmd_retry(&mut c4, &["GET", &key], Instant::now() + SETTLE).expect("GET");
+        assert_eq!(r, Reply::bulk("restarted"), "{key} via node 4");
+    }
 }
