@@ -6,6 +6,7 @@
 //! A core's executor never blocks: fjall writes and fsyncs run on its
 //! persist thread; only point reads and short scans run inline.
 
+pub mod cluster_cmds;
 pub mod config;
 pub mod conn;
 pub mod core;
