@@ -7,6 +7,7 @@
 //! persist thread; only point reads and short scans run inline.
 
 pub mod admin;
+pub mod cluster_cmds;
 pub mod config;
 pub mod conn;
 pub mod core;
