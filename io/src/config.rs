@@ -51,6 +51,10 @@ pub struct Args {
     /// a single node
     #[argh(option)]
     pub peers: Option<String>,
+    /// speak the Redis Cluster protocol: CLUSTER SLOTS/SHARDS/NODES/... and
+    /// -MOVED for keys led by another node (instead of proxying)
+    #[argh(switch)]
+    pub cluster_enabled: bool,
     /// join an existing cluster: start with no configuration and wait to be
     /// added (COREKV.CLUSTER ADDLEARNER on a member), then get a snapshot
     #[argh(switch)]

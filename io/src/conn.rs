@@ -253,6 +253,35 @@ impl Conn {
             encode(&r, self.proto, &mut self.out);
             return "corekv.cluster";
         }
+        if let Some(a) = argv.first()
+            && (a.eq_ignore_ascii_case(b"COREKV.COUNTKEYSINSLOT")
+                || a.eq_ignore_ascii_case(b"COREKV.GETKEYSINSLOT"))
+        {
+            // CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT proxied from another node.
+            let slot = argv
+                .get(1)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .and_then(|s| s.parse::<u16>().ok())
+                .filter(|s| *s < corekv_core::slot::SLOTS);
+            let item = match slot {
+                Some(slot) => {
+                    let gidx = self.core.node.group_of_slot(slot);
+                    self.core.submit_as(self.proxied, gidx, argv, false)
+                }
+                None => Pending::Ready(errors::err("ERR Invalid slot")),
+            };
+            self.items.push(Item::One(item, stats::CMD_READ, start));
+            return "cluster";
+        }
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(b"CLUSTER"))
+        {
+            self.flush().await;
+            let r = crate::cluster_cmds::run(&self.core, self.proxied, &argv).await;
+            encode(&r, self.proto, &mut self.out);
+            return "cluster";
+        }
         if self.core.node.args.debug_commands
             && argv
                 .first()

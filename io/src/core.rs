@@ -426,6 +426,19 @@ impl Core {
         }
     }
 
+    /// `-MOVED <slot> <ip:port>` for a keyed command whose group `leader`
+    /// leads, when the Redis Cluster protocol is on.
+    fn moved(&self, argv: &[Bytes], leader: u64) -> Option<Reply> {
+        if !self.node.args.cluster_enabled {
+            return None;
+        }
+        let spec = corekv_core::table::resolve(argv).ok()?;
+        let first = *corekv_core::table::key_indexes(spec, argv).first()?;
+        let slot = corekv_core::slot::key_slot(argv.get(first)?);
+        let addr = self.node.member_addr(leader)?;
+        Some(Reply::Error(format!("MOVED {slot} {addr}")))
+    }
+
     fn reply_to(&self, to: ParkedReply, reply: Reply) {
         match to {
             ParkedReply::Local(tx) => {
@@ -479,6 +492,9 @@ impl Core {
                     // The proxying node thought we lead; let the client
                     // retry rather than bounce between nodes.
                     st.deliver(p.to, errors::err(errors::NOT_LEADER));
+                } else if let Some(moved) = self.moved(&p.argv, leader) {
+                    // Cluster protocol: the client routes itself.
+                    st.deliver(p.to, moved);
                 } else {
                     self.proxy(leader, p);
                 }

@@ -359,7 +359,15 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
         ("timeout", "0".into()),
         ("tcp-keepalive", "300".into()),
         ("proto-max-bulk-len", "536870912".into()),
-        ("cluster-enabled", "no".into()),
+        (
+            "cluster-enabled",
+            if conn.core.node.args.cluster_enabled {
+                "yes"
+            } else {
+                "no"
+            }
+            .into(),
+        ),
         ("io-threads", "1".into()),
         ("corekv-cores", node.cores.to_string()),
         ("corekv-groups-per-core", a.groups_per_core.to_string()),
@@ -466,7 +474,7 @@ fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
     }
 }
 
-const DEFAULT_SECTIONS: [&str; 9] = [
+const DEFAULT_SECTIONS: [&str; 10] = [
     "server",
     "clients",
     "memory",
@@ -474,6 +482,7 @@ const DEFAULT_SECTIONS: [&str; 9] = [
     "stats",
     "replication",
     "cpu",
+    "cluster",
     "keyspace",
     "cores",
 ];
@@ -561,6 +570,10 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
                     "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n"
                 )
             }
+            "cluster" => format!(
+                "cluster_enabled:{}\r\n",
+                u8::from(node.args.cluster_enabled)
+            ),
             "keyspace" => {
                 let keys: u64 = snaps.iter().map(|s| s.keys).sum();
                 let expires: u64 = snaps.iter().map(|s| s.expires).sum();

@@ -702,3 +702,88 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
         assert_eq!(r, Reply::bulk("restarted"), "{key} via node 4");
     }
 }
+
+/// Follows `-MOVED` like a cluster client: returns (reply, redirects).
+fn cmd_cluster(cl: &Cluster, start: usize, args: &[&str]) -> (Reply, usize) {
+    let mut addr = cl.addr(start);
+    for hops in 0..5 {
+        let mut c = connect(&addr).expect("connect");
+        let deadline = Instant::now() + SETTLE;
+        let r = cmd_retry(&mut c, args, deadline).expect("reply");
+        match &r {
+            Reply::Error(e) if e.starts_with("MOVED ") => {
+                addr = e.split(' ').nth(2).expect("MOVED address").to_string();
+            }
+            _ => return (r, hops),
+        }
+    }
+    panic!("redirect loop for {args:?}");
+}
+
+#[test]
+fn cluster_protocol_slots_moved_and_keys_in_slot() {
+    if !corekv_only("cluster_protocol_slots_moved_and_keys_in_slot") {
+        return;
+    }
+    let cl = Cluster::start_with(3, &["--cluster-enabled"]);
+    cl.wait_leaders();
+    let mut c = connect(&cl.addr(0)).expect("connect");
+    // CLUSTER SLOTS covers every slot exactly once, masters first.
+    let slots = c.cmd(&["CLUSTER", "SLOTS"]).items();
+    let mut covered = 0;
+    for range in &slots {
+        let r = range.items();
+        covered += r[1].int() - r[0].int() + 1;
+        assert!(r.len() >= 3, "master and replicas: {r:?}");
+    }
+    assert_eq!(covered, 16384);
+    assert!(
+        c.cmd(&["CLUSTER", "INFO"])
+            .text()
+            .contains("cluster_state:ok")
+    );
+    assert_eq!(c.cmd(&["CLUSTER", "KEYSLOT", "foo"]).int(), 12182);
+    let myid = c.cmd(&["CLUSTER", "MYID"]).text();
+    assert_eq!(myid, format!("{:040x}", 1));
+    // A key led by another node gets MOVED from the others; following it
+    // works; the node that leads answers directly.
+    let mut moved = 0;
+    for k in 0..50 {
+        let key = format!("ck{k}");
+        let (r, hops) = cmd_cluster(&cl, k % 3, &["SET", &key, "v"]);
+        assert_eq!(r, Reply::ok(), "SET {key}");
+        moved += hops;
+        let (r, _) = cmd_cluster(&cl, (k + 1) % 3, &["GET", &key]);
+        assert_eq!(r, Reply::bulk("v"), "GET {key}");
+    }
+    assert!(moved > 0, "no MOVED seen over 50 keys on 3 nodes");
+    let slot = c.cmd(&["CLUSTER", "KEYSLOT", "ck7"]).int().to_string();
+    let (n, _) = cmd_cluster(&cl, 0, &["CLUSTER", "COUNTKEYSINSLOT", &slot]);
+    assert!(n.int() >= 1, "{n:?}");
+    let (keys, _) = cmd_cluster(&cl, 1, &["CLUSTER", "GETKEYSINSLOT", &slot, "100"]);
+    assert!(keys.sorted_texts().contains(&"ck7".to_string()), "{keys:?}");
+    assert_eq!(
+        c.cmd(&["CLUSTER", "ADDSLOTS", "1"]).error_text(),
+        "ERR CLUSTER ADDSLOTS is not supported: corekv assigns slots to Raft groups itself"
+    );
+    assert!(
+        c.cmd(&["INFO", "cluster"])
+            .text()
+            .contains("cluster_enabled:1")
+    );
+}
+
+#[test]
+fn cluster_commands_are_disabled_without_the_flag() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    assert_eq!(
+        c.cmd(&["CLUSTER", "SLOTS"]).error_text(),
+        "ERR This instance has cluster support disabled"
+    );
+    assert!(
+        c.cmd(&["INFO", "cluster"])
+            .text()
+            .contains("cluster_enabled:0")
+    );
+}
