@@ -434,6 +434,83 @@ fn info(topo: &Topology) -> String {
     )
 }
 
+/// The cluster as this node sees it now (every core's Raft state).
+pub async fn topology(core: &Rc<Core>) -> Topology {
+    let node = &core.node;
+    let snaps = node.snapshots().await;
+    let mut groups = Vec::new();
+    for s in &snaps {
+        for g in &s.raft {
+            if let Some(info) = node.groups.iter().find(|i| i.id == g.id) {
+                groups.push(GroupView {
+                    id: g.id,
+                    slots: info.slots.clone(),
+                    leader: g.leader_id,
+                    voters: g.voter_ids.clone(),
+                    term: g.term,
+                });
+            }
+        }
+    }
+    groups.sort_by_key(|g| g.slots.start);
+    let mut nodes: Vec<NodeView> = node
+        .book()
+        .into_iter()
+        .map(|(id, addr)| NodeView { id, addr })
+        .collect();
+    if nodes.is_empty() {
+        let addr = format!("{}:{}", node.args.bind, node.args.port)
+            .parse()
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], node.args.port)));
+        nodes.push(NodeView {
+            id: node.cluster.node_id,
+            addr,
+        });
+    }
+    Topology {
+        myself: node.cluster.node_id,
+        nodes,
+        groups,
+    }
+}
+
+/// Runs a `CLUSTER ...` command from a client.
+pub async fn run(core: &Rc<Core>, proxied: bool, argv: &[Bytes]) -> Reply {
+    let topo = topology(core).await;
+    let answer = parse_and_answer(&topo, argv);
+    if !core.node.args.cluster_enabled {
+        // Redis checks arity and the subcommand name first.
+        return match answer {
+            ClusterCmd::Reply(Reply::Error(e))
+                if e.starts_with("ERR wrong number") || e.starts_with("ERR unknown subcommand") =>
+            {
+                Reply::Error(e)
+            }
+            _ => disabled(),
+        };
+    }
+    let (slot, argv) = match answer {
+        ClusterCmd::Reply(r) => return r,
+        ClusterCmd::CountKeysInSlot(slot) => (
+            slot,
+            vec![
+                Bytes::from_static(b"COREKV.COUNTKEYSINSLOT"),
+                Bytes::from(slot.to_string()),
+            ],
+        ),
+        ClusterCmd::GetKeysInSlot(slot, n) => (
+            slot,
+            vec![
+                Bytes::from_static(b"COREKV.GETKEYSINSLOT"),
+                Bytes::from(slot.to_string()),
+                Bytes::from(n.min(u32::MAX as usize).to_string()),
+            ],
+        ),
+    };
+    let gidx = core.node.group_of_slot(slot);
+    core.submit_as(proxied, gidx, argv, false).resolve().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1622,81 +1699,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The cluster as this node sees it now (every core's Raft state).
-pub async fn topology(core: &Rc<Core>) -> Topology {
-    let node = &core.node;
-    let snaps = node.snapshots().await;
-    let mut groups = Vec::new();
-    for s in &snaps {
-        for g in &s.raft {
-            if let Some(info) = node.groups.iter().find(|i| i.id == g.id) {
-                groups.push(GroupView {
-                    id: g.id,
-                    slots: info.slots.clone(),
-                    leader: g.leader_id,
-                    voters: g.voter_ids.clone(),
-                    term: g.term,
-                });
-            }
-        }
-    }
-    groups.sort_by_key(|g| g.slots.start);
-    let mut nodes: Vec<NodeView> = node
-        .book()
-        .into_iter()
-        .map(|(id, addr)| NodeView { id, addr })
-        .collect();
-    if nodes.is_empty() {
-        let addr = format!("{}:{}", node.args.bind, node.args.port)
-            .parse()
-            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], node.args.port)));
-        nodes.push(NodeView {
-            id: node.cluster.node_id,
-            addr,
-        });
-    }
-    Topology {
-        myself: node.cluster.node_id,
-        nodes,
-        groups,
-    }
-}
-
-/// Runs a `CLUSTER ...` command from a client.
-pub async fn run(core: &Rc<Core>, proxied: bool, argv: &[Bytes]) -> Reply {
-    let topo = topology(core).await;
-    let answer = parse_and_answer(&topo, argv);
-    if !core.node.args.cluster_enabled {
-        // Redis checks arity and the subcommand name first.
-        return match answer {
-            ClusterCmd::Reply(Reply::Error(e))
-                if e.starts_with("ERR wrong number") || e.starts_with("ERR unknown subcommand") =>
-            {
-                Reply::Error(e)
-            }
-            _ => disabled(),
-        };
-    }
-    let (slot, argv) = match answer {
-        ClusterCmd::Reply(r) => return r,
-        ClusterCmd::CountKeysInSlot(slot) => (
-            slot,
-            vec![
-                Bytes::from_static(b"COREKV.COUNTKEYSINSLOT"),
-                Bytes::from(slot.to_string()),
-            ],
-        ),
-        ClusterCmd::GetKeysInSlot(slot, n) => (
-            slot,
-            vec![
-                Bytes::from_static(b"COREKV.GETKEYSINSLOT"),
-                Bytes::from(slot.to_string()),
-                Bytes::from(n.min(u32::MAX as usize).to_string()),
-            ],
-        ),
-    };
-    let gidx = core.node.group_of_slot(slot);
-    core.submit_as(proxied, gidx, argv, false).resolve().await
 }
