@@ -787,3 +787,38 @@ fn cluster_commands_are_disabled_without_the_flag() {
             .contains("cluster_enabled:0")
     );
 }
+
+#[test]
+fn five_nodes_survive_two_failures() {
+    if !corekv_only("five_nodes_survive_two_failures") {
+        return;
+    }
+    let mut cl = Cluster::start_with(5, &["--groups-per-core", "1"]);
+    let until = Instant::now() + SETTLE;
+    while cl.raft(1).values().any(|g| g.1 == 0) || cl.raft(1).is_empty() {
+        assert!(Instant::now() < until, "no leaders: {:?}", cl.raft(1));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    write_all(&cl.addr(4), "f", 100, "one");
+    // Any two nodes may fail: three of five are a quorum.
+    cl.nodes[0].kill9();
+    cl.nodes[1].kill9();
+    write_all(&cl.addr(2), "f", 100, "two");
+    let deadline = Instant::now() + SETTLE;
+    for i in [2usize, 3, 4] {
+        let mut c = connect(&cl.addr(i)).expect("connect");
+        for k in 0..100 {
+            let key = format!("f{k}");
+            let r = cmd_retry(&mut c, &["GET", &key], deadline).expect("GET");
+            assert_eq!(r, Reply::bulk("two"), "{key} via node {}", i + 1);
+        }
+    }
+    // A third failure leaves no quorum: writes are refused, never acknowledged.
+    cl.nodes[2].kill9();
+    let mut c = connect(&cl.addr(3)).expect("connect");
+    let r = c.try_cmd(&["SET", "f0", "three"]);
+    assert!(
+        !matches!(r, Ok(ref x) if *x == Reply::ok()),
+        "acknowledged without a quorum: {r:?}"
+    );
+}
