@@ -51,6 +51,9 @@ pub struct Args {
     /// a single node
     #[argh(option)]
     pub peers: Option<String>,
+    /// same as --peers (the etcd spelling)
+    #[argh(option)]
+    pub initial_cluster: Option<String>,
     /// speak the Redis Cluster protocol: CLUSTER SLOTS/SHARDS/NODES/... and
     /// -MOVED for keys led by another node (instead of proxying)
     #[argh(switch)]

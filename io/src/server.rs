@@ -45,7 +45,10 @@ pub fn run(args: Args) -> ! {
     // plain (non-SO_REUSEPORT) bind first: another corekv holding the port
     // with SO_REUSEPORT would otherwise silently share it with us.
     // SO_REUSEADDR still lets us rebind over TIME_WAIT after a restart.
-    let members = match &args.peers {
+    if args.peers.is_some() && args.initial_cluster.is_some() {
+        fatal("give --peers or --initial-cluster, not both");
+    }
+    let members = match args.peers.as_ref().or(args.initial_cluster.as_ref()) {
         None => Vec::new(),
         Some(p) => {
             let m = crate::config::parse_peers(p).unwrap_or_else(|e| fatal(&e));

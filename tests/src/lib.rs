@@ -87,6 +87,11 @@ pub fn corekv_bin() -> PathBuf {
 }
 
 /// The corekv-stats CLI binary.
+/// The `corekv-ctl` binary of this workspace.
+pub fn ctl_bin() -> PathBuf {
+    workspace_bin("corekv-ctl", "COREKV_CTL_BIN")
+}
+
 pub fn stats_bin() -> PathBuf {
     workspace_bin("corekv-stats", "COREKV_STATS_BIN")
 }

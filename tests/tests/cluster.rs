@@ -622,13 +622,22 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
     );
     cl.nodes.push(n4);
     let mut c2 = connect(&cl.addr(1)).expect("connect");
-    let r = c2.cmd(&[
-        "COREKV.CLUSTER",
-        "ADDLEARNER",
-        "4",
-        &format!("127.0.0.1:{p4}"),
-    ]);
-    assert_eq!(r, Reply::ok(), "{}", cl.nodes[3].log());
+    // Through the operator tool.
+    let out = std::process::Command::new(corekv_tests::ctl_bin())
+        .args([
+            "--addr",
+            &cl.addr(1),
+            "add-learner",
+            "4",
+            &format!("127.0.0.1:{p4}"),
+        ])
+        .output()
+        .expect("corekv-ctl");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "OK",
+        "corekv-ctl add-learner: {out:?}\n{}",
+        cl.nodes[3].log()
+    );
     let until = Instant::now() + SETTLE;
     while cl.keys(3) != cl.keys(0) {
         assert!(
