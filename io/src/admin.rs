@@ -153,7 +153,18 @@ pub async fn cluster(core: &Rc<Core>, proxied: bool, argv: &[Bytes]) -> Reply {
         }
         _ => return usage(),
     };
-    let pending: Vec<_> = per_group
+    // The meta group (membership and addresses) changes first; the data
+    // groups follow only once it has.
+    let (meta, data): (Vec<_>, Vec<_>) = per_group
+        .into_iter()
+        .partition(|(gidx, _)| core.node.groups.get(*gidx).is_some_and(|g| g.id == 0));
+    for (gidx, a) in meta {
+        let r = core.submit_as(proxied, gidx, a, true).resolve().await;
+        if let Reply::Error(e) = r {
+            return errors::err(&format!("{e} (meta group 0; nothing else changed)"));
+        }
+    }
+    let pending: Vec<_> = data
         .into_iter()
         .map(|(gidx, a)| core.submit_as(proxied, gidx, a, true))
         .collect();
@@ -168,7 +179,12 @@ pub async fn cluster(core: &Rc<Core>, proxied: bool, argv: &[Bytes]) -> Reply {
         None => Reply::ok(),
         Some((i, Reply::Error(e))) => errors::err(&format!(
             "{e} (group {}; groups before it in the list may have applied the change)",
-            groups.get(i).copied().unwrap_or(0)
+            groups
+                .iter()
+                .filter(|&&g| g != 0)
+                .nth(i)
+                .copied()
+                .unwrap_or(0)
         )),
         Some((_, r)) => r,
     }

@@ -441,7 +441,11 @@ pub async fn topology(core: &Rc<Core>) -> Topology {
     let mut groups = Vec::new();
     for s in &snaps {
         for g in &s.raft {
-            if let Some(info) = node.groups.iter().find(|i| i.id == g.id) {
+            if let Some(info) = node
+                .groups
+                .iter()
+                .find(|i| i.id == g.id && !i.slots.is_empty())
+            {
                 groups.push(GroupView {
                     id: g.id,
                     slots: info.slots.clone(),

@@ -353,12 +353,17 @@ impl Conn {
                     0
                 };
                 for i in 0..n {
-                    parts.push(self.core.submit_as(
-                        self.proxied,
-                        (i + offset) % n,
-                        argv.clone(),
-                        write,
-                    ));
+                    let gidx = (i + offset) % n;
+                    if self
+                        .core
+                        .node
+                        .groups
+                        .get(gidx)
+                        .is_some_and(|g| g.slots.is_empty())
+                    {
+                        continue; // the meta group holds no keys
+                    }
+                    parts.push(self.core.submit_as(self.proxied, gidx, argv.clone(), write));
                 }
                 self.items.push(Item::Gather {
                     parts,

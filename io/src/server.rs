@@ -466,21 +466,26 @@ fn prepare_dir(dir: &Path, cores: usize, groups_per_core: usize, cluster: &str) 
     }
 }
 
-/// Contiguous slot ranges, group i on core i % cores, ids from 1 (group 0
-/// is reserved for the meta group).
+/// The meta group (id 0, no slots, core 0: the cluster's membership and
+/// member addresses), then the data groups: contiguous slot ranges, group i
+/// on core i % cores, ids from 1.
 fn layout_groups(cores: usize, groups_per_core: usize) -> Vec<GroupInfo> {
     let n = cores * groups_per_core;
-    (0..n)
-        .map(|i| {
-            let lo = (i * SLOTS as usize / n) as u16;
-            let hi = ((i + 1) * SLOTS as usize / n) as u16;
-            GroupInfo {
-                id: i as u32 + 1,
-                slots: lo..hi,
-                core: i % cores,
-            }
-        })
-        .collect()
+    std::iter::once(GroupInfo {
+        id: 0,
+        slots: 0..0,
+        core: 0,
+    })
+    .chain((0..n).map(|i| {
+        let lo = (i * SLOTS as usize / n) as u16;
+        let hi = ((i + 1) * SLOTS as usize / n) as u16;
+        GroupInfo {
+            id: i as u32 + 1,
+            slots: lo..hi,
+            core: i % cores,
+        }
+    }))
+    .collect()
 }
 
 fn pin_to_cpu(core: usize) {
@@ -521,13 +526,16 @@ mod tests {
 
     #[test]
     fn layout_covers_every_slot_once() {
-        let g = layout_groups(3, 2);
-        assert_eq!(g.len(), 6);
+        let all = layout_groups(3, 2);
+        assert_eq!(all.len(), 7);
+        assert_eq!((all[0].id, all[0].slots.clone(), all[0].core), (0, 0..0, 0));
+        let g = &all[1..];
         assert_eq!(g[0].slots.start, 0);
         assert_eq!(g[5].slots.end, SLOTS);
         for w in g.windows(2) {
             assert_eq!(w[0].slots.end, w[1].slots.start);
         }
         assert_eq!(g[4].core, 1);
+        assert_eq!(g[4].id, 5);
     }
 }

@@ -216,14 +216,14 @@ fn three_nodes_serve_every_key_from_any_node() {
     assert_eq!(r.expect("INCR").int(), 1);
     let r = cmd_retry(&mut conns[1], &["INCR", "counter"], deadline);
     assert_eq!(r.expect("INCR").int(), 2);
-    // Leaders are spread: with 3 nodes × 2 cores × 2 groups, each node
-    // leads some group once the cluster settles.
+    // Leaders are spread: with 3 nodes × 2 cores × 2 groups (+ the meta
+    // group 0), each node leads some group once the cluster settles.
     let until = Instant::now() + SETTLE;
     loop {
         let leads: Vec<usize> = (0..3)
             .map(|i| cl.raft(i).values().filter(|g| g.0 == "leader").count())
             .collect();
-        if leads.iter().all(|&n| n >= 1) && leads.iter().sum::<usize>() == 4 {
+        if leads.iter().all(|&n| n >= 1) && leads.iter().sum::<usize>() == 5 {
             break;
         }
         assert!(Instant::now() < until, "leaders never spread: {leads:?}");
@@ -649,10 +649,11 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    let m = members(&mut c2);
+    assert!(m.iter().all(|l| l.ends_with("learners=4")), "{m:?}");
     assert!(
-        members(&mut c2).iter().all(|l| l.ends_with("learners=4")),
-        "{:?}",
-        members(&mut c2)
+        m.iter().any(|l| l.starts_with("group=0 ")),
+        "the meta group: {m:?}"
     );
     // Learner → voter through a joint configuration.
     assert_eq!(c2.cmd(&["COREKV.CLUSTER", "PROMOTE", "4"]), Reply::ok());
