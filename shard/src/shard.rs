@@ -411,7 +411,9 @@ impl Shard {
         self.groups.get(pos).is_some_and(|g| {
             g.raw.raft.state == StateRole::Leader
                 && g.raw.raft.apply_to_current_term()
-                && (single_voter(g) || g.lease_until.is_some_and(|t| now < t))
+                && (single_voter(g)
+                    || (g.raw.raft.lead_transferee.is_none()
+                        && g.lease_until.is_some_and(|t| now < t)))
         })
     }
 
@@ -434,7 +436,10 @@ impl Shard {
         let Some(g) = self.groups.get_mut(pos) else {
             return;
         };
-        if g.raw.raft.state != StateRole::Leader || single_voter(g) {
+        if g.raw.raft.state != StateRole::Leader
+            || single_voter(g)
+            || g.raw.raft.lead_transferee.is_some()
+        {
             return;
         }
         // A request that got no answer (leadership lost, or asked before
@@ -493,6 +498,11 @@ impl Shard {
             .is_some_and(|p| p.matched == last && p.recent_active);
         if caught_up {
             g.last_transfer = Some(now);
+            // A transfer lets the target win an election at once (followers
+            // skip their lease for it), so this leader's lease ends now and
+            // no answer to an earlier lease request may extend it.
+            g.lease_until = None;
+            g.read_req = None;
             g.raw.transfer_leader(want);
         }
     }
@@ -971,7 +981,7 @@ impl Shard {
                 self.outgoing
                     .extend(persisted_msgs.into_iter().map(|m| (gid, m)));
             }
-            if g.raw.raft.state != StateRole::Leader {
+            if g.raw.raft.state != StateRole::Leader || g.raw.raft.lead_transferee.is_some() {
                 g.lease_until = None;
                 g.read_req = None;
             }

@@ -458,9 +458,9 @@ fn register_and_counter_stay_linearizable_across_partition_and_leader_kill() {
     // 1. Node 1 partitioned away and healed in the middle of the run.
     let a = addrs.clone();
     let h = with_fault(
-        || run_register_workload(&addrs, 6, 60, Duration::from_secs(20)),
+        || run_register_workload(&addrs, 6, 150, Duration::from_secs(20)),
         move || {
-            std::thread::sleep(Duration::from_millis(200));
+            std::thread::sleep(Duration::from_millis(50));
             for (i, addr) in a.iter().enumerate() {
                 let mut c = connect(addr).expect("connect");
                 let args: Vec<&str> = if i == 0 {
@@ -484,7 +484,7 @@ fn register_and_counter_stay_linearizable_across_partition_and_leader_kill() {
     let victim = cl.nodes.remove(0);
     let killer = std::thread::spawn(move || {
         let mut victim = victim;
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(50));
         victim.kill9();
         std::thread::sleep(Duration::from_millis(1000));
         victim.restart();
@@ -495,6 +495,27 @@ fn register_and_counter_stay_linearizable_across_partition_and_leader_kill() {
     cl.nodes.insert(0, victim);
     eprintln!("counter under kill -9: {}", h.stats());
     check_counter(&h).unwrap_or_else(|e| panic!("counter history not linearizable:\n{e}"));
+    cl.wait_leaders();
+    // 3. A register while every group's leadership is moved around: a
+    // transfer skips the followers' lease, so the old leader must stop
+    // serving reads the moment it starts one.
+    let a = addrs.clone();
+    let h = with_fault(
+        || run_register_workload(&addrs, 6, 150, Duration::from_secs(20)),
+        move || {
+            let mut c = connect(&a[0]).expect("connect");
+            for round in 0..6u64 {
+                std::thread::sleep(Duration::from_millis(150));
+                for g in 1..=4u64 {
+                    let to = ((g + round) % 3 + 1).to_string();
+                    let r = c.cmd(&["COREKV.CLUSTER", "TRANSFER", &g.to_string(), &to]);
+                    assert!(r == Reply::ok() || r.is_error(), "{r:?}");
+                }
+            }
+        },
+    );
+    eprintln!("register under leader transfers: {}", h.stats());
+    check_register(&h).unwrap_or_else(|e| panic!("register history not linearizable:\n{e}"));
 }
 
 #[test]
