@@ -105,6 +105,39 @@ pub fn parse(output: &str) -> Result<Vec<BenchRow>> {
     Ok(rows)
 }
 
+/// Merges the results of redis-benchmark runs that ran at the same time
+/// against different servers (`--cluster-target all`): per test, the rps
+/// add up and each latency is the worst of the runs. Tests in the order of
+/// the first run; a test missing from any run is an error.
+pub fn merge_concurrent(runs: &[Vec<BenchRow>]) -> Result<Vec<BenchRow>> {
+    let Some(first) = runs.first() else {
+        bail!("no redis-benchmark results to merge");
+    };
+    let worst = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        _ => None,
+    };
+    first
+        .iter()
+        .map(|row| {
+            let mut merged = row.clone();
+            for other in runs.iter().skip(1) {
+                let same = other
+                    .iter()
+                    .find(|r| r.test == row.test)
+                    .with_context(|| format!("test {} missing from a concurrent run", row.test))?;
+                merged.rps += same.rps;
+                merged.avg_ms = worst(merged.avg_ms, same.avg_ms);
+                merged.p50_ms = worst(merged.p50_ms, same.p50_ms);
+                merged.p95_ms = worst(merged.p95_ms, same.p95_ms);
+                merged.p99_ms = worst(merged.p99_ms, same.p99_ms);
+                merged.max_ms = worst(merged.max_ms, same.max_ms);
+            }
+            Ok(merged)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +172,24 @@ mod tests {
         assert_eq!(rows[0].test, "LPUSH (needed to benchmark LRANGE)");
         assert_eq!(rows[1].test, "A,\"B\"");
         assert_eq!(rows[1].rps, 2.0);
+    }
+
+    #[test]
+    fn concurrent_runs_add_rps_and_keep_the_worst_latency() {
+        let a = parse("\"test\",\"rps\",\"p50_latency_ms\",\"p99_latency_ms\"\n\"SET\",\"100\",\"1.0\",\"5.0\"\n\"GET\",\"200\",\"0.5\",\"1.0\"\n").unwrap();
+        let b = parse("\"test\",\"rps\",\"p50_latency_ms\",\"p99_latency_ms\"\n\"GET\",\"300\",\"0.7\",\"0.9\"\n\"SET\",\"50\",\"2.0\",\"4.0\"\n").unwrap();
+        let merged = merge_concurrent(&[a.clone(), b]).unwrap();
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].test, "SET");
+        assert_eq!(merged[0].rps, 150.0);
+        assert_eq!(merged[0].p50_ms, Some(2.0));
+        assert_eq!(merged[0].p99_ms, Some(5.0));
+        assert_eq!(merged[1].rps, 500.0);
+        assert_eq!(merged[1].p50_ms, Some(0.7));
+        assert_eq!(merge_concurrent(std::slice::from_ref(&a)).unwrap(), a);
+        assert!(merge_concurrent(&[]).is_err());
+        let only_set = parse("\"SET\",\"1\"\n").unwrap();
+        assert!(merge_concurrent(&[a, only_set]).is_err());
     }
 
     #[test]

@@ -4,10 +4,19 @@
 //! directory, is waited for with PING, benchmarked at every pipeline depth,
 //! then stopped; every step has a deadline, so the program always ends.
 //! Results belong in `docs/benchmarks.md`; see `bench/README.md`.
+//!
+//! `--cluster N` benchmarks a local N-node corekv cluster instead (against
+//! the matching Redis baseline, in the same rounds), reports the Raft
+//! commit latency from every node's stats socket, and measures leader
+//! failover (kill -9 of a leader under writes, restart, catch-up).
 
+mod cluster;
 mod csv;
+mod failover;
 mod process;
+mod raftstats;
 mod report;
+mod resp;
 mod servers;
 
 use std::path::{Path, PathBuf};
@@ -16,9 +25,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use argh::FromArgs;
 
-use crate::process::{Server, capture, shell_line};
-use crate::report::{Header, Run};
-use crate::servers::{Binaries, Config, MATRIX};
+use crate::cluster::Cluster;
+use crate::process::{Job, Server, capture, shell_line};
+use crate::report::{ClusterSection, CommitSample, Header, Run};
+use crate::servers::{Binaries, Config, Fsync, Kind, MATRIX};
 
 /// Benchmark corekv against redis-server 7 with redis-benchmark, in the
 /// same run, and print a markdown table of rps, p50, p99 and ratios.
@@ -26,9 +36,55 @@ use crate::servers::{Binaries, Config, MATRIX};
 struct Args {
     /// comma-separated server configs or prefixes to run: redis,
     /// corekv, redis-nopersist, redis-aof-always, corekv-c1-never,
-    /// corekv-c1-always, corekv-c2-always, corekv-c2-never (default: all)
+    /// corekv-c1-always, corekv-c2-always, corekv-c2-never (default: all;
+    /// with --cluster: only the cluster's Redis baseline)
     #[argh(option)]
     only: Option<String>,
+
+    /// benchmark a local cluster of this many corekv nodes (all on this
+    /// machine) against the matching Redis baseline, then measure leader
+    /// failover; see bench/README.md
+    #[argh(option)]
+    cluster: Option<u32>,
+
+    /// the --cores of every cluster node (default: 1)
+    #[argh(option, default = "1")]
+    cluster_cores: u32,
+
+    /// the --fsync of every cluster node, always or never (default: always;
+    /// compared with redis appendfsync always, resp. no persistence)
+    #[argh(option, default = "String::from(\"always\")")]
+    cluster_fsync: String,
+
+    /// where redis-benchmark sends the cluster load: node1 (one
+    /// redis-benchmark against node 1), all (one per node at the same
+    /// time, clients and requests split, rps summed), or both
+    /// (default: node1)
+    #[argh(option, default = "String::from(\"node1\")")]
+    cluster_target: String,
+
+    /// leader failover rounds after the throughput runs, on one fresh
+    /// cluster; 0 skips them (default: 3; needs --cluster of at least 3)
+    #[argh(option, default = "3")]
+    failover_rounds: u32,
+
+    /// writer threads during a failover round (default: 4)
+    #[argh(option, default = "4")]
+    failover_clients: usize,
+
+    /// how long the killed node stays down, from the kill, in ms
+    /// (default: 2000)
+    #[argh(option, default = "2000")]
+    failover_down_ms: u64,
+
+    /// bound on each failover wait (writes resuming, catch-up, leaders
+    /// back), seconds (default: 30)
+    #[argh(option, default = "30")]
+    failover_timeout_s: u64,
+
+    /// with --cluster: skip redis-benchmark, only measure failover
+    #[argh(switch)]
+    failover_only: bool,
 
     /// comma-separated pipeline depths for -P (default: 1,16)
     #[argh(option, default = "String::from(\"1,16\")")]
@@ -128,13 +184,22 @@ fn workspace_root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-/// target/release/corekv of the workspace this was built from, else of the
-/// current directory; the first that exists wins.
+/// corekv next to this binary if that is a release build directory (cargo
+/// builds both into the same target directory, whatever CARGO_TARGET_DIR
+/// is), else target/release/corekv of the workspace this was built from,
+/// else of the current directory; the first that exists wins.
 fn default_corekv() -> PathBuf {
+    let beside = std::env::current_exe().ok().and_then(|exe| {
+        let dir = exe.parent()?;
+        (dir.file_name()? == "release").then(|| dir.join("corekv"))
+    });
     let candidates = [
         workspace_root().join("target/release/corekv"),
         PathBuf::from("target/release/corekv"),
     ];
+    if let Some(beside) = beside.filter(|p| p.is_file()) {
+        return beside;
+    }
     candidates
         .iter()
         .find(|p| p.is_file())
@@ -186,6 +251,14 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
+/// `total` split into `n` near-equal parts (the first ones larger).
+fn split(total: u64, n: u64) -> Vec<u64> {
+    let n = n.max(1);
+    (0..n)
+        .map(|i| total / n + u64::from(i < total % n))
+        .collect()
+}
+
 struct Session {
     args: Args,
     bins: Binaries,
@@ -198,6 +271,13 @@ struct Session {
     runs: Vec<Run>,
     /// Load averages before and after the runs.
     load: (String, String),
+    /// The cluster configurations of `--cluster` and what they measured.
+    clusters: Vec<Config>,
+    commit: Vec<CommitSample>,
+    failover: Vec<failover::RoundResult>,
+    failover_notes: Vec<String>,
+    /// The failover cluster did not start or a node died in it.
+    failover_broken: bool,
 }
 
 impl Session {
@@ -221,7 +301,12 @@ impl Session {
             self.args.rounds,
             config.describe()
         );
-        if let Err(err) = self.try_run_config(config, round) {
+        let result = if config.is_cluster() {
+            self.try_run_cluster(config, round)
+        } else {
+            self.try_run_config(config, round)
+        };
+        if let Err(err) = result {
             let message = format!("{err:#}");
             eprintln!("[corekv-bench]   failed: {message}");
             for &pipeline in &self.pipelines.clone() {
@@ -316,25 +401,12 @@ impl Session {
         dir: &Path,
         label: &str,
     ) -> Result<Vec<csv::BenchRow>> {
-        let args: Vec<String> = [
-            "-h".to_string(),
-            "127.0.0.1".to_string(),
-            "-p".to_string(),
-            port.to_string(),
-            "-c".to_string(),
-            self.args.clients.to_string(),
-            "-n".to_string(),
-            self.requests(pipeline).to_string(),
-            "-r".to_string(),
-            self.args.keyspace.to_string(),
-            "-t".to_string(),
-            self.args.tests.clone(),
-            "-P".to_string(),
-            pipeline.to_string(),
-            "--csv".to_string(),
-            "-q".to_string(),
-        ]
-        .into();
+        let args = self.bench_args(
+            port,
+            pipeline,
+            u64::from(self.args.clients),
+            self.requests(pipeline),
+        );
         let (program, args) =
             process::command(&self.redis_benchmark, &args, self.pin(self.args.bench_cpu));
         self.commands.push(shell_line(&program, &args));
@@ -346,6 +418,278 @@ impl Session {
             &format!("{label}-p{pipeline}"),
         )?;
         csv::parse(&output.stdout).with_context(|| format!("stderr: {}", output.stderr.trim()))
+    }
+
+    fn bench_args(&self, port: u16, pipeline: u32, clients: u64, requests: u64) -> Vec<String> {
+        [
+            "-h".to_string(),
+            "127.0.0.1".to_string(),
+            "-p".to_string(),
+            port.to_string(),
+            "-c".to_string(),
+            clients.to_string(),
+            "-n".to_string(),
+            requests.to_string(),
+            "-r".to_string(),
+            self.args.keyspace.to_string(),
+            "-t".to_string(),
+            self.args.tests.clone(),
+            "-P".to_string(),
+            pipeline.to_string(),
+            "--csv".to_string(),
+            "-q".to_string(),
+        ]
+        .into()
+    }
+
+    /// A cluster of `config`, laid out but not started.
+    fn new_cluster(&mut self, config: Config, purpose: &str) -> Result<Cluster> {
+        self.commands
+            .push(format!("# {}: {purpose}", config.describe()));
+        Cluster::new(
+            &config,
+            &self.bins,
+            &self.scratch,
+            &self.args.corekv_arg,
+            self.pin(self.args.server_cpu),
+            &mut self.commands,
+        )
+    }
+
+    /// Stops every node and removes the cluster's directory (unless
+    /// `--keep-dirs`).
+    fn finish_cluster(&self, mut cluster: Cluster) {
+        for (id, status) in cluster.stop(Duration::from_secs(self.args.stop_timeout_s)) {
+            match status {
+                Ok(status) => eprintln!("[corekv-bench]   node {id} stopped ({status})"),
+                Err(err) => eprintln!("[corekv-bench]   node {id}: {err:#}"),
+            }
+        }
+        if self.args.keep_dirs {
+            eprintln!("[corekv-bench]   kept {}", cluster.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&cluster.dir);
+        }
+    }
+
+    fn try_run_cluster(&mut self, config: Config, round: u32) -> Result<()> {
+        let mut cluster = self.new_cluster(config, &format!("round {round}"))?;
+        let result = cluster
+            .start(Duration::from_secs(self.args.startup_timeout_s))
+            .and_then(|()| self.run_on_cluster(config, round, &mut cluster));
+        self.finish_cluster(cluster);
+        result
+    }
+
+    fn run_on_cluster(&mut self, config: Config, round: u32, cluster: &mut Cluster) -> Result<()> {
+        let (leaders, _) = cluster.wait_settled(
+            Duration::from_secs(self.args.startup_timeout_s),
+            Duration::from_millis(500),
+            false,
+        )?;
+        eprintln!("[corekv-bench]   leaders (group → node): {leaders:?}");
+        let spread = matches!(config.kind, Kind::Cluster { spread: true, .. });
+        for pipeline in self.pipelines.clone() {
+            // Histograms from here on cover this depth only.
+            cluster.reset_stats()?;
+            let label = format!("{}-r{round}", config.name);
+            let outcome = if spread {
+                self.bench_spread(cluster, pipeline, &label)
+            } else {
+                let port = cluster.nodes.first().map(|n| n.port).unwrap_or_default();
+                let dir = cluster.dir.clone();
+                self.bench(port, pipeline, &dir, &label)
+            };
+            let outcome = match (outcome, cluster.check_running()) {
+                (Ok(_), Err(err)) => Err(format!("{err:#}")),
+                (Ok(rows), Ok(())) => Ok(rows),
+                (Err(err), _) => Err(format!("{err:#}")),
+            };
+            match &outcome {
+                Ok(rows) => {
+                    for row in rows {
+                        eprintln!(
+                            "[corekv-bench]   -P {pipeline} {}: {:.0} rps",
+                            row.test, row.rps
+                        );
+                    }
+                }
+                Err(err) => eprintln!("[corekv-bench]   -P {pipeline} failed: {err}"),
+            }
+            self.runs.push(Run {
+                config,
+                pipeline,
+                round,
+                requests: self.requests(pipeline),
+                outcome,
+            });
+            for node in &cluster.nodes {
+                match raftstats::fetch(&node.stats_socket) {
+                    Ok(stats) => {
+                        for (core, hist) in stats.histogram(raftstats::RAFT_COMMIT) {
+                            self.commit.push(CommitSample {
+                                config: config.name,
+                                round,
+                                pipeline,
+                                node: node.id,
+                                core,
+                                hist,
+                            });
+                        }
+                    }
+                    Err(err) => eprintln!("[corekv-bench]   node {}: {err:#}", node.id),
+                }
+                if self.args.stats {
+                    let text = self.read_stats(&node.stats_socket, &node.dir);
+                    self.stats.push((
+                        format!(
+                            "{} node {} after -P {pipeline} (round {round})",
+                            config.describe(),
+                            node.id
+                        ),
+                        text,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One redis-benchmark per node at the same time, clients and requests
+    /// split evenly; the rows are merged (see [`csv::merge_concurrent`]).
+    fn bench_spread(
+        &mut self,
+        cluster: &Cluster,
+        pipeline: u32,
+        label: &str,
+    ) -> Result<Vec<csv::BenchRow>> {
+        let n = cluster.nodes.len().max(1) as u64;
+        let clients = split(u64::from(self.args.clients), n);
+        let requests = split(self.requests(pipeline), n);
+        let mut jobs = Vec::new();
+        for (i, node) in cluster.nodes.iter().enumerate() {
+            let (Some(&c), Some(&r)) = (clients.get(i), requests.get(i)) else {
+                continue;
+            };
+            if c == 0 || r == 0 {
+                continue;
+            }
+            let args = self.bench_args(node.port, pipeline, c, r);
+            let (program, args) =
+                process::command(&self.redis_benchmark, &args, self.pin(self.args.bench_cpu));
+            self.commands
+                .push(format!("{} &", shell_line(&program, &args)));
+            jobs.push(Job {
+                program,
+                args,
+                label: format!("{label}-p{pipeline}-node{}", node.id),
+            });
+        }
+        let results = process::run_bounded_all(
+            &jobs,
+            Duration::from_secs(self.args.bench_timeout_s),
+            &cluster.dir,
+        );
+        let mut all = Vec::new();
+        for result in results {
+            let output = result?;
+            all.push(
+                csv::parse(&output.stdout)
+                    .with_context(|| format!("stderr: {}", output.stderr.trim()))?,
+            );
+        }
+        csv::merge_concurrent(&all)
+    }
+
+    /// Leader failover rounds on one fresh cluster of the first cluster
+    /// configuration.
+    fn run_failover(&mut self, config: Config) {
+        let Kind::Cluster { nodes, .. } = config.kind else {
+            return;
+        };
+        let rounds = self.args.failover_rounds;
+        if rounds == 0 {
+            return;
+        }
+        if nodes < 3 {
+            self.failover_notes.push(format!(
+                "skipped: {nodes} nodes cannot lose one and keep a majority"
+            ));
+            return;
+        }
+        eprintln!("[corekv-bench] failover: {rounds} rounds on a fresh cluster");
+        let mut cluster = match self.new_cluster(config, "failover rounds") {
+            Ok(c) => c,
+            Err(err) => {
+                self.failover_notes
+                    .push(format!("cluster did not start: {err:#}"));
+                self.failover_broken = true;
+                return;
+            }
+        };
+        if let Err(err) = cluster.start(Duration::from_secs(self.args.startup_timeout_s)) {
+            self.failover_notes
+                .push(format!("cluster did not start: {err:#}"));
+            self.failover_broken = true;
+            self.finish_cluster(cluster);
+            return;
+        }
+        let options = failover::Options {
+            clients: self.args.failover_clients.max(1),
+            down: Duration::from_millis(self.args.failover_down_ms),
+            timeout: Duration::from_secs(self.args.failover_timeout_s),
+            startup: Duration::from_secs(self.args.startup_timeout_s),
+        };
+        for round in 1..=rounds {
+            let result = failover::run_round(&mut cluster, round, &options);
+            if let Err(err) = &result.outcome {
+                eprintln!("[corekv-bench]   failover {round} failed: {err}");
+            }
+            self.failover.push(result);
+            if let Err(err) = cluster.check_running() {
+                self.failover_notes
+                    .push(format!("stopped after round {round}: {err:#}"));
+                self.failover_broken = true;
+                break;
+            }
+        }
+        if let Ok(notes) = self.log_notes(&cluster) {
+            self.failover_notes.extend(notes);
+        }
+        self.finish_cluster(cluster);
+    }
+
+    /// Lines of the failover cluster's node logs worth showing (errors,
+    /// panics), at most a few per node.
+    fn log_notes(&self, cluster: &Cluster) -> Result<Vec<String>> {
+        let mut notes = Vec::new();
+        for node in &cluster.nodes {
+            let mut logs: Vec<PathBuf> = std::fs::read_dir(&node.dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .collect();
+            logs.sort();
+            for log in logs {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let interesting: Vec<&str> = text
+                    .lines()
+                    .filter(|l| {
+                        let l = l.to_ascii_lowercase();
+                        l.contains("panic") || l.contains("error") || l.contains("fatal")
+                    })
+                    .collect();
+                if let Some(first) = interesting.first() {
+                    notes.push(format!(
+                        "node {} log {}: {} line(s) with error/panic, first: `{}`",
+                        node.id,
+                        log.file_name().unwrap_or_default().to_string_lossy(),
+                        interesting.len(),
+                        first.trim()
+                    ));
+                }
+            }
+        }
+        Ok(notes)
     }
 
     fn read_stats(&mut self, socket: &Path, dir: &Path) -> String {
@@ -391,6 +735,30 @@ impl Session {
                 ),
             ),
         ];
+        if let Some(cluster) = self.clusters.first()
+            && let Kind::Cluster {
+                nodes,
+                cores,
+                fsync,
+                ..
+            } = cluster.kind
+        {
+            facts.push((
+                "cluster".to_string(),
+                format!(
+                    "{nodes} corekv nodes on this machine, each `--cores {cores} --fsync {}`{}, \
+                     a fresh cluster (fresh ports and directories) per configuration and round; \
+                     corekv pins core c's thread of every node to CPU c, so on one machine \
+                     all nodes' core 0 share CPU 0",
+                    fsync.flag(),
+                    if self.args.corekv_arg.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" `{}`", self.args.corekv_arg.join(" "))
+                    }
+                ),
+            ));
+        }
         if selected.iter().any(|c| !c.is_corekv()) {
             let redis_version = version(&self.bins.redis_server);
             // The baseline is Redis 7; say so loudly when it is not.
@@ -472,24 +840,116 @@ impl Session {
             "invocation".to_string(),
             format!("`{}`", invocation.join(" ")),
         ));
+        let cluster = (!self.clusters.is_empty()).then(|| ClusterSection {
+            configs: self.clusters.clone(),
+            commit: self.commit.clone(),
+            failover: self.failover.clone(),
+            failover_notes: self.failover_notes.clone(),
+            failover_setup: self.failover_setup(),
+        });
         Header {
             facts,
             commands: self.commands.clone(),
             stats: self.stats.clone(),
             pipelines: self.pipelines.clone(),
+            cluster,
         }
     }
+
+    /// How the failover rounds were run, for the report.
+    fn failover_setup(&self) -> Vec<String> {
+        vec![
+            format!(
+                "{} rounds on one fresh cluster; each round waits until every group has an \
+                 agreed leader (on its preferred node if that happens within {} s), then \
+                 starts {} writer threads (raw RESP `SET` of unique keys chosen by slot so \
+                 every group is written all the time; threads split the groups and talk \
+                 only to the surviving nodes, reconnecting to the next one on I/O errors)",
+                self.args.failover_rounds,
+                self.args.failover_timeout_s,
+                self.args.failover_clients.max(1),
+            ),
+            "once every group took a write: `kill -9` of the node leading the most groups \
+             (lowest id on ties)"
+                .to_string(),
+            "**writes resumed**: from the kill until every group completed a write *sent* \
+             after the kill (per group: the earliest such write's reply)"
+                .to_string(),
+            format!(
+                "the node stays down {} ms from the kill (at least until writes resumed + \
+                 200 ms), then restarts with the same command line, directory and ports; \
+                 writers keep going",
+                self.args.failover_down_ms
+            ),
+            "**caught up**: from the restart until, for every group, the restarted node's \
+             `applied` (stats socket) reaches the `commit` its leader reported just before; \
+             **leaders back**: until every group is led by its preferred node again"
+                .to_string(),
+            format!(
+                "every wait is bounded by {} s (`--failover-timeout-s`)",
+                self.args.failover_timeout_s
+            ),
+        ]
+    }
+}
+
+/// The cluster configurations `--cluster` asks for (empty without it).
+fn cluster_configs(args: &Args) -> Result<Vec<Config>> {
+    let Some(nodes) = args.cluster else {
+        return Ok(Vec::new());
+    };
+    if nodes == 0 {
+        bail!("--cluster needs at least 1 node");
+    }
+    if args.cluster_cores == 0 {
+        bail!("--cluster-cores must be at least 1");
+    }
+    let fsync = Fsync::parse(&args.cluster_fsync).with_context(|| {
+        format!(
+            "--cluster-fsync {:?}: expected always or never",
+            args.cluster_fsync
+        )
+    })?;
+    let spreads: &[bool] = match args.cluster_target.as_str() {
+        "node1" => &[false],
+        "all" => &[true],
+        "both" => &[false, true],
+        other => bail!("--cluster-target {other:?}: expected node1, all or both"),
+    };
+    Ok(spreads
+        .iter()
+        .map(|&spread| Config::cluster(nodes, args.cluster_cores, fsync, spread))
+        .collect())
 }
 
 fn main() -> Result<()> {
     let args: Args = argh::from_env();
-    let selected: Vec<Config> = MATRIX
-        .iter()
-        .filter(|c| args.only.as_deref().is_none_or(|f| c.selected_by(f)))
-        .copied()
-        .collect();
-    if selected.is_empty() {
+    let clusters = cluster_configs(&args)?;
+    let selected: Vec<Config> = match (&args.only, clusters.first()) {
+        _ if args.failover_only && !clusters.is_empty() => Vec::new(),
+        // With --cluster and no --only: just the cluster's Redis baseline.
+        (None, Some(cluster)) => MATRIX
+            .iter()
+            .filter(|c| Some(c.name) == cluster.baseline())
+            .copied()
+            .collect(),
+        (only, _) => MATRIX
+            .iter()
+            .filter(|c| only.as_deref().is_none_or(|f| c.selected_by(f)))
+            .copied()
+            .collect(),
+    };
+    if selected.is_empty() && clusters.is_empty() {
         bail!("--only {:?} selects no server configuration", args.only);
+    }
+    if args.failover_only && clusters.is_empty() {
+        bail!("--failover-only needs --cluster");
+    }
+    // Throughput runs: the matrix selection, then the clusters (unless
+    // --failover-only); every configuration in every round.
+    let mut all: Vec<Config> = selected.clone();
+    if !args.failover_only {
+        all.extend(clusters.iter().copied());
     }
     let pipelines: Vec<u32> = parse_list(&args.pipelines, "pipeline depth")?;
     if args.rounds == 0 {
@@ -509,19 +969,20 @@ fn main() -> Result<()> {
     const INSTALL: &str = "install it with `apt-get install -y redis-server redis-tools`";
     let redis_benchmark = locate(&args.redis_benchmark)
         .with_context(|| format!("{} not found; {INSTALL}", args.redis_benchmark.display()))?;
-    let redis_server = if selected.iter().any(|c| !c.is_corekv()) {
+    let redis_server = if all.iter().any(|c| !c.is_corekv()) {
         locate(&args.redis_server)
             .with_context(|| format!("{} not found; {INSTALL}", args.redis_server.display()))?
     } else {
         args.redis_server.clone()
     };
-    if selected.iter().any(Config::is_corekv) && !corekv.is_file() {
+    let any_corekv = all.iter().any(Config::is_corekv) || !clusters.is_empty();
+    if any_corekv && !corekv.is_file() {
         bail!(
             "corekv binary {} not found; run `cargo build --release` or pass --corekv",
             corekv.display()
         );
     }
-    if args.stats && selected.iter().any(Config::is_corekv) && !corekv_stats.is_file() {
+    if args.stats && any_corekv && !corekv_stats.is_file() {
         bail!(
             "--stats: corekv-stats binary {} not found; pass --corekv-stats",
             corekv_stats.display()
@@ -545,32 +1006,106 @@ fn main() -> Result<()> {
         stats: Vec::new(),
         runs: Vec::new(),
         load: (String::new(), String::new()),
+        clusters: clusters.clone(),
+        commit: Vec::new(),
+        failover: Vec::new(),
+        failover_notes: Vec::new(),
+        failover_broken: false,
         args,
     };
     let load_before = load_average();
     // Rounds interleave the configurations, so drift in the machine's
     // background load hits every configuration alike.
-    for round in 1..=session.args.rounds {
-        for config in &selected {
-            session.run_config(*config, round);
+    if !all.is_empty() {
+        for round in 1..=session.args.rounds {
+            for config in &all {
+                session.run_config(*config, round);
+            }
         }
+    }
+    if let Some(&config) = clusters.first() {
+        session.run_failover(config);
     }
     session.load = (load_before, load_average());
 
-    let markdown = report::render(&session.header(&selected), &session.runs);
+    let mut described = all.clone();
+    described.extend(clusters.iter().copied());
+    let markdown = report::render(&session.header(&described), &session.runs);
     print!("{markdown}");
     if let Some(out) = &session.args.out {
         std::fs::write(out, &markdown).with_context(|| format!("write {}", out.display()))?;
         eprintln!("[corekv-bench] report written to {}", out.display());
     }
     let failed = session.runs.iter().filter(|r| r.outcome.is_err()).count();
-    if failed > 0 {
+    let failovers_failed = session
+        .failover
+        .iter()
+        .filter(|r| r.outcome.is_err())
+        .count();
+    if failed > 0 || failovers_failed > 0 || session.failover_broken {
         // The report says what failed; a plain exit code keeps stderr short.
         eprintln!(
-            "[corekv-bench] {failed} of {} runs failed (see the report)",
-            session.runs.len()
+            "[corekv-bench] {failed} of {} runs and {failovers_failed} of {} failover rounds \
+             failed (see the report)",
+            session.runs.len(),
+            session.failover.len()
         );
         std::process::exit(1);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> Args {
+        Args::from_args(&["corekv-bench"], extra).unwrap()
+    }
+
+    #[test]
+    fn split_is_even_and_complete() {
+        assert_eq!(split(50, 3), vec![17, 17, 16]);
+        assert_eq!(split(100_000, 3).iter().sum::<u64>(), 100_000);
+        assert_eq!(split(2, 3), vec![1, 1, 0]);
+        assert_eq!(split(5, 0), vec![5]);
+    }
+
+    #[test]
+    fn cluster_flags_give_cluster_configs() {
+        assert!(cluster_configs(&args(&[])).unwrap().is_empty());
+        let c = cluster_configs(&args(&["--cluster", "3"])).unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].name, "corekv-cluster-node1");
+        assert_eq!(c[0].baseline(), Some("redis-aof-always"));
+        let c = cluster_configs(&args(&[
+            "--cluster",
+            "5",
+            "--cluster-target",
+            "both",
+            "--cluster-fsync",
+            "never",
+            "--cluster-cores",
+            "2",
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.iter().map(|c| c.name).collect::<Vec<_>>(),
+            ["corekv-cluster-node1", "corekv-cluster-all"]
+        );
+        assert_eq!(
+            c[1].kind,
+            Kind::Cluster {
+                nodes: 5,
+                cores: 2,
+                fsync: Fsync::Never,
+                spread: true
+            }
+        );
+        assert!(cluster_configs(&args(&["--cluster", "3", "--cluster-target", "x"])).is_err());
+        assert!(
+            cluster_configs(&args(&["--cluster", "3", "--cluster-fsync", "everysec"])).is_err()
+        );
+        assert!(cluster_configs(&args(&["--cluster", "0"])).is_err());
+    }
 }

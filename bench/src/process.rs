@@ -1,11 +1,14 @@
 //! Child processes with a bound on everything: servers that are started,
 //! waited for with PING, and stopped with SIGTERM then SIGKILL; tools run
-//! under a watchdog that kills them at a deadline. Also free loopback
+//! under a watchdog that kills them at a deadline. Every child also gets
+//! SIGKILL from the kernel if corekv-bench dies (Ctrl-C, a panic that
+//! aborts, kill -9), so no server outlives the session. Also free loopback
 //! ports, fresh scratch directories, and shell-quoting for the report.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -62,6 +65,32 @@ pub fn fresh_dir(base: &Path, label: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// A `Command` for `program args` whose process is SIGKILLed by the kernel
+/// when the thread that spawned it exits (PR_SET_PDEATHSIG; children are
+/// only spawned from the main thread, so that is when corekv-bench ends,
+/// however it ends). The setting survives the exec of `taskset`'s target.
+fn child_command(program: &Path, args: &[String]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(Stdio::null());
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs between fork and exec and only makes two
+    // async-signal-safe system calls.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl: then nobody
+            // would ever signal us.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// Optionally wraps a command in `taskset -c CPU` to pin it.
 pub fn command(program: &Path, args: &[String], cpu: Option<u32>) -> (PathBuf, Vec<String>) {
     match cpu {
@@ -98,9 +127,7 @@ impl Server {
     pub fn start(program: &Path, args: &[String], log: PathBuf) -> Result<Self> {
         let out = File::create(&log).with_context(|| format!("create {}", log.display()))?;
         let err = out.try_clone()?;
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
+        let child = child_command(program, args)
             .stdout(out)
             .stderr(err)
             .spawn()
@@ -140,6 +167,18 @@ impl Server {
             }
             sleep(Duration::from_millis(50));
         }
+    }
+
+    /// SIGKILL now (a crash, for failover tests) and reap the process.
+    pub fn kill_now(&mut self) -> Result<ExitStatus> {
+        let Some(mut child) = self.child.take() else {
+            bail!("server already stopped");
+        };
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        child.kill()?;
+        Ok(child.wait()?)
     }
 
     /// True while the process has not exited.
@@ -208,6 +247,14 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// One tool run for [`run_bounded_all`]: program, arguments, and a label
+/// that names its output files.
+pub struct Job {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub label: String,
+}
+
 /// Runs `program args` to completion with a watchdog: at `timeout` the
 /// process is killed and the run is an error. Output goes through files in
 /// `scratch` so a chatty tool can never block on a full pipe.
@@ -218,40 +265,98 @@ pub fn run_bounded(
     scratch: &Path,
     label: &str,
 ) -> Result<Output> {
-    let out_path = scratch.join(format!("{label}.stdout"));
-    let err_path = scratch.join(format!("{label}.stderr"));
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(File::create(&out_path)?)
-        .stderr(File::create(&err_path)?)
-        .spawn()
-        .with_context(|| format!("spawn {}", program.display()))?;
+    let job = Job {
+        program: program.to_path_buf(),
+        args: args.to_vec(),
+        label: label.to_string(),
+    };
+    run_bounded_all(&[job], timeout, scratch)
+        .pop()
+        .unwrap_or_else(|| Err(anyhow::anyhow!("no result")))
+}
+
+/// Runs every job at the same time under one watchdog: at `timeout` all
+/// that are still running are killed. One result per job, in order.
+pub fn run_bounded_all(jobs: &[Job], timeout: Duration, scratch: &Path) -> Vec<Result<Output>> {
+    struct Running<'a> {
+        job: &'a Job,
+        child: Option<Child>,
+        status: Option<Result<ExitStatus>>,
+        out_path: PathBuf,
+        err_path: PathBuf,
+    }
+    let mut running: Vec<Running> = jobs
+        .iter()
+        .map(|job| {
+            let out_path = scratch.join(format!("{}.stdout", job.label));
+            let err_path = scratch.join(format!("{}.stderr", job.label));
+            let spawned = File::create(&out_path)
+                .and_then(|out| Ok((out, File::create(&err_path)?)))
+                .with_context(|| format!("create output files in {}", scratch.display()))
+                .and_then(|(out, err)| {
+                    child_command(&job.program, &job.args)
+                        .stdout(out)
+                        .stderr(err)
+                        .spawn()
+                        .with_context(|| format!("spawn {}", job.program.display()))
+                });
+            let (child, status) = match spawned {
+                Ok(child) => (Some(child), None),
+                Err(err) => (None, Some(Err(err))),
+            };
+            Running {
+                job,
+                child,
+                status,
+                out_path,
+                err_path,
+            }
+        })
+        .collect();
     let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
+    loop {
+        let mut pending = false;
+        for run in running.iter_mut().filter(|r| r.status.is_none()) {
+            let Some(child) = run.child.as_mut() else {
+                continue;
+            };
+            match child.try_wait() {
+                Ok(Some(status)) => run.status = Some(Ok(status)),
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    run.status = Some(Err(anyhow::anyhow!(
+                        "{} killed by the watchdog after {timeout:?}",
+                        shell_line(&run.job.program, &run.job.args)
+                    )));
+                }
+                Ok(None) => pending = true,
+                Err(err) => run.status = Some(Err(err.into())),
+            }
         }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!(
-                "{} killed by the watchdog after {timeout:?}",
-                shell_line(program, args)
-            );
+        if !pending {
+            break;
         }
         sleep(POLL);
-    };
-    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    if !status.success() {
-        bail!(
-            "{} exited with {status}; stderr: {}",
-            shell_line(program, args),
-            stderr.trim()
-        );
     }
-    Ok(Output { stdout, stderr })
+    running
+        .into_iter()
+        .map(|run| {
+            let status = run
+                .status
+                .unwrap_or_else(|| Err(anyhow::anyhow!("not run")))?;
+            let stdout = std::fs::read_to_string(&run.out_path).unwrap_or_default();
+            let stderr = std::fs::read_to_string(&run.err_path).unwrap_or_default();
+            if !status.success() {
+                bail!(
+                    "{} exited with {status}; stderr: {}",
+                    shell_line(&run.job.program, &run.job.args),
+                    stderr.trim()
+                );
+            }
+            Ok(Output { stdout, stderr })
+        })
+        .collect()
 }
 
 /// Runs a short informational command; any failure gives `None`.
@@ -295,6 +400,36 @@ mod tests {
         );
         assert!(result.is_err());
         assert!(started.elapsed() < Duration::from_secs(10));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn jobs_run_together_and_fail_alone() {
+        let dir = fresh_dir(&std::env::temp_dir(), "jobs-test").unwrap();
+        let job = |program: &str, args: &[&str], label: &str| Job {
+            program: PathBuf::from(program),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            label: label.to_string(),
+        };
+        let started = Instant::now();
+        let results = run_bounded_all(
+            &[
+                job("sh", &["-c", "sleep 0.3; echo one"], "a"),
+                job("sh", &["-c", "sleep 0.3; echo two"], "b"),
+                job("false", &[], "c"),
+                job("/nonexistent/tool", &[], "d"),
+                job("sleep", &["30"], "e"),
+            ],
+            Duration::from_secs(2),
+            &dir,
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(results.len(), 5);
+        assert_eq!(results[0].as_ref().unwrap().stdout, "one\n");
+        assert_eq!(results[1].as_ref().unwrap().stdout, "two\n");
+        assert!(results[2].is_err());
+        assert!(results[3].is_err());
+        assert!(format!("{:#}", results[4].as_ref().err().unwrap()).contains("watchdog"));
         let _ = std::fs::remove_dir_all(dir);
     }
 }

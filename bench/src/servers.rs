@@ -19,7 +19,16 @@ pub enum Fsync {
 }
 
 impl Fsync {
-    fn flag(self) -> &'static str {
+    /// `always` or `never` (what `--cluster-fsync` accepts).
+    pub fn parse(text: &str) -> Option<Fsync> {
+        match text {
+            "always" => Some(Fsync::Always),
+            "never" => Some(Fsync::Never),
+            _ => None,
+        }
+    }
+
+    pub fn flag(self) -> &'static str {
         match self {
             Fsync::Never => "never",
             Fsync::Always => "always",
@@ -34,6 +43,15 @@ pub enum Kind {
     Corekv {
         cores: u32,
         fsync: Fsync,
+    },
+    /// A local corekv cluster of `nodes` processes (`--cluster`), each with
+    /// `--cores cores --fsync fsync`; redis-benchmark talks to node 1, or
+    /// with `spread` one redis-benchmark per node runs at the same time.
+    Cluster {
+        nodes: u32,
+        cores: u32,
+        fsync: Fsync,
+        spread: bool,
     },
 }
 
@@ -83,9 +101,37 @@ pub const MATRIX: [Config; 6] = [
     },
 ];
 
+/// The cluster configurations `--cluster` runs: name and whether the
+/// clients are spread over every node.
+pub const CLUSTER_TARGETS: [(&str, bool); 2] = [
+    ("corekv-cluster-node1", false),
+    ("corekv-cluster-all", true),
+];
+
 impl Config {
+    /// A cluster configuration (see [`Kind::Cluster`]).
+    pub fn cluster(nodes: u32, cores: u32, fsync: Fsync, spread: bool) -> Config {
+        let name = CLUSTER_TARGETS
+            .iter()
+            .find(|(_, s)| *s == spread)
+            .map_or("corekv-cluster", |(n, _)| n);
+        Config {
+            name,
+            kind: Kind::Cluster {
+                nodes,
+                cores,
+                fsync,
+                spread,
+            },
+        }
+    }
+
     pub fn is_corekv(&self) -> bool {
-        matches!(self.kind, Kind::Corekv { .. })
+        matches!(self.kind, Kind::Corekv { .. } | Kind::Cluster { .. })
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.kind, Kind::Cluster { .. })
     }
 
     /// The Redis configuration this one is measured against (None for the
@@ -96,8 +142,16 @@ impl Config {
             Kind::Corekv {
                 fsync: Fsync::Never,
                 ..
+            }
+            | Kind::Cluster {
+                fsync: Fsync::Never,
+                ..
             } => Some("redis-nopersist"),
             Kind::Corekv {
+                fsync: Fsync::Always,
+                ..
+            }
+            | Kind::Cluster {
                 fsync: Fsync::Always,
                 ..
             } => Some("redis-aof-always"),
@@ -112,6 +166,20 @@ impl Config {
             Kind::Corekv { cores, fsync } => {
                 format!("corekv --cores {cores} --fsync {}", fsync.flag())
             }
+            Kind::Cluster {
+                nodes,
+                cores,
+                fsync,
+                spread,
+            } => format!(
+                "corekv {nodes}-node cluster (--cores {cores} --fsync {}), {}",
+                fsync.flag(),
+                if spread {
+                    "clients spread over all nodes"
+                } else {
+                    "clients on node 1"
+                }
+            ),
         }
     }
 
@@ -127,7 +195,8 @@ impl Config {
 
     /// Program and arguments that start this server on `port` with all of
     /// its state in `dir`. `stats_socket` is passed to corekv only when
-    /// stats were asked for.
+    /// stats were asked for. For a cluster this is one node's command
+    /// without `--node-id` and `--peers`, which the cluster adds.
     pub fn command(
         &self,
         bins: &Binaries,
@@ -164,7 +233,7 @@ impl Config {
                 args.extend(persistence.iter().map(|s| s.to_string()));
                 (bins.redis_server.clone(), args)
             }
-            Kind::Corekv { cores, fsync } => {
+            Kind::Corekv { cores, fsync } | Kind::Cluster { cores, fsync, .. } => {
                 let mut args = vec![
                     "--port".to_string(),
                     port_s,
@@ -200,6 +269,37 @@ mod tests {
             MATRIX[3].baseline(),
             Some("redis-aof-always"),
             "fsync always compares with appendfsync always"
+        );
+    }
+
+    #[test]
+    fn cluster_configs_compare_with_the_matching_redis() {
+        let c = Config::cluster(3, 1, Fsync::Always, false);
+        assert_eq!(c.name, "corekv-cluster-node1");
+        assert!(c.is_corekv() && c.is_cluster());
+        assert_eq!(c.baseline(), Some("redis-aof-always"));
+        assert_eq!(
+            c.describe(),
+            "corekv 3-node cluster (--cores 1 --fsync always), clients on node 1"
+        );
+        let spread = Config::cluster(3, 1, Fsync::Never, true);
+        assert_eq!(spread.name, "corekv-cluster-all");
+        assert_eq!(spread.baseline(), Some("redis-nopersist"));
+        let bins = Binaries {
+            redis_server: PathBuf::from("redis-server"),
+            corekv: PathBuf::from("corekv"),
+        };
+        let (program, args) = c.command(
+            &bins,
+            7001,
+            Path::new("/d"),
+            Some(Path::new("/d/s.sock")),
+            &["--groups-per-core".to_string(), "4".to_string()],
+        );
+        assert_eq!(program, PathBuf::from("corekv"));
+        assert_eq!(
+            args.join(" "),
+            "--port 7001 --dir /d --cores 1 --fsync always --stats-socket /d/s.sock --groups-per-core 4"
         );
     }
 
