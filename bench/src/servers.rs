@@ -248,6 +248,11 @@ impl Config {
                     args.push("--stats-socket".to_string());
                     args.push(sock.display().to_string());
                 }
+                if matches!(self.kind, Kind::Cluster { .. }) {
+                    // Several nodes on one host: pinning would put every
+                    // node's core 0 on CPU 0.
+                    args.push("--no-pin".to_string());
+                }
                 args.extend(extra_corekv_args.iter().cloned());
                 (bins.corekv.clone(), args)
             }
@@ -299,7 +304,7 @@ mod tests {
         assert_eq!(program, PathBuf::from("corekv"));
         assert_eq!(
             args.join(" "),
-            "--port 7001 --dir /d --cores 1 --fsync always --stats-socket /d/s.sock --groups-per-core 4"
+            "--port 7001 --dir /d --cores 1 --fsync always --stats-socket /d/s.sock --no-pin --groups-per-core 4"
         );
     }
 

@@ -58,6 +58,10 @@ pub struct Args {
     /// -MOVED for keys led by another node (instead of proxying)
     #[argh(switch)]
     pub cluster_enabled: bool,
+    /// do not pin core threads to CPUs (for several nodes on one host: each
+    /// would pin its core 0 to CPU 0)
+    #[argh(switch)]
+    pub no_pin: bool,
     /// join an existing cluster: start with no configuration and wait to be
     /// added (COREKV.CLUSTER ADDLEARNER on a member), then get a snapshot
     #[argh(switch)]

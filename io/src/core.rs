@@ -515,16 +515,38 @@ impl Core {
         let st = &mut *st;
         st.unflushed = 0;
         // One entry per group per turn.
-        let mut refused = Vec::new();
+        let refused: Vec<(Token, Reply)> = Vec::new();
         if st.batches.iter().any(|b| !b.0.is_empty()) {
             let ts = self.node.hlc_now_ms();
+            let mut dropped = Vec::new();
             for (pos, batch) in st.batches.iter_mut().enumerate() {
                 if batch.0.is_empty() {
                     continue;
                 }
                 let (cmds, toks) = std::mem::take(batch);
-                if let Err(r) = st.shard.propose_batch(pos, ts, &cmds, toks.clone()) {
-                    refused.extend(toks.into_iter().map(|t| (t, r.clone())));
+                if st
+                    .shard
+                    .propose_batch(pos, ts, &cmds, toks.clone())
+                    .is_err()
+                {
+                    // Never proposed (leadership lost or being handed over
+                    // this turn): wait for the group's next leader instead.
+                    dropped.push((pos, cmds, toks));
+                }
+            }
+            let now = Instant::now();
+            for (pos, cmds, toks) in dropped {
+                for (argv, tok) in cmds.into_iter().zip(toks) {
+                    let to = match st.waiters.remove(&tok) {
+                        Some(Waiter::Local(tx, _)) => ParkedReply::Local(tx),
+                        Some(Waiter::Remote { core, id, .. }) => ParkedReply::Remote { core, id },
+                        Some(Waiter::Expiry) => {
+                            st.expire_inflight = st.expire_inflight.saturating_sub(1);
+                            continue;
+                        }
+                        None => continue,
+                    };
+                    st.park(pos, argv, true, false, to, now);
                 }
             }
         }

@@ -224,7 +224,9 @@ fn core_thread(
     done_rx: flume::Receiver<Done>,
     ready: std::sync::mpsc::Sender<Result<usize, String>>,
 ) {
-    pin_to_cpu(c);
+    if !node.args.no_pin {
+        pin_to_cpu(c);
+    }
     let specs: Vec<GroupSpec> = node
         .groups
         .iter()

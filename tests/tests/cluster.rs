@@ -46,6 +46,7 @@ impl Cluster {
                     "--fsync",
                     "always",
                     "--debug-commands",
+                    "--no-pin",
                 ];
                 args.extend_from_slice(extra);
                 Server::start_on(*p, &args)

@@ -29,7 +29,8 @@ case "$cmd" in
       d="$root/node$i"
       mkdir -p "$d"
       # shellcheck disable=SC2086
-      "$bin" --port $((base + i - 1)) --dir "$d/data" --node-id "$i" --peers "$peers" ${COREKV_FLAGS:-} \
+      # --no-pin: every node would pin its core 0 to CPU 0.
+      "$bin" --port $((base + i - 1)) --dir "$d/data" --node-id "$i" --peers "$peers" --no-pin ${COREKV_FLAGS:-} \
         >"$d/log" 2>&1 &
       echo $! >"$d/pid"
     done
