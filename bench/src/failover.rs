@@ -409,7 +409,10 @@ fn try_round(
     opts: &Options,
     result: &mut RoundResult,
 ) -> Result<Times> {
-    let (leaders, preferred) = cluster.wait_settled(opts.timeout, Duration::from_secs(1), true)?;
+    let (mut leaders, preferred) =
+        cluster.wait_settled(opts.timeout, Duration::from_secs(1), true)?;
+    // The meta group 0 holds no keys: writes cannot target it.
+    leaders.remove(&0);
     result.preferred_before = preferred;
     let ids: Vec<u32> = leaders.keys().copied().collect();
     let groups = ids.len();

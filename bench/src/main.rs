@@ -748,8 +748,7 @@ impl Session {
                 format!(
                     "{nodes} corekv nodes on this machine, each `--cores {cores} --fsync {}`{}, \
                      a fresh cluster (fresh ports and directories) per configuration and round; \
-                     corekv pins core c's thread of every node to CPU c, so on one machine \
-                     all nodes' core 0 share CPU 0",
+                     nodes run with `--no-pin` (pinned, every node's core 0 would share CPU 0)",
                     fsync.flag(),
                     if self.args.corekv_arg.is_empty() {
                         String::new()
