@@ -11,22 +11,9 @@ use anyhow::{Context, Result, bail};
 
 pub const SLOTS: u16 = 16384;
 
-/// The part of a key that is hashed: the content of the first `{...}` if it
-/// is non-empty, else the whole key (Redis Cluster rules).
-fn hash_part(key: &[u8]) -> &[u8] {
-    if let Some(open) = key.iter().position(|&b| b == b'{') {
-        let rest = key.get(open + 1..).unwrap_or_default();
-        if let Some(close) = rest.iter().position(|&b| b == b'}')
-            && close > 0
-        {
-            return rest.get(..close).unwrap_or(key);
-        }
-    }
-    key
-}
-
+/// The key's slot (CRC16 with hash tags), as corekv computes it.
 pub fn key_slot(key: &[u8]) -> u16 {
-    crc16::State::<crc16::XMODEM>::calculate(hash_part(key)) % SLOTS
+    corekv_core::slot::key_slot(key)
 }
 
 /// corekv's layout: `groups` contiguous, equal slot ranges; group index i

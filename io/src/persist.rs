@@ -89,47 +89,18 @@ pub fn run(
                 fail(core, e);
             }
             pending_data.clear();
-            let readies = batch
-                .iter()
-                .flat_map(|j| j.readies.iter().copied())
-                .collect();
-            if done
-                .send(Done::Log {
-                    readies,
-                    seq,
-                    data_seq: Some(seq),
-                })
-                .is_err()
-            {
+            if done.send(log_done(&batch, seq, Some(seq))).is_err() {
                 break;
             }
             unreported = None;
-            if sync {
-                on_sync(core, &node);
-                last_sync = Instant::now();
-                dirty = false;
-            } else {
-                dirty = true;
-            }
+            dirty = after_write(core, &node, sync, &mut last_sync);
             continue;
         }
         if let Err(e) = engine.persist_log(&batch, sync) {
             fail(core, e);
         }
-        let readies = batch
-            .iter()
-            .flat_map(|j| j.readies.iter().copied())
-            .collect();
         // Acknowledge the log first: the data half is off the reply path.
-        let data_seq = unreported.take();
-        if done
-            .send(Done::Log {
-                readies,
-                seq,
-                data_seq,
-            })
-            .is_err()
-        {
+        if done.send(log_done(&batch, seq, unreported.take())).is_err() {
             break;
         }
         // The data half waits while more log work is queued: the next
@@ -143,16 +114,35 @@ pub fn run(
             pending_data.clear();
             unreported = Some(seq);
         }
-        if sync {
-            on_sync(core, &node);
-            last_sync = Instant::now();
-            dirty = false;
-        } else {
-            dirty = true;
-        }
+        dirty = after_write(core, &node, sync, &mut last_sync);
     }
     // Executor gone (shutdown): make whatever was written durable.
     write(core, &engine, &pending_data, true);
+}
+
+/// The report of a written log half: every Ready of `batch`, and the data
+/// half written meanwhile (`data_seq`).
+fn log_done(batch: &[PersistJob], seq: u64, data_seq: Option<u64>) -> Done {
+    Done::Log {
+        readies: batch
+            .iter()
+            .flat_map(|j| j.readies.iter().copied())
+            .collect(),
+        seq,
+        data_seq,
+    }
+}
+
+/// Bookkeeping after a write: counts a sync; returns whether unsynced
+/// writes remain (`dirty`).
+fn after_write(core: usize, node: &Node, sync: bool, last_sync: &mut Instant) -> bool {
+    if sync {
+        on_sync(core, node);
+        *last_sync = Instant::now();
+        false
+    } else {
+        true
+    }
 }
 
 /// The data half of a job (what `persist_data` reads), without its log half.

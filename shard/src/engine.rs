@@ -145,13 +145,7 @@ impl Engine {
             }
         }
         batch.commit()?;
-        let mode = if sync {
-            PersistMode::SyncData
-        } else {
-            PersistMode::Buffer
-        };
-        self.db.persist(mode)?;
-        Ok(())
+        self.sync(sync)
     }
 
     /// The deferred half: state-machine writes with the applied index they

@@ -592,6 +592,19 @@ fn members(c: &mut Resp) -> Vec<String> {
         .collect()
 }
 
+/// Waits (bounded) until every group's MEMBERS line contains `want`.
+fn wait_members(c: &mut Resp, want: &str) {
+    let until = Instant::now() + SETTLE;
+    loop {
+        let m = members(c);
+        if m.iter().all(|l| l.contains(want)) {
+            return;
+        }
+        assert!(Instant::now() < until, "never {want}: {m:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
     if !corekv_only("nodes_join_as_learners_get_promoted_take_leadership_and_leave") {
@@ -664,18 +677,7 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
     );
     // Learner → voter through a joint configuration.
     assert_eq!(c2.cmd(&["COREKV.CLUSTER", "PROMOTE", "4"]), Reply::ok());
-    let until = Instant::now() + SETTLE;
-    while !members(&mut c2)
-        .iter()
-        .all(|l| l.contains("voters=1,2,3,4 learners="))
-    {
-        assert!(
-            Instant::now() < until,
-            "not promoted: {:?}",
-            members(&mut c2)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_members(&mut c2, "voters=1,2,3,4 learners=");
     // Leadership of group 1 moves to node 4 and stays there.
     assert_eq!(
         c2.cmd(&["COREKV.CLUSTER", "TRANSFER", "1", "4"]),
@@ -688,18 +690,7 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
     }
     // Node 3 leaves; the cluster of 1, 2 and 4 keeps going without it.
     assert_eq!(c2.cmd(&["COREKV.CLUSTER", "REMOVE", "3"]), Reply::ok());
-    let until = Instant::now() + SETTLE;
-    while !members(&mut c2)
-        .iter()
-        .all(|l| l.contains("voters=1,2,4 learners="))
-    {
-        assert!(
-            Instant::now() < until,
-            "not removed: {:?}",
-            members(&mut c2)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_members(&mut c2, "voters=1,2,4 learners=");
     cl.nodes[2].kill9();
     write_all(&cl.addr(3), "m", 200, "after");
     let mut c4 = connect(&cl.addr(3)).expect("connect");
