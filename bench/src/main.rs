@@ -281,6 +281,34 @@ struct Session {
 }
 
 impl Session {
+    /// Logs one run's result and keeps it for the report.
+    fn record(
+        &mut self,
+        config: Config,
+        pipeline: u32,
+        round: u32,
+        outcome: Result<Vec<csv::BenchRow>, String>,
+    ) {
+        match &outcome {
+            Ok(rows) => {
+                for row in rows {
+                    eprintln!(
+                        "[corekv-bench]   -P {pipeline} {}: {:.0} rps",
+                        row.test, row.rps
+                    );
+                }
+            }
+            Err(err) => eprintln!("[corekv-bench]   -P {pipeline} failed: {err}"),
+        }
+        self.runs.push(Run {
+            config,
+            pipeline,
+            round,
+            requests: self.requests(pipeline),
+            outcome,
+        });
+    }
+
     fn requests(&self, pipeline: u32) -> u64 {
         if pipeline <= 1 {
             self.args.requests_p1
@@ -364,24 +392,7 @@ impl Session {
                 Ok(rows) => Ok(rows),
                 Err(err) => Err(format!("{err:#}")),
             };
-            match &outcome {
-                Ok(rows) => {
-                    for row in rows {
-                        eprintln!(
-                            "[corekv-bench]   -P {pipeline} {}: {:.0} rps",
-                            row.test, row.rps
-                        );
-                    }
-                }
-                Err(err) => eprintln!("[corekv-bench]   -P {pipeline} failed: {err}"),
-            }
-            self.runs.push(Run {
-                config,
-                pipeline,
-                round,
-                requests: self.requests(pipeline),
-                outcome,
-            });
+            self.record(config, pipeline, round, outcome);
         }
 
         if self.args.stats && config.is_corekv() {
@@ -505,24 +516,7 @@ impl Session {
                 (Ok(rows), Ok(())) => Ok(rows),
                 (Err(err), _) => Err(format!("{err:#}")),
             };
-            match &outcome {
-                Ok(rows) => {
-                    for row in rows {
-                        eprintln!(
-                            "[corekv-bench]   -P {pipeline} {}: {:.0} rps",
-                            row.test, row.rps
-                        );
-                    }
-                }
-                Err(err) => eprintln!("[corekv-bench]   -P {pipeline} failed: {err}"),
-            }
-            self.runs.push(Run {
-                config,
-                pipeline,
-                round,
-                requests: self.requests(pipeline),
-                outcome,
-            });
+            self.record(config, pipeline, round, outcome);
             for node in &cluster.nodes {
                 match raftstats::fetch(&node.stats_socket) {
                     Ok(stats) => {

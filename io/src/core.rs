@@ -356,26 +356,28 @@ impl Core {
             .filter(|_| !self.node.drops_to(leader));
         CoreCounters::add(&self.counters().proxied, 1);
         monoio::spawn(async move {
-            let reply = match addr {
-                Some(addr) => core.proxy_pool().call(addr, p.argv.clone()).await,
-                None => errors::err(errors::NOT_LEADER),
+            let outcome = match addr {
+                Some(addr) => core.proxy_pool().try_call(addr, p.argv.clone()).await,
+                None => Ok(errors::err(errors::NOT_LEADER)),
             };
-            match proxy_outcome(&reply) {
-                ProxyOutcome::NotSent if Instant::now() + PROXY_RETRY < p.deadline => {
-                    // The leader we knew is unreachable (dead, partitioned):
-                    // nothing was sent, so wait for the election and retry.
+            match outcome {
+                Ok(r) if r != errors::err(errors::NOT_LEADER) => core.reply_to(p.to, r),
+                Err(e) if e.maybe_sent => core.reply_to(
+                    p.to,
+                    errors::err(&format!(
+                        "ERR proxied command's outcome is unknown ({}); it may or may not have run",
+                        e.reason
+                    )),
+                ),
+                // Nothing ran: the leader refused it, or the request never
+                // left (leader dead or partitioned away). Wait for the
+                // election and retry, until the command's deadline.
+                _ if Instant::now() + PROXY_RETRY < p.deadline => {
                     monoio::time::sleep(PROXY_RETRY).await;
                     core.st.borrow_mut().parked.push(p);
                     core.notify.notify();
                 }
-                ProxyOutcome::NotSent => core.reply_to(p.to, errors::err(errors::NOT_LEADER)),
-                ProxyOutcome::Unknown(reason) => core.reply_to(
-                    p.to,
-                    errors::err(&format!(
-                        "ERR proxied command's outcome is unknown ({reason}); it may or may not have run"
-                    )),
-                ),
-                ProxyOutcome::Done => core.reply_to(p.to, reply),
+                _ => core.reply_to(p.to, errors::err(errors::NOT_LEADER)),
             }
         });
     }
@@ -395,12 +397,7 @@ impl Core {
             st.shard.report_snapshot(gid, to, false);
             return;
         };
-        let me = crate::peer::Hello {
-            node: node.cluster.node_id,
-            core: core as u32,
-            cores: node.cores as u32,
-            groups_per_core: node.args.groups_per_core as u32,
-        };
+        let me = node.peer_hello(core);
         let n = node.clone();
         let submitted = node.heavy.try_submit(move || {
             let t = Instant::now();
@@ -439,17 +436,13 @@ impl Core {
         Some(Reply::Error(format!("MOVED {slot} {addr}")))
     }
 
+    /// Answers a parked command from outside a turn (a proxy task); a
+    /// reply for another core goes out with the next turn.
     fn reply_to(&self, to: ParkedReply, reply: Reply) {
-        match to {
-            ParkedReply::Local(tx) => {
-                let _ = tx.send(reply);
-            }
-            ParkedReply::Remote { core, id } => {
-                if let Some(out) = self.st.borrow_mut().outbox.get_mut(core) {
-                    out.push(Msg::Resp { id, reply });
-                }
-                self.notify.notify();
-            }
+        let remote = matches!(to, ParkedReply::Remote { .. });
+        self.st.borrow_mut().deliver(to, reply);
+        if remote {
+            self.notify.notify();
         }
     }
 
@@ -900,39 +893,6 @@ impl CoreState {
 
 /// Pause before a command whose leader was unreachable is retried.
 const PROXY_RETRY: Duration = Duration::from_millis(25);
-
-enum ProxyOutcome {
-    /// The leader answered (the reply may be an error of the command).
-    Done,
-    /// The command never left this node: safe to retry or refuse.
-    NotSent,
-    /// Sent, but the link failed before the reply: it may have run.
-    Unknown(String),
-}
-
-/// Sorts a proxy pool reply: its own failures read `TRYAGAIN proxy to
-/// <addr>: <reason>`; connect-phase reasons mean nothing was sent.
-fn proxy_outcome(reply: &Reply) -> ProxyOutcome {
-    let Reply::Error(e) = reply else {
-        return ProxyOutcome::Done;
-    };
-    if e == errors::NOT_LEADER {
-        return ProxyOutcome::NotSent;
-    }
-    let Some(rest) = e.strip_prefix("TRYAGAIN proxy to ") else {
-        return ProxyOutcome::Done;
-    };
-    let reason = rest.split_once(": ").map_or(rest, |(_, r)| r);
-    if reason.starts_with("connect")
-        || reason.starts_with("HELLO failed")
-        || reason == "circuit open"
-        || reason == "too many queued calls"
-    {
-        ProxyOutcome::NotSent
-    } else {
-        ProxyOutcome::Unknown(reason.to_string())
-    }
-}
 
 /// The core's background tasks; returns when the runtime stops.
 pub async fn run_tasks(

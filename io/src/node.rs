@@ -207,6 +207,16 @@ impl Node {
         Reply::Simple("OK".into())
     }
 
+    /// What core `core` of this node says about itself on a Raft link.
+    pub fn peer_hello(&self, core: usize) -> crate::peer::Hello {
+        crate::peer::Hello {
+            node: self.cluster.node_id,
+            core: core as u32,
+            cores: self.cores as u32,
+            groups_per_core: self.args.groups_per_core as u32,
+        }
+    }
+
     /// RESP address of cluster member `id`.
     pub fn member_addr(&self, id: u64) -> Option<std::net::SocketAddr> {
         self.book.load().iter().find(|m| m.0 == id).map(|m| m.1)

@@ -80,16 +80,19 @@ pub fn run(
             // A snapshot install: the log now starts after the snapshot, so
             // its data (and everything before it) must be written and
             // synced with the log half, before anything is acknowledged.
-            pending_data.append(&mut batch.iter().map(clone_data).collect());
+            if let Err(e) = engine.persist_log(&batch, false) {
+                fail(core, e);
+            }
+            let report = log_done(&batch, seq, Some(seq));
+            pending_data.extend(batch);
             if let Err(e) = engine
-                .persist_log(&batch, false)
-                .and_then(|_| engine.persist_data(&pending_data))
+                .persist_data(&pending_data)
                 .and_then(|_| engine.sync(sync))
             {
                 fail(core, e);
             }
             pending_data.clear();
-            if done.send(log_done(&batch, seq, Some(seq))).is_err() {
+            if done.send(report).is_err() {
                 break;
             }
             unreported = None;
@@ -142,16 +145,6 @@ fn after_write(core: usize, node: &Node, sync: bool, last_sync: &mut Instant) ->
         false
     } else {
         true
-    }
-}
-
-/// The data half of a job (what `persist_data` reads), without its log half.
-fn clone_data(j: &PersistJob) -> PersistJob {
-    PersistJob {
-        seq: j.seq,
-        data: j.data.clone(),
-        raft_dels: j.raft_dels.clone(),
-        ..Default::default()
     }
 }
 

@@ -139,18 +139,28 @@ impl ProxyPool {
     /// Sends argv to addr over the pooled connection, returns its reply.
     /// Failures in the proxy itself are `-TRYAGAIN proxy to <addr>: ...`.
     pub async fn call(self: &Rc<Self>, addr: SocketAddr, argv: Vec<Bytes>) -> Reply {
+        self.try_call(addr, argv)
+            .await
+            .unwrap_or_else(|e| Reply::Error(format!("TRYAGAIN proxy to {addr}: {}", e.reason)))
+    }
+
+    /// [`ProxyPool::call`] with the proxy's own failures kept apart from
+    /// replies, saying whether the request may have reached `addr`.
+    pub async fn try_call(
+        self: &Rc<Self>,
+        addr: SocketAddr,
+        argv: Vec<Bytes>,
+    ) -> Result<Reply, ProxyError> {
         bump(&self.counters.calls);
         if argv.is_empty() {
             // `*0` gets no reply from Redis: it would break the pairing.
-            return errors::err("ERR empty command");
+            return Ok(errors::err("ERR empty command"));
         }
-        match self.forward(addr, &argv).await {
-            Ok(r) => r,
-            Err(reason) => {
-                bump(&self.counters.errors);
-                Reply::Error(format!("TRYAGAIN proxy to {addr}: {reason}"))
-            }
+        let res = self.forward(addr, &argv).await;
+        if res.is_err() {
+            bump(&self.counters.errors);
         }
+        res
     }
 
     pub fn stats(&self) -> ProxyStats {
@@ -163,17 +173,27 @@ impl ProxyPool {
         }
     }
 
-    async fn forward(&self, addr: SocketAddr, argv: &[Bytes]) -> Result<Reply, Rc<str>> {
-        let conn = self.dest(addr).conn()?;
-        let rx = conn.push(argv, self.cfg.max_pending)?;
-        match monoio::time::timeout(self.cfg.call_timeout, rx).await {
+    async fn forward(&self, addr: SocketAddr, argv: &[Bytes]) -> Result<Reply, ProxyError> {
+        let not_sent = |reason| ProxyError {
+            reason,
+            maybe_sent: false,
+        };
+        let conn = self.dest(addr).conn().map_err(not_sent)?;
+        let rx = conn.push(argv, self.cfg.max_pending).map_err(not_sent)?;
+        let res = match monoio::time::timeout(self.cfg.call_timeout, rx).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(_)) => Err("connection dropped".into()),
             Err(_) => {
                 conn.fail(TIMED_OUT);
                 Err(TIMED_OUT.into())
             }
-        }
+        };
+        // Requests are written only once the handshake is done: a
+        // connection that never got there sent nothing.
+        res.map_err(|reason| ProxyError {
+            reason,
+            maybe_sent: conn.established.get(),
+        })
     }
 
     fn dest(&self, addr: SocketAddr) -> Rc<Dest> {
@@ -266,6 +286,15 @@ impl Dest {
 
 type Outcome = Result<Reply, Rc<str>>;
 
+/// A proxy call that failed in the proxy itself (not an error reply).
+#[derive(Debug, Clone)]
+pub struct ProxyError {
+    pub reason: Rc<str>,
+    /// False when the request certainly never left this node (circuit
+    /// open, queue full, connection never established): safe to retry.
+    pub maybe_sent: bool,
+}
+
 /// One connection's shared state: the writer takes `out`, the reader pops
 /// `waiters`; `out` holds exactly the requests of the last waiters, in
 /// order.
@@ -274,6 +303,9 @@ struct Conn {
     /// It delivered a reply (so its failure does not count against the
     /// destination).
     proven: Cell<bool>,
+    /// The handshake finished and the writer runs: queued requests may
+    /// have been written.
+    established: Cell<bool>,
     st: RefCell<ConnState>,
     /// Wakes the writer: something was queued, or the connection died.
     wake: LocalNotify,
@@ -295,6 +327,7 @@ impl Conn {
         Conn {
             dest,
             proven: Cell::new(false),
+            established: Cell::new(false),
             st: RefCell::new(ConnState {
                 dead: false,
                 out: BytesMut::new(),
@@ -440,6 +473,7 @@ async fn run(dest: Rc<Dest>, conn: Rc<Conn>) {
         return;
     }
     let (r, w) = stream.into_split();
+    conn.established.set(true);
     monoio::spawn(write_loop(conn.clone(), w, dest.counters.clone()));
     read_loop(&conn, r, rbuf, parser).await;
 }

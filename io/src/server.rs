@@ -304,12 +304,7 @@ fn core_thread(
 /// the acceptor for theirs.
 fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
     let node = core.node.clone();
-    let me = crate::peer::Hello {
-        node: node.cluster.node_id,
-        core: core.id as u32,
-        cores: node.cores as u32,
-        groups_per_core: node.args.groups_per_core as u32,
-    };
+    let me = node.peer_hello(core.id);
     let n = node.clone();
     let hlc: Rc<dyn Fn() -> u64> = Rc::new(move || n.hlc_now());
     let c = core.clone();

@@ -55,15 +55,20 @@ impl Cluster {
         Cluster { nodes }
     }
 
-    /// Keys held by node `i` (all its replicas), from the stats socket.
-    fn keys(&self, i: usize) -> u64 {
+    /// Node `i`'s stats socket document (`corekv-stats --json`).
+    fn stats(&self, i: usize) -> serde_json::Value {
         let out = std::process::Command::new(corekv_tests::stats_bin())
             .arg("--socket")
             .arg(self.nodes[i].stats_socket())
             .arg("--json")
             .output()
             .expect("corekv-stats");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        serde_json::from_slice(&out.stdout).unwrap_or_default()
+    }
+
+    /// Keys held by node `i` (all its replicas), from the stats socket.
+    fn keys(&self, i: usize) -> u64 {
+        let v = self.stats(i);
         v["cores"]
             .as_array()
             .map(|cs| {
@@ -124,13 +129,7 @@ impl Cluster {
 
     /// Raft state of every group on node `i`: group → (role, leader_id, applied, commit).
     fn raft(&self, i: usize) -> HashMap<u64, (String, u64, u64, u64)> {
-        let out = std::process::Command::new(corekv_tests::stats_bin())
-            .arg("--socket")
-            .arg(self.nodes[i].stats_socket())
-            .arg("--json")
-            .output()
-            .expect("corekv-stats");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let v = self.stats(i);
         let mut m = HashMap::new();
         for core in v["cores"].as_array().cloned().unwrap_or_default() {
             for g in core["raft"].as_array().cloned().unwrap_or_default() {
