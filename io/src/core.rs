@@ -31,6 +31,17 @@ enum Waiter {
     Expiry,
 }
 
+impl Waiter {
+    /// Where a client's reply goes (None for the internal expiry waiter).
+    fn into_reply_to(self) -> Option<ParkedReply> {
+        match self {
+            Waiter::Local(tx, _) => Some(ParkedReply::Local(tx)),
+            Waiter::Remote { core, id, .. } => Some(ParkedReply::Remote { core, id }),
+            Waiter::Expiry => None,
+        }
+    }
+}
+
 /// Where a parked command's reply goes.
 enum ParkedReply {
     Local(oneshot::Sender<Reply>),
@@ -281,7 +292,7 @@ impl Core {
                         }
                         Pending::Wait(rx)
                     }
-                    Err(r) => Pending::Ready(r),
+                    Err((r, _)) => Pending::Ready(r),
                 }
             } else {
                 if !st.shard.read_ready(pos, self.now()) {
@@ -465,8 +476,15 @@ impl Core {
                         start: p.start,
                     },
                 };
-                if st.queue_write(p.pos, p.argv, waiter).is_ok() {
-                    CoreCounters::add(&self.counters().proposals, 1);
+                match st.queue_write(p.pos, p.argv, waiter) {
+                    Ok(()) => CoreCounters::add(&self.counters().proposals, 1),
+                    // Refused before it ran (e.g. a membership change while
+                    // another is in progress): the caller hears why.
+                    Err((r, waiter)) => {
+                        if let Some(to) = waiter.into_reply_to() {
+                            st.deliver(to, r);
+                        }
+                    }
                 }
                 continue;
             }
@@ -530,14 +548,12 @@ impl Core {
             let now = Instant::now();
             for (pos, cmds, toks) in dropped {
                 for (argv, tok) in cmds.into_iter().zip(toks) {
-                    let to = match st.waiters.remove(&tok) {
-                        Some(Waiter::Local(tx, _)) => ParkedReply::Local(tx),
-                        Some(Waiter::Remote { core, id, .. }) => ParkedReply::Remote { core, id },
-                        Some(Waiter::Expiry) => {
-                            st.expire_inflight = st.expire_inflight.saturating_sub(1);
-                            continue;
-                        }
-                        None => continue,
+                    let Some(waiter) = st.waiters.remove(&tok) else {
+                        continue;
+                    };
+                    let Some(to) = waiter.into_reply_to() else {
+                        st.expire_inflight = st.expire_inflight.saturating_sub(1);
+                        continue;
                     };
                     st.park(pos, argv, true, false, to, now);
                 }
@@ -691,7 +707,7 @@ impl Core {
                                     CoreCounters::add(&self.counters().proposals, 1);
                                     None
                                 }
-                                Err(r) => Some(r),
+                                Err((r, _)) => Some(r),
                             }
                         }
                         Some(pos) => {
@@ -855,9 +871,15 @@ impl CoreState {
 
     /// Queues a write for group `pos`; the turn proposes each group's queue
     /// as one Raft entry. Fails fast when this replica cannot lead.
-    fn queue_write(&mut self, pos: usize, argv: Vec<Bytes>, waiter: Waiter) -> Result<(), Reply> {
+    /// On refusal the waiter comes back with the reason.
+    fn queue_write(
+        &mut self,
+        pos: usize,
+        argv: Vec<Bytes>,
+        waiter: Waiter,
+    ) -> Result<(), (Reply, Waiter)> {
         if !self.shard.is_leader(pos) {
-            return Err(errors::err(errors::NOT_LEADER));
+            return Err((errors::err(errors::NOT_LEADER), waiter));
         }
         let tok = self.next_token;
         self.next_token += 1;
@@ -866,12 +888,14 @@ impl CoreState {
             .is_some_and(|a| a.eq_ignore_ascii_case(crate::admin::GROUP_CMD.as_bytes()))
         {
             // A membership change or leader preference: its own entry.
-            crate::admin::propose(&mut self.shard, pos, &argv, tok)?;
+            if let Err(r) = crate::admin::propose(&mut self.shard, pos, &argv, tok) {
+                return Err((r, waiter));
+            }
             self.waiters.insert(tok, waiter);
             return Ok(());
         }
         let Some(batch) = self.batches.get_mut(pos) else {
-            return Err(errors::err(errors::NOT_LEADER));
+            return Err((errors::err(errors::NOT_LEADER), waiter));
         };
         batch.0.push(argv);
         batch.1.push(tok);

@@ -64,7 +64,10 @@ pub fn run(
             Err(flume::RecvTimeoutError::Disconnected) => break,
         };
         let mut batch = vec![first];
-        while batch.len() < MAX_JOBS_PER_WRITE {
+        // A snapshot install ends a batch: its deletes of the replaced log
+        // (written with the data half) must land before any later job's
+        // log half, which may reuse those chunk keys.
+        while batch.len() < MAX_JOBS_PER_WRITE && !batch.last().is_some_and(|j| j.install) {
             match jobs.try_recv() {
                 Ok(j) => batch.push(j),
                 Err(_) => break,

@@ -5,6 +5,10 @@
 //! `raft`:   gid(4, BE) | b'e' | index(8, BE)        → protobuf `Entry`
 //!           gid | b'h' → HardState, gid | b'c' → ConfState,
 //!           gid | b'a' → applied(8) | key_count(8), gid | b't' → truncated index(8) | term(8)
+//!           gid | b'k' → commit index(8) (written with the data half: a
+//!           commit-only hard state change must not rewrite b'h', whose
+//!           term and vote a later job may have moved; see docs/design/0010)
+//!           gid | b'p' → preferred leader(8), gid | b'n' | node → address
 //! `expire`: expire_ms(8, BE) | slot(2, BE) | user key → empty; ordered by
 //!           due time so the active-expiry scan is one range read per core.
 //! `meta`:   b"format" → format version, b"layout" → groups/cores layout.

@@ -90,7 +90,8 @@ struct Group {
     raw: RawNode<LogStore>,
     applied: u64,
     key_count: u64,
-    /// (index, term, tokens) of proposals waiting for apply, in index order.
+    /// (index, term, tokens) of proposals waiting for apply, in index order
+    /// (see [`Group::track`]).
     proposals: VecDeque<(u64, u64, Vec<Token>)>,
     /// Last log index written to fjall; a shorter append deletes the rest.
     persisted_last: u64,
@@ -113,6 +114,21 @@ struct Group {
     /// Preferred leader set by an operator (`COREKV.CLUSTER TRANSFER`),
     /// replicated through the log; overrides the round-robin default.
     preferred: Option<u64>,
+}
+
+impl Group {
+    /// Records that the entry just appended (the log's last) carries
+    /// `tokens`. Kept in index order: a leader that lost leadership with
+    /// proposals in flight and leads again appends at indexes its abandoned
+    /// proposals held, and each must still be resolved by the entry
+    /// committed at its own index (a committed proposal once got the
+    /// abandoned ones' "try again", and its client ran it twice).
+    fn track(&mut self, tokens: Vec<Token>) {
+        let idx = self.raw.raft.raft_log.last_index();
+        let term = self.raw.raft.term;
+        let at = self.proposals.partition_point(|p| p.0 <= idx);
+        self.proposals.insert(at, (idx, term, tokens));
+    }
 }
 
 /// Prefix of a log entry that carries a group-admin record instead of a
@@ -589,6 +605,18 @@ impl Shard {
             .mut_store()
             .apply_snapshot(meta.index, meta.term, meta.get_conf_state().clone());
         g.applied = meta.index;
+        // Proposals the snapshot covers (this replica led, lost leadership
+        // and fell behind): committed or overwritten, there is no telling
+        // which, and a committed one's reply was computed elsewhere.
+        while g.proposals.front().is_some_and(|p| p.0 <= meta.index) {
+            if let Some((_, _, tokens)) = g.proposals.pop_front() {
+                self.completions.extend(
+                    tokens
+                        .into_iter()
+                        .map(|t| (t, errors::err(errors::OUTCOME_UNKNOWN))),
+                );
+            }
+        }
         for (_, c_last) in g.chunks.drain(..) {
             self.job.raft_dels.push(keys::chunk_key(gid, c_last));
         }
@@ -692,9 +720,7 @@ impl Shard {
         {
             return Err(errors::err(errors::NOT_LEADER));
         }
-        let idx = g.raw.raft.raft_log.last_index();
-        let term = g.raw.raft.term;
-        g.proposals.push_back((idx, term, tokens));
+        g.track(tokens);
         Ok(())
     }
 
@@ -727,8 +753,7 @@ impl Shard {
         if idx == before {
             return Err(errors::err("ERR membership change refused by Raft"));
         }
-        let term = g.raw.raft.term;
-        g.proposals.push_back((idx, term, vec![token]));
+        g.track(vec![token]);
         Ok(())
     }
 
@@ -746,10 +771,8 @@ impl Shard {
         if g.raw.propose(Vec::new(), data).is_err() {
             return Err(errors::err(errors::NOT_LEADER));
         }
-        let idx = g.raw.raft.raft_log.last_index();
-        let term = g.raw.raft.term;
         g.last_transfer = None;
-        g.proposals.push_back((idx, term, vec![token]));
+        g.track(vec![token]);
         Ok(())
     }
 
@@ -948,8 +971,8 @@ impl Shard {
             }
             if let Some(hs) = rd.hs() {
                 g.raw.mut_store().hs = hs.clone();
-                let bytes = hs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
                 if rd.must_sync() {
+                    let bytes = hs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
                     // Term or vote changed (or entries came with it): durable
                     // before anything is acknowledged.
                     self.job.raft_puts.push((keys::raft_key(gid, b'h'), bytes));
@@ -958,9 +981,15 @@ impl Shard {
                     // Only the commit index moved. Raft treats it as volatile
                     // (recovery re-derives it, clamped to the applied index),
                     // so it rides with the data half: no fsync of its own.
-                    self.job
-                        .data
-                        .push(DataOp::RaftPut(keys::raft_key(gid, b'h'), bytes));
+                    // Under its own key: the data half of a job is written
+                    // after the log half of every job in the same persist
+                    // call, so a whole hard state here could undo a later
+                    // job's term and vote (a vote forgotten by a restart can
+                    // be given twice).
+                    self.job.data.push(DataOp::RaftPut(
+                        keys::raft_key(gid, b'k'),
+                        hs.commit.to_be_bytes().to_vec(),
+                    ));
                 }
             }
             let committed = rd.take_committed_entries();
@@ -1035,7 +1064,16 @@ impl Shard {
                 let Some((idx, term, tokens)) = g.proposals.pop_front() else {
                     break;
                 };
+                // The committed entry at an index is the same on every
+                // replica: ours if the term matches, otherwise ours was
+                // overwritten and never ran. (An index below this entry's
+                // was skipped by a snapshot; see `install_snapshot`.)
                 let ours = idx == e.index && term == e.term && replies.len() == tokens.len();
+                let fallback = if idx == e.index {
+                    errors::NOT_LEADER
+                } else {
+                    errors::OUTCOME_UNKNOWN
+                };
                 let mut replies = if ours {
                     std::mem::take(&mut replies)
                 } else {
@@ -1043,9 +1081,7 @@ impl Shard {
                 }
                 .into_iter();
                 for token in tokens {
-                    let r = replies
-                        .next()
-                        .unwrap_or_else(|| errors::err(errors::NOT_LEADER));
+                    let r = replies.next().unwrap_or_else(|| errors::err(fallback));
                     self.completions.push((token, r));
                 }
             }
@@ -1432,8 +1468,12 @@ fn open_group(
     };
     let last = store.last_index();
     // Anything applied was committed; the hard state may lag the applied
-    // marker because they are written in different turns.
-    hs.commit = hs.commit.max(applied).min(last);
+    // marker because they are written in different turns, and commit-only
+    // moves are kept under their own key.
+    let commit = get(b'k')?
+        .and_then(|v| Some(u64::from_be_bytes(v.as_ref().try_into().ok()?)))
+        .unwrap_or(0);
+    hs.commit = hs.commit.max(commit).max(applied).min(last);
     store.hs = hs;
     let applied = applied.min(last).max(trunc_idx);
     store.applied = applied;

@@ -868,15 +868,41 @@ fn fresh_key(kind: &str) -> String {
     )
 }
 
-/// Runs `clients` threads of at most `ops_per_client` ops each, stopping
-/// new ops once `deadline` has passed since the start. Client `c` starts on
+/// How much load a workload puts on: `clients` threads of at most
+/// `ops_per_client` ops each, no new op once `deadline` has passed since
+/// the start, and `pause` between a client's ops (to spread a few hundred
+/// ops over a fault schedule of several seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub clients: usize,
+    pub ops_per_client: usize,
+    pub deadline: Duration,
+    pub pause: Duration,
+}
+
+impl Load {
+    /// Back-to-back ops.
+    pub fn new(clients: usize, ops_per_client: usize, deadline: Duration) -> Load {
+        Load {
+            clients,
+            ops_per_client,
+            deadline,
+            pause: Duration::ZERO,
+        }
+    }
+
+    /// Each client waits `pause` after each op.
+    pub fn paced(self, pause: Duration) -> Load {
+        Load { pause, ..self }
+    }
+}
+
+/// Runs the [`Load`]'s client threads. Client `c` starts on
 /// `addrs[c % addrs.len()]` and moves to the next address whenever its
 /// connection is lost or cannot be made.
 fn drive<Op, Ret>(
     addrs: &[String],
-    clients: usize,
-    ops_per_client: usize,
-    deadline: Duration,
+    load: &Load,
     next_op: &(dyn Fn(&mut Rng) -> Op + Sync),
     exec: fn(&mut redis::Connection, &str, &Op) -> Result<Ret, Fault>,
     key: &str,
@@ -886,6 +912,12 @@ where
     Ret: Send,
 {
     assert!(!addrs.is_empty(), "no server address");
+    let Load {
+        clients,
+        ops_per_client,
+        deadline,
+        pause,
+    } = *load;
     assert!(
         clients.saturating_mul(ops_per_client) <= MAX_OPS,
         "{clients} clients x {ops_per_client} ops exceeds MAX_OPS ({MAX_OPS})"
@@ -918,6 +950,9 @@ where
                             }
                         },
                     };
+                    if !pause.is_zero() {
+                        std::thread::sleep(pause);
+                    }
                     let op = next_op(&mut rng);
                     let h = history.invoke(c, op.clone());
                     match exec(con, key, &op) {
@@ -1006,12 +1041,7 @@ fn exec_counter(
 /// next address (an error reply keeps the connection). Bounded by
 /// `clients * ops_per_client` (at most [`MAX_OPS`]) and by `deadline` plus
 /// one [`RESPONSE_TIMEOUT`].
-pub fn run_register_workload(
-    addrs: &[String],
-    clients: usize,
-    ops_per_client: usize,
-    deadline: Duration,
-) -> RegisterHistory {
+pub fn run_register_workload(addrs: &[String], load: Load) -> RegisterHistory {
     let next_value = AtomicU64::new(1);
     let gen_op = |rng: &mut Rng| {
         if rng.coin() {
@@ -1021,25 +1051,12 @@ pub fn run_register_workload(
         }
     };
     let key = fresh_key("register");
-    drive(
-        addrs,
-        clients,
-        ops_per_client,
-        deadline,
-        &gen_op,
-        exec_register,
-        &key,
-    )
+    drive(addrs, &load, &gen_op, exec_register, &key)
 }
 
 /// Random INCRs and GETs, half and half, on one fresh key; bounded like
 /// [`run_register_workload`].
-pub fn run_counter_workload(
-    addrs: &[String],
-    clients: usize,
-    ops_per_client: usize,
-    deadline: Duration,
-) -> CounterHistory {
+pub fn run_counter_workload(addrs: &[String], load: Load) -> CounterHistory {
     let gen_op = |rng: &mut Rng| {
         if rng.coin() {
             CounterOp::Incr
@@ -1048,15 +1065,7 @@ pub fn run_counter_workload(
         }
     };
     let key = fresh_key("counter");
-    drive(
-        addrs,
-        clients,
-        ops_per_client,
-        deadline,
-        &gen_op,
-        exec_counter,
-        &key,
-    )
+    drive(addrs, &load, &gen_op, exec_counter, &key)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! concurrent register and counter workloads against one server.
 
 use corekv_tests::linearizability::{
-    CounterHistory, CounterOp, CounterRet, History, OpHandle, RegisterHistory, RegisterOp,
+    CounterHistory, CounterOp, CounterRet, History, Load, OpHandle, RegisterHistory, RegisterOp,
     RegisterRet, check_counter, check_counter_within, check_register, check_register_within,
     run_counter_workload, run_register_workload,
 };
@@ -499,7 +499,7 @@ fn single_node_check<O, R>(
 fn single_node_register_is_linearizable() {
     single_node_check(
         "register",
-        |a| run_register_workload(a, CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME),
+        |a| run_register_workload(a, Load::new(CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME)),
         check_register,
     );
 }
@@ -508,7 +508,7 @@ fn single_node_register_is_linearizable() {
 fn single_node_counter_is_linearizable() {
     single_node_check(
         "counter",
-        |a| run_counter_workload(a, CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME),
+        |a| run_counter_workload(a, Load::new(CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME)),
         check_counter,
     );
 }
@@ -523,8 +523,9 @@ fn register_stays_linearizable_across_kill9_and_restart() {
     let addrs = vec![s.addr()];
     // Enough ops that the clients are still going when the server dies;
     // failed connects use up ops too, which bounds the wait for the restart.
-    let workload =
-        std::thread::spawn(move || run_register_workload(&addrs, CLIENTS, 150, WORKLOAD_TIME));
+    let workload = std::thread::spawn(move || {
+        run_register_workload(&addrs, Load::new(CLIENTS, 150, WORKLOAD_TIME))
+    });
     // Kill as soon as the first write landed, mid-workload.
     let mut c = s.resp();
     let started = Instant::now();
@@ -670,7 +671,7 @@ impl Drop for BrokenServer {
 fn workload_against_a_broken_server_is_rejected() {
     let bad = BrokenServer::start();
     let addrs = vec![bad.addr.clone()];
-    let h = run_register_workload(&addrs, CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME);
+    let h = run_register_workload(&addrs, Load::new(CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME));
     let t = Instant::now();
     let r = check_register(&h);
     println!(
@@ -681,7 +682,7 @@ fn workload_against_a_broken_server_is_rejected() {
     let e = assert_not_linearizable(r);
     println!("{}", e.lines().next().unwrap_or_default());
 
-    let h = run_counter_workload(&addrs, CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME);
+    let h = run_counter_workload(&addrs, Load::new(CLIENTS, OPS_PER_CLIENT, WORKLOAD_TIME));
     let t = Instant::now();
     let r = check_counter(&h);
     println!(

@@ -1,0 +1,275 @@
+//! Three replicas of one group in one process, wired by hand: messages are
+//! delivered (or dropped, for a partition) by the test, persist jobs run
+//! synchronously. Checks what a proposal's waiter is told when leadership
+//! moves while it is in flight.
+
+use bytes::Bytes;
+use corekv_core::{Reply, errors};
+use corekv_shard::{Cluster, Engine, GroupSpec, PersistJob, Shard, Token};
+use protobuf::Message as _;
+use raft::eraftpb::HardState;
+use std::collections::HashMap;
+use std::time::Duration;
+
+const GID: u32 = 1;
+
+fn argv(parts: &[&str]) -> Vec<Bytes> {
+    parts
+        .iter()
+        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+        .collect()
+}
+
+struct Net {
+    dirs: Vec<tempfile::TempDir>,
+    nodes: Vec<Shard>,
+    /// Nodes whose data halves are held back, as a busy persist thread
+    /// does (it writes log halves first and defers the data halves).
+    defer: Vec<bool>,
+    held: Vec<Vec<PersistJob>>,
+    /// Nodes cut off from everyone (both directions).
+    cut: Vec<bool>,
+    /// Replies by node and token.
+    replies: Vec<HashMap<Token, Reply>>,
+}
+
+impl Net {
+    fn new(n: u64) -> Net {
+        let mut dirs = Vec::new();
+        let mut nodes = Vec::new();
+        for id in 1..=n {
+            let dir = tempfile::tempdir().expect("tempdir");
+            nodes.push(open(dir.path(), id, n));
+            dirs.push(dir);
+        }
+        Net {
+            dirs,
+            nodes,
+            defer: vec![false; n as usize],
+            held: (0..n).map(|_| Vec::new()).collect(),
+            cut: vec![false; n as usize],
+            replies: (0..n).map(|_| HashMap::new()).collect(),
+        }
+    }
+
+    /// Drives every node and delivers messages until nothing moves.
+    fn settle(&mut self) {
+        for _ in 0..200 {
+            let mut moved = false;
+            let mut mail = Vec::new();
+            for (i, s) in self.nodes.iter_mut().enumerate() {
+                s.drive().expect("drive");
+                for (tok, r) in s.take_completions() {
+                    self.replies[i].insert(tok, r);
+                }
+                if let Some(job) = s.take_job() {
+                    moved = true;
+                    let engine = s.engine().clone();
+                    if self.defer[i] {
+                        engine
+                            .persist_log(std::slice::from_ref(&job), true)
+                            .expect("persist");
+                        s.on_log_persisted(&job.readies);
+                        self.held[i].push(job);
+                    } else {
+                        engine
+                            .persist(std::slice::from_ref(&job), true)
+                            .expect("persist");
+                        s.on_persisted(job.seq, &job.readies);
+                    }
+                    s.drive().expect("drive");
+                    for (tok, r) in s.take_completions() {
+                        self.replies[i].insert(tok, r);
+                    }
+                }
+                let from = i as u64 + 1;
+                mail.extend(s.take_outgoing().into_iter().map(|m| (from, m)));
+                assert!(s.take_snapshot_sends().is_empty(), "no snapshots here");
+            }
+            for (from, (gid, m)) in mail {
+                let to = m.to;
+                if self.cut[(from - 1) as usize] || self.cut[(to - 1) as usize] {
+                    continue;
+                }
+                moved = true;
+                self.nodes[(to - 1) as usize].step(gid, m);
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the network did not settle");
+    }
+
+    /// Makes `node` lead: the other reachable nodes are ticked past their
+    /// leader lease (so they grant votes), then only `node` is ticked until
+    /// it times out and wins, if its log allows.
+    fn elect(&mut self, node: u64) {
+        for other in 1..=self.nodes.len() as u64 {
+            if other != node && !self.cut[(other - 1) as usize] {
+                for _ in 0..10 {
+                    self.nodes[(other - 1) as usize].tick();
+                    self.settle();
+                }
+            }
+        }
+        for _ in 0..100 {
+            self.nodes[(node - 1) as usize].tick();
+            self.settle();
+            if self.nodes[(node - 1) as usize].is_leader(0) {
+                return;
+            }
+        }
+        panic!("node {node} did not become leader");
+    }
+
+    /// Writes a node's held data halves up to and including the first job
+    /// whose log half moved the term to `term`, then stops as a kill -9
+    /// would: later jobs' log halves are written, their data halves not.
+    fn flush_held_through_term(&mut self, node: u64, term: u64) {
+        let i = (node - 1) as usize;
+        let mut jobs = std::mem::take(&mut self.held[i]);
+        let hs_key = corekv_shard::keys::raft_key(GID, b'h');
+        let at = jobs
+            .iter()
+            .position(|j| {
+                j.raft_puts.iter().any(|(k, v)| {
+                    *k == hs_key && HardState::parse_from_bytes(v).expect("hard state").term == term
+                })
+            })
+            .expect("no job moved the term");
+        jobs.truncate(at + 1);
+        let engine = self.nodes[i].engine().clone();
+        engine.persist_data(&jobs).expect("persist data");
+        engine.sync(true).expect("sync");
+    }
+
+    /// Stops a node (its written state stays, as after kill -9) and opens
+    /// it again from its directory.
+    fn restart(&mut self, node: u64) {
+        let i = (node - 1) as usize;
+        let n = self.nodes.len() as u64;
+        drop(self.nodes.remove(i));
+        self.nodes.insert(i, open(self.dirs[i].path(), node, n));
+    }
+
+    fn term(&self, node: u64) -> u64 {
+        self.nodes[(node - 1) as usize].raft_status()[0].term
+    }
+
+    fn leader(&self) -> Option<u64> {
+        (1..=self.nodes.len() as u64)
+            .find(|&n| !self.cut[(n - 1) as usize] && self.nodes[(n - 1) as usize].is_leader(0))
+    }
+
+    fn propose(&mut self, node: u64, cmd: &[&str], tok: Token) {
+        self.nodes[(node - 1) as usize]
+            .propose(0, 1000, &argv(cmd), tok)
+            .expect("propose");
+    }
+
+    fn reply(&self, node: u64, tok: Token) -> Option<&Reply> {
+        self.replies[(node - 1) as usize].get(&tok)
+    }
+
+    fn get(&self, node: u64, key: &str) -> Reply {
+        self.nodes[(node - 1) as usize].read(0, &argv(&["GET", key]), 1000, 0)
+    }
+}
+
+fn open(dir: &std::path::Path, id: u64, n: u64) -> Shard {
+    let engine = Engine::open(dir, 8 << 20).expect("open");
+    let cluster = Cluster {
+        node_id: id,
+        voters: (1..=n).collect(),
+        lease: Duration::from_millis(400),
+        max_lag: 1 << 16,
+        join: false,
+    };
+    let spec = GroupSpec {
+        id: GID,
+        slots: 0..16384,
+    };
+    Shard::open_cluster(engine, &[spec], 1 << 20, cluster).expect("shard")
+}
+
+/// A leader proposes entries it cannot commit (cut off), loses leadership,
+/// comes back and leads again: its new proposals land at indexes below the
+/// abandoned ones. Each waiter must be told its own outcome: the abandoned
+/// proposals "try again" (they never ran), the new ones their real reply.
+#[test]
+fn a_proposal_below_abandoned_ones_gets_its_own_reply() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    net.propose(1, &["INCR", "c"], 1);
+    net.settle();
+    assert_eq!(net.reply(1, 1), Some(&Reply::Integer(1)));
+
+    // Node 1 is cut off and proposes five entries nobody else sees.
+    net.cut[0] = true;
+    for t in 10..15 {
+        net.propose(1, &["INCR", "c"], t);
+        net.settle();
+    }
+    // Nodes 2 and 3 elect node 2 and commit one write there.
+    net.elect(2);
+    net.propose(2, &["INCR", "c"], 20);
+    net.settle();
+    assert_eq!(net.reply(2, 20), Some(&Reply::Integer(2)));
+
+    // Heal: node 1 follows node 2 and drops its abandoned suffix.
+    net.cut[0] = false;
+    for _ in 0..3 {
+        net.nodes[1].tick();
+        net.settle();
+    }
+    assert_eq!(net.leader(), Some(2));
+    // Node 2 fails; node 1 leads again, its new proposals reuse the
+    // abandoned indexes.
+    net.cut[1] = true;
+    net.elect(1);
+    for t in 30..36 {
+        net.propose(1, &["INCR", "c"], t);
+        net.settle();
+    }
+    let try_again = Reply::Error(errors::NOT_LEADER.into());
+    for t in 10..15 {
+        assert_eq!(net.reply(1, t), Some(&try_again), "abandoned token {t}");
+    }
+    for (i, t) in (30..36).enumerate() {
+        assert_eq!(
+            net.reply(1, t),
+            Some(&Reply::Integer(3 + i as i64)),
+            "token {t} was committed and applied"
+        );
+    }
+    assert_eq!(net.get(3, "c"), Reply::bulk(&b"8"[..]));
+}
+
+/// The persist thread writes a job's data half after the log halves of
+/// later jobs. A commit-only hard state change rides with the data half; it
+/// must not take back a later job's term and vote, or a restarted node
+/// forgets its vote and can vote twice in one term.
+#[test]
+fn a_restart_remembers_the_latest_term_and_vote() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    net.defer[2] = true;
+    // Node 3 learns of a commit (a commit-only hard state change) ...
+    net.propose(1, &["SET", "k", "v"], 1);
+    net.settle();
+    assert_eq!(net.reply(1, 1), Some(&Reply::ok()));
+    let old_term = net.term(3);
+    // ... then votes for node 2 in the next term, before that data half
+    // is written.
+    net.cut[0] = true;
+    net.elect(2);
+    assert_eq!(net.term(3), old_term + 1);
+    net.flush_held_through_term(3, old_term + 1);
+    net.restart(3);
+    assert_eq!(
+        net.term(3),
+        old_term + 1,
+        "node 3 forgot its term (and vote)"
+    );
+}
