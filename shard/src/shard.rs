@@ -15,7 +15,7 @@ use corekv_core::cmd::{self, Ctx};
 use corekv_core::slot::key_slot;
 use corekv_core::{Record, Reply, Store, errors};
 use protobuf::Message as _;
-use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message};
+use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message, MessageType};
 use raft::{RawNode, StateRole};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -212,7 +212,19 @@ pub struct Shard {
     snap_sends: Vec<SnapshotSend>,
     staged: HashMap<u32, Staged>,
     announced: Vec<(u64, String)>,
+    /// Ticks left during which vote requests are ignored (see
+    /// [`VOTE_FENCE_TICKS`]).
+    vote_fence: u32,
 }
+
+/// After a restart a replica ignores vote requests for this many ticks (an
+/// election timeout). Before the crash it may have acknowledged a leader's
+/// heartbeat, and that leader serves reads on a lease counting on the
+/// acknowledgers to refuse votes for an election timeout; a restart forgets
+/// having heard from it, so without the fence a new leader could be elected
+/// inside the old one's lease (stale reads). Leadership-transfer votes pass:
+/// a leader drops its lease when it starts a transfer.
+pub const VOTE_FENCE_TICKS: u32 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShardError {
@@ -375,7 +387,13 @@ impl Shard {
             snap_sends: Vec::new(),
             staged: HashMap::default(),
             announced,
+            vote_fence: 0,
         };
+        // A replica that ever saw an election (term above the bootstrap's
+        // 1) may have acknowledged a leader before this start.
+        if shard.cluster.voters.len() > 1 && shard.groups.iter().any(|g| g.raw.raft.term > 1) {
+            shard.vote_fence = VOTE_FENCE_TICKS;
+        }
         for g in &mut shard.groups {
             // A one-voter group elects itself at once; in a cluster the
             // preferred node starts an election (a pre-vote, harmless if a
@@ -525,6 +543,15 @@ impl Shard {
 
     /// A Raft message from another node for group `gid`.
     pub fn step(&mut self, gid: u32, msg: Message) {
+        if self.vote_fence > 0
+            && matches!(
+                msg.get_msg_type(),
+                MessageType::MsgRequestVote | MessageType::MsgRequestPreVote
+            )
+            && msg.context != raft::CAMPAIGN_TRANSFER
+        {
+            return;
+        }
         if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
             // Messages from unknown peers or stale terms are dropped by
             // raft-rs; an error here is never fatal.
@@ -865,6 +892,7 @@ impl Shard {
     }
 
     pub fn tick(&mut self) {
+        self.vote_fence = self.vote_fence.saturating_sub(1);
         for g in &mut self.groups {
             g.raw.tick();
         }

@@ -273,3 +273,38 @@ fn a_restart_remembers_the_latest_term_and_vote() {
         "node 3 forgot its term (and vote)"
     );
 }
+
+/// A restarted replica may have acknowledged the leader's heartbeat just
+/// before it went down, and the leader's read lease counts on it refusing
+/// votes for an election timeout. So it refuses them for that long after
+/// the restart, though it no longer remembers hearing from the leader.
+#[test]
+fn a_restarted_replica_refuses_votes_for_an_election_timeout() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    net.propose(1, &["SET", "k", "v"], 1);
+    net.settle();
+    net.restart(3);
+    net.settle();
+    // Node 2 loses node 1 and campaigns; only the restarted node 3 could
+    // make it a majority.
+    net.cut[0] = true;
+    for _ in 0..40 {
+        net.nodes[1].tick();
+        net.settle();
+    }
+    assert!(!net.nodes[1].is_leader(0), "elected inside node 1's lease");
+    // An election timeout later node 3 votes again.
+    for _ in 0..corekv_shard::shard::VOTE_FENCE_TICKS {
+        net.nodes[2].tick();
+        net.settle();
+    }
+    for _ in 0..40 {
+        net.nodes[1].tick();
+        net.settle();
+        if net.nodes[1].is_leader(0) {
+            return;
+        }
+    }
+    panic!("node 2 was never elected");
+}
