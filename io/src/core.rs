@@ -60,6 +60,8 @@ struct Parked {
     to: ParkedReply,
     start: Instant,
     deadline: Instant,
+    /// A read served on this follower: the ReadIndex request covering it.
+    ticket: Option<u64>,
 }
 
 /// How long a command waits for its group to get a usable leader before
@@ -101,6 +103,10 @@ pub struct CoreState {
     parked: Vec<Parked>,
     /// Per local group: the turn's queued write commands and their tokens.
     batches: Vec<(Vec<Vec<Bytes>>, Vec<Token>)>,
+    /// Reads a follower receives run here after a ReadIndex round with the
+    /// leader instead of being proxied (not with the Redis Cluster
+    /// protocol, where the client is sent to the leader).
+    follower_reads: bool,
 }
 
 /// A turn is forced after this many proposals, so one large wave of
@@ -185,6 +191,7 @@ impl Core {
             }
         }
         let cores = node.cores;
+        let follower_reads = !node.args.cluster_enabled;
         let local_groups = shard.group_ids().len();
         Core {
             id,
@@ -205,6 +212,7 @@ impl Core {
                 unflushed: 0,
                 parked: Vec::new(),
                 batches: (0..local_groups).map(|_| Default::default()).collect(),
+                follower_reads,
                 rand_state: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1) ^ unix_ms(),
             }),
             notify: LocalNotify::default(),
@@ -466,7 +474,8 @@ impl Core {
         let now = Instant::now();
         let now_ms = unix_ms();
         let me = st.shard.node_id();
-        for p in std::mem::take(&mut st.parked) {
+        let mut new_tickets = false;
+        for mut p in std::mem::take(&mut st.parked) {
             if p.write && st.shard.is_leader(p.pos) {
                 let waiter = match p.to {
                     ParkedReply::Local(tx) => Waiter::Local(tx, p.start),
@@ -488,7 +497,11 @@ impl Core {
                 }
                 continue;
             }
-            if !p.write && st.shard.read_ready(p.pos, now) {
+            if !p.write
+                && (st.shard.read_ready(p.pos, now)
+                    || p.ticket
+                        .is_some_and(|t| st.shard.follower_read_ready(p.pos, t)))
+            {
                 let rand = st.next_rand();
                 let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
                 st.deliver(p.to, reply);
@@ -499,6 +512,19 @@ impl Core {
                 // re-applying): ask once, wait.
                 st.shard.request_lease(p.pos, now);
             } else if let Some(leader) = st.shard.leader_of(p.pos).filter(|&l| l != me) {
+                if !p.write && st.follower_reads {
+                    // Wait here for a ReadIndex answer from the leader.
+                    if p.ticket.is_none() {
+                        p.ticket = Some(st.shard.follower_read_ticket(p.pos));
+                        new_tickets = true;
+                    }
+                    if now < p.deadline {
+                        st.parked.push(p);
+                    } else {
+                        st.deliver(p.to, errors::err(errors::NOT_LEADER));
+                    }
+                    continue;
+                }
                 if p.proxied {
                     // The proxying node thought we lead; let the client
                     // retry rather than bounce between nodes.
@@ -516,6 +542,10 @@ impl Core {
                 continue;
             }
             st.parked.push(p);
+        }
+        if new_tickets {
+            // Their requests go out with the next turn's Ready.
+            self.notify.notify();
         }
     }
 
@@ -560,6 +590,7 @@ impl Core {
             }
         }
         let t0 = Instant::now();
+        st.shard.send_follower_reads(t0);
         match st.shard.drive() {
             Ok(ds) => {
                 if ds.applied > 0 {
@@ -844,6 +875,8 @@ impl CoreState {
         to: ParkedReply,
         now: Instant,
     ) {
+        let ticket = (!write && self.follower_reads && self.shard.leader_of(pos).is_some())
+            .then(|| self.shard.follower_read_ticket(pos));
         self.parked.push(Parked {
             pos,
             argv,
@@ -852,6 +885,7 @@ impl CoreState {
             to,
             start: now,
             deadline: now + PARK_TIMEOUT,
+            ticket,
         });
     }
 

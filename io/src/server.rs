@@ -320,8 +320,9 @@ fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
         c.node.hlc_observe(hlc);
         crate::stats::CoreCounters::add(&c.counters().raft_msgs_in, msgs.len() as u64);
         let mut st = c.st.borrow_mut();
+        let now = std::time::Instant::now();
         for (gid, m) in msgs {
-            st.shard.step(gid, m);
+            st.shard.step(gid, m, now);
         }
         drop(st);
         c.notify.notify();

@@ -114,6 +114,24 @@ struct Group {
     /// Preferred leader set by an operator (`COREKV.CLUSTER TRANSFER`),
     /// replicated through the log; overrides the round-robin default.
     preferred: Option<u64>,
+    /// Follower reads (see [`Shard::follower_read_ticket`]).
+    fread: FollowerReads,
+}
+
+/// A follower's ReadIndex requests to its leader. Request `n` covers the
+/// reads that arrived before it was sent: the leader answers with its
+/// commit index at some time after that, so every write acknowledged before
+/// such a read started is at or below it.
+#[derive(Default)]
+struct FollowerReads {
+    /// Sequence number of the last request sent.
+    issued: u64,
+    /// The highest request a waiting read needs (issue when above `issued`).
+    wanted: u64,
+    /// Requests in flight: (sequence, context, sent at).
+    inflight: VecDeque<(u64, u64, Instant)>,
+    /// The newest answer: (sequence, read index).
+    done: (u64, u64),
 }
 
 impl Group {
@@ -488,6 +506,52 @@ impl Shard {
         g.read_req = Some((ctx, now));
     }
 
+    /// A read of group `pos` arrived at this follower: the returned ticket
+    /// names the ReadIndex request that will cover it (sent by the next
+    /// [`Shard::send_follower_reads`]); the read may run here once
+    /// [`Shard::follower_read_ready`] says so.
+    pub fn follower_read_ticket(&mut self, pos: usize) -> u64 {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return u64::MAX;
+        };
+        let f = &mut g.fread;
+        f.wanted = f.issued + 1;
+        f.wanted
+    }
+
+    /// Whether a read holding `ticket` may run on this replica now: its
+    /// request was answered and everything up to the answer is applied.
+    pub fn follower_read_ready(&self, pos: usize, ticket: u64) -> bool {
+        self.groups.get(pos).is_some_and(|g| {
+            g.fread.done.0 >= ticket && g.applied >= g.fread.done.1 && g.applied > 0
+        })
+    }
+
+    /// Sends the ReadIndex requests waiting reads need (one per group per
+    /// call), and gives up on requests unanswered for a lease period (the
+    /// leader changed or the message was lost): their reads get the next.
+    pub fn send_follower_reads(&mut self, now: Instant) {
+        for g in &mut self.groups {
+            let f = &mut g.fread;
+            while f
+                .inflight
+                .front()
+                .is_some_and(|r| now.duration_since(r.2) >= self.cluster.lease)
+            {
+                f.inflight.pop_front();
+                f.wanted = f.wanted.max(f.issued + 1);
+            }
+            if f.wanted <= f.issued || g.raw.raft.state == StateRole::Leader {
+                continue;
+            }
+            let ctx = self.next_read_ctx;
+            self.next_read_ctx += 1;
+            f.issued += 1;
+            f.inflight.push_back((f.issued, ctx, now));
+            g.raw.read_index(ctx.to_be_bytes().to_vec());
+        }
+    }
+
     /// Per tick: keep leases of led groups fresh (renew at half life), and
     /// hand leadership to a group's preferred node when it is caught up.
     pub fn maintain(&mut self, now: Instant) {
@@ -542,7 +606,7 @@ impl Shard {
     }
 
     /// A Raft message from another node for group `gid`.
-    pub fn step(&mut self, gid: u32, msg: Message) {
+    pub fn step(&mut self, gid: u32, msg: Message, now: Instant) {
         if self.vote_fence > 0
             && matches!(
                 msg.get_msg_type(),
@@ -550,6 +614,27 @@ impl Shard {
             )
             && msg.context != raft::CAMPAIGN_TRANSFER
         {
+            return;
+        }
+        if msg.get_msg_type() == MessageType::MsgReadIndex
+            && msg.entries.len() == 1
+            && let Some(g) = self.groups.iter().find(|g| g.id == gid)
+            && g.raw.raft.state == StateRole::Leader
+            && g.raw.raft.commit_to_current_term()
+            && g.raw.raft.lead_transferee.is_none()
+            && g.lease_until.is_some_and(|t| now < t)
+        {
+            // A follower's read while our lease holds: no other leader can
+            // exist until it ends, so our commit index is a safe read index
+            // without the heartbeat round raft-rs would do.
+            let mut resp = Message::default();
+            resp.set_msg_type(MessageType::MsgReadIndexResp);
+            resp.to = msg.from;
+            resp.from = self.cluster.node_id;
+            resp.term = g.raw.raft.term;
+            resp.index = g.raw.raft.raft_log.committed;
+            resp.entries = msg.entries;
+            self.outgoing.push((gid, resp));
             return;
         }
         if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
@@ -593,7 +678,9 @@ impl Shard {
                 records,
             },
         );
-        self.step(gid, msg);
+        // Installing happens in the next drive; the time only matters
+        // for read requests.
+        self.step(gid, msg, Instant::now());
     }
 
     /// Replaces group `pos`'s state with a staged snapshot Raft accepted:
@@ -943,6 +1030,16 @@ impl Shard {
                 {
                     g.lease_until = Some(sent + self.cluster.lease);
                     g.read_req = None;
+                } else if let Some(&(seq, _, _)) = g
+                    .fread
+                    .inflight
+                    .iter()
+                    .find(|r| rs.request_ctx.as_slice() == r.1.to_be_bytes())
+                {
+                    let f = &mut g.fread;
+                    f.done = (f.done.0.max(seq), f.done.1.max(rs.index));
+                    // Earlier requests are covered by this later one.
+                    f.inflight.retain(|r| r.0 > seq);
                 }
             }
             let mut snap_at = None;
@@ -1534,6 +1631,7 @@ fn open_group(
         last_transfer: None,
         snap_ready: None,
         preferred,
+        fread: FollowerReads::default(),
     })
 }
 
