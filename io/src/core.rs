@@ -465,6 +465,30 @@ impl Core {
         }
     }
 
+    /// Runs a parked heavy read (KEYS, SCAN) on the pool, like an
+    /// unparked one, so a follower's core never walks a whole group.
+    fn read_heavy_parked(&self, st: &mut CoreState, p: Parked, now_ms: u64, rand: u64) {
+        let Some(core) = self.me.get().and_then(|w| w.upgrade()) else {
+            return;
+        };
+        let (tx, rx) = flume::bounded(1);
+        let deliver = move |r| {
+            let _ = tx.send(r);
+        };
+        if !submit_heavy(&self.node, &st.shard, p.pos, p.argv, now_ms, rand, deliver) {
+            st.deliver(p.to, errors::err(crate::heavy::BUSY));
+            return;
+        }
+        let to = p.to;
+        monoio::spawn(async move {
+            let reply = rx
+                .recv_async()
+                .await
+                .unwrap_or_else(|_| errors::err(errors::SHUTTING_DOWN));
+            core.reply_to(to, reply);
+        });
+    }
+
     /// Retries parked commands: run them once their group can, proxy them
     /// once another node is known to lead, give up at their deadline.
     fn retry_parked(&self, st: &mut CoreState) {
@@ -503,8 +527,12 @@ impl Core {
                         .is_some_and(|t| st.shard.follower_read_ready(p.pos, t)))
             {
                 let rand = st.next_rand();
-                let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
-                st.deliver(p.to, reply);
+                if crate::heavy::is_heavy(p.argv.first().map_or(&[][..], |a| a.as_ref())) {
+                    self.read_heavy_parked(st, p, now_ms, rand);
+                } else {
+                    let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
+                    st.deliver(p.to, reply);
+                }
                 continue;
             }
             if st.shard.is_leader(p.pos) {

@@ -212,6 +212,14 @@ fn three_nodes_serve_every_key_from_any_node() {
     assert_eq!(r.expect("DEL").int(), 3);
     let r = cmd_retry(&mut conns[2], &["EXISTS", "key:1", "key:4"], deadline);
     assert_eq!(r.expect("EXISTS").int(), 1);
+    // Whole-keyspace reads on every node: groups led elsewhere are read
+    // on the node itself after a ReadIndex round (KEYS on the heavy pool).
+    for (n, c) in conns.iter_mut().enumerate() {
+        let r = cmd_retry(c, &["KEYS", "key:*"], deadline).expect("KEYS");
+        assert_eq!(r.sorted_texts().len(), 297, "KEYS via node {}", n + 1);
+        let r = cmd_retry(c, &["DBSIZE"], deadline).expect("DBSIZE");
+        assert_eq!(r.int(), 297, "DBSIZE via node {}", n + 1);
+    }
     let r = cmd_retry(&mut conns[0], &["INCR", "counter"], deadline);
     assert_eq!(r.expect("INCR").int(), 1);
     let r = cmd_retry(&mut conns[1], &["INCR", "counter"], deadline);
