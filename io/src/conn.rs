@@ -59,6 +59,9 @@ pub struct Conn {
 
 /// First command on a proxy link between nodes (internal, not in COMMAND).
 pub const PROXY_HELLO: &str = "COREKV.PROXIED";
+/// `COREKV.AT <hlc> <command...>`: how a proxy link sends a command, with
+/// the sending node's HLC; accepted only on a proxy link.
+pub const PROXY_AT: &str = "COREKV.AT";
 
 /// Serves one accepted connection until it closes.
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
@@ -221,8 +224,23 @@ impl Conn {
     }
 
     /// Routes one command; returns its name for CLIENT LIST.
-    async fn dispatch(&mut self, argv: Vec<Bytes>) -> &'static str {
+    async fn dispatch(&mut self, mut argv: Vec<Bytes>) -> &'static str {
         let start = self.core.now();
+        if self.proxied
+            && argv.len() > 2
+            && argv
+                .first()
+                .is_some_and(|a| a.eq_ignore_ascii_case(PROXY_AT.as_bytes()))
+        {
+            if let Some(ts) = argv
+                .get(1)
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(|t| t.parse::<u64>().ok())
+            {
+                self.core.node.hlc_observe(ts);
+            }
+            argv.drain(..2);
+        }
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
         }

@@ -376,7 +376,14 @@ impl Core {
         CoreCounters::add(&self.counters().proxied, 1);
         monoio::spawn(async move {
             let outcome = match addr {
-                Some(addr) => core.proxy_pool().try_call(addr, p.argv.clone()).await,
+                Some(addr) => {
+                    // The request carries our HLC (DESIGN "Time").
+                    let mut call = Vec::with_capacity(p.argv.len() + 2);
+                    call.push(Bytes::from_static(crate::conn::PROXY_AT.as_bytes()));
+                    call.push(Bytes::from(core.node.hlc_now().to_string()));
+                    call.extend(p.argv.iter().cloned());
+                    core.proxy_pool().try_call(addr, call).await
+                }
                 None => Ok(errors::err(errors::NOT_LEADER)),
             };
             match outcome {

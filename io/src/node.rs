@@ -173,6 +173,20 @@ impl Node {
             .get(1)
             .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
             .unwrap_or_default();
+        if sub == "HLC" {
+            // `COREKV.DEBUG HLC [ahead-ms]`: this node's clock, after
+            // moving it `ahead-ms` past the wall clock.
+            if let Some(ms) = argv.get(2) {
+                let Some(ms) = std::str::from_utf8(ms)
+                    .ok()
+                    .and_then(|m| m.parse::<u64>().ok())
+                else {
+                    return corekv_core::errors::err("ERR value is not an integer or out of range");
+                };
+                self.hlc_observe(corekv_core::hlc::compose(unix_ms() + ms, 0));
+            }
+            return Reply::Integer(self.hlc_now() as i64);
+        }
         let mut mask = 0u64;
         for a in argv.iter().skip(2) {
             match std::str::from_utf8(a)
@@ -200,7 +214,7 @@ impl Node {
             }
             _ => {
                 return corekv_core::errors::err(
-                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN or HEAL",
+                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN, HEAL or HLC",
                 );
             }
         }

@@ -881,3 +881,44 @@ fn counter_stays_linearizable_across_partition_kill_and_restart() {
     eprintln!("counter under partition and kill -9: {}", h.stats());
     check_counter(&h).unwrap_or_else(|e| panic!("counter history not linearizable:\n{e}"));
 }
+
+/// A proxied request carries the sending node's HLC (DESIGN "Time"): with
+/// node 1's Raft traffic ignored by the others, its clock — set an hour
+/// ahead — reaches them only through the writes it proxies.
+#[test]
+fn proxied_writes_carry_the_senders_clock() {
+    if !corekv_only("proxied_writes_carry_the_senders_clock") {
+        return;
+    }
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    for i in [1, 2] {
+        let mut c = connect(&cl.addr(i)).expect("connect");
+        assert_eq!(c.cmd(&["COREKV.DEBUG", "DROP-IN", "1"]), Reply::ok());
+    }
+    // Nodes 2 and 3 elect leaders among themselves.
+    let until = Instant::now() + SETTLE;
+    while cl.raft(1).values().any(|g| g.1 == 0 || g.1 == 1) {
+        assert!(
+            Instant::now() < until,
+            "node 1 still leads: {:?}",
+            cl.raft(1)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut c1 = connect(&cl.addr(0)).expect("connect");
+    let ahead = c1.cmd(&["COREKV.DEBUG", "HLC", "3600000"]).int();
+    let clock = |i: usize| {
+        let mut c = connect(&cl.addr(i)).expect("connect");
+        c.cmd(&["COREKV.DEBUG", "HLC"]).int()
+    };
+    assert!(clock(1) < ahead && clock(2) < ahead);
+    let deadline = Instant::now() + SETTLE;
+    for k in 0..20 {
+        let key = format!("hlc{k}");
+        let r = cmd_retry(&mut c1, &["SET", &key, "v"], deadline).expect("SET");
+        assert_eq!(r, Reply::ok(), "SET {key}");
+    }
+    assert!(clock(1) >= ahead, "node 2's clock did not advance");
+    assert!(clock(2) >= ahead, "node 3's clock did not advance");
+}
