@@ -236,7 +236,7 @@ fn core_thread(
             slots: g.slots.clone(),
         })
         .collect();
-    let shard = match Shard::open_cluster(
+    let mut shard = match Shard::open_cluster(
         engine,
         &specs,
         node.args.cache_mb.saturating_mul(1 << 20),
@@ -249,6 +249,12 @@ fn core_thread(
         }
     };
     node.hlc_observe_ms(shard.max_log_ts_ms());
+    // ReadIndex contexts differ from those of this node's earlier runs.
+    shard.seed_read_ctx(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64),
+    );
     let mut rt = match monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
         .enable_timer()
         .build()

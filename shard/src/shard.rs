@@ -235,6 +235,18 @@ pub struct Shard {
     vote_fence: u32,
 }
 
+/// First ReadIndex context of a replica: the node id in the top 16 bits.
+/// Contexts must be unique across the nodes of a group: raft-rs's leader
+/// merges requests with the same context and counts any heartbeat
+/// response echoing a context as an acknowledgment of it, and forwards a
+/// follower's request on behalf of the node it went to, so a context two
+/// nodes both used let one node's answer (or an old heartbeat round)
+/// confirm another's request — found as a stale follower read by the
+/// register linearizability check.
+fn read_ctx_base(node_id: u64, seed: u64) -> u64 {
+    (node_id << 48) | ((seed & ((1 << 40) - 1)) << 1) | 1
+}
+
 /// After a restart a replica ignores vote requests for this many ticks (an
 /// election timeout). Before the crash it may have acknowledged a leader's
 /// heartbeat, and that leader serves reads on a lease counting on the
@@ -401,7 +413,7 @@ impl Shard {
             completions: Vec::new(),
             cluster,
             outgoing: Vec::new(),
-            next_read_ctx: 1,
+            next_read_ctx: 0,
             snap_sends: Vec::new(),
             staged: HashMap::default(),
             announced,
@@ -412,6 +424,7 @@ impl Shard {
         if shard.cluster.voters.len() > 1 && shard.groups.iter().any(|g| g.raw.raft.term > 1) {
             shard.vote_fence = VOTE_FENCE_TICKS;
         }
+        shard.next_read_ctx = read_ctx_base(shard.cluster.node_id, 0);
         for g in &mut shard.groups {
             // A one-voter group elects itself at once; in a cluster the
             // preferred node starts an election (a pre-vote, harmless if a
@@ -504,6 +517,14 @@ impl Shard {
         self.next_read_ctx += 1;
         g.raw.read_index(ctx.to_be_bytes().to_vec());
         g.read_req = Some((ctx, now));
+    }
+
+    /// Starts this replica's ReadIndex contexts at a value that differs on
+    /// every start (the caller passes something like the clock), so an
+    /// answer to a request made before a restart is never taken for one
+    /// made after it.
+    pub fn seed_read_ctx(&mut self, seed: u64) {
+        self.next_read_ctx = read_ctx_base(self.cluster.node_id, seed);
     }
 
     /// A read of group `pos` arrived at this follower: the returned ticket

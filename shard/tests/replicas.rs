@@ -332,11 +332,16 @@ fn a_follower_reads_after_a_read_index_round() {
         // here, so the write may or may not be seen; a ticket taken after
         // must see it.
         net.settle();
-        let t = net.nodes[1].follower_read_ticket(0);
-        assert!(!net.nodes[1].follower_read_ready(0, t), "not asked yet");
+        // Both followers ask at once: each must get its own answer (their
+        // requests must not be mistaken for one another's).
+        let t2 = net.nodes[1].follower_read_ticket(0);
+        let t3 = net.nodes[2].follower_read_ticket(0);
+        assert!(!net.nodes[1].follower_read_ready(0, t2), "not asked yet");
         net.nodes[1].send_follower_reads(std::time::Instant::now());
+        net.nodes[2].send_follower_reads(std::time::Instant::now());
         net.settle();
-        assert!(net.nodes[1].follower_read_ready(0, t), "lease {with_lease}");
+        assert!(net.nodes[1].follower_read_ready(0, t2), "node 2, lease {with_lease}");
+        assert!(net.nodes[2].follower_read_ready(0, t3), "node 3, lease {with_lease}");
         assert_eq!(net.get(2, "k"), Reply::bulk(value.as_bytes().to_vec()));
     }
     // A leader cut off answers nothing: the read waits.

@@ -112,19 +112,14 @@ impl Cluster {
 
     /// Waits until every group has a leader node 2 and 3 agree on.
     fn wait_leaders(&self) {
-        let until = Instant::now() + SETTLE;
-        loop {
+        eventually(|| {
             let a = self.raft(1);
             let b = self.raft(2);
-            if !a.is_empty()
+            let agreed = !a.is_empty()
                 && a.iter()
-                    .all(|(g, s)| s.1 != 0 && b.get(g).is_some_and(|t| t.1 == s.1))
-            {
-                return;
-            }
-            assert!(Instant::now() < until, "no stable leaders: {a:?} / {b:?}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+                    .all(|(g, s)| s.1 != 0 && b.get(g).is_some_and(|t| t.1 == s.1));
+            check(agreed, || format!("no stable leaders: {a:?} / {b:?}"))
+        });
     }
 
     /// Raft state of every group on node `i`: group → (role, leader_id, applied, commit).
@@ -146,6 +141,24 @@ impl Cluster {
         }
         m
     }
+}
+
+/// Polls `check` every 100 ms until it holds (returning its value), or
+/// panics with its last complaint once [`SETTLE`] has passed.
+fn eventually<T>(mut check: impl FnMut() -> Result<T, String>) -> T {
+    let until = Instant::now() + SETTLE;
+    loop {
+        match check() {
+            Ok(v) => return v,
+            Err(why) => assert!(Instant::now() < until, "{why}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `Ok(())` if `ok`, else the complaint `why` builds.
+fn check(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(why()) }
 }
 
 fn connect(addr: &str) -> Option<Resp> {
@@ -226,17 +239,13 @@ fn three_nodes_serve_every_key_from_any_node() {
     assert_eq!(r.expect("INCR").int(), 2);
     // Leaders are spread: with 3 nodes × 2 cores × 2 groups (+ the meta
     // group 0), each node leads some group once the cluster settles.
-    let until = Instant::now() + SETTLE;
-    loop {
+    eventually(|| {
         let leads: Vec<usize> = (0..3)
             .map(|i| cl.raft(i).values().filter(|g| g.0 == "leader").count())
             .collect();
-        if leads.iter().all(|&n| n >= 1) && leads.iter().sum::<usize>() == 5 {
-            break;
-        }
-        assert!(Instant::now() < until, "leaders never spread: {leads:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        let spread = leads.iter().all(|&n| n >= 1) && leads.iter().sum::<usize>() == 5;
+        check(spread, || format!("leaders never spread: {leads:?}"))
+    });
 }
 
 #[test]
@@ -247,11 +256,11 @@ fn kill9_of_a_leader_node_loses_no_acknowledged_write() {
     let mut cl = Cluster::start(3);
     let addrs: Vec<String> = (0..3).map(|i| cl.addr(i)).collect();
     // Wait until every group has a leader somewhere.
-    let until = Instant::now() + SETTLE;
-    while (0..4u64).any(|g| cl.raft(0).get(&(g + 1)).is_none_or(|s| s.1 == 0)) {
-        assert!(Instant::now() < until, "no leaders: {:?}", cl.raft(0));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(|| {
+        let r = cl.raft(0);
+        let led = (1..=4u64).all(|g| r.get(&g).is_some_and(|s| s.1 != 0));
+        check(led, || format!("no leaders: {r:?}"))
+    });
     let victim = 0usize; // node 1 prefers to lead groups 1 and 4
     let stop = Arc::new(AtomicBool::new(false));
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(Vec::new()));
@@ -324,22 +333,17 @@ fn kill9_of_a_leader_node_loses_no_acknowledged_write() {
     }
     // The killed node comes back and catches up with every group.
     cl.nodes[victim].restart();
-    let until = Instant::now() + SETTLE;
-    loop {
+    eventually(|| {
         let leader_view = cl.raft(1);
         let mine = cl.raft(victim);
-        let caught_up = leader_view
-            .iter()
-            .all(|(g, s)| mine.get(g).is_some_and(|m| m.2 >= s.2.min(s.3)));
-        if caught_up && !mine.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < until,
-            "node 1 never caught up: {mine:?} vs {leader_view:?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        let caught_up = !mine.is_empty()
+            && leader_view
+                .iter()
+                .all(|(g, s)| mine.get(g).is_some_and(|m| m.2 >= s.2.min(s.3)));
+        check(caught_up, || {
+            format!("node 1 never caught up: {mine:?} vs {leader_view:?}")
+        })
+    });
     let mut c = connect(&addrs[victim]).expect("connect restarted");
     let deadline = Instant::now() + SETTLE;
     for (k, v) in acked.iter().step_by(7) {
@@ -552,25 +556,21 @@ fn a_follower_far_behind_catches_up_from_a_snapshot() {
     assert_eq!(want, (N - N / 10 + 1) as u64);
     cl.nodes[2].restart();
     // Node 3 gets snapshots, then the log after them.
-    let until = Instant::now() + SETTLE;
-    loop {
+    eventually(|| {
         let leader_view = cl.raft(0);
         let mine = cl.raft(2);
+        let keys = cl.keys(2);
         let caught_up = !mine.is_empty()
             && leader_view
                 .iter()
                 .all(|(g, s)| mine.get(g).is_some_and(|m| m.2 >= s.3));
-        if caught_up && cl.keys(2) == want {
-            break;
-        }
-        assert!(
-            Instant::now() < until,
-            "node 3 never caught up: keys {} of {want}; {mine:?} vs {leader_view:?}\n{}",
-            cl.keys(2),
-            cl.nodes[2].log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        check(caught_up && keys == want, || {
+            format!(
+                "node 3 never caught up: keys {keys} of {want}; {mine:?} vs {leader_view:?}\n{}",
+                cl.nodes[2].log()
+            )
+        })
+    });
     assert!(
         cl.nodes[2].log().contains("snapshot at index"),
         "no snapshot was used:\n{}",
@@ -607,15 +607,12 @@ fn members(c: &mut Resp) -> Vec<String> {
 
 /// Waits (bounded) until every group's MEMBERS line contains `want`.
 fn wait_members(c: &mut Resp, want: &str) {
-    let until = Instant::now() + SETTLE;
-    loop {
+    eventually(|| {
         let m = members(c);
-        if m.iter().all(|l| l.contains(want)) {
-            return;
-        }
-        assert!(Instant::now() < until, "never {want}: {m:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        check(m.iter().all(|l| l.contains(want)), || {
+            format!("never {want}: {m:?}")
+        })
+    });
 }
 
 #[test]
@@ -671,17 +668,15 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
         "corekv-ctl add-learner: {out:?}\n{}",
         cl.nodes[3].log()
     );
-    let until = Instant::now() + SETTLE;
-    while cl.keys(3) != cl.keys(0) {
-        assert!(
-            Instant::now() < until,
-            "node 4 never caught up: {} of {} keys\n{}",
-            cl.keys(3),
-            cl.keys(0),
-            cl.nodes[3].log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(|| {
+        let (have, want) = (cl.keys(3), cl.keys(0));
+        check(have == want, || {
+            format!(
+                "node 4 never caught up: {have} of {want} keys\n{}",
+                cl.nodes[3].log()
+            )
+        })
+    });
     let m = members(&mut c2);
     assert!(m.iter().all(|l| l.ends_with("learners=4")), "{m:?}");
     assert!(
@@ -696,11 +691,12 @@ fn nodes_join_as_learners_get_promoted_take_leadership_and_leave() {
         c2.cmd(&["COREKV.CLUSTER", "TRANSFER", "1", "4"]),
         Reply::ok()
     );
-    let until = Instant::now() + SETTLE;
-    while cl.raft(0).get(&1).map(|g| g.1) != Some(4) {
-        assert!(Instant::now() < until, "no transfer: {:?}", cl.raft(0));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(|| {
+        let r = cl.raft(0);
+        check(r.get(&1).map(|g| g.1) == Some(4), || {
+            format!("no transfer: {r:?}")
+        })
+    });
     // Node 3 leaves; the cluster of 1, 2 and 4 keeps going without it.
     assert_eq!(c2.cmd(&["COREKV.CLUSTER", "REMOVE", "3"]), Reply::ok());
     wait_members(&mut c2, "voters=1,2,4 learners=");
@@ -815,11 +811,11 @@ fn five_nodes_survive_two_failures() {
         return;
     }
     let mut cl = Cluster::start_with(5, &["--groups-per-core", "1"]);
-    let until = Instant::now() + SETTLE;
-    while cl.raft(1).values().any(|g| g.1 == 0) || cl.raft(1).is_empty() {
-        assert!(Instant::now() < until, "no leaders: {:?}", cl.raft(1));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(|| {
+        let r = cl.raft(1);
+        let led = !r.is_empty() && r.values().all(|g| g.1 != 0);
+        check(led, || format!("no leaders: {r:?}"))
+    });
     write_all(&cl.addr(4), "f", 100, "one");
     // Any two nodes may fail: three of five are a quorum.
     cl.nodes[0].kill9();
@@ -897,15 +893,11 @@ fn proxied_writes_carry_the_senders_clock() {
         assert_eq!(c.cmd(&["COREKV.DEBUG", "DROP-IN", "1"]), Reply::ok());
     }
     // Nodes 2 and 3 elect leaders among themselves.
-    let until = Instant::now() + SETTLE;
-    while cl.raft(1).values().any(|g| g.1 == 0 || g.1 == 1) {
-        assert!(
-            Instant::now() < until,
-            "node 1 still leads: {:?}",
-            cl.raft(1)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(|| {
+        let r = cl.raft(1);
+        let elsewhere = r.values().all(|g| g.1 != 0 && g.1 != 1);
+        check(elsewhere, || format!("node 1 still leads: {r:?}"))
+    });
     let mut c1 = connect(&cl.addr(0)).expect("connect");
     let ahead = c1.cmd(&["COREKV.DEBUG", "HLC", "3600000"]).int();
     let clock = |i: usize| {
