@@ -62,6 +62,9 @@ struct Parked {
     deadline: Instant,
     /// A read served on this follower: the ReadIndex request covering it.
     ticket: Option<u64>,
+    /// A read: the commit index when it arrived (a leader serves it once
+    /// applied that far).
+    need: u64,
 }
 
 /// How long a command waits for its group to get a usable leader before
@@ -529,7 +532,7 @@ impl Core {
                 continue;
             }
             if !p.write
-                && (st.shard.read_ready(p.pos, now)
+                && (st.shard.read_ready_at(p.pos, now, p.need)
                     || p.ticket
                         .is_some_and(|t| st.shard.follower_read_ready(p.pos, t)))
             {
@@ -912,6 +915,7 @@ impl CoreState {
     ) {
         let ticket = (!write && self.follower_reads && self.shard.leader_of(pos).is_some())
             .then(|| self.shard.follower_read_ticket(pos));
+        let need = self.shard.committed(pos);
         self.parked.push(Parked {
             pos,
             argv,
@@ -921,6 +925,7 @@ impl CoreState {
             start: now,
             deadline: now + PARK_TIMEOUT,
             ticket,
+            need,
         });
     }
 

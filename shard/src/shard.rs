@@ -473,13 +473,30 @@ impl Shard {
     /// leadership less than `cluster.lease` ago (no other leader can have
     /// been elected since), see [`Shard::maintain`].
     pub fn read_ready(&self, pos: usize, now: Instant) -> bool {
+        self.read_ready_at(pos, now, self.committed(pos))
+    }
+
+    /// [`Shard::read_ready`] for a read that arrived when the commit index
+    /// was `need`: this leader must have applied that far. (Followers learn
+    /// commits from the leader and may apply an entry before the leader
+    /// has — its own log write can be the slowest of the quorum — and
+    /// serve it; a leader read must not then return older state.)
+    pub fn read_ready_at(&self, pos: usize, now: Instant, need: u64) -> bool {
         self.groups.get(pos).is_some_and(|g| {
             g.raw.raft.state == StateRole::Leader
                 && g.raw.raft.apply_to_current_term()
+                && g.applied >= need
                 && (single_voter(g)
                     || (g.raw.raft.lead_transferee.is_none()
                         && g.lease_until.is_some_and(|t| now < t)))
         })
+    }
+
+    /// Group `pos`'s commit index as this replica knows it.
+    pub fn committed(&self, pos: usize) -> u64 {
+        self.groups
+            .get(pos)
+            .map_or(0, |g| g.raw.raft.raft_log.committed)
     }
 
     /// The node id of group `pos`'s leader as this replica knows it.

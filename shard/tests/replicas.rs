@@ -26,6 +26,8 @@ struct Net {
     /// Nodes whose data halves are held back, as a busy persist thread
     /// does (it writes log halves first and defers the data halves).
     defer: Vec<bool>,
+    /// Nodes whose persist jobs wait until `finish_disk` (a slow disk).
+    slow: Vec<bool>,
     held: Vec<Vec<PersistJob>>,
     /// Nodes cut off from everyone (both directions).
     cut: Vec<bool>,
@@ -46,6 +48,7 @@ impl Net {
             dirs,
             nodes,
             defer: vec![false; n as usize],
+            slow: vec![false; n as usize],
             held: (0..n).map(|_| Vec::new()).collect(),
             cut: vec![false; n as usize],
             replies: (0..n).map(|_| HashMap::new()).collect(),
@@ -65,7 +68,10 @@ impl Net {
                 if let Some(job) = s.take_job() {
                     moved = true;
                     let engine = s.engine().clone();
-                    if self.defer[i] {
+                    if self.slow[i] {
+                        // Its disk has not finished: nothing durable yet.
+                        self.held[i].push(job);
+                    } else if self.defer[i] {
                         engine
                             .persist_log(std::slice::from_ref(&job), true)
                             .expect("persist");
@@ -142,6 +148,20 @@ impl Net {
         let engine = self.nodes[i].engine().clone();
         engine.persist_data(&jobs).expect("persist data");
         engine.sync(true).expect("sync");
+    }
+
+    /// A slow node's disk catches up: its held jobs become durable.
+    fn finish_disk(&mut self, node: u64) {
+        let i = (node - 1) as usize;
+        self.slow[i] = false;
+        for job in std::mem::take(&mut self.held[i]) {
+            let engine = self.nodes[i].engine().clone();
+            engine
+                .persist(std::slice::from_ref(&job), true)
+                .expect("persist");
+            self.nodes[i].on_persisted(job.seq, &job.readies);
+        }
+        self.settle();
     }
 
     /// Stops a node (its written state stays, as after kill -9) and opens
@@ -340,8 +360,14 @@ fn a_follower_reads_after_a_read_index_round() {
         net.nodes[1].send_follower_reads(std::time::Instant::now());
         net.nodes[2].send_follower_reads(std::time::Instant::now());
         net.settle();
-        assert!(net.nodes[1].follower_read_ready(0, t2), "node 2, lease {with_lease}");
-        assert!(net.nodes[2].follower_read_ready(0, t3), "node 3, lease {with_lease}");
+        assert!(
+            net.nodes[1].follower_read_ready(0, t2),
+            "node 2, lease {with_lease}"
+        );
+        assert!(
+            net.nodes[2].follower_read_ready(0, t3),
+            "node 3, lease {with_lease}"
+        );
         assert_eq!(net.get(2, "k"), Reply::bulk(value.as_bytes().to_vec()));
     }
     // A leader cut off answers nothing: the read waits.
@@ -350,4 +376,33 @@ fn a_follower_reads_after_a_read_index_round() {
     net.nodes[2].send_follower_reads(std::time::Instant::now());
     net.settle();
     assert!(!net.nodes[2].follower_read_ready(0, t));
+}
+
+/// A leader whose own log write is the slowest of the quorum: the followers
+/// commit and apply a write (and may serve it) before the leader has
+/// applied it, so the leader must not serve reads from its older state
+/// though its lease holds.
+#[test]
+fn a_leader_behind_its_commit_index_does_not_serve_reads() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    let now = std::time::Instant::now();
+    net.nodes[0].request_lease(0, now);
+    net.propose(1, &["SET", "k", "v1"], 1);
+    net.settle();
+    assert!(net.nodes[0].read_ready(0, now));
+    net.slow[0] = true;
+    net.propose(1, &["SET", "k", "v2"], 2);
+    net.settle();
+    // Nodes 2 and 3 made it durable: committed, and applied there.
+    assert_eq!(net.get(2, "k"), Reply::bulk(&b"v2"[..]));
+    assert_eq!(net.get(1, "k"), Reply::bulk(&b"v1"[..]));
+    assert!(
+        !net.nodes[0].read_ready(0, now),
+        "the leader would serve v1 after a follower served v2"
+    );
+    net.finish_disk(1);
+    assert_eq!(net.reply(1, 2), Some(&Reply::ok()));
+    assert!(net.nodes[0].read_ready(0, now));
+    assert_eq!(net.get(1, "k"), Reply::bulk(&b"v2"[..]));
 }
