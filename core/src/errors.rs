@@ -29,8 +29,9 @@ pub const LCS_TOO_MUCH_MEMORY: &str =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 pub const NOT_LEADER: &str = "TRYAGAIN group leader is not available, try again";
-/// A write this replica proposed as leader, then skipped over by a snapshot
-/// (it lost leadership and fell behind): it may or may not have run.
+/// A write this replica proposed as leader that it can no longer decide
+/// (it lost leadership and fell behind a snapshot, or stayed cut off from
+/// the majority): it may or may not have run.
 pub const OUTCOME_UNKNOWN: &str =
     "ERR the command's outcome is unknown (its leader lost leadership); it may or may not have run";
 pub const SHUTTING_DOWN: &str = "ERR server is shutting down";

@@ -70,6 +70,9 @@ impl Cluster {
 pub const DEFAULT_MAX_FOLLOWER_LAG: u64 = 1 << 16;
 /// Most bytes of snapshot data a follower stages in memory for one group.
 pub const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
+/// How long a deposed leader's pending proposals wait for the log to
+/// decide them before their callers hear "outcome unknown".
+pub const ORPHAN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Minimum time between two leadership transfers of one group.
 const TRANSFER_BACKOFF: Duration = Duration::from_secs(5);
 /// Applied entries kept before truncating the log. An entry is a batch of
@@ -116,6 +119,9 @@ struct Group {
     preferred: Option<u64>,
     /// Follower reads (see [`Shard::follower_read_ticket`]).
     fread: FollowerReads,
+    /// When this replica was first seen not leading with proposals still
+    /// pending (see [`Shard::orphans`]).
+    deposed_at: Option<Instant>,
 }
 
 /// A follower's ReadIndex requests to its leader. Request `n` covers the
@@ -598,17 +604,46 @@ impl Shard {
         }
         let lease = self.cluster.lease;
         for pos in 0..self.groups.len() {
-            let Some(g) = self.groups.get(pos) else {
+            let Some(g) = self.groups.get_mut(pos) else {
                 continue;
             };
             if g.raw.raft.state != StateRole::Leader {
+                self.orphans(pos, now);
                 continue;
             }
+            g.deposed_at = None;
             if g.lease_until.is_none_or(|t| t < now + lease / 2) {
                 self.request_lease(pos, now);
             }
             self.balance(pos, now);
         }
+    }
+
+    /// Proposals of a leader that lost leadership stay pending until the
+    /// entry committed at their index decides them; cut off from the
+    /// majority, that can take as long as the partition. After
+    /// [`ORPHAN_TIMEOUT`] their callers get "outcome unknown" instead of
+    /// waiting on (the entries may still commit later; nobody is told).
+    fn orphans(&mut self, pos: usize, now: Instant) {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return;
+        };
+        if g.proposals.is_empty() {
+            g.deposed_at = None;
+            return;
+        }
+        let since = *g.deposed_at.get_or_insert(now);
+        if now.duration_since(since) < ORPHAN_TIMEOUT {
+            return;
+        }
+        for (_, _, tokens) in g.proposals.drain(..) {
+            self.completions.extend(
+                tokens
+                    .into_iter()
+                    .map(|t| (t, errors::err(errors::OUTCOME_UNKNOWN))),
+            );
+        }
+        g.deposed_at = None;
     }
 
     fn balance(&mut self, pos: usize, now: Instant) {
@@ -1670,6 +1705,7 @@ fn open_group(
         snap_ready: None,
         preferred,
         fread: FollowerReads::default(),
+        deposed_at: None,
     })
 }
 

@@ -406,3 +406,31 @@ fn a_leader_behind_its_commit_index_does_not_serve_reads() {
     assert!(net.nodes[0].read_ready(0, now));
     assert_eq!(net.get(1, "k"), Reply::bulk(&b"v2"[..]));
 }
+
+/// A leader cut off from the majority steps down with a write pending; the
+/// write's caller is told "outcome unknown" after a bounded wait instead of
+/// waiting for the partition to heal.
+#[test]
+fn a_cut_off_leaders_pending_write_ends_as_unknown() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    net.cut[0] = true;
+    net.propose(1, &["INCR", "c"], 5);
+    net.settle();
+    // check_quorum: no majority heard from for an election timeout.
+    for _ in 0..30 {
+        net.nodes[0].tick();
+        net.settle();
+    }
+    assert!(!net.nodes[0].is_leader(0));
+    let t0 = std::time::Instant::now();
+    net.nodes[0].maintain(t0);
+    net.settle();
+    assert_eq!(net.reply(1, 5), None, "answered before the timeout");
+    net.nodes[0].maintain(t0 + corekv_shard::shard::ORPHAN_TIMEOUT);
+    net.settle();
+    assert_eq!(
+        net.reply(1, 5),
+        Some(&Reply::Error(errors::OUTCOME_UNKNOWN.into()))
+    );
+}
