@@ -531,11 +531,14 @@ impl Core {
                 }
                 continue;
             }
-            if !p.write
-                && (st.shard.read_ready_at(p.pos, now, p.need)
-                    || p.ticket
-                        .is_some_and(|t| st.shard.follower_read_ready(p.pos, t)))
-            {
+            let follower_read = || {
+                p.ticket
+                    .is_some_and(|t| st.shard.follower_read_ready(p.pos, t))
+            };
+            if !p.write && (st.shard.read_ready_at(p.pos, now, p.need) || follower_read()) {
+                if !st.shard.is_leader(p.pos) {
+                    CoreCounters::add(&self.counters().follower_reads, 1);
+                }
                 let rand = st.next_rand();
                 if crate::heavy::is_heavy(p.argv.first().map_or(&[][..], |a| a.as_ref())) {
                     self.read_heavy_parked(st, p, now_ms, rand);

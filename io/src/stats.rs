@@ -92,6 +92,8 @@ pub struct CoreCounters {
     pub errors: AtomicU64,
     /// Commands sent to the leader's node (cluster).
     pub proxied: AtomicU64,
+    /// Reads served on this follower after a ReadIndex round (cluster).
+    pub follower_reads: AtomicU64,
     pub raft_msgs_out: AtomicU64,
     pub raft_msgs_in: AtomicU64,
 }
@@ -115,6 +117,7 @@ impl CoreCounters {
             "expired_keys": self.expired_keys.load(Relaxed),
             "errors": self.errors.load(Relaxed),
             "proxied": self.proxied.load(Relaxed),
+            "follower_reads": self.follower_reads.load(Relaxed),
             "raft_msgs_out": self.raft_msgs_out.load(Relaxed),
             "raft_msgs_in": self.raft_msgs_in.load(Relaxed),
         })
@@ -135,6 +138,7 @@ impl CoreCounters {
             &self.net_output_bytes,
             &self.errors,
             &self.proxied,
+            &self.follower_reads,
             &self.raft_msgs_out,
             &self.raft_msgs_in,
         ] {

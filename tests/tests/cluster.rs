@@ -68,12 +68,17 @@ impl Cluster {
 
     /// Keys held by node `i` (all its replicas), from the stats socket.
     fn keys(&self, i: usize) -> u64 {
+        self.counter(i, "keys")
+    }
+
+    /// A stats-socket counter of node `i`, summed over its cores.
+    fn counter(&self, i: usize, name: &str) -> u64 {
         let v = self.stats(i);
         v["cores"]
             .as_array()
             .map(|cs| {
                 cs.iter()
-                    .map(|c| c["counters"]["keys"].as_u64().unwrap_or(0))
+                    .map(|c| c["counters"][name].as_u64().unwrap_or(0))
                     .sum()
             })
             .unwrap_or(0)
@@ -215,6 +220,11 @@ fn three_nodes_serve_every_key_from_any_node() {
                 n + 1
             );
         }
+    }
+    // Every node led only some of those groups: the rest were read on
+    // the node itself, not proxied.
+    for i in 0..3 {
+        assert!(cl.counter(i, "follower_reads") > 0, "node {}", i + 1);
     }
     // Multi-key commands fan out per group and proxy each part.
     let r = cmd_retry(
