@@ -491,7 +491,9 @@ impl Shard {
         self.groups.get(pos).is_some_and(|g| {
             g.raw.raft.state == StateRole::Leader
                 && g.raw.raft.apply_to_current_term()
-                && g.applied >= need
+                // One voter: nobody else can have seen what it has not
+                // applied, and its own acknowledgments follow apply.
+                && (single_voter(g) || g.applied >= need)
                 && (single_voter(g)
                     || (g.raw.raft.lead_transferee.is_none()
                         && g.lease_until.is_some_and(|t| now < t)))
