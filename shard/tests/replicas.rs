@@ -314,7 +314,9 @@ fn a_restarted_replica_refuses_votes_for_an_election_timeout() {
         net.settle();
     }
     assert!(!net.nodes[1].is_leader(0), "elected inside node 1's lease");
-    // An election timeout later node 3 votes again.
+    // An election timeout later node 3 votes again: nodes 2 and 3 elect
+    // one of them (node 3 may time out first: its election timeout is
+    // randomised from 10 ticks up).
     for _ in 0..corekv_shard::shard::VOTE_FENCE_TICKS {
         net.nodes[2].tick();
         net.settle();
@@ -322,11 +324,11 @@ fn a_restarted_replica_refuses_votes_for_an_election_timeout() {
     for _ in 0..40 {
         net.nodes[1].tick();
         net.settle();
-        if net.nodes[1].is_leader(0) {
+        if net.leader().is_some() {
             return;
         }
     }
-    panic!("node 2 was never elected");
+    panic!("no leader after the fence ended");
 }
 
 /// A follower serves a read after a ReadIndex round with the leader: the
