@@ -27,7 +27,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::cluster::Cluster;
 use crate::raftstats;
-use crate::resp::{Client, Reply, group_of_slot, key_slot};
+use crate::resp::{Client, Reply};
+use corekv_core::slot::{group_index, key_slot};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -182,7 +183,7 @@ pub fn key_for(tag: &str, thread: usize, seq: &mut u64, group: usize, groups: us
     for _ in 0..1_000_000 {
         let key = format!("{tag}:{thread}:{}", *seq);
         *seq += 1;
-        if group_of_slot(key_slot(key.as_bytes()), groups) == group {
+        if group_index(key_slot(key.as_bytes()), groups) == group {
             return key;
         }
     }
@@ -691,7 +692,7 @@ mod tests {
         for i in 0..300 {
             let group = i % 3;
             let key = key_for("t", 0, &mut seq, group, 3);
-            assert_eq!(group_of_slot(key_slot(key.as_bytes()), 3), group);
+            assert_eq!(group_index(key_slot(key.as_bytes()), 3), group);
             slots.insert(key_slot(key.as_bytes()));
             assert!(keys.insert(key));
         }

@@ -1,32 +1,12 @@
 //! Just enough of the Redis protocol for the cluster benchmark: a blocking
-//! client with timeouts that sends one command and reads one reply, and the
-//! Redis Cluster key → slot function (CRC16-XMODEM of the key or of its
-//! first non-empty `{hash tag}`, modulo 16384), which is also corekv's.
+//! client with timeouts that sends one command and reads one reply. (Key →
+//! slot → group is `corekv_core::slot`, the server's own functions.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-
-pub const SLOTS: u16 = 16384;
-
-/// The key's slot (CRC16 with hash tags), as corekv computes it.
-pub fn key_slot(key: &[u8]) -> u16 {
-    corekv_core::slot::key_slot(key)
-}
-
-/// corekv's layout: `groups` contiguous, equal slot ranges; group index i
-/// (Raft group id i + 1) owns `i*16384/groups .. (i+1)*16384/groups`.
-pub fn group_of_slot(slot: u16, groups: usize) -> usize {
-    let groups = groups.max(1);
-    let slot = usize::from(slot.min(SLOTS - 1));
-    // The largest i with i*SLOTS/groups <= slot.
-    (0..groups)
-        .rev()
-        .find(|&i| i * usize::from(SLOTS) / groups <= slot)
-        .unwrap_or(0)
-}
 
 /// One reply, reduced to what the benchmark needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,39 +97,6 @@ pub fn read_reply(reader: &mut impl BufRead) -> Result<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slots_match_redis_cluster() {
-        // Values from `CLUSTER KEYSLOT` on Redis 7.
-        assert_eq!(key_slot(b"foo"), 12182);
-        assert_eq!(key_slot(b"bar"), 5061);
-        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
-        assert_ne!(key_slot(b"foo{}{bar}"), key_slot(b"bar"));
-    }
-
-    #[test]
-    fn groups_are_contiguous_equal_splits() {
-        assert_eq!(group_of_slot(0, 2), 0);
-        assert_eq!(group_of_slot(8191, 2), 0);
-        assert_eq!(group_of_slot(8192, 2), 1);
-        assert_eq!(group_of_slot(16383, 2), 1);
-        // 3 groups: 0..5461, 5461..10922, 10922..16384 (as corekv lays them out).
-        assert_eq!(group_of_slot(5460, 3), 0);
-        assert_eq!(group_of_slot(5461, 3), 1);
-        assert_eq!(group_of_slot(10921, 3), 1);
-        assert_eq!(group_of_slot(10922, 3), 2);
-        assert_eq!(group_of_slot(100, 1), 0);
-        assert_eq!(group_of_slot(100, 0), 0);
-        for groups in 1..=12 {
-            let mut last = 0;
-            for slot in 0..SLOTS {
-                let g = group_of_slot(slot, groups);
-                assert!(g == last || g == last + 1, "contiguous");
-                last = g;
-            }
-            assert_eq!(last, groups - 1);
-        }
-    }
 
     #[test]
     fn replies_parse() {

@@ -74,7 +74,7 @@ pub fn disabled() -> Reply {
 }
 
 /// Number of Redis Cluster hash slots.
-const SLOTS: u32 = 16384;
+const SLOTS: u32 = corekv_core::slot::SLOTS as u32;
 
 /// Redis's cluster bus port offset (`CLUSTER_PORT_INCR`).
 const BUS_PORT_INCR: u32 = 10000;

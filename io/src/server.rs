@@ -7,7 +7,7 @@ use crate::config::{Args, fatal};
 use crate::core::{Core, run_tasks};
 use crate::node::{GroupInfo, Msg, Node};
 use crate::persist::{self, Done};
-use corekv_core::slot::SLOTS;
+use corekv_core::slot::group_slots;
 use corekv_shard::{Engine, GroupSpec, PersistJob, Shard};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -480,14 +480,10 @@ fn layout_groups(cores: usize, groups_per_core: usize) -> Vec<GroupInfo> {
         slots: 0..0,
         core: 0,
     })
-    .chain((0..n).map(|i| {
-        let lo = (i * SLOTS as usize / n) as u16;
-        let hi = ((i + 1) * SLOTS as usize / n) as u16;
-        GroupInfo {
-            id: i as u32 + 1,
-            slots: lo..hi,
-            core: i % cores,
-        }
+    .chain((0..n).map(|i| GroupInfo {
+        id: i as u32 + 1,
+        slots: group_slots(i, n),
+        core: i % cores,
     }))
     .collect()
 }
@@ -535,7 +531,7 @@ mod tests {
         assert_eq!((all[0].id, all[0].slots.clone(), all[0].core), (0, 0..0, 0));
         let g = &all[1..];
         assert_eq!(g[0].slots.start, 0);
-        assert_eq!(g[5].slots.end, SLOTS);
+        assert_eq!(g[5].slots.end, corekv_core::slot::SLOTS);
         for w in g.windows(2) {
             assert_eq!(w[0].slots.end, w[1].slots.start);
         }
