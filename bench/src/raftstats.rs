@@ -132,16 +132,12 @@ pub fn agreed_leaders(stats: &ClusterStats) -> Option<BTreeMap<u32, u64>> {
     Some(out)
 }
 
-/// The node corekv prefers as leader of `group` (ids from 1): the
-/// `(group-1) % n`-th of the sorted node ids, as `Cluster::preferred_leader`.
+/// The node corekv prefers as leader of `group` (ids from 1), by the
+/// server's own rule (`corekv_core::slot::preferred_leader`).
 pub fn preferred_leader(nodes: &[u64], group: u32) -> Option<u64> {
     let mut sorted = nodes.to_vec();
     sorted.sort_unstable();
-    let n = sorted.len();
-    if n == 0 {
-        return None;
-    }
-    sorted.get((group as usize).saturating_sub(1) % n).copied()
+    corekv_core::slot::preferred_leader(&sorted, group)
 }
 
 /// True if every group is led by its preferred node.

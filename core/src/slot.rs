@@ -1,5 +1,6 @@
 //! Key → slot mapping, identical to Redis Cluster: CRC16-XMODEM of the key
-//! (or of the first non-empty `{hash tag}`) modulo 16384.
+//! (or of the first non-empty `{hash tag}`) modulo 16384; and corekv's
+//! layout over it: slots → data groups, group → preferred leader node.
 
 pub const SLOTS: u16 = 16384;
 
@@ -38,6 +39,16 @@ pub fn group_index(slot: u16, n: usize) -> usize {
         .rev()
         .find(|&i| i * usize::from(SLOTS) / n <= slot)
         .unwrap_or(0)
+}
+
+/// The node that should lead group `gid` (data groups from 1) when it is
+/// healthy: the `(gid-1) % n`-th of the `n` sorted member ids, so leaders
+/// spread evenly over nodes. None without members.
+pub fn preferred_leader(sorted_members: &[u64], gid: u32) -> Option<u64> {
+    let n = sorted_members.len().max(1);
+    sorted_members
+        .get((gid as usize).saturating_sub(1) % n)
+        .copied()
 }
 
 #[cfg(test)]

@@ -58,11 +58,7 @@ impl Cluster {
     /// spread evenly over nodes (and, with groups spread over cores, over
     /// the cores of each node).
     pub fn preferred_leader(&self, gid: u32) -> u64 {
-        let n = self.voters.len().max(1);
-        self.voters
-            .get((gid as usize).saturating_sub(1) % n)
-            .copied()
-            .unwrap_or(self.node_id)
+        corekv_core::slot::preferred_leader(&self.voters, gid).unwrap_or(self.node_id)
     }
 }
 
