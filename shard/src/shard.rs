@@ -149,6 +149,20 @@ impl Group {
         let at = self.proposals.partition_point(|p| p.0 <= idx);
         self.proposals.insert(at, (idx, term, tokens));
     }
+
+    /// Answers the proposals at indexes up to `through` with "outcome
+    /// unknown": this replica can no longer tell whether they committed.
+    fn give_up_through(&mut self, through: u64, out: &mut Vec<(Token, Reply)>) {
+        while self.proposals.front().is_some_and(|p| p.0 <= through) {
+            if let Some((_, _, tokens)) = self.proposals.pop_front() {
+                out.extend(
+                    tokens
+                        .into_iter()
+                        .map(|t| (t, errors::err(errors::OUTCOME_UNKNOWN))),
+                );
+            }
+        }
+    }
 }
 
 /// Prefix of a log entry that carries a group-admin record instead of a
@@ -634,13 +648,7 @@ impl Shard {
         if now.duration_since(since) < ORPHAN_TIMEOUT {
             return;
         }
-        for (_, _, tokens) in g.proposals.drain(..) {
-            self.completions.extend(
-                tokens
-                    .into_iter()
-                    .map(|t| (t, errors::err(errors::OUTCOME_UNKNOWN))),
-            );
-        }
+        g.give_up_through(u64::MAX, &mut self.completions);
         g.deposed_at = None;
     }
 
@@ -677,16 +685,9 @@ impl Shard {
     }
 
     /// A Raft message from another node for group `gid`.
+    /// `now` decides whether a follower's ReadIndex can be answered from
+    /// this leader's lease.
     pub fn step(&mut self, gid: u32, msg: Message, now: Instant) {
-        if self.vote_fence > 0
-            && matches!(
-                msg.get_msg_type(),
-                MessageType::MsgRequestVote | MessageType::MsgRequestPreVote
-            )
-            && msg.context != raft::CAMPAIGN_TRANSFER
-        {
-            return;
-        }
         if msg.get_msg_type() == MessageType::MsgReadIndex
             && msg.entries.len() == 1
             && let Some(g) = self.groups.iter().find(|g| g.id == gid)
@@ -706,6 +707,21 @@ impl Shard {
             resp.index = g.raw.raft.raft_log.committed;
             resp.entries = msg.entries;
             self.outgoing.push((gid, resp));
+            return;
+        }
+        self.step_raft(gid, msg);
+    }
+
+    /// Hands a message to raft-rs (vote requests dropped while the restart
+    /// fence holds).
+    fn step_raft(&mut self, gid: u32, msg: Message) {
+        if self.vote_fence > 0
+            && matches!(
+                msg.get_msg_type(),
+                MessageType::MsgRequestVote | MessageType::MsgRequestPreVote
+            )
+            && msg.context != raft::CAMPAIGN_TRANSFER
+        {
             return;
         }
         if let Some(g) = self.groups.iter_mut().find(|g| g.id == gid) {
@@ -749,9 +765,7 @@ impl Shard {
                 records,
             },
         );
-        // Installing happens in the next drive; the time only matters
-        // for read requests.
-        self.step(gid, msg, Instant::now());
+        self.step_raft(gid, msg);
     }
 
     /// Replaces group `pos`'s state with a staged snapshot Raft accepted:
@@ -793,15 +807,7 @@ impl Shard {
         // Proposals the snapshot covers (this replica led, lost leadership
         // and fell behind): committed or overwritten, there is no telling
         // which, and a committed one's reply was computed elsewhere.
-        while g.proposals.front().is_some_and(|p| p.0 <= meta.index) {
-            if let Some((_, _, tokens)) = g.proposals.pop_front() {
-                self.completions.extend(
-                    tokens
-                        .into_iter()
-                        .map(|t| (t, errors::err(errors::OUTCOME_UNKNOWN))),
-                );
-            }
-        }
+        g.give_up_through(meta.index, &mut self.completions);
         for (_, c_last) in g.chunks.drain(..) {
             self.job.raft_dels.push(keys::chunk_key(gid, c_last));
         }
