@@ -916,6 +916,9 @@ impl CoreState {
         to: ParkedReply,
         now: Instant,
     ) {
+        // A follower read's ticket is taken now, so the next turn's
+        // `send_follower_reads` already asks for it (`retry_parked` takes
+        // one for reads parked while no leader was known).
         let ticket = (!write && self.follower_reads && self.shard.leader_of(pos).is_some())
             .then(|| self.shard.follower_read_ticket(pos));
         let need = self.shard.committed(pos);
