@@ -151,6 +151,17 @@ impl Cluster {
             nodes: Vec::new(),
             dir: process::fresh_dir(scratch, config.name)?,
         };
+        // The members' shared secret (--cluster-secret-file).
+        let secret = cluster.dir.join("cluster-secret");
+        std::fs::write(
+            &secret,
+            format!(
+                "bench-{}-{}-cluster-secret\n",
+                std::process::id(),
+                ports.first().copied().unwrap_or(0)
+            ),
+        )
+        .with_context(|| format!("write {}", secret.display()))?;
         for (i, &port) in ports.iter().enumerate() {
             let id = i as u64 + 1;
             let node_dir = cluster.dir.join(format!("node{id}"));
@@ -169,6 +180,8 @@ impl Cluster {
                 id.to_string(),
                 "--peers".to_string(),
                 peers.clone(),
+                "--cluster-secret-file".to_string(),
+                secret.display().to_string(),
             ]);
             let (program, args) = process::command(&program, &args, pin);
             let node = Node {

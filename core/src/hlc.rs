@@ -6,6 +6,7 @@
 //! addition. Pure: the caller passes the wall clock in, which keeps this
 //! deterministic under simulation.
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use thiserror::Error;
 
 /// Bits of the logical counter.
@@ -45,48 +46,57 @@ pub struct ClockOffsetError {
     pub max_offset_ms: u64,
 }
 
-/// The node's clock state: the last timestamp it issued or observed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The node's clock: the last timestamp it issued or observed, shared by
+/// every core of the node. Lock-free: each operation is one compare-and-swap
+/// loop over an `AtomicU64` (atomics are not IO; the wall clock is still
+/// passed in), so the same code serves the server and simulations.
+#[derive(Debug, Default)]
 pub struct Hlc {
-    last: u64,
+    last: AtomicU64,
 }
 
 impl Hlc {
     pub const fn new() -> Hlc {
-        Hlc { last: 0 }
+        Hlc {
+            last: AtomicU64::new(0),
+        }
     }
 
     /// Resumes after a restart from a persisted upper bound of every
     /// timestamp issued before, so the clock never goes back across restarts.
     pub const fn from_last(last: u64) -> Hlc {
-        Hlc { last }
+        Hlc {
+            last: AtomicU64::new(last),
+        }
     }
 
     /// The last timestamp issued or observed.
-    pub const fn last(&self) -> u64 {
-        self.last
+    pub fn last(&self) -> u64 {
+        self.last.load(Relaxed)
     }
 
     /// A timestamp for a local event: strictly greater than every timestamp
     /// issued or observed before, and at least the wall clock. When the wall
     /// clock stalls or goes back, the logical part counts up (and carries).
-    pub fn now(&mut self, wall_ms: u64) -> u64 {
-        self.advance(compose(wall_ms, 0), self.last)
+    pub fn now(&self, wall_ms: u64) -> u64 {
+        self.advance(compose(wall_ms, 0), 0)
     }
 
     /// Advances past a timestamp received from another node and returns the
     /// timestamp of the receive event: strictly greater than `remote` and
-    /// than everything issued before.
-    pub fn observe(&mut self, remote: u64, wall_ms: u64) -> u64 {
-        self.advance(compose(wall_ms, 0), self.last.max(remote))
+    /// than everything issued before. Unchecked: for timestamps this node
+    /// itself wrote (a recovered log); anything received goes through
+    /// [`Hlc::observe_checked`].
+    pub fn observe(&self, remote: u64, wall_ms: u64) -> u64 {
+        self.advance(compose(wall_ms, 0), remote)
     }
 
     /// `observe`, but refuses (leaving the clock untouched) a remote whose
     /// physical time is more than `max_offset_ms` ahead of `wall_ms`, so a
-    /// peer with a broken clock cannot drag this node's clock into the
-    /// future.
+    /// peer with a broken clock, or a client posing as one, cannot drag this
+    /// node's clock into the future.
     pub fn observe_checked(
-        &mut self,
+        &self,
         remote: u64,
         wall_ms: u64,
         max_offset_ms: u64,
@@ -102,12 +112,19 @@ impl Hlc {
         Ok(self.observe(remote, wall_ms))
     }
 
-    /// The next timestamp after `floor`, or the wall clock if that is later.
+    /// Sets the clock to the next timestamp after both the last one and
+    /// `floor`, or to the wall clock if that is later, and returns it.
     /// Saturates at `u64::MAX`, which only a bogus remote can reach (48-bit
     /// milliseconds last until the year ~10889); never panics.
-    fn advance(&mut self, wall: u64, floor: u64) -> u64 {
-        self.last = wall.max(floor.saturating_add(1));
-        self.last
+    fn advance(&self, wall: u64, floor: u64) -> u64 {
+        let mut cur = self.last.load(Relaxed);
+        loop {
+            let next = wall.max(cur.max(floor).saturating_add(1));
+            match self.last.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
+                Ok(_) => return next,
+                Err(actual) => cur = actual,
+            }
+        }
     }
 }
 
@@ -127,14 +144,14 @@ mod tests {
 
     #[test]
     fn now_follows_the_wall_clock() {
-        let mut c = Hlc::new();
+        let c = Hlc::new();
         assert_eq!(c.now(100), compose(100, 0));
         assert_eq!(c.now(105), compose(105, 0));
     }
 
     #[test]
     fn now_counts_logically_when_the_wall_stalls_or_goes_back() {
-        let mut c = Hlc::new();
+        let c = Hlc::new();
         assert_eq!(c.now(100), compose(100, 0));
         assert_eq!(c.now(100), compose(100, 1));
         assert_eq!(c.now(90), compose(100, 2));
@@ -143,7 +160,7 @@ mod tests {
 
     #[test]
     fn logical_overflow_carries_into_physical() {
-        let mut c = Hlc::from_last(compose(100, u16::MAX));
+        let c = Hlc::from_last(compose(100, u16::MAX));
         let ts = c.now(100);
         assert_eq!(ts, compose(101, 0));
         assert_eq!((physical_ms(ts), logical(ts)), (101, 0));
@@ -151,7 +168,7 @@ mod tests {
 
     #[test]
     fn observe_moves_past_a_remote_ahead() {
-        let mut c = Hlc::new();
+        let c = Hlc::new();
         c.now(100);
         assert_eq!(c.observe(compose(200, 5), 100), compose(200, 6));
         // Local events stay past the observed remote.
@@ -160,7 +177,7 @@ mod tests {
 
     #[test]
     fn observe_of_an_old_remote_still_ticks() {
-        let mut c = Hlc::new();
+        let c = Hlc::new();
         assert_eq!(c.now(300), compose(300, 0));
         assert_eq!(c.observe(compose(200, 9), 300), compose(300, 1));
         assert_eq!(c.observe(compose(10, 0), 400), compose(400, 0));
@@ -168,7 +185,7 @@ mod tests {
 
     #[test]
     fn observe_checked_refuses_a_far_future_remote() {
-        let mut c = Hlc::new();
+        let c = Hlc::new();
         c.now(1_000);
         let before = c.last();
         let err = c
@@ -184,7 +201,7 @@ mod tests {
 
     #[test]
     fn saturates_instead_of_panicking() {
-        let mut c = Hlc::new();
+        let c = Hlc::new();
         assert_eq!(c.observe(u64::MAX, 0), u64::MAX);
         assert_eq!(c.now(0), u64::MAX);
     }
@@ -213,7 +230,7 @@ mod tests {
             start_ms in 0u64..(1 << 47),
             ops in proptest::collection::vec(op(), 1..300),
         ) {
-            let mut c = Hlc::new();
+            let c = Hlc::new();
             let mut wall = start_ms;
             let mut prev = 0u64;
             let mut max_remote = 0u64;

@@ -70,6 +70,17 @@ pub struct Args {
     /// it a snapshot instead (default 65536)
     #[argh(option, default = "corekv_shard::shard::DEFAULT_MAX_FOLLOWER_LAG")]
     pub raft_max_lag: u64,
+    /// file holding the secret the members of a cluster share (one line, at
+    /// least 16 bytes); required with --peers or --join. Nodes present it on
+    /// their proxy and Raft links, and operators (corekv-ctl) to run
+    /// COREKV.CLUSTER; connections without it cannot run internal commands
+    #[argh(option)]
+    pub cluster_secret_file: Option<PathBuf>,
+    /// largest clock offset accepted from another node, in ms (default
+    /// 500): a peer timestamp further ahead of this node's clock is not
+    /// merged into its HLC, and a proxied command carrying one is refused
+    #[argh(option, default = "500")]
+    pub max_clock_offset_ms: u64,
     /// enable COREKV.DEBUG (fault injection for tests: drop Raft traffic
     /// to/from chosen nodes); off by default
     #[argh(switch)]

@@ -55,6 +55,9 @@ pub struct Conn {
     in_multi: bool,
     /// This connection is another node's proxy link.
     proxied: bool,
+    /// Presented the cluster secret (`COREKV.MEMBER`): may run internal
+    /// commands.
+    member: bool,
 }
 
 /// First command on a proxy link between nodes (internal, not in COMMAND).
@@ -101,6 +104,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         close: false,
         in_multi: false,
         proxied: false,
+        member: false,
     };
     conn.run(stream).await;
     core.st.borrow_mut().clients.remove(&id);
@@ -223,21 +227,64 @@ impl Conn {
         self.items.push(Item::One(Pending::Ready(r), class, start));
     }
 
+    /// `COREKV.MEMBER <secret>`: the connection proves it is a cluster
+    /// member's (another node's proxy link, or an operator's corekv-ctl).
+    /// A wrong secret answers like an unknown command, so a stranger cannot
+    /// tell internal commands exist; the node logs the attempt.
+    fn member_hello(&mut self, argv: &[Bytes]) -> Reply {
+        let offered = argv.get(1).map_or(&[][..], |a| a.as_ref());
+        if argv.len() == 2 && self.core.node.secret().matches(offered) {
+            self.member = true;
+            return Reply::ok();
+        }
+        eprintln!(
+            "corekv: refused {} from {}: wrong cluster secret",
+            crate::member::MEMBER_HELLO,
+            self.addr
+        );
+        unknown(argv)
+    }
+
     /// Routes one command; returns its name for CLIENT LIST.
     async fn dispatch(&mut self, mut argv: Vec<Bytes>) -> &'static str {
         let start = self.core.now();
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(crate::member::MEMBER_HELLO.as_bytes()))
+        {
+            let r = self.member_hello(&argv);
+            self.push_ready(r, stats::CMD_OTHER, start);
+            return "corekv.member";
+        }
+        if !self.member && argv.first().is_some_and(|a| is_internal(a)) {
+            // Internal commands exist only for members.
+            self.push_ready(unknown(&argv), stats::CMD_OTHER, start);
+            return "NULL";
+        }
         if self.proxied
             && argv.len() > 2
             && argv
                 .first()
                 .is_some_and(|a| a.eq_ignore_ascii_case(PROXY_AT.as_bytes()))
         {
-            if let Some(ts) = argv
+            let ts = argv
                 .get(1)
                 .and_then(|t| std::str::from_utf8(t).ok())
-                .and_then(|t| t.parse::<u64>().ok())
-            {
-                self.core.node.hlc_observe(ts);
+                .and_then(|t| t.parse::<u64>().ok());
+            let refused = match ts {
+                None => Some(errors::err("ERR invalid HLC timestamp")),
+                Some(ts) => self
+                    .core
+                    .node
+                    .hlc_observe(ts)
+                    .err()
+                    .map(|e| errors::err(&format!("ERR clock offset too large: {e}"))),
+            };
+            if let Some(r) = refused {
+                // The sender's clock is broken: running its command would
+                // let that clock stamp our writes.
+                self.push_ready(r, stats::CMD_OTHER, start);
+                return "corekv.at";
             }
             argv.drain(..2);
         }
@@ -508,6 +555,31 @@ impl Conn {
             start,
         });
     }
+}
+
+/// The names only cluster members may run (see `crate::member`).
+const INTERNAL: &[&str] = &[
+    PROXY_HELLO,
+    PROXY_AT,
+    crate::admin::CLUSTER_CMD,
+    crate::admin::GROUP_CMD,
+    "COREKV.COUNTKEYSINSLOT",
+    "COREKV.GETKEYSINSLOT",
+    "COREKV.EXPIREIF",
+];
+
+fn is_internal(name: &[u8]) -> bool {
+    INTERNAL
+        .iter()
+        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Redis's reply to a command it does not know.
+fn unknown(argv: &[Bytes]) -> Reply {
+    errors::unknown_command(
+        argv.first().map_or(&[][..], |a| a.as_ref()),
+        argv.get(1..).unwrap_or(&[]),
+    )
 }
 
 /// Closes after a final reply without losing it: unread input at close()

@@ -231,6 +231,10 @@ impl Core {
             crate::proxy::ProxyPool::new(crate::proxy::ProxyConfig {
                 hello: vec![
                     vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")],
+                    vec![
+                        Bytes::from_static(crate::member::MEMBER_HELLO.as_bytes()),
+                        Bytes::copy_from_slice(self.node.secret().as_bytes()),
+                    ],
                     vec![Bytes::from_static(crate::conn::PROXY_HELLO.as_bytes())],
                 ],
                 ..Default::default()

@@ -12,6 +12,7 @@ pub mod config;
 pub mod conn;
 pub mod core;
 pub mod heavy;
+pub mod member;
 pub mod node;
 pub mod notify;
 pub mod peer;

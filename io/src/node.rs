@@ -91,7 +91,14 @@ pub struct Node {
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     fsync: AtomicU8,
     pub lastsave_unix_s: AtomicU64,
-    hlc: AtomicU64,
+    /// The node's one clock (every core stamps with it).
+    hlc: corekv_core::hlc::Hlc,
+    /// Peer timestamps refused by the maximum-offset guard.
+    pub hlc_offset_refused: AtomicU64,
+    hlc_refusal_logged_s: AtomicU64,
+    /// The secret members present (`--cluster-secret-file`); `None` on a
+    /// single node without one: then nothing can run internal commands.
+    secret: crate::member::Secret,
     pub run_id: String,
     pub heavy: crate::heavy::HeavyPool,
     /// This node's id and every group's voters.
@@ -116,6 +123,7 @@ impl Node {
         inboxes: Vec<flume::Sender<Vec<Msg>>>,
         cluster: corekv_shard::Cluster,
         members: Vec<(u64, std::net::SocketAddr)>,
+        secret: crate::member::Secret,
     ) -> Node {
         let mut slot_group = vec![0u16; SLOTS as usize];
         for (i, g) in groups.iter().enumerate() {
@@ -143,7 +151,10 @@ impl Node {
             per_ip: Mutex::new(HashMap::new()),
             fsync: AtomicU8::new(fsync_to_u8(fsync)),
             lastsave_unix_s: AtomicU64::new(now / 1000),
-            hlc: AtomicU64::new(0),
+            hlc: corekv_core::hlc::Hlc::new(),
+            hlc_offset_refused: AtomicU64::new(0),
+            hlc_refusal_logged_s: AtomicU64::new(0),
+            secret,
             heavy: crate::heavy::HeavyPool::start(2 * cores),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,
@@ -183,7 +194,10 @@ impl Node {
                 else {
                     return corekv_core::errors::err("ERR value is not an integer or out of range");
                 };
-                self.hlc_observe(corekv_core::hlc::compose(unix_ms() + ms, 0));
+                // Deliberately unchecked: this is how tests put a node's
+                // clock ahead of its peers'.
+                self.hlc
+                    .observe(corekv_core::hlc::compose(unix_ms() + ms, 0), unix_ms());
             }
             return Reply::Integer(self.hlc_now() as i64);
         }
@@ -228,6 +242,7 @@ impl Node {
             core: core as u32,
             cores: self.cores as u32,
             groups_per_core: self.args.groups_per_core as u32,
+            secret: self.secret,
         }
     }
 
@@ -266,21 +281,38 @@ impl Node {
 
     /// The raw 64-bit HLC (48-bit ms | 16-bit logical), advanced.
     pub fn hlc_now(&self) -> u64 {
-        let wall = corekv_core::hlc::compose(unix_ms(), 0);
-        let mut cur = self.hlc.load(Relaxed);
-        loop {
-            let next = wall.max(cur.saturating_add(1));
-            match self.hlc.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
-                Ok(_) => return next,
-                Err(actual) => cur = actual,
+        self.hlc.now(unix_ms())
+    }
+
+    /// Merges a timestamp received from another node (HLC receive rule:
+    /// our clock never falls behind anything we have seen), unless it is
+    /// more than `--max-clock-offset-ms` ahead of our wall clock: such a
+    /// timestamp is refused (counted, logged once a second at most) and the
+    /// clock left alone, so a broken peer clock cannot push this node's
+    /// timestamps, which drive expiry, into the future.
+    pub fn hlc_observe(&self, ts: u64) -> Result<(), corekv_core::hlc::ClockOffsetError> {
+        match self
+            .hlc
+            .observe_checked(ts, unix_ms(), self.args.max_clock_offset_ms)
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let n = self.hlc_offset_refused.fetch_add(1, Relaxed);
+                let now_s = unix_ms() / 1000;
+                if n == 0 || self.hlc_refusal_logged_s.swap(now_s, Relaxed) != now_s {
+                    eprintln!(
+                        "corekv: refused a peer timestamp: {e} (total refused: {})",
+                        n + 1
+                    );
+                }
+                Err(e)
             }
         }
     }
 
-    /// Merges a timestamp received from another node (HLC receive rule:
-    /// our clock never falls behind anything we have seen).
-    pub fn hlc_observe(&self, ts: u64) {
-        self.hlc.fetch_max(ts, Relaxed);
+    /// The cluster secret (`Secret::NONE` without `--cluster-secret-file`).
+    pub fn secret(&self) -> &crate::member::Secret {
+        &self.secret
     }
 
     /// Index of the group that owns `slot`.
@@ -310,8 +342,9 @@ impl Node {
     /// log), so a wall clock that stepped back across a restart cannot
     /// stamp new writes before old ones.
     pub fn hlc_observe_ms(&self, ms: u64) {
+        // Our own log: unchecked (the guard is for what others send).
         self.hlc
-            .fetch_max(corekv_core::hlc::compose(ms, u16::MAX), Relaxed);
+            .observe(corekv_core::hlc::compose(ms, u16::MAX), unix_ms());
     }
 
     /// Sends one control message to every core.

@@ -10,12 +10,15 @@
 //! A link that is down drops what is queued: Raft retransmits.
 //!
 //! Wire format:
-//! - hello, once per connection from the dialer: `"CKVRAFT1" | node u64 |
-//!   core u32 | cores u32 | groups_per_core u32` (big endian);
+//! - hello, once per connection from the dialer: `"CKVRAFT2" | node u64 |
+//!   core u32 | cores u32 | groups_per_core u32 | secret_len u8 |
+//!   secret [64]` (big endian); a hello without the cluster secret closes
+//!   the link before anything is delivered;
 //! - frames: `len u32 | hlc u64 | count u32 | (gid u32 | mlen u32 |
 //!   protobuf eraftpb::Message)*`, `len` counting what follows it. Every
 //!   frame carries the sender's HLC, which the receiver observes.
 
+use crate::member::Secret;
 use crate::notify::LocalNotify;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use monoio::buf::IoBufMut;
@@ -30,12 +33,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 pub const PEER_PORT_OFFSET: u16 = 10000;
-const MAGIC: &[u8; 8] = b"CKVRAFT1";
+const MAGIC: &[u8; 8] = b"CKVRAFT2";
 /// Hello of a snapshot stream (same fields, other magic).
-const SNAP_MAGIC: &[u8; 8] = b"CKVSNAP1";
+const SNAP_MAGIC: &[u8; 8] = b"CKVSNAP2";
 /// Records per snapshot chunk stop at this many bytes.
 const SNAP_CHUNK: usize = 1 << 20;
-const HELLO_LEN: usize = 8 + 8 + 4 + 4 + 4;
+const HELLO_LEN: usize = 8 + 8 + 4 + 4 + 4 + Secret::WIRE_LEN;
 /// Largest frame accepted (a Ready's appends are bounded by raft-rs's
 /// max_size_per_msg per message; many groups share a frame).
 const MAX_FRAME: usize = 256 << 20;
@@ -71,6 +74,8 @@ pub struct Hello {
     pub core: u32,
     pub cores: u32,
     pub groups_per_core: u32,
+    /// The cluster secret the sender presents.
+    pub secret: Secret,
 }
 
 impl Hello {
@@ -85,6 +90,7 @@ impl Hello {
         out.extend_from_slice(&self.core.to_be_bytes());
         out.extend_from_slice(&self.cores.to_be_bytes());
         out.extend_from_slice(&self.groups_per_core.to_be_bytes());
+        self.secret.encode(&mut out);
         out
     }
 
@@ -105,13 +111,18 @@ impl Hello {
             _ => return None,
         };
         let mut b = &b[8..HELLO_LEN];
+        let node = b.get_u64();
+        let core = b.get_u32();
+        let cores = b.get_u32();
+        let groups_per_core = b.get_u32();
         Some((
             snap,
             Hello {
-                node: b.get_u64(),
-                core: b.get_u32(),
-                cores: b.get_u32(),
-                groups_per_core: b.get_u32(),
+                node,
+                core,
+                cores,
+                groups_per_core,
+                secret: Secret::decode(b)?,
             },
         ))
     }
@@ -354,6 +365,12 @@ async fn serve_link(
                 continue;
             }
             let (snap, h) = Hello::decode_any(&buf).ok_or("not a corekv raft link")?;
+            if !me.secret.matches(h.secret.as_bytes()) {
+                return Err(format!(
+                    "node {} did not present the cluster secret (--cluster-secret-file differs?)",
+                    h.node
+                ));
+            }
             if h.core != me.core || h.cores != me.cores || h.groups_per_core != me.groups_per_core {
                 return Err(format!(
                     "layout mismatch: node {} core {} runs {} cores × {} groups, we run {} × {}",
@@ -632,8 +649,11 @@ mod tests {
             core: 1,
             cores: 2,
             groups_per_core: 2,
+            secret: Secret::new(b"0123456789abcdef").expect("secret"),
         };
         assert_eq!(Hello::decode(&h.encode()), Some(h));
+        // The old (v1) hello, without a secret, is not a link.
+        assert_eq!(Hello::decode(&h.encode()[..28]), None);
         assert_eq!(Hello::decode(b"GET / HTTP/1.1\r\n\r\n123456789012"), None);
     }
 
@@ -662,6 +682,7 @@ mod tests {
             core: 0,
             cores: 1,
             groups_per_core: 2,
+            secret: Secret::NONE,
         };
         assert_eq!(
             Hello::decode_any(&hello.encode_as(SNAP_MAGIC)),

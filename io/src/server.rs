@@ -61,6 +61,13 @@ pub fn run(args: Args) -> ! {
             m
         }
     };
+    let secret = match &args.cluster_secret_file {
+        Some(path) => crate::member::read_secret(path).unwrap_or_else(|e| fatal(&e)),
+        None if !members.is_empty() => fatal(
+            "a cluster (--peers, --initial-cluster) needs --cluster-secret-file: a file holding the secret its members share (16 to 64 bytes, the same on every node)",
+        ),
+        None => crate::member::Secret::NONE,
+    };
     let cluster = if members.is_empty() {
         corekv_shard::Cluster::single()
     } else {
@@ -145,6 +152,7 @@ pub fn run(args: Args) -> ! {
         inbox_tx,
         cluster,
         members,
+        secret,
     ));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
 
@@ -323,7 +331,10 @@ fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
         if c.node.drops_from(from) {
             return;
         }
-        c.node.hlc_observe(hlc);
+        // A refused (far-ahead) timestamp is logged and counted; the
+        // Raft messages still count: refusing them would turn a clock
+        // problem into an outage.
+        let _ = c.node.hlc_observe(hlc);
         crate::stats::CoreCounters::add(&c.counters().raft_msgs_in, msgs.len() as u64);
         let mut st = c.st.borrow_mut();
         let now = std::time::Instant::now();

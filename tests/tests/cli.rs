@@ -145,3 +145,62 @@ fn port_held_by_another_corekv_is_refused() {
         "nothing may be written on a busy port"
     );
 }
+
+#[test]
+fn a_cluster_needs_a_secret_file_and_a_good_secret() {
+    if !corekv_only("a_cluster_needs_a_secret_file_and_a_good_secret") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("data");
+    let d = d.to_str().expect("utf8");
+    let port = free_port();
+    let peers = format!("1=127.0.0.1:{port},2=127.0.0.1:{}", port + 1);
+    let base = ["--bind", "127.0.0.1", "--port"];
+    let port = port.to_string();
+    let cluster = |extra: &[&str]| {
+        let mut a: Vec<&str> = base.to_vec();
+        a.extend([
+            port.as_str(),
+            "--dir",
+            d,
+            "--node-id",
+            "1",
+            "--peers",
+            &peers,
+        ]);
+        a.extend(extra);
+        run(&a)
+    };
+    let out = cluster(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs --cluster-secret-file"),
+        "{out:?}"
+    );
+    let short = dir.path().join("short");
+    std::fs::write(&short, "tooshort\n").expect("write");
+    let out = cluster(&["--cluster-secret-file", short.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs 16 to 64"),
+        "{out:?}"
+    );
+    let missing = dir.path().join("missing");
+    assert_usage_error(&[
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--dir",
+        d,
+        "--node-id",
+        "1",
+        "--peers",
+        &peers,
+        "--cluster-secret-file",
+        missing.to_str().expect("utf8"),
+    ]);
+    // Nothing was written for any of them.
+    assert!(!std::path::Path::new(d).exists());
+}

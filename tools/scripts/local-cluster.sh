@@ -25,12 +25,18 @@ case "$cmd" in
       peers+="${peers:+,}$i=127.0.0.1:$((base + i - 1))"
     done
     mkdir -p "$root"
+    # The members' shared secret: made once, kept across restarts; give it
+    # to corekv-ctl as --secret-file.
+    secret="$root/cluster-secret"
+    if [[ ! -f "$secret" ]]; then
+      (umask 077; od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$secret")
+    fi
     for i in $(seq 1 "$n"); do
       d="$root/node$i"
       mkdir -p "$d"
       # shellcheck disable=SC2086
       # --no-pin: every node would pin its core 0 to CPU 0.
-      "$bin" --port $((base + i - 1)) --dir "$d/data" --node-id "$i" --peers "$peers" --no-pin ${COREKV_FLAGS:-} \
+      "$bin" --port $((base + i - 1)) --dir "$d/data" --node-id "$i" --peers "$peers" --cluster-secret-file "$secret" --no-pin ${COREKV_FLAGS:-} \
         >"$d/log" 2>&1 &
       echo $! >"$d/pid"
     done
@@ -38,6 +44,7 @@ case "$cmd" in
     for i in $(seq 1 "$n"); do
       echo "node $i: redis-cli -p $((base + i - 1))   (log $root/node$i/log)"
     done
+    echo "corekv-ctl: --addr 127.0.0.1:$base --secret-file $secret"
     ;;
   stop)
     for p in "$root"/node*/pid; do

@@ -1,13 +1,15 @@
 //! corekv-ctl: cluster administration against any member's RESP port.
 //!
-//!   corekv-ctl --addr 127.0.0.1:7001 members
+//!   corekv-ctl --addr 127.0.0.1:7001 --secret-file secret members
 //!   corekv-ctl --addr 127.0.0.1:7001 add-learner 4 127.0.0.1:7004
 //!   corekv-ctl --addr 127.0.0.1:7001 promote 4
 //!   corekv-ctl --addr 127.0.0.1:7001 remove 3
 //!   corekv-ctl --addr 127.0.0.1:7001 transfer 1 4
 //!
-//! Each subcommand is one `COREKV.CLUSTER ...` command; the node applies it
-//! to every Raft group. Exit 0 on success, 1 on an error reply or an
+//! Each subcommand is one `COREKV.CLUSTER ...` command, sent after
+//! `COREKV.MEMBER <secret>` (the cluster secret, the file every node was
+//! started with as `--cluster-secret-file`; without it the node answers as
+//! for an unknown command); the node applies it to every Raft group. Exit 0 on success, 1 on an error reply or an
 //! unreachable node (one line on stderr), 2 on bad usage.
 
 use argh::FromArgs;
@@ -21,6 +23,10 @@ struct Args {
     /// RESP address of any cluster member (default 127.0.0.1:6379)
     #[argh(option, default = "String::from(\"127.0.0.1:6379\")")]
     addr: String,
+    /// file holding the cluster secret (the nodes' --cluster-secret-file);
+    /// default: $COREKV_SECRET_FILE
+    #[argh(option)]
+    secret_file: Option<std::path::PathBuf>,
     /// seconds to wait for the reply (default 30)
     #[argh(option, default = "30")]
     timeout: u64,
@@ -94,7 +100,32 @@ fn main() {
         Cmd::Remove(a) => vec!["REMOVE".into(), a.id.to_string()],
         Cmd::Transfer(a) => vec!["TRANSFER".into(), a.group.to_string(), a.id.to_string()],
     };
-    match run(&args.addr, Duration::from_secs(args.timeout), &argv) {
+    let Some(secret_file) = args
+        .secret_file
+        .clone()
+        .or_else(|| std::env::var_os("COREKV_SECRET_FILE").map(Into::into))
+    else {
+        eprintln!(
+            "corekv-ctl: give --secret-file (the cluster secret file the nodes run with) or set COREKV_SECRET_FILE"
+        );
+        std::process::exit(2);
+    };
+    let secret = match std::fs::read(&secret_file) {
+        Ok(raw) => String::from_utf8_lossy(raw.trim_ascii()).into_owned(),
+        Err(e) => {
+            eprintln!(
+                "corekv-ctl: cannot read --secret-file {}: {e}",
+                secret_file.display()
+            );
+            std::process::exit(2);
+        }
+    };
+    match run(
+        &args.addr,
+        Duration::from_secs(args.timeout),
+        &secret,
+        &argv,
+    ) {
         Ok(lines) => {
             for l in lines {
                 println!("{l}");
@@ -107,8 +138,14 @@ fn main() {
     }
 }
 
-/// Sends `COREKV.CLUSTER <argv>` and returns the reply as lines.
-fn run(addr: &str, timeout: Duration, argv: &[String]) -> Result<Vec<String>, String> {
+/// Sends `COREKV.MEMBER <secret>`, then `COREKV.CLUSTER <argv>`, and
+/// returns the second reply as lines.
+fn run(
+    addr: &str,
+    timeout: Duration,
+    secret: &str,
+    argv: &[String],
+) -> Result<Vec<String>, String> {
     let sock = addr
         .parse()
         .map_err(|_| format!("invalid --addr '{addr}': expected ip:port"))?;
@@ -116,13 +153,24 @@ fn run(addr: &str, timeout: Duration, argv: &[String]) -> Result<Vec<String>, St
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     s.set_read_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    let mut req = format!("*{}\r\n$14\r\nCOREKV.CLUSTER\r\n", argv.len() + 1);
+    let mut req = format!(
+        "*2\r\n$13\r\nCOREKV.MEMBER\r\n${}\r\n{secret}\r\n",
+        secret.len()
+    );
+    req.push_str(&format!("*{}\r\n$14\r\nCOREKV.CLUSTER\r\n", argv.len() + 1));
     for a in argv {
         req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
     }
     s.write_all(req.as_bytes())
         .map_err(|e| format!("write to {addr}: {e}"))?;
     let mut r = BufReader::new(s);
+    read_reply(&mut r).map_err(|e| {
+        if e.starts_with("ERR unknown command") {
+            format!("{addr} refused the cluster secret (is --secret-file the nodes' --cluster-secret-file?)")
+        } else {
+            e
+        }
+    })?;
     read_reply(&mut r)
 }
 
