@@ -266,6 +266,7 @@ impl Core {
 
     pub fn counters(&self) -> &CoreCounters {
         // Every core index is < node.cores by construction.
+        #[allow(clippy::indexing_slicing)]
         &self.node.counters[self.id]
     }
 

@@ -6,6 +6,9 @@
 //! A core's executor never blocks: fjall writes and fsyncs run on its
 //! persist thread; only point reads and short scans run inline.
 
+// Tests may index and unwrap: a panic there is a failed test.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::indexing_slicing))]
+
 pub mod admin;
 pub mod cluster_cmds;
 pub mod config;

@@ -105,12 +105,12 @@ impl Hello {
         if b.len() < HELLO_LEN {
             return None;
         }
-        let snap = match &b[..8] {
+        let snap = match b.get(..8)? {
             m if m == MAGIC => false,
             m if m == SNAP_MAGIC => true,
             _ => return None,
         };
-        let mut b = &b[8..HELLO_LEN];
+        let mut b = b.get(8..HELLO_LEN)?;
         let node = b.get_u64();
         let core = b.get_u32();
         let cores = b.get_u32();
@@ -125,6 +125,19 @@ impl Hello {
                 secret: Secret::decode(b)?,
             },
         ))
+    }
+}
+
+/// The big-endian `u32` at the start of `b`, if `b` has four bytes.
+fn be_u32(b: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?))
+}
+
+/// Overwrites the four bytes at `at` with `v` (a length placeholder
+/// written earlier; out of range cannot happen and is ignored).
+fn put_u32_at(out: &mut [u8], at: usize, v: u32) {
+    if let Some(dst) = out.get_mut(at..at + 4) {
+        dst.copy_from_slice(&v.to_be_bytes());
     }
 }
 
@@ -143,10 +156,10 @@ pub fn encode_frame(hlc: u64, msgs: &[(u32, Message)], out: &mut BytesMut) {
         let bytes = m.write_to_bytes().unwrap_or_default();
         out.extend_from_slice(&bytes);
         let len = (out.len() - before) as u32;
-        out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+        put_u32_at(out, at, len);
     }
     let len = (out.len() - start - 4) as u32;
-    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    put_u32_at(out, start, len);
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -157,10 +170,10 @@ pub enum FrameError {
 
 /// Takes one complete frame off the front of `buf`: (hlc, messages).
 pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<(u64, GroupMsgs)>, FrameError> {
-    if buf.len() < 4 {
+    let Some(len) = be_u32(buf) else {
         return Ok(None);
-    }
-    let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    };
+    let len = len as usize;
     if len > MAX_FRAME {
         return Err(FrameError::TooLarge(len));
     }
@@ -185,7 +198,8 @@ pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<(u64, GroupMsgs)>, Fram
         if b.len() < mlen {
             return Err(FrameError::Corrupt);
         }
-        let m = Message::parse_from_bytes(&b[..mlen]).map_err(|_| FrameError::Corrupt)?;
+        let m = Message::parse_from_bytes(b.get(..mlen).ok_or(FrameError::Corrupt)?)
+            .map_err(|_| FrameError::Corrupt)?;
         b.advance(mlen);
         msgs.push((gid, m));
     }
@@ -483,10 +497,7 @@ pub fn send_snapshot_blocking(
 
 /// Takes a `u32` length and that many bytes off `b`.
 fn take_field(body: &Bytes, b: &mut &[u8]) -> Option<Bytes> {
-    if b.len() < 4 {
-        return None;
-    }
-    let n = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let n = be_u32(b)? as usize;
     b.advance(4);
     if b.len() < n {
         return None;
@@ -508,8 +519,8 @@ async fn serve_snapshot(
     let mut records: Vec<(Bytes, Bytes)> = Vec::new();
     let mut bytes = 0usize;
     loop {
-        while buf.len() >= 4 {
-            let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+        while let Some(len) = be_u32(&buf) {
+            let len = len as usize;
             if !(5..=SNAP_CHUNK * 2).contains(&len) {
                 return Err(format!("snapshot frame of {len} bytes"));
             }
@@ -524,12 +535,12 @@ async fn serve_snapshot(
             if h.finalize().to_be_bytes() != crc {
                 return Err("snapshot frame checksum mismatch".into());
             }
-            let kind = payload[0];
+            let kind = payload.first().copied().unwrap_or(0);
             let body = f.slice(1..len - 4);
             match kind {
                 SNAP_HEADER if body.len() >= 4 => {
-                    let gid = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
-                    let m = Message::parse_from_bytes(&body[4..])
+                    let gid = be_u32(&body).unwrap_or(0);
+                    let m = Message::parse_from_bytes(body.get(4..).unwrap_or(&[]))
                         .map_err(|_| "bad snapshot header".to_string())?;
                     header = Some((gid, m));
                 }
@@ -547,7 +558,7 @@ async fn serve_snapshot(
                 }
                 SNAP_END if body.len() == 8 => {
                     let mut n = [0u8; 8];
-                    n.copy_from_slice(&body[..8]);
+                    n.copy_from_slice(body.get(..8).ok_or("bad snapshot end")?);
                     let n = u64::from_be_bytes(n);
                     if n != records.len() as u64 {
                         return Err(format!(

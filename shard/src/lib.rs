@@ -8,6 +8,9 @@
 //! time is passed in. Never blocks the executor: fjall writes and fsyncs
 //! happen only in `Engine::persist`.
 
+// Tests may index and unwrap: a panic there is a failed test.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::indexing_slicing))]
+
 pub mod engine;
 pub mod keys;
 pub mod log;

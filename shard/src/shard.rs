@@ -1231,7 +1231,8 @@ impl Shard {
             if e.entry_type == EntryType::EntryConfChangeV2 {
                 replies.push(self.apply_conf_change(pos, &e)?);
             } else if e.entry_type == EntryType::EntryNormal && e.data.starts_with(ADMIN_PREFIX) {
-                replies.push(self.apply_admin(pos, &e.data[ADMIN_PREFIX.len()..]));
+                replies
+                    .push(self.apply_admin(pos, e.data.get(ADMIN_PREFIX.len()..).unwrap_or(&[])));
             } else if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
                 match decode_batch(&e.data) {
                     Some((ts, cmds)) => {
