@@ -39,8 +39,15 @@ pub fn run(
     // Data written but not yet reported: it rides on the next Done::Log
     // (one wake per wave instead of two), or goes alone when idle.
     let mut unreported: Option<u64> = None;
+    // A job taken off the queue during a long clear but not written (a
+    // snapshot install, which must go through the normal path).
+    let mut carry: Option<PersistJob> = None;
     loop {
-        let first = match jobs.recv_timeout(Duration::from_millis(250)) {
+        let next = match carry.take() {
+            Some(j) => Ok(j),
+            None => jobs.recv_timeout(Duration::from_millis(250)),
+        };
+        let first = match next {
             Ok(j) => j,
             Err(flume::RecvTimeoutError::Timeout) => {
                 if let Some(seq) = unreported.take()
@@ -113,14 +120,52 @@ pub fn run(
         // wave's fsync matters more than flushing applied state, which the
         // overlay already serves.
         pending_data.extend(batch);
+        dirty = after_write(core, &node, sync, &mut last_sync);
         if jobs.is_empty() || pending_data.len() >= MAX_JOBS_PER_WRITE {
-            if let Err(e) = engine.persist_data(&pending_data) {
+            // A FLUSHALL's clear may delete millions of records: between
+            // its chunks, write (and acknowledge) the log halves queued
+            // meanwhile, so commits keep flowing while it runs.
+            let mut logged: Vec<PersistJob> = Vec::new();
+            let mut between = || {
+                if carry.is_some() || logged.len() >= MAX_JOBS_PER_WRITE * 4 {
+                    return;
+                }
+                let mut wave = Vec::new();
+                while wave.len() < MAX_JOBS_PER_WRITE {
+                    match jobs.try_recv() {
+                        Ok(j) if j.install => {
+                            carry = Some(j);
+                            break;
+                        }
+                        Ok(j) => wave.push(j),
+                        Err(_) => break,
+                    }
+                }
+                if wave.is_empty() {
+                    return;
+                }
+                let sync = node.fsync() == Fsync::Always;
+                if let Err(e) = engine.persist_log(&wave, sync) {
+                    fail(core, e);
+                }
+                let seq = wave.last().map_or(0, |j| j.seq);
+                let _ = done.send(log_done(&wave, seq, None));
+                if sync {
+                    on_sync(core, &node);
+                }
+                logged.extend(wave);
+            };
+            if let Err(e) = engine.persist_data_with(&pending_data, &mut between) {
                 fail(core, e);
             }
             pending_data.clear();
             unreported = Some(seq);
+            if !logged.is_empty() && node.fsync() != Fsync::Always {
+                dirty = true;
+            }
+            // Their data halves follow the clear's, in order.
+            pending_data.extend(logged);
         }
-        dirty = after_write(core, &node, sync, &mut last_sync);
     }
     // Executor gone (shutdown): make whatever was written durable.
     write(core, &engine, &pending_data, true);

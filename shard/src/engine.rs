@@ -12,6 +12,9 @@ use std::path::Path;
 
 const RAFT_MEMTABLE_BYTES: u64 = 4 << 20;
 const DATA_MEMTABLE_BYTES: u64 = 8 << 20;
+/// Records a range clear deletes between two chances for the persist
+/// thread to write queued log halves (a few ms of work each).
+pub const CLEAR_CHUNK_RECORDS: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -153,6 +156,20 @@ impl Engine {
     /// its own: it is rebuilt from the log after a crash, and the next
     /// `persist_log` sync covers it (one journal).
     pub fn persist_data(&self, jobs: &[PersistJob]) -> Result<(), EngineError> {
+        self.persist_data_with(jobs, &mut || {})
+    }
+
+    /// [`Engine::persist_data`], calling `between` after every chunk of a
+    /// range clear (FLUSHALL/FLUSHDB): a clear deletes one record at a time
+    /// and may take long, so the persist thread writes the log halves that
+    /// queued up meanwhile from `between` instead of holding every later
+    /// commit behind the whole clear. Data written later still lands after
+    /// the clear: only log halves run ahead.
+    pub fn persist_data_with(
+        &self,
+        jobs: &[PersistJob],
+        between: &mut dyn FnMut(),
+    ) -> Result<(), EngineError> {
         let mut batch = self.db.batch();
         for job in jobs {
             for op in &job.data {
@@ -167,7 +184,7 @@ impl Engine {
                         // itself is idempotent, so a crash inside it replays
                         // cleanly from the last applied index.
                         std::mem::replace(&mut batch, self.db.batch()).commit()?;
-                        self.clear_range(*from, *to)?;
+                        self.clear_range(*from, *to, between)?;
                     }
                 }
             }
@@ -182,7 +199,12 @@ impl Engine {
         Ok(())
     }
 
-    fn clear_range(&self, from: u16, to: u16) -> Result<(), EngineError> {
+    fn clear_range(
+        &self,
+        from: u16,
+        to: u16,
+        between: &mut dyn FnMut(),
+    ) -> Result<(), EngineError> {
         let lo = keys::slot_start(from);
         let mut batch = self.db.batch();
         let mut n = 0usize;
@@ -195,19 +217,26 @@ impl Engine {
             let k = kv.key()?;
             batch.remove(&self.data, k);
             n += 1;
-            if n.is_multiple_of(4096) {
+            if n.is_multiple_of(CLEAR_CHUNK_RECORDS) {
                 std::mem::replace(&mut batch, self.db.batch()).commit()?;
+                between();
             }
         }
         batch.commit()?;
+        // The expiry index is ordered by time, not slot: walk all of it,
+        // in the same chunks.
         let mut batch = self.db.batch();
-        for kv in self.expire.iter() {
+        for (i, kv) in self.expire.iter().enumerate() {
             let k = kv.key()?;
             if let Some((_, slot, _)) = keys::split_expire_key(&k)
                 && slot >= from
                 && slot < to
             {
                 batch.remove(&self.expire, k);
+            }
+            if (i + 1).is_multiple_of(CLEAR_CHUNK_RECORDS) {
+                std::mem::replace(&mut batch, self.db.batch()).commit()?;
+                between();
             }
         }
         batch.commit()?;
