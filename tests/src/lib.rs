@@ -210,8 +210,11 @@ impl Server {
             Target::Corekv => {
                 let mut c = Command::new(corekv_bin());
                 c.args(["--bind", "127.0.0.1", "--port", &port, "--dir"])
-                    .arg(&dir)
-                    .args(["--cores", "2"]);
+                    .arg(&dir);
+                // Two cores unless the test picks its own.
+                if !self.extra.iter().any(|a| a == "--cores") {
+                    c.args(["--cores", "2"]);
+                }
                 c
             }
             Target::Redis => {
