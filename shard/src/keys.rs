@@ -11,7 +11,8 @@
 //!           gid | b'p' → preferred leader(8), gid | b'n' | node → address
 //! `expire`: expire_ms(8, BE) | slot(2, BE) | user key → empty; ordered by
 //!           due time so the active-expiry scan is one range read per core.
-//! `meta`:   b"format" → format version, b"layout" → groups/cores layout.
+//! `meta`:   opened, not written yet (the layout lives in `<dir>/corekv.layout`;
+//!           membership lives in the meta group 0's `raft` keys above).
 
 pub const META_TAG: u8 = b'm';
 /// Bytes before the user key in a data key (slot and tag).
