@@ -149,6 +149,7 @@ macro_rules! server_cmd {
         pub enum ServerCmd { $($(#[$vm])* $v $(($sub))?),* }
         impl ServerCmd {
             /// Every value, subcommands expanded.
+            #[allow(clippy::vec_init_then_push)]
             pub fn all() -> Vec<ServerCmd> {
                 let mut out = Vec::new();
                 $(server_cmd!(@push out $v $($sub)?);)*
