@@ -1,15 +1,20 @@
-//! The command table: one static `CommandSpec` per command (arity, flags, key
-//! positions, ACL categories, docs, and how the request is routed across
-//! groups), the per-request lookup, arity and key extraction, and the
-//! `COMMAND` family, which is generated from the table so what clients see
-//! can never drift from what the server enforces. Lookup runs on every
-//! request, so it allocates nothing: a hash index over the table is built at
-//! compile time. Entries live in `table/defs.rs`, one per command.
+//! The command table: the single registry of commands. One static
+//! `CommandSpec` per command holds its arity, flags, key positions, ACL
+//! categories, docs, how the request is routed across groups, who may see
+//! it (`Visibility`), whether it runs on the heavy pool, and its handler
+//! (the `core::cmd` functions of a data command, or the `ServerCmd` the io
+//! layer executes). Dispatch, apply, the heavy pool and the `COMMAND`
+//! family all read this table, so what clients see can never drift from
+//! what the server enforces. Lookup runs on every request, so it allocates
+//! nothing: a hash index over the table is built at compile time. Entries
+//! live in `table/defs.rs`, one per command; see docs/design/0017.
 
 mod defs;
 
 use crate::Reply;
+use crate::cmd::Ctx;
 use crate::errors;
+use crate::store::Store;
 use bytes::Bytes;
 
 // TODO move to errors.rs
@@ -33,8 +38,222 @@ pub enum Route {
     PerKey { write: bool, merge: Merge },
     /// Run on every group, then merged (DBSIZE, KEYS, FLUSHALL ...).
     AllGroups { write: bool, merge: Merge },
-    /// SCAN: the cursor names a slot; routed to that slot's group.
-    Scan,
+    /// argv[1] names a slot (SCAN's cursor, COREKV.COUNTKEYSINSLOT's
+    /// slot); routed to that slot's group, to group 0 if it names none
+    /// (the command itself then reports the bad cursor or slot).
+    Slot,
+}
+
+/// A data read, run on the group the route picked, at `ctx.now_ms`.
+pub type ReadFn = fn(&[Bytes], &Ctx, &dyn Store) -> Result<Reply, Reply>;
+/// A write's checks that need no stored data (syntax, integers, expire
+/// times), run before the write is proposed so a bad one never reaches
+/// the log.
+pub type PrecheckFn = fn(&[Bytes]) -> Result<(), Reply>;
+/// A write, applied from the log: deterministic in `(argv, ctx, store)`.
+pub type ApplyFn = fn(&[Bytes], &Ctx, &mut dyn Store) -> Result<Reply, Reply>;
+
+/// What executes a command once dispatch has found it and checked arity.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Only `CommandSpec::BASE`'s default: an entry that forgot its
+    /// handler. The table test rejects it; dispatch would answer it like
+    /// an unknown command.
+    Missing,
+    /// A container (`CLIENT`, `CONFIG`, `OBJECT`) whose arity (at most -2)
+    /// makes `resolve` always pick a subcommand or fail.
+    Container,
+    /// A data read in `core::cmd`, routed by `route`.
+    Read(ReadFn),
+    /// A data write in `core::cmd`: `precheck` before proposing (none when
+    /// every error depends on stored data), `apply` from the log.
+    Write {
+        precheck: Option<PrecheckFn>,
+        apply: ApplyFn,
+    },
+    /// Executed by the io layer, which matches `ServerCmd` exhaustively.
+    Server(ServerCmd),
+}
+
+impl Handler {
+    pub fn is_write(&self) -> bool {
+        matches!(self, Handler::Write { .. })
+    }
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Handler::Missing => f.write_str("Missing"),
+            Handler::Container => f.write_str("Container"),
+            Handler::Read(_) => f.write_str("Read(..)"),
+            Handler::Write { .. } => f.write_str("Write { .. }"),
+            Handler::Server(c) => write!(f, "Server({c:?})"),
+        }
+    }
+}
+
+/// Handlers are equal when they name the same functions (used by the
+/// table test that pairs every family function with exactly one entry).
+impl PartialEq for Handler {
+    fn eq(&self, other: &Handler) -> bool {
+        use std::ptr::fn_addr_eq;
+        match (self, other) {
+            (Handler::Missing, Handler::Missing) | (Handler::Container, Handler::Container) => true,
+            (Handler::Read(a), Handler::Read(b)) => fn_addr_eq(*a, *b),
+            (
+                Handler::Write {
+                    precheck: pa,
+                    apply: aa,
+                },
+                Handler::Write {
+                    precheck: pb,
+                    apply: ab,
+                },
+            ) => {
+                fn_addr_eq(*aa, *ab)
+                    && match (pa, pb) {
+                        (Some(a), Some(b)) => fn_addr_eq(*a, *b),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }
+            (Handler::Server(a), Handler::Server(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Declares an enum of unit variants with `ALL`, every variant in
+/// declaration order, so a test can walk them all.
+macro_rules! unit_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($(#[$vm])* $v),* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+        }
+    };
+}
+
+/// Declares `ServerCmd` and `ServerCmd::all()`, which expands the
+/// container variants over their subcommand enums, so the list is complete
+/// by construction.
+macro_rules! server_cmd {
+    ($($(#[$vm:meta])* $v:ident $(($sub:ident))?),* $(,)?) => {
+        /// A command the io layer executes: connection state, node-wide
+        /// views, cluster administration. io matches it exhaustively, so a
+        /// new variant cannot be forgotten there.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ServerCmd { $($(#[$vm])* $v $(($sub))?),* }
+        impl ServerCmd {
+            /// Every value, subcommands expanded.
+            #[allow(clippy::vec_init_then_push)]
+            pub fn all() -> Vec<ServerCmd> {
+                let mut out = Vec::new();
+                $(server_cmd!(@push out $v $($sub)?);)*
+                out
+            }
+        }
+    };
+    (@push $out:ident $v:ident) => { $out.push(ServerCmd::$v); };
+    (@push $out:ident $v:ident $sub:ident) => {
+        $out.extend($sub::ALL.iter().map(|s| ServerCmd::$v(*s)));
+    };
+}
+
+server_cmd! {
+    Ping,
+    Echo,
+    Hello,
+    Quit,
+    Reset,
+    Select,
+    Info,
+    Time,
+    LastSave,
+    /// `COMMAND` and its subcommands (answered from this table).
+    Command(CommandSub),
+    Client(ClientSub),
+    Config(ConfigSub),
+    /// `OBJECT HELP`: the one keyless OBJECT subcommand.
+    ObjectHelp,
+    /// MULTI/EXEC are refused until transactions exist; see io's
+    /// transaction guard.
+    Multi,
+    Exec,
+    Discard,
+    Watch,
+    Unwatch,
+    /// `CLUSTER ...` (Redis Cluster protocol).
+    Cluster,
+    /// `COREKV.MEMBER <secret>`: a connection proves cluster membership.
+    Member,
+    /// `COREKV.PROXIED`: marks another node's proxy link.
+    Proxied,
+    /// `COREKV.AT <hlc> <command...>`: a proxied command with its sender's
+    /// clock; unwrapped by dispatch on a proxy link.
+    At,
+    /// `COREKV.CLUSTER ...`: membership administration.
+    CorekvCluster,
+    /// `COREKV.GROUPADMIN ...`: one group's membership change.
+    GroupAdmin,
+    /// `COREKV.DEBUG ...`: fault injection, with `--debug-commands` only.
+    Debug,
+}
+
+unit_enum!(
+    /// `COMMAND`'s forms.
+    CommandSub {
+        /// Bare `COMMAND`.
+        All,
+        Count,
+        Docs,
+        GetKeys,
+        GetKeysAndFlags,
+        Help,
+        Info,
+        List,
+    }
+);
+
+unit_enum!(
+    /// `CLIENT`'s subcommands.
+    ClientSub {
+        GetName,
+        Help,
+        Id,
+        Info,
+        Kill,
+        List,
+        NoEvict,
+        SetName,
+    }
+);
+
+unit_enum!(
+    /// `CONFIG`'s subcommands.
+    ConfigSub {
+        Get,
+        Help,
+        ResetStat,
+        Set,
+    }
+);
+
+/// Who sees a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// A Redis command: listed by `COMMAND`, `COMMAND COUNT/LIST/INFO/DOCS`.
+    Listed,
+    /// Runs for anyone but is not listed (CLUSTER, MULTI/EXEC, until they
+    /// carry Redis's full documentation; COREKV.MEMBER; COREKV.DEBUG).
+    Unlisted,
+    /// corekv's own member-only commands: a connection that has not
+    /// presented the cluster secret gets Redis's unknown-command error, so
+    /// it cannot even tell they exist. Never listed.
+    Internal,
 }
 
 /// How the partial replies of a fanned-out command become one reply.
@@ -236,6 +455,13 @@ pub struct CommandSpec {
     /// Lowercase tips, e.g. "request_policy:all_shards".
     pub tips: &'static [&'static str],
     pub key_specs: &'static [KeySpec],
+    /// What executes the command.
+    pub handler: Handler,
+    /// May scan a whole group: runs on the heavy pool against a snapshot,
+    /// never on a core's executor, and is counted per command
+    /// (`heavy_id`).
+    pub heavy: bool,
+    pub visibility: Visibility,
     /// (version, change) pairs.
     pub history: &'static [(&'static str, &'static str)],
     /// "deprecated", "syscmd".
@@ -263,6 +489,9 @@ impl CommandSpec {
         subcommands: &[],
         tips: &[],
         key_specs: &[],
+        handler: Handler::Missing,
+        heavy: false,
+        visibility: Visibility::Listed,
         history: &[],
         doc_flags: &[],
         deprecated_since: None,
@@ -279,6 +508,12 @@ impl CommandSpec {
     pub fn is_container(&self) -> bool {
         !self.subcommands.is_empty()
     }
+    pub fn is_internal(&self) -> bool {
+        self.visibility == Visibility::Internal
+    }
+    pub fn is_listed(&self) -> bool {
+        self.visibility == Visibility::Listed
+    }
     /// Whether any argument is a key (Redis's `doesCommandHaveKeys`).
     pub fn has_keys(&self) -> bool {
         self.key_specs.iter().any(|k| !k.flags.contains(&"not_key"))
@@ -292,10 +527,32 @@ impl CommandSpec {
     }
 }
 
-/// Every top-level command, in table order (subcommands hang off their
-/// container).
+/// Every top-level entry, in table order (subcommands hang off their
+/// container), unlisted and internal ones included.
 pub fn all() -> &'static [CommandSpec] {
     defs::COMMANDS
+}
+
+/// The commands a client may learn about: what `COMMAND` and its
+/// subcommands report.
+pub fn listed() -> impl Iterator<Item = &'static CommandSpec> {
+    defs::COMMANDS.iter().filter(|s| s.is_listed())
+}
+
+/// The commands that run on the heavy pool, in table order; a command's
+/// position here is its `heavy_id`.
+pub static HEAVY: [&str; HEAVY_COUNT] = heavy_names(defs::COMMANDS);
+
+/// How many commands run on the heavy pool (sizes per-command counters).
+pub const HEAVY_COUNT: usize = count_heavy(defs::COMMANDS);
+
+/// The small dense id of a heavy command (its index in [`HEAVY`]), `None`
+/// for every other command.
+pub fn heavy_id(spec: &CommandSpec) -> Option<usize> {
+    if !spec.heavy {
+        return None;
+    }
+    HEAVY.iter().position(|n| *n == spec.name)
 }
 
 /// Finds a top-level command, ASCII case-insensitively, without allocating.
@@ -343,10 +600,21 @@ pub fn lookup_full_name(name: &[u8]) -> Option<&'static CommandSpec> {
 /// The dispatch step of Redis's `processCommand`: finds the command (or, for
 /// a container given a second argument, its subcommand) and checks arity,
 /// with Redis's error replies for an unknown command, an unknown
-/// subcommand, and a wrong argument count, in that order.
+/// subcommand, and a wrong argument count, in that order. The one place
+/// arity is checked.
 pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, Reply> {
     let name = argv.first().map(|b| b.as_ref()).unwrap_or(b"");
-    let Some(base) = lookup(name) else {
+    resolve_from(lookup(name), argv)
+}
+
+/// [`resolve`] with the top-level lookup already done (dispatch looks the
+/// name up first to check visibility).
+pub fn resolve_from(
+    base: Option<&'static CommandSpec>,
+    argv: &[Bytes],
+) -> Result<&'static CommandSpec, Reply> {
+    let Some(base) = base else {
+        let name = argv.first().map(|b| b.as_ref()).unwrap_or(b"");
         return Err(errors::unknown_command(name, argv.get(1..).unwrap_or(&[])));
     };
     let spec = match argv.get(1) {
@@ -358,6 +626,17 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, Reply> {
     };
     check_arity(spec, argv.len())?;
     Ok(spec)
+}
+
+/// The entry `argv` names (a container's subcommand when argv has one),
+/// without checking arity: how apply and the executors find a handler for
+/// a command dispatch already checked.
+pub fn find(argv: &[Bytes]) -> Option<&'static CommandSpec> {
+    let base = lookup(argv.first()?)?;
+    match argv.get(1) {
+        Some(sub) if base.is_container() => lookup_subcommand(base, sub),
+        _ => Some(base),
+    }
 }
 
 /// Redis's dispatch-time arity check: `argc` counts the command name (and
@@ -508,33 +787,43 @@ fn keys_with_flags(
 // COMMAND family
 
 /// The reply to any `COMMAND ...` request (argv[0] is `COMMAND`).
+/// The reply to any `COMMAND ...` request (argv[0] is `COMMAND`), with
+/// dispatch's checks.
 pub fn command_reply(argv: &[Bytes]) -> Reply {
-    let Some(sub_name) = argv.get(1) else {
-        return Reply::Array(all().iter().map(info_entry).collect());
-    };
-    let Some(command) = lookup(b"command") else {
-        return errors::unknown_command(b"command", argv.get(1..).unwrap_or(&[]));
-    };
-    let Some(sub) = lookup_subcommand(command, sub_name) else {
-        return errors::unknown_subcommand("command", sub_name);
-    };
-    if let Err(e) = check_arity(sub, argv.len()) {
-        return e;
+    match resolve(argv) {
+        Ok(CommandSpec {
+            handler: Handler::Server(ServerCmd::Command(sub)),
+            ..
+        }) => command(*sub, argv),
+        Ok(_) => errors::unknown_command(
+            argv.first().map_or(&[][..], |a| a.as_ref()),
+            argv.get(1..).unwrap_or(&[]),
+        ),
+        Err(e) => e,
     }
+}
+
+/// Runs `COMMAND`'s form `sub` (dispatch resolved argv and checked arity).
+pub fn command(sub: CommandSub, argv: &[Bytes]) -> Reply {
     let args = argv.get(2..).unwrap_or(&[]);
-    match sub.declared_name() {
-        "count" => Reply::Integer(i64::try_from(all().len()).unwrap_or(i64::MAX)),
-        "info" => command_info(args),
-        "docs" => command_docs(args),
-        "list" => command_list(args),
-        "getkeys" => command_getkeys(args, false),
-        "getkeysandflags" => command_getkeys(args, true),
-        "help" => help_reply(
+    match sub {
+        CommandSub::All => Reply::Array(listed().map(info_entry).collect()),
+        CommandSub::Count => Reply::Integer(i64::try_from(listed().count()).unwrap_or(i64::MAX)),
+        CommandSub::Info => command_info(args),
+        CommandSub::Docs => command_docs(args),
+        CommandSub::List => command_list(args),
+        CommandSub::GetKeys => command_getkeys(args, false),
+        CommandSub::GetKeysAndFlags => command_getkeys(args, true),
+        CommandSub::Help => help_reply(
             argv.first().map(|b| b.as_ref()).unwrap_or(b"command"),
             COMMAND_HELP,
         ),
-        _ => errors::unknown_subcommand("command", sub_name),
     }
+}
+
+/// [`lookup_full_name`] restricted to what `COMMAND` may reveal.
+fn lookup_listed(name: &[u8]) -> Option<&'static CommandSpec> {
+    lookup_full_name(name).filter(|s| s.is_listed())
 }
 
 const COMMAND_HELP: &[&str] = &[
@@ -575,21 +864,21 @@ pub fn help_reply(command: &[u8], lines: &[&str]) -> Reply {
 
 fn command_info(names: &[Bytes]) -> Reply {
     if names.is_empty() {
-        return Reply::Array(all().iter().map(info_entry).collect());
+        return Reply::Array(listed().map(info_entry).collect());
     }
     Reply::Array(
         names
             .iter()
-            .map(|n| lookup_full_name(n).map_or(Reply::Nil, info_entry))
+            .map(|n| lookup_listed(n).map_or(Reply::Nil, info_entry))
             .collect(),
     )
 }
 
 fn command_docs(names: &[Bytes]) -> Reply {
     let specs: Vec<&CommandSpec> = if names.is_empty() {
-        all().iter().collect()
+        listed().collect()
     } else {
-        names.iter().filter_map(|n| lookup_full_name(n)).collect()
+        names.iter().filter_map(|n| lookup_listed(n)).collect()
     };
     Reply::Map(
         specs
@@ -633,7 +922,7 @@ fn command_list(args: &[Bytes]) -> Reply {
         ListFilter::Pattern(p) => glob_match(p, spec.name.as_bytes(), true),
     };
     let mut out = Vec::new();
-    for spec in all() {
+    for spec in listed() {
         if keep(spec) {
             out.push(bulk(spec.name));
         }
@@ -652,7 +941,7 @@ fn command_getkeys(args: &[Bytes], with_flags: bool) -> Reply {
     let Some(name) = args.first() else {
         return errors::err(GETKEYS_INVALID_COMMAND);
     };
-    let Some(base) = lookup(name) else {
+    let Some(base) = lookup(name).filter(|s| s.is_listed()) else {
         return errors::err(GETKEYS_INVALID_COMMAND);
     };
     let spec = match args.get(1) {
@@ -979,6 +1268,32 @@ const fn max_name_len(cmds: &[CommandSpec]) -> usize {
         i += 1;
     }
     max
+}
+
+const fn count_heavy(cmds: &[CommandSpec]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < cmds.len() {
+        if cmds[i].heavy {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+const fn heavy_names(cmds: &[CommandSpec]) -> [&'static str; HEAVY_COUNT] {
+    let mut out = [""; HEAVY_COUNT];
+    let mut n = 0;
+    let mut i = 0;
+    while i < cmds.len() {
+        if cmds[i].heavy {
+            out[n] = cmds[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
 }
 
 const fn hash_folded(name: &[u8]) -> u32 {

@@ -11,8 +11,8 @@ use crate::server_cmds;
 use crate::stats;
 use bytes::{Bytes, BytesMut};
 use corekv_core::slot::key_slot;
-use corekv_core::table::{self, CommandSpec, Merge, Route};
-use corekv_core::{Reply, cmd, errors};
+use corekv_core::table::{self, CommandSpec, Handler, Merge, Route, ServerCmd};
+use corekv_core::{Reply, errors};
 use corekv_wire::{Proto, RequestParser, encode};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
@@ -24,7 +24,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 const READ_CHUNK: usize = 16 * 1024;
-const MULTI_UNSUPPORTED: &str = "ERR MULTI/EXEC transactions are not supported by corekv yet";
+pub(crate) const MULTI_UNSUPPORTED: &str =
+    "ERR MULTI/EXEC transactions are not supported by corekv yet";
 
 /// A reply in the making: one part, or parts of a fanned-out command.
 enum Item {
@@ -52,9 +53,9 @@ pub struct Conn {
     pub out: BytesMut,
     pub close: bool,
     /// Inside a refused MULTI: every command fails until EXEC/DISCARD.
-    in_multi: bool,
+    pub(crate) in_multi: bool,
     /// This connection is another node's proxy link.
-    proxied: bool,
+    pub(crate) proxied: bool,
     /// Presented the cluster secret (`COREKV.MEMBER`): may run internal
     /// commands.
     member: bool,
@@ -231,7 +232,7 @@ impl Conn {
     /// member's (another node's proxy link, or an operator's corekv-ctl).
     /// A wrong secret answers like an unknown command, so a stranger cannot
     /// tell internal commands exist; the node logs the attempt.
-    fn member_hello(&mut self, argv: &[Bytes]) -> Reply {
+    pub(crate) fn member_hello(&mut self, argv: &[Bytes]) -> Reply {
         let offered = argv.get(1).map_or(&[][..], |a| a.as_ref());
         if argv.len() == 2 && self.core.node.secret().matches(offered) {
             self.member = true;
@@ -245,136 +246,82 @@ impl Conn {
         unknown(argv)
     }
 
-    /// Routes one command; returns its name for CLIENT LIST.
+    /// Routes one command by its table entry (handler, route, visibility;
+    /// never by name); returns its name for CLIENT LIST.
     async fn dispatch(&mut self, mut argv: Vec<Bytes>) -> &'static str {
         let start = self.core.now();
-        if argv
-            .first()
-            .is_some_and(|a| a.eq_ignore_ascii_case(crate::member::MEMBER_HELLO.as_bytes()))
-        {
-            let r = self.member_hello(&argv);
-            self.push_ready(r, stats::CMD_OTHER, start);
-            return "corekv.member";
-        }
-        if !self.member && argv.first().is_some_and(|a| is_internal(a)) {
-            // Internal commands exist only for members.
-            self.push_ready(unknown(&argv), stats::CMD_OTHER, start);
-            return "NULL";
-        }
-        if self.proxied
-            && argv.len() > 2
-            && argv
-                .first()
-                .is_some_and(|a| a.eq_ignore_ascii_case(PROXY_AT.as_bytes()))
-        {
-            let ts = argv
-                .get(1)
-                .and_then(|t| std::str::from_utf8(t).ok())
-                .and_then(|t| t.parse::<u64>().ok());
-            let refused = match ts {
-                None => Some(errors::err("ERR invalid HLC timestamp")),
-                Some(ts) => self
-                    .core
-                    .node
-                    .hlc_observe(ts)
-                    .err()
-                    .map(|e| errors::err(&format!("ERR clock offset too large: {e}"))),
-            };
-            if let Some(r) = refused {
-                // The sender's clock is broken: running its command would
-                // let that clock stamp our writes.
-                self.push_ready(r, stats::CMD_OTHER, start);
-                return "corekv.at";
+        let mut base = table::lookup(argv.first().map_or(&[][..], |a| a.as_ref()));
+        if let Some(spec) = base {
+            if spec.is_internal() && !self.member {
+                // Internal commands exist only for members; before the
+                // arity check, so a stranger cannot probe their names.
+                self.push_ready(unknown(&argv), stats::CMD_OTHER, start);
+                return "NULL";
             }
-            argv.drain(..2);
+            match spec.handler {
+                Handler::Server(ServerCmd::Member) => {
+                    let r = self.member_hello(&argv);
+                    self.push_ready(r, stats::CMD_OTHER, start);
+                    return spec.name;
+                }
+                Handler::Server(ServerCmd::At) if self.proxied && argv.len() > 2 => {
+                    if let Some(r) = self.observe_sender_clock(&argv) {
+                        // The sender's clock is broken: running its command
+                        // would let that clock stamp our writes.
+                        self.push_ready(r, stats::CMD_OTHER, start);
+                        return spec.name;
+                    }
+                    argv.drain(..2);
+                    base = table::lookup(argv.first().map_or(&[][..], |a| a.as_ref()));
+                }
+                _ => {}
+            }
         }
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
         }
-        if let Some(r) = self.transaction_guard(&argv) {
+        if self.in_multi
+            && let Some(r) = self.queue_in_multi(base)
+        {
             self.push_ready(r, stats::CMD_OTHER, start);
             return "multi";
         }
-        if argv
-            .first()
-            .is_some_and(|a| a.eq_ignore_ascii_case(PROXY_HELLO.as_bytes()))
-        {
-            // Another node's proxy link: what it sends was meant for this
-            // node's leaders and must not be proxied again.
-            self.proxied = true;
-            self.push_ready(Reply::Simple("OK".into()), stats::CMD_OTHER, start);
-            return "corekv.proxied";
-        }
-        if let Some(a) = argv.first()
-            && (a.eq_ignore_ascii_case(crate::admin::CLUSTER_CMD.as_bytes())
-                || a.eq_ignore_ascii_case(crate::admin::GROUP_CMD.as_bytes()))
-        {
-            self.flush().await;
-            let r = if a.eq_ignore_ascii_case(crate::admin::CLUSTER_CMD.as_bytes()) {
-                crate::admin::cluster(&self.core, self.proxied, &argv).await
-            } else {
-                crate::admin::group_admin(&self.core, self.proxied, argv).await
-            };
-            encode(&r, self.proto, &mut self.out);
-            return "corekv.cluster";
-        }
-        if let Some(a) = argv.first()
-            && (a.eq_ignore_ascii_case(b"COREKV.COUNTKEYSINSLOT")
-                || a.eq_ignore_ascii_case(b"COREKV.GETKEYSINSLOT"))
-        {
-            // CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT proxied from another node.
-            let slot = argv
-                .get(1)
-                .and_then(|s| std::str::from_utf8(s).ok())
-                .and_then(|s| s.parse::<u16>().ok())
-                .filter(|s| *s < corekv_core::slot::SLOTS);
-            let item = match slot {
-                Some(slot) => {
-                    let gidx = self.core.node.group_of_slot(slot);
-                    self.core.submit_as(self.proxied, gidx, argv, false)
-                }
-                None => Pending::Ready(errors::err("ERR Invalid slot")),
-            };
-            self.items.push(Item::One(item, stats::CMD_READ, start));
-            return "cluster";
-        }
-        if argv
-            .first()
-            .is_some_and(|a| a.eq_ignore_ascii_case(b"CLUSTER"))
-        {
-            self.flush().await;
-            let r = crate::cluster_cmds::run(&self.core, self.proxied, &argv).await;
-            encode(&r, self.proto, &mut self.out);
-            return "cluster";
-        }
-        if self.core.node.args.debug_commands
-            && argv
-                .first()
-                .is_some_and(|a| a.eq_ignore_ascii_case(b"COREKV.DEBUG"))
-        {
-            let r = self.core.node.debug_command(&argv);
-            self.push_ready(r, stats::CMD_OTHER, start);
-            return "corekv.debug";
-        }
-        let spec = match table::resolve(&argv) {
+        let spec = match table::resolve_from(base, &argv) {
             Ok(s) => s,
             Err(r) => {
                 self.push_ready(r, stats::CMD_OTHER, start);
                 return "NULL";
             }
         };
-        let write = match spec.route {
-            Route::Server | Route::Scan => false,
-            Route::Keyed { write }
-            | Route::PerKey { write, .. }
-            | Route::AllGroups { write, .. } => write,
+        let write = match spec.handler {
+            Handler::Server(cmd) => {
+                self.flush().await;
+                let r = server_cmds::execute(self, cmd, &argv).await;
+                self.core
+                    .st
+                    .borrow_mut()
+                    .hists
+                    .record_since(stats::CMD_OTHER, start);
+                encode(&r, self.proto, &mut self.out);
+                return spec.name;
+            }
+            Handler::Read(_) => false,
+            Handler::Write { precheck, .. } => {
+                // Rejected here, a bad write never reaches the log.
+                if let Some(Err(r)) = precheck.map(|check| check(&argv)) {
+                    self.push_ready(r, stats::CMD_WRITE, start);
+                    return spec.name;
+                }
+                true
+            }
+            // The table test rules these out for anything resolve returns.
+            Handler::Missing | Handler::Container => {
+                self.push_ready(unknown(&argv), stats::CMD_OTHER, start);
+                return "NULL";
+            }
         };
         if !write && self.queued_writes {
             self.flush().await;
-        }
-        if write && let Err(r) = cmd::precheck_write(&argv) {
-            self.push_ready(r, stats::CMD_WRITE, start);
-            return spec.name;
         }
         let class = if write {
             stats::CMD_WRITE
@@ -382,21 +329,13 @@ impl Conn {
             stats::CMD_READ
         };
         match spec.route {
-            Route::Server => {
-                self.flush().await;
-                let r = server_cmds::execute(self, spec, &argv).await;
-                self.core
-                    .st
-                    .borrow_mut()
-                    .hists
-                    .record_since(stats::CMD_OTHER, start);
-                encode(&r, self.proto, &mut self.out);
-            }
-            Route::Keyed { write } => {
+            // A data handler is never routed to the server (table test).
+            Route::Server => self.push_ready(unknown(&argv), class, start),
+            Route::Keyed { .. } => {
                 let item = self.keyed(spec, argv, write);
                 self.items.push(Item::One(item, class, start));
             }
-            Route::Scan => {
+            Route::Slot => {
                 let slot = argv
                     .get(1)
                     .and_then(|c| std::str::from_utf8(c).ok())
@@ -404,11 +343,11 @@ impl Conn {
                     .filter(|c| *c < u64::from(corekv_core::slot::SLOTS))
                     .unwrap_or(0) as u16;
                 let gidx = self.core.node.group_of_slot(slot);
-                let p = self.core.submit_as(self.proxied, gidx, argv, false);
+                let p = self.core.submit_as(self.proxied, gidx, argv, write);
                 self.items.push(Item::One(p, class, start));
             }
-            Route::PerKey { write, merge } => self.per_key(spec, argv, write, merge, class, start),
-            Route::AllGroups { write, merge } => {
+            Route::PerKey { merge, .. } => self.per_key(spec, argv, write, merge, class, start),
+            Route::AllGroups { merge, .. } => {
                 let n = self.core.node.groups.len();
                 let mut parts = Vec::with_capacity(n);
                 // RANDOMKEY: start the search at a random group.
@@ -446,47 +385,53 @@ impl Conn {
         spec.name
     }
 
+    /// `COREKV.AT <hlc> ...` on a proxy link: moves this node's clock past
+    /// the sender's, or says why the sender's clock is refused.
+    fn observe_sender_clock(&self, argv: &[Bytes]) -> Option<Reply> {
+        let ts = argv
+            .get(1)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .and_then(|t| t.parse::<u64>().ok());
+        match ts {
+            None => Some(errors::err("ERR invalid HLC timestamp")),
+            Some(ts) => self
+                .core
+                .node
+                .hlc_observe(ts)
+                .err()
+                .map(|e| errors::err(&format!("ERR clock offset too large: {e}"))),
+        }
+    }
+
     /// MULTI/EXEC are not supported yet. A client that starts a
     /// transaction must never see its queued commands run one by one, so
-    /// after MULTI every command until EXEC/DISCARD is refused, and EXEC
-    /// aborts, exactly like a Redis transaction that hit a queuing error.
-    fn transaction_guard(&mut self, argv: &[Bytes]) -> Option<Reply> {
-        let name = argv.first().map_or(&[][..], |a| a.as_ref());
-        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
-        if self.in_multi {
-            if is(b"exec") {
+    /// after MULTI (`server_cmds` sets `in_multi`) every command until
+    /// EXEC/DISCARD is refused, and EXEC aborts, exactly like a Redis
+    /// transaction that hit a queuing error. `None`: QUIT or RESET, which
+    /// leave the transaction and run.
+    fn queue_in_multi(&mut self, base: Option<&CommandSpec>) -> Option<Reply> {
+        let cmd = match base.map(|s| s.handler) {
+            Some(Handler::Server(cmd)) => Some(cmd),
+            _ => None,
+        };
+        match cmd {
+            Some(ServerCmd::Exec) => {
                 self.in_multi = false;
-                return Some(errors::err(
+                Some(errors::err(
                     "EXECABORT Transaction discarded because of previous errors.",
-                ));
+                ))
             }
-            if is(b"discard") {
+            Some(ServerCmd::Discard) => {
                 self.in_multi = false;
-                return Some(Reply::ok());
+                Some(Reply::ok())
             }
-            if is(b"multi") {
-                return Some(errors::err("ERR MULTI calls can not be nested"));
-            }
-            if is(b"quit") || is(b"reset") {
+            Some(ServerCmd::Multi) => Some(errors::err("ERR MULTI calls can not be nested")),
+            Some(ServerCmd::Quit | ServerCmd::Reset) => {
                 self.in_multi = false;
-                return None;
+                None
             }
-            return Some(errors::err(MULTI_UNSUPPORTED));
+            _ => Some(errors::err(MULTI_UNSUPPORTED)),
         }
-        if is(b"multi") {
-            self.in_multi = true;
-            return Some(errors::err(MULTI_UNSUPPORTED));
-        }
-        if is(b"exec") {
-            return Some(errors::err("ERR EXEC without MULTI"));
-        }
-        if is(b"discard") {
-            return Some(errors::err("ERR DISCARD without MULTI"));
-        }
-        if is(b"watch") || is(b"unwatch") {
-            return Some(errors::err(MULTI_UNSUPPORTED));
-        }
-        None
     }
 
     fn keyed(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool) -> Pending {
@@ -557,25 +502,8 @@ impl Conn {
     }
 }
 
-/// The names only cluster members may run (see `crate::member`).
-const INTERNAL: &[&str] = &[
-    PROXY_HELLO,
-    PROXY_AT,
-    crate::admin::CLUSTER_CMD,
-    crate::admin::GROUP_CMD,
-    "COREKV.COUNTKEYSINSLOT",
-    "COREKV.GETKEYSINSLOT",
-    "COREKV.EXPIREIF",
-];
-
-fn is_internal(name: &[u8]) -> bool {
-    INTERNAL
-        .iter()
-        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
-}
-
 /// Redis's reply to a command it does not know.
-fn unknown(argv: &[Bytes]) -> Reply {
+pub(crate) fn unknown(argv: &[Bytes]) -> Reply {
     errors::unknown_command(
         argv.first().map_or(&[][..], |a| a.as_ref()),
         argv.get(1..).unwrap_or(&[]),

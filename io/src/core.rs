@@ -156,10 +156,12 @@ impl Pending {
 
 /// Runs a heavy read of group `pos` on the pool; `deliver` gets the reply
 /// on a pool thread. False if the pool refused it (the caller answers BUSY).
+#[allow(clippy::too_many_arguments)]
 fn submit_heavy(
     node: &Node,
     shard: &Shard,
     pos: usize,
+    cmd: crate::heavy::HeavyCmd,
     argv: Vec<Bytes>,
     now_ms: u64,
     rand: u64,
@@ -168,7 +170,7 @@ fn submit_heavy(
     let Some(view) = shard.snapshot_view(pos) else {
         return false;
     };
-    node.heavy.try_submit(move || {
+    node.heavy.try_submit_command(cmd, move || {
         let ctx = corekv_core::cmd::Ctx {
             now_ms,
             slots: view.slots(),
@@ -326,7 +328,7 @@ impl Core {
                     return Pending::Wait(rx);
                 }
                 let rand = st.next_rand();
-                if crate::heavy::is_heavy(argv.first().map_or(&[][..], |a| a.as_ref())) {
+                if let Some(cmd) = crate::heavy::heavy_command(&argv) {
                     let (tx, rx) = flume::bounded(1);
                     let deliver = move |r| {
                         let _ = tx.send(r);
@@ -335,6 +337,7 @@ impl Core {
                         &self.node,
                         &st.shard,
                         pos,
+                        cmd,
                         argv,
                         self.now_ms(),
                         rand,
@@ -482,7 +485,14 @@ impl Core {
 
     /// Runs a parked heavy read (KEYS, SCAN) on the pool, like an
     /// unparked one, so a follower's core never walks a whole group.
-    fn read_heavy_parked(&self, st: &mut CoreState, p: Parked, now_ms: u64, rand: u64) {
+    fn read_heavy_parked(
+        &self,
+        st: &mut CoreState,
+        p: Parked,
+        cmd: crate::heavy::HeavyCmd,
+        now_ms: u64,
+        rand: u64,
+    ) {
         let Some(core) = self.me.get().and_then(|w| w.upgrade()) else {
             return;
         };
@@ -490,7 +500,9 @@ impl Core {
         let deliver = move |r| {
             let _ = tx.send(r);
         };
-        if !submit_heavy(&self.node, &st.shard, p.pos, p.argv, now_ms, rand, deliver) {
+        if !submit_heavy(
+            &self.node, &st.shard, p.pos, cmd, p.argv, now_ms, rand, deliver,
+        ) {
             st.deliver(p.to, errors::err(crate::heavy::BUSY));
             return;
         }
@@ -545,8 +557,8 @@ impl Core {
                     CoreCounters::add(&self.counters().follower_reads, 1);
                 }
                 let rand = st.next_rand();
-                if crate::heavy::is_heavy(p.argv.first().map_or(&[][..], |a| a.as_ref())) {
-                    self.read_heavy_parked(st, p, now_ms, rand);
+                if let Some(cmd) = crate::heavy::heavy_command(&p.argv) {
+                    self.read_heavy_parked(st, p, cmd, now_ms, rand);
                 } else {
                     let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
                     st.deliver(p.to, reply);
@@ -790,8 +802,7 @@ impl Core {
                         Some(pos) => {
                             let rand = st.next_rand();
                             let now_ms = now_ms.max(unix_ms());
-                            if crate::heavy::is_heavy(argv.first().map_or(&[][..], |a| a.as_ref()))
-                            {
+                            if let Some(cmd) = crate::heavy::heavy_command(&argv) {
                                 // The pool thread sends the reply home itself.
                                 let home = self.node.inboxes.get(from).cloned();
                                 let deliver = move |reply| {
@@ -800,7 +811,7 @@ impl Core {
                                     }
                                 };
                                 if submit_heavy(
-                                    &self.node, &st.shard, pos, argv, now_ms, rand, deliver,
+                                    &self.node, &st.shard, pos, cmd, argv, now_ms, rand, deliver,
                                 ) {
                                     None
                                 } else {

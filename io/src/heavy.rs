@@ -1,18 +1,37 @@
 //! The heavy pool: a bounded set of OS threads that run commands which may
-//! scan (KEYS, SCAN) against a point-in-time [`SnapshotView`], so a big scan
-//! never stalls a core's executor. The queue is bounded; a full queue is
-//! answered with `-BUSY` at once rather than queued without limit.
+//! scan (the table entries flagged `heavy`: KEYS, SCAN) against a
+//! point-in-time [`SnapshotView`], so a big scan never stalls a core's
+//! executor. The queue is bounded; a full queue is answered with `-BUSY`
+//! at once rather than queued without limit. Jobs are counted per heavy
+//! command (fixed counters indexed by the table's `heavy_id`, nothing
+//! allocated per submit) for the stats socket.
 //!
 //! [`SnapshotView`]: corekv_shard::SnapshotView
 
+use bytes::Bytes;
+use corekv_core::table::{self, HEAVY, HEAVY_COUNT};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 type Job = Box<dyn FnOnce() + Send>;
 
 pub struct HeavyPool {
     tx: flume::Sender<Job>,
+    /// Every accepted job (heavy commands and snapshot sends).
     pub submitted: AtomicU64,
     pub rejected: AtomicU64,
+    /// Accepted jobs per heavy command, indexed by `heavy_id`. A command
+    /// fanned out to every group (KEYS) is one job per group.
+    pub by_command: [AtomicU64; HEAVY_COUNT],
+}
+
+/// A command that runs on the pool: its `table::heavy_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeavyCmd(usize);
+
+/// The heavy command `argv` names, if it is one: the table's `heavy` flag
+/// decides, not the name. One hash lookup, no allocation.
+pub fn heavy_command(argv: &[Bytes]) -> Option<HeavyCmd> {
+    table::find(argv).and_then(table::heavy_id).map(HeavyCmd)
 }
 
 /// Pending heavy jobs beyond which new ones are refused.
@@ -37,7 +56,26 @@ impl HeavyPool {
             tx,
             submitted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            by_command: std::array::from_fn(|_| AtomicU64::new(0)),
         }
+    }
+
+    /// Queues heavy command `cmd`'s job, or refuses it when the queue is
+    /// full; counted per command when accepted.
+    pub fn try_submit_command(&self, cmd: HeavyCmd, job: impl FnOnce() + Send + 'static) -> bool {
+        let ok = self.try_submit(job);
+        if ok && let Some(c) = self.by_command.get(cmd.0) {
+            c.fetch_add(1, Relaxed);
+        }
+        ok
+    }
+
+    /// Accepted jobs per heavy command, by lowercase name.
+    pub fn by_command(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        HEAVY
+            .iter()
+            .zip(&self.by_command)
+            .map(|(name, n)| (*name, n.load(Relaxed)))
     }
 
     /// Queues `job`, or refuses it when the queue is full.
@@ -53,11 +91,6 @@ impl HeavyPool {
             }
         }
     }
-}
-
-/// Commands that may scan a whole group and so run on the heavy pool.
-pub fn is_heavy(name: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(b"keys") || name.eq_ignore_ascii_case(b"scan")
 }
 
 #[cfg(test)]
@@ -82,5 +115,50 @@ mod tests {
         assert_eq!(accepted, QUEUE_LIMIT);
         assert_eq!(pool.rejected.load(Relaxed), 5);
         drop(gate_tx);
+    }
+
+    fn argv(parts: &[&str]) -> Vec<Bytes> {
+        parts
+            .iter()
+            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn the_heavy_flag_picks_the_commands() {
+        assert!(heavy_command(&argv(&["KEYS", "*"])).is_some());
+        assert!(heavy_command(&argv(&["scan", "0"])).is_some());
+        assert_ne!(
+            heavy_command(&argv(&["keys", "*"])),
+            heavy_command(&argv(&["scan", "0"]))
+        );
+        for point in [&["GET", "k"][..], &["DBSIZE"], &["SET", "k", "v"], &[]] {
+            assert_eq!(heavy_command(&argv(point)), None, "{point:?}");
+        }
+    }
+
+    #[test]
+    fn counts_accepted_jobs_per_command() {
+        let pool = HeavyPool::start(1);
+        let keys = heavy_command(&argv(&["KEYS", "*"])).expect("keys is heavy");
+        let (tx, rx) = flume::bounded::<()>(8);
+        for _ in 0..3 {
+            let tx = tx.clone();
+            assert!(pool.try_submit_command(keys, move || {
+                let _ = tx.send(());
+            }));
+        }
+        // A job that is not a command (a snapshot send) counts only in
+        // `submitted`.
+        assert!(pool.try_submit(|| {}));
+        for _ in 0..3 {
+            assert!(
+                rx.recv_timeout(std::time::Duration::from_secs(5)).is_ok(),
+                "a job did not run"
+            );
+        }
+        let counts: Vec<(&str, u64)> = pool.by_command().collect();
+        assert_eq!(counts, [("keys", 3), ("scan", 0)]);
+        assert_eq!(pool.submitted.load(Relaxed), 4);
     }
 }

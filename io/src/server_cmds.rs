@@ -1,13 +1,16 @@
 //! Connection and server commands: PING ECHO HELLO QUIT RESET SELECT
-//! CLIENT COMMAND INFO CONFIG TIME LASTSAVE (and OBJECT HELP). They touch
-//! no group's data; node-wide views are gathered from every core.
+//! CLIENT COMMAND INFO CONFIG TIME LASTSAVE (and OBJECT HELP), the refused
+//! MULTI/EXEC family, CLUSTER, and corekv's member and admin commands.
+//! They touch no group's data directly; node-wide views are gathered from
+//! every core. Dispatch hands over the table entry's `ServerCmd`, matched
+//! here exhaustively: a new one cannot be forgotten.
 
 use crate::config::{fsync_name, parse_fsync};
-use crate::conn::Conn;
+use crate::conn::{Conn, MULTI_UNSUPPORTED, unknown};
 use crate::node::{KillFilter, Msg, unix_ms};
 use bytes::Bytes;
 use corekv_core::cmd::glob_match;
-use corekv_core::table::{self, CommandSpec};
+use corekv_core::table::{self, ClientSub, ConfigSub, ServerCmd};
 use corekv_core::{Reply, errors};
 use corekv_wire::Proto;
 use std::sync::atomic::Ordering::Relaxed;
@@ -24,27 +27,28 @@ fn lower(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_ascii_lowercase()
 }
 
-pub async fn execute(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
+/// Runs `cmd` (dispatch resolved argv to it and checked arity).
+pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
     let arg = |i: usize| argv.get(i).map(|b| b.as_ref()).unwrap_or(b"");
-    match spec.name {
-        "ping" if argv.len() > 2 => errors::arity("ping"),
-        "ping" => match argv.get(1) {
+    match cmd {
+        ServerCmd::Ping if argv.len() > 2 => errors::arity("ping"),
+        ServerCmd::Ping => match argv.get(1) {
             Some(m) => Reply::Bulk(m.clone()),
             None => s("PONG"),
         },
-        "echo" => Reply::Bulk(argv.get(1).cloned().unwrap_or_default()),
-        "quit" => {
+        ServerCmd::Echo => Reply::Bulk(argv.get(1).cloned().unwrap_or_default()),
+        ServerCmd::Quit => {
             conn.close = true;
             Reply::ok()
         }
-        "reset" => {
+        ServerCmd::Reset => {
             conn.proto = Proto::Resp2;
             conn.name.clear();
             conn.no_evict = false;
             set_client(conn);
             s("RESET")
         }
-        "select" => match std::str::from_utf8(arg(1))
+        ServerCmd::Select => match std::str::from_utf8(arg(1))
             .ok()
             .and_then(|v| v.parse::<i64>().ok())
         {
@@ -52,8 +56,8 @@ pub async fn execute(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Rep
             Some(_) => errors::err(errors::DB_INDEX),
             None => errors::err(errors::NOT_INTEGER),
         },
-        "hello" => hello(conn, argv),
-        "time" => {
+        ServerCmd::Hello => hello(conn, argv),
+        ServerCmd::Time => {
             let us = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_micros())
@@ -63,13 +67,40 @@ pub async fn execute(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Rep
                 bulk_str(&(us % 1_000_000).to_string()),
             ])
         }
-        "lastsave" => Reply::Integer(conn.core.node.lastsave_unix_s.load(Relaxed) as i64),
-        "info" => Reply::Verbatim(info(conn, argv).await),
-        "object|help" => corekv_core::cmd::object_help(),
-        name if name.starts_with("command") => table::command_reply(argv),
-        name if name.starts_with("client|") => client(conn, spec, argv).await,
-        name if name.starts_with("config|") => config(conn, spec, argv),
-        _ => errors::unknown_command(arg(0), argv.get(1..).unwrap_or(&[])),
+        ServerCmd::LastSave => Reply::Integer(conn.core.node.lastsave_unix_s.load(Relaxed) as i64),
+        ServerCmd::Info => Reply::Verbatim(info(conn, argv).await),
+        ServerCmd::ObjectHelp => corekv_core::cmd::object_help(),
+        ServerCmd::Command(sub) => table::command(sub, argv),
+        ServerCmd::Client(sub) => client(conn, sub, argv).await,
+        ServerCmd::Config(sub) => config(conn, sub, argv),
+        // Transactions are refused until they exist; conn refuses what
+        // follows a MULTI (see `Conn::queue_in_multi`).
+        ServerCmd::Multi => {
+            conn.in_multi = true;
+            errors::err(MULTI_UNSUPPORTED)
+        }
+        ServerCmd::Exec => errors::err("ERR EXEC without MULTI"),
+        ServerCmd::Discard => errors::err("ERR DISCARD without MULTI"),
+        ServerCmd::Watch | ServerCmd::Unwatch => errors::err(MULTI_UNSUPPORTED),
+        ServerCmd::Cluster => crate::cluster_cmds::run(&conn.core, conn.proxied, argv).await,
+        ServerCmd::Member => conn.member_hello(argv),
+        ServerCmd::Proxied => {
+            // Another node's proxy link: what it sends was meant for this
+            // node's leaders and must not be proxied again.
+            conn.proxied = true;
+            Reply::ok()
+        }
+        // Unwrapped by dispatch on a proxy link; anywhere else it is not a
+        // command.
+        ServerCmd::At => unknown(argv),
+        ServerCmd::CorekvCluster => crate::admin::cluster(&conn.core, conn.proxied, argv).await,
+        ServerCmd::GroupAdmin => {
+            crate::admin::group_admin(&conn.core, conn.proxied, argv.to_vec()).await
+        }
+        ServerCmd::Debug if conn.core.node.args.debug_commands => {
+            conn.core.node.debug_command(argv)
+        }
+        ServerCmd::Debug => unknown(argv),
     }
 }
 
@@ -149,18 +180,18 @@ fn valid_name(n: &[u8]) -> bool {
     n.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
-async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
+async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
     let node = conn.core.node.clone();
-    match spec.name {
-        "client|id" => Reply::Integer(conn.id as i64),
-        "client|getname" => {
+    match sub {
+        ClientSub::Id => Reply::Integer(conn.id as i64),
+        ClientSub::GetName => {
             if conn.name.is_empty() {
                 Reply::Nil
             } else {
                 bulk_str(&conn.name)
             }
         }
-        "client|setname" => {
+        ClientSub::SetName => {
             let n = argv.get(2).cloned().unwrap_or_default();
             if !valid_name(&n) {
                 return errors::err(NAME_ERR);
@@ -169,7 +200,7 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             set_client(conn);
             Reply::ok()
         }
-        "client|no-evict" => match argv.get(2).map(|b| lower(b)).as_deref() {
+        ClientSub::NoEvict => match argv.get(2).map(|b| lower(b)).as_deref() {
             Some("on") => {
                 conn.no_evict = true;
                 Reply::ok()
@@ -180,13 +211,13 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             _ => errors::err(errors::SYNTAX),
         },
-        "client|list" | "client|info" => {
+        ClientSub::List | ClientSub::Info => {
             let mut lines: Vec<String> = Vec::new();
             for snap in node.snapshots().await {
                 lines.extend(snap.clients);
             }
             let me = format!("id={} ", conn.id);
-            if spec.name == "client|info" {
+            if sub == ClientSub::Info {
                 let line = lines
                     .into_iter()
                     .find(|l| l.starts_with(&me))
@@ -243,7 +274,7 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             Reply::Verbatim(text)
         }
-        "client|kill" => {
+        ClientSub::Kill => {
             let mut f = KillFilter::default();
             let old_style = argv.len() == 3;
             if old_style {
@@ -298,7 +329,7 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             Reply::Integer(killed as i64)
         }
-        "client|help" => table::help_reply(
+        ClientSub::Help => table::help_reply(
             b"CLIENT",
             &[
                 "GETNAME",
@@ -331,7 +362,6 @@ async fn client(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
                 "    Assign the name <name> to the current connection.",
             ],
         ),
-        _ => errors::unknown_subcommand("client", argv.get(1).map(|b| b.as_ref()).unwrap_or(b"")),
     }
 }
 
@@ -378,9 +408,9 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
-    match spec.name {
-        "config|get" => {
+fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
+    match sub {
+        ConfigSub::Get => {
             let params = config_params(conn);
             let mut out = Vec::new();
             for (name, value) in &params {
@@ -394,7 +424,7 @@ fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             Reply::Map(out)
         }
-        "config|set" => {
+        ConfigSub::Set => {
             let pairs = argv.get(2..).unwrap_or(&[]);
             if pairs.len() % 2 != 0 {
                 return errors::arity("config|set");
@@ -455,11 +485,11 @@ fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
             }
             Reply::ok()
         }
-        "config|resetstat" => {
+        ConfigSub::ResetStat => {
             conn.core.node.broadcast(|| Msg::ResetStats);
             Reply::ok()
         }
-        "config|help" => table::help_reply(
+        ConfigSub::Help => table::help_reply(
             b"CONFIG",
             &[
                 "GET <pattern>",
@@ -470,7 +500,6 @@ fn config(conn: &mut Conn, spec: &CommandSpec, argv: &[Bytes]) -> Reply {
                 "    Reset statistics reported by the INFO command.",
             ],
         ),
-        _ => errors::unknown_subcommand("config", argv.get(1).map(|b| b.as_ref()).unwrap_or(b"")),
     }
 }
 

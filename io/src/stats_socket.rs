@@ -69,7 +69,23 @@ pub fn document(node: &Node) -> serde_json::Value {
             "cores": node.cores,
             "heavy_submitted": node.heavy.submitted.load(std::sync::atomic::Ordering::Relaxed),
             "heavy_rejected": node.heavy.rejected.load(std::sync::atomic::Ordering::Relaxed),
+            "heavy": heavy(node),
         },
         "cores": cores,
+    })
+}
+
+/// The heavy pool's counters; `by_command` counts accepted jobs per heavy
+/// command (one per group for a command fanned out to every group).
+fn heavy(node: &Node) -> serde_json::Value {
+    let pool = &node.heavy;
+    let by_command: serde_json::Map<String, serde_json::Value> = pool
+        .by_command()
+        .map(|(name, n)| (name.to_string(), json!(n)))
+        .collect();
+    json!({
+        "submitted": pool.submitted.load(std::sync::atomic::Ordering::Relaxed),
+        "rejected": pool.rejected.load(std::sync::atomic::Ordering::Relaxed),
+        "by_command": by_command,
     })
 }

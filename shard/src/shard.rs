@@ -985,9 +985,6 @@ impl Shard {
         let Some(g) = self.groups.get(pos) else {
             return errors::err(errors::NOT_LEADER);
         };
-        if let Some(r) = self.slot_read(argv, now_ms) {
-            return r;
-        }
         let view = ReadView {
             shard: self,
             group: g,
@@ -998,47 +995,6 @@ impl Shard {
             rand,
         };
         cmd::read(argv, &ctx, &view)
-    }
-
-    /// `COREKV.COUNTKEYSINSLOT <slot>` and `COREKV.GETKEYSINSLOT <slot>
-    /// <count>` (what CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT run on the
-    /// slot's group): live keys of one slot, expired ones skipped.
-    fn slot_read(&self, argv: &[Bytes], now_ms: u64) -> Option<Reply> {
-        let name = argv.first()?;
-        let count_only = if name.eq_ignore_ascii_case(b"COREKV.COUNTKEYSINSLOT") {
-            true
-        } else if name.eq_ignore_ascii_case(b"COREKV.GETKEYSINSLOT") {
-            false
-        } else {
-            return None;
-        };
-        let num = |i: usize| {
-            argv.get(i)
-                .and_then(|a| std::str::from_utf8(a).ok())
-                .and_then(|a| a.parse::<u64>().ok())
-        };
-        let slot = num(1)? as u16;
-        let max = if count_only { u64::MAX } else { num(2)? };
-        let mut n = 0u64;
-        let mut keys = Vec::new();
-        self.scan_records(slot, slot.saturating_add(1), &mut |_, key, rec| {
-            if rec.expire_at_ms.is_some_and(|t| t <= now_ms) {
-                return true;
-            }
-            if n >= max {
-                return false;
-            }
-            n += 1;
-            if !count_only {
-                keys.push(Reply::Bulk(Bytes::copy_from_slice(key)));
-            }
-            true
-        });
-        Some(if count_only {
-            Reply::Integer(n as i64)
-        } else {
-            Reply::Array(keys)
-        })
     }
 
     /// Up to `max` keys whose expiry is due at `now_ms`: (group pos, key).

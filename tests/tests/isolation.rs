@@ -3,7 +3,41 @@
 //! every acknowledged write, while point commands keep being served.
 
 use corekv_tests::{Server, corekv_only};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// One document from the stats socket.
+fn stats(path: &Path) -> Value {
+    let mut s = UnixStream::connect(path).expect("connect stats socket");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(b"stats\n").expect("write");
+    let mut body = String::new();
+    s.take(16 * 1024 * 1024)
+        .read_to_string(&mut body)
+        .expect("read stats");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad JSON ({e}): {body}"))
+}
+
+/// Heavy-pool jobs of `command` so far (`node.heavy.by_command`).
+fn heavy_jobs(doc: &Value, command: &str) -> u64 {
+    doc["node"]["heavy"]["by_command"][command]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no heavy.by_command.{command}: {doc}"))
+}
+
+/// Raft groups holding keys (group 0 is the meta group).
+fn data_groups(doc: &Value) -> u64 {
+    let cores = doc["cores"].as_array().expect("cores");
+    cores
+        .iter()
+        .flat_map(|c| c["groups"].as_array().cloned().unwrap_or_default())
+        .filter(|g| g.as_u64().is_some_and(|g| g != 0))
+        .count() as u64
+}
 
 fn info_field(c: &mut redis::Connection, name: &str) -> u64 {
     let info: String = redis::cmd("INFO").arg("stats").query(c).expect("info");
@@ -66,6 +100,74 @@ fn keys_and_scan_run_on_the_heavy_pool_and_see_fresh_writes() {
     }
     assert_eq!(seen, 3001);
     assert!(info_field(&mut c, "corekv_heavy_submitted") > after_keys);
+}
+
+/// The stats socket counts heavy-pool jobs per command: every KEYS ran
+/// there (one job per data group, as KEYS fans out), every SCAN call
+/// (one group each), and no GET.
+#[test]
+fn stats_socket_counts_heavy_jobs_per_command() {
+    if !corekv_only("stats_socket_counts_heavy_jobs_per_command") {
+        return;
+    }
+    let s = Server::start(&[]);
+    let sock = s.stats_socket();
+    let mut c = s.client().get_connection().expect("conn");
+    let mut p = redis::pipe();
+    for i in 0..500 {
+        p.cmd("SET").arg(format!("h:{i}")).arg(i).ignore();
+    }
+    let _: () = p.query(&mut c).expect("load");
+    let doc = stats(&sock);
+    let groups = data_groups(&doc);
+    assert!(groups >= 2, "expected several data groups: {doc}");
+    let (keys0, scan0) = (heavy_jobs(&doc, "keys"), heavy_jobs(&doc, "scan"));
+
+    for i in 0..50 {
+        let v: String = redis::cmd("GET")
+            .arg(format!("h:{i}"))
+            .query(&mut c)
+            .expect("get");
+        assert_eq!(v, i.to_string());
+    }
+    let doc = stats(&sock);
+    assert_eq!(heavy_jobs(&doc, "keys"), keys0, "GET used the pool");
+    assert_eq!(heavy_jobs(&doc, "scan"), scan0, "GET used the pool");
+
+    const KEYS_CALLS: u64 = 5;
+    for _ in 0..KEYS_CALLS {
+        let keys: Vec<String> = redis::cmd("KEYS").arg("h:*").query(&mut c).expect("keys");
+        assert_eq!(keys.len(), 500);
+    }
+    let doc = stats(&sock);
+    assert_eq!(
+        heavy_jobs(&doc, "keys") - keys0,
+        KEYS_CALLS * groups,
+        "every KEYS runs on the pool, once per data group"
+    );
+    assert_eq!(heavy_jobs(&doc, "scan"), scan0);
+
+    let mut cursor = 0u64;
+    let mut calls = 0u64;
+    let mut seen = 0usize;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(100)
+            .query(&mut c)
+            .expect("scan");
+        calls += 1;
+        seen += batch.len();
+        cursor = next;
+        if cursor == 0 || calls > 20_000 {
+            break;
+        }
+    }
+    assert_eq!(seen, 500);
+    let doc = stats(&sock);
+    assert_eq!(heavy_jobs(&doc, "scan") - scan0, calls, "every SCAN call");
+    assert_eq!(heavy_jobs(&doc, "keys") - keys0, KEYS_CALLS * groups);
 }
 
 #[test]

@@ -52,6 +52,19 @@ pub struct Node {
     pub version: String,
     pub uptime_s: u64,
     pub cores: u64,
+    /// Absent from servers that predate per-command heavy counters.
+    #[serde(default)]
+    pub heavy: Option<Heavy>,
+}
+
+/// The heavy pool (KEYS, SCAN and snapshot sends off the cores).
+#[derive(Debug, Deserialize, PartialEq)]
+pub struct Heavy {
+    pub submitted: u64,
+    pub rejected: u64,
+    /// Accepted jobs per heavy command (one per group for KEYS).
+    #[serde(default)]
+    pub by_command: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -182,6 +195,15 @@ pub fn render_table(stats: &Stats) -> String {
             }
         );
     }
+    if let Some(h) = &n.heavy {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "heavy pool");
+        let _ = writeln!(out, "{:<20} {:>12}", "submitted", h.submitted);
+        let _ = writeln!(out, "{:<20} {:>12}", "rejected", h.rejected);
+        for (name, v) in &h.by_command {
+            let _ = writeln!(out, "{:<20} {:>12}", format!("jobs.{name}"), v);
+        }
+    }
     out
 }
 
@@ -189,7 +211,8 @@ pub fn render_table(stats: &Stats) -> String {
 mod tests {
     use super::*;
 
-    pub const SAMPLE: &str = r#"{"node":{"version":"0.1.0","uptime_s":12,"cores":2},
+    pub const SAMPLE: &str = r#"{"node":{"version":"0.1.0","uptime_s":12,"cores":2,
+      "heavy":{"submitted":9,"rejected":1,"by_command":{"keys":8,"scan":1}}},
       "cores":[{"core":0,"groups":[1,3],
         "counters":{"commands":123,"forwarded_out":4,"forwarded_in":5,"proposals":50,
                     "raft_batches":10,"fsyncs":10,"connections":3,"zeta":1},
@@ -207,6 +230,13 @@ mod tests {
         assert_eq!(c0.groups, [1, 3]);
         assert_eq!(c0.counters.get("commands"), Some(&123));
         assert_eq!(c0.histograms.get("cmd.read").map(|h| h.p999_us), Some(80));
+        let heavy = s.node.heavy.as_ref().expect("heavy");
+        assert_eq!((heavy.submitted, heavy.rejected), (9, 1));
+        assert_eq!(heavy.by_command.get("keys"), Some(&8));
+        // An older server's document has no heavy section.
+        let old = parse(r#"{"node":{"version":"0.1.0","uptime_s":1,"cores":1},"cores":[]}"#)
+            .expect("parse old");
+        assert_eq!(old.node.heavy, None);
     }
 
     #[test]
@@ -256,6 +286,14 @@ mod tests {
                 .any(|l| l.split_whitespace().eq(["1", "groups", "-"]))
         );
         assert!(t.contains("1,3"));
+        // The heavy pool's per-command counters follow the cores.
+        assert!(row("groups") < row("heavy pool"), "{t}");
+        let keys: Vec<&str> = lines
+            .get(row("jobs.keys"))
+            .expect("row")
+            .split_whitespace()
+            .collect();
+        assert_eq!(keys, ["jobs.keys", "8"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::errors;
 use crate::store::Store;
 use bytes::Bytes;
 
-pub(super) fn lcs(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+pub(crate) fn lcs(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let ra = live(store, arg(argv, 1), ctx.now_ms);
     let rb = live(store, arg(argv, 2), ctx.now_ms);
     for r in [&ra, &rb].into_iter().flatten() {
@@ -141,6 +141,12 @@ pub(super) fn lcs(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     }
     Ok(Reply::Bulk(Bytes::from(result)))
 }
+
+/// This family's handlers, for the table test that pairs each with exactly
+/// one table entry.
+#[cfg(test)]
+pub(crate) const HANDLERS: &[(&str, crate::table::Handler)] =
+    &[("lcs", crate::table::Handler::Read(lcs))];
 
 #[cfg(test)]
 mod tests {

@@ -1,19 +1,24 @@
 //! Command semantics for strings and generic keys over the [`Store`] seam.
 //!
-//! The server calls three entry points: [`precheck_write`] rejects a bad
-//! write before it is proposed to Raft (syntax, integers, expire times: the
-//! errors that do not depend on stored data), [`apply_write`] runs a write
-//! deterministically at apply time from `(argv, ctx, store)` alone, and
-//! [`read`] serves a read at `ctx.now_ms`. Every function treats a record
-//! that is expired at `ctx.now_ms` as absent (lazy expiry); writes that find
-//! one delete or overwrite it. Replies and error texts are Redis 7.0's.
+//! Each family module (`strings`, `keys`, `lcs`) holds one handler function
+//! per command; the command table (`crate::table`, entries in
+//! `table/defs.rs`) is the only registry that names them, with arity,
+//! flags and routing. The server checks arity once at dispatch
+//! (`table::resolve`), runs a write's precheck from the table entry before
+//! proposing it, and then calls two entry points here: [`apply_write`]
+//! runs a write deterministically at apply time from `(argv, ctx, store)`
+//! alone, and [`read`] serves a read at `ctx.now_ms`. Both find the handler
+//! by name through the table and never panic on any argv. Every function
+//! treats a record that is expired at `ctx.now_ms` as absent (lazy
+//! expiry); writes that find one delete or overwrite it. Replies and error
+//! texts are Redis 7.0's.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod glob;
-mod keys;
-mod lcs;
+pub(crate) mod keys;
+pub(crate) mod lcs;
 mod num;
-mod strings;
+pub(crate) mod strings;
 
 pub use glob::glob_match;
 pub use keys::object_help;
@@ -22,6 +27,7 @@ pub use num::parse_i64;
 use crate::Reply;
 use crate::errors;
 use crate::store::{Kind, Record, Store};
+use crate::table::{self, Handler};
 use bytes::Bytes;
 
 /// What a command may know besides its arguments and the store.
@@ -41,229 +47,42 @@ pub const MAX_STRING_BYTES: u64 = 512 * 1024 * 1024;
 /// A command's outcome; `Err` carries an error reply so `?` can be used.
 pub(crate) type R = Result<Reply, Reply>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Cmd {
-    Get,
-    Set,
-    SetNx,
-    SetEx,
-    PSetEx,
-    GetSet,
-    GetDel,
-    GetEx,
-    MSet,
-    MSetNx,
-    Incr,
-    Decr,
-    IncrBy,
-    DecrBy,
-    IncrByFloat,
-    Append,
-    SetRange,
-    Del,
-    Unlink,
-    Rename,
-    RenameNx,
-    Copy,
-    Expire,
-    PExpire,
-    ExpireAt,
-    PExpireAt,
-    Persist,
-    FlushAll,
-    FlushDb,
-    ExpireIf,
-    MGet,
-    StrLen,
-    GetRange,
-    SubStr,
-    Lcs,
-    Exists,
-    Touch,
-    Type,
-    Ttl,
-    PTtl,
-    ExpireTime,
-    PExpireTime,
-    Keys,
-    Scan,
-    RandomKey,
-    DbSize,
-    Object,
+/// Every family's handlers (see the families' `HANDLERS`).
+#[cfg(test)]
+pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
+    [strings::HANDLERS, keys::HANDLERS, lcs::HANDLERS].concat()
 }
 
-pub(crate) struct Spec {
-    /// Lowercase name, as in Redis's command table.
-    pub name: &'static str,
-    pub cmd: Cmd,
-    /// Redis arity: exact argc when positive, minimum argc when negative.
-    pub arity: i32,
-    pub write: bool,
+/// `Handler::Write` in a const list.
+#[cfg(test)]
+const fn write(precheck: Option<table::PrecheckFn>, apply: table::ApplyFn) -> Handler {
+    Handler::Write { precheck, apply }
 }
 
-const fn w(name: &'static str, cmd: Cmd, arity: i32) -> Spec {
-    Spec {
-        name,
-        cmd,
-        arity,
-        write: true,
-    }
-}
-const fn r(name: &'static str, cmd: Cmd, arity: i32) -> Spec {
-    Spec {
-        name,
-        cmd,
-        arity,
-        write: false,
-    }
-}
-
-/// Hot commands first: lookup is a linear scan.
-const SPECS: &[Spec] = &[
-    r("get", Cmd::Get, 2),
-    w("set", Cmd::Set, -3),
-    r("mget", Cmd::MGet, -2),
-    w("mset", Cmd::MSet, -3),
-    w("incr", Cmd::Incr, 2),
-    w("del", Cmd::Del, -2),
-    r("exists", Cmd::Exists, -2),
-    w("expire", Cmd::Expire, -3),
-    r("ttl", Cmd::Ttl, 2),
-    w("setnx", Cmd::SetNx, 3),
-    w("setex", Cmd::SetEx, 4),
-    w("psetex", Cmd::PSetEx, 4),
-    w("getset", Cmd::GetSet, 3),
-    w("getdel", Cmd::GetDel, 2),
-    w("getex", Cmd::GetEx, -2),
-    w("msetnx", Cmd::MSetNx, -3),
-    w("decr", Cmd::Decr, 2),
-    w("incrby", Cmd::IncrBy, 3),
-    w("decrby", Cmd::DecrBy, 3),
-    w("incrbyfloat", Cmd::IncrByFloat, 3),
-    w("append", Cmd::Append, 3),
-    w("setrange", Cmd::SetRange, 4),
-    w("unlink", Cmd::Unlink, -2),
-    w("rename", Cmd::Rename, 3),
-    w("renamenx", Cmd::RenameNx, 3),
-    w("copy", Cmd::Copy, -3),
-    w("pexpire", Cmd::PExpire, -3),
-    w("expireat", Cmd::ExpireAt, -3),
-    w("pexpireat", Cmd::PExpireAt, -3),
-    w("persist", Cmd::Persist, 2),
-    w("flushall", Cmd::FlushAll, -1),
-    w("flushdb", Cmd::FlushDb, -1),
-    w("corekv.expireif", Cmd::ExpireIf, 2),
-    r("strlen", Cmd::StrLen, 2),
-    r("getrange", Cmd::GetRange, 4),
-    r("substr", Cmd::SubStr, 4),
-    r("lcs", Cmd::Lcs, -3),
-    r("touch", Cmd::Touch, -2),
-    r("type", Cmd::Type, 2),
-    r("pttl", Cmd::PTtl, 2),
-    r("expiretime", Cmd::ExpireTime, 2),
-    r("pexpiretime", Cmd::PExpireTime, 2),
-    r("keys", Cmd::Keys, 2),
-    r("scan", Cmd::Scan, -2),
-    r("randomkey", Cmd::RandomKey, 1),
-    r("dbsize", Cmd::DbSize, 1),
-    r("object", Cmd::Object, -2),
-];
-
-fn lookup(name: &[u8]) -> Option<&'static Spec> {
-    SPECS
-        .iter()
-        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
-}
-
-/// True for the write commands this module applies (case-insensitive).
-pub fn is_write(name: &[u8]) -> bool {
-    lookup(name).is_some_and(|s| s.write)
-}
-
-/// Finds the spec and checks arity (defensively: the caller already did).
-fn resolve(argv: &[Bytes], want_write: bool) -> Result<&'static Spec, Reply> {
+/// Redis's reply to a command it does not know.
+fn unknown(argv: &[Bytes]) -> Reply {
     let name = argv.first().map(|b| &b[..]).unwrap_or(&[]);
-    let rest = argv.get(1..).unwrap_or(&[]);
-    let spec = match lookup(name) {
-        Some(s) if s.write == want_write => s,
-        _ => return Err(errors::unknown_command(name, rest)),
-    };
-    let n = argv.len();
-    let ok = if spec.arity >= 0 {
-        n == spec.arity as usize
-    } else {
-        n >= spec.arity.unsigned_abs() as usize
-    };
-    if !ok {
-        return Err(errors::arity(spec.name));
-    }
-    Ok(spec)
+    errors::unknown_command(name, argv.get(1..).unwrap_or(&[]))
 }
 
-/// Syntax and argument check of a write command, without store access.
-pub fn precheck_write(argv: &[Bytes]) -> Result<(), Reply> {
-    let spec = resolve(argv, true)?;
-    match spec.cmd {
-        Cmd::Set
-        | Cmd::SetEx
-        | Cmd::PSetEx
-        | Cmd::GetEx
-        | Cmd::MSet
-        | Cmd::MSetNx
-        | Cmd::IncrBy
-        | Cmd::DecrBy
-        | Cmd::IncrByFloat
-        | Cmd::SetRange => strings::precheck(spec, argv),
-        Cmd::Copy
-        | Cmd::Expire
-        | Cmd::PExpire
-        | Cmd::ExpireAt
-        | Cmd::PExpireAt
-        | Cmd::FlushAll
-        | Cmd::FlushDb => keys::precheck(spec, argv),
-        _ => Ok(()),
-    }
-}
-
-/// Applies a write deterministically from `(argv, ctx, store)`.
+/// Applies a write deterministically from `(argv, ctx, store)`. Only
+/// writes dispatch resolved (arity checked, prechecked) reach the log, so
+/// arity is not checked again; a name the table does not know as a write
+/// (a log from a build with other commands) answers the unknown-command
+/// error, the same on every replica.
 pub fn apply_write(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
-    let spec = match resolve(argv, true) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let out = match spec.cmd {
-        Cmd::Del
-        | Cmd::Unlink
-        | Cmd::Rename
-        | Cmd::RenameNx
-        | Cmd::Copy
-        | Cmd::Expire
-        | Cmd::PExpire
-        | Cmd::ExpireAt
-        | Cmd::PExpireAt
-        | Cmd::Persist
-        | Cmd::FlushAll
-        | Cmd::FlushDb
-        | Cmd::ExpireIf => keys::apply(spec, argv, ctx, store),
-        _ => strings::apply(spec, argv, ctx, store),
-    };
-    out.unwrap_or_else(|e| e)
+    match table::find(argv).map(|s| s.handler) {
+        Some(Handler::Write { apply, .. }) => apply(argv, ctx, store).unwrap_or_else(|e| e),
+        _ => unknown(argv),
+    }
 }
 
 /// Executes a read-only command at `ctx.now_ms`.
 pub fn read(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Reply {
-    let spec = match resolve(argv, false) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let out = match spec.cmd {
-        Cmd::Get | Cmd::MGet | Cmd::StrLen | Cmd::GetRange | Cmd::SubStr => {
-            strings::read(spec, argv, ctx, store)
-        }
-        Cmd::Lcs => lcs::lcs(argv, ctx, store),
-        _ => keys::read(spec, argv, ctx, store),
-    };
-    out.unwrap_or_else(|e| e)
+    match table::find(argv).map(|s| s.handler) {
+        Some(Handler::Read(read)) => read(argv, ctx, store).unwrap_or_else(|e| e),
+        _ => unknown(argv),
+    }
 }
 
 // ---- helpers shared by the families ----
@@ -338,18 +157,24 @@ pub(crate) mod testutil {
             .collect()
     }
 
-    /// Runs one command through the public entry points like the server:
-    /// writes are prechecked first and only applied when the precheck passes.
+    /// Runs one command like the server: resolved (arity checked) through
+    /// the table, a write prechecked and only applied when that passes.
     pub fn run_at(store: &mut MemStore, now_ms: u64, args: &[&str]) -> Reply {
         let v = argv(args);
         let c = Ctx { now_ms, ..ctx() };
-        if is_write(v.first().map_or(&[][..], |b| &b[..])) {
-            if let Err(e) = precheck_write(&v) {
-                return e;
+        let spec = match crate::table::resolve(&v) {
+            Ok(spec) => spec,
+            Err(e) => return e,
+        };
+        match spec.handler {
+            Handler::Write { precheck, .. } => {
+                if let Some(Err(e)) = precheck.map(|p| p(&v)) {
+                    return e;
+                }
+                apply_write(&v, &c, store)
             }
-            apply_write(&v, &c, store)
-        } else {
-            read(&v, &c, store)
+            Handler::Server(crate::table::ServerCmd::ObjectHelp) => object_help(),
+            _ => read(&v, &c, store),
         }
     }
 
@@ -382,15 +207,13 @@ mod tests {
         let mut s = MemStore::new();
         assert_eq!(run(&mut s, &["SeT", "k", "v"]), ok());
         assert_eq!(run(&mut s, &["gEt", "k"]), bulk("v"));
-        assert!(is_write(b"SET") && is_write(b"corekv.EXPIREIF") && is_write(b"flushall"));
-        assert!(!is_write(b"GET") && !is_write(b"scan") && !is_write(b"nosuch"));
         assert_eq!(
-            read(&argv(&["get"]), &ctx(), &s),
+            run(&mut s, &["get"]),
             err("ERR wrong number of arguments for 'get' command")
         );
         assert_eq!(
-            precheck_write(&argv(&["SETEX", "k", "1"])),
-            Err(err("ERR wrong number of arguments for 'setex' command"))
+            run(&mut s, &["SETEX", "k", "1"]),
+            err("ERR wrong number of arguments for 'setex' command")
         );
         assert_eq!(
             read(&argv(&["nosuch", "a"]), &ctx(), &s),
@@ -400,5 +223,52 @@ mod tests {
             apply_write(&argv(&[]), &ctx(), &mut s),
             err("ERR unknown command '', with args beginning with: ")
         );
+        // A read is not applied from the log, nor a write served as a read.
+        assert_eq!(
+            apply_write(&argv(&["get", "k"]), &ctx(), &mut s),
+            err("ERR unknown command 'get', with args beginning with: 'k' ")
+        );
+        assert_eq!(
+            read(&argv(&["set", "k", "v"]), &ctx(), &s),
+            err("ERR unknown command 'set', with args beginning with: 'k' 'v' ")
+        );
+        assert_eq!(run(&mut s, &["get", "k"]), bulk("v"));
+    }
+
+    /// Apply runs whatever the log holds: no handler may panic on any
+    /// argv, however short or odd (dispatch checked arity, but a handler
+    /// must not rely on it for memory safety).
+    #[test]
+    fn no_handler_panics_on_any_argv() {
+        let words = ["", "0", "-1", "1", "ex", "nx", "get", "100", "x"];
+        for spec in crate::table::all()
+            .iter()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+        {
+            let name = spec.name.split('|').collect::<Vec<_>>();
+            for n in 0..7 {
+                let mut s = MemStore::new();
+                let mut v = argv(&name);
+                let mut k = n;
+                for i in 0..n {
+                    v.push(Bytes::copy_from_slice(
+                        words.get((k + i) % words.len()).unwrap_or(&"").as_bytes(),
+                    ));
+                    k = k * 7 + 3;
+                }
+                match spec.handler {
+                    Handler::Write { precheck, apply } => {
+                        let _ = precheck.map(|p| p(&v));
+                        let _ = apply(&v, &ctx(), &mut s);
+                        let _ = apply_write(&v, &ctx(), &mut s);
+                    }
+                    Handler::Read(f) => {
+                        let _ = f(&v, &ctx(), &s);
+                        let _ = read(&v, &ctx(), &s);
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 }

@@ -4,13 +4,16 @@
 //! order in which errors are reported match Redis 7.0.
 
 use super::num::{format_f64, parse_f64, parse_i64};
+#[cfg(test)]
+use super::write;
 use super::{
-    Cmd, Ctx, MAX_STRING_BYTES, R, Spec, arg, arg_bytes, check_string, int_arg, is_opt, live,
-    live_w,
+    Ctx, MAX_STRING_BYTES, R, arg, arg_bytes, check_string, int_arg, is_opt, live, live_w,
 };
 use crate::Reply;
 use crate::errors;
 use crate::store::{Record, Store};
+#[cfg(test)]
+use crate::table::Handler;
 use bytes::Bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,103 +142,130 @@ fn check_len(size: u64, append: u64) -> Result<(), Reply> {
     }
 }
 
-pub(super) fn precheck(spec: &Spec, argv: &[Bytes]) -> Result<(), Reply> {
-    match spec.cmd {
-        Cmd::Set => {
-            let o = parse_ext(argv, true)?;
-            if let Some((k, i)) = o.expire {
-                expire_ms(k, arg(argv, i), 0, spec.name)?;
-            }
-        }
-        // GETEX checks its expire value only after finding the key (a
-        // missing key answers nil even for `EX abc`), so only syntax here.
-        Cmd::GetEx => {
-            parse_ext(argv, false)?;
-        }
-        Cmd::SetEx => {
-            expire_ms(ExpKind::Ex, arg(argv, 2), 0, spec.name)?;
-        }
-        Cmd::PSetEx => {
-            expire_ms(ExpKind::Px, arg(argv, 2), 0, spec.name)?;
-        }
-        Cmd::MSet | Cmd::MSetNx if argv.len().is_multiple_of(2) => {
-            return Err(errors::arity(spec.name));
-        }
-        Cmd::IncrBy => {
-            int_arg(argv, 2)?;
-        }
-        Cmd::DecrBy => {
-            decrby_delta(argv)?;
-        }
-        Cmd::IncrByFloat => {
-            parse_f64(arg(argv, 2)).ok_or_else(|| errors::err(errors::NOT_FLOAT))?;
-        }
-        Cmd::SetRange => {
-            setrange_offset(argv)?;
-        }
-        _ => {}
+// ---- prechecks: the errors that do not depend on stored data ----
+
+pub(crate) fn precheck_set(argv: &[Bytes]) -> Result<(), Reply> {
+    let o = parse_ext(argv, true)?;
+    if let Some((k, i)) = o.expire {
+        expire_ms(k, arg(argv, i), 0, "set")?;
     }
     Ok(())
 }
 
-pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
-    let key = arg(argv, 1);
-    let now = ctx.now_ms;
-    match spec.cmd {
-        Cmd::Set => set(argv, now, store),
-        Cmd::SetNx => {
-            if live_w(store, key, now).is_some() {
-                return Ok(Reply::Integer(0));
-            }
-            put_string(store, key, arg_bytes(argv, 2), None, now);
-            Ok(Reply::Integer(1))
-        }
-        Cmd::SetEx | Cmd::PSetEx => {
-            let kind = if spec.cmd == Cmd::SetEx {
-                ExpKind::Ex
-            } else {
-                ExpKind::Px
-            };
-            let at = expire_ms(kind, arg(argv, 2), now, spec.name)?;
-            put_string(store, key, arg_bytes(argv, 3), expire_u64(at), now);
-            Ok(Reply::ok())
-        }
-        Cmd::GetSet => {
-            let old = live_w(store, key, now);
-            if let Some(r) = &old {
-                check_string(r)?;
-            }
-            put_string(store, key, arg_bytes(argv, 2), None, now);
-            Ok(value_reply(old))
-        }
-        Cmd::GetDel => {
-            let Some(old) = live_w(store, key, now) else {
-                return Ok(Reply::Nil);
-            };
-            check_string(&old)?;
-            store.delete(key);
-            Ok(Reply::Bulk(old.value))
-        }
-        Cmd::GetEx => getex(argv, now, store),
-        Cmd::MSet | Cmd::MSetNx => mset(spec, argv, now, store),
-        Cmd::Incr => incr_by(store, key, 1, now),
-        Cmd::Decr => incr_by(store, key, -1, now),
-        Cmd::IncrBy => {
-            let d = int_arg(argv, 2)?;
-            incr_by(store, key, d, now)
-        }
-        Cmd::DecrBy => {
-            let d = decrby_delta(argv)?;
-            incr_by(store, key, d, now)
-        }
-        Cmd::IncrByFloat => incr_by_float(argv, now, store),
-        Cmd::Append => append(argv, now, store),
-        Cmd::SetRange => setrange(argv, now, store),
-        _ => Err(errors::unknown_command(spec.name.as_bytes(), &[])),
-    }
+/// GETEX checks its expire value only after finding the key (a missing
+/// key answers nil even for `EX abc`), so only syntax here.
+pub(crate) fn precheck_getex(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_ext(argv, false).map(drop)
 }
 
-fn set(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+pub(crate) fn precheck_setex(argv: &[Bytes]) -> Result<(), Reply> {
+    expire_ms(ExpKind::Ex, arg(argv, 2), 0, "setex").map(drop)
+}
+
+pub(crate) fn precheck_psetex(argv: &[Bytes]) -> Result<(), Reply> {
+    expire_ms(ExpKind::Px, arg(argv, 2), 0, "psetex").map(drop)
+}
+
+/// Key/value pairs: an even count after the name.
+fn check_pairs(argv: &[Bytes], name: &str) -> Result<(), Reply> {
+    if argv.len().is_multiple_of(2) {
+        return Err(errors::arity(name));
+    }
+    Ok(())
+}
+
+pub(crate) fn precheck_mset(argv: &[Bytes]) -> Result<(), Reply> {
+    check_pairs(argv, "mset")
+}
+
+pub(crate) fn precheck_msetnx(argv: &[Bytes]) -> Result<(), Reply> {
+    check_pairs(argv, "msetnx")
+}
+
+pub(crate) fn precheck_incrby(argv: &[Bytes]) -> Result<(), Reply> {
+    int_arg(argv, 2).map(drop)
+}
+
+pub(crate) fn precheck_decrby(argv: &[Bytes]) -> Result<(), Reply> {
+    decrby_delta(argv).map(drop)
+}
+
+pub(crate) fn precheck_incrbyfloat(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_f64(arg(argv, 2))
+        .map(drop)
+        .ok_or_else(|| errors::err(errors::NOT_FLOAT))
+}
+
+pub(crate) fn precheck_setrange(argv: &[Bytes]) -> Result<(), Reply> {
+    setrange_offset(argv).map(drop)
+}
+
+// ---- writes ----
+
+pub(crate) fn setnx(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let (key, now) = (arg(argv, 1), ctx.now_ms);
+    if live_w(store, key, now).is_some() {
+        return Ok(Reply::Integer(0));
+    }
+    put_string(store, key, arg_bytes(argv, 2), None, now);
+    Ok(Reply::Integer(1))
+}
+
+fn set_expiring(kind: ExpKind, name: &str, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let now = ctx.now_ms;
+    let at = expire_ms(kind, arg(argv, 2), now, name)?;
+    put_string(store, arg(argv, 1), arg_bytes(argv, 3), expire_u64(at), now);
+    Ok(Reply::ok())
+}
+
+pub(crate) fn setex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    set_expiring(ExpKind::Ex, "setex", argv, ctx, store)
+}
+
+pub(crate) fn psetex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    set_expiring(ExpKind::Px, "psetex", argv, ctx, store)
+}
+
+pub(crate) fn getset(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let (key, now) = (arg(argv, 1), ctx.now_ms);
+    let old = live_w(store, key, now);
+    if let Some(r) = &old {
+        check_string(r)?;
+    }
+    put_string(store, key, arg_bytes(argv, 2), None, now);
+    Ok(value_reply(old))
+}
+
+pub(crate) fn getdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let key = arg(argv, 1);
+    let Some(old) = live_w(store, key, ctx.now_ms) else {
+        return Ok(Reply::Nil);
+    };
+    check_string(&old)?;
+    store.delete(key);
+    Ok(Reply::Bulk(old.value))
+}
+
+pub(crate) fn incr(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    incr_by(store, arg(argv, 1), 1, ctx.now_ms)
+}
+
+pub(crate) fn decr(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    incr_by(store, arg(argv, 1), -1, ctx.now_ms)
+}
+
+pub(crate) fn incrby(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let d = int_arg(argv, 2)?;
+    incr_by(store, arg(argv, 1), d, ctx.now_ms)
+}
+
+pub(crate) fn decrby(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let d = decrby_delta(argv)?;
+    incr_by(store, arg(argv, 1), d, ctx.now_ms)
+}
+
+pub(crate) fn set(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let now = ctx.now_ms;
     let o = parse_ext(argv, true)?;
     let exp = match o.expire {
         Some((k, i)) => Some(expire_ms(k, arg(argv, i), now, "set")?),
@@ -261,7 +291,8 @@ fn set(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     Ok(if o.get { value_reply(old) } else { Reply::ok() })
 }
 
-fn getex(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+pub(crate) fn getex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let now = ctx.now_ms;
     let o = parse_ext(argv, false)?;
     let key = arg(argv, 1);
     let Some(rec) = live_w(store, key, now) else {
@@ -281,12 +312,21 @@ fn getex(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     Ok(reply)
 }
 
-fn mset(spec: &Spec, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
-    if argv.len().is_multiple_of(2) {
-        return Err(errors::arity(spec.name));
-    }
+pub(crate) fn mset(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    check_pairs(argv, "mset")?;
+    put_pairs(argv, false, ctx.now_ms, store)
+}
+
+pub(crate) fn msetnx(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    check_pairs(argv, "msetnx")?;
+    put_pairs(argv, true, ctx.now_ms, store)
+}
+
+/// MSET's and MSETNX's writes; with `nx` nothing is written if any key
+/// exists.
+fn put_pairs(argv: &[Bytes], nx: bool, now: u64, store: &mut dyn Store) -> R {
     let pairs = argv.get(1..).unwrap_or(&[]);
-    if spec.cmd == Cmd::MSetNx {
+    if nx {
         let mut busy = false;
         for pair in pairs.chunks_exact(2) {
             if let Some(k) = pair.first() {
@@ -302,11 +342,7 @@ fn mset(spec: &Spec, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
             put_string(store, k, v.clone(), None, now);
         }
     }
-    Ok(if spec.cmd == Cmd::MSetNx {
-        Reply::Integer(1)
-    } else {
-        Reply::ok()
-    })
+    Ok(if nx { Reply::Integer(1) } else { Reply::ok() })
 }
 
 fn decrby_delta(argv: &[Bytes]) -> Result<i64, Reply> {
@@ -334,7 +370,8 @@ fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
     Ok(Reply::Integer(new))
 }
 
-fn incr_by_float(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+pub(crate) fn incrbyfloat(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let now = ctx.now_ms;
     let key = arg(argv, 1);
     let old = live_w(store, key, now);
     let not_float = || errors::err(errors::NOT_FLOAT);
@@ -355,7 +392,8 @@ fn incr_by_float(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     Ok(Reply::Bulk(text))
 }
 
-fn append(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+pub(crate) fn append(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let now = ctx.now_ms;
     let key = arg(argv, 1);
     let add = arg(argv, 2);
     match live_w(store, key, now) {
@@ -389,7 +427,8 @@ fn setrange_offset(argv: &[Bytes]) -> Result<usize, Reply> {
     Ok(usize::try_from(off).unwrap_or(usize::MAX))
 }
 
-fn setrange(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
+pub(crate) fn setrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let now = ctx.now_ms;
     let key = arg(argv, 1);
     let value = arg(argv, 3);
     let off = setrange_offset(argv)?;
@@ -418,40 +457,50 @@ fn setrange(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     Ok(Reply::Integer(len))
 }
 
-pub(super) fn read(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let now = ctx.now_ms;
-    match spec.cmd {
-        Cmd::Get => match live(store, arg(argv, 1), now) {
-            None => Ok(Reply::Nil),
-            Some(r) => {
-                check_string(&r)?;
-                Ok(Reply::Bulk(r.value))
-            }
-        },
-        Cmd::MGet => {
-            let keys = argv.get(1..).unwrap_or(&[]);
-            let out = keys
-                .iter()
-                .map(|k| match live(store, k, now) {
-                    Some(r) if check_string(&r).is_ok() => Reply::Bulk(r.value),
-                    _ => Reply::Nil,
-                })
-                .collect();
-            Ok(Reply::Array(out))
+// ---- reads ----
+
+pub(crate) fn get(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    match live(store, arg(argv, 1), ctx.now_ms) {
+        None => Ok(Reply::Nil),
+        Some(r) => {
+            check_string(&r)?;
+            Ok(Reply::Bulk(r.value))
         }
-        Cmd::StrLen => match live(store, arg(argv, 1), now) {
-            None => Ok(Reply::Integer(0)),
-            Some(r) => {
-                check_string(&r)?;
-                Ok(Reply::Integer(r.value.len() as i64))
-            }
-        },
-        Cmd::GetRange | Cmd::SubStr => getrange(argv, now, store),
-        _ => Err(errors::unknown_command(spec.name.as_bytes(), &[])),
     }
 }
 
-fn getrange(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
+pub(crate) fn mget(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let keys = argv.get(1..).unwrap_or(&[]);
+    let out = keys
+        .iter()
+        .map(|k| match live(store, k, ctx.now_ms) {
+            Some(r) if check_string(&r).is_ok() => Reply::Bulk(r.value),
+            _ => Reply::Nil,
+        })
+        .collect();
+    Ok(Reply::Array(out))
+}
+
+pub(crate) fn strlen(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    match live(store, arg(argv, 1), ctx.now_ms) {
+        None => Ok(Reply::Integer(0)),
+        Some(r) => {
+            check_string(&r)?;
+            Ok(Reply::Integer(r.value.len() as i64))
+        }
+    }
+}
+
+pub(crate) fn getrange(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range(argv, ctx.now_ms, store)
+}
+
+/// SUBSTR: GETRANGE's old name.
+pub(crate) fn substr(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range(argv, ctx.now_ms, store)
+}
+
+fn range(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
     let start = int_arg(argv, 2)?;
     let end = int_arg(argv, 3)?;
     let empty = || Reply::Bulk(Bytes::new());
@@ -482,6 +531,36 @@ fn getrange(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
     let (s, e) = (start as usize, end as usize + 1);
     Ok(Reply::Bulk(rec.value.slice(s..e)))
 }
+
+/// This family's handlers, for the table test that pairs each with exactly
+/// one table entry.
+#[cfg(test)]
+pub(crate) const HANDLERS: &[(&str, Handler)] = &[
+    ("get", Handler::Read(get)),
+    ("mget", Handler::Read(mget)),
+    ("strlen", Handler::Read(strlen)),
+    ("getrange", Handler::Read(getrange)),
+    ("substr", Handler::Read(substr)),
+    ("set", write(Some(precheck_set), set)),
+    ("setnx", write(None, setnx)),
+    ("setex", write(Some(precheck_setex), setex)),
+    ("psetex", write(Some(precheck_psetex), psetex)),
+    ("getset", write(None, getset)),
+    ("getdel", write(None, getdel)),
+    ("getex", write(Some(precheck_getex), getex)),
+    ("mset", write(Some(precheck_mset), mset)),
+    ("msetnx", write(Some(precheck_msetnx), msetnx)),
+    ("incr", write(None, incr)),
+    ("decr", write(None, decr)),
+    ("incrby", write(Some(precheck_incrby), incrby)),
+    ("decrby", write(Some(precheck_decrby), decrby)),
+    (
+        "incrbyfloat",
+        write(Some(precheck_incrbyfloat), incrbyfloat),
+    ),
+    ("append", write(None, append)),
+    ("setrange", write(Some(precheck_setrange), setrange)),
+];
 
 #[cfg(test)]
 mod tests {

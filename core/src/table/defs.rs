@@ -3,11 +3,20 @@
 //! applied (implicit ACL categories, hidden flags dropped, legacy key range),
 //! so `COMMAND INFO` / `COMMAND DOCS` print exactly what Redis 7.0 prints.
 //!
-//! Adding a command is one entry here; `super::tests` checks the entry's
-//! internal consistency (flag/category order, implicit categories, key range
-//! vs key specs) and the build fails on a duplicate name.
+//! Adding a command is one entry here (with its handler: a function of a
+//! `core/src/cmd/<family>.rs`, or a `ServerCmd` the io layer runs);
+//! `super::tests` checks the entry's internal consistency (flag/category
+//! order, implicit categories, key range vs key specs, handler vs route)
+//! and that every family function has exactly one entry, and the build
+//! fails on a duplicate name. The unlisted and internal entries at the end
+//! are corekv's own; they carry no documentation because `COMMAND` never
+//! shows them.
 
-use super::{Arg, ArgType, BeginSearch, CommandSpec, FindKeys, KeySpec, Merge, Route};
+use super::{
+    Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
+    KeySpec, Merge, Route, ServerCmd, Visibility,
+};
+use crate::cmd::{keys, lcs, strings};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -23,6 +32,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Ping the server",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Ping),
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         args: &[Arg::new("message", ArgType::String).optional()],
         ..CommandSpec::BASE
@@ -40,6 +50,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Echo the given string",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Echo),
         args: &[Arg::new("message", ArgType::String)],
         ..CommandSpec::BASE
     },
@@ -63,6 +74,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Handshake with Redis",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Hello),
         history: &[(
             "6.2.0",
             "`protover` made optional; when called without arguments the command reports the current connection's context.",
@@ -102,6 +114,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Close the connection",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Quit),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -124,6 +137,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Reset the connection",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Reset),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -139,6 +153,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Change the selected database for the current connection",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Select),
         args: &[Arg::new("index", ArgType::Integer)],
         ..CommandSpec::BASE
     },
@@ -155,6 +170,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "A container for client connection commands",
         complexity: "Depends on subcommand.",
         route: Route::Server,
+        handler: Handler::Container,
         subcommands: &[
             CommandSpec {
                 name: "client|getname",
@@ -169,6 +185,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the current connection name",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::GetName)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -184,6 +201,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Show helpful text about the different subcommands",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::Help)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -199,6 +217,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Returns the client ID for the current connection",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::Id)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -214,6 +233,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Returns information about the current client connection.",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::Info)),
                 tips: &["nondeterministic_output"],
                 ..CommandSpec::BASE
             },
@@ -230,6 +250,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Kill the connection of a client",
                 complexity: "O(N) where N is the number of client connections",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::Kill)),
                 history: &[
                     ("2.8.12", "Added new filter format."),
                     ("2.8.12", "`ID` option."),
@@ -292,6 +313,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the list of client connections",
                 complexity: "O(N) where N is the number of client connections",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::List)),
                 tips: &["nondeterministic_output"],
                 history: &[
                     ("2.8.12", "Added unique client `id` field."),
@@ -339,6 +361,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Set client eviction mode for the current connection",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::NoEvict)),
                 args: &[Arg::new("enabled", ArgType::OneOf).args(&[
                     Arg::new("on", ArgType::PureToken).token("ON"),
                     Arg::new("off", ArgType::PureToken).token("OFF"),
@@ -358,6 +381,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Set the current connection name",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::SetName)),
                 args: &[Arg::new("connection-name", ArgType::String)],
                 ..CommandSpec::BASE
             },
@@ -377,6 +401,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get array of Redis command details",
         complexity: "O(N) where N is the total number of Redis commands",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Command(CommandSub::All)),
         tips: &["nondeterministic_output_order"],
         subcommands: &[
             CommandSpec {
@@ -392,6 +417,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get total number of Redis commands",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Command(CommandSub::Count)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -407,6 +433,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get array of specific Redis command documentation",
                 complexity: "O(N) where N is the number of commands to look up",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Command(CommandSub::Docs)),
                 tips: &["nondeterministic_output_order"],
                 args: &[Arg::new("command-name", ArgType::String)
                     .optional()
@@ -426,6 +453,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Extract keys given a full Redis command",
                 complexity: "O(N) where N is the number of arguments to the command",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Command(CommandSub::GetKeys)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -441,6 +469,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Extract keys and access flags given a full Redis command",
                 complexity: "O(N) where N is the number of arguments to the command",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Command(CommandSub::GetKeysAndFlags)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -456,6 +485,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Show helpful text about the different subcommands",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Command(CommandSub::Help)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -471,6 +501,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get array of specific Redis command details, or all when no argument is given.",
                 complexity: "O(N) where N is the number of commands to look up",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Command(CommandSub::Info)),
                 tips: &["nondeterministic_output_order"],
                 history: &[(
                     "7.0.0",
@@ -494,6 +525,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get an array of Redis command names",
                 complexity: "O(N) where N is the total number of Redis commands",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Command(CommandSub::List)),
                 tips: &["nondeterministic_output_order"],
                 args: &[Arg::new("filterby", ArgType::OneOf)
                     .token("FILTERBY")
@@ -521,6 +553,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get information and statistics about the server",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Info),
         tips: &[
             "nondeterministic_output",
             "request_policy:all_shards",
@@ -546,6 +579,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "A container for server configuration commands",
         complexity: "Depends on subcommand.",
         route: Route::Server,
+        handler: Handler::Container,
         subcommands: &[
             CommandSpec {
                 name: "config|get",
@@ -560,6 +594,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the values of configuration parameters",
                 complexity: "O(N) when N is the number of configuration parameters provided",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Config(ConfigSub::Get)),
                 history: &[(
                     "7.0.0",
                     "Added the ability to pass multiple pattern parameters in one call",
@@ -582,6 +617,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Show helpful text about the different subcommands",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Config(ConfigSub::Help)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -597,6 +633,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Reset the stats returned by INFO",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Config(ConfigSub::ResetStat)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -612,6 +649,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Set configuration parameters to the given values",
                 complexity: "O(N) when N is the number of configuration parameters provided",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::Config(ConfigSub::Set)),
                 tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
                 history: &[(
                     "7.0.0",
@@ -644,6 +682,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: false,
             merge: Merge::Sum,
         },
+        handler: Handler::Read(keys::dbsize),
         tips: &["request_policy:all_shards", "response_policy:agg_sum"],
         ..CommandSpec::BASE
     },
@@ -662,6 +701,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         route: Route::AllGroups {
             write: true,
             merge: Merge::AllOk,
+        },
+        handler: Handler::Write {
+            precheck: Some(keys::precheck_flush),
+            apply: keys::flushall,
         },
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         history: &[
@@ -694,6 +737,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: true,
             merge: Merge::AllOk,
         },
+        handler: Handler::Write {
+            precheck: Some(keys::precheck_flush),
+            apply: keys::flushdb,
+        },
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         history: &[
             ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
@@ -722,6 +769,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Return the current server time",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::Time),
         tips: &["nondeterministic_output"],
         ..CommandSpec::BASE
     },
@@ -738,6 +786,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the UNIX time stamp of the last successful save to disk",
         complexity: "O(1)",
         route: Route::Server,
+        handler: Handler::Server(ServerCmd::LastSave),
         tips: &["nondeterministic_output"],
         ..CommandSpec::BASE
     },
@@ -754,6 +803,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the value of a key",
         complexity: "O(1)",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(strings::get),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -780,6 +830,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set the string value of a key",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_set),
+            apply: strings::set,
+        },
         key_specs: &[KeySpec {
             notes: Some("RW and ACCESS due to the optional `GET` argument"),
             flags: &["RW", "access", "update", "variable_flags"],
@@ -846,6 +900,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set the value of a key, only if the key does not exist",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: strings::setnx,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["OW", "insert"],
@@ -875,6 +933,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set the value and expiration of a key",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_setex),
+            apply: strings::setex,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["OW", "update"],
@@ -905,6 +967,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set the value and expiration in milliseconds of a key",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_psetex),
+            apply: strings::psetex,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["OW", "update"],
@@ -935,6 +1001,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set the string value of a key and return its old value",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: strings::getset,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "access", "update"],
@@ -967,6 +1037,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the value of a key and delete the key",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: strings::getdel,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "access", "delete"],
@@ -993,6 +1067,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the value of a key and optionally set its expiration",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_getex),
+            apply: strings::getex,
+        },
         key_specs: &[KeySpec {
             notes: Some("RW and UPDATE because it changes the TTL"),
             flags: &["RW", "access", "update"],
@@ -1031,6 +1109,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: false,
             merge: Merge::InOrder,
         },
+        handler: Handler::Read(strings::mget),
         tips: &["request_policy:multi_shard"],
         key_specs: &[KeySpec {
             notes: None,
@@ -1058,6 +1137,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set multiple keys to multiple values",
         complexity: "O(N) where N is the number of keys to set.",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_mset),
+            apply: strings::mset,
+        },
         tips: &[
             "request_policy:multi_shard",
             "response_policy:all_succeeded",
@@ -1091,6 +1174,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set multiple keys to multiple values, only if none of the keys exist",
         complexity: "O(N) where N is the number of keys to set.",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_msetnx),
+            apply: strings::msetnx,
+        },
         tips: &["request_policy:multi_shard", "response_policy:agg_min"],
         key_specs: &[KeySpec {
             notes: None,
@@ -1121,6 +1208,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Increment the integer value of a key by one",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: strings::incr,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "access", "update"],
@@ -1147,6 +1238,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Decrement the integer value of a key by one",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: strings::decr,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "access", "update"],
@@ -1173,6 +1268,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Increment the integer value of a key by the given amount",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_incrby),
+            apply: strings::incrby,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "access", "update"],
@@ -1202,6 +1301,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Decrement the integer value of a key by the given number",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_decrby),
+            apply: strings::decrby,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "access", "update"],
@@ -1231,6 +1334,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Increment the float value of a key by the given amount",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_incrbyfloat),
+            apply: strings::incrbyfloat,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "access", "update"],
@@ -1260,6 +1367,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Append a value to a key",
         complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: strings::append,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "insert"],
@@ -1289,6 +1400,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the length of the value stored in a key",
         complexity: "O(1)",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(strings::strlen),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO"],
@@ -1315,6 +1427,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get a substring of the string stored at a key",
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(strings::getrange),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -1345,6 +1458,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Overwrite part of a string at key starting at the specified offset",
         complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(strings::precheck_setrange),
+            apply: strings::setrange,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "update"],
@@ -1375,6 +1492,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get a substring of the string stored at a key",
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(strings::substr),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -1408,6 +1526,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Find longest common substring",
         complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(lcs::lcs),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -1448,6 +1567,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: true,
             merge: Merge::Sum,
         },
+        handler: Handler::Write {
+            precheck: None,
+            apply: keys::del,
+        },
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         key_specs: &[KeySpec {
             notes: None,
@@ -1477,6 +1600,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         route: Route::PerKey {
             write: true,
             merge: Merge::Sum,
+        },
+        handler: Handler::Write {
+            precheck: None,
+            apply: keys::unlink,
         },
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         key_specs: &[KeySpec {
@@ -1508,6 +1635,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: false,
             merge: Merge::Sum,
         },
+        handler: Handler::Read(keys::exists),
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         key_specs: &[KeySpec {
             notes: None,
@@ -1539,6 +1667,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: false,
             merge: Merge::Sum,
         },
+        handler: Handler::Read(keys::touch),
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         key_specs: &[KeySpec {
             notes: None,
@@ -1566,6 +1695,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Determine the type stored at key",
         complexity: "O(1)",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(keys::type_of),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO"],
@@ -1592,6 +1722,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Rename a key",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: keys::rename,
+        },
         key_specs: &[
             KeySpec {
                 notes: None,
@@ -1633,6 +1767,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Rename a key, only if the new key does not exist",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: keys::renamenx,
+        },
         key_specs: &[
             KeySpec {
                 notes: None,
@@ -1678,6 +1816,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Copy a key",
         complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(keys::precheck_copy),
+            apply: keys::copy,
+        },
         key_specs: &[
             KeySpec {
                 notes: None,
@@ -1725,6 +1867,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set a key's time to live in seconds",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(keys::precheck_expire),
+            apply: keys::expire,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "update"],
@@ -1764,6 +1910,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set a key's time to live in milliseconds",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(keys::precheck_pexpire),
+            apply: keys::pexpire,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "update"],
@@ -1803,6 +1953,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set the expiration for a key as a UNIX timestamp",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(keys::precheck_expireat),
+            apply: keys::expireat,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "update"],
@@ -1842,6 +1996,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(keys::precheck_pexpireat),
+            apply: keys::pexpireat,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "update"],
@@ -1881,6 +2039,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the time to live for a key in seconds",
         complexity: "O(1)",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(keys::ttl),
         tips: &["nondeterministic_output"],
         key_specs: &[KeySpec {
             notes: None,
@@ -1909,6 +2068,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the time to live for a key in milliseconds",
         complexity: "O(1)",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(keys::pttl),
         tips: &["nondeterministic_output"],
         key_specs: &[KeySpec {
             notes: None,
@@ -1937,6 +2097,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the expiration Unix timestamp for a key",
         complexity: "O(1)",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(keys::expiretime),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -1963,6 +2124,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Get the expiration Unix timestamp for a key in milliseconds",
         complexity: "O(1)",
         route: Route::Keyed { write: false },
+        handler: Handler::Read(keys::pexpiretime),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -1989,6 +2151,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "Remove the expiration from a key",
         complexity: "O(1)",
         route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: keys::persist,
+        },
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RW", "update"],
@@ -2018,6 +2184,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: false,
             merge: Merge::Concat,
         },
+        handler: Handler::Read(keys::keys),
+        heavy: true,
         tips: &["request_policy:all_shards", "nondeterministic_output_order"],
         args: &[Arg::new("pattern", ArgType::Pattern)],
         ..CommandSpec::BASE
@@ -2034,7 +2202,9 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         since: "2.8.0",
         summary: "Incrementally iterate the keys space",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        route: Route::Scan,
+        route: Route::Slot,
+        handler: Handler::Read(keys::scan),
+        heavy: true,
         tips: &["nondeterministic_output", "request_policy:special"],
         history: &[("6.0.0", "Added the `TYPE` subcommand.")],
         args: &[
@@ -2068,6 +2238,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             write: false,
             merge: Merge::AnyNonNil,
         },
+        handler: Handler::Read(keys::randomkey),
         tips: &["request_policy:all_shards", "nondeterministic_output"],
         ..CommandSpec::BASE
     },
@@ -2084,6 +2255,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         summary: "A container for object introspection commands",
         complexity: "Depends on subcommand.",
         route: Route::Keyed { write: false },
+        handler: Handler::Container,
         subcommands: &[
             CommandSpec {
                 name: "object|encoding",
@@ -2098,6 +2270,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Inspect the internal encoding of a Redis object",
                 complexity: "O(1)",
                 route: Route::Keyed { write: false },
+                handler: Handler::Read(keys::object_encoding),
                 tips: &["nondeterministic_output"],
                 key_specs: &[KeySpec {
                     notes: None,
@@ -2125,6 +2298,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the logarithmic access frequency counter of a Redis object",
                 complexity: "O(1)",
                 route: Route::Keyed { write: false },
+                handler: Handler::Read(keys::object_freq),
                 tips: &["nondeterministic_output"],
                 key_specs: &[KeySpec {
                     notes: None,
@@ -2152,6 +2326,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Show helpful text about the different subcommands",
                 complexity: "O(1)",
                 route: Route::Server,
+                handler: Handler::Server(ServerCmd::ObjectHelp),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -2167,6 +2342,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the time since a Redis object was last accessed",
                 complexity: "O(1)",
                 route: Route::Keyed { write: false },
+                handler: Handler::Read(keys::object_idletime),
                 tips: &["nondeterministic_output"],
                 key_specs: &[KeySpec {
                     notes: None,
@@ -2194,6 +2370,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 summary: "Get the number of references to the value of the key",
                 complexity: "O(1)",
                 route: Route::Keyed { write: false },
+                handler: Handler::Read(keys::object_refcount),
                 tips: &["nondeterministic_output"],
                 key_specs: &[KeySpec {
                     notes: None,
@@ -2209,6 +2386,143 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 ..CommandSpec::BASE
             },
         ],
+        ..CommandSpec::BASE
+    },
+    // ---- Not listed by COMMAND: run for anyone, but not (yet) documented
+    // as Redis commands. MULTI/EXEC are refused until transactions exist.
+    CommandSpec {
+        name: "multi",
+        arity: 1,
+        handler: Handler::Server(ServerCmd::Multi),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "exec",
+        arity: 1,
+        handler: Handler::Server(ServerCmd::Exec),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "discard",
+        arity: 1,
+        handler: Handler::Server(ServerCmd::Discard),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "watch",
+        arity: -2,
+        handler: Handler::Server(ServerCmd::Watch),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "unwatch",
+        arity: 1,
+        handler: Handler::Server(ServerCmd::Unwatch),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    // CLUSTER checks its own arity and subcommands (io/src/cluster_cmds.rs).
+    CommandSpec {
+        name: "cluster",
+        arity: -1,
+        handler: Handler::Server(ServerCmd::Cluster),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    // Anyone may try to prove membership; a wrong secret answers like an
+    // unknown command.
+    CommandSpec {
+        name: "corekv.member",
+        arity: -1,
+        handler: Handler::Server(ServerCmd::Member),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    // Refused (as an unknown command) unless `--debug-commands`.
+    CommandSpec {
+        name: "corekv.debug",
+        arity: -1,
+        handler: Handler::Server(ServerCmd::Debug),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    // ---- Internal: cluster members only (io/src/member.rs).
+    CommandSpec {
+        name: "corekv.proxied",
+        arity: -1,
+        handler: Handler::Server(ServerCmd::Proxied),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.at",
+        arity: -3,
+        handler: Handler::Server(ServerCmd::At),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.cluster",
+        arity: -1,
+        handler: Handler::Server(ServerCmd::CorekvCluster),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.groupadmin",
+        arity: -1,
+        handler: Handler::Server(ServerCmd::GroupAdmin),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    // What CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT run on the slot's group.
+    CommandSpec {
+        name: "corekv.countkeysinslot",
+        arity: 2,
+        flags: &["readonly"],
+        route: Route::Slot,
+        handler: Handler::Read(keys::countkeysinslot),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.getkeysinslot",
+        arity: 3,
+        flags: &["readonly"],
+        route: Route::Slot,
+        handler: Handler::Read(keys::getkeysinslot),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    // Active expiry's delete: proposed by the core that found the key due,
+    // applied only if the key is still expired at apply time.
+    CommandSpec {
+        name: "corekv.expireif",
+        arity: 2,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        handler: Handler::Write {
+            precheck: None,
+            apply: keys::expireif,
+        },
+        visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },
 ];

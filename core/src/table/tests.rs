@@ -118,7 +118,7 @@ fn finds_every_listed_command_in_any_case() {
             .collect();
         assert_eq!(lookup(mixed.as_bytes()).map(|s| s.name), Some(*name));
     }
-    assert_eq!(all().len(), LISTED.len());
+    assert_eq!(listed().count(), LISTED.len());
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn routes() {
             merge: Merge::AnyNonNil
         }
     );
-    assert_eq!(route("scan"), Route::Scan);
+    assert_eq!(route("scan"), Route::Slot);
     let object = lookup(b"object").unwrap();
     assert_eq!(
         lookup_subcommand(object, b"encoding").unwrap().route,
@@ -340,7 +340,15 @@ fn in_order(items: &[&str], order: &[&str]) -> bool {
     pos.is_some_and(|p| p.windows(2).all(|w| w[0] < w[1]))
 }
 
+/// Every Redis command and subcommand the table lists.
 fn every_spec() -> Vec<&'static CommandSpec> {
+    listed()
+        .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+        .collect()
+}
+
+/// Every entry, unlisted and internal ones included.
+fn every_entry() -> Vec<&'static CommandSpec> {
     all()
         .iter()
         .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
@@ -423,7 +431,7 @@ fn entries_are_internally_consistent() {
                 assert_eq!(write, spec.is_write(), "{n}");
                 assert!(!spec.has_keys(), "{n}");
             }
-            Route::Server | Route::Scan => assert!(!spec.has_keys(), "{n}"),
+            Route::Server | Route::Slot => assert!(!spec.has_keys(), "{n}"),
         }
         // Subcommands: `parent|sub`, sorted, each findable.
         for sub in spec.subcommands {
@@ -453,7 +461,7 @@ fn check_arg_key_specs(spec: &CommandSpec, args: &[Arg]) {
 fn command_count_is_the_table_size() {
     assert_eq!(
         cmd(&["COMMAND", "COUNT"]),
-        Reply::Integer(all().len() as i64)
+        Reply::Integer(listed().count() as i64)
     );
     assert_eq!(
         cmd(&["command", "count"]),
@@ -602,7 +610,7 @@ fn bare_command_lists_every_command() {
     let Reply::Array(all_entries) = cmd(&["COMMAND"]) else {
         panic!("not an array")
     };
-    assert_eq!(all_entries.len(), all().len());
+    assert_eq!(all_entries.len(), listed().count());
     assert_eq!(cmd(&["COMMAND", "INFO"]), Reply::Array(all_entries));
 }
 
@@ -669,7 +677,7 @@ fn command_docs_shape() {
     let Reply::Map(everything) = cmd(&["COMMAND", "DOCS"]) else {
         panic!("not a map")
     };
-    assert_eq!(everything.len(), all().len());
+    assert_eq!(everything.len(), listed().count());
 }
 
 #[test]
@@ -724,10 +732,10 @@ fn names(reply: Reply) -> Vec<String> {
 
 #[test]
 fn command_list_and_filters() {
-    let listed = names(cmd(&["COMMAND", "LIST"]));
-    let total: usize = all().iter().map(|c| 1 + c.subcommands.len()).sum();
-    assert_eq!(listed.len(), total);
-    assert!(listed.contains(&"client|list".to_string()));
+    let names_listed = names(cmd(&["COMMAND", "LIST"]));
+    let total: usize = listed().map(|c| 1 + c.subcommands.len()).sum();
+    assert_eq!(names_listed.len(), total);
+    assert!(names_listed.contains(&"client|list".to_string()));
 
     let mut get = names(cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "GET*"]));
     get.sort();
@@ -892,4 +900,172 @@ fn resolve_dispatches_like_redis() {
             "ERR wrong number of arguments for 'config|get' command"
         ))
     );
+}
+
+const HIDDEN: &[(&str, Visibility)] = &[
+    ("multi", Visibility::Unlisted),
+    ("exec", Visibility::Unlisted),
+    ("discard", Visibility::Unlisted),
+    ("watch", Visibility::Unlisted),
+    ("unwatch", Visibility::Unlisted),
+    ("cluster", Visibility::Unlisted),
+    ("corekv.member", Visibility::Unlisted),
+    ("corekv.debug", Visibility::Unlisted),
+    ("corekv.proxied", Visibility::Internal),
+    ("corekv.at", Visibility::Internal),
+    ("corekv.cluster", Visibility::Internal),
+    ("corekv.groupadmin", Visibility::Internal),
+    ("corekv.countkeysinslot", Visibility::Internal),
+    ("corekv.getkeysinslot", Visibility::Internal),
+    ("corekv.expireif", Visibility::Internal),
+];
+
+/// The table is the one registry: every entry has a handler that agrees
+/// with its route and flags, every family function (`core/src/cmd/*.rs`
+/// `HANDLERS`) belongs to exactly one entry and every data entry's
+/// function is in a family's list, and every `ServerCmd` belongs to
+/// exactly one entry.
+#[test]
+fn every_entry_has_a_handler_and_every_handler_an_entry() {
+    let family = crate::cmd::family_handlers();
+    let mut family_names: Vec<&str> = family.iter().map(|(n, _)| *n).collect();
+    family_names.sort_unstable();
+    let before = family_names.len();
+    family_names.dedup();
+    assert_eq!(before, family_names.len(), "a name twice in the families");
+    let mut data_entries = 0;
+    let mut server_cmds: Vec<ServerCmd> = Vec::new();
+    for spec in every_entry() {
+        let n = spec.name;
+        match spec.handler {
+            Handler::Missing => panic!("{n} has no handler"),
+            Handler::Container => {
+                assert!(spec.is_container(), "{n}: Container without subcommands");
+                // resolve never returns a container with arity <= -2.
+                assert!(spec.arity <= -2, "{n}: a container must need a subcommand");
+            }
+            Handler::Read(_) | Handler::Write { .. } => {
+                data_entries += 1;
+                let Some((_, h)) = family.iter().find(|(f, _)| *f == n) else {
+                    panic!("{n}: its handler is in no family's HANDLERS");
+                };
+                assert!(*h == spec.handler, "{n}: the family lists another function");
+                // Data commands reach a group: never Route::Server.
+                let write = match spec.route {
+                    Route::Server => panic!("{n}: a data handler routed to the server"),
+                    Route::Slot => false,
+                    Route::Keyed { write }
+                    | Route::PerKey { write, .. }
+                    | Route::AllGroups { write, .. } => write,
+                };
+                assert_eq!(write, spec.handler.is_write(), "{n}: route vs handler");
+                assert_eq!(spec.is_write(), spec.handler.is_write(), "{n}: flags");
+            }
+            Handler::Server(c) => {
+                assert_eq!(spec.route, Route::Server, "{n}");
+                assert!(!server_cmds.contains(&c), "{n}: {c:?} has two entries");
+                server_cmds.push(c);
+            }
+        }
+    }
+    assert_eq!(
+        data_entries,
+        family.len(),
+        "a family handler has no table entry"
+    );
+    for c in ServerCmd::all() {
+        assert!(server_cmds.contains(&c), "{c:?} has no table entry");
+    }
+    assert_eq!(server_cmds.len(), ServerCmd::all().len());
+}
+
+/// A function that two entries share, or that the family list names
+/// under another entry, is caught (the check above is not vacuous).
+#[test]
+fn handler_equality_tells_functions_apart() {
+    let get = lookup(b"get").unwrap().handler;
+    let mget = lookup(b"mget").unwrap().handler;
+    let set = lookup(b"set").unwrap().handler;
+    let setnx = lookup(b"setnx").unwrap().handler;
+    assert!(get == lookup(b"GET").unwrap().handler);
+    assert!(get != mget && set != setnx && get != set);
+    assert!(
+        lookup(b"flushall").unwrap().handler != lookup(b"flushdb").unwrap().handler,
+        "a shared precheck does not make two writes one"
+    );
+}
+
+#[test]
+fn unlisted_and_internal_commands_are_never_shown() {
+    for (name, vis) in HIDDEN {
+        let spec = lookup(name.as_bytes()).unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!(spec.visibility, *vis, "{name}");
+        assert!(!spec.is_listed(), "{name}");
+        assert_eq!(
+            cmd(&["COMMAND", "INFO", name]),
+            Reply::Array(vec![Reply::Nil])
+        );
+        assert_eq!(cmd(&["COMMAND", "DOCS", name]), Reply::Map(Vec::new()));
+        assert_eq!(
+            cmd(&["COMMAND", "GETKEYS", name, "a", "b"]),
+            Reply::err("ERR Invalid command specified")
+        );
+        assert!(!names(cmd(&["COMMAND", "LIST"])).iter().any(|n| n == name));
+        let Reply::Array(every) = cmd(&["COMMAND"]) else {
+            panic!("COMMAND is not an array")
+        };
+        assert!(
+            !every
+                .iter()
+                .any(|e| matches!(e, Reply::Array(f) if f.first() == Some(&b(name)))),
+            "{name}"
+        );
+    }
+    let hidden = every_entry().iter().filter(|s| !s.is_listed()).count();
+    assert_eq!(hidden, HIDDEN.len());
+    assert_eq!(all().len(), LISTED.len() + HIDDEN.len());
+    // But dispatch finds them (io decides who may run them).
+    assert_eq!(
+        resolve(&argv(&["COREKV.EXPIREIF", "k"])).map(|s| s.name),
+        Ok("corekv.expireif")
+    );
+    assert_eq!(
+        resolve(&argv(&["corekv.at", "1"])),
+        Err(Reply::err(
+            "ERR wrong number of arguments for 'corekv.at' command"
+        ))
+    );
+}
+
+#[test]
+fn heavy_commands_are_flagged_and_numbered() {
+    assert_eq!(HEAVY, ["keys", "scan"]);
+    assert_eq!(HEAVY_COUNT, 2);
+    for spec in every_entry() {
+        let id = heavy_id(spec);
+        assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
+        if let Some(id) = id {
+            assert_eq!(HEAVY.get(id), Some(&spec.name));
+            // Heavy means a read the pool runs on a snapshot.
+            assert!(matches!(spec.handler, Handler::Read(_)), "{}", spec.name);
+        }
+        // Only top-level entries are numbered.
+        for sub in spec.subcommands {
+            assert!(!sub.heavy, "{}", sub.name);
+        }
+    }
+    assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(0));
+    assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(1));
+    assert_eq!(heavy_id(lookup(b"get").unwrap()), None);
+}
+
+#[test]
+fn find_skips_the_arity_check() {
+    let f = |parts: &[&str]| find(&argv(parts)).map(|s| s.name);
+    assert_eq!(f(&["GET"]), Some("get"));
+    assert_eq!(f(&["object", "Encoding"]), Some("object|encoding"));
+    assert_eq!(f(&["object"]), Some("object"));
+    assert_eq!(f(&["object", "nosuch"]), None);
+    assert_eq!(f(&["nosuch"]), None);
+    assert_eq!(f(&[]), None);
 }
