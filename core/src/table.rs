@@ -546,6 +546,17 @@ pub static HEAVY: [&str; HEAVY_COUNT] = heavy_names(defs::COMMANDS);
 /// How many commands run on the heavy pool (sizes per-command counters).
 pub const HEAVY_COUNT: usize = count_heavy(defs::COMMANDS);
 
+/// Bit `n` set: some heavy command's name is `n` bytes long (names of 64
+/// bytes or more share bit 63).
+const HEAVY_NAME_LENS: u64 = heavy_name_lens(defs::COMMANDS);
+
+/// False when no heavy command has a name of this length: lets the read
+/// path skip the table lookup for most commands (GET, STRLEN, EXISTS ...).
+#[inline]
+pub fn may_be_heavy(name: &[u8]) -> bool {
+    HEAVY_NAME_LENS & (1u64 << name.len().min(63)) != 0
+}
+
 /// The small dense id of a heavy command (its index in [`HEAVY`]), `None`
 /// for every other command.
 pub fn heavy_id(spec: &CommandSpec) -> Option<usize> {
@@ -1280,6 +1291,19 @@ const fn count_heavy(cmds: &[CommandSpec]) -> usize {
         i += 1;
     }
     n
+}
+
+const fn heavy_name_lens(cmds: &[CommandSpec]) -> u64 {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < cmds.len() {
+        if cmds[i].heavy {
+            let len = cmds[i].name.len();
+            mask |= 1u64 << if len < 63 { len } else { 63 };
+        }
+        i += 1;
+    }
+    mask
 }
 
 const fn heavy_names(cmds: &[CommandSpec]) -> [&'static str; HEAVY_COUNT] {

@@ -24,8 +24,6 @@ use corekv_shard::{Shard, Token};
 use raft::eraftpb::{ConfChangeSingle, ConfChangeTransition, ConfChangeType, ConfChangeV2};
 use std::rc::Rc;
 
-/// The operator command.
-pub const CLUSTER_CMD: &str = "COREKV.CLUSTER";
 /// The per-group form: `COREKV.GROUPADMIN <gid> <op> <node> [addr]`.
 pub const GROUP_CMD: &str = "COREKV.GROUPADMIN";
 

@@ -29,8 +29,12 @@ pub struct HeavyPool {
 pub struct HeavyCmd(usize);
 
 /// The heavy command `argv` names, if it is one: the table's `heavy` flag
-/// decides, not the name. One hash lookup, no allocation.
+/// decides, not the name. Runs for every read on a core, so most names are
+/// ruled out by length alone; the rest cost one hash lookup, no allocation.
 pub fn heavy_command(argv: &[Bytes]) -> Option<HeavyCmd> {
+    if !table::may_be_heavy(argv.first()?) {
+        return None;
+    }
     table::find(argv).and_then(table::heavy_id).map(HeavyCmd)
 }
 

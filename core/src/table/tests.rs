@@ -1054,6 +1054,12 @@ fn heavy_commands_are_flagged_and_numbered() {
             assert!(!sub.heavy, "{}", sub.name);
         }
     }
+    for spec in every_entry() {
+        if spec.heavy {
+            assert!(may_be_heavy(spec.name.as_bytes()), "{}", spec.name);
+        }
+    }
+    assert!(!may_be_heavy(b"get") && !may_be_heavy(b"strlen") && !may_be_heavy(&[b'k'; 200]));
     assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(0));
     assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(1));
     assert_eq!(heavy_id(lookup(b"get").unwrap()), None);
