@@ -1,14 +1,16 @@
 //! Row cache: user key → record (`None`: known absent), in front of the
 //! overlay and fjall, bounded by `--cache-mb` of what it keeps alive.
 //!
-//! A written record's value is a zero-copy slice of the Raft entry that
-//! carried it (a batch of a turn's commands, kilobytes to megabytes), and
-//! a `Bytes` slice keeps its whole buffer alive. Cached as is, one 100-byte
-//! value would pin its batch while being weighed as 100 bytes, and the
-//! cache would hold many times its budget (docs/design/0018: 315 MB RSS
-//! with a 64 MiB cache after 1M SETs). So [`RowCache::insert`] copies the
-//! value into a buffer of its own: an entry then retains exactly what it
-//! is weighed as.
+//! A written record's value arrives as a zero-copy slice of the Raft entry
+//! that carried it (a batch of a turn's commands, kilobytes to megabytes),
+//! and a `Bytes` slice keeps its whole buffer alive. Cached as is, one
+//! 100-byte value pinned its batch while weighed as 100 bytes: 315 MB RSS
+//! with a 64 MiB cache after 1M SETs (docs/design/0018). So an entry's
+//! value always owns its buffer: the write path caches a slice of the
+//! record's own encoding, which the persist job needed anyway
+//! ([`own_encoded`], [`RowCache::insert_owned`]); anything else is copied
+//! ([`RowCache::insert`]). And the weight counts the cache's bookkeeping,
+//! so the budget bounds memory, not just key and value bytes.
 
 use bytes::Bytes;
 use corekv_core::store::Record;
@@ -38,6 +40,17 @@ impl quick_cache::Weighter<Bytes, Option<Record>> for RowWeight {
         let payload = key.len() as u64 + rec.as_ref().map_or(0, |r| r.value.len() as u64);
         payload.max(MIN_PAYLOAD) + ENTRY_OVERHEAD
     }
+}
+
+/// A written record as the shard keeps it: encoded once (the bytes the
+/// persist job writes to fjall) with its value a slice of that encoding,
+/// so the overlay, the persist job and the cache share one buffer the
+/// size of the record instead of pinning the Raft batch the value came
+/// in, and caching it needs no copy ([`RowCache::insert_owned`]).
+pub fn own_encoded(rec: Record) -> (Record, Bytes) {
+    let enc = Bytes::from(rec.encode());
+    let value = enc.slice(enc.len().saturating_sub(rec.value.len())..);
+    (Record { value, ..rec }, enc)
 }
 
 /// Single-threaded (one per core); the shard wraps it in a `RefCell` so
@@ -77,6 +90,12 @@ impl RowCache {
             value: Bytes::copy_from_slice(&r.value),
             ..r
         });
+        self.inner.insert(key, rec);
+    }
+
+    /// Caches `rec` as is: its value must own its buffer, at most a
+    /// record header larger than itself ([`own_encoded`] makes it so).
+    pub fn insert_owned(&mut self, key: Bytes, rec: Option<Record>) {
         self.inner.insert(key, rec);
     }
 

@@ -44,7 +44,8 @@ pub enum Fsync {
 /// One data-keyspace operation, in apply order.
 #[derive(Debug, Clone)]
 pub enum DataOp {
-    Put(bytes::Bytes, Vec<u8>),
+    /// Data key, encoded record.
+    Put(bytes::Bytes, bytes::Bytes),
     Del(bytes::Bytes),
     /// Delete every record of slots `from..to`.
     Clear(u16, u16),
@@ -185,7 +186,7 @@ impl Engine {
         for job in jobs {
             for op in &job.data {
                 match op {
-                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_slice()),
+                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
                     DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
                     DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
                     DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),

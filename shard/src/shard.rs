@@ -1536,15 +1536,20 @@ impl Shard {
             }
         }
         // One allocation serves the overlay, the persist job and the cache:
-        // the user key is a slice of the data key.
+        // the user key is a slice of the data key, the value one of the
+        // encoded record (not of the Raft batch: crate::cache).
         let dk = Bytes::from(keys::data_key(slot, key));
+        let (rec, op) = match rec {
+            Some(r) => {
+                let (r, enc) = crate::cache::own_encoded(r);
+                (Some(r), DataOp::Put(dk.clone(), enc))
+            }
+            None => (None, DataOp::Del(dk.clone())),
+        };
+        self.job.data.push(op);
         self.cache
             .borrow_mut()
-            .insert(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
-        match &rec {
-            Some(r) => self.job.data.push(DataOp::Put(dk.clone(), r.encode())),
-            None => self.job.data.push(DataOp::Del(dk.clone())),
-        }
+            .insert_owned(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
         self.touched.push(dk.clone());
         self.overlay.insert(dk, OverlayEntry { rec, seq });
     }

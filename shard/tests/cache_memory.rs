@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use corekv_core::store::{Kind, Record};
-use corekv_shard::cache::RowCache;
+use corekv_shard::cache::{RowCache, own_encoded};
 
 fn rss() -> u64 {
     // Free heap pages go back first, so a base taken after dropping an
@@ -76,6 +76,28 @@ fn cache_memory_stays_within_budget() {
         "cache of budget {BUDGET} holds {used} bytes ({} entries)",
         cache.len()
     );
+    drop(cache);
+
+    // 1b. The write path's way: the record encoded once for the persist
+    // job, the cached value a slice of that encoding (no copy).
+    let base = rss();
+    let mut cache = RowCache::new(BUDGET);
+    for i in 0..20_000u32 {
+        let batch = Bytes::from(vec![(i % 251) as u8; 64 << 10]);
+        let (r, enc) = own_encoded(rec(batch.slice(1000..1100)));
+        drop(enc); // written by the persist thread, then dropped
+        cache.insert_owned(key(i), Some(r));
+    }
+    for i in 0..20_000u32 {
+        let _ = cache.get(&key(i)[..]).cloned();
+    }
+    let used = rss().saturating_sub(base);
+    println!(
+        "encoded, budget {BUDGET}: {} entries, {used} bytes",
+        cache.len()
+    );
+    assert!(cache.len() > 1000, "cache kept {} entries", cache.len());
+    assert!(used <= BUDGET, "encoded: {used} bytes over budget {BUDGET}");
     drop(cache);
 
     // 2. Filled past the budget with values of each size, each read once
