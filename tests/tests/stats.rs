@@ -27,7 +27,16 @@ const COUNTERS: [&str; 7] = [
 
 /// Reads one JSON document from the stats socket.
 fn query(path: &Path) -> Value {
-    let mut s = UnixStream::connect(path).expect("connect stats socket");
+    // The socket is bound by its own thread, which may come up just after
+    // the RESP port answers.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut s = loop {
+        match UnixStream::connect(path) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() > deadline => panic!("connect stats socket: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     s.write_all(b"stats\n").expect("write");
