@@ -33,9 +33,14 @@ pub struct Args {
     /// raft groups per core (default 2); fixed when the data dir is created
     #[argh(option, default = "2")]
     pub groups_per_core: usize,
-    /// row cache per core in MiB, in front of the LSM (default 256)
+    /// row cache per core in MiB (at least 1), in front of the LSM: what
+    /// it holds, values and bookkeeping, stays within it (default 256)
     #[argh(option, default = "256")]
     pub cache_mb: u64,
+    /// fjall block cache per core in MiB: LSM blocks for reads the row
+    /// cache misses, separate from --cache-mb (default 64)
+    #[argh(option, default = "64")]
+    pub block_cache_mb: u64,
     /// maximum number of connected clients (default 10000)
     #[argh(option, default = "10000")]
     pub maxclients: usize,

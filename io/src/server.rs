@@ -18,7 +18,6 @@ use std::sync::atomic::Ordering::Relaxed;
 
 const LAYOUT_FILE: &str = "corekv.layout";
 const MAX_CORES: usize = 256;
-const CACHE_BYTES_PER_CORE: u64 = 64 << 20;
 
 pub fn run(args: Args) -> ! {
     let ncpu = std::thread::available_parallelism()
@@ -127,9 +126,11 @@ pub fn run(args: Args) -> ! {
     let groups = layout_groups(cores, layout);
     let engines: Vec<Engine> = (0..cores)
         .map(|c| {
-            Engine::open(&args.dir.join(format!("core-{c}")), CACHE_BYTES_PER_CORE).unwrap_or_else(
-                |e| fatal(&format!("cannot open data dir {}: {e}", args.dir.display())),
+            Engine::open(
+                &args.dir.join(format!("core-{c}")),
+                args.block_cache_mb.saturating_mul(1 << 20),
             )
+            .unwrap_or_else(|e| fatal(&format!("cannot open data dir {}: {e}", args.dir.display())))
         })
         .collect();
 

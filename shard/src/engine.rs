@@ -12,6 +12,12 @@ use std::path::Path;
 
 const RAFT_MEMTABLE_BYTES: u64 = 4 << 20;
 const DATA_MEMTABLE_BYTES: u64 = 8 << 20;
+/// The expiry index and meta keyspaces get small records only; fjall's
+/// default (64 MiB each) would let them hold far more memory than the
+/// data keyspace. Fixed when a data directory is created (fjall keeps a
+/// keyspace's options).
+const EXPIRE_MEMTABLE_BYTES: u64 = 4 << 20;
+const META_MEMTABLE_BYTES: u64 = 1 << 20;
 /// Records a range clear deletes between two chances for the persist
 /// thread to write queued log halves (a few ms of work each).
 pub const CLEAR_CHUNK_RECORDS: usize = 4096;
@@ -38,7 +44,8 @@ pub enum Fsync {
 /// One data-keyspace operation, in apply order.
 #[derive(Debug, Clone)]
 pub enum DataOp {
-    Put(bytes::Bytes, Vec<u8>),
+    /// Data key, encoded record.
+    Put(bytes::Bytes, bytes::Bytes),
     Del(bytes::Bytes),
     /// Delete every record of slots `from..to`.
     Clear(u16, u16),
@@ -86,11 +93,12 @@ pub struct Engine {
 impl Engine {
     /// Opens (or creates) the database of one core. fjall recovers its
     /// journal here, so a database left by kill -9 reopens to its last
-    /// durable batch.
-    pub fn open(path: &Path, cache_bytes: u64) -> Result<Engine, EngineError> {
+    /// durable batch. `block_cache_bytes` is fjall's block cache
+    /// (`--block-cache-mb`), apart from the shard's row cache.
+    pub fn open(path: &Path, block_cache_bytes: u64) -> Result<Engine, EngineError> {
         let db = Database::builder(path)
             .worker_threads(1)
-            .cache_size(cache_bytes)
+            .cache_size(block_cache_bytes)
             .manual_journal_persist(true)
             .open()?;
         // Small memtables: point lookups in a skiplist are cache-miss bound,
@@ -102,8 +110,12 @@ impl Engine {
         let data = db.keyspace("data", || {
             KeyspaceCreateOptions::default().max_memtable_size(DATA_MEMTABLE_BYTES)
         })?;
-        let expire = db.keyspace("expire", KeyspaceCreateOptions::default)?;
-        let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
+        let expire = db.keyspace("expire", || {
+            KeyspaceCreateOptions::default().max_memtable_size(EXPIRE_MEMTABLE_BYTES)
+        })?;
+        let meta = db.keyspace("meta", || {
+            KeyspaceCreateOptions::default().max_memtable_size(META_MEMTABLE_BYTES)
+        })?;
         Ok(Engine {
             db,
             raft,
@@ -174,7 +186,7 @@ impl Engine {
         for job in jobs {
             for op in &job.data {
                 match op {
-                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_slice()),
+                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
                     DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
                     DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
                     DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),

@@ -11,6 +11,7 @@
 // Tests may index and unwrap: a panic there is a failed test.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::indexing_slicing))]
 
+pub mod cache;
 pub mod engine;
 pub mod keys;
 pub mod log;

@@ -7,6 +7,7 @@
 //! `on_persisted` when that thread reports a job durable. It never does IO
 //! other than fjall point reads and short scans, and never blocks.
 
+use crate::cache::RowCache;
 use crate::engine::{DataOp, Engine, EngineError, PersistJob};
 use crate::keys;
 use crate::log::LogStore;
@@ -213,17 +214,6 @@ pub struct DriveStats {
     pub readies: u64,
 }
 
-type RowCache = quick_cache::unsync::Cache<Bytes, Option<Record>, RowWeight>;
-
-#[derive(Clone)]
-struct RowWeight;
-
-impl quick_cache::Weighter<Bytes, Option<Record>> for RowWeight {
-    fn weight(&self, key: &Bytes, rec: &Option<Record>) -> u64 {
-        (key.len() + rec.as_ref().map_or(0, |r| r.value.len()) + 96) as u64
-    }
-}
-
 pub struct Shard {
     engine: Engine,
     groups: Vec<Group>,
@@ -415,11 +405,7 @@ impl Shard {
             engine,
             groups,
             overlay: HashMap::default(),
-            cache: RefCell::new(RowCache::with_weighter(
-                (cache_bytes / 128).max(1024) as usize,
-                cache_bytes.max(1 << 20),
-                RowWeight,
-            )),
+            cache: RefCell::new(RowCache::new(cache_bytes)),
             overlay_log: VecDeque::new(),
             clears: VecDeque::new(),
             expiry,
@@ -1506,15 +1492,20 @@ impl Shard {
             }
         }
         // One allocation serves the overlay, the persist job and the cache:
-        // the user key is a slice of the data key.
+        // the user key is a slice of the data key, the value one of the
+        // encoded record (not of the Raft batch: crate::cache).
         let dk = Bytes::from(keys::data_key(slot, key));
+        let (rec, op) = match rec {
+            Some(r) => {
+                let (r, enc) = crate::cache::own_encoded(r);
+                (Some(r), DataOp::Put(dk.clone(), enc))
+            }
+            None => (None, DataOp::Del(dk.clone())),
+        };
+        self.job.data.push(op);
         self.cache
             .borrow_mut()
-            .insert(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
-        match &rec {
-            Some(r) => self.job.data.push(DataOp::Put(dk.clone(), r.encode())),
-            None => self.job.data.push(DataOp::Del(dk.clone())),
-        }
+            .insert_owned(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
         self.touched.push(dk.clone());
         self.overlay.insert(dk, OverlayEntry { rec, seq });
     }

@@ -11,7 +11,7 @@ fn put_job(seq: u64, slot: u16, n: usize) -> PersistJob {
         let key = format!("k{i}");
         data.push(DataOp::Put(
             keys::data_key(slot, key.as_bytes()).into(),
-            b"v".to_vec(),
+            bytes::Bytes::from_static(b"v"),
         ));
         data.push(DataOp::ExpirePut(keys::expire_key(
             1_000 + i as u64,

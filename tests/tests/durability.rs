@@ -135,21 +135,49 @@ fn kill9_right_after_start_reopens() {
     assert_eq!(s.resp().cmd(&["GET", "after"]), Reply::bulk("crashes"));
 }
 
+/// A key found absent after a restart proves a delete or an expiry
+/// durable only if the key itself was durable: each is first seen written
+/// after a kill -9 and restart, then deleted (or left to expire), then
+/// checked absent after another kill -9 and restart.
 #[test]
 fn deletes_and_expiry_survive_restart() {
     if !corekv_only("deletes_and_expiry_survive_restart") {
         return;
     }
+    const SHORT_MS: u64 = 4000;
     let mut s = Server::start(&[]);
     let mut c = s.resp();
     assert_eq!(c.cmd(&["SET", "d:gone", "v"]), Reply::ok());
-    assert_eq!(c.cmd(&["DEL", "d:gone"]), Reply::Int(1));
     assert_eq!(c.cmd(&["SET", "d:ttl", "v", "EX", "1000"]), Reply::ok());
-    assert_eq!(c.cmd(&["SET", "d:short", "v", "PX", "300"]), Reply::ok());
+    let short_set = Instant::now();
+    assert_eq!(
+        c.cmd(&["SET", "d:short", "v", "PX", &SHORT_MS.to_string()]),
+        Reply::ok()
+    );
     drop(c);
     s.kill9();
-    std::thread::sleep(Duration::from_millis(400));
     s.restart();
+
+    // All three were written durably, d:short with its TTL still running.
+    let mut c = s.resp();
+    assert_eq!(c.cmd(&["GET", "d:gone"]), Reply::bulk("v"));
+    assert_eq!(c.cmd(&["GET", "d:short"]), Reply::bulk("v"));
+    let pttl = c.cmd(&["PTTL", "d:short"]).int();
+    assert!(
+        pttl > 0 && pttl <= SHORT_MS as i64,
+        "d:short pttl {pttl} after the first restart ({:?} after its SET)",
+        short_set.elapsed()
+    );
+    assert_eq!(c.cmd(&["DEL", "d:gone"]), Reply::Int(1));
+    drop(c);
+    s.kill9();
+    // Restart only once d:short is due.
+    let due = Duration::from_millis(SHORT_MS + 100);
+    if let Some(left) = due.checked_sub(short_set.elapsed()) {
+        std::thread::sleep(left);
+    }
+    s.restart();
+
     let mut c = s.resp();
     assert_eq!(c.cmd(&["EXISTS", "d:gone"]), Reply::Int(0));
     assert_eq!(c.cmd(&["EXISTS", "d:short"]), Reply::Int(0));

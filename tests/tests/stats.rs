@@ -27,7 +27,16 @@ const COUNTERS: [&str; 7] = [
 
 /// Reads one JSON document from the stats socket.
 fn query(path: &Path) -> Value {
-    let mut s = UnixStream::connect(path).expect("connect stats socket");
+    // The socket is bound by its own thread, which may come up just after
+    // the RESP port answers.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut s = loop {
+        match UnixStream::connect(path) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() > deadline => panic!("connect stats socket: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     s.write_all(b"stats\n").expect("write");
@@ -43,49 +52,102 @@ fn num(v: &Value, what: &str) -> f64 {
         .unwrap_or_else(|| panic!("{what} not a number: {v}"))
 }
 
-/// Checks the documented shape; returns (total commands, writes, reads).
-fn check_shape(doc: &Value, cores: u64) -> (f64, f64, f64) {
+/// A counter or count: a JSON unsigned integer (not a float, not negative).
+fn int(v: &Value, what: &str) -> u64 {
+    v.as_u64()
+        .unwrap_or_else(|| panic!("{what} not an unsigned integer: {v}"))
+}
+
+/// Node-wide sums of a stats document: every counter and every
+/// histogram's count, by name.
+#[derive(Debug, Clone, Default)]
+struct Totals(std::collections::BTreeMap<String, u64>);
+
+impl Totals {
+    fn get(&self, name: &str) -> u64 {
+        self.0.get(name).copied().unwrap_or(0)
+    }
+    /// How much `name` grew from `before` to `self`.
+    fn delta(&self, before: &Totals, name: &str) -> u64 {
+        self.get(name)
+            .checked_sub(before.get(name))
+            .unwrap_or_else(|| panic!("{name} went down: {before:?} -> {self:?}"))
+    }
+}
+
+/// Checks the documented shape and returns the node-wide sums.
+fn check_shape(doc: &Value, cores: u64) -> Totals {
     let node = &doc["node"];
     assert!(node["version"].is_string(), "{doc}");
-    assert!(num(&node["uptime_s"], "uptime_s") >= 0.0);
+    // Just started: well under the test's own time limit.
+    assert!(int(&node["uptime_s"], "uptime_s") < 600, "{doc}");
     assert_eq!(node["cores"].as_u64(), Some(cores), "{doc}");
     let per_core = doc["cores"].as_array().expect("cores array");
     assert_eq!(per_core.len() as u64, cores, "{doc}");
-    let (mut commands, mut writes, mut reads) = (0.0, 0.0, 0.0);
+    let mut totals = Totals::default();
     for (idx, core) in per_core.iter().enumerate() {
         assert_eq!(core["core"].as_u64(), Some(idx as u64), "{core}");
         assert!(core["groups"].is_array(), "{core}");
-        for c in COUNTERS {
-            let v = num(&core["counters"][c], c);
-            assert!(v >= 0.0);
+        for c in COUNTERS.iter().chain(&["keys", "errors"]) {
+            *totals.0.entry(c.to_string()).or_default() += int(&core["counters"][c], c);
         }
-        commands += num(&core["counters"]["commands"], "commands");
         for h in HISTOGRAMS {
             let hist = &core["histograms"][h];
-            for f in ["count", "p50_us", "p99_us", "p999_us", "max_us", "mean_us"] {
+            for f in ["p50_us", "p99_us", "p999_us", "max_us", "mean_us"] {
                 num(&hist[f], f);
             }
-            let count = num(&hist["count"], "count");
-            if count > 0.0 {
-                let p50 = num(&hist["p50_us"], "p50");
-                let p99 = num(&hist["p99_us"], "p99");
-                let p999 = num(&hist["p999_us"], "p999");
-                let max = num(&hist["max_us"], "max");
+            let count = int(&hist["count"], "count");
+            *totals.0.entry(h.to_string()).or_default() += count;
+            let p50 = num(&hist["p50_us"], "p50");
+            let p99 = num(&hist["p99_us"], "p99");
+            let p999 = num(&hist["p999_us"], "p999");
+            let max = num(&hist["max_us"], "max");
+            if count > 0 {
+                // Recorded durations are at least 1 us.
+                assert!(p50 >= 1.0, "{h}: {hist}");
                 assert!(p50 <= p99 && p99 <= p999 && p999 <= max, "{h}: {hist}");
+            } else {
+                assert_eq!(max, 0.0, "{h}: empty but max {max}: {hist}");
             }
         }
-        writes += num(&core["histograms"]["cmd.write"]["count"], "count");
-        reads += num(&core["histograms"]["cmd.read"]["count"], "count");
     }
-    (commands, writes, reads)
+    totals
 }
 
-fn exercise(s: &Server) {
-    let mut c = s.resp();
-    for n in 0..100 {
-        let k = format!("stat:{n}");
-        check!(c, ["SET", &k, "v"], Reply::ok());
-        check!(c, ["GET", &k], Reply::bulk("v"));
+const SETS: u64 = 100;
+const GETS: u64 = 60;
+const ERRORS: u64 = 3;
+
+/// SETs of distinct keys, GETs of them, and INCRs of a string that fail:
+/// SETS + ERRORS writes (the INCRs go through Raft and fail at apply),
+/// GETS reads, ERRORS error replies.
+fn exercise(c: &mut corekv_tests::Resp, prefix: &str) {
+    for n in 0..SETS {
+        check!(c, ["SET", &format!("{prefix}:{n}"), "v"], Reply::ok());
+    }
+    for n in 0..GETS {
+        check!(c, ["GET", &format!("{prefix}:{n}")], Reply::bulk("v"));
+    }
+    for _ in 0..ERRORS {
+        check!(
+            c,
+            ["INCR", &format!("{prefix}:0")],
+            Reply::err("ERR value is not an integer or out of range")
+        );
+    }
+}
+
+/// Waits (bounded) until the node counts exactly `n` open connections:
+/// the harness's readiness PING connection may still be closing.
+fn settle_connections(s: &Server, n: u64) -> Totals {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let t = check_shape(&query(&s.stats_socket()), 2);
+        if t.get("connections") == n {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "connections never {n}: {t:?}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -114,16 +176,42 @@ fn stats_socket_reports_per_core_counts() {
         return;
     }
     let s = Server::start(&[]);
-    exercise(&s);
-    let doc = query(&s.stats_socket());
-    let (commands, writes, reads) = check_shape(&doc, 2);
-    assert!(commands >= 200.0, "commands {commands}: {doc}");
-    assert!(writes >= 100.0, "cmd.write count {writes}: {doc}");
-    assert!(reads >= 100.0, "cmd.read count {reads}: {doc}");
-    // Counts only grow.
-    exercise(&s);
-    let (later, _, _) = check_shape(&query(&s.stats_socket()), 2);
-    assert!(later >= commands + 200.0, "{later} vs {commands}");
+    let mut c = s.resp();
+    // Writes to every group first (50 keys miss one of 4 groups with
+    // probability ~1e-6), so elections and their entries are behind us.
+    for n in 0..50 {
+        check!(c, ["SET", &format!("warm:{n}"), "v"], Reply::ok());
+    }
+    let before = settle_connections(&s, 1);
+    assert_eq!(before.get("keys"), 50, "{before:?}");
+
+    exercise(&mut c, "stat");
+    let after = check_shape(&query(&s.stats_socket()), 2);
+    let d = |name: &str| after.delta(&before, name);
+    assert_eq!(d("commands"), SETS + GETS + ERRORS, "{after:?}");
+    assert_eq!(d("cmd.write"), SETS + ERRORS, "{after:?}");
+    assert_eq!(d("cmd.read"), GETS, "{after:?}");
+    assert_eq!(d("errors"), ERRORS, "{after:?}");
+    assert_eq!(after.get("keys"), 50 + SETS, "{after:?}");
+    assert_eq!(after.get("connections"), 1, "{after:?}");
+    // Every write is one proposal and one commit wait; a single node
+    // forwards nothing to other nodes.
+    assert_eq!(d("proposals"), SETS + ERRORS, "{after:?}");
+    assert_eq!(d("raft.commit"), SETS + ERRORS, "{after:?}");
+    // One write at a time: each had its own persist job, its own fsync
+    // (--fsync always) and its own apply turn.
+    assert!(d("raft_batches") >= SETS + ERRORS, "{after:?}");
+    assert!(d("fsyncs") >= SETS + ERRORS, "{after:?}");
+    assert!(d("fsyncs") <= d("raft_batches"), "{after:?}");
+    assert!(d("raft.persist") >= SETS + ERRORS, "{after:?}");
+    assert!(d("raft.persist") <= d("raft_batches"), "{after:?}");
+    assert_eq!(d("raft.apply"), SETS + ERRORS, "{after:?}");
+
+    // Counts only grow, by exactly the new work.
+    exercise(&mut c, "again");
+    let later = check_shape(&query(&s.stats_socket()), 2);
+    assert_eq!(later.delta(&after, "commands"), SETS + GETS + ERRORS);
+    assert_eq!(later.get("keys"), 50 + 2 * SETS);
 }
 
 #[test]
@@ -134,8 +222,15 @@ fn stats_socket_path_flag() {
     let other = tempfile::tempdir().expect("tempdir");
     let path = other.path().join("custom.sock");
     let s = Server::start(&["--stats-socket", path.to_str().expect("utf8")]);
-    exercise(&s);
-    check_shape(&query(&path), 2);
+    let mut c = s.resp();
+    let before = check_shape(&query(&path), 2);
+    exercise(&mut c, "path");
+    let after = check_shape(&query(&path), 2);
+    assert_eq!(after.delta(&before, "commands"), SETS + GETS + ERRORS);
+    assert!(
+        !s.stats_socket().exists(),
+        "stats socket at the default path too"
+    );
 }
 
 #[test]
@@ -144,8 +239,10 @@ fn stats_cli_table_and_json() {
         return;
     }
     let s = Server::start(&[]);
-    exercise(&s);
+    let mut c = s.resp();
+    exercise(&mut c, "cli");
     let sock = s.stats_socket();
+    let direct = check_shape(&query(&sock), 2);
     let sock = sock.to_str().expect("utf8");
 
     let out = run_stats(&["--socket", sock]);
@@ -166,6 +263,9 @@ fn stats_cli_table_and_json() {
     let out = run_stats(&["--socket", sock, "--json"]);
     assert!(out.status.success(), "{out:?}");
     let doc: Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
-    let (commands, _, _) = check_shape(&doc, 2);
-    assert!(commands >= 200.0);
+    // Nothing ran since the direct query: the CLI shows the same counts.
+    let via_cli = check_shape(&doc, 2);
+    assert_eq!(via_cli.get("commands"), direct.get("commands"));
+    assert_eq!(via_cli.get("keys"), SETS);
+    assert_eq!(via_cli.get("cmd.write"), direct.get("cmd.write"));
 }

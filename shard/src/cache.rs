@@ -1,0 +1,183 @@
+//! Row cache: user key → record (`None`: known absent), in front of the
+//! overlay and fjall, bounded by `--cache-mb` of what it keeps alive.
+//!
+//! A written record's value arrives as a zero-copy slice of the Raft entry
+//! that carried it (a batch of a turn's commands, kilobytes to megabytes),
+//! and a `Bytes` slice keeps its whole buffer alive. Cached as is, one
+//! 100-byte value pinned its batch while weighed as 100 bytes: 315 MB RSS
+//! with a 64 MiB cache after 1M SETs (docs/design/0018). So an entry's
+//! value always owns its buffer: the write path caches a slice of the
+//! record's own encoding, which the persist job needed anyway
+//! ([`own_encoded`], [`RowCache::insert_owned`]); anything else is copied
+//! ([`RowCache::insert`]). And the weight counts the cache's bookkeeping,
+//! so the budget bounds memory, not just key and value bytes.
+
+use bytes::Bytes;
+use corekv_core::store::Record;
+
+/// Heap bytes a resident entry costs beyond its key and value bytes: its
+/// slot in quick_cache's slab (key and record headers, links: 112 bytes),
+/// its share of the hash index, the shared headers its key and value
+/// `Bytes` grow when first cloned (24 each), allocator rounding.
+/// `shard/tests/cache_memory.rs` checks the whole cache's heap against
+/// the budget with these constants for values of 0 to 8000 bytes.
+pub const ENTRY_OVERHEAD: u64 = 256;
+
+/// Key plus value bytes an entry is weighed as at least, so the number
+/// of entries, and with it the slab, has a bound known up front.
+const MIN_PAYLOAD: u64 = 64;
+
+/// Heap of one ghost (a recently evicted key's hash, kept for the CLOCK-Pro
+/// policy): a slab slot and its index share. quick_cache keeps up to half
+/// as many ghosts as the estimated entries; they are paid for off the top.
+const GHOST_SLOT: u64 = 128;
+
+#[derive(Clone)]
+struct RowWeight;
+
+impl quick_cache::Weighter<Bytes, Option<Record>> for RowWeight {
+    fn weight(&self, key: &Bytes, rec: &Option<Record>) -> u64 {
+        let payload = key.len() as u64 + rec.as_ref().map_or(0, |r| r.value.len() as u64);
+        payload.max(MIN_PAYLOAD) + ENTRY_OVERHEAD
+    }
+}
+
+/// A written record as the shard keeps it: encoded once (the bytes the
+/// persist job writes to fjall) with its value a slice of that encoding,
+/// so the overlay, the persist job and the cache share one buffer the
+/// size of the record instead of pinning the Raft batch the value came
+/// in, and caching it needs no copy ([`RowCache::insert_owned`]).
+pub fn own_encoded(rec: Record) -> (Record, Bytes) {
+    let enc = Bytes::from(rec.encode());
+    let value = enc.slice(enc.len().saturating_sub(rec.value.len())..);
+    (Record { value, ..rec }, enc)
+}
+
+/// Single-threaded (one per core); the shard wraps it in a `RefCell` so
+/// reads can fill it.
+pub struct RowCache {
+    inner: quick_cache::unsync::Cache<Bytes, Option<Record>, RowWeight>,
+}
+
+impl RowCache {
+    /// A cache whose heap stays within `bytes` (at least 1 MiB).
+    pub fn new(bytes: u64) -> RowCache {
+        let bytes = bytes.max(1 << 20);
+        // The most entries there can be (each at least the minimum
+        // weight), with their ghosts' slots taken off the top:
+        // items * (ENTRY_OVERHEAD + MIN_PAYLOAD) + items / 2 * GHOST_SLOT
+        // = bytes.
+        let items = bytes / (ENTRY_OVERHEAD + MIN_PAYLOAD + GHOST_SLOT / 2);
+        let weights = bytes - items / 2 * GHOST_SLOT;
+        let mut inner =
+            quick_cache::unsync::Cache::with_weighter(items as usize, weights, RowWeight);
+        // Reserved once, for all of them: growing by doubling would leave
+        // up to half of the slab unused (twice the overhead per entry) and
+        // copy the whole slab on the executor at each step.
+        inner.reserve(items as usize);
+        RowCache { inner }
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&Option<Record>> {
+        self.inner.get(key)
+    }
+
+    /// Caches `rec` under `key`, with the value copied out of whatever
+    /// buffer it slices (see the module doc). `key` must own its buffer
+    /// (callers pass a fresh data key or a copy).
+    pub fn insert(&mut self, key: Bytes, rec: Option<Record>) {
+        let rec = rec.map(|r| Record {
+            value: Bytes::copy_from_slice(&r.value),
+            ..r
+        });
+        self.inner.insert(key, rec);
+    }
+
+    /// Caches `rec` as is: its value must own its buffer, at most a
+    /// record header larger than itself ([`own_encoded`] makes it so).
+    pub fn insert_owned(&mut self, key: Bytes, rec: Option<Record>) {
+        self.inner.insert(key, rec);
+    }
+
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.len() == 0
+    }
+
+    /// Current total weight (bytes by the weight above).
+    pub fn weight(&self) -> u64 {
+        self.inner.weight()
+    }
+
+    /// The budget in bytes.
+    pub fn capacity(&self) -> u64 {
+        self.inner.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corekv_core::store::Kind;
+
+    fn rec(value: Bytes) -> Record {
+        Record {
+            kind: Kind::String,
+            expire_at_ms: None,
+            mtime_ms: 1,
+            value,
+        }
+    }
+
+    #[test]
+    fn cached_value_does_not_retain_its_batch() {
+        let mut cache = RowCache::new(1 << 20);
+        // A 1 MiB "Raft batch" whose 100 bytes at offset 4096 are a value.
+        let batch = Bytes::from(vec![7u8; 1 << 20]);
+        let value = batch.slice(4096..4196);
+        cache.insert(Bytes::from_static(b"k"), Some(rec(value)));
+        let cached = cache.get(b"k").cloned().flatten().expect("cached");
+        assert_eq!(cached.value, vec![7u8; 100]);
+        // The cached value lies outside the batch's buffer: dropping every
+        // other reference frees the megabyte.
+        let range = batch.as_ptr_range();
+        assert!(!range.contains(&cached.value.as_ptr()));
+        // `Bytes::try_into_mut` succeeds only for the sole owner of the
+        // whole buffer: the cache holds no reference to it.
+        drop(cached);
+        assert!(batch.try_into_mut().is_ok());
+    }
+
+    #[test]
+    fn weight_counts_key_value_and_overhead() {
+        let mut cache = RowCache::new(1 << 20);
+        cache.insert(
+            Bytes::from_static(b"abc"),
+            Some(rec(Bytes::from(vec![0u8; 100]))),
+        );
+        cache.insert(Bytes::from_static(b"gone"), None);
+        assert_eq!(cache.weight(), 103 + MIN_PAYLOAD + 2 * ENTRY_OVERHEAD);
+        assert_eq!(cache.get(b"gone"), Some(&None));
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn weight_stays_within_budget() {
+        let mut cache = RowCache::new(1 << 20);
+        for i in 0..100_000u32 {
+            let v = Bytes::from(vec![1u8; 100]);
+            cache.insert(Bytes::from(i.to_be_bytes().to_vec()), Some(rec(v)));
+        }
+        assert!(cache.weight() <= cache.capacity());
+        assert!(cache.len() > 1000);
+    }
+}
