@@ -160,7 +160,7 @@ impl CoreCounters {
     }
 
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "commands": self.commands.load(Relaxed),
             "forwarded_out": self.forwarded_out.load(Relaxed),
             "forwarded_in": self.forwarded_in.load(Relaxed),
@@ -176,8 +176,13 @@ impl CoreCounters {
             "follower_reads": self.follower_reads.load(Relaxed),
             "raft_msgs_out": self.raft_msgs_out.load(Relaxed),
             "raft_msgs_in": self.raft_msgs_in.load(Relaxed),
-            "queues": self.queues.to_json(),
-        })
+        });
+        // Flat, like every counter (`queue_<name>`), so a reader may take
+        // the counters as one map of numbers.
+        if let (Value::Object(m), Value::Object(q)) = (&mut v, self.queues.to_json()) {
+            m.extend(q.into_iter().map(|(k, x)| (format!("queue_{k}"), x)));
+        }
+        v
     }
 
     pub fn reset(&self) {

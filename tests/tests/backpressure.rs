@@ -81,27 +81,28 @@ fn a_pipelined_flood_stays_within_the_queue_bounds() {
     let mut throttled = 0;
     let mut forwarded_seen = 0;
     for core in cores {
-        let q = &core["counters"]["queues"];
-        eprintln!("core {}: {q}", core["core"]);
-        let limit = num(&q["unanswered_limit"]);
-        let pair = num(&q["forwarded_limit"]);
-        assert_eq!(limit, LIMIT, "{q}");
+        let c = &core["counters"];
+        let q = |name: &str| &c[format!("queue_{name}").as_str()];
+        eprintln!("core {}: {c}", core["core"]);
+        let limit = num(q("unanswered_limit"));
+        let pair = num(q("forwarded_limit"));
+        assert_eq!(limit, LIMIT, "{c}");
         // The core's own clients stop at `limit` (plus one command's
         // fan-out); the other core's requests it serves add at most that
         // core's pair limit; active expiry at most 512 (none here).
         assert!(
-            num(&q["unanswered_max"]) <= limit + pair + 64,
-            "unanswered commands passed the bound: {q}"
+            num(q("unanswered_max")) <= limit + pair + 64,
+            "unanswered commands passed the bound: {c}"
         );
-        assert!(num(&q["unanswered_max"]) > 0, "{q}");
-        assert!(num(&q["forwarded_max"]) <= pair, "{q}");
+        assert!(num(q("unanswered_max")) > 0, "{c}");
+        assert!(num(q("forwarded_max")) <= pair, "{c}");
         assert!(
-            num(&q["persist_jobs_max"]) <= num(&q["persist_jobs_limit"]),
-            "{q}"
+            num(q("persist_jobs_max")) <= num(q("persist_jobs_limit")),
+            "{c}"
         );
         // A ring holds at most both directions' credit (replies included).
-        assert!(num(&q["inbox_max"]) <= 2 * pair + 256, "{q}");
-        throttled += num(&q["throttled"]);
+        assert!(num(q("inbox_max")) <= 2 * pair + 256, "{c}");
+        throttled += num(q("throttled"));
         forwarded_seen += num(&core["counters"]["forwarded_out"]);
     }
     assert!(forwarded_seen > 0, "no cross-core traffic: {doc}");
