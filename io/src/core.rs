@@ -136,6 +136,10 @@ pub struct CoreState {
 /// pipelined writes is persisted in slices that overlap with parsing.
 const EARLY_FLUSH_PROPOSALS: usize = 128;
 
+/// Most client commands a core runs while Raft work (mail, a tick) is
+/// due: the bound on how long client work can delay Raft work.
+pub const RAFT_EVERY: u32 = 128;
+
 /// Persist jobs in flight per core (the job channel's bound). When the
 /// persist thread is this far behind, the turn leaves its writes in the
 /// shard's pending job, which grows into one bigger job: Raft work never
@@ -204,6 +208,8 @@ pub struct Core {
     inbound: RefCell<Inbound>,
     /// When the next Raft tick is due.
     next_tick: std::cell::Cell<Instant>,
+    /// Client commands run since the core loop's work last ran.
+    since_poll: std::cell::Cell<u32>,
     pub limits: Limits,
     /// Connections waiting for room in the core's queues.
     gate: WaitList,
@@ -317,6 +323,7 @@ impl Core {
             proxy: std::cell::OnceCell::new(),
             inbound: RefCell::new(inbound),
             next_tick: std::cell::Cell::new(Instant::now() + TICK),
+            since_poll: std::cell::Cell::new(0),
             limits,
             gate: WaitList::default(),
         }
@@ -324,13 +331,18 @@ impl Core {
 
     /// Raft first: a connection calls this before each client command.
     /// Pending mail (persist completions, other cores' batches) or a due
-    /// tick runs the core loop's work now, before the command. Returns
-    /// false when the core's queues are at their bounds: the connection
-    /// then awaits [`Core::wait_for_room`] before running the command (and
-    /// reads nothing from its socket meanwhile).
+    /// tick runs the core loop's work before the command, once at most
+    /// [`RAFT_EVERY`] client commands ran on this core since the loop's
+    /// work last ran (a turn per command would cost the batching: a ring
+    /// push and a wake of the other core per command). Returns false when
+    /// the core's queues are at their bounds: the connection then awaits
+    /// [`Core::wait_for_room`] before running the command (and reads
+    /// nothing from its socket meanwhile).
     #[inline]
     pub fn before_client(&self) -> bool {
-        if self.mail_pending() || self.now() >= self.next_tick.get() {
+        let n = self.since_poll.get() + 1;
+        self.since_poll.set(n);
+        if n >= RAFT_EVERY && (self.mail_pending() || self.now() >= self.next_tick.get()) {
             self.poll_raft();
         }
         self.room()
@@ -363,6 +375,7 @@ impl Core {
     /// replies, persist job, outgoing batches). Run by the loop task when
     /// woken and by connections through [`Core::before_client`].
     pub fn poll_raft(&self) {
+        self.since_poll.set(0);
         if self.node.inboxes.get(self.id).is_some_and(|m| m.take()) {
             self.drain_inbound();
         }
