@@ -330,11 +330,14 @@ impl Core {
     }
 
     /// Raft first: a connection calls this before each client command.
-    /// Pending mail (persist completions, other cores' batches) or a due
-    /// tick runs the core loop's work before the command, once at most
-    /// [`RAFT_EVERY`] client commands ran on this core since the loop's
-    /// work last ran (a turn per command would cost the batching: a ring
-    /// push and a wake of the other core per command). Returns false when
+    /// Pending mail (persist completions, other cores' batches), a due
+    /// tick or proposals not yet proposed run the core loop's work before
+    /// the command, once at most [`RAFT_EVERY`] client commands ran on
+    /// this core since the loop's work last ran (a turn per command would
+    /// cost the batching: a ring push and a wake of the other core per
+    /// command). Requests for other cores alone wait for the loop task's
+    /// turn, after the run queue's pass, as before: batching them is the
+    /// point of the rings. Returns false when
     /// the core's queues are at their bounds: the connection then awaits
     /// [`Core::wait_for_room`] before running the command (and reads
     /// nothing from its socket meanwhile).
@@ -342,7 +345,11 @@ impl Core {
     pub fn before_client(&self) -> bool {
         let n = self.since_poll.get() + 1;
         self.since_poll.set(n);
-        if n >= RAFT_EVERY && (self.mail_pending() || self.now() >= self.next_tick.get()) {
+        if n >= RAFT_EVERY
+            && (self.mail_pending()
+                || self.now() >= self.next_tick.get()
+                || self.st.borrow().unflushed > 0)
+        {
             self.poll_raft();
         }
         self.room()

@@ -23,11 +23,6 @@ impl LocalNotify {
         }
     }
 
-    /// Whether a notification is waiting for the waiter.
-    pub fn is_set(&self) -> bool {
-        self.set.get()
-    }
-
     pub fn wait(&self) -> Wait<'_> {
         Wait { n: self }
     }
