@@ -967,10 +967,13 @@ impl Core {
         let c = self.counters();
         c.keys.store(st.shard.key_count(), Relaxed);
         c.expires.store(st.shard.expiring_count() as u64, Relaxed);
-        let room = st.waiters.len() + st.parked.len() < self.limits.unanswered && st.pairs_full == 0;
+        let room =
+            st.waiters.len() + st.parked.len() < self.limits.unanswered && st.pairs_full == 0;
         let waiting = !self.gate.is_empty();
-        q.unanswered.store((st.waiters.len() + st.parked.len()) as u64, Relaxed);
-        q.persist_jobs.store(st.persist_started.len() as u64, Relaxed);
+        q.unanswered
+            .store((st.waiters.len() + st.parked.len()) as u64, Relaxed);
+        q.persist_jobs
+            .store(st.persist_started.len() as u64, Relaxed);
         // Waking only queues the tasks: nothing runs under the borrow.
         if room && waiting {
             self.gate.wake_all();

@@ -144,8 +144,9 @@ pub fn run(args: Args) -> ! {
     // One bounded SPSC ring per ordered core pair (DESIGN.md): core a
     // holds producers[a][b], core b consumes it among its inbound rings.
     let limits = Limits::new(args.queue_limit, cores);
-    let mut producers: Vec<Vec<Option<rtrb::Producer<Msg>>>> =
-        (0..cores).map(|_| (0..cores).map(|_| None).collect()).collect();
+    let mut producers: Vec<Vec<Option<rtrb::Producer<Msg>>>> = (0..cores)
+        .map(|_| (0..cores).map(|_| None).collect())
+        .collect();
     let mut consumers: Vec<Vec<rtrb::Consumer<Msg>>> = (0..cores).map(|_| Vec::new()).collect();
     for (a, row) in producers.iter_mut().enumerate() {
         for (b, slot) in row.iter_mut().enumerate() {
@@ -302,7 +303,14 @@ fn core_thread(
         }
     };
     rt.block_on(async move {
-        let core = Rc::new(Core::new(c, node.clone(), shard, job_tx, rings_out, inbound));
+        let core = Rc::new(Core::new(
+            c,
+            node.clone(),
+            shard,
+            job_tx,
+            rings_out,
+            inbound,
+        ));
         core.set_self();
         if let Some(pl) = peer_listener {
             start_peer_links(&core, pl);

@@ -102,7 +102,10 @@ fn a_read_flood_does_not_starve_commits() {
     eprintln!(
         "raft.commit p99 µs (server): idle {commit_idle} ({n_idle} commits); flooded {commit_load} ({n_load} commits)"
     );
-    assert!(n_idle >= 300 && n_load >= 300, "{n_idle} / {n_load} commits");
+    assert!(
+        n_idle >= 300 && n_load >= 300,
+        "{n_idle} / {n_load} commits"
+    );
     assert!(rounds > 10, "the flood never ran: {rounds} rounds");
     // Four clients each with 512 GETs in flight: one core serving each
     // whole wave before Raft would add ~4 waves (~2 ms+) per commit; the
