@@ -1,9 +1,10 @@
 //! Raft under a client flood (corekv only): on a one-core server, four
 //! clients flooding the core with pipelined reads (512 in flight each) do
-//! not starve a paced writer's commits. Prints both latency distributions
-//! (docs/design/0013 has the measured numbers); the bound is generous
-//! because the VM is noisy, and catches stalls like the ~280 ms ones a
-//! variant that ran Raft work from inside the connection loop had.
+//! not starve a paced writer's commits, measured by the client and by the
+//! server (`raft.commit` p99 from the stats socket). Prints both latency
+//! distributions (docs/design/0013 has the measured numbers); the bounds
+//! are generous because the VM is noisy, and catch stalls like the
+//! ~280 ms ones an earlier variant had.
 
 use corekv_tests::{Reply, Server, corekv_only};
 use serde_json::Value;
@@ -105,6 +106,14 @@ fn a_read_flood_does_not_starve_commits() {
     assert!(
         n_idle >= 300 && n_load >= 300,
         "{n_idle} / {n_load} commits"
+    );
+    // The measure: the server's own commit latency under the flood
+    // stays near unloaded. The floor is for this noisy VM (an idle core's
+    // thread is rescheduled late when the host is busy); starvation (the
+    // flooders' whole passes between Raft steps) or a stall is far above.
+    assert!(
+        commit_load < (20 * commit_idle).max(25_000),
+        "raft.commit p99 under a read flood: {commit_load} µs vs {commit_idle} µs idle"
     );
     assert!(rounds > 10, "the flood never ran: {rounds} rounds");
     // Four clients each with 512 GETs in flight: one core serving each
