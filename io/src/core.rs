@@ -1301,3 +1301,21 @@ pub async fn run_tasks(core: Rc<Core>, bell: flume::Receiver<()>) {
         core.poll_raft();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rings_hold_both_credit_windows() {
+        for (limit, cores) in [(16, 1), (64, 2), (16384, 2), (16384, 256), (1 << 20, 3)] {
+            let l = Limits::new(limit, cores);
+            assert!(l.per_pair >= 64);
+            assert!(l.unanswered >= 16);
+            // A's requests to B and the replies to B's requests.
+            assert!(l.ring_capacity() >= 2 * l.per_pair + 64);
+        }
+        assert_eq!(Limits::new(16384, 2).per_pair, 8192);
+        assert_eq!(Limits::new(64, 2).per_pair, 64);
+    }
+}

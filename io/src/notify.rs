@@ -156,3 +156,37 @@ impl<F: Fn() -> bool> Future for Until<'_, F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_of_rings_sends_one_token_and_none_is_lost() {
+        let (mb, rx) = Mailbox::new();
+        mb.ring();
+        mb.ring();
+        mb.ring();
+        assert_eq!(rx.bell.len(), 1, "one wake per batch");
+        // A busy core takes the flag without consuming the token ...
+        assert!(mb.pending());
+        assert!(mb.take());
+        assert!(!mb.pending());
+        // ... a later ring still leaves a token the loop task will see.
+        mb.ring();
+        assert!(mb.pending());
+        assert_eq!(rx.bell.len(), 1);
+        assert!(rx.bell.try_recv().is_ok());
+        assert!(mb.take());
+        mb.ring();
+        assert_eq!(rx.bell.len(), 1, "rang again after the token was used");
+    }
+
+    #[test]
+    fn control_messages_ring() {
+        let (mb, rx) = Mailbox::new();
+        assert!(mb.send(vec![crate::node::Msg::ResetStats]).is_ok());
+        assert!(mb.pending());
+        assert_eq!(rx.control.try_recv().map(|b| b.len()).ok(), Some(1));
+    }
+}
