@@ -47,6 +47,11 @@ pub struct Args {
     /// maximum connections from one client IP, 0 for no limit (default 0)
     #[argh(option, default = "0")]
     pub max_clients_per_ip: usize,
+    /// most client commands one core holds unanswered (proposed, parked or
+    /// sent to another core) before its connections stop reading until
+    /// some are answered; bounds the cross-core rings too (default 16384)
+    #[argh(option, default = "16384")]
+    pub queue_limit: usize,
     /// this node's id in the cluster (default 1)
     #[argh(option, default = "1")]
     pub node_id: u64,

@@ -121,6 +121,8 @@ impl Conn {
             if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
                 rbuf.reserve(READ_CHUNK);
             }
+            // Backpressure: while the core's queues are full, read nothing.
+            self.core.wait_for_room().await;
             // monoio reads at the buffer's start: hand it the spare tail.
             let filled = rbuf.len();
             let (res, buf) = stream.read(rbuf.slice_mut(filled..)).await;
@@ -138,6 +140,11 @@ impl Conn {
             loop {
                 match parser.parse(&mut rbuf) {
                     Ok(Some(argv)) => {
+                        // Raft first: due Raft work runs before the
+                        // command; a full core holds the command back.
+                        if !self.core.before_client() {
+                            self.core.wait_for_room().await;
+                        }
                         last_cmd = Some(self.dispatch(argv).await);
                         if self.close {
                             break;

@@ -1,12 +1,16 @@
 //! One core: a pinned OS thread running a monoio (io_uring) executor that
 //! owns its shard. Tasks on the core: the accept loop, one task per
-//! connection, the driver (Raft Ready + apply, once per loop turn), the
-//! inbox (batches from other cores), persist completions, and the ticker
-//! (Raft ticks, active expiry). State is `Rc<RefCell<..>>`: only this thread
-//! touches it, and no borrow is held across an await.
+//! connection, peer links, and the core loop ([`Core::poll_raft`]: persist
+//! completions, messages from other cores, ticks, then Raft Ready, apply
+//! and replies). Raft first: every connection calls
+//! [`Core::before_client`] before each command, which runs the loop's work
+//! first whenever mail (a persist completion, another core's batch) or a
+//! tick is due, and stops the connection while the core's queues are at
+//! their bounds (docs/design/0013). State is `Rc<RefCell<..>>`: only this
+//! thread touches it, and no borrow is held across an await.
 
 use crate::node::{CoreSnapshot, KillFilter, Msg, Node, unix_ms};
-use crate::notify::LocalNotify;
+use crate::notify::{LocalNotify, WaitList};
 use crate::persist::Done;
 use crate::stats::{self, CoreCounters, CoreHists};
 use bytes::Bytes;
@@ -91,10 +95,21 @@ pub struct CoreState {
     gpos: Vec<Option<usize>>,
     waiters: HashMap<Token, Waiter, ahash::RandomState>,
     next_token: u64,
-    remote_waiters: HashMap<u64, oneshot::Sender<Reply>, ahash::RandomState>,
+    /// Requests sent to other cores: id → (core, who waits).
+    remote_waiters: HashMap<u64, (usize, oneshot::Sender<Reply>), ahash::RandomState>,
     next_req: u64,
+    /// Per destination core: messages of this turn, and any the ring had
+    /// no room for (kept, in order, for the next turn; never dropped).
     outbox: Vec<Vec<Msg>>,
+    /// Per destination core: the ring to it (None for this core).
+    rings_out: Vec<Option<rtrb::Producer<Msg>>>,
+    /// Per destination core: requests sent and not yet answered.
+    forwarded: Vec<usize>,
+    /// Destinations whose `forwarded` is at the pair limit.
+    pairs_full: usize,
+    /// Bounded: at most [`PERSIST_JOBS`] jobs in flight.
     persist_tx: flume::Sender<PersistJob>,
+    /// Jobs sent and not yet acknowledged (log half), oldest first.
     persist_started: VecDeque<(u64, Instant)>,
     pub hists: CoreHists,
     pub clients: HashMap<u64, ClientEntry>,
@@ -102,6 +117,11 @@ pub struct CoreState {
     rand_state: u64,
     /// Proposals since the last turn.
     unflushed: usize,
+    /// Most requests outstanding to one core since the last turn.
+    forward_peak: usize,
+    /// A job the persist channel refused (cannot happen while
+    /// `persist_started` counts the jobs in it); sent before the next.
+    persist_carry: Option<PersistJob>,
     /// Commands whose group cannot serve them yet; retried every turn.
     parked: Vec<Parked>,
     /// Per local group: the turn's queued write commands and their tokens.
@@ -116,6 +136,62 @@ pub struct CoreState {
 /// pipelined writes is persisted in slices that overlap with parsing.
 const EARLY_FLUSH_PROPOSALS: usize = 128;
 
+/// Most client commands a core runs while Raft work (mail, a tick) is
+/// due: the bound on how long client work can delay Raft work.
+pub const RAFT_EVERY: u32 = 128;
+
+/// Persist jobs in flight per core (the job channel's bound). When the
+/// persist thread is this far behind, the turn leaves its writes in the
+/// shard's pending job, which grows into one bigger job: Raft work never
+/// waits for room, and client admission ([`Core::room`]) bounds how much
+/// the pending job can hold.
+pub const PERSIST_JOBS: usize = 64;
+/// The completion ring's size: a job yields one `Done::Log` at most, plus
+/// an occasional `Done::Data`, so it cannot fill.
+pub const DONE_RING: usize = 2 * PERSIST_JOBS + 64;
+/// Room in each cross-core ring beyond its two credit windows: one
+/// command's fan-out (a group per message, at most 64 groups per core) may
+/// overshoot the pair limit.
+const RING_SLACK: usize = 256;
+
+/// The bounds of one core's queues, from `--queue-limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Client commands unanswered on this core (proposed, parked, queued
+    /// for Raft): connections stop reading at this many.
+    pub unanswered: usize,
+    /// Requests this core may have outstanding to one other core.
+    pub per_pair: usize,
+}
+
+impl Limits {
+    pub fn new(queue_limit: usize, cores: usize) -> Limits {
+        let unanswered = queue_limit.max(16);
+        Limits {
+            unanswered,
+            per_pair: (unanswered / cores.max(1)).max(64),
+        }
+    }
+
+    /// Capacity of the ring from one core to another. Core A's ring to B
+    /// carries A's requests to B (at most `per_pair` outstanding: A counts
+    /// a request until B's reply is handled) and B's requests' replies
+    /// (at most B's `per_pair`), so it never fills.
+    pub fn ring_capacity(&self) -> usize {
+        2 * self.per_pair + RING_SLACK
+    }
+}
+
+/// What a core receives from other threads.
+pub struct Inbound {
+    /// Control messages (see [`crate::notify::Mailbox`]).
+    pub control: flume::Receiver<Vec<Msg>>,
+    /// From every other core (any order).
+    pub rings: Vec<rtrb::Consumer<Msg>>,
+    /// Persist completions, in order.
+    pub done: rtrb::Consumer<Done>,
+}
+
 pub struct Core {
     pub id: usize,
     pub node: Arc<Node>,
@@ -129,6 +205,14 @@ pub struct Core {
     me: std::cell::OnceCell<std::rc::Weak<Core>>,
     /// Pipelined connections to other nodes' RESP ports (cluster only).
     proxy: std::cell::OnceCell<Rc<crate::proxy::ProxyPool>>,
+    inbound: RefCell<Inbound>,
+    /// When the next Raft tick is due.
+    next_tick: std::cell::Cell<Instant>,
+    /// Client commands run since the core loop's work last ran.
+    since_poll: std::cell::Cell<u32>,
+    pub limits: Limits,
+    /// Connections waiting for room in the core's queues.
+    gate: WaitList,
 }
 
 /// An answer that may not be there yet.
@@ -186,6 +270,8 @@ impl Core {
         node: Arc<Node>,
         shard: Shard,
         persist_tx: flume::Sender<PersistJob>,
+        rings_out: Vec<Option<rtrb::Producer<Msg>>>,
+        inbound: Inbound,
     ) -> Core {
         let mut gpos = vec![None; node.groups.len()];
         for (i, g) in node.groups.iter().enumerate() {
@@ -198,6 +284,13 @@ impl Core {
         let cores = node.cores;
         let follower_reads = !node.args.cluster_enabled;
         let local_groups = shard.group_ids().len();
+        let limits = Limits::new(node.args.queue_limit, cores);
+        if let Some(c) = node.counters.get(id) {
+            let q = &c.queues;
+            q.unanswered_limit.store(limits.unanswered as u64, Relaxed);
+            q.forwarded_limit.store(limits.per_pair as u64, Relaxed);
+            q.persist_jobs_limit.store(PERSIST_JOBS as u64, Relaxed);
+        }
         Core {
             id,
             node,
@@ -209,12 +302,17 @@ impl Core {
                 remote_waiters: HashMap::default(),
                 next_req: 1,
                 outbox: (0..cores).map(|_| Vec::new()).collect(),
+                rings_out,
+                forwarded: vec![0; cores],
+                pairs_full: 0,
                 persist_tx,
                 persist_started: VecDeque::new(),
                 hists: CoreHists::default(),
                 clients: HashMap::new(),
                 expire_inflight: 0,
                 unflushed: 0,
+                forward_peak: 0,
+                persist_carry: None,
                 parked: Vec::new(),
                 batches: (0..local_groups).map(|_| Default::default()).collect(),
                 follower_reads,
@@ -225,7 +323,114 @@ impl Core {
             peers: std::cell::OnceCell::new(),
             me: std::cell::OnceCell::new(),
             proxy: std::cell::OnceCell::new(),
+            inbound: RefCell::new(inbound),
+            next_tick: std::cell::Cell::new(Instant::now() + TICK),
+            since_poll: std::cell::Cell::new(0),
+            limits,
+            gate: WaitList::default(),
         }
+    }
+
+    /// Raft first: a connection calls this before each client command.
+    /// Pending mail (persist completions, other cores' batches), a due
+    /// tick or proposals not yet proposed run the core loop's work before
+    /// the command, once at most [`RAFT_EVERY`] client commands ran on
+    /// this core since the loop's work last ran (a turn per command would
+    /// cost the batching: a ring push and a wake of the other core per
+    /// command). Requests for other cores alone wait for the loop task's
+    /// turn, after the run queue's pass, as before: batching them is the
+    /// point of the rings. Returns false when
+    /// the core's queues are at their bounds: the connection then awaits
+    /// [`Core::wait_for_room`] before running the command (and reads
+    /// nothing from its socket meanwhile).
+    #[inline]
+    pub fn before_client(&self) -> bool {
+        let n = self.since_poll.get() + 1;
+        self.since_poll.set(n);
+        if n >= RAFT_EVERY
+            && (self.mail_pending()
+                || self.now() >= self.next_tick.get()
+                || self.st.borrow().unflushed > 0)
+        {
+            self.poll_raft();
+        }
+        self.room()
+    }
+
+    fn mail_pending(&self) -> bool {
+        self.node.inboxes.get(self.id).is_some_and(|m| m.pending())
+    }
+
+    /// Whether client commands may be added: the core's unanswered
+    /// commands and every pair's outstanding requests are under their
+    /// bounds.
+    pub fn room(&self) -> bool {
+        let st = self.st.borrow();
+        st.waiters.len() + st.parked.len() < self.limits.unanswered && st.pairs_full == 0
+    }
+
+    /// Waits until [`Core::room`] holds (woken by the turn that answers
+    /// enough commands).
+    pub async fn wait_for_room(&self) {
+        if self.room() {
+            return;
+        }
+        CoreCounters::add(&self.counters().queues.throttled, 1);
+        self.gate.until(|| self.room()).await;
+    }
+
+    /// The core loop's work, in order: persist completions and messages
+    /// from other cores, a Raft tick when due, then a turn (Ready, apply,
+    /// replies, persist job, outgoing batches). Run by the loop task when
+    /// woken and by connections through [`Core::before_client`].
+    pub fn poll_raft(&self) {
+        self.since_poll.set(0);
+        if self.node.inboxes.get(self.id).is_some_and(|m| m.take()) {
+            self.drain_inbound();
+        }
+        let now = Instant::now();
+        if now >= self.next_tick.get() {
+            self.next_tick.set(now + TICK);
+            {
+                let mut st = self.st.borrow_mut();
+                st.shard.tick();
+                st.shard.maintain(now);
+            }
+            self.expire_round();
+        }
+        self.turn();
+    }
+
+    /// Drains the completion ring, every ring from another core and the
+    /// control channel.
+    fn drain_inbound(&self) {
+        let mut inb = self.inbound.borrow_mut();
+        let inb = &mut *inb;
+        // Completions first: they let commits advance.
+        let n = inb.done.slots();
+        if let Ok(chunk) = inb.done.read_chunk(n) {
+            for d in chunk {
+                self.on_persisted(d);
+            }
+        }
+        let mut depth = 0;
+        for ring in &mut inb.rings {
+            let n = ring.slots();
+            depth += n;
+            if let Ok(chunk) = ring.read_chunk(n) {
+                for m in chunk {
+                    self.on_msg(m);
+                }
+            }
+        }
+        while let Ok(batch) = inb.control.try_recv() {
+            depth += batch.len();
+            for m in batch {
+                self.on_msg(m);
+            }
+        }
+        let q = &self.counters().queues;
+        q.inbox_max.fetch_max(depth as u64, Relaxed);
     }
 
     fn proxy_pool(&self) -> &Rc<crate::proxy::ProxyPool> {
@@ -354,7 +559,15 @@ impl Core {
             let id = st.next_req;
             st.next_req += 1;
             let (tx, rx) = oneshot::channel();
-            st.remote_waiters.insert(id, tx);
+            st.remote_waiters.insert(id, (owner, tx));
+            if let Some(n) = st.forwarded.get_mut(owner) {
+                *n += 1;
+                let n = *n;
+                if n == self.limits.per_pair {
+                    st.pairs_full += 1;
+                }
+                st.forward_peak = st.forward_peak.max(n);
+            }
             let now_ms = self.now_ms();
             if let Some(out) = st.outbox.get_mut(owner) {
                 out.push(Msg::Req {
@@ -613,6 +826,12 @@ impl Core {
         let mut st = self.st.borrow_mut();
         let st = &mut *st;
         st.unflushed = 0;
+        // Commands are answered only inside a turn: the count peaks here.
+        let q = &self.counters().queues;
+        q.unanswered_max
+            .fetch_max((st.waiters.len() + st.parked.len()) as u64, Relaxed);
+        q.forwarded_max
+            .fetch_max(std::mem::take(&mut st.forward_peak) as u64, Relaxed);
         // One entry per group per turn.
         let refused: Vec<(Token, Reply)> = Vec::new();
         if st.batches.iter().any(|b| !b.0.is_empty()) {
@@ -710,24 +929,70 @@ impl Core {
                 self.node.broadcast(|| Msg::MemberAdded { id });
             }
         }
-        if let Some(job) = st.shard.take_job() {
-            st.persist_started.push_back((job.seq, now));
-            CoreCounters::add(&self.counters().raft_batches, 1);
-            if st.persist_tx.send(job).is_err() {
-                eprintln!("corekv: core {}: persist thread is gone", self.id);
-                std::process::exit(1);
+        let job = match st.persist_carry.take() {
+            Some(job) => Some(job),
+            // At the bound the writes stay in the shard's pending job and
+            // go, merged, once a completion makes room.
+            None if st.persist_started.len() < PERSIST_JOBS => st.shard.take_job().inspect(|job| {
+                st.persist_started.push_back((job.seq, now));
+                CoreCounters::add(&self.counters().raft_batches, 1);
+            }),
+            None => None,
+        };
+        if let Some(job) = job {
+            match st.persist_tx.try_send(job) {
+                Ok(()) => {}
+                Err(flume::TrySendError::Full(job)) => st.persist_carry = Some(job),
+                Err(flume::TrySendError::Disconnected(_)) => {
+                    eprintln!("corekv: core {}: persist thread is gone", self.id);
+                    std::process::exit(1);
+                }
             }
         }
+        q.persist_jobs_max
+            .fetch_max(st.persist_started.len() as u64, Relaxed);
+        let mut backlog = false;
         for (dest, out) in st.outbox.iter_mut().enumerate() {
-            if !out.is_empty()
-                && let Some(tx) = self.node.inboxes.get(dest)
-            {
-                let _ = tx.send(std::mem::take(out));
+            if out.is_empty() {
+                continue;
             }
+            let Some(Some(ring)) = st.rings_out.get_mut(dest) else {
+                // Not another core (cannot happen): the control channel.
+                if let Some(tx) = self.node.inboxes.get(dest) {
+                    let _ = tx.send(std::mem::take(out));
+                }
+                continue;
+            };
+            // A full ring keeps the rest here for the next turn; the
+            // credit (`Limits::ring_capacity`) makes that rare.
+            let n = out.len().min(ring.slots());
+            if let Ok(chunk) = ring.write_chunk_uninit(n) {
+                chunk.fill_from_iter(out.drain(..n));
+            }
+            if n > 0
+                && let Some(mb) = self.node.inboxes.get(dest)
+            {
+                mb.ring();
+            }
+            backlog |= !out.is_empty();
         }
         let c = self.counters();
         c.keys.store(st.shard.key_count(), Relaxed);
         c.expires.store(st.shard.expiring_count() as u64, Relaxed);
+        let room =
+            st.waiters.len() + st.parked.len() < self.limits.unanswered && st.pairs_full == 0;
+        let waiting = !self.gate.is_empty();
+        q.unanswered
+            .store((st.waiters.len() + st.parked.len()) as u64, Relaxed);
+        q.persist_jobs
+            .store(st.persist_started.len() as u64, Relaxed);
+        // Waking only queues the tasks: nothing runs under the borrow.
+        if room && waiting {
+            self.gate.wake_all();
+        }
+        if backlog {
+            self.notify.notify();
+        }
     }
 
     fn on_persisted(&self, done: Done) {
@@ -758,8 +1023,8 @@ impl Core {
         }
     }
 
-    fn on_inbox(&self, batch: Vec<Msg>) {
-        for msg in batch {
+    fn on_msg(&self, msg: Msg) {
+        {
             match msg {
                 Msg::Req {
                     from,
@@ -804,9 +1069,9 @@ impl Core {
                             let now_ms = now_ms.max(unix_ms());
                             if let Some(cmd) = crate::heavy::heavy_command(&argv) {
                                 // The pool thread sends the reply home itself.
-                                let home = self.node.inboxes.get(from).cloned();
+                                let node = self.node.clone();
                                 let deliver = move |reply| {
-                                    if let Some(home) = home {
+                                    if let Some(home) = node.inboxes.get(from) {
                                         let _ = home.send(vec![Msg::Resp { id, reply }]);
                                     }
                                 };
@@ -827,7 +1092,15 @@ impl Core {
                     }
                 }
                 Msg::Resp { id, reply } => {
-                    if let Some(tx) = self.st.borrow_mut().remote_waiters.remove(&id) {
+                    let mut st = self.st.borrow_mut();
+                    let st = &mut *st;
+                    if let Some((dest, tx)) = st.remote_waiters.remove(&id) {
+                        if let Some(n) = st.forwarded.get_mut(dest) {
+                            if *n == self.limits.per_pair {
+                                st.pairs_full = st.pairs_full.saturating_sub(1);
+                            }
+                            *n = n.saturating_sub(1);
+                        }
                         let _ = tx.send(reply);
                     }
                 }
@@ -1014,48 +1287,46 @@ impl CoreState {
 /// Pause before a command whose leader was unreachable is retried.
 const PROXY_RETRY: Duration = Duration::from_millis(25);
 
-/// The core's background tasks; returns when the runtime stops.
-pub async fn run_tasks(
-    core: Rc<Core>,
-    inbox: flume::Receiver<Vec<Msg>>,
-    done: flume::Receiver<Done>,
-) {
+/// The core loop: runs [`Core::poll_raft`] whenever something notifies
+/// the core (a proposal, a peer message, a doorbell from another thread,
+/// the tick timer). Busy connections run the same work through
+/// [`Core::before_client`] without waiting for this task.
+pub async fn run_tasks(core: Rc<Core>, bell: flume::Receiver<()>) {
+    let c = core.clone();
+    monoio::spawn(async move {
+        // Cross-thread wakes reach an idle core here (monoio processes
+        // them when its run queue is empty).
+        while bell.recv_async().await.is_ok() {
+            c.notify.notify();
+        }
+    });
     let c = core.clone();
     monoio::spawn(async move {
         loop {
-            c.notify.wait().await;
-            c.turn();
-        }
-    });
-    let c = core.clone();
-    monoio::spawn(async move {
-        while let Ok(batch) = inbox.recv_async().await {
-            c.on_inbox(batch);
-            while let Ok(more) = inbox.try_recv() {
-                c.on_inbox(more);
-            }
+            monoio::time::sleep(TICK).await;
             c.notify.notify();
         }
     });
-    let c = core.clone();
-    monoio::spawn(async move {
-        while let Ok(d) = done.recv_async().await {
-            c.on_persisted(d);
-            while let Ok(more) = done.try_recv() {
-                c.on_persisted(more);
-            }
-            c.notify.notify();
-        }
-    });
-    let c = core;
     loop {
-        monoio::time::sleep(TICK).await;
-        {
-            let mut st = c.st.borrow_mut();
-            st.shard.tick();
-            st.shard.maintain(Instant::now());
+        core.notify.wait().await;
+        core.poll_raft();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rings_hold_both_credit_windows() {
+        for (limit, cores) in [(16, 1), (64, 2), (16384, 2), (16384, 256), (1 << 20, 3)] {
+            let l = Limits::new(limit, cores);
+            assert!(l.per_pair >= 64);
+            assert!(l.unanswered >= 16);
+            // A's requests to B and the replies to B's requests.
+            assert!(l.ring_capacity() >= 2 * l.per_pair + 64);
         }
-        c.expire_round();
-        c.notify.notify();
+        assert_eq!(Limits::new(16384, 2).per_pair, 8192);
+        assert_eq!(Limits::new(64, 2).per_pair, 64);
     }
 }

@@ -44,7 +44,9 @@ pub struct KillFilter {
     pub skip_id: Option<u64>,
 }
 
-/// Cross-core messages. Sent in batches (`Vec<Msg>`), one wake per batch.
+/// Cross-core messages: `Req` and `Resp` travel the bounded ring of their
+/// ordered core pair, the rest the destination's control channel; either
+/// way one wake per batch.
 pub enum Msg {
     /// Run `argv` on group `gidx`, owned by the receiving core.
     Req {
@@ -81,7 +83,9 @@ pub struct Node {
     pub cores: usize,
     pub groups: Vec<GroupInfo>,
     slot_group: Vec<u16>,
-    pub inboxes: Vec<flume::Sender<Vec<Msg>>>,
+    /// Each core's mailbox: control messages, and the ring that tells it
+    /// its request rings and persist completions have work.
+    pub inboxes: Vec<crate::notify::Mailbox>,
     pub counters: Vec<CoreCounters>,
     pub started: Instant,
     pub started_unix_s: u64,
@@ -120,7 +124,7 @@ impl Node {
         args: Args,
         cores: usize,
         groups: Vec<GroupInfo>,
-        inboxes: Vec<flume::Sender<Vec<Msg>>>,
+        inboxes: Vec<crate::notify::Mailbox>,
         cluster: corekv_shard::Cluster,
         members: Vec<(u64, std::net::SocketAddr)>,
         secret: crate::member::Secret,

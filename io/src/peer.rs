@@ -27,7 +27,7 @@ use monoio::net::{TcpListener, TcpStream};
 use protobuf::Message as _;
 use raft::eraftpb::Message;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
@@ -212,7 +212,8 @@ pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<(u64, GroupMsgs)>, Fram
 /// The outgoing side of one link.
 #[derive(Default)]
 struct Link {
-    queue: RefCell<Vec<(u32, Message)>>,
+    /// Bounded at [`MAX_QUEUED`]: the oldest go first (Raft resends).
+    queue: RefCell<VecDeque<(u32, Message)>>,
     notify: LocalNotify,
 }
 
@@ -270,9 +271,9 @@ impl PeerLinks {
             if let Some(link) = links.get(&m.to) {
                 let mut q = link.queue.borrow_mut();
                 if q.len() >= MAX_QUEUED {
-                    q.remove(0);
+                    q.pop_front();
                 }
-                q.push((gid, m));
+                q.push_back((gid, m));
             }
         }
         for link in links.values() {
@@ -313,13 +314,13 @@ async fn dial(
         }
         let mut out = BytesMut::with_capacity(64 << 10);
         loop {
-            let batch = std::mem::take(&mut *link.queue.borrow_mut());
+            let mut batch = std::mem::take(&mut *link.queue.borrow_mut());
             if batch.is_empty() {
                 link.notify.wait().await;
                 continue;
             }
             out.clear();
-            encode_frame(hlc(), &batch, &mut out);
+            encode_frame(hlc(), batch.make_contiguous(), &mut out);
             sent(batch.len());
             let (res, buf) = stream.write_all(out).await;
             out = buf;

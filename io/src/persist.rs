@@ -1,7 +1,9 @@
 //! The persist thread of one core: a dedicated OS thread that writes the
 //! core's persist jobs to fjall, with group commit (everything queued since
 //! the last write goes in one batch, with at most one fsync), and reports
-//! completion back to the core (one wake per batch).
+//! completion back to the core (one wake per batch). Its job channel is
+//! bounded (`core::PERSIST_JOBS`, the core never waits on it); completions
+//! go through a bounded ring that cannot fill and are never dropped.
 
 use crate::node::{Node, unix_ms};
 use crate::stats::CoreCounters;
@@ -26,12 +28,52 @@ pub enum Done {
 /// Most jobs merged into one write (bounds the batch's memory).
 const MAX_JOBS_PER_WRITE: usize = 512;
 
+/// The completion side: a ring to the core plus its mailbox.
+pub struct Reporter {
+    core: usize,
+    node: Arc<Node>,
+    ring: rtrb::Producer<Done>,
+}
+
+impl Reporter {
+    pub fn new(core: usize, node: Arc<Node>, ring: rtrb::Producer<Done>) -> Reporter {
+        Reporter { core, node, ring }
+    }
+
+    /// Queues one completion and rings the core. Err once the core is
+    /// gone. The ring holds more than the jobs that can be in flight, so
+    /// it never fills; if it ever did, this waits for room rather than
+    /// drop a completion (Raft would never learn its entries are durable).
+    fn send(&mut self, d: Done) -> Result<(), ()> {
+        let mut d = d;
+        loop {
+            match self.ring.push(d) {
+                Ok(()) => break,
+                Err(rtrb::PushError::Full(back)) => {
+                    if self.ring.is_abandoned() {
+                        return Err(());
+                    }
+                    d = back;
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+            }
+        }
+        if let Some(mb) = self.node.inboxes.get(self.core) {
+            mb.ring();
+        }
+        if self.ring.is_abandoned() {
+            return Err(());
+        }
+        Ok(())
+    }
+}
+
 pub fn run(
     core: usize,
     engine: Engine,
     node: Arc<Node>,
     jobs: flume::Receiver<PersistJob>,
-    done: flume::Sender<Done>,
+    mut done: Reporter,
 ) {
     let mut last_sync = Instant::now();
     let mut dirty = false;

@@ -4,7 +4,7 @@
 //! for SIGTERM/SIGINT.
 
 use crate::config::{Args, fatal};
-use crate::core::{Core, run_tasks};
+use crate::core::{Core, Inbound, Limits, run_tasks};
 use crate::node::{GroupInfo, Msg, Node};
 use crate::persist::{self, Done};
 use corekv_core::slot::group_slots;
@@ -138,9 +138,27 @@ pub fn run(args: Args) -> ! {
     let mut inbox_rx = Vec::new();
     let mut inbox_tx = Vec::new();
     for _ in 0..cores {
-        let (tx, rx) = flume::unbounded::<Vec<Msg>>();
+        let (tx, rx) = crate::notify::Mailbox::new();
         inbox_tx.push(tx);
         inbox_rx.push(rx);
+    }
+    // One bounded SPSC ring per ordered core pair (DESIGN.md): core a
+    // holds producers[a][b], core b consumes it among its inbound rings.
+    let limits = Limits::new(args.queue_limit, cores);
+    let mut producers: Vec<Vec<Option<rtrb::Producer<Msg>>>> = (0..cores)
+        .map(|_| (0..cores).map(|_| None).collect())
+        .collect();
+    let mut consumers: Vec<Vec<rtrb::Consumer<Msg>>> = (0..cores).map(|_| Vec::new()).collect();
+    for (a, row) in producers.iter_mut().enumerate() {
+        for (b, slot) in row.iter_mut().enumerate() {
+            if a != b
+                && let Some(into) = consumers.get_mut(b)
+            {
+                let (p, c) = rtrb::RingBuffer::new(limits.ring_capacity());
+                *slot = Some(p);
+                into.push(c);
+            }
+        }
     }
     let stats_path = args
         .stats_socket
@@ -157,21 +175,30 @@ pub fn run(args: Args) -> ! {
     ));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
 
-    for (c, (((listener, engine), inbox), peer_listener)) in listeners
+    for (c, (((((listener, engine), inbox), peer_listener), rings_out), rings_in)) in listeners
         .into_iter()
         .zip(engines.clone())
         .zip(inbox_rx)
         .zip(peer_listeners)
+        .zip(producers)
+        .zip(consumers)
         .enumerate()
     {
-        let (job_tx, job_rx) = flume::unbounded::<PersistJob>();
-        let (done_tx, done_rx) = flume::unbounded::<Done>();
+        let (job_tx, job_rx) = flume::bounded::<PersistJob>(crate::core::PERSIST_JOBS);
+        let (done_tx, done_rx) = rtrb::RingBuffer::<Done>::new(crate::core::DONE_RING);
         let n = node.clone();
         let e = engine.clone();
+        let reporter = persist::Reporter::new(c, node.clone(), done_tx);
         std::thread::Builder::new()
             .name(format!("persist-{c}"))
-            .spawn(move || persist::run(c, e, n, job_rx, done_tx))
+            .spawn(move || persist::run(c, e, n, job_rx, reporter))
             .unwrap_or_else(|e| fatal(&format!("cannot start thread: {e}")));
+        let crate::notify::MailboxRx { bell, control } = inbox;
+        let inbound = Inbound {
+            control,
+            rings: rings_in,
+            done: done_rx,
+        };
         let n = node.clone();
         let ready = ready_tx.clone();
         std::thread::Builder::new()
@@ -182,9 +209,8 @@ pub fn run(args: Args) -> ! {
                     n,
                     engine,
                     (listener, peer_listener),
-                    inbox,
-                    job_tx,
-                    done_rx,
+                    bell,
+                    (job_tx, rings_out, inbound),
                     ready,
                 )
             })
@@ -228,9 +254,12 @@ fn core_thread(
     node: Arc<Node>,
     engine: Engine,
     (listener, peer_listener): (std::net::TcpListener, Option<std::net::TcpListener>),
-    inbox: flume::Receiver<Vec<Msg>>,
-    job_tx: flume::Sender<PersistJob>,
-    done_rx: flume::Receiver<Done>,
+    bell: flume::Receiver<()>,
+    (job_tx, rings_out, inbound): (
+        flume::Sender<PersistJob>,
+        Vec<Option<rtrb::Producer<Msg>>>,
+        Inbound,
+    ),
     ready: std::sync::mpsc::Sender<Result<usize, String>>,
 ) {
     if !node.args.no_pin {
@@ -275,7 +304,14 @@ fn core_thread(
         }
     };
     rt.block_on(async move {
-        let core = Rc::new(Core::new(c, node.clone(), shard, job_tx));
+        let core = Rc::new(Core::new(
+            c,
+            node.clone(),
+            shard,
+            job_tx,
+            rings_out,
+            inbound,
+        ));
         core.set_self();
         if let Some(pl) = peer_listener {
             start_peer_links(&core, pl);
@@ -289,7 +325,7 @@ fn core_thread(
         };
         core.notify.notify();
         let c2 = core.clone();
-        monoio::spawn(run_tasks(c2, inbox, done_rx));
+        monoio::spawn(run_tasks(c2, bell));
         let _ = ready.send(Ok(c));
         loop {
             let Ok((stream, peer)) = listener.accept().await else {

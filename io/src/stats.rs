@@ -96,6 +96,62 @@ pub struct CoreCounters {
     pub follower_reads: AtomicU64,
     pub raft_msgs_out: AtomicU64,
     pub raft_msgs_in: AtomicU64,
+    /// Depths of the core's bounded queues (docs/design/0013).
+    pub queues: QueueStats,
+}
+
+/// Queue depths of one core: now, and the most seen since the last reset,
+/// next to their bounds, so a test (or an operator) can see backpressure
+/// work: `*_max` never passes its limit.
+#[derive(Default)]
+pub struct QueueStats {
+    /// Client commands unanswered on the core (proposals, parked, forwarded
+    /// in from other cores), at the last turn and at most.
+    pub unanswered: AtomicU64,
+    pub unanswered_max: AtomicU64,
+    /// Most requests outstanding from this core to one other core.
+    pub forwarded_max: AtomicU64,
+    /// Most messages found waiting in the core's inbound rings and
+    /// control channel at one drain.
+    pub inbox_max: AtomicU64,
+    /// Persist jobs in flight (sent, log half not yet acknowledged).
+    pub persist_jobs: AtomicU64,
+    pub persist_jobs_max: AtomicU64,
+    /// Times a connection stopped reading because the core was at a bound.
+    pub throttled: AtomicU64,
+    /// The bounds: `--queue-limit`, its per-core-pair share, jobs in flight.
+    pub unanswered_limit: AtomicU64,
+    pub forwarded_limit: AtomicU64,
+    pub persist_jobs_limit: AtomicU64,
+}
+
+impl QueueStats {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "unanswered": self.unanswered.load(Relaxed),
+            "unanswered_max": self.unanswered_max.load(Relaxed),
+            "unanswered_limit": self.unanswered_limit.load(Relaxed),
+            "forwarded_max": self.forwarded_max.load(Relaxed),
+            "forwarded_limit": self.forwarded_limit.load(Relaxed),
+            "inbox_max": self.inbox_max.load(Relaxed),
+            "persist_jobs": self.persist_jobs.load(Relaxed),
+            "persist_jobs_max": self.persist_jobs_max.load(Relaxed),
+            "persist_jobs_limit": self.persist_jobs_limit.load(Relaxed),
+            "throttled": self.throttled.load(Relaxed),
+        })
+    }
+
+    fn reset(&self) {
+        for c in [
+            &self.unanswered_max,
+            &self.forwarded_max,
+            &self.inbox_max,
+            &self.persist_jobs_max,
+            &self.throttled,
+        ] {
+            c.store(0, Relaxed);
+        }
+    }
 }
 
 impl CoreCounters {
@@ -104,7 +160,7 @@ impl CoreCounters {
     }
 
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "commands": self.commands.load(Relaxed),
             "forwarded_out": self.forwarded_out.load(Relaxed),
             "forwarded_in": self.forwarded_in.load(Relaxed),
@@ -120,7 +176,13 @@ impl CoreCounters {
             "follower_reads": self.follower_reads.load(Relaxed),
             "raft_msgs_out": self.raft_msgs_out.load(Relaxed),
             "raft_msgs_in": self.raft_msgs_in.load(Relaxed),
-        })
+        });
+        // Flat, like every counter (`queue_<name>`), so a reader may take
+        // the counters as one map of numbers.
+        if let (Value::Object(m), Value::Object(q)) = (&mut v, self.queues.to_json()) {
+            m.extend(q.into_iter().map(|(k, x)| (format!("queue_{k}"), x)));
+        }
+        v
     }
 
     pub fn reset(&self) {
@@ -144,5 +206,6 @@ impl CoreCounters {
         ] {
             c.store(0, Relaxed);
         }
+        self.queues.reset();
     }
 }
