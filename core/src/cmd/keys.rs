@@ -9,7 +9,7 @@ use super::{Cmd, Ctx, R, Spec, arg, expire_i64, glob_match, int_arg, is_opt, liv
 use crate::Reply;
 use crate::errors;
 use crate::slot::SLOTS;
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, StoreError};
 use bytes::Bytes;
 
 /// SCAN stops at the first slot boundary after this many examined keys even
@@ -40,8 +40,8 @@ pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Stor
         Cmd::Del | Cmd::Unlink => {
             let mut n = 0;
             for k in argv.get(1..).unwrap_or(&[]) {
-                if let Some(r) = store.get(k) {
-                    store.delete(k);
+                if let Some(r) = store.get(k)? {
+                    store.delete(k)?;
                     if !r.is_expired(now) {
                         n += 1;
                     }
@@ -54,11 +54,11 @@ pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Stor
         Cmd::Expire | Cmd::PExpire | Cmd::ExpireAt | Cmd::PExpireAt => {
             expire(spec, argv, now, store)
         }
-        Cmd::Persist => match live_w(store, key, now) {
+        Cmd::Persist => match live_w(store, key, now)? {
             Some(mut r) if r.expire_at_ms.is_some() => {
                 r.expire_at_ms = None;
                 r.mtime_ms = now;
-                store.put(key, r);
+                store.put(key, r)?;
                 Ok(Reply::Integer(1))
             }
             _ => Ok(Reply::Integer(0)),
@@ -68,9 +68,9 @@ pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Stor
             store.clear(ctx.slots.start, ctx.slots.end);
             Ok(Reply::ok())
         }
-        Cmd::ExpireIf => match store.get(key) {
+        Cmd::ExpireIf => match store.get(key)? {
             Some(r) if r.is_expired(now) => {
-                store.delete(key);
+                store.delete(key)?;
                 Ok(Reply::Integer(1))
             }
             _ => Ok(Reply::Integer(0)),
@@ -89,19 +89,19 @@ fn parse_flush(argv: &[Bytes]) -> Result<(), Reply> {
 
 fn rename(nx: bool, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     let (src, dst) = (arg(argv, 1), arg(argv, 2));
-    let Some(mut rec) = live_w(store, src, now) else {
+    let Some(mut rec) = live_w(store, src, now)? else {
         return Err(errors::err(errors::NO_SUCH_KEY));
     };
     let done = if nx { Reply::Integer(1) } else { Reply::ok() };
     if src == dst {
         return Ok(if nx { Reply::Integer(0) } else { Reply::ok() });
     }
-    if live_w(store, dst, now).is_some() && nx {
+    if live_w(store, dst, now)?.is_some() && nx {
         return Ok(Reply::Integer(0));
     }
     rec.mtime_ms = now;
-    store.put(dst, rec);
-    store.delete(src);
+    store.put(dst, rec)?;
+    store.delete(src)?;
     Ok(done)
 }
 
@@ -133,14 +133,14 @@ fn parse_copy(argv: &[Bytes]) -> Result<bool, Reply> {
 fn copy(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     let replace = parse_copy(argv)?;
     let (src, dst) = (arg(argv, 1), arg(argv, 2));
-    let Some(mut rec) = live_w(store, src, now) else {
+    let Some(mut rec) = live_w(store, src, now)? else {
         return Ok(Reply::Integer(0));
     };
-    if live_w(store, dst, now).is_some() && !replace {
+    if live_w(store, dst, now)?.is_some() && !replace {
         return Ok(Reply::Integer(0));
     }
     rec.mtime_ms = now;
-    store.put(dst, rec);
+    store.put(dst, rec)?;
     Ok(Reply::Integer(1))
 }
 
@@ -199,7 +199,7 @@ fn expire(spec: &Spec, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     }
     let when = when + base;
     let key = arg(argv, 1);
-    let Some(mut rec) = live_w(store, key, now) else {
+    let Some(mut rec) = live_w(store, key, now)? else {
         return Ok(Reply::Integer(0));
     };
     let current = expire_i64(&rec);
@@ -214,9 +214,9 @@ fn expire(spec: &Spec, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
         Ok(w) if w > now => {
             rec.expire_at_ms = Some(w);
             rec.mtime_ms = now;
-            store.put(key, rec);
+            store.put(key, rec)?;
         }
-        _ => store.delete(key),
+        _ => store.delete(key)?,
     }
     Ok(Reply::Integer(1))
 }
@@ -226,24 +226,25 @@ pub(super) fn read(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &dyn Store) ->
     let key = arg(argv, 1);
     match spec.cmd {
         Cmd::Exists | Cmd::Touch => {
-            let keys = argv.get(1..).unwrap_or(&[]);
-            let n = keys
-                .iter()
-                .filter(|k| live(store, k, now).is_some())
-                .count();
-            Ok(Reply::Integer(n as i64))
+            let mut n = 0;
+            for k in argv.get(1..).unwrap_or(&[]) {
+                if live(store, k, now)?.is_some() {
+                    n += 1;
+                }
+            }
+            Ok(Reply::Integer(n))
         }
         Cmd::Type => {
-            let name = live(store, key, now).map_or("none", |r| r.kind.type_name());
+            let name = live(store, key, now)?.map_or("none", |r| r.kind.type_name());
             Ok(Reply::Simple(name.to_string()))
         }
-        Cmd::Ttl => Ok(ttl(live(store, key, now), now, false, false)),
-        Cmd::PTtl => Ok(ttl(live(store, key, now), now, true, false)),
-        Cmd::ExpireTime => Ok(ttl(live(store, key, now), now, false, true)),
-        Cmd::PExpireTime => Ok(ttl(live(store, key, now), now, true, true)),
-        Cmd::Keys => Ok(keys(key, ctx, store)),
+        Cmd::Ttl => Ok(ttl(live(store, key, now)?, now, false, false)),
+        Cmd::PTtl => Ok(ttl(live(store, key, now)?, now, true, false)),
+        Cmd::ExpireTime => Ok(ttl(live(store, key, now)?, now, false, true)),
+        Cmd::PExpireTime => Ok(ttl(live(store, key, now)?, now, true, true)),
+        Cmd::Keys => keys(key, ctx, store),
         Cmd::Scan => scan(argv, ctx, store),
-        Cmd::RandomKey => Ok(random_key(ctx, store)),
+        Cmd::RandomKey => random_key(ctx, store),
         Cmd::DbSize => Ok(Reply::Integer(
             i64::try_from(store.len()).unwrap_or(i64::MAX),
         )),
@@ -265,7 +266,7 @@ fn ttl(rec: Option<Record>, now: u64, ms: bool, abs: bool) -> Reply {
     Reply::Integer(if ms { t } else { t.saturating_add(500) / 1000 })
 }
 
-fn keys(pattern: &[u8], ctx: &Ctx, store: &dyn Store) -> Reply {
+fn keys(pattern: &[u8], ctx: &Ctx, store: &dyn Store) -> R {
     let all = pattern == b"*";
     let mut out = Vec::new();
     store.scan(ctx.slots.start, ctx.slots.end, &mut |_, k, rec| {
@@ -273,8 +274,8 @@ fn keys(pattern: &[u8], ctx: &Ctx, store: &dyn Store) -> Reply {
             out.push(Reply::Bulk(Bytes::copy_from_slice(k)));
         }
         true
-    });
-    Reply::Array(out)
+    })?;
+    Ok(Reply::Array(out))
 }
 
 /// `parseScanCursorOrReply` (strtoul semantics) restricted to slot numbers.
@@ -350,7 +351,7 @@ fn scan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
                 found.push(Reply::Bulk(Bytes::copy_from_slice(k)));
             }
             true
-        });
+        })?;
     }
     let next = stopped_at.unwrap_or(end.max(start));
     let next = if next >= SLOTS {
@@ -361,14 +362,14 @@ fn scan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     Ok(Reply::Array(vec![Reply::Bulk(next), Reply::Array(found)]))
 }
 
-fn random_key(ctx: &Ctx, store: &dyn Store) -> Reply {
+fn random_key(ctx: &Ctx, store: &dyn Store) -> R {
     let (lo, hi) = (ctx.slots.start, ctx.slots.end);
     if lo >= hi {
-        return Reply::Nil;
+        return Ok(Reply::Nil);
     }
     let span = u64::from(hi - lo);
     let start = lo + u16::try_from(ctx.rand % span).unwrap_or(0);
-    let pick = |from: u16, to: u16| -> Option<Bytes> {
+    let pick = |from: u16, to: u16| -> Result<Option<Bytes>, StoreError> {
         let mut slot_found: Option<u16> = None;
         let mut sample: Vec<Bytes> = Vec::new();
         store.scan(from, to, &mut |slot, k, rec| {
@@ -380,18 +381,19 @@ fn random_key(ctx: &Ctx, store: &dyn Store) -> Reply {
                 sample.push(Bytes::copy_from_slice(k));
             }
             true
-        });
+        })?;
         let n = sample.len() as u64;
         if n == 0 {
-            return None;
+            return Ok(None);
         }
         let i = usize::try_from((ctx.rand >> 32) % n).unwrap_or(0);
-        sample.into_iter().nth(i)
+        Ok(sample.into_iter().nth(i))
     };
-    match pick(start, hi).or_else(|| pick(lo, start)) {
-        Some(k) => Reply::Bulk(k),
-        None => Reply::Nil,
-    }
+    let found = match pick(start, hi)? {
+        Some(k) => Some(k),
+        None => pick(lo, start)?,
+    };
+    Ok(found.map_or(Reply::Nil, Reply::Bulk))
 }
 
 const OBJECT_HELP: &[&str] = &[
@@ -438,7 +440,7 @@ fn object(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
     if name == "help" {
         return Ok(object_help());
     }
-    let Some(rec) = live(store, arg(argv, 2), now) else {
+    let Some(rec) = live(store, arg(argv, 2), now)? else {
         return Ok(Reply::Nil);
     };
     let int_val = parse_i64(&rec.value);
@@ -711,8 +713,8 @@ mod tests {
             super::super::apply_write(&argv(&["FLUSHALL"]), &ctx, &mut s),
             ok()
         );
-        assert_eq!(s.get(b"foo"), None);
-        assert!(s.get(b"bar").is_some());
+        assert_eq!(s.get(b"foo"), Ok(None));
+        assert!(s.get(b"bar").is_ok_and(|r| r.is_some()));
     }
 
     #[test]

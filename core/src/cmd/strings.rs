@@ -10,7 +10,7 @@ use super::{
 };
 use crate::Reply;
 use crate::errors;
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, StoreError};
 use bytes::Bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,7 @@ fn put_string(
     value: Bytes,
     expire_at_ms: Option<u64>,
     now_ms: u64,
-) {
+) -> Result<(), StoreError> {
     match expire_at_ms {
         Some(t) if t <= now_ms => store.delete(key),
         _ => store.put(
@@ -184,10 +184,10 @@ pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Stor
     match spec.cmd {
         Cmd::Set => set(argv, now, store),
         Cmd::SetNx => {
-            if live_w(store, key, now).is_some() {
+            if live_w(store, key, now)?.is_some() {
                 return Ok(Reply::Integer(0));
             }
-            put_string(store, key, arg_bytes(argv, 2), None, now);
+            put_string(store, key, arg_bytes(argv, 2), None, now)?;
             Ok(Reply::Integer(1))
         }
         Cmd::SetEx | Cmd::PSetEx => {
@@ -197,23 +197,23 @@ pub(super) fn apply(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Stor
                 ExpKind::Px
             };
             let at = expire_ms(kind, arg(argv, 2), now, spec.name)?;
-            put_string(store, key, arg_bytes(argv, 3), expire_u64(at), now);
+            put_string(store, key, arg_bytes(argv, 3), expire_u64(at), now)?;
             Ok(Reply::ok())
         }
         Cmd::GetSet => {
-            let old = live_w(store, key, now);
+            let old = live_w(store, key, now)?;
             if let Some(r) = &old {
                 check_string(r)?;
             }
-            put_string(store, key, arg_bytes(argv, 2), None, now);
+            put_string(store, key, arg_bytes(argv, 2), None, now)?;
             Ok(value_reply(old))
         }
         Cmd::GetDel => {
-            let Some(old) = live_w(store, key, now) else {
+            let Some(old) = live_w(store, key, now)? else {
                 return Ok(Reply::Nil);
             };
             check_string(&old)?;
-            store.delete(key);
+            store.delete(key)?;
             Ok(Reply::Bulk(old.value))
         }
         Cmd::GetEx => getex(argv, now, store),
@@ -242,7 +242,7 @@ fn set(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
         None => None,
     };
     let key = arg(argv, 1);
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     if o.get
         && let Some(r) = &old
     {
@@ -257,14 +257,14 @@ fn set(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     } else {
         exp.and_then(expire_u64)
     };
-    put_string(store, key, arg_bytes(argv, 2), expire_at, now);
+    put_string(store, key, arg_bytes(argv, 2), expire_at, now)?;
     Ok(if o.get { value_reply(old) } else { Reply::ok() })
 }
 
 fn getex(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     let o = parse_ext(argv, false)?;
     let key = arg(argv, 1);
-    let Some(rec) = live_w(store, key, now) else {
+    let Some(rec) = live_w(store, key, now)? else {
         return Ok(Reply::Nil);
     };
     check_string(&rec)?;
@@ -274,9 +274,9 @@ fn getex(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     };
     let reply = Reply::Bulk(rec.value.clone());
     if let Some(at) = exp {
-        put_string(store, key, rec.value, expire_u64(at), now);
+        put_string(store, key, rec.value, expire_u64(at), now)?;
     } else if o.persist && rec.expire_at_ms.is_some() {
-        put_string(store, key, rec.value, None, now);
+        put_string(store, key, rec.value, None, now)?;
     }
     Ok(reply)
 }
@@ -290,7 +290,7 @@ fn mset(spec: &Spec, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
         let mut busy = false;
         for pair in pairs.chunks_exact(2) {
             if let Some(k) = pair.first() {
-                busy |= live_w(store, k, now).is_some();
+                busy |= live_w(store, k, now)?.is_some();
             }
         }
         if busy {
@@ -299,7 +299,7 @@ fn mset(spec: &Spec, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     }
     for pair in pairs.chunks_exact(2) {
         if let [k, v] = pair {
-            put_string(store, k, v.clone(), None, now);
+            put_string(store, k, v.clone(), None, now)?;
         }
     }
     Ok(if spec.cmd == Cmd::MSetNx {
@@ -316,7 +316,7 @@ fn decrby_delta(argv: &[Bytes]) -> Result<i64, Reply> {
 }
 
 fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     let (value, expire) = match &old {
         Some(r) => {
             check_string(r)?;
@@ -330,13 +330,13 @@ fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
     let new = value
         .checked_add(delta)
         .ok_or_else(|| errors::err(errors::OVERFLOW))?;
-    put_string(store, key, Bytes::from(new.to_string()), expire, now);
+    put_string(store, key, Bytes::from(new.to_string()), expire, now)?;
     Ok(Reply::Integer(new))
 }
 
 fn incr_by_float(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     let key = arg(argv, 1);
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     let not_float = || errors::err(errors::NOT_FLOAT);
     let (value, expire) = match &old {
         Some(r) => {
@@ -351,16 +351,16 @@ fn incr_by_float(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
         return Err(errors::err(errors::NAN_OR_INF));
     }
     let text = Bytes::from(format_f64(sum));
-    put_string(store, key, text.clone(), expire, now);
+    put_string(store, key, text.clone(), expire, now)?;
     Ok(Reply::Bulk(text))
 }
 
 fn append(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     let key = arg(argv, 1);
     let add = arg(argv, 2);
-    match live_w(store, key, now) {
+    match live_w(store, key, now)? {
         None => {
-            put_string(store, key, arg_bytes(argv, 2), None, now);
+            put_string(store, key, arg_bytes(argv, 2), None, now)?;
             Ok(Reply::Integer(add.len() as i64))
         }
         Some(r) => {
@@ -370,7 +370,7 @@ fn append(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
             v.extend_from_slice(&r.value);
             v.extend_from_slice(add);
             let len = v.len() as i64;
-            put_string(store, key, Bytes::from(v), r.expire_at_ms, now);
+            put_string(store, key, Bytes::from(v), r.expire_at_ms, now)?;
             Ok(Reply::Integer(len))
         }
     }
@@ -393,7 +393,7 @@ fn setrange(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     let key = arg(argv, 1);
     let value = arg(argv, 3);
     let off = setrange_offset(argv)?;
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     if let Some(r) = &old {
         check_string(r)?;
     }
@@ -414,14 +414,14 @@ fn setrange(argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
         dst.copy_from_slice(value);
     }
     let len = v.len() as i64;
-    put_string(store, key, Bytes::from(v), expire, now);
+    put_string(store, key, Bytes::from(v), expire, now)?;
     Ok(Reply::Integer(len))
 }
 
 pub(super) fn read(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let now = ctx.now_ms;
     match spec.cmd {
-        Cmd::Get => match live(store, arg(argv, 1), now) {
+        Cmd::Get => match live(store, arg(argv, 1), now)? {
             None => Ok(Reply::Nil),
             Some(r) => {
                 check_string(&r)?;
@@ -429,17 +429,19 @@ pub(super) fn read(spec: &Spec, argv: &[Bytes], ctx: &Ctx, store: &dyn Store) ->
             }
         },
         Cmd::MGet => {
+            // One failed read fails the whole MGET: a nil in its place
+            // would claim the key is absent.
             let keys = argv.get(1..).unwrap_or(&[]);
-            let out = keys
-                .iter()
-                .map(|k| match live(store, k, now) {
+            let mut out = Vec::with_capacity(keys.len());
+            for k in keys {
+                out.push(match live(store, k, now)? {
                     Some(r) if check_string(&r).is_ok() => Reply::Bulk(r.value),
                     _ => Reply::Nil,
-                })
-                .collect();
+                });
+            }
             Ok(Reply::Array(out))
         }
-        Cmd::StrLen => match live(store, arg(argv, 1), now) {
+        Cmd::StrLen => match live(store, arg(argv, 1), now)? {
             None => Ok(Reply::Integer(0)),
             Some(r) => {
                 check_string(&r)?;
@@ -455,7 +457,7 @@ fn getrange(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
     let start = int_arg(argv, 2)?;
     let end = int_arg(argv, 3)?;
     let empty = || Reply::Bulk(Bytes::new());
-    let Some(rec) = live(store, arg(argv, 1), now) else {
+    let Some(rec) = live(store, arg(argv, 1), now)? else {
         return Ok(empty());
     };
     check_string(&rec)?;
@@ -541,7 +543,7 @@ mod tests {
             "past absolute time is accepted"
         );
         assert_eq!(run(&mut s, &["GET", "k"]), Reply::Nil);
-        assert_eq!(s.get(b"k"), None);
+        assert_eq!(s.get(b"k"), Ok(None));
         // Lazy expiry.
         assert_eq!(run(&mut s, &["SET", "k", "v", "PX", "100"]), ok());
         assert_eq!(run_at(&mut s, NOW + 99, &["GET", "k"]), bulk("v"));
