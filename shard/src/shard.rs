@@ -1420,12 +1420,22 @@ impl Shard {
     /// The only side effect is caching what was read, so on an error the
     /// entry has not started; on success its apply reads nothing else.
     fn prefetch(&self, cmds: &[Vec<Bytes>], pre: &mut Prefetched) -> Result<(), StoreError> {
+        // A batch is mostly one command: look its spec up once per run.
+        let mut spec: Option<(&[u8], Option<&'static corekv_core::table::CommandSpec>)> = None;
         for argv in cmds {
-            for i in write_keys(argv) {
+            let name = argv.first().map_or(&[][..], |n| &n[..]);
+            let found = match spec {
+                Some((n, found)) if n == name => found,
+                _ => {
+                    let found = corekv_core::table::lookup(name);
+                    spec = Some((name, found));
+                    found
+                }
+            };
+            for i in key_positions(found, argv.len()) {
                 let Some(k) = argv.get(i) else { continue };
-                if !pre.contains_key(k.as_ref()) {
-                    let rec = self.get_record(k)?;
-                    pre.insert(k.clone(), rec);
+                if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
+                    v.insert(self.get_record(k)?);
                 }
             }
         }
@@ -1912,15 +1922,24 @@ impl Store for ReadView<'_> {
 /// (COREKV.EXPIREIF): reading a non-key costs a lookup, missing a key would
 /// let apply hit a read error halfway through an entry.
 pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
-    match argv.first().and_then(|n| corekv_core::table::lookup(n)) {
-        Some(spec) => corekv_core::table::key_positions(spec, argv.len()),
-        None => (1..=argv.len().saturating_sub(1)).step_by(1),
+    let spec = argv.first().and_then(|n| corekv_core::table::lookup(n));
+    key_positions(spec, argv.len())
+}
+
+fn key_positions(
+    spec: Option<&corekv_core::table::CommandSpec>,
+    argc: usize,
+) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
+    match spec {
+        Some(spec) => corekv_core::table::key_positions(spec, argc),
+        None => (1..=argc.saturating_sub(1)).step_by(1),
     }
 }
 
 /// The store one entry's commands apply against: reads come from the
-/// entry's prefetched records, which its own writes keep current, so a
-/// read-modify-write looks its key up in a hash map, not in fjall.
+/// entry's prefetched records. A key this entry wrote leaves the map: its
+/// record is then in the overlay (and row cache), which `get_record` reads
+/// without touching fjall.
 struct ApplyView<'a> {
     shard: &'a mut Shard,
     pos: usize,
@@ -1937,16 +1956,6 @@ impl ApplyView<'_> {
             *self.failed.borrow_mut() = Some(e.clone());
         })
     }
-
-    /// Sets `key`'s record for the rest of the entry; returns the old one.
-    fn swap(&mut self, key: &[u8], rec: Option<Record>) -> Result<Option<Record>, StoreError> {
-        if let Some(cur) = self.pre.get_mut(key) {
-            return Ok(std::mem::replace(cur, rec));
-        }
-        let old = self.read_through(key)?;
-        self.pre.insert(Bytes::copy_from_slice(key), rec);
-        Ok(old)
-    }
 }
 
 impl Store for ApplyView<'_> {
@@ -1957,12 +1966,21 @@ impl Store for ApplyView<'_> {
         }
     }
     fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
-        let old = self.swap(key, Some(rec.clone()))?;
+        let old = match self.pre.remove(key) {
+            Some(old) => old,
+            None => self.read_through(key)?,
+        };
         self.shard.write_record(self.pos, key, old, Some(rec));
         Ok(())
     }
     fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
-        let old = self.swap(key, None)?;
+        // An absent key stays in the map (as absent): deleting it writes
+        // nothing to the overlay that a later read could find.
+        let old = match self.pre.get_mut(key) {
+            Some(Some(_)) => self.pre.remove(key).flatten(),
+            Some(None) => None,
+            None => self.read_through(key)?,
+        };
         if old.is_some() {
             self.shard.write_record(self.pos, key, old, None);
         }

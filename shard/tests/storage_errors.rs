@@ -448,3 +448,65 @@ fn a_replica_whose_reads_fail_falls_behind_and_never_diverges() {
     assert_eq!(net.state(2), leader);
     net._dirs = dirs;
 }
+
+/// Within one entry, later commands see earlier ones' writes, deletes and
+/// clears (the prefetched records are not reused once stale), with the
+/// same replies as the reference store.
+#[test]
+fn commands_of_one_entry_see_each_others_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut shard = cold(dir.path());
+    let batch: &[&[&str]] = &[
+        &["INCR", "k"],
+        &["SET", "n", "1"],
+        &["INCR", "n"],
+        &["APPEND", "s", "c"],
+        &["DEL", "s", "nosuch"],
+        &["APPEND", "s", "d"],
+        &["DEL", "nosuch"],
+        &["GETSET", "nosuch", "x"],
+        &["RENAME", "n", "m"],
+        &["INCR", "m"],
+        &["EXISTS", "n"],
+        &["FLUSHDB"],
+        &["INCR", "k"],
+        &["MSET", "a", "1", "k", "5", "a", "2"],
+        &["MGET", "a", "k"],
+        &["INCR", "k"],
+    ];
+    let writes: Vec<Vec<Bytes>> = batch
+        .iter()
+        .filter(|c| corekv_core::cmd::is_write(c[0].as_bytes()))
+        .map(|c| argv(c))
+        .collect();
+    let toks: Vec<Token> = (0..writes.len() as u64).collect();
+    shard
+        .propose_batch(0, 1000, &writes, toks)
+        .expect("propose");
+    let mut got = settle(&mut shard);
+    got.sort_by_key(|(t, _)| *t);
+    let mut reference = MemStore::new();
+    let ctx = Ctx {
+        now_ms: 1000,
+        slots: 0..16384,
+        rand: 0,
+    };
+    for (k, v) in [("k", "10"), ("s", "ab")] {
+        apply_write(&argv(&["SET", k, v]), &ctx, &mut reference);
+    }
+    let want: Vec<(Token, Reply)> = writes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i as Token, apply_write(a, &ctx, &mut reference)))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(want[0].1, Reply::Integer(11));
+    for key in ["k", "a", "m", "n", "s", "nosuch"] {
+        assert_eq!(
+            get(&shard, &["GET", key]),
+            corekv_core::cmd::read(&argv(&["GET", key]), &ctx, &reference),
+            "{key}"
+        );
+    }
+    assert_eq!(get(&shard, &["DBSIZE"]), Reply::Integer(2));
+}
