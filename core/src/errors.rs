@@ -35,6 +35,9 @@ pub const NOT_LEADER: &str = "TRYAGAIN group leader is not available, try again"
 pub const OUTCOME_UNKNOWN: &str =
     "ERR the command's outcome is unknown (its leader lost leadership); it may or may not have run";
 pub const SHUTTING_DOWN: &str = "ERR server is shutting down";
+/// Prefix of the reply to a command whose storage read failed (followed by
+/// `: <detail>`); no Redis equivalent.
+pub const STORAGE_READ: &str = "ERR storage read error";
 
 /// `ERR wrong number of arguments for 'get' command` (name lowercased, as
 /// Redis prints the command's table name).

@@ -117,6 +117,9 @@ pub struct Node {
     /// (`drop_out`) or from (`drop_in`) node n, and refuse to proxy there.
     pub drop_out: AtomicU64,
     pub drop_in: AtomicU64,
+    /// Storage read failures of every core's engine, and the read fault
+    /// `COREKV.DEBUG READFAULT` injects.
+    pub read_health: std::sync::Arc<corekv_shard::ReadHealth>,
 }
 
 impl Node {
@@ -166,6 +169,7 @@ impl Node {
             members,
             drop_out: AtomicU64::new(0),
             drop_in: AtomicU64::new(0),
+            read_health: Default::default(),
         }
     }
 
@@ -181,8 +185,10 @@ impl Node {
 
     /// `COREKV.DEBUG PARTITION id.. | DROP-OUT id.. | DROP-IN id.. | HEAL`:
     /// cuts Raft traffic (both ways, outgoing only, incoming only) with the
-    /// given nodes, and proxying to them; HEAL restores everything. Only
-    /// with `--debug-commands`.
+    /// given nodes, and proxying to them; HEAL restores everything.
+    /// `COREKV.DEBUG READFAULT <count> | ON | OFF`: the next `count` data
+    /// reads of this node's storage fail (ON: all until OFF). Only with
+    /// `--debug-commands`.
     pub fn debug_command(&self, argv: &[Bytes]) -> Reply {
         let sub = argv
             .get(1)
@@ -204,6 +210,28 @@ impl Node {
                     .observe(corekv_core::hlc::compose(unix_ms() + ms, 0), unix_ms());
             }
             return Reply::Integer(self.hlc_now() as i64);
+        }
+        if sub == "READFAULT" {
+            let n = match argv
+                .get(2)
+                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
+            {
+                Some(a) if a == "ON" => u64::MAX,
+                Some(a) if a == "OFF" => 0,
+                Some(a) => match a.parse::<u64>() {
+                    Ok(n) => n,
+                    Err(_) => {
+                        return corekv_core::errors::err(
+                            "ERR READFAULT takes a read count, ON or OFF",
+                        );
+                    }
+                },
+                None => {
+                    return corekv_core::errors::err("ERR READFAULT takes a read count, ON or OFF");
+                }
+            };
+            self.read_health.inject(n);
+            return Reply::Simple("OK".into());
         }
         let mut mask = 0u64;
         for a in argv.iter().skip(2) {
@@ -232,7 +260,7 @@ impl Node {
             }
             _ => {
                 return corekv_core::errors::err(
-                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN, HEAL or HLC",
+                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN, HEAL, HLC or READFAULT",
                 );
             }
         }

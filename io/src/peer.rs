@@ -464,7 +464,9 @@ pub fn send_snapshot_blocking(
         chunk.clear();
         w.write_all(&frame)
     };
-    view.scan(slots.start, slots.end, &mut |_slot, key, rec| {
+    // A read error fails the send (the leader reports it and sends again
+    // later): a snapshot without a record would leave the follower short.
+    let scanned = view.scan(slots.start, slots.end, &mut |_slot, key, rec| {
         let v = rec.encode();
         chunk.extend_from_slice(&(key.len() as u32).to_be_bytes());
         chunk.extend_from_slice(key);
@@ -482,6 +484,7 @@ pub fn send_snapshot_blocking(
     if let Some(e) = failed {
         return Err(e);
     }
+    scanned.map_err(std::io::Error::other)?;
     if !chunk.is_empty() {
         flush(&mut chunk, &mut w)?;
     }

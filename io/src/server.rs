@@ -173,6 +173,12 @@ pub fn run(args: Args) -> ! {
         members,
         secret,
     ));
+    // Every core's reads report to (and are faulted by) the node's one
+    // ReadHealth.
+    let engines: Vec<Engine> = engines
+        .into_iter()
+        .map(|e| e.with_health(node.read_health.clone()))
+        .collect();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<usize, String>>();
 
     for (c, (((((listener, engine), inbox), peer_listener), rings_out), rings_in)) in listeners

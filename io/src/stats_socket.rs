@@ -70,6 +70,8 @@ pub fn document(node: &Node) -> serde_json::Value {
             "heavy_submitted": node.heavy.submitted.load(std::sync::atomic::Ordering::Relaxed),
             "heavy_rejected": node.heavy.rejected.load(std::sync::atomic::Ordering::Relaxed),
             "heavy": heavy(node),
+            "storage_read_errors": node.read_health.read_errors.load(std::sync::atomic::Ordering::Relaxed),
+            "apply_stalls": node.read_health.apply_stalls.load(std::sync::atomic::Ordering::Relaxed),
         },
         "cores": cores,
     })

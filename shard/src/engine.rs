@@ -9,6 +9,8 @@
 use crate::keys;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 const RAFT_MEMTABLE_BYTES: u64 = 4 << 20;
 const DATA_MEMTABLE_BYTES: u64 = 8 << 20;
@@ -28,6 +30,60 @@ pub enum EngineError {
     Fjall(#[from] fjall::Error),
     #[error("corrupt record in {0}")]
     Corrupt(&'static str),
+    #[error("injected read fault")]
+    InjectedFault,
+}
+
+/// How data reads of a node's engines fare: failures seen (real and
+/// injected) and the read fault tests inject. One per node, shared by every
+/// core's [`Engine`] (the stats socket and `COREKV.DEBUG READFAULT` see it).
+#[derive(Debug, Default)]
+pub struct ReadHealth {
+    /// Data reads still to fail: 0 none, `u64::MAX` every one until cleared.
+    fault: AtomicU64,
+    /// Data reads that failed (IO error, corrupt record, injected fault).
+    pub read_errors: AtomicU64,
+    /// Times a group stopped applying at an entry because a read failed
+    /// (counted once per stop, not per retry).
+    pub apply_stalls: AtomicU64,
+}
+
+impl ReadHealth {
+    /// Makes the next `n` data reads fail (`u64::MAX`: all until cleared;
+    /// 0 clears). Tests only: reachable through `COREKV.DEBUG READFAULT`,
+    /// which needs `--debug-commands`.
+    pub fn inject(&self, n: u64) {
+        self.fault.store(n, Relaxed);
+    }
+
+    /// Whether this read must fail (consumes one when counting down). A
+    /// relaxed load when no fault is set: nothing on the hot path.
+    fn take_fault(&self) -> bool {
+        if self.fault.load(Relaxed) == 0 {
+            return false;
+        }
+        self.fault
+            .fetch_update(Relaxed, Relaxed, |n| match n {
+                0 => None,
+                u64::MAX => Some(u64::MAX),
+                n => Some(n - 1),
+            })
+            .is_ok()
+    }
+
+    /// Counts a failed data read.
+    pub fn note_error(&self) {
+        self.read_errors.fetch_add(1, Relaxed);
+    }
+
+    /// Fails with [`EngineError::InjectedFault`] if a fault is pending.
+    pub fn check(&self) -> Result<(), EngineError> {
+        if self.take_fault() {
+            self.note_error();
+            return Err(EngineError::InjectedFault);
+        }
+        Ok(())
+    }
 }
 
 /// Durability of a persist call, from `--fsync`.
@@ -88,6 +144,9 @@ pub struct Engine {
     pub data: Keyspace,
     pub expire: Keyspace,
     pub meta: Keyspace,
+    /// Shared by every clone (the persist thread's too); a node points all
+    /// its engines at one with [`Engine::with_health`].
+    pub health: Arc<ReadHealth>,
 }
 
 impl Engine {
@@ -122,7 +181,32 @@ impl Engine {
             data,
             expire,
             meta,
+            health: Arc::default(),
         })
+    }
+
+    /// This engine reporting to (and faulted by) `health`.
+    pub fn with_health(mut self, health: Arc<ReadHealth>) -> Engine {
+        self.health = health;
+        self
+    }
+
+    /// A point read of the data keyspace (`dk` is a data key). Every read
+    /// the state machine makes goes through here or [`Engine::data_range`],
+    /// so an injected fault reaches them all.
+    pub fn read_data(&self, dk: &[u8]) -> Result<Option<fjall::Slice>, EngineError> {
+        self.health.check()?;
+        self.data.get(dk).map_err(|e| {
+            self.health.note_error();
+            EngineError::from(e)
+        })
+    }
+
+    /// The data keyspace's records of slots `from..to`, for a scan. Errors
+    /// of the iterator itself are the caller's to count.
+    pub fn data_range(&self, from: u16, to: u16) -> Result<fjall::Iter, EngineError> {
+        self.health.check()?;
+        Ok(crate::snapshot::data_range(&self.data, from, to))
     }
 
     /// Writes the jobs in order (log part, then data part) and syncs if

@@ -18,6 +18,8 @@ pub mod log;
 pub mod shard;
 pub mod snapshot;
 
-pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob};
-pub use shard::{Cluster, GroupSpec, GroupStatus, Shard, ShardError, SnapshotSend, Token};
+pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob, ReadHealth};
+pub use shard::{
+    Cluster, GroupSpec, GroupStatus, Shard, ShardError, SnapshotSend, Token, write_keys,
+};
 pub use snapshot::SnapshotView;

@@ -14,7 +14,7 @@ use crate::log::LogStore;
 use bytes::Bytes;
 use corekv_core::cmd::{self, Ctx};
 use corekv_core::slot::key_slot;
-use corekv_core::{Record, Reply, Store, errors};
+use corekv_core::{Record, Reply, Store, StoreError, errors};
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message, MessageType};
 use raft::{RawNode, StateRole};
@@ -119,6 +119,12 @@ struct Group {
     /// When this replica was first seen not leading with proposals still
     /// pending (see [`Shard::orphans`]).
     deposed_at: Option<Instant>,
+    /// Committed entries raft-rs handed over that are not applied yet, in
+    /// index order: apply stops at an entry whose reads fail and retries it
+    /// next turn (see [`Shard::apply`]).
+    backlog: VecDeque<Entry>,
+    /// The entry apply stopped at and why, while it waits (logged once).
+    stalled: Option<(u64, StoreError)>,
 }
 
 /// A follower's ReadIndex requests to its leader. Request `n` covers the
@@ -239,7 +245,13 @@ pub struct Shard {
     /// Ticks left during which vote requests are ignored (see
     /// [`VOTE_FENCE_TICKS`]).
     vote_fence: u32,
+    /// The records one entry's keys had before it applied (see
+    /// [`Shard::prefetch`]); kept between entries for its capacity.
+    prefetched: Prefetched,
 }
+
+/// User key (a slice of the entry's argv: no copy) → its record.
+type Prefetched = HashMap<Bytes, Option<Record>, ahash::RandomState>;
 
 /// First ReadIndex context of a replica: the node id in the top 16 bits.
 /// Contexts must be unique across the nodes of a group: raft-rs's leader
@@ -270,6 +282,12 @@ pub enum ShardError {
     Raft(#[from] raft::Error),
     #[error("corrupt raft state of group {0}")]
     Corrupt(u32),
+    /// A read that apply did not prefetch failed halfway through an entry
+    /// (a write command read a key outside its table key positions). The
+    /// entry is partly applied here and nowhere else, so the core must stop
+    /// rather than go on with a state no other replica has.
+    #[error("group {0}: read outside the prefetched keys failed during apply: {1}")]
+    ApplyRead(u32, StoreError),
 }
 
 fn logger() -> slog::Logger {
@@ -420,6 +438,7 @@ impl Shard {
             staged: HashMap::default(),
             announced,
             vote_fence: 0,
+            prefetched: HashMap::default(),
         };
         // A replica that ever saw an election (term above the bootstrap's
         // 1) may have acknowledged a leader before this start.
@@ -742,6 +761,13 @@ impl Shard {
     /// Snapshot data for group `gid` arrived in full; then the snapshot's
     /// Raft message is stepped. Raft decides whether to install it.
     pub fn stage_snapshot(&mut self, gid: u32, msg: Message, records: Vec<(Bytes, Bytes)>) {
+        // A record that does not decode would be lost by the install: this
+        // replica would hold less than the leader. Refused, the leader
+        // sends the snapshot again.
+        if records.iter().any(|(_, v)| Record::decode(v).is_none()) {
+            self.engine.health.note_error();
+            return;
+        }
         let meta = msg.get_snapshot().get_metadata();
         self.staged.insert(
             gid,
@@ -775,6 +801,7 @@ impl Shard {
         };
         self.clear_group(pos, slots.start, slots.end);
         for (key, val) in staged.records {
+            // Checked when staged (`stage_snapshot`).
             if let Some(rec) = Record::decode(&val) {
                 self.write_record(pos, &key, None, Some(rec));
             }
@@ -790,6 +817,9 @@ impl Shard {
             .mut_store()
             .apply_snapshot(meta.index, meta.term, meta.get_conf_state().clone());
         g.applied = meta.index;
+        // Entries the snapshot covers are in its state already.
+        g.backlog.retain(|e| e.index > meta.index);
+        g.stalled = None;
         // Proposals the snapshot covers (this replica led, lost leadership
         // and fell behind): committed or overwritten, there is no telling
         // which, and a committed one's reply was computed elsewhere.
@@ -1014,6 +1044,10 @@ impl Shard {
                 continue;
             };
             if !g.raw.has_ready() {
+                if !g.backlog.is_empty() {
+                    // Entries held back by a failed read: try again.
+                    stats.applied += self.apply(pos)?;
+                }
                 continue;
             }
             stats.readies += 1;
@@ -1158,83 +1192,49 @@ impl Shard {
                 g.lease_until = None;
                 g.read_req = None;
             }
-            stats.applied += committed.len() as u64;
-            self.apply(pos, committed)?;
+            g.backlog.extend(committed);
+            stats.applied += self.apply(pos)?;
         }
         Ok(stats)
     }
 
-    fn apply(&mut self, pos: usize, committed: Vec<Entry>) -> Result<(), ShardError> {
-        let Some(last) = committed.last().map(|e| e.index) else {
-            return Ok(());
-        };
-        for e in committed {
-            let mut replies: Vec<Reply> = Vec::new();
-            if e.entry_type == EntryType::EntryConfChangeV2 {
-                replies.push(self.apply_conf_change(pos, &e)?);
-            } else if e.entry_type == EntryType::EntryNormal && e.data.starts_with(ADMIN_PREFIX) {
-                replies
-                    .push(self.apply_admin(pos, e.data.get(ADMIN_PREFIX.len()..).unwrap_or(&[])));
-            } else if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
-                match decode_batch(&e.data) {
-                    Some((ts, cmds)) => {
-                        let Some(g) = self.groups.get(pos) else { break };
-                        let slots = g.slots.clone();
-                        replies.reserve(cmds.len());
-                        let mut view = ApplyView {
-                            shard: self,
-                            pos,
-                            last: Default::default(),
-                        };
-                        for (i, argv) in cmds.iter().enumerate() {
-                            let ctx = Ctx {
-                                now_ms: ts,
-                                slots: slots.clone(),
-                                rand: e.index.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
-                            };
-                            replies.push(cmd::apply_write(argv, &ctx, &mut view));
-                            // A cached read never crosses commands.
-                            view.last.get_mut().1 = None;
-                        }
+    /// Applies group `pos`'s backlog of committed entries in order; returns
+    /// how many. An entry applies with all its reads or not at all: when a
+    /// read fails, apply stops before that entry, which stays first in the
+    /// backlog and is tried again next turn. Every replica applies the same
+    /// entries in the same order from the same state, so a read error here
+    /// only delays this replica; it never changes what an entry does
+    /// (docs/design/0016). Replies, `applied` and the persist job cover
+    /// exactly the entries applied.
+    fn apply(&mut self, pos: usize) -> Result<u64, ShardError> {
+        let mut pre = std::mem::take(&mut self.prefetched);
+        let mut n = 0u64;
+        let mut outcome = Ok(());
+        while let Some(e) = self.groups.get_mut(pos).and_then(|g| g.backlog.pop_front()) {
+            match self.apply_entry(pos, &e, &mut pre) {
+                Ok(true) => n += 1,
+                Ok(false) => {
+                    if let Some(g) = self.groups.get_mut(pos) {
+                        g.backlog.push_front(e);
                     }
-                    None => replies.push(errors::err("ERR corrupt log entry")),
-                }
-            }
-            let Some(g) = self.groups.get_mut(pos) else {
-                break;
-            };
-            g.applied = e.index;
-            g.raw.mut_store().applied = e.index;
-            while g.proposals.front().is_some_and(|p| p.0 <= e.index) {
-                let Some((idx, term, tokens)) = g.proposals.pop_front() else {
                     break;
-                };
-                // The committed entry at an index is the same on every
-                // replica: ours if the term matches, otherwise ours was
-                // overwritten and never ran. (An index below this entry's
-                // was skipped by a snapshot; see `install_snapshot`.)
-                let ours = idx == e.index && term == e.term && replies.len() == tokens.len();
-                let fallback = if idx == e.index {
-                    errors::NOT_LEADER
-                } else {
-                    errors::OUTCOME_UNKNOWN
-                };
-                let mut replies = if ours {
-                    std::mem::take(&mut replies)
-                } else {
-                    Vec::new()
                 }
-                .into_iter();
-                for token in tokens {
-                    let r = replies.next().unwrap_or_else(|| errors::err(fallback));
-                    self.completions.push((token, r));
+                Err(err) => {
+                    outcome = Err(err);
+                    break;
                 }
             }
         }
+        pre.clear();
+        self.prefetched = pre;
+        outcome?;
+        if n == 0 {
+            return Ok(0);
+        }
         let Some(g) = self.groups.get_mut(pos) else {
-            return Ok(());
+            return Ok(n);
         };
-        g.raw.advance_apply_to(last);
+        g.raw.advance_apply_to(g.applied);
         self.job.data.push(DataOp::RaftPut(
             keys::raft_key(g.id, b'a'),
             keys::u64_pair(g.applied, g.key_count),
@@ -1267,7 +1267,146 @@ impl Shard {
                 keys::u64_pair(s.truncated_index, s.truncated_term),
             ));
         }
+        Ok(n)
+    }
+
+    /// Applies one committed entry; `false` if a read failed first (nothing
+    /// of the entry happened).
+    fn apply_entry(
+        &mut self,
+        pos: usize,
+        e: &Entry,
+        pre: &mut Prefetched,
+    ) -> Result<bool, ShardError> {
+        let mut replies: Vec<Reply> = Vec::new();
+        if e.entry_type == EntryType::EntryConfChangeV2 {
+            replies.push(self.apply_conf_change(pos, e)?);
+        } else if e.entry_type == EntryType::EntryNormal && e.data.starts_with(ADMIN_PREFIX) {
+            replies.push(self.apply_admin(pos, e.data.get(ADMIN_PREFIX.len()..).unwrap_or(&[])));
+        } else if e.entry_type == EntryType::EntryNormal && !e.data.is_empty() {
+            match decode_batch(&e.data) {
+                Some((ts, cmds)) => {
+                    let Some(g) = self.groups.get(pos) else {
+                        return Ok(true);
+                    };
+                    let (gid, slots) = (g.id, g.slots.clone());
+                    if let Err(err) = self.prefetch(&cmds, pre) {
+                        pre.clear();
+                        self.note_stall(pos, e.index, err);
+                        return Ok(false);
+                    }
+                    replies.reserve(cmds.len());
+                    let mut view = ApplyView {
+                        shard: self,
+                        pos,
+                        pre: &mut *pre,
+                        failed: RefCell::new(None),
+                    };
+                    for (i, argv) in cmds.iter().enumerate() {
+                        let ctx = Ctx {
+                            now_ms: ts,
+                            slots: slots.clone(),
+                            rand: e.index.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
+                        };
+                        replies.push(cmd::apply_write(argv, &ctx, &mut view));
+                        if let Some(err) = view.failed.get_mut().take() {
+                            return Err(ShardError::ApplyRead(gid, err));
+                        }
+                    }
+                    pre.clear();
+                }
+                None => replies.push(errors::err("ERR corrupt log entry")),
+            }
+        }
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Ok(true);
+        };
+        if let Some((idx, _)) = g.stalled.take() {
+            eprintln!("corekv: group {}: apply resumed at entry {idx}", g.id);
+        }
+        g.applied = e.index;
+        g.raw.mut_store().applied = e.index;
+        while g.proposals.front().is_some_and(|p| p.0 <= e.index) {
+            let Some((idx, term, tokens)) = g.proposals.pop_front() else {
+                break;
+            };
+            // The committed entry at an index is the same on every
+            // replica: ours if the term matches, otherwise ours was
+            // overwritten and never ran. (An index below this entry's
+            // was skipped by a snapshot; see `install_snapshot`.)
+            let ours = idx == e.index && term == e.term && replies.len() == tokens.len();
+            let fallback = if idx == e.index {
+                errors::NOT_LEADER
+            } else {
+                errors::OUTCOME_UNKNOWN
+            };
+            let mut replies = if ours {
+                std::mem::take(&mut replies)
+            } else {
+                Vec::new()
+            }
+            .into_iter();
+            for token in tokens {
+                let r = replies.next().unwrap_or_else(|| errors::err(fallback));
+                self.completions.push((token, r));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads every key the commands of one entry name (their table key
+    /// positions, see [`write_keys`]) into `pre`, before any of them runs.
+    /// The only side effect is caching what was read, so on an error the
+    /// entry has not started; on success its apply reads nothing else.
+    fn prefetch(&self, cmds: &[Vec<Bytes>], pre: &mut Prefetched) -> Result<(), StoreError> {
+        // A batch is mostly one command: look its spec up once per run.
+        let mut spec: Option<(&[u8], Option<&'static corekv_core::table::CommandSpec>)> = None;
+        for argv in cmds {
+            let name = argv.first().map_or(&[][..], |n| &n[..]);
+            let mut found = match spec {
+                Some((n, found)) if n == name => found,
+                _ => {
+                    let found = corekv_core::table::lookup(name);
+                    spec = Some((name, found));
+                    found
+                }
+            };
+            // A container's keys are its subcommand's (what apply runs).
+            if found.is_some_and(|s| s.is_container()) {
+                found = corekv_core::table::find(argv);
+            }
+            for i in key_positions(found, argv.len()) {
+                let Some(k) = argv.get(i) else { continue };
+                if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
+                    v.insert(self.get_record(k)?);
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Apply of group `pos` waits at entry `idx` because a read failed:
+    /// logged and counted once per entry, however many turns it retries.
+    fn note_stall(&mut self, pos: usize, idx: u64, err: StoreError) {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return;
+        };
+        if g.stalled.as_ref().is_none_or(|(i, _)| *i != idx) {
+            eprintln!(
+                "corekv: group {}: apply waits at entry {idx}, retrying every turn: {err}",
+                g.id
+            );
+            self.engine
+                .health
+                .apply_stalls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        g.stalled = Some((idx, err));
+    }
+
+    /// Whether some group's apply is waiting on a failed read.
+    pub fn apply_stalled(&self) -> bool {
+        self.groups.iter().any(|g| g.stalled.is_some())
     }
 
     fn apply_conf_change(&mut self, pos: usize, e: &Entry) -> Result<Reply, ShardError> {
@@ -1408,32 +1547,50 @@ impl Shard {
             .any(|&(_, from, to)| slot >= from && slot < to)
     }
 
-    fn get_record(&self, key: &[u8]) -> Option<Record> {
+    /// The newest record of `key`: row cache, overlay, then fjall. A failed
+    /// read (or a record that does not decode) is an error and is not
+    /// cached: the next read tries the disk again.
+    fn get_record(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
         if let Some(rec) = self.cache.borrow().get(key) {
-            return rec.clone();
+            return Ok(rec.clone());
         }
         let slot = key_slot(key);
         let dk = keys::data_key(slot, key);
         if let Some(e) = self.overlay.get(dk.as_slice()) {
-            return e.rec.clone();
+            return Ok(e.rec.clone());
         }
         if self.clear_pending(slot) {
-            return None;
+            return Ok(None);
         }
-        let rec = match self.engine.data.get(&dk) {
-            Ok(Some(v)) => Record::decode(&v),
-            _ => None,
+        let rec = match self.engine.read_data(&dk) {
+            Ok(Some(v)) => Some(crate::snapshot::decode(&self.engine.health, key, &v)?),
+            Ok(None) => None,
+            Err(e) => return Err(crate::snapshot::read_error(e)),
         };
         self.cache
             .borrow_mut()
             .insert(Bytes::copy_from_slice(key), rec.clone());
-        rec
+        Ok(rec)
     }
 
-    fn scan_records(&self, from: u16, to: u16, visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool) {
+    fn scan_records(
+        &self,
+        from: u16,
+        to: u16,
+        visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+    ) -> Result<(), StoreError> {
+        let disk = self
+            .engine
+            .data_range(from, to)
+            .map_err(crate::snapshot::read_error)?;
         let over = self.overlay_range(from, to);
-        let disk = crate::snapshot::data_range(&self.engine.data, from, to);
-        crate::snapshot::merge_scan(&over, disk, &|slot| self.clear_pending(slot), visit);
+        crate::snapshot::merge_scan(
+            &over,
+            disk,
+            &|slot| self.clear_pending(slot),
+            &self.engine.health,
+            visit,
+        )
     }
 
     /// Overlay entries of slots `from..to`, sorted by data key.
@@ -1462,6 +1619,7 @@ impl Shard {
             clears: self.clears.iter().map(|&(_, a, b)| (a, b)).collect(),
             key_count: g.key_count,
             slots: g.slots.clone(),
+            health: self.engine.health.clone(),
         })
     }
 
@@ -1658,6 +1816,8 @@ fn open_group(
         preferred,
         fread: FollowerReads::default(),
         deposed_at: None,
+        backlog: VecDeque::new(),
+        stalled: None,
     })
 }
 
@@ -1678,21 +1838,23 @@ struct ReadView<'a> {
 }
 
 impl Store for ReadView<'_> {
-    fn get(&self, key: &[u8]) -> Option<Record> {
+    fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
         self.shard.get_record(key)
     }
-    fn put(&mut self, _key: &[u8], _rec: Record) {
+    fn put(&mut self, _key: &[u8], _rec: Record) -> Result<(), StoreError> {
         debug_assert!(false, "read-only view");
+        Ok(())
     }
-    fn delete(&mut self, _key: &[u8]) {
+    fn delete(&mut self, _key: &[u8]) -> Result<(), StoreError> {
         debug_assert!(false, "read-only view");
+        Ok(())
     }
     fn scan(
         &self,
         from_slot: u16,
         to_slot: u16,
         visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
-    ) {
+    ) -> Result<(), StoreError> {
         self.shard.scan_records(from_slot, to_slot, visit)
     }
     fn clear(&mut self, _from_slot: u16, _to_slot: u16) {
@@ -1703,55 +1865,96 @@ impl Store for ReadView<'_> {
     }
 }
 
+/// Positions in `argv` of the keys a write command reads: the key positions
+/// of the table entry apply runs (`table::find`, as `cmd::apply_write`
+/// does; internal writes such as COREKV.EXPIREIF are entries too). A name
+/// the table does not know reads nothing: apply answers it the
+/// unknown-command error without touching the store.
+pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
+    key_positions(corekv_core::table::find(argv), argv.len())
+}
+
+fn key_positions(
+    spec: Option<&corekv_core::table::CommandSpec>,
+    argc: usize,
+) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
+    match spec {
+        Some(spec) => corekv_core::table::key_positions(spec, argc),
+        #[allow(clippy::reversed_empty_ranges)]
+        None => (1..=0).step_by(1),
+    }
+}
+
+/// The store one entry's commands apply against: reads come from the
+/// entry's prefetched records. A key this entry wrote leaves the map: its
+/// record is then in the overlay (and row cache), which `get_record` reads
+/// without touching fjall.
 struct ApplyView<'a> {
     shard: &'a mut Shard,
     pos: usize,
-    /// The last record read, so a read-modify-write (SET reads for NX/XX/GET,
-    /// then writes) looks the key up once, not twice. The key buffer is
-    /// reused across the commands of an entry (no allocation per lookup).
-    last: std::cell::RefCell<(Vec<u8>, Option<Option<Record>>)>,
+    pre: &'a mut Prefetched,
+    /// A read outside `pre` that failed (see [`ShardError::ApplyRead`]).
+    failed: RefCell<Option<StoreError>>,
 }
 
 impl ApplyView<'_> {
-    fn old(&mut self, key: &[u8]) -> Option<Record> {
-        let (k, rec) = self.last.get_mut();
-        match rec.take() {
-            Some(rec) if k.as_slice() == key => rec,
-            _ => self.shard.get_record(key),
-        }
+    /// A key the prefetch did not read: only a command reading outside its
+    /// key positions gets here.
+    fn read_through(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        self.shard.get_record(key).inspect_err(|e| {
+            *self.failed.borrow_mut() = Some(e.clone());
+        })
     }
 }
 
 impl Store for ApplyView<'_> {
-    fn get(&self, key: &[u8]) -> Option<Record> {
-        let rec = self.shard.get_record(key);
-        let mut last = self.last.borrow_mut();
-        last.0.clear();
-        last.0.extend_from_slice(key);
-        last.1 = Some(rec.clone());
-        rec
+    fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        match self.pre.get(key) {
+            Some(rec) => Ok(rec.clone()),
+            None => self.read_through(key),
+        }
     }
-    fn put(&mut self, key: &[u8], rec: Record) {
-        let old = self.old(key);
+    fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
+        let old = match self.pre.remove(key) {
+            Some(old) => old,
+            None => self.read_through(key)?,
+        };
         self.shard.write_record(self.pos, key, old, Some(rec));
+        Ok(())
     }
-    fn delete(&mut self, key: &[u8]) {
-        let old = self.old(key);
+    fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
+        // An absent key stays in the map (as absent): deleting it writes
+        // nothing to the overlay that a later read could find.
+        let old = match self.pre.get_mut(key) {
+            Some(Some(_)) => self.pre.remove(key).flatten(),
+            Some(None) => None,
+            None => self.read_through(key)?,
+        };
         if old.is_some() {
             self.shard.write_record(self.pos, key, old, None);
         }
+        Ok(())
     }
     fn scan(
         &self,
         from_slot: u16,
         to_slot: u16,
         visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
-    ) {
-        self.shard.scan_records(from_slot, to_slot, visit)
+    ) -> Result<(), StoreError> {
+        // No write scans today; one that did would see this entry's writes
+        // (they are in the overlay) but could fail halfway, so it is
+        // treated like a read outside the prefetch.
+        self.shard
+            .scan_records(from_slot, to_slot, visit)
+            .inspect_err(|e| *self.failed.borrow_mut() = Some(e.clone()))
     }
     fn clear(&mut self, from_slot: u16, to_slot: u16) {
-        self.last.get_mut().1 = None;
         self.shard.clear_group(self.pos, from_slot, to_slot);
+        for (k, rec) in self.pre.iter_mut() {
+            if (from_slot..to_slot).contains(&key_slot(k)) {
+                *rec = None;
+            }
+        }
     }
     fn len(&self) -> u64 {
         self.shard.groups.get(self.pos).map_or(0, |g| g.key_count)

@@ -5,11 +5,13 @@
 //! of the overlay), then moved to a heavy-pool thread, where KEYS/SCAN run
 //! against it without touching the core's executor.
 
+use crate::engine::{EngineError, ReadHealth};
 use crate::keys;
 use bytes::Bytes;
-use corekv_core::{Record, Store};
+use corekv_core::{Record, Store, StoreError};
 use fjall::{Keyspace, Readable, Snapshot};
 use std::ops::Range;
+use std::sync::Arc;
 
 pub struct SnapshotView {
     pub(crate) snapshot: Snapshot,
@@ -18,6 +20,7 @@ pub struct SnapshotView {
     pub(crate) clears: Vec<(u16, u16)>,
     pub(crate) key_count: u64,
     pub(crate) slots: Range<u16>,
+    pub(crate) health: Arc<ReadHealth>,
 }
 
 impl SnapshotView {
@@ -30,36 +33,62 @@ impl SnapshotView {
     }
 }
 
+/// A failed data read as the seam reports it (counted once, here or in
+/// the engine).
+pub(crate) fn read_error(e: EngineError) -> StoreError {
+    match e {
+        EngineError::Fjall(e) => StoreError::new(e),
+        other => StoreError::new(other),
+    }
+}
+
+/// Decodes a stored record; one that does not decode is an error (counted
+/// in `health`), never an absent key.
+pub(crate) fn decode(health: &ReadHealth, key: &[u8], v: &[u8]) -> Result<Record, StoreError> {
+    Record::decode(v).ok_or_else(|| {
+        health.note_error();
+        StoreError::corrupt(key)
+    })
+}
+
 impl Store for SnapshotView {
-    fn get(&self, key: &[u8]) -> Option<Record> {
+    fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
         let slot = corekv_core::slot::key_slot(key);
         let dk = keys::data_key(slot, key);
         if let Ok(i) = self
             .overlay
             .binary_search_by(|(k, _)| k.as_ref().cmp(dk.as_slice()))
         {
-            return self.overlay.get(i).and_then(|(_, r)| r.clone());
+            return Ok(self.overlay.get(i).and_then(|(_, r)| r.clone()));
         }
         if self.cleared(slot) {
-            return None;
+            return Ok(None);
         }
+        self.health.check().map_err(read_error)?;
         match self.snapshot.get(&self.data, &dk) {
-            Ok(Some(v)) => Record::decode(&v),
-            _ => None,
+            Ok(Some(v)) => decode(&self.health, key, &v).map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                self.health.note_error();
+                Err(StoreError::new(e))
+            }
         }
     }
-    fn put(&mut self, _key: &[u8], _rec: Record) {
+    fn put(&mut self, _key: &[u8], _rec: Record) -> Result<(), StoreError> {
         debug_assert!(false, "read-only view");
+        Ok(())
     }
-    fn delete(&mut self, _key: &[u8]) {
+    fn delete(&mut self, _key: &[u8]) -> Result<(), StoreError> {
         debug_assert!(false, "read-only view");
+        Ok(())
     }
     fn scan(
         &self,
         from_slot: u16,
         to_slot: u16,
         visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
-    ) {
+    ) -> Result<(), StoreError> {
+        self.health.check().map_err(read_error)?;
         let lo = keys::slot_start(from_slot);
         let disk = if to_slot >= corekv_core::slot::SLOTS {
             self.snapshot.range(&self.data, lo..)
@@ -75,7 +104,7 @@ impl Store for SnapshotView {
             })
             .cloned()
             .collect();
-        merge_scan(&over, disk, &|slot| self.cleared(slot), visit);
+        merge_scan(&over, disk, &|slot| self.cleared(slot), &self.health, visit)
     }
     fn clear(&mut self, _from_slot: u16, _to_slot: u16) {
         debug_assert!(false, "read-only view");
@@ -97,45 +126,64 @@ pub(crate) fn data_range(data: &Keyspace, from: u16, to: u16) -> fjall::Iter {
 
 /// Merges sorted overlay entries with sorted disk records in key order; the
 /// overlay wins on equal keys, a `None` there hides the key, and disk
-/// records of slots with a pending clear are skipped.
+/// records of slots with a pending clear are skipped. A disk read error or
+/// a record that does not decode ends the scan with an error: skipping it
+/// would answer KEYS/SCAN (or stream a snapshot) without a key that exists.
 pub(crate) fn merge_scan(
     over: &[(Bytes, Option<Record>)],
     disk: fjall::Iter,
     cleared: &dyn Fn(u16) -> bool,
+    health: &ReadHealth,
     visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
-) {
+) -> Result<(), StoreError> {
     let mut over = over.iter().peekable();
-    let mut disk = disk.filter_map(|kv| kv.into_inner().ok()).peekable();
+    let mut disk = disk
+        .map(|kv| {
+            kv.into_inner().map_err(|e| {
+                health.note_error();
+                StoreError::new(e)
+            })
+        })
+        .peekable();
     loop {
         let take_over = match (over.peek(), disk.peek()) {
             (None, None) => break,
             (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (Some((ok, _)), Some((dk, _))) => ok.as_ref() <= &dk[..],
+            (_, Some(Err(_))) => {
+                if let Some(Err(e)) = disk.next() {
+                    return Err(e);
+                }
+                break;
+            }
+            (None, Some(Ok(_))) => false,
+            (Some((ok, _)), Some(Ok((dk, _)))) => ok.as_ref() <= &dk[..],
         };
         if take_over {
             let Some((k, rec)) = over.next() else { break };
-            if disk.peek().is_some_and(|(dk, _)| &dk[..] == k.as_ref()) {
+            if disk
+                .peek()
+                .is_some_and(|d| d.as_ref().is_ok_and(|(dk, _)| &dk[..] == k.as_ref()))
+            {
                 disk.next();
             }
             if let (Some(rec), Some((slot, key))) = (rec, keys::split_data_key(k))
                 && !visit(slot, key, rec)
             {
-                return;
+                return Ok(());
             }
         } else {
-            let Some((k, v)) = disk.next() else { break };
+            let Some(Ok((k, v))) = disk.next() else { break };
             let Some((slot, key)) = keys::split_data_key(&k) else {
                 continue;
             };
             if cleared(slot) {
                 continue;
             }
-            if let Some(rec) = Record::decode(&v)
-                && !visit(slot, key, &rec)
-            {
-                return;
+            let rec = decode(health, key, &v)?;
+            if !visit(slot, key, &rec) {
+                return Ok(());
             }
         }
     }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use super::{Ctx, R, arg, expire_i64, glob_match, int_arg, is_opt, live, live_w};
 use crate::Reply;
 use crate::errors;
 use crate::slot::SLOTS;
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
 use bytes::Bytes;
@@ -59,8 +59,8 @@ pub(crate) fn precheck_flush(argv: &[Bytes]) -> Result<(), Reply> {
 fn delete_keys(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let mut n = 0;
     for k in argv.get(1..).unwrap_or(&[]) {
-        if let Some(r) = store.get(k) {
-            store.delete(k);
+        if let Some(r) = store.get(k)? {
+            store.delete(k)?;
             if !r.is_expired(ctx.now_ms) {
                 n += 1;
             }
@@ -104,11 +104,11 @@ pub(crate) fn pexpireat(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
 
 pub(crate) fn persist(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let (key, now) = (arg(argv, 1), ctx.now_ms);
-    match live_w(store, key, now) {
+    match live_w(store, key, now)? {
         Some(mut r) if r.expire_at_ms.is_some() => {
             r.expire_at_ms = None;
             r.mtime_ms = now;
-            store.put(key, r);
+            store.put(key, r)?;
             Ok(Reply::Integer(1))
         }
         _ => Ok(Reply::Integer(0)),
@@ -134,9 +134,9 @@ pub(crate) fn flushdb(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
 /// still expired at apply time (it may have been rewritten meanwhile).
 pub(crate) fn expireif(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let key = arg(argv, 1);
-    match store.get(key) {
+    match store.get(key)? {
         Some(r) if r.is_expired(ctx.now_ms) => {
-            store.delete(key);
+            store.delete(key)?;
             Ok(Reply::Integer(1))
         }
         _ => Ok(Reply::Integer(0)),
@@ -153,19 +153,19 @@ fn parse_flush(argv: &[Bytes]) -> Result<(), Reply> {
 
 fn rename_to(nx: bool, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     let (src, dst) = (arg(argv, 1), arg(argv, 2));
-    let Some(mut rec) = live_w(store, src, now) else {
+    let Some(mut rec) = live_w(store, src, now)? else {
         return Err(errors::err(errors::NO_SUCH_KEY));
     };
     let done = if nx { Reply::Integer(1) } else { Reply::ok() };
     if src == dst {
         return Ok(if nx { Reply::Integer(0) } else { Reply::ok() });
     }
-    if live_w(store, dst, now).is_some() && nx {
+    if live_w(store, dst, now)?.is_some() && nx {
         return Ok(Reply::Integer(0));
     }
     rec.mtime_ms = now;
-    store.put(dst, rec);
-    store.delete(src);
+    store.put(dst, rec)?;
+    store.delete(src)?;
     Ok(done)
 }
 
@@ -198,14 +198,14 @@ pub(crate) fn copy(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let now = ctx.now_ms;
     let replace = parse_copy(argv)?;
     let (src, dst) = (arg(argv, 1), arg(argv, 2));
-    let Some(mut rec) = live_w(store, src, now) else {
+    let Some(mut rec) = live_w(store, src, now)? else {
         return Ok(Reply::Integer(0));
     };
-    if live_w(store, dst, now).is_some() && !replace {
+    if live_w(store, dst, now)?.is_some() && !replace {
         return Ok(Reply::Integer(0));
     }
     rec.mtime_ms = now;
-    store.put(dst, rec);
+    store.put(dst, rec)?;
     Ok(Reply::Integer(1))
 }
 
@@ -294,7 +294,7 @@ fn set_expire(cmd: &ExpireCmd, argv: &[Bytes], now: u64, store: &mut dyn Store) 
     }
     let when = when + base;
     let key = arg(argv, 1);
-    let Some(mut rec) = live_w(store, key, now) else {
+    let Some(mut rec) = live_w(store, key, now)? else {
         return Ok(Reply::Integer(0));
     };
     let current = expire_i64(&rec);
@@ -309,22 +309,25 @@ fn set_expire(cmd: &ExpireCmd, argv: &[Bytes], now: u64, store: &mut dyn Store) 
         Ok(w) if w > now => {
             rec.expire_at_ms = Some(w);
             rec.mtime_ms = now;
-            store.put(key, rec);
+            store.put(key, rec)?;
         }
-        _ => store.delete(key),
+        _ => store.delete(key)?,
     }
     Ok(Reply::Integer(1))
 }
 
 // ---- reads ----
 
+/// One failed read fails the whole count: a smaller count would claim the
+/// key is absent.
 fn count_live(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let keys = argv.get(1..).unwrap_or(&[]);
-    let n = keys
-        .iter()
-        .filter(|k| live(store, k, ctx.now_ms).is_some())
-        .count();
-    Ok(Reply::Integer(n as i64))
+    let mut n = 0;
+    for k in argv.get(1..).unwrap_or(&[]) {
+        if live(store, k, ctx.now_ms)?.is_some() {
+            n += 1;
+        }
+    }
+    Ok(Reply::Integer(n))
 }
 
 pub(crate) fn exists(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
@@ -337,36 +340,41 @@ pub(crate) fn touch(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
 }
 
 pub(crate) fn type_of(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let name = live(store, arg(argv, 1), ctx.now_ms).map_or("none", |r| r.kind.type_name());
+    let name = live(store, arg(argv, 1), ctx.now_ms)?.map_or("none", |r| r.kind.type_name());
     Ok(Reply::Simple(name.to_string()))
 }
 
 pub(crate) fn ttl(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let now = ctx.now_ms;
-    Ok(ttl_reply(live(store, arg(argv, 1), now), now, false, false))
+    Ok(ttl_reply(
+        live(store, arg(argv, 1), now)?,
+        now,
+        false,
+        false,
+    ))
 }
 
 pub(crate) fn pttl(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let now = ctx.now_ms;
-    Ok(ttl_reply(live(store, arg(argv, 1), now), now, true, false))
+    Ok(ttl_reply(live(store, arg(argv, 1), now)?, now, true, false))
 }
 
 pub(crate) fn expiretime(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let now = ctx.now_ms;
-    Ok(ttl_reply(live(store, arg(argv, 1), now), now, false, true))
+    Ok(ttl_reply(live(store, arg(argv, 1), now)?, now, false, true))
 }
 
 pub(crate) fn pexpiretime(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let now = ctx.now_ms;
-    Ok(ttl_reply(live(store, arg(argv, 1), now), now, true, true))
+    Ok(ttl_reply(live(store, arg(argv, 1), now)?, now, true, true))
 }
 
 pub(crate) fn keys(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    Ok(keys_matching(arg(argv, 1), ctx, store))
+    keys_matching(arg(argv, 1), ctx, store)
 }
 
 pub(crate) fn randomkey(_argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    Ok(random_key(ctx, store))
+    random_key(ctx, store)
 }
 
 pub(crate) fn dbsize(_argv: &[Bytes], _ctx: &Ctx, store: &dyn Store) -> R {
@@ -386,8 +394,16 @@ fn slot_arg(argv: &[Bytes]) -> Result<u16, Reply> {
         .ok_or_else(|| errors::err("ERR Invalid slot"))
 }
 
-/// Visits the live keys of `slot`, at most `max`.
-fn slot_keys(slot: u16, max: u64, ctx: &Ctx, store: &dyn Store, mut each: impl FnMut(&[u8])) {
+/// Visits the live keys of `slot`, at most `max`. A failed scan is an
+/// error: the keys visited so far are not the slot's keys (a slot
+/// migration that moved only those would leave the rest behind).
+fn slot_keys(
+    slot: u16,
+    max: u64,
+    ctx: &Ctx,
+    store: &dyn Store,
+    mut each: impl FnMut(&[u8]),
+) -> Result<(), StoreError> {
     let mut n = 0u64;
     store.scan(slot, slot.saturating_add(1), &mut |_, key, rec| {
         if rec.is_expired(ctx.now_ms) {
@@ -399,14 +415,14 @@ fn slot_keys(slot: u16, max: u64, ctx: &Ctx, store: &dyn Store, mut each: impl F
         n += 1;
         each(key);
         true
-    });
+    })
 }
 
 /// `COREKV.COUNTKEYSINSLOT <slot>`: live keys of one slot.
 pub(crate) fn countkeysinslot(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let slot = slot_arg(argv)?;
     let mut n: i64 = 0;
-    slot_keys(slot, u64::MAX, ctx, store, |_| n += 1);
+    slot_keys(slot, u64::MAX, ctx, store, |_| n += 1)?;
     Ok(Reply::Integer(n))
 }
 
@@ -421,7 +437,7 @@ pub(crate) fn getkeysinslot(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let mut keys = Vec::new();
     slot_keys(slot, max, ctx, store, |k| {
         keys.push(Reply::Bulk(Bytes::copy_from_slice(k)));
-    });
+    })?;
     Ok(Reply::Array(keys))
 }
 
@@ -438,7 +454,7 @@ fn ttl_reply(rec: Option<Record>, now: u64, ms: bool, abs: bool) -> Reply {
     Reply::Integer(if ms { t } else { t.saturating_add(500) / 1000 })
 }
 
-fn keys_matching(pattern: &[u8], ctx: &Ctx, store: &dyn Store) -> Reply {
+fn keys_matching(pattern: &[u8], ctx: &Ctx, store: &dyn Store) -> R {
     let all = pattern == b"*";
     let mut out = Vec::new();
     store.scan(ctx.slots.start, ctx.slots.end, &mut |_, k, rec| {
@@ -446,8 +462,8 @@ fn keys_matching(pattern: &[u8], ctx: &Ctx, store: &dyn Store) -> Reply {
             out.push(Reply::Bulk(Bytes::copy_from_slice(k)));
         }
         true
-    });
-    Reply::Array(out)
+    })?;
+    Ok(Reply::Array(out))
 }
 
 /// `parseScanCursorOrReply` (strtoul semantics) restricted to slot numbers.
@@ -523,7 +539,7 @@ pub(crate) fn scan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
                 found.push(Reply::Bulk(Bytes::copy_from_slice(k)));
             }
             true
-        });
+        })?;
     }
     let next = stopped_at.unwrap_or(end.max(start));
     let next = if next >= SLOTS {
@@ -534,14 +550,14 @@ pub(crate) fn scan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     Ok(Reply::Array(vec![Reply::Bulk(next), Reply::Array(found)]))
 }
 
-fn random_key(ctx: &Ctx, store: &dyn Store) -> Reply {
+fn random_key(ctx: &Ctx, store: &dyn Store) -> R {
     let (lo, hi) = (ctx.slots.start, ctx.slots.end);
     if lo >= hi {
-        return Reply::Nil;
+        return Ok(Reply::Nil);
     }
     let span = u64::from(hi - lo);
     let start = lo + u16::try_from(ctx.rand % span).unwrap_or(0);
-    let pick = |from: u16, to: u16| -> Option<Bytes> {
+    let pick = |from: u16, to: u16| -> Result<Option<Bytes>, StoreError> {
         let mut slot_found: Option<u16> = None;
         let mut sample: Vec<Bytes> = Vec::new();
         store.scan(from, to, &mut |slot, k, rec| {
@@ -553,18 +569,19 @@ fn random_key(ctx: &Ctx, store: &dyn Store) -> Reply {
                 sample.push(Bytes::copy_from_slice(k));
             }
             true
-        });
+        })?;
         let n = sample.len() as u64;
         if n == 0 {
-            return None;
+            return Ok(None);
         }
         let i = usize::try_from((ctx.rand >> 32) % n).unwrap_or(0);
-        sample.into_iter().nth(i)
+        Ok(sample.into_iter().nth(i))
     };
-    match pick(start, hi).or_else(|| pick(lo, start)) {
-        Some(k) => Reply::Bulk(k),
-        None => Reply::Nil,
-    }
+    let found = match pick(start, hi)? {
+        Some(k) => Some(k),
+        None => pick(lo, start)?,
+    };
+    Ok(found.map_or(Reply::Nil, Reply::Bulk))
 }
 
 const OBJECT_HELP: &[&str] = &[
@@ -598,7 +615,7 @@ pub fn object_help() -> Reply {
 
 /// How OBJECT ENCODING names a string value.
 pub(crate) fn object_encoding(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let Some(rec) = live(store, arg(argv, 2), ctx.now_ms) else {
+    let Some(rec) = live(store, arg(argv, 2), ctx.now_ms)? else {
         return Ok(Reply::Nil);
     };
     let enc: &'static [u8] = if parse_i64(&rec.value).is_some() {
@@ -613,7 +630,7 @@ pub(crate) fn object_encoding(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R
 
 /// No LFU policy exists, so an existing key has no frequency to report.
 pub(crate) fn object_freq(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    match live(store, arg(argv, 2), ctx.now_ms) {
+    match live(store, arg(argv, 2), ctx.now_ms)? {
         None => Ok(Reply::Nil),
         Some(_) => Err(errors::err(errors::LFU_NOT_SELECTED)),
     }
@@ -621,7 +638,7 @@ pub(crate) fn object_freq(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
 
 pub(crate) fn object_idletime(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let now = ctx.now_ms;
-    let Some(rec) = live(store, arg(argv, 2), now) else {
+    let Some(rec) = live(store, arg(argv, 2), now)? else {
         return Ok(Reply::Nil);
     };
     Ok(Reply::Integer(
@@ -631,7 +648,7 @@ pub(crate) fn object_idletime(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R
 
 /// Redis shares small integers, so their refcount is INT_MAX.
 pub(crate) fn object_refcount(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let Some(rec) = live(store, arg(argv, 2), ctx.now_ms) else {
+    let Some(rec) = live(store, arg(argv, 2), ctx.now_ms)? else {
         return Ok(Reply::Nil);
     };
     Ok(match parse_i64(&rec.value) {
@@ -923,8 +940,8 @@ mod tests {
             super::super::apply_write(&argv(&["FLUSHALL"]), &ctx, &mut s),
             ok()
         );
-        assert_eq!(s.get(b"foo"), None);
-        assert!(s.get(b"bar").is_some());
+        assert_eq!(s.get(b"foo"), Ok(None));
+        assert!(s.get(b"bar").is_ok_and(|r| r.is_some()));
     }
 
     #[test]

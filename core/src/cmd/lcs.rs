@@ -9,8 +9,8 @@ use crate::store::Store;
 use bytes::Bytes;
 
 pub(crate) fn lcs(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let ra = live(store, arg(argv, 1), ctx.now_ms);
-    let rb = live(store, arg(argv, 2), ctx.now_ms);
+    let ra = live(store, arg(argv, 1), ctx.now_ms)?;
+    let rb = live(store, arg(argv, 2), ctx.now_ms)?;
     for r in [&ra, &rb].into_iter().flatten() {
         check_string(r).map_err(|_| errors::err(errors::LCS_NOT_STRINGS))?;
     }

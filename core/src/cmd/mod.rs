@@ -26,7 +26,7 @@ pub use num::parse_i64;
 
 use crate::Reply;
 use crate::errors;
-use crate::store::{Kind, Record, Store};
+use crate::store::{Kind, Record, Store, StoreError};
 use crate::table::{self, Handler};
 use bytes::Bytes;
 
@@ -97,19 +97,28 @@ pub(crate) fn arg_bytes(argv: &[Bytes], i: usize) -> Bytes {
     argv.get(i).cloned().unwrap_or_default()
 }
 
-/// The record of `key` unless it is missing or expired.
-pub(crate) fn live(store: &dyn Store, key: &[u8], now_ms: u64) -> Option<Record> {
-    store.get(key).filter(|r| !r.is_expired(now_ms))
+/// The record of `key` unless it is missing or expired; a failed read is
+/// an error (the caller's `?` turns it into the error reply), never absence.
+pub(crate) fn live(
+    store: &dyn Store,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<Record>, StoreError> {
+    Ok(store.get(key)?.filter(|r| !r.is_expired(now_ms)))
 }
 
 /// Like [`live`] for writes: an expired record is deleted on the way.
-pub(crate) fn live_w(store: &mut dyn Store, key: &[u8], now_ms: u64) -> Option<Record> {
-    match store.get(key) {
+pub(crate) fn live_w(
+    store: &mut dyn Store,
+    key: &[u8],
+    now_ms: u64,
+) -> Result<Option<Record>, StoreError> {
+    match store.get(key)? {
         Some(r) if r.is_expired(now_ms) => {
-            store.delete(key);
-            None
+            store.delete(key)?;
+            Ok(None)
         }
-        other => other,
+        other => Ok(other),
     }
 }
 

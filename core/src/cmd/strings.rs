@@ -11,7 +11,7 @@ use super::{
 };
 use crate::Reply;
 use crate::errors;
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
 use bytes::Bytes;
@@ -112,7 +112,7 @@ fn put_string(
     value: Bytes,
     expire_at_ms: Option<u64>,
     now_ms: u64,
-) {
+) -> Result<(), StoreError> {
     match expire_at_ms {
         Some(t) if t <= now_ms => store.delete(key),
         _ => store.put(
@@ -204,17 +204,17 @@ pub(crate) fn precheck_setrange(argv: &[Bytes]) -> Result<(), Reply> {
 
 pub(crate) fn setnx(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let (key, now) = (arg(argv, 1), ctx.now_ms);
-    if live_w(store, key, now).is_some() {
+    if live_w(store, key, now)?.is_some() {
         return Ok(Reply::Integer(0));
     }
-    put_string(store, key, arg_bytes(argv, 2), None, now);
+    put_string(store, key, arg_bytes(argv, 2), None, now)?;
     Ok(Reply::Integer(1))
 }
 
 fn set_expiring(kind: ExpKind, name: &str, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let now = ctx.now_ms;
     let at = expire_ms(kind, arg(argv, 2), now, name)?;
-    put_string(store, arg(argv, 1), arg_bytes(argv, 3), expire_u64(at), now);
+    put_string(store, arg(argv, 1), arg_bytes(argv, 3), expire_u64(at), now)?;
     Ok(Reply::ok())
 }
 
@@ -228,21 +228,21 @@ pub(crate) fn psetex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
 
 pub(crate) fn getset(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let (key, now) = (arg(argv, 1), ctx.now_ms);
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     if let Some(r) = &old {
         check_string(r)?;
     }
-    put_string(store, key, arg_bytes(argv, 2), None, now);
+    put_string(store, key, arg_bytes(argv, 2), None, now)?;
     Ok(value_reply(old))
 }
 
 pub(crate) fn getdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let key = arg(argv, 1);
-    let Some(old) = live_w(store, key, ctx.now_ms) else {
+    let Some(old) = live_w(store, key, ctx.now_ms)? else {
         return Ok(Reply::Nil);
     };
     check_string(&old)?;
-    store.delete(key);
+    store.delete(key)?;
     Ok(Reply::Bulk(old.value))
 }
 
@@ -272,7 +272,7 @@ pub(crate) fn set(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         None => None,
     };
     let key = arg(argv, 1);
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     if o.get
         && let Some(r) = &old
     {
@@ -287,7 +287,7 @@ pub(crate) fn set(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     } else {
         exp.and_then(expire_u64)
     };
-    put_string(store, key, arg_bytes(argv, 2), expire_at, now);
+    put_string(store, key, arg_bytes(argv, 2), expire_at, now)?;
     Ok(if o.get { value_reply(old) } else { Reply::ok() })
 }
 
@@ -295,7 +295,7 @@ pub(crate) fn getex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let now = ctx.now_ms;
     let o = parse_ext(argv, false)?;
     let key = arg(argv, 1);
-    let Some(rec) = live_w(store, key, now) else {
+    let Some(rec) = live_w(store, key, now)? else {
         return Ok(Reply::Nil);
     };
     check_string(&rec)?;
@@ -305,9 +305,9 @@ pub(crate) fn getex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     };
     let reply = Reply::Bulk(rec.value.clone());
     if let Some(at) = exp {
-        put_string(store, key, rec.value, expire_u64(at), now);
+        put_string(store, key, rec.value, expire_u64(at), now)?;
     } else if o.persist && rec.expire_at_ms.is_some() {
-        put_string(store, key, rec.value, None, now);
+        put_string(store, key, rec.value, None, now)?;
     }
     Ok(reply)
 }
@@ -330,7 +330,7 @@ fn put_pairs(argv: &[Bytes], nx: bool, now: u64, store: &mut dyn Store) -> R {
         let mut busy = false;
         for pair in pairs.chunks_exact(2) {
             if let Some(k) = pair.first() {
-                busy |= live_w(store, k, now).is_some();
+                busy |= live_w(store, k, now)?.is_some();
             }
         }
         if busy {
@@ -339,7 +339,7 @@ fn put_pairs(argv: &[Bytes], nx: bool, now: u64, store: &mut dyn Store) -> R {
     }
     for pair in pairs.chunks_exact(2) {
         if let [k, v] = pair {
-            put_string(store, k, v.clone(), None, now);
+            put_string(store, k, v.clone(), None, now)?;
         }
     }
     Ok(if nx { Reply::Integer(1) } else { Reply::ok() })
@@ -352,7 +352,7 @@ fn decrby_delta(argv: &[Bytes]) -> Result<i64, Reply> {
 }
 
 fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     let (value, expire) = match &old {
         Some(r) => {
             check_string(r)?;
@@ -366,14 +366,14 @@ fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
     let new = value
         .checked_add(delta)
         .ok_or_else(|| errors::err(errors::OVERFLOW))?;
-    put_string(store, key, Bytes::from(new.to_string()), expire, now);
+    put_string(store, key, Bytes::from(new.to_string()), expire, now)?;
     Ok(Reply::Integer(new))
 }
 
 pub(crate) fn incrbyfloat(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let now = ctx.now_ms;
     let key = arg(argv, 1);
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     let not_float = || errors::err(errors::NOT_FLOAT);
     let (value, expire) = match &old {
         Some(r) => {
@@ -388,7 +388,7 @@ pub(crate) fn incrbyfloat(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R
         return Err(errors::err(errors::NAN_OR_INF));
     }
     let text = Bytes::from(format_f64(sum));
-    put_string(store, key, text.clone(), expire, now);
+    put_string(store, key, text.clone(), expire, now)?;
     Ok(Reply::Bulk(text))
 }
 
@@ -396,9 +396,9 @@ pub(crate) fn append(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let now = ctx.now_ms;
     let key = arg(argv, 1);
     let add = arg(argv, 2);
-    match live_w(store, key, now) {
+    match live_w(store, key, now)? {
         None => {
-            put_string(store, key, arg_bytes(argv, 2), None, now);
+            put_string(store, key, arg_bytes(argv, 2), None, now)?;
             Ok(Reply::Integer(add.len() as i64))
         }
         Some(r) => {
@@ -408,7 +408,7 @@ pub(crate) fn append(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
             v.extend_from_slice(&r.value);
             v.extend_from_slice(add);
             let len = v.len() as i64;
-            put_string(store, key, Bytes::from(v), r.expire_at_ms, now);
+            put_string(store, key, Bytes::from(v), r.expire_at_ms, now)?;
             Ok(Reply::Integer(len))
         }
     }
@@ -432,7 +432,7 @@ pub(crate) fn setrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let key = arg(argv, 1);
     let value = arg(argv, 3);
     let off = setrange_offset(argv)?;
-    let old = live_w(store, key, now);
+    let old = live_w(store, key, now)?;
     if let Some(r) = &old {
         check_string(r)?;
     }
@@ -453,14 +453,14 @@ pub(crate) fn setrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         dst.copy_from_slice(value);
     }
     let len = v.len() as i64;
-    put_string(store, key, Bytes::from(v), expire, now);
+    put_string(store, key, Bytes::from(v), expire, now)?;
     Ok(Reply::Integer(len))
 }
 
 // ---- reads ----
 
 pub(crate) fn get(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    match live(store, arg(argv, 1), ctx.now_ms) {
+    match live(store, arg(argv, 1), ctx.now_ms)? {
         None => Ok(Reply::Nil),
         Some(r) => {
             check_string(&r)?;
@@ -470,19 +470,21 @@ pub(crate) fn get(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
 }
 
 pub(crate) fn mget(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    // One failed read fails the whole MGET: a nil in its place would claim
+    // the key is absent.
     let keys = argv.get(1..).unwrap_or(&[]);
-    let out = keys
-        .iter()
-        .map(|k| match live(store, k, ctx.now_ms) {
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        out.push(match live(store, k, ctx.now_ms)? {
             Some(r) if check_string(&r).is_ok() => Reply::Bulk(r.value),
             _ => Reply::Nil,
-        })
-        .collect();
+        });
+    }
     Ok(Reply::Array(out))
 }
 
 pub(crate) fn strlen(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    match live(store, arg(argv, 1), ctx.now_ms) {
+    match live(store, arg(argv, 1), ctx.now_ms)? {
         None => Ok(Reply::Integer(0)),
         Some(r) => {
             check_string(&r)?;
@@ -504,7 +506,7 @@ fn range(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
     let start = int_arg(argv, 2)?;
     let end = int_arg(argv, 3)?;
     let empty = || Reply::Bulk(Bytes::new());
-    let Some(rec) = live(store, arg(argv, 1), now) else {
+    let Some(rec) = live(store, arg(argv, 1), now)? else {
         return Ok(empty());
     };
     check_string(&rec)?;
@@ -620,7 +622,7 @@ mod tests {
             "past absolute time is accepted"
         );
         assert_eq!(run(&mut s, &["GET", "k"]), Reply::Nil);
-        assert_eq!(s.get(b"k"), None);
+        assert_eq!(s.get(b"k"), Ok(None));
         // Lazy expiry.
         assert_eq!(run(&mut s, &["SET", "k", "v", "PX", "100"]), ok());
         assert_eq!(run_at(&mut s, NOW + 99, &["GET", "k"]), bulk("v"));

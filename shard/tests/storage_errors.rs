@@ -1,0 +1,516 @@
+//! A storage read error is never "the key is absent": client reads answer
+//! an error and cache nothing; an apply whose read fails waits (that entry
+//! and everything after it) and then computes from the stored value; a
+//! replica whose reads fail falls behind instead of diverging.
+
+use bytes::Bytes;
+use corekv_core::cmd::{Ctx, apply_write};
+use corekv_core::{MemStore, Record, Reply, Store, StoreError};
+use corekv_shard::{Cluster, Engine, GroupSpec, Shard, Token};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+const FAULT: &str = "ERR storage read error: injected read fault";
+
+fn argv(parts: &[&str]) -> Vec<Bytes> {
+    parts
+        .iter()
+        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+        .collect()
+}
+
+fn open(dir: &Path) -> Shard {
+    let engine = Engine::open(dir, 8 << 20).expect("open");
+    let spec = GroupSpec {
+        id: 1,
+        slots: 0..16384,
+    };
+    Shard::open(engine, &[spec], 1 << 20).expect("shard")
+}
+
+/// Runs turns until no job is produced; persists jobs synchronously.
+fn settle(shard: &mut Shard) -> Vec<(Token, Reply)> {
+    let mut out = Vec::new();
+    for _ in 0..20 {
+        shard.drive().expect("drive");
+        out.extend(shard.take_completions());
+        match shard.take_job() {
+            Some(job) => {
+                let engine = shard.engine().clone();
+                engine
+                    .persist(std::slice::from_ref(&job), true)
+                    .expect("persist");
+                shard.on_persisted(job.seq, &job.readies);
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+fn get(shard: &Shard, cmd: &[&str]) -> Reply {
+    shard.read(0, &argv(cmd), 1000, 0)
+}
+
+/// A shard with `k` = "10" and `s` = "ab" written and then reopened, so
+/// neither the row cache nor the overlay holds them: reads go to fjall.
+fn cold(dir: &Path) -> Shard {
+    {
+        let mut shard = open(dir);
+        settle(&mut shard);
+        shard
+            .propose(0, 1000, &argv(&["SET", "k", "10"]), 1)
+            .expect("propose");
+        shard
+            .propose(0, 1000, &argv(&["SET", "s", "ab"]), 2)
+            .expect("propose");
+        assert_eq!(settle(&mut shard).len(), 2);
+    }
+    let mut shard = open(dir);
+    settle(&mut shard);
+    shard
+}
+
+#[test]
+fn a_client_read_fault_is_an_error_and_is_not_cached() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shard = cold(dir.path());
+    let health = shard.engine().health.clone();
+    health.inject(1);
+    assert_eq!(get(&shard, &["GET", "k"]), Reply::err(FAULT));
+    // Had the failed read been cached as "absent", this would be nil.
+    assert_eq!(get(&shard, &["GET", "k"]), Reply::bulk(&b"10"[..]));
+
+    let errors_before = health
+        .read_errors
+        .load(std::sync::atomic::Ordering::Relaxed);
+    health.inject(u64::MAX);
+    for cmd in [
+        &["GET", "s"][..],
+        &["MGET", "s"],
+        &["STRLEN", "s"],
+        &["EXISTS", "s"],
+        &["TTL", "s"],
+        &["TYPE", "s"],
+        &["KEYS", "*"],
+        &["SCAN", "0"],
+        &["RANDOMKEY"],
+        &[
+            "COREKV.COUNTKEYSINSLOT",
+            &corekv_core::slot::key_slot(b"s").to_string(),
+        ],
+    ] {
+        assert_eq!(get(&shard, cmd), Reply::err(FAULT), "{cmd:?}");
+    }
+    // Cached before the fault: served without a read.
+    assert_eq!(get(&shard, &["GET", "k"]), Reply::bulk(&b"10"[..]));
+    // The heavy pool's view fails the same way.
+    let view = shard.snapshot_view(0).expect("view");
+    let ctx = Ctx {
+        now_ms: 1000,
+        slots: view.slots(),
+        rand: 0,
+    };
+    assert_eq!(
+        corekv_core::cmd::read(&argv(&["KEYS", "*"]), &ctx, &view),
+        Reply::err(FAULT)
+    );
+    assert!(
+        health
+            .read_errors
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > errors_before
+    );
+    health.inject(0);
+    assert_eq!(get(&shard, &["GET", "s"]), Reply::bulk(&b"ab"[..]));
+    assert_eq!(
+        corekv_core::cmd::read(&argv(&["KEYS", "*"]), &ctx, &view).items_sorted(),
+        vec!["k", "s"]
+    );
+}
+
+trait Sorted {
+    fn items_sorted(&self) -> Vec<String>;
+}
+
+impl Sorted for Reply {
+    fn items_sorted(&self) -> Vec<String> {
+        let Reply::Array(items) = self else {
+            panic!("not an array: {self:?}");
+        };
+        let mut out: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                other => panic!("not a bulk: {other:?}"),
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+#[test]
+fn an_apply_read_fault_delays_the_write_which_then_uses_the_stored_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut shard = cold(dir.path());
+    let health = shard.engine().health.clone();
+    let applied = |s: &Shard| s.raft_status()[0].applied;
+    let before = applied(&shard);
+    health.inject(u64::MAX);
+    shard
+        .propose(0, 1000, &argv(&["INCR", "k"]), 10)
+        .expect("propose");
+    shard
+        .propose(0, 1000, &argv(&["APPEND", "s", "c"]), 11)
+        .expect("propose");
+    // Neither entry applies (nor anything after the first), however many
+    // turns run: no reply, applied index unchanged, nothing written.
+    for _ in 0..5 {
+        assert_eq!(settle(&mut shard), vec![]);
+    }
+    assert!(shard.apply_stalled());
+    let status = &shard.raft_status()[0];
+    assert_eq!(status.applied, before);
+    assert_eq!(status.commit, before + 2);
+    assert_eq!(
+        health
+            .apply_stalls
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    // One more failing read, then the disk answers again.
+    health.inject(1);
+    assert_eq!(settle(&mut shard), vec![]);
+    let done = settle(&mut shard);
+    assert_eq!(
+        done,
+        vec![(10, Reply::Integer(11)), (11, Reply::Integer(3))]
+    );
+    assert!(!shard.apply_stalled());
+    assert_eq!(applied(&shard), before + 2);
+    assert_eq!(get(&shard, &["GET", "k"]), Reply::bulk(&b"11"[..]));
+    assert_eq!(get(&shard, &["GET", "s"]), Reply::bulk(&b"abc"[..]));
+    drop(shard);
+    // What was persisted is the applied state, not a half-applied one.
+    let mut shard = open(dir.path());
+    settle(&mut shard);
+    assert_eq!(get(&shard, &["GET", "k"]), Reply::bulk(&b"11"[..]));
+    assert_eq!(get(&shard, &["GET", "s"]), Reply::bulk(&b"abc"[..]));
+}
+
+#[test]
+fn a_write_stalled_at_a_crash_is_applied_from_the_stored_value_after_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut shard = cold(dir.path());
+    shard.engine().health.inject(u64::MAX);
+    shard
+        .propose(0, 1000, &argv(&["INCR", "k"]), 10)
+        .expect("propose");
+    assert_eq!(settle(&mut shard), vec![]);
+    drop(shard);
+    // The committed INCR is replayed from the log once reads work.
+    let mut shard = open(dir.path());
+    settle(&mut shard);
+    assert_eq!(get(&shard, &["GET", "k"]), Reply::bulk(&b"11"[..]));
+}
+
+/// A [`MemStore`] that records the keys read.
+struct Recording {
+    inner: MemStore,
+    reads: RefCell<Vec<Vec<u8>>>,
+}
+
+impl Store for Recording {
+    fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        self.reads.borrow_mut().push(key.to_vec());
+        self.inner.get(key)
+    }
+    fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
+        // The shard's apply reads the old record on every write.
+        self.reads.borrow_mut().push(key.to_vec());
+        self.inner.put(key, rec)
+    }
+    fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
+        self.reads.borrow_mut().push(key.to_vec());
+        self.inner.delete(key)
+    }
+    fn scan(
+        &self,
+        _from: u16,
+        _to: u16,
+        _visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+    ) -> Result<(), StoreError> {
+        panic!("a write scanned: apply cannot prefetch a scan");
+    }
+    fn clear(&mut self, from: u16, to: u16) {
+        self.inner.clear(from, to)
+    }
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+}
+
+/// Apply reads only what `write_keys` prefetched; a read outside it would
+/// make a read error fatal (`ShardError::ApplyRead`) instead of a delay.
+#[test]
+fn every_write_reads_only_its_key_positions() {
+    let samples: &[&[&str]] = &[
+        &["SET", "{a}1", "v", "GET", "KEEPTTL"],
+        &["SETNX", "{a}1", "v"],
+        &["SETEX", "{a}1", "10", "v"],
+        &["PSETEX", "{a}1", "10", "v"],
+        &["GETSET", "{a}1", "v"],
+        &["GETDEL", "{a}1"],
+        &["GETEX", "{a}1", "PERSIST"],
+        &["GETEX", "{a}2", "EX", "100"],
+        &["MSET", "{a}1", "1", "{a}2", "2", "{a}3", "3"],
+        &["MSETNX", "{a}4", "1", "{a}5", "2"],
+        &["INCR", "{a}1"],
+        &["DECR", "{a}1"],
+        &["INCRBY", "{a}1", "5"],
+        &["DECRBY", "{a}1", "5"],
+        &["INCRBYFLOAT", "{a}1", "1.5"],
+        &["APPEND", "{a}1", "x"],
+        &["SETRANGE", "{a}1", "2", "yy"],
+        &["DEL", "{a}1", "{a}2", "{a}9"],
+        &["UNLINK", "{a}3", "{a}9"],
+        &["RENAME", "{a}4", "{a}6"],
+        &["RENAMENX", "{a}5", "{a}6"],
+        &["RENAMENX", "{a}5", "{a}7"],
+        &["COPY", "{a}6", "{a}8", "DB", "0", "REPLACE"],
+        &["EXPIRE", "{a}8", "100", "NX"],
+        &["PEXPIRE", "{a}8", "100000", "XX"],
+        &["EXPIREAT", "{a}8", "99999999999", "GT"],
+        &["PEXPIREAT", "{a}8", "1", "LT"],
+        &["PERSIST", "{a}6"],
+        &["COREKV.EXPIREIF", "{a}6"],
+        &["FLUSHDB", "ASYNC"],
+        &["FLUSHALL"],
+    ];
+    let mut store = Recording {
+        inner: MemStore::new(),
+        reads: RefCell::new(Vec::new()),
+    };
+    let ctx = Ctx {
+        now_ms: 1000,
+        slots: 0..16384,
+        rand: 0,
+    };
+    for cmd in samples {
+        let a = argv(cmd);
+        store.reads.borrow_mut().clear();
+        let reply = apply_write(&a, &ctx, &mut store);
+        assert!(!reply.is_error(), "{cmd:?}: {reply:?}");
+        let keys: Vec<&[u8]> = corekv_shard::write_keys(&a)
+            .filter_map(|i| a.get(i).map(|k| &k[..]))
+            .collect();
+        for r in store.reads.borrow().iter() {
+            assert!(
+                keys.contains(&&r[..]),
+                "{cmd:?} read {r:?} outside {keys:?}"
+            );
+        }
+    }
+    // Every write handler of the table (subcommands included) has a
+    // sample here.
+    let sampled: Vec<String> = samples.iter().map(|c| c[0].to_ascii_lowercase()).collect();
+    let table = corekv_core::table::all();
+    for spec in table.iter().chain(table.iter().flat_map(|s| s.subcommands)) {
+        if spec.handler.is_write() {
+            assert!(
+                sampled.contains(&spec.name.to_ascii_lowercase()),
+                "no sample for {}",
+                spec.name
+            );
+        }
+    }
+}
+
+/// Three replicas in one process; messages delivered by the test.
+struct Net {
+    _dirs: Vec<tempfile::TempDir>,
+    nodes: Vec<Shard>,
+    replies: Vec<HashMap<Token, Reply>>,
+}
+
+fn open_replica(dir: &Path, id: u64) -> Shard {
+    let engine = Engine::open(dir, 8 << 20).expect("open");
+    let cluster = Cluster {
+        node_id: id,
+        voters: vec![1, 2, 3],
+        lease: Duration::from_millis(400),
+        max_lag: 1 << 16,
+        join: false,
+    };
+    let spec = GroupSpec {
+        id: 1,
+        slots: 0..16384,
+    };
+    Shard::open_cluster(engine, &[spec], 1 << 20, cluster).expect("shard")
+}
+
+impl Net {
+    fn settle(&mut self) {
+        for _ in 0..200 {
+            let mut moved = false;
+            let mut mail = Vec::new();
+            for (i, s) in self.nodes.iter_mut().enumerate() {
+                s.drive().expect("drive");
+                self.replies[i].extend(s.take_completions());
+                if let Some(job) = s.take_job() {
+                    moved = true;
+                    let engine = s.engine().clone();
+                    engine
+                        .persist(std::slice::from_ref(&job), true)
+                        .expect("persist");
+                    s.on_persisted(job.seq, &job.readies);
+                    s.drive().expect("drive");
+                    self.replies[i].extend(s.take_completions());
+                }
+                mail.extend(s.take_outgoing());
+            }
+            for (gid, m) in mail {
+                moved = true;
+                let to = (m.to - 1) as usize;
+                self.nodes[to].step(gid, m, std::time::Instant::now());
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the network did not settle");
+    }
+
+    fn state(&self, i: usize) -> (u64, Reply, Reply) {
+        let s = &self.nodes[i];
+        (
+            s.raft_status()[0].applied,
+            s.read(0, &argv(&["GET", "k"]), 1000, 0),
+            s.read(0, &argv(&["DBSIZE"]), 1000, 0),
+        )
+    }
+}
+
+#[test]
+fn a_replica_whose_reads_fail_falls_behind_and_never_diverges() {
+    let dirs: Vec<_> = (0..3)
+        .map(|_| tempfile::tempdir().expect("tempdir"))
+        .collect();
+    let mut net = Net {
+        nodes: (0..3)
+            .map(|i| open_replica(dirs[i].path(), i as u64 + 1))
+            .collect(),
+        _dirs: Vec::new(),
+        replies: vec![HashMap::new(); 3],
+    };
+    net.settle();
+    // Node 1 is group 1's preferred leader (it campaigned at open).
+    for _ in 0..50 {
+        if net.nodes[0].is_leader(0) {
+            break;
+        }
+        net.nodes[0].tick();
+        net.settle();
+    }
+    assert!(net.nodes[0].is_leader(0), "node 1 leads");
+    net.nodes[0]
+        .propose(0, 1000, &argv(&["SET", "k", "10"]), 1)
+        .expect("propose");
+    net.settle();
+    assert_eq!(net.replies[0].get(&1), Some(&Reply::ok()));
+    // Node 3 restarts (cold cache) and its disk starts failing reads.
+    drop(net.nodes.remove(2));
+    net.nodes.insert(2, open_replica(dirs[2].path(), 3));
+    net.settle();
+    net.nodes[2].engine().health.inject(u64::MAX);
+    net.nodes[0]
+        .propose(0, 1000, &argv(&["INCR", "k"]), 2)
+        .expect("propose");
+    net.nodes[0]
+        .propose(0, 1000, &argv(&["APPEND", "k", "5"]), 3)
+        .expect("propose");
+    net.settle();
+    assert_eq!(net.replies[0].get(&2), Some(&Reply::Integer(11)));
+    assert_eq!(net.replies[0].get(&3), Some(&Reply::Integer(3)));
+    let leader = net.state(0);
+    assert_eq!(leader.1, Reply::bulk(&b"115"[..]));
+    assert_eq!(net.state(1), leader);
+    // Behind, not different: an older applied index, and (reads working
+    // again, before the next turn retries the apply) the old value.
+    assert!(net.nodes[2].apply_stalled());
+    assert_eq!(net.state(2).1, Reply::err(FAULT));
+    net.nodes[2].engine().health.inject(0);
+    let behind = net.state(2);
+    assert!(behind.0 < leader.0, "{behind:?} vs {leader:?}");
+    assert_eq!(behind.1, Reply::bulk(&b"10"[..]));
+    net.settle();
+    assert_eq!(net.state(2), leader);
+    net._dirs = dirs;
+}
+
+/// Within one entry, later commands see earlier ones' writes, deletes and
+/// clears (the prefetched records are not reused once stale), with the
+/// same replies as the reference store.
+#[test]
+fn commands_of_one_entry_see_each_others_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut shard = cold(dir.path());
+    let batch: &[&[&str]] = &[
+        &["INCR", "k"],
+        &["SET", "n", "1"],
+        &["INCR", "n"],
+        &["APPEND", "s", "c"],
+        &["DEL", "s", "nosuch"],
+        &["APPEND", "s", "d"],
+        &["DEL", "nosuch"],
+        &["GETSET", "nosuch", "x"],
+        &["RENAME", "n", "m"],
+        &["INCR", "m"],
+        &["EXISTS", "n"],
+        &["FLUSHDB"],
+        &["INCR", "k"],
+        &["MSET", "a", "1", "k", "5", "a", "2"],
+        &["MGET", "a", "k"],
+        &["INCR", "k"],
+    ];
+    let writes: Vec<Vec<Bytes>> = batch
+        .iter()
+        .filter(|c| {
+            corekv_core::table::lookup(c[0].as_bytes()).is_some_and(|s| s.handler.is_write())
+        })
+        .map(|c| argv(c))
+        .collect();
+    let toks: Vec<Token> = (0..writes.len() as u64).collect();
+    shard
+        .propose_batch(0, 1000, &writes, toks)
+        .expect("propose");
+    let mut got = settle(&mut shard);
+    got.sort_by_key(|(t, _)| *t);
+    let mut reference = MemStore::new();
+    let ctx = Ctx {
+        now_ms: 1000,
+        slots: 0..16384,
+        rand: 0,
+    };
+    for (k, v) in [("k", "10"), ("s", "ab")] {
+        apply_write(&argv(&["SET", k, v]), &ctx, &mut reference);
+    }
+    let want: Vec<(Token, Reply)> = writes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i as Token, apply_write(a, &ctx, &mut reference)))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(want[0].1, Reply::Integer(11));
+    for key in ["k", "a", "m", "n", "s", "nosuch"] {
+        assert_eq!(
+            get(&shard, &["GET", key]),
+            corekv_core::cmd::read(&argv(&["GET", key]), &ctx, &reference),
+            "{key}"
+        );
+    }
+    assert_eq!(get(&shard, &["DBSIZE"]), Reply::Integer(2));
+}
