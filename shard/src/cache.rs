@@ -157,6 +157,25 @@ mod tests {
     }
 
     #[test]
+    fn written_value_shares_only_its_own_encoding() {
+        let batch = Bytes::from(vec![9u8; 1 << 20]);
+        let (r, enc) = own_encoded(rec(batch.slice(8192..8292)));
+        assert_eq!(r.value, vec![9u8; 100]);
+        assert_eq!(Record::decode(&enc).as_ref(), Some(&r));
+        // The value lies inside the encoding, not the batch.
+        assert!(enc.as_ptr_range().contains(&r.value.as_ptr()));
+        assert!(!batch.as_ptr_range().contains(&r.value.as_ptr()));
+        let mut cache = RowCache::new(1 << 20);
+        cache.insert_owned(Bytes::from_static(b"k"), Some(r));
+        drop(enc);
+        assert!(batch.try_into_mut().is_ok());
+        assert_eq!(
+            cache.get(b"k").cloned().flatten().map(|r| r.value),
+            Some(Bytes::from(vec![9u8; 100]))
+        );
+    }
+
+    #[test]
     fn weight_counts_key_value_and_overhead() {
         let mut cache = RowCache::new(1 << 20);
         cache.insert(
