@@ -187,6 +187,11 @@ impl Server {
         self.dir().join("stats.sock")
     }
 
+    /// One document from the server's default stats socket.
+    pub fn stats(&self) -> serde_json::Value {
+        stats_doc(&self.stats_socket())
+    }
+
     fn log_path(&self) -> PathBuf {
         self.root.path().join("server.log")
     }
@@ -713,4 +718,26 @@ pub mod r {
     pub fn i(n: i64) -> Reply {
         Reply::Int(n)
     }
+}
+
+/// Reads one JSON document from a stats socket. The socket is bound by its
+/// own thread, which may come up just after the RESP port answers, so the
+/// connect is retried for up to 5 s; the read is bounded in time and size.
+pub fn stats_doc(path: &Path) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut s = loop {
+        match std::os::unix::net::UnixStream::connect(path) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() > deadline => panic!("connect stats socket: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(b"stats\n").expect("write");
+    let mut body = String::new();
+    s.take(16 * 1024 * 1024)
+        .read_to_string(&mut body)
+        .expect("read stats");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad JSON ({e}): {body}"))
 }

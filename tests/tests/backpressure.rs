@@ -7,23 +7,10 @@
 
 use corekv_tests::{Reply, Server, corekv_only};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::time::Duration;
 
 const CONNS: usize = 12;
 const PER_CONN: usize = 4000;
 const LIMIT: u64 = 64;
-
-fn stats(s: &Server) -> Value {
-    let mut u = UnixStream::connect(s.stats_socket()).expect("stats socket");
-    u.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    u.write_all(b"stats\n").expect("write");
-    let mut body = String::new();
-    u.take(16 << 20).read_to_string(&mut body).expect("read");
-    serde_json::from_str(&body).expect("stats JSON")
-}
 
 fn num(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -75,7 +62,7 @@ fn a_pipelined_flood_stays_within_the_queue_bounds() {
             );
         }
     }
-    let doc = stats(&s);
+    let doc = s.stats();
     let cores = doc["cores"].as_array().expect("cores");
     assert_eq!(cores.len(), 2);
     let mut throttled = 0;

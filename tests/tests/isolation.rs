@@ -2,25 +2,9 @@
 //! (KEYS, SCAN) run on the heavy pool, against a snapshot that still sees
 //! every acknowledged write, while point commands keep being served.
 
-use corekv_tests::{Server, corekv_only};
+use corekv_tests::{Server, corekv_only, stats_doc};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// One document from the stats socket.
-fn stats(path: &Path) -> Value {
-    let mut s = UnixStream::connect(path).expect("connect stats socket");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    s.write_all(b"stats\n").expect("write");
-    let mut body = String::new();
-    s.take(16 * 1024 * 1024)
-        .read_to_string(&mut body)
-        .expect("read stats");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad JSON ({e}): {body}"))
-}
 
 /// Heavy-pool jobs of `command` so far (`node.heavy.by_command`).
 fn heavy_jobs(doc: &Value, command: &str) -> u64 {
@@ -118,7 +102,7 @@ fn stats_socket_counts_heavy_jobs_per_command() {
         p.cmd("SET").arg(format!("h:{i}")).arg(i).ignore();
     }
     let _: () = p.query(&mut c).expect("load");
-    let doc = stats(&sock);
+    let doc = stats_doc(&sock);
     let groups = data_groups(&doc);
     assert!(groups >= 2, "expected several data groups: {doc}");
     let (keys0, scan0) = (heavy_jobs(&doc, "keys"), heavy_jobs(&doc, "scan"));
@@ -130,7 +114,7 @@ fn stats_socket_counts_heavy_jobs_per_command() {
             .expect("get");
         assert_eq!(v, i.to_string());
     }
-    let doc = stats(&sock);
+    let doc = stats_doc(&sock);
     assert_eq!(heavy_jobs(&doc, "keys"), keys0, "GET used the pool");
     assert_eq!(heavy_jobs(&doc, "scan"), scan0, "GET used the pool");
 
@@ -139,7 +123,7 @@ fn stats_socket_counts_heavy_jobs_per_command() {
         let keys: Vec<String> = redis::cmd("KEYS").arg("h:*").query(&mut c).expect("keys");
         assert_eq!(keys.len(), 500);
     }
-    let doc = stats(&sock);
+    let doc = stats_doc(&sock);
     assert_eq!(
         heavy_jobs(&doc, "keys") - keys0,
         KEYS_CALLS * groups,
@@ -165,7 +149,7 @@ fn stats_socket_counts_heavy_jobs_per_command() {
         }
     }
     assert_eq!(seen, 500);
-    let doc = stats(&sock);
+    let doc = stats_doc(&sock);
     assert_eq!(heavy_jobs(&doc, "scan") - scan0, calls, "every SCAN call");
     assert_eq!(heavy_jobs(&doc, "keys") - keys0, KEYS_CALLS * groups);
 }

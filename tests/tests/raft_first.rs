@@ -7,28 +7,14 @@
 //! ~280 ms ones an earlier variant had.
 
 use corekv_tests::{Reply, Server, corekv_only};
-use serde_json::Value;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// One document from the server's stats socket.
-fn stats(s: &Server) -> Value {
-    let mut u = UnixStream::connect(s.stats_socket()).expect("stats socket");
-    u.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    u.write_all(b"stats\n").expect("write");
-    let mut body = String::new();
-    u.take(16 << 20).read_to_string(&mut body).expect("read");
-    serde_json::from_str(&body).expect("stats JSON")
-}
-
 /// Core 0's `raft.commit` histogram: (count, p99 µs), from proposal to
 /// the reply handed to the connection, as the server measured it.
 fn raft_commit(s: &Server) -> (u64, u64) {
-    let h = &stats(s)["cores"][0]["histograms"]["raft.commit"];
+    let h = &s.stats()["cores"][0]["histograms"]["raft.commit"];
     (
         h["count"].as_u64().expect("count"),
         h["p99_us"].as_u64().expect("p99"),

@@ -1,10 +1,7 @@
 //! The stats socket and the corekv-stats CLI (corekv only).
 
-use corekv_tests::{Reply, Server, check, corekv_only, stats_bin};
+use corekv_tests::{Reply, Server, check, corekv_only, stats_bin, stats_doc};
 use serde_json::Value;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -24,28 +21,6 @@ const COUNTERS: [&str; 7] = [
     "fsyncs",
     "connections",
 ];
-
-/// Reads one JSON document from the stats socket.
-fn query(path: &Path) -> Value {
-    // The socket is bound by its own thread, which may come up just after
-    // the RESP port answers.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut s = loop {
-        match UnixStream::connect(path) {
-            Ok(s) => break s,
-            Err(e) if Instant::now() > deadline => panic!("connect stats socket: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    s.write_all(b"stats\n").expect("write");
-    let mut body = String::new();
-    s.take(16 * 1024 * 1024)
-        .read_to_string(&mut body)
-        .expect("read stats");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad JSON ({e}): {body}"))
-}
 
 fn num(v: &Value, what: &str) -> f64 {
     v.as_f64()
@@ -142,7 +117,7 @@ fn exercise(c: &mut corekv_tests::Resp, prefix: &str) {
 fn settle_connections(s: &Server, n: u64) -> Totals {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let t = check_shape(&query(&s.stats_socket()), 2);
+        let t = check_shape(&stats_doc(&s.stats_socket()), 2);
         if t.get("connections") == n {
             return t;
         }
@@ -186,7 +161,7 @@ fn stats_socket_reports_per_core_counts() {
     assert_eq!(before.get("keys"), 50, "{before:?}");
 
     exercise(&mut c, "stat");
-    let after = check_shape(&query(&s.stats_socket()), 2);
+    let after = check_shape(&stats_doc(&s.stats_socket()), 2);
     let d = |name: &str| after.delta(&before, name);
     assert_eq!(d("commands"), SETS + GETS + ERRORS, "{after:?}");
     assert_eq!(d("cmd.write"), SETS + ERRORS, "{after:?}");
@@ -209,7 +184,7 @@ fn stats_socket_reports_per_core_counts() {
 
     // Counts only grow, by exactly the new work.
     exercise(&mut c, "again");
-    let later = check_shape(&query(&s.stats_socket()), 2);
+    let later = check_shape(&stats_doc(&s.stats_socket()), 2);
     assert_eq!(later.delta(&after, "commands"), SETS + GETS + ERRORS);
     assert_eq!(later.get("keys"), 50 + 2 * SETS);
 }
@@ -223,9 +198,9 @@ fn stats_socket_path_flag() {
     let path = other.path().join("custom.sock");
     let s = Server::start(&["--stats-socket", path.to_str().expect("utf8")]);
     let mut c = s.resp();
-    let before = check_shape(&query(&path), 2);
+    let before = check_shape(&stats_doc(&path), 2);
     exercise(&mut c, "path");
-    let after = check_shape(&query(&path), 2);
+    let after = check_shape(&stats_doc(&path), 2);
     assert_eq!(after.delta(&before, "commands"), SETS + GETS + ERRORS);
     assert!(
         !s.stats_socket().exists(),
@@ -242,7 +217,7 @@ fn stats_cli_table_and_json() {
     let mut c = s.resp();
     exercise(&mut c, "cli");
     let sock = s.stats_socket();
-    let direct = check_shape(&query(&sock), 2);
+    let direct = check_shape(&stats_doc(&sock), 2);
     let sock = sock.to_str().expect("utf8");
 
     let out = run_stats(&["--socket", sock]);

@@ -5,28 +5,12 @@
 //! stored value.
 
 use corekv_tests::{Reply, Resp, Server, corekv_only};
-use serde_json::Value;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 const FAULT: &str = "ERR storage read error: injected read fault";
 
-/// Reads one JSON document from the stats socket.
-fn stats(s: &Server) -> Value {
-    let mut u = UnixStream::connect(s.stats_socket()).expect("connect stats socket");
-    u.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    u.write_all(b"stats\n").expect("write");
-    let mut body = String::new();
-    u.take(16 * 1024 * 1024)
-        .read_to_string(&mut body)
-        .expect("read stats");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("bad JSON ({e}): {body}"))
-}
-
 fn node_counter(s: &Server, name: &str) -> u64 {
-    stats(s)["node"][name]
+    s.stats()["node"][name]
         .as_u64()
         .unwrap_or_else(|| panic!("no node.{name} in stats"))
 }
