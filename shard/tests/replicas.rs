@@ -3,7 +3,8 @@
 //! synchronously. Checks what a proposal's waiter is told when leadership
 //! moves while it is in flight.
 
-use bytes::Bytes;
+mod common;
+use common::argv;
 use corekv_core::{Reply, errors};
 use corekv_shard::{Cluster, Engine, GroupSpec, PersistJob, Shard, Token};
 use protobuf::Message as _;
@@ -12,13 +13,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 const GID: u32 = 1;
-
-fn argv(parts: &[&str]) -> Vec<Bytes> {
-    parts
-        .iter()
-        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-        .collect()
-}
 
 struct Net {
     dirs: Vec<tempfile::TempDir>,

@@ -1,16 +1,10 @@
 //! A write goes propose → persist → commit → apply → reply, and survives a
 //! reopen of the database (log replay from the applied index).
 
-use bytes::Bytes;
+mod common;
+use common::{argv, settle};
 use corekv_core::Reply;
 use corekv_shard::{Engine, GroupSpec, Shard};
-
-fn argv(parts: &[&str]) -> Vec<Bytes> {
-    parts
-        .iter()
-        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-        .collect()
-}
 
 fn specs() -> Vec<GroupSpec> {
     vec![
@@ -23,26 +17,6 @@ fn specs() -> Vec<GroupSpec> {
             slots: 8192..16384,
         },
     ]
-}
-
-/// Runs turns until no job is produced; persists jobs synchronously.
-fn settle(shard: &mut Shard) -> Vec<(u64, Reply)> {
-    let mut out = Vec::new();
-    for _ in 0..20 {
-        shard.drive().expect("drive");
-        out.extend(shard.take_completions());
-        match shard.take_job() {
-            Some(job) => {
-                let engine = shard.engine().clone();
-                engine
-                    .persist(std::slice::from_ref(&job), true)
-                    .expect("persist");
-                shard.on_persisted(job.seq, &job.readies);
-            }
-            None => break,
-        }
-    }
-    out
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! and everything after it) and then computes from the stored value; a
 //! replica whose reads fail falls behind instead of diverging.
 
+mod common;
 use bytes::Bytes;
+use common::{argv, settle};
 use corekv_core::cmd::{Ctx, apply_write};
 use corekv_core::{MemStore, Record, Reply, Store, StoreError};
 use corekv_shard::{Cluster, Engine, GroupSpec, Shard, Token};
@@ -14,13 +16,6 @@ use std::time::Duration;
 
 const FAULT: &str = "ERR storage read error: injected read fault";
 
-fn argv(parts: &[&str]) -> Vec<Bytes> {
-    parts
-        .iter()
-        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-        .collect()
-}
-
 fn open(dir: &Path) -> Shard {
     let engine = Engine::open(dir, 8 << 20).expect("open");
     let spec = GroupSpec {
@@ -28,26 +23,6 @@ fn open(dir: &Path) -> Shard {
         slots: 0..16384,
     };
     Shard::open(engine, &[spec], 1 << 20).expect("shard")
-}
-
-/// Runs turns until no job is produced; persists jobs synchronously.
-fn settle(shard: &mut Shard) -> Vec<(Token, Reply)> {
-    let mut out = Vec::new();
-    for _ in 0..20 {
-        shard.drive().expect("drive");
-        out.extend(shard.take_completions());
-        match shard.take_job() {
-            Some(job) => {
-                let engine = shard.engine().clone();
-                engine
-                    .persist(std::slice::from_ref(&job), true)
-                    .expect("persist");
-                shard.on_persisted(job.seq, &job.readies);
-            }
-            None => break,
-        }
-    }
-    out
 }
 
 fn get(shard: &Shard, cmd: &[&str]) -> Reply {
