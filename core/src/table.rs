@@ -12,7 +12,6 @@
 mod defs;
 
 use crate::Reply;
-use crate::cmd::Ctx;
 use crate::errors;
 use crate::store::Store;
 use bytes::Bytes;
@@ -42,6 +41,17 @@ pub enum Route {
     /// slot); routed to that slot's group, to group 0 if it names none
     /// (the command itself then reports the bad cursor or slot).
     Slot,
+}
+
+/// What a command may know besides its arguments and the store.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Unix ms: the proposal's timestamp for writes, the read time for reads.
+    pub now_ms: u64,
+    /// The slot range of the group the keys live in.
+    pub slots: std::ops::Range<u16>,
+    /// Entropy for RANDOMKEY.
+    pub rand: u64,
 }
 
 /// A data read, run on the group the route picked, at `ctx.now_ms`.

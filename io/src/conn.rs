@@ -61,12 +61,6 @@ pub struct Conn {
     member: bool,
 }
 
-/// First command on a proxy link between nodes (internal, not in COMMAND).
-pub const PROXY_HELLO: &str = "COREKV.PROXIED";
-/// `COREKV.AT <hlc> <command...>`: how a proxy link sends a command, with
-/// the sending node's HLC; accepted only on a proxy link.
-pub const PROXY_AT: &str = "COREKV.AT";
-
 /// Serves one accepted connection until it closes.
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     let node = core.node.clone();

@@ -442,7 +442,7 @@ impl Core {
                         Bytes::from_static(crate::member::MEMBER_HELLO.as_bytes()),
                         Bytes::copy_from_slice(self.node.secret().as_bytes()),
                     ],
-                    vec![Bytes::from_static(crate::conn::PROXY_HELLO.as_bytes())],
+                    vec![Bytes::from_static(crate::member::PROXY_HELLO.as_bytes())],
                 ],
                 ..Default::default()
             })
@@ -603,7 +603,7 @@ impl Core {
                 Some(addr) => {
                     // The request carries our HLC (DESIGN "Time").
                     let mut call = Vec::with_capacity(p.argv.len() + 2);
-                    call.push(Bytes::from_static(crate::conn::PROXY_AT.as_bytes()));
+                    call.push(Bytes::from_static(crate::member::PROXY_AT.as_bytes()));
                     call.push(Bytes::from(core.node.hlc_now().to_string()));
                     call.extend(p.argv.iter().cloned());
                     core.proxy_pool().try_call(addr, call).await

@@ -14,6 +14,11 @@ pub const MAX_SECRET_BYTES: usize = 64;
 
 /// The handshake that marks a connection as a cluster member's.
 pub const MEMBER_HELLO: &str = "COREKV.MEMBER";
+/// First command on a proxy link between nodes (internal, not in COMMAND).
+pub const PROXY_HELLO: &str = "COREKV.PROXIED";
+/// `COREKV.AT <hlc> <command...>`: how a proxy link sends a command, with
+/// the sending node's HLC; accepted only on a proxy link.
+pub const PROXY_AT: &str = "COREKV.AT";
 
 /// A cluster secret of 16..=64 bytes, kept inline so a link hello that
 /// carries it stays a fixed-size `Copy` value.

@@ -20,6 +20,8 @@ pub(crate) mod lcs;
 mod num;
 pub(crate) mod strings;
 
+/// Re-exported: the handlers' context lives with the handler types.
+pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
 pub use num::parse_i64;
@@ -29,17 +31,6 @@ use crate::errors;
 use crate::store::{Kind, Record, Store, StoreError};
 use crate::table::{self, Handler};
 use bytes::Bytes;
-
-/// What a command may know besides its arguments and the store.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    /// Unix ms: the proposal's timestamp for writes, the read time for reads.
-    pub now_ms: u64,
-    /// The slot range of the group the keys live in.
-    pub slots: std::ops::Range<u16>,
-    /// Entropy for RANDOMKEY.
-    pub rand: u64,
-}
 
 /// Redis's proto-max-bulk-len: the largest string value.
 pub const MAX_STRING_BYTES: u64 = 512 * 1024 * 1024;
