@@ -80,6 +80,13 @@ pub struct Args {
     /// it a snapshot instead (default 65536)
     #[argh(option, default = "corekv_shard::shard::DEFAULT_MAX_FOLLOWER_LAG")]
     pub raft_max_lag: u64,
+    /// log a leader keeps in memory per group for lagging followers, in MiB;
+    /// past it they catch up from a snapshot instead (default 64)
+    #[argh(
+        option,
+        default = "corekv_shard::shard::DEFAULT_MAX_FOLLOWER_LAG_BYTES >> 20"
+    )]
+    pub raft_max_lag_mb: u64,
     /// file holding the secret the members of a cluster share (one line, at
     /// least 16 bytes); required with --peers or --join. Nodes present it on
     /// their proxy and Raft links, and operators (corekv-ctl) to run

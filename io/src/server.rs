@@ -78,6 +78,7 @@ pub fn run(args: Args) -> ! {
             // after, so 9 ticks are guaranteed; keep a margin for clocks.
             lease: crate::core::TICK * 8,
             max_lag: args.raft_max_lag.max(1),
+            max_lag_bytes: args.raft_max_lag_mb.max(1).saturating_mul(1 << 20),
             join: args.join,
         }
     };

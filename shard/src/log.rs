@@ -17,6 +17,9 @@ pub struct LogStore {
     pub truncated_index: u64,
     pub truncated_term: u64,
     pub entries: Vec<Entry>,
+    /// Payload bytes of `entries` (data and context), kept in step with
+    /// every change so the leader can bound what it holds for followers.
+    pub bytes: u64,
     /// Highest applied index (kept by the shard): a snapshot of the state
     /// machine is taken at exactly this point.
     pub applied: u64,
@@ -37,14 +40,17 @@ impl LogStore {
     pub fn append(&mut self, ents: &[Entry]) {
         let Some(first) = ents.first() else { return };
         let keep = first.index.saturating_sub(self.first_index()) as usize;
+        let dropped = payload_bytes(self.entries.get(keep..).unwrap_or(&[]));
         self.entries.truncate(keep);
         self.entries.extend_from_slice(ents);
+        self.bytes = self.bytes.saturating_sub(dropped) + payload_bytes(ents);
     }
 
     /// Replaces the log with a snapshot's point: nothing before or at
     /// `index` is kept.
     pub fn apply_snapshot(&mut self, index: u64, term: u64, cs: ConfState) {
         self.entries.clear();
+        self.bytes = 0;
         self.truncated_index = index;
         self.truncated_term = term;
         self.cs = cs;
@@ -64,10 +70,19 @@ impl LogStore {
             .entries
             .get(n - 1)
             .map_or(self.truncated_term, |e| e.term);
+        let dropped = payload_bytes(self.entries.get(..n).unwrap_or(&[]));
+        self.bytes = self.bytes.saturating_sub(dropped);
         self.entries.drain(..n);
         self.truncated_index = index;
         self.truncated_term = term;
     }
+}
+
+/// What entries hold beyond their fixed-size fields.
+pub fn payload_bytes(ents: &[Entry]) -> u64 {
+    ents.iter()
+        .map(|e| (e.data.len() + e.context.len()) as u64)
+        .sum()
 }
 
 impl raft::Storage for LogStore {
@@ -146,5 +161,35 @@ impl raft::Storage for LogStore {
         meta.term = term;
         meta.set_conf_state(self.cs.clone());
         Ok(snap)
+    }
+}
+
+#[cfg(test)]
+mod bytes_tests {
+    use super::*;
+
+    fn entry(index: u64, len: usize) -> Entry {
+        Entry {
+            index,
+            term: 1,
+            data: vec![0u8; len].into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn bytes_follow_append_conflict_compact_and_snapshot() {
+        let mut log = LogStore::default();
+        log.append(&[entry(1, 10), entry(2, 20), entry(3, 30)]);
+        assert_eq!(log.bytes, 60);
+        // A conflicting suffix from index 2 is replaced.
+        log.append(&[entry(2, 5)]);
+        assert_eq!(log.bytes, 15);
+        log.append(&[entry(3, 7)]);
+        log.compact_to(2);
+        assert_eq!(log.bytes, 7);
+        assert_eq!(log.bytes, payload_bytes(&log.entries));
+        log.apply_snapshot(9, 1, ConfState::default());
+        assert_eq!(log.bytes, 0);
     }
 }

@@ -39,6 +39,10 @@ pub struct Cluster {
     /// A follower more than this many entries behind no longer holds back
     /// the leader's log truncation; it catches up from a snapshot.
     pub max_lag: u64,
+    /// Nor does any follower once the group's in-memory log holds more than
+    /// this many payload bytes: entries are batches of commands, so an entry
+    /// count alone does not bound memory.
+    pub max_lag_bytes: u64,
     /// This node joins an existing cluster: its groups start empty (no
     /// voters) and wait for a leader to add them and send a snapshot.
     pub join: bool,
@@ -51,6 +55,7 @@ impl Cluster {
             voters: vec![1],
             lease: Duration::from_millis(400),
             max_lag: DEFAULT_MAX_FOLLOWER_LAG,
+            max_lag_bytes: DEFAULT_MAX_FOLLOWER_LAG_BYTES,
             join: false,
         }
     }
@@ -65,6 +70,8 @@ impl Cluster {
 
 /// Default for [`Cluster::max_lag`].
 pub const DEFAULT_MAX_FOLLOWER_LAG: u64 = 1 << 16;
+/// Default for [`Cluster::max_lag_bytes`] (64 MiB per group).
+pub const DEFAULT_MAX_FOLLOWER_LAG_BYTES: u64 = 64 << 20;
 /// Most bytes of snapshot data a follower stages in memory for one group.
 pub const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
 /// How long a deposed leader's pending proposals wait for the log to
@@ -203,6 +210,10 @@ pub struct GroupStatus {
     pub id: u32,
     pub applied: u64,
     pub last_index: u64,
+    /// First index still in the in-memory log (truncated below it).
+    pub first_index: u64,
+    /// Payload bytes of the in-memory log.
+    pub log_bytes: u64,
     pub commit: u64,
     pub term: u64,
     pub leader: bool,
@@ -857,6 +868,8 @@ impl Shard {
                 id: g.id,
                 applied: g.applied,
                 last_index: g.raw.raft.raft_log.last_index(),
+                first_index: g.raw.store().first_index(),
+                log_bytes: g.raw.store().bytes,
                 commit: g.raw.raft.raft_log.committed,
                 term: g.raw.raft.term,
                 leader: g.raw.raft.state == StateRole::Leader,
@@ -1242,7 +1255,9 @@ impl Shard {
         // A leader keeps what its followers still need (up to a bound:
         // further behind needs a snapshot).
         let mut keep_from = g.applied;
-        if g.raw.raft.state == StateRole::Leader {
+        if g.raw.raft.state == StateRole::Leader
+            && g.raw.store().bytes <= self.cluster.max_lag_bytes
+        {
             let me = self.cluster.node_id;
             for (&id, p) in g.raw.raft.prs().iter() {
                 if id != me && p.matched + self.cluster.max_lag > g.applied {
@@ -1771,6 +1786,7 @@ fn open_group(
         cs,
         truncated_index: trunc_idx,
         truncated_term: trunc_term,
+        bytes: crate::log::payload_bytes(&entries),
         entries,
         applied: 0,
     };

@@ -31,11 +31,15 @@ struct Net {
 
 impl Net {
     fn new(n: u64) -> Net {
+        Net::with_max_lag_bytes(n, 64 << 20)
+    }
+
+    fn with_max_lag_bytes(n: u64, max_lag_bytes: u64) -> Net {
         let mut dirs = Vec::new();
         let mut nodes = Vec::new();
         for id in 1..=n {
             let dir = tempfile::tempdir().expect("tempdir");
-            nodes.push(open(dir.path(), id, n));
+            nodes.push(open_with(dir.path(), id, n, max_lag_bytes));
             dirs.push(dir);
         }
         Net {
@@ -192,12 +196,17 @@ impl Net {
 }
 
 fn open(dir: &std::path::Path, id: u64, n: u64) -> Shard {
+    open_with(dir, id, n, 64 << 20)
+}
+
+fn open_with(dir: &std::path::Path, id: u64, n: u64, max_lag_bytes: u64) -> Shard {
     let engine = Engine::open(dir, 8 << 20).expect("open");
     let cluster = Cluster {
         node_id: id,
         voters: (1..=n).collect(),
         lease: Duration::from_millis(400),
         max_lag: 1 << 16,
+        max_lag_bytes,
         join: false,
     };
     let spec = GroupSpec {
@@ -429,4 +438,42 @@ fn a_cut_off_leaders_pending_write_ends_as_unknown() {
         net.reply(1, 5),
         Some(&Reply::Error(errors::OUTCOME_UNKNOWN.into()))
     );
+}
+
+/// Writes 8 KiB values, one Raft entry each, while node 3 is cut off; then
+/// returns (the leader's first log index, its log bytes, node 3's last index).
+fn lagging_follower_log(max_lag_bytes: u64) -> (u64, u64, u64) {
+    let mut net = Net::with_max_lag_bytes(3, max_lag_bytes);
+    net.elect(1);
+    net.cut[2] = true;
+    let value = "v".repeat(8 << 10);
+    for i in 0..400u64 {
+        net.propose(1, &["SET", &format!("k{i}"), &value], 100 + i);
+        net.settle();
+        assert_eq!(net.reply(1, 100 + i), Some(&Reply::ok()));
+    }
+    let st = &net.nodes[0].raft_status()[0];
+    let lagging = net.nodes[2].raft_status()[0].last_index;
+    (st.first_index, st.log_bytes, lagging)
+}
+
+/// An entry is a batch of commands, so an entry count alone does not bound
+/// what a leader holds for a lagging follower: past `max_lag_bytes` of log
+/// it truncates anyway (the follower will need a snapshot).
+#[test]
+fn a_leader_bounds_the_log_it_keeps_for_a_lagging_follower_in_bytes() {
+    let (first, bytes, lagging) = lagging_follower_log(64 << 20);
+    assert!(
+        first <= lagging + 1,
+        "kept for the follower: {first} > {lagging} + 1"
+    );
+    assert!(bytes > 3 << 20, "400 x 8 KiB kept: {bytes}");
+
+    let (first, bytes, lagging) = lagging_follower_log(1 << 20);
+    assert!(
+        first > lagging + 1,
+        "truncated past the follower: {first} <= {lagging} + 1"
+    );
+    // What is left: at most the bound plus the applied entries always kept.
+    assert!(bytes < 3 << 20, "log bytes {bytes}");
 }

@@ -318,6 +318,7 @@ fn open_replica(dir: &Path, id: u64) -> Shard {
         voters: vec![1, 2, 3],
         lease: Duration::from_millis(400),
         max_lag: 1 << 16,
+        max_lag_bytes: 64 << 20,
         join: false,
     };
     let spec = GroupSpec {
