@@ -8,8 +8,9 @@
 //! with a 64 MiB cache after 1M SETs (docs/design/0018). So an entry's
 //! value always owns its buffer: the write path caches a slice of the
 //! record's own encoding, which the persist job needed anyway
-//! ([`own_encoded`], [`RowCache::insert_owned`]); anything else is copied
-//! ([`RowCache::insert`]). And the weight counts the cache's bookkeeping,
+//! ([`own_encoded`], [`RowCache::insert_owned`]), and a record read from
+//! fjall owns its value already (`Record::decode` copies it out of the
+//! block); a value of unknown provenance is copied ([`RowCache::insert`]). And the weight counts the cache's bookkeeping,
 //! so the budget bounds memory, not just key and value bytes.
 
 use bytes::Bytes;
@@ -94,7 +95,8 @@ impl RowCache {
     }
 
     /// Caches `rec` as is: its value must own its buffer, at most a
-    /// record header larger than itself ([`own_encoded`] makes it so).
+    /// record header larger than itself ([`own_encoded`] and
+    /// `Record::decode` make it so).
     pub fn insert_owned(&mut self, key: Bytes, rec: Option<Record>) {
         self.inner.insert(key, rec);
     }
@@ -126,16 +128,6 @@ impl RowCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use corekv_core::store::Kind;
-
-    fn rec(value: Bytes) -> Record {
-        Record {
-            kind: Kind::String,
-            expire_at_ms: None,
-            mtime_ms: 1,
-            value,
-        }
-    }
 
     #[test]
     fn cached_value_does_not_retain_its_batch() {
@@ -143,7 +135,7 @@ mod tests {
         // A 1 MiB "Raft batch" whose 100 bytes at offset 4096 are a value.
         let batch = Bytes::from(vec![7u8; 1 << 20]);
         let value = batch.slice(4096..4196);
-        cache.insert(Bytes::from_static(b"k"), Some(rec(value)));
+        cache.insert(Bytes::from_static(b"k"), Some(Record::string(value, 1)));
         let cached = cache.get(b"k").cloned().flatten().expect("cached");
         assert_eq!(cached.value, vec![7u8; 100]);
         // The cached value lies outside the batch's buffer: dropping every
@@ -159,7 +151,7 @@ mod tests {
     #[test]
     fn written_value_shares_only_its_own_encoding() {
         let batch = Bytes::from(vec![9u8; 1 << 20]);
-        let (r, enc) = own_encoded(rec(batch.slice(8192..8292)));
+        let (r, enc) = own_encoded(Record::string(batch.slice(8192..8292), 1));
         assert_eq!(r.value, vec![9u8; 100]);
         assert_eq!(Record::decode(&enc).as_ref(), Some(&r));
         // The value lies inside the encoding, not the batch.
@@ -180,7 +172,7 @@ mod tests {
         let mut cache = RowCache::new(1 << 20);
         cache.insert(
             Bytes::from_static(b"abc"),
-            Some(rec(Bytes::from(vec![0u8; 100]))),
+            Some(Record::string(Bytes::from(vec![0u8; 100]), 1)),
         );
         cache.insert(Bytes::from_static(b"gone"), None);
         assert_eq!(cache.weight(), 103 + MIN_PAYLOAD + 2 * ENTRY_OVERHEAD);
@@ -194,7 +186,10 @@ mod tests {
         let mut cache = RowCache::new(1 << 20);
         for i in 0..100_000u32 {
             let v = Bytes::from(vec![1u8; 100]);
-            cache.insert(Bytes::from(i.to_be_bytes().to_vec()), Some(rec(v)));
+            cache.insert(
+                Bytes::from(i.to_be_bytes().to_vec()),
+                Some(Record::string(v, 1)),
+            );
         }
         assert!(cache.weight() <= cache.capacity());
         assert!(cache.len() > 1000);

@@ -1582,9 +1582,11 @@ impl Shard {
             Ok(None) => None,
             Err(e) => return Err(crate::snapshot::read_error(e)),
         };
+        // `Record::decode` copied the value out of fjall's block: it owns
+        // its buffer, so the cache takes it without another copy.
         self.cache
             .borrow_mut()
-            .insert(Bytes::copy_from_slice(key), rec.clone());
+            .insert_owned(Bytes::copy_from_slice(key), rec.clone());
         Ok(rec)
     }
 

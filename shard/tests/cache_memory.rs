@@ -5,7 +5,7 @@
 //! function, so nothing else runs meanwhile.
 
 use bytes::Bytes;
-use corekv_core::store::{Kind, Record};
+use corekv_core::store::Record;
 use corekv_shard::cache::{RowCache, own_encoded};
 
 fn rss() -> u64 {
@@ -21,15 +21,6 @@ fn rss() -> u64 {
         .and_then(|p| p.parse().ok())
         .expect("rss");
     pages * 4096
-}
-
-fn rec(value: Bytes) -> Record {
-    Record {
-        kind: Kind::String,
-        expire_at_ms: None,
-        mtime_ms: 1,
-        value,
-    }
 }
 
 /// A 15-byte key as the shard caches it: a slice of a fresh data key.
@@ -59,7 +50,7 @@ fn cache_memory_stays_within_budget() {
     let mut cache = RowCache::new(BUDGET);
     for i in 0..20_000u32 {
         let batch = Bytes::from(vec![(i % 251) as u8; 64 << 10]);
-        cache.insert(key(i), Some(rec(batch.slice(1000..1100))));
+        cache.insert(key(i), Some(Record::string(batch.slice(1000..1100), 1)));
     }
     // Reads clone the records (a clone grows a `Bytes` its shared header).
     for i in 0..20_000u32 {
@@ -84,7 +75,7 @@ fn cache_memory_stays_within_budget() {
     let mut cache = RowCache::new(BUDGET);
     for i in 0..20_000u32 {
         let batch = Bytes::from(vec![(i % 251) as u8; 64 << 10]);
-        let (r, enc) = own_encoded(rec(batch.slice(1000..1100)));
+        let (r, enc) = own_encoded(Record::string(batch.slice(1000..1100), 1));
         drop(enc); // written by the persist thread, then dropped
         cache.insert_owned(key(i), Some(r));
     }
@@ -108,7 +99,10 @@ fn cache_memory_stays_within_budget() {
         let mut cache = RowCache::new(budget);
         let n = (3 * budget / (size as u64 + 16)) as u32;
         for i in 0..n {
-            cache.insert(key(i), Some(rec(Bytes::from(vec![1u8; size]))));
+            cache.insert(
+                key(i),
+                Some(Record::string(Bytes::from(vec![1u8; size]), 1)),
+            );
             let _ = cache.get(&key(i)[..]).cloned();
         }
         let used = rss().saturating_sub(base);
