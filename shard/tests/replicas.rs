@@ -477,3 +477,46 @@ fn a_leader_bounds_the_log_it_keeps_for_a_lagging_follower_in_bytes() {
     // What is left: at most the bound plus the applied entries always kept.
     assert!(bytes < 3 << 20, "log bytes {bytes}");
 }
+
+/// A follower whose disk fails reads stops applying at the entry whose
+/// reads fail (docs/design/0016): it falls behind, never computes a
+/// different state, and reaches the leader's exact state once reads work.
+#[test]
+fn a_replica_whose_reads_fail_falls_behind_and_never_diverges() {
+    const FAULT: &str = "ERR storage read error: injected read fault";
+    let state = |net: &Net, node: u64| {
+        let s = &net.nodes[(node - 1) as usize];
+        (
+            s.raft_status()[0].applied,
+            s.read(0, &argv(&["GET", "k"]), 1000, 0),
+            s.read(0, &argv(&["DBSIZE"]), 1000, 0),
+        )
+    };
+    let mut net = Net::new(3);
+    net.elect(1);
+    net.propose(1, &["SET", "k", "10"], 1);
+    net.settle();
+    assert_eq!(net.reply(1, 1), Some(&Reply::ok()));
+    // Node 3 restarts (cold cache) and its disk starts failing reads.
+    net.restart(3);
+    net.settle();
+    net.nodes[2].engine().health.inject(u64::MAX);
+    net.propose(1, &["INCR", "k"], 2);
+    net.propose(1, &["APPEND", "k", "5"], 3);
+    net.settle();
+    assert_eq!(net.reply(1, 2), Some(&Reply::Integer(11)));
+    assert_eq!(net.reply(1, 3), Some(&Reply::Integer(3)));
+    let leader = state(&net, 1);
+    assert_eq!(leader.1, Reply::bulk(&b"115"[..]));
+    assert_eq!(state(&net, 2), leader);
+    // Behind, not different: an older applied index, and (reads working
+    // again, before the next turn retries the apply) the old value.
+    assert!(net.nodes[2].apply_stalled());
+    assert_eq!(state(&net, 3).1, Reply::err(FAULT));
+    net.nodes[2].engine().health.inject(0);
+    let behind = state(&net, 3);
+    assert!(behind.0 < leader.0, "{behind:?} vs {leader:?}");
+    assert_eq!(behind.1, Reply::bulk(&b"10"[..]));
+    net.settle();
+    assert_eq!(state(&net, 3), leader);
+}
