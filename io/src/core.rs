@@ -365,8 +365,7 @@ impl Core {
     /// commands and every pair's outstanding requests are under their
     /// bounds.
     pub fn room(&self) -> bool {
-        let st = self.st.borrow();
-        st.waiters.len() + st.parked.len() < self.limits.unanswered && st.pairs_full == 0
+        self.st.borrow().has_room(&self.limits)
     }
 
     /// Waits until [`Core::room`] holds (woken by the turn that answers
@@ -828,8 +827,7 @@ impl Core {
         st.unflushed = 0;
         // Commands are answered only inside a turn: the count peaks here.
         let q = &self.counters().queues;
-        q.unanswered_max
-            .fetch_max((st.waiters.len() + st.parked.len()) as u64, Relaxed);
+        q.unanswered_max.fetch_max(st.unanswered() as u64, Relaxed);
         q.forwarded_max
             .fetch_max(std::mem::take(&mut st.forward_peak) as u64, Relaxed);
         // One entry per group per turn.
@@ -979,11 +977,9 @@ impl Core {
         let c = self.counters();
         c.keys.store(st.shard.key_count(), Relaxed);
         c.expires.store(st.shard.expiring_count() as u64, Relaxed);
-        let room =
-            st.waiters.len() + st.parked.len() < self.limits.unanswered && st.pairs_full == 0;
+        let room = st.has_room(&self.limits);
         let waiting = !self.gate.is_empty();
-        q.unanswered
-            .store((st.waiters.len() + st.parked.len()) as u64, Relaxed);
+        q.unanswered.store(st.unanswered() as u64, Relaxed);
         q.persist_jobs
             .store(st.persist_started.len() as u64, Relaxed);
         // Waking only queues the tasks: nothing runs under the borrow.
@@ -1024,104 +1020,102 @@ impl Core {
     }
 
     fn on_msg(&self, msg: Msg) {
-        {
-            match msg {
-                Msg::Req {
-                    from,
-                    id,
-                    gidx,
-                    argv,
-                    write,
-                    proxied,
-                    now_ms,
-                } => {
-                    CoreCounters::add(&self.counters().forwarded_in, 1);
-                    let mut st = self.st.borrow_mut();
-                    let st = &mut *st;
-                    let pos = st.gpos.get(gidx).copied().flatten();
-                    let now = Instant::now();
-                    let reply = match pos {
-                        None => Some(errors::err(errors::NOT_LEADER)),
-                        Some(pos)
-                            if (write && !st.shard.is_leader(pos))
-                                || (!write && !st.shard.read_ready(pos, now)) =>
-                        {
-                            let to = ParkedReply::Remote { core: from, id };
-                            st.park(pos, argv, write, proxied, to, now);
-                            None
+        match msg {
+            Msg::Req {
+                from,
+                id,
+                gidx,
+                argv,
+                write,
+                proxied,
+                now_ms,
+            } => {
+                CoreCounters::add(&self.counters().forwarded_in, 1);
+                let mut st = self.st.borrow_mut();
+                let st = &mut *st;
+                let pos = st.gpos.get(gidx).copied().flatten();
+                let now = Instant::now();
+                let reply = match pos {
+                    None => Some(errors::err(errors::NOT_LEADER)),
+                    Some(pos)
+                        if (write && !st.shard.is_leader(pos))
+                            || (!write && !st.shard.read_ready(pos, now)) =>
+                    {
+                        let to = ParkedReply::Remote { core: from, id };
+                        st.park(pos, argv, write, proxied, to, now);
+                        None
+                    }
+                    Some(pos) if write => {
+                        let waiter = Waiter::Remote {
+                            core: from,
+                            id,
+                            start: Instant::now(),
+                        };
+                        match st.queue_write(pos, argv, waiter) {
+                            Ok(()) => {
+                                CoreCounters::add(&self.counters().proposals, 1);
+                                None
+                            }
+                            Err((r, _)) => Some(r),
                         }
-                        Some(pos) if write => {
-                            let waiter = Waiter::Remote {
-                                core: from,
-                                id,
-                                start: Instant::now(),
+                    }
+                    Some(pos) => {
+                        let rand = st.next_rand();
+                        let now_ms = now_ms.max(unix_ms());
+                        if let Some(cmd) = crate::heavy::heavy_command(&argv) {
+                            // The pool thread sends the reply home itself.
+                            let node = self.node.clone();
+                            let deliver = move |reply| {
+                                if let Some(home) = node.inboxes.get(from) {
+                                    let _ = home.send(vec![Msg::Resp { id, reply }]);
+                                }
                             };
-                            match st.queue_write(pos, argv, waiter) {
-                                Ok(()) => {
-                                    CoreCounters::add(&self.counters().proposals, 1);
-                                    None
-                                }
-                                Err((r, _)) => Some(r),
-                            }
-                        }
-                        Some(pos) => {
-                            let rand = st.next_rand();
-                            let now_ms = now_ms.max(unix_ms());
-                            if let Some(cmd) = crate::heavy::heavy_command(&argv) {
-                                // The pool thread sends the reply home itself.
-                                let node = self.node.clone();
-                                let deliver = move |reply| {
-                                    if let Some(home) = node.inboxes.get(from) {
-                                        let _ = home.send(vec![Msg::Resp { id, reply }]);
-                                    }
-                                };
-                                if submit_heavy(
-                                    &self.node, &st.shard, pos, cmd, argv, now_ms, rand, deliver,
-                                ) {
-                                    None
-                                } else {
-                                    Some(errors::err(crate::heavy::BUSY))
-                                }
+                            if submit_heavy(
+                                &self.node, &st.shard, pos, cmd, argv, now_ms, rand, deliver,
+                            ) {
+                                None
                             } else {
-                                Some(st.shard.read(pos, &argv, now_ms, rand))
+                                Some(errors::err(crate::heavy::BUSY))
                             }
+                        } else {
+                            Some(st.shard.read(pos, &argv, now_ms, rand))
                         }
-                    };
-                    if let (Some(reply), Some(out)) = (reply, st.outbox.get_mut(from)) {
-                        out.push(Msg::Resp { id, reply });
                     }
+                };
+                if let (Some(reply), Some(out)) = (reply, st.outbox.get_mut(from)) {
+                    out.push(Msg::Resp { id, reply });
                 }
-                Msg::Resp { id, reply } => {
-                    let mut st = self.st.borrow_mut();
-                    let st = &mut *st;
-                    if let Some((dest, tx)) = st.remote_waiters.remove(&id) {
-                        if let Some(n) = st.forwarded.get_mut(dest) {
-                            if *n == self.limits.per_pair {
-                                st.pairs_full = st.pairs_full.saturating_sub(1);
-                            }
-                            *n = n.saturating_sub(1);
+            }
+            Msg::Resp { id, reply } => {
+                let mut st = self.st.borrow_mut();
+                let st = &mut *st;
+                if let Some((dest, tx)) = st.remote_waiters.remove(&id) {
+                    if let Some(n) = st.forwarded.get_mut(dest) {
+                        if *n == self.limits.per_pair {
+                            st.pairs_full = st.pairs_full.saturating_sub(1);
                         }
-                        let _ = tx.send(reply);
+                        *n = n.saturating_sub(1);
                     }
+                    let _ = tx.send(reply);
                 }
-                Msg::Snapshot(tx) => {
-                    let _ = tx.send(self.snapshot());
+            }
+            Msg::Snapshot(tx) => {
+                let _ = tx.send(self.snapshot());
+            }
+            Msg::MemberAdded { id } => {
+                if let (Some(p), Some(addr)) = (self.peers.get(), self.node.member_addr(id)) {
+                    p.add(id, addr);
                 }
-                Msg::MemberAdded { id } => {
-                    if let (Some(p), Some(addr)) = (self.peers.get(), self.node.member_addr(id)) {
-                        p.add(id, addr);
-                    }
-                }
-                Msg::SnapshotSent { gid, to, ok } => {
-                    self.st.borrow_mut().shard.report_snapshot(gid, to, ok);
-                }
-                Msg::Kill(filter, tx) => {
-                    let _ = tx.send(self.kill(&filter));
-                }
-                Msg::ResetStats => {
-                    self.st.borrow_mut().hists.reset();
-                    self.counters().reset();
-                }
+            }
+            Msg::SnapshotSent { gid, to, ok } => {
+                self.st.borrow_mut().shard.report_snapshot(gid, to, ok);
+            }
+            Msg::Kill(filter, tx) => {
+                let _ = tx.send(self.kill(&filter));
+            }
+            Msg::ResetStats => {
+                self.st.borrow_mut().hists.reset();
+                self.counters().reset();
             }
         }
     }
@@ -1196,6 +1190,16 @@ impl Core {
 }
 
 impl CoreState {
+    /// Client commands this core holds unanswered (proposed or parked).
+    fn unanswered(&self) -> usize {
+        self.waiters.len() + self.parked.len()
+    }
+
+    /// [`Core::room`] under a borrow the caller already holds.
+    fn has_room(&self, limits: &Limits) -> bool {
+        self.unanswered() < limits.unanswered && self.pairs_full == 0
+    }
+
     fn park(
         &mut self,
         pos: usize,
