@@ -212,23 +212,17 @@ impl Node {
             return Reply::Integer(self.hlc_now() as i64);
         }
         if sub == "READFAULT" {
-            let n = match argv
+            let arg = argv
                 .get(2)
-                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
-            {
-                Some(a) if a == "ON" => u64::MAX,
-                Some(a) if a == "OFF" => 0,
-                Some(a) => match a.parse::<u64>() {
-                    Ok(n) => n,
-                    Err(_) => {
-                        return corekv_core::errors::err(
-                            "ERR READFAULT takes a read count, ON or OFF",
-                        );
-                    }
-                },
-                None => {
-                    return corekv_core::errors::err("ERR READFAULT takes a read count, ON or OFF");
-                }
+                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase());
+            let n = match arg.as_deref() {
+                Some("ON") => Some(u64::MAX),
+                Some("OFF") => Some(0),
+                Some(count) => count.parse::<u64>().ok(),
+                None => None,
+            };
+            let Some(n) = n else {
+                return corekv_core::errors::err("ERR READFAULT takes a read count, ON or OFF");
             };
             self.read_health.inject(n);
             return Reply::Simple("OK".into());
