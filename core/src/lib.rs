@@ -15,4 +15,4 @@ pub mod store;
 pub mod table;
 
 pub use reply::Reply;
-pub use store::{Kind, MemStore, Record, Store, StoreError};
+pub use store::{Coll, Kind, MemStore, Ns, Record, Store, StoreError};

@@ -9,6 +9,7 @@
 use crate::Reply;
 use bytes::Bytes;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 /// A read of the storage under a [`Store`] failed: an IO error, or a record
 /// that does not decode. Never the same as "the key is absent": a command
@@ -60,17 +61,29 @@ impl From<StoreError> for Reply {
     }
 }
 
-/// The type tag of a stored value. Only strings exist today; collections
-/// will be wide (one record per element) and keep only a meta record here.
+/// The type tag of a stored value. A string keeps its value in its record;
+/// a collection's record is a meta record ([`Coll`]) and its elements are
+/// stored one per entry under the collection's namespace ([`Ns`]), see
+/// docs/design/0019.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     String = 0,
+    List = 1,
+    Hash = 2,
+    Set = 3,
+    ZSet = 4,
+    Stream = 5,
 }
 
 impl Kind {
     pub fn from_u8(v: u8) -> Option<Kind> {
         match v {
             0 => Some(Kind::String),
+            1 => Some(Kind::List),
+            2 => Some(Kind::Hash),
+            3 => Some(Kind::Set),
+            4 => Some(Kind::ZSet),
+            5 => Some(Kind::Stream),
             _ => None,
         }
     }
@@ -78,7 +91,63 @@ impl Kind {
     pub fn type_name(self) -> &'static str {
         match self {
             Kind::String => "string",
+            Kind::List => "list",
+            Kind::Hash => "hash",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
+            Kind::Stream => "stream",
         }
+    }
+    pub fn is_collection(self) -> bool {
+        self != Kind::String
+    }
+}
+
+/// One collection's element namespace: its slot (the user key's) and the
+/// id its meta record names. A collection gets a fresh id whenever its meta
+/// record is created, so DEL, overwrite and expiry replace only the meta:
+/// the old id's elements are unreachable at once and reclaimed later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ns {
+    pub slot: u16,
+    pub id: u64,
+}
+
+/// The value of a collection's meta record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Coll {
+    /// The element namespace (see [`Ns`]).
+    pub id: u64,
+    /// Number of elements (LLEN, HLEN, SCARD, ZCARD, XLEN).
+    pub len: u64,
+    /// Sticky encoding bits a family keeps for OBJECT ENCODING.
+    pub enc: u8,
+    /// Family-specific fields (a list's head position, a stream's ids).
+    pub ext: Bytes,
+}
+
+impl Coll {
+    pub fn new(id: u64) -> Coll {
+        Coll {
+            id,
+            ..Coll::default()
+        }
+    }
+    /// Layout: id u64 BE | len u64 BE | enc u8 | ext bytes.
+    pub fn encode(&self) -> Bytes {
+        let mut out = Vec::with_capacity(17 + self.ext.len());
+        out.extend_from_slice(&self.id.to_be_bytes());
+        out.extend_from_slice(&self.len.to_be_bytes());
+        out.push(self.enc);
+        out.extend_from_slice(&self.ext);
+        Bytes::from(out)
+    }
+    pub fn decode(buf: &[u8]) -> Option<Coll> {
+        let id = u64::from_be_bytes(buf.get(0..8)?.try_into().ok()?);
+        let len = u64::from_be_bytes(buf.get(8..16)?.try_into().ok()?);
+        let enc = *buf.get(16)?;
+        let ext = Bytes::copy_from_slice(buf.get(17..)?);
+        Some(Coll { id, len, enc, ext })
     }
 }
 
@@ -102,6 +171,36 @@ impl Record {
             mtime_ms,
             value,
         }
+    }
+    /// A collection's meta record.
+    pub fn coll(kind: Kind, coll: &Coll, mtime_ms: u64) -> Record {
+        Record {
+            kind,
+            expire_at_ms: None,
+            mtime_ms,
+            value: coll.encode(),
+        }
+    }
+    /// The collection header of a meta record; `None` for a string or a
+    /// header that does not decode.
+    pub fn coll_header(&self) -> Option<Coll> {
+        if self.kind.is_collection() {
+            Coll::decode(&self.value)
+        } else {
+            None
+        }
+    }
+    /// The element namespace this record names, if it is a collection with
+    /// elements: replacing or deleting it makes them garbage.
+    pub fn garbage_ns(&self, key: &[u8]) -> Option<(Ns, u64)> {
+        let c = self.coll_header()?;
+        (c.len > 0).then_some((
+            Ns {
+                slot: crate::slot::key_slot(key),
+                id: c.id,
+            },
+            c.len,
+        ))
     }
     pub fn is_expired(&self, now_ms: u64) -> bool {
         matches!(self.expire_at_ms, Some(t) if t <= now_ms)
@@ -158,6 +257,11 @@ impl Record {
 /// on (`?`) as its error reply; `Ok(None)` always means the key is absent.
 /// `put` and `delete` may fail too: an implementation may need the old
 /// record (key counts, the expiry index) and read it.
+///
+/// Collections: a `put` or `delete` that replaces a collection's meta
+/// record with one naming another id (or none) makes the old id's
+/// elements garbage; the implementation reclaims them, however many, at
+/// its own pace: the command costs O(1).
 pub trait Store {
     fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError>;
     fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError>;
@@ -172,24 +276,87 @@ pub trait Store {
         to_slot: u16,
         visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
     ) -> Result<(), StoreError>;
-    /// Removes every key of slots `from_slot..to_slot`.
+    /// Removes every key of slots `from_slot..to_slot`, elements included.
     fn clear(&mut self, from_slot: u16, to_slot: u16);
     /// Number of keys (including not-yet-reaped expired ones) in the group.
     fn len(&self) -> u64;
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// One element of collection `ns` (`sub` is the family's element key).
+    fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError>;
+    /// Visits the elements of `ns` with `lo <= sub < hi` (as the bounds
+    /// say) in ascending order, or descending with `rev`; the visitor gets
+    /// (sub, value) and returns `false` to stop. An error ends the visit:
+    /// what was visited is never to be answered as the whole.
+    fn el_range(
+        &self,
+        ns: Ns,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError>;
+    /// Blind element writes: they read nothing, so they cannot fail.
+    fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes);
+    fn el_del(&mut self, ns: Ns, sub: &[u8]);
+    /// A fresh collection id: never used before in this group, and the
+    /// same on every replica applying the same log.
+    fn new_id(&mut self) -> u64;
+}
+
+/// The (lo, hi) bounds of an element range as owned keys of `ns`.
+type ElKey = (u16, u64, Vec<u8>);
+
+fn el_bounds(ns: Ns, lo: Bound<&[u8]>, hi: Bound<&[u8]>) -> (Bound<ElKey>, Bound<ElKey>) {
+    let k = |b: &[u8]| (ns.slot, ns.id, b.to_vec());
+    let lo = match lo {
+        Bound::Included(b) => Bound::Included(k(b)),
+        Bound::Excluded(b) => Bound::Excluded(k(b)),
+        Bound::Unbounded => Bound::Included((ns.slot, ns.id, Vec::new())),
+    };
+    let hi = match hi {
+        Bound::Included(b) => Bound::Included(k(b)),
+        Bound::Excluded(b) => Bound::Excluded(k(b)),
+        Bound::Unbounded => Bound::Excluded((ns.slot, ns.id.wrapping_add(1), Vec::new())),
+    };
+    (lo, hi)
 }
 
 /// In-memory [`Store`] for tests and simulations.
 #[derive(Debug, Default, Clone)]
 pub struct MemStore {
     map: BTreeMap<(u16, Vec<u8>), Record>,
+    els: BTreeMap<ElKey, Bytes>,
+    next_id: u64,
 }
 
 impl MemStore {
     pub fn new() -> MemStore {
         MemStore::default()
+    }
+    /// Number of stored elements of every collection (garbage is removed
+    /// at once here, so this is what live collections hold).
+    pub fn element_count(&self) -> usize {
+        self.els.len()
+    }
+    /// A replaced meta's elements go at once (the shard sweeps them later).
+    fn replaced(&mut self, key: &[u8], old: Option<&Record>, new: Option<&Record>) {
+        let Some((ns, _)) = old.and_then(|r| r.garbage_ns(key)) else {
+            return;
+        };
+        if new
+            .and_then(|r| r.coll_header())
+            .is_some_and(|c| c.id == ns.id)
+        {
+            return;
+        }
+        let (lo, hi) = el_bounds(ns, Bound::Unbounded, Bound::Unbounded);
+        let doomed: Vec<ElKey> = self.els.range((lo, hi)).map(|(k, _)| k.clone()).collect();
+        for k in doomed {
+            self.els.remove(&k);
+        }
     }
 }
 
@@ -201,12 +368,15 @@ impl Store for MemStore {
             .cloned())
     }
     fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
-        self.map
-            .insert((crate::slot::key_slot(key), key.to_vec()), rec);
+        let old = self
+            .map
+            .insert((crate::slot::key_slot(key), key.to_vec()), rec.clone());
+        self.replaced(key, old.as_ref(), Some(&rec));
         Ok(())
     }
     fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
-        self.map.remove(&(crate::slot::key_slot(key), key.to_vec()));
+        let old = self.map.remove(&(crate::slot::key_slot(key), key.to_vec()));
+        self.replaced(key, old.as_ref(), None);
         Ok(())
     }
     fn scan(
@@ -225,9 +395,48 @@ impl Store for MemStore {
     fn clear(&mut self, from_slot: u16, to_slot: u16) {
         self.map
             .retain(|(slot, _), _| *slot < from_slot || *slot >= to_slot);
+        self.els
+            .retain(|(slot, _, _), _| *slot < from_slot || *slot >= to_slot);
     }
     fn len(&self) -> u64 {
         self.map.len() as u64
+    }
+    fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.els.get(&(ns.slot, ns.id, sub.to_vec())).cloned())
+    }
+    fn el_range(
+        &self,
+        ns: Ns,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        let range = self.els.range(el_bounds(ns, lo, hi));
+        if rev {
+            for ((_, _, sub), v) in range.rev() {
+                if !visit(sub, v) {
+                    break;
+                }
+            }
+        } else {
+            for ((_, _, sub), v) in range {
+                if !visit(sub, v) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
+        self.els.insert((ns.slot, ns.id, sub.to_vec()), value);
+    }
+    fn el_del(&mut self, ns: Ns, sub: &[u8]) {
+        self.els.remove(&(ns.slot, ns.id, sub.to_vec()));
+    }
+    fn new_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
     }
 }
 
@@ -272,6 +481,28 @@ mod tests {
         }
         fn len(&self) -> u64 {
             self.inner.len()
+        }
+        fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+            self.inner.el_get(ns, sub)
+        }
+        fn el_range(
+            &self,
+            ns: Ns,
+            lo: Bound<&[u8]>,
+            hi: Bound<&[u8]>,
+            rev: bool,
+            visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ) -> Result<(), StoreError> {
+            self.inner.el_range(ns, lo, hi, rev, visit)
+        }
+        fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
+            self.inner.el_put(ns, sub, value)
+        }
+        fn el_del(&mut self, ns: Ns, sub: &[u8]) {
+            self.inner.el_del(ns, sub)
+        }
+        fn new_id(&mut self) -> u64 {
+            self.inner.new_id()
         }
     }
 

@@ -1881,6 +1881,24 @@ impl Store for ReadView<'_> {
     fn len(&self) -> u64 {
         self.group.key_count
     }
+    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        Err(StoreError::new("collections are not stored yet"))
+    }
+    fn el_range(
+        &self,
+        _ns: corekv_core::Ns,
+        _lo: std::ops::Bound<&[u8]>,
+        _hi: std::ops::Bound<&[u8]>,
+        _rev: bool,
+        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::new("collections are not stored yet"))
+    }
+    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
+    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn new_id(&mut self) -> u64 {
+        0
+    }
 }
 
 /// Positions in `argv` of the keys a write command reads: the key positions
@@ -1976,5 +1994,23 @@ impl Store for ApplyView<'_> {
     }
     fn len(&self) -> u64 {
         self.shard.groups.get(self.pos).map_or(0, |g| g.key_count)
+    }
+    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        Err(StoreError::new("collections are not stored yet"))
+    }
+    fn el_range(
+        &self,
+        _ns: corekv_core::Ns,
+        _lo: std::ops::Bound<&[u8]>,
+        _hi: std::ops::Bound<&[u8]>,
+        _rev: bool,
+        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::new("collections are not stored yet"))
+    }
+    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
+    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn new_id(&mut self) -> u64 {
+        0
     }
 }

@@ -225,6 +225,24 @@ impl Store for Recording {
     fn len(&self) -> u64 {
         self.inner.len()
     }
+    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        Err(StoreError::new("collections are not stored yet"))
+    }
+    fn el_range(
+        &self,
+        _ns: corekv_core::Ns,
+        _lo: std::ops::Bound<&[u8]>,
+        _hi: std::ops::Bound<&[u8]>,
+        _rev: bool,
+        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::new("collections are not stored yet"))
+    }
+    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
+    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn new_id(&mut self) -> u64 {
+        0
+    }
 }
 
 /// Apply reads only what `write_keys` prefetched; a read outside it would

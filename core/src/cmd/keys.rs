@@ -163,6 +163,11 @@ fn rename_to(nx: bool, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     if live_w(store, dst, now)?.is_some() && nx {
         return Ok(Reply::Integer(0));
     }
+    // A collection moves to a fresh id under the destination's slot: the
+    // source's delete below makes its old id garbage (O(n), 0019).
+    if rec.kind.is_collection() {
+        rec = super::coll::duplicate(store, src, &rec, dst)?;
+    }
     rec.mtime_ms = now;
     store.put(dst, rec)?;
     store.delete(src)?;
@@ -203,6 +208,9 @@ pub(crate) fn copy(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     };
     if live_w(store, dst, now)?.is_some() && !replace {
         return Ok(Reply::Integer(0));
+    }
+    if rec.kind.is_collection() {
+        rec = super::coll::duplicate(store, src, &rec, dst)?;
     }
     rec.mtime_ms = now;
     store.put(dst, rec)?;
@@ -618,6 +626,10 @@ pub(crate) fn object_encoding(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R
     let Some(rec) = live(store, arg(argv, 2), ctx.now_ms)? else {
         return Ok(Reply::Nil);
     };
+    if let Some(c) = rec.coll_header() {
+        let name = super::coll::encoding_name(rec.kind, c.enc);
+        return Ok(Reply::Bulk(Bytes::from_static(name.as_bytes())));
+    }
     let enc: &'static [u8] = if parse_i64(&rec.value).is_some() {
         b"int"
     } else if rec.value.len() <= EMBSTR_MAX_BYTES {
