@@ -17,6 +17,7 @@
 #[allow(dead_code)] // TODO drop once every family uses the helpers (issue 10)
 pub(crate) mod coll;
 mod glob;
+pub(crate) mod hash;
 pub(crate) mod keys;
 pub(crate) mod lcs;
 mod num;
@@ -43,7 +44,13 @@ pub(crate) type R = Result<Reply, Reply>;
 /// Every family's handlers (see the families' `HANDLERS`).
 #[cfg(test)]
 pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
-    [strings::HANDLERS, keys::HANDLERS, lcs::HANDLERS].concat()
+    [
+        strings::HANDLERS,
+        keys::HANDLERS,
+        lcs::HANDLERS,
+        hash::HANDLERS,
+    ]
+    .concat()
 }
 
 /// `Handler::Write` in a const list.

@@ -78,6 +78,23 @@ const LISTED: &[&str] = &[
     "scan",
     "randomkey",
     "object",
+    // hashes (issue 10)
+    "hset",
+    "hsetnx",
+    "hmset",
+    "hget",
+    "hmget",
+    "hdel",
+    "hlen",
+    "hexists",
+    "hstrlen",
+    "hgetall",
+    "hkeys",
+    "hvals",
+    "hincrby",
+    "hincrbyfloat",
+    "hscan",
+    "hrandfield",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
