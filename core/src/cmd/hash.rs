@@ -93,9 +93,10 @@ fn int_reply(n: u64) -> Reply {
 
 // ---- prechecks ----
 
-/// HSET/HMSET take field/value pairs: an even argc is Redis's arity error.
+/// HSET/HMSET take field/value pairs after the key: an odd argc is
+/// Redis's arity error.
 fn check_pairs(argv: &[Bytes], name: &str) -> Result<(), Reply> {
-    if argv.len().is_multiple_of(2) {
+    if !argv.len().is_multiple_of(2) {
         return Err(errors::arity(name));
     }
     Ok(())
@@ -361,7 +362,12 @@ fn parse_scan_cursor(s: &[u8]) -> Option<u64> {
 pub(crate) fn hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let cursor =
         parse_scan_cursor(arg(argv, 2)).ok_or_else(|| errors::err(errors::INVALID_CURSOR))?;
-    let empty = || Reply::Array(vec![Reply::Bulk(Bytes::from_static(b"0")), Reply::Array(vec![])]);
+    let empty = || {
+        Reply::Array(vec![
+            Reply::Bulk(Bytes::from_static(b"0")),
+            Reply::Array(vec![]),
+        ])
+    };
     let Some(m) = load(store, arg(argv, 1), ctx.now_ms)? else {
         return Ok(empty());
     };
@@ -646,3 +652,928 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("hscan", Handler::Read(hscan)),
     ("hrandfield", Handler::Read(hrandfield)),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::super::{Ctx, apply_write, read};
+    use crate::store::{Ns, Record, StoreError};
+    use crate::{MemStore, Reply, Store};
+    use bytes::Bytes;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::ops::Bound;
+
+    const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+    fn s(v: &str) -> String {
+        v.to_string()
+    }
+
+    fn text(r: &Reply) -> String {
+        match r {
+            Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("not a bulk: {other:?}"),
+        }
+    }
+
+    fn texts(r: Reply) -> Vec<String> {
+        match r {
+            Reply::Array(v) => v.iter().map(text).collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    fn sorted(r: Reply) -> Vec<String> {
+        let mut v = texts(r);
+        v.sort();
+        v
+    }
+
+    /// HGETALL's map as a sorted map.
+    fn map(r: Reply) -> BTreeMap<String, String> {
+        match r {
+            Reply::Map(pairs) => pairs.iter().map(|(k, v)| (text(k), text(v))).collect(),
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
+    /// A read with its own entropy (HRANDFIELD).
+    fn read_rand(st: &MemStore, rand: u64, args: &[&str]) -> Reply {
+        read(&argv(args), &Ctx { rand, ..ctx() }, st)
+    }
+
+    /// A hash `h` with fields f0..f{n-1} holding v0..v{n-1}.
+    fn filled(n: usize) -> MemStore {
+        let mut st = MemStore::new();
+        for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
+            let mut cmd = vec![s("HSET"), s("h")];
+            for i in chunk {
+                cmd.push(format!("f{i}"));
+                cmd.push(format!("v{i}"));
+            }
+            let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+            assert_eq!(run(&mut st, &cmd), int(chunk.len() as i64));
+        }
+        st
+    }
+
+    fn enc(st: &mut MemStore, key: &str) -> Reply {
+        run(st, &["OBJECT", "ENCODING", key])
+    }
+
+    #[test]
+    fn set_get_and_point_reads() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["HSET", "h", "a", "1", "b", "2"]), int(2));
+        assert_eq!(run(&mut st, &["HSET", "h", "a", "10", "c", "3"]), int(1));
+        assert_eq!(run(&mut st, &["HSET", "h", "d", "4", "d", "5"]), int(1));
+        assert_eq!(run(&mut st, &["HGET", "h", "a"]), bulk("10"));
+        assert_eq!(run(&mut st, &["HGET", "h", "d"]), bulk("5"));
+        assert_eq!(run(&mut st, &["HGET", "h", "zz"]), Reply::Nil);
+        assert_eq!(run(&mut st, &["HGET", "nope", "a"]), Reply::Nil);
+        assert_eq!(run(&mut st, &["HLEN", "h"]), int(4));
+        assert_eq!(run(&mut st, &["HLEN", "nope"]), int(0));
+        assert_eq!(
+            run(&mut st, &["HMGET", "h", "a", "zz", "b", "a"]),
+            Reply::Array(vec![bulk("10"), Reply::Nil, bulk("2"), bulk("10")])
+        );
+        assert_eq!(
+            run(&mut st, &["HMGET", "nope", "a", "b"]),
+            Reply::Array(vec![Reply::Nil, Reply::Nil])
+        );
+        assert_eq!(run(&mut st, &["HEXISTS", "h", "b"]), int(1));
+        assert_eq!(run(&mut st, &["HEXISTS", "h", "zz"]), int(0));
+        assert_eq!(run(&mut st, &["HEXISTS", "nope", "b"]), int(0));
+        assert_eq!(run(&mut st, &["HSTRLEN", "h", "a"]), int(2));
+        assert_eq!(run(&mut st, &["HSTRLEN", "h", "zz"]), int(0));
+        assert_eq!(run(&mut st, &["HSTRLEN", "nope", "a"]), int(0));
+        assert_eq!(run(&mut st, &["HMSET", "h", "a", "x", "e", "5"]), ok());
+        assert_eq!(run(&mut st, &["HGET", "h", "a"]), bulk("x"));
+        assert_eq!(run(&mut st, &["HLEN", "h"]), int(5));
+        assert_eq!(run(&mut st, &["HSETNX", "h", "a", "y"]), int(0));
+        assert_eq!(run(&mut st, &["HGET", "h", "a"]), bulk("x"));
+        assert_eq!(run(&mut st, &["HSETNX", "h", "f", "6"]), int(1));
+        assert_eq!(run(&mut st, &["HSETNX", "new", "f", "6"]), int(1));
+        assert_eq!(run(&mut st, &["HLEN", "h"]), int(6));
+        // Empty fields and values are fields and values.
+        assert_eq!(run(&mut st, &["HSET", "h", "", ""]), int(1));
+        assert_eq!(run(&mut st, &["HEXISTS", "h", ""]), int(1));
+        assert_eq!(run(&mut st, &["HGET", "h", ""]), bulk(""));
+        assert_eq!(st.element_count(), 8, "7 fields of h, 1 of new");
+    }
+
+    #[test]
+    fn arity_and_pairs() {
+        let mut st = MemStore::new();
+        for (cmd, name) in [
+            (&["HSET", "h"][..], "hset"),
+            (&["HSET", "h", "a"], "hset"),
+            (&["HSET", "h", "a", "1", "b"], "hset"),
+            (&["HMSET", "h", "a", "1", "b"], "hmset"),
+            (&["HSETNX", "h", "a"], "hsetnx"),
+            (&["HGET", "h"], "hget"),
+            (&["HMGET", "h"], "hmget"),
+            (&["HDEL", "h"], "hdel"),
+            (&["HINCRBY", "h", "a"], "hincrby"),
+            (&["HSCAN", "h"], "hscan"),
+            (&["HRANDFIELD"], "hrandfield"),
+        ] {
+            assert_eq!(
+                run(&mut st, cmd),
+                err(&format!(
+                    "ERR wrong number of arguments for '{name}' command"
+                )),
+                "{cmd:?}"
+            );
+        }
+        assert!(st.is_empty());
+    }
+
+    #[test]
+    fn hdel_counts_and_an_emptied_hash_is_gone() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["HDEL", "h", "a"]), int(0));
+        assert_eq!(
+            run(&mut st, &["HSET", "h", "a", "1", "b", "2", "c", "3"]),
+            int(3)
+        );
+        assert_eq!(run(&mut st, &["HDEL", "h", "a", "a", "zz"]), int(1));
+        assert_eq!(run(&mut st, &["HDEL", "h", "zz"]), int(0));
+        assert_eq!(run(&mut st, &["HLEN", "h"]), int(2));
+        assert_eq!(run(&mut st, &["HGET", "h", "a"]), Reply::Nil);
+        assert_eq!(run(&mut st, &["HDEL", "h", "b", "c", "zz"]), int(2));
+        assert_eq!(run(&mut st, &["EXISTS", "h"]), int(0));
+        assert_eq!(run(&mut st, &["TYPE", "h"]), Reply::Simple(s("none")));
+        assert!(st.is_empty());
+        assert_eq!(st.element_count(), 0);
+    }
+
+    #[test]
+    fn hincrby() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["HINCRBY", "h", "n", "5"]), int(5));
+        assert_eq!(run(&mut st, &["HINCRBY", "h", "n", "-7"]), int(-2));
+        assert_eq!(run(&mut st, &["HGET", "h", "n"]), bulk("-2"));
+        assert_eq!(
+            run(&mut st, &["HINCRBY", "h", "n", "1.5"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBY", "nope", "n", "x"]),
+            err("ERR value is not an integer or out of range"),
+            "the increment is checked before the key"
+        );
+        assert_eq!(run(&mut st, &["EXISTS", "nope"]), int(0));
+        assert_eq!(run(&mut st, &["HSET", "h", "s", "abc", "sp", " 1"]), int(2));
+        for f in ["s", "sp"] {
+            assert_eq!(
+                run(&mut st, &["HINCRBY", "h", f, "1"]),
+                err("ERR hash value is not an integer"),
+                "{f}"
+            );
+        }
+        assert_eq!(
+            run(&mut st, &["HSET", "h", "m", "9223372036854775807"]),
+            int(1)
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBY", "h", "m", "1"]),
+            err("ERR increment or decrement would overflow")
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBY", "h", "n", "-9223372036854775807"]),
+            err("ERR increment or decrement would overflow")
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBY", "h", "m", "-9223372036854775807"]),
+            int(0)
+        );
+        assert_eq!(run(&mut st, &["HLEN", "h"]), int(4));
+        // A write keeps the key's TTL.
+        assert_eq!(run(&mut st, &["EXPIRE", "h", "100"]), int(1));
+        assert_eq!(run(&mut st, &["HINCRBY", "h", "n", "1"]), int(-1));
+        assert_eq!(run(&mut st, &["TTL", "h"]), int(100));
+    }
+
+    #[test]
+    fn hincrbyfloat() {
+        let mut st = MemStore::new();
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "h", "f", "10.5"]),
+            bulk("10.5")
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "h", "f", "0.1"]),
+            bulk("10.6")
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "h", "f", "-10.6"]),
+            bulk("0")
+        );
+        assert_eq!(run(&mut st, &["HSET", "h", "g", "5.0e3"]), int(1));
+        assert_eq!(run(&mut st, &["HINCRBYFLOAT", "h", "g", "0"]), bulk("5000"));
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "h", "g", "-1e3"]),
+            bulk("4000")
+        );
+        assert_eq!(run(&mut st, &["HGET", "h", "g"]), bulk("4000"));
+        assert_eq!(run(&mut st, &["HINCRBY", "h", "g", "1"]), int(4001));
+        for bad in ["abc", "nan", " 1", "1 ", ""] {
+            assert_eq!(
+                run(&mut st, &["HINCRBYFLOAT", "h", "f", bad]),
+                err("ERR value is not a valid float"),
+                "{bad:?}"
+            );
+        }
+        for inf in ["inf", "-inf", "+inf", "Infinity"] {
+            assert_eq!(
+                run(&mut st, &["HINCRBYFLOAT", "h", "f", inf]),
+                err("ERR value is NaN or Infinity"),
+                "{inf}"
+            );
+        }
+        assert_eq!(
+            run(&mut st, &["HSET", "h", "big", "1.7e308", "s", "x"]),
+            int(2)
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "h", "big", "1.7e308"]),
+            err("ERR increment would produce NaN or Infinity")
+        );
+        assert_eq!(run(&mut st, &["HGET", "h", "big"]), bulk("1.7e308"));
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "h", "s", "1"]),
+            err("ERR hash value is not a float")
+        );
+        assert_eq!(run(&mut st, &["SET", "str", "1"]), ok());
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "str", "f", "x"]),
+            err("ERR value is not a valid float"),
+            "the increment is checked before the type"
+        );
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "str", "f", "1"]),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn wrong_type_both_ways() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["SET", "s", "v"]), ok());
+        for cmd in [
+            &["HSET", "s", "a", "1"][..],
+            &["HMSET", "s", "a", "1"],
+            &["HSETNX", "s", "a", "1"],
+            &["HGET", "s", "a"],
+            &["HMGET", "s", "a"],
+            &["HDEL", "s", "a"],
+            &["HLEN", "s"],
+            &["HEXISTS", "s", "a"],
+            &["HSTRLEN", "s", "a"],
+            &["HGETALL", "s"],
+            &["HKEYS", "s"],
+            &["HVALS", "s"],
+            &["HINCRBY", "s", "a", "1"],
+            &["HINCRBYFLOAT", "s", "a", "1"],
+            &["HSCAN", "s", "0"],
+            &["HRANDFIELD", "s"],
+            &["HRANDFIELD", "s", "0"],
+            &["HRANDFIELD", "s", "-5", "WITHVALUES"],
+        ] {
+            assert_eq!(run(&mut st, cmd), err(WRONGTYPE), "{cmd:?}");
+        }
+        assert_eq!(run(&mut st, &["GET", "s"]), bulk("v"));
+        assert_eq!(run(&mut st, &["HSET", "h", "a", "1"]), int(1));
+        for cmd in [
+            &["GET", "h"][..],
+            &["APPEND", "h", "x"],
+            &["INCR", "h"],
+            &["STRLEN", "h"],
+            &["GETDEL", "h"],
+        ] {
+            assert_eq!(run(&mut st, cmd), err(WRONGTYPE), "{cmd:?}");
+        }
+        // SET replaces a hash whatever its type, and its fields go.
+        assert_eq!(run(&mut st, &["SET", "h", "v"]), ok());
+        assert_eq!(run(&mut st, &["GET", "h"]), bulk("v"));
+        assert_eq!(st.element_count(), 0);
+    }
+
+    #[test]
+    fn an_expired_hash_is_absent_and_a_write_starts_a_new_one() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["HSET", "h", "a", "1", "b", "2"]), int(2));
+        assert_eq!(run(&mut st, &["PEXPIRE", "h", "100"]), int(1));
+        assert_eq!(run_at(&mut st, NOW + 99, &["HGET", "h", "a"]), bulk("1"));
+        let later = NOW + 100;
+        assert_eq!(run_at(&mut st, later, &["HGET", "h", "a"]), Reply::Nil);
+        assert_eq!(run_at(&mut st, later, &["HLEN", "h"]), int(0));
+        assert_eq!(run_at(&mut st, later, &["HEXISTS", "h", "a"]), int(0));
+        assert_eq!(
+            run_at(&mut st, later, &["HGETALL", "h"]),
+            Reply::Map(vec![])
+        );
+        assert_eq!(
+            run_at(&mut st, later, &["HSCAN", "h", "0"]),
+            Reply::Array(vec![bulk("0"), Reply::Array(vec![])])
+        );
+        assert_eq!(run_at(&mut st, later, &["HRANDFIELD", "h"]), Reply::Nil);
+        assert_eq!(run_at(&mut st, later, &["HDEL", "h", "a"]), int(0));
+        assert_eq!(run_at(&mut st, later, &["HSETNX", "h", "b", "9"]), int(1));
+        assert_eq!(
+            map(run_at(&mut st, later, &["HGETALL", "h"])),
+            BTreeMap::from([(s("b"), s("9"))]),
+            "no field of the expired hash survives"
+        );
+        assert_eq!(run_at(&mut st, later, &["TTL", "h"]), int(-1));
+        assert_eq!(st.element_count(), 1, "the old fields were reclaimed");
+        // An increment on an expired hash starts from 0.
+        assert_eq!(run_at(&mut st, later, &["PEXPIRE", "h", "10"]), int(1));
+        assert_eq!(
+            run_at(&mut st, later + 10, &["HINCRBY", "h", "b", "1"]),
+            int(1)
+        );
+    }
+
+    #[test]
+    fn whole_hash_reads() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["HGETALL", "h"]), Reply::Map(vec![]));
+        assert_eq!(run(&mut st, &["HKEYS", "h"]), Reply::Array(vec![]));
+        assert_eq!(run(&mut st, &["HVALS", "h"]), Reply::Array(vec![]));
+        assert_eq!(
+            run(&mut st, &["HSET", "h", "a", "1", "b", "2", "c", "3"]),
+            int(3)
+        );
+        assert_eq!(
+            map(run(&mut st, &["HGETALL", "h"])),
+            BTreeMap::from([(s("a"), s("1")), (s("b"), s("2")), (s("c"), s("3"))])
+        );
+        assert_eq!(sorted(run(&mut st, &["HKEYS", "h"])), ["a", "b", "c"]);
+        assert_eq!(sorted(run(&mut st, &["HVALS", "h"])), ["1", "2", "3"]);
+        // HKEYS and HVALS walk in the same order.
+        let keys = texts(run(&mut st, &["HKEYS", "h"]));
+        let vals = texts(run(&mut st, &["HVALS", "h"]));
+        let paired: Vec<String> = keys
+            .iter()
+            .zip(&vals)
+            .map(|(k, v)| format!("{k}{v}"))
+            .collect();
+        assert_eq!(
+            paired.iter().collect::<BTreeSet<_>>(),
+            ["a1", "b2", "c3"]
+                .iter()
+                .map(|x| s(x))
+                .collect::<Vec<_>>()
+                .iter()
+                .collect()
+        );
+        let mut big = filled(1000);
+        let m = map(run(&mut big, &["HGETALL", "h"]));
+        assert_eq!(m.len(), 1000);
+        assert_eq!(m.get("f999").map(String::as_str), Some("v999"));
+        assert_eq!(texts(run(&mut big, &["HKEYS", "h"])).len(), 1000);
+    }
+
+    #[test]
+    fn object_encoding_follows_redis_7_0_and_is_sticky() {
+        let mut st = MemStore::new();
+        let long = "x".repeat(65);
+        let edge = "x".repeat(64);
+        assert_eq!(run(&mut st, &["HSET", "h", &edge, &edge]), int(1));
+        assert_eq!(enc(&mut st, "h"), bulk("listpack"));
+        assert_eq!(run(&mut st, &["HSET", "h", "v", &long]), int(1));
+        assert_eq!(enc(&mut st, "h"), bulk("hashtable"));
+        assert_eq!(run(&mut st, &["HDEL", "h", "v"]), int(1));
+        assert_eq!(enc(&mut st, "h"), bulk("hashtable"), "sticky");
+        // A long field name by HINCRBY converts too (hashTypeSet's check).
+        assert_eq!(run(&mut st, &["HINCRBY", "i", &long, "1"]), int(1));
+        assert_eq!(enc(&mut st, "i"), bulk("hashtable"));
+        // HSETNX on an existing field writes nothing, so converts nothing.
+        assert_eq!(run(&mut st, &["HSET", "n", "a", "1"]), int(1));
+        assert_eq!(run(&mut st, &["HSETNX", "n", "a", &long]), int(0));
+        assert_eq!(enc(&mut st, "n"), bulk("listpack"));
+        assert_eq!(run(&mut st, &["HSETNX", "n", "b", &long]), int(1));
+        assert_eq!(enc(&mut st, "n"), bulk("hashtable"));
+        // A long HINCRBYFLOAT result.
+        let Reply::Bulk(b) = run(&mut st, &["HINCRBYFLOAT", "f", "a", "1e100"]) else {
+            panic!("bulk");
+        };
+        assert!(b.len() > 64);
+        assert_eq!(enc(&mut st, "f"), bulk("hashtable"));
+        // 128 fields are a listpack, the 129th makes a hashtable.
+        let mut st = filled(128);
+        assert_eq!(enc(&mut st, "h"), bulk("listpack"));
+        assert_eq!(run(&mut st, &["HSET", "h", "f0", "again"]), int(0));
+        assert_eq!(enc(&mut st, "h"), bulk("listpack"));
+        assert_eq!(run(&mut st, &["HSET", "h", "one-more", "1"]), int(1));
+        assert_eq!(enc(&mut st, "h"), bulk("hashtable"));
+        assert_eq!(run(&mut st, &["HDEL", "h", "one-more", "f1"]), int(2));
+        assert_eq!(enc(&mut st, "h"), bulk("hashtable"));
+        // Deleted and recreated: a new hash starts compact again.
+        assert_eq!(run(&mut st, &["DEL", "h"]), int(1));
+        assert_eq!(run(&mut st, &["HSET", "h", "a", "1"]), int(1));
+        assert_eq!(enc(&mut st, "h"), bulk("listpack"));
+    }
+
+    /// One HSCAN call: (next cursor, fields and values).
+    fn scan_call(st: &mut MemStore, args: &[&str]) -> (String, Vec<String>) {
+        match run(st, args) {
+            Reply::Array(v) => match v.as_slice() {
+                [c, Reply::Array(items)] => (text(c), items.iter().map(text).collect()),
+                other => panic!("bad scan reply {other:?}"),
+            },
+            other => panic!("bad scan reply {other:?}"),
+        }
+    }
+
+    /// A whole HSCAN from cursor 0: (calls, fields seen in order).
+    fn scan_all(st: &mut MemStore, extra: &[&str]) -> (usize, Vec<(String, String)>) {
+        let mut cursor = s("0");
+        let mut seen = Vec::new();
+        for calls in 1..10_000 {
+            let mut cmd = vec!["HSCAN", "h", cursor.as_str()];
+            cmd.extend_from_slice(extra);
+            let (next, items) = scan_call(st, &cmd);
+            for pair in items.chunks(2) {
+                if let [f, v] = pair {
+                    seen.push((f.clone(), v.clone()));
+                }
+            }
+            if next == "0" {
+                return (calls, seen);
+            }
+            cursor = next;
+        }
+        panic!("scan did not end");
+    }
+
+    #[test]
+    fn hscan_small_hash_is_one_call_like_a_listpack() {
+        let mut st = MemStore::new();
+        assert_eq!(
+            run(&mut st, &["HSCAN", "h", "0"]),
+            Reply::Array(vec![bulk("0"), Reply::Array(vec![])])
+        );
+        // A missing key answers before the options are parsed (Redis).
+        assert_eq!(
+            run(&mut st, &["HSCAN", "h", "0", "COUNT", "x", "BOGUS"]),
+            Reply::Array(vec![bulk("0"), Reply::Array(vec![])])
+        );
+        assert_eq!(
+            run(&mut st, &["HSCAN", "h", "x"]),
+            err("ERR invalid cursor"),
+            "the cursor is checked first"
+        );
+        let mut st = filled(100);
+        let (calls, seen) = scan_all(&mut st, &["COUNT", "5"]);
+        assert_eq!((calls, seen.len()), (1, 100));
+        let (_, seen) = scan_all(&mut st, &["MATCH", "f1*"]);
+        let fields: BTreeSet<String> = seen.iter().map(|(f, _)| f.clone()).collect();
+        let want: BTreeSet<String> = std::iter::once(s("f1"))
+            .chain((10..20).map(|i| format!("f{i}")))
+            .collect();
+        assert_eq!(fields, want);
+        assert!(
+            seen.iter().all(|(f, v)| f[1..] == v[1..]),
+            "values follow fields"
+        );
+        for (bad, e) in [
+            (&["COUNT", "0"][..], "ERR syntax error"),
+            (&["COUNT", "-1"], "ERR syntax error"),
+            (
+                &["COUNT", "x"],
+                "ERR value is not an integer or out of range",
+            ),
+            (&["COUNT"], "ERR syntax error"),
+            (&["MATCH"], "ERR syntax error"),
+            (&["TYPE", "hash"], "ERR syntax error"),
+            (&["NOVALUES"], "ERR syntax error"),
+        ] {
+            let mut cmd = vec!["HSCAN", "h", "0"];
+            cmd.extend_from_slice(bad);
+            assert_eq!(run(&mut st, &cmd), err(e), "{bad:?}");
+        }
+        for c in [" 1", "1x", "18446744073709551616", "0x1", "-"] {
+            assert_eq!(
+                run(&mut st, &["HSCAN", "h", c]),
+                err("ERR invalid cursor"),
+                "{c}"
+            );
+        }
+        // strtoul: empty is 0, `-1` wraps to 2^64 - 1.
+        for c in ["", "+0", "-1", "18446744073709551615"] {
+            assert_eq!(scan_call(&mut st, &["HSCAN", "h", c]).0, "0", "{c:?}");
+        }
+    }
+
+    #[test]
+    fn hscan_big_hash_visits_every_field_once_statelessly() {
+        let mut st = filled(1000);
+        assert_eq!(enc(&mut st, "h"), bulk("hashtable"));
+        let (calls, seen) = scan_all(&mut st, &[]);
+        assert_eq!(seen.len(), 1000);
+        assert_eq!(
+            seen.iter().collect::<BTreeSet<_>>().len(),
+            1000,
+            "none twice"
+        );
+        assert!(
+            (95..=105).contains(&calls),
+            "about COUNT 10 per call: {calls}"
+        );
+        let (calls, seen) = scan_all(&mut st, &["COUNT", "100"]);
+        assert_eq!((calls, seen.len()), (10, 1000));
+        let (calls, seen) = scan_all(&mut st, &["COUNT", "9223372036854775807"]);
+        assert_eq!((calls, seen.len()), (1, 1000));
+        // MATCH filters after COUNT examined: fewer per call, same calls.
+        let (calls, seen) = scan_all(&mut st, &["MATCH", "f99*", "COUNT", "100"]);
+        assert_eq!(calls, 10);
+        assert_eq!(seen.len(), 11);
+        // Fields present for the whole scan are returned even when others
+        // come and go between calls; nothing is returned twice.
+        let mut cursor = s("0");
+        let mut seen = BTreeSet::new();
+        for round in 0..10_000 {
+            let (next, items) = scan_call(&mut st, &["HSCAN", "h", &cursor, "COUNT", "20"]);
+            for f in items.chunks(2).filter_map(|p| p.first()) {
+                assert!(seen.insert(f.clone()), "{f} twice");
+            }
+            let extra = format!("new{round}");
+            assert_eq!(run(&mut st, &["HSET", "h", &extra, "x"]), int(1));
+            let gone = format!("f{}", 999 - round);
+            if round < 500 {
+                assert_eq!(run(&mut st, &["HDEL", "h", &gone]), int(1));
+            }
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+        for i in 0..500 {
+            assert!(seen.contains(&format!("f{i}")), "f{i} was there throughout");
+        }
+    }
+
+    #[test]
+    fn hrandfield_arguments_and_shapes() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["HRANDFIELD", "h"]), Reply::Nil);
+        assert_eq!(
+            run(&mut st, &["HRANDFIELD", "h", "5"]),
+            Reply::Array(vec![])
+        );
+        assert_eq!(
+            run(&mut st, &["HRANDFIELD", "h", "-5", "WITHVALUES"]),
+            Reply::Array(vec![])
+        );
+        let range = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+        for (cmd, e) in [
+            (
+                &["HRANDFIELD", "h", "x"][..],
+                "ERR value is not an integer or out of range",
+            ),
+            (&["HRANDFIELD", "h", "1", "WITHSCORES"], "ERR syntax error"),
+            (
+                &["HRANDFIELD", "h", "1", "WITHVALUES", "x"],
+                "ERR syntax error",
+            ),
+            (&["HRANDFIELD", "h", "-9223372036854775808"], range),
+            (&["HRANDFIELD", "h", "-9223372036854775808", "BAD"], range),
+            (
+                &["HRANDFIELD", "h", "-9223372036854770000", "WITHVALUES"],
+                "ERR value is out of range",
+            ),
+            (
+                &["HRANDFIELD", "h", "4611686018427387904", "withvalues"],
+                "ERR value is out of range",
+            ),
+        ] {
+            assert_eq!(run(&mut st, cmd), err(e), "{cmd:?}");
+        }
+        assert_eq!(
+            run(
+                &mut st,
+                &["HRANDFIELD", "h", "4611686018427387903", "withvalues"]
+            ),
+            Reply::Array(vec![])
+        );
+        assert_eq!(
+            run(&mut st, &["HSET", "h", "a", "1", "b", "2", "c", "3"]),
+            int(3)
+        );
+        assert_eq!(
+            run(&mut st, &["HRANDFIELD", "h", "0"]),
+            Reply::Array(vec![])
+        );
+        assert_eq!(
+            run(&mut st, &["HRANDFIELD", "h", "0", "WITHVALUES"]),
+            Reply::Array(vec![])
+        );
+        assert_eq!(
+            sorted(run(&mut st, &["HRANDFIELD", "h", "3"])),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            sorted(run(&mut st, &["HRANDFIELD", "h", "100"])),
+            ["a", "b", "c"]
+        );
+        let Reply::Pairs(pairs) = run(&mut st, &["HRANDFIELD", "h", "100", "WITHVALUES"]) else {
+            panic!("pairs");
+        };
+        let got: BTreeMap<String, String> = pairs.iter().map(|(f, v)| (text(f), text(v))).collect();
+        assert_eq!(
+            got,
+            BTreeMap::from([(s("a"), s("1")), (s("b"), s("2")), (s("c"), s("3"))])
+        );
+        let Reply::Pairs(pairs) = run(&mut st, &["HRANDFIELD", "h", "-20", "withvalues"]) else {
+            panic!("pairs");
+        };
+        assert_eq!(pairs.len(), 20);
+        for (f, v) in &pairs {
+            assert_eq!(
+                text(f)
+                    .replace('a', "1")
+                    .replace('b', "2")
+                    .replace('c', "3"),
+                text(v)
+            );
+        }
+        assert_eq!(
+            texts(run(&mut st, &["HRANDFIELD", "h", "-1001"])).len(),
+            1001
+        );
+        let two = texts(run(&mut st, &["HRANDFIELD", "h", "2"]));
+        assert_eq!(two.len(), 2);
+        assert_ne!(two.first(), two.get(1), "distinct");
+        // A repeated count beyond what a reply may hold.
+        assert_eq!(
+            run(&mut st, &["HRANDFIELD", "h", "-1000001"]),
+            err("ERR value is out of range")
+        );
+        assert_eq!(
+            texts(run(&mut st, &["HRANDFIELD", "h", "-1000000"])).len(),
+            1_000_000
+        );
+    }
+
+    /// Picks over many read seeds: every field shows up, evenly below 512.
+    #[test]
+    fn hrandfield_is_uniform_on_small_hashes() {
+        let st = filled(10);
+        let mut hist: BTreeMap<String, u32> = BTreeMap::new();
+        for seed in 0..10_000u64 {
+            *hist
+                .entry(text(&read_rand(&st, seed, &["HRANDFIELD", "h"])))
+                .or_default() += 1;
+        }
+        assert_eq!(hist.len(), 10);
+        // Chi-square with 9 degrees of freedom; 40 is Redis's own bound.
+        let chi: f64 = hist
+            .values()
+            .map(|&n| (f64::from(n) - 1000.0).powi(2) / 1000.0)
+            .sum();
+        assert!(chi < 40.0, "{hist:?}");
+        let picks = texts(read_rand(&st, 1, &["HRANDFIELD", "h", "-1000"]));
+        let mut hist: BTreeMap<&str, u32> = BTreeMap::new();
+        for p in &picks {
+            *hist.entry(p).or_default() += 1;
+        }
+        let chi: f64 = hist
+            .values()
+            .map(|&n| (f64::from(n) - 100.0).powi(2) / 100.0)
+            .sum();
+        assert!(hist.len() == 10 && chi < 40.0, "{hist:?}");
+        // Distinct samples: each field in about half of 5-of-10 samples.
+        let mut hist: BTreeMap<String, u32> = BTreeMap::new();
+        for seed in 0..2000u64 {
+            let got = texts(read_rand(&st, seed, &["HRANDFIELD", "h", "5"]));
+            assert_eq!(got.iter().collect::<BTreeSet<_>>().len(), 5);
+            for f in got {
+                *hist.entry(f).or_default() += 1;
+            }
+        }
+        assert!(
+            hist.values().all(|&n| (850..=1150).contains(&n)),
+            "{hist:?}"
+        );
+    }
+
+    #[test]
+    fn hrandfield_on_big_hashes_seeks_and_stays_distinct() {
+        let st = filled(2000);
+        let all: BTreeSet<String> = (0..2000).map(|i| format!("f{i}")).collect();
+        let mut hist: BTreeSet<String> = BTreeSet::new();
+        for seed in 0..20_000u64 {
+            let f = text(&read_rand(&st, seed, &["HRANDFIELD", "h"]));
+            assert!(all.contains(&f));
+            hist.insert(f);
+        }
+        assert!(
+            hist.len() > 1800,
+            "most fields are reachable: {}",
+            hist.len()
+        );
+        // Fewer than a third: seeks with skips; more: full read and drop.
+        for count in ["100", "600", "700", "1999", "2000", "5000"] {
+            for seed in 0..5u64 {
+                let got = texts(read_rand(&st, seed, &["HRANDFIELD", "h", count]));
+                let n: usize = count.parse().unwrap_or(0);
+                assert_eq!(got.len(), n.min(2000), "{count}");
+                let set: BTreeSet<String> = got.into_iter().collect();
+                assert_eq!(set.len(), n.min(2000), "{count}: distinct");
+                assert!(set.is_subset(&all));
+            }
+        }
+        let Reply::Pairs(pairs) = read_rand(&st, 3, &["HRANDFIELD", "h", "-300", "WITHVALUES"])
+        else {
+            panic!("pairs");
+        };
+        assert_eq!(pairs.len(), 300);
+        for (f, v) in pairs {
+            assert_eq!(text(&f)[1..], text(&v)[1..]);
+        }
+        // The same seed picks the same fields (it is the read's entropy).
+        assert_eq!(
+            read_rand(&st, 42, &["HRANDFIELD", "h", "50"]),
+            read_rand(&st, 42, &["HRANDFIELD", "h", "50"])
+        );
+    }
+
+    #[test]
+    fn generic_key_commands_on_hashes() {
+        let mut st = MemStore::new();
+        assert_eq!(run(&mut st, &["HSET", "h", "a", "1", "b", "2"]), int(2));
+        assert_eq!(run(&mut st, &["SET", "s", "v"]), ok());
+        assert_eq!(run(&mut st, &["TYPE", "h"]), Reply::Simple(s("hash")));
+        assert_eq!(run(&mut st, &["EXISTS", "h", "s", "x"]), int(2));
+        assert_eq!(run(&mut st, &["OBJECT", "ENCODING", "h"]), bulk("listpack"));
+        // EXPIRE / TTL / PERSIST keep the fields.
+        assert_eq!(run(&mut st, &["EXPIRE", "h", "50"]), int(1));
+        assert_eq!(run(&mut st, &["TTL", "h"]), int(50));
+        assert_eq!(run(&mut st, &["HSET", "h", "c", "3"]), int(1));
+        assert_eq!(run(&mut st, &["TTL", "h"]), int(50), "HSET keeps the TTL");
+        assert_eq!(run(&mut st, &["PERSIST", "h"]), int(1));
+        assert_eq!(run(&mut st, &["TTL", "h"]), int(-1));
+        assert_eq!(run(&mut st, &["HLEN", "h"]), int(3));
+        // SCAN TYPE hash.
+        let scan = run(&mut st, &["SCAN", "0", "TYPE", "hash", "COUNT", "1000"]);
+        let Reply::Array(parts) = scan else {
+            panic!("scan");
+        };
+        assert_eq!(parts.get(1), Some(&Reply::Array(vec![bulk("h")])));
+        let scan = run(&mut st, &["SCAN", "0", "TYPE", "HASH", "COUNT", "1000"]);
+        let Reply::Array(parts) = scan else {
+            panic!("scan");
+        };
+        assert_eq!(parts.get(1), Some(&Reply::Array(vec![bulk("h")])));
+        // COPY: an independent copy.
+        assert_eq!(run(&mut st, &["COPY", "h", "c"]), int(1));
+        assert_eq!(run(&mut st, &["COPY", "h", "c"]), int(0));
+        assert_eq!(
+            run(&mut st, &["HSET", "c", "a", "changed", "z", "26"]),
+            int(1)
+        );
+        assert_eq!(run(&mut st, &["HGET", "h", "a"]), bulk("1"));
+        assert_eq!(run(&mut st, &["HLEN", "h"]), int(3));
+        assert_eq!(run(&mut st, &["HLEN", "c"]), int(4));
+        assert_eq!(run(&mut st, &["TYPE", "c"]), Reply::Simple(s("hash")));
+        assert_eq!(st.element_count(), 7);
+        // COPY REPLACE over a string, and over a hash.
+        assert_eq!(run(&mut st, &["COPY", "h", "s", "REPLACE"]), int(1));
+        assert_eq!(run(&mut st, &["HGET", "s", "b"]), bulk("2"));
+        assert_eq!(run(&mut st, &["COPY", "h", "c", "REPLACE"]), int(1));
+        assert_eq!(run(&mut st, &["HGET", "c", "z"]), Reply::Nil);
+        assert_eq!(st.element_count(), 9, "c's old fields went");
+        // RENAME moves the fields; over an existing hash drops its fields.
+        assert_eq!(run(&mut st, &["RENAME", "h", "r"]), ok());
+        assert_eq!(run(&mut st, &["EXISTS", "h"]), int(0));
+        assert_eq!(
+            map(run(&mut st, &["HGETALL", "r"])),
+            BTreeMap::from([(s("a"), s("1")), (s("b"), s("2")), (s("c"), s("3"))])
+        );
+        assert_eq!(run(&mut st, &["RENAME", "r", "c"]), ok());
+        assert_eq!(run(&mut st, &["HLEN", "c"]), int(3));
+        assert_eq!(st.element_count(), 6, "s and c hold 3 fields each");
+        assert_eq!(run(&mut st, &["RENAMENX", "c", "s"]), int(0));
+        // A big hash keeps its encoding through RENAME and COPY.
+        let mut big = filled(200);
+        assert_eq!(run(&mut big, &["RENAME", "h", "{x}h"]), ok());
+        assert_eq!(enc(&mut big, "{x}h"), bulk("hashtable"));
+        assert_eq!(run(&mut big, &["COPY", "{x}h", "{x}c"]), int(1));
+        assert_eq!(enc(&mut big, "{x}c"), bulk("hashtable"));
+        assert_eq!(run(&mut big, &["HLEN", "{x}c"]), int(200));
+        assert_eq!(big.element_count(), 400);
+        // DEL and UNLINK drop the fields at once (MemStore reclaims them).
+        assert_eq!(run(&mut st, &["DEL", "c", "s"]), int(2));
+        assert_eq!(st.element_count(), 0);
+        assert_eq!(run(&mut big, &["UNLINK", "{x}c"]), int(1));
+        assert_eq!(big.element_count(), 200);
+        // An expiry in the past deletes the hash.
+        assert_eq!(run(&mut big, &["EXPIREAT", "{x}h", "1"]), int(1));
+        assert_eq!(run(&mut big, &["EXISTS", "{x}h"]), int(0));
+        assert_eq!(big.element_count(), 0);
+    }
+
+    /// A [`MemStore`] whose element reads fail: a hash command answers the
+    /// storage error, never a partial or empty answer, and a write changes
+    /// nothing.
+    struct ElementFaults(MemStore);
+
+    fn fault() -> StoreError {
+        StoreError::new("injected")
+    }
+
+    impl Store for ElementFaults {
+        fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
+            self.0.get(key)
+        }
+        fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
+            self.0.put(key, rec)
+        }
+        fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
+            self.0.delete(key)
+        }
+        fn scan(
+            &self,
+            from_slot: u16,
+            to_slot: u16,
+            visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+        ) -> Result<(), StoreError> {
+            self.0.scan(from_slot, to_slot, visit)
+        }
+        fn clear(&mut self, from_slot: u16, to_slot: u16) {
+            self.0.clear(from_slot, to_slot)
+        }
+        fn len(&self) -> u64 {
+            self.0.len()
+        }
+        fn el_get(&self, _: Ns, _: &[u8]) -> Result<Option<Bytes>, StoreError> {
+            Err(fault())
+        }
+        fn el_range(
+            &self,
+            ns: Ns,
+            lo: Bound<&[u8]>,
+            hi: Bound<&[u8]>,
+            rev: bool,
+            visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ) -> Result<(), StoreError> {
+            // Visits what it can, then fails.
+            self.0.el_range(ns, lo, hi, rev, visit)?;
+            Err(fault())
+        }
+        fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
+            self.0.el_put(ns, sub, value)
+        }
+        fn el_del(&mut self, ns: Ns, sub: &[u8]) {
+            self.0.el_del(ns, sub)
+        }
+        fn new_id(&mut self) -> u64 {
+            self.0.new_id()
+        }
+    }
+
+    #[test]
+    fn a_failed_element_read_is_an_error_and_a_write_changes_nothing() {
+        let want = Reply::Error(s("ERR storage read error: injected"));
+        let base = filled(600);
+        let st = ElementFaults(base.clone());
+        for cmd in [
+            &["HGET", "h", "f1"][..],
+            &["HMGET", "h", "f1", "f2"],
+            &["HEXISTS", "h", "f1"],
+            &["HSTRLEN", "h", "f1"],
+            &["HGETALL", "h"],
+            &["HKEYS", "h"],
+            &["HVALS", "h"],
+            &["HSCAN", "h", "0"],
+            &["HRANDFIELD", "h"],
+            &["HRANDFIELD", "h", "5"],
+            &["HRANDFIELD", "h", "-5"],
+            &["HRANDFIELD", "h", "500", "WITHVALUES"],
+        ] {
+            assert_eq!(read(&argv(cmd), &ctx(), &st), want, "{cmd:?}");
+        }
+        assert_eq!(
+            read(&argv(&["HLEN", "h"]), &ctx(), &st),
+            int(600),
+            "meta only"
+        );
+        let snapshot = |s: &MemStore| (format!("{:?}", s), s.element_count());
+        for cmd in [
+            &["HSET", "h", "f1", "x", "new", "y"][..],
+            &["HMSET", "h", "new", "y"],
+            &["HSETNX", "h", "new", "y"],
+            &["HDEL", "h", "f1", "f2"],
+            &["HINCRBY", "h", "f1", "1"],
+            &["HINCRBYFLOAT", "h", "f1", "1"],
+        ] {
+            let mut st = ElementFaults(base.clone());
+            let before = snapshot(&st.0);
+            assert_eq!(apply_write(&argv(cmd), &ctx(), &mut st), want, "{cmd:?}");
+            assert_eq!(snapshot(&st.0), before, "{cmd:?} wrote nothing");
+        }
+    }
+}
