@@ -143,7 +143,7 @@ pub fn run(args: Args) -> ! {
         inbox_tx.push(tx);
         inbox_rx.push(rx);
     }
-    // One bounded SPSC ring per ordered core pair (DESIGN.md): core a
+    // One bounded SPSC ring per ordered core pair (docs/design/0013): core a
     // holds producers[a][b], core b consumes it among its inbound rings.
     let limits = Limits::new(args.queue_limit, cores);
     let mut producers: Vec<Vec<Option<rtrb::Producer<Msg>>>> = (0..cores)
