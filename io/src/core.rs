@@ -394,6 +394,8 @@ impl Core {
                 let mut st = self.st.borrow_mut();
                 st.shard.tick();
                 st.shard.maintain(now);
+                // Dropped collections: a bounded chunk of deletes per tick.
+                st.shard.sweep();
             }
             self.expire_round();
         }
