@@ -185,6 +185,15 @@ fn increments() {
     check!(c, ["HSET", "h", "g", "5.0e3"], i(1));
     check!(c, ["HINCRBYFLOAT", "h", "g", "0"], b("5000"));
     check!(c, ["HINCRBYFLOAT", "h", "n", "2.5"], b("0.5"));
+    check!(c, ["HINCRBYFLOAT", "r", "x", "1.23"], b("1.23"));
+    check!(c, ["HINCRBYFLOAT", "r", "x", "0.77"], b("2"));
+    check!(c, ["HINCRBYFLOAT", "r", "x", "-0.1"], b("1.9"));
+    check!(
+        c,
+        ["HINCRBYFLOAT", "gone", "x", "+inf"],
+        e("ERR value is NaN or Infinity")
+    );
+    check!(c, ["EXISTS", "gone"], i(0));
     for bad in ["abc", "nan", " 1", ""] {
         check!(c, ["HINCRBYFLOAT", "h", "f", bad], e(NOT_FLOAT));
     }

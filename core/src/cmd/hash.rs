@@ -182,10 +182,15 @@ pub(crate) fn hdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let Some(mut m) = load(store, key, ctx.now_ms)? else {
         return Ok(Reply::Integer(0));
     };
+    // Reads first; a field named twice is deleted (and counted) once.
+    let mut seen: HashSet<&[u8]> = HashSet::new();
     let mut doomed: Vec<Vec<u8>> = Vec::new();
     for field in argv.get(2..).unwrap_or(&[]) {
+        if !seen.insert(field) {
+            continue;
+        }
         let sub = field_key(field);
-        if !doomed.contains(&sub) && store.el_get(m.ns, &sub)?.is_some() {
+        if store.el_get(m.ns, &sub)?.is_some() {
             doomed.push(sub);
         }
     }
@@ -882,6 +887,25 @@ mod tests {
         );
         assert_eq!(run(&mut st, &["HGET", "h", "g"]), bulk("4000"));
         assert_eq!(run(&mut st, &["HINCRBY", "h", "g", "1"]), int(4001));
+        // Redis's issue #2846 test: human formatting, no 1.2999...
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "r", "x", "1.23"]),
+            bulk("1.23")
+        );
+        assert_eq!(run(&mut st, &["HINCRBYFLOAT", "r", "x", "0.77"]), bulk("2"));
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "r", "x", "-0.1"]),
+            bulk("1.9")
+        );
+        assert_eq!(run(&mut st, &["HSET", "r", "nul", "1\u{0}2"]), int(1));
+        assert_eq!(
+            run(&mut st, &["HINCRBYFLOAT", "r", "nul", "1"]),
+            err("ERR hash value is not a float")
+        );
+        assert_eq!(run(&mut st, &["HINCRBYFLOAT", "gone", "x", "+inf"]), {
+            err("ERR value is NaN or Infinity")
+        });
+        assert_eq!(run(&mut st, &["EXISTS", "gone"]), int(0));
         for bad in ["abc", "nan", " 1", "1 ", ""] {
             assert_eq!(
                 run(&mut st, &["HINCRBYFLOAT", "h", "f", bad]),
