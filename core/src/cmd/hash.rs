@@ -1506,24 +1506,30 @@ mod tests {
         assert_eq!(big.element_count(), 0);
     }
 
-    /// A [`MemStore`] whose element reads fail: a hash command answers the
-    /// storage error, never a partial or empty answer, and a write changes
-    /// nothing.
-    struct ElementFaults(MemStore);
+    /// A [`MemStore`] whose reads of field `bad` and element ranges fail,
+    /// and with `meta` its meta reads too: a hash command answers the storage error, never a
+    /// partial or empty answer, and a write changes nothing.
+    struct Faults {
+        inner: MemStore,
+        meta: bool,
+    }
 
     fn fault() -> StoreError {
         StoreError::new("injected")
     }
 
-    impl Store for ElementFaults {
+    impl Store for Faults {
         fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
-            self.0.get(key)
+            if self.meta {
+                return Err(fault());
+            }
+            self.inner.get(key)
         }
         fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
-            self.0.put(key, rec)
+            self.inner.put(key, rec)
         }
         fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
-            self.0.delete(key)
+            self.inner.delete(key)
         }
         fn scan(
             &self,
@@ -1531,16 +1537,19 @@ mod tests {
             to_slot: u16,
             visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
         ) -> Result<(), StoreError> {
-            self.0.scan(from_slot, to_slot, visit)
+            self.inner.scan(from_slot, to_slot, visit)
         }
         fn clear(&mut self, from_slot: u16, to_slot: u16) {
-            self.0.clear(from_slot, to_slot)
+            self.inner.clear(from_slot, to_slot)
         }
         fn len(&self) -> u64 {
-            self.0.len()
+            self.inner.len()
         }
-        fn el_get(&self, _: Ns, _: &[u8]) -> Result<Option<Bytes>, StoreError> {
-            Err(fault())
+        fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+            if super::coll::hashed_member(sub) == b"bad" {
+                return Err(fault());
+            }
+            self.inner.el_get(ns, sub)
         }
         fn el_range(
             &self,
@@ -1551,30 +1560,29 @@ mod tests {
             visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
         ) -> Result<(), StoreError> {
             // Visits what it can, then fails.
-            self.0.el_range(ns, lo, hi, rev, visit)?;
+            self.inner.el_range(ns, lo, hi, rev, visit)?;
             Err(fault())
         }
         fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
-            self.0.el_put(ns, sub, value)
+            self.inner.el_put(ns, sub, value)
         }
         fn el_del(&mut self, ns: Ns, sub: &[u8]) {
-            self.0.el_del(ns, sub)
+            self.inner.el_del(ns, sub)
         }
         fn new_id(&mut self) -> u64 {
-            self.0.new_id()
+            self.inner.new_id()
         }
     }
 
     #[test]
-    fn a_failed_element_read_is_an_error_and_a_write_changes_nothing() {
+    fn a_failed_read_is_an_error_and_a_write_changes_nothing() {
         let want = Reply::Error(s("ERR storage read error: injected"));
         let base = filled(600);
-        let st = ElementFaults(base.clone());
-        for cmd in [
-            &["HGET", "h", "f1"][..],
-            &["HMGET", "h", "f1", "f2"],
-            &["HEXISTS", "h", "f1"],
-            &["HSTRLEN", "h", "f1"],
+        let reads = [
+            &["HGET", "h", "bad"][..],
+            &["HMGET", "h", "f1", "bad"],
+            &["HEXISTS", "h", "bad"],
+            &["HSTRLEN", "h", "bad"],
             &["HGETALL", "h"],
             &["HKEYS", "h"],
             &["HVALS", "h"],
@@ -1583,27 +1591,38 @@ mod tests {
             &["HRANDFIELD", "h", "5"],
             &["HRANDFIELD", "h", "-5"],
             &["HRANDFIELD", "h", "500", "WITHVALUES"],
-        ] {
-            assert_eq!(read(&argv(cmd), &ctx(), &st), want, "{cmd:?}");
-        }
-        assert_eq!(
-            read(&argv(&["HLEN", "h"]), &ctx(), &st),
-            int(600),
-            "meta only"
-        );
-        let snapshot = |s: &MemStore| (format!("{:?}", s), s.element_count());
-        for cmd in [
-            &["HSET", "h", "f1", "x", "new", "y"][..],
-            &["HMSET", "h", "new", "y"],
-            &["HSETNX", "h", "new", "y"],
-            &["HDEL", "h", "f1", "f2"],
-            &["HINCRBY", "h", "f1", "1"],
-            &["HINCRBYFLOAT", "h", "f1", "1"],
-        ] {
-            let mut st = ElementFaults(base.clone());
-            let before = snapshot(&st.0);
-            assert_eq!(apply_write(&argv(cmd), &ctx(), &mut st), want, "{cmd:?}");
-            assert_eq!(snapshot(&st.0), before, "{cmd:?} wrote nothing");
+        ];
+        let writes = [
+            // A good field before the bad one: nothing may be written
+            // before every read is done.
+            &["HSET", "h", "f1", "x", "new", "y", "bad", "z"][..],
+            &["HMSET", "h", "f1", "x", "bad", "y"],
+            &["HSETNX", "h", "bad", "y"],
+            &["HDEL", "h", "f1", "f2", "bad"],
+            &["HINCRBY", "h", "bad", "1"],
+            &["HINCRBYFLOAT", "h", "bad", "1"],
+        ];
+        for meta in [false, true] {
+            let st = Faults {
+                inner: base.clone(),
+                meta,
+            };
+            for cmd in reads {
+                assert_eq!(read(&argv(cmd), &ctx(), &st), want, "{cmd:?} {meta}");
+            }
+            let hlen = read(&argv(&["HLEN", "h"]), &ctx(), &st);
+            assert_eq!(hlen, if meta { want.clone() } else { int(600) });
+            let snapshot = |s: &MemStore| (format!("{:?}", s), s.element_count());
+            for cmd in writes {
+                let mut st = Faults {
+                    inner: base.clone(),
+                    meta,
+                };
+                let before = snapshot(&st.inner);
+                assert_eq!(apply_write(&argv(cmd), &ctx(), &mut st), want, "{cmd:?}");
+                // Not assert_eq: a failure would print 600 elements twice.
+                assert!(snapshot(&st.inner) == before, "{cmd:?} wrote something");
+            }
         }
     }
 }
