@@ -5,9 +5,10 @@
 //! compared as sets.
 
 use corekv_tests::r::{b, e, i, nil, ok};
-use corekv_tests::{Reply, Resp, Server, check, wait_until};
+use corekv_tests::{Reply, Resp, Server, check, corekv_only, wait_until};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const NOT_INT: &str = "ERR value is not an integer or out of range";
@@ -555,4 +556,98 @@ fn a_hash_of_100k_fields() {
     assert_eq!(sample.iter().collect::<BTreeSet<_>>().len(), 100);
     check!(c, ["DEL", "huge"], i(1));
     check!(c, ["HLEN", "huge"], i(0));
+}
+
+/// Sequential writes until the server dies or the bounds hit: HSET of a
+/// new field into `{d}big` then HINCRBY of `{d}n`'s counter. Returns how
+/// many of each were acknowledged.
+fn spawn_hash_writer(c: Resp) -> mpsc::Receiver<(u64, u64)> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut c = c;
+        let (mut fields, mut incrs) = (0u64, 0u64);
+        let start = Instant::now();
+        for n in 0..20_000u64 {
+            if start.elapsed() > Duration::from_secs(3) {
+                break;
+            }
+            let f = format!("f{n}");
+            match c.try_cmd(&["HSET", "{d}big", f.as_str(), f.as_str()]) {
+                Ok(Reply::Int(1)) => fields += 1,
+                _ => break,
+            }
+            match c.try_cmd(&["HINCRBY", "{d}n", "c", "1"]) {
+                Ok(Reply::Int(v)) if v == i64::try_from(incrs + 1).unwrap_or(-1) => incrs += 1,
+                _ => break,
+            }
+        }
+        let _ = tx.send((fields, incrs));
+    });
+    rx
+}
+
+/// Acknowledged hash writes survive kill -9 (corekv only: redis-server runs
+/// without persistence here), and a deleted hash stays deleted: its
+/// elements never come back under a new hash of the same name.
+#[test]
+fn acked_hash_writes_survive_kill9() {
+    if !corekv_only("acked_hash_writes_survive_kill9") {
+        return;
+    }
+    let mut s = Server::start(&[]);
+    {
+        let mut c = s.resp();
+        fill(&mut c, "{d}gone", 600);
+        check!(c, ["DEL", "{d}gone"], i(1));
+        check!(c, ["HSET", "{d}gone", "only", "1"], i(1));
+        fill(&mut c, "{d}small", 10);
+        check!(c, ["PEXPIRE", "{d}small", "600000"], i(1));
+    }
+    let rx = spawn_hash_writer(s.resp());
+    std::thread::sleep(Duration::from_millis(700));
+    s.kill9();
+    let (fields, incrs) = rx.recv_timeout(Duration::from_secs(30)).expect("writer");
+    assert!(
+        fields > 0 && incrs > 0,
+        "nothing acknowledged before kill -9"
+    );
+    s.restart();
+    let mut c = s.resp();
+    // The write in flight at the kill may have been applied too.
+    let len = u64::try_from(c.cmd(&["HLEN", "{d}big"]).int()).unwrap_or(0);
+    assert!(
+        (fields..=fields + 1).contains(&len),
+        "HLEN {len}, acked {fields}"
+    );
+    for chunk in (0..fields).collect::<Vec<_>>().chunks(500) {
+        let mut cmd = vec!["HMGET".to_string(), "{d}big".to_string()];
+        cmd.extend(chunk.iter().map(|n| format!("f{n}")));
+        let got = c.cmd(&cmd).items();
+        for (n, v) in chunk.iter().zip(got) {
+            assert_eq!(v, b(&format!("f{n}")), "acknowledged field f{n} lost");
+        }
+    }
+    let counter = c.cmd(&["HGET", "{d}n", "c"]).text();
+    let counter: u64 = counter.parse().unwrap_or(0);
+    assert!(
+        (incrs..=incrs + 1).contains(&counter),
+        "counter {counter}, acked {incrs}"
+    );
+    // A scan agrees with the count: no element without its meta.
+    let (_, seen) = scan_all(&mut c, "{d}big", &["COUNT", "1000"]);
+    assert_eq!(seen.len() as u64, len);
+    check!(c, ["HGETALL", "{d}gone"], arr(vec![b("only"), b("1")]));
+    check!(c, ["HLEN", "{d}small"], i(10));
+    let ttl = c.cmd(&["PTTL", "{d}small"]).int();
+    assert!(ttl > 0 && ttl <= 600_000, "TTL kept: {ttl}");
+    if len > 512 {
+        check!(c, ["OBJECT", "ENCODING", "{d}big"], b("hashtable"));
+    }
+    // And a clean shutdown keeps everything too.
+    let status = s.terminate();
+    assert!(status.success(), "SIGTERM exit status {status}");
+    s.restart();
+    let mut c = s.resp();
+    check!(c, ["HLEN", "{d}big"], i(i64::try_from(len).unwrap_or(-1)));
+    check!(c, ["HLEN", "{d}gone"], i(1));
 }
