@@ -4,6 +4,7 @@
 //! Replies Redis leaves unordered (HGETALL, HKEYS, HSCAN, HRANDFIELD) are
 //! compared as sets.
 
+use corekv_tests::linearizability::{Load, check_counter, run_hash_counter_workload};
 use corekv_tests::r::{b, e, i, nil, ok};
 use corekv_tests::{Reply, Resp, Server, check, corekv_only, wait_until};
 use std::collections::{BTreeMap, BTreeSet};
@@ -650,4 +651,18 @@ fn acked_hash_writes_survive_kill9() {
     let mut c = s.resp();
     check!(c, ["HLEN", "{d}big"], i(i64::try_from(len).unwrap_or(-1)));
     check!(c, ["HLEN", "{d}gone"], i(1));
+}
+
+/// A counter in a hash field, HINCRBY and HGET from 4 overlapping clients:
+/// the history is linearizable (the string counter's test, on a hash).
+#[test]
+fn hincrby_counter_is_linearizable() {
+    let s = Server::start(&[]);
+    let h = run_hash_counter_workload(&[s.addr()], Load::new(4, 50, Duration::from_secs(10)));
+    let st = h.stats();
+    assert_eq!(st.ok, 200, "every op succeeds on one healthy node: {st}");
+    assert!(st.overlapping > 0, "the clients never overlapped: {st}");
+    if let Err(e) = check_counter(&h) {
+        panic!("not linearizable: {e}");
+    }
 }
