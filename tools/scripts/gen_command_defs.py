@@ -35,6 +35,11 @@ Usage:
       Regenerates every listed entry of defs.rs (each container with the
       subcommands defs.rs has) and diffs it against the hand-written one,
       ignoring route/handler/heavy/visibility. Exit status 1 on a difference.
+  gen_command_defs.py --repo PATH --verify HOST:PORT [NAME...]
+      Compares the derived values (what the entries print) of NAMEs, or of
+      every command, with a running redis-server's COMMAND INFO and COMMAND
+      DOCS (RESP2), subcommands included. Start one for it with e.g.
+      `redis-server --port 16399 --save '' --daemonize yes`.
 
 Options:
   --repo PATH           Redis git repository (bare or not), e.g.
@@ -168,6 +173,32 @@ def load_commands(repo, tag):
 # Redis's derivations
 
 
+def c_text(raw):
+    """What a JSON string becomes in Redis: generate-command-code.py pastes
+    it between double quotes into commands.c, so it is read as C string
+    literals (MIGRATE's token `""` is two empty literals: an empty token)."""
+    if raw is None or ('"' not in raw and "\\" not in raw):
+        return raw
+    src, out, i = '"' + raw + '"', [], 0
+    escapes = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
+    while i < len(src):
+        if src[i] != '"':
+            if src[i].isspace():
+                i += 1
+                continue
+            die("%r is not a C string literal once pasted into commands.c" % raw)
+        i += 1
+        while src[i] != '"':
+            if src[i] == "\\":
+                out.append(escapes.get(src[i + 1], src[i + 1]))
+                i += 2
+            else:
+                out.append(src[i])
+                i += 1
+        i += 1
+    return "".join(out)
+
+
 def ordered(items, order, what, name):
     unknown = set(items) - set(order)
     if unknown:
@@ -251,17 +282,61 @@ def derive(full, desc):
         "first_key": first, "last_key": last, "step": step,
         "acl_categories": ["@" + c for c in ordered(cats, ACL_ORDER, "category", full)],
         "group": GROUP_NAMES.get(desc["group"], desc["group"]),
-        "since": desc.get("since"),
-        "summary": desc.get("summary"),
-        "complexity": desc.get("complexity"),
-        "tips": [t.lower() for t in desc.get("command_tips", [])],
-        "key_specs": specs,
-        "history": desc.get("history", []),
+        "since": c_text(desc.get("since")),
+        "summary": c_text(desc.get("summary")),
+        "complexity": c_text(desc.get("complexity")),
+        "tips": [c_text(t.lower()) for t in desc.get("command_tips", [])],
+        "key_specs": [norm_key_spec(ks) for ks in specs],
+        "has_keys": any("NOT_KEY" not in ks.get("flags", []) for ks in specs),
+        "history": [(c_text(v), c_text(c)) for v, c in desc.get("history", [])],
         "doc_flags": ordered({f.lower() for f in desc.get("doc_flags", [])},
                              DOC_FLAG_ORDER, "doc flag", full),
-        "deprecated_since": desc.get("deprecated_since"),
-        "replaced_by": desc.get("replaced_by"),
-        "args": desc.get("arguments", []),
+        "deprecated_since": c_text(desc.get("deprecated_since")),
+        "replaced_by": c_text(desc.get("replaced_by")),
+        "args": [norm_arg(a) for a in desc.get("arguments", [])],
+    }
+
+
+def norm_key_spec(ks):
+    """A key spec as Redis prints it: (notes, flags in print order,
+    (begin type, [(field, value)]), (find type, [(field, value)]))."""
+    b, f = key_spec_kinds(ks)
+    flags = {x if x in ("RO", "RW", "OW", "RM") else x.lower()
+             for x in ks.get("flags", [])}
+    begin = {
+        "index": lambda v: [("index", v["pos"])],
+        "keyword": lambda v: [("keyword", v["keyword"]), ("startfrom", v["startfrom"])],
+        "unknown": lambda v: [],
+    }[b](ks["begin_search"][b])
+    find = {
+        "range": lambda v: [("lastkey", v["lastkey"]), ("keystep", v["step"]),
+                            ("limit", v["limit"])],
+        "keynum": lambda v: [("keynumidx", v["keynumidx"]),
+                             ("firstkey", v["firstkey"]), ("keystep", v["step"])],
+        "unknown": lambda v: [],
+    }[f](ks["find_keys"][f])
+    return {"notes": c_text(ks.get("notes")),
+            "flags": ordered(flags, KEY_FLAG_ORDER, "key spec flag", "key spec"),
+            "begin": (b, begin), "find": (f, find)}
+
+
+def norm_arg(a):
+    """An argument as Redis prints it (generate-command-code.py lowercases
+    names and uppercases tokens)."""
+    if a["type"] not in ARG_TYPES:
+        die("unknown argument type %r" % a["type"])
+    flags = [f for f in ("optional", "multiple", "multiple_token") if a.get(f)]
+    return {
+        "name": a["name"].lower(),
+        "type": a["type"],
+        "key_spec_index": a.get("key_spec_index"),
+        "token": c_text(a["token"].upper()) if a.get("token") else None,
+        "summary": c_text(a.get("summary")),
+        "since": c_text(a.get("since")),
+        "deprecated_since": c_text(a.get("deprecated_since")),
+        "flags": flags,
+        "args": [norm_arg(x) for x in a.get("arguments", [])]
+        if a["type"] in ("oneof", "block") else None,
     }
 
 
@@ -291,53 +366,41 @@ def str_slice(items):
 
 
 def key_spec_rs(ks):
-    b, f = key_spec_kinds(ks)
-    flags = [x if x in ("RO", "RW", "OW", "RM") else x.lower()
-             for x in ks.get("flags", [])]
-    flags = ordered(set(flags), KEY_FLAG_ORDER, "key spec flag", "key spec")
+    b, bv = ks["begin"]
+    f, fv = ks["find"]
+    bv, fv = dict(bv), dict(fv)
     if b == "index":
-        begin = "BeginSearch::Index(%d)" % ks["begin_search"]["index"]["pos"]
+        begin = "BeginSearch::Index(%d)" % bv["index"]
     elif b == "keyword":
-        kw = ks["begin_search"]["keyword"]
         begin = "BeginSearch::Keyword { keyword: %s, start_from: %d }" % (
-            rs(kw["keyword"]), kw["startfrom"])
+            rs(bv["keyword"]), bv["startfrom"])
     else:
         begin = "BeginSearch::Unknown"
     if f == "range":
-        r = ks["find_keys"]["range"]
         find = "FindKeys::Range { last_key: %d, key_step: %d, limit: %d }" % (
-            r["lastkey"], r["step"], r["limit"])
+            fv["lastkey"], fv["keystep"], fv["limit"])
     elif f == "keynum":
-        k = ks["find_keys"]["keynum"]
         find = ("FindKeys::KeyNum { key_num_idx: %d, first_key: %d, key_step: %d }"
-                % (k["keynumidx"], k["firstkey"], k["step"]))
+                % (fv["keynumidx"], fv["firstkey"], fv["keystep"]))
     else:
         find = "FindKeys::Unknown"
-    notes = "Some(%s)" % rs(ks["notes"]) if ks.get("notes") else "None"
+    notes = "Some(%s)" % rs(ks["notes"]) if ks["notes"] else "None"
     return ("KeySpec { notes: %s, flags: %s, begin_search: %s, find_keys: %s }"
-            % (notes, str_slice(flags), begin, find))
+            % (notes, str_slice(ks["flags"]), begin, find))
 
 
 def arg_rs(a):
     """One `Arg` with its builder calls in defs.rs's order."""
-    if a["type"] not in ARG_TYPES:
-        die("unknown argument type %r" % a["type"])
-    s = "Arg::new(%s, ArgType::%s)" % (rs(a["name"].lower()), ARG_TYPES[a["type"]])
-    if a.get("key_spec_index") is not None:
+    s = "Arg::new(%s, ArgType::%s)" % (rs(a["name"]), ARG_TYPES[a["type"]])
+    if a["key_spec_index"] is not None:
         s += ".key_spec(%d)" % a["key_spec_index"]
-    if a.get("token"):
-        s += ".token(%s)" % rs(a["token"].upper())
-    for field in ("summary", "since", "deprecated_since"):
-        if a.get(field):
+    for field in ("token", "summary", "since", "deprecated_since"):
+        if a[field] is not None:
             s += ".%s(%s)" % (field, rs(a[field]))
-    if a.get("optional"):
-        s += ".optional()"
-    if a.get("multiple"):
-        s += ".multiple()"
-    if a.get("multiple_token"):
-        s += ".multiple_token()"
-    if a["type"] in ("oneof", "block"):
-        s += ".args(&[" + ", ".join(arg_rs(x) for x in a["arguments"]) + "])"
+    for flag in a["flags"]:
+        s += ".%s()" % flag
+    if a["args"] is not None:
+        s += ".args(&[" + ", ".join(arg_rs(x) for x in a["args"]) + "])"
     return s
 
 
@@ -369,7 +432,7 @@ class Mapping:
     def fields(self, d, desc, is_container):
         """(route, handler, heavy, note) Rust snippets for derived `d`."""
         name, write = d["name"], "write" in d["flags"]
-        has_keys = any("NOT_KEY" not in ks.get("flags", []) for ks in d["key_specs"])
+        has_keys = d["has_keys"]
         if name in self.route:
             route = self.route[name]
         elif is_container:
@@ -690,6 +753,177 @@ def check(defs_path, cmds, subs, mapping, rustfmt_bin):
 
 
 # ---------------------------------------------------------------------------
+# Checking the derivations against a live redis-server (--verify)
+
+
+class Resp2:
+    """Just enough of a RESP2 client for COMMAND INFO / COMMAND DOCS."""
+
+    def __init__(self, addr):
+        import socket
+        host, _, port = addr.rpartition(":")
+        self.sock = socket.create_connection((host or "127.0.0.1", int(port)), timeout=10)
+        self.buf = self.sock.makefile("rb")
+
+    def call(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.sock.sendall(out)
+        return self.read()
+
+    def read(self):
+        line = self.buf.readline()
+        if not line.endswith(b"\r\n"):
+            raise EOFError("connection closed")
+        kind, rest = line[:1], line[1:-2].decode()
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            raise RuntimeError(rest)
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.buf.read(n + 2)
+            return data[:-2].decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise RuntimeError("unexpected RESP2 type %r" % kind)
+
+
+def flat(pairs):
+    """A RESP2 map: [k1, v1, k2, v2, ...]."""
+    out = []
+    for k, v in pairs:
+        out += [k, v]
+    return out
+
+
+def expected_info(cmds, subs, full):
+    d = derive(full, cmds[full])
+    specs = []
+    for ks in d["key_specs"]:
+        pairs = [("notes", ks["notes"])] if ks["notes"] else []
+        pairs += [("flags", ks["flags"]),
+                  ("begin_search", flat([("type", ks["begin"][0]),
+                                         ("spec", flat(ks["begin"][1]))])),
+                  ("find_keys", flat([("type", ks["find"][0]),
+                                      ("spec", flat(ks["find"][1]))]))]
+        specs.append(flat(pairs))
+    children = subs.get(full, []) if "|" not in full else []
+    return [d["name"], d["arity"], d["flags"], d["first_key"], d["last_key"],
+            d["step"], d["acl_categories"], d["tips"], specs,
+            [expected_info(cmds, subs, c) for c in children]]
+
+
+def expected_args(args):
+    out = []
+    for a in args:
+        pairs = [("name", a["name"]), ("type", a["type"])]
+        if a["key_spec_index"] is not None:
+            pairs.append(("key_spec_index", a["key_spec_index"]))
+        for f in ("token", "summary", "since", "deprecated_since"):
+            if a[f] is not None:
+                pairs.append((f, a[f]))
+        if a["flags"]:
+            pairs.append(("flags", a["flags"]))
+        if a["args"] is not None:
+            pairs.append(("arguments", expected_args(a["args"])))
+        out.append(flat(pairs))
+    return out
+
+
+def expected_docs(cmds, subs, full):
+    d = derive(full, cmds[full])
+    pairs = []
+    for f in ("summary", "since"):
+        if d[f]:
+            pairs.append((f, d[f]))
+    pairs.append(("group", d["group"]))
+    if d["complexity"]:
+        pairs.append(("complexity", d["complexity"]))
+    if d["doc_flags"]:
+        pairs.append(("doc_flags", d["doc_flags"]))
+    for f in ("deprecated_since", "replaced_by"):
+        if d[f]:
+            pairs.append((f, d[f]))
+    if d["history"]:
+        pairs.append(("history", [list(h) for h in d["history"]]))
+    if d["args"]:
+        pairs.append(("arguments", expected_args(d["args"])))
+    children = subs.get(full, []) if "|" not in full else []
+    if children:
+        pairs.append(("subcommands", flat([(c, expected_docs(cmds, subs, c))
+                                           for c in children])))
+    return flat(pairs)
+
+
+def sort_subcommands(info, docs):
+    """Redis lists subcommands in its dict's (seeded hash) order; corekv
+    and the generator sort them by name. Sort Redis's reply likewise."""
+    if info[9]:
+        info[9] = sorted(info[9], key=lambda e: e[0])
+    m = docs[1]
+    for i in range(0, len(m), 2):
+        if m[i] == "subcommands":
+            pairs = sorted(zip(m[i + 1][0::2], m[i + 1][1::2]))
+            m[i + 1] = [x for p in pairs for x in p]
+
+
+def first_difference(a, b, path="reply"):
+    if type(a) is not type(b) or (not isinstance(a, list) and a != b):
+        return "%s: redis %r, derived %r" % (path, a, b)
+    if isinstance(a, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, "%s[%d]" % (path, i))
+            if d:
+                return d
+        if len(a) != len(b):
+            return "%s: redis has %d items, derived %d" % (path, len(a), len(b))
+    return None
+
+
+def verify(addr, cmds, subs, names):
+    """Compares the derived values of `names` (every top-level command when
+    empty) with a running redis-server's COMMAND INFO and COMMAND DOCS."""
+    conn = Resp2(addr)
+    version = conn.call("INFO", "server")
+    version = re.search(r"redis_version:(\S+)", version)
+    print("redis-server %s at %s" % (version.group(1) if version else "?", addr))
+    if not names:
+        names = sorted(n for n in cmds if "|" not in n)
+    bad, absent, ok = [], [], 0
+    for n in names:
+        info = conn.call("COMMAND", "INFO", n)[0]
+        if info is None:
+            absent.append(n)  # sentinel-only, or unknown to this server
+            continue
+        docs = conn.call("COMMAND", "DOCS", n)
+        sort_subcommands(info, docs)
+        diffs = [x for x in (
+            first_difference(info, expected_info(cmds, subs, n), n + " INFO"),
+            first_difference(docs, [n, expected_docs(cmds, subs, n)], n + " DOCS"),
+        ) if x]
+        if diffs:
+            bad.extend(diffs)
+        else:
+            ok += 1
+    n_subs = sum(len(subs.get(n, [])) for n in names if n not in absent)
+    print("%d commands (%d subcommands within them) match COMMAND INFO and "
+          "COMMAND DOCS, %d differ, %d unknown to the server%s"
+          % (ok, n_subs, len({b.split()[0] for b in bad}), len(absent),
+             (": " + " ".join(absent)) if absent else ""))
+    for b in bad:
+        print(b)
+    return 1 if bad else 0
+
+
+# ---------------------------------------------------------------------------
 
 
 def kv(values, what):
@@ -714,6 +948,9 @@ def main(argv):
                    help="tag or commit (default 7.0.15); '' reads the work tree")
     p.add_argument("--check", metavar="DEFS_RS",
                    help="regenerate the listed entries of DEFS_RS and diff")
+    p.add_argument("--verify", metavar="HOST:PORT",
+                   help="compare the derived values of NAMEs (all commands "
+                   "when none) with a live redis-server's COMMAND INFO/DOCS")
     p.add_argument("--handler", action="append", metavar="NAME=FN")
     p.add_argument("--precheck", action="append", metavar="NAME=FN")
     p.add_argument("--route", action="append", metavar="NAME=RUST")
@@ -744,6 +981,8 @@ def main(argv):
 
     if args.check:
         return check(args.check, cmds, subs, mapping, rustfmt_bin)
+    if args.verify:
+        return verify(args.verify, cmds, subs, [n.lower() for n in args.names])
     if not args.names:
         p.error("name at least one command, or use --check")
 
