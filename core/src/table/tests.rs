@@ -717,6 +717,23 @@ fn command_docs_nested_arguments() {
     );
 }
 
+/// Redis's generate-command-code.py uppercases every argument token (the
+/// JSON of CLIENT LIST/KILL spells `normal`, Redis prints `NORMAL`).
+#[test]
+fn argument_tokens_are_uppercase_like_redis() {
+    fn walk(name: &str, args: &[Arg]) {
+        for a in args {
+            if let Some(t) = a.token {
+                assert_eq!(t, t.to_ascii_uppercase(), "{name} {}", a.name);
+            }
+            walk(name, a.args);
+        }
+    }
+    for spec in every_spec() {
+        walk(spec.name, spec.args);
+    }
+}
+
 fn names(reply: Reply) -> Vec<String> {
     let Reply::Array(items) = reply else {
         panic!("not an array: {reply:?}")
