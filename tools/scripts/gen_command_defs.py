@@ -471,6 +471,11 @@ def entry_rs(cmds, subs, full, mapping, only_subs=None):
     lines = []
     if note:
         lines += ["// " + x for x in note.splitlines()]
+    if "movablekeys" in d["flags"]:
+        # core's key_positions reads only the legacy range, which misses
+        # some of these keys: say so where the entry is pasted.
+        lines.append("// movablekeys: first_key/last_key/step miss keys; "
+                     "routing must follow key_specs.")
     lines.append("CommandSpec {")
     f = lines.append
     f("name: %s," % rs(d["name"]))
@@ -804,7 +809,7 @@ def flat(pairs):
     return out
 
 
-def expected_info(cmds, subs, full):
+def expected_info(cmds, subs, full, only=None):
     d = derive(full, cmds[full])
     specs = []
     for ks in d["key_specs"]:
@@ -816,6 +821,8 @@ def expected_info(cmds, subs, full):
                                       ("spec", flat(ks["find"][1]))]))]
         specs.append(flat(pairs))
     children = subs.get(full, []) if "|" not in full else []
+    if only is not None:
+        children = [c for c in children if c in only]
     return [d["name"], d["arity"], d["flags"], d["first_key"], d["last_key"],
             d["step"], d["acl_categories"], d["tips"], specs,
             [expected_info(cmds, subs, c) for c in children]]
@@ -838,7 +845,7 @@ def expected_args(args):
     return out
 
 
-def expected_docs(cmds, subs, full):
+def expected_docs(cmds, subs, full, only=None):
     d = derive(full, cmds[full])
     pairs = []
     for f in ("summary", "since"):
@@ -857,6 +864,8 @@ def expected_docs(cmds, subs, full):
     if d["args"]:
         pairs.append(("arguments", expected_args(d["args"])))
     children = subs.get(full, []) if "|" not in full else []
+    if only is not None:
+        children = [c for c in children if c in only]
     if children:
         pairs.append(("subcommands", flat([(c, expected_docs(cmds, subs, c))
                                            for c in children])))
@@ -897,7 +906,7 @@ def verify(addr, cmds, subs, names):
     print("redis-server %s at %s" % (version.group(1) if version else "?", addr))
     if not names:
         names = sorted(n for n in cmds if "|" not in n)
-    bad, absent, ok = [], [], 0
+    bad, absent, partial, ok = [], [], [], 0
     for n in names:
         info = conn.call("COMMAND", "INFO", n)[0]
         if info is None:
@@ -905,19 +914,31 @@ def verify(addr, cmds, subs, names):
             continue
         docs = conn.call("COMMAND", "DOCS", n)
         sort_subcommands(info, docs)
+        # corekv lists only the subcommands it implements: compare those,
+        # and name the ones left out.
+        listed = {e[0] for e in info[9]} if info[9] else set()
+        left_out = [c for c in subs.get(n, []) if c not in listed]
+        if left_out and listed:
+            partial.append("%s (%s)" % (n, " ".join(c.split("|")[1] for c in left_out)))
+        only = listed if listed else None
         diffs = [x for x in (
-            first_difference(info, expected_info(cmds, subs, n), n + " INFO"),
-            first_difference(docs, [n, expected_docs(cmds, subs, n)], n + " DOCS"),
+            first_difference(info, expected_info(cmds, subs, n, only), n + " INFO"),
+            first_difference(docs, [n, expected_docs(cmds, subs, n, only)],
+                             n + " DOCS"),
         ) if x]
         if diffs:
             bad.extend(diffs)
         else:
             ok += 1
-    n_subs = sum(len(subs.get(n, [])) for n in names if n not in absent)
+    n_subs = sum(len(subs.get(n, [])) for n in names
+                 if n not in absent) - sum(p.count(" ") for p in partial)
     print("%d commands (%d subcommands within them) match COMMAND INFO and "
           "COMMAND DOCS, %d differ, %d unknown to the server%s"
           % (ok, n_subs, len({b.split()[0] for b in bad}), len(absent),
              (": " + " ".join(absent)) if absent else ""))
+    if partial:
+        print("containers listing only some subcommands (left out in "
+              "parentheses): " + ", ".join(partial))
     for b in bad:
         print(b)
     return 1 if bad else 0
