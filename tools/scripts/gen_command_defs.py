@@ -73,6 +73,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -547,7 +548,7 @@ def rustfmt(entries, rustfmt_bin):
 # Reading defs.rs (for --check)
 
 
-def scan_rust(text, start, stop_at_depth0=None):
+def scan_rust(text, start):
     """Yields (index, char, depth) outside strings and comments."""
     depth, i, n = 0, start, len(text)
     while i < n:
@@ -710,48 +711,42 @@ def compare(hand, gen, path=""):
 
 
 def check(defs_path, cmds, subs, mapping, rustfmt_bin):
-    entries = parse_defs(defs_path)
-    n_ok, problems, checked = 0, [], 0
-    for hand in entries:
-        vis = hand["fields"].get("visibility")
-        if vis is not None and norm(vis) != "Visibility::Listed":
-            continue  # corekv's own, undocumented: nothing to compare with
+    listed = [e for e in parse_defs(defs_path)
+              if norm(e["fields"].get("visibility", "Visibility::Listed"))
+              == "Visibility::Listed"]  # the rest are corekv's own, undocumented
+    n_ok, problems = 0, []
+    for hand in listed:
         name = hand["name"]
-        checked += 1 + len(hand["subs"])
         if name not in cmds:
             problems.append("%s: not a Redis command at this tag" % name)
             continue
         hand_subs = [s["name"] for s in hand["subs"]]
-        missing = [s for s in hand_subs if s not in cmds]
-        if missing:
-            problems.append("%s: subcommands not in Redis: %s" % (name, missing))
+        diffs = ["%s: subcommand not in Redis" % s for s in hand_subs if s not in cmds]
         gen_src = entry_rs(cmds, subs, name, mapping,
                            only_subs=set(hand_subs) if subs.get(name) else None)
         gen = parse_entry(gen_src, 0, len(gen_src))
-        diffs = compare(hand, gen)
+        diffs += compare(hand, gen)
         if [s["name"] for s in gen["subs"]] != hand_subs:
             diffs.append("%s: subcommands defs.rs %s, generated %s"
                          % (name, hand_subs, [s["name"] for s in gen["subs"]]))
         formatted = rustfmt([gen_src], rustfmt_bin)
-        text_diff = []
         if formatted is not None:
             a = drop_ignored_lines(entry_text_lines(hand["text"])).split("\n")
             b = drop_ignored_lines(entry_text_lines(formatted)).split("\n")
             a = [x.rstrip() for x in a]
             b = [x.rstrip() for x in b]
-            if a != b:
-                text_diff = list(difflib.unified_diff(
-                    a, b, "defs.rs " + name, "generated " + name, lineterm="", n=2))
-        if diffs or text_diff:
-            problems.append("\n".join(diffs + text_diff))
+            diffs += difflib.unified_diff(
+                a, b, "defs.rs " + name, "generated " + name, lineterm="", n=2)
+        if diffs:
+            problems.append("\n".join(diffs))
         else:
             n_ok += 1
-    print("checked %d listed entries of %s (%d commands and subcommands): "
+    print("checked the %d listed entries of %s (%d commands and subcommands): "
           "%d identical, %d differ"
-          % (sum(1 for e in entries if norm(e["fields"].get("visibility", "Visibility::Listed"))
-                 == "Visibility::Listed"), defs_path, checked, n_ok, len(problems)))
+          % (len(listed), defs_path, sum(1 + len(e["subs"]) for e in listed),
+             n_ok, len(problems)))
     if rustfmt_bin is None:
-        print("(rustfmt not found: compared values only, not formatting)")
+        print("(without rustfmt: compared values only, not formatting)")
     for p in problems:
         print("\n" + p)
     return 0 if not problems else 1
@@ -765,7 +760,6 @@ class Resp2:
     """Just enough of a RESP2 client for COMMAND INFO / COMMAND DOCS."""
 
     def __init__(self, addr):
-        import socket
         host, _, port = addr.rpartition(":")
         self.sock = socket.create_connection((host or "127.0.0.1", int(port)), timeout=10)
         self.buf = self.sock.makefile("rb")
