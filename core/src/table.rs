@@ -718,6 +718,21 @@ pub fn key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
     key_positions(spec, argv.len()).collect()
 }
 
+/// Every key position of `argv`: [`key_positions`], or for a command
+/// whose keys move (`movablekeys`: ZUNIONSTORE's numkeys, XREAD's STREAMS,
+/// GEORADIUS's STORE) the positions its key specs find, as Redis's
+/// `COMMAND GETKEYS` does. Routing needs them all: a key it missed could
+/// live in another group.
+pub fn routing_key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
+    if spec.flags.contains(&"movablekeys") {
+        keys_with_flags(spec, argv)
+            .map(|ks| ks.into_iter().map(|(i, _)| i).collect())
+            .unwrap_or_default()
+    } else {
+        key_positions(spec, argv.len()).collect()
+    }
+}
+
 /// [`key_indexes`] without the allocation: the positions of the keys in an
 /// argv of `argc` elements (empty when the command has none or argv is short).
 pub fn key_positions(
