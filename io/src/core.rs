@@ -395,7 +395,8 @@ impl Core {
                 st.shard.tick();
                 st.shard.maintain(now);
                 // Dropped collections: a bounded chunk of deletes per tick.
-                st.shard.sweep();
+                let swept = st.shard.sweep();
+                CoreCounters::add(&self.counters().swept_elements, swept as u64);
             }
             self.expire_round();
         }
@@ -979,6 +980,8 @@ impl Core {
         let c = self.counters();
         c.keys.store(st.shard.key_count(), Relaxed);
         c.expires.store(st.shard.expiring_count() as u64, Relaxed);
+        c.garbage_collections
+            .store(st.shard.garbage_len() as u64, Relaxed);
         let room = st.has_room(&self.limits);
         let waiting = !self.gate.is_empty();
         q.unanswered.store(st.unanswered() as u64, Relaxed);
