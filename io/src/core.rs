@@ -395,7 +395,8 @@ impl Core {
                 st.shard.tick();
                 st.shard.maintain(now);
                 // Dropped collections: a bounded chunk of deletes per tick.
-                st.shard.sweep();
+                let swept = st.shard.sweep();
+                CoreCounters::add(&self.counters().swept_elements, swept as u64);
             }
             self.expire_round();
         }
@@ -534,7 +535,7 @@ impl Core {
                     return Pending::Wait(rx);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::heavy_command(&argv) {
+                if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, self.now_ms()) {
                     let (tx, rx) = flume::bounded(1);
                     let deliver = move |r| {
                         let _ = tx.send(r);
@@ -771,7 +772,7 @@ impl Core {
                     CoreCounters::add(&self.counters().follower_reads, 1);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::heavy_command(&p.argv) {
+                if let Some(cmd) = crate::heavy::route(&st.shard, p.pos, &p.argv, now_ms) {
                     self.read_heavy_parked(st, p, cmd, now_ms, rand);
                 } else {
                     let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
@@ -979,6 +980,8 @@ impl Core {
         let c = self.counters();
         c.keys.store(st.shard.key_count(), Relaxed);
         c.expires.store(st.shard.expiring_count() as u64, Relaxed);
+        c.garbage_collections
+            .store(st.shard.garbage_len() as u64, Relaxed);
         let room = st.has_room(&self.limits);
         let waiting = !self.gate.is_empty();
         q.unanswered.store(st.unanswered() as u64, Relaxed);
@@ -1064,7 +1067,7 @@ impl Core {
                     Some(pos) => {
                         let rand = st.next_rand();
                         let now_ms = now_ms.max(unix_ms());
-                        if let Some(cmd) = crate::heavy::heavy_command(&argv) {
+                        if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, now_ms) {
                             // The pool thread sends the reply home itself.
                             let node = self.node.clone();
                             let deliver = move |reply| {

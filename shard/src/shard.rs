@@ -1084,6 +1084,30 @@ impl Shard {
         cmd::read(argv, &ctx, &view)
     }
 
+    /// A heavy read's size estimate (`CommandSpec::heavy_size`) against
+    /// group `pos` now; a failed read counts as big (the pool answers it).
+    pub fn read_size(
+        &self,
+        pos: usize,
+        argv: &[Bytes],
+        now_ms: u64,
+        size: corekv_core::table::SizeFn,
+    ) -> u64 {
+        let Some(g) = self.groups.get(pos) else {
+            return u64::MAX;
+        };
+        let view = ReadView {
+            shard: self,
+            group: g,
+        };
+        let ctx = Ctx {
+            now_ms,
+            slots: g.slots.clone(),
+            rand: 0,
+        };
+        size(argv, &ctx, &view).unwrap_or(u64::MAX)
+    }
+
     /// Up to `max` keys whose expiry is due at `now_ms`: (group pos, key).
     pub fn due_expiries(&self, now_ms: u64, max: usize) -> Vec<(usize, Bytes)> {
         let mut out = Vec::new();
