@@ -666,3 +666,56 @@ fn hincrby_counter_is_linearizable() {
         panic!("not linearizable: {e}");
     }
 }
+
+/// Heavy-pool jobs of `command` so far (`node.heavy.by_command`).
+fn heavy_jobs(s: &Server, command: &str) -> u64 {
+    let doc = s.stats();
+    doc["node"]["heavy"]["by_command"][command]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no heavy.by_command.{command}: {doc}"))
+}
+
+/// Whole-hash reads of a small hash run on the core; of a big one on the
+/// heavy pool (corekv only), with the same answers either way.
+#[test]
+fn big_whole_hash_reads_go_to_the_heavy_pool() {
+    if !corekv_only("big_whole_hash_reads_go_to_the_heavy_pool") {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    fill(&mut c, "small", 100);
+    fill(&mut c, "big", 1000);
+    // (command, options on the small hash, options on the big one)
+    let reads: [(&str, &[&str], &[&str]); 5] = [
+        ("HGETALL", &[], &[]),
+        ("HKEYS", &[], &[]),
+        ("HVALS", &[], &[]),
+        ("HSCAN", &["0", "COUNT", "1000"], &["0", "COUNT", "1000"]),
+        // 100 fields read plus 20 picks; 500 seeks.
+        ("HRANDFIELD", &["-20"], &["-500"]),
+    ];
+    for (cmd, on_small, on_big) in reads {
+        let name = cmd.to_ascii_lowercase();
+        let before = heavy_jobs(&s, &name);
+        let mut small = vec![cmd, "small"];
+        small.extend_from_slice(on_small);
+        assert!(!c.cmd(&small).is_error());
+        assert_eq!(heavy_jobs(&s, &name), before, "{small:?} ran on the core");
+        let mut big = vec![cmd, "big"];
+        big.extend_from_slice(on_big);
+        let got = c.cmd(&big);
+        assert!(!got.is_error(), "{big:?}: {got:?}");
+        assert_eq!(heavy_jobs(&s, &name), before + 1, "{big:?} ran on the pool");
+    }
+    assert_eq!(c.cmd(&["HGETALL", "big"]).items().len(), 2000);
+    assert_eq!(c.cmd(&["HRANDFIELD", "big", "-500"]).items().len(), 500);
+    // A big hash's point reads and small scans stay on the core.
+    let before = heavy_jobs(&s, "hscan");
+    let reply = c.cmd(&["HSCAN", "big", "0", "COUNT", "20"]).items();
+    assert_eq!(reply.len(), 2);
+    assert_eq!(heavy_jobs(&s, "hscan"), before);
+    let before = heavy_jobs(&s, "hrandfield");
+    assert_eq!(c.cmd(&["HRANDFIELD", "big", "5"]).items().len(), 5);
+    assert_eq!(heavy_jobs(&s, "hrandfield"), before);
+}

@@ -17,7 +17,7 @@ use super::write;
 use super::{Ctx, R, arg, arg_bytes, glob_match, int_arg, is_opt};
 use crate::Reply;
 use crate::errors;
-use crate::store::{Kind, Ns, Store, StoreError};
+use crate::store::{Coll, Kind, Ns, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
 use bytes::Bytes;
@@ -635,6 +635,68 @@ fn distinct_picks(
         out.push((f, v));
     }
     Ok(out)
+}
+
+// ---- size estimates for heavy routing (`CommandSpec::heavy_size`) ----
+
+/// The live hash header at argv[1]; `None` when absent, expired, another
+/// type or undecodable (the read itself then answers at once).
+fn size_header(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<Option<Coll>, StoreError> {
+    Ok(match store.get(arg(argv, 1))? {
+        Some(r) if r.kind == Kind::Hash && !r.is_expired(ctx.now_ms) => r.coll_header(),
+        _ => None,
+    })
+}
+
+/// HGETALL, HKEYS, HVALS: every field.
+pub(crate) fn size_all(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
+    Ok(size_header(argv, ctx, store)?.map_or(0, |c| c.len))
+}
+
+/// HSCAN: a listpack-sized hash comes whole; a bigger one about COUNT
+/// fields a call (a bad option answers an error, costing nothing).
+pub(crate) fn size_hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
+    let Some(c) = size_header(argv, ctx, store)? else {
+        return Ok(0);
+    };
+    if c.enc & ENC_BIG == 0 {
+        return Ok(c.len);
+    }
+    let mut count: u64 = 10;
+    let mut i = 3;
+    while i + 1 < argv.len() {
+        if is_opt(arg(argv, i), "count") {
+            count = parse_i64(arg(argv, i + 1))
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0);
+        }
+        i += 2;
+    }
+    Ok(count.min(c.len))
+}
+
+/// HRANDFIELD: what [`hrandfield`] reads, plus the picks it answers.
+pub(crate) fn size_hrandfield(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, StoreError> {
+    let Some(c) = size_header(argv, ctx, store)? else {
+        return Ok(0);
+    };
+    let whole = if c.len < EXACT_PICK_MAX { c.len } else { 0 };
+    let Some(l) = argv.get(2).and_then(|a| parse_i64(a)) else {
+        // No count (one pick), or a bad one (an error reply).
+        return Ok(whole.max(1));
+    };
+    let count = l.unsigned_abs();
+    Ok(if l < 0 {
+        whole.saturating_add(count.min(MAX_REPEATED_PICKS))
+    } else if count >= c.len || count.saturating_mul(SUB_STRATEGY_MUL) > c.len {
+        c.len
+    } else {
+        whole.max(count)
+    })
 }
 
 /// This family's handlers, for the table test that pairs each with exactly
@@ -1504,6 +1566,64 @@ mod tests {
         assert_eq!(run(&mut big, &["EXPIREAT", "{x}h", "1"]), int(1));
         assert_eq!(run(&mut big, &["EXISTS", "{x}h"]), int(0));
         assert_eq!(big.element_count(), 0);
+    }
+
+    #[test]
+    fn size_estimates_follow_what_each_read_touches() {
+        use super::{size_all, size_hrandfield, size_hscan};
+        let est = |st: &MemStore, f: crate::table::SizeFn, args: &[&str]| {
+            f(&argv(args), &ctx(), st).unwrap_or(u64::MAX)
+        };
+        let mut st = filled(100);
+        assert_eq!(run(&mut st, &["SET", "s", "v"]), ok());
+        assert_eq!(est(&st, size_all, &["HGETALL", "h"]), 100);
+        assert_eq!(est(&st, size_all, &["HKEYS", "nope"]), 0);
+        assert_eq!(
+            est(&st, size_all, &["HVALS", "s"]),
+            0,
+            "WRONGTYPE costs nothing"
+        );
+        // A listpack-sized hash scans whole whatever COUNT says.
+        assert_eq!(
+            est(&st, size_hscan, &["HSCAN", "h", "0", "COUNT", "5"]),
+            100
+        );
+        assert_eq!(est(&st, size_hrandfield, &["HRANDFIELD", "h"]), 100);
+        assert_eq!(
+            est(&st, size_hrandfield, &["HRANDFIELD", "h", "-1000"]),
+            1100
+        );
+        assert_eq!(est(&st, size_hrandfield, &["HRANDFIELD", "h", "3"]), 100);
+        let big = filled(3000);
+        assert_eq!(est(&big, size_all, &["HGETALL", "h"]), 3000);
+        assert_eq!(est(&big, size_hscan, &["HSCAN", "h", "0"]), 10);
+        assert_eq!(
+            est(
+                &big,
+                size_hscan,
+                &["HSCAN", "h", "0", "MATCH", "x", "COUNT", "500"]
+            ),
+            500
+        );
+        assert_eq!(
+            est(&big, size_hscan, &["HSCAN", "h", "0", "COUNT", "99999"]),
+            3000
+        );
+        assert_eq!(est(&big, size_hrandfield, &["HRANDFIELD", "h"]), 1);
+        assert_eq!(est(&big, size_hrandfield, &["HRANDFIELD", "h", "50"]), 50);
+        assert_eq!(
+            est(&big, size_hrandfield, &["HRANDFIELD", "h", "1001"]),
+            3000
+        );
+        assert_eq!(est(&big, size_hrandfield, &["HRANDFIELD", "h", "-70"]), 70);
+        assert_eq!(
+            est(
+                &big,
+                size_hrandfield,
+                &["HRANDFIELD", "h", "-9223372036854775807"]
+            ),
+            1_000_000
+        );
     }
 
     /// A [`MemStore`] whose reads of field `bad` and element ranges fail,

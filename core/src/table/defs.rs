@@ -14,7 +14,7 @@
 
 use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
-    KeySpec, Merge, Route, ServerCmd, Visibility,
+    HeavySize, KeySpec, Merge, Route, ServerCmd, Visibility,
 };
 use crate::cmd::{hash, keys, lcs, strings};
 
@@ -2694,6 +2694,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the size of the hash.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(hash::hgetall),
+        heavy: true,
+        heavy_size: Some(HeavySize(hash::size_all)),
         tips: &["nondeterministic_output_order"],
         key_specs: &[KeySpec {
             notes: None,
@@ -2722,6 +2724,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the size of the hash.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(hash::hkeys),
+        heavy: true,
+        heavy_size: Some(HeavySize(hash::size_all)),
         tips: &["nondeterministic_output_order"],
         key_specs: &[KeySpec {
             notes: None,
@@ -2750,6 +2754,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the size of the hash.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(hash::hvals),
+        heavy: true,
+        heavy_size: Some(HeavySize(hash::size_all)),
         tips: &["nondeterministic_output_order"],
         key_specs: &[KeySpec {
             notes: None,
@@ -2846,6 +2852,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
         route: Route::Keyed { write: false },
         handler: Handler::Read(hash::hscan),
+        heavy: true,
+        heavy_size: Some(HeavySize(hash::size_hscan)),
         tips: &["nondeterministic_output"],
         key_specs: &[KeySpec {
             notes: None,
@@ -2883,6 +2891,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the number of fields returned",
         route: Route::Keyed { write: false },
         handler: Handler::Read(hash::hrandfield),
+        heavy: true,
+        heavy_size: Some(HeavySize(hash::size_hrandfield)),
         tips: &["nondeterministic_output"],
         key_specs: &[KeySpec {
             notes: None,
