@@ -36,9 +36,6 @@ use std::ops::Bound;
 const TAG: u8 = b'l';
 /// Where a new list's head starts: the middle of the position space.
 const NEW_HEAD: u64 = 1 << 63;
-/// Elements read per range read when LINSERT or LREM moves part of a
-/// list: bounds the memory such a write holds on a huge list.
-const SHIFT_CHUNK: u64 = 1024;
 
 /// Not reachable in practice (2^63 pushes to one end of one list), but a
 /// position must never wrap: the elements would fall out of order.
@@ -245,42 +242,23 @@ impl List {
     }
 
     /// Rewrites the elements at indexes `lo..hi` to the positions `to`
-    /// gives (`None` drops one), reading `SHIFT_CHUNK` at a time, ascending
-    /// or (`rev`) descending. An ascending pass must move elements toward
-    /// the head and a descending one toward the tail, so that no write
-    /// lands on an element not read yet.
+    /// gives (`None` drops one). Every element is read before the first
+    /// write, so a failed read leaves the list as it was.
     fn relocate(
         &self,
         store: &mut dyn Store,
         key: &[u8],
         lo: u64,
         hi: u64,
-        rev: bool,
         to: &mut dyn FnMut(u64) -> Option<u64>,
     ) -> Result<(), Reply> {
-        if rev {
-            let mut b = hi;
-            while b > lo {
-                let a = b.saturating_sub(SHIFT_CHUNK).max(lo);
-                let vals = self.range(store, key, a, b - 1, true)?;
-                for (idx, v) in (a..b).rev().zip(vals) {
-                    if let Some(p) = to(idx) {
-                        store.el_put(self.m.ns, &el_key(p), v);
-                    }
-                }
-                b = a;
-            }
-        } else {
-            let mut a = lo;
-            while a < hi {
-                let b = a.saturating_add(SHIFT_CHUNK).min(hi);
-                let vals = self.range(store, key, a, b - 1, false)?;
-                for (idx, v) in (a..b).zip(vals) {
-                    if let Some(p) = to(idx) {
-                        store.el_put(self.m.ns, &el_key(p), v);
-                    }
-                }
-                a = b;
+        if lo >= hi {
+            return Ok(());
+        }
+        let vals = self.range(store, key, lo, hi - 1, false)?;
+        for (idx, v) in (lo..hi).zip(vals) {
+            if let Some(p) = to(idx) {
+                store.el_put(self.m.ns, &el_key(p), v);
             }
         }
         Ok(())
@@ -304,13 +282,11 @@ impl List {
                 .head
                 .checked_sub(1)
                 .ok_or_else(|| errors::err(LIST_FULL))?;
-            self.relocate(store, key, 0, at, false, &mut |i| {
-                Some(head.wrapping_add(i))
-            })?;
+            self.relocate(store, key, 0, at, &mut |i| Some(head.wrapping_add(i)))?;
             self.head = head;
         } else {
             let head = self.head;
-            self.relocate(store, key, at, len, true, &mut |i| {
+            self.relocate(store, key, at, len, &mut |i| {
                 Some(head.wrapping_add(i).wrapping_add(1))
             })?;
         }
@@ -338,14 +314,14 @@ impl List {
         let keep_head = len - first - n;
         let head = self.head;
         if keep_tail <= keep_head {
-            self.relocate(store, key, 0, last, true, &mut |i| {
+            self.relocate(store, key, 0, last, &mut |i| {
                 let after = gone.len() - gone.partition_point(|&g| g <= i);
                 (!removed(i)).then(|| head.wrapping_add(i).wrapping_add(after as u64))
             })?;
             self.delete_positions(store, 0, n);
             self.head = self.pos(n);
         } else {
-            self.relocate(store, key, first + 1, len, false, &mut |i| {
+            self.relocate(store, key, first + 1, len, &mut |i| {
                 let before = gone.partition_point(|&g| g < i);
                 (!removed(i)).then(|| head.wrapping_add(i).wrapping_sub(before as u64))
             })?;
@@ -923,10 +899,14 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
-    use super::{MUST_BE_POSITIVE, SHIFT_CHUNK};
+    use super::MUST_BE_POSITIVE;
     use crate::errors::{NO_SUCH_KEY, NOT_INTEGER, SYNTAX, WRONGTYPE};
-    use crate::{MemStore, Reply};
+    use crate::store::{Ns, Record, StoreError};
+    use crate::table::Handler;
+    use crate::{MemStore, Reply, Store};
+    use bytes::Bytes;
     use std::collections::VecDeque;
+    use std::ops::Bound;
 
     fn arr(items: &[&str]) -> Reply {
         Reply::Array(items.iter().map(|s| bulk(s)).collect())
@@ -1163,8 +1143,8 @@ mod tests {
     }
 
     #[test]
-    fn linsert_and_lrem_across_read_chunks() {
-        let n = (SHIFT_CHUNK * 2 + 300) as usize;
+    fn linsert_and_lrem_on_a_long_list() {
+        let n = 2348;
         for p in [1, n / 3, n / 2, n - 2] {
             let mut s = MemStore::new();
             numbered(&mut s, "l", n);
@@ -1478,6 +1458,143 @@ mod tests {
         run(&mut s, &["RPUSH", "l", "b"]);
         run(&mut s, &["LPOP", "l"]);
         assert_eq!(run(&mut s, &["TTL", "l"]), int(100));
+    }
+
+    /// A [`MemStore`] whose element reads fail (and meta reads of `bad`),
+    /// as a disk read error would.
+    struct Faulty {
+        inner: MemStore,
+        bad: &'static [u8],
+        elements: bool,
+    }
+
+    impl Store for Faulty {
+        fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
+            if key == self.bad {
+                return Err(StoreError::new("injected"));
+            }
+            self.inner.get(key)
+        }
+        fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
+            self.inner.put(key, rec)
+        }
+        fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
+            self.inner.delete(key)
+        }
+        fn scan(
+            &self,
+            from: u16,
+            to: u16,
+            visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+        ) -> Result<(), StoreError> {
+            self.inner.scan(from, to, visit)
+        }
+        fn clear(&mut self, from: u16, to: u16) {
+            self.inner.clear(from, to)
+        }
+        fn len(&self) -> u64 {
+            self.inner.len()
+        }
+        fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+            if self.elements {
+                return Err(StoreError::new("injected"));
+            }
+            self.inner.el_get(ns, sub)
+        }
+        fn el_range(
+            &self,
+            ns: Ns,
+            lo: Bound<&[u8]>,
+            hi: Bound<&[u8]>,
+            rev: bool,
+            visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ) -> Result<(), StoreError> {
+            if self.elements {
+                // Visits one element, then fails: a partial range must
+                // not become the answer.
+                let mut first = true;
+                self.inner.el_range(ns, lo, hi, rev, &mut |k, v| {
+                    let go = first;
+                    first = false;
+                    go && visit(k, v)
+                })?;
+                return Err(StoreError::new("injected"));
+            }
+            self.inner.el_range(ns, lo, hi, rev, visit)
+        }
+        fn el_put(&mut self, ns: Ns, sub: &[u8], v: Bytes) {
+            self.inner.el_put(ns, sub, v)
+        }
+        fn el_del(&mut self, ns: Ns, sub: &[u8]) {
+            self.inner.el_del(ns, sub)
+        }
+        fn new_id(&mut self) -> u64 {
+            self.inner.new_id()
+        }
+    }
+
+    /// Every list command whose read fails answers the storage error and
+    /// changes nothing: a meta read of its key, or an element read.
+    #[test]
+    fn a_failed_read_is_an_error_and_changes_nothing() {
+        const ERR: &str = "ERR storage read error: injected";
+        let cmds: &[&[&str]] = &[
+            &["LLEN", "k"],
+            &["LRANGE", "k", "0", "-1"],
+            &["LINDEX", "k", "1"],
+            &["LPOS", "k", "c"],
+            &["LPOS", "k", "c", "COUNT", "0"],
+            &["LPUSH", "k", "x"],
+            &["RPUSHX", "k", "x"],
+            &["LPOP", "k"],
+            &["RPOP", "k", "2"],
+            &["LSET", "k", "0", "x"],
+            &["LINSERT", "k", "BEFORE", "c", "x"],
+            &["LINSERT", "k", "AFTER", "a", "x"],
+            &["LREM", "k", "0", "b"],
+            &["LREM", "k", "-1", "a"],
+            &["LTRIM", "k", "1", "-1"],
+            &["LMOVE", "k", "d", "LEFT", "RIGHT"],
+            &["LMOVE", "d", "k", "LEFT", "RIGHT"],
+            &["LMOVE", "k", "k", "LEFT", "RIGHT"],
+            &["RPOPLPUSH", "k", "k"],
+            &["LMPOP", "2", "nokey", "k", "LEFT"],
+        ];
+        // Commands that read no element (LLEN, pushes, LSET, LTRIM) fail
+        // only on the meta; the rest on either.
+        let no_element_read = ["LLEN", "LPUSH", "RPUSHX", "LSET", "LTRIM"];
+        for (bad, elements) in [(&b"k"[..], false), (&b""[..], true)] {
+            for cmd in cmds {
+                let name = cmd.first().copied().unwrap_or("");
+                if elements && no_element_read.contains(&name) {
+                    continue;
+                }
+                let mut inner = MemStore::new();
+                run(&mut inner, &["RPUSH", "k", "a", "b", "c", "b", "a"]);
+                run(&mut inner, &["RPUSH", "d", "z"]);
+                let mut s = Faulty {
+                    inner,
+                    bad,
+                    elements,
+                };
+                let v = argv(cmd);
+                let spec = crate::table::resolve(&v).unwrap_or_else(|e| panic!("{e:?}"));
+                let got = match spec.handler {
+                    Handler::Write { apply, .. } => apply(&v, &ctx(), &mut s),
+                    Handler::Read(f) => f(&v, &ctx(), &s),
+                    _ => panic!("{cmd:?}"),
+                };
+                assert_eq!(got, Err(err(ERR)), "{cmd:?} elements={elements}");
+                let mut inner = s.inner;
+                assert_eq!(
+                    all(&mut inner, "k"),
+                    arr(&["a", "b", "c", "b", "a"]),
+                    "{cmd:?}"
+                );
+                assert_eq!(all(&mut inner, "d"), arr(&["z"]), "{cmd:?}");
+                assert_eq!(inner.element_count(), 6, "{cmd:?}");
+            }
+        }
     }
 
     /// Random commands against a VecDeque model: contents and the stored
