@@ -681,52 +681,16 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
 }
 
 /// Positions of the keys in `argv` (argv[0] is the command name), from the
-/// legacy first/last/step range, or from the key specs for a command whose
-/// keys move with its arguments (`movablekeys`: LMPOP's numkeys). Positions
-/// past the end are skipped, so a short argv gives fewer keys rather than a
-/// panic; the command itself reports the arity or syntax error.
+/// legacy first/last/step range. Positions past the end are skipped, so a
+/// short argv gives fewer keys rather than a panic; the command itself
+/// reports the arity or syntax error.
 pub fn key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
-    key_positions(spec, argv).collect()
+    key_positions(spec, argv.len()).collect()
 }
 
-/// The positions [`key_positions`] yields.
-#[derive(Debug, Clone)]
-pub enum KeyPositions {
-    /// The legacy range: no allocation (every command with fixed keys).
-    Range(std::iter::StepBy<std::ops::RangeInclusive<usize>>),
-    /// Found through the key specs (movablekeys commands only).
-    Found(std::vec::IntoIter<usize>),
-}
-
-impl Iterator for KeyPositions {
-    type Item = usize;
-    fn next(&mut self) -> Option<usize> {
-        match self {
-            KeyPositions::Range(r) => r.next(),
-            KeyPositions::Found(f) => f.next(),
-        }
-    }
-}
-
-/// [`key_indexes`] without the allocation for commands with fixed key
-/// positions (empty when the command has none or argv is short). A
-/// movablekeys command's keys come from its key specs, none when they do
-/// not fit argv (a bad numkeys: the command reports it).
-pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> KeyPositions {
-    if spec.has_flag("movablekeys") {
-        let found = keys_with_flags(spec, argv).unwrap_or_default();
-        return KeyPositions::Found(
-            found
-                .into_iter()
-                .map(|(i, _)| i)
-                .collect::<Vec<_>>()
-                .into_iter(),
-        );
-    }
-    KeyPositions::Range(legacy_positions(spec, argv.len()))
-}
-
-fn legacy_positions(
+/// [`key_indexes`] without the allocation: the positions of the keys in an
+/// argv of `argc` elements (empty when the command has none or argv is short).
+pub fn key_positions(
     spec: &CommandSpec,
     argc: usize,
 ) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {

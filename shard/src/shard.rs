@@ -14,7 +14,6 @@ use crate::log::LogStore;
 use bytes::Bytes;
 use corekv_core::cmd::{self, Ctx};
 use corekv_core::slot::key_slot;
-use corekv_core::table::KeyPositions;
 use corekv_core::{Record, Reply, Store, StoreError, errors};
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message, MessageType};
@@ -1391,7 +1390,7 @@ impl Shard {
             if found.is_some_and(|s| s.is_container()) {
                 found = corekv_core::table::find(argv);
             }
-            for i in key_positions(found, argv) {
+            for i in key_positions(found, argv.len()) {
                 let Some(k) = argv.get(i) else { continue };
                 if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
                     v.insert(self.get_record(k)?);
@@ -1907,14 +1906,18 @@ impl Store for ReadView<'_> {
 /// does; internal writes such as COREKV.EXPIREIF are entries too). A name
 /// the table does not know reads nothing: apply answers it the
 /// unknown-command error without touching the store.
-pub fn write_keys(argv: &[Bytes]) -> KeyPositions {
-    key_positions(corekv_core::table::find(argv), argv)
+pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
+    key_positions(corekv_core::table::find(argv), argv.len())
 }
 
-fn key_positions(spec: Option<&corekv_core::table::CommandSpec>, argv: &[Bytes]) -> KeyPositions {
+fn key_positions(
+    spec: Option<&corekv_core::table::CommandSpec>,
+    argc: usize,
+) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
     match spec {
-        Some(spec) => corekv_core::table::key_positions(spec, argv),
-        None => KeyPositions::Found(Vec::new().into_iter()),
+        Some(spec) => corekv_core::table::key_positions(spec, argc),
+        #[allow(clippy::reversed_empty_ranges)]
+        None => (1..=0).step_by(1),
     }
 }
 

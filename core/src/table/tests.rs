@@ -232,14 +232,6 @@ fn key_positions() {
     assert!(keys_of(&["KEYS", "*"]).is_empty());
     assert!(keys_of(&["SCAN", "0"]).is_empty());
     assert!(keys_of(&["PING"]).is_empty());
-    // movablekeys: from the key specs (LMPOP's numkeys), none when numkeys
-    // does not fit (the command reports the error).
-    assert_eq!(keys_of(&["LMPOP", "2", "a", "b", "LEFT"]), vec![2, 3]);
-    assert_eq!(keys_of(&["LMPOP", "1", "a", "LEFT", "COUNT", "2"]), vec![2]);
-    assert!(keys_of(&["LMPOP", "5", "a", "LEFT"]).is_empty());
-    assert!(keys_of(&["LMPOP", "x", "a", "LEFT"]).is_empty());
-    assert_eq!(keys_of(&["RPOPLPUSH", "a", "b"]), vec![1, 2]);
-    assert_eq!(keys_of(&["LMOVE", "a", "b", "LEFT", "RIGHT"]), vec![1, 2]);
     // Too short for the declared key range.
     assert!(key_indexes(lookup(b"get").unwrap(), &argv(&["GET"])).is_empty());
 }
