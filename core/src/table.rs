@@ -56,6 +56,30 @@ pub struct Ctx {
 
 /// A data read, run on the group the route picked, at `ctx.now_ms`.
 pub type ReadFn = fn(&[Bytes], &Ctx, &dyn Store) -> Result<Reply, Reply>;
+/// How many elements a heavy read may touch, from its arguments and point
+/// reads of meta records (see `CommandSpec::heavy_size`).
+pub type SizeFn = fn(&[Bytes], &Ctx, &dyn Store) -> Result<u64, crate::StoreError>;
+
+/// A [`SizeFn`] in the table (compared by address, like handlers).
+#[derive(Clone, Copy)]
+pub struct HeavySize(pub SizeFn);
+
+impl PartialEq for HeavySize {
+    fn eq(&self, other: &HeavySize) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl std::fmt::Debug for HeavySize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeavySize(..)")
+    }
+}
+
+/// A heavy read whose size estimate is at most this runs on the core
+/// (the pool's hand-off costs more than reading this many elements).
+pub const HEAVY_MIN: u64 = 128;
+
 /// A write's checks that need no stored data (syntax, integers, expire
 /// times), run before the write is proposed so a bad one never reaches
 /// the log.
@@ -471,6 +495,11 @@ pub struct CommandSpec {
     /// never on a core's executor, and is counted per command
     /// (`heavy_id`).
     pub heavy: bool,
+    /// For a heavy read whose cost depends on a collection's size
+    /// (HGETALL, LRANGE, XRANGE ...): the estimate that decides. At most
+    /// [`HEAVY_MIN`] runs on the core; more (or an estimate that fails) on
+    /// the pool. `None`: always the pool.
+    pub heavy_size: Option<HeavySize>,
     pub visibility: Visibility,
     /// (version, change) pairs.
     pub history: &'static [(&'static str, &'static str)],
@@ -501,6 +530,7 @@ impl CommandSpec {
         key_specs: &[],
         handler: Handler::Missing,
         heavy: false,
+        heavy_size: None,
         visibility: Visibility::Listed,
         history: &[],
         doc_flags: &[],
@@ -686,6 +716,21 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
 /// reports the arity or syntax error.
 pub fn key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
     key_positions(spec, argv.len()).collect()
+}
+
+/// Every key position of `argv`: [`key_positions`], or for a command
+/// whose keys move (`movablekeys`: ZUNIONSTORE's numkeys, XREAD's STREAMS,
+/// GEORADIUS's STORE) the positions its key specs find, as Redis's
+/// `COMMAND GETKEYS` does. Routing needs them all: a key it missed could
+/// live in another group.
+pub fn routing_key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
+    if spec.flags.contains(&"movablekeys") {
+        keys_with_flags(spec, argv)
+            .map(|ks| ks.into_iter().map(|(i, _)| i).collect())
+            .unwrap_or_default()
+    } else {
+        key_positions(spec, argv.len()).collect()
+    }
 }
 
 /// [`key_indexes`] without the allocation: the positions of the keys in an

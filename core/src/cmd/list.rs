@@ -10,10 +10,11 @@
 //! of room. LINDEX and LSET are one point operation, LRANGE and pops one
 //! range read (O(log n + count)), LTRIM writes one blind delete per
 //! removed element, and LINSERT/LREM shift whichever side of the change is
-//! shorter. A write that empties a list deletes its meta record, which
-//! reclaims the elements at once (the Store's garbage), so it deletes no
-//! element itself: LTRIM to nothing or popping a whole list is O(1) in
-//! writes.
+//! shorter. A pop or LREM that empties a list deletes the elements it read
+//! one by one (so dropping the meta leaves no garbage to sweep: the common
+//! queue of one element pushed and popped costs no sweep); an LTRIM that
+//! empties it reads nothing and deletes only the meta, whose elements the
+//! store then drops as garbage, O(1) however long the list was.
 //!
 //! [`pop`], [`push`], [`lmove_one`] and [`mpop`] are the operations the
 //! blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) will serve
@@ -204,9 +205,6 @@ impl List {
     }
 
     /// Removes up to `count` elements from `end`, returned in pop order.
-    /// Emptying the list deletes no element: saving it deletes the meta,
-    /// which reclaims them. So nothing may be pushed onto a list this
-    /// emptied (the old elements would still sit at its positions).
     fn pop(
         &mut self,
         store: &mut dyn Store,
@@ -223,9 +221,7 @@ impl List {
             End::Left => (0, self.range(store, key, 0, n - 1, false)?),
             End::Right => (len - n, self.range(store, key, len - n, len - 1, true)?),
         };
-        if n < len {
-            self.delete_positions(store, lo, n);
-        }
+        self.delete_positions(store, lo, n);
         if end == End::Left {
             self.head = self.pos(n);
         }
@@ -305,7 +301,8 @@ impl List {
         let n = gone.len() as u64;
         self.m.coll.len = len - n;
         if n == len {
-            return Ok(()); // saving the empty list reclaims every element
+            self.delete_positions(store, 0, len);
+            return Ok(());
         }
         let removed = |i: u64| gone.binary_search(&i).is_ok();
         // Keeping the tail still moves the survivors before `last` toward
@@ -717,10 +714,15 @@ pub(crate) fn ltrim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if ltrim + rtrim == 0 {
         return Ok(Reply::ok());
     }
-    if ltrim + rtrim < len {
-        l.delete_positions(store, 0, ltrim);
-        l.delete_positions(store, len - rtrim, rtrim);
+    if ltrim + rtrim == len {
+        // Nothing left: dropping the meta makes the store drop every
+        // element as garbage (swept in the background), so this costs
+        // O(1) like DEL instead of one delete per element.
+        store.delete(key)?;
+        return Ok(Reply::ok());
     }
+    l.delete_positions(store, 0, ltrim);
+    l.delete_positions(store, len - rtrim, rtrim);
     l.head = l.pos(ltrim);
     l.m.coll.len = len - ltrim - rtrim;
     l.save(store, key, ctx.now_ms)?;

@@ -273,15 +273,15 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                             .since("2.8.12")
                             .optional()
                             .args(&[
-                                Arg::new("normal", ArgType::PureToken).token("normal"),
+                                Arg::new("normal", ArgType::PureToken).token("NORMAL"),
                                 Arg::new("master", ArgType::PureToken)
-                                    .token("master")
+                                    .token("MASTER")
                                     .since("3.2.0"),
-                                Arg::new("slave", ArgType::PureToken).token("slave"),
+                                Arg::new("slave", ArgType::PureToken).token("SLAVE"),
                                 Arg::new("replica", ArgType::PureToken)
-                                    .token("replica")
+                                    .token("REPLICA")
                                     .since("5.0.0"),
-                                Arg::new("pubsub", ArgType::PureToken).token("pubsub"),
+                                Arg::new("pubsub", ArgType::PureToken).token("PUBSUB"),
                             ]),
                         Arg::new("username", ArgType::String)
                             .token("USER")
@@ -335,10 +335,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                         .since("5.0.0")
                         .optional()
                         .args(&[
-                            Arg::new("normal", ArgType::PureToken).token("normal"),
-                            Arg::new("master", ArgType::PureToken).token("master"),
-                            Arg::new("replica", ArgType::PureToken).token("replica"),
-                            Arg::new("pubsub", ArgType::PureToken).token("pubsub"),
+                            Arg::new("normal", ArgType::PureToken).token("NORMAL"),
+                            Arg::new("master", ArgType::PureToken).token("MASTER"),
+                            Arg::new("replica", ArgType::PureToken).token("REPLICA"),
+                            Arg::new("pubsub", ArgType::PureToken).token("PUBSUB"),
                         ]),
                     Arg::new("id", ArgType::Block)
                         .token("ID")

@@ -407,42 +407,11 @@ fn entries_are_internally_consistent() {
             assert_eq!(*tip, tip.to_ascii_lowercase(), "{n}");
         }
         check_arg_key_specs(spec, spec.args);
-        // Legacy range derived from the key specs, as Redis does.
-        let expected = match spec.key_specs {
-            [] => (0, 0, 0),
-            specs => {
-                let mut first = i32::MAX;
-                let mut last = 0;
-                let mut step = 1;
-                for ks in specs {
-                    let (
-                        BeginSearch::Index(pos),
-                        FindKeys::Range {
-                            last_key, key_step, ..
-                        },
-                    ) = (ks.begin_search, ks.find_keys)
-                    else {
-                        // Redis skips such a spec (keynum, keyword) for
-                        // the legacy range and flags the command instead.
-                        assert!(spec.has_flag("movablekeys"), "{n}: movablekeys");
-                        continue;
-                    };
-                    first = first.min(pos);
-                    last = if last_key >= 0 {
-                        last.max(pos + last_key)
-                    } else {
-                        last_key
-                    };
-                    step = key_step;
-                }
-                if first == i32::MAX {
-                    (0, 0, 0)
-                } else {
-                    (first, last, step)
-                }
-            }
-        };
+        // Legacy range and `movablekeys` derived from the key specs, as
+        // Redis does.
+        let (expected, movable) = legacy_range(spec.key_specs);
         assert_eq!((spec.first_key, spec.last_key, spec.step), expected, "{n}");
+        assert_eq!(spec.has_flag("movablekeys"), movable, "{n}");
         // Routing agrees with the flags.
         match spec.route {
             Route::Keyed { write } | Route::PerKey { write, .. } => {
@@ -468,6 +437,62 @@ fn entries_are_internally_consistent() {
         sorted.sort_unstable();
         assert_eq!(names, sorted, "{n}");
     }
+}
+
+/// Redis 7.0's `populateCommandLegacyRangeSpec` as `COMMAND INFO` shows it:
+/// the (first, last, step) key range and whether the command is
+/// `movablekeys` (some key is outside that range: keyword or keynum specs,
+/// a range that is not step 1 or not adjacent, an incomplete spec).
+fn legacy_range(specs: &[KeySpec]) -> ((i32, i32, i32), bool) {
+    let index_range = |ks: &KeySpec| match (ks.begin_search, ks.find_keys) {
+        (
+            BeginSearch::Index(pos),
+            FindKeys::Range {
+                last_key, key_step, ..
+            },
+        ) => Some((pos, last_key, key_step)),
+        _ => None,
+    };
+    let absolute = |pos: i32, last_key: i32| {
+        if last_key >= 0 {
+            pos + last_key
+        } else {
+            last_key
+        }
+    };
+    let incomplete = |ks: &KeySpec| ks.flags.contains(&"incomplete");
+    match specs {
+        [] => return ((0, 0, 0), false),
+        [ks] => {
+            if let Some((pos, last_key, step)) = index_range(ks) {
+                return ((pos, absolute(pos, last_key), step), incomplete(ks));
+            }
+        }
+        _ => {}
+    }
+    let (mut first, mut last, mut prev_last, mut movable) = (i32::MAX, 0i32, 0i32, false);
+    for ks in specs {
+        let Some((pos, last_key, step)) = index_range(ks) else {
+            movable = true;
+            continue;
+        };
+        if step != 1 || (prev_last != 0 && prev_last != pos - 1) {
+            movable = true;
+            continue;
+        }
+        movable |= incomplete(ks);
+        first = first.min(pos);
+        let abs = absolute(pos, last_key);
+        // Redis compares these as unsigned: a count from the end wins.
+        if (abs as u32) > (last as u32) {
+            last = abs;
+        }
+        prev_last = last;
+    }
+    if first == i32::MAX {
+        return ((0, 0, 0), true);
+    }
+    ((first, last, 1), movable)
 }
 
 fn check_arg_key_specs(spec: &CommandSpec, args: &[Arg]) {
@@ -740,6 +765,23 @@ fn command_docs_nested_arguments() {
             ),
         ])
     );
+}
+
+/// Redis's generate-command-code.py uppercases every argument token (the
+/// JSON of CLIENT LIST/KILL spells `normal`, Redis prints `NORMAL`).
+#[test]
+fn argument_tokens_are_uppercase_like_redis() {
+    fn walk(name: &str, args: &[Arg]) {
+        for a in args {
+            if let Some(t) = a.token {
+                assert_eq!(t, t.to_ascii_uppercase(), "{name} {}", a.name);
+            }
+            walk(name, a.args);
+        }
+    }
+    for spec in every_spec() {
+        walk(spec.name, spec.args);
+    }
 }
 
 fn names(reply: Reply) -> Vec<String> {
