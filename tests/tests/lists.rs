@@ -401,3 +401,39 @@ fn a_long_list() {
     assert_eq!(popped.first(), Some(&b("19899")));
     check!(c, ["EXISTS", "big"], i(0));
 }
+
+/// LRANGE and LPOS run on the core while they touch at most 128 elements
+/// and on the heavy pool beyond (corekv only: the stats socket counts
+/// the pool's jobs per command).
+#[test]
+fn big_ranges_run_on_the_heavy_pool() {
+    if !corekv_tests::corekv_only("big_ranges_run_on_the_heavy_pool") {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    let mut cmd = vec!["RPUSH".to_string(), "l".into()];
+    cmd.extend((0..1000).map(|n| n.to_string()));
+    let v: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    assert_eq!(c.cmd(&v), i(1000));
+    let jobs = |s: &Server, name: &str| {
+        s.stats()["node"]["heavy"]["by_command"][name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no heavy.by_command.{name}"))
+    };
+    let (lr, lp) = (jobs(&s, "lrange"), jobs(&s, "lpos"));
+    check!(
+        c,
+        ["LRANGE", "l", "0", "127"],
+        Reply::Array((0..128).map(|n| b(&n.to_string())).collect())
+    );
+    check!(c, ["LPOS", "l", "nope", "MAXLEN", "100"], nil());
+    assert_eq!(
+        (jobs(&s, "lrange"), jobs(&s, "lpos")),
+        (lr, lp),
+        "small reads stay on the core"
+    );
+    assert_eq!(c.cmd(&["LRANGE", "l", "0", "-1"]).items().len(), 1000);
+    check!(c, ["LPOS", "l", "999"], i(999));
+    assert_eq!((jobs(&s, "lrange"), jobs(&s, "lpos")), (lr + 1, lp + 1));
+}

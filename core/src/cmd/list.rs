@@ -877,6 +877,43 @@ pub(crate) fn lpos(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     })
 }
 
+// ---- heavy-pool size estimates (docs/design/0019 section 4) ----
+
+/// The live list length at `key` for an estimate: 0 when absent, expired
+/// or of another type (the command then answers at once).
+fn len_for_size(store: &dyn Store, key: &[u8], now_ms: u64) -> Result<u64, StoreError> {
+    Ok(match store.get(key)? {
+        Some(r) if r.kind == Kind::List && !r.is_expired(now_ms) => {
+            r.coll_header().map_or(0, |c| c.len)
+        }
+        _ => 0,
+    })
+}
+
+/// LRANGE reads exactly the elements its clamped range names (0 for bad
+/// arguments: the command fails without reading any).
+pub(crate) fn lrange_size(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
+    let (Some(start), Some(end)) = (parse_i64(arg(argv, 2)), parse_i64(arg(argv, 3))) else {
+        return Ok(0);
+    };
+    let len = len_for_size(store, arg(argv, 1), ctx.now_ms)?;
+    Ok(clamp_range(start, end, len).map_or(0, |(lo, hi)| hi - lo + 1))
+}
+
+/// LPOS may scan the whole list, or MAXLEN elements of it.
+pub(crate) fn lpos_size(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
+    let len = len_for_size(store, arg(argv, 1), ctx.now_ms)?;
+    let mut maxlen = 0;
+    let mut j = 3;
+    while j + 1 < argv.len() {
+        if is_opt(arg(argv, j), "maxlen") {
+            maxlen = parse_i64(arg(argv, j + 1)).map_or(0, as_u64);
+        }
+        j += 2;
+    }
+    Ok(if maxlen == 0 { len } else { len.min(maxlen) })
+}
+
 #[cfg(test)]
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("lpush", write(None, lpush)),
@@ -1460,6 +1497,37 @@ mod tests {
         run(&mut s, &["RPUSH", "l", "b"]);
         run(&mut s, &["LPOP", "l"]);
         assert_eq!(run(&mut s, &["TTL", "l"]), int(100));
+    }
+
+    #[test]
+    fn size_estimates_for_the_heavy_pool() {
+        let mut s = MemStore::new();
+        numbered(&mut s, "l", 1000);
+        run(&mut s, &["SET", "str", "x"]);
+        let size = |s: &MemStore, f: crate::table::SizeFn, a: &[&str]| {
+            f(&argv(a), &ctx(), s).unwrap_or(u64::MAX)
+        };
+        let lr = super::lrange_size;
+        assert_eq!(size(&s, lr, &["LRANGE", "l", "0", "9"]), 10);
+        assert_eq!(size(&s, lr, &["LRANGE", "l", "0", "-1"]), 1000);
+        assert_eq!(size(&s, lr, &["LRANGE", "l", "-5", "100000"]), 5);
+        assert_eq!(size(&s, lr, &["LRANGE", "l", "5", "1"]), 0);
+        assert_eq!(size(&s, lr, &["LRANGE", "l", "x", "1"]), 0);
+        assert_eq!(size(&s, lr, &["LRANGE", "nokey", "0", "-1"]), 0);
+        assert_eq!(size(&s, lr, &["LRANGE", "str", "0", "-1"]), 0);
+        let lp = super::lpos_size;
+        assert_eq!(size(&s, lp, &["LPOS", "l", "x"]), 1000);
+        assert_eq!(size(&s, lp, &["LPOS", "l", "x", "MAXLEN", "50"]), 50);
+        assert_eq!(
+            size(&s, lp, &["LPOS", "l", "x", "RANK", "2", "MAXLEN", "0"]),
+            1000
+        );
+        assert_eq!(size(&s, lp, &["LPOS", "nokey", "x"]), 0);
+        // The estimate is what the table routes by.
+        let spec = crate::table::lookup(b"lrange").unwrap_or_else(|| panic!("lrange"));
+        assert!(spec.heavy && spec.heavy_size.is_some());
+        let spec = crate::table::lookup(b"lpos").unwrap_or_else(|| panic!("lpos"));
+        assert!(spec.heavy && spec.heavy_size.is_some());
     }
 
     /// A [`MemStore`] whose element reads fail (and meta reads of `bad`),

@@ -2638,6 +2638,9 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(list::lrange),
+        // 0019 section 4: small ranges stay on the core, big ones go to the pool.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(list::lrange_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -2839,6 +2842,9 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(list::lpos),
+        // 0019 section 4: small ranges stay on the core, big ones go to the pool.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(list::lpos_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
