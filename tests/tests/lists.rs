@@ -437,3 +437,39 @@ fn big_ranges_run_on_the_heavy_pool() {
     check!(c, ["LPOS", "l", "999"], i(999));
     assert_eq!((jobs(&s, "lrange"), jobs(&s, "lpos")), (lr + 1, lp + 1));
 }
+
+/// LMPOP finds its keys through numkeys (movablekeys): it runs on the
+/// group holding them, whichever that is. Keys of two groups are
+/// CROSSSLOT on corekv (Redis without cluster mode takes them).
+#[test]
+fn multi_key_commands_run_where_their_keys_live() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    for tag in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        let (k, none) = (format!("{{{tag}}}l"), format!("{{{tag}}}none"));
+        check!(c, ["RPUSH", &k, "v1", "v2"], i(2));
+        check!(
+            c,
+            ["LMPOP", "2", &none, &k, "LEFT"],
+            Reply::Array(vec![b(&k), arr(&["v1"])])
+        );
+        let dst = format!("{{{tag}}}dst");
+        check!(c, ["LMOVE", &k, &dst, "LEFT", "LEFT"], b("v2"));
+        check!(c, ["LRANGE", &dst, "0", "-1"], arr(&["v2"]));
+    }
+    if corekv_tests::is_redis() {
+        return;
+    }
+    // Some two of these keys live in different groups.
+    let keys: Vec<String> = (0..16).map(|n| format!("x{n}")).collect();
+    let crossed = keys.iter().skip(1).any(|k| {
+        c.cmd(&["LMPOP", "2", &keys[0], k, "LEFT"])
+            == e("CROSSSLOT Keys in request don't hash to the same slot")
+    });
+    assert!(crossed, "LMPOP across groups is refused");
+    let crossed = keys.iter().skip(1).any(|k| {
+        c.cmd(&["RPOPLPUSH", &keys[0], k])
+            == e("CROSSSLOT Keys in request don't hash to the same slot")
+    });
+    assert!(crossed, "RPOPLPUSH across groups is refused");
+}
