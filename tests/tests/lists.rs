@@ -473,3 +473,52 @@ fn multi_key_commands_run_where_their_keys_live() {
     });
     assert!(crossed, "RPOPLPUSH across groups is refused");
 }
+
+/// Acknowledged list writes survive kill -9 (corekv only): pushes at both
+/// ends, pops, LSET, LINSERT, LREM, LTRIM, LMOVE, a list trimmed to nothing
+/// and started again; the lists read back exactly after the restart.
+#[test]
+fn acknowledged_list_writes_survive_kill_9() {
+    if !corekv_tests::corekv_only("acknowledged_list_writes_survive_kill_9") {
+        return;
+    }
+    let mut s = Server::start(&[]);
+    let mut c = s.resp();
+    // Pipelined pushes: 2,000 elements, half at each end.
+    for n in 0..1000 {
+        let (l, r) = (format!("l{n}"), format!("r{n}"));
+        c.send(&["LPUSH", "{k}q", &l]).expect("send");
+        c.send(&["RPUSH", "{k}q", &r]).expect("send");
+    }
+    for n in 0..2000 {
+        assert_eq!(c.read_reply().expect("reply"), i(n + 1));
+    }
+    check!(
+        c,
+        ["LPOP", "{k}q", "10"],
+        Reply::Array((0..10).map(|n| b(&format!("l{}", 999 - n))).collect())
+    );
+    check!(c, ["RPOP", "{k}q"], b("r999"));
+    check!(c, ["LSET", "{k}q", "5", "set"], ok());
+    check!(c, ["LINSERT", "{k}q", "AFTER", "r500", "ins"], i(1990));
+    check!(c, ["LREM", "{k}q", "1", "l500"], i(1));
+    check!(c, ["LTRIM", "{k}q", "1", "-2"], ok());
+    check!(c, ["LMOVE", "{k}q", "{k}d", "RIGHT", "LEFT"], b("r997"));
+    check!(c, ["RPUSH", "{k}gone", "a", "b", "c"], i(3));
+    check!(c, ["LTRIM", "{k}gone", "1", "0"], ok());
+    check!(c, ["RPUSH", "{k}gone", "new"], i(1));
+    let before = c.cmd(&["LRANGE", "{k}q", "0", "-1"]);
+    assert_eq!(before.items().len(), 1986);
+    s.kill9();
+    s.restart();
+    let mut c = s.resp();
+    assert_eq!(c.cmd(&["LRANGE", "{k}q", "0", "-1"]), before);
+    check!(c, ["LRANGE", "{k}d", "0", "-1"], arr(&["r997"]));
+    check!(c, ["LRANGE", "{k}gone", "0", "-1"], arr(&["new"]));
+    check!(c, ["LINDEX", "{k}q", "4"], b("set"));
+    // Both ends still grow after the restart.
+    check!(c, ["LPUSH", "{k}q", "first"], i(1987));
+    check!(c, ["RPUSH", "{k}q", "last"], i(1988));
+    check!(c, ["LINDEX", "{k}q", "0"], b("first"));
+    check!(c, ["LINDEX", "{k}q", "-1"], b("last"));
+}
