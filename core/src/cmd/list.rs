@@ -217,9 +217,16 @@ impl List {
         if n == 0 {
             return Ok(Vec::new());
         }
-        let (lo, vals) = match end {
-            End::Left => (0, self.range(store, key, 0, n - 1, false)?),
-            End::Right => (len - n, self.range(store, key, len - n, len - 1, true)?),
+        let lo = match end {
+            End::Left => 0,
+            End::Right => len - n,
+        };
+        // One element (LPOP/RPOP without a count, BLPOP's serve) is a point
+        // read, cheaper in the shard than setting up a range.
+        let vals = if n == 1 {
+            vec![self.get(store, key, lo)?]
+        } else {
+            self.range(store, key, lo, lo + n - 1, end == End::Right)?
         };
         self.delete_positions(store, lo, n);
         if end == End::Left {
