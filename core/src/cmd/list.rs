@@ -123,7 +123,8 @@ impl List {
         self.head.wrapping_add(i)
     }
 
-    /// Writes the meta back (deleting it, and so the elements, if empty).
+    /// Writes the meta back; an empty list is deleted, and its elements
+    /// must be deleted already (`coll::save` drops none).
     fn save(&mut self, store: &mut dyn Store, key: &[u8], now_ms: u64) -> Result<(), Reply> {
         self.m.coll.ext = Bytes::copy_from_slice(&self.head.to_be_bytes());
         coll::save(store, key, &self.m, now_ms)?;
