@@ -14,6 +14,7 @@
 //! texts are Redis 7.0's.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod blocking;
 #[allow(dead_code)] // TODO drop once every family uses the helpers (issue 10)
 pub(crate) mod coll;
 mod glob;
@@ -49,6 +50,7 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         keys::HANDLERS,
         lcs::HANDLERS,
         list::HANDLERS,
+        blocking::HANDLERS,
     ]
     .concat()
 }

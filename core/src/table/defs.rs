@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{keys, lcs, list, strings};
+use crate::cmd::{blocking, keys, lcs, list, strings};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -2385,6 +2385,229 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 args: &[Arg::new("key", ArgType::Key).key_spec(0)],
                 ..CommandSpec::BASE
             },
+        ],
+        ..CommandSpec::BASE
+    },
+    // ---- blocking lists (issue 10) ----
+    CommandSpec {
+        name: "blpop",
+        arity: -3,
+        flags: &["write", "noscript", "blocking"],
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow", "@blocking"],
+        group: "list",
+        since: "2.0.0",
+        summary: "Remove and get the first element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::blpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -2,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "brpop",
+        arity: -3,
+        flags: &["write", "noscript", "blocking"],
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow", "@blocking"],
+        group: "list",
+        since: "2.0.0",
+        summary: "Remove and get the last element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::brpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -2,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "blmove",
+        arity: 6,
+        flags: &["write", "denyoom", "noscript", "blocking"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow", "@blocking"],
+        group: "list",
+        since: "6.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_blmove),
+            apply: blocking::blmove,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "delete"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RW", "insert"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("source", ArgType::Key).key_spec(0),
+            Arg::new("destination", ArgType::Key).key_spec(1),
+            Arg::new("wherefrom", ArgType::OneOf).args(&[
+                Arg::new("left", ArgType::PureToken).token("LEFT"),
+                Arg::new("right", ArgType::PureToken).token("RIGHT"),
+            ]),
+            Arg::new("whereto", ArgType::OneOf).args(&[
+                Arg::new("left", ArgType::PureToken).token("LEFT"),
+                Arg::new("right", ArgType::PureToken).token("RIGHT"),
+            ]),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "brpoplpush",
+        arity: 4,
+        flags: &["write", "denyoom", "noscript", "blocking"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow", "@blocking"],
+        group: "list",
+        since: "2.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::brpoplpush,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "delete"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RW", "insert"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`BLMOVE` with the `RIGHT` and `LEFT` arguments"),
+        args: &[
+            Arg::new("source", ArgType::Key).key_spec(0),
+            Arg::new("destination", ArgType::Key).key_spec(1),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "blmpop",
+        arity: -5,
+        flags: &["write", "blocking", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@write", "@list", "@slow", "@blocking"],
+        group: "list",
+        since: "7.0.0",
+        summary: "Pop elements from a list, or block until one is available",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_blmpop),
+            apply: blocking::blmpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(2),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("timeout", ArgType::Double),
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("where", ArgType::OneOf).args(&[
+                Arg::new("left", ArgType::PureToken).token("LEFT"),
+                Arg::new("right", ArgType::PureToken).token("RIGHT"),
+            ]),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
         ],
         ..CommandSpec::BASE
     },

@@ -96,6 +96,12 @@ const LISTED: &[&str] = &[
     "lmove",
     "rpoplpush",
     "lmpop",
+    // blocking lists (issue 10)
+    "blpop",
+    "brpop",
+    "blmove",
+    "brpoplpush",
+    "blmpop",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
