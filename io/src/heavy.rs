@@ -183,7 +183,9 @@ mod tests {
             );
         }
         let counts: Vec<(&str, u64)> = pool.by_command().collect();
-        assert_eq!(counts, [("keys", 3), ("scan", 0)]);
+        assert_eq!(counts.len(), HEAVY_COUNT);
+        assert!(counts.contains(&("keys", 3)) && counts.contains(&("scan", 0)));
+        assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), 3);
         assert_eq!(pool.submitted.load(Relaxed), 4);
     }
 }
