@@ -46,6 +46,13 @@ pub const OUTCOME_UNKNOWN: &str =
 pub const SHUTTING_DOWN: &str = "ERR server is shutting down";
 /// Prefix of the reply to a command whose storage read failed (followed by
 /// `: <detail>`); no Redis equivalent.
+/// A blocking command's apply found nothing to pop: the core keeps the
+/// client blocked instead of answering (io's `blocking`); never sent to a
+/// client.
+pub const WOULD_BLOCK: &str = "COREKV-WOULDBLOCK";
+/// Redis's answer to a blocked client when the node stops serving its key.
+pub const UNBLOCKED_STATE: &str =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 pub const STORAGE_READ: &str = "ERR storage read error";
 
 /// `ERR wrong number of arguments for 'get' command` (name lowercased, as

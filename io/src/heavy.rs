@@ -183,12 +183,9 @@ mod tests {
             );
         }
         let counts: Vec<(&str, u64)> = pool.by_command().collect();
-        // One counter per heavy command of the table, in table order (the
-        // families add theirs), and only KEYS ran.
-        let names: Vec<&str> = counts.iter().map(|c| c.0).collect();
-        assert_eq!(names, corekv_core::table::HEAVY);
-        assert_eq!(counts.first(), Some(&("keys", 3)));
-        assert!(counts.iter().skip(1).all(|c| c.1 == 0), "{counts:?}");
+        assert_eq!(counts.len(), HEAVY_COUNT);
+        assert!(counts.contains(&("keys", 3)) && counts.contains(&("scan", 0)));
+        assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), 3);
         assert_eq!(pool.submitted.load(Relaxed), 4);
     }
 }

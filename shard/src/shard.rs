@@ -281,6 +281,9 @@ pub struct Shard {
     /// The records one entry's keys had before it applied (see
     /// [`Shard::prefetch`]); kept between entries for its capacity.
     prefetched: Prefetched,
+    /// Collect the keys applied writes changed (blocked clients wait).
+    watch_writes: bool,
+    written: Vec<(usize, Bytes)>,
 }
 
 /// User key (a slice of the entry's argv: no copy) → its record: the value
@@ -499,6 +502,8 @@ impl Shard {
             announced,
             vote_fence: 0,
             prefetched: HashMap::default(),
+            watch_writes: false,
+            written: Vec::new(),
         };
         // A replica that ever saw an election (term above the bootstrap's
         // 1) may have acknowledged a leader before this start.
@@ -1836,6 +1841,21 @@ impl Shard {
         deleted
     }
 
+    /// Whether to collect the keys applied writes change (see
+    /// [`Shard::take_written`]); on while clients block on keys.
+    pub fn set_watch_writes(&mut self, on: bool) {
+        self.watch_writes = on;
+        if !on {
+            self.written.clear();
+        }
+    }
+
+    /// (group pos, user key) of every key a write applied since the last
+    /// call changed, while [`Shard::set_watch_writes`] is on.
+    pub fn take_written(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.written)
+    }
+
     /// Collections dropped and not yet purged.
     pub fn garbage_len(&self) -> usize {
         self.garbage.len()
@@ -2279,6 +2299,9 @@ impl<'a> ApplyView<'a> {
             if let Some(orig) = p.orig.take()
                 && (orig.is_some() || p.cur.is_some())
             {
+                if self.shard.watch_writes {
+                    self.shard.written.push((self.pos, key.clone()));
+                }
                 self.shard.write_record(self.pos, key, orig, p.cur.clone());
             }
         }

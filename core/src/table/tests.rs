@@ -78,6 +78,30 @@ const LISTED: &[&str] = &[
     "scan",
     "randomkey",
     "object",
+    // lists (issue 10)
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "lpop",
+    "rpop",
+    "llen",
+    "lrange",
+    "lindex",
+    "lset",
+    "linsert",
+    "lrem",
+    "ltrim",
+    "lpos",
+    "lmove",
+    "rpoplpush",
+    "lmpop",
+    // blocking lists (issue 10)
+    "blpop",
+    "brpop",
+    "blmove",
+    "brpoplpush",
+    "blmpop",
     // hashes (issue 10)
     "hset",
     "hsetnx",
@@ -1110,6 +1134,8 @@ fn heavy_commands_are_flagged_and_numbered() {
         [
             "keys",
             "scan",
+            "lrange",
+            "lpos",
             "hgetall",
             "hkeys",
             "hvals",
@@ -1117,7 +1143,7 @@ fn heavy_commands_are_flagged_and_numbered() {
             "hrandfield"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 7);
+    assert_eq!(HEAVY_COUNT, 9);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
@@ -1136,7 +1162,7 @@ fn heavy_commands_are_flagged_and_numbered() {
             assert!(may_be_heavy(spec.name.as_bytes()), "{}", spec.name);
         }
     }
-    assert!(!may_be_heavy(b"get") && !may_be_heavy(b"strlen") && !may_be_heavy(&[b'k'; 200]));
+    assert!(!may_be_heavy(b"get") && !may_be_heavy(b"getrange") && !may_be_heavy(&[b'k'; 200]));
     assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(0));
     assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(1));
     assert_eq!(heavy_id(lookup(b"get").unwrap()), None);
