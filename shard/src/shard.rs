@@ -1483,7 +1483,7 @@ impl Shard {
             if found.is_some_and(|s| s.is_container()) {
                 found = corekv_core::table::find(argv);
             }
-            for i in key_positions(found, argv.len()) {
+            for i in key_positions(found, argv) {
                 let Some(k) = argv.get(i) else { continue };
                 if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
                     v.insert(PreKey {
@@ -2200,19 +2200,29 @@ impl Store for ReadView<'_> {
 /// does; internal writes such as COREKV.EXPIREIF are entries too). A name
 /// the table does not know reads nothing: apply answers it the
 /// unknown-command error without touching the store.
-pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
-    key_positions(corekv_core::table::find(argv), argv.len())
+pub fn write_keys(argv: &[Bytes]) -> impl Iterator<Item = usize> {
+    key_positions(corekv_core::table::find(argv), argv)
 }
 
+/// The legacy key range, plus for a movablekeys command (LMPOP's numkeys)
+/// every key its key specs find; the latter allocates only for such a
+/// command (an empty `Vec` does not).
 fn key_positions(
     spec: Option<&corekv_core::table::CommandSpec>,
-    argc: usize,
-) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
-    match spec {
-        Some(spec) => corekv_core::table::key_positions(spec, argc),
-        #[allow(clippy::reversed_empty_ranges)]
+    argv: &[Bytes],
+) -> impl Iterator<Item = usize> {
+    #[allow(clippy::reversed_empty_ranges)]
+    let legacy = match spec {
+        Some(spec) => corekv_core::table::key_positions(spec, argv.len()),
         None => (1..=0).step_by(1),
-    }
+    };
+    let movable = match spec {
+        Some(spec) if spec.has_flag("movablekeys") => {
+            corekv_core::table::routing_key_indexes(spec, argv)
+        }
+        _ => Vec::new(),
+    };
+    legacy.chain(movable)
 }
 
 /// The store one entry's commands apply against. Reads come from the
