@@ -680,17 +680,62 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
     }
 }
 
-/// Positions of the keys in `argv` (argv[0] is the command name), from the
-/// legacy first/last/step range. Positions past the end are skipped, so a
-/// short argv gives fewer keys rather than a panic; the command itself
-/// reports the arity or syntax error.
+/// Positions of the keys in `argv` (argv[0] is the command name): the
+/// legacy first/last/step range, or for a `movablekeys` command (SINTERCARD,
+/// ZUNIONSTORE: a numkeys argument says where the keys are) its key specs.
+/// Positions past the end are skipped, so a short argv gives fewer keys
+/// rather than a panic; the command itself reports the arity or syntax
+/// error (a movablekeys argv whose specs do not fit falls back to the
+/// legacy range).
 pub fn key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
-    key_positions(spec, argv.len()).collect()
+    key_positions(spec, argv).collect()
 }
 
-/// [`key_indexes`] without the allocation: the positions of the keys in an
-/// argv of `argc` elements (empty when the command has none or argv is short).
-pub fn key_positions(
+/// The iterator [`key_positions`] returns: no allocation unless the
+/// command's keys move (`movablekeys`).
+#[derive(Debug, Clone)]
+pub enum KeyPositions {
+    Range(std::iter::StepBy<std::ops::RangeInclusive<usize>>),
+    Listed(std::vec::IntoIter<usize>),
+}
+
+impl Iterator for KeyPositions {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            KeyPositions::Range(r) => r.next(),
+            KeyPositions::Listed(l) => l.next(),
+        }
+    }
+}
+
+impl KeyPositions {
+    /// No keys.
+    pub fn none() -> KeyPositions {
+        #[allow(clippy::reversed_empty_ranges)]
+        KeyPositions::Range((1..=0).step_by(1))
+    }
+}
+
+/// [`key_indexes`] without the allocation (for fixed key positions): the
+/// positions of the keys in `argv` (empty when the command has none or
+/// argv is short).
+pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> KeyPositions {
+    if spec.has_flag("movablekeys")
+        && let Some(keys) = keys_with_flags(spec, argv)
+    {
+        return KeyPositions::Listed(
+            keys.into_iter()
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
+                .into_iter(),
+        );
+    }
+    KeyPositions::Range(legacy_positions(spec, argv.len()))
+}
+
+/// The legacy first/last/step range over an argv of `argc` elements.
+fn legacy_positions(
     spec: &CommandSpec,
     argc: usize,
 ) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {

@@ -438,7 +438,7 @@ impl Conn {
     fn keyed(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool) -> Pending {
         let node = &self.core.node;
         let mut gidx = None;
-        for i in table::key_positions(spec, argv.len()) {
+        for i in table::key_positions(spec, &argv) {
             let Some(k) = argv.get(i) else { continue };
             let g = node.group_of_slot(key_slot(k));
             match gidx {

@@ -1390,7 +1390,7 @@ impl Shard {
             if found.is_some_and(|s| s.is_container()) {
                 found = corekv_core::table::find(argv);
             }
-            for i in key_positions(found, argv.len()) {
+            for i in key_positions(found, argv) {
                 let Some(k) = argv.get(i) else { continue };
                 if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
                     v.insert(self.get_record(k)?);
@@ -1906,18 +1906,17 @@ impl Store for ReadView<'_> {
 /// does; internal writes such as COREKV.EXPIREIF are entries too). A name
 /// the table does not know reads nothing: apply answers it the
 /// unknown-command error without touching the store.
-pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
-    key_positions(corekv_core::table::find(argv), argv.len())
+pub fn write_keys(argv: &[Bytes]) -> corekv_core::table::KeyPositions {
+    key_positions(corekv_core::table::find(argv), argv)
 }
 
 fn key_positions(
     spec: Option<&corekv_core::table::CommandSpec>,
-    argc: usize,
-) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
+    argv: &[Bytes],
+) -> corekv_core::table::KeyPositions {
     match spec {
-        Some(spec) => corekv_core::table::key_positions(spec, argc),
-        #[allow(clippy::reversed_empty_ranges)]
-        None => (1..=0).step_by(1),
+        Some(spec) => corekv_core::table::key_positions(spec, argv),
+        None => corekv_core::table::KeyPositions::none(),
     }
 }
 

@@ -225,23 +225,28 @@ impl Store for Recording {
     fn len(&self) -> u64 {
         self.inner.len()
     }
-    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+    // Element reads are not key reads: staged apply serves them (0019).
+    fn el_get(&self, ns: corekv_core::Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        self.inner.el_get(ns, sub)
     }
     fn el_range(
         &self,
-        _ns: corekv_core::Ns,
-        _lo: std::ops::Bound<&[u8]>,
-        _hi: std::ops::Bound<&[u8]>,
-        _rev: bool,
-        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ns: corekv_core::Ns,
+        lo: std::ops::Bound<&[u8]>,
+        hi: std::ops::Bound<&[u8]>,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+        self.inner.el_range(ns, lo, hi, rev, visit)
     }
-    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
-    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn el_put(&mut self, ns: corekv_core::Ns, sub: &[u8], value: Bytes) {
+        self.inner.el_put(ns, sub, value)
+    }
+    fn el_del(&mut self, ns: corekv_core::Ns, sub: &[u8]) {
+        self.inner.el_del(ns, sub)
+    }
     fn new_id(&mut self) -> u64 {
-        0
+        self.inner.new_id()
     }
 }
 
@@ -279,6 +284,15 @@ fn every_write_reads_only_its_key_positions() {
         &["PEXPIREAT", "{a}8", "1", "LT"],
         &["PERSIST", "{a}6"],
         &["COREKV.EXPIREIF", "{a}6"],
+        &["SADD", "{a}s", "1", "2", "x"],
+        &["SREM", "{a}s", "2"],
+        &["SMOVE", "{a}s", "{a}t", "1"],
+        &["SPOP", "{a}s"],
+        &["SPOP", "{a}t", "3"],
+        &["SADD", "{a}s", "1", "2", "x"],
+        &["SINTERSTORE", "{a}d", "{a}s", "{a}t"],
+        &["SUNIONSTORE", "{a}d", "{a}s", "{a}t"],
+        &["SDIFFSTORE", "{a}d", "{a}s", "{a}t"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];

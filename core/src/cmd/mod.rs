@@ -20,6 +20,7 @@ mod glob;
 pub(crate) mod keys;
 pub(crate) mod lcs;
 mod num;
+pub(crate) mod set;
 pub(crate) mod strings;
 
 /// Re-exported: the handlers' context lives with the handler types.
@@ -43,7 +44,13 @@ pub(crate) type R = Result<Reply, Reply>;
 /// Every family's handlers (see the families' `HANDLERS`).
 #[cfg(test)]
 pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
-    [strings::HANDLERS, keys::HANDLERS, lcs::HANDLERS].concat()
+    [
+        strings::HANDLERS,
+        keys::HANDLERS,
+        lcs::HANDLERS,
+        set::HANDLERS,
+    ]
+    .concat()
 }
 
 /// `Handler::Write` in a const list.
