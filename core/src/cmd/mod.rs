@@ -27,7 +27,7 @@ pub(crate) mod strings;
 pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
-pub use num::parse_i64;
+pub use num::{format_g17, parse_i64, write_g17};
 
 use crate::Reply;
 use crate::errors;
