@@ -28,6 +28,10 @@ pub enum Reply {
     Bool(bool),
     /// RESP3 verbatim string (`=`, format `txt`); a bulk string in RESP2.
     Verbatim(String),
+    /// Member/score pairs of a sorted-set reply (`WITHSCORES`): an array of
+    /// two-element arrays in RESP3, one flat array in RESP2 (Redis 7.0's
+    /// shape; not a map, which would lose the order for some clients).
+    Pairs(Vec<(Reply, Reply)>),
 }
 
 impl Reply {
