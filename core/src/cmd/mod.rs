@@ -22,6 +22,7 @@ pub(crate) mod lcs;
 mod num;
 pub(crate) mod set;
 pub(crate) mod strings;
+pub(crate) mod zset;
 
 /// Re-exported: the handlers' context lives with the handler types.
 pub use crate::table::Ctx;
@@ -49,6 +50,7 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         keys::HANDLERS,
         lcs::HANDLERS,
         set::HANDLERS,
+        zset::HANDLERS,
     ]
     .concat()
 }

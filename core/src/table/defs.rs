@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{keys, lcs, set, strings};
+use crate::cmd::{keys, lcs, set, strings, zset};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -2983,6 +2983,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ],
         ..CommandSpec::BASE
     },
+    // ---- zset (issue 10) ----
     // ---- Not listed by COMMAND: run for anyone, but not (yet) documented
     // as Redis commands. MULTI/EXEC are refused until transactions exist.
     CommandSpec {

@@ -1,0 +1,1683 @@
+//! The sorted-set family: ZADD (NX XX GT LT CH INCR) ZINCRBY ZREM ZCARD
+//! ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT ZRANGE (BYSCORE BYLEX REV
+//! LIMIT) ZRANGESTORE ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX
+//! ZREVRANGEBYLEX ZREMRANGEBYRANK/SCORE/LEX ZPOPMIN ZPOPMAX ZMPOP
+//! ZRANDMEMBER ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE
+//! ZINTERCARD ZSCAN, with t_zset.c's replies, error texts and check order.
+//!
+//! Layout (docs/design/0019 section 1), two indexes per member:
+//! - member index `coll::hashed(b'm', member)` → the score's f64 bits
+//!   (big-endian): ZSCORE, ZADD's old score, random picks, ZSCAN;
+//! - score index `b's' | score_key(score) | member` → empty: everything
+//!   by score, rank or lex, in Redis's (score, member) order.
+//!
+//! There is no order-statistic structure: ZRANK and ranges by index walk
+//! the score index, O(log n + rank) (README states it). OBJECT ENCODING
+//! mirrors Redis 7.0: `listpack` while at most 128 members of at most 64
+//! bytes, else `skiplist` (sticky `ENC_BIG`; the STORE commands choose
+//! afresh). A listpack stores scores as text, so Redis answers `0` for a
+//! `-0` stored there but `-0` in a skiplist; the member index does the same.
+
+use super::coll::{self, ENC_BIG, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, Meta};
+use super::num::{parse_i64, write_g17};
+use super::set::{self, MAX_RANDOM_COUNT, Rng};
+#[cfg(test)]
+use super::write;
+use super::{Ctx, R, arg, glob_match, int_arg, is_opt};
+use crate::Reply;
+use crate::errors;
+use crate::slot::key_slot;
+use crate::store::{Coll, Kind, Ns, Store, StoreError};
+#[cfg(test)]
+use crate::table::Handler;
+use bytes::Bytes;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::ops::Bound;
+
+/// Member index tag (shared with sets: ZUNION and friends accept sets).
+const MEMBER: u8 = set::MEMBER;
+/// Score index tag.
+const SCORE: u8 = b's';
+
+const NAN_RESULT: &str = "ERR resulting score is not a number (NaN)";
+const XX_NX: &str = "ERR XX and NX options at the same time are not compatible";
+const GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+const INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+const MINMAX_FLOAT: &str = "ERR min or max is not a float";
+const MINMAX_LEX: &str = "ERR min or max not valid string range item";
+const LIMIT_RANK: &str =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+const WITHSCORES_LEX: &str = "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+const WEIGHT_FLOAT: &str = "ERR weight value is not a float";
+const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+const OUT_OF_RANGE_POSITIVE: &str = "ERR value is out of range, must be positive";
+const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+const OUT_OF_RANGE: &str = "ERR value is out of range";
+const RANDOM_COUNT_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+
+// ---- score encoding ----
+
+/// The order-preserving key of a score (0019): big-endian bytes sort like
+/// the scores, -inf first and +inf last; -0 sorts with +0 (Redis compares
+/// them equal). NaN never reaches storage: every parser refuses it.
+pub(crate) fn score_key(s: f64) -> [u8; 8] {
+    score_u64(s).to_be_bytes()
+}
+
+fn score_u64(s: f64) -> u64 {
+    let s = if s == 0.0 { 0.0 } else { s };
+    let b = s.to_bits();
+    if b >> 63 == 1 { !b } else { b | 1 << 63 }
+}
+
+/// The score a [`score_key`] encodes (-0 comes back as +0).
+fn score_from_u64(u: u64) -> f64 {
+    f64::from_bits(if u >> 63 == 1 { u & !(1 << 63) } else { !u })
+}
+
+/// Score index key of (score, member).
+fn index_key(score: f64, member: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + member.len());
+    k.push(SCORE);
+    k.extend_from_slice(&score_key(score));
+    k.extend_from_slice(member);
+    k
+}
+
+/// The first key of score index position `u` (a score key as an integer).
+fn index_at(u: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9);
+    k.push(SCORE);
+    k.extend_from_slice(&u.to_be_bytes());
+    k
+}
+
+/// (score, member) of a score index key.
+fn index_parts(sub: &[u8]) -> (f64, &[u8]) {
+    let u = sub
+        .get(1..9)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_be_bytes);
+    (score_from_u64(u), sub.get(9..).unwrap_or(&[]))
+}
+
+fn member_key(m: &[u8]) -> Vec<u8> {
+    coll::hashed(MEMBER, m)
+}
+
+fn decode_score(v: &[u8]) -> Result<f64, StoreError> {
+    let b: [u8; 8] = v
+        .try_into()
+        .map_err(|_| StoreError::new("corrupt sorted-set score"))?;
+    Ok(f64::from_bits(u64::from_be_bytes(b)))
+}
+
+// ---- number parsing (strtod) ----
+
+/// C's `strtod` over the whole argument: `Some((value, erange))`, `None`
+/// when any byte is left over. Leading whitespace is skipped; decimal,
+/// `inf`/`infinity`/`nan` and hex forms are read; `erange` says the value
+/// overflowed to ±inf or underflowed to zero, as errno would.
+fn strtod(s: &[u8]) -> Option<(f64, bool)> {
+    let start = s
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .unwrap_or(s.len());
+    let t = s.get(start..).unwrap_or(&[]);
+    if t.is_empty() {
+        // Nothing parsed: strtod returns 0 and leaves the end at the start,
+        // which callers checking only "end is NUL" accept.
+        return (s.is_empty() || start == s.len()).then_some((0.0, false));
+    }
+    let (neg, body) = match t.split_first() {
+        Some((b'-', r)) => (true, r),
+        Some((b'+', r)) => (false, r),
+        _ => (false, t),
+    };
+    if body.len() > 2
+        && body.first() == Some(&b'0')
+        && matches!(body.get(1), Some(b'x' | b'X'))
+    {
+        let v = parse_hex(body.get(2..).unwrap_or(&[]))?;
+        let v = if neg { -v } else { v };
+        let nonzero = body.iter().skip(2).any(|b| b.is_ascii_hexdigit() && *b != b'0');
+        return Some((v, v.is_infinite() || (v == 0.0 && nonzero)));
+    }
+    let text = std::str::from_utf8(t).ok()?;
+    let v: f64 = text.parse().ok()?;
+    let literal = body
+        .first()
+        .is_some_and(|b| matches!(b, b'i' | b'I' | b'n' | b'N'));
+    let mantissa = body
+        .iter()
+        .take_while(|b| !matches!(b, b'e' | b'E'))
+        .any(|b| (b'1'..=b'9').contains(b));
+    let erange = !literal && (v.is_infinite() || (v == 0.0 && mantissa));
+    Some((v, erange))
+}
+
+/// The digits of a hex float after `0x`: `h[.h][p[+-]d]`.
+fn parse_hex(s: &[u8]) -> Option<f64> {
+    let mut v = 0f64;
+    let mut scale = 0i32;
+    let mut seen = false;
+    let mut i = 0;
+    let mut frac = false;
+    while let Some(&b) = s.get(i) {
+        if b == b'.' && !frac {
+            frac = true;
+        } else if let Some(d) = char::from(b).to_digit(16) {
+            v = v * 16.0 + f64::from(d);
+            if frac {
+                scale -= 4;
+            }
+            seen = true;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    if !seen {
+        return None;
+    }
+    if matches!(s.get(i), Some(b'p' | b'P')) {
+        let e = std::str::from_utf8(s.get(i + 1..)?).ok()?;
+        let e: i32 = e.parse().ok()?;
+        scale = scale.saturating_add(e);
+    } else if i != s.len() {
+        return None;
+    }
+    Some(v * 2f64.powi(scale))
+}
+
+/// `getDoubleFromObject`: no empty text, no leading space, no overflow or
+/// underflow to zero, no NaN.
+fn parse_score(s: &[u8]) -> Option<f64> {
+    if s.first().is_none_or(|b| b.is_ascii_whitespace() || *b == 0x0b) {
+        return None;
+    }
+    match strtod(s) {
+        Some((v, false)) if !v.is_nan() => Some(v),
+        _ => None,
+    }
+}
+
+fn score_arg(argv: &[Bytes], i: usize) -> Result<f64, Reply> {
+    parse_score(arg(argv, i)).ok_or_else(|| errors::err(errors::NOT_FLOAT))
+}
+
+// ---- ranges ----
+
+/// A score interval (`zslParseRange`).
+#[derive(Debug, Clone, Copy)]
+struct ScoreRange {
+    min: f64,
+    max: f64,
+    minex: bool,
+    maxex: bool,
+}
+
+fn parse_score_bound(s: &[u8]) -> Option<(f64, bool)> {
+    let (ex, body) = match s.split_first() {
+        Some((b'(', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    match strtod(body) {
+        Some((v, _)) if !v.is_nan() => Some((v, ex)),
+        _ => None,
+    }
+}
+
+fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, Reply> {
+    let bad = || errors::err(MINMAX_FLOAT);
+    let (min, minex) = parse_score_bound(min).ok_or_else(bad)?;
+    let (max, maxex) = parse_score_bound(max).ok_or_else(bad)?;
+    Ok(ScoreRange {
+        min,
+        max,
+        minex,
+        maxex,
+    })
+}
+
+impl ScoreRange {
+    /// The score index interval `[lo, hi)` as score-key integers (`None`:
+    /// empty).
+    fn bounds(&self) -> Option<(u64, u64)> {
+        let lo = score_u64(self.min);
+        let lo = if self.minex { lo.checked_add(1)? } else { lo };
+        let hi = score_u64(self.max);
+        let hi = if self.maxex { hi } else { hi.checked_add(1)? };
+        (lo < hi).then_some((lo, hi))
+    }
+}
+
+/// One end of a lex interval (`zslParseLexRangeItem`).
+#[derive(Debug, Clone)]
+enum Lex {
+    Min,
+    Max,
+    Incl(Bytes),
+    Excl(Bytes),
+}
+
+fn parse_lex_item(a: &Bytes) -> Option<Lex> {
+    match a.first() {
+        Some(b'+') if a.len() == 1 => Some(Lex::Max),
+        Some(b'-') if a.len() == 1 => Some(Lex::Min),
+        Some(b'(') => Some(Lex::Excl(a.slice(1..))),
+        Some(b'[') => Some(Lex::Incl(a.slice(1..))),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct LexRange {
+    min: Lex,
+    max: Lex,
+}
+
+fn parse_lex_range(argv: &[Bytes], min: usize, max: usize) -> Result<LexRange, Reply> {
+    let bad = || errors::err(MINMAX_LEX);
+    let empty = Bytes::new();
+    let min = parse_lex_item(argv.get(min).unwrap_or(&empty)).ok_or_else(bad)?;
+    let max = parse_lex_item(argv.get(max).unwrap_or(&empty)).ok_or_else(bad)?;
+    Ok(LexRange { min, max })
+}
+
+impl LexRange {
+    fn gte_min(&self, v: &[u8]) -> bool {
+        match &self.min {
+            Lex::Min => true,
+            Lex::Max => false,
+            Lex::Incl(m) => v >= &m[..],
+            Lex::Excl(m) => v > &m[..],
+        }
+    }
+    fn lte_max(&self, v: &[u8]) -> bool {
+        match &self.max {
+            Lex::Min => false,
+            Lex::Max => true,
+            Lex::Incl(m) => v <= &m[..],
+            Lex::Excl(m) => v < &m[..],
+        }
+    }
+}
+
+// ---- the zset over its two indexes ----
+
+fn load(store: &dyn Store, key: &[u8], now: u64) -> Result<Option<Meta>, Reply> {
+    coll::load(store, key, now, Kind::ZSet)
+}
+
+fn get_score(store: &dyn Store, m: &Meta, member: &[u8]) -> Result<Option<f64>, StoreError> {
+    match store.el_get(m.ns, &member_key(member))? {
+        Some(v) => decode_score(&v).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The score as a listpack would keep it: its text form drops -0's sign.
+fn stored_score(c: &Coll, score: f64) -> f64 {
+    if c.enc & ENC_BIG == 0 && score == 0.0 {
+        0.0
+    } else {
+        score
+    }
+}
+
+/// Redis converts a listpack past 128 members or on a member over 64
+/// bytes, and never back.
+fn note_member(c: &mut Coll, member: &[u8]) {
+    if c.len > LISTPACK_MAX_ENTRIES || member.len() > LISTPACK_MAX_VALUE {
+        c.enc |= ENC_BIG;
+    }
+}
+
+/// Adds a member known to be absent.
+fn insert(store: &mut dyn Store, m: &mut Meta, member: &[u8], score: f64) {
+    m.coll.len += 1;
+    note_member(&mut m.coll, member);
+    let score = stored_score(&m.coll, score);
+    store.el_put(
+        m.ns,
+        &member_key(member),
+        Bytes::copy_from_slice(&score.to_bits().to_be_bytes()),
+    );
+    store.el_put(m.ns, &index_key(score, member), Bytes::new());
+}
+
+/// Moves a present member from score `old` to `new`.
+fn update(store: &mut dyn Store, m: &Meta, member: &[u8], old: f64, new: f64) {
+    let new = stored_score(&m.coll, new);
+    store.el_del(m.ns, &index_key(old, member));
+    store.el_put(
+        m.ns,
+        &member_key(member),
+        Bytes::copy_from_slice(&new.to_bits().to_be_bytes()),
+    );
+    store.el_put(m.ns, &index_key(new, member), Bytes::new());
+}
+
+/// Removes a present member.
+fn remove(store: &mut dyn Store, m: &mut Meta, member: &[u8], score: f64) {
+    store.el_del(m.ns, &member_key(member));
+    store.el_del(m.ns, &index_key(score, member));
+    m.coll.len = m.coll.len.saturating_sub(1);
+}
+
+/// Visits the score index in `[lo, hi)` (either end open), ascending or
+/// descending; the visitor gets (score, member) and returns false to stop.
+fn walk(
+    store: &dyn Store,
+    ns: Ns,
+    lo: Option<&[u8]>,
+    hi: Option<&[u8]>,
+    rev: bool,
+    visit: &mut dyn FnMut(f64, &[u8]) -> bool,
+) -> Result<(), StoreError> {
+    let first = [SCORE];
+    let end = [SCORE + 1];
+    let lo = lo.unwrap_or(&first);
+    let hi = hi.unwrap_or(&end);
+    if lo >= hi {
+        return Ok(());
+    }
+    store.el_range(
+        ns,
+        Bound::Included(lo),
+        Bound::Excluded(hi),
+        rev,
+        &mut |k, _| {
+            let (s, member) = index_parts(k);
+            visit(s, member)
+        },
+    )
+}
+
+/// One member of a result: (member, score).
+type Item = (Bytes, f64);
+
+/// Members by rank `start..=end` (Redis's index rules), or from the top
+/// with `rev`. O(log n + end): the walk skips the first `start`.
+fn by_rank(store: &dyn Store, m: &Meta, start: i64, end: i64, rev: bool) -> Result<Vec<Item>, Reply> {
+    let len = i64::try_from(m.len()).unwrap_or(i64::MAX);
+    let (mut start, mut end) = (start, end);
+    if start < 0 {
+        start = len.saturating_add(start);
+    }
+    if end < 0 {
+        end = len.saturating_add(end);
+    }
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= len {
+        return Ok(Vec::new());
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    let mut out = Vec::with_capacity(usize::try_from(end - start + 1).unwrap_or(0).min(1 << 16));
+    let mut i = 0i64;
+    walk(store, m.ns, None, None, rev, &mut |s, member| {
+        if i >= start {
+            out.push((Bytes::copy_from_slice(member), s));
+        }
+        i += 1;
+        i <= end
+    })?;
+    Ok(out)
+}
+
+/// Members with scores in `r`, skipping `offset` and taking at most
+/// `limit` (negative: all), from the top with `rev`.
+fn by_score(
+    store: &dyn Store,
+    m: &Meta,
+    r: &ScoreRange,
+    rev: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Item>, Reply> {
+    let mut out = Vec::new();
+    // A negative offset skips everything (t_zset.c's `offset--` loop).
+    if offset < 0 || limit == 0 || (offset > 0 && offset as u64 >= m.len()) {
+        return Ok(out);
+    }
+    let Some((lo, hi)) = r.bounds() else {
+        return Ok(out);
+    };
+    let (lo, hi) = (index_at(lo), index_at(hi));
+    let mut skip = offset;
+    walk(store, m.ns, Some(&lo), Some(&hi), rev, &mut |s, member| {
+        if skip > 0 {
+            skip -= 1;
+            return true;
+        }
+        out.push((Bytes::copy_from_slice(member), s));
+        limit < 0 || (out.len() as i64) < limit
+    })?;
+    Ok(out)
+}
+
+/// Where a lex walk may start: with one score throughout (the case Redis
+/// documents for BYLEX) the index is in member order and the walk seeks
+/// to the bound; otherwise it walks from the end, as a listpack scan does.
+fn lex_seek(store: &dyn Store, m: &Meta, r: &LexRange, rev: bool) -> Result<Option<Vec<u8>>, Reply> {
+    let mut first = None;
+    let mut last = None;
+    walk(store, m.ns, None, None, false, &mut |s, _| {
+        first = Some(s);
+        false
+    })?;
+    walk(store, m.ns, None, None, true, &mut |s, _| {
+        last = Some(s);
+        false
+    })?;
+    let (Some(a), Some(b)) = (first, last) else {
+        return Ok(None);
+    };
+    if score_u64(a) != score_u64(b) {
+        return Ok(None);
+    }
+    let bound = if rev { &r.max } else { &r.min };
+    Ok(match bound {
+        Lex::Incl(v) | Lex::Excl(v) => {
+            let mut k = index_key(a, v);
+            if rev {
+                // Descending walks stop below `hi`: include `v` itself.
+                k.push(0);
+            }
+            Some(k)
+        }
+        Lex::Min | Lex::Max => None,
+    })
+}
+
+/// Members in lex range `r` (t_zset.c's listpack walk: from the first
+/// member >= min while <= max; reversed, from the last <= max while >=
+/// min), skipping `offset`, at most `limit` (negative: all).
+fn by_lex(
+    store: &dyn Store,
+    m: &Meta,
+    r: &LexRange,
+    rev: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Item>, Reply> {
+    let mut out = Vec::new();
+    if offset < 0 || limit == 0 {
+        return Ok(out);
+    }
+    let seek = lex_seek(store, m, r, rev)?;
+    let (lo, hi) = if rev {
+        (None, seek.as_deref())
+    } else {
+        (seek.as_deref(), None)
+    };
+    let mut started = false;
+    let mut skip = offset;
+    walk(store, m.ns, lo, hi, rev, &mut |s, member| {
+        if !started {
+            let (reach, inside) = if rev {
+                (r.lte_max(member), r.gte_min(member))
+            } else {
+                (r.gte_min(member), r.lte_max(member))
+            };
+            if !reach {
+                return true;
+            }
+            if !inside {
+                return false;
+            }
+            started = true;
+        } else if !(if rev { r.gte_min(member) } else { r.lte_max(member) }) {
+            return false;
+        }
+        if skip > 0 {
+            skip -= 1;
+            return true;
+        }
+        out.push((Bytes::copy_from_slice(member), s));
+        limit < 0 || (out.len() as i64) < limit
+    })?;
+    Ok(out)
+}
+
+/// Number of members whose score index key is below `key` (or above it
+/// with `rev`): a member's rank. O(log n + rank).
+fn count_before(store: &dyn Store, m: &Meta, key: &[u8], rev: bool) -> Result<u64, StoreError> {
+    let mut n = 0u64;
+    if rev {
+        let mut lo = key.to_vec();
+        lo.push(0);
+        walk(store, m.ns, Some(&lo), None, false, &mut |_, _| {
+            n += 1;
+            true
+        })?;
+    } else {
+        walk(store, m.ns, None, Some(key), false, &mut |_, _| {
+            n += 1;
+            true
+        })?;
+    }
+    Ok(n)
+}
+
+fn int_reply(n: u64) -> Reply {
+    Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn len_reply(n: usize) -> Reply {
+    Reply::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// A range reply: members, or (member, score) pairs.
+fn items_reply(items: Vec<Item>, withscores: bool) -> Reply {
+    if withscores {
+        Reply::Pairs(
+            items
+                .into_iter()
+                .map(|(m, s)| (Reply::Bulk(m), Reply::Double(s)))
+                .collect(),
+        )
+    } else {
+        Reply::Array(items.into_iter().map(|(m, _)| Reply::Bulk(m)).collect())
+    }
+}
+
+/// Writes `items` (sorted or not) as a new zset at `dst`, replacing what
+/// was there (TTL included), or deletes `dst` when empty; replies the size.
+/// The encoding is chosen afresh, as Redis does for a built zset.
+fn store_items(store: &mut dyn Store, dst: &[u8], items: &[Item], now: u64) -> R {
+    if items.is_empty() {
+        store.delete(dst)?;
+        return Ok(Reply::Integer(0));
+    }
+    let id = store.new_id();
+    let mut coll = Coll::new(id);
+    let big = items.len() as u64 > LISTPACK_MAX_ENTRIES
+        || items.iter().any(|(m, _)| m.len() > LISTPACK_MAX_VALUE);
+    if big {
+        coll.enc |= ENC_BIG;
+    }
+    let mut m = Meta {
+        kind: Kind::ZSet,
+        ns: Ns {
+            slot: key_slot(dst),
+            id,
+        },
+        coll,
+        expire_at_ms: None,
+        stored: false,
+    };
+    for (member, score) in items {
+        insert(store, &mut m, member, *score);
+    }
+    coll::save(store, dst, &m, now)?;
+    Ok(int_reply(m.len()))
+}
+
+// ---- ZADD / ZINCRBY ----
+
+#[derive(Debug, Default, Clone, Copy)]
+struct AddOpts {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+    ch: bool,
+    incr: bool,
+    /// argv index of the first score.
+    first: usize,
+}
+
+/// zaddGenericCommand's parsing and checks, in its order.
+fn parse_add(argv: &[Bytes], incr: bool) -> Result<AddOpts, Reply> {
+    let mut o = AddOpts {
+        incr,
+        first: 2,
+        ..AddOpts::default()
+    };
+    while o.first < argv.len() {
+        let a = arg(argv, o.first);
+        if is_opt(a, "nx") {
+            o.nx = true;
+        } else if is_opt(a, "xx") {
+            o.xx = true;
+        } else if is_opt(a, "ch") {
+            o.ch = true;
+        } else if is_opt(a, "incr") {
+            o.incr = true;
+        } else if is_opt(a, "gt") {
+            o.gt = true;
+        } else if is_opt(a, "lt") {
+            o.lt = true;
+        } else {
+            break;
+        }
+        o.first += 1;
+    }
+    let elements = argv.len().saturating_sub(o.first);
+    if elements == 0 || elements % 2 == 1 {
+        return Err(errors::err(errors::SYNTAX));
+    }
+    if o.nx && o.xx {
+        return Err(errors::err(XX_NX));
+    }
+    if (o.gt && o.nx) || (o.lt && o.nx) || (o.gt && o.lt) {
+        return Err(errors::err(GT_LT_NX));
+    }
+    if o.incr && elements > 2 {
+        return Err(errors::err(INCR_PAIR));
+    }
+    for i in (o.first..argv.len()).step_by(2) {
+        score_arg(argv, i)?;
+    }
+    Ok(o)
+}
+
+pub(crate) fn precheck_zadd(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_add(argv, false).map(drop)
+}
+
+pub(crate) fn precheck_zincrby(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_add(argv, true).map(drop)
+}
+
+fn add_generic(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, incr: bool) -> R {
+    let o = parse_add(argv, incr)?;
+    let key = arg(argv, 1);
+    let now = ctx.now_ms;
+    let mut scores = Vec::with_capacity((argv.len() - o.first) / 2);
+    for i in (o.first..argv.len()).step_by(2) {
+        scores.push((score_arg(argv, i)?, arg(argv, i + 1)));
+    }
+    let found = load(store, key, now)?;
+    if found.is_none() && o.xx {
+        return Ok(if o.incr { Reply::Nil } else { Reply::Integer(0) });
+    }
+    let mut m = match found {
+        Some(m) => m,
+        None => coll::load_or_new(store, key, now, Kind::ZSet)?,
+    };
+    let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
+    let mut last = 0.0;
+    for (score, member) in scores {
+        match get_score(store, &m, member)? {
+            Some(cur) => {
+                if o.nx {
+                    continue;
+                }
+                let new = if o.incr { score + cur } else { score };
+                if new.is_nan() {
+                    return Err(errors::err(NAN_RESULT));
+                }
+                if (o.lt && new >= cur) || (o.gt && new <= cur) {
+                    continue;
+                }
+                processed += 1;
+                last = new;
+                if new != cur {
+                    update(store, &m, member, cur, new);
+                    updated += 1;
+                }
+            }
+            None if !o.xx => {
+                insert(store, &mut m, member, score);
+                added += 1;
+                processed += 1;
+                last = score;
+            }
+            None => {}
+        }
+    }
+    if added > 0 || updated > 0 {
+        coll::save(store, key, &m, now)?;
+    }
+    Ok(if o.incr {
+        if processed > 0 {
+            Reply::Double(last)
+        } else {
+            Reply::Nil
+        }
+    } else {
+        Reply::Integer(if o.ch { added + updated } else { added })
+    })
+}
+
+pub(crate) fn zadd(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    add_generic(argv, ctx, store, false)
+}
+
+pub(crate) fn zincrby(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    add_generic(argv, ctx, store, true)
+}
+
+pub(crate) fn zrem(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let key = arg(argv, 1);
+    let Some(mut m) = load(store, key, ctx.now_ms)? else {
+        return Ok(Reply::Integer(0));
+    };
+    let mut deleted = 0i64;
+    for member in argv.get(2..).unwrap_or(&[]) {
+        if let Some(s) = get_score(store, &m, member)? {
+            remove(store, &mut m, member, s);
+            deleted += 1;
+        }
+        if m.len() == 0 {
+            break;
+        }
+    }
+    if deleted > 0 {
+        coll::save(store, key, &m, ctx.now_ms)?;
+    }
+    Ok(Reply::Integer(deleted))
+}
+
+// ---- point reads ----
+
+pub(crate) fn zcard(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    Ok(int_reply(
+        load(store, arg(argv, 1), ctx.now_ms)?.map_or(0, |m| m.len()),
+    ))
+}
+
+pub(crate) fn zscore(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let Some(m) = load(store, arg(argv, 1), ctx.now_ms)? else {
+        return Ok(Reply::Nil);
+    };
+    Ok(get_score(store, &m, arg(argv, 2))?.map_or(Reply::Nil, Reply::Double))
+}
+
+pub(crate) fn zmscore(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let m = load(store, arg(argv, 1), ctx.now_ms)?;
+    let mut out = Vec::with_capacity(argv.len().saturating_sub(2));
+    for member in argv.get(2..).unwrap_or(&[]) {
+        let s = match &m {
+            Some(m) => get_score(store, m, member)?,
+            None => None,
+        };
+        out.push(s.map_or(Reply::Nil, Reply::Double));
+    }
+    Ok(Reply::Array(out))
+}
+
+fn rank_generic(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, rev: bool) -> R {
+    let Some(m) = load(store, arg(argv, 1), ctx.now_ms)? else {
+        return Ok(Reply::Nil);
+    };
+    let member = arg(argv, 2);
+    let Some(s) = get_score(store, &m, member)? else {
+        return Ok(Reply::Nil);
+    };
+    Ok(int_reply(count_before(
+        store,
+        &m,
+        &index_key(s, member),
+        rev,
+    )?))
+}
+
+pub(crate) fn zrank(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    rank_generic(argv, ctx, store, false)
+}
+
+pub(crate) fn zrevrank(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    rank_generic(argv, ctx, store, true)
+}
+
+pub(crate) fn zcount(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let r = parse_score_range(arg(argv, 2), arg(argv, 3))?;
+    let Some(m) = load(store, arg(argv, 1), ctx.now_ms)? else {
+        return Ok(Reply::Integer(0));
+    };
+    Ok(len_reply(by_score(store, &m, &r, false, 0, -1)?.len()))
+}
+
+pub(crate) fn zlexcount(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let r = parse_lex_range(argv, 2, 3)?;
+    let Some(m) = load(store, arg(argv, 1), ctx.now_ms)? else {
+        return Ok(Reply::Integer(0));
+    };
+    Ok(len_reply(by_lex(store, &m, &r, false, 0, -1)?.len()))
+}
+
+// ---- ZRANGE and its forms ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RangeBy {
+    Auto,
+    Rank,
+    Score,
+    Lex,
+}
+
+/// A parsed ZRANGE-family request.
+#[derive(Debug, Clone)]
+struct RangeReq {
+    by: RangeBy,
+    rev: bool,
+    withscores: bool,
+    offset: i64,
+    limit: i64,
+    /// argv positions of the source key, min and max.
+    key: usize,
+    min: usize,
+    max: usize,
+}
+
+/// zrangeGenericCommand's option parsing and checks: `at` is the source
+/// key's position; `by`/`rev` fixed by the legacy forms.
+fn parse_range(
+    argv: &[Bytes],
+    at: usize,
+    store: bool,
+    by: RangeBy,
+    rev: Option<bool>,
+) -> Result<RangeReq, Reply> {
+    let mut req = RangeReq {
+        by,
+        rev: rev.unwrap_or(false),
+        withscores: false,
+        offset: 0,
+        limit: -1,
+        key: at,
+        min: at + 1,
+        max: at + 2,
+    };
+    let mut j = at + 3;
+    while j < argv.len() {
+        let a = arg(argv, j);
+        let left = argv.len() - j - 1;
+        if !store && is_opt(a, "withscores") {
+            req.withscores = true;
+        } else if is_opt(a, "limit") && left >= 2 {
+            req.offset = int_arg(argv, j + 1)?;
+            req.limit = int_arg(argv, j + 2)?;
+            j += 2;
+        } else if rev.is_none() && is_opt(a, "rev") {
+            req.rev = true;
+        } else if req.by == RangeBy::Auto && is_opt(a, "bylex") {
+            req.by = RangeBy::Lex;
+        } else if req.by == RangeBy::Auto && is_opt(a, "byscore") {
+            req.by = RangeBy::Score;
+        } else {
+            return Err(errors::err(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    if req.by == RangeBy::Auto {
+        req.by = RangeBy::Rank;
+    }
+    // t_zset.c keeps -1 as "no LIMIT given"; an explicit `LIMIT 0 -1` is
+    // the same to it.
+    if req.limit != -1 && req.by == RangeBy::Rank {
+        return Err(errors::err(LIMIT_RANK));
+    }
+    if req.withscores && req.by == RangeBy::Lex {
+        return Err(errors::err(WITHSCORES_LEX));
+    }
+    if req.rev && req.by != RangeBy::Rank {
+        std::mem::swap(&mut req.min, &mut req.max);
+    }
+    Ok(req)
+}
+
+/// The range itself, parsed and checked (before the key is looked up).
+enum Spec {
+    Rank(i64, i64),
+    Score(ScoreRange),
+    Lex(LexRange),
+}
+
+fn parse_spec(argv: &[Bytes], req: &RangeReq) -> Result<Spec, Reply> {
+    Ok(match req.by {
+        RangeBy::Score => Spec::Score(parse_score_range(arg(argv, req.min), arg(argv, req.max))?),
+        RangeBy::Lex => Spec::Lex(parse_lex_range(argv, req.min, req.max)?),
+        RangeBy::Rank | RangeBy::Auto => Spec::Rank(int_arg(argv, req.min)?, int_arg(argv, req.max)?),
+    })
+}
+
+fn run_range(store: &dyn Store, m: &Meta, req: &RangeReq, spec: &Spec) -> Result<Vec<Item>, Reply> {
+    match spec {
+        Spec::Rank(a, b) => by_rank(store, m, *a, *b, req.rev),
+        Spec::Score(r) => by_score(store, m, r, req.rev, req.offset, req.limit),
+        Spec::Lex(r) => by_lex(store, m, r, req.rev, req.offset, req.limit),
+    }
+}
+
+fn range_read(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, by: RangeBy, rev: Option<bool>) -> R {
+    let req = parse_range(argv, 1, false, by, rev)?;
+    let spec = parse_spec(argv, &req)?;
+    let Some(m) = load(store, arg(argv, req.key), ctx.now_ms)? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    Ok(items_reply(run_range(store, &m, &req, &spec)?, req.withscores))
+}
+
+pub(crate) fn zrange(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range_read(argv, ctx, store, RangeBy::Auto, None)
+}
+
+pub(crate) fn zrevrange(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range_read(argv, ctx, store, RangeBy::Rank, Some(true))
+}
+
+pub(crate) fn zrangebyscore(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range_read(argv, ctx, store, RangeBy::Score, Some(false))
+}
+
+pub(crate) fn zrevrangebyscore(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range_read(argv, ctx, store, RangeBy::Score, Some(true))
+}
+
+pub(crate) fn zrangebylex(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range_read(argv, ctx, store, RangeBy::Lex, Some(false))
+}
+
+pub(crate) fn zrevrangebylex(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    range_read(argv, ctx, store, RangeBy::Lex, Some(true))
+}
+
+pub(crate) fn precheck_zrangestore(argv: &[Bytes]) -> Result<(), Reply> {
+    let req = parse_range(argv, 2, true, RangeBy::Auto, None)?;
+    parse_spec(argv, &req).map(drop)
+}
+
+pub(crate) fn zrangestore(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let req = parse_range(argv, 2, true, RangeBy::Auto, None)?;
+    let spec = parse_spec(argv, &req)?;
+    let items = match load(store, arg(argv, req.key), ctx.now_ms)? {
+        Some(m) => run_range(store, &m, &req, &spec)?,
+        None => Vec::new(),
+    };
+    store_items(store, arg(argv, 1), &items, ctx.now_ms)
+}
+
+// ---- ZREMRANGEBY* ----
+
+fn remrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, spec: Spec) -> R {
+    let key = arg(argv, 1);
+    let Some(mut m) = load(store, key, ctx.now_ms)? else {
+        return Ok(Reply::Integer(0));
+    };
+    let items = match &spec {
+        Spec::Rank(a, b) => by_rank(store, &m, *a, *b, false)?,
+        Spec::Score(r) => by_score(store, &m, r, false, 0, -1)?,
+        Spec::Lex(r) => by_lex(store, &m, r, false, 0, -1)?,
+    };
+    for (member, score) in &items {
+        // The score index holds +0 for -0; the member index has the
+        // stored score, whose index key is the same.
+        remove(store, &mut m, member, *score);
+    }
+    if !items.is_empty() {
+        coll::save(store, key, &m, ctx.now_ms)?;
+    }
+    Ok(len_reply(items.len()))
+}
+
+fn rank_spec(argv: &[Bytes]) -> Result<Spec, Reply> {
+    Ok(Spec::Rank(int_arg(argv, 2)?, int_arg(argv, 3)?))
+}
+
+pub(crate) fn precheck_zremrangebyrank(argv: &[Bytes]) -> Result<(), Reply> {
+    rank_spec(argv).map(drop)
+}
+
+pub(crate) fn precheck_zremrangebyscore(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_score_range(arg(argv, 2), arg(argv, 3)).map(drop)
+}
+
+pub(crate) fn precheck_zremrangebylex(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_lex_range(argv, 2, 3).map(drop)
+}
+
+pub(crate) fn zremrangebyrank(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let spec = rank_spec(argv)?;
+    remrange(argv, ctx, store, spec)
+}
+
+pub(crate) fn zremrangebyscore(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let spec = Spec::Score(parse_score_range(arg(argv, 2), arg(argv, 3))?);
+    remrange(argv, ctx, store, spec)
+}
+
+pub(crate) fn zremrangebylex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let spec = Spec::Lex(parse_lex_range(argv, 2, 3)?);
+    remrange(argv, ctx, store, spec)
+}
+
+// ---- pops ----
+
+/// Pops up to `count` from the low (or high, `max`) end of `m`.
+fn pop(store: &mut dyn Store, key: &[u8], m: &mut Meta, count: u64, max: bool, now: u64) -> Result<Vec<Item>, Reply> {
+    let mut items = Vec::new();
+    walk(store, m.ns, None, None, max, &mut |s, member| {
+        items.push((Bytes::copy_from_slice(member), s));
+        (items.len() as u64) < count
+    })?;
+    for (member, score) in &items {
+        remove(store, m, member, *score);
+    }
+    if !items.is_empty() {
+        coll::save(store, key, m, now)?;
+    }
+    Ok(items)
+}
+
+/// ZPOPMIN/ZPOPMAX's count: `None` without one.
+fn pop_count(argv: &[Bytes]) -> Result<Option<u64>, Reply> {
+    match argv.len() {
+        0..=2 => Ok(None),
+        3 => match parse_i64(arg(argv, 2)) {
+            Some(n) if n >= 0 => Ok(Some(n.unsigned_abs())),
+            _ => Err(errors::err(OUT_OF_RANGE_POSITIVE)),
+        },
+        _ => Err(errors::err(errors::SYNTAX)),
+    }
+}
+
+pub(crate) fn precheck_zpop(argv: &[Bytes]) -> Result<(), Reply> {
+    pop_count(argv).map(drop)
+}
+
+fn zpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, max: bool) -> R {
+    let count = pop_count(argv)?;
+    let key = arg(argv, 1);
+    let Some(mut m) = load(store, key, ctx.now_ms)? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    if count == Some(0) {
+        return Ok(Reply::Array(Vec::new()));
+    }
+    let items = pop(store, key, &mut m, count.unwrap_or(1), max, ctx.now_ms)?;
+    Ok(match count {
+        // No count: one flat pair in both protocols.
+        None => Reply::Array(
+            items
+                .into_iter()
+                .flat_map(|(m, s)| [Reply::Bulk(m), Reply::Double(s)])
+                .collect(),
+        ),
+        Some(_) => items_reply(items, true),
+    })
+}
+
+pub(crate) fn zpopmin(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    zpop(argv, ctx, store, false)
+}
+
+pub(crate) fn zpopmax(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    zpop(argv, ctx, store, true)
+}
+
+/// ZMPOP's (numkeys, max, count).
+fn parse_mpop(argv: &[Bytes]) -> Result<(usize, bool, u64), Reply> {
+    let numkeys = match parse_i64(arg(argv, 1)) {
+        Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
+        _ => return Err(errors::err(NUMKEYS_POSITIVE)),
+    };
+    let where_at = numkeys.saturating_add(2);
+    if where_at >= argv.len() {
+        return Err(errors::err(errors::SYNTAX));
+    }
+    let w = arg(argv, where_at);
+    let max = if is_opt(w, "min") {
+        false
+    } else if is_opt(w, "max") {
+        true
+    } else {
+        return Err(errors::err(errors::SYNTAX));
+    };
+    let mut count: Option<u64> = None;
+    let mut j = where_at + 1;
+    while j < argv.len() {
+        if count.is_none() && is_opt(arg(argv, j), "count") && j + 1 < argv.len() {
+            j += 1;
+            count = match parse_i64(arg(argv, j)) {
+                Some(n) if n >= 1 => Some(n.unsigned_abs()),
+                _ => return Err(errors::err(COUNT_POSITIVE)),
+            };
+        } else {
+            return Err(errors::err(errors::SYNTAX));
+        }
+        j += 1;
+    }
+    Ok((numkeys, max, count.unwrap_or(1)))
+}
+
+pub(crate) fn precheck_zmpop(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_mpop(argv).map(drop)
+}
+
+pub(crate) fn zmpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let (numkeys, max, count) = parse_mpop(argv)?;
+    for key in argv.get(2..2 + numkeys).unwrap_or(&[]) {
+        // The first existing key is popped; only its type is checked.
+        let Some(mut m) = load(store, key, ctx.now_ms)? else {
+            continue;
+        };
+        let items = pop(store, key, &mut m, count, max, ctx.now_ms)?;
+        let pairs = items
+            .into_iter()
+            .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
+            .collect();
+        return Ok(Reply::Array(vec![
+            Reply::Bulk(key.clone()),
+            Reply::Array(pairs),
+        ]));
+    }
+    Ok(Reply::NilArray)
+}
+
+// ---- ZRANDMEMBER ----
+
+fn member_item(k: &[u8], v: &[u8]) -> Result<Item, StoreError> {
+    Ok((
+        Bytes::copy_from_slice(coll::hashed_member(k)),
+        decode_score(v)?,
+    ))
+}
+
+pub(crate) fn zrandmember(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let mut rng = Rng::new(ctx.rand);
+    let key = arg(argv, 1);
+    if argv.len() < 3 {
+        let Some(m) = load(store, key, ctx.now_ms)? else {
+            return Ok(Reply::Nil);
+        };
+        let pick = set::pick_one(store, m.ns, MEMBER, m.len(), &mut rng)?;
+        return Ok(pick.map_or(Reply::Nil, |(k, _)| {
+            Reply::Bulk(Bytes::copy_from_slice(coll::hashed_member(&k)))
+        }));
+    }
+    let l = int_arg(argv, 2)?;
+    if l == i64::MIN {
+        return Err(errors::err(RANDOM_COUNT_RANGE));
+    }
+    let withscores = match argv.len() {
+        3 => false,
+        4 if is_opt(arg(argv, 3), "withscores") => true,
+        _ => return Err(errors::err(errors::SYNTAX)),
+    };
+    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
+        return Err(errors::err(OUT_OF_RANGE));
+    }
+    let Some(m) = load(store, key, ctx.now_ms)? else {
+        return Ok(Reply::Array(Vec::new()));
+    };
+    let count = l.unsigned_abs();
+    if count == 0 {
+        return Ok(Reply::Array(Vec::new()));
+    }
+    let picked = if l < 0 || count == 1 {
+        if count > MAX_RANDOM_COUNT {
+            return Err(errors::err(OUT_OF_RANGE));
+        }
+        set::sample_with_repeats(store, m.ns, MEMBER, m.len(), count, &mut rng)?
+    } else if count >= m.len() {
+        set::all_elements(store, m.ns, MEMBER)?
+    } else {
+        set::sample_distinct(store, m.ns, MEMBER, m.len(), count, &mut rng)?
+    };
+    let mut items = Vec::with_capacity(picked.len());
+    for (k, v) in &picked {
+        items.push(member_item(k, v)?);
+    }
+    Ok(items_reply(items, withscores))
+}
+
+// ---- ZSCAN ----
+
+/// `d2string`: integral scores within ±2^62 print as integers, the rest
+/// with `%.17g` (ZSCAN replies scores as text, not doubles).
+fn d2string(d: f64) -> Bytes {
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    let mut s = String::with_capacity(24);
+    if d == 0.0 {
+        s.push_str(if d.is_sign_negative() { "-0" } else { "0" });
+    } else if (-HALF..=HALF).contains(&d) && d.fract() == 0.0 {
+        s = format!("{}", d as i64);
+    } else {
+        let _ = write_g17(d, &mut s);
+    }
+    Bytes::from(s)
+}
+
+pub(crate) fn zscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let cursor = set::parse_scan_cursor(arg(argv, 2))?;
+    let Some(m) = load(store, arg(argv, 1), ctx.now_ms)? else {
+        return Ok(set::scan_reply(0, Vec::new()));
+    };
+    let (pattern, count) = set::parse_scan_opts(argv, 3)?;
+    let mut found = Vec::new();
+    let mut bad = None;
+    let mut keep = |k: &[u8], v: &[u8]| {
+        let member = coll::hashed_member(k);
+        if pattern.is_none_or(|p| glob_match(p, member, false)) {
+            match decode_score(v) {
+                Ok(s) => {
+                    found.push(Reply::Bulk(Bytes::copy_from_slice(member)));
+                    found.push(Reply::Bulk(d2string(s)));
+                }
+                Err(e) => bad = Some(e),
+            }
+        }
+    };
+    // A listpack answers everything in one call with cursor 0, as Redis's
+    // non-hashtable encodings do.
+    let next = if m.coll.enc & ENC_BIG == 0 {
+        set::scan_hashed(store, m.ns, MEMBER, 0, u64::MAX, &mut keep)?
+    } else {
+        set::scan_hashed(store, m.ns, MEMBER, cursor, count, &mut keep)?
+    };
+    if let Some(e) = bad {
+        return Err(e.into());
+    }
+    Ok(set::scan_reply(next, found))
+}
+
+// ---- ZUNION / ZINTER / ZDIFF and their STORE forms, ZINTERCARD ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+/// A parsed multi-key request: keys at `keys`, one weight per key.
+#[derive(Debug, Clone)]
+struct MultiReq {
+    keys: std::ops::Range<usize>,
+    weights: Vec<f64>,
+    aggregate: Aggregate,
+    withscores: bool,
+    limit: u64,
+}
+
+/// zunionInterDiffGenericCommand's numkeys check: the keys' positions.
+/// `numkeys_at` is 1 (ZUNION, ZINTERCARD) or 2 (the STORE forms).
+fn multi_keys(argv: &[Bytes], numkeys_at: usize, name: &str) -> Result<std::ops::Range<usize>, Reply> {
+    let setnum = int_arg(argv, numkeys_at)?;
+    if setnum < 1 {
+        return Err(Reply::Error(format!(
+            "ERR at least 1 input key is needed for '{name}' command"
+        )));
+    }
+    let first = numkeys_at + 1;
+    let n = usize::try_from(setnum).unwrap_or(usize::MAX);
+    if n > argv.len().saturating_sub(first) {
+        return Err(errors::err(errors::SYNTAX));
+    }
+    Ok(first..first + n)
+}
+
+/// The options after the keys (Redis parses them after looking the keys
+/// up, so a WRONGTYPE key is reported before a bad option).
+fn multi_opts(
+    argv: &[Bytes],
+    keys: std::ops::Range<usize>,
+    op: Op,
+    store: bool,
+    card: bool,
+) -> Result<MultiReq, Reply> {
+    let n = keys.len();
+    let mut j = keys.end;
+    let mut req = MultiReq {
+        keys,
+        weights: vec![1.0; n],
+        aggregate: Aggregate::Sum,
+        withscores: false,
+        limit: 0,
+    };
+    while j < argv.len() {
+        let remaining = argv.len() - j;
+        let a = arg(argv, j);
+        if op != Op::Diff && !card && remaining > n && is_opt(a, "weights") {
+            j += 1;
+            for w in req.weights.iter_mut() {
+                *w = parse_score(arg(argv, j)).ok_or_else(|| errors::err(WEIGHT_FLOAT))?;
+                j += 1;
+            }
+        } else if op != Op::Diff && !card && remaining >= 2 && is_opt(a, "aggregate") {
+            let v = arg(argv, j + 1);
+            req.aggregate = if is_opt(v, "sum") {
+                Aggregate::Sum
+            } else if is_opt(v, "min") {
+                Aggregate::Min
+            } else if is_opt(v, "max") {
+                Aggregate::Max
+            } else {
+                return Err(errors::err(errors::SYNTAX));
+            };
+            j += 2;
+        } else if !store && !card && is_opt(a, "withscores") {
+            req.withscores = true;
+            j += 1;
+        } else if card && remaining >= 2 && is_opt(a, "limit") {
+            req.limit = match parse_i64(arg(argv, j + 1)) {
+                Some(l) if l >= 0 => l.unsigned_abs(),
+                _ => return Err(errors::err(LIMIT_NEGATIVE)),
+            };
+            j += 2;
+        } else {
+            return Err(errors::err(errors::SYNTAX));
+        }
+    }
+    Ok(req)
+}
+
+/// numkeys, then the keys' types, then the options: Redis's order.
+fn parse_and_load(
+    argv: &[Bytes],
+    store: &dyn Store,
+    now: u64,
+    numkeys_at: usize,
+    op: Op,
+    dst: bool,
+    card: bool,
+    name: &str,
+) -> Result<(MultiReq, Vec<Option<Source>>), Reply> {
+    let keys = multi_keys(argv, numkeys_at, name)?;
+    let mut srcs = load_sources(store, argv, keys.clone(), now)?;
+    let req = multi_opts(argv, keys, op, dst, card)?;
+    for (s, w) in srcs.iter_mut().zip(&req.weights) {
+        if let Some(s) = s {
+            s.weight = *w;
+        }
+    }
+    Ok((req, srcs))
+}
+
+fn precheck_multi(argv: &[Bytes], op: Op, name: &str) -> Result<(), Reply> {
+    let keys = multi_keys(argv, 2, name)?;
+    multi_opts(argv, keys, op, true, false).map(drop)
+}
+
+/// One input of the set algebra: a zset, or a set (every score 1).
+struct Source {
+    ns: Ns,
+    len: u64,
+    is_set: bool,
+    weight: f64,
+}
+
+fn load_sources(
+    store: &dyn Store,
+    argv: &[Bytes],
+    keys: std::ops::Range<usize>,
+    now: u64,
+) -> Result<Vec<Option<Source>>, Reply> {
+    let mut out = Vec::with_capacity(keys.len());
+    for at in keys {
+        let key = arg(argv, at);
+        let rec = match store.get(key)? {
+            Some(r) if !r.is_expired(now) => r,
+            _ => {
+                out.push(None);
+                continue;
+            }
+        };
+        if rec.kind != Kind::ZSet && rec.kind != Kind::Set {
+            return Err(errors::err(errors::WRONGTYPE));
+        }
+        let c = rec
+            .coll_header()
+            .ok_or_else(|| Reply::from(StoreError::corrupt(key)))?;
+        out.push(Some(Source {
+            ns: Ns {
+                slot: key_slot(key),
+                id: c.id,
+            },
+            len: c.len,
+            is_set: rec.kind == Kind::Set,
+            weight: 1.0,
+        }));
+    }
+    Ok(out)
+}
+
+/// Every (member, score) of a source, in member-index order.
+fn source_items(store: &dyn Store, s: &Source) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::with_capacity(usize::try_from(s.len).unwrap_or(0).min(1 << 16));
+    let mut bad = None;
+    coll::each(store, s.ns, MEMBER, &mut |k, v| {
+        let member = Bytes::copy_from_slice(coll::hashed_member(k));
+        if s.is_set {
+            out.push((member, 1.0));
+        } else {
+            match decode_score(v) {
+                Ok(sc) => out.push((member, sc)),
+                Err(e) => {
+                    bad = Some(e);
+                    return false;
+                }
+            }
+        }
+        true
+    })?;
+    match bad {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+fn source_score(store: &dyn Store, s: &Source, member: &[u8]) -> Result<Option<f64>, StoreError> {
+    match store.el_get(s.ns, &member_key(member))? {
+        None => Ok(None),
+        Some(_) if s.is_set => Ok(Some(1.0)),
+        Some(v) => decode_score(&v).map(Some),
+    }
+}
+
+fn aggregate(target: &mut f64, val: f64, how: Aggregate) {
+    match how {
+        Aggregate::Sum => {
+            *target += val;
+            if target.is_nan() {
+                *target = 0.0;
+            }
+        }
+        Aggregate::Min => {
+            if val < *target {
+                *target = val;
+            }
+        }
+        Aggregate::Max => {
+            if val > *target {
+                *target = val;
+            }
+        }
+    }
+}
+
+/// Redis's result order: by score, then member bytes.
+fn sort_items(items: &mut [Item]) {
+    items.sort_by(|a, b| {
+        a.1.partial_cmp(&b.1)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| a.0.cmp(&b.0))
+    });
+}
+
+/// The algebra over loaded sources; `limit` stops ZINTERCARD early.
+fn compute(store: &dyn Store, srcs: Vec<Option<Source>>, op: Op, how: Aggregate, limit: u64) -> Result<Vec<Item>, Reply> {
+    match op {
+        Op::Inter => {
+            let mut live = Vec::with_capacity(srcs.len());
+            for s in srcs {
+                match s {
+                    Some(s) => live.push(s),
+                    None => return Ok(Vec::new()),
+                }
+            }
+            live.sort_by_key(|s| s.len);
+            let Some((first, rest)) = live.split_first() else {
+                return Ok(Vec::new());
+            };
+            let mut out = Vec::new();
+            'members: for (member, sc) in source_items(store, first)? {
+                let mut score = first.weight * sc;
+                if score.is_nan() {
+                    score = 0.0;
+                }
+                for other in rest {
+                    let Some(v) = source_score(store, other, &member)? else {
+                        continue 'members;
+                    };
+                    aggregate(&mut score, v * other.weight, how);
+                }
+                out.push((member, score));
+                if limit != 0 && out.len() as u64 >= limit {
+                    break;
+                }
+            }
+            Ok(out)
+        }
+        Op::Union => {
+            let mut live: Vec<Source> = srcs.into_iter().flatten().collect();
+            live.sort_by_key(|s| s.len);
+            let mut acc: HashMap<Bytes, f64> = HashMap::new();
+            for s in &live {
+                for (member, sc) in source_items(store, s)? {
+                    let mut score = s.weight * sc;
+                    if score.is_nan() {
+                        score = 0.0;
+                    }
+                    match acc.get_mut(&member) {
+                        Some(t) => aggregate(t, score, how),
+                        None => {
+                            acc.insert(member, score);
+                        }
+                    }
+                }
+            }
+            Ok(acc.into_iter().collect())
+        }
+        Op::Diff => {
+            let mut it = srcs.into_iter();
+            let Some(Some(first)) = it.next() else {
+                return Ok(Vec::new());
+            };
+            let others: Vec<Source> = it.flatten().collect();
+            let mut out = Vec::new();
+            'diff: for (member, sc) in source_items(store, &first)? {
+                for o in &others {
+                    if o.ns == first.ns || source_score(store, o, &member)?.is_some() {
+                        continue 'diff;
+                    }
+                }
+                out.push((member, sc));
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn multi_read(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, op: Op, name: &str) -> R {
+    let (req, srcs) = parse_and_load(argv, store, ctx.now_ms, 1, op, false, false, name)?;
+    let mut items = compute(store, srcs, op, req.aggregate, 0)?;
+    sort_items(&mut items);
+    Ok(items_reply(items, req.withscores))
+}
+
+pub(crate) fn zunion(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    multi_read(argv, ctx, store, Op::Union, "zunion")
+}
+
+pub(crate) fn zinter(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    multi_read(argv, ctx, store, Op::Inter, "zinter")
+}
+
+pub(crate) fn zdiff(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    multi_read(argv, ctx, store, Op::Diff, "zdiff")
+}
+
+pub(crate) fn zintercard(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let (req, srcs) =
+        parse_and_load(argv, store, ctx.now_ms, 1, Op::Inter, false, true, "zintercard")?;
+    Ok(len_reply(compute(store, srcs, Op::Inter, req.aggregate, req.limit)?.len()))
+}
+
+fn multi_store(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, op: Op, name: &str) -> R {
+    let (req, srcs) = parse_and_load(argv, store, ctx.now_ms, 2, op, true, false, name)?;
+    let mut items = compute(store, srcs, op, req.aggregate, 0)?;
+    sort_items(&mut items);
+    store_items(store, arg(argv, 1), &items, ctx.now_ms)
+}
+
+pub(crate) fn precheck_zunionstore(argv: &[Bytes]) -> Result<(), Reply> {
+    precheck_multi(argv, Op::Union, "zunionstore")
+}
+
+pub(crate) fn precheck_zinterstore(argv: &[Bytes]) -> Result<(), Reply> {
+    precheck_multi(argv, Op::Inter, "zinterstore")
+}
+
+pub(crate) fn precheck_zdiffstore(argv: &[Bytes]) -> Result<(), Reply> {
+    precheck_multi(argv, Op::Diff, "zdiffstore")
+}
+
+pub(crate) fn zunionstore(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    multi_store(argv, ctx, store, Op::Union, "zunionstore")
+}
+
+pub(crate) fn zinterstore(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    multi_store(argv, ctx, store, Op::Inter, "zinterstore")
+}
+
+pub(crate) fn zdiffstore(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    multi_store(argv, ctx, store, Op::Diff, "zdiffstore")
+}
+
+/// This family's handlers, for the table test that pairs each with exactly
+/// one table entry.
+#[cfg(test)]
+pub(crate) const HANDLERS: &[(&str, Handler)] = &[
+    ("zadd", write(Some(precheck_zadd), zadd)),
+    ("zincrby", write(Some(precheck_zincrby), zincrby)),
+    ("zrem", write(None, zrem)),
+    ("zrangestore", write(Some(precheck_zrangestore), zrangestore)),
+    ("zremrangebyrank", write(Some(precheck_zremrangebyrank), zremrangebyrank)),
+    ("zremrangebyscore", write(Some(precheck_zremrangebyscore), zremrangebyscore)),
+    ("zremrangebylex", write(Some(precheck_zremrangebylex), zremrangebylex)),
+    ("zpopmin", write(Some(precheck_zpop), zpopmin)),
+    ("zpopmax", write(Some(precheck_zpop), zpopmax)),
+    ("zmpop", write(Some(precheck_zmpop), zmpop)),
+    ("zunionstore", write(Some(precheck_zunionstore), zunionstore)),
+    ("zinterstore", write(Some(precheck_zinterstore), zinterstore)),
+    ("zdiffstore", write(Some(precheck_zdiffstore), zdiffstore)),
+    ("zcard", Handler::Read(zcard)),
+    ("zscore", Handler::Read(zscore)),
+    ("zmscore", Handler::Read(zmscore)),
+    ("zrank", Handler::Read(zrank)),
+    ("zrevrank", Handler::Read(zrevrank)),
+    ("zcount", Handler::Read(zcount)),
+    ("zlexcount", Handler::Read(zlexcount)),
+    ("zrange", Handler::Read(zrange)),
+    ("zrevrange", Handler::Read(zrevrange)),
+    ("zrangebyscore", Handler::Read(zrangebyscore)),
+    ("zrevrangebyscore", Handler::Read(zrevrangebyscore)),
+    ("zrangebylex", Handler::Read(zrangebylex)),
+    ("zrevrangebylex", Handler::Read(zrevrangebylex)),
+    ("zrandmember", Handler::Read(zrandmember)),
+    ("zunion", Handler::Read(zunion)),
+    ("zinter", Handler::Read(zinter)),
+    ("zdiff", Handler::Read(zdiff)),
+    ("zintercard", Handler::Read(zintercard)),
+    ("zscan", Handler::Read(zscan)),
+];
