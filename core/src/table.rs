@@ -56,6 +56,30 @@ pub struct Ctx {
 
 /// A data read, run on the group the route picked, at `ctx.now_ms`.
 pub type ReadFn = fn(&[Bytes], &Ctx, &dyn Store) -> Result<Reply, Reply>;
+/// How many elements a heavy read may touch, from its arguments and point
+/// reads of meta records (see `CommandSpec::heavy_size`).
+pub type SizeFn = fn(&[Bytes], &Ctx, &dyn Store) -> Result<u64, crate::StoreError>;
+
+/// A [`SizeFn`] in the table (compared by address, like handlers).
+#[derive(Clone, Copy)]
+pub struct HeavySize(pub SizeFn);
+
+impl PartialEq for HeavySize {
+    fn eq(&self, other: &HeavySize) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl std::fmt::Debug for HeavySize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeavySize(..)")
+    }
+}
+
+/// A heavy read whose size estimate is at most this runs on the core
+/// (the pool's hand-off costs more than reading this many elements).
+pub const HEAVY_MIN: u64 = 128;
+
 /// A write's checks that need no stored data (syntax, integers, expire
 /// times), run before the write is proposed so a bad one never reaches
 /// the log.
@@ -471,6 +495,11 @@ pub struct CommandSpec {
     /// never on a core's executor, and is counted per command
     /// (`heavy_id`).
     pub heavy: bool,
+    /// For a heavy read whose cost depends on a collection's size
+    /// (HGETALL, LRANGE, XRANGE ...): the estimate that decides. At most
+    /// [`HEAVY_MIN`] runs on the core; more (or an estimate that fails) on
+    /// the pool. `None`: always the pool.
+    pub heavy_size: Option<HeavySize>,
     pub visibility: Visibility,
     /// (version, change) pairs.
     pub history: &'static [(&'static str, &'static str)],
@@ -501,6 +530,7 @@ impl CommandSpec {
         key_specs: &[],
         handler: Handler::Missing,
         heavy: false,
+        heavy_size: None,
         visibility: Visibility::Listed,
         history: &[],
         doc_flags: &[],
@@ -680,62 +710,32 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
     }
 }
 
-/// Positions of the keys in `argv` (argv[0] is the command name): the
-/// legacy first/last/step range, or for a `movablekeys` command (SINTERCARD,
-/// ZUNIONSTORE: a numkeys argument says where the keys are) its key specs.
-/// Positions past the end are skipped, so a short argv gives fewer keys
-/// rather than a panic; the command itself reports the arity or syntax
-/// error (a movablekeys argv whose specs do not fit falls back to the
-/// legacy range).
+/// Positions of the keys in `argv` (argv[0] is the command name), from the
+/// legacy first/last/step range. Positions past the end are skipped, so a
+/// short argv gives fewer keys rather than a panic; the command itself
+/// reports the arity or syntax error.
 pub fn key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
-    key_positions(spec, argv).collect()
+    key_positions(spec, argv.len()).collect()
 }
 
-/// The iterator [`key_positions`] returns: no allocation unless the
-/// command's keys move (`movablekeys`).
-#[derive(Debug, Clone)]
-pub enum KeyPositions {
-    Range(std::iter::StepBy<std::ops::RangeInclusive<usize>>),
-    Listed(std::vec::IntoIter<usize>),
-}
-
-impl Iterator for KeyPositions {
-    type Item = usize;
-    fn next(&mut self) -> Option<usize> {
-        match self {
-            KeyPositions::Range(r) => r.next(),
-            KeyPositions::Listed(l) => l.next(),
-        }
+/// Every key position of `argv`: [`key_positions`], or for a command
+/// whose keys move (`movablekeys`: ZUNIONSTORE's numkeys, XREAD's STREAMS,
+/// GEORADIUS's STORE) the positions its key specs find, as Redis's
+/// `COMMAND GETKEYS` does. Routing needs them all: a key it missed could
+/// live in another group.
+pub fn routing_key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
+    if spec.flags.contains(&"movablekeys") {
+        keys_with_flags(spec, argv)
+            .map(|ks| ks.into_iter().map(|(i, _)| i).collect())
+            .unwrap_or_default()
+    } else {
+        key_positions(spec, argv.len()).collect()
     }
 }
 
-impl KeyPositions {
-    /// No keys.
-    pub fn none() -> KeyPositions {
-        #[allow(clippy::reversed_empty_ranges)]
-        KeyPositions::Range((1..=0).step_by(1))
-    }
-}
-
-/// [`key_indexes`] without the allocation (for fixed key positions): the
-/// positions of the keys in `argv` (empty when the command has none or
-/// argv is short).
-pub fn key_positions(spec: &CommandSpec, argv: &[Bytes]) -> KeyPositions {
-    if spec.has_flag("movablekeys")
-        && let Some(keys) = keys_with_flags(spec, argv)
-    {
-        return KeyPositions::Listed(
-            keys.into_iter()
-                .map(|(i, _)| i)
-                .collect::<Vec<_>>()
-                .into_iter(),
-        );
-    }
-    KeyPositions::Range(legacy_positions(spec, argv.len()))
-}
-
-/// The legacy first/last/step range over an argv of `argc` elements.
-fn legacy_positions(
+/// [`key_indexes`] without the allocation: the positions of the keys in an
+/// argv of `argc` elements (empty when the command has none or argv is short).
+pub fn key_positions(
     spec: &CommandSpec,
     argc: usize,
 ) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {

@@ -394,6 +394,8 @@ impl Core {
                 let mut st = self.st.borrow_mut();
                 st.shard.tick();
                 st.shard.maintain(now);
+                // Dropped collections: a bounded chunk of deletes per tick.
+                st.shard.sweep();
             }
             self.expire_round();
         }
@@ -532,7 +534,7 @@ impl Core {
                     return Pending::Wait(rx);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::heavy_command(&argv) {
+                if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, self.now_ms()) {
                     let (tx, rx) = flume::bounded(1);
                     let deliver = move |r| {
                         let _ = tx.send(r);
@@ -769,7 +771,7 @@ impl Core {
                     CoreCounters::add(&self.counters().follower_reads, 1);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::heavy_command(&p.argv) {
+                if let Some(cmd) = crate::heavy::route(&st.shard, p.pos, &p.argv, now_ms) {
                     self.read_heavy_parked(st, p, cmd, now_ms, rand);
                 } else {
                     let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
@@ -1062,7 +1064,7 @@ impl Core {
                     Some(pos) => {
                         let rand = st.next_rand();
                         let now_ms = now_ms.max(unix_ms());
-                        if let Some(cmd) = crate::heavy::heavy_command(&argv) {
+                        if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, now_ms) {
                             // The pool thread sends the reply home itself.
                             let node = self.node.clone();
                             let deliver = move |reply| {

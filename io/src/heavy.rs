@@ -38,6 +38,27 @@ pub fn heavy_command(argv: &[Bytes]) -> Option<HeavyCmd> {
     table::find(argv).and_then(table::heavy_id).map(HeavyCmd)
 }
 
+/// Where a read of group `pos` runs: `Some` on the pool. A heavy command
+/// with a size estimate (HGETALL, LRANGE ...) stays on the core while it
+/// is small: reading up to `table::HEAVY_MIN` elements costs less than the
+/// hand-off to a pool thread.
+pub fn route(
+    shard: &corekv_shard::Shard,
+    pos: usize,
+    argv: &[Bytes],
+    now_ms: u64,
+) -> Option<HeavyCmd> {
+    if !table::may_be_heavy(argv.first()?) {
+        return None;
+    }
+    let spec = table::find(argv)?;
+    let cmd = table::heavy_id(spec).map(HeavyCmd)?;
+    match spec.heavy_size {
+        Some(size) if shard.read_size(pos, argv, now_ms, size.0) <= table::HEAVY_MIN => None,
+        _ => Some(cmd),
+    }
+}
+
 /// Pending heavy jobs beyond which new ones are refused.
 pub const QUEUE_LIMIT: usize = 64;
 

@@ -52,7 +52,7 @@ pub type GroupMsgs = Vec<(u32, Message)>;
 pub type Deliver = Rc<dyn Fn(u64, u64, GroupMsgs)>;
 /// Where a complete, verified snapshot goes: (sender node, group id, the
 /// Raft snapshot message, (user key, encoded record)*).
-pub type DeliverSnapshot = Rc<dyn Fn(u64, u32, Message, Vec<(Bytes, Bytes)>)>;
+pub type DeliverSnapshot = Rc<dyn Fn(u64, u32, Message, corekv_shard::SnapshotData)>;
 
 /// The address core `core` of a node with RESP address `client` listens on
 /// for Raft traffic.
@@ -429,6 +429,8 @@ fn snap_frame(kind: u8, body: &[u8], out: &mut Vec<u8>) {
 const SNAP_HEADER: u8 = 1;
 const SNAP_CHUNK_KIND: u8 = 2;
 const SNAP_END: u8 = 3;
+/// A chunk of (element key, value) pairs, after the records.
+const SNAP_ELEM_KIND: u8 = 4;
 
 /// Streams group `gid`'s snapshot to a follower's core: hello, a header
 /// (group id, the Raft message), chunks of about 1 MiB of (key, record)
@@ -458,11 +460,15 @@ pub fn send_snapshot_blocking(
     let mut count = 0u64;
     let mut failed: Option<std::io::Error> = None;
     let slots = view.slots();
+    let flush_kind =
+        |kind: u8, chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
+            let mut frame = Vec::with_capacity(chunk.len() + 16);
+            snap_frame(kind, chunk, &mut frame);
+            chunk.clear();
+            w.write_all(&frame)
+        };
     let flush = |chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
-        let mut frame = Vec::with_capacity(chunk.len() + 16);
-        snap_frame(SNAP_CHUNK_KIND, chunk, &mut frame);
-        chunk.clear();
-        w.write_all(&frame)
+        flush_kind(SNAP_CHUNK_KIND, chunk, w)
     };
     // A read error fails the send (the leader reports it and sends again
     // later): a snapshot without a record would leave the follower short.
@@ -487,6 +493,28 @@ pub fn send_snapshot_blocking(
     scanned.map_err(std::io::Error::other)?;
     if !chunk.is_empty() {
         flush(&mut chunk, &mut w)?;
+    }
+    // Then the collections' elements, in their own frames.
+    let scanned = view.scan_elements(&mut |k, v| {
+        chunk.extend_from_slice(&(k.len() as u32).to_be_bytes());
+        chunk.extend_from_slice(k);
+        chunk.extend_from_slice(&(v.len() as u32).to_be_bytes());
+        chunk.extend_from_slice(v);
+        count += 1;
+        if chunk.len() >= SNAP_CHUNK
+            && let Err(e) = flush_kind(SNAP_ELEM_KIND, &mut chunk, &mut w)
+        {
+            failed = Some(e);
+            return false;
+        }
+        true
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    scanned.map_err(std::io::Error::other)?;
+    if !chunk.is_empty() {
+        flush_kind(SNAP_ELEM_KIND, &mut chunk, &mut w)?;
     }
     frame.clear();
     snap_frame(SNAP_END, &count.to_be_bytes(), &mut frame);
@@ -520,7 +548,7 @@ async fn serve_snapshot(
     deliver: DeliverSnapshot,
 ) -> Result<(), String> {
     let mut header: Option<(u32, Message)> = None;
-    let mut records: Vec<(Bytes, Bytes)> = Vec::new();
+    let mut data = corekv_shard::SnapshotData::default();
     let mut bytes = 0usize;
     loop {
         while let Some(len) = be_u32(&buf) {
@@ -548,7 +576,12 @@ async fn serve_snapshot(
                         .map_err(|_| "bad snapshot header".to_string())?;
                     header = Some((gid, m));
                 }
-                SNAP_CHUNK_KIND => {
+                SNAP_CHUNK_KIND | SNAP_ELEM_KIND => {
+                    let into = if kind == SNAP_CHUNK_KIND {
+                        &mut data.records
+                    } else {
+                        &mut data.elements
+                    };
                     let mut b = &body[..];
                     while !b.is_empty() {
                         let key = take_field(&body, &mut b).ok_or("bad snapshot chunk")?;
@@ -557,21 +590,19 @@ async fn serve_snapshot(
                         if bytes > corekv_shard::shard::MAX_SNAPSHOT_BYTES {
                             return Err("snapshot larger than the staging limit".into());
                         }
-                        records.push((key, val));
+                        into.push((key, val));
                     }
                 }
                 SNAP_END if body.len() == 8 => {
                     let mut n = [0u8; 8];
                     n.copy_from_slice(body.get(..8).ok_or("bad snapshot end")?);
                     let n = u64::from_be_bytes(n);
-                    if n != records.len() as u64 {
-                        return Err(format!(
-                            "snapshot ended with {} of {n} records",
-                            records.len()
-                        ));
+                    let got = (data.records.len() + data.elements.len()) as u64;
+                    if n != got {
+                        return Err(format!("snapshot ended with {got} of {n} records"));
                     }
                     let (gid, m) = header.take().ok_or("snapshot without header")?;
-                    deliver(from, gid, m, std::mem::take(&mut records));
+                    deliver(from, gid, m, std::mem::take(&mut data));
                     return Ok(());
                 }
                 _ => return Err(format!("bad snapshot frame kind {kind}")),

@@ -143,7 +143,7 @@ pub fn run(args: Args) -> ! {
         inbox_tx.push(tx);
         inbox_rx.push(rx);
     }
-    // One bounded SPSC ring per ordered core pair (DESIGN.md): core a
+    // One bounded SPSC ring per ordered core pair (docs/design/0013): core a
     // holds producers[a][b], core b consumes it among its inbound rings.
     let limits = Limits::new(args.queue_limit, cores);
     let mut producers: Vec<Vec<Option<rtrb::Producer<Msg>>>> = (0..cores)
@@ -389,16 +389,17 @@ fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
         c.notify.notify();
     });
     let c = core.clone();
-    let deliver_snap: crate::peer::DeliverSnapshot = Rc::new(move |from, gid, msg, records| {
+    let deliver_snap: crate::peer::DeliverSnapshot = Rc::new(move |from, gid, msg, data| {
         if c.node.drops_from(from) {
             return;
         }
         eprintln!(
-            "corekv: group {gid}: snapshot at index {} from node {from} ({} keys) received",
+            "corekv: group {gid}: snapshot at index {} from node {from} ({} keys, {} elements) received",
             msg.get_snapshot().get_metadata().index,
-            records.len()
+            data.records.len(),
+            data.elements.len()
         );
-        c.st.borrow_mut().shard.stage_snapshot(gid, msg, records);
+        c.st.borrow_mut().shard.stage_snapshot(gid, msg, data);
         c.notify.notify();
     });
     match monoio::net::TcpListener::from_std(listener) {

@@ -105,11 +105,15 @@ pub enum DataOp {
     Del(bytes::Bytes),
     /// Delete every record of slots `from..to`.
     Clear(u16, u16),
+    /// Element key, value (the `elem` keyspace).
+    ElPut(bytes::Bytes, bytes::Bytes),
+    ElDel(bytes::Bytes),
     ExpirePut(Vec<u8>),
     ExpireDel(Vec<u8>),
     /// Raft-keyspace write that must land atomically with the data ops
     /// before it (the applied index of a group).
     RaftPut(Vec<u8>, Vec<u8>),
+    RaftDel(Vec<u8>),
 }
 
 /// Everything one loop turn of a core wants persisted.
@@ -144,6 +148,8 @@ pub struct Engine {
     pub data: Keyspace,
     pub expire: Keyspace,
     pub meta: Keyspace,
+    /// Collection elements (keys::elem_key).
+    pub elem: Keyspace,
     /// Shared by every clone (the persist thread's too); a node points all
     /// its engines at one with [`Engine::with_health`].
     pub health: Arc<ReadHealth>,
@@ -175,12 +181,16 @@ impl Engine {
         let meta = db.keyspace("meta", || {
             KeyspaceCreateOptions::default().max_memtable_size(META_MEMTABLE_BYTES)
         })?;
+        let elem = db.keyspace("elem", || {
+            KeyspaceCreateOptions::default().max_memtable_size(DATA_MEMTABLE_BYTES)
+        })?;
         Ok(Engine {
             db,
             raft,
             data,
             expire,
             meta,
+            elem,
             health: Arc::default(),
         })
     }
@@ -200,6 +210,25 @@ impl Engine {
             self.health.note_error();
             EngineError::from(e)
         })
+    }
+
+    /// A point read of one element (`ek` is an element key).
+    pub fn read_elem(&self, ek: &[u8]) -> Result<Option<fjall::Slice>, EngineError> {
+        self.health.check()?;
+        self.elem.get(ek).map_err(|e| {
+            self.health.note_error();
+            EngineError::from(e)
+        })
+    }
+
+    /// Elements with keys in `lo..hi` (each bound as given).
+    pub fn elem_range(
+        &self,
+        lo: std::ops::Bound<Vec<u8>>,
+        hi: std::ops::Bound<Vec<u8>>,
+    ) -> Result<fjall::Iter, EngineError> {
+        self.health.check()?;
+        Ok(self.elem.range((lo, hi)))
     }
 
     /// The data keyspace's records of slots `from..to`, for a scan. Errors
@@ -272,6 +301,9 @@ impl Engine {
                 match op {
                     DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
                     DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
+                    DataOp::ElPut(k, v) => batch.insert(&self.elem, k.as_ref(), v.as_ref()),
+                    DataOp::ElDel(k) => batch.remove(&self.elem, k.as_ref()),
+                    DataOp::RaftDel(k) => batch.remove(&self.raft, k.as_slice()),
                     DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
                     DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),
                     DataOp::RaftPut(k, v) => batch.insert(&self.raft, k.as_slice(), v.as_slice()),
@@ -312,6 +344,24 @@ impl Engine {
         for kv in range {
             let k = kv.key()?;
             batch.remove(&self.data, k);
+            n += 1;
+            if n.is_multiple_of(CLEAR_CHUNK_RECORDS) {
+                std::mem::replace(&mut batch, self.db.batch()).commit()?;
+                between();
+            }
+        }
+        batch.commit()?;
+        // Elements are slot-first too.
+        let mut batch = self.db.batch();
+        let range = if to as u32 >= corekv_core::slot::SLOTS as u32 {
+            self.elem.range(keys::slot_start(from)..)
+        } else {
+            self.elem
+                .range(keys::slot_start(from)..keys::slot_start(to))
+        };
+        for kv in range {
+            let k = kv.key()?;
+            batch.remove(&self.elem, k);
             n += 1;
             if n.is_multiple_of(CLEAR_CHUNK_RECORDS) {
                 std::mem::replace(&mut batch, self.db.batch()).commit()?;

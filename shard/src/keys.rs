@@ -9,6 +9,12 @@
 //!           commit-only hard state change must not rewrite b'h', whose
 //!           term and vote a later job may have moved; see docs/design/0010)
 //!           gid | b'p' → preferred leader(8), gid | b'n' | node → address
+//! `elem`:   slot(2, BE) | id(8, BE) | sub…         → element value: one
+//!           element of the collection whose meta record names `id`
+//!           (docs/design/0019); in its own keyspace so KEYS/SCAN and the
+//!           snapshot's record stream never walk elements.
+//! `raft` also: gid | b'g' | slot(2) | id(8) → element count: a dropped
+//!           collection whose elements the sweeper has not purged yet.
 //! `expire`: expire_ms(8, BE) | slot(2, BE) | user key → empty; ordered by
 //!           due time so the active-expiry scan is one range read per core.
 //! `meta`:   opened, not written yet (the layout lives in `<dir>/corekv.layout`;
@@ -38,6 +44,33 @@ pub fn split_data_key(k: &[u8]) -> Option<(u16, &[u8])> {
         return None;
     }
     Some((slot, k.get(3..)?))
+}
+
+/// Key of one element in the `elem` keyspace.
+pub fn elem_key(ns: corekv_core::Ns, sub: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(10 + sub.len());
+    k.extend_from_slice(&ns.slot.to_be_bytes());
+    k.extend_from_slice(&ns.id.to_be_bytes());
+    k.extend_from_slice(sub);
+    k
+}
+
+/// Bytes before `sub` in an element key.
+pub const ELEM_KEY_PREFIX: usize = 10;
+
+/// The namespace of an element key.
+pub fn elem_ns(k: &[u8]) -> Option<corekv_core::Ns> {
+    let slot = u16::from_be_bytes(k.get(..2)?.try_into().ok()?);
+    let id = u64::from_be_bytes(k.get(2..10)?.try_into().ok()?);
+    Some(corekv_core::Ns { slot, id })
+}
+
+/// Key of a garbage namespace of group `gid`.
+pub fn garbage_key(gid: u32, ns: corekv_core::Ns) -> Vec<u8> {
+    let mut k = raft_key(gid, b'g');
+    k.extend_from_slice(&ns.slot.to_be_bytes());
+    k.extend_from_slice(&ns.id.to_be_bytes());
+    k
 }
 
 pub fn raft_key(gid: u32, tag: u8) -> Vec<u8> {

@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::indexing_slicing))]
 
 pub mod cache;
+mod elems;
 pub mod engine;
 pub mod keys;
 pub mod log;
@@ -20,6 +21,7 @@ pub mod snapshot;
 
 pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob, ReadHealth};
 pub use shard::{
-    Cluster, GroupSpec, GroupStatus, Shard, ShardError, SnapshotSend, Token, write_keys,
+    Cluster, GroupSpec, GroupStatus, Shard, ShardError, SnapshotData, SnapshotSend, Token,
+    write_keys,
 };
 pub use snapshot::SnapshotView;

@@ -8,19 +8,20 @@
 //! other than fjall point reads and short scans, and never blocks.
 
 use crate::cache::RowCache;
+use crate::elems::{self, Garbage};
 use crate::engine::{DataOp, Engine, EngineError, PersistJob};
 use crate::keys;
 use crate::log::LogStore;
 use bytes::Bytes;
 use corekv_core::cmd::{self, Ctx};
 use corekv_core::slot::key_slot;
-use corekv_core::{Record, Reply, Store, StoreError, errors};
+use corekv_core::{Ns, Record, Reply, Store, StoreError, errors};
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message, MessageType};
 use raft::{RawNode, StateRole};
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::ops::Range;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::ops::{Bound, Range};
 use std::time::{Duration, Instant};
 
 /// Opaque id the caller attaches to a proposal; handed back with the reply.
@@ -191,16 +192,31 @@ pub struct SnapshotSend {
     pub view: crate::snapshot::SnapshotView,
 }
 
+/// A group's state as a snapshot stream carries it.
+#[derive(Debug, Default)]
+pub struct SnapshotData {
+    /// (user key, encoded record).
+    pub records: Vec<(Bytes, Bytes)>,
+    /// (element key, value) of the live collections.
+    pub elements: Vec<(Bytes, Bytes)>,
+}
+
 /// Snapshot data received for a group, waiting for Raft to accept the
-/// snapshot message: (index, term, (user key, encoded record)*).
+/// snapshot message.
 struct Staged {
     index: u64,
     term: u64,
-    records: Vec<(Bytes, Bytes)>,
+    data: SnapshotData,
 }
 
 struct OverlayEntry {
     rec: Option<Record>,
+    seq: u64,
+}
+
+/// An element write not yet in fjall (`val` None: deleted).
+struct ElEntry {
+    val: Option<Bytes>,
     seq: u64,
 }
 
@@ -239,7 +255,13 @@ pub struct Shard {
     /// goes through it, so a hit is always the newest value; eviction only
     /// drops entries. Single-threaded: the RefCell lets reads fill it.
     cache: RefCell<RowCache>,
-    overlay_log: VecDeque<(u64, Vec<Bytes>)>,
+    /// (job seq, data keys, element keys) the job wrote to the overlays.
+    overlay_log: VecDeque<(u64, Vec<Bytes>, Vec<Bytes>)>,
+    /// Element writes not yet in fjall, ordered (element ranges merge it).
+    el_overlay: elems::ElOverlay<ElEntry>,
+    touched_el: Vec<Bytes>,
+    /// Dropped collections whose elements are still on disk, oldest first.
+    garbage: VecDeque<Garbage>,
     clears: VecDeque<(u64, u16, u16)>,
     expiry: BTreeSet<(u64, u16, Vec<u8>)>,
     job: PersistJob,
@@ -261,8 +283,17 @@ pub struct Shard {
     prefetched: Prefetched,
 }
 
-/// User key (a slice of the entry's argv: no copy) → its record.
-type Prefetched = HashMap<Bytes, Option<Record>, ahash::RandomState>;
+/// User key (a slice of the entry's argv: no copy) → its record: the value
+/// before the entry, then the entry's own writes (see [`ApplyView`]).
+type Prefetched = HashMap<Bytes, PreKey, ahash::RandomState>;
+
+/// One key of an entry being applied.
+struct PreKey {
+    /// The newest value: read before the entry, then as the entry wrote it.
+    cur: Option<Record>,
+    /// `Some(value before the entry)` once the entry wrote the key.
+    orig: Option<Option<Record>>,
+}
 
 /// First ReadIndex context of a replica: the node id in the top 16 bits.
 /// Contexts must be unique across the nodes of a group: raft-rs's leader
@@ -430,10 +461,28 @@ impl Shard {
                 }
             }
         }
+        let mut garbage = VecDeque::new();
+        for spec in specs {
+            let lo = keys::raft_key(spec.id, b'g');
+            let hi = keys::raft_key(spec.id, b'h');
+            for kv in engine.raft.range(lo..hi) {
+                let k = kv.key().map_err(EngineError::from)?;
+                if let Some(ns) = k.get(5..).and_then(keys::elem_ns) {
+                    garbage.push_back(Garbage {
+                        gid: spec.id,
+                        ns,
+                        after_seq: 0,
+                    });
+                }
+            }
+        }
         let mut shard = Shard {
             engine,
             groups,
             overlay: HashMap::default(),
+            el_overlay: BTreeMap::new(),
+            touched_el: Vec::new(),
+            garbage,
             cache: RefCell::new(RowCache::new(cache_bytes)),
             overlay_log: VecDeque::new(),
             clears: VecDeque::new(),
@@ -771,11 +820,15 @@ impl Shard {
 
     /// Snapshot data for group `gid` arrived in full; then the snapshot's
     /// Raft message is stepped. Raft decides whether to install it.
-    pub fn stage_snapshot(&mut self, gid: u32, msg: Message, records: Vec<(Bytes, Bytes)>) {
+    pub fn stage_snapshot(&mut self, gid: u32, msg: Message, data: SnapshotData) {
         // A record that does not decode would be lost by the install: this
         // replica would hold less than the leader. Refused, the leader
         // sends the snapshot again.
-        if records.iter().any(|(_, v)| Record::decode(v).is_none()) {
+        if data
+            .records
+            .iter()
+            .any(|(_, v)| Record::decode(v).is_none())
+        {
             self.engine.health.note_error();
             return;
         }
@@ -785,7 +838,7 @@ impl Shard {
             Staged {
                 index: meta.index,
                 term: meta.term,
-                records,
+                data,
             },
         );
         self.step_raft(gid, msg);
@@ -811,10 +864,15 @@ impl Shard {
             _ => return Err(ShardError::Corrupt(gid)),
         };
         self.clear_group(pos, slots.start, slots.end);
-        for (key, val) in staged.records {
+        for (key, val) in staged.data.records {
             // Checked when staged (`stage_snapshot`).
             if let Some(rec) = Record::decode(&val) {
                 self.write_record(pos, &key, None, Some(rec));
+            }
+        }
+        for (ek, val) in staged.data.elements {
+            if keys::elem_ns(&ek).is_some_and(|ns| slots.contains(&ns.slot)) {
+                self.write_element(ek, Some(val));
             }
         }
         let cs_bytes = meta
@@ -1024,6 +1082,30 @@ impl Shard {
             rand,
         };
         cmd::read(argv, &ctx, &view)
+    }
+
+    /// A heavy read's size estimate (`CommandSpec::heavy_size`) against
+    /// group `pos` now; a failed read counts as big (the pool answers it).
+    pub fn read_size(
+        &self,
+        pos: usize,
+        argv: &[Bytes],
+        now_ms: u64,
+        size: corekv_core::table::SizeFn,
+    ) -> u64 {
+        let Some(g) = self.groups.get(pos) else {
+            return u64::MAX;
+        };
+        let view = ReadView {
+            shard: self,
+            group: g,
+        };
+        let ctx = Ctx {
+            now_ms,
+            slots: g.slots.clone(),
+            rand: 0,
+        };
+        size(argv, &ctx, &view).unwrap_or(u64::MAX)
     }
 
     /// Up to `max` keys whose expiry is due at `now_ms`: (group pos, key).
@@ -1311,12 +1393,7 @@ impl Shard {
                         return Ok(false);
                     }
                     replies.reserve(cmds.len());
-                    let mut view = ApplyView {
-                        shard: self,
-                        pos,
-                        pre: &mut *pre,
-                        failed: RefCell::new(None),
-                    };
+                    let mut view = ApplyView::new(self, pos, pre, e.index);
                     for (i, argv) in cmds.iter().enumerate() {
                         let ctx = Ctx {
                             now_ms: ts,
@@ -1324,10 +1401,21 @@ impl Shard {
                             rand: e.index.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
                         };
                         replies.push(cmd::apply_write(argv, &ctx, &mut view));
-                        if let Some(err) = view.failed.get_mut().take() {
-                            return Err(ShardError::ApplyRead(gid, err));
+                        if view.failed.get_mut().is_some() {
+                            break;
                         }
                     }
+                    if let Some(err) = view.failed.get_mut().take() {
+                        if view.partial {
+                            return Err(ShardError::ApplyRead(gid, err));
+                        }
+                        // Nothing of the entry reached the shard: it waits.
+                        drop(view);
+                        pre.clear();
+                        self.note_stall(pos, e.index, err);
+                        return Ok(false);
+                    }
+                    view.commit();
                     pre.clear();
                 }
                 None => replies.push(errors::err("ERR corrupt log entry")),
@@ -1390,10 +1478,13 @@ impl Shard {
             if found.is_some_and(|s| s.is_container()) {
                 found = corekv_core::table::find(argv);
             }
-            for i in key_positions(found, argv) {
+            for i in key_positions(found, argv.len()) {
                 let Some(k) = argv.get(i) else { continue };
                 if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
-                    v.insert(self.get_record(k)?);
+                    v.insert(PreKey {
+                        cur: self.get_record(k)?,
+                        orig: None,
+                    });
                 }
             }
         }
@@ -1496,8 +1587,11 @@ impl Shard {
                 ..Default::default()
             },
         );
-        self.overlay_log
-            .push_back((seq, std::mem::take(&mut self.touched)));
+        self.overlay_log.push_back((
+            seq,
+            std::mem::take(&mut self.touched),
+            std::mem::take(&mut self.touched_el),
+        ));
         Some(job)
     }
 
@@ -1535,14 +1629,19 @@ impl Shard {
     /// can go, reads find them on disk.
     pub fn on_data_written(&mut self, seq: u64) {
         self.persisted_seq = self.persisted_seq.max(seq);
-        while let Some((s, _)) = self.overlay_log.front() {
+        while let Some((s, _, _)) = self.overlay_log.front() {
             if *s > seq {
                 break;
             }
-            if let Some((_, touched)) = self.overlay_log.pop_front() {
+            if let Some((_, touched, touched_el)) = self.overlay_log.pop_front() {
                 for k in touched {
                     if self.overlay.get(&k).is_some_and(|e| e.seq <= seq) {
                         self.overlay.remove(&k);
+                    }
+                }
+                for k in touched_el {
+                    if self.el_overlay.get(&k).is_some_and(|e| e.seq <= seq) {
+                        self.el_overlay.remove(&k);
                     }
                 }
             }
@@ -1610,6 +1709,138 @@ impl Shard {
         )
     }
 
+    /// The newest value of one element: overlay, then fjall (elements are
+    /// not in the row cache: a range read must not evict the working set,
+    /// and fjall's block cache serves point reads).
+    fn get_elem(&self, ek: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        if let Some(e) = self.el_overlay.get(ek) {
+            return Ok(e.val.clone());
+        }
+        if keys::elem_ns(ek).is_some_and(|ns| self.clear_pending(ns.slot)) {
+            return Ok(None);
+        }
+        match self.engine.read_elem(ek) {
+            Ok(v) => Ok(v.map(|v| Bytes::copy_from_slice(&v))),
+            Err(e) => Err(crate::snapshot::read_error(e)),
+        }
+    }
+
+    /// Visits the newest elements of `ns` in `range` (element keys), disk
+    /// with the overlay laid over it.
+    fn elem_range(
+        &self,
+        ns: Ns,
+        range: &(Bound<Vec<u8>>, Bound<Vec<u8>>),
+        rev: bool,
+        visit: &mut elems::Visit<'_>,
+    ) -> Result<(), StoreError> {
+        let top = elems::overlay_iter(&self.el_overlay, elems::as_ref(range), rev, |e| {
+            e.val.as_deref()
+        });
+        let cleared = self.clear_pending(ns.slot);
+        elems::layer(
+            top,
+            rev,
+            &mut |f| {
+                if cleared {
+                    return Ok(());
+                }
+                let iter = self
+                    .engine
+                    .elem_range(range.0.clone(), range.1.clone())
+                    .map_err(crate::snapshot::read_error)?;
+                elems::visit_disk(iter, rev, &self.engine.health, f)
+            },
+            visit,
+        )
+    }
+
+    fn write_element(&mut self, ek: Bytes, val: Option<Bytes>) {
+        let seq = self.job.seq;
+        self.job.data.push(match &val {
+            Some(v) => DataOp::ElPut(ek.clone(), v.clone()),
+            None => DataOp::ElDel(ek.clone()),
+        });
+        self.touched_el.push(ek.clone());
+        self.el_overlay.insert(ek, ElEntry { val, seq });
+    }
+
+    /// Collection `ns` of group `pos` was dropped with `len` elements: they
+    /// are garbage, purged by [`Shard::sweep`] on every replica.
+    fn add_garbage(&mut self, pos: usize, ns: Ns, len: u64) {
+        let Some(g) = self.groups.get(pos) else {
+            return;
+        };
+        self.job.data.push(DataOp::RaftPut(
+            keys::garbage_key(g.id, ns),
+            len.to_be_bytes().to_vec(),
+        ));
+        self.garbage.push_back(Garbage {
+            gid: g.id,
+            ns,
+            after_seq: self.job.seq,
+        });
+    }
+
+    /// Deletes up to [`elems::SWEEP_CHUNK`] elements of dropped
+    /// collections (local writes, not through Raft: every replica drops
+    /// the same collections at the same log index and purges them at its
+    /// own pace). Returns how many it deleted. Runs once per tick.
+    pub fn sweep(&mut self) -> usize {
+        let mut budget = elems::SWEEP_CHUNK;
+        let mut deleted = 0;
+        let mut tries = self.garbage.len();
+        while budget > 0 && tries > 0 {
+            tries -= 1;
+            let Some(gb) = self.garbage.pop_front() else {
+                break;
+            };
+            if gb.after_seq > self.persisted_seq {
+                self.garbage.push_back(gb);
+                continue;
+            }
+            let range = elems::bounds(gb.ns, Bound::Unbounded, Bound::Unbounded);
+            let mut doomed: Vec<Bytes> = Vec::new();
+            let read = self
+                .engine
+                .elem_range(range.0, range.1)
+                .map_err(crate::snapshot::read_error)
+                .and_then(|iter| {
+                    elems::visit_disk(iter, false, &self.engine.health, &mut |k, _| {
+                        doomed.push(Bytes::copy_from_slice(k));
+                        doomed.len() < budget
+                    })
+                });
+            if read.is_err() {
+                // Tried again next tick; nothing reads these elements.
+                self.garbage.push_back(gb);
+                break;
+            }
+            let done = doomed.len() < budget;
+            budget -= doomed.len();
+            deleted += doomed.len();
+            for k in doomed {
+                self.job.data.push(DataOp::ElDel(k));
+            }
+            if done {
+                self.job
+                    .data
+                    .push(DataOp::RaftDel(keys::garbage_key(gb.gid, gb.ns)));
+            } else {
+                self.garbage.push_back(Garbage {
+                    after_seq: self.job.seq,
+                    ..gb
+                });
+            }
+        }
+        deleted
+    }
+
+    /// Collections dropped and not yet purged.
+    pub fn garbage_len(&self) -> usize {
+        self.garbage.len()
+    }
+
     /// Overlay entries of slots `from..to`, sorted by data key.
     fn overlay_range(&self, from: u16, to: u16) -> Vec<(Bytes, Option<Record>)> {
         let mut over: Vec<(Bytes, Option<Record>)> = self
@@ -1629,6 +1860,10 @@ impl Shard {
     pub fn snapshot_view(&self, pos: usize) -> Option<crate::snapshot::SnapshotView> {
         let g = self.groups.get(pos)?;
         let snapshot = self.engine.db.snapshot();
+        let (lo, hi) = (
+            keys::slot_start(g.slots.start),
+            keys::slot_start(g.slots.end),
+        );
         Some(crate::snapshot::SnapshotView {
             snapshot,
             data: self.engine.data.clone(),
@@ -1637,6 +1872,25 @@ impl Shard {
             key_count: g.key_count,
             slots: g.slots.clone(),
             health: self.engine.health.clone(),
+            elem: self.engine.elem.clone(),
+            el_overlay: self
+                .el_overlay
+                .range::<[u8], _>((
+                    Bound::Included(lo.as_slice()),
+                    if g.slots.end >= corekv_core::slot::SLOTS {
+                        Bound::Unbounded
+                    } else {
+                        Bound::Excluded(hi.as_slice())
+                    },
+                ))
+                .map(|(k, e)| (k.clone(), e.val.clone()))
+                .collect(),
+            garbage: self
+                .garbage
+                .iter()
+                .filter(|gb| gb.gid == g.id)
+                .map(|gb| gb.ns)
+                .collect(),
         })
     }
 
@@ -1692,6 +1946,18 @@ impl Shard {
         }
         self.overlay
             .retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to));
+        self.el_overlay
+            .retain(|k, _| !keys::elem_ns(k).is_some_and(|ns| ns.slot >= from && ns.slot < to));
+        // The range clear takes the dropped collections' elements too.
+        let mut gone = Vec::new();
+        self.garbage.retain(|gb| {
+            let inside = gb.ns.slot >= from && gb.ns.slot < to;
+            if inside {
+                gone.push(keys::garbage_key(gb.gid, gb.ns));
+            }
+            !inside
+        });
+        self.job.data.extend(gone.into_iter().map(DataOp::RaftDel));
         self.cache.borrow_mut().clear();
         self.expiry.retain(|(_, s, _)| *s < from || *s >= to);
         self.job.data.push(DataOp::Clear(from, to));
@@ -1881,22 +2147,30 @@ impl Store for ReadView<'_> {
     fn len(&self) -> u64 {
         self.group.key_count
     }
-    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+    fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        self.shard.get_elem(&keys::elem_key(ns, sub))
     }
     fn el_range(
         &self,
-        _ns: corekv_core::Ns,
-        _lo: std::ops::Bound<&[u8]>,
-        _hi: std::ops::Bound<&[u8]>,
-        _rev: bool,
-        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ns: Ns,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+        let range = elems::bounds(ns, lo, hi);
+        self.shard.elem_range(ns, &range, rev, &mut |k, v| {
+            visit(k.get(keys::ELEM_KEY_PREFIX..).unwrap_or(&[]), v)
+        })
     }
-    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
-    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn el_put(&mut self, _ns: Ns, _sub: &[u8], _value: Bytes) {
+        debug_assert!(false, "read-only view");
+    }
+    fn el_del(&mut self, _ns: Ns, _sub: &[u8]) {
+        debug_assert!(false, "read-only view");
+    }
     fn new_id(&mut self) -> u64 {
+        debug_assert!(false, "read-only view");
         0
     }
 }
@@ -1906,67 +2180,131 @@ impl Store for ReadView<'_> {
 /// does; internal writes such as COREKV.EXPIREIF are entries too). A name
 /// the table does not know reads nothing: apply answers it the
 /// unknown-command error without touching the store.
-pub fn write_keys(argv: &[Bytes]) -> corekv_core::table::KeyPositions {
-    key_positions(corekv_core::table::find(argv), argv)
+pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
+    key_positions(corekv_core::table::find(argv), argv.len())
 }
 
 fn key_positions(
     spec: Option<&corekv_core::table::CommandSpec>,
-    argv: &[Bytes],
-) -> corekv_core::table::KeyPositions {
+    argc: usize,
+) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
     match spec {
-        Some(spec) => corekv_core::table::key_positions(spec, argv),
-        None => corekv_core::table::KeyPositions::none(),
+        Some(spec) => corekv_core::table::key_positions(spec, argc),
+        #[allow(clippy::reversed_empty_ranges)]
+        None => (1..=0).step_by(1),
     }
 }
 
-/// The store one entry's commands apply against: reads come from the
-/// entry's prefetched records. A key this entry wrote leaves the map: its
-/// record is then in the overlay (and row cache), which `get_record` reads
-/// without touching fjall.
+/// The store one entry's commands apply against. Reads come from the
+/// entry's prefetched records (then the shard); writes are staged here and
+/// reach the shard only when the whole entry ran ([`ApplyView::commit`]),
+/// so a read that fails halfway leaves nothing of the entry applied: it
+/// waits and runs again, the same on every replica (docs/design/0016,
+/// 0019).
 struct ApplyView<'a> {
     shard: &'a mut Shard,
     pos: usize,
     pre: &'a mut Prefetched,
-    /// A read outside `pre` that failed (see [`ShardError::ApplyRead`]).
+    /// Element writes of this entry by element key (`None`: deleted).
+    els: BTreeMap<Bytes, Option<Bytes>>,
+    /// Collections this entry dropped: (namespace, element count).
+    garbage: Vec<(Ns, u64)>,
+    /// The next collection id: the entry's index in the top 40 bits.
+    next_id: u64,
+    /// Writes were committed before the entry ended (a FLUSH's clear); a
+    /// later failed read can no longer be undone.
+    partial: bool,
+    /// The first read that failed: the entry is abandoned.
     failed: RefCell<Option<StoreError>>,
 }
 
-impl ApplyView<'_> {
-    /// A key the prefetch did not read: only a command reading outside its
-    /// key positions gets here.
-    fn read_through(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
-        self.shard.get_record(key).inspect_err(|e| {
-            *self.failed.borrow_mut() = Some(e.clone());
-        })
+impl<'a> ApplyView<'a> {
+    fn new(shard: &'a mut Shard, pos: usize, pre: &'a mut Prefetched, index: u64) -> Self {
+        ApplyView {
+            shard,
+            pos,
+            pre,
+            els: BTreeMap::new(),
+            garbage: Vec::new(),
+            next_id: index << 24,
+            partial: false,
+            failed: RefCell::new(None),
+        }
+    }
+
+    fn fail(&self, e: &StoreError) {
+        let mut f = self.failed.borrow_mut();
+        if f.is_none() {
+            *f = Some(e.clone());
+        }
+    }
+
+    /// The key's entry in `pre`, read from the shard if the prefetch did
+    /// not (a command reading outside its key positions).
+    fn slot(&mut self, key: &[u8]) -> Result<&mut PreKey, StoreError> {
+        if !self.pre.contains_key(key) {
+            let cur = self.shard.get_record(key).inspect_err(|e| self.fail(e))?;
+            self.pre
+                .insert(Bytes::copy_from_slice(key), PreKey { cur, orig: None });
+        }
+        self.pre
+            .get_mut(key)
+            .ok_or_else(|| StoreError::new("apply: key vanished from the entry's map"))
+    }
+
+    /// Stages `key := new`; a collection it replaces becomes garbage.
+    fn set(&mut self, key: &[u8], new: Option<Record>) -> Result<(), StoreError> {
+        let p = self.slot(key)?;
+        let dropped = p
+            .cur
+            .as_ref()
+            .and_then(|r| r.garbage_ns(key))
+            .filter(|(ns, _)| {
+                new.as_ref()
+                    .and_then(|r| r.coll_header())
+                    .is_none_or(|c| c.id != ns.id)
+            });
+        let before = std::mem::replace(&mut p.cur, new);
+        if p.orig.is_none() {
+            p.orig = Some(before);
+        }
+        self.garbage.extend(dropped);
+        Ok(())
+    }
+
+    /// Hands everything staged so far to the shard (overlay, cache,
+    /// persist job).
+    fn commit(&mut self) {
+        for (key, p) in self.pre.iter_mut() {
+            if let Some(orig) = p.orig.take()
+                && (orig.is_some() || p.cur.is_some())
+            {
+                self.shard.write_record(self.pos, key, orig, p.cur.clone());
+            }
+        }
+        for (ek, v) in std::mem::take(&mut self.els) {
+            self.shard.write_element(ek, v);
+        }
+        for (ns, len) in std::mem::take(&mut self.garbage) {
+            self.shard.add_garbage(self.pos, ns, len);
+        }
     }
 }
 
 impl Store for ApplyView<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
         match self.pre.get(key) {
-            Some(rec) => Ok(rec.clone()),
-            None => self.read_through(key),
+            Some(p) => Ok(p.cur.clone()),
+            None => self.shard.get_record(key).inspect_err(|e| self.fail(e)),
         }
     }
     fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
-        let old = match self.pre.remove(key) {
-            Some(old) => old,
-            None => self.read_through(key)?,
-        };
-        self.shard.write_record(self.pos, key, old, Some(rec));
-        Ok(())
+        self.set(key, Some(rec))
     }
     fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
-        // An absent key stays in the map (as absent): deleting it writes
-        // nothing to the overlay that a later read could find.
-        let old = match self.pre.get_mut(key) {
-            Some(Some(_)) => self.pre.remove(key).flatten(),
-            Some(None) => None,
-            None => self.read_through(key)?,
-        };
-        if old.is_some() {
-            self.shard.write_record(self.pos, key, old, None);
+        // Deleting an absent key writes nothing.
+        if self.slot(key)?.cur.is_some() {
+            self.set(key, None)?;
         }
         Ok(())
     }
@@ -1976,40 +2314,260 @@ impl Store for ApplyView<'_> {
         to_slot: u16,
         visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
     ) -> Result<(), StoreError> {
-        // No write scans today; one that did would see this entry's writes
-        // (they are in the overlay) but could fail halfway, so it is
-        // treated like a read outside the prefetch.
+        // No write scans today; one that did would not see this entry's
+        // staged writes.
         self.shard
             .scan_records(from_slot, to_slot, visit)
-            .inspect_err(|e| *self.failed.borrow_mut() = Some(e.clone()))
+            .inspect_err(|e| self.fail(e))
     }
     fn clear(&mut self, from_slot: u16, to_slot: u16) {
+        // The clear goes to the shard at once, after what came before it.
+        self.commit();
+        self.partial = true;
         self.shard.clear_group(self.pos, from_slot, to_slot);
-        for (k, rec) in self.pre.iter_mut() {
+        for (k, p) in self.pre.iter_mut() {
             if (from_slot..to_slot).contains(&key_slot(k)) {
-                *rec = None;
+                p.cur = None;
             }
         }
     }
     fn len(&self) -> u64 {
         self.shard.groups.get(self.pos).map_or(0, |g| g.key_count)
     }
-    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+    fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        let ek = keys::elem_key(ns, sub);
+        if let Some(v) = self.els.get(ek.as_slice()) {
+            return Ok(v.clone());
+        }
+        self.shard.get_elem(&ek).inspect_err(|e| self.fail(e))
     }
     fn el_range(
         &self,
-        _ns: corekv_core::Ns,
-        _lo: std::ops::Bound<&[u8]>,
-        _hi: std::ops::Bound<&[u8]>,
-        _rev: bool,
-        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ns: Ns,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+        let range = elems::bounds(ns, lo, hi);
+        let top = elems::overlay_iter(&self.els, elems::as_ref(&range), rev, |v| v.as_deref());
+        elems::layer(
+            top,
+            rev,
+            &mut |f| self.shard.elem_range(ns, &range, rev, f),
+            &mut |k, v| visit(k.get(keys::ELEM_KEY_PREFIX..).unwrap_or(&[]), v),
+        )
+        .inspect_err(|e| self.fail(e))
     }
-    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
-    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
+        self.els
+            .insert(Bytes::from(keys::elem_key(ns, sub)), Some(value));
+    }
+    fn el_del(&mut self, ns: Ns, sub: &[u8]) {
+        self.els.insert(Bytes::from(keys::elem_key(ns, sub)), None);
+    }
     fn new_id(&mut self) -> u64 {
-        0
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corekv_core::Coll;
+
+    fn open(dir: &std::path::Path) -> Shard {
+        let engine = Engine::open(dir, 8 << 20).unwrap();
+        let spec = GroupSpec {
+            id: 1,
+            slots: 0..corekv_core::slot::SLOTS,
+        };
+        let mut shard = Shard::open(engine, &[spec], 1 << 20).unwrap();
+        persist_all(&mut shard);
+        shard
+    }
+
+    fn persist_all(shard: &mut Shard) {
+        for _ in 0..20 {
+            shard.drive().unwrap();
+            match shard.take_job() {
+                Some(job) => {
+                    shard
+                        .engine
+                        .persist(std::slice::from_ref(&job), true)
+                        .unwrap();
+                    shard.on_persisted(job.seq, &job.readies);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Runs `f` as the commands of one entry (index `index`) and commits.
+    fn entry(shard: &mut Shard, index: u64, f: impl FnOnce(&mut ApplyView<'_>)) {
+        let mut pre = Prefetched::default();
+        let mut view = ApplyView::new(shard, 0, &mut pre, index);
+        f(&mut view);
+        assert!(view.failed.get_mut().is_none());
+        view.commit();
+    }
+
+    fn elements(shard: &Shard, ns: Ns, rev: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let g = shard.groups.first().unwrap();
+        let view = ReadView { shard, group: g };
+        let mut out = Vec::new();
+        view.el_range(ns, Bound::Unbounded, Bound::Unbounded, rev, &mut |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            true
+        })
+        .unwrap();
+        out
+    }
+
+    fn put_hash(v: &mut ApplyView<'_>, key: &[u8], n: u64) -> Ns {
+        let id = v.new_id();
+        let ns = Ns {
+            slot: key_slot(key),
+            id,
+        };
+        for i in 0..n {
+            v.el_put(ns, &i.to_be_bytes(), Bytes::from(format!("v{i}")));
+        }
+        let mut c = Coll::new(id);
+        c.len = n;
+        v.put(key, Record::coll(corekv_core::Kind::Hash, &c, 1))
+            .unwrap();
+        ns
+    }
+
+    #[test]
+    fn elements_merge_overlay_and_disk_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let mut ns = Ns { slot: 0, id: 0 };
+        entry(&mut shard, 100, |v| ns = put_hash(v, b"h", 5));
+        assert_eq!(ns.id, (100 << 24) + 1, "ids come from the entry index");
+        // Part on disk, part only in the overlay: one ordered view.
+        persist_all(&mut shard);
+        assert!(shard.el_overlay.is_empty());
+        entry(&mut shard, 101, |v| {
+            v.el_del(ns, &1u64.to_be_bytes());
+            v.el_put(ns, &3u64.to_be_bytes(), Bytes::from_static(b"new"));
+            v.el_put(ns, &9u64.to_be_bytes(), Bytes::from_static(b"nine"));
+            // Staged writes are visible inside the entry.
+            assert_eq!(
+                v.el_get(ns, &9u64.to_be_bytes()).unwrap(),
+                Some(Bytes::from_static(b"nine"))
+            );
+            assert_eq!(v.el_get(ns, &1u64.to_be_bytes()).unwrap(), None);
+        });
+        let want: Vec<(Vec<u8>, Vec<u8>)> =
+            [(0u64, "v0"), (2, "v2"), (3, "new"), (4, "v4"), (9, "nine")]
+                .iter()
+                .map(|(k, v)| (k.to_be_bytes().to_vec(), v.as_bytes().to_vec()))
+                .collect();
+        assert_eq!(elements(&shard, ns, false), want);
+        let mut rev = want.clone();
+        rev.reverse();
+        assert_eq!(elements(&shard, ns, true), rev);
+        // The heavy pool's view sees the same.
+        let snap = shard.snapshot_view(0).unwrap();
+        let mut seen = Vec::new();
+        snap.el_range(
+            ns,
+            Bound::Unbounded,
+            Bound::Unbounded,
+            false,
+            &mut |k, v| {
+                seen.push((k.to_vec(), v.to_vec()));
+                true
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, want);
+        persist_all(&mut shard);
+        drop(snap);
+        drop(shard);
+        let shard = open(dir.path());
+        assert_eq!(elements(&shard, ns, false), want);
+    }
+
+    #[test]
+    fn a_failed_element_read_leaves_the_entry_unapplied() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let mut ns = Ns { slot: 0, id: 0 };
+        entry(&mut shard, 5, |v| ns = put_hash(v, b"h", 3));
+        persist_all(&mut shard);
+        shard.engine.health.inject(1);
+        let mut pre = Prefetched::default();
+        let mut view = ApplyView::new(&mut shard, 0, &mut pre, 6);
+        view.el_put(ns, b"x", Bytes::from_static(b"1"));
+        assert!(view.el_get(ns, &0u64.to_be_bytes()).is_err());
+        assert!(view.failed.get_mut().is_some());
+        drop(view);
+        assert!(
+            shard.el_overlay.is_empty(),
+            "nothing staged reached the shard"
+        );
+        assert_eq!(elements(&shard, ns, false).len(), 3);
+    }
+
+    #[test]
+    fn a_dropped_collection_is_swept_on_disk_and_its_record_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let n = elems::SWEEP_CHUNK as u64 * 2 + 10;
+        let mut ns = Ns { slot: 0, id: 0 };
+        entry(&mut shard, 7, |v| ns = put_hash(v, b"big", n));
+        persist_all(&mut shard);
+        entry(&mut shard, 8, |v| v.delete(b"big").unwrap());
+        assert_eq!(shard.garbage_len(), 1);
+        // Not before the drop's data is written.
+        assert_eq!(shard.sweep(), 0);
+        persist_all(&mut shard);
+        let mut swept = 0;
+        for _ in 0..10 {
+            swept += shard.sweep();
+            persist_all(&mut shard);
+        }
+        assert_eq!(swept as u64, n);
+        assert_eq!(shard.garbage_len(), 0);
+        assert_eq!(elements(&shard, ns, false).len(), 0);
+        let lo = keys::raft_key(1, b'g');
+        let hi = keys::raft_key(1, b'h');
+        assert_eq!(shard.engine.raft.range(lo..hi).count(), 0);
+        // A collection emptied element by element leaves no garbage (what
+        // coll::save does when the last element goes).
+        let mut small = Ns { slot: 0, id: 0 };
+        entry(&mut shard, 9, |v| small = put_hash(v, b"small", 1));
+        entry(&mut shard, 10, |v| {
+            v.el_del(small, &0u64.to_be_bytes());
+            let c = Coll::new(small.id);
+            v.put(b"small", Record::coll(corekv_core::Kind::Hash, &c, 1))
+                .unwrap();
+            v.delete(b"small").unwrap();
+        });
+        assert_eq!(shard.garbage_len(), 0);
+    }
+
+    #[test]
+    fn a_restart_resumes_the_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut shard = open(dir.path());
+            entry(&mut shard, 7, |v| {
+                put_hash(v, b"big", 100);
+            });
+            entry(&mut shard, 8, |v| v.delete(b"big").unwrap());
+            persist_all(&mut shard);
+            assert_eq!(shard.garbage_len(), 1);
+        }
+        let mut shard = open(dir.path());
+        assert_eq!(shard.garbage_len(), 1);
+        assert_eq!(shard.sweep(), 100);
+        persist_all(&mut shard);
+        assert_eq!(shard.engine.elem.iter().count(), 0);
     }
 }

@@ -5,11 +5,14 @@
 //! of the overlay), then moved to a heavy-pool thread, where KEYS/SCAN run
 //! against it without touching the core's executor.
 
+use crate::elems;
 use crate::engine::{EngineError, ReadHealth};
 use crate::keys;
 use bytes::Bytes;
-use corekv_core::{Record, Store, StoreError};
+use corekv_core::{Ns, Record, Store, StoreError};
 use fjall::{Keyspace, Readable, Snapshot};
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -21,6 +24,11 @@ pub struct SnapshotView {
     pub(crate) key_count: u64,
     pub(crate) slots: Range<u16>,
     pub(crate) health: Arc<ReadHealth>,
+    pub(crate) elem: Keyspace,
+    /// The group's element overlay when the view was taken.
+    pub(crate) el_overlay: BTreeMap<Bytes, Option<Bytes>>,
+    /// Dropped collections not purged yet (a snapshot stream skips them).
+    pub(crate) garbage: HashSet<Ns>,
 }
 
 impl SnapshotView {
@@ -30,6 +38,51 @@ impl SnapshotView {
 
     fn cleared(&self, slot: u16) -> bool {
         self.clears.iter().any(|&(a, b)| slot >= a && slot < b)
+    }
+
+    /// Visits element keys in `range` as of the view: disk with the
+    /// overlay copy laid over it.
+    fn elements(
+        &self,
+        range: &(Bound<Vec<u8>>, Bound<Vec<u8>>),
+        rev: bool,
+        skip_disk: &dyn Fn(&[u8]) -> bool,
+        visit: &mut elems::Visit<'_>,
+    ) -> Result<(), StoreError> {
+        let top = elems::overlay_iter(&self.el_overlay, elems::as_ref(range), rev, |v| {
+            v.as_deref()
+        });
+        elems::layer(
+            top,
+            rev,
+            &mut |f| {
+                self.health.check().map_err(read_error)?;
+                let iter = self.snapshot.range(&self.elem, range.clone());
+                elems::visit_disk(iter, rev, &self.health, &mut |k, v| skip_disk(k) || f(k, v))
+            },
+            visit,
+        )
+    }
+
+    /// Every live element of the view's slots as (element key, value), for
+    /// a snapshot stream: garbage namespaces and cleared slots are skipped.
+    pub fn scan_elements(&self, visit: &mut elems::Visit<'_>) -> Result<(), StoreError> {
+        let lo = Bound::Included(keys::slot_start(self.slots.start));
+        let hi = if self.slots.end >= corekv_core::slot::SLOTS {
+            Bound::Unbounded
+        } else {
+            Bound::Excluded(keys::slot_start(self.slots.end))
+        };
+        let dead = |k: &[u8]| {
+            keys::elem_ns(k).is_none_or(|ns| self.garbage.contains(&ns) || self.cleared(ns.slot))
+        };
+        self.elements(&(lo, hi), false, &|k| self.cleared_key(k), &mut |k, v| {
+            dead(k) || visit(k, v)
+        })
+    }
+
+    fn cleared_key(&self, k: &[u8]) -> bool {
+        keys::elem_ns(k).is_none_or(|ns| self.cleared(ns.slot))
     }
 }
 
@@ -112,22 +165,47 @@ impl Store for SnapshotView {
     fn len(&self) -> u64 {
         self.key_count
     }
-    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+    fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        let ek = keys::elem_key(ns, sub);
+        if let Some(v) = self.el_overlay.get(ek.as_slice()) {
+            return Ok(v.clone());
+        }
+        if self.cleared(ns.slot) {
+            return Ok(None);
+        }
+        self.health.check().map_err(read_error)?;
+        match self.snapshot.get(&self.elem, &ek) {
+            Ok(v) => Ok(v.map(|v| Bytes::copy_from_slice(&v))),
+            Err(e) => {
+                self.health.note_error();
+                Err(StoreError::new(e))
+            }
+        }
     }
     fn el_range(
         &self,
-        _ns: corekv_core::Ns,
-        _lo: std::ops::Bound<&[u8]>,
-        _hi: std::ops::Bound<&[u8]>,
-        _rev: bool,
-        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ns: Ns,
+        lo: Bound<&[u8]>,
+        hi: Bound<&[u8]>,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+        let cleared = self.cleared(ns.slot);
+        self.elements(
+            &elems::bounds(ns, lo, hi),
+            rev,
+            &|_| cleared,
+            &mut |k, v| visit(k.get(keys::ELEM_KEY_PREFIX..).unwrap_or(&[]), v),
+        )
     }
-    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
-    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn el_put(&mut self, _ns: Ns, _sub: &[u8], _value: Bytes) {
+        debug_assert!(false, "read-only view");
+    }
+    fn el_del(&mut self, _ns: Ns, _sub: &[u8]) {
+        debug_assert!(false, "read-only view");
+    }
     fn new_id(&mut self) -> u64 {
+        debug_assert!(false, "read-only view");
         0
     }
 }

@@ -121,14 +121,18 @@ pub(crate) fn save(
     m: &Meta,
     now_ms: u64,
 ) -> Result<(), StoreError> {
+    let mut rec = Record::coll(m.kind, &m.coll, now_ms);
+    rec.expire_at_ms = m.expire_at_ms;
     if m.coll.len == 0 && m.kind != Kind::Stream {
         if m.stored {
+            // Its elements went one by one: the empty header first, so the
+            // delete drops no elements (no garbage to sweep). A store
+            // applies an entry's writes together, so only the delete lands.
+            store.put(key, rec)?;
             store.delete(key)?;
         }
         return Ok(());
     }
-    let mut rec = Record::coll(m.kind, &m.coll, now_ms);
-    rec.expire_at_ms = m.expire_at_ms;
     store.put(key, rec)
 }
 

@@ -1302,7 +1302,6 @@ enum Aggregate {
 /// A parsed multi-key request: keys at `keys`, one weight per key.
 #[derive(Debug, Clone)]
 struct MultiReq {
-    keys: std::ops::Range<usize>,
     weights: Vec<f64>,
     aggregate: Aggregate,
     withscores: bool,
@@ -1338,7 +1337,6 @@ fn multi_opts(
     let n = keys.len();
     let mut j = keys.end;
     let mut req = MultiReq {
-        keys,
         weights: vec![1.0; n],
         aggregate: Aggregate::Sum,
         withscores: false,

@@ -96,6 +96,39 @@ const LISTED: &[&str] = &[
     "sunionstore",
     "sdiffstore",
     "sscan",
+    // sorted sets (issue 10)
+    "zadd",
+    "zincrby",
+    "zrem",
+    "zcard",
+    "zscore",
+    "zmscore",
+    "zrank",
+    "zrevrank",
+    "zcount",
+    "zlexcount",
+    "zrange",
+    "zrangestore",
+    "zrevrange",
+    "zrangebyscore",
+    "zrevrangebyscore",
+    "zrangebylex",
+    "zrevrangebylex",
+    "zremrangebyrank",
+    "zremrangebyscore",
+    "zremrangebylex",
+    "zpopmin",
+    "zpopmax",
+    "zmpop",
+    "zrandmember",
+    "zunion",
+    "zinter",
+    "zdiff",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "zintercard",
+    "zscan",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -229,15 +262,6 @@ fn key_positions() {
     assert_eq!(keys_of(&["OBJECT", "ENCODING", "k"]), vec![2]);
     assert_eq!(keys_of(&["GETEX", "k", "PX", "100"]), vec![1]);
     assert_eq!(keys_of(&["LCS", "a", "b", "LEN"]), vec![1, 2]);
-    // movablekeys: the key specs say where numkeys puts the keys, so the
-    // router sees (and CROSSSLOT-checks) every one.
-    assert_eq!(
-        keys_of(&["SINTERCARD", "2", "a", "b", "LIMIT", "1"]),
-        vec![2, 3]
-    );
-    // A numkeys that does not fit: the command reports it.
-    assert!(keys_of(&["SINTERCARD", "x", "a"]).is_empty());
-    assert!(keys_of(&["SINTERCARD", "3", "a"]).is_empty());
     assert!(keys_of(&["KEYS", "*"]).is_empty());
     assert!(keys_of(&["SCAN", "0"]).is_empty());
     assert!(keys_of(&["PING"]).is_empty());
@@ -416,42 +440,11 @@ fn entries_are_internally_consistent() {
             assert_eq!(*tip, tip.to_ascii_lowercase(), "{n}");
         }
         check_arg_key_specs(spec, spec.args);
-        // Legacy range derived from the key specs, as Redis does.
-        let expected = match spec.key_specs {
-            [] => (0, 0, 0),
-            specs => {
-                let mut first = i32::MAX;
-                let mut last = 0;
-                let mut step = 1;
-                for ks in specs {
-                    let (
-                        BeginSearch::Index(pos),
-                        FindKeys::Range {
-                            last_key, key_step, ..
-                        },
-                    ) = (ks.begin_search, ks.find_keys)
-                    else {
-                        // Redis skips a keynum/keyword spec and marks the
-                        // command movablekeys.
-                        assert!(spec.has_flag("movablekeys"), "{n}");
-                        continue;
-                    };
-                    first = first.min(pos);
-                    last = if last_key >= 0 {
-                        last.max(pos + last_key)
-                    } else {
-                        last_key
-                    };
-                    step = key_step;
-                }
-                if first == i32::MAX {
-                    (0, 0, 0)
-                } else {
-                    (first, last, step)
-                }
-            }
-        };
+        // Legacy range and `movablekeys` derived from the key specs, as
+        // Redis does.
+        let (expected, movable) = legacy_range(spec.key_specs);
         assert_eq!((spec.first_key, spec.last_key, spec.step), expected, "{n}");
+        assert_eq!(spec.has_flag("movablekeys"), movable, "{n}");
         // Routing agrees with the flags.
         match spec.route {
             Route::Keyed { write } | Route::PerKey { write, .. } => {
@@ -477,6 +470,62 @@ fn entries_are_internally_consistent() {
         sorted.sort_unstable();
         assert_eq!(names, sorted, "{n}");
     }
+}
+
+/// Redis 7.0's `populateCommandLegacyRangeSpec` as `COMMAND INFO` shows it:
+/// the (first, last, step) key range and whether the command is
+/// `movablekeys` (some key is outside that range: keyword or keynum specs,
+/// a range that is not step 1 or not adjacent, an incomplete spec).
+fn legacy_range(specs: &[KeySpec]) -> ((i32, i32, i32), bool) {
+    let index_range = |ks: &KeySpec| match (ks.begin_search, ks.find_keys) {
+        (
+            BeginSearch::Index(pos),
+            FindKeys::Range {
+                last_key, key_step, ..
+            },
+        ) => Some((pos, last_key, key_step)),
+        _ => None,
+    };
+    let absolute = |pos: i32, last_key: i32| {
+        if last_key >= 0 {
+            pos + last_key
+        } else {
+            last_key
+        }
+    };
+    let incomplete = |ks: &KeySpec| ks.flags.contains(&"incomplete");
+    match specs {
+        [] => return ((0, 0, 0), false),
+        [ks] => {
+            if let Some((pos, last_key, step)) = index_range(ks) {
+                return ((pos, absolute(pos, last_key), step), incomplete(ks));
+            }
+        }
+        _ => {}
+    }
+    let (mut first, mut last, mut prev_last, mut movable) = (i32::MAX, 0i32, 0i32, false);
+    for ks in specs {
+        let Some((pos, last_key, step)) = index_range(ks) else {
+            movable = true;
+            continue;
+        };
+        if step != 1 || (prev_last != 0 && prev_last != pos - 1) {
+            movable = true;
+            continue;
+        }
+        movable |= incomplete(ks);
+        first = first.min(pos);
+        let abs = absolute(pos, last_key);
+        // Redis compares these as unsigned: a count from the end wins.
+        if (abs as u32) > (last as u32) {
+            last = abs;
+        }
+        prev_last = last;
+    }
+    if first == i32::MAX {
+        return ((0, 0, 0), true);
+    }
+    ((first, last, 1), movable)
 }
 
 fn check_arg_key_specs(spec: &CommandSpec, args: &[Arg]) {
@@ -749,6 +798,23 @@ fn command_docs_nested_arguments() {
             ),
         ])
     );
+}
+
+/// Redis's generate-command-code.py uppercases every argument token (the
+/// JSON of CLIENT LIST/KILL spells `normal`, Redis prints `NORMAL`).
+#[test]
+fn argument_tokens_are_uppercase_like_redis() {
+    fn walk(name: &str, args: &[Arg]) {
+        for a in args {
+            if let Some(t) = a.token {
+                assert_eq!(t, t.to_ascii_uppercase(), "{name} {}", a.name);
+            }
+            walk(name, a.args);
+        }
+    }
+    for spec in every_spec() {
+        walk(spec.name, spec.args);
+    }
 }
 
 fn names(reply: Reply) -> Vec<String> {
@@ -1075,9 +1141,20 @@ fn unlisted_and_internal_commands_are_never_shown() {
 fn heavy_commands_are_flagged_and_numbered() {
     assert_eq!(
         HEAVY,
-        ["keys", "scan", "sinter", "sintercard", "sunion", "sdiff"]
+        [
+            "keys",
+            "scan",
+            "sinter",
+            "sintercard",
+            "sunion",
+            "sdiff",
+            "zunion",
+            "zinter",
+            "zdiff",
+            "zintercard"
+        ]
     );
-    assert_eq!(HEAVY_COUNT, 6);
+    assert_eq!(HEAVY_COUNT, 10);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
