@@ -840,7 +840,7 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testutil::*;
     use super::super::{Ctx, apply_write, read};
     use super::*;

@@ -137,13 +137,13 @@ fn strtod(s: &[u8]) -> Option<(f64, bool)> {
         Some((b'+', r)) => (false, r),
         _ => (false, t),
     };
-    if body.len() > 2
-        && body.first() == Some(&b'0')
-        && matches!(body.get(1), Some(b'x' | b'X'))
-    {
+    if body.len() > 2 && body.first() == Some(&b'0') && matches!(body.get(1), Some(b'x' | b'X')) {
         let v = parse_hex(body.get(2..).unwrap_or(&[]))?;
         let v = if neg { -v } else { v };
-        let nonzero = body.iter().skip(2).any(|b| b.is_ascii_hexdigit() && *b != b'0');
+        let nonzero = body
+            .iter()
+            .skip(2)
+            .any(|b| b.is_ascii_hexdigit() && *b != b'0');
         return Some((v, v.is_infinite() || (v == 0.0 && nonzero)));
     }
     let text = std::str::from_utf8(t).ok()?;
@@ -196,7 +196,9 @@ fn parse_hex(s: &[u8]) -> Option<f64> {
 /// `getDoubleFromObject`: no empty text, no leading space, no overflow or
 /// underflow to zero, no NaN.
 fn parse_score(s: &[u8]) -> Option<f64> {
-    if s.first().is_none_or(|b| b.is_ascii_whitespace() || *b == 0x0b) {
+    if s.first()
+        .is_none_or(|b| b.is_ascii_whitespace() || *b == 0x0b)
+    {
         return None;
     }
     match strtod(s) {
@@ -403,7 +405,13 @@ type Item = (Bytes, f64);
 
 /// Members by rank `start..=end` (Redis's index rules), or from the top
 /// with `rev`. O(log n + end): the walk skips the first `start`.
-fn by_rank(store: &dyn Store, m: &Meta, start: i64, end: i64, rev: bool) -> Result<Vec<Item>, Reply> {
+fn by_rank(
+    store: &dyn Store,
+    m: &Meta,
+    start: i64,
+    end: i64,
+    rev: bool,
+) -> Result<Vec<Item>, Reply> {
     let len = i64::try_from(m.len()).unwrap_or(i64::MAX);
     let (mut start, mut end) = (start, end);
     if start < 0 {
@@ -464,28 +472,50 @@ fn by_score(
     Ok(out)
 }
 
-/// Where a lex walk may start: with one score throughout (the case Redis
-/// documents for BYLEX) the index is in member order and the walk seeks
-/// to the bound; otherwise it walks from the end, as a listpack scan does.
-fn lex_seek(store: &dyn Store, m: &Meta, r: &LexRange, rev: bool) -> Result<Option<Vec<u8>>, Reply> {
-    let mut first = None;
-    let mut last = None;
-    walk(store, m.ns, None, None, false, &mut |s, _| {
-        first = Some(s);
-        false
-    })?;
-    walk(store, m.ns, None, None, true, &mut |s, _| {
-        last = Some(s);
-        false
-    })?;
-    let (Some(a), Some(b)) = (first, last) else {
-        return Ok(None);
+/// How a lex walk starts: `None` when t_zset.c's `zslIsInLexRange` says
+/// the range is empty (min above max, the last member below min or the
+/// first above max), else the seek key. With one score throughout (the
+/// case Redis documents for BYLEX) the index is in member order and the
+/// walk seeks to the bound; otherwise it walks from the end (`Some(None)`),
+/// as a listpack scan does.
+fn lex_start(
+    store: &dyn Store,
+    m: &Meta,
+    r: &LexRange,
+    rev: bool,
+) -> Result<Option<Option<Vec<u8>>>, Reply> {
+    let cmp = match (&r.min, &r.max) {
+        (Lex::Min, Lex::Min) | (Lex::Max, Lex::Max) => Ordering::Equal,
+        (Lex::Min, _) | (_, Lex::Max) => Ordering::Less,
+        (Lex::Max, _) | (_, Lex::Min) => Ordering::Greater,
+        (Lex::Incl(a) | Lex::Excl(a), Lex::Incl(b) | Lex::Excl(b)) => a.cmp(b),
     };
-    if score_u64(a) != score_u64(b) {
+    let exclusive = matches!(r.min, Lex::Excl(_) | Lex::Min | Lex::Max)
+        || matches!(r.max, Lex::Excl(_) | Lex::Min | Lex::Max);
+    if cmp == Ordering::Greater || (cmp == Ordering::Equal && exclusive) {
         return Ok(None);
     }
+    let mut first = None;
+    let mut last = None;
+    walk(store, m.ns, None, None, false, &mut |s, member| {
+        first = Some((s, r.lte_max(member)));
+        false
+    })?;
+    walk(store, m.ns, None, None, true, &mut |s, member| {
+        last = Some((s, r.gte_min(member)));
+        false
+    })?;
+    let (Some((a, first_in)), Some((b, last_in))) = (first, last) else {
+        return Ok(None);
+    };
+    if !first_in || !last_in {
+        return Ok(None);
+    }
+    if score_u64(a) != score_u64(b) {
+        return Ok(Some(None));
+    }
     let bound = if rev { &r.max } else { &r.min };
-    Ok(match bound {
+    Ok(Some(match bound {
         Lex::Incl(v) | Lex::Excl(v) => {
             let mut k = index_key(a, v);
             if rev {
@@ -495,7 +525,7 @@ fn lex_seek(store: &dyn Store, m: &Meta, r: &LexRange, rev: bool) -> Result<Opti
             Some(k)
         }
         Lex::Min | Lex::Max => None,
-    })
+    }))
 }
 
 /// Members in lex range `r` (t_zset.c's listpack walk: from the first
@@ -513,7 +543,9 @@ fn by_lex(
     if offset < 0 || limit == 0 {
         return Ok(out);
     }
-    let seek = lex_seek(store, m, r, rev)?;
+    let Some(seek) = lex_start(store, m, r, rev)? else {
+        return Ok(out);
+    };
     let (lo, hi) = if rev {
         (None, seek.as_deref())
     } else {
@@ -535,7 +567,11 @@ fn by_lex(
                 return false;
             }
             started = true;
-        } else if !(if rev { r.gte_min(member) } else { r.lte_max(member) }) {
+        } else if !(if rev {
+            r.gte_min(member)
+        } else {
+            r.lte_max(member)
+        }) {
             return false;
         }
         if skip > 0 {
@@ -669,7 +705,7 @@ fn parse_add(argv: &[Bytes], incr: bool) -> Result<AddOpts, Reply> {
     if o.nx && o.xx {
         return Err(errors::err(XX_NX));
     }
-    if (o.gt && o.nx) || (o.lt && o.nx) || (o.gt && o.lt) {
+    if (o.nx && (o.gt || o.lt)) || (o.gt && o.lt) {
         return Err(errors::err(GT_LT_NX));
     }
     if o.incr && elements > 2 {
@@ -699,7 +735,11 @@ fn add_generic(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, incr: bool) -> 
     }
     let found = load(store, key, now)?;
     if found.is_none() && o.xx {
-        return Ok(if o.incr { Reply::Nil } else { Reply::Integer(0) });
+        return Ok(if o.incr {
+            Reply::Nil
+        } else {
+            Reply::Integer(0)
+        });
     }
     let mut m = match found {
         Some(m) => m,
@@ -939,7 +979,9 @@ fn parse_spec(argv: &[Bytes], req: &RangeReq) -> Result<Spec, Reply> {
     Ok(match req.by {
         RangeBy::Score => Spec::Score(parse_score_range(arg(argv, req.min), arg(argv, req.max))?),
         RangeBy::Lex => Spec::Lex(parse_lex_range(argv, req.min, req.max)?),
-        RangeBy::Rank | RangeBy::Auto => Spec::Rank(int_arg(argv, req.min)?, int_arg(argv, req.max)?),
+        RangeBy::Rank | RangeBy::Auto => {
+            Spec::Rank(int_arg(argv, req.min)?, int_arg(argv, req.max)?)
+        }
     })
 }
 
@@ -957,7 +999,10 @@ fn range_read(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, by: RangeBy, rev: Op
     let Some(m) = load(store, arg(argv, req.key), ctx.now_ms)? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    Ok(items_reply(run_range(store, &m, &req, &spec)?, req.withscores))
+    Ok(items_reply(
+        run_range(store, &m, &req, &spec)?,
+        req.withscores,
+    ))
 }
 
 pub(crate) fn zrange(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
@@ -1056,7 +1101,14 @@ pub(crate) fn zremrangebylex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -
 // ---- pops ----
 
 /// Pops up to `count` from the low (or high, `max`) end of `m`.
-fn pop(store: &mut dyn Store, key: &[u8], m: &mut Meta, count: u64, max: bool, now: u64) -> Result<Vec<Item>, Reply> {
+fn pop(
+    store: &mut dyn Store,
+    key: &[u8],
+    m: &mut Meta,
+    count: u64,
+    max: bool,
+    now: u64,
+) -> Result<Vec<Item>, Reply> {
     let mut items = Vec::new();
     walk(store, m.ns, None, None, max, &mut |s, member| {
         items.push((Bytes::copy_from_slice(member), s));
@@ -1310,7 +1362,11 @@ struct MultiReq {
 
 /// zunionInterDiffGenericCommand's numkeys check: the keys' positions.
 /// `numkeys_at` is 1 (ZUNION, ZINTERCARD) or 2 (the STORE forms).
-fn multi_keys(argv: &[Bytes], numkeys_at: usize, name: &str) -> Result<std::ops::Range<usize>, Reply> {
+fn multi_keys(
+    argv: &[Bytes],
+    numkeys_at: usize,
+    name: &str,
+) -> Result<std::ops::Range<usize>, Reply> {
     let setnum = int_arg(argv, numkeys_at)?;
     if setnum < 1 {
         return Err(Reply::Error(format!(
@@ -1379,20 +1435,27 @@ fn multi_opts(
     Ok(req)
 }
 
+/// Which multi-key command: where numkeys is, the algebra, whether it
+/// stores (no WITHSCORES) or counts (LIMIT only), its name for errors.
+#[derive(Clone, Copy)]
+struct Form {
+    numkeys_at: usize,
+    op: Op,
+    dst: bool,
+    card: bool,
+    name: &'static str,
+}
+
 /// numkeys, then the keys' types, then the options: Redis's order.
 fn parse_and_load(
     argv: &[Bytes],
     store: &dyn Store,
     now: u64,
-    numkeys_at: usize,
-    op: Op,
-    dst: bool,
-    card: bool,
-    name: &str,
+    f: Form,
 ) -> Result<(MultiReq, Vec<Option<Source>>), Reply> {
-    let keys = multi_keys(argv, numkeys_at, name)?;
+    let keys = multi_keys(argv, f.numkeys_at, f.name)?;
     let mut srcs = load_sources(store, argv, keys.clone(), now)?;
-    let req = multi_opts(argv, keys, op, dst, card)?;
+    let req = multi_opts(argv, keys, f.op, f.dst, f.card)?;
     for (s, w) in srcs.iter_mut().zip(&req.weights) {
         if let Some(s) = s {
             s.weight = *w;
@@ -1513,7 +1576,13 @@ fn sort_items(items: &mut [Item]) {
 }
 
 /// The algebra over loaded sources; `limit` stops ZINTERCARD early.
-fn compute(store: &dyn Store, srcs: Vec<Option<Source>>, op: Op, how: Aggregate, limit: u64) -> Result<Vec<Item>, Reply> {
+fn compute(
+    store: &dyn Store,
+    srcs: Vec<Option<Source>>,
+    op: Op,
+    how: Aggregate,
+    limit: u64,
+) -> Result<Vec<Item>, Reply> {
     match op {
         Op::Inter => {
             let mut live = Vec::with_capacity(srcs.len());
@@ -1586,8 +1655,19 @@ fn compute(store: &dyn Store, srcs: Vec<Option<Source>>, op: Op, how: Aggregate,
     }
 }
 
-fn multi_read(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, op: Op, name: &str) -> R {
-    let (req, srcs) = parse_and_load(argv, store, ctx.now_ms, 1, op, false, false, name)?;
+fn multi_read(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, op: Op, name: &'static str) -> R {
+    let (req, srcs) = parse_and_load(
+        argv,
+        store,
+        ctx.now_ms,
+        Form {
+            numkeys_at: 1,
+            op,
+            dst: false,
+            card: false,
+            name,
+        },
+    )?;
     let mut items = compute(store, srcs, op, req.aggregate, 0)?;
     sort_items(&mut items);
     Ok(items_reply(items, req.withscores))
@@ -1606,13 +1686,32 @@ pub(crate) fn zdiff(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
 }
 
 pub(crate) fn zintercard(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let (req, srcs) =
-        parse_and_load(argv, store, ctx.now_ms, 1, Op::Inter, false, true, "zintercard")?;
-    Ok(len_reply(compute(store, srcs, Op::Inter, req.aggregate, req.limit)?.len()))
+    let form = Form {
+        numkeys_at: 1,
+        op: Op::Inter,
+        dst: false,
+        card: true,
+        name: "zintercard",
+    };
+    let (req, srcs) = parse_and_load(argv, store, ctx.now_ms, form)?;
+    Ok(len_reply(
+        compute(store, srcs, Op::Inter, req.aggregate, req.limit)?.len(),
+    ))
 }
 
-fn multi_store(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, op: Op, name: &str) -> R {
-    let (req, srcs) = parse_and_load(argv, store, ctx.now_ms, 2, op, true, false, name)?;
+fn multi_store(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, op: Op, name: &'static str) -> R {
+    let (req, srcs) = parse_and_load(
+        argv,
+        store,
+        ctx.now_ms,
+        Form {
+            numkeys_at: 2,
+            op,
+            dst: true,
+            card: false,
+            name,
+        },
+    )?;
     let mut items = compute(store, srcs, op, req.aggregate, 0)?;
     sort_items(&mut items);
     store_items(store, arg(argv, 1), &items, ctx.now_ms)
@@ -1649,15 +1748,33 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("zadd", write(Some(precheck_zadd), zadd)),
     ("zincrby", write(Some(precheck_zincrby), zincrby)),
     ("zrem", write(None, zrem)),
-    ("zrangestore", write(Some(precheck_zrangestore), zrangestore)),
-    ("zremrangebyrank", write(Some(precheck_zremrangebyrank), zremrangebyrank)),
-    ("zremrangebyscore", write(Some(precheck_zremrangebyscore), zremrangebyscore)),
-    ("zremrangebylex", write(Some(precheck_zremrangebylex), zremrangebylex)),
+    (
+        "zrangestore",
+        write(Some(precheck_zrangestore), zrangestore),
+    ),
+    (
+        "zremrangebyrank",
+        write(Some(precheck_zremrangebyrank), zremrangebyrank),
+    ),
+    (
+        "zremrangebyscore",
+        write(Some(precheck_zremrangebyscore), zremrangebyscore),
+    ),
+    (
+        "zremrangebylex",
+        write(Some(precheck_zremrangebylex), zremrangebylex),
+    ),
     ("zpopmin", write(Some(precheck_zpop), zpopmin)),
     ("zpopmax", write(Some(precheck_zpop), zpopmax)),
     ("zmpop", write(Some(precheck_zmpop), zmpop)),
-    ("zunionstore", write(Some(precheck_zunionstore), zunionstore)),
-    ("zinterstore", write(Some(precheck_zinterstore), zinterstore)),
+    (
+        "zunionstore",
+        write(Some(precheck_zunionstore), zunionstore),
+    ),
+    (
+        "zinterstore",
+        write(Some(precheck_zinterstore), zinterstore),
+    ),
     ("zdiffstore", write(Some(precheck_zdiffstore), zdiffstore)),
     ("zcard", Handler::Read(zcard)),
     ("zscore", Handler::Read(zscore)),
@@ -1679,3 +1796,899 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("zintercard", Handler::Read(zintercard)),
     ("zscan", Handler::Read(zscan)),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::super::{Ctx, apply_write, read};
+    use super::*;
+    use crate::MemStore;
+
+    const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+    fn d(x: f64) -> Reply {
+        Reply::Double(x)
+    }
+
+    fn members(r: Reply) -> Vec<String> {
+        match r {
+            Reply::Array(v) => v
+                .into_iter()
+                .map(|i| match i {
+                    Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+                    other => panic!("not a bulk: {other:?}"),
+                })
+                .collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    fn pairs(v: &[(&str, f64)]) -> Reply {
+        Reply::Pairs(v.iter().map(|(m, s)| (bulk(m), d(*s))).collect())
+    }
+
+    fn fill(s: &mut MemStore, key: &str, n: usize) {
+        let mut args: Vec<String> = vec!["ZADD".into(), key.into()];
+        for i in 0..n {
+            args.push(i.to_string());
+            args.push(format!("m{i:04}"));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(run(s, &refs), int(n as i64));
+    }
+
+    #[test]
+    fn score_key_orders_like_the_scores() {
+        let ordered = [
+            f64::NEG_INFINITY,
+            f64::MIN,
+            -1.0,
+            -f64::MIN_POSITIVE,
+            -5e-324,
+            0.0,
+            5e-324,
+            2.2e-308,
+            f64::MIN_POSITIVE,
+            1.0,
+            1.5,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for w in ordered.windows(2) {
+            if let [a, b] = w {
+                assert!(score_key(*a) < score_key(*b), "{a} < {b}");
+            }
+        }
+        // -0 sorts with +0 (Redis compares them equal).
+        assert_eq!(score_key(-0.0), score_key(0.0));
+        assert!(score_key(-5e-324) < score_key(-0.0));
+        assert!(score_key(-0.0) < score_key(5e-324));
+        for s in ordered {
+            assert_eq!(score_from_u64(score_u64(s)).to_bits(), s.to_bits(), "{s}");
+        }
+        assert_eq!(score_from_u64(score_u64(-0.0)).to_bits(), 0.0f64.to_bits());
+        // The layout is part of the on-disk format.
+        assert_eq!(score_key(0.0), [0x80, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            score_key(f64::NEG_INFINITY),
+            [0x00, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+        );
+        assert_eq!(score_key(f64::INFINITY), [0xff, 0xf0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn scores_parse_like_strtod() {
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"0x1p-2"), Some(0.25));
+        assert_eq!(parse_score(b"1e-310"), Some(1e-310));
+        for bad in [
+            &b""[..],
+            b" 1",
+            b"1 ",
+            b"nan",
+            b"1e999",
+            b"1e-400",
+            b"abc",
+            b"1x",
+            b".",
+        ] {
+            assert_eq!(parse_score(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        // Range bounds: strtod without the ERANGE and space checks.
+        assert_eq!(parse_score_bound(b"(1"), Some((1.0, true)));
+        assert_eq!(parse_score_bound(b" 2"), Some((2.0, false)));
+        assert_eq!(parse_score_bound(b"1e999"), Some((f64::INFINITY, false)));
+        assert_eq!(parse_score_bound(b""), Some((0.0, false)));
+        assert_eq!(parse_score_bound(b"("), Some((0.0, true)));
+        assert_eq!(parse_score_bound(b"nan"), None);
+        assert_eq!(parse_score_bound(b"1x"), None);
+    }
+
+    #[test]
+    fn zadd_options() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["ZADD", "z", "1", "a", "2", "b"]), int(2));
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "NX", "5", "a", "3", "c"]),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["ZSCORE", "z", "a"]), d(1.0));
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "XX", "5", "a", "4", "d"]),
+            int(0)
+        );
+        assert_eq!(run(&mut s, &["ZSCORE", "z", "a"]), d(5.0));
+        assert_eq!(run(&mut s, &["ZSCORE", "z", "d"]), Reply::Nil);
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "CH", "6", "a", "2", "b", "9", "e"]),
+            int(2)
+        );
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "GT", "CH", "1", "a", "7", "b"]),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["ZSCORE", "z", "a"]), d(6.0));
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "LT", "CH", "1", "a", "8", "b"]),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["ZSCORE", "z", "b"]), d(7.0));
+        // GT/LT never block new members.
+        assert_eq!(run(&mut s, &["ZADD", "z", "GT", "0", "f"]), int(1));
+        assert_eq!(run(&mut s, &["ZADD", "z", "INCR", "2", "a"]), d(3.0));
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "NX", "INCR", "2", "a"]),
+            Reply::Nil
+        );
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "XX", "INCR", "2", "zz"]),
+            Reply::Nil
+        );
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "GT", "INCR", "-1", "a"]),
+            Reply::Nil
+        );
+        assert_eq!(run(&mut s, &["ZADD", "nokey", "XX", "1", "a"]), int(0));
+        assert_eq!(run(&mut s, &["EXISTS", "nokey"]), int(0));
+        assert_eq!(run(&mut s, &["ZINCRBY", "z", "1.5", "a"]), d(4.5));
+        assert_eq!(run(&mut s, &["ZINCRBY", "new", "-2", "x"]), d(-2.0));
+        // Same score again: processed, not updated.
+        assert_eq!(run(&mut s, &["ZADD", "z", "CH", "4.5", "a"]), int(0));
+        for (args, e) in [
+            (&["ZADD", "z", "CH", "1"][..], "ERR syntax error"),
+            (&["ZADD", "z", "NX", "XX"], "ERR syntax error"),
+            (&["ZADD", "z", "1", "a", "2"], "ERR syntax error"),
+            (&["ZADD", "z", "NX", "XX", "1", "a"], XX_NX),
+            (&["ZADD", "z", "NX", "GT", "1", "a"], GT_LT_NX),
+            (&["ZADD", "z", "GT", "LT", "1", "a"], GT_LT_NX),
+            (&["ZADD", "z", "INCR", "1", "a", "2", "b"], INCR_PAIR),
+            (&["ZADD", "z", "x", "a"], "ERR value is not a valid float"),
+            (
+                &["ZADD", "z", "1", "a", "nan", "b"],
+                "ERR value is not a valid float",
+            ),
+            (
+                &["ZADD", "z", "1e999", "a"],
+                "ERR value is not a valid float",
+            ),
+            (
+                &["ZINCRBY", "z", "x", "a"],
+                "ERR value is not a valid float",
+            ),
+            (&["ZINCRBY", "z", "nx", "a"], "ERR syntax error"),
+        ] {
+            assert_eq!(run(&mut s, args), err(e), "{args:?}");
+        }
+        // inf + -inf is NaN: an error, nothing changes.
+        assert_eq!(run(&mut s, &["ZADD", "i", "inf", "a"]), int(1));
+        assert_eq!(run(&mut s, &["ZINCRBY", "i", "-inf", "a"]), err(NAN_RESULT));
+        assert_eq!(run(&mut s, &["ZSCORE", "i", "a"]), d(f64::INFINITY));
+    }
+
+    #[test]
+    fn zrem_zcard_zscore_zmscore_and_types() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]),
+            int(3)
+        );
+        assert_eq!(run(&mut s, &["ZCARD", "z"]), int(3));
+        assert_eq!(run(&mut s, &["ZCARD", "nokey"]), int(0));
+        assert_eq!(run(&mut s, &["ZSCORE", "nokey", "a"]), Reply::Nil);
+        assert_eq!(
+            run(&mut s, &["ZMSCORE", "z", "a", "x", "c"]),
+            Reply::Array(vec![d(1.0), Reply::Nil, d(3.0)])
+        );
+        assert_eq!(
+            run(&mut s, &["ZMSCORE", "nokey", "a"]),
+            Reply::Array(vec![Reply::Nil])
+        );
+        assert_eq!(run(&mut s, &["ZREM", "z", "a", "x", "a"]), int(1));
+        assert_eq!(run(&mut s, &["ZREM", "z", "b", "c"]), int(2));
+        assert_eq!(run(&mut s, &["EXISTS", "z"]), int(0));
+        assert_eq!(s.element_count(), 0);
+        assert_eq!(run(&mut s, &["SET", "str", "v"]), ok());
+        for cmd in [
+            &["ZADD", "str", "1", "a"][..],
+            &["ZINCRBY", "str", "1", "a"],
+            &["ZREM", "str", "a"],
+            &["ZCARD", "str"],
+            &["ZSCORE", "str", "a"],
+            &["ZMSCORE", "str", "a"],
+            &["ZRANK", "str", "a"],
+            &["ZCOUNT", "str", "0", "1"],
+            &["ZLEXCOUNT", "str", "-", "+"],
+            &["ZRANGE", "str", "0", "1"],
+            &["ZRANGESTORE", "d", "str", "0", "1"],
+            &["ZREMRANGEBYRANK", "str", "0", "1"],
+            &["ZPOPMIN", "str"],
+            &["ZMPOP", "2", "nokey", "str", "MIN"],
+            &["ZRANDMEMBER", "str"],
+            &["ZUNION", "2", "nokey", "str"],
+            &["ZINTERSTORE", "d", "1", "str"],
+            &["ZINTERCARD", "1", "str"],
+            &["ZSCAN", "str", "0"],
+        ] {
+            assert_eq!(run(&mut s, cmd), err(WRONGTYPE), "{cmd:?}");
+        }
+        assert_eq!(run(&mut s, &["TYPE", "new"]), Reply::Simple("none".into()));
+        assert_eq!(run(&mut s, &["ZADD", "new", "1", "a"]), int(1));
+        assert_eq!(run(&mut s, &["TYPE", "new"]), Reply::Simple("zset".into()));
+    }
+
+    #[test]
+    fn ranks_and_ranges() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "ZADD", "z", "1", "a", "2", "b", "2", "c", "3", "d", "-inf", "n", "inf", "p"
+                ]
+            ),
+            int(6)
+        );
+        assert_eq!(run(&mut s, &["ZRANK", "z", "n"]), int(0));
+        assert_eq!(run(&mut s, &["ZRANK", "z", "c"]), int(3));
+        assert_eq!(run(&mut s, &["ZREVRANK", "z", "c"]), int(2));
+        assert_eq!(run(&mut s, &["ZREVRANK", "z", "p"]), int(0));
+        assert_eq!(run(&mut s, &["ZRANK", "z", "x"]), Reply::Nil);
+        assert_eq!(run(&mut s, &["ZRANK", "nokey", "x"]), Reply::Nil);
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "0", "-1"])),
+            ["n", "a", "b", "c", "d", "p"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "-2", "100"])),
+            ["d", "p"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "3", "1"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "0", "1", "REV"])),
+            ["p", "d"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZREVRANGE", "z", "0", "1"])),
+            ["p", "d"]
+        );
+        assert_eq!(
+            run(&mut s, &["ZRANGE", "z", "1", "2", "WITHSCORES"]),
+            pairs(&[("a", 1.0), ("b", 2.0)])
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "(1", "3", "BYSCORE"])),
+            ["b", "c", "d"]
+        );
+        assert_eq!(
+            members(run(
+                &mut s,
+                &["ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "1", "2"]
+            )),
+            ["a", "b"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZREVRANGEBYSCORE", "z", "3", "(1"])),
+            ["d", "c", "b"]
+        );
+        assert_eq!(
+            members(run(
+                &mut s,
+                &[
+                    "ZRANGE", "z", "3", "(1", "BYSCORE", "REV", "LIMIT", "0", "2"
+                ]
+            )),
+            ["d", "c"]
+        );
+        assert_eq!(
+            members(run(
+                &mut s,
+                &["ZRANGEBYSCORE", "z", "2", "2", "LIMIT", "-1", "5"]
+            )),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            members(run(
+                &mut s,
+                &["ZRANGEBYSCORE", "z", "2", "2", "LIMIT", "0", "-5"]
+            )),
+            ["b", "c"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYSCORE", "z", "(2", "(2"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYSCORE", "z", "3", "1"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(run(&mut s, &["ZCOUNT", "z", "-inf", "+inf"]), int(6));
+        assert_eq!(run(&mut s, &["ZCOUNT", "z", "(1", "2"]), int(2));
+        assert_eq!(
+            run(&mut s, &["ZCOUNT", "nokey", "x", "2"]),
+            err(MINMAX_FLOAT)
+        );
+        assert_eq!(
+            run(&mut s, &["ZRANGE", "nokey", "0", "-1"]),
+            Reply::Array(vec![])
+        );
+        for (args, e) in [
+            (
+                &["ZRANGE", "z", "0", "1", "LIMIT", "0", "1"][..],
+                LIMIT_RANK,
+            ),
+            (
+                &["ZRANGE", "z", "[a", "[b", "BYLEX", "WITHSCORES"],
+                WITHSCORES_LEX,
+            ),
+            (
+                &["ZRANGE", "z", "0", "1", "BYSCORE", "BYLEX"],
+                "ERR syntax error",
+            ),
+            (&["ZRANGEBYSCORE", "z", "0", "1", "REV"], "ERR syntax error"),
+            (&["ZREVRANGE", "z", "0", "1", "REV"], "ERR syntax error"),
+            (
+                &["ZRANGE", "z", "a", "1"],
+                "ERR value is not an integer or out of range",
+            ),
+            (
+                &["ZRANGE", "z", "0", "1", "LIMIT", "x", "1"],
+                "ERR value is not an integer or out of range",
+            ),
+            (&["ZRANGE", "z", "0", "1", "LIMIT", "1"], "ERR syntax error"),
+            (&["ZRANGEBYSCORE", "z", "nan", "1"], MINMAX_FLOAT),
+            (&["ZRANGEBYLEX", "z", "a", "[b"], MINMAX_LEX),
+            (
+                &["ZRANGEBYLEX", "z", "-", "+", "WITHSCORES"],
+                WITHSCORES_LEX,
+            ),
+            (
+                &["ZRANGESTORE", "d", "z", "0", "1", "WITHSCORES"],
+                "ERR syntax error",
+            ),
+        ] {
+            assert_eq!(run(&mut s, args), err(e), "{args:?}");
+        }
+        // An explicit `LIMIT 0 -1` is no limit to t_zset.c, even by rank.
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "0", "0", "LIMIT", "0", "-1"])),
+            ["n"]
+        );
+    }
+
+    #[test]
+    fn lex_ranges() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "ZADD", "z", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "ab"
+                ]
+            ),
+            int(6)
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "z", "-", "+"])),
+            ["a", "ab", "b", "c", "d", "e"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "z", "[b", "(d"])),
+            ["b", "c"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "z", "(a", "[b"])),
+            ["ab", "b"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZREVRANGEBYLEX", "z", "[c", "-"])),
+            ["c", "b", "ab", "a"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZREVRANGEBYLEX", "z", "(c", "(a"])),
+            ["b", "ab"]
+        );
+        assert_eq!(
+            members(run(
+                &mut s,
+                &["ZRANGE", "z", "[e", "[b", "BYLEX", "REV", "LIMIT", "1", "2"]
+            )),
+            ["d", "c"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "z", "+", "-"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "z", "[z", "+"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(run(&mut s, &["ZLEXCOUNT", "z", "[b", "+"]), int(4));
+        assert_eq!(run(&mut s, &["ZLEXCOUNT", "z", "-", "+"]), int(6));
+        assert_eq!(run(&mut s, &["ZREMRANGEBYLEX", "z", "[aa", "(c"]), int(2));
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "0", "-1"])),
+            ["a", "c", "d", "e"]
+        );
+        // Mixed scores: walked like Redis's listpack (first >= min, while <= max).
+        assert_eq!(
+            run(&mut s, &["ZADD", "m", "1", "b", "2", "a", "3", "c"]),
+            int(3)
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "m", "[b", "+"])),
+            ["b", "a", "c"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "m", "-", "[a"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZREVRANGEBYLEX", "m", "+", "[b"])),
+            ["c"]
+        );
+        // The first member (b) is above max: empty, as zslIsInLexRange says.
+        assert_eq!(
+            members(run(&mut s, &["ZREVRANGEBYLEX", "m", "[a", "-"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "m", "[b", "[a"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGEBYLEX", "m", "(b", "[b"])),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn remrange_and_pops() {
+        let mut s = MemStore::new();
+        fill(&mut s, "z", 10);
+        assert_eq!(run(&mut s, &["ZREMRANGEBYRANK", "z", "0", "1"]), int(2));
+        assert_eq!(run(&mut s, &["ZREMRANGEBYRANK", "z", "-1", "-1"]), int(1));
+        assert_eq!(run(&mut s, &["ZREMRANGEBYRANK", "z", "5", "2"]), int(0));
+        assert_eq!(run(&mut s, &["ZREMRANGEBYSCORE", "z", "(2", "4"]), int(2));
+        assert_eq!(
+            run(&mut s, &["ZREMRANGEBYRANK", "nokey", "0", "-1"]),
+            int(0)
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "0", "-1"])),
+            ["m0002", "m0005", "m0006", "m0007", "m0008"]
+        );
+        assert_eq!(
+            run(&mut s, &["ZREMRANGEBYRANK", "z", "x", "1"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["ZREMRANGEBYSCORE", "z", "x", "1"]),
+            err(MINMAX_FLOAT)
+        );
+        assert_eq!(
+            run(&mut s, &["ZREMRANGEBYLEX", "z", "x", "+"]),
+            err(MINMAX_LEX)
+        );
+        assert_eq!(
+            run(&mut s, &["ZPOPMIN", "z"]),
+            Reply::Array(vec![bulk("m0002"), d(2.0)])
+        );
+        assert_eq!(
+            run(&mut s, &["ZPOPMAX", "z", "2"]),
+            pairs(&[("m0008", 8.0), ("m0007", 7.0)])
+        );
+        assert_eq!(run(&mut s, &["ZPOPMIN", "z", "0"]), Reply::Array(vec![]));
+        assert_eq!(run(&mut s, &["ZPOPMIN", "nokey"]), Reply::Array(vec![]));
+        assert_eq!(
+            run(&mut s, &["ZPOPMIN", "z", "-1"]),
+            err(OUT_OF_RANGE_POSITIVE)
+        );
+        assert_eq!(
+            run(&mut s, &["ZPOPMIN", "z", "1", "2"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(&mut s, &["ZPOPMIN", "z", "10"]),
+            pairs(&[("m0005", 5.0), ("m0006", 6.0)])
+        );
+        assert_eq!(run(&mut s, &["EXISTS", "z"]), int(0));
+        assert_eq!(s.element_count(), 0);
+        // ZMPOP takes the first existing key.
+        assert_eq!(run(&mut s, &["ZADD", "b", "1", "x", "2", "y"]), int(2));
+        assert_eq!(
+            run(&mut s, &["ZMPOP", "2", "a", "b", "MAX", "COUNT", "5"]),
+            Reply::Array(vec![
+                bulk("b"),
+                Reply::Array(vec![
+                    Reply::Array(vec![bulk("y"), d(2.0)]),
+                    Reply::Array(vec![bulk("x"), d(1.0)]),
+                ]),
+            ])
+        );
+        assert_eq!(
+            run(&mut s, &["ZMPOP", "2", "a", "b", "MIN"]),
+            Reply::NilArray
+        );
+        for (args, e) in [
+            (&["ZMPOP", "0", "a", "MIN"][..], NUMKEYS_POSITIVE),
+            (&["ZMPOP", "x", "a", "MIN"], NUMKEYS_POSITIVE),
+            (&["ZMPOP", "2", "a", "MIN"], "ERR syntax error"),
+            (&["ZMPOP", "1", "a", "MID"], "ERR syntax error"),
+            (&["ZMPOP", "1", "a", "MIN", "COUNT", "0"], COUNT_POSITIVE),
+            (
+                &["ZMPOP", "1", "a", "MIN", "COUNT", "1", "COUNT", "1"],
+                "ERR syntax error",
+            ),
+            (&["ZMPOP", "1", "a", "MIN", "COUNT"], "ERR syntax error"),
+        ] {
+            assert_eq!(run(&mut s, args), err(e), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn encodings_and_negative_zero() {
+        let mut s = MemStore::new();
+        fill(&mut s, "z", 128);
+        assert_eq!(run(&mut s, &["OBJECT", "ENCODING", "z"]), bulk("listpack"));
+        assert_eq!(run(&mut s, &["ZADD", "z", "1", "extra"]), int(1));
+        assert_eq!(run(&mut s, &["OBJECT", "ENCODING", "z"]), bulk("skiplist"));
+        assert_eq!(run(&mut s, &["ZREMRANGEBYRANK", "z", "0", "100"]), int(101));
+        assert_eq!(run(&mut s, &["OBJECT", "ENCODING", "z"]), bulk("skiplist"));
+        let long = "x".repeat(65);
+        assert_eq!(run(&mut s, &["ZADD", "l", "1", &long]), int(1));
+        assert_eq!(run(&mut s, &["OBJECT", "ENCODING", "l"]), bulk("skiplist"));
+        // A listpack keeps -0 as 0; a skiplist keeps the sign.
+        assert_eq!(run(&mut s, &["ZADD", "small", "-0", "a"]), int(1));
+        assert_eq!(run(&mut s, &["ZSCORE", "small", "a"]), d(0.0));
+        let Reply::Double(z) = run(&mut s, &["ZSCORE", "small", "a"]) else {
+            panic!()
+        };
+        assert!(z.is_sign_positive());
+        assert_eq!(run(&mut s, &["ZADD", "l", "-0", "a"]), int(1));
+        let Reply::Double(z) = run(&mut s, &["ZSCORE", "l", "a"]) else {
+            panic!()
+        };
+        assert!(z.is_sign_negative());
+        assert_eq!(
+            run(&mut s, &["ZRANGEBYSCORE", "l", "0", "0"]),
+            Reply::Array(vec![bulk("a")])
+        );
+        assert_eq!(run(&mut s, &["ZREM", "l", "a"]), int(1));
+        // A STORE chooses afresh.
+        assert_eq!(run(&mut s, &["ZRANGESTORE", "d", "z", "0", "2"]), int(3));
+        assert_eq!(run(&mut s, &["OBJECT", "ENCODING", "d"]), bulk("listpack"));
+        assert_eq!(run(&mut s, &["ZUNIONSTORE", "d", "2", "z", "l"]), int(29));
+        assert_eq!(run(&mut s, &["OBJECT", "ENCODING", "d"]), bulk("skiplist"));
+    }
+
+    #[test]
+    fn algebra() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            run(&mut s, &["ZADD", "a", "1", "x", "2", "y", "3", "z"]),
+            int(3)
+        );
+        assert_eq!(
+            run(&mut s, &["ZADD", "b", "10", "y", "20", "z", "30", "w"]),
+            int(3)
+        );
+        assert_eq!(run(&mut s, &["SADD", "s", "z", "q"]), int(2));
+        assert_eq!(
+            run(&mut s, &["ZUNION", "2", "a", "b", "WITHSCORES"]),
+            pairs(&[("x", 1.0), ("y", 12.0), ("z", 23.0), ("w", 30.0)])
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "ZINTER",
+                    "2",
+                    "a",
+                    "b",
+                    "WEIGHTS",
+                    "2",
+                    "0.5",
+                    "AGGREGATE",
+                    "MAX",
+                    "WITHSCORES"
+                ]
+            ),
+            pairs(&[("y", 5.0), ("z", 10.0)])
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "ZINTER",
+                    "3",
+                    "a",
+                    "b",
+                    "s",
+                    "AGGREGATE",
+                    "MIN",
+                    "WITHSCORES"
+                ]
+            ),
+            pairs(&[("z", 1.0)])
+        );
+        assert_eq!(members(run(&mut s, &["ZDIFF", "2", "a", "b"])), ["x"]);
+        assert_eq!(
+            run(&mut s, &["ZDIFF", "2", "a", "s", "WITHSCORES"]),
+            pairs(&[("x", 1.0), ("y", 2.0)])
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZINTER", "2", "a", "nokey"])),
+            Vec::<String>::new()
+        );
+        assert_eq!(run(&mut s, &["ZINTERCARD", "2", "a", "b"]), int(2));
+        assert_eq!(
+            run(&mut s, &["ZINTERCARD", "2", "a", "b", "LIMIT", "1"]),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["ZUNIONSTORE", "d", "2", "a", "s"]), int(4));
+        assert_eq!(
+            run(&mut s, &["ZRANGE", "d", "0", "-1", "WITHSCORES"]),
+            pairs(&[("q", 1.0), ("x", 1.0), ("y", 2.0), ("z", 4.0)])
+        );
+        assert_eq!(
+            run(&mut s, &["ZINTERSTORE", "d", "2", "a", "nokey"]),
+            int(0)
+        );
+        assert_eq!(run(&mut s, &["EXISTS", "d"]), int(0));
+        assert_eq!(run(&mut s, &["ZDIFFSTORE", "a", "2", "a", "b"]), int(1));
+        assert_eq!(
+            run(&mut s, &["ZRANGE", "a", "0", "-1", "WITHSCORES"]),
+            pairs(&[("x", 1.0)])
+        );
+        // inf + -inf sums to 0.
+        assert_eq!(run(&mut s, &["ZADD", "p", "inf", "m"]), int(1));
+        assert_eq!(run(&mut s, &["ZADD", "n", "-inf", "m"]), int(1));
+        assert_eq!(
+            run(&mut s, &["ZUNION", "2", "p", "n", "WITHSCORES"]),
+            pairs(&[("m", 0.0)])
+        );
+        for (args, e) in [
+            (
+                &["ZUNION", "0", "a"][..],
+                "ERR at least 1 input key is needed for 'zunion' command",
+            ),
+            (
+                &["ZUNIONSTORE", "d", "0", "a"],
+                "ERR at least 1 input key is needed for 'zunionstore' command",
+            ),
+            (
+                &["ZINTERCARD", "0", "a"],
+                "ERR at least 1 input key is needed for 'zintercard' command",
+            ),
+            (
+                &["ZUNION", "x", "a"],
+                "ERR value is not an integer or out of range",
+            ),
+            (&["ZUNION", "3", "a", "b"], "ERR syntax error"),
+            (
+                &["ZUNION", "2", "a", "b", "WEIGHTS", "1"],
+                "ERR syntax error",
+            ),
+            (
+                &["ZUNION", "2", "a", "b", "WEIGHTS", "1", "x"],
+                WEIGHT_FLOAT,
+            ),
+            (
+                &["ZUNION", "2", "a", "b", "AGGREGATE", "AVG"],
+                "ERR syntax error",
+            ),
+            (
+                &["ZDIFF", "2", "a", "b", "WEIGHTS", "1", "1"],
+                "ERR syntax error",
+            ),
+            (
+                &["ZUNIONSTORE", "d", "2", "a", "b", "WITHSCORES"],
+                "ERR syntax error",
+            ),
+            (&["ZINTERCARD", "1", "a", "LIMIT", "-1"], LIMIT_NEGATIVE),
+            (&["ZINTERCARD", "1", "a", "WITHSCORES"], "ERR syntax error"),
+        ] {
+            assert_eq!(run(&mut s, args), err(e), "{args:?}");
+        }
+        // A wrong type is reported before a bad option (keys first).
+        assert_eq!(run(&mut s, &["SET", "str", "v"]), ok());
+        assert_eq!(run(&mut s, &["ZUNION", "1", "str", "BAD"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn zrandmember() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["ZRANDMEMBER", "nokey"]), Reply::Nil);
+        assert_eq!(
+            run(&mut s, &["ZRANDMEMBER", "nokey", "2"]),
+            Reply::Array(vec![])
+        );
+        assert_eq!(run(&mut s, &["ZADD", "z", "1", "a", "2", "b"]), int(2));
+        assert_eq!(
+            run(&mut s, &["ZRANDMEMBER", "z", "0"]),
+            Reply::Array(vec![])
+        );
+        let all = run(&mut s, &["ZRANDMEMBER", "z", "5", "WITHSCORES"]);
+        let Reply::Pairs(p) = all else { panic!() };
+        assert_eq!(p.len(), 2);
+        assert!(p.contains(&(bulk("a"), d(1.0))) && p.contains(&(bulk("b"), d(2.0))));
+        let Reply::Array(v) = run(&mut s, &["ZRANDMEMBER", "z", "-5"]) else {
+            panic!()
+        };
+        assert_eq!(v.len(), 5);
+        for (args, e) in [
+            (
+                &["ZRANDMEMBER", "z", "x"][..],
+                "ERR value is not an integer or out of range",
+            ),
+            (&["ZRANDMEMBER", "z", "1", "x"], "ERR syntax error"),
+            (
+                &["ZRANDMEMBER", "z", "1", "WITHSCORES", "x"],
+                "ERR syntax error",
+            ),
+            (
+                &["ZRANDMEMBER", "z", "-9223372036854775807", "WITHSCORES"],
+                OUT_OF_RANGE,
+            ),
+            (
+                &["ZRANDMEMBER", "z", "-9223372036854775808"],
+                RANDOM_COUNT_RANGE,
+            ),
+        ] {
+            assert_eq!(run(&mut s, args), err(e), "{args:?}");
+        }
+        fill(&mut s, "big", 700);
+        let c = Ctx { rand: 11, ..ctx() };
+        let Reply::Array(v) = read(&argv(&["ZRANDMEMBER", "big", "100"]), &c, &s) else {
+            panic!()
+        };
+        let mut u: Vec<Reply> = v.clone();
+        u.dedup();
+        assert_eq!((v.len(), u.len()), (100, 100));
+    }
+
+    #[test]
+    fn zscan_replies_scores_as_text() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            run(&mut s, &["ZADD", "z", "1.5", "a", "1e17", "b", "-0", "c"]),
+            int(3)
+        );
+        let Reply::Array(parts) = run(&mut s, &["ZSCAN", "z", "0", "COUNT", "1"]) else {
+            panic!()
+        };
+        assert_eq!(parts.first(), Some(&bulk("0")));
+        let Some(Reply::Array(items)) = parts.get(1) else {
+            panic!()
+        };
+        let mut got: Vec<(Reply, Reply)> = items
+            .chunks(2)
+            .filter_map(|c| match c {
+                [m, sc] => Some((m.clone(), sc.clone())),
+                _ => None,
+            })
+            .collect();
+        got.sort_by_key(|(m, _)| format!("{m:?}"));
+        assert_eq!(
+            got,
+            vec![
+                (bulk("a"), bulk("1.5")),
+                (bulk("b"), bulk("100000000000000000")),
+                (bulk("c"), bulk("0")),
+            ]
+        );
+        assert_eq!(d2string(1.1), Bytes::from("1.1000000000000001"));
+        assert_eq!(d2string(-0.0), Bytes::from("-0"));
+        assert_eq!(d2string(1e300), Bytes::from("1.0000000000000001e+300"));
+        fill(&mut s, "big", 500);
+        let mut cursor = "0".to_string();
+        let mut seen = 0;
+        for _ in 0..200 {
+            let Reply::Array(parts) = run(&mut s, &["ZSCAN", "big", &cursor, "COUNT", "20"]) else {
+                panic!()
+            };
+            let Some(Reply::Bulk(next)) = parts.first() else {
+                panic!()
+            };
+            let Some(Reply::Array(items)) = parts.get(1) else {
+                panic!()
+            };
+            seen += items.len() / 2;
+            cursor = String::from_utf8_lossy(next).into_owned();
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen, 500);
+    }
+
+    #[test]
+    fn zrank_walks_and_big_ranges() {
+        let mut s = MemStore::new();
+        fill(&mut s, "z", 1000);
+        assert_eq!(run(&mut s, &["ZRANK", "z", "m0999"]), int(999));
+        assert_eq!(run(&mut s, &["ZREVRANK", "z", "m0999"]), int(0));
+        assert_eq!(run(&mut s, &["ZRANK", "z", "m0500"]), int(500));
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "500", "502"])),
+            ["m0500", "m0501", "m0502"]
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "z", "0", "1", "REV"])),
+            ["m0999", "m0998"]
+        );
+        assert_eq!(run(&mut s, &["ZCOUNT", "z", "100", "(200"]), int(100));
+        assert_eq!(
+            apply_write(&argv(&["ZPOPMIN", "z", "3"]), &ctx(), &mut s),
+            pairs(&[("m0000", 0.0), ("m0001", 1.0), ("m0002", 2.0)])
+        );
+        assert_eq!(run(&mut s, &["ZCARD", "z"]), int(997));
+    }
+
+    #[test]
+    fn a_failed_element_read_is_an_error_never_absence() {
+        let mut m = MemStore::new();
+        fill(&mut m, "{t}z", 200);
+        assert_eq!(run(&mut m, &["ZADD", "{t}y", "1", "a"]), int(1));
+        let want = err("ERR storage read error: injected");
+        let mut s = super::super::set::tests::FaultyElements(m);
+        for cmd in [
+            &["ZSCORE", "{t}z", "m0001"][..],
+            &["ZMSCORE", "{t}z", "m0001"],
+            &["ZRANK", "{t}z", "m0001"],
+            &["ZCOUNT", "{t}z", "0", "5"],
+            &["ZLEXCOUNT", "{t}z", "-", "+"],
+            &["ZRANGE", "{t}z", "0", "5"],
+            &["ZRANGE", "{t}z", "0", "5", "BYSCORE"],
+            &["ZRANGEBYLEX", "{t}z", "-", "+"],
+            &["ZRANDMEMBER", "{t}z"],
+            &["ZRANDMEMBER", "{t}z", "-3"],
+            &["ZUNION", "2", "{t}z", "{t}y"],
+            &["ZINTERCARD", "2", "{t}z", "{t}y"],
+            &["ZSCAN", "{t}z", "0"],
+        ] {
+            assert_eq!(read(&argv(cmd), &ctx(), &s), want, "{cmd:?}");
+        }
+        for cmd in [
+            &["ZADD", "{t}z", "1", "m0001"][..],
+            &["ZINCRBY", "{t}z", "1", "m0001"],
+            &["ZREM", "{t}z", "m0001"],
+            &["ZPOPMIN", "{t}z"],
+            &["ZMPOP", "1", "{t}z", "MAX"],
+            &["ZREMRANGEBYRANK", "{t}z", "0", "1"],
+            &["ZRANGESTORE", "{t}d", "{t}z", "0", "1"],
+            &["ZUNIONSTORE", "{t}d", "2", "{t}z", "{t}y"],
+        ] {
+            assert_eq!(apply_write(&argv(cmd), &ctx(), &mut s), want, "{cmd:?}");
+        }
+        assert_eq!(run(&mut s.0, &["ZCARD", "{t}z"]), int(200));
+        assert_eq!(run(&mut s.0, &["EXISTS", "{t}d"]), int(0));
+    }
+}
