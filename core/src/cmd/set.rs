@@ -35,6 +35,36 @@ pub(crate) const MEMBER: u8 = b'm';
 /// hash and is biased by the gap before each member (0019).
 pub(crate) const EXACT_PICK: u64 = 512;
 
+/// An exact pick reads every element, and an LSM read also steps over the
+/// deletions not yet compacted away: after SPOP drained 60k members, a
+/// full read of the last 500 would walk 60k tombstones per pop. So a
+/// collection counts its deletions ([`deletions`]) and past this many
+/// picks by seeking, whose cost is only the tombstones in one hash gap.
+pub(crate) const EXACT_MAX_DELETIONS: u64 = 4096;
+
+/// Deletions a collection has seen since it was created: the first 8
+/// bytes of its meta's `ext` (sets and sorted sets), 0 when absent.
+pub(crate) fn deletions(c: &Coll) -> u64 {
+    c.ext
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// Counts `n` more deletions in `c.ext`, keeping the bytes after them.
+pub(crate) fn note_deletions(c: &mut Coll, n: u64) {
+    let total = deletions(c).saturating_add(n);
+    let mut ext = Vec::with_capacity(c.ext.len().max(8));
+    ext.extend_from_slice(&total.to_be_bytes());
+    ext.extend_from_slice(c.ext.get(8..).unwrap_or(&[]));
+    c.ext = Bytes::from(ext);
+}
+
+/// Whether picks from `c` may read it whole (exact, like Redis).
+fn exact(c: &Coll) -> bool {
+    c.len < EXACT_PICK && deletions(c) < EXACT_MAX_DELETIONS
+}
+
 /// Redis would try to answer any count; a reply this large cannot be built
 /// in memory, so larger counts get an error (README lists the deviation).
 pub(crate) const MAX_RANDOM_COUNT: u64 = 1 << 24;
@@ -135,19 +165,19 @@ fn first_from(
     Ok(found)
 }
 
-/// Up to `count` distinct random elements of a hashed index holding `len`
-/// elements (`count < len`). Exact below [`EXACT_PICK`] or when `count`
+/// Up to `count` distinct random elements of `c`'s hashed index
+/// (`count < len`). Exact while [`exact`], or when `count`
 /// is a third of `len` or more (one full read, Redis's case 3); else
 /// repeated seeks, a repeat taking the next unchosen element.
 pub(crate) fn sample_distinct(
     store: &dyn Store,
     ns: Ns,
     tag: u8,
-    len: u64,
+    c: &Coll,
     count: u64,
     rng: &mut Rng,
 ) -> Result<Vec<(Bytes, Bytes)>, StoreError> {
-    if len < EXACT_PICK || count.saturating_mul(3) > len {
+    if exact(c) || count.saturating_mul(3) > c.len {
         let mut all = all_elements(store, ns, tag)?;
         let want = usize::try_from(count).unwrap_or(usize::MAX).min(all.len());
         // Partial Fisher-Yates: the first `want` become a uniform sample.
@@ -174,12 +204,12 @@ pub(crate) fn sample_with_repeats(
     store: &dyn Store,
     ns: Ns,
     tag: u8,
-    len: u64,
+    c: &Coll,
     count: u64,
     rng: &mut Rng,
 ) -> Result<Vec<(Bytes, Bytes)>, StoreError> {
     let n = usize::try_from(count).unwrap_or(usize::MAX);
-    if len < EXACT_PICK {
+    if exact(c) {
         let all = all_elements(store, ns, tag)?;
         if all.is_empty() {
             return Ok(Vec::new());
@@ -203,10 +233,10 @@ pub(crate) fn pick_one(
     store: &dyn Store,
     ns: Ns,
     tag: u8,
-    len: u64,
+    c: &Coll,
     rng: &mut Rng,
 ) -> Result<Option<(Bytes, Bytes)>, StoreError> {
-    if len < EXACT_PICK {
+    if exact(c) {
         let mut all = all_elements(store, ns, tag)?;
         if all.is_empty() {
             return Ok(None);
@@ -352,6 +382,7 @@ fn remove(store: &mut dyn Store, m: &mut Meta, member: &[u8]) -> Result<bool, St
     }
     store.el_del(m.ns, &k);
     m.coll.len = m.coll.len.saturating_sub(1);
+    note_deletions(&mut m.coll, 1);
     Ok(true)
 }
 
@@ -571,11 +602,12 @@ pub(crate) fn spop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         });
     };
     let Some(count) = count else {
-        let Some((k, _)) = pick_one(store, m.ns, MEMBER, m.len(), &mut rng)? else {
+        let Some((k, _)) = pick_one(store, m.ns, MEMBER, &m.coll, &mut rng)? else {
             return Ok(Reply::Nil);
         };
         store.el_del(m.ns, &k);
         m.coll.len = m.coll.len.saturating_sub(1);
+        note_deletions(&mut m.coll, 1);
         coll::save(store, key, &m, now)?;
         return Ok(Reply::Bulk(Bytes::copy_from_slice(coll::hashed_member(&k))));
     };
@@ -587,7 +619,7 @@ pub(crate) fn spop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         store.delete(key)?;
         return Ok(Reply::Set(bulks(all)));
     }
-    let picked = sample_distinct(store, m.ns, MEMBER, m.len(), count, &mut rng)?;
+    let picked = sample_distinct(store, m.ns, MEMBER, &m.coll, count, &mut rng)?;
     let remaining = m.len().saturating_sub(picked.len() as u64);
     if remaining.saturating_mul(5) <= count {
         // Redis builds a new set of the few members left (its encoding
@@ -615,6 +647,7 @@ pub(crate) fn spop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         out.push(Reply::Bulk(Bytes::copy_from_slice(coll::hashed_member(&k))));
     }
     m.coll.len = remaining;
+    note_deletions(&mut m.coll, count);
     coll::save(store, key, &m, now)?;
     Ok(Reply::Set(out))
 }
@@ -694,7 +727,7 @@ pub(crate) fn srandmember(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
             let Some(m) = load(store, key, ctx.now_ms)? else {
                 return Ok(Reply::Nil);
             };
-            let pick = pick_one(store, m.ns, MEMBER, m.len(), &mut rng)?;
+            let pick = pick_one(store, m.ns, MEMBER, &m.coll, &mut rng)?;
             Ok(pick.map_or(Reply::Nil, |(k, _)| {
                 Reply::Bulk(Bytes::copy_from_slice(coll::hashed_member(&k)))
             }))
@@ -715,11 +748,11 @@ pub(crate) fn srandmember(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
                 if count > MAX_RANDOM_COUNT {
                     return Err(errors::err(RANDOM_COUNT_TOO_BIG));
                 }
-                sample_with_repeats(store, m.ns, MEMBER, m.len(), count, &mut rng)?
+                sample_with_repeats(store, m.ns, MEMBER, &m.coll, count, &mut rng)?
             } else if count >= m.len() {
                 return Ok(Reply::Array(bulks(members(store, &m)?)));
             } else {
-                sample_distinct(store, m.ns, MEMBER, m.len(), count, &mut rng)?
+                sample_distinct(store, m.ns, MEMBER, &m.coll, count, &mut rng)?
             };
             Ok(Reply::Array(
                 picked
@@ -1173,6 +1206,33 @@ pub(crate) mod tests {
             counts.values().all(|&n| (800..1200).contains(&n)),
             "{counts:?}"
         );
+    }
+
+    #[test]
+    fn picks_stop_reading_everything_after_many_deletions() {
+        let mut s = MemStore::new();
+        let mut args: Vec<String> = vec!["SADD".into(), "s".into()];
+        args.extend((0..5000).map(|i| format!("m{i}")));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(run(&mut s, &refs), int(5000));
+        assert_eq!(sorted(run(&mut s, &["SPOP", "s", "4990"])).len(), 4990);
+        let m = load(&s, b"s", NOW).ok().flatten();
+        let c = m.map(|m| m.coll).unwrap_or_default();
+        assert_eq!((c.len, deletions(&c)), (10, 4990));
+        assert!(!exact(&c));
+        // Seeks still find every member.
+        let mut left = Vec::new();
+        for seed in 0..10u64 {
+            let cx = Ctx {
+                rand: seed,
+                ..ctx()
+            };
+            if let Reply::Bulk(b) = apply_write(&argv(&["SPOP", "s"]), &cx, &mut s) {
+                left.push(b);
+            }
+        }
+        assert_eq!(left.len(), 10);
+        assert_eq!(run(&mut s, &["EXISTS", "s"]), int(0));
     }
 
     #[test]
