@@ -20,6 +20,7 @@ mod glob;
 pub(crate) mod keys;
 pub(crate) mod lcs;
 mod num;
+pub(crate) mod stream;
 pub(crate) mod strings;
 
 /// Re-exported: the handlers' context lives with the handler types.
@@ -27,6 +28,7 @@ pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
 pub use num::parse_i64;
+pub use stream::{BLOCK_UNSUPPORTED, StreamId, entries_after, stream_last_id};
 
 use crate::Reply;
 use crate::errors;
@@ -43,7 +45,13 @@ pub(crate) type R = Result<Reply, Reply>;
 /// Every family's handlers (see the families' `HANDLERS`).
 #[cfg(test)]
 pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
-    [strings::HANDLERS, keys::HANDLERS, lcs::HANDLERS].concat()
+    [
+        strings::HANDLERS,
+        keys::HANDLERS,
+        lcs::HANDLERS,
+        stream::HANDLERS,
+    ]
+    .concat()
 }
 
 /// `Handler::Write` in a const list.

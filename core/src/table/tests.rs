@@ -78,6 +78,22 @@ const LISTED: &[&str] = &[
     "scan",
     "randomkey",
     "object",
+    // stream (issue 10)
+    "xadd",
+    "xlen",
+    "xrange",
+    "xrevrange",
+    "xread",
+    "xdel",
+    "xtrim",
+    "xsetid",
+    "xinfo",
+    "xgroup",
+    "xreadgroup",
+    "xack",
+    "xpending",
+    "xclaim",
+    "xautoclaim",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -95,6 +111,17 @@ const LISTED_SUBS: &[(&str, &[&str])] = &[
     (
         "object",
         &["encoding", "freq", "idletime", "refcount", "help"],
+    ),
+    ("xinfo", &["consumers", "groups", "stream"]),
+    (
+        "xgroup",
+        &[
+            "create",
+            "createconsumer",
+            "delconsumer",
+            "destroy",
+            "setid",
+        ],
     ),
 ];
 
@@ -1088,8 +1115,8 @@ fn unlisted_and_internal_commands_are_never_shown() {
 
 #[test]
 fn heavy_commands_are_flagged_and_numbered() {
-    assert_eq!(HEAVY, ["keys", "scan"]);
-    assert_eq!(HEAVY_COUNT, 2);
+    assert_eq!(HEAVY, ["keys", "scan", "xrange", "xrevrange", "xread"]);
+    assert_eq!(HEAVY_COUNT, 5);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
@@ -1108,7 +1135,7 @@ fn heavy_commands_are_flagged_and_numbered() {
             assert!(may_be_heavy(spec.name.as_bytes()), "{}", spec.name);
         }
     }
-    assert!(!may_be_heavy(b"get") && !may_be_heavy(b"strlen") && !may_be_heavy(&[b'k'; 200]));
+    assert!(!may_be_heavy(b"get") && !may_be_heavy(&[b'k'; 200]));
     assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(0));
     assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(1));
     assert_eq!(heavy_id(lookup(b"get").unwrap()), None);
