@@ -2177,12 +2177,13 @@ pub(crate) fn xclaim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         };
         let mut n = match nack {
             Some(n) => n,
+            // `streamCreateNACK`: delivered once, now.
             None if force => {
                 gw.g.pending += 1;
                 Nack {
                     consumer: None,
-                    delivery_ms: 0,
-                    count: 0,
+                    delivery_ms: ctx.now_ms,
+                    count: 1,
                 }
             }
             None => continue,
