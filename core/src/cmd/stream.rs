@@ -261,7 +261,7 @@ fn range_bounds(start: &[u8], end: &[u8]) -> Result<(StreamId, StreamId), Reply>
     Ok((s, e))
 }
 
-fn int(argv: &[Bytes], i: usize) -> Result<i64, Reply> {
+fn int_at(argv: &[Bytes], i: usize) -> Result<i64, Reply> {
     parse_i64(arg(argv, i)).ok_or_else(|| errors::err(errors::NOT_INTEGER))
 }
 
@@ -1020,7 +1020,7 @@ fn parse_add_trim(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Reply> {
                 i += 1;
             }
             if is_opt(opt, "maxlen") {
-                let n = int(argv, i + 1)?;
+                let n = int_at(argv, i + 1)?;
                 if n < 0 {
                     return Err(errors::err(MAXLEN_NEGATIVE));
                 }
@@ -1030,7 +1030,7 @@ fn parse_add_trim(argv: &[Bytes], xadd: bool) -> Result<TrimArgs, Reply> {
             }
             i += 1;
         } else if is_opt(opt, "limit") && more > 0 {
-            let n = int(argv, i + 1)?;
+            let n = int_at(argv, i + 1)?;
             if n < 0 {
                 return Err(errors::err(LIMIT_NEGATIVE));
             }
@@ -1263,7 +1263,7 @@ fn parse_xsetid(argv: &[Bytes]) -> Result<SetIdArgs, Reply> {
         let more = argv.len() - 1 - i;
         let opt = arg(argv, i);
         if is_opt(opt, "entriesadded") && more > 0 {
-            let n = int(argv, i + 1)?;
+            let n = int_at(argv, i + 1)?;
             if n < 0 {
                 return Err(errors::err(ENTRIES_ADDED_NEGATIVE));
             }
@@ -1332,7 +1332,7 @@ fn parse_range(argv: &[Bytes], rev: bool) -> Result<(StreamId, StreamId, Option<
     let mut j = 4;
     while j < argv.len() {
         if is_opt(arg(argv, j), "count") && j + 1 < argv.len() {
-            count = Some(int(argv, j + 1)?.max(0) as u64);
+            count = Some(int_at(argv, j + 1)?.max(0) as u64);
             j += 2;
         } else {
             return Err(errors::err(errors::SYNTAX));
@@ -1426,7 +1426,7 @@ fn parse_read(argv: &[Bytes], group_cmd: bool) -> Result<ReadArgs, Reply> {
             a.block = Some(t);
         } else if is_opt(o, "count") && more > 0 {
             i += 1;
-            a.count = int(argv, i)?.max(0) as u64;
+            a.count = int_at(argv, i)?.max(0) as u64;
         } else if is_opt(o, "streams") && more > 0 {
             a.streams = i + 1;
             let n = argv.len() - a.streams;
@@ -1768,7 +1768,7 @@ fn parse_xgroup_opts(argv: &[Bytes]) -> Result<XgroupOpts, Reply> {
             o.mkstream = true;
             i += 1;
         } else if (create || setid) && is_opt(a, "entriesread") && i + 1 < argv.len() {
-            let n = int(argv, i + 1)?;
+            let n = int_at(argv, i + 1)?;
             if n < 0 && n != INVALID_READS {
                 return Err(errors::err(ENTRIESREAD_RANGE));
             }
@@ -1966,13 +1966,13 @@ pub(crate) fn xpending(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
         let mut si = 3;
         let mut minidle = 0i64;
         if is_opt(arg(argv, 3), "idle") {
-            minidle = int(argv, 4)?;
+            minidle = int_at(argv, 4)?;
             if n < 8 {
                 return Err(errors::err(errors::SYNTAX));
             }
             si += 2;
         }
-        let count = int(argv, si + 2)?.max(0) as u64;
+        let count = int_at(argv, si + 2)?.max(0) as u64;
         let (s, e) = range_bounds(arg(argv, si), arg(argv, si + 1))?;
         let consumer = argv.get(si + 3).cloned();
         ext = Some((minidle, count, s, e, consumer));
@@ -2412,7 +2412,7 @@ fn parse_xinfo_stream(argv: &[Bytes]) -> Result<Option<u64>, Reply> {
         if !is_opt(arg(argv, 4), "count") {
             return Err(subcommand_syntax(argv, "XINFO"));
         }
-        let c = int(argv, 5)?;
+        let c = int_at(argv, 5)?;
         return Ok(Some(if c < 0 { 10 } else { c as u64 }));
     }
     Ok(Some(10))
@@ -2549,3 +2549,1162 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("xclaim", write(None, xclaim)),
     ("xautoclaim", write(Some(precheck_xautoclaim), xautoclaim)),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+    use crate::MemStore;
+
+    const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+    fn arr(v: Vec<Reply>) -> Reply {
+        Reply::Array(v)
+    }
+
+    fn entry(id: &str, fv: &[&str]) -> Reply {
+        arr(vec![bulk(id), arr(fv.iter().map(|s| bulk(s)).collect())])
+    }
+
+    fn add(s: &mut MemStore, key: &str, id: &str) {
+        assert_eq!(run(s, &["XADD", key, id, "f", id]), bulk(id), "XADD {id}");
+    }
+
+    fn filled(key: &str, n: u64) -> MemStore {
+        let mut s = MemStore::new();
+        for i in 1..=n {
+            add(&mut s, key, &format!("{i}-0"));
+        }
+        s
+    }
+
+    /// A field of a Map reply.
+    fn get<'a>(r: &'a Reply, name: &str) -> &'a Reply {
+        let Reply::Map(pairs) = r else {
+            panic!("not a map: {r:?}")
+        };
+        pairs
+            .iter()
+            .find(|(k, _)| *k == bulk(name))
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("no {name} in {r:?}"))
+    }
+
+    fn items(r: Reply) -> Vec<Reply> {
+        match r {
+            Reply::Array(v) => v,
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ids_parse_like_string2ull() {
+        let p =
+            |s: &str| parse_id_full(s.as_bytes(), 0, true, true).map(|(id, g)| (id.to_string(), g));
+        assert_eq!(p("1-2"), Some(("1-2".into(), true)));
+        assert_eq!(p("5"), Some(("5-0".into(), true)));
+        assert_eq!(p("5-*"), Some(("5-0".into(), false)));
+        // strtoull's leniency: leading zeros, a plus sign, leading spaces.
+        assert_eq!(p("007-+3"), Some(("7-3".into(), true)));
+        assert_eq!(p(" 7"), Some(("7-0".into(), true)));
+        // A negative number refused by string2ll... but "-0x" forms go to
+        // strtoull, which negates.
+        assert_eq!(p("1--1"), None);
+        assert_eq!(p("1--01"), Some((format!("1-{}", u64::MAX), true)));
+        for bad in [
+            "",
+            "-",
+            "+",
+            "x",
+            "1-",
+            "-1",
+            "1-2-3",
+            "1 ",
+            "18446744073709551616",
+            "*",
+        ] {
+            assert_eq!(p(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            p("18446744073709551615-18446744073709551615"),
+            Some((StreamId::MAX.to_string(), true))
+        );
+        assert_eq!(p(&"1".repeat(128)), None);
+        // Not strict: - and + are the ends.
+        assert_eq!(loose_id(b"-", 0), Ok(StreamId::MIN));
+        assert_eq!(loose_id(b"+", 0), Ok(StreamId::MAX));
+        assert_eq!(loose_id(b"3", u64::MAX), Ok(StreamId::new(3, u64::MAX)));
+        assert_eq!(StreamId::MAX.incr(), None);
+        assert_eq!(StreamId::MIN.decr(), None);
+        assert_eq!(StreamId::new(1, u64::MAX).incr(), Some(StreamId::new(2, 0)));
+    }
+
+    #[test]
+    fn xadd_generates_ids_from_the_entry_time() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            run_at(&mut s, 1000, &["XADD", "s", "*", "a", "1"]),
+            bulk("1000-0")
+        );
+        assert_eq!(
+            run_at(&mut s, 1000, &["XADD", "s", "*", "a", "1"]),
+            bulk("1000-1")
+        );
+        // A clock behind the top item never goes backwards.
+        assert_eq!(
+            run_at(&mut s, 900, &["XADD", "s", "*", "a", "1"]),
+            bulk("1000-2")
+        );
+        assert_eq!(
+            run_at(&mut s, 2000, &["XADD", "s", "*", "a", "1"]),
+            bulk("2000-0")
+        );
+        assert_eq!(
+            run(&mut s, &["XADD", "s", "2000-*", "a", "1"]),
+            bulk("2000-1")
+        );
+        assert_eq!(run(&mut s, &["XLEN", "s"]), int(5));
+        assert_eq!(
+            run(&mut s, &["XADD", "s", "2000-1", "a", "1"]),
+            err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+        );
+        // Binary fields survive.
+        assert_eq!(
+            run(&mut s, &["XADD", "s", "3000", "", "\r\n"]),
+            bulk("3000-0")
+        );
+        assert_eq!(
+            run(&mut s, &["XRANGE", "s", "3000", "3000"]),
+            arr(vec![entry("3000-0", &["", "\r\n"])])
+        );
+        // The last possible id.
+        let max = "18446744073709551615-18446744073709551615";
+        assert_eq!(run(&mut s, &["XADD", "s", max, "a", "1"]), bulk(max));
+        assert_eq!(
+            run(&mut s, &["XADD", "s", "*", "a", "1"]),
+            err("ERR The stream has exhausted the last possible ID, unable to add more items")
+        );
+        let mut s = MemStore::new();
+        add(&mut s, "t", &format!("5-{}", u64::MAX));
+        assert_eq!(
+            run(&mut s, &["XADD", "t", "5-*", "a", "1"]),
+            err("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+        );
+        assert_eq!(
+            run_at(&mut s, 5, &["XADD", "t", "*", "a", "1"]),
+            bulk("6-0")
+        );
+    }
+
+    #[test]
+    fn xadd_argument_errors_come_before_the_key() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SET", "str", "x"]), ok());
+        for (args, want) in [
+            (&["XADD", "str", "0-0", "a", "b"][..], XADD_ZERO),
+            (&["XADD", "str", "x", "a", "b"], INVALID_ID),
+            (
+                &["XADD", "str", "MAXLEN", "-1", "*", "a", "b"],
+                MAXLEN_NEGATIVE,
+            ),
+            (
+                &["XADD", "str", "MINID", "~", "-", "*", "a", "b"],
+                INVALID_ID,
+            ),
+            (
+                &["XADD", "str", "LIMIT", "5", "*", "a", "b"],
+                LIMIT_NO_STRATEGY,
+            ),
+            (
+                &["XADD", "str", "MAXLEN", "5", "LIMIT", "5", "*", "a", "b"],
+                LIMIT_NO_APPROX,
+            ),
+            (
+                &["XADD", "str", "MAXLEN", "1", "MINID", "1", "*", "a", "b"],
+                MAXLEN_AND_MINID,
+            ),
+            (
+                &["XADD", "str", "*", "a"],
+                "ERR wrong number of arguments for 'xadd' command",
+            ),
+        ] {
+            assert_eq!(run(&mut s, args), err(want), "{args:?}");
+            assert_eq!(precheck_xadd(&argv(args)), Err(err(want)), "{args:?}");
+        }
+        assert_eq!(run(&mut s, &["XADD", "str", "*", "a", "b"]), err(WRONGTYPE));
+        assert_eq!(
+            run(&mut s, &["XADD", "n", "NOMKSTREAM", "*", "a", "b"]),
+            Reply::Nil
+        );
+        assert_eq!(s.len(), 1);
+        // LIMIT 0 without a strategy is accepted (it means no limit).
+        assert_eq!(
+            run(&mut s, &["XADD", "n", "LIMIT", "0", "1", "a", "b"]),
+            err(LIMIT_NO_APPROX)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XADD", "n", "MAXLEN", "~", "1", "LIMIT", "0", "1", "a", "b"]
+            ),
+            bulk("1-0")
+        );
+    }
+
+    #[test]
+    fn an_expired_stream_is_absent() {
+        let mut s = MemStore::new();
+        add(&mut s, "s", "1-0");
+        assert_eq!(run(&mut s, &["PEXPIRE", "s", "10"]), int(1));
+        let later = NOW + 11;
+        assert_eq!(run_at(&mut s, later, &["XLEN", "s"]), int(0));
+        assert_eq!(
+            run_at(&mut s, later, &["XRANGE", "s", "-", "+"]),
+            arr(vec![])
+        );
+        assert_eq!(
+            run_at(&mut s, later, &["XINFO", "STREAM", "s"]),
+            err("ERR no such key")
+        );
+        // A write starts a new stream (the old entries are gone with it).
+        assert_eq!(
+            run_at(&mut s, later, &["XADD", "s", "1-0", "a", "b"]),
+            bulk("1-0")
+        );
+        assert_eq!(run_at(&mut s, later, &["XLEN", "s"]), int(1));
+        assert_eq!(s.element_count(), 1);
+    }
+
+    #[test]
+    fn xrange_and_xrevrange() {
+        let mut s = filled("s", 5);
+        let r = |s: &mut MemStore, a: &[&str]| run(s, a);
+        assert_eq!(
+            r(&mut s, &["XRANGE", "s", "2", "(4-0"]),
+            arr(vec![
+                entry("2-0", &["f", "2-0"]),
+                entry("3-0", &["f", "3-0"])
+            ])
+        );
+        assert_eq!(
+            r(&mut s, &["XREVRANGE", "s", "+", "-", "COUNT", "2"]),
+            arr(vec![
+                entry("5-0", &["f", "5-0"]),
+                entry("4-0", &["f", "4-0"])
+            ])
+        );
+        assert_eq!(
+            r(&mut s, &["XRANGE", "s", "-", "+", "COUNT", "0"]),
+            Reply::NilArray
+        );
+        assert_eq!(
+            r(
+                &mut s,
+                &["XRANGE", "s", "-", "+", "count", "1", "COUNT", "3"]
+            )
+            .clone(),
+            {
+                let v = items(r(&mut s, &["XRANGE", "s", "-", "+"]));
+                arr(v.into_iter().take(3).collect())
+            }
+        );
+        assert_eq!(r(&mut s, &["XRANGE", "s", "4", "2"]), arr(vec![]));
+        assert_eq!(
+            r(&mut s, &["XRANGE", "s", "-", "+", "COUNT"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(r(&mut s, &["XRANGE", "s", "((1", "+"]), err(INVALID_ID));
+        assert_eq!(r(&mut s, &["XRANGE", "s", "(+", "+"]), err(INVALID_ID));
+        assert_eq!(r(&mut s, &["XREVRANGE", "s", "(0-0", "-"]), err(BAD_END));
+        // Ids are checked before the key.
+        assert_eq!(r(&mut s, &["SET", "str", "x"]), ok());
+        assert_eq!(r(&mut s, &["XRANGE", "str", "x", "+"]), err(INVALID_ID));
+        assert_eq!(r(&mut s, &["XRANGE", "str", "-", "+"]), err(WRONGTYPE));
+        // The size estimate: COUNT, else the length.
+        let c = ctx();
+        assert_eq!(
+            xrange_size(&argv(&["XRANGE", "s", "-", "+"]), &c, &s),
+            Ok(5)
+        );
+        assert_eq!(
+            xrange_size(&argv(&["XRANGE", "s", "-", "+", "COUNT", "2"]), &c, &s),
+            Ok(2)
+        );
+        assert_eq!(
+            xrange_size(&argv(&["XRANGE", "none", "-", "+"]), &c, &s),
+            Ok(0)
+        );
+    }
+
+    #[test]
+    fn xread_reads_after_each_id() {
+        let mut s = filled("a", 3);
+        add(&mut s, "b", "9-0");
+        assert_eq!(
+            run(&mut s, &["XREAD", "STREAMS", "a", "$"]),
+            Reply::NilArray
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREAD", "COUNT", "1", "STREAMS", "a", "b", "1", "0"]
+            ),
+            Reply::PairMap(vec![
+                (bulk("a"), arr(vec![entry("2-0", &["f", "2-0"])])),
+                (bulk("b"), arr(vec![entry("9-0", &["f", "9-0"])])),
+            ])
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "STREAMS", "a", "b", "3", "9"]),
+            Reply::NilArray
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "COUNT", "-5", "STREAMS", "a", "2"]),
+            Reply::PairMap(vec![(bulk("a"), arr(vec![entry("3-0", &["f", "3-0"])]))])
+        );
+        // After the last possible id there is nothing.
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XREAD",
+                    "STREAMS",
+                    "a",
+                    "18446744073709551615-18446744073709551615"
+                ]
+            ),
+            Reply::NilArray
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "STREAMS", "a"]),
+            err("ERR wrong number of arguments for 'xread' command")
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "COUNT", "1", "a", "0"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "NOACK", "STREAMS", "a", "0"]),
+            err(NOACK_ONLY_XREADGROUP)
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "BLOCK", "x", "STREAMS", "a", "0"]),
+            err(TIMEOUT_NOT_INT)
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "BLOCK", "-1", "STREAMS", "a", "0"]),
+            err(TIMEOUT_NEGATIVE)
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "BLOCK", "0", "STREAMS", "a", "0"]),
+            err(BLOCK_UNSUPPORTED)
+        );
+        assert_eq!(run(&mut s, &["SET", "str", "x"]), ok());
+        // The type error of an earlier key comes before a later bad id.
+        assert_eq!(
+            run(&mut s, &["XREAD", "STREAMS", "str", "a", "0", "x"]),
+            err(WRONGTYPE)
+        );
+        assert_eq!(
+            run(&mut s, &["XREAD", "STREAMS", "a", "str", "x", "0"]),
+            err(INVALID_ID)
+        );
+        // The reusable read (blocking serves): `$` resolved by the caller.
+        let last = stream_last_id(&s, b"a", NOW).unwrap_or_default();
+        assert_eq!(last, StreamId::new(3, 0));
+        assert_eq!(
+            entries_after(&s, NOW, &[(Bytes::from("a"), last)], 0),
+            Ok(vec![])
+        );
+        let got = entries_after(&s, NOW, &[(Bytes::from("a"), StreamId::new(2, 0))], 0);
+        assert_eq!(
+            got,
+            Ok(vec![(Bytes::from("a"), vec![entry("3-0", &["f", "3-0"])])])
+        );
+        // Size: per stream COUNT or length.
+        let c = ctx();
+        assert_eq!(
+            xread_size(&argv(&["XREAD", "STREAMS", "a", "b", "0", "0"]), &c, &s),
+            Ok(4)
+        );
+        assert_eq!(
+            xread_size(
+                &argv(&["XREAD", "COUNT", "2", "STREAMS", "a", "b", "0", "0"]),
+                &c,
+                &s
+            ),
+            Ok(3)
+        );
+    }
+
+    #[test]
+    fn xdel_tracks_first_and_max_deleted() {
+        let mut s = filled("s", 4);
+        assert_eq!(
+            run(&mut s, &["XDEL", "s", "1-0", "1-0", "3-0", "7-0"]),
+            int(2)
+        );
+        let info = run(&mut s, &["XINFO", "STREAM", "s"]);
+        assert_eq!(get(&info, "length"), &int(2));
+        assert_eq!(get(&info, "recorded-first-entry-id"), &bulk("2-0"));
+        assert_eq!(get(&info, "max-deleted-entry-id"), &bulk("3-0"));
+        assert_eq!(get(&info, "first-entry"), &entry("2-0", &["f", "2-0"]));
+        assert_eq!(run(&mut s, &["XDEL", "s", "2-0", "4-0"]), int(2));
+        let info = run(&mut s, &["XINFO", "STREAM", "s"]);
+        assert_eq!(get(&info, "recorded-first-entry-id"), &bulk("0-0"));
+        assert_eq!(get(&info, "first-entry"), &Reply::Nil);
+        assert_eq!(get(&info, "last-entry"), &Reply::Nil);
+        assert_eq!(get(&info, "last-generated-id"), &bulk("4-0"));
+        assert_eq!(get(&info, "entries-added"), &int(4));
+        // The empty stream stays.
+        assert_eq!(run(&mut s, &["EXISTS", "s"]), int(1));
+        assert_eq!(run(&mut s, &["TYPE", "s"]), Reply::Simple("stream".into()));
+        assert_eq!(s.element_count(), 0);
+        assert_eq!(run(&mut s, &["XDEL", "none", "x"]), int(0));
+        assert_eq!(run(&mut s, &["XDEL", "s", "x"]), err(INVALID_ID));
+    }
+
+    #[test]
+    fn exact_and_approximate_trims() {
+        let mut s = filled("s", 250);
+        assert_eq!(run(&mut s, &["XTRIM", "s", "MAXLEN", "~", "200"]), int(0));
+        assert_eq!(run(&mut s, &["XTRIM", "s", "MAXLEN", "~", "149"]), int(100));
+        assert_eq!(run(&mut s, &["XLEN", "s"]), int(150));
+        // LIMIT below a chunk does nothing; a LIMIT of 0 means no limit.
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "99"]),
+            int(0)
+        );
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "100"]),
+            int(100)
+        );
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "MAXLEN", "~", "0", "LIMIT", "0"]),
+            int(50)
+        );
+        let info = run(&mut s, &["XINFO", "STREAM", "s"]);
+        assert_eq!(get(&info, "recorded-first-entry-id"), &bulk("0-0"));
+        let mut s = filled("s", 250);
+        assert_eq!(run(&mut s, &["XTRIM", "s", "MINID", "~", "150"]), int(100));
+        assert_eq!(run(&mut s, &["XTRIM", "s", "MINID", "~", "250"]), int(100));
+        assert_eq!(run(&mut s, &["XTRIM", "s", "MINID", "~", "250"]), int(0));
+        assert_eq!(run(&mut s, &["XTRIM", "s", "MINID", "=", "250"]), int(49));
+        let info = run(&mut s, &["XINFO", "STREAM", "s"]);
+        assert_eq!(get(&info, "recorded-first-entry-id"), &bulk("250-0"));
+        assert_eq!(run(&mut s, &["XTRIM", "s", "MAXLEN", "0"]), int(1));
+        assert_eq!(s.element_count(), 0);
+        // XADD trims after adding.
+        let mut s = filled("s", 3);
+        assert_eq!(
+            run(&mut s, &["XADD", "s", "MAXLEN", "2", "9", "a", "b"]),
+            bulk("9-0")
+        );
+        assert_eq!(
+            run(&mut s, &["XRANGE", "s", "-", "+", "COUNT", "1"]),
+            arr(vec![entry("3-0", &["f", "3-0"])])
+        );
+        assert_eq!(
+            run(&mut s, &["XADD", "s", "MINID", "9", "10", "a", "b"]),
+            bulk("10-0")
+        );
+        assert_eq!(run(&mut s, &["XLEN", "s"]), int(2));
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "MAXLEN", "1", "LIMIT"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "LIMIT", "1"]),
+            err(LIMIT_NO_STRATEGY)
+        );
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "LIMIT", "0"]),
+            err(XTRIM_NO_STRATEGY)
+        );
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "MAXLEN", "1", "*"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(&mut s, &["XTRIM", "s", "MAXLEN", "~", "1", "LIMIT", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
+    }
+
+    #[test]
+    fn xsetid_checks_and_sets() {
+        let mut s = filled("s", 3);
+        assert_eq!(run(&mut s, &["XDEL", "s", "3-0"]), int(1));
+        // Below the deleted top item is fine, below the live top is not.
+        assert_eq!(run(&mut s, &["XSETID", "s", "2-5"]), ok());
+        assert_eq!(run(&mut s, &["XSETID", "s", "1-9"]), err(XSETID_BELOW_TOP));
+        assert_eq!(
+            run(&mut s, &["XSETID", "s", "5", "ENTRIESADDED", "1"]),
+            err(XSETID_ADDED_BELOW_LEN)
+        );
+        assert_eq!(
+            run(&mut s, &["XSETID", "s", "5", "MAXDELETEDID", "5-1"]),
+            err(XSETID_BELOW_MAXDELETED)
+        );
+        assert_eq!(
+            run(&mut s, &["XSETID", "s", "5", "ENTRIESADDED"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XSETID", "s", "5", "ENTRIESADDED", "9", "MAXDELETEDID", "4"]
+            ),
+            ok()
+        );
+        let info = run(&mut s, &["XINFO", "STREAM", "s"]);
+        assert_eq!(get(&info, "last-generated-id"), &bulk("5-0"));
+        assert_eq!(get(&info, "entries-added"), &int(9));
+        assert_eq!(get(&info, "max-deleted-entry-id"), &bulk("4-0"));
+        assert_eq!(
+            run(&mut s, &["XADD", "s", "5", "a", "b"]),
+            err(XADD_SMALLER)
+        );
+        assert_eq!(
+            run(&mut s, &["XSETID", "none", "5"]),
+            err("ERR no such key")
+        );
+        // An empty stream takes any id.
+        assert_eq!(
+            run(&mut s, &["XGROUP", "CREATE", "e", "g", "$", "MKSTREAM"]),
+            ok()
+        );
+        assert_eq!(run(&mut s, &["XSETID", "e", "0-0"]), ok());
+    }
+
+    fn grouped() -> MemStore {
+        let mut s = filled("s", 4);
+        assert_eq!(run(&mut s, &["XGROUP", "CREATE", "s", "g", "0"]), ok());
+        s
+    }
+
+    #[test]
+    fn xreadgroup_delivers_once_and_serves_history() {
+        let mut s = grouped();
+        let r = run(
+            &mut s,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "a",
+                "COUNT",
+                "3",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        );
+        assert_eq!(
+            r,
+            Reply::PairMap(vec![(
+                bulk("s"),
+                arr(vec![
+                    entry("1-0", &["f", "1-0"]),
+                    entry("2-0", &["f", "2-0"]),
+                    entry("3-0", &["f", "3-0"])
+                ])
+            )])
+        );
+        let r = run(
+            &mut s,
+            &["XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">"],
+        );
+        assert_eq!(
+            r,
+            Reply::PairMap(vec![(bulk("s"), arr(vec![entry("4-0", &["f", "4-0"])]))])
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">"]
+            ),
+            Reply::NilArray
+        );
+        // An empty history is still an answer for that stream.
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"]
+            ),
+            Reply::PairMap(vec![(bulk("s"), arr(vec![]))])
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "a",
+                    "COUNT",
+                    "1",
+                    "STREAMS",
+                    "s",
+                    "1"
+                ]
+            ),
+            Reply::PairMap(vec![(bulk("s"), arr(vec![entry("2-0", &["f", "2-0"])]))])
+        );
+        // Counters: entries-read follows the deliveries, lag what is left.
+        let groups = items(run(&mut s, &["XINFO", "GROUPS", "s"]));
+        assert_eq!(get(&groups[0], "entries-read"), &int(4));
+        assert_eq!(get(&groups[0], "lag"), &int(0));
+        assert_eq!(get(&groups[0], "pending"), &int(4));
+        assert_eq!(get(&groups[0], "consumers"), &int(3));
+        let cons = items(run(&mut s, &["XINFO", "CONSUMERS", "s", "g"]));
+        let pend: Vec<&Reply> = cons.iter().map(|c| get(c, "pending")).collect();
+        assert_eq!(pend, [&int(3), &int(1), &int(0)]);
+        // The history read counted a second delivery of 2-0.
+        let p = items(run(&mut s, &["XPENDING", "s", "g", "2-0", "2-0", "1"]));
+        assert_eq!(items(p[0].clone())[3], int(2));
+        // Errors, and the order they come in.
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "$"]
+            ),
+            err(DOLLAR_IN_XREADGROUP)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREADGROUP", "GROUP", "x", "a", "STREAMS", "s", "$"]
+            ),
+            err("NOGROUP No such key 's' or consumer group 'x' in XREADGROUP with GROUP option")
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREADGROUP", "GROUP", "g", "STREAMS", "s", ">", "x"]
+            ),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">", "x"]
+            ),
+            err(UNBALANCED)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "a",
+                    "BLOCK",
+                    "10",
+                    "STREAMS",
+                    "s",
+                    ">"
+                ]
+            ),
+            err(BLOCK_UNSUPPORTED)
+        );
+        assert_eq!(
+            precheck_xreadgroup(&argv(&[
+                "XREADGROUP",
+                "COUNT",
+                "1",
+                "NOACK",
+                "STREAMS",
+                "s",
+                ">"
+            ])),
+            Err(err(MISSING_GROUP))
+        );
+        assert_eq!(run(&mut s, &["SET", "str", "x"]), ok());
+        assert_eq!(
+            run(
+                &mut s,
+                &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "str", ">"]
+            ),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn xreadgroup_noack_and_tombstones() {
+        let mut s = grouped();
+        assert_eq!(run(&mut s, &["XDEL", "s", "3-0"]), int(1));
+        run(
+            &mut s,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "a",
+                "NOACK",
+                "COUNT",
+                "1",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        );
+        assert_eq!(
+            run(&mut s, &["XPENDING", "s", "g"]),
+            arr(vec![int(0), Reply::Nil, Reply::Nil, Reply::NilArray])
+        );
+        // A tombstone ahead makes the lag unknown until the group passes it.
+        let groups = items(run(&mut s, &["XINFO", "GROUPS", "s"]));
+        assert_eq!(get(&groups[0], "lag"), &Reply::Nil);
+        assert_eq!(get(&groups[0], "entries-read"), &Reply::Nil);
+        run(
+            &mut s,
+            &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">"],
+        );
+        let groups = items(run(&mut s, &["XINFO", "GROUPS", "s"]));
+        assert_eq!(get(&groups[0], "last-delivered-id"), &bulk("4-0"));
+        assert_eq!(get(&groups[0], "entries-read"), &int(4));
+        assert_eq!(get(&groups[0], "lag"), &int(0));
+        // A group made at `$` of a fresh stream has lag 0 and no reads.
+        assert_eq!(
+            run(&mut s, &["XGROUP", "CREATE", "n", "g", "$", "MKSTREAM"]),
+            ok()
+        );
+        let groups = items(run(&mut s, &["XINFO", "GROUPS", "n"]));
+        assert_eq!(get(&groups[0], "entries-read"), &Reply::Nil);
+        assert_eq!(get(&groups[0], "lag"), &int(0));
+    }
+
+    #[test]
+    fn xack_xclaim_and_the_pel() {
+        let mut s = grouped();
+        run_at(
+            &mut s,
+            NOW,
+            &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">"],
+        );
+        let later = NOW + 1000;
+        assert_eq!(
+            run_at(&mut s, later, &["XCLAIM", "s", "g", "b", "2000", "1-0"]),
+            arr(vec![])
+        );
+        assert_eq!(
+            run_at(
+                &mut s,
+                later,
+                &["XCLAIM", "s", "g", "b", "1000", "1-0", "2-0", "JUSTID"]
+            ),
+            arr(vec![bulk("1-0"), bulk("2-0")])
+        );
+        assert_eq!(
+            run_at(&mut s, later, &["XPENDING", "s", "g"]),
+            arr(vec![
+                int(4),
+                bulk("1-0"),
+                bulk("4-0"),
+                arr(vec![
+                    arr(vec![bulk("a"), bulk("2")]),
+                    arr(vec![bulk("b"), bulk("2")])
+                ])
+            ])
+        );
+        // TIME in the future is now; IDLE sets the delivery time back.
+        assert_eq!(
+            run_at(
+                &mut s,
+                later,
+                &[
+                    "XCLAIM",
+                    "s",
+                    "g",
+                    "b",
+                    "0",
+                    "3-0",
+                    "IDLE",
+                    "500",
+                    "RETRYCOUNT",
+                    "9"
+                ]
+            ),
+            arr(vec![entry("3-0", &["f", "3-0"])])
+        );
+        let p = items(run_at(
+            &mut s,
+            later,
+            &["XPENDING", "s", "g", "-", "+", "10", "b"],
+        ));
+        let rows: Vec<Vec<Reply>> = p.into_iter().map(items).collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2], vec![bulk("3-0"), bulk("b"), int(500), int(9)]);
+        assert_eq!(rows[0][3], int(1));
+        let p = items(run_at(
+            &mut s,
+            later,
+            &["XPENDING", "s", "g", "IDLE", "600", "-", "+", "10"],
+        ));
+        assert_eq!(p.len(), 1);
+        assert_eq!(items(p[0].clone())[0], bulk("4-0"));
+        // XACK removes from both PELs.
+        assert_eq!(
+            run(&mut s, &["XACK", "s", "g", "1-0", "4-0", "4-0"]),
+            int(2)
+        );
+        let cons = items(run(&mut s, &["XINFO", "CONSUMERS", "s", "g"]));
+        assert_eq!(get(&cons[0], "pending"), &int(0));
+        assert_eq!(get(&cons[1], "pending"), &int(2));
+        // A deleted entry's PEL entry goes when XCLAIM meets it.
+        assert_eq!(run(&mut s, &["XDEL", "s", "2-0"]), int(1));
+        assert_eq!(
+            run(&mut s, &["XCLAIM", "s", "g", "a", "0", "2-0"]),
+            arr(vec![])
+        );
+        assert_eq!(
+            run(&mut s, &["XPENDING", "s", "g"]).clone(),
+            arr(vec![
+                int(1),
+                bulk("3-0"),
+                bulk("3-0"),
+                arr(vec![arr(vec![bulk("b"), bulk("1")])])
+            ])
+        );
+        // FORCE only for existing entries.
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XCLAIM", "s", "g", "a", "0", "1-0", "2-0", "FORCE", "JUSTID"
+                ]
+            ),
+            arr(vec![bulk("1-0")])
+        );
+        assert_eq!(
+            run(&mut s, &["XCLAIM", "nokey", "g", "a", "0", "1-0"]),
+            err("NOGROUP No such key 'nokey' or consumer group 'g'")
+        );
+        assert_eq!(
+            run(&mut s, &["XCLAIM", "s", "g", "a", "0", "1-0", "TIME", "x"]),
+            err("ERR Invalid TIME option argument for XCLAIM")
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XCLAIM", "s", "g", "a", "0", "1-0", "RETRYCOUNT", "x"]
+            ),
+            err("ERR Invalid RETRYCOUNT option argument for XCLAIM")
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["XCLAIM", "s", "g", "a", "0", "1-0", "LASTID", "x"]
+            ),
+            err(INVALID_ID)
+        );
+        assert_eq!(
+            run(&mut s, &["XCLAIM", "s", "g", "a", "0", "1-0", "IDLE"]),
+            err("ERR Unrecognized XCLAIM option 'IDLE'")
+        );
+    }
+
+    #[test]
+    fn xautoclaim_walks_the_pel_with_a_cursor() {
+        let mut s = filled("s", 30);
+        assert_eq!(run(&mut s, &["XGROUP", "CREATE", "s", "g", "0"]), ok());
+        run_at(
+            &mut s,
+            NOW,
+            &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">"],
+        );
+        for id in ["5-0", "6-0"] {
+            assert_eq!(run(&mut s, &["XDEL", "s", id]), int(1));
+        }
+        // Deleted entries count against COUNT and are reported.
+        let r = items(run(
+            &mut s,
+            &[
+                "XAUTOCLAIM",
+                "s",
+                "g",
+                "b",
+                "0",
+                "4",
+                "COUNT",
+                "3",
+                "JUSTID",
+            ],
+        ));
+        assert_eq!(
+            r,
+            vec![
+                bulk("7-0"),
+                arr(vec![bulk("4-0")]),
+                arr(vec![bulk("5-0"), bulk("6-0")])
+            ]
+        );
+        // Entries not idle enough use up attempts (10 per COUNT): the
+        // cursor stops after COUNT * 10 of them.
+        let later = NOW + 100;
+        run_at(
+            &mut s,
+            later,
+            &[
+                "XCLAIM", "s", "g", "a", "0", "7-0", "8-0", "9-0", "10-0", "11-0", "12-0", "13-0",
+                "14-0", "15-0", "16-0", "17-0", "JUSTID",
+            ],
+        );
+        let r = items(run_at(
+            &mut s,
+            later + 50,
+            &[
+                "XAUTOCLAIM",
+                "s",
+                "g",
+                "c",
+                "100",
+                "7",
+                "COUNT",
+                "1",
+                "JUSTID",
+            ],
+        ));
+        assert_eq!(r, vec![bulk("17-0"), arr(vec![]), arr(vec![])]);
+        let r = items(run_at(
+            &mut s,
+            later + 50,
+            &[
+                "XAUTOCLAIM",
+                "s",
+                "g",
+                "c",
+                "100",
+                "17-0",
+                "COUNT",
+                "1",
+                "JUSTID",
+            ],
+        ));
+        assert_eq!(r, vec![bulk("19-0"), arr(vec![bulk("18-0")]), arr(vec![])]);
+        let r = items(run_at(
+            &mut s,
+            later + 50,
+            &["XAUTOCLAIM", "s", "g", "c", "0", "29", "COUNT", "5"],
+        ));
+        assert_eq!(
+            r,
+            vec![
+                bulk("0-0"),
+                arr(vec![
+                    entry("29-0", &["f", "29-0"]),
+                    entry("30-0", &["f", "30-0"])
+                ]),
+                arr(vec![])
+            ]
+        );
+        assert_eq!(
+            precheck_xautoclaim(&argv(&[
+                "XAUTOCLAIM",
+                "s",
+                "g",
+                "c",
+                "0",
+                "0",
+                "COUNT",
+                "0"
+            ])),
+            Err(err(AUTOCLAIM_COUNT))
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XAUTOCLAIM",
+                    "s",
+                    "g",
+                    "c",
+                    "0",
+                    "0",
+                    "COUNT",
+                    "2305843009213693952"
+                ]
+            ),
+            err(AUTOCLAIM_COUNT)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XAUTOCLAIM",
+                    "s",
+                    "g",
+                    "c",
+                    "0",
+                    "(18446744073709551615-18446744073709551615"
+                ]
+            ),
+            err(BAD_START)
+        );
+        assert_eq!(
+            run(&mut s, &["XAUTOCLAIM", "none", "g", "c", "0", "0"]),
+            err("NOGROUP No such key 'none' or consumer group 'g'")
+        );
+    }
+
+    #[test]
+    fn xgroup_subcommands_and_cleanup() {
+        let mut s = grouped();
+        assert_eq!(
+            run(&mut s, &["XGROUP", "CREATE", "s", "g", "0"]),
+            err(BUSYGROUP)
+        );
+        assert_eq!(
+            run(&mut s, &["XGROUP", "CREATE", "none", "g", "0"]),
+            err(XGROUP_NEEDS_KEY)
+        );
+        assert_eq!(
+            run(&mut s, &["XGROUP", "DESTROY", "none", "g"]),
+            err(XGROUP_NEEDS_KEY)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XGROUP",
+                    "CREATE",
+                    "s",
+                    "h",
+                    "0",
+                    "MKSTREAM",
+                    "ENTRIESREAD",
+                    "2",
+                    "x"
+                ]
+            ),
+            err(
+                "ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP."
+            )
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "XGROUP", "CREATE", "s", "h", "0", "MKSTREAM", "MKSTREAM", "MKSTREAM",
+                    "MKSTREAM"
+                ]
+            ),
+            err(
+                "ERR unknown subcommand or wrong number of arguments for 'CREATE'. Try XGROUP HELP."
+            )
+        );
+        assert_eq!(
+            run(&mut s, &["XGROUP", "CREATECONSUMER", "s", "nog", "c"]),
+            err("NOGROUP No such consumer group 'nog' for key name 's'")
+        );
+        assert_eq!(run(&mut s, &["XGROUP", "SETID", "s", "g", "+"]), ok());
+        let groups = items(run(&mut s, &["XINFO", "GROUPS", "s"]));
+        assert_eq!(
+            get(&groups[0], "last-delivered-id"),
+            &bulk("18446744073709551615-18446744073709551615")
+        );
+        assert_eq!(run(&mut s, &["XGROUP", "SETID", "s", "g", "0"]), ok());
+        let base = s.element_count();
+        run(
+            &mut s,
+            &["XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">"],
+        );
+        run(&mut s, &["XGROUP", "CREATECONSUMER", "s", "g", "b"]);
+        // Consumer a: its record, 4 PEL entries in each index.
+        assert_eq!(s.element_count(), base + 1 + 8 + 1);
+        assert_eq!(
+            run(&mut s, &["XGROUP", "DELCONSUMER", "s", "g", "a"]),
+            int(4)
+        );
+        assert_eq!(s.element_count(), base + 1);
+        run(
+            &mut s,
+            &["XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", "0"],
+        );
+        assert_eq!(run(&mut s, &["XGROUP", "SETID", "s", "g", "0"]), ok());
+        run(
+            &mut s,
+            &["XREADGROUP", "GROUP", "g", "b", "STREAMS", "s", ">"],
+        );
+        assert_eq!(run(&mut s, &["XGROUP", "DESTROY", "s", "g"]), int(1));
+        // Only the entries are left.
+        assert_eq!(s.element_count(), 4);
+        let info = run(&mut s, &["XINFO", "STREAM", "s"]);
+        assert_eq!(get(&info, "groups"), &int(0));
+        // A new group of the same name starts clean.
+        assert_eq!(run(&mut s, &["XGROUP", "CREATE", "s", "g", "$"]), ok());
+        assert_eq!(
+            run(&mut s, &["XPENDING", "s", "g"]),
+            arr(vec![int(0), Reply::Nil, Reply::Nil, Reply::NilArray])
+        );
+        // MKSTREAM on a key of another type.
+        assert_eq!(run(&mut s, &["SET", "str", "x"]), ok());
+        assert_eq!(
+            run(&mut s, &["XGROUP", "CREATE", "str", "g", "$", "MKSTREAM"]),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn xinfo_stream_full() {
+        let mut s = grouped();
+        run_at(
+            &mut s,
+            77,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "a",
+                "COUNT",
+                "2",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        );
+        let full = run(&mut s, &["XINFO", "STREAM", "s", "FULL", "COUNT", "1"]);
+        assert_eq!(
+            get(&full, "entries"),
+            &arr(vec![entry("1-0", &["f", "1-0"])])
+        );
+        let Reply::Array(groups) = get(&full, "groups") else {
+            panic!()
+        };
+        let g = &groups[0];
+        assert_eq!(get(g, "pel-count"), &int(2));
+        assert_eq!(
+            get(g, "pending"),
+            &arr(vec![arr(vec![bulk("1-0"), bulk("a"), int(77), int(1)])])
+        );
+        assert_eq!(get(g, "lag"), &int(2));
+        let Reply::Array(cons) = get(g, "consumers") else {
+            panic!()
+        };
+        assert_eq!(get(&cons[0], "seen-time"), &int(77));
+        assert_eq!(
+            get(&cons[0], "pending"),
+            &arr(vec![arr(vec![bulk("1-0"), int(77), int(1)])])
+        );
+        let all = run(&mut s, &["XINFO", "STREAM", "s", "FULL", "COUNT", "0"]);
+        assert_eq!(items(get(&all, "entries").clone()).len(), 4);
+        let neg = run(&mut s, &["XINFO", "STREAM", "s", "FULL", "COUNT", "-1"]);
+        assert_eq!(items(get(&neg, "entries").clone()).len(), 4);
+        assert_eq!(
+            run(&mut s, &["XINFO", "STREAM", "s", "FULL", "LIMIT", "1"]),
+            err(
+                "ERR unknown subcommand or wrong number of arguments for 'STREAM'. Try XINFO HELP."
+            )
+        );
+        assert_eq!(
+            run(&mut s, &["XINFO", "STREAM", "s", "FULL", "COUNT", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["XINFO", "CONSUMERS", "s", "x"]),
+            err("NOGROUP No such consumer group 'x' for key name 's'")
+        );
+    }
+}
