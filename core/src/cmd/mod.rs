@@ -28,7 +28,7 @@ pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
 pub use num::parse_i64;
-pub use stream::{BLOCK_UNSUPPORTED, StreamId, entries_after, stream_last_id};
+pub use stream::{BLOCK_UNSUPPORTED, StreamId, entries_after, relayed, stream_last_id};
 
 use crate::Reply;
 use crate::errors;

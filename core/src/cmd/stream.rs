@@ -1745,6 +1745,23 @@ fn read_new(
     Ok(entries)
 }
 
+/// A reply relayed from the node leading the keys' group arrives parsed
+/// from RESP3, where XREAD's per-stream map and its null look like a plain
+/// map and a null bulk: this gives XREAD/XREADGROUP's reply back the shape
+/// a RESP2 client must see (`[[key, entries], ...]`, `*-1`). Other
+/// replies pass unchanged.
+pub fn relayed(argv: &[Bytes], r: Reply) -> Reply {
+    let name = arg(argv, 0);
+    if !is_opt(name, "xread") && !is_opt(name, "xreadgroup") {
+        return r;
+    }
+    match r {
+        Reply::Map(pairs) => Reply::PairMap(pairs),
+        Reply::Nil => Reply::NilArray,
+        other => other,
+    }
+}
+
 // ---- XGROUP ----
 
 struct XgroupOpts {
@@ -2937,6 +2954,23 @@ mod tests {
             ),
             Ok(3)
         );
+    }
+
+    #[test]
+    fn a_relayed_xread_reply_gets_its_shape_back() {
+        let pairs = vec![(bulk("s"), arr(vec![]))];
+        let xread = argv(&["XREAD", "STREAMS", "s", "0"]);
+        assert_eq!(
+            relayed(&xread, Reply::Map(pairs.clone())),
+            Reply::PairMap(pairs.clone())
+        );
+        assert_eq!(relayed(&xread, Reply::Nil), Reply::NilArray);
+        assert_eq!(relayed(&argv(&["xreadgroup"]), Reply::Nil), Reply::NilArray);
+        assert_eq!(
+            relayed(&argv(&["HGETALL", "h"]), Reply::Map(pairs.clone())),
+            Reply::Map(pairs)
+        );
+        assert_eq!(relayed(&argv(&["GET", "k"]), Reply::Nil), Reply::Nil);
     }
 
     #[test]
