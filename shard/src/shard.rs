@@ -1478,13 +1478,28 @@ impl Shard {
             if found.is_some_and(|s| s.is_container()) {
                 found = corekv_core::table::find(argv);
             }
-            for i in key_positions(found, argv.len()) {
-                let Some(k) = argv.get(i) else { continue };
+            let mut fetch = |i: usize| -> Result<(), StoreError> {
+                let Some(k) = argv.get(i) else { return Ok(()) };
                 if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
                     v.insert(PreKey {
                         cur: self.get_record(k)?,
                         orig: None,
                     });
+                }
+                Ok(())
+            };
+            match found.filter(|s| s.flags.contains(&"movablekeys")) {
+                // XREADGROUP's streams, ZUNIONSTORE's sources: found by the
+                // key specs (an allocation only for these commands).
+                Some(s) => {
+                    for i in corekv_core::table::routing_key_indexes(s, argv) {
+                        fetch(i)?;
+                    }
+                }
+                None => {
+                    for i in key_positions(found, argv.len()) {
+                        fetch(i)?;
+                    }
                 }
             }
         }
@@ -2180,8 +2195,14 @@ impl Store for ReadView<'_> {
 /// does; internal writes such as COREKV.EXPIREIF are entries too). A name
 /// the table does not know reads nothing: apply answers it the
 /// unknown-command error without touching the store.
-pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
-    key_positions(corekv_core::table::find(argv), argv.len())
+/// A `movablekeys` command's keys are the ones its key specs find.
+pub fn write_keys(argv: &[Bytes]) -> Vec<usize> {
+    match corekv_core::table::find(argv) {
+        Some(s) if s.flags.contains(&"movablekeys") => {
+            corekv_core::table::routing_key_indexes(s, argv)
+        }
+        found => key_positions(found, argv.len()).collect(),
+    }
 }
 
 fn key_positions(
