@@ -351,13 +351,24 @@ impl Conn {
             self.push_ready(r, stats::CMD_OTHER, start);
             return "multi";
         }
-        let spec = match table::resolve_from(base, &argv) {
+        let mut spec = match table::resolve_from(base, &argv) {
             Ok(s) => s,
             Err(r) => {
                 self.push_ready(r, stats::CMD_OTHER, start);
                 return "NULL";
             }
         };
+        // XREAD BLOCK waits like BLPOP: through the log, held by the
+        // blocking layer of the stream's leader.
+        if corekv_core::cmd::blocking::is_xread_block(&argv)
+            && let Some(internal) =
+                table::lookup(corekv_core::cmd::blocking::XREAD_BLOCK.as_bytes())
+        {
+            if let Some(name) = argv.first_mut() {
+                *name = Bytes::from_static(corekv_core::cmd::blocking::XREAD_BLOCK.as_bytes());
+            }
+            spec = internal;
+        }
         let write = match spec.handler {
             Handler::Server(cmd) => {
                 self.flush().await;

@@ -909,9 +909,10 @@ impl Core {
         let mut completions = st.shard.take_completions();
         completions.extend(refused);
         for (tok, reply) in completions {
-            if let Some((pos, argv, start)) = st.blocking_props.remove(&tok)
+            if let Some((pos, mut argv, start)) = st.blocking_props.remove(&tok)
                 && corekv_core::cmd::blocking::would_block(&reply)
             {
+                corekv_core::cmd::blocking::resolve_ids(&mut argv, &reply);
                 if let Some(to) = st.waiters.remove(&tok).and_then(Waiter::into_reply_to) {
                     self.block(st, pos, argv, to, start);
                 }

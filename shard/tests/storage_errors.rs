@@ -354,6 +354,8 @@ fn every_write_reads_only_its_key_positions() {
         &["XDEL", "{a}x", "1-0"],
         &["XTRIM", "{a}x", "MAXLEN", "0"],
         &["XSETID", "{a}x", "5-0"],
+        &["XADD", "{a}x", "6-0", "f", "v"],
+        &["COREKV.XREADBLOCK", "BLOCK", "0", "STREAMS", "{a}x", "0"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];

@@ -208,3 +208,69 @@ fn blocking_sorted_set_pops_wake_on_zadd() {
     assert_eq!(c.cmd(&["BZPOPMIN", "{z}none", "0.2"]), Reply::Nil);
     assert!(t.elapsed() >= Duration::from_millis(200));
 }
+
+#[test]
+fn xread_and_xreadgroup_block_until_an_entry_arrives() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    // `$` waits for entries after the last one at the time of the call.
+    assert_eq!(c.cmd(&["XADD", "xs", "1-0", "f", "old"]), b("1-0"));
+    let mut w = s.resp();
+    w.send(&["XREAD", "BLOCK", "5000", "STREAMS", "xs", "$"])
+        .expect("send");
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(c.cmd(&["XADD", "xs", "2-0", "f", "new"]), b("2-0"));
+    assert_eq!(
+        w.read_reply().expect("reply"),
+        Reply::Array(vec![Reply::Array(vec![
+            b("xs"),
+            Reply::Array(vec![Reply::Array(vec![
+                b("2-0"),
+                Reply::Array(vec![b("f"), b("new")])
+            ])])
+        ])])
+    );
+    // Data already there answers at once; a timeout answers null.
+    assert_eq!(
+        c.cmd(&["XREAD", "COUNT", "1", "BLOCK", "100", "STREAMS", "xs", "0"])
+            .items()
+            .len(),
+        1
+    );
+    let t = Instant::now();
+    assert_eq!(
+        c.cmd(&["XREAD", "BLOCK", "200", "STREAMS", "xs", "$"]),
+        Reply::Nil
+    );
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    // A consumer group reader blocks on `>` and gets the next entry.
+    assert_eq!(c.cmd(&["XGROUP", "CREATE", "xs", "g", "$"]), Reply::ok());
+    w.send(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c1",
+        "BLOCK",
+        "5000",
+        "STREAMS",
+        "xs",
+        ">",
+    ])
+    .expect("send");
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(c.cmd(&["XADD", "xs", "3-0", "f", "grp"]), b("3-0"));
+    assert_eq!(
+        w.read_reply().expect("reply"),
+        Reply::Array(vec![Reply::Array(vec![
+            b("xs"),
+            Reply::Array(vec![Reply::Array(vec![
+                b("3-0"),
+                Reply::Array(vec![b("f"), b("grp")])
+            ])])
+        ])])
+    );
+    assert_eq!(
+        c.cmd(&["XPENDING", "xs", "g"]).items().first().cloned(),
+        Some(Reply::Int(1))
+    );
+}

@@ -3,7 +3,7 @@
 //! XAUTOCLAIM cursors, XINFO shapes, `~` trimming bounds).
 
 use corekv_tests::r::{b, e, i, nil, ok};
-use corekv_tests::{Reply, Resp, Server, check, corekv_only};
+use corekv_tests::{Reply, Resp, Server, check};
 
 const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 const SMALLER: &str =
@@ -333,38 +333,19 @@ fn xread_ids_dollar_and_shapes() {
 }
 
 #[test]
-fn xread_block_is_refused_for_now() {
-    if !corekv_only("xread_block_is_refused_for_now") {
-        return;
-    }
+fn xread_block_checks_its_timeout() {
     let s = Server::start(&[]);
     let mut c = s.resp();
     add(&mut c, "k:s", "1-0", &["f", "1"]);
-    check!(c, ["XGROUP", "CREATE", "k:s", "g", "0"], ok());
-    check!(
-        c,
-        ["XREAD", "BLOCK", "10", "STREAMS", "k:s", "0"],
-        e("ERR BLOCK is not supported yet")
-    );
-    check!(
-        c,
-        [
-            "XREADGROUP",
-            "GROUP",
-            "g",
-            "c",
-            "BLOCK",
-            "0",
-            "STREAMS",
-            "k:s",
-            ">"
-        ],
-        e("ERR BLOCK is not supported yet")
-    );
     check!(
         c,
         ["XREAD", "BLOCK", "-1", "STREAMS", "k:s", "0"],
         e("ERR timeout is negative")
+    );
+    check!(
+        c,
+        ["XREAD", "BLOCK", "x", "STREAMS", "k:s", "0"],
+        e("ERR timeout is not an integer or out of range")
     );
 }
 

@@ -47,6 +47,9 @@ enum Shape {
     Move { at: usize },
     /// `CMD timeout numkeys key ...` (BLMPOP BZMPOP).
     TimeoutFirst,
+    /// XREAD / XREADGROUP with `BLOCK ms`: waits on the keys after
+    /// STREAMS (the first half of what follows).
+    Streams,
 }
 
 fn shape(argv: &[Bytes]) -> Option<Shape> {
@@ -60,16 +63,74 @@ fn shape(argv: &[Bytes]) -> Option<Shape> {
         Some(Shape::Move { at: 3 })
     } else if is("blmpop") || is("bzmpop") {
         Some(Shape::TimeoutFirst)
+    } else if (is("xread") || is("xreadgroup") || is(XREAD_BLOCK)) && block_at(argv).is_some() {
+        Some(Shape::Streams)
     } else {
         None
+    }
+}
+
+/// The internal write a blocking XREAD becomes (io rewrites the name): a
+/// read cannot wait in the log's blocking layer, a write can.
+pub const XREAD_BLOCK: &str = "corekv.xreadblock";
+
+/// Position of XREAD/XREADGROUP's BLOCK value (options come before
+/// STREAMS).
+fn block_at(argv: &[Bytes]) -> Option<usize> {
+    let mut i = 1;
+    while i + 1 < argv.len() {
+        let a = arg(argv, i);
+        if a.eq_ignore_ascii_case(b"streams") {
+            return None;
+        }
+        if a.eq_ignore_ascii_case(b"block") {
+            return Some(i + 1);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The keys after STREAMS.
+fn stream_keys(argv: &[Bytes]) -> &[Bytes] {
+    let Some(at) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"streams")) else {
+        return &[];
+    };
+    let rest = argv.get(at + 1..).unwrap_or(&[]);
+    rest.get(..rest.len() / 2).unwrap_or(&[])
+}
+
+/// A blocking XREAD's would-block answer carries the id each stream waits
+/// after (`$` resolved at apply): writes them over the `$` arguments so
+/// the serves read after those ids.
+pub fn resolve_ids(argv: &mut [Bytes], reply: &Reply) {
+    let Reply::Error(text) = reply else { return };
+    let Some(ids) = text.strip_prefix(errors::WOULD_BLOCK) else {
+        return;
+    };
+    let Some(at) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"streams")) else {
+        return;
+    };
+    let n = argv.len().saturating_sub(at + 1) / 2;
+    for (i, id) in ids.split_whitespace().enumerate().take(n) {
+        if let Some(a) = argv.get_mut(at + 1 + n + i)
+            && a.as_ref() == b"$"
+        {
+            *a = Bytes::copy_from_slice(id.as_bytes());
+        }
     }
 }
 
 /// Whether `argv` is a blocking command this module knows.
 pub fn is_blocking(argv: &[Bytes]) -> bool {
     argv.first()
-        .is_some_and(|n| matches!(n.first(), Some(b'b' | b'B')))
+        .is_some_and(|n| matches!(n.first(), Some(b'b' | b'B' | b'x' | b'X' | b'c' | b'C')))
         && shape(argv).is_some()
+}
+
+/// XREAD with BLOCK: io sends it through the log as [`XREAD_BLOCK`].
+pub fn is_xread_block(argv: &[Bytes]) -> bool {
+    arg(argv, 0).eq_ignore_ascii_case(b"xread") && block_at(argv).is_some()
 }
 
 /// The keys a blocked client waits on (a write to any of them wakes it).
@@ -84,6 +145,7 @@ pub fn wait_keys(argv: &[Bytes]) -> Vec<Bytes> {
             let n = super::num::parse_i64(arg(argv, 2)).unwrap_or(0).max(0) as usize;
             argv.get(3..3 + n).unwrap_or(&[]).to_vec()
         }
+        Some(Shape::Streams) => stream_keys(argv).to_vec(),
         None => Vec::new(),
     }
 }
@@ -91,10 +153,16 @@ pub fn wait_keys(argv: &[Bytes]) -> Vec<Bytes> {
 /// The timeout in ms (0: block forever); `None` if it does not parse
 /// (the precheck refused such a command before it was proposed).
 pub fn timeout_ms(argv: &[Bytes]) -> Option<u64> {
+    if shape(argv)? == Shape::Streams {
+        // XREAD's BLOCK is integer milliseconds.
+        let ms = super::num::parse_i64(arg(argv, block_at(argv)?))?;
+        return u64::try_from(ms).ok();
+    }
     let at = match shape(argv)? {
         Shape::KeysThenTimeout => argv.len().checked_sub(1)?,
         Shape::Move { at } => at,
         Shape::TimeoutFirst => 1,
+        Shape::Streams => return None,
     };
     parse_timeout_secs(arg(argv, at)).ok()
 }
@@ -108,9 +176,10 @@ pub fn timeout_reply(argv: &[Bytes]) -> Reply {
     }
 }
 
-/// Whether a reply is the apply's "nothing to pop yet".
+/// Whether a reply is the apply's "nothing to pop yet" (a blocking XREAD
+/// appends the ids it waits after).
 pub fn would_block(r: &Reply) -> bool {
-    matches!(r, Reply::Error(e) if e == errors::WOULD_BLOCK)
+    matches!(r, Reply::Error(e) if e.starts_with(errors::WOULD_BLOCK))
 }
 
 /// The timeout argument's precheck.
@@ -119,7 +188,7 @@ fn check_timeout(argv: &[Bytes]) -> Result<(), Reply> {
         Some(Shape::KeysThenTimeout) => argv.len().saturating_sub(1),
         Some(Shape::Move { at }) => at,
         Some(Shape::TimeoutFirst) => 1,
-        None => return Ok(()),
+        Some(Shape::Streams) | None => return Ok(()),
     };
     parse_timeout_secs(arg(argv, at)).map(drop)
 }
@@ -301,6 +370,24 @@ mod tests {
         assert_eq!(wait_keys(&v), argv(&["x", "y"]));
         assert_eq!(timeout_ms(&v), Some(2000));
         assert!(!is_blocking(&argv(&["LPOP", "a"])));
+        let v = argv(&[
+            "XREAD", "COUNT", "2", "BLOCK", "150", "STREAMS", "a", "b", "$", "0",
+        ]);
+        assert!(is_blocking(&v) && is_xread_block(&v));
+        assert_eq!(wait_keys(&v), argv(&["a", "b"]));
+        assert_eq!(timeout_ms(&v), Some(150));
+        let mut w = v.clone();
+        resolve_ids(
+            &mut w,
+            &Reply::Error(format!("{} 5-1 0-0", errors::WOULD_BLOCK)),
+        );
+        assert_eq!(w.get(8), Some(&Bytes::from_static(b"5-1")));
+        assert_eq!(
+            w.get(9),
+            Some(&Bytes::from_static(b"0")),
+            "only $ is replaced"
+        );
+        assert!(!is_blocking(&argv(&["XREAD", "STREAMS", "block", "0"])));
         assert!(!is_blocking(&argv(&["BITCOUNT", "a"])));
     }
 }

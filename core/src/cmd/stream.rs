@@ -60,8 +60,6 @@ const DOLLAR_IN_XREADGROUP: &str = "ERR The $ ID is meaningless in the context o
 const GT_IN_XREAD: &str = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.";
 const TIMEOUT_NOT_INT: &str = "ERR timeout is not an integer or out of range";
 const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
-/// corekv answers XREAD/XREADGROUP BLOCK with this until blocking exists.
-pub const BLOCK_UNSUPPORTED: &str = "ERR BLOCK is not supported yet";
 const XGROUP_NEEDS_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
 const ENTRIESREAD_RANGE: &str = "ERR value for ENTRIESREAD must be positive or -1";
 const BUSYGROUP: &str = "BUSYGROUP Consumer Group name already exists";
@@ -1457,10 +1455,6 @@ fn parse_read(argv: &[Bytes], group_cmd: bool) -> Result<ReadArgs, Reply> {
     if group_cmd && a.group.is_none() {
         return Err(errors::err(MISSING_GROUP));
     }
-    if a.block.is_some() {
-        // Blocking comes with the waiter registry (0019 section 5).
-        return Err(errors::err(BLOCK_UNSUPPORTED));
-    }
     Ok(a)
 }
 
@@ -1539,6 +1533,53 @@ pub(crate) fn xread(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     Ok(read_reply(entries_after(
         store, ctx.now_ms, &streams, a.count,
     )?))
+}
+
+/// XREAD with BLOCK, applied through the log (io turns `XREAD ... BLOCK`
+/// into this internal write so the blocking layer can hold it): entries
+/// now, or `WOULD_BLOCK` followed by the id each stream waits after (`$`
+/// resolved here, at apply, so no entry added after the command arrived is
+/// missed).
+pub(crate) fn xread_block(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let a = parse_read(argv, false)?;
+    let mut streams = Vec::with_capacity(a.nstreams);
+    for i in 0..a.nstreams {
+        let key = arg_bytes(argv, a.streams + i);
+        let raw = arg(argv, a.streams + a.nstreams + i);
+        let st = load(&*store, &key, ctx.now_ms)?;
+        let after = if raw == b"$" {
+            st.map_or(StreamId::MIN, |st| st.s.last)
+        } else if raw == b">" {
+            return Err(errors::err(GT_IN_XREAD));
+        } else {
+            strict_id(raw)?
+        };
+        streams.push((key, after));
+    }
+    let served = entries_after(&*store, ctx.now_ms, &streams, a.count)?;
+    if !served.is_empty() {
+        return Ok(read_reply(served));
+    }
+    let mut text = String::from(errors::WOULD_BLOCK);
+    for (_, after) in &streams {
+        text.push(' ');
+        text.push_str(&format!("{}-{}", after.ms, after.seq));
+    }
+    Err(Reply::Error(text))
+}
+
+pub(crate) fn precheck_xread_block(argv: &[Bytes]) -> Result<(), Reply> {
+    let a = parse_read(argv, false)?;
+    for i in 0..a.nstreams {
+        let raw = arg(argv, a.streams + a.nstreams + i);
+        if raw == b">" {
+            return Err(errors::err(GT_IN_XREAD));
+        }
+        if raw != b"$" {
+            strict_id(raw)?;
+        }
+    }
+    Ok(())
 }
 
 /// Heavy-pool estimate for XREAD: per stream, COUNT or its length.
@@ -1625,6 +1666,10 @@ pub(crate) fn xreadgroup(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R 
         };
         gw.flush(store);
         served.push((key, entries));
+    }
+    if served.is_empty() && a.block.is_some() {
+        // Nothing new for any `>`: the blocking layer holds the client.
+        return Err(errors::err(errors::WOULD_BLOCK));
     }
     Ok(read_reply(served))
 }
@@ -1752,7 +1797,10 @@ fn read_new(
 /// replies pass unchanged.
 pub fn relayed(argv: &[Bytes], r: Reply) -> Reply {
     let name = arg(argv, 0);
-    if !is_opt(name, "xread") && !is_opt(name, "xreadgroup") {
+    if !is_opt(name, "xread")
+        && !is_opt(name, "xreadgroup")
+        && !is_opt(name, super::blocking::XREAD_BLOCK)
+    {
         return r;
     }
     match r {
@@ -2535,6 +2583,10 @@ pub(crate) fn xinfo_stream(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
 
 #[cfg(test)]
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
+    (
+        "corekv.xreadblock",
+        super::write(Some(precheck_xread_block), xread_block),
+    ),
     ("xlen", Handler::Read(xlen)),
     ("xrange", Handler::Read(xrange)),
     ("xrevrange", Handler::Read(xrevrange)),
@@ -2914,9 +2966,14 @@ mod tests {
             run(&mut s, &["XREAD", "BLOCK", "-1", "STREAMS", "a", "0"]),
             err(TIMEOUT_NEGATIVE)
         );
+        // BLOCK parses; io sends a blocking XREAD through the log.
         assert_eq!(
-            run(&mut s, &["XREAD", "BLOCK", "0", "STREAMS", "a", "0"]),
-            err(BLOCK_UNSUPPORTED)
+            precheck_xread_block(&argv(&["XREAD", "BLOCK", "0", "STREAMS", "a", "$"])),
+            Ok(())
+        );
+        assert_eq!(
+            precheck_xread_block(&argv(&["XREAD", "BLOCK", "0", "STREAMS", "a", ">"])),
+            Err(err(GT_IN_XREAD))
         );
         assert_eq!(run(&mut s, &["SET", "str", "x"]), ok());
         // The type error of an earlier key comes before a later bad id.
@@ -3243,7 +3300,7 @@ mod tests {
                     ">"
                 ]
             ),
-            err(BLOCK_UNSUPPORTED)
+            err(errors::WOULD_BLOCK)
         );
         assert_eq!(
             precheck_xreadgroup(&argv(&[

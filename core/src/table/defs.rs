@@ -6759,6 +6759,36 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     // Active expiry's delete: proposed by the core that found the key due,
     // applied only if the key is still expired at apply time.
+    // XREAD with BLOCK, sent through the log so the blocking layer can
+    // hold it (io rewrites the name; core::cmd::blocking::XREAD_BLOCK).
+    CommandSpec {
+        name: "corekv.xreadblock",
+        arity: -4,
+        flags: &["write", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                start_from: 1,
+            },
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 2,
+            },
+        }],
+        handler: Handler::Write {
+            precheck: Some(stream::precheck_xread_block),
+            apply: stream::xread_block,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
     CommandSpec {
         name: "corekv.expireif",
         arity: 2,

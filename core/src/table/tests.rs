@@ -1089,6 +1089,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.countkeysinslot", Visibility::Internal),
     ("corekv.getkeysinslot", Visibility::Internal),
     ("corekv.expireif", Visibility::Internal),
+    ("corekv.xreadblock", Visibility::Internal),
 ];
 
 /// The table is the one registry: every entry has a handler that agrees
