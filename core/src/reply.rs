@@ -28,9 +28,9 @@ pub enum Reply {
     Bool(bool),
     /// RESP3 verbatim string (`=`, format `txt`); a bulk string in RESP2.
     Verbatim(String),
-    /// Member/score pairs of a sorted-set reply (`WITHSCORES`): an array of
-    /// two-element arrays in RESP3, one flat array in RESP2 (Redis 7.0's
-    /// shape; not a map, which would lose the order for some clients).
+    /// Pairs answered as an array of 2-element arrays in RESP3 and as one
+    /// flat array of 2n in RESP2 (HRANDFIELD WITHVALUES, and the WITHSCORES
+    /// replies): unlike `Map`, RESP3 keeps them an array, repeats allowed.
     Pairs(Vec<(Reply, Reply)>),
 }
 

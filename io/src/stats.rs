@@ -87,6 +87,12 @@ pub struct CoreCounters {
     pub keys: AtomicU64,
     pub expires: AtomicU64,
     pub expired_keys: AtomicU64,
+    /// Dropped collections whose elements are not swept yet (gauge).
+    pub garbage_collections: AtomicU64,
+    /// Elements of dropped collections deleted by the sweeper.
+    pub swept_elements: AtomicU64,
+    /// Clients blocked on keys of groups this core leads (gauge).
+    pub blocked_clients: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub errors: AtomicU64,
@@ -171,6 +177,9 @@ impl CoreCounters {
             "keys": self.keys.load(Relaxed),
             "expires": self.expires.load(Relaxed),
             "expired_keys": self.expired_keys.load(Relaxed),
+            "garbage_collections": self.garbage_collections.load(Relaxed),
+            "swept_elements": self.swept_elements.load(Relaxed),
+            "blocked_clients": self.blocked_clients.load(Relaxed),
             "errors": self.errors.load(Relaxed),
             "proxied": self.proxied.load(Relaxed),
             "follower_reads": self.follower_reads.load(Relaxed),
@@ -196,6 +205,7 @@ impl CoreCounters {
             &self.total_connections,
             &self.rejected_connections,
             &self.expired_keys,
+            &self.swept_elements,
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.errors,

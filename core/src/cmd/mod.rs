@@ -14,11 +14,14 @@
 //! texts are Redis 7.0's.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod blocking;
 #[allow(dead_code)] // TODO drop once every family uses the helpers (issue 10)
 pub(crate) mod coll;
 mod glob;
+pub(crate) mod hash;
 pub(crate) mod keys;
 pub(crate) mod lcs;
+pub(crate) mod list;
 mod num;
 pub(crate) mod set;
 pub(crate) mod strings;
@@ -49,6 +52,9 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         strings::HANDLERS,
         keys::HANDLERS,
         lcs::HANDLERS,
+        list::HANDLERS,
+        blocking::HANDLERS,
+        hash::HANDLERS,
         set::HANDLERS,
         zset::HANDLERS,
     ]

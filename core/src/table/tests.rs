@@ -78,6 +78,47 @@ const LISTED: &[&str] = &[
     "scan",
     "randomkey",
     "object",
+    // lists (issue 10)
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "lpop",
+    "rpop",
+    "llen",
+    "lrange",
+    "lindex",
+    "lset",
+    "linsert",
+    "lrem",
+    "ltrim",
+    "lpos",
+    "lmove",
+    "rpoplpush",
+    "lmpop",
+    // blocking lists (issue 10)
+    "blpop",
+    "brpop",
+    "blmove",
+    "brpoplpush",
+    "blmpop",
+    // hashes (issue 10)
+    "hset",
+    "hsetnx",
+    "hmset",
+    "hget",
+    "hmget",
+    "hdel",
+    "hlen",
+    "hexists",
+    "hstrlen",
+    "hgetall",
+    "hkeys",
+    "hvals",
+    "hincrby",
+    "hincrbyfloat",
+    "hscan",
+    "hrandfield",
     // sets (issue 10)
     "sadd",
     "srem",
@@ -1144,6 +1185,13 @@ fn heavy_commands_are_flagged_and_numbered() {
         [
             "keys",
             "scan",
+            "lrange",
+            "lpos",
+            "hgetall",
+            "hkeys",
+            "hvals",
+            "hscan",
+            "hrandfield",
             "sinter",
             "sintercard",
             "sunion",
@@ -1154,7 +1202,7 @@ fn heavy_commands_are_flagged_and_numbered() {
             "zintercard"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 10);
+    assert_eq!(HEAVY_COUNT, 17);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
