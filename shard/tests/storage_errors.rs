@@ -336,6 +336,10 @@ fn every_write_reads_only_its_key_positions() {
         &["ZUNIONSTORE", "{a}y", "1", "{a}z"],
         &["ZINTERSTORE", "{a}y", "1", "{a}z"],
         &["ZDIFFSTORE", "{a}y", "1", "{a}z"],
+        &["ZADD", "{a}z", "1", "a", "2", "b", "3", "c"],
+        &["BZPOPMIN", "{a}none", "{a}z", "0"],
+        &["BZPOPMAX", "{a}z", "0"],
+        &["BZMPOP", "0", "1", "{a}z", "MIN"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];

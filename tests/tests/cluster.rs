@@ -1080,10 +1080,20 @@ fn secret_file() -> String {
 fn collection_writes(i: usize) -> Vec<String> {
     let k = i % 4;
     match i % 4 {
-        0 => vec!["HSET".into(), format!("h{k}"), format!("f{i}"), format!("v{i}")],
+        0 => vec![
+            "HSET".into(),
+            format!("h{k}"),
+            format!("f{i}"),
+            format!("v{i}"),
+        ],
         1 => vec!["RPUSH".into(), format!("l{k}"), format!("e{i}")],
         2 => vec!["SADD".into(), format!("s{k}"), format!("m{i}")],
-        _ => vec!["ZADD".into(), format!("z{k}"), i.to_string(), format!("m{i}")],
+        _ => vec![
+            "ZADD".into(),
+            format!("z{k}"),
+            i.to_string(),
+            format!("m{i}"),
+        ],
     }
 }
 
@@ -1141,7 +1151,10 @@ fn collections_reach_a_lagging_follower_by_snapshot_and_survive_a_leader_kill() 
         let r = cmd_retry(&mut c, &args, deadline).expect("write");
         assert!(matches!(r, Reply::Int(_)), "{w:?}: {r:?}");
     }
-    assert_eq!(cmd_retry(&mut c, &["DEL", "dropped"], deadline), Some(Reply::Int(1)));
+    assert_eq!(
+        cmd_retry(&mut c, &["DEL", "dropped"], deadline),
+        Some(Reply::Int(1))
+    );
     let want = cl.keys(0);
     cl.nodes[2].restart();
     eventually(|| {

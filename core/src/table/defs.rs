@@ -2611,6 +2611,121 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ],
         ..CommandSpec::BASE
     },
+    CommandSpec {
+        name: "bzpopmin",
+        arity: -3,
+        flags: &["write", "noscript", "blocking", "fast"],
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast", "@blocking"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::bzpopmin,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -2,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bzpopmax",
+        arity: -3,
+        flags: &["write", "noscript", "blocking", "fast"],
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast", "@blocking"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::bzpopmax,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -2,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bzmpop",
+        arity: -5,
+        flags: &["write", "blocking", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@write", "@sortedset", "@slow", "@blocking"],
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bzmpop),
+            apply: blocking::bzmpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(2),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("timeout", ArgType::Double),
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("where", ArgType::OneOf).args(&[
+                Arg::new("min", ArgType::PureToken).token("MIN"),
+                Arg::new("max", ArgType::PureToken).token("MAX"),
+            ]),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
     // ---- list (issue 10) ----
     CommandSpec {
         name: "lpush",

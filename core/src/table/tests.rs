@@ -102,6 +102,9 @@ const LISTED: &[&str] = &[
     "blmove",
     "brpoplpush",
     "blmpop",
+    "bzpopmin",
+    "bzpopmax",
+    "bzmpop",
     // hashes (issue 10)
     "hset",
     "hsetnx",
