@@ -871,7 +871,7 @@ fn add_generic(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, incr: bool) -> 
         }
     }
     if added > 0 || updated > 0 {
-        coll::save(store, key, &m, now)?;
+        set::save_compacting(store, key, &mut m, now)?;
     }
     Ok(if o.incr {
         if processed > 0 {
@@ -908,7 +908,7 @@ pub(crate) fn zrem(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         }
     }
     if deleted > 0 {
-        coll::save(store, key, &m, ctx.now_ms)?;
+        set::save_compacting(store, key, &mut m, ctx.now_ms)?;
     }
     Ok(Reply::Integer(deleted))
 }
@@ -1179,7 +1179,7 @@ fn remrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, spec: Spec) -> R {
         }
     }
     if !items.is_empty() {
-        coll::save(store, key, &m, ctx.now_ms)?;
+        set::save_compacting(store, key, &mut m, ctx.now_ms)?;
     }
     Ok(len_reply(items.len()))
 }
@@ -1244,7 +1244,7 @@ fn pop(
         }
     }
     if !items.is_empty() {
-        coll::save(store, key, m, now)?;
+        set::save_compacting(store, key, m, now)?;
     }
     Ok(items)
 }
@@ -2831,6 +2831,23 @@ mod tests {
         );
         assert_eq!(run(&mut s, &["ZREMRANGEBYLEX", "q", "-", "+"]), int(6));
         assert_eq!(run(&mut s, &["EXISTS", "q"]), int(0));
+        // A drained queue moves to a fresh id (bounds and count reset).
+        fill(&mut s, "big", 5000);
+        assert_eq!(
+            run(&mut s, &["ZREMRANGEBYRANK", "big", "0", "4989"]),
+            int(4990)
+        );
+        let m = load(&s, b"big", NOW).ok().flatten();
+        let c = m.map(|m| m.coll).unwrap_or_default();
+        assert_eq!(
+            (c.len, set::deletions(&c), hints(&c)),
+            (10, 0, Hints::default())
+        );
+        assert_eq!(
+            members(run(&mut s, &["ZRANGE", "big", "0", "1"])),
+            ["m4990", "m4991"]
+        );
+        assert_eq!(run(&mut s, &["ZRANK", "big", "m4999"]), int(9));
         // The deletion count rides in the same ext.
         fill(&mut s, "c", 3);
         assert_eq!(run(&mut s, &["ZREM", "c", "m0001"]), int(1));
