@@ -339,28 +339,6 @@ pub(crate) fn hvals(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     one_side(argv, ctx, store, true)
 }
 
-/// `parseScanCursorOrReply`: strtoul in base 10 (an empty cursor is 0, a
-/// leading `+` is allowed, a leading `-` negates modulo 2^64), refusing
-/// leading spaces, trailing bytes and overflow.
-fn parse_scan_cursor(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]. Redis checks the cursor,
 /// then the key (a missing key answers an empty scan whatever the options
 /// say), then the options. A listpack-sized hash comes whole in one call
@@ -369,8 +347,8 @@ fn parse_scan_cursor(s: &[u8]) -> Option<u64> {
 /// two distinct hash values, answering the next hash value as the cursor,
 /// so a field present for the whole scan is returned, and none twice.
 pub(crate) fn hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let cursor =
-        parse_scan_cursor(arg(argv, 2)).ok_or_else(|| errors::err(errors::INVALID_CURSOR))?;
+    let cursor = super::num::parse_scan_cursor(arg(argv, 2))
+        .ok_or_else(|| errors::err(errors::INVALID_CURSOR))?;
     let empty = || {
         Reply::Array(vec![
             Reply::Bulk(Bytes::from_static(b"0")),

@@ -476,26 +476,10 @@ fn keys_matching(pattern: &[u8], ctx: &Ctx, store: &dyn Store) -> R {
 
 /// `parseScanCursorOrReply` (strtoul semantics) restricted to slot numbers.
 fn parse_cursor(s: &[u8]) -> Option<u16> {
-    if s.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    // strtoul negates: any non-zero negative wraps to a huge cursor.
-    if neg && v != 0 {
-        return None;
-    }
-    u16::try_from(v).ok().filter(|&v| v < SLOTS)
+    // A negative cursor wraps to a huge one, which names no slot.
+    super::num::parse_scan_cursor(s)
+        .and_then(|v| u16::try_from(v).ok())
+        .filter(|&v| v < SLOTS)
 }
 
 pub(crate) fn scan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {

@@ -283,30 +283,9 @@ pub(crate) fn pick_one(
     seek_hashed(store, ns, tag, rng.next_u64())
 }
 
-/// `parseScanCursorOrReply`: strtoul semantics (optional sign, a negative
-/// value wraps, overflow and any other byte are errors; leading space is
-/// refused).
+/// [`super::num::parse_scan_cursor`] with SSCAN/ZSCAN's error reply.
 pub(crate) fn parse_scan_cursor(s: &[u8]) -> Result<u64, Reply> {
-    let bad = || errors::err(errors::INVALID_CURSOR);
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
-    };
-    if s.is_empty() {
-        return Ok(0);
-    }
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or_else(bad)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
+    super::num::parse_scan_cursor(s).ok_or_else(|| errors::err(errors::INVALID_CURSOR))
 }
 
 /// SSCAN/ZSCAN's options after the cursor: (MATCH pattern, COUNT).
