@@ -167,6 +167,28 @@ pub fn format_g17(d: f64) -> String {
     s
 }
 
+/// `parseScanCursorOrReply`: strtoul semantics (an optional sign, a
+/// negative value wraps, overflow and any other byte are errors, leading
+/// space is refused; empty is 0). SCAN, HSCAN, SSCAN and ZSCAN share it.
+pub(crate) fn parse_scan_cursor(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (neg, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,26 +262,4 @@ mod tests {
         assert_eq!(format_f64(1e21), "1000000000000000000000");
         assert_eq!(format_f64(1.5e-7), "0.00000015");
     }
-}
-
-/// `parseScanCursorOrReply`: strtoul semantics (an optional sign, a
-/// negative value wraps, overflow and any other byte are errors, leading
-/// space is refused; empty is 0). SCAN, HSCAN, SSCAN and ZSCAN share it.
-pub(crate) fn parse_scan_cursor(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
 }
