@@ -198,7 +198,11 @@ fn run_one(running: &mut Running, opts: &Options) -> Result<ServerResult> {
         .map(String::into_bytes)
         .to_vec()
     });
-    single::load(&mut conn, xadds, 512)?;
+    // --drill-entries 0: no stream (a KEYS/SCAN-only drill with the
+    // XREAD/XRANGE flooders set to 0).
+    if opts.entries > 0 {
+        single::load(&mut conn, xadds, 512)?;
+    }
     let filler = (0..opts.filler_keys).map(|i| {
         [
             "SET".to_string(),
@@ -209,9 +213,11 @@ fn run_one(running: &mut Running, opts: &Options) -> Result<ServerResult> {
         .to_vec()
     });
     single::load(&mut conn, filler, 512)?;
-    let len = single::int_reply(&mut conn, &["XLEN", "s"])?;
-    if u64::try_from(len).ok() != Some(opts.entries) {
-        bail!("XLEN s is {len}, loaded {}", opts.entries);
+    if opts.entries > 0 {
+        let len = single::int_reply(&mut conn, &["XLEN", "s"])?;
+        if u64::try_from(len).ok() != Some(opts.entries) {
+            bail!("XLEN s is {len}, loaded {}", opts.entries);
+        }
     }
     let load_secs = started.elapsed().as_secs_f64();
     let corekv = running.config.is_corekv();

@@ -224,7 +224,9 @@ struct Args {
     #[argh(switch)]
     xread_drill: bool,
 
-    /// entries XADDed to stream s for --xread-drill (default: 100000)
+    /// entries XADDed to stream s for --xread-drill; 0: no stream, for a
+    /// KEYS/SCAN-only drill with --drill-xread 0 --drill-xrange 0
+    /// (default: 100000)
     #[argh(option, default = "100_000")]
     drill_entries: u64,
 
@@ -1087,7 +1089,7 @@ fn run_single_modes(args: &Args) -> Result<()> {
     }
     if args.xread_drill {
         let opts = drill::Options {
-            entries: args.drill_entries.max(1),
+            entries: args.drill_entries,
             filler_keys: args.drill_filler_keys,
             paced: args.drill_paced.max(1),
             interval: Duration::from_millis(args.drill_interval_ms),
