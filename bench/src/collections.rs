@@ -554,3 +554,67 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::servers::MATRIX;
+
+    #[test]
+    fn tables_give_ratios_and_flatness() {
+        let opts = Options {
+            sizes: vec![1000, 1_000_000],
+            requests: 100,
+            warmup: 0,
+            time_bound: Duration::from_secs(1),
+            batch: 1000,
+            load_bound: Duration::from_secs(1),
+        };
+        let m = |config: Config, size: u64, p50: f64| Measured {
+            read: Read::Hget,
+            size,
+            config,
+            lat: latency::Summary {
+                count: 100,
+                p50_us: p50,
+                p99_us: p50 * 2.0,
+                p999_us: p50 * 3.0,
+                max_us: p50 * 4.0,
+            },
+            rps: 1e6 / p50,
+            cpu_us: p50 / 2.0,
+            bad: 0,
+            cut_short: false,
+        };
+        let (redis, corekv) = (MATRIX[0], MATRIX[2]);
+        let out = Outcome {
+            measured: vec![
+                m(redis, 1000, 10.0),
+                m(corekv, 1000, 20.0),
+                m(redis, 1_000_000, 12.0),
+                m(corekv, 1_000_000, 40.0),
+            ],
+            loaded: vec![],
+            failures: vec!["corekv at 5: boom".into()],
+        };
+        let md = render(&[], &[], &[redis, corekv], &opts, &out);
+        assert!(
+            md.contains("| 1M | corekv --cores 1 --fsync never | 40.0 | 80.0 | 120 | 160 | 25000 | 20.0 | 3.33× | 3.33× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| redis (no persistence) | 1.20× | 1.20× | yes |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| corekv --cores 1 --fsync never | 2.00× | 2.00× | **no** |"),
+            "{md}"
+        );
+        // A read with no numbers says so instead of vanishing.
+        assert!(
+            md.contains("| 1k | redis (no persistence) | failed |"),
+            "{md}"
+        );
+        assert!(md.contains("- corekv at 5: boom"));
+    }
+}

@@ -611,3 +611,120 @@ pub fn render(
     md.push_str("```\n");
     md
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::servers::MATRIX;
+
+    fn opts() -> Options {
+        Options {
+            entries: 100_000,
+            filler_keys: 10_000,
+            paced: 300,
+            interval: Duration::from_millis(2),
+            xread: 37,
+            xrange: 4,
+            keys: 2,
+            scan: 2,
+            warmup: Duration::from_secs(1),
+            attack_bound: Duration::from_secs(120),
+        }
+    }
+
+    fn summary(p99: f64) -> latency::Summary {
+        latency::Summary {
+            count: 300,
+            p50_us: p99 / 4.0,
+            p99_us: p99,
+            p999_us: p99,
+            max_us: p99 * 2.0,
+        }
+    }
+
+    #[test]
+    fn the_report_judges_the_target_per_server() {
+        let paced = |set_p99| Paced {
+            set: summary(set_p99),
+            get: summary(100.0),
+            errors: 0,
+            first_error: None,
+        };
+        let hist = Hist {
+            count: 300,
+            p50_us: 80,
+            p99_us: 400,
+            p999_us: 900,
+            max_us: 900,
+        };
+        let results = vec![
+            ServerResult {
+                config: MATRIX[0],
+                idle: paced(100.0),
+                attack: paced(5000.0),
+                floods: vec![FloodResult {
+                    flood: Flood::Xread,
+                    connections: 37,
+                    rounds: 3700,
+                    busy: 0,
+                    errors: 0,
+                    first_error: None,
+                    lat: summary(2000.0),
+                    secs: 2.0,
+                }],
+                commit_idle: None,
+                commit_attack: None,
+                heavy: None,
+                cpu_attack: vec![("redis-server".into(), 1.5)],
+                attack_secs: 2.5,
+                load_secs: 0.3,
+            },
+            ServerResult {
+                config: MATRIX[2],
+                idle: paced(100.0),
+                attack: paced(150.0),
+                floods: vec![FloodResult {
+                    flood: Flood::Xrange,
+                    connections: 4,
+                    rounds: 40,
+                    busy: 7,
+                    errors: 0,
+                    first_error: None,
+                    lat: summary(90_000.0),
+                    secs: 2.0,
+                }],
+                commit_idle: Some(hist),
+                commit_attack: Some(hist),
+                heavy: Some((47, 7, vec![("xrange".into(), 47)])),
+                cpu_attack: vec![("core".into(), 1.0), ("heavy".into(), 0.9)],
+                attack_secs: 2.4,
+                load_secs: 1.1,
+            },
+        ];
+        let md = render(
+            &["date: now".into()],
+            &["redis-server ...".into()],
+            &opts(),
+            &results,
+            &[],
+        );
+        assert!(
+            md.contains("| redis (no persistence) | 50.00× | 1.00× | **no** |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| corekv --cores 1 --fsync never | 1.50× | 1.00× | yes |"),
+            "{md}"
+        );
+        assert!(md.contains("| corekv --cores 1 --fsync never | `XRANGE s - +` | 4 | 40 | 20 | 7 | 0 | 22.50 | 90.00 |"), "{md}");
+        assert!(
+            md.contains("| attack | 300 | 80 | 400 | 900 | 900 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("47 jobs accepted (xrange 47), 7 refused"),
+            "{md}"
+        );
+        assert!(!md.contains("Failed runs"));
+    }
+}
