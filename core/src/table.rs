@@ -591,7 +591,7 @@ pub const HEAVY_COUNT: usize = count_heavy(defs::COMMANDS);
 const HEAVY_NAME_LENS: u64 = heavy_name_lens(defs::COMMANDS);
 
 /// False when no heavy command has a name of this length: lets the read
-/// path skip the table lookup for most commands (GET, STRLEN, EXISTS ...).
+/// path skip the table lookup for most commands (GET, TTL, GETRANGE ...).
 #[inline]
 pub fn may_be_heavy(name: &[u8]) -> bool {
     HEAVY_NAME_LENS & (1u64 << name.len().min(63)) != 0

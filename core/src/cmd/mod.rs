@@ -19,6 +19,7 @@ pub(crate) mod coll;
 mod glob;
 pub(crate) mod keys;
 pub(crate) mod lcs;
+pub(crate) mod list;
 mod num;
 pub(crate) mod strings;
 
@@ -43,7 +44,13 @@ pub(crate) type R = Result<Reply, Reply>;
 /// Every family's handlers (see the families' `HANDLERS`).
 #[cfg(test)]
 pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
-    [strings::HANDLERS, keys::HANDLERS, lcs::HANDLERS].concat()
+    [
+        strings::HANDLERS,
+        keys::HANDLERS,
+        lcs::HANDLERS,
+        list::HANDLERS,
+    ]
+    .concat()
 }
 
 /// `Handler::Write` in a const list.

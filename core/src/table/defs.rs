@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{keys, lcs, strings};
+use crate::cmd::{keys, lcs, list, strings};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -2385,6 +2385,626 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 args: &[Arg::new("key", ArgType::Key).key_spec(0)],
                 ..CommandSpec::BASE
             },
+        ],
+        ..CommandSpec::BASE
+    },
+    // ---- list (issue 10) ----
+    CommandSpec {
+        name: "lpush",
+        arity: -3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@fast"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Prepend one or multiple elements to a list",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: list::lpush,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.4.0", "Accepts multiple `element` arguments.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("element", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "rpush",
+        arity: -3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@fast"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Append one or multiple elements to a list",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: list::rpush,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.4.0", "Accepts multiple `element` arguments.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("element", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lpushx",
+        arity: -3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@fast"],
+        group: "list",
+        since: "2.2.0",
+        summary: "Prepend an element to a list, only if the list exists",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: list::lpushx,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("4.0.0", "Accepts multiple `element` arguments.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("element", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "rpushx",
+        arity: -3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@fast"],
+        group: "list",
+        since: "2.2.0",
+        summary: "Append an element to a list, only if the list exists",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: list::rpushx,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("4.0.0", "Accepts multiple `element` arguments.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("element", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lpop",
+        arity: -2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@fast"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Remove and get the first elements in a list",
+        complexity: "O(N) where N is the number of elements returned",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(list::precheck_pop),
+            apply: list::lpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("6.2.0", "Added the `count` argument.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("count", ArgType::Integer)
+                .since("6.2.0")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "rpop",
+        arity: -2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@fast"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Remove and get the last elements in a list",
+        complexity: "O(N) where N is the number of elements returned",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(list::precheck_pop),
+            apply: list::rpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("6.2.0", "Added the `count` argument.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("count", ArgType::Integer)
+                .since("6.2.0")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "llen",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@list", "@fast"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Get the length of a list",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(list::llen),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lrange",
+        arity: 4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@list", "@slow"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Get a range of elements from a list",
+        complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(list::lrange),
+        // 0019 section 4: small ranges stay on the core, big ones go to the pool.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(list::lrange_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::Integer),
+            Arg::new("stop", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lindex",
+        arity: 3,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@list", "@slow"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Get an element from a list by its index",
+        complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(list::lindex),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("index", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lset",
+        arity: 4,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Set the value of an element in a list by its index",
+        complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: list::lset,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("index", ArgType::Integer),
+            Arg::new("element", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "linsert",
+        arity: 5,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow"],
+        group: "list",
+        since: "2.2.0",
+        summary: "Insert an element before or after another element in a list",
+        complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(list::precheck_linsert),
+            apply: list::linsert,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("where", ArgType::OneOf).args(&[
+                Arg::new("before", ArgType::PureToken).token("BEFORE"),
+                Arg::new("after", ArgType::PureToken).token("AFTER"),
+            ]),
+            Arg::new("pivot", ArgType::String),
+            Arg::new("element", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lrem",
+        arity: 4,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Remove elements from a list",
+        complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(list::precheck_lrem),
+            apply: list::lrem,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("count", ArgType::Integer),
+            Arg::new("element", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "ltrim",
+        arity: 4,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow"],
+        group: "list",
+        since: "1.0.0",
+        summary: "Trim a list to the specified range",
+        complexity: "O(N) where N is the number of elements to be removed by the operation.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(list::precheck_range),
+            apply: list::ltrim,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::Integer),
+            Arg::new("stop", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lpos",
+        arity: -3,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@list", "@slow"],
+        group: "list",
+        since: "6.0.6",
+        summary: "Return the index of matching elements on a list",
+        complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(list::lpos),
+        // 0019 section 4: small ranges stay on the core, big ones go to the pool.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(list::lpos_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("element", ArgType::String),
+            Arg::new("rank", ArgType::Integer).token("RANK").optional(),
+            Arg::new("num-matches", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+            Arg::new("len", ArgType::Integer).token("MAXLEN").optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "lmove",
+        arity: 5,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow"],
+        group: "list",
+        since: "6.2.0",
+        summary: "Pop an element from a list, push it to another list and return it",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(list::precheck_lmove),
+            apply: list::lmove,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "delete"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RW", "insert"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("source", ArgType::Key).key_spec(0),
+            Arg::new("destination", ArgType::Key).key_spec(1),
+            Arg::new("wherefrom", ArgType::OneOf).args(&[
+                Arg::new("left", ArgType::PureToken).token("LEFT"),
+                Arg::new("right", ArgType::PureToken).token("RIGHT"),
+            ]),
+            Arg::new("whereto", ArgType::OneOf).args(&[
+                Arg::new("left", ArgType::PureToken).token("LEFT"),
+                Arg::new("right", ArgType::PureToken).token("RIGHT"),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "rpoplpush",
+        arity: 3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@write", "@list", "@slow"],
+        group: "list",
+        since: "1.2.0",
+        summary: "Remove the last element in a list, prepend it to another list and return it",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: list::rpoplpush,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "delete"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RW", "insert"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`LMOVE` with the `RIGHT` and `LEFT` arguments"),
+        args: &[
+            Arg::new("source", ArgType::Key).key_spec(0),
+            Arg::new("destination", ArgType::Key).key_spec(1),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "lmpop",
+        arity: -4,
+        flags: &["write", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@write", "@list", "@slow"],
+        group: "list",
+        since: "7.0.0",
+        summary: "Pop elements from a list",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(list::precheck_lmpop),
+            apply: list::lmpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("where", ArgType::OneOf).args(&[
+                Arg::new("left", ArgType::PureToken).token("LEFT"),
+                Arg::new("right", ArgType::PureToken).token("RIGHT"),
+            ]),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
         ],
         ..CommandSpec::BASE
     },

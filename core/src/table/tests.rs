@@ -78,6 +78,24 @@ const LISTED: &[&str] = &[
     "scan",
     "randomkey",
     "object",
+    // lists (issue 10)
+    "lpush",
+    "rpush",
+    "lpushx",
+    "rpushx",
+    "lpop",
+    "rpop",
+    "llen",
+    "lrange",
+    "lindex",
+    "lset",
+    "linsert",
+    "lrem",
+    "ltrim",
+    "lpos",
+    "lmove",
+    "rpoplpush",
+    "lmpop",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -1088,8 +1106,8 @@ fn unlisted_and_internal_commands_are_never_shown() {
 
 #[test]
 fn heavy_commands_are_flagged_and_numbered() {
-    assert_eq!(HEAVY, ["keys", "scan"]);
-    assert_eq!(HEAVY_COUNT, 2);
+    assert_eq!(HEAVY, ["keys", "scan", "lrange", "lpos"]);
+    assert_eq!(HEAVY_COUNT, 4);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
@@ -1108,7 +1126,7 @@ fn heavy_commands_are_flagged_and_numbered() {
             assert!(may_be_heavy(spec.name.as_bytes()), "{}", spec.name);
         }
     }
-    assert!(!may_be_heavy(b"get") && !may_be_heavy(b"strlen") && !may_be_heavy(&[b'k'; 200]));
+    assert!(!may_be_heavy(b"get") && !may_be_heavy(b"getrange") && !may_be_heavy(&[b'k'; 200]));
     assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(0));
     assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(1));
     assert_eq!(heavy_id(lookup(b"get").unwrap()), None);
