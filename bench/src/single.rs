@@ -183,7 +183,10 @@ where
         for _ in 0..n {
             let reply = conn.read()?;
             if let Some(err) = reply.error {
-                bail!("load command failed: -{err}");
+                // Redis quotes the arguments back; a few suffice.
+                let short: String = err.chars().take(120).collect();
+                let more = if short.len() < err.len() { " ..." } else { "" };
+                bail!("load command failed: -{short}{more}");
             }
         }
         Ok(())
