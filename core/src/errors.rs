@@ -28,6 +28,15 @@ pub const LCS_TOO_LONG: &str = "ERR String too long for LCS";
 pub const LCS_TOO_MUCH_MEMORY: &str =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
 pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+// ---- hashes (issue 10) ----
+pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// HINCRBYFLOAT's increment itself is NaN or infinite.
+pub const NAN_OR_INF_VALUE: &str = "ERR value is NaN or Infinity";
+/// `getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)` (HRANDFIELD's count).
+pub const LONG_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const VALUE_OUT_OF_RANGE: &str = "ERR value is out of range";
 pub const NOT_LEADER: &str = "TRYAGAIN group leader is not available, try again";
 /// A write this replica proposed as leader that it can no longer decide
 /// (it lost leadership and fell behind a snapshot, or stayed cut off from
@@ -37,6 +46,13 @@ pub const OUTCOME_UNKNOWN: &str =
 pub const SHUTTING_DOWN: &str = "ERR server is shutting down";
 /// Prefix of the reply to a command whose storage read failed (followed by
 /// `: <detail>`); no Redis equivalent.
+/// A blocking command's apply found nothing to pop: the core keeps the
+/// client blocked instead of answering (io's `blocking`); never sent to a
+/// client.
+pub const WOULD_BLOCK: &str = "COREKV-WOULDBLOCK";
+/// Redis's answer to a blocked client when the node stops serving its key.
+pub const UNBLOCKED_STATE: &str =
+    "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 pub const STORAGE_READ: &str = "ERR storage read error";
 
 /// `ERR wrong number of arguments for 'get' command` (name lowercased, as

@@ -28,6 +28,10 @@ pub enum Reply {
     Bool(bool),
     /// RESP3 verbatim string (`=`, format `txt`); a bulk string in RESP2.
     Verbatim(String),
+    /// Pairs answered as an array of 2-element arrays in RESP3 and as one
+    /// flat array of 2n in RESP2 (HRANDFIELD WITHVALUES, and the WITHSCORES
+    /// replies): unlike `Map`, RESP3 keeps them an array, repeats allowed.
+    Pairs(Vec<(Reply, Reply)>),
 }
 
 impl Reply {

@@ -59,6 +59,44 @@ pub struct Conn {
     /// Presented the cluster secret (`COREKV.MEMBER`): may run internal
     /// commands.
     member: bool,
+    /// A blocking command (BLPOP ...) is among the queued replies: while
+    /// waiting for them the socket is watched, so a client that leaves is
+    /// noticed and never served.
+    blocked: bool,
+}
+
+/// Runs `flush` and `read` together (see [`Conn::flush_watching`]).
+async fn futures_pin<R, F>(
+    read: R,
+    flush: F,
+    canceller: monoio::io::Canceller,
+    rbuf: &mut BytesMut,
+) -> bool
+where
+    R: std::future::Future<Output = monoio::BufResult<usize, monoio::buf::SliceMut<BytesMut>>>,
+    F: std::future::Future<Output = ()>,
+{
+    let mut read = std::pin::pin!(read);
+    let mut flush = std::pin::pin!(flush);
+    monoio::select! {
+        _ = &mut flush => {
+            // The replies are in: stop the read and keep what it got.
+            let _ = canceller.cancel();
+            let (res, buf) = read.await;
+            *rbuf = buf.into_inner();
+            !matches!(res, Ok(0))
+        }
+        (res, buf) = &mut read => {
+            *rbuf = buf.into_inner();
+            match res {
+                Ok(n) if n > 0 => {
+                    flush.await;
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
 }
 
 /// Serves one accepted connection until it closes.
@@ -100,6 +138,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         in_multi: false,
         proxied: false,
         member: false,
+        blocked: false,
     };
     conn.run(stream).await;
     core.st.borrow_mut().clients.remove(&id);
@@ -153,7 +192,14 @@ impl Conn {
                     }
                 }
             }
-            self.flush().await;
+            if self.blocked {
+                self.blocked = false;
+                if !self.flush_watching(&mut stream, &mut rbuf).await {
+                    return;
+                }
+            } else {
+                self.flush().await;
+            }
             if let Some(cmd) = last_cmd
                 && let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id)
             {
@@ -180,6 +226,23 @@ impl Conn {
                 return;
             }
         }
+    }
+
+    /// [`Conn::flush`] while also reading the socket: `false` if the client
+    /// closed it first (the pending replies are dropped, which tells the
+    /// core the blocked client is gone). Bytes that arrive meanwhile stay
+    /// in `rbuf` for the next parse.
+    async fn flush_watching(&mut self, stream: &mut TcpStream, rbuf: &mut BytesMut) -> bool {
+        use monoio::io::CancelableAsyncReadRent;
+        if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
+            rbuf.reserve(READ_CHUNK);
+        }
+        let canceller = monoio::io::Canceller::new();
+        let filled = rbuf.len();
+        let buf = std::mem::take(rbuf);
+        let read = stream.cancelable_read(buf.slice_mut(filled..), canceller.handle());
+        let flush = self.flush();
+        futures_pin(read, flush, canceller, rbuf).await
     }
 
     /// Resolves every queued reply, in order, into the output buffer.
@@ -251,6 +314,7 @@ impl Conn {
     /// never by name); returns its name for CLIENT LIST.
     async fn dispatch(&mut self, mut argv: Vec<Bytes>) -> &'static str {
         let start = self.core.now();
+        self.blocked |= corekv_core::cmd::blocking::is_blocking(&argv);
         let mut base = table::lookup(argv.first().map_or(&[][..], |a| a.as_ref()));
         if let Some(spec) = base {
             if spec.is_internal() && !self.member {

@@ -33,6 +33,8 @@ enum Waiter {
         start: Instant,
     },
     Expiry,
+    /// A serve of blocked client `id` (see `crate::blocking`).
+    Serve(u64),
 }
 
 impl Waiter {
@@ -41,7 +43,7 @@ impl Waiter {
         match self {
             Waiter::Local(tx, _) => Some(ParkedReply::Local(tx)),
             Waiter::Remote { core, id, .. } => Some(ParkedReply::Remote { core, id }),
-            Waiter::Expiry => None,
+            Waiter::Expiry | Waiter::Serve(_) => None,
         }
     }
 }
@@ -130,6 +132,11 @@ pub struct CoreState {
     /// leader instead of being proxied (not with the Redis Cluster
     /// protocol, where the client is sent to the leader).
     follower_reads: bool,
+    /// Blocked clients of the groups this core leads.
+    blocked: crate::blocking::Blocked<ParkedReply>,
+    /// First proposals of blocking commands: token → (group, argv,
+    /// arrival), to block the client if the apply finds nothing.
+    blocking_props: HashMap<Token, (usize, Vec<Bytes>, Instant), ahash::RandomState>,
 }
 
 /// A turn is forced after this many proposals, so one large wave of
@@ -316,6 +323,8 @@ impl Core {
                 parked: Vec::new(),
                 batches: (0..local_groups).map(|_| Default::default()).collect(),
                 follower_reads,
+                blocked: Default::default(),
+                blocking_props: HashMap::default(),
                 rand_state: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1) ^ unix_ms(),
             }),
             notify: LocalNotify::default(),
@@ -397,6 +406,10 @@ impl Core {
                 // Dropped collections: a bounded chunk of deletes per tick.
                 let swept = st.shard.sweep();
                 CoreCounters::add(&self.counters().swept_elements, swept as u64);
+                if !st.blocked.is_empty() {
+                    self.unblock_deposed(&mut st);
+                }
+                self.cancel_abandoned(&mut st);
             }
             self.expire_round();
         }
@@ -856,9 +869,18 @@ impl Core {
             let now = Instant::now();
             for (pos, cmds, toks) in dropped {
                 for (argv, tok) in cmds.into_iter().zip(toks) {
+                    st.blocking_props.remove(&tok);
                     let Some(waiter) = st.waiters.remove(&tok) else {
                         continue;
                     };
+                    if let Waiter::Serve(id) = waiter {
+                        // Not proposed: it stays blocked; the leadership
+                        // check answers it if this replica stopped leading.
+                        if let Some(w) = st.blocked.get_mut(id) {
+                            w.inflight = false;
+                        }
+                        continue;
+                    }
                     let Some(to) = waiter.into_reply_to() else {
                         st.expire_inflight = st.expire_inflight.saturating_sub(1);
                         continue;
@@ -884,6 +906,14 @@ impl Core {
         let mut completions = st.shard.take_completions();
         completions.extend(refused);
         for (tok, reply) in completions {
+            if let Some((pos, argv, start)) = st.blocking_props.remove(&tok)
+                && corekv_core::cmd::blocking::would_block(&reply)
+            {
+                if let Some(to) = st.waiters.remove(&tok).and_then(Waiter::into_reply_to) {
+                    self.block(st, pos, argv, to, start);
+                }
+                continue;
+            }
             match st.waiters.remove(&tok) {
                 Some(Waiter::Local(tx, start)) => {
                     st.hists.record_us(
@@ -907,8 +937,19 @@ impl Core {
                         CoreCounters::add(&self.counters().expired_keys, 1);
                     }
                 }
+                Some(Waiter::Serve(id)) => self.served(st, id, reply),
                 None => {}
             }
+        }
+        if !st.blocked.is_empty() || !st.blocking_props.is_empty() {
+            for (pos, key) in st.shard.take_written() {
+                if st.blocked.watched(pos, &key) {
+                    self.wake(st, pos, &key);
+                }
+            }
+            self.unblock_due(st, now);
+        } else {
+            st.shard.set_watch_writes(false);
         }
         self.retry_parked(st);
         let mut out = st.shard.take_outgoing();
@@ -982,6 +1023,7 @@ impl Core {
         c.expires.store(st.shard.expiring_count() as u64, Relaxed);
         c.garbage_collections
             .store(st.shard.garbage_len() as u64, Relaxed);
+        c.blocked_clients.store(st.blocked.len() as u64, Relaxed);
         let room = st.has_room(&self.limits);
         let waiting = !self.gate.is_empty();
         q.unanswered.store(st.unanswered() as u64, Relaxed);
@@ -993,6 +1035,128 @@ impl Core {
         }
         if backlog {
             self.notify.notify();
+        }
+    }
+
+    /// Blocks a client whose command found nothing to pop (see
+    /// `crate::blocking`). Its deadline counts from its arrival.
+    fn block(
+        &self,
+        st: &mut CoreState,
+        pos: usize,
+        argv: Vec<Bytes>,
+        to: ParkedReply,
+        start: Instant,
+    ) {
+        use corekv_core::cmd::blocking;
+        let deadline = blocking::timeout_ms(&argv)
+            .filter(|ms| *ms > 0)
+            .map(|ms| start + Duration::from_millis(ms));
+        let keys = blocking::wait_keys(&argv);
+        st.blocked.add(crate::blocking::BWaiter {
+            pos,
+            argv,
+            keys,
+            to,
+            deadline,
+            inflight: false,
+            expired: false,
+        });
+        if let Some(d) = deadline
+            && let Some(core) = self.me.get().and_then(|w| w.upgrade())
+        {
+            // Wake the loop at the deadline, not at the next tick.
+            monoio::spawn(async move {
+                monoio::time::sleep(d.saturating_duration_since(Instant::now())).await;
+                core.notify.notify();
+            });
+        }
+    }
+
+    /// A write changed `key`: its oldest blocked client's command runs
+    /// again (a serve, through the log like any write).
+    fn wake(&self, st: &mut CoreState, pos: usize, key: &Bytes) {
+        while let Some(id) = st.blocked.front(pos, key) {
+            let Some(w) = st.blocked.get_mut(id) else {
+                return;
+            };
+            // A client that went away is not served: nothing is popped
+            // for it.
+            if matches!(&w.to, ParkedReply::Local(tx) if tx.is_closed()) {
+                st.blocked.remove(id);
+                continue;
+            }
+            w.inflight = true;
+            let argv = w.argv.clone();
+            if st.queue_write(pos, argv, Waiter::Serve(id)).is_err() {
+                if let Some(w) = st.blocked.get_mut(id) {
+                    w.inflight = false;
+                }
+                return;
+            }
+            self.notify.notify();
+            return;
+        }
+    }
+
+    /// The outcome of a serve of blocked client `id`.
+    fn served(&self, st: &mut CoreState, id: u64, reply: Reply) {
+        use corekv_core::cmd::blocking;
+        if blocking::would_block(&reply) {
+            // Someone else popped first: it stays at the front.
+            let expired = match st.blocked.get_mut(id) {
+                Some(w) => {
+                    w.inflight = false;
+                    w.expired
+                }
+                None => false,
+            };
+            if expired && let Some(w) = st.blocked.remove(id) {
+                let r = blocking::timeout_reply(&w.argv);
+                st.deliver(w.to, r);
+            }
+            return;
+        }
+        let Some(w) = st.blocked.remove(id) else {
+            return;
+        };
+        st.deliver(w.to, reply);
+        // The key may hold more: serve the next client.
+        for key in &w.keys {
+            if st.blocked.watched(w.pos, key) {
+                self.wake(st, w.pos, key);
+            }
+        }
+    }
+
+    /// Answers blocked clients whose timeout passed.
+    fn unblock_due(&self, st: &mut CoreState, now: Instant) {
+        use corekv_core::cmd::blocking;
+        for id in st.blocked.due(now) {
+            let inflight = st.blocked.get_mut(id).is_some_and(|w| {
+                w.expired = true;
+                w.inflight
+            });
+            if !inflight && let Some(w) = st.blocked.remove(id) {
+                let r = blocking::timeout_reply(&w.argv);
+                st.deliver(w.to, r);
+            }
+        }
+    }
+
+    /// Answers blocked clients whose group this replica no longer leads
+    /// (Redis's answer on failover); once per tick.
+    fn unblock_deposed(&self, st: &mut CoreState) {
+        for id in st.blocked.ids() {
+            let Some(w) = st.blocked.get_mut(id) else {
+                continue;
+            };
+            if w.inflight || st.shard.is_leader(w.pos) {
+                continue;
+            }
+            if let Some(w) = st.blocked.remove(id) {
+                st.deliver(w.to, errors::err(errors::UNBLOCKED_STATE));
+            }
         }
     }
 
@@ -1121,6 +1285,43 @@ impl Core {
             Msg::ResetStats => {
                 self.st.borrow_mut().hists.reset();
                 self.counters().reset();
+            }
+            Msg::Cancel { from, id } => {
+                let mut st = self.st.borrow_mut();
+                let found = st.blocked.ids().into_iter().find(|w| {
+                    st.blocked.get_mut(*w).is_some_and(|b| {
+                        !b.inflight
+                            && matches!(b.to, ParkedReply::Remote { core, id: i } if core == from && i == id)
+                    })
+                });
+                if let Some(w) = found {
+                    st.blocked.remove(w);
+                }
+            }
+        }
+    }
+
+    /// Requests sent to other cores whose client went away: told to the
+    /// core running them (a blocked one is then forgotten). Once per tick.
+    fn cancel_abandoned(&self, st: &mut CoreState) {
+        let gone: Vec<u64> = st
+            .remote_waiters
+            .iter()
+            .filter(|(_, (_, tx))| tx.is_closed())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            let Some((dest, _)) = st.remote_waiters.remove(&id) else {
+                continue;
+            };
+            if let Some(n) = st.forwarded.get_mut(dest) {
+                if *n == self.limits.per_pair {
+                    st.pairs_full = st.pairs_full.saturating_sub(1);
+                }
+                *n = n.saturating_sub(1);
+            }
+            if let Some(out) = st.outbox.get_mut(dest) {
+                out.push(Msg::Cancel { from: self.id, id });
             }
         }
     }
@@ -1275,6 +1476,12 @@ impl CoreState {
         let Some(batch) = self.batches.get_mut(pos) else {
             return Err((errors::err(errors::NOT_LEADER), waiter));
         };
+        if !matches!(waiter, Waiter::Serve(_)) && corekv_core::cmd::blocking::is_blocking(&argv) {
+            // Its apply may find nothing: keep what is needed to block it.
+            self.blocking_props
+                .insert(tok, (pos, argv.clone(), Instant::now()));
+            self.shard.set_watch_writes(true);
+        }
         batch.0.push(argv);
         batch.1.push(tok);
         self.waiters.insert(tok, waiter);

@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::indexing_slicing))]
 
 pub mod admin;
+mod blocking;
 pub mod cluster_cmds;
 pub mod config;
 pub mod conn;

@@ -63,6 +63,12 @@ pub enum Msg {
         id: u64,
         reply: Reply,
     },
+    /// The client of `Req` `id` from core `from` went away: if it is
+    /// blocked (BLPOP ...), forget it, so no element is popped for it.
+    Cancel {
+        from: usize,
+        id: u64,
+    },
     Snapshot(flume::Sender<CoreSnapshot>),
     /// A member was added at run time: start Raft links to it.
     MemberAdded {

@@ -20,6 +20,12 @@ const LAYOUT_FILE: &str = "corekv.layout";
 const MAX_CORES: usize = 256;
 
 pub fn run(args: Args) -> ! {
+    // Before any thread exists: threads inherit the mask, and a SIGTERM is
+    // delivered to any thread not blocking it. Blocked only after
+    // Engine::open, fjall's own threads (started by the open) kept the
+    // default action, so now and then a SIGTERM killed the process instead
+    // of reaching wait_for_signal's clean exit.
+    block_signals();
     let ncpu = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -135,7 +141,6 @@ pub fn run(args: Args) -> ! {
         })
         .collect();
 
-    block_signals();
     let mut inbox_rx = Vec::new();
     let mut inbox_tx = Vec::new();
     for _ in 0..cores {

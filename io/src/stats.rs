@@ -91,6 +91,8 @@ pub struct CoreCounters {
     pub garbage_collections: AtomicU64,
     /// Elements of dropped collections deleted by the sweeper.
     pub swept_elements: AtomicU64,
+    /// Clients blocked on keys of groups this core leads (gauge).
+    pub blocked_clients: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub errors: AtomicU64,
@@ -177,6 +179,7 @@ impl CoreCounters {
             "expired_keys": self.expired_keys.load(Relaxed),
             "garbage_collections": self.garbage_collections.load(Relaxed),
             "swept_elements": self.swept_elements.load(Relaxed),
+            "blocked_clients": self.blocked_clients.load(Relaxed),
             "errors": self.errors.load(Relaxed),
             "proxied": self.proxied.load(Relaxed),
             "follower_reads": self.follower_reads.load(Relaxed),

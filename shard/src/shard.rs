@@ -281,6 +281,9 @@ pub struct Shard {
     /// The records one entry's keys had before it applied (see
     /// [`Shard::prefetch`]); kept between entries for its capacity.
     prefetched: Prefetched,
+    /// Collect the keys applied writes changed (blocked clients wait).
+    watch_writes: bool,
+    written: Vec<(usize, Bytes)>,
 }
 
 /// User key (a slice of the entry's argv: no copy) → its record: the value
@@ -499,6 +502,8 @@ impl Shard {
             announced,
             vote_fence: 0,
             prefetched: HashMap::default(),
+            watch_writes: false,
+            written: Vec::new(),
         };
         // A replica that ever saw an election (term above the bootstrap's
         // 1) may have acknowledged a leader before this start.
@@ -1478,7 +1483,7 @@ impl Shard {
             if found.is_some_and(|s| s.is_container()) {
                 found = corekv_core::table::find(argv);
             }
-            for i in key_positions(found, argv.len()) {
+            for i in key_positions(found, argv) {
                 let Some(k) = argv.get(i) else { continue };
                 if let std::collections::hash_map::Entry::Vacant(v) = pre.entry(k.clone()) {
                     v.insert(PreKey {
@@ -1836,6 +1841,21 @@ impl Shard {
         deleted
     }
 
+    /// Whether to collect the keys applied writes change (see
+    /// [`Shard::take_written`]); on while clients block on keys.
+    pub fn set_watch_writes(&mut self, on: bool) {
+        self.watch_writes = on;
+        if !on {
+            self.written.clear();
+        }
+    }
+
+    /// (group pos, user key) of every key a write applied since the last
+    /// call changed, while [`Shard::set_watch_writes`] is on.
+    pub fn take_written(&mut self) -> Vec<(usize, Bytes)> {
+        std::mem::take(&mut self.written)
+    }
+
     /// Collections dropped and not yet purged.
     pub fn garbage_len(&self) -> usize {
         self.garbage.len()
@@ -2180,19 +2200,29 @@ impl Store for ReadView<'_> {
 /// does; internal writes such as COREKV.EXPIREIF are entries too). A name
 /// the table does not know reads nothing: apply answers it the
 /// unknown-command error without touching the store.
-pub fn write_keys(argv: &[Bytes]) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
-    key_positions(corekv_core::table::find(argv), argv.len())
+pub fn write_keys(argv: &[Bytes]) -> impl Iterator<Item = usize> {
+    key_positions(corekv_core::table::find(argv), argv)
 }
 
+/// The legacy key range, plus for a movablekeys command (LMPOP's numkeys)
+/// every key its key specs find; the latter allocates only for such a
+/// command (an empty `Vec` does not).
 fn key_positions(
     spec: Option<&corekv_core::table::CommandSpec>,
-    argc: usize,
-) -> std::iter::StepBy<std::ops::RangeInclusive<usize>> {
-    match spec {
-        Some(spec) => corekv_core::table::key_positions(spec, argc),
-        #[allow(clippy::reversed_empty_ranges)]
+    argv: &[Bytes],
+) -> impl Iterator<Item = usize> {
+    #[allow(clippy::reversed_empty_ranges)]
+    let legacy = match spec {
+        Some(spec) => corekv_core::table::key_positions(spec, argv.len()),
         None => (1..=0).step_by(1),
-    }
+    };
+    let movable = match spec {
+        Some(spec) if spec.has_flag("movablekeys") => {
+            corekv_core::table::routing_key_indexes(spec, argv)
+        }
+        _ => Vec::new(),
+    };
+    legacy.chain(movable)
 }
 
 /// The store one entry's commands apply against. Reads come from the
@@ -2279,6 +2309,9 @@ impl<'a> ApplyView<'a> {
             if let Some(orig) = p.orig.take()
                 && (orig.is_some() || p.cur.is_some())
             {
+                if self.shard.watch_writes {
+                    self.shard.written.push((self.pos, key.clone()));
+                }
                 self.shard.write_record(self.pos, key, orig, p.cur.clone());
             }
         }

@@ -225,23 +225,29 @@ impl Store for Recording {
     fn len(&self) -> u64 {
         self.inner.len()
     }
-    fn el_get(&self, _ns: corekv_core::Ns, _sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+    // Element reads are not prefetched: the staged apply reads them as it
+    // goes (0019 section 2), so they are not recorded here.
+    fn el_get(&self, ns: corekv_core::Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        self.inner.el_get(ns, sub)
     }
     fn el_range(
         &self,
-        _ns: corekv_core::Ns,
-        _lo: std::ops::Bound<&[u8]>,
-        _hi: std::ops::Bound<&[u8]>,
-        _rev: bool,
-        _visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+        ns: corekv_core::Ns,
+        lo: std::ops::Bound<&[u8]>,
+        hi: std::ops::Bound<&[u8]>,
+        rev: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StoreError> {
-        Err(StoreError::new("collections are not stored yet"))
+        self.inner.el_range(ns, lo, hi, rev, visit)
     }
-    fn el_put(&mut self, _ns: corekv_core::Ns, _sub: &[u8], _value: Bytes) {}
-    fn el_del(&mut self, _ns: corekv_core::Ns, _sub: &[u8]) {}
+    fn el_put(&mut self, ns: corekv_core::Ns, sub: &[u8], value: Bytes) {
+        self.inner.el_put(ns, sub, value)
+    }
+    fn el_del(&mut self, ns: corekv_core::Ns, sub: &[u8]) {
+        self.inner.el_del(ns, sub)
+    }
     fn new_id(&mut self) -> u64 {
-        0
+        self.inner.new_id()
     }
 }
 
@@ -279,6 +285,34 @@ fn every_write_reads_only_its_key_positions() {
         &["PEXPIREAT", "{a}8", "1", "LT"],
         &["PERSIST", "{a}6"],
         &["COREKV.EXPIREIF", "{a}6"],
+        // hashes (issue 10)
+        &["HSET", "{a}h", "f", "1", "g", "2"],
+        &["HMSET", "{a}h", "f", "3"],
+        &["HSETNX", "{a}h", "n", "1"],
+        &["HINCRBY", "{a}h", "f", "2"],
+        &["HINCRBYFLOAT", "{a}h", "g", "0.5"],
+        &["HDEL", "{a}h", "n", "zz"],
+        // lists (issue 10)
+        &["RPUSH", "{a}l", "a", "b", "c", "d"],
+        &["LPUSH", "{a}l", "z"],
+        &["LPUSHX", "{a}l", "y"],
+        &["RPUSHX", "{a}l", "e"],
+        &["LPOP", "{a}l"],
+        &["RPOP", "{a}l", "1"],
+        &["LSET", "{a}l", "0", "x"],
+        &["LINSERT", "{a}l", "BEFORE", "c", "w"],
+        &["LREM", "{a}l", "0", "w"],
+        &["LTRIM", "{a}l", "0", "-1"],
+        &["LMOVE", "{a}l", "{a}m", "LEFT", "RIGHT"],
+        &["RPOPLPUSH", "{a}l", "{a}m"],
+        &["LMPOP", "2", "{a}none", "{a}m", "LEFT", "COUNT", "2"],
+        // blocking lists: applied as their non-blocking form
+        &["RPUSH", "{a}m", "1", "2", "3", "4", "5"],
+        &["BLPOP", "{a}none", "{a}m", "0"],
+        &["BRPOP", "{a}m", "0"],
+        &["BLMOVE", "{a}m", "{a}l", "LEFT", "LEFT", "0"],
+        &["BRPOPLPUSH", "{a}l", "{a}m", "0"],
+        &["BLMPOP", "0", "2", "{a}none", "{a}m", "LEFT"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];

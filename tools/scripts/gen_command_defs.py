@@ -34,7 +34,8 @@ Usage:
   gen_command_defs.py --repo PATH --check core/src/table/defs.rs
       Regenerates every listed entry of defs.rs (each container with the
       subcommands defs.rs has) and diffs it against the hand-written one,
-      ignoring route/handler/heavy/visibility. Exit status 1 on a difference.
+      ignoring route/handler/heavy/heavy_size/visibility. Exit status 1 on a
+      difference.
   gen_command_defs.py --repo PATH --verify HOST:PORT [NAME...]
       Compares the derived values (what the entries print) of NAMEs, or of
       every command, with a running redis-server's COMMAND INFO and COMMAND
@@ -115,7 +116,7 @@ FAMILIES = {
     "stream": "stream", "bitmap": "bitmap", "hyperloglog": "hll", "geo": "geo",
     "string": "strings", "generic": "keys",
 }
-IGNORED_FIELDS = ("route", "handler", "heavy", "visibility")
+IGNORED_FIELDS = ("route", "handler", "heavy", "heavy_size", "visibility")
 
 
 def die(msg):

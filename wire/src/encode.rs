@@ -18,7 +18,7 @@ pub enum Proto {
 /// Appends `reply` to `out`.
 ///
 /// RESP2 down-conversions are Redis's: `Nil` → `$-1`, `NilArray` → `*-1`,
-/// `Map` → flat array of 2n, `Set` → array, `Double` and `Verbatim` → bulk
+/// `Map` and `Pairs` → flat array of 2n, `Set` → array, `Double` and `Verbatim` → bulk
 /// string, `Bool` → `:1`/`:0`. In RESP3 both nils are `_`. CR and LF inside
 /// error and simple-string texts become spaces so a reply can never break
 /// the framing (Redis does this for errors).
@@ -74,6 +74,20 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
         },
         Reply::Verbatim(s) if resp3 => bulk(out, b'=', b"txt:", s.as_bytes()),
         Reply::Verbatim(s) => bulk(out, b'$', &[], s.as_bytes()),
+        Reply::Pairs(pairs) => {
+            if resp3 {
+                header(out, b'*', pairs.len() as i64);
+            } else {
+                header(out, b'*', pairs.len() as i64 * 2);
+            }
+            for (a, b) in pairs {
+                if resp3 {
+                    out.put_slice(b"*2\r\n");
+                }
+                encode(a, proto, out);
+                encode(b, proto, out);
+            }
+        }
     }
 }
 
@@ -217,6 +231,16 @@ mod tests {
             "~1\r\n:1\r\n",
         );
         both(Reply::Array(vec![]), "*0\r\n", "*0\r\n");
+        let pairs = Reply::Pairs(vec![
+            (Reply::bulk(&b"a"[..]), Reply::bulk(&b"1"[..])),
+            (Reply::bulk(&b"a"[..]), Reply::Double(2.5)),
+        ]);
+        both(
+            pairs,
+            "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\na\r\n$3\r\n2.5\r\n",
+            "*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n,2.5\r\n",
+        );
+        both(Reply::Pairs(vec![]), "*0\r\n", "*0\r\n");
     }
 
     #[test]

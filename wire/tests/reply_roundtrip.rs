@@ -36,7 +36,8 @@ fn reply_strategy() -> impl Strategy<Value = Reply> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Reply::Array),
             prop::collection::vec(inner.clone(), 0..6).prop_map(Reply::Set),
-            prop::collection::vec((inner.clone(), inner), 0..4).prop_map(Reply::Map),
+            prop::collection::vec((inner.clone(), inner.clone()), 0..4).prop_map(Reply::Map),
+            prop::collection::vec((inner.clone(), inner), 0..4).prop_map(Reply::Pairs),
         ]
     })
 }
@@ -50,6 +51,11 @@ fn resp3_form(r: &Reply) -> Reply {
         Reply::Map(v) => Reply::Map(
             v.iter()
                 .map(|(k, v)| (resp3_form(k), resp3_form(v)))
+                .collect(),
+        ),
+        Reply::Pairs(v) => Reply::Array(
+            v.iter()
+                .map(|(a, b)| Reply::Array(vec![resp3_form(a), resp3_form(b)]))
                 .collect(),
         ),
         other => other.clone(),
@@ -71,7 +77,7 @@ fn check_resp2(orig: &Reply, got: &Reply) -> Result<(), TestCaseError> {
                 check_resp2(a, g)?;
             }
         }
-        (Reply::Map(pairs), Reply::Array(g)) => {
+        (Reply::Map(pairs) | Reply::Pairs(pairs), Reply::Array(g)) => {
             prop_assert_eq!(pairs.len() * 2, g.len());
             for ((k, v), kv) in pairs.iter().zip(g.chunks(2)) {
                 check_resp2(k, &kv[0])?;
@@ -79,7 +85,12 @@ fn check_resp2(orig: &Reply, got: &Reply) -> Result<(), TestCaseError> {
             }
         }
         (
-            Reply::Map(_) | Reply::Set(_) | Reply::Double(_) | Reply::Bool(_) | Reply::Verbatim(_),
+            Reply::Map(_)
+            | Reply::Pairs(_)
+            | Reply::Set(_)
+            | Reply::Double(_)
+            | Reply::Bool(_)
+            | Reply::Verbatim(_),
             _,
         ) => prop_assert!(false, "{orig:?} read back as {got:?}"),
         _ => prop_assert_eq!(orig, got),

@@ -66,7 +66,7 @@ pub(crate) enum End {
 
 impl End {
     /// `getListPositionFromObjectOrReply`: LEFT or RIGHT, any case.
-    fn parse(a: &[u8]) -> Result<End, Reply> {
+    pub(crate) fn parse(a: &[u8]) -> Result<End, Reply> {
         if is_opt(a, "right") {
             Ok(End::Right)
         } else if is_opt(a, "left") {
@@ -534,7 +534,7 @@ fn parse_linsert(argv: &[Bytes]) -> Result<End, Reply> {
 
 /// LMPOP numkeys key... LEFT|RIGHT [COUNT count]: (first key index, key
 /// count, end, count).
-fn parse_lmpop(argv: &[Bytes]) -> Result<(usize, usize, End, u64), Reply> {
+pub(crate) fn parse_lmpop(argv: &[Bytes]) -> Result<(usize, usize, End, u64), Reply> {
     let numkeys = parse_i64(arg(argv, 1))
         .filter(|n| *n >= 1)
         .ok_or_else(|| errors::err(NUMKEYS_POSITIVE))?;

@@ -14,9 +14,11 @@
 //! texts are Redis 7.0's.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+pub mod blocking;
 #[allow(dead_code)] // TODO drop once every family uses the helpers (issue 10)
 pub(crate) mod coll;
 mod glob;
+pub(crate) mod hash;
 pub(crate) mod keys;
 pub(crate) mod lcs;
 pub(crate) mod list;
@@ -49,6 +51,8 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         keys::HANDLERS,
         lcs::HANDLERS,
         list::HANDLERS,
+        blocking::HANDLERS,
+        hash::HANDLERS,
     ]
     .concat()
 }

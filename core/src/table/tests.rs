@@ -96,6 +96,29 @@ const LISTED: &[&str] = &[
     "lmove",
     "rpoplpush",
     "lmpop",
+    // blocking lists (issue 10)
+    "blpop",
+    "brpop",
+    "blmove",
+    "brpoplpush",
+    "blmpop",
+    // hashes (issue 10)
+    "hset",
+    "hsetnx",
+    "hmset",
+    "hget",
+    "hmget",
+    "hdel",
+    "hlen",
+    "hexists",
+    "hstrlen",
+    "hgetall",
+    "hkeys",
+    "hvals",
+    "hincrby",
+    "hincrbyfloat",
+    "hscan",
+    "hrandfield",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -1106,8 +1129,21 @@ fn unlisted_and_internal_commands_are_never_shown() {
 
 #[test]
 fn heavy_commands_are_flagged_and_numbered() {
-    assert_eq!(HEAVY, ["keys", "scan", "lrange", "lpos"]);
-    assert_eq!(HEAVY_COUNT, 4);
+    assert_eq!(
+        HEAVY,
+        [
+            "keys",
+            "scan",
+            "lrange",
+            "lpos",
+            "hgetall",
+            "hkeys",
+            "hvals",
+            "hscan",
+            "hrandfield"
+        ]
+    );
+    assert_eq!(HEAVY_COUNT, 9);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);

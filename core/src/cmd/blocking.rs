@@ -1,0 +1,257 @@
+//! The blocking list and sorted-set commands. Each applies as its
+//! non-blocking form; when every key is empty it answers
+//! [`errors::WOULD_BLOCK`] and the io layer keeps the client blocked (see
+//! io's `blocking`), proposing the command again after a write to one of
+//! its keys. What the io layer needs to know about a blocking command
+//! (its keys, its timeout, its reply on timeout) is here.
+
+use super::list::{self, End};
+use super::{Ctx, R, arg, arg_bytes};
+use crate::Reply;
+use crate::errors;
+use crate::store::Store;
+use bytes::Bytes;
+
+const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+const TIMEOUT_RANGE: &str = "ERR timeout is out of range";
+
+/// Redis's `getTimeoutFromObjectOrReply` for seconds given as a float:
+/// the timeout in ms (0: forever).
+pub(crate) fn parse_timeout_secs(a: &[u8]) -> Result<u64, Reply> {
+    let s = std::str::from_utf8(a).map_err(|_| errors::err(TIMEOUT_NOT_FLOAT))?;
+    let f: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| errors::err(TIMEOUT_NOT_FLOAT))?;
+    if !f.is_finite() || s.trim() != s || s.is_empty() {
+        return Err(errors::err(TIMEOUT_NOT_FLOAT));
+    }
+    let ms = (f * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
+        return Err(errors::err(TIMEOUT_RANGE));
+    }
+    if ms < 0.0 {
+        return Err(errors::err(TIMEOUT_NEGATIVE));
+    }
+    Ok(ms as u64)
+}
+
+/// Where a blocking command keeps its timeout and its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `CMD key [key ...] timeout` (BLPOP BRPOP BZPOPMIN BZPOPMAX).
+    KeysThenTimeout,
+    /// `CMD src dst ... timeout` at `at`, waiting on src (BLMOVE
+    /// BRPOPLPUSH).
+    Move { at: usize },
+    /// `CMD timeout numkeys key ...` (BLMPOP BZMPOP).
+    TimeoutFirst,
+}
+
+fn shape(argv: &[Bytes]) -> Option<Shape> {
+    let name = arg(argv, 0);
+    let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+    if is("blpop") || is("brpop") || is("bzpopmin") || is("bzpopmax") {
+        Some(Shape::KeysThenTimeout)
+    } else if is("blmove") {
+        Some(Shape::Move { at: 5 })
+    } else if is("brpoplpush") {
+        Some(Shape::Move { at: 3 })
+    } else if is("blmpop") || is("bzmpop") {
+        Some(Shape::TimeoutFirst)
+    } else {
+        None
+    }
+}
+
+/// Whether `argv` is a blocking command this module knows.
+pub fn is_blocking(argv: &[Bytes]) -> bool {
+    argv.first()
+        .is_some_and(|n| matches!(n.first(), Some(b'b' | b'B')))
+        && shape(argv).is_some()
+}
+
+/// The keys a blocked client waits on (a write to any of them wakes it).
+pub fn wait_keys(argv: &[Bytes]) -> Vec<Bytes> {
+    match shape(argv) {
+        Some(Shape::KeysThenTimeout) => argv
+            .get(1..argv.len().saturating_sub(1))
+            .unwrap_or(&[])
+            .to_vec(),
+        Some(Shape::Move { .. }) => vec![arg_bytes(argv, 1)],
+        Some(Shape::TimeoutFirst) => {
+            let n = super::num::parse_i64(arg(argv, 2)).unwrap_or(0).max(0) as usize;
+            argv.get(3..3 + n).unwrap_or(&[]).to_vec()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The timeout in ms (0: block forever); `None` if it does not parse
+/// (the precheck refused such a command before it was proposed).
+pub fn timeout_ms(argv: &[Bytes]) -> Option<u64> {
+    let at = match shape(argv)? {
+        Shape::KeysThenTimeout => argv.len().checked_sub(1)?,
+        Shape::Move { at } => at,
+        Shape::TimeoutFirst => 1,
+    };
+    parse_timeout_secs(arg(argv, at)).ok()
+}
+
+/// What a client gets when its timeout passes: a null array, or for
+/// BLMOVE/BRPOPLPUSH a null bulk.
+pub fn timeout_reply(argv: &[Bytes]) -> Reply {
+    match shape(argv) {
+        Some(Shape::Move { .. }) => Reply::Nil,
+        _ => Reply::NilArray,
+    }
+}
+
+/// Whether a reply is the apply's "nothing to pop yet".
+pub fn would_block(r: &Reply) -> bool {
+    matches!(r, Reply::Error(e) if e == errors::WOULD_BLOCK)
+}
+
+/// The timeout argument's precheck.
+fn check_timeout(argv: &[Bytes]) -> Result<(), Reply> {
+    let at = match shape(argv) {
+        Some(Shape::KeysThenTimeout) => argv.len().saturating_sub(1),
+        Some(Shape::Move { at }) => at,
+        Some(Shape::TimeoutFirst) => 1,
+        None => return Ok(()),
+    };
+    parse_timeout_secs(arg(argv, at)).map(drop)
+}
+
+fn would_block_reply() -> R {
+    Err(errors::err(errors::WOULD_BLOCK))
+}
+
+// ---- lists ----
+
+/// BLPOP/BRPOP: pops one element from the first non-empty list, in key
+/// order; a key of another type on the way is WRONGTYPE.
+fn bpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, end: End) -> R {
+    let keys = argv.get(1..argv.len().saturating_sub(1)).unwrap_or(&[]);
+    for key in keys {
+        if let Some(vals) = list::pop(store, key, ctx.now_ms, end, 1)?
+            && let Some(v) = vals.into_iter().next()
+        {
+            return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(v)]));
+        }
+    }
+    would_block_reply()
+}
+
+pub(crate) fn blpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    bpop(argv, ctx, store, End::Left)
+}
+
+pub(crate) fn brpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    bpop(argv, ctx, store, End::Right)
+}
+
+fn bmove(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, from: End, to: End) -> R {
+    match list::lmove_one(store, arg(argv, 1), arg(argv, 2), ctx.now_ms, from, to)? {
+        Some(v) => Ok(Reply::Bulk(v)),
+        None => would_block_reply(),
+    }
+}
+
+pub(crate) fn blmove(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let from = End::parse(arg(argv, 3))?;
+    let to = End::parse(arg(argv, 4))?;
+    bmove(argv, ctx, store, from, to)
+}
+
+pub(crate) fn brpoplpush(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    bmove(argv, ctx, store, End::Right, End::Left)
+}
+
+/// BLMPOP is LMPOP after its timeout argument.
+pub(crate) fn blmpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let rest = argv.get(1..).unwrap_or(&[]);
+    let (first, n, end, count) = list::parse_lmpop(rest)?;
+    let keys = rest.get(first..first.saturating_add(n)).unwrap_or(&[]);
+    match list::mpop(store, keys, ctx.now_ms, end, count)? {
+        Some((key, vals)) => Ok(Reply::Array(vec![
+            Reply::Bulk(key),
+            Reply::Array(vals.into_iter().map(Reply::Bulk).collect()),
+        ])),
+        None => would_block_reply(),
+    }
+}
+
+// ---- prechecks ----
+
+pub(crate) fn precheck_bpop(argv: &[Bytes]) -> Result<(), Reply> {
+    check_timeout(argv)
+}
+
+pub(crate) fn precheck_blmove(argv: &[Bytes]) -> Result<(), Reply> {
+    End::parse(arg(argv, 3))?;
+    End::parse(arg(argv, 4))?;
+    check_timeout(argv)
+}
+
+pub(crate) fn precheck_blmpop(argv: &[Bytes]) -> Result<(), Reply> {
+    check_timeout(argv)?;
+    list::parse_lmpop(argv.get(1..).unwrap_or(&[])).map(drop)
+}
+
+#[cfg(test)]
+pub(crate) const HANDLERS: &[(&str, crate::table::Handler)] = &[
+    ("blpop", super::write(Some(precheck_bpop), blpop)),
+    ("brpop", super::write(Some(precheck_bpop), brpop)),
+    ("blmove", super::write(Some(precheck_blmove), blmove)),
+    ("brpoplpush", super::write(Some(precheck_bpop), brpoplpush)),
+    ("blmpop", super::write(Some(precheck_blmpop), blmpop)),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::testutil::argv;
+
+    #[test]
+    fn timeouts_parse_like_redis() {
+        assert_eq!(parse_timeout_secs(b"0"), Ok(0));
+        assert_eq!(parse_timeout_secs(b"0.1"), Ok(100));
+        assert_eq!(parse_timeout_secs(b"1.0001"), Ok(1001));
+        assert_eq!(
+            parse_timeout_secs(b"-1"),
+            Err(errors::err(TIMEOUT_NEGATIVE))
+        );
+        assert_eq!(
+            parse_timeout_secs(b"x"),
+            Err(errors::err(TIMEOUT_NOT_FLOAT))
+        );
+        assert_eq!(
+            parse_timeout_secs(b"inf"),
+            Err(errors::err(TIMEOUT_NOT_FLOAT))
+        );
+        assert_eq!(
+            parse_timeout_secs(b"1e300"),
+            Err(errors::err(TIMEOUT_RANGE))
+        );
+    }
+
+    #[test]
+    fn keys_and_timeouts_per_shape() {
+        let v = argv(&["BLPOP", "a", "b", "1.5"]);
+        assert!(is_blocking(&v));
+        assert_eq!(wait_keys(&v), argv(&["a", "b"]));
+        assert_eq!(timeout_ms(&v), Some(1500));
+        assert_eq!(timeout_reply(&v), Reply::NilArray);
+        let v = argv(&["blmove", "s", "d", "LEFT", "RIGHT", "0"]);
+        assert_eq!(wait_keys(&v), argv(&["s"]));
+        assert_eq!(timeout_ms(&v), Some(0));
+        assert_eq!(timeout_reply(&v), Reply::Nil);
+        let v = argv(&["BZMPOP", "2", "2", "x", "y", "MIN"]);
+        assert_eq!(wait_keys(&v), argv(&["x", "y"]));
+        assert_eq!(timeout_ms(&v), Some(2000));
+        assert!(!is_blocking(&argv(&["LPOP", "a"])));
+        assert!(!is_blocking(&argv(&["BITCOUNT", "a"])));
+    }
+}
