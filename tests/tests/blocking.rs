@@ -167,3 +167,44 @@ fn a_client_that_left_while_blocked_is_not_served() {
         );
     }
 }
+
+#[test]
+fn blocking_sorted_set_pops_wake_on_zadd() {
+    let s = Server::start(&[]);
+    let mut w = s.resp();
+    w.send(&["BZPOPMIN", "{z}a", "{z}b", "5"]).expect("send");
+    std::thread::sleep(Duration::from_millis(100));
+    let mut c = s.resp();
+    assert_eq!(
+        c.cmd(&["ZADD", "{z}b", "2", "two", "1", "one"]),
+        Reply::Int(2)
+    );
+    assert_eq!(
+        w.read_reply().expect("reply"),
+        Reply::Array(vec![b("{z}b"), b("one"), b("1")])
+    );
+    assert_eq!(
+        c.cmd(&["BZPOPMAX", "{z}b", "1"]),
+        Reply::Array(vec![b("{z}b"), b("two"), b("2")])
+    );
+    w.send(&["BZMPOP", "5", "1", "{z}c", "MAX", "COUNT", "2"])
+        .expect("send");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        c.cmd(&["ZADD", "{z}c", "1", "x", "3", "y", "2", "z"]),
+        Reply::Int(3)
+    );
+    assert_eq!(
+        w.read_reply().expect("reply"),
+        Reply::Array(vec![
+            b("{z}c"),
+            Reply::Array(vec![
+                Reply::Array(vec![b("y"), b("3")]),
+                Reply::Array(vec![b("z"), b("2")]),
+            ]),
+        ])
+    );
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["BZPOPMIN", "{z}none", "0.2"]), Reply::Nil);
+    assert!(t.elapsed() >= Duration::from_millis(200));
+}

@@ -1073,3 +1073,118 @@ fn secret_file() -> String {
     })
     .clone()
 }
+
+/// The collections the cluster test writes: every family, keys spread
+/// over the groups, one entry per command (so leaders truncate their logs
+/// and a lagging follower needs a snapshot).
+fn collection_writes(i: usize) -> Vec<String> {
+    let k = i % 4;
+    match i % 4 {
+        0 => vec![
+            "HSET".into(),
+            format!("h{k}"),
+            format!("f{i}"),
+            format!("v{i}"),
+        ],
+        1 => vec!["RPUSH".into(), format!("l{k}"), format!("e{i}")],
+        2 => vec!["SADD".into(), format!("s{k}"), format!("m{i}")],
+        _ => vec![
+            "ZADD".into(),
+            format!("z{k}"),
+            i.to_string(),
+            format!("m{i}"),
+        ],
+    }
+}
+
+/// Checks through `c` that every collection write below `n` is there and
+/// the big hash holds all its fields.
+fn verify_collections(c: &mut Resp, n: usize, big: usize, deadline: Instant) {
+    let q = |c: &mut Resp, args: &[&str]| cmd_retry(c, args, deadline).expect("reply");
+    for i in 0..n {
+        let w = collection_writes(i);
+        let (got, want) = match i % 4 {
+            0 => (q(c, &["HGET", &w[1], &w[2]]), Reply::bulk(&w[3])),
+            1 => continue,
+            2 => (q(c, &["SISMEMBER", &w[1], &w[2]]), Reply::Int(1)),
+            _ => (q(c, &["ZSCORE", &w[1], &w[3]]), Reply::bulk(&w[2])),
+        };
+        assert_eq!(got, want, "{w:?}");
+    }
+    let pushed: Vec<Reply> = (0..n)
+        .filter(|i| i % 4 == 1)
+        .map(|i| Reply::bulk(&format!("e{i}")))
+        .collect();
+    assert_eq!(q(c, &["LRANGE", "l1", "0", "-1"]), Reply::Array(pushed));
+    assert_eq!(q(c, &["HLEN", "big"]), Reply::Int(big as i64));
+    assert_eq!(q(c, &["HGET", "big", "f77"]), Reply::bulk("value-77"));
+    assert_eq!(q(c, &["EXISTS", "dropped"]), Reply::Int(0));
+    assert_eq!(q(c, &["TYPE", "z3"]), Reply::Simple("zset".into()));
+}
+
+#[test]
+fn collections_reach_a_lagging_follower_by_snapshot_and_survive_a_leader_kill() {
+    if !corekv_only("collections_reach_a_lagging_follower_by_snapshot_and_survive_a_leader_kill") {
+        return;
+    }
+    let mut cl = Cluster::start_with(3, &["--raft-max-lag", "16", "--groups-per-core", "1"]);
+    cl.wait_leaders();
+    cl.nodes[2].kill9();
+    let deadline = Instant::now() + SETTLE;
+    let mut c = connect(&cl.addr(0)).expect("connect");
+    const N: usize = 1200;
+    const BIG: usize = 3000;
+    for chunk in (0..BIG).collect::<Vec<_>>().chunks(100) {
+        let mut args = vec!["HSET".to_string(), "big".to_string()];
+        for i in chunk {
+            args.push(format!("f{i}"));
+            args.push(format!("value-{i}"));
+        }
+        let args: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        assert_eq!(cmd_retry(&mut c, &args, deadline), Some(Reply::Int(100)));
+    }
+    let r = cmd_retry(&mut c, &["SADD", "dropped", "a", "b", "c"], deadline);
+    assert_eq!(r, Some(Reply::Int(3)));
+    for i in 0..N {
+        let w = collection_writes(i);
+        let args: Vec<&str> = w.iter().map(|s| s.as_str()).collect();
+        let r = cmd_retry(&mut c, &args, deadline).expect("write");
+        assert!(matches!(r, Reply::Int(_)), "{w:?}: {r:?}");
+    }
+    assert_eq!(
+        cmd_retry(&mut c, &["DEL", "dropped"], deadline),
+        Some(Reply::Int(1))
+    );
+    let want = cl.keys(0);
+    cl.nodes[2].restart();
+    eventually(|| {
+        let leader_view = cl.raft(0);
+        let mine = cl.raft(2);
+        let keys = cl.keys(2);
+        let caught_up = !mine.is_empty()
+            && leader_view
+                .iter()
+                .all(|(g, s)| mine.get(g).is_some_and(|m| m.2 >= s.3));
+        check(caught_up && keys == want, || {
+            format!("node 3 never caught up: keys {keys} of {want}; {mine:?} vs {leader_view:?}")
+        })
+    });
+    let log = cl.nodes[2].log();
+    assert!(
+        log.contains("snapshot at index") && !log.contains(" 0 elements) received"),
+        "no snapshot carried elements:\n{log}"
+    );
+    // Node 3 serves every collection it got by snapshot and log.
+    let mut c3 = connect(&cl.addr(2)).expect("connect");
+    verify_collections(&mut c3, N, BIG, Instant::now() + SETTLE);
+    // Kill node 1 (it leads groups): node 2 serves and takes writes.
+    cl.nodes[0].kill9();
+    let deadline = Instant::now() + SETTLE;
+    let mut c2 = connect(&cl.addr(1)).expect("connect");
+    verify_collections(&mut c2, N, BIG, deadline);
+    // (A retried write may find its first attempt applied: 0 or 1.)
+    let r = cmd_retry(&mut c2, &["HSET", "big", "after", "kill"], deadline);
+    assert!(matches!(r, Some(Reply::Int(0 | 1))), "{r:?}");
+    let r = cmd_retry(&mut c2, &["HLEN", "big"], deadline);
+    assert_eq!(r, Some(Reply::Int(BIG as i64 + 1)));
+}

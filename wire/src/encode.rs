@@ -60,6 +60,22 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
                 encode(v, proto, out);
             }
         }
+        Reply::Pairs(pairs) => {
+            if resp3 {
+                header(out, b'*', pairs.len() as i64);
+                for (a, b) in pairs {
+                    out.put_slice(b"*2\r\n");
+                    encode(a, proto, out);
+                    encode(b, proto, out);
+                }
+            } else {
+                header(out, b'*', pairs.len() as i64 * 2);
+                for (a, b) in pairs {
+                    encode(a, proto, out);
+                    encode(b, proto, out);
+                }
+            }
+        }
         Reply::Set(items) => {
             header(out, if resp3 { b'~' } else { b'*' }, items.len() as i64);
             for item in items {
@@ -74,20 +90,6 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
         },
         Reply::Verbatim(s) if resp3 => bulk(out, b'=', b"txt:", s.as_bytes()),
         Reply::Verbatim(s) => bulk(out, b'$', &[], s.as_bytes()),
-        Reply::Pairs(pairs) => {
-            if resp3 {
-                header(out, b'*', pairs.len() as i64);
-            } else {
-                header(out, b'*', pairs.len() as i64 * 2);
-            }
-            for (a, b) in pairs {
-                if resp3 {
-                    out.put_slice(b"*2\r\n");
-                }
-                encode(a, proto, out);
-                encode(b, proto, out);
-            }
-        }
     }
 }
 
@@ -198,6 +200,11 @@ mod tests {
         );
         both(Reply::Double(f64::NAN), "$3\r\nnan\r\n", ",nan\r\n");
         both(Reply::Double(3.0), "$1\r\n3\r\n", ",3\r\n");
+        both(
+            Reply::Pairs(vec![(Reply::bulk(Bytes::from("a")), Reply::Double(1.5))]),
+            "*2\r\n$1\r\na\r\n$3\r\n1.5\r\n",
+            "*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n",
+        );
         both(
             Reply::Verbatim("a\r\nb".into()),
             "$4\r\na\r\nb\r\n",

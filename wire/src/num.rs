@@ -48,6 +48,7 @@ impl std::fmt::Write for NumBuf {
 }
 
 /// Decimal digits of `v`, written without allocation.
+#[cfg(test)]
 pub(crate) fn fmt_i64(v: i64) -> NumBuf {
     let mut out = NumBuf::new();
     let mut digits = [0u8; 20];
@@ -76,96 +77,12 @@ pub(crate) fn write_u64_back(buf: &mut [u8], mut n: u64) -> usize {
     i
 }
 
-/// Formats a double the way Redis's `d2string` does: `nan`, `inf`, `-inf`,
-/// `0`/`-0`, integers in ±2^62 as plain integers, everything else as the
-/// shortest round-tripping digits laid out like `%.17g` (exponent form when
-/// the exponent is < -4 or >= 17, with at least two exponent digits).
+/// Formats a double the way Redis 7.0's `addReplyDouble` does: `inf`,
+/// `-inf`, else C's `%.17g` (`1.1` is `1.1000000000000001`, `1e17` is
+/// `1e+17`); see `corekv_core::cmd::write_g17`.
 pub(crate) fn fmt_f64(d: f64) -> NumBuf {
-    use std::fmt::Write;
-    if d.is_nan() {
-        let mut out = NumBuf::new();
-        out.extend(b"nan");
-        return out;
-    }
-    if d.is_infinite() {
-        let mut out = NumBuf::new();
-        out.extend(if d < 0.0 { b"-inf" as &[u8] } else { b"inf" });
-        return out;
-    }
-    if d == 0.0 {
-        let mut out = NumBuf::new();
-        out.extend(if d.is_sign_negative() {
-            b"-0" as &[u8]
-        } else {
-            b"0"
-        });
-        return out;
-    }
-    const HALF_LLONG_MAX: f64 = (i64::MAX / 2) as f64;
-    if d.fract() == 0.0 && (-HALF_LLONG_MAX..=HALF_LLONG_MAX).contains(&d) {
-        return fmt_i64(d as i64);
-    }
-    // `{:e}` gives the shortest round-trip digits: `-1.2345e-7`.
-    let mut sci = NumBuf::new();
-    if write!(sci, "{d:e}").is_err() {
-        return sci;
-    }
-    let s = sci.as_bytes();
-    let (neg, s) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    let epos = s.iter().position(|&b| b == b'e').unwrap_or(s.len());
-    let mant = s.get(..epos).unwrap_or(&[]);
-    let exp: i32 = std::str::from_utf8(s.get(epos + 1..).unwrap_or(&[]))
-        .ok()
-        .and_then(|e| e.parse().ok())
-        .unwrap_or(0);
-    let mut digits = [0u8; 20];
-    let mut nd = 0usize;
-    for &b in mant {
-        if b.is_ascii_digit()
-            && let Some(slot) = digits.get_mut(nd)
-        {
-            *slot = b;
-            nd += 1;
-        }
-    }
-    let digits = digits.get(..nd).unwrap_or(&[]);
     let mut out = NumBuf::new();
-    if neg {
-        out.push(b'-');
-    }
-    if !(-4..17).contains(&exp) {
-        let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
-        out.push(*first);
-        if !rest.is_empty() {
-            out.push(b'.');
-            out.extend(rest);
-        }
-        out.push(b'e');
-        out.push(if exp < 0 { b'-' } else { b'+' });
-        let e = exp.unsigned_abs();
-        if e < 10 {
-            out.push(b'0');
-        }
-        out.extend(fmt_i64(i64::from(e)).as_bytes());
-    } else if exp >= 0 {
-        let int_len = exp as usize + 1;
-        for i in 0..int_len {
-            out.push(digits.get(i).copied().unwrap_or(b'0'));
-        }
-        if nd > int_len {
-            out.push(b'.');
-            out.extend(digits.get(int_len..).unwrap_or(&[]));
-        }
-    } else {
-        out.extend(b"0.");
-        for _ in 0..(-exp - 1) {
-            out.push(b'0');
-        }
-        out.extend(digits);
-    }
+    let _ = corekv_core::cmd::write_g17(d, &mut out);
     out
 }
 
@@ -192,17 +109,17 @@ mod tests {
             (-42.0, "-42"),
             (1.5, "1.5"),
             (-0.25, "-0.25"),
-            (0.1, "0.1"),
-            (2.71, "2.71"),
+            (0.1, "0.10000000000000001"),
+            (1.1, "1.1000000000000001"),
             (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5e-7, "1.5e-07"),
-            (1e300, "1e+300"),
+            (0.00001, "1.0000000000000001e-05"),
+            (1.5e-7, "1.4999999999999999e-07"),
+            (1e300, "1.0000000000000001e+300"),
             (-1.25e20, "-1.25e+20"),
-            (1e17, "100000000000000000"),
-            (1.25e30, "1.25e+30"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
             (12345678.9, "12345678.9"),
-            (5e-324, "5e-324"),
+            (5e-324, "4.9406564584124654e-324"),
         ];
         for &(d, want) in cases {
             let got = fmt_f64(d);

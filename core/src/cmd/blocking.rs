@@ -183,6 +183,47 @@ pub(crate) fn blmpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     }
 }
 
+// ---- sorted sets ----
+
+/// BZPOPMIN/BZPOPMAX: the lowest (highest) member of the first non-empty
+/// sorted set, as [key, member, score].
+fn bzpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, max: bool) -> R {
+    let keys = argv.get(1..argv.len().saturating_sub(1)).unwrap_or(&[]);
+    let name = if max { "ZPOPMAX" } else { "ZPOPMIN" };
+    for key in keys {
+        let one = [Bytes::from_static(name.as_bytes()), key.clone()];
+        let popped = if max {
+            super::zset::zpopmax(&one, ctx, store)?
+        } else {
+            super::zset::zpopmin(&one, ctx, store)?
+        };
+        if let Reply::Array(items) = popped
+            && items.len() == 2
+        {
+            let mut out = vec![Reply::Bulk(key.clone())];
+            out.extend(items);
+            return Ok(Reply::Array(out));
+        }
+    }
+    would_block_reply()
+}
+
+pub(crate) fn bzpopmin(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    bzpop(argv, ctx, store, false)
+}
+
+pub(crate) fn bzpopmax(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    bzpop(argv, ctx, store, true)
+}
+
+/// BZMPOP is ZMPOP after its timeout argument.
+pub(crate) fn bzmpop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    match super::zset::zmpop(argv.get(1..).unwrap_or(&[]), ctx, store)? {
+        Reply::NilArray => would_block_reply(),
+        r => Ok(r),
+    }
+}
+
 // ---- prechecks ----
 
 pub(crate) fn precheck_bpop(argv: &[Bytes]) -> Result<(), Reply> {
@@ -193,6 +234,11 @@ pub(crate) fn precheck_blmove(argv: &[Bytes]) -> Result<(), Reply> {
     End::parse(arg(argv, 3))?;
     End::parse(arg(argv, 4))?;
     check_timeout(argv)
+}
+
+pub(crate) fn precheck_bzmpop(argv: &[Bytes]) -> Result<(), Reply> {
+    check_timeout(argv)?;
+    super::zset::precheck_zmpop(argv.get(1..).unwrap_or(&[]))
 }
 
 pub(crate) fn precheck_blmpop(argv: &[Bytes]) -> Result<(), Reply> {
@@ -207,6 +253,9 @@ pub(crate) const HANDLERS: &[(&str, crate::table::Handler)] = &[
     ("blmove", super::write(Some(precheck_blmove), blmove)),
     ("brpoplpush", super::write(Some(precheck_bpop), brpoplpush)),
     ("blmpop", super::write(Some(precheck_blmpop), blmpop)),
+    ("bzpopmin", super::write(Some(precheck_bpop), bzpopmin)),
+    ("bzpopmax", super::write(Some(precheck_bpop), bzpopmax)),
+    ("bzmpop", super::write(Some(precheck_bzmpop), bzmpop)),
 ];
 
 #[cfg(test)]

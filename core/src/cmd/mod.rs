@@ -23,13 +23,15 @@ pub(crate) mod keys;
 pub(crate) mod lcs;
 pub(crate) mod list;
 mod num;
+pub(crate) mod set;
 pub(crate) mod strings;
+pub(crate) mod zset;
 
 /// Re-exported: the handlers' context lives with the handler types.
 pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
-pub use num::parse_i64;
+pub use num::{format_g17, parse_i64, write_g17};
 
 use crate::Reply;
 use crate::errors;
@@ -53,6 +55,8 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         list::HANDLERS,
         blocking::HANDLERS,
         hash::HANDLERS,
+        set::HANDLERS,
+        zset::HANDLERS,
     ]
     .concat()
 }

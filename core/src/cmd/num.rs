@@ -60,6 +60,113 @@ pub fn format_f64(v: f64) -> String {
     }
 }
 
+/// C's `printf("%.17g", d)`, which Redis 7.0's `addReplyDouble` and
+/// `d2string` use (`1.1` prints as `1.1000000000000001`, `1e17` as
+/// `1e+17`); `inf`/`-inf`/`nan` spelled as Redis does. Allocation-free.
+pub fn write_g17(d: f64, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+    if d.is_nan() {
+        return out.write_str("nan");
+    }
+    if d.is_infinite() {
+        return out.write_str(if d < 0.0 { "-inf" } else { "inf" });
+    }
+    // 17 significant digits, correctly rounded: `d.dddddddddddddddde<x>`.
+    let mut sci = Small::default();
+    std::fmt::Write::write_fmt(&mut sci, format_args!("{:.16e}", d.abs()))?;
+    let s = sci.as_bytes();
+    let epos = s.iter().position(|&b| b == b'e').unwrap_or(s.len());
+    let exp: i32 = std::str::from_utf8(s.get(epos + 1..).unwrap_or(&[]))
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    let mut digits = [b'0'; 17];
+    let mut nd = 0usize;
+    for &b in s.get(..epos).unwrap_or(&[]) {
+        if b.is_ascii_digit()
+            && let Some(slot) = digits.get_mut(nd)
+        {
+            *slot = b;
+            nd += 1;
+        }
+    }
+    // %g drops trailing zeros (and a trailing point).
+    while nd > 1 && digits.get(nd - 1) == Some(&b'0') {
+        nd -= 1;
+    }
+    let digits = digits.get(..nd).unwrap_or(&[]);
+    if d.is_sign_negative() {
+        out.write_char('-')?;
+    }
+    if !(-4..17).contains(&exp) {
+        let (first, rest) = digits.split_first().unwrap_or((&b'0', &[]));
+        out.write_char(char::from(*first))?;
+        if !rest.is_empty() {
+            out.write_char('.')?;
+            out.write_str(text(rest))?;
+        }
+        let sign = if exp < 0 { '-' } else { '+' };
+        write!(out, "e{sign}{:02}", exp.unsigned_abs())
+    } else if exp >= 0 {
+        let int_len = exp.unsigned_abs() as usize + 1;
+        for i in 0..int_len {
+            out.write_char(char::from(digits.get(i).copied().unwrap_or(b'0')))?;
+        }
+        if nd > int_len {
+            out.write_char('.')?;
+            out.write_str(text(digits.get(int_len..).unwrap_or(&[])))?;
+        }
+        Ok(())
+    } else {
+        out.write_str("0.")?;
+        for _ in 0..(exp.unsigned_abs() - 1) {
+            out.write_char('0')?;
+        }
+        out.write_str(text(digits))
+    }
+}
+
+/// A stack buffer for [`write_g17`]'s intermediate text.
+struct Small {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Default for Small {
+    fn default() -> Small {
+        Small {
+            buf: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+fn text(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or("")
+}
+
+impl Small {
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl std::fmt::Write for Small {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// [`write_g17`] into a `String`.
+pub fn format_g17(d: f64) -> String {
+    let mut s = String::with_capacity(24);
+    let _ = write_g17(d, &mut s);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +195,31 @@ mod tests {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(parse_i64(b"000000000000000000001"), None);
+    }
+
+    #[test]
+    fn g17_matches_printf() {
+        for (d, want) in [
+            (1.1, "1.1000000000000001"),
+            (1.2000000000000002, "1.2000000000000002"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (3.0, "3"),
+            (-2.5, "-2.5"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0000000000000001e-05"),
+            (1.5e300, "1.5000000000000001e+300"),
+            (1e-310, "9.9999999999999694e-311"),
+            (5e-324, "4.9406564584124654e-324"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::MAX, "1.7976931348623157e+308"),
+        ] {
+            assert_eq!(format_g17(d), want, "{d}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{blocking, hash, keys, lcs, list, strings};
+use crate::cmd::{blocking, hash, keys, lcs, list, set, strings, zset};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -2611,6 +2611,121 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ],
         ..CommandSpec::BASE
     },
+    CommandSpec {
+        name: "bzpopmin",
+        arity: -3,
+        flags: &["write", "noscript", "blocking", "fast"],
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast", "@blocking"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::bzpopmin,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -2,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bzpopmax",
+        arity: -3,
+        flags: &["write", "noscript", "blocking", "fast"],
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast", "@blocking"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::bzpopmax,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -2,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.0.0",
+            "`timeout` is interpreted as a double instead of an integer.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("timeout", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bzmpop",
+        arity: -5,
+        flags: &["write", "blocking", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@write", "@sortedset", "@slow", "@blocking"],
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bzmpop),
+            apply: blocking::bzmpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(2),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("timeout", ArgType::Double),
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("where", ArgType::OneOf).args(&[
+                Arg::new("min", ArgType::PureToken).token("MIN"),
+                Arg::new("max", ArgType::PureToken).token("MAX"),
+            ]),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
     // ---- list (issue 10) ----
     CommandSpec {
         name: "lpush",
@@ -3755,6 +3870,1879 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                     .token("WITHVALUES")
                     .optional(),
             ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    // ---- set (issue 10) ----
+    CommandSpec {
+        name: "sadd",
+        arity: -3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@set", "@fast"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Add one or more members to a set",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: set::sadd,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.4.0", "Accepts multiple `member` arguments.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "srem",
+        arity: -3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@set", "@fast"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Remove one or more members from a set",
+        complexity: "O(N) where N is the number of members to be removed.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: set::srem,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.4.0", "Accepts multiple `member` arguments.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "scard",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@fast"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Get the number of members in a set",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::scard),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sismember",
+        arity: 3,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@fast"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Determine if a given value is a member of a set",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::sismember),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "smismember",
+        arity: -3,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@fast"],
+        group: "set",
+        since: "6.2.0",
+        summary: "Returns the membership associated with the given elements for a set",
+        complexity: "O(N) where N is the number of elements being checked for membership",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::smismember),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "smembers",
+        arity: 2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Get all the members in a set",
+        complexity: "O(N) where N is the set cardinality.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::smembers),
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "spop",
+        arity: -2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@set", "@fast"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Remove and return one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(set::precheck_spop),
+            apply: set::spop,
+        },
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("3.2.0", "Added the `count` argument.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("count", ArgType::Integer)
+                .since("3.2.0")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "srandmember",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Get one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::srandmember),
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.6.0", "Added the optional `count` argument.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("count", ArgType::Integer)
+                .since("2.6.0")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "smove",
+        arity: 4,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@write", "@set", "@fast"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Move a member from one set to another",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: set::smove,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "delete"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RW", "insert"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("source", ArgType::Key).key_spec(0),
+            Arg::new("destination", ArgType::Key).key_spec(1),
+            Arg::new("member", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sinter",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Intersect multiple sets",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::sinter),
+        heavy: true,
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "sintercard",
+        arity: -3,
+        flags: &["readonly", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@read", "@set", "@slow"],
+        group: "set",
+        since: "7.0.0",
+        summary: "Intersect multiple sets and return the cardinality of the result",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::sintercard),
+        heavy: true,
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("limit", ArgType::Integer)
+                .token("LIMIT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sunion",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Add multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::sunion),
+        heavy: true,
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sdiff",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Subtract multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::sdiff),
+        heavy: true,
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sinterstore",
+        arity: -3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@write", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Intersect multiple sets and store the resulting set in a key",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: set::sinterstore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: -1,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("destination", ArgType::Key).key_spec(0),
+            Arg::new("key", ArgType::Key).key_spec(1).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sunionstore",
+        arity: -3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@write", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Add multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: set::sunionstore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: -1,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("destination", ArgType::Key).key_spec(0),
+            Arg::new("key", ArgType::Key).key_spec(1).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sdiffstore",
+        arity: -3,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@write", "@set", "@slow"],
+        group: "set",
+        since: "1.0.0",
+        summary: "Subtract multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: set::sdiffstore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: -1,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("destination", ArgType::Key).key_spec(0),
+            Arg::new("key", ArgType::Key).key_spec(1).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "sscan",
+        arity: -3,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@set", "@slow"],
+        group: "set",
+        since: "2.8.0",
+        summary: "Incrementally iterate Set elements",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(set::sscan),
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("cursor", ArgType::Integer),
+            Arg::new("pattern", ArgType::Pattern)
+                .token("MATCH")
+                .optional(),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // ---- zset (issue 10) ----
+    CommandSpec {
+        name: "zadd",
+        arity: -4,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Add one or more members to a sorted set, or update its score if it already exists",
+        complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zadd),
+            apply: zset::zadd,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[
+            ("2.4.0", "Accepts multiple elements."),
+            ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+            ("6.2.0", "Added the `GT` and `LT` options."),
+        ],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("condition", ArgType::OneOf)
+                .since("3.0.2")
+                .optional()
+                .args(&[
+                    Arg::new("nx", ArgType::PureToken).token("NX"),
+                    Arg::new("xx", ArgType::PureToken).token("XX"),
+                ]),
+            Arg::new("comparison", ArgType::OneOf)
+                .since("6.2.0")
+                .optional()
+                .args(&[
+                    Arg::new("gt", ArgType::PureToken).token("GT"),
+                    Arg::new("lt", ArgType::PureToken).token("LT"),
+                ]),
+            Arg::new("change", ArgType::PureToken)
+                .token("CH")
+                .since("3.0.2")
+                .optional(),
+            Arg::new("increment", ArgType::PureToken)
+                .token("INCR")
+                .since("3.0.2")
+                .optional(),
+            Arg::new("score_member", ArgType::Block).multiple().args(&[
+                Arg::new("score", ArgType::Double),
+                Arg::new("member", ArgType::String),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zincrby",
+        arity: 4,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Increment the score of a member in a sorted set",
+        complexity: "O(log(N)) where N is the number of elements in the sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zincrby),
+            apply: zset::zincrby,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("increment", ArgType::Integer),
+            Arg::new("member", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrem",
+        arity: -3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Remove one or more members from a sorted set",
+        complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: zset::zrem,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.4.0", "Accepts multiple elements.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zcard",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Get the number of members in a sorted set",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zcard),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zscore",
+        arity: 3,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Get the score associated with the given member in a sorted set",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zscore),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zmscore",
+        arity: -3,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Get the score associated with the given members in a sorted set",
+        complexity: "O(N) where N is the number of members being requested.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zmscore),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrank",
+        arity: 3,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Determine the index of a member in a sorted set",
+        complexity: "O(log(N))",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrank),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrevrank",
+        arity: 3,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Determine the index of a member in a sorted set, with scores ordered from high to low",
+        complexity: "O(log(N))",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrevrank),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zcount",
+        arity: 4,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Count the members in a sorted set with scores within the given values",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zcount),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("min", ArgType::Double),
+            Arg::new("max", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zlexcount",
+        arity: 4,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Count the number of members in a sorted set between a given lexicographical range",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zlexcount),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("min", ArgType::String),
+            Arg::new("max", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrange",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Return a range of members in a sorted set",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrange),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.2.0",
+            "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::String),
+            Arg::new("stop", ArgType::String),
+            Arg::new("sortby", ArgType::OneOf)
+                .since("6.2.0")
+                .optional()
+                .args(&[
+                    Arg::new("byscore", ArgType::PureToken).token("BYSCORE"),
+                    Arg::new("bylex", ArgType::PureToken).token("BYLEX"),
+                ]),
+            Arg::new("rev", ArgType::PureToken)
+                .token("REV")
+                .since("6.2.0")
+                .optional(),
+            Arg::new("offset_count", ArgType::Block)
+                .token("LIMIT")
+                .since("6.2.0")
+                .optional()
+                .args(&[
+                    Arg::new("offset", ArgType::Integer),
+                    Arg::new("count", ArgType::Integer),
+                ]),
+            Arg::new("withscores", ArgType::PureToken)
+                .token("WITHSCORES")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrangestore",
+        arity: -5,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Store a range of members from sorted set into another key",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zrangestore),
+            apply: zset::zrangestore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("dst", ArgType::Key).key_spec(0),
+            Arg::new("src", ArgType::Key).key_spec(1),
+            Arg::new("min", ArgType::String),
+            Arg::new("max", ArgType::String),
+            Arg::new("sortby", ArgType::OneOf).optional().args(&[
+                Arg::new("byscore", ArgType::PureToken).token("BYSCORE"),
+                Arg::new("bylex", ArgType::PureToken).token("BYLEX"),
+            ]),
+            Arg::new("rev", ArgType::PureToken).token("REV").optional(),
+            Arg::new("offset_count", ArgType::Block)
+                .token("LIMIT")
+                .optional()
+                .args(&[
+                    Arg::new("offset", ArgType::Integer),
+                    Arg::new("count", ArgType::Integer),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrevrange",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrevrange),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`ZRANGE` with the `REV` argument"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::Integer),
+            Arg::new("stop", ArgType::Integer),
+            Arg::new("withscores", ArgType::PureToken)
+                .token("WITHSCORES")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrangebyscore",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "1.0.5",
+        summary: "Return a range of members in a sorted set, by score",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrangebyscore),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.0.0", "Added the `WITHSCORES` modifier.")],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`ZRANGE` with the `BYSCORE` argument"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("min", ArgType::Double),
+            Arg::new("max", ArgType::Double),
+            Arg::new("withscores", ArgType::PureToken)
+                .token("WITHSCORES")
+                .since("2.0.0")
+                .optional(),
+            Arg::new("offset_count", ArgType::Block)
+                .token("LIMIT")
+                .optional()
+                .args(&[
+                    Arg::new("offset", ArgType::Integer),
+                    Arg::new("count", ArgType::Integer),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrevrangebyscore",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.2.0",
+        summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrevrangebyscore),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("2.1.6", "`min` and `max` can be exclusive.")],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`ZRANGE` with the `REV` and `BYSCORE` arguments"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("max", ArgType::Double),
+            Arg::new("min", ArgType::Double),
+            Arg::new("withscores", ArgType::PureToken)
+                .token("WITHSCORES")
+                .optional(),
+            Arg::new("offset_count", ArgType::Block)
+                .token("LIMIT")
+                .optional()
+                .args(&[
+                    Arg::new("offset", ArgType::Integer),
+                    Arg::new("count", ArgType::Integer),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrangebylex",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Return a range of members in a sorted set, by lexicographical range",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrangebylex),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`ZRANGE` with the `BYLEX` argument"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("min", ArgType::String),
+            Arg::new("max", ArgType::String),
+            Arg::new("offset_count", ArgType::Block)
+                .token("LIMIT")
+                .optional()
+                .args(&[
+                    Arg::new("offset", ArgType::Integer),
+                    Arg::new("count", ArgType::Integer),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrevrangebylex",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrevrangebylex),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`ZRANGE` with the `REV` and `BYLEX` arguments"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("max", ArgType::String),
+            Arg::new("min", ArgType::String),
+            Arg::new("offset_count", ArgType::Block)
+                .token("LIMIT")
+                .optional()
+                .args(&[
+                    Arg::new("offset", ArgType::Integer),
+                    Arg::new("count", ArgType::Integer),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zremrangebyrank",
+        arity: 4,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Remove all members in a sorted set within the given indexes",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zremrangebyrank),
+            apply: zset::zremrangebyrank,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::Integer),
+            Arg::new("stop", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zremrangebyscore",
+        arity: 4,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Remove all members in a sorted set within the given scores",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zremrangebyscore),
+            apply: zset::zremrangebyscore,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("min", ArgType::Double),
+            Arg::new("max", ArgType::Double),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zremrangebylex",
+        arity: 4,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Remove all members in a sorted set between the given lexicographical range",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zremrangebylex),
+            apply: zset::zremrangebylex,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("min", ArgType::String),
+            Arg::new("max", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zpopmin",
+        arity: -2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return members with the lowest scores in a sorted set",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zpop),
+            apply: zset::zpopmin,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("count", ArgType::Integer).optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zpopmax",
+        arity: -2,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@fast"],
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return members with the highest scores in a sorted set",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zpop),
+            apply: zset::zpopmax,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("count", ArgType::Integer).optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zmpop",
+        arity: -4,
+        flags: &["write", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zmpop),
+            apply: zset::zmpop,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("where", ArgType::OneOf).args(&[
+                Arg::new("min", ArgType::PureToken).token("MIN"),
+                Arg::new("max", ArgType::PureToken).token("MAX"),
+            ]),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zrandmember",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Get one or multiple random elements from a sorted set",
+        complexity: "O(N) where N is the number of elements returned",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zrandmember),
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("options", ArgType::Block).optional().args(&[
+                Arg::new("count", ArgType::Integer),
+                Arg::new("withscores", ArgType::PureToken)
+                    .token("WITHSCORES")
+                    .optional(),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zunion",
+        arity: -3,
+        flags: &["readonly", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Add multiple sorted sets",
+        complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zunion),
+        heavy: true,
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("weight", ArgType::Integer)
+                .token("WEIGHTS")
+                .optional()
+                .multiple(),
+            Arg::new("aggregate", ArgType::OneOf)
+                .token("AGGREGATE")
+                .optional()
+                .args(&[
+                    Arg::new("sum", ArgType::PureToken).token("SUM"),
+                    Arg::new("min", ArgType::PureToken).token("MIN"),
+                    Arg::new("max", ArgType::PureToken).token("MAX"),
+                ]),
+            Arg::new("withscores", ArgType::PureToken)
+                .token("WITHSCORES")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zinter",
+        arity: -3,
+        flags: &["readonly", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Intersect multiple sorted sets",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zinter),
+        heavy: true,
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("weight", ArgType::Integer)
+                .token("WEIGHTS")
+                .optional()
+                .multiple(),
+            Arg::new("aggregate", ArgType::OneOf)
+                .token("AGGREGATE")
+                .optional()
+                .args(&[
+                    Arg::new("sum", ArgType::PureToken).token("SUM"),
+                    Arg::new("min", ArgType::PureToken).token("MIN"),
+                    Arg::new("max", ArgType::PureToken).token("MAX"),
+                ]),
+            Arg::new("withscores", ArgType::PureToken)
+                .token("WITHSCORES")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zdiff",
+        arity: -3,
+        flags: &["readonly", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Subtract multiple sorted sets",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zdiff),
+        heavy: true,
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("withscores", ArgType::PureToken)
+                .token("WITHSCORES")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zunionstore",
+        arity: -4,
+        flags: &["write", "denyoom", "movablekeys"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zunionstore),
+            apply: zset::zunionstore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::KeyNum {
+                    key_num_idx: 0,
+                    first_key: 1,
+                    key_step: 1,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("destination", ArgType::Key).key_spec(0),
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(1).multiple(),
+            Arg::new("weight", ArgType::Integer)
+                .token("WEIGHTS")
+                .optional()
+                .multiple(),
+            Arg::new("aggregate", ArgType::OneOf)
+                .token("AGGREGATE")
+                .optional()
+                .args(&[
+                    Arg::new("sum", ArgType::PureToken).token("SUM"),
+                    Arg::new("min", ArgType::PureToken).token("MIN"),
+                    Arg::new("max", ArgType::PureToken).token("MAX"),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zinterstore",
+        arity: -4,
+        flags: &["write", "denyoom", "movablekeys"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zinterstore),
+            apply: zset::zinterstore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::KeyNum {
+                    key_num_idx: 0,
+                    first_key: 1,
+                    key_step: 1,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("destination", ArgType::Key).key_spec(0),
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(1).multiple(),
+            Arg::new("weight", ArgType::Integer)
+                .token("WEIGHTS")
+                .optional()
+                .multiple(),
+            Arg::new("aggregate", ArgType::OneOf)
+                .token("AGGREGATE")
+                .optional()
+                .args(&[
+                    Arg::new("sum", ArgType::PureToken).token("SUM"),
+                    Arg::new("min", ArgType::PureToken).token("MIN"),
+                    Arg::new("max", ArgType::PureToken).token("MAX"),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zdiffstore",
+        arity: -4,
+        flags: &["write", "denyoom", "movablekeys"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(zset::precheck_zdiffstore),
+            apply: zset::zdiffstore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::KeyNum {
+                    key_num_idx: 0,
+                    first_key: 1,
+                    key_step: 1,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("destination", ArgType::Key).key_spec(0),
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(1).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "zintercard",
+        arity: -3,
+        flags: &["readonly", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Intersect multiple sorted sets and return the cardinality of the result",
+        complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zintercard),
+        heavy: true,
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::KeyNum {
+                key_num_idx: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        }],
+        args: &[
+            Arg::new("numkeys", ArgType::Integer),
+            Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+            Arg::new("limit", ArgType::Integer)
+                .token("LIMIT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "zscan",
+        arity: -3,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@sortedset", "@slow"],
+        group: "sorted-set",
+        since: "2.8.0",
+        summary: "Incrementally iterate sorted sets elements and associated scores",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(zset::zscan),
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("cursor", ArgType::Integer),
+            Arg::new("pattern", ArgType::Pattern)
+                .token("MATCH")
+                .optional(),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
         ],
         ..CommandSpec::BASE
     },

@@ -102,6 +102,9 @@ const LISTED: &[&str] = &[
     "blmove",
     "brpoplpush",
     "blmpop",
+    "bzpopmin",
+    "bzpopmax",
+    "bzmpop",
     // hashes (issue 10)
     "hset",
     "hsetnx",
@@ -119,6 +122,57 @@ const LISTED: &[&str] = &[
     "hincrbyfloat",
     "hscan",
     "hrandfield",
+    // sets (issue 10)
+    "sadd",
+    "srem",
+    "scard",
+    "sismember",
+    "smismember",
+    "smembers",
+    "spop",
+    "srandmember",
+    "smove",
+    "sinter",
+    "sintercard",
+    "sunion",
+    "sdiff",
+    "sinterstore",
+    "sunionstore",
+    "sdiffstore",
+    "sscan",
+    // sorted sets (issue 10)
+    "zadd",
+    "zincrby",
+    "zrem",
+    "zcard",
+    "zscore",
+    "zmscore",
+    "zrank",
+    "zrevrank",
+    "zcount",
+    "zlexcount",
+    "zrange",
+    "zrangestore",
+    "zrevrange",
+    "zrangebyscore",
+    "zrevrangebyscore",
+    "zrangebylex",
+    "zrevrangebylex",
+    "zremrangebyrank",
+    "zremrangebyscore",
+    "zremrangebylex",
+    "zpopmin",
+    "zpopmax",
+    "zmpop",
+    "zrandmember",
+    "zunion",
+    "zinter",
+    "zdiff",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "zintercard",
+    "zscan",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -1140,10 +1194,18 @@ fn heavy_commands_are_flagged_and_numbered() {
             "hkeys",
             "hvals",
             "hscan",
-            "hrandfield"
+            "hrandfield",
+            "sinter",
+            "sintercard",
+            "sunion",
+            "sdiff",
+            "zunion",
+            "zinter",
+            "zdiff",
+            "zintercard"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 9);
+    assert_eq!(HEAVY_COUNT, 17);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
