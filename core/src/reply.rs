@@ -22,6 +22,9 @@ pub enum Reply {
     Double(f64),
     /// RESP3 map; a flat array in RESP2.
     Map(Vec<(Reply, Reply)>),
+    /// RESP3 map; in RESP2 an array of `[key, value]` arrays, not Map's
+    /// flat array (XREAD and XREADGROUP answer per stream this way).
+    PairMap(Vec<(Reply, Reply)>),
     /// RESP3 set; an array in RESP2.
     Set(Vec<Reply>),
     /// RESP3 boolean; integer 1/0 in RESP2.

@@ -556,6 +556,14 @@ mod tests {
             &["RANDOMKEY"],
             &["COREKV.COUNTKEYSINSLOT", "0"],
             &["COREKV.GETKEYSINSLOT", "0", "10"],
+            &["XLEN", "k"],
+            &["XRANGE", "k", "-", "+"],
+            &["XREVRANGE", "k", "+", "-"],
+            &["XREAD", "STREAMS", "k", "0"],
+            &["XPENDING", "k", "g"],
+            &["XINFO", "STREAM", "k"],
+            &["XINFO", "GROUPS", "k"],
+            &["XINFO", "CONSUMERS", "k", "g"],
         ] {
             assert_eq!(
                 read(&argv(cmd), &ctx(), &s),
@@ -587,6 +595,16 @@ mod tests {
             &["INCRBYFLOAT", "k", "1.5"],
             &["SETRANGE", "k", "0", "x"],
             &["COREKV.EXPIREIF", "k"],
+            &["XADD", "k", "*", "f", "v"],
+            &["XDEL", "k", "1-0"],
+            &["XTRIM", "k", "MAXLEN", "0"],
+            &["XSETID", "k", "5"],
+            &["XGROUP", "CREATE", "k", "g", "$", "MKSTREAM"],
+            &["XGROUP", "DESTROY", "k", "g"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "k", ">"],
+            &["XACK", "k", "g", "1-0"],
+            &["XCLAIM", "k", "g", "c", "0", "1-0"],
+            &["XAUTOCLAIM", "k", "g", "c", "0", "0"],
         ] {
             let mut s = faulty();
             let before = s.inner.clone().map;

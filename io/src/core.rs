@@ -626,7 +626,10 @@ impl Core {
                 None => Ok(errors::err(errors::NOT_LEADER)),
             };
             match outcome {
-                Ok(r) if r != errors::err(errors::NOT_LEADER) => core.reply_to(p.to, r),
+                // RESP3 from the leader: XREAD's pairs come back a map.
+                Ok(r) if r != errors::err(errors::NOT_LEADER) => {
+                    core.reply_to(p.to, corekv_core::cmd::relayed(&p.argv, r))
+                }
                 Err(e) if e.maybe_sent => core.reply_to(
                     p.to,
                     errors::err(&format!(

@@ -340,6 +340,20 @@ fn every_write_reads_only_its_key_positions() {
         &["BZPOPMIN", "{a}none", "{a}z", "0"],
         &["BZPOPMAX", "{a}z", "0"],
         &["BZMPOP", "0", "1", "{a}z", "MIN"],
+        &["XADD", "{a}x", "1-0", "f", "v"],
+        &["XADD", "{a}x", "2-0", "f", "v"],
+        &["XGROUP", "CREATE", "{a}x", "g", "0"],
+        &["XGROUP", "CREATECONSUMER", "{a}x", "g", "c2"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "{a}x", ">"],
+        &["XACK", "{a}x", "g", "1-0"],
+        &["XCLAIM", "{a}x", "g", "c2", "0", "2-0"],
+        &["XAUTOCLAIM", "{a}x", "g", "c", "0", "0"],
+        &["XGROUP", "SETID", "{a}x", "g", "0"],
+        &["XGROUP", "DELCONSUMER", "{a}x", "g", "c"],
+        &["XGROUP", "DESTROY", "{a}x", "g"],
+        &["XDEL", "{a}x", "1-0"],
+        &["XTRIM", "{a}x", "MAXLEN", "0"],
+        &["XSETID", "{a}x", "5-0"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];
@@ -378,7 +392,17 @@ fn every_write_reads_only_its_key_positions() {
     }
     // Every write handler of the table (subcommands included) has a
     // sample here.
-    let sampled: Vec<String> = samples.iter().map(|c| c[0].to_ascii_lowercase()).collect();
+    // (A subcommand's name is `container|sub`.)
+    let sampled: Vec<String> = samples
+        .iter()
+        .flat_map(|c| {
+            [
+                c[0].to_string(),
+                format!("{}|{}", c[0], c.get(1).unwrap_or(&"")),
+            ]
+        })
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
     let table = corekv_core::table::all();
     for spec in table.iter().chain(table.iter().flat_map(|s| s.subcommands)) {
         if spec.handler.is_write() {

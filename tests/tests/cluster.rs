@@ -1188,3 +1188,53 @@ fn collections_reach_a_lagging_follower_by_snapshot_and_survive_a_leader_kill() 
     let r = cmd_retry(&mut c2, &["HLEN", "big"], deadline);
     assert_eq!(r, Some(Reply::Int(BIG as i64 + 1)));
 }
+
+#[test]
+fn a_proxied_xreadgroup_keeps_its_resp2_shape() {
+    if !corekv_only("a_proxied_xreadgroup_keeps_its_resp2_shape") {
+        return;
+    }
+    // XREADGROUP is a write: a node that does not lead the key's group
+    // proxies it, and the leader answers in RESP3, where the per-stream
+    // pairs are a map. A RESP2 client must still get `[[key, entries]]`.
+    let cl = Cluster::start(3);
+    let deadline = Instant::now() + SETTLE;
+    let mut conns: Vec<Resp> = (0..3)
+        .map(|i| connect(&cl.addr(i)).expect("connect"))
+        .collect();
+    for id in ["1-0", "2-0", "3-0"] {
+        let r = cmd_retry(&mut conns[0], &["XADD", "xs", id, "f", id], deadline);
+        assert_eq!(r, Some(Reply::bulk(id)));
+    }
+    let r = cmd_retry(
+        &mut conns[0],
+        &["XGROUP", "CREATE", "xs", "g", "0"],
+        deadline,
+    );
+    assert_eq!(r, Some(Reply::ok()));
+    let mut ids = Vec::new();
+    for (n, c) in conns.iter_mut().enumerate() {
+        let consumer = format!("c{n}");
+        let args = [
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            &consumer,
+            "COUNT",
+            "1",
+            "STREAMS",
+            "xs",
+            ">",
+        ];
+        let r = cmd_retry(c, &args, deadline).expect("XREADGROUP");
+        let streams = r.items();
+        assert_eq!(streams.len(), 1, "via node {}: {r:?}", n + 1);
+        let pair = streams[0].items();
+        assert_eq!(pair.len(), 2, "via node {}: {r:?}", n + 1);
+        assert_eq!(pair[0], Reply::bulk("xs"));
+        let entry = pair[1].items()[0].items();
+        assert_eq!(entry[1], Reply::bulks(&["f", &entry[0].text()]));
+        ids.push(entry[0].text());
+    }
+    assert_eq!(ids, ["1-0", "2-0", "3-0"]);
+}

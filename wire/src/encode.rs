@@ -18,7 +18,8 @@ pub enum Proto {
 /// Appends `reply` to `out`.
 ///
 /// RESP2 down-conversions are Redis's: `Nil` → `$-1`, `NilArray` → `*-1`,
-/// `Map` and `Pairs` → flat array of 2n, `Set` → array, `Double` and `Verbatim` → bulk
+/// `Map` and `Pairs` → flat array of 2n, `PairMap` → array of n `[k, v]`
+/// arrays, `Set` → array, `Double` and `Verbatim` → bulk
 /// string, `Bool` → `:1`/`:0`. In RESP3 both nils are `_`. CR and LF inside
 /// error and simple-string texts become spaces so a reply can never break
 /// the framing (Redis does this for errors).
@@ -74,6 +75,16 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
                     encode(a, proto, out);
                     encode(b, proto, out);
                 }
+            }
+        }
+        Reply::PairMap(pairs) => {
+            header(out, if resp3 { b'%' } else { b'*' }, pairs.len() as i64);
+            for (k, v) in pairs {
+                if !resp3 {
+                    header(out, b'*', 2);
+                }
+                encode(k, proto, out);
+                encode(v, proto, out);
             }
         }
         Reply::Set(items) => {
@@ -248,6 +259,12 @@ mod tests {
             "*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n,2.5\r\n",
         );
         both(Reply::Pairs(vec![]), "*0\r\n", "*0\r\n");
+        // XREAD: pairs in RESP2, a map in RESP3.
+        both(
+            Reply::PairMap(vec![(Reply::bulk(&b"s"[..]), Reply::Array(vec![]))]),
+            "*1\r\n*2\r\n$1\r\ns\r\n*0\r\n",
+            "%1\r\n$1\r\ns\r\n*0\r\n",
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub(crate) mod lcs;
 pub(crate) mod list;
 mod num;
 pub(crate) mod set;
+pub(crate) mod stream;
 pub(crate) mod strings;
 pub(crate) mod zset;
 
@@ -32,6 +33,7 @@ pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
 pub use num::{format_g17, parse_i64, write_g17};
+pub use stream::{BLOCK_UNSUPPORTED, StreamId, entries_after, relayed, stream_last_id};
 
 use crate::Reply;
 use crate::errors;
@@ -57,6 +59,7 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         hash::HANDLERS,
         set::HANDLERS,
         zset::HANDLERS,
+        stream::HANDLERS,
     ]
     .concat()
 }

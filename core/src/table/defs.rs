@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{blocking, hash, keys, lcs, list, set, strings, zset};
+use crate::cmd::{blocking, hash, keys, lcs, list, set, stream, strings, zset};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -5742,6 +5742,907 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 .optional(),
             Arg::new("count", ArgType::Integer)
                 .token("COUNT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // ---- stream (issue 10) ----
+    CommandSpec {
+        name: "xadd",
+        arity: -5,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@stream", "@fast"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Appends a new entry to a stream",
+        complexity: "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(stream::precheck_xadd),
+            apply: stream::xadd,
+        },
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: Some("UPDATE instead of INSERT because of the optional trimming feature"),
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[
+            (
+                "6.2.0",
+                "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option.",
+            ),
+            ("7.0.0", "Added support for the `<ms>-*` explicit ID form."),
+        ],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("nomkstream", ArgType::PureToken)
+                .token("NOMKSTREAM")
+                .since("6.2.0")
+                .optional(),
+            Arg::new("trim", ArgType::Block).optional().args(&[
+                Arg::new("strategy", ArgType::OneOf).args(&[
+                    Arg::new("maxlen", ArgType::PureToken).token("MAXLEN"),
+                    Arg::new("minid", ArgType::PureToken)
+                        .token("MINID")
+                        .since("6.2.0"),
+                ]),
+                Arg::new("operator", ArgType::OneOf).optional().args(&[
+                    Arg::new("equal", ArgType::PureToken).token("="),
+                    Arg::new("approximately", ArgType::PureToken).token("~"),
+                ]),
+                Arg::new("threshold", ArgType::String),
+                Arg::new("count", ArgType::Integer)
+                    .token("LIMIT")
+                    .since("6.2.0")
+                    .optional(),
+            ]),
+            Arg::new("id_or_auto", ArgType::OneOf).args(&[
+                Arg::new("auto_id", ArgType::PureToken).token("*"),
+                Arg::new("id", ArgType::String),
+            ]),
+            Arg::new("field_value", ArgType::Block).multiple().args(&[
+                Arg::new("field", ArgType::String),
+                Arg::new("value", ArgType::String),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xlen",
+        arity: 2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@stream", "@fast"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Return the number of entries in a stream",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(stream::xlen),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xrange",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@stream", "@slow"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval",
+        complexity: "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(stream::xrange),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(stream::xrange_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("6.2.0", "Added exclusive ranges.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("start", ArgType::String),
+            Arg::new("end", ArgType::String),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xrevrange",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@stream", "@slow"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE",
+        complexity: "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(stream::xrevrange),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(stream::xrange_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("6.2.0", "Added exclusive ranges.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("end", ArgType::String),
+            Arg::new("start", ArgType::String),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "xread",
+        arity: -4,
+        flags: &["readonly", "blocking", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@read", "@stream", "@slow", "@blocking"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
+        complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(stream::xread),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(stream::xread_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                start_from: 1,
+            },
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 2,
+            },
+        }],
+        args: &[
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+            Arg::new("milliseconds", ArgType::Integer)
+                .token("BLOCK")
+                .optional(),
+            Arg::new("streams", ArgType::Block).token("STREAMS").args(&[
+                Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+                Arg::new("id", ArgType::String).multiple(),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xdel",
+        arity: -3,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@stream", "@fast"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.",
+        complexity: "O(1) for each single item to delete in the stream, regardless of the stream size.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: stream::xdel,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("id", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xtrim",
+        arity: -4,
+        flags: &["write"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@stream", "@slow"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Trims the stream to (approximately if '~' is passed) a certain size",
+        complexity: "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(stream::precheck_xtrim),
+            apply: stream::xtrim,
+        },
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.2.0",
+            "Added the `MINID` trimming strategy and the `LIMIT` option.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("trim", ArgType::Block).args(&[
+                Arg::new("strategy", ArgType::OneOf).args(&[
+                    Arg::new("maxlen", ArgType::PureToken).token("MAXLEN"),
+                    Arg::new("minid", ArgType::PureToken)
+                        .token("MINID")
+                        .since("6.2.0"),
+                ]),
+                Arg::new("operator", ArgType::OneOf).optional().args(&[
+                    Arg::new("equal", ArgType::PureToken).token("="),
+                    Arg::new("approximately", ArgType::PureToken).token("~"),
+                ]),
+                Arg::new("threshold", ArgType::String),
+                Arg::new("count", ArgType::Integer)
+                    .token("LIMIT")
+                    .since("6.2.0")
+                    .optional(),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xsetid",
+        arity: -3,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@stream", "@fast"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "An internal command for replicating stream values",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(stream::precheck_xsetid),
+            apply: stream::xsetid,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "7.0.0",
+            "Added the `entries_added` and `max_deleted_entry_id` arguments.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("last-id", ArgType::String),
+            Arg::new("entries_added", ArgType::Integer)
+                .token("ENTRIESADDED")
+                .since("7.0.0")
+                .optional(),
+            Arg::new("max_deleted_entry_id", ArgType::String)
+                .token("MAXDELETEDID")
+                .since("7.0.0")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xinfo",
+        arity: -2,
+        flags: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "A container for stream introspection commands",
+        complexity: "Depends on subcommand.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Container,
+        subcommands: &[
+            CommandSpec {
+                name: "xinfo|consumers",
+                arity: 4,
+                flags: &["readonly"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@read", "@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "List the consumers in a consumer group",
+                complexity: "O(1)",
+                route: Route::Keyed { write: false },
+                handler: Handler::Read(stream::xinfo_consumers),
+                tips: &["nondeterministic_output"],
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RO", "access"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[
+                    Arg::new("key", ArgType::Key).key_spec(0),
+                    Arg::new("groupname", ArgType::String),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "xinfo|groups",
+                arity: 3,
+                flags: &["readonly"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@read", "@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "List the consumer groups of a stream",
+                complexity: "O(1)",
+                route: Route::Keyed { write: false },
+                handler: Handler::Read(stream::xinfo_groups),
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RO", "access"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                history: &[("7.0.0", "Added the `entries-read` and `lag` fields")],
+                args: &[Arg::new("key", ArgType::Key).key_spec(0)],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "xinfo|stream",
+                arity: -3,
+                flags: &["readonly"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@read", "@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "Get information about a stream",
+                complexity: "O(1)",
+                route: Route::Keyed { write: false },
+                handler: Handler::Read(stream::xinfo_stream),
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RO", "access"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                history: &[
+                    ("6.0.0", "Added the `FULL` modifier."),
+                    (
+                        "7.0.0",
+                        "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields",
+                    ),
+                ],
+                args: &[
+                    Arg::new("key", ArgType::Key).key_spec(0),
+                    Arg::new("full", ArgType::Block)
+                        .token("FULL")
+                        .optional()
+                        .args(&[Arg::new("count", ArgType::Integer)
+                            .token("COUNT")
+                            .optional()]),
+                ],
+                ..CommandSpec::BASE
+            },
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xgroup",
+        arity: -2,
+        flags: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "A container for consumer groups commands",
+        complexity: "Depends on subcommand.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Container,
+        subcommands: &[
+            CommandSpec {
+                name: "xgroup|create",
+                arity: -5,
+                flags: &["write", "denyoom"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@write", "@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "Create a consumer group.",
+                complexity: "O(1)",
+                route: Route::Keyed { write: true },
+                handler: Handler::Write {
+                    precheck: Some(stream::precheck_xgroup),
+                    apply: stream::xgroup_create,
+                },
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RW", "insert"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                history: &[("7.0.0", "Added the `entries_read` named argument.")],
+                args: &[
+                    Arg::new("key", ArgType::Key).key_spec(0),
+                    Arg::new("groupname", ArgType::String),
+                    Arg::new("id", ArgType::OneOf).args(&[
+                        Arg::new("id", ArgType::String),
+                        Arg::new("new_id", ArgType::PureToken).token("$"),
+                    ]),
+                    Arg::new("mkstream", ArgType::PureToken)
+                        .token("MKSTREAM")
+                        .optional(),
+                    Arg::new("entries_read", ArgType::Integer)
+                        .token("ENTRIESREAD")
+                        .optional(),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "xgroup|createconsumer",
+                arity: 5,
+                flags: &["write", "denyoom"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@write", "@stream", "@slow"],
+                group: "stream",
+                since: "6.2.0",
+                summary: "Create a consumer in a consumer group.",
+                complexity: "O(1)",
+                route: Route::Keyed { write: true },
+                handler: Handler::Write {
+                    precheck: Some(stream::precheck_xgroup),
+                    apply: stream::xgroup_createconsumer,
+                },
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RW", "insert"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[
+                    Arg::new("key", ArgType::Key).key_spec(0),
+                    Arg::new("groupname", ArgType::String),
+                    Arg::new("consumername", ArgType::String),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "xgroup|delconsumer",
+                arity: 5,
+                flags: &["write"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@write", "@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "Delete a consumer from a consumer group.",
+                complexity: "O(1)",
+                route: Route::Keyed { write: true },
+                handler: Handler::Write {
+                    precheck: Some(stream::precheck_xgroup),
+                    apply: stream::xgroup_delconsumer,
+                },
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RW", "delete"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[
+                    Arg::new("key", ArgType::Key).key_spec(0),
+                    Arg::new("groupname", ArgType::String),
+                    Arg::new("consumername", ArgType::String),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "xgroup|destroy",
+                arity: 4,
+                flags: &["write"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@write", "@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "Destroy a consumer group.",
+                complexity: "O(N) where N is the number of entries in the group's pending entries list (PEL).",
+                route: Route::Keyed { write: true },
+                handler: Handler::Write {
+                    precheck: Some(stream::precheck_xgroup),
+                    apply: stream::xgroup_destroy,
+                },
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RW", "delete"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                args: &[
+                    Arg::new("key", ArgType::Key).key_spec(0),
+                    Arg::new("groupname", ArgType::String),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "xgroup|setid",
+                arity: -5,
+                flags: &["write"],
+                first_key: 2,
+                last_key: 2,
+                step: 1,
+                acl_categories: &["@write", "@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "Set a consumer group to an arbitrary last delivered ID value.",
+                complexity: "O(1)",
+                route: Route::Keyed { write: true },
+                handler: Handler::Write {
+                    precheck: Some(stream::precheck_xgroup),
+                    apply: stream::xgroup_setid,
+                },
+                key_specs: &[KeySpec {
+                    notes: None,
+                    flags: &["RW", "update"],
+                    begin_search: BeginSearch::Index(2),
+                    find_keys: FindKeys::Range {
+                        last_key: 0,
+                        key_step: 1,
+                        limit: 0,
+                    },
+                }],
+                history: &[("7.0.0", "Added the optional `entries_read` argument.")],
+                args: &[
+                    Arg::new("key", ArgType::Key).key_spec(0),
+                    Arg::new("groupname", ArgType::String),
+                    Arg::new("id", ArgType::OneOf).args(&[
+                        Arg::new("id", ArgType::String),
+                        Arg::new("new_id", ArgType::PureToken).token("$"),
+                    ]),
+                    Arg::new("entries_read", ArgType::Integer)
+                        .token("ENTRIESREAD")
+                        .optional(),
+                ],
+                ..CommandSpec::BASE
+            },
+        ],
+        ..CommandSpec::BASE
+    },
+    // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
+    CommandSpec {
+        name: "xreadgroup",
+        arity: -7,
+        flags: &["write", "blocking", "movablekeys"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@write", "@stream", "@slow", "@blocking"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
+        complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(stream::precheck_xreadgroup),
+            apply: stream::xreadgroup,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                start_from: 4,
+            },
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 2,
+            },
+        }],
+        args: &[
+            Arg::new("group_consumer", ArgType::Block)
+                .token("GROUP")
+                .args(&[
+                    Arg::new("group", ArgType::String),
+                    Arg::new("consumer", ArgType::String),
+                ]),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+            Arg::new("milliseconds", ArgType::Integer)
+                .token("BLOCK")
+                .optional(),
+            Arg::new("noack", ArgType::PureToken)
+                .token("NOACK")
+                .optional(),
+            Arg::new("streams", ArgType::Block).token("STREAMS").args(&[
+                Arg::new("key", ArgType::Key).key_spec(0).multiple(),
+                Arg::new("id", ArgType::String).multiple(),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xack",
+        arity: -4,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@stream", "@fast"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+        complexity: "O(1) for each message ID processed.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: stream::xack,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("group", ArgType::String),
+            Arg::new("id", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xpending",
+        arity: -3,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@stream", "@slow"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.",
+        complexity: "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(stream::xpending),
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "6.2.0",
+            "Added the `IDLE` option and exclusive range intervals.",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("group", ArgType::String),
+            Arg::new("filters", ArgType::Block).optional().args(&[
+                Arg::new("min-idle-time", ArgType::Integer)
+                    .token("IDLE")
+                    .since("6.2.0")
+                    .optional(),
+                Arg::new("start", ArgType::String),
+                Arg::new("end", ArgType::String),
+                Arg::new("count", ArgType::Integer),
+                Arg::new("consumer", ArgType::String).optional(),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xclaim",
+        arity: -6,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@stream", "@fast"],
+        group: "stream",
+        since: "5.0.0",
+        summary: "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.",
+        complexity: "O(log N) with N being the number of messages in the PEL of the consumer group.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: stream::xclaim,
+        },
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("group", ArgType::String),
+            Arg::new("consumer", ArgType::String),
+            Arg::new("min-idle-time", ArgType::String),
+            Arg::new("id", ArgType::String).multiple(),
+            Arg::new("ms", ArgType::Integer).token("IDLE").optional(),
+            Arg::new("unix-time-milliseconds", ArgType::UnixTime)
+                .token("TIME")
+                .optional(),
+            Arg::new("count", ArgType::Integer)
+                .token("RETRYCOUNT")
+                .optional(),
+            Arg::new("force", ArgType::PureToken)
+                .token("FORCE")
+                .optional(),
+            Arg::new("justid", ArgType::PureToken)
+                .token("JUSTID")
+                .optional(),
+            Arg::new("id", ArgType::String).token("LASTID").optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "xautoclaim",
+        arity: -6,
+        flags: &["write", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@stream", "@fast"],
+        group: "stream",
+        since: "6.2.0",
+        summary: "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.",
+        complexity: "O(1) if COUNT is small.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(stream::precheck_xautoclaim),
+            apply: stream::xautoclaim,
+        },
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "delete"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[(
+            "7.0.0",
+            "Added an element to the reply array, containing deleted entries the command cleared from the PEL",
+        )],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("group", ArgType::String),
+            Arg::new("consumer", ArgType::String),
+            Arg::new("min-idle-time", ArgType::String),
+            Arg::new("start", ArgType::String),
+            Arg::new("count", ArgType::Integer)
+                .token("COUNT")
+                .optional(),
+            Arg::new("justid", ArgType::PureToken)
+                .token("JUSTID")
                 .optional(),
         ],
         ..CommandSpec::BASE

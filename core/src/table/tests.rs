@@ -173,6 +173,22 @@ const LISTED: &[&str] = &[
     "zdiffstore",
     "zintercard",
     "zscan",
+    // stream (issue 10)
+    "xadd",
+    "xlen",
+    "xrange",
+    "xrevrange",
+    "xread",
+    "xdel",
+    "xtrim",
+    "xsetid",
+    "xinfo",
+    "xgroup",
+    "xreadgroup",
+    "xack",
+    "xpending",
+    "xclaim",
+    "xautoclaim",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -190,6 +206,17 @@ const LISTED_SUBS: &[(&str, &[&str])] = &[
     (
         "object",
         &["encoding", "freq", "idletime", "refcount", "help"],
+    ),
+    ("xinfo", &["consumers", "groups", "stream"]),
+    (
+        "xgroup",
+        &[
+            "create",
+            "createconsumer",
+            "delconsumer",
+            "destroy",
+            "setid",
+        ],
     ),
 ];
 
@@ -1202,10 +1229,13 @@ fn heavy_commands_are_flagged_and_numbered() {
             "zunion",
             "zinter",
             "zdiff",
-            "zintercard"
+            "zintercard",
+            "xrange",
+            "xrevrange",
+            "xread"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 17);
+    assert_eq!(HEAVY_COUNT, 20);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
