@@ -1075,9 +1075,10 @@ fn run_single_modes(args: &Args) -> Result<()> {
         if opts.sizes.is_empty() || opts.sizes.contains(&0) {
             bail!("--sizes needs sizes of at least 1");
         }
+        let started = single::now_utc();
         let out = collections::run(&mut env, &configs, &opts);
         failed += out.failures.len();
-        let facts = env.facts(&configs, &load_before);
+        let facts = env.facts(&configs, &started, &load_before);
         markdown.push_str(&collections::render(
             &facts,
             &env.commands,
@@ -1101,9 +1102,10 @@ fn run_single_modes(args: &Args) -> Result<()> {
             attack_bound: Duration::from_secs(args.drill_timeout_s),
         };
         let load_before = load_average();
+        let started = single::now_utc();
         let (results, failures) = drill::run(&mut env, &configs, &opts);
         failed += failures.len();
-        let facts = env.facts(&configs, &load_before);
+        let facts = env.facts(&configs, &started, &load_before);
         if !markdown.is_empty() {
             markdown.push('\n');
         }

@@ -102,16 +102,13 @@ impl Env {
     }
 
     /// The facts a report starts with: date, machine, versions, load.
-    pub fn facts(&self, configs: &[Config], load_before: &str) -> Vec<String> {
+    pub fn facts(&self, configs: &[Config], started: &str, load_before: &str) -> Vec<String> {
         let version = |program: &Path| {
             capture(&program.display().to_string(), &["--version"])
                 .unwrap_or_else(|| "unknown".to_string())
         };
         let mut facts = vec![
-            format!(
-                "date: {}",
-                capture("date", &["-u", "+%Y-%m-%d %H:%M:%S UTC"]).unwrap_or_default()
-            ),
+            format!("date: {started} (start)"),
             format!(
                 "machine: {} CPUs (nproc), {}, kernel {}",
                 capture("nproc", &[]).unwrap_or_else(|| "?".to_string()),
@@ -150,6 +147,11 @@ impl Env {
         facts.push(format!("invocation: `{}`", invocation.join(" ")));
         facts
     }
+}
+
+/// Now, for a report's date line.
+pub fn now_utc() -> String {
+    capture("date", &["-u", "+%Y-%m-%d %H:%M:%S UTC"]).unwrap_or_default()
 }
 
 /// Pins the calling thread (and the threads it spawns later) to `cpu`.
