@@ -9,15 +9,25 @@
 //! the matching Redis baseline, in the same rounds), reports the Raft
 //! commit latency from every node's stats socket, and measures leader
 //! failover (kill -9 of a leader under writes, restart, catch-up).
+//!
+//! `--collection-reads` and `--xread-drill` are two more programs sharing
+//! the server handling: read latency on collections of 1k to 1M entries,
+//! and the XREAD starvation drill (issue 10); they talk RESP themselves
+//! and need no redis-benchmark.
 
 mod cluster;
+mod collections;
+mod cpu;
 mod csv;
+mod drill;
 mod failover;
+mod latency;
 mod process;
 mod raftstats;
 mod report;
 mod resp;
 mod servers;
+mod single;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -177,6 +187,84 @@ struct Args {
     /// grace between SIGTERM and SIGKILL, seconds (default: 10)
     #[argh(option, default = "10")]
     stop_timeout_s: u64,
+
+    /// instead of redis-benchmark: read latency of HGET, ZSCORE, ZRANGE
+    /// 0 9, LINDEX and XREAD COUNT 10 on collections of --sizes entries,
+    /// redis-nopersist against corekv-c1-never (or --only)
+    #[argh(switch)]
+    collection_reads: bool,
+
+    /// collection sizes for --collection-reads (default: 1000,100000,1000000)
+    #[argh(option, default = "String::from(\"1000,100000,1000000\")")]
+    sizes: String,
+
+    /// measured requests per read and size (default: 20000)
+    #[argh(option, default = "20_000")]
+    read_requests: u64,
+
+    /// unmeasured requests before each measured read (default: 1000)
+    #[argh(option, default = "1000")]
+    read_warmup: u64,
+
+    /// bound on one read's measured requests, seconds (default: 60)
+    #[argh(option, default = "60")]
+    read_timeout_s: u64,
+
+    /// elements per HSET/ZADD/RPUSH while loading (default: 1000)
+    #[argh(option, default = "1000")]
+    load_batch: usize,
+
+    /// bound on loading one size into one server, seconds (default: 600)
+    #[argh(option, default = "600")]
+    load_timeout_s: u64,
+
+    /// instead of redis-benchmark: the XREAD starvation drill (flooders of
+    /// XREAD, XRANGE, KEYS and SCAN against paced SET/GET latency),
+    /// redis-nopersist against corekv-c1-never (or --only)
+    #[argh(switch)]
+    xread_drill: bool,
+
+    /// entries XADDed to stream s for --xread-drill; 0: no stream, for a
+    /// KEYS/SCAN-only drill with --drill-xread 0 --drill-xrange 0
+    /// (default: 100000)
+    #[argh(option, default = "100_000")]
+    drill_entries: u64,
+
+    /// filler string keys for KEYS and SCAN to walk (default: 10000)
+    #[argh(option, default = "10_000")]
+    drill_filler_keys: u64,
+
+    /// paced SETs (and then GETs) per phase (default: 300)
+    #[argh(option, default = "300")]
+    drill_paced: u64,
+
+    /// interval between paced requests, ms (default: 2)
+    #[argh(option, default = "2")]
+    drill_interval_ms: u64,
+
+    /// connections looping XREAD COUNT 100 STREAMS s 0 (default: 37)
+    #[argh(option, default = "37")]
+    drill_xread: usize,
+
+    /// connections looping XRANGE s - + (default: 4)
+    #[argh(option, default = "4")]
+    drill_xrange: usize,
+
+    /// connections looping KEYS * (default: 2)
+    #[argh(option, default = "2")]
+    drill_keys: usize,
+
+    /// connections looping SCAN 0 COUNT 1000 (default: 2)
+    #[argh(option, default = "2")]
+    drill_scan: usize,
+
+    /// flooding before the paced client measures, ms (default: 1000)
+    #[argh(option, default = "1000")]
+    drill_warmup_ms: u64,
+
+    /// hard bound on the attack phase, seconds (default: 120)
+    #[argh(option, default = "120")]
+    drill_timeout_s: u64,
 }
 
 fn workspace_root() -> PathBuf {
@@ -915,8 +1003,137 @@ fn cluster_configs(args: &Args) -> Result<Vec<Config>> {
         .collect())
 }
 
+/// `--collection-reads` / `--xread-drill`: one server at a time,
+/// redis-nopersist and corekv-c1-never unless `--only` says otherwise.
+fn run_single_modes(args: &Args) -> Result<()> {
+    const DEFAULT: &str = "redis-nopersist,corekv-c1-never";
+    let filter = args.only.as_deref().unwrap_or(DEFAULT);
+    let configs: Vec<Config> = MATRIX
+        .iter()
+        .filter(|c| c.selected_by(filter))
+        .copied()
+        .collect();
+    if configs.is_empty() {
+        bail!("--only {filter:?} selects no server configuration");
+    }
+    let corekv = args.corekv.clone().unwrap_or_else(default_corekv);
+    if configs.iter().any(Config::is_corekv) && !corekv.is_file() {
+        bail!(
+            "corekv binary {} not found; run `cargo build --release` or pass --corekv",
+            corekv.display()
+        );
+    }
+    let redis_server = if configs.iter().any(|c| !c.is_corekv()) {
+        locate(&args.redis_server).with_context(|| {
+            format!(
+                "{} not found; apt-get install -y redis-server",
+                args.redis_server.display()
+            )
+        })?
+    } else {
+        args.redis_server.clone()
+    };
+    if args.taskset {
+        if args.xread_drill {
+            bail!(
+                "--taskset does not apply to --xread-drill (corekv's heavy pool needs the other CPU)"
+            );
+        }
+        if locate(Path::new("taskset")).is_none() {
+            bail!("--taskset: taskset not found (util-linux)");
+        }
+    }
+    let mut env = single::Env {
+        bins: Binaries {
+            redis_server,
+            corekv,
+        },
+        scratch: args.scratch_dir.clone().unwrap_or_else(std::env::temp_dir),
+        corekv_args: args.corekv_arg.clone(),
+        startup: Duration::from_secs(args.startup_timeout_s),
+        stop: Duration::from_secs(args.stop_timeout_s),
+        server_cpu: args.taskset.then_some(args.server_cpu),
+        keep_dirs: args.keep_dirs,
+        commands: Vec::new(),
+    };
+    let load_before = load_average();
+    let mut markdown = String::new();
+    let mut failed = 0;
+    if args.collection_reads {
+        if args.taskset {
+            // Our own threads (the one measuring client) go to the other CPU.
+            single::pin_self(args.bench_cpu)?;
+        }
+        let opts = collections::Options {
+            sizes: parse_list(&args.sizes, "size")?,
+            requests: args.read_requests,
+            warmup: args.read_warmup,
+            time_bound: Duration::from_secs(args.read_timeout_s),
+            batch: args.load_batch,
+            load_bound: Duration::from_secs(args.load_timeout_s),
+        };
+        if opts.sizes.is_empty() || opts.sizes.contains(&0) {
+            bail!("--sizes needs sizes of at least 1");
+        }
+        let started = single::now_utc();
+        let out = collections::run(&mut env, &configs, &opts);
+        failed += out.failures.len();
+        let facts = env.facts(&configs, &started, &load_before);
+        markdown.push_str(&collections::render(
+            &facts,
+            &env.commands,
+            &configs,
+            &opts,
+            &out,
+        ));
+        env.commands.clear();
+    }
+    if args.xread_drill {
+        let opts = drill::Options {
+            entries: args.drill_entries,
+            filler_keys: args.drill_filler_keys,
+            paced: args.drill_paced.max(1),
+            interval: Duration::from_millis(args.drill_interval_ms),
+            xread: args.drill_xread,
+            xrange: args.drill_xrange,
+            keys: args.drill_keys,
+            scan: args.drill_scan,
+            warmup: Duration::from_millis(args.drill_warmup_ms),
+            attack_bound: Duration::from_secs(args.drill_timeout_s),
+        };
+        let load_before = load_average();
+        let started = single::now_utc();
+        let (results, failures) = drill::run(&mut env, &configs, &opts);
+        failed += failures.len();
+        let facts = env.facts(&configs, &started, &load_before);
+        if !markdown.is_empty() {
+            markdown.push('\n');
+        }
+        markdown.push_str(&drill::render(
+            &facts,
+            &env.commands,
+            &opts,
+            &results,
+            &failures,
+        ));
+    }
+    print!("{markdown}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &markdown).with_context(|| format!("write {}", out.display()))?;
+        eprintln!("[corekv-bench] report written to {}", out.display());
+    }
+    if failed > 0 {
+        eprintln!("[corekv-bench] {failed} runs failed (see the report)");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Args = argh::from_env();
+    if args.collection_reads || args.xread_drill {
+        return run_single_modes(&args);
+    }
     let clusters = cluster_configs(&args)?;
     let selected: Vec<Config> = match (&args.only, clusters.first()) {
         _ if args.failover_only && !clusters.is_empty() => Vec::new(),

@@ -138,6 +138,11 @@ impl Server {
         })
     }
 
+    /// The process id (of `taskset`'s target too: it execs it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn log_tail(&self) -> String {
         tail(&self.log, 2000)
     }
