@@ -77,8 +77,12 @@ impl std::fmt::Debug for HeavySize {
 }
 
 /// A heavy read whose size estimate is at most this runs on the core
-/// (the pool's hand-off costs more than reading this many elements).
-pub const HEAVY_MIN: u64 = 128;
+/// (the pool's hand-off costs more than reading this many elements). A
+/// read of one element costs the core 2.5–4.5 µs (HGET, XREAD at 1M
+/// entries, docs/benchmarks.md), so 16 keeps a core-run read near 50 µs;
+/// at 128, 37 clients looping `XREAD COUNT 100` ran on the core and
+/// starved Raft (raft.commit p99 74–191 ms; docs/design/0019).
+pub const HEAVY_MIN: u64 = 16;
 
 /// A write's checks that need no stored data (syntax, integers, expire
 /// times), run before the write is proposed so a bad one never reaches

@@ -684,7 +684,7 @@ fn big_whole_hash_reads_go_to_the_heavy_pool() {
     }
     let s = Server::start(&[]);
     let mut c = s.resp();
-    fill(&mut c, "small", 100);
+    fill(&mut c, "small", 10);
     fill(&mut c, "big", 1000);
     // (command, options on the small hash, options on the big one)
     let reads: [(&str, &[&str], &[&str]); 5] = [
@@ -692,8 +692,8 @@ fn big_whole_hash_reads_go_to_the_heavy_pool() {
         ("HKEYS", &[], &[]),
         ("HVALS", &[], &[]),
         ("HSCAN", &["0", "COUNT", "1000"], &["0", "COUNT", "1000"]),
-        // 100 fields read plus 20 picks; 500 seeks.
-        ("HRANDFIELD", &["-20"], &["-500"]),
+        // 10 fields read plus 5 picks; 500 seeks.
+        ("HRANDFIELD", &["-5"], &["-500"]),
     ];
     for (cmd, on_small, on_big) in reads {
         let name = cmd.to_ascii_lowercase();
@@ -712,7 +712,7 @@ fn big_whole_hash_reads_go_to_the_heavy_pool() {
     assert_eq!(c.cmd(&["HRANDFIELD", "big", "-500"]).items().len(), 500);
     // A big hash's point reads and small scans stay on the core.
     let before = heavy_jobs(&s, "hscan");
-    let reply = c.cmd(&["HSCAN", "big", "0", "COUNT", "20"]).items();
+    let reply = c.cmd(&["HSCAN", "big", "0", "COUNT", "10"]).items();
     assert_eq!(reply.len(), 2);
     assert_eq!(heavy_jobs(&s, "hscan"), before);
     let before = heavy_jobs(&s, "hrandfield");

@@ -402,7 +402,7 @@ fn a_long_list() {
     check!(c, ["EXISTS", "big"], i(0));
 }
 
-/// LRANGE and LPOS run on the core while they touch at most 128 elements
+/// LRANGE and LPOS run on the core while they touch at most 16 elements
 /// and on the heavy pool beyond (corekv only: the stats socket counts
 /// the pool's jobs per command).
 #[test]
@@ -424,10 +424,10 @@ fn big_ranges_run_on_the_heavy_pool() {
     let (lr, lp) = (jobs(&s, "lrange"), jobs(&s, "lpos"));
     check!(
         c,
-        ["LRANGE", "l", "0", "127"],
-        Reply::Array((0..128).map(|n| b(&n.to_string())).collect())
+        ["LRANGE", "l", "0", "15"],
+        Reply::Array((0..16).map(|n| b(&n.to_string())).collect())
     );
-    check!(c, ["LPOS", "l", "nope", "MAXLEN", "100"], nil());
+    check!(c, ["LPOS", "l", "nope", "MAXLEN", "16"], nil());
     assert_eq!(
         (jobs(&s, "lrange"), jobs(&s, "lpos")),
         (lr, lp),
