@@ -84,6 +84,12 @@ impl std::fmt::Debug for HeavySize {
 /// starved Raft (raft.commit p99 74–191 ms; docs/design/0019).
 pub const HEAVY_MIN: u64 = 16;
 
+/// A heavy read estimated at most this many elements runs on the core when
+/// the pool is full, instead of answering `-BUSY`: a burst of LRANGE 0 99
+/// from many clients must not fail (redis-benchmark's lrange_100 at -P 16
+/// did), and such a read still costs the core well under a millisecond.
+pub const HEAVY_CORE_MAX: u64 = 1024;
+
 /// A write's checks that need no stored data (syntax, integers, expire
 /// times), run before the write is proposed so a bad one never reaches
 /// the log.

@@ -548,7 +548,9 @@ impl Core {
                     return Pending::Wait(rx);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, self.now_ms()) {
+                if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, self.now_ms())
+                    && !cmd.runs_on_core(&self.node.heavy)
+                {
                     let (tx, rx) = flume::bounded(1);
                     let deliver = move |r| {
                         let _ = tx.send(r);
@@ -788,7 +790,9 @@ impl Core {
                     CoreCounters::add(&self.counters().follower_reads, 1);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::route(&st.shard, p.pos, &p.argv, now_ms) {
+                if let Some(cmd) = crate::heavy::route(&st.shard, p.pos, &p.argv, now_ms)
+                    && !cmd.runs_on_core(&self.node.heavy)
+                {
                     self.read_heavy_parked(st, p, cmd, now_ms, rand);
                 } else {
                     let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
@@ -1235,7 +1239,9 @@ impl Core {
                     Some(pos) => {
                         let rand = st.next_rand();
                         let now_ms = now_ms.max(unix_ms());
-                        if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, now_ms) {
+                        if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, now_ms)
+                            && !cmd.runs_on_core(&self.node.heavy)
+                        {
                             // The pool thread sends the reply home itself.
                             let node = self.node.clone();
                             let deliver = move |reply| {

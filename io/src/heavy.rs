@@ -24,9 +24,18 @@ pub struct HeavyPool {
     pub by_command: [AtomicU64; HEAVY_COUNT],
 }
 
-/// A command that runs on the pool: its `table::heavy_id`.
+/// A command that runs on the pool: its `table::heavy_id`, and whether the
+/// core may run it itself when the pool is full (a mid-size read, at most
+/// `table::HEAVY_CORE_MAX` elements) instead of answering `-BUSY`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeavyCmd(usize);
+pub struct HeavyCmd(usize, bool);
+
+impl HeavyCmd {
+    /// Run on the core rather than refused while `pool` is full.
+    pub fn runs_on_core(&self, pool: &HeavyPool) -> bool {
+        self.1 && pool.is_full()
+    }
+}
 
 /// The heavy command `argv` names, if it is one: the table's `heavy` flag
 /// decides, not the name. Runs for every read on a core, so most names are
@@ -35,7 +44,9 @@ pub fn heavy_command(argv: &[Bytes]) -> Option<HeavyCmd> {
     if !table::may_be_heavy(argv.first()?) {
         return None;
     }
-    table::find(argv).and_then(table::heavy_id).map(HeavyCmd)
+    table::find(argv)
+        .and_then(table::heavy_id)
+        .map(|id| HeavyCmd(id, false))
 }
 
 /// Where a read of group `pos` runs: `Some` on the pool. A heavy command
@@ -52,10 +63,13 @@ pub fn route(
         return None;
     }
     let spec = table::find(argv)?;
-    let cmd = table::heavy_id(spec).map(HeavyCmd)?;
+    let id = table::heavy_id(spec)?;
     match spec.heavy_size {
-        Some(size) if shard.read_size(pos, argv, now_ms, size.0) <= table::HEAVY_MIN => None,
-        _ => Some(cmd),
+        Some(size) => match shard.read_size(pos, argv, now_ms, size.0) {
+            n if n <= table::HEAVY_MIN => None,
+            n => Some(HeavyCmd(id, n <= table::HEAVY_CORE_MAX)),
+        },
+        None => Some(HeavyCmd(id, false)),
     }
 }
 
@@ -83,6 +97,11 @@ impl HeavyPool {
             rejected: AtomicU64::new(0),
             by_command: std::array::from_fn(|_| AtomicU64::new(0)),
         }
+    }
+
+    /// No room for another job: the next submit would be refused.
+    pub fn is_full(&self) -> bool {
+        self.tx.is_full()
     }
 
     /// Queues heavy command `cmd`'s job, or refuses it when the queue is
@@ -139,6 +158,11 @@ mod tests {
         }
         assert_eq!(accepted, QUEUE_LIMIT);
         assert_eq!(pool.rejected.load(Relaxed), 5);
+        // A full pool sends mid-size reads back to the core; the rest get
+        // -BUSY.
+        assert!(pool.is_full());
+        assert!(HeavyCmd(0, true).runs_on_core(&pool));
+        assert!(!HeavyCmd(0, false).runs_on_core(&pool));
         drop(gate_tx);
     }
 
