@@ -73,6 +73,23 @@ pub fn route(
     }
 }
 
+/// Lowers the calling thread's priority and, if `cpus` is not empty, pins
+/// it there. Best effort: a refusal leaves the thread as it was.
+fn yield_to_cores(cpus: &[usize]) {
+    // SAFETY: plain syscalls on the calling thread with valid arguments.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        if !cpus.is_empty() {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            for &c in cpus {
+                libc::CPU_SET(c, &mut set);
+            }
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+    }
+}
+
 /// Pending heavy jobs beyond which new ones are refused.
 pub const QUEUE_LIMIT: usize = 64;
 
@@ -80,12 +97,28 @@ pub const BUSY: &str = "BUSY the heavy-command pool is full, try again later";
 
 impl HeavyPool {
     pub fn start(threads: usize) -> HeavyPool {
+        HeavyPool::start_beside(threads, None)
+    }
+
+    /// A pool whose threads yield to the cores' executors: they run at a
+    /// lower priority (nice 10), and with `cores` given (the cores pin
+    /// themselves to CPUs `0..cores`) on the CPUs no core uses, if there
+    /// are any. A scan on the pool then cannot preempt a core's Raft work
+    /// (the XREAD drill, docs/design/0019).
+    pub fn start_beside(threads: usize, cores: Option<usize>) -> HeavyPool {
         let (tx, rx) = flume::bounded::<Job>(QUEUE_LIMIT);
+        let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let free: Vec<usize> = match cores {
+            Some(c) if c < ncpu => (c..ncpu).collect(),
+            _ => Vec::new(),
+        };
         for i in 0..threads.max(1) {
             let rx = rx.clone();
+            let free = free.clone();
             let _ = std::thread::Builder::new()
                 .name(format!("heavy-{i}"))
                 .spawn(move || {
+                    yield_to_cores(&free);
                     while let Ok(job) = rx.recv() {
                         job();
                     }

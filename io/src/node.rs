@@ -138,6 +138,7 @@ impl Node {
         members: Vec<(u64, std::net::SocketAddr)>,
         secret: crate::member::Secret,
     ) -> Node {
+        let pin_heavy = (!args.no_pin).then_some(cores);
         let mut slot_group = vec![0u16; SLOTS as usize];
         for (i, g) in groups.iter().enumerate() {
             for s in g.slots.clone() {
@@ -168,7 +169,7 @@ impl Node {
             hlc_offset_refused: AtomicU64::new(0),
             hlc_refusal_logged_s: AtomicU64::new(0),
             secret,
-            heavy: crate::heavy::HeavyPool::start(2 * cores),
+            heavy: crate::heavy::HeavyPool::start_beside(2 * cores, pin_heavy),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,
             book: arc_swap::ArcSwap::from_pointee(members.clone()),
