@@ -136,6 +136,20 @@ pub(crate) fn save(
     store.put(key, rec)
 }
 
+/// The length of the live `kind` collection at `key` (0 if absent,
+/// expired or another type): what a heavy read's size estimate starts from.
+pub(crate) fn len_of(
+    store: &dyn Store,
+    key: &[u8],
+    now_ms: u64,
+    kind: Kind,
+) -> Result<u64, StoreError> {
+    Ok(match store.get(key)? {
+        Some(r) if r.kind == kind && !r.is_expired(now_ms) => r.coll_header().map_or(0, |c| c.len),
+        _ => 0,
+    })
+}
+
 /// A fixed 64-bit hash of a member (xxh3, seed 0). It is part of the
 /// on-disk format: members are stored in hash order, which spreads them
 /// uniformly (random picks by seeking a random hash) and makes SCAN

@@ -887,6 +887,15 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("sscan", Handler::Read(sscan)),
 ];
 
+/// SMEMBERS's heavy-pool estimate: the set's size.
+pub(crate) fn smembers_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, crate::StoreError> {
+    super::coll::len_of(store, arg(argv, 1), ctx.now_ms, crate::Kind::Set)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::super::testutil::*;

@@ -1923,6 +1923,39 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("zscan", Handler::Read(zscan)),
 ];
 
+/// The ZRANGE family's heavy-pool estimate: `LIMIT offset count` bounds it,
+/// a by-rank range is its clamped length, anything else may touch the
+/// whole sorted set.
+pub(crate) fn range_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, crate::StoreError> {
+    let len = super::coll::len_of(store, arg(argv, 1), ctx.now_ms, crate::Kind::ZSet)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"limit"))
+        && let (Some(off), Some(n)) = (parse_i64(arg(argv, i + 1)), parse_i64(arg(argv, i + 2)))
+        && n >= 0
+    {
+        return Ok(len.min(off.max(0).unsigned_abs().saturating_add(n.unsigned_abs())));
+    }
+    let name = arg(argv, 0);
+    let by_rank = (name.eq_ignore_ascii_case(b"zrange") || name.eq_ignore_ascii_case(b"zrevrange"))
+        && !argv
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(b"byscore") || a.eq_ignore_ascii_case(b"bylex"));
+    if by_rank && let (Some(start), Some(stop)) = (parse_i64(arg(argv, 2)), parse_i64(arg(argv, 3)))
+    {
+        let n = i64::try_from(len).unwrap_or(i64::MAX);
+        let norm = |x: i64| if x < 0 { (n + x).max(0) } else { x };
+        let (a, b) = (norm(start), norm(stop).min(n - 1));
+        return Ok(if a > b { 0 } else { (b - a + 1).unsigned_abs() });
+    }
+    Ok(len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
@@ -1961,6 +1994,24 @@ mod tests {
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         assert_eq!(run(s, &refs), int(n as i64));
+    }
+
+    #[test]
+    fn range_reads_estimate_what_they_touch() {
+        let mut s = MemStore::new();
+        fill(&mut s, "z", 100);
+        let size = |args: &[&str]| range_size(&argv(args), &ctx(), &s).unwrap_or(u64::MAX);
+        assert_eq!(size(&["ZRANGE", "z", "0", "9"]), 10);
+        assert_eq!(size(&["ZREVRANGE", "z", "-5", "-1"]), 5);
+        assert_eq!(size(&["ZRANGE", "z", "0", "-1"]), 100);
+        assert_eq!(size(&["ZRANGE", "z", "50", "10"]), 0);
+        assert_eq!(
+            size(&["ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "5", "10"]),
+            15
+        );
+        assert_eq!(size(&["ZRANGEBYSCORE", "z", "0", "5"]), 100);
+        assert_eq!(size(&["ZRANGE", "z", "0", "5", "BYSCORE"]), 100);
+        assert_eq!(size(&["ZRANGE", "none", "0", "-1"]), 0);
     }
 
     #[test]

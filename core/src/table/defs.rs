@@ -4043,6 +4043,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the set cardinality.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(set::smembers),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(set::smembers_size)),
         tips: &["nondeterministic_output_order"],
         key_specs: &[KeySpec {
             notes: None,
@@ -4823,6 +4825,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(zset::zrange),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::range_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -4939,6 +4943,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(zset::zrevrange),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::range_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -4976,6 +4982,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         route: Route::Keyed { write: false },
         handler: Handler::Read(zset::zrangebyscore),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::range_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -5022,6 +5030,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         route: Route::Keyed { write: false },
         handler: Handler::Read(zset::zrevrangebyscore),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::range_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -5067,6 +5077,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         route: Route::Keyed { write: false },
         handler: Handler::Read(zset::zrangebylex),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::range_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -5108,6 +5120,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
         route: Route::Keyed { write: false },
         handler: Handler::Read(zset::zrevrangebylex),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::range_size)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
