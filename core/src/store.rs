@@ -440,22 +440,65 @@ impl Store for MemStore {
     }
 }
 
+/// A [`MemStore`] whose reads fail where a test says, as a disk read error
+/// would: the one fault-injecting store of the families' tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cmd::{Ctx, apply_write, read};
+pub(crate) mod faults {
+    use super::{MemStore, Ns, Record, Store, StoreError};
+    use bytes::Bytes;
+    use std::ops::Bound;
 
-    /// A [`MemStore`] whose reads of `bad` (and scans, when `bad` is empty)
-    /// fail, as a disk read error would.
-    struct Faulty {
-        inner: MemStore,
-        bad: &'static [u8],
+    /// How an element range read fails.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum RangeFault {
+        Never,
+        /// Visits every element, then fails.
+        AfterAll,
+        /// Visits one element, then fails.
+        AfterFirst,
+    }
+
+    pub(crate) struct Faulty {
+        pub inner: MemStore,
+        /// The error's detail.
+        pub text: &'static str,
+        /// Meta reads of this key fail.
+        pub bad_key: Option<&'static [u8]>,
+        /// Every meta read fails.
+        pub all_meta: bool,
+        /// Meta scans visit what they can, then fail.
+        pub scans: bool,
+        /// Every element point read fails.
+        pub all_elements: bool,
+        /// Point reads of this hashed member (`coll::hashed`) fail.
+        pub bad_member: Option<&'static [u8]>,
+        pub ranges: RangeFault,
+    }
+
+    impl Faulty {
+        /// Fails nothing until fields are set.
+        pub(crate) fn new(inner: MemStore) -> Faulty {
+            Faulty {
+                inner,
+                text: "injected",
+                bad_key: None,
+                all_meta: false,
+                scans: false,
+                all_elements: false,
+                bad_member: None,
+                ranges: RangeFault::Never,
+            }
+        }
+
+        fn fault(&self) -> StoreError {
+            StoreError::new(self.text)
+        }
     }
 
     impl Store for Faulty {
         fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
-            if key == self.bad {
-                return Err(StoreError::new("injected\r\nfault"));
+            if self.all_meta || self.bad_key == Some(key) {
+                return Err(self.fault());
             }
             self.inner.get(key)
         }
@@ -471,10 +514,12 @@ mod tests {
             to_slot: u16,
             visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
         ) -> Result<(), StoreError> {
-            // Visits what it can, then fails: a partial result must not
-            // become the answer.
             self.inner.scan(from_slot, to_slot, visit)?;
-            Err(StoreError::new("injected\r\nfault"))
+            if self.scans {
+                // A partial result must not become the answer.
+                return Err(self.fault());
+            }
+            Ok(())
         }
         fn clear(&mut self, from_slot: u16, to_slot: u16) {
             self.inner.clear(from_slot, to_slot)
@@ -483,6 +528,13 @@ mod tests {
             self.inner.len()
         }
         fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
+            if self.all_elements
+                || self
+                    .bad_member
+                    .is_some_and(|m| crate::cmd::coll::hashed_member(sub) == m)
+            {
+                return Err(self.fault());
+            }
             self.inner.el_get(ns, sub)
         }
         fn el_range(
@@ -493,7 +545,22 @@ mod tests {
             rev: bool,
             visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
         ) -> Result<(), StoreError> {
-            self.inner.el_range(ns, lo, hi, rev, visit)
+            match self.ranges {
+                RangeFault::Never => self.inner.el_range(ns, lo, hi, rev, visit),
+                RangeFault::AfterAll => {
+                    self.inner.el_range(ns, lo, hi, rev, visit)?;
+                    Err(self.fault())
+                }
+                RangeFault::AfterFirst => {
+                    let mut first = true;
+                    self.inner.el_range(ns, lo, hi, rev, &mut |k, v| {
+                        let go = first;
+                        first = false;
+                        go && visit(k, v)
+                    })?;
+                    Err(self.fault())
+                }
+            }
         }
         fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
             self.inner.el_put(ns, sub, value)
@@ -505,6 +572,13 @@ mod tests {
             self.inner.new_id()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::faults::Faulty;
+    use super::*;
+    use crate::cmd::{Ctx, apply_write, read};
 
     fn argv(s: &[&str]) -> Vec<Bytes> {
         s.iter()
@@ -527,7 +601,12 @@ mod tests {
         for (k, v) in [("k", "10"), ("other", "x")] {
             let _ = inner.put(k.as_bytes(), Record::string(Bytes::from(v), 1));
         }
-        Faulty { inner, bad: b"k" }
+        Faulty {
+            text: "injected\r\nfault",
+            bad_key: Some(b"k"),
+            scans: true,
+            ..Faulty::new(inner)
+        }
     }
 
     #[test]

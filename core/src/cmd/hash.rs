@@ -706,11 +706,9 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
 mod tests {
     use super::super::testutil::*;
     use super::super::{Ctx, apply_write, read};
-    use crate::store::{Ns, Record, StoreError};
+    use crate::store::faults::{Faulty, RangeFault};
     use crate::{MemStore, Reply, Store};
-    use bytes::Bytes;
     use std::collections::{BTreeMap, BTreeSet};
-    use std::ops::Bound;
 
     const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
@@ -1604,71 +1602,15 @@ mod tests {
         );
     }
 
-    /// A [`MemStore`] whose reads of field `bad` and element ranges fail,
-    /// and with `meta` its meta reads too: a hash command answers the storage error, never a
-    /// partial or empty answer, and a write changes nothing.
-    struct Faults {
-        inner: MemStore,
-        meta: bool,
-    }
-
-    fn fault() -> StoreError {
-        StoreError::new("injected")
-    }
-
-    impl Store for Faults {
-        fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
-            if self.meta {
-                return Err(fault());
-            }
-            self.inner.get(key)
-        }
-        fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
-            self.inner.put(key, rec)
-        }
-        fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
-            self.inner.delete(key)
-        }
-        fn scan(
-            &self,
-            from_slot: u16,
-            to_slot: u16,
-            visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
-        ) -> Result<(), StoreError> {
-            self.inner.scan(from_slot, to_slot, visit)
-        }
-        fn clear(&mut self, from_slot: u16, to_slot: u16) {
-            self.inner.clear(from_slot, to_slot)
-        }
-        fn len(&self) -> u64 {
-            self.inner.len()
-        }
-        fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
-            if super::coll::hashed_member(sub) == b"bad" {
-                return Err(fault());
-            }
-            self.inner.el_get(ns, sub)
-        }
-        fn el_range(
-            &self,
-            ns: Ns,
-            lo: Bound<&[u8]>,
-            hi: Bound<&[u8]>,
-            rev: bool,
-            visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-        ) -> Result<(), StoreError> {
-            // Visits what it can, then fails.
-            self.inner.el_range(ns, lo, hi, rev, visit)?;
-            Err(fault())
-        }
-        fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
-            self.inner.el_put(ns, sub, value)
-        }
-        fn el_del(&mut self, ns: Ns, sub: &[u8]) {
-            self.inner.el_del(ns, sub)
-        }
-        fn new_id(&mut self) -> u64 {
-            self.inner.new_id()
+    /// A store whose reads of field `bad` and element ranges fail, and
+    /// with `meta` its meta reads too: a hash command answers the storage
+    /// error, never a partial or empty answer, and a write changes nothing.
+    fn faults(inner: MemStore, meta: bool) -> Faulty {
+        Faulty {
+            all_meta: meta,
+            bad_member: Some(b"bad"),
+            ranges: RangeFault::AfterAll,
+            ..Faulty::new(inner)
         }
     }
 
@@ -1701,10 +1643,7 @@ mod tests {
             &["HINCRBYFLOAT", "h", "bad", "1"],
         ];
         for meta in [false, true] {
-            let st = Faults {
-                inner: base.clone(),
-                meta,
-            };
+            let st = faults(base.clone(), meta);
             for cmd in reads {
                 assert_eq!(read(&argv(cmd), &ctx(), &st), want, "{cmd:?} {meta}");
             }
@@ -1712,10 +1651,7 @@ mod tests {
             assert_eq!(hlen, if meta { want.clone() } else { int(600) });
             let snapshot = |s: &MemStore| (format!("{:?}", s), s.element_count());
             for cmd in writes {
-                let mut st = Faults {
-                    inner: base.clone(),
-                    meta,
-                };
+                let mut st = faults(base.clone(), meta);
                 let before = snapshot(&st.inner);
                 assert_eq!(apply_write(&argv(cmd), &ctx(), &mut st), want, "{cmd:?}");
                 // Not assert_eq: a failure would print 600 elements twice.

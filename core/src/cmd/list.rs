@@ -948,12 +948,10 @@ mod tests {
     use super::super::testutil::*;
     use super::MUST_BE_POSITIVE;
     use crate::errors::{NO_SUCH_KEY, NOT_INTEGER, SYNTAX, WRONGTYPE};
-    use crate::store::{Ns, Record, StoreError};
+    use crate::store::faults::{Faulty, RangeFault};
     use crate::table::Handler;
-    use crate::{MemStore, Reply, Store};
-    use bytes::Bytes;
+    use crate::{MemStore, Reply};
     use std::collections::VecDeque;
-    use std::ops::Bound;
 
     fn arr(items: &[&str]) -> Reply {
         Reply::Array(items.iter().map(|s| bulk(s)).collect())
@@ -1538,79 +1536,6 @@ mod tests {
         assert!(spec.heavy && spec.heavy_size.is_some());
     }
 
-    /// A [`MemStore`] whose element reads fail (and meta reads of `bad`),
-    /// as a disk read error would.
-    struct Faulty {
-        inner: MemStore,
-        bad: &'static [u8],
-        elements: bool,
-    }
-
-    impl Store for Faulty {
-        fn get(&self, key: &[u8]) -> Result<Option<Record>, StoreError> {
-            if key == self.bad {
-                return Err(StoreError::new("injected"));
-            }
-            self.inner.get(key)
-        }
-        fn put(&mut self, key: &[u8], rec: Record) -> Result<(), StoreError> {
-            self.inner.put(key, rec)
-        }
-        fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
-            self.inner.delete(key)
-        }
-        fn scan(
-            &self,
-            from: u16,
-            to: u16,
-            visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
-        ) -> Result<(), StoreError> {
-            self.inner.scan(from, to, visit)
-        }
-        fn clear(&mut self, from: u16, to: u16) {
-            self.inner.clear(from, to)
-        }
-        fn len(&self) -> u64 {
-            self.inner.len()
-        }
-        fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
-            if self.elements {
-                return Err(StoreError::new("injected"));
-            }
-            self.inner.el_get(ns, sub)
-        }
-        fn el_range(
-            &self,
-            ns: Ns,
-            lo: Bound<&[u8]>,
-            hi: Bound<&[u8]>,
-            rev: bool,
-            visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-        ) -> Result<(), StoreError> {
-            if self.elements {
-                // Visits one element, then fails: a partial range must
-                // not become the answer.
-                let mut first = true;
-                self.inner.el_range(ns, lo, hi, rev, &mut |k, v| {
-                    let go = first;
-                    first = false;
-                    go && visit(k, v)
-                })?;
-                return Err(StoreError::new("injected"));
-            }
-            self.inner.el_range(ns, lo, hi, rev, visit)
-        }
-        fn el_put(&mut self, ns: Ns, sub: &[u8], v: Bytes) {
-            self.inner.el_put(ns, sub, v)
-        }
-        fn el_del(&mut self, ns: Ns, sub: &[u8]) {
-            self.inner.el_del(ns, sub)
-        }
-        fn new_id(&mut self) -> u64 {
-            self.inner.new_id()
-        }
-    }
-
     /// Every list command whose read fails answers the storage error and
     /// changes nothing: a meta read of its key, or an element read.
     #[test]
@@ -1650,10 +1575,17 @@ mod tests {
                 let mut inner = MemStore::new();
                 run(&mut inner, &["RPUSH", "k", "a", "b", "c", "b", "a"]);
                 run(&mut inner, &["RPUSH", "d", "z"]);
+                // Meta reads of `bad` fail, or every element read (a
+                // range after visiting one element).
                 let mut s = Faulty {
-                    inner,
-                    bad,
-                    elements,
+                    bad_key: Some(bad),
+                    all_elements: elements,
+                    ranges: if elements {
+                        RangeFault::AfterFirst
+                    } else {
+                        RangeFault::Never
+                    },
+                    ..Faulty::new(inner)
                 };
                 let v = argv(cmd);
                 let spec = crate::table::resolve(&v).unwrap_or_else(|e| panic!("{e:?}"));

@@ -902,6 +902,7 @@ pub(crate) mod tests {
     use super::super::{Ctx, apply_write, read};
     use super::*;
     use crate::MemStore;
+    use crate::store::faults::{Faulty, RangeFault};
 
     /// The members of a reply, sorted (sets have no order).
     fn sorted(r: Reply) -> Vec<String> {
@@ -1461,57 +1462,13 @@ pub(crate) mod tests {
         );
     }
 
-    /// A [`MemStore`] whose element reads fail, as a disk read error would.
-    pub(crate) struct FaultyElements(pub MemStore);
-
-    impl Store for FaultyElements {
-        fn get(&self, key: &[u8]) -> Result<Option<crate::Record>, StoreError> {
-            self.0.get(key)
-        }
-        fn put(&mut self, key: &[u8], rec: crate::Record) -> Result<(), StoreError> {
-            self.0.put(key, rec)
-        }
-        fn delete(&mut self, key: &[u8]) -> Result<(), StoreError> {
-            self.0.delete(key)
-        }
-        fn scan(
-            &self,
-            from: u16,
-            to: u16,
-            visit: &mut dyn FnMut(u16, &[u8], &crate::Record) -> bool,
-        ) -> Result<(), StoreError> {
-            self.0.scan(from, to, visit)
-        }
-        fn clear(&mut self, from: u16, to: u16) {
-            self.0.clear(from, to)
-        }
-        fn len(&self) -> u64 {
-            self.0.len()
-        }
-        fn el_get(&self, _: Ns, _: &[u8]) -> Result<Option<Bytes>, StoreError> {
-            Err(StoreError::new("injected"))
-        }
-        fn el_range(
-            &self,
-            ns: Ns,
-            lo: Bound<&[u8]>,
-            hi: Bound<&[u8]>,
-            rev: bool,
-            visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-        ) -> Result<(), StoreError> {
-            // Visits what it can, then fails: a partial result must not
-            // become the answer.
-            self.0.el_range(ns, lo, hi, rev, visit)?;
-            Err(StoreError::new("injected"))
-        }
-        fn el_put(&mut self, ns: Ns, sub: &[u8], value: Bytes) {
-            self.0.el_put(ns, sub, value)
-        }
-        fn el_del(&mut self, ns: Ns, sub: &[u8]) {
-            self.0.el_del(ns, sub)
-        }
-        fn new_id(&mut self) -> u64 {
-            self.0.new_id()
+    /// A store whose element reads fail (a range after visiting every
+    /// element), as a disk read error would.
+    pub(crate) fn faulty_elements(inner: MemStore) -> Faulty {
+        Faulty {
+            all_elements: true,
+            ranges: RangeFault::AfterAll,
+            ..Faulty::new(inner)
         }
     }
 
@@ -1524,7 +1481,7 @@ pub(crate) mod tests {
         assert_eq!(run(&mut m, &refs), int(600));
         assert_eq!(run(&mut m, &["SADD", "{t}a", "1", "2"]), int(2));
         let want = err("ERR storage read error: injected");
-        let mut s = FaultyElements(m);
+        let mut s = faulty_elements(m);
         for cmd in [
             &["SISMEMBER", "{t}a", "1"][..],
             &["SMISMEMBER", "{t}a", "1"],
@@ -1555,9 +1512,9 @@ pub(crate) mod tests {
             assert_eq!(apply_write(&argv(cmd), &ctx(), &mut s), want, "{cmd:?}");
         }
         // No meta changed (staged apply drops the elements too, 0019).
-        assert_eq!(run(&mut s.0, &["SCARD", "{t}a"]), int(2));
-        assert_eq!(run(&mut s.0, &["SCARD", "{t}b"]), int(600));
-        assert_eq!(run(&mut s.0, &["EXISTS", "{t}d"]), int(0));
+        assert_eq!(run(&mut s.inner, &["SCARD", "{t}a"]), int(2));
+        assert_eq!(run(&mut s.inner, &["SCARD", "{t}b"]), int(600));
+        assert_eq!(run(&mut s.inner, &["EXISTS", "{t}d"]), int(0));
     }
 
     #[test]

@@ -2915,7 +2915,7 @@ mod tests {
         fill(&mut m, "{t}z", 200);
         assert_eq!(run(&mut m, &["ZADD", "{t}y", "1", "a"]), int(1));
         let want = err("ERR storage read error: injected");
-        let mut s = super::super::set::tests::FaultyElements(m);
+        let mut s = super::super::set::tests::faulty_elements(m);
         for cmd in [
             &["ZSCORE", "{t}z", "m0001"][..],
             &["ZMSCORE", "{t}z", "m0001"],
@@ -2945,7 +2945,7 @@ mod tests {
         ] {
             assert_eq!(apply_write(&argv(cmd), &ctx(), &mut s), want, "{cmd:?}");
         }
-        assert_eq!(run(&mut s.0, &["ZCARD", "{t}z"]), int(200));
-        assert_eq!(run(&mut s.0, &["EXISTS", "{t}d"]), int(0));
+        assert_eq!(run(&mut s.inner, &["ZCARD", "{t}z"]), int(200));
+        assert_eq!(run(&mut s.inner, &["EXISTS", "{t}d"]), int(0));
     }
 }
