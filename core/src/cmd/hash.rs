@@ -347,8 +347,7 @@ pub(crate) fn hvals(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
 /// two distinct hash values, answering the next hash value as the cursor,
 /// so a field present for the whole scan is returned, and none twice.
 pub(crate) fn hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
-    let cursor = super::num::parse_scan_cursor(arg(argv, 2))
-        .ok_or_else(|| errors::err(errors::INVALID_CURSOR))?;
+    let cursor = super::set::parse_scan_cursor(arg(argv, 2))?;
     let empty = || {
         Reply::Array(vec![
             Reply::Bulk(Bytes::from_static(b"0")),
@@ -358,25 +357,7 @@ pub(crate) fn hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let Some(m) = load(store, arg(argv, 1), ctx.now_ms)? else {
         return Ok(empty());
     };
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let opt = arg(argv, i);
-        let has_value = i + 1 < argv.len();
-        if is_opt(opt, "count") && has_value {
-            count = int_arg(argv, i + 1)?;
-            if count < 1 {
-                return Err(errors::err(errors::SYNTAX));
-            }
-        } else if is_opt(opt, "match") && has_value {
-            let p = arg(argv, i + 1);
-            pattern = if p == b"*" { None } else { Some(p) };
-        } else {
-            return Err(errors::err(errors::SYNTAX));
-        }
-        i += 2;
-    }
+    let (pattern, count) = super::set::parse_scan_opts(argv, 3)?;
     let wanted = |field: &[u8]| pattern.is_none_or(|p| glob_match(p, field, false));
     let mut found = Vec::new();
     let mut push = |k: &[u8], v: &[u8]| {
@@ -396,29 +377,7 @@ pub(crate) fn hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
             Reply::Array(found),
         ]));
     }
-    let target = u64::try_from(count).unwrap_or(1);
-    let mut examined: u64 = 0;
-    let mut last: Option<u64> = None;
-    let mut next: u64 = 0;
-    let start = coll::hash_start(TAG, cursor);
-    let end = [TAG + 1];
-    store.el_range(
-        m.ns,
-        Bound::Included(&start[..]),
-        Bound::Excluded(&end[..]),
-        false,
-        &mut |k, v| {
-            let h = coll::hashed_hash(k);
-            if examined >= target && last != Some(h) {
-                next = h;
-                return false;
-            }
-            examined += 1;
-            last = Some(h);
-            push(k, v);
-            true
-        },
-    )?;
+    let next = super::set::scan_hashed(store, m.ns, TAG, cursor, count, &mut push)?;
     Ok(Reply::Array(vec![
         Reply::Bulk(Bytes::from(next.to_string())),
         Reply::Array(found),
