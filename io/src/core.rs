@@ -1269,12 +1269,7 @@ impl Core {
                 let mut st = self.st.borrow_mut();
                 let st = &mut *st;
                 if let Some((dest, tx)) = st.remote_waiters.remove(&id) {
-                    if let Some(n) = st.forwarded.get_mut(dest) {
-                        if *n == self.limits.per_pair {
-                            st.pairs_full = st.pairs_full.saturating_sub(1);
-                        }
-                        *n = n.saturating_sub(1);
-                    }
+                    st.forward_done(dest, &self.limits);
                     let _ = tx.send(reply);
                 }
             }
@@ -1324,12 +1319,7 @@ impl Core {
             let Some((dest, _)) = st.remote_waiters.remove(&id) else {
                 continue;
             };
-            if let Some(n) = st.forwarded.get_mut(dest) {
-                if *n == self.limits.per_pair {
-                    st.pairs_full = st.pairs_full.saturating_sub(1);
-                }
-                *n = n.saturating_sub(1);
-            }
+            st.forward_done(dest, &self.limits);
             if let Some(out) = st.outbox.get_mut(dest) {
                 out.push(Msg::Cancel { from: self.id, id });
             }
@@ -1409,6 +1399,17 @@ impl CoreState {
     /// Client commands this core holds unanswered (proposed or parked).
     fn unanswered(&self) -> usize {
         self.waiters.len() + self.parked.len()
+    }
+
+    /// A request sent to core `dest` is answered (or abandoned): its
+    /// credit in that pair's window comes back.
+    fn forward_done(&mut self, dest: usize, limits: &Limits) {
+        if let Some(n) = self.forwarded.get_mut(dest) {
+            if *n == limits.per_pair {
+                self.pairs_full = self.pairs_full.saturating_sub(1);
+            }
+            *n = n.saturating_sub(1);
+        }
     }
 
     /// [`Core::room`] under a borrow the caller already holds.

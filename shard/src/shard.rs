@@ -1074,19 +1074,27 @@ impl Shard {
 
     /// Executes a read-only command against group `pos` at `now_ms`.
     pub fn read(&self, pos: usize, argv: &[Bytes], now_ms: u64, rand: u64) -> Reply {
-        let Some(g) = self.groups.get(pos) else {
-            return errors::err(errors::NOT_LEADER);
-        };
-        let view = ReadView {
-            shard: self,
-            group: g,
-        };
+        match self.read_view(pos, now_ms, rand) {
+            Some((view, ctx)) => cmd::read(argv, &ctx, &view),
+            None => errors::err(errors::NOT_LEADER),
+        }
+    }
+
+    /// Group `pos` as a read sees it now, with the read's context.
+    fn read_view(&self, pos: usize, now_ms: u64, rand: u64) -> Option<(ReadView<'_>, Ctx)> {
+        let g = self.groups.get(pos)?;
         let ctx = Ctx {
             now_ms,
             slots: g.slots.clone(),
             rand,
         };
-        cmd::read(argv, &ctx, &view)
+        Some((
+            ReadView {
+                shard: self,
+                group: g,
+            },
+            ctx,
+        ))
     }
 
     /// A heavy read's size estimate (`CommandSpec::heavy_size`) against
@@ -1098,19 +1106,10 @@ impl Shard {
         now_ms: u64,
         size: corekv_core::table::SizeFn,
     ) -> u64 {
-        let Some(g) = self.groups.get(pos) else {
-            return u64::MAX;
-        };
-        let view = ReadView {
-            shard: self,
-            group: g,
-        };
-        let ctx = Ctx {
-            now_ms,
-            slots: g.slots.clone(),
-            rand: 0,
-        };
-        size(argv, &ctx, &view).unwrap_or(u64::MAX)
+        match self.read_view(pos, now_ms, 0) {
+            Some((view, ctx)) => size(argv, &ctx, &view).unwrap_or(u64::MAX),
+            None => u64::MAX,
+        }
     }
 
     /// Up to `max` keys whose expiry is due at `now_ms`: (group pos, key).
