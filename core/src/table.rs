@@ -734,12 +734,38 @@ pub fn key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
 /// `COMMAND GETKEYS` does. Routing needs them all: a key it missed could
 /// live in another group.
 pub fn routing_key_indexes(spec: &CommandSpec, argv: &[Bytes]) -> Vec<usize> {
-    if spec.flags.contains(&"movablekeys") {
-        keys_with_flags(spec, argv)
-            .map(|ks| ks.into_iter().map(|(i, _)| i).collect())
-            .unwrap_or_default()
+    all_key_positions(spec, argv).collect()
+}
+
+/// [`routing_key_indexes`] as an iterator: allocation-free for the
+/// commands whose keys sit in the legacy range (every request is routed,
+/// every write prefetched, through here).
+pub fn all_key_positions(spec: &CommandSpec, argv: &[Bytes]) -> KeyPositions {
+    if spec.has_flag("movablekeys") {
+        KeyPositions::Found(
+            keys_with_flags(spec, argv)
+                .map(|ks| ks.into_iter().map(|(i, _)| i).collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter(),
+        )
     } else {
-        key_positions(spec, argv.len()).collect()
+        KeyPositions::Legacy(key_positions(spec, argv.len()))
+    }
+}
+
+/// The key positions [`all_key_positions`] yields.
+pub enum KeyPositions {
+    Legacy(std::iter::StepBy<std::ops::RangeInclusive<usize>>),
+    Found(std::vec::IntoIter<usize>),
+}
+
+impl Iterator for KeyPositions {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            KeyPositions::Legacy(i) => i.next(),
+            KeyPositions::Found(i) => i.next(),
+        }
     }
 }
 

@@ -513,14 +513,7 @@ impl Conn {
     fn keyed(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool) -> Pending {
         let node = &self.core.node;
         let mut gidx = None;
-        let movable;
-        let positions: &mut dyn Iterator<Item = usize> = if spec.flags.contains(&"movablekeys") {
-            movable = table::routing_key_indexes(spec, &argv);
-            &mut movable.iter().copied()
-        } else {
-            &mut table::key_positions(spec, argv.len())
-        };
-        for i in positions {
+        for i in table::all_key_positions(spec, &argv) {
             let Some(k) = argv.get(i) else { continue };
             let g = node.group_of_slot(key_slot(k));
             match gidx {

@@ -2203,25 +2203,16 @@ pub fn write_keys(argv: &[Bytes]) -> impl Iterator<Item = usize> {
     key_positions(corekv_core::table::find(argv), argv)
 }
 
-/// The legacy key range, plus for a movablekeys command (LMPOP's numkeys)
-/// every key its key specs find; the latter allocates only for such a
-/// command (an empty `Vec` does not).
+/// The key positions routing uses (`table::all_key_positions`: the legacy
+/// range, or for a movablekeys command such as LMPOP every key its key
+/// specs find); none for a command the table does not know.
 fn key_positions(
     spec: Option<&corekv_core::table::CommandSpec>,
     argv: &[Bytes],
 ) -> impl Iterator<Item = usize> {
-    #[allow(clippy::reversed_empty_ranges)]
-    let legacy = match spec {
-        Some(spec) => corekv_core::table::key_positions(spec, argv.len()),
-        None => (1..=0).step_by(1),
-    };
-    let movable = match spec {
-        Some(spec) if spec.has_flag("movablekeys") => {
-            corekv_core::table::routing_key_indexes(spec, argv)
-        }
-        _ => Vec::new(),
-    };
-    legacy.chain(movable)
+    spec.map(|spec| corekv_core::table::all_key_positions(spec, argv))
+        .into_iter()
+        .flatten()
 }
 
 /// The store one entry's commands apply against. Reads come from the
