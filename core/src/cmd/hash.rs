@@ -384,24 +384,6 @@ pub(crate) fn hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     ]))
 }
 
-/// splitmix64 over the read's entropy (`ctx.rand`): HRANDFIELD is a read,
-/// so it needs no replica to agree with it.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (`n > 0`), by multiply-shift.
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next()) * n as u128) >> 64) as usize
-    }
-}
-
 /// The first field at or after hash value `h`, wrapping around to the
 /// first field of the hash; `skip` fields are passed over (a distinct
 /// sample's picks so far).
@@ -462,17 +444,18 @@ fn parse_randfield(argv: &[Bytes]) -> Result<Option<(i64, bool)>, Reply> {
 pub(crate) fn hrandfield(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let parsed = parse_randfield(argv)?;
     let m = load(store, arg(argv, 1), ctx.now_ms)?;
-    let mut rng = Rng(ctx.rand);
+    // HRANDFIELD is a read: the read's entropy, no replica need agree.
+    let mut rng = super::set::Rng::new(ctx.rand);
     let Some((l, withvalues)) = parsed else {
         let Some(m) = m else {
             return Ok(Reply::Nil);
         };
         let pick = if m.len() < EXACT_PICK_MAX {
             let mut all = all_pairs(store, m.ns)?;
-            let i = rng.below(all.len().max(1));
+            let i = rng.index(all.len().max(1));
             (i < all.len()).then(|| all.swap_remove(i))
         } else {
-            seek(store, m.ns, rng.next(), &HashSet::new())?
+            seek(store, m.ns, rng.next_u64(), &HashSet::new())?
         };
         return Ok(pick.map_or(Reply::Nil, |(f, _)| Reply::Bulk(f)));
     };
@@ -509,7 +492,7 @@ fn repeated_picks(
     store: &dyn Store,
     m: &Meta,
     count: u64,
-    rng: &mut Rng,
+    rng: &mut super::set::Rng,
 ) -> Result<Vec<(Bytes, Bytes)>, StoreError> {
     let n = usize::try_from(count).unwrap_or(usize::MAX);
     let mut out = Vec::with_capacity(n);
@@ -519,14 +502,14 @@ fn repeated_picks(
             return Ok(out);
         }
         for _ in 0..n {
-            if let Some(p) = all.get(rng.below(all.len())) {
+            if let Some(p) = all.get(rng.index(all.len())) {
                 out.push(p.clone());
             }
         }
     } else {
         let none = HashSet::new();
         for _ in 0..n {
-            if let Some(p) = seek(store, m.ns, rng.next(), &none)? {
+            if let Some(p) = seek(store, m.ns, rng.next_u64(), &none)? {
                 out.push(p);
             }
         }
@@ -542,7 +525,7 @@ fn distinct_picks(
     store: &dyn Store,
     m: &Meta,
     count: u64,
-    rng: &mut Rng,
+    rng: &mut super::set::Rng,
 ) -> Result<Vec<(Bytes, Bytes)>, StoreError> {
     if count >= m.len() {
         return all_pairs(store, m.ns);
@@ -553,7 +536,7 @@ fn distinct_picks(
         let mut all = all_pairs(store, m.ns)?;
         let n = usize::try_from(count).unwrap_or(usize::MAX).min(all.len());
         for i in 0..n {
-            let j = i + rng.below(all.len() - i);
+            let j = i + rng.index(all.len() - i);
             all.swap(i, j);
         }
         all.truncate(n);
@@ -565,7 +548,7 @@ fn distinct_picks(
     while out.len() < n {
         // At most a third of the fields are taken, so a fresh seek mostly
         // lands on a new one; skipping taken fields bounds the loop anyway.
-        let Some((f, v)) = seek(store, m.ns, rng.next(), &taken)? else {
+        let Some((f, v)) = seek(store, m.ns, rng.next_u64(), &taken)? else {
             break;
         };
         taken.insert(f.clone());
