@@ -273,6 +273,7 @@ unit_enum!(
         List,
         NoEvict,
         SetName,
+        Unblock,
     }
 );
 

@@ -27,6 +27,19 @@ pub(crate) struct BWaiter<T> {
     /// The deadline passed while a serve was in flight: if the serve finds
     /// nothing, the client gets its timeout reply.
     pub expired: bool,
+    /// The connection's id, for CLIENT UNBLOCK (0: not known).
+    pub client: u64,
+    /// CLIENT UNBLOCK arrived while a serve was in flight: the serve's
+    /// outcome decides (an element popped wins; nothing popped unblocks).
+    pub unblock: Option<Unblock>,
+}
+
+/// A CLIENT UNBLOCK waiting for the outcome of an in-flight serve.
+pub(crate) struct Unblock {
+    /// ERROR (the client gets `-UNBLOCKED ...`) rather than TIMEOUT.
+    pub error: bool,
+    /// Gets 1 if the client was unblocked; dropped unsent otherwise.
+    pub answer: flume::Sender<u64>,
 }
 
 /// The blocked clients of one core.
@@ -118,6 +131,18 @@ impl<T> Blocked<T> {
             .collect()
     }
 
+    /// The blocked command of connection `client`, if any (CLIENT
+    /// UNBLOCK; a scan, it is an admin command).
+    pub fn of_client(&self, client: u64) -> Option<u64> {
+        if client == 0 {
+            return None;
+        }
+        self.waiters
+            .iter()
+            .find(|(_, w)| w.client == client)
+            .map(|(id, _)| *id)
+    }
+
     pub fn ids(&self) -> Vec<u64> {
         self.waiters.keys().copied().collect()
     }
@@ -140,6 +165,8 @@ mod tests {
             deadline,
             inflight: false,
             expired: false,
+            client: 0,
+            unblock: None,
         }
     }
 

@@ -523,7 +523,7 @@ impl Conn {
             }
         }
         self.core
-            .submit_as(self.proxied, gidx.unwrap_or(0), argv, write)
+            .submit_client(self.proxied, self.id, gidx.unwrap_or(0), argv, write)
     }
 
     /// DEL/UNLINK/EXISTS/TOUCH/MGET: one sub-command per group, merged.

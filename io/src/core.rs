@@ -71,6 +71,9 @@ struct Parked {
     /// A read: the commit index when it arrived (a leader serves it once
     /// applied that far).
     need: u64,
+    /// The connection's id (CLIENT UNBLOCK finds a blocked command by it;
+    /// 0 for internal commands).
+    client: u64,
 }
 
 /// How long a command waits for its group to get a usable leader before
@@ -136,7 +139,7 @@ pub struct CoreState {
     blocked: crate::blocking::Blocked<ParkedReply>,
     /// First proposals of blocking commands: token → (group, argv,
     /// arrival), to block the client if the apply finds nothing.
-    blocking_props: HashMap<Token, (usize, Vec<Bytes>, Instant), ahash::RandomState>,
+    blocking_props: HashMap<Token, (usize, Vec<Bytes>, Instant, u64), ahash::RandomState>,
 }
 
 /// A turn is forced after this many proposals, so one large wave of
@@ -501,6 +504,19 @@ impl Core {
     /// [`Core::submit`] for a connection that may be another node's proxy
     /// (`proxied`): such commands are never proxied onwards.
     pub fn submit_as(&self, proxied: bool, gidx: usize, argv: Vec<Bytes>, write: bool) -> Pending {
+        self.submit_client(proxied, 0, gidx, argv, write)
+    }
+
+    /// [`Core::submit_as`] for connection `client` (its id): a blocking
+    /// command keeps it, so CLIENT UNBLOCK can find the command.
+    pub fn submit_client(
+        &self,
+        proxied: bool,
+        client: u64,
+        gidx: usize,
+        argv: Vec<Bytes>,
+        write: bool,
+    ) -> Pending {
         let owner = self.node.groups.get(gidx).map_or(self.id, |g| g.core);
         let mut st = self.st.borrow_mut();
         if owner == self.id {
@@ -510,13 +526,14 @@ impl Core {
             if write {
                 if !st.shard.is_leader(pos) {
                     let (tx, rx) = oneshot::channel();
-                    st.park(pos, argv, true, proxied, ParkedReply::Local(tx), self.now());
+                    let to = ParkedReply::Local(tx);
+                    st.park(pos, argv, true, proxied, to, self.now(), client);
                     drop(st);
                     self.notify.notify();
                     return Pending::Wait(rx);
                 }
                 let (tx, rx) = oneshot::channel();
-                match st.queue_write(pos, argv, Waiter::Local(tx, self.now())) {
+                match st.queue_write(pos, argv, Waiter::Local(tx, self.now()), client) {
                     Ok(()) => {
                         CoreCounters::add(&self.counters().proposals, 1);
                         let flush_now = st.unflushed >= EARLY_FLUSH_PROPOSALS;
@@ -542,6 +559,7 @@ impl Core {
                         proxied,
                         ParkedReply::Local(tx),
                         self.now(),
+                        client,
                     );
                     drop(st);
                     self.notify.notify();
@@ -595,6 +613,7 @@ impl Core {
                     write,
                     proxied,
                     now_ms,
+                    client,
                 });
             }
             CoreCounters::add(&self.counters().forwarded_out, 1);
@@ -769,7 +788,7 @@ impl Core {
                         start: p.start,
                     },
                 };
-                match st.queue_write(p.pos, p.argv, waiter) {
+                match st.queue_write(p.pos, p.argv, waiter, p.client) {
                     Ok(()) => CoreCounters::add(&self.counters().proposals, 1),
                     // Refused before it ran (e.g. a membership change while
                     // another is in progress): the caller hears why.
@@ -876,7 +895,7 @@ impl Core {
             let now = Instant::now();
             for (pos, cmds, toks) in dropped {
                 for (argv, tok) in cmds.into_iter().zip(toks) {
-                    st.blocking_props.remove(&tok);
+                    let client = st.blocking_props.remove(&tok).map_or(0, |b| b.3);
                     let Some(waiter) = st.waiters.remove(&tok) else {
                         continue;
                     };
@@ -886,13 +905,14 @@ impl Core {
                         if let Some(w) = st.blocked.get_mut(id) {
                             w.inflight = false;
                         }
+                        self.settle_unblock(st, id);
                         continue;
                     }
                     let Some(to) = waiter.into_reply_to() else {
                         st.expire_inflight = st.expire_inflight.saturating_sub(1);
                         continue;
                     };
-                    st.park(pos, argv, true, false, to, now);
+                    st.park(pos, argv, true, false, to, now, client);
                 }
             }
         }
@@ -913,12 +933,12 @@ impl Core {
         let mut completions = st.shard.take_completions();
         completions.extend(refused);
         for (tok, reply) in completions {
-            if let Some((pos, mut argv, start)) = st.blocking_props.remove(&tok)
+            if let Some((pos, mut argv, start, client)) = st.blocking_props.remove(&tok)
                 && corekv_core::cmd::blocking::would_block(&reply)
             {
                 corekv_core::cmd::blocking::resolve_ids(&mut argv, &reply);
                 if let Some(to) = st.waiters.remove(&tok).and_then(Waiter::into_reply_to) {
-                    self.block(st, pos, argv, to, start);
+                    self.block(st, pos, argv, to, start, client);
                 }
                 continue;
             }
@@ -1055,6 +1075,7 @@ impl Core {
         argv: Vec<Bytes>,
         to: ParkedReply,
         start: Instant,
+        client: u64,
     ) {
         use corekv_core::cmd::blocking;
         let deadline = blocking::timeout_ms(&argv)
@@ -1069,6 +1090,8 @@ impl Core {
             deadline,
             inflight: false,
             expired: false,
+            client,
+            unblock: None,
         });
         if let Some(d) = deadline
             && let Some(core) = self.me.get().and_then(|w| w.upgrade())
@@ -1096,10 +1119,11 @@ impl Core {
             }
             w.inflight = true;
             let argv = w.argv.clone();
-            if st.queue_write(pos, argv, Waiter::Serve(id)).is_err() {
+            if st.queue_write(pos, argv, Waiter::Serve(id), 0).is_err() {
                 if let Some(w) = st.blocked.get_mut(id) {
                     w.inflight = false;
                 }
+                self.settle_unblock(st, id);
                 return;
             }
             self.notify.notify();
@@ -1111,16 +1135,23 @@ impl Core {
     fn served(&self, st: &mut CoreState, id: u64, reply: Reply) {
         use corekv_core::cmd::blocking;
         if blocking::would_block(&reply) {
-            // Someone else popped first: it stays at the front.
-            let expired = match st.blocked.get_mut(id) {
+            // Someone else popped first: it stays at the front, unless
+            // its deadline passed or CLIENT UNBLOCK came meanwhile.
+            let end = match st.blocked.get_mut(id) {
                 Some(w) => {
                     w.inflight = false;
-                    w.expired
+                    w.expired || w.unblock.is_some()
                 }
                 None => false,
             };
-            if expired && let Some(w) = st.blocked.remove(id) {
-                let r = blocking::timeout_reply(&w.argv);
+            if end && let Some(w) = st.blocked.remove(id) {
+                let r = match &w.unblock {
+                    Some(u) => {
+                        let _ = u.answer.send(1);
+                        unblock_reply(&w.argv, u.error)
+                    }
+                    None => blocking::timeout_reply(&w.argv),
+                };
                 st.deliver(w.to, r);
             }
             return;
@@ -1134,6 +1165,23 @@ impl Core {
             if st.blocked.watched(w.pos, key) {
                 self.wake(st, w.pos, key);
             }
+        }
+    }
+
+    /// A CLIENT UNBLOCK that waited for a serve which was not proposed
+    /// after all: the client is unblocked now.
+    fn settle_unblock(&self, st: &mut CoreState, id: u64) {
+        let pending = st
+            .blocked
+            .get_mut(id)
+            .is_some_and(|w| !w.inflight && w.unblock.is_some());
+        if pending
+            && let Some(w) = st.blocked.remove(id)
+            && let Some(u) = &w.unblock
+        {
+            let _ = u.answer.send(1);
+            let r = unblock_reply(&w.argv, u.error);
+            st.deliver(w.to, r);
         }
     }
 
@@ -1206,6 +1254,7 @@ impl Core {
                 write,
                 proxied,
                 now_ms,
+                client,
             } => {
                 CoreCounters::add(&self.counters().forwarded_in, 1);
                 let mut st = self.st.borrow_mut();
@@ -1219,7 +1268,7 @@ impl Core {
                             || (!write && !st.shard.read_ready(pos, now)) =>
                     {
                         let to = ParkedReply::Remote { core: from, id };
-                        st.park(pos, argv, write, proxied, to, now);
+                        st.park(pos, argv, write, proxied, to, now, client);
                         None
                     }
                     Some(pos) if write => {
@@ -1228,7 +1277,7 @@ impl Core {
                             id,
                             start: Instant::now(),
                         };
-                        match st.queue_write(pos, argv, waiter) {
+                        match st.queue_write(pos, argv, waiter, client) {
                             Ok(()) => {
                                 CoreCounters::add(&self.counters().proposals, 1);
                                 None
@@ -1290,6 +1339,32 @@ impl Core {
             Msg::ResetStats => {
                 self.st.borrow_mut().hists.reset();
                 self.counters().reset();
+            }
+            Msg::Unblock {
+                client,
+                error,
+                answer,
+            } => {
+                let mut st = self.st.borrow_mut();
+                let st = &mut *st;
+                let Some(id) = st.blocked.of_client(client) else {
+                    let _ = answer.send(0);
+                    return;
+                };
+                let inflight = st.blocked.get_mut(id).is_some_and(|w| {
+                    if w.inflight {
+                        // The serve's outcome answers (see `served`).
+                        w.unblock = Some(crate::blocking::Unblock {
+                            error,
+                            answer: answer.clone(),
+                        });
+                    }
+                    w.inflight
+                });
+                if !inflight && let Some(w) = st.blocked.remove(id) {
+                    st.deliver(w.to, unblock_reply(&w.argv, error));
+                    let _ = answer.send(1);
+                }
             }
             Msg::Cancel { from, id } => {
                 let mut st = self.st.borrow_mut();
@@ -1388,7 +1463,7 @@ impl Core {
                 continue;
             }
             let argv = vec![Bytes::from_static(b"COREKV.EXPIREIF"), key];
-            if st.queue_write(pos, argv, Waiter::Expiry).is_ok() {
+            if st.queue_write(pos, argv, Waiter::Expiry, 0).is_ok() {
                 st.expire_inflight += 1;
             }
         }
@@ -1417,6 +1492,7 @@ impl CoreState {
         self.unanswered() < limits.unanswered && self.pairs_full == 0
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn park(
         &mut self,
         pos: usize,
@@ -1425,6 +1501,7 @@ impl CoreState {
         proxied: bool,
         to: ParkedReply,
         now: Instant,
+        client: u64,
     ) {
         // A follower read's ticket is taken now, so the next turn's
         // `send_follower_reads` already asks for it (`retry_parked` takes
@@ -1442,6 +1519,7 @@ impl CoreState {
             deadline: now + PARK_TIMEOUT,
             ticket,
             need,
+            client,
         });
     }
 
@@ -1467,6 +1545,7 @@ impl CoreState {
         pos: usize,
         argv: Vec<Bytes>,
         waiter: Waiter,
+        client: u64,
     ) -> Result<(), (Reply, Waiter)> {
         if !self.shard.is_leader(pos) {
             return Err((errors::err(errors::NOT_LEADER), waiter));
@@ -1490,7 +1569,7 @@ impl CoreState {
         if !matches!(waiter, Waiter::Serve(_)) && corekv_core::cmd::blocking::is_blocking(&argv) {
             // Its apply may find nothing: keep what is needed to block it.
             self.blocking_props
-                .insert(tok, (pos, argv.clone(), Instant::now()));
+                .insert(tok, (pos, argv.clone(), Instant::now(), client));
             self.shard.set_watch_writes(true);
         }
         batch.0.push(argv);
@@ -1510,6 +1589,19 @@ impl CoreState {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 }
+
+/// What a client freed by CLIENT UNBLOCK gets: its timeout reply, or with
+/// ERROR Redis's `-UNBLOCKED` error.
+fn unblock_reply(argv: &[Bytes], error: bool) -> Reply {
+    if error {
+        errors::err(UNBLOCKED_BY_CLIENT)
+    } else {
+        corekv_core::cmd::blocking::timeout_reply(argv)
+    }
+}
+
+/// Redis 7.0's text (networking.c, CLIENT UNBLOCK ... ERROR).
+const UNBLOCKED_BY_CLIENT: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
 /// Pause before a command whose leader was unreachable is retried.
 const PROXY_RETRY: Duration = Duration::from_millis(25);

@@ -57,6 +57,8 @@ pub enum Msg {
         write: bool,
         proxied: bool,
         now_ms: u64,
+        /// The connection's id (see `Core::submit_client`).
+        client: u64,
     },
     /// The reply to a `Req` this core sent.
     Resp {
@@ -70,6 +72,14 @@ pub enum Msg {
         id: u64,
     },
     Snapshot(flume::Sender<CoreSnapshot>),
+    /// CLIENT UNBLOCK: a core holding `client` blocked answers it (with
+    /// its timeout reply, or the UNBLOCKED error) and sends 1 on `answer`;
+    /// others send 0.
+    Unblock {
+        client: u64,
+        error: bool,
+        answer: flume::Sender<u64>,
+    },
     /// A member was added at run time: start Raft links to it.
     MemberAdded {
         id: u64,

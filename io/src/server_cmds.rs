@@ -329,6 +329,43 @@ async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
             }
             Reply::Integer(killed as i64)
         }
+        ClientSub::Unblock => {
+            // Redis checks the reason first, then the id (networking.c).
+            let error = match argv.get(3).map(|b| lower(b)).as_deref() {
+                None | Some("timeout") => false,
+                Some("error") => true,
+                Some(_) => {
+                    return errors::err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                }
+            };
+            if argv.len() > 4 {
+                return errors::err(errors::SYNTAX);
+            }
+            let Some(client) = argv
+                .get(2)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|s| s.parse::<i64>().ok())
+            else {
+                return errors::err(errors::NOT_INTEGER);
+            };
+            if client <= 0 {
+                return Reply::Integer(0);
+            }
+            // The core holding the client's blocked command answers 1 once
+            // it is answered; every other core 0.
+            let (tx, rx) = flume::bounded(node.cores);
+            node.broadcast(|| Msg::Unblock {
+                client: client as u64,
+                error,
+                answer: tx.clone(),
+            });
+            drop(tx);
+            let mut n = 0;
+            while let Ok(x) = rx.recv_async().await {
+                n += x;
+            }
+            Reply::Integer(n.min(1) as i64)
+        }
         ClientSub::Help => table::help_reply(
             b"CLIENT",
             &[
@@ -360,6 +397,8 @@ async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
                 "    Protect current client connection from eviction.",
                 "SETNAME <name>",
                 "    Assign the name <name> to the current connection.",
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                "    Unblock the specified blocked client.",
             ],
         ),
     }
@@ -557,9 +596,14 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
                     .unwrap_or_default(),
             ),
             "clients" => format!(
-                "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
                 node.connected.load(Relaxed),
-                node.maxclients.load(Relaxed)
+                node.maxclients.load(Relaxed),
+                // Each core publishes its count once per tick.
+                node.counters
+                    .iter()
+                    .map(|c| c.blocked_clients.load(Relaxed))
+                    .sum::<u64>()
             ),
             "memory" => {
                 let rss = rss_bytes();

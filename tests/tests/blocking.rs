@@ -274,3 +274,84 @@ fn xread_and_xreadgroup_block_until_an_entry_arrives() {
         Some(Reply::Int(1))
     );
 }
+
+/// INFO's `blocked_clients` (corekv publishes it once per tick).
+fn blocked_clients(c: &mut Resp) -> i64 {
+    let Reply::Bulk(info) = c.cmd(&["INFO", "clients"]) else {
+        panic!("INFO clients is not a bulk string");
+    };
+    String::from_utf8_lossy(&info)
+        .lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("blocked_clients in INFO clients")
+}
+
+/// Waits (bounded) until `n` clients are blocked.
+fn await_blocked(c: &mut Resp, n: i64) {
+    let t = Instant::now();
+    while blocked_clients(c) < n {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{n} clients never showed as blocked"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn client_id(c: &mut Resp) -> String {
+    match c.cmd(&["CLIENT", "ID"]) {
+        Reply::Int(n) => n.to_string(),
+        other => panic!("CLIENT ID answered {other:?}"),
+    }
+}
+
+#[test]
+fn client_unblock_ends_a_wait_with_its_timeout_reply_or_an_error() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    // On every queue, so the blocked command lives on each core in turn
+    // (the waiter's connection may be on another one).
+    for q in QUEUES {
+        let mut w = s.resp();
+        let id = client_id(&mut w);
+        w.send(&["BLPOP", q, "0"]).expect("send");
+        await_blocked(&mut c, 1);
+        assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id]), Reply::Int(1), "{q}");
+        assert_eq!(w.read_reply().expect("reply"), Reply::Nil, "{q}");
+        // Not blocked any more: nothing to unblock, and a later push is
+        // not popped for it.
+        assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id]), Reply::Int(0));
+        assert_eq!(c.cmd(&["RPUSH", q, "kept"]), Reply::Int(1));
+        assert_eq!(c.cmd(&["LPOP", q]), b("kept"));
+        // The connection serves its next command as usual.
+        assert_eq!(w.cmd(&["PING"]), Reply::Simple("PONG".into()));
+    }
+    let mut w = s.resp();
+    let id = client_id(&mut w);
+    w.send(&["BZPOPMIN", "z", "0"]).expect("send");
+    await_blocked(&mut c, 1);
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id, "error"]), Reply::Int(1));
+    assert_eq!(
+        w.read_reply().expect("reply"),
+        Reply::err("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+    );
+    assert_eq!(c.cmd(&["XADD", "st", "1-1", "f", "v"]), b("1-1"));
+    w.send(&["XREAD", "BLOCK", "0", "STREAMS", "st", "$"])
+        .expect("send");
+    await_blocked(&mut c, 1);
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]), Reply::Int(1));
+    assert_eq!(w.read_reply().expect("reply"), Reply::Nil);
+    // Errors and ids that block nothing.
+    assert_eq!(
+        c.cmd(&["CLIENT", "UNBLOCK", &id, "later"]),
+        Reply::err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    );
+    assert_eq!(
+        c.cmd(&["CLIENT", "UNBLOCK", "x"]),
+        Reply::err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", "987654"]), Reply::Int(0));
+    let me = client_id(&mut c);
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &me]), Reply::Int(0));
+}

@@ -385,6 +385,29 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 args: &[Arg::new("connection-name", ArgType::String)],
                 ..CommandSpec::BASE
             },
+            CommandSpec {
+                name: "client|unblock",
+                arity: -3,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous", "@connection"],
+                group: "connection",
+                since: "5.0.0",
+                summary: "Unblock a client blocked in a blocking command from a different connection",
+                complexity: "O(log N) where N is the number of client connections",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::Unblock)),
+                args: &[
+                    Arg::new("client-id", ArgType::Integer),
+                    Arg::new("timeout_error", ArgType::OneOf).optional().args(&[
+                        Arg::new("timeout", ArgType::PureToken).token("TIMEOUT"),
+                        Arg::new("error", ArgType::PureToken).token("ERROR"),
+                    ]),
+                ],
+                ..CommandSpec::BASE
+            },
         ],
         ..CommandSpec::BASE
     },

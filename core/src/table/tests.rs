@@ -714,7 +714,7 @@ fn command_info_of_other_shapes() {
     let Reply::Array(subs) = &client[9] else {
         panic!("subcommands not an array")
     };
-    assert_eq!(subs.len(), 8);
+    assert_eq!(subs.len(), 9);
     let Some(Reply::Array(list)) = entries.get(1) else {
         panic!("no client|list entry")
     };
@@ -825,7 +825,7 @@ fn command_docs_shape() {
     let Some((_, Reply::Map(subs))) = client.iter().find(|(k, _)| *k == b("subcommands")) else {
         panic!("no subcommands map")
     };
-    assert_eq!(subs.len(), 8);
+    assert_eq!(subs.len(), 9);
     assert!(subs.iter().any(|(k, _)| *k == b("client|kill")));
 
     let Reply::Map(everything) = cmd(&["COMMAND", "DOCS"]) else {
