@@ -1078,8 +1078,8 @@ fn secret_file() -> String {
 /// over the groups, one entry per command (so leaders truncate their logs
 /// and a lagging follower needs a snapshot).
 fn collection_writes(i: usize) -> Vec<String> {
-    let k = i % 4;
-    match i % 4 {
+    let k = i % 5;
+    match i % 5 {
         0 => vec![
             "HSET".into(),
             format!("h{k}"),
@@ -1088,13 +1088,28 @@ fn collection_writes(i: usize) -> Vec<String> {
         ],
         1 => vec!["RPUSH".into(), format!("l{k}"), format!("e{i}")],
         2 => vec!["SADD".into(), format!("s{k}"), format!("m{i}")],
-        _ => vec![
+        3 => vec![
             "ZADD".into(),
             format!("z{k}"),
             i.to_string(),
             format!("m{i}"),
         ],
+        _ => vec![
+            "XADD".into(),
+            format!("x{k}"),
+            format!("{}-0", i + 1),
+            "f".into(),
+            format!("v{i}"),
+        ],
     }
+}
+
+/// The entry [`collection_writes`] `i` added, as XRANGE shows it.
+fn stream_entry(i: usize) -> Reply {
+    Reply::Array(vec![
+        Reply::bulk(&format!("{}-0", i + 1)),
+        Reply::Array(vec![Reply::bulk("f"), Reply::bulk(&format!("v{i}"))]),
+    ])
 }
 
 /// Checks through `c` that every collection write below `n` is there and
@@ -1103,19 +1118,22 @@ fn verify_collections(c: &mut Resp, n: usize, big: usize, deadline: Instant) {
     let q = |c: &mut Resp, args: &[&str]| cmd_retry(c, args, deadline).expect("reply");
     for i in 0..n {
         let w = collection_writes(i);
-        let (got, want) = match i % 4 {
+        let (got, want) = match i % 5 {
             0 => (q(c, &["HGET", &w[1], &w[2]]), Reply::bulk(&w[3])),
-            1 => continue,
             2 => (q(c, &["SISMEMBER", &w[1], &w[2]]), Reply::Int(1)),
-            _ => (q(c, &["ZSCORE", &w[1], &w[3]]), Reply::bulk(&w[2])),
+            3 => (q(c, &["ZSCORE", &w[1], &w[3]]), Reply::bulk(&w[2])),
+            _ => continue,
         };
         assert_eq!(got, want, "{w:?}");
     }
     let pushed: Vec<Reply> = (0..n)
-        .filter(|i| i % 4 == 1)
+        .filter(|i| i % 5 == 1)
         .map(|i| Reply::bulk(&format!("e{i}")))
         .collect();
     assert_eq!(q(c, &["LRANGE", "l1", "0", "-1"]), Reply::Array(pushed));
+    let added: Vec<Reply> = (0..n).filter(|i| i % 5 == 4).map(stream_entry).collect();
+    assert_eq!(q(c, &["XRANGE", "x4", "-", "+"]), Reply::Array(added));
+    assert_eq!(q(c, &["TYPE", "x4"]), Reply::Simple("stream".into()));
     assert_eq!(q(c, &["HLEN", "big"]), Reply::Int(big as i64));
     assert_eq!(q(c, &["HGET", "big", "f77"]), Reply::bulk("value-77"));
     assert_eq!(q(c, &["EXISTS", "dropped"]), Reply::Int(0));
@@ -1149,7 +1167,7 @@ fn collections_reach_a_lagging_follower_by_snapshot_and_survive_a_leader_kill() 
         let w = collection_writes(i);
         let args: Vec<&str> = w.iter().map(|s| s.as_str()).collect();
         let r = cmd_retry(&mut c, &args, deadline).expect("write");
-        assert!(matches!(r, Reply::Int(_)), "{w:?}: {r:?}");
+        assert!(matches!(r, Reply::Int(_) | Reply::Bulk(_)), "{w:?}: {r:?}");
     }
     assert_eq!(
         cmd_retry(&mut c, &["DEL", "dropped"], deadline),
@@ -1187,6 +1205,11 @@ fn collections_reach_a_lagging_follower_by_snapshot_and_survive_a_leader_kill() 
     assert!(matches!(r, Some(Reply::Int(0 | 1))), "{r:?}");
     let r = cmd_retry(&mut c2, &["HLEN", "big"], deadline);
     assert_eq!(r, Some(Reply::Int(BIG as i64 + 1)));
+    // The stream takes entries after the kill, above its last id.
+    let r = cmd_retry(&mut c2, &["XADD", "x4", "*", "f", "after"], deadline);
+    assert!(matches!(r, Some(Reply::Bulk(_))), "{r:?}");
+    let r = cmd_retry(&mut c2, &["XLEN", "x4"], deadline);
+    assert_eq!(r, Some(Reply::Int((N / 5) as i64 + 1)));
 }
 
 #[test]

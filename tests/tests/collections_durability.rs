@@ -1,5 +1,6 @@
 //! Collections are durable like strings (corekv only): every acknowledged
-//! HSET / SADD / ZADD / RPUSH survives kill -9 (their elements are stored
+//! HSET / SADD / ZADD / RPUSH / XADD (and a consumer group's pending
+//! entries) survives kill -9 (their elements are stored
 //! one record each, written with the meta record in one batch); deleting a
 //! big collection is O(1) for the client and its elements are swept away
 //! afterwards, also across a restart.
@@ -13,8 +14,8 @@ const WRITER_MAX_TIME: Duration = Duration::from_secs(3);
 
 /// The n-th write of the writer and how to check it afterwards.
 fn write_of(n: u64) -> Vec<String> {
-    let k = n % 4;
-    match n % 4 {
+    let k = n % 5;
+    match n % 5 {
         0 => vec![
             "HSET".into(),
             format!("h{k}"),
@@ -28,7 +29,14 @@ fn write_of(n: u64) -> Vec<String> {
             n.to_string(),
             format!("m{n}"),
         ],
-        _ => vec!["RPUSH".into(), format!("l{k}"), format!("e{n}")],
+        3 => vec!["RPUSH".into(), format!("l{k}"), format!("e{n}")],
+        _ => vec![
+            "XADD".into(),
+            format!("x{k}"),
+            format!("{}-1", n + 1),
+            "f".into(),
+            format!("v{n}"),
+        ],
     }
 }
 
@@ -42,7 +50,7 @@ fn spawn_writer(c: Resp) -> mpsc::Receiver<u64> {
         let mut n = 0;
         while n < WRITER_MAX_OPS && start.elapsed() < WRITER_MAX_TIME {
             match c.try_cmd(&write_of(n)) {
-                Ok(Reply::Int(_)) => n += 1,
+                Ok(Reply::Int(_) | Reply::Bulk(_)) => n += 1,
                 _ => break,
             }
         }
@@ -56,13 +64,13 @@ fn spawn_writer(c: Resp) -> mpsc::Receiver<u64> {
 fn verify(c: &mut Resp, acked: u64) {
     for n in 0..acked {
         let w = write_of(n);
-        let got = match n % 4 {
+        let got = match n % 5 {
             0 => c.cmd(&["HGET", &w[1], &w[2]]),
             1 => c.cmd(&["SISMEMBER", &w[1], &w[2]]),
             2 => c.cmd(&["ZSCORE", &w[1], &w[3]]),
             _ => continue,
         };
-        let want = match n % 4 {
+        let want = match n % 5 {
             0 => Reply::bulk(&w[3]),
             1 => Reply::Int(1),
             _ => Reply::bulk(&n.to_string()),
@@ -70,7 +78,7 @@ fn verify(c: &mut Resp, acked: u64) {
         assert_eq!(got, want, "acknowledged {w:?} lost");
     }
     let pushed: Vec<String> = (0..acked)
-        .filter(|n| n % 4 == 3)
+        .filter(|n| n % 5 == 3)
         .map(|n| format!("e{n}"))
         .collect();
     let list = c.cmd(&["LRANGE", "l3", "0", "-1"]);
@@ -86,6 +94,70 @@ fn verify(c: &mut Resp, acked: u64) {
         pushed.len()
     );
     assert_eq!(list.get(..pushed.len()), Some(&pushed[..]), "list order");
+    // The stream holds every acknowledged entry, in id order, with its
+    // fields (plus at most the one in flight).
+    let added: Vec<Reply> = (0..acked)
+        .filter(|n| n % 5 == 4)
+        .map(|n| {
+            Reply::Array(vec![
+                Reply::bulk(&format!("{}-1", n + 1)),
+                Reply::Array(vec![Reply::bulk("f"), Reply::bulk(&format!("v{n}"))]),
+            ])
+        })
+        .collect();
+    let entries = match c.cmd(&["XRANGE", "x4", "-", "+"]) {
+        Reply::Array(v) => v,
+        other => panic!("XRANGE answered {other:?}"),
+    };
+    assert!(
+        entries.len() >= added.len() && entries.len() <= added.len() + 1,
+        "stream has {} entries for {} acknowledged XADDs",
+        entries.len(),
+        added.len()
+    );
+    assert_eq!(entries.get(..added.len()), Some(&added[..]), "stream");
+}
+
+/// A consumer group with 3 of 5 delivered entries pending (2 acked) and 5
+/// entries never delivered.
+fn make_group(c: &mut Resp) {
+    for i in 1..=10 {
+        let id = format!("{i}-0");
+        assert_eq!(
+            c.cmd(&["XADD", "ps", &id, "n", &i.to_string()]),
+            Reply::bulk(&id)
+        );
+    }
+    assert_eq!(c.cmd(&["XGROUP", "CREATE", "ps", "g", "0"]), Reply::ok());
+    let r = c.cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "alice",
+        "COUNT",
+        "5",
+        "STREAMS",
+        "ps",
+        ">",
+    ]);
+    assert_eq!(
+        r.items().first().map(|s| s.items()[1].items().len()),
+        Some(5)
+    );
+    assert_eq!(c.cmd(&["XACK", "ps", "g", "1-0", "3-0"]), Reply::Int(2));
+}
+
+/// What [`make_group`] left is there.
+fn verify_group(c: &mut Resp) {
+    let ids = |r: Reply| -> Vec<String> { r.items().iter().map(|e| e.items()[0].text()).collect() };
+    let pending = c.cmd(&["XPENDING", "ps", "g", "-", "+", "10"]);
+    assert_eq!(ids(pending), ["2-0", "4-0", "5-0"], "pending entries");
+    let mine = c.cmd(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "ps", "0"]);
+    let mine = mine.items().first().map(|s| ids(s.items()[1].clone()));
+    assert_eq!(
+        mine.as_deref(),
+        Some(&["2-0", "4-0", "5-0"].map(String::from)[..])
+    );
 }
 
 #[test]
@@ -94,6 +166,7 @@ fn kill9_keeps_acknowledged_collection_writes() {
         return;
     }
     let mut s = Server::start(&[]);
+    make_group(&mut s.resp());
     let rx = spawn_writer(s.resp());
     std::thread::sleep(Duration::from_millis(700));
     s.kill9();
@@ -106,11 +179,21 @@ fn kill9_keeps_acknowledged_collection_writes() {
     assert_eq!(c.cmd(&["TYPE", "s1"]), Reply::Simple("set".into()));
     assert_eq!(c.cmd(&["TYPE", "z2"]), Reply::Simple("zset".into()));
     assert_eq!(c.cmd(&["TYPE", "l3"]), Reply::Simple("list".into()));
+    assert_eq!(c.cmd(&["TYPE", "x4"]), Reply::Simple("stream".into()));
+    verify_group(&mut c);
     // Graceful restart after the crash keeps it all too.
     drop(c);
     assert!(s.terminate().success());
     s.restart();
-    verify(&mut s.resp(), acked);
+    let mut c = s.resp();
+    verify(&mut c, acked);
+    verify_group(&mut c);
+    // The group goes on from where it was: the 5 undelivered entries.
+    let r = c.cmd(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "ps", ">"]);
+    assert_eq!(
+        r.items().first().map(|s| s.items()[1].items().len()),
+        Some(5)
+    );
 }
 
 /// Dropped collections not yet swept, summed over the stats socket's cores.
