@@ -337,6 +337,9 @@ impl Conn {
                         return spec.name;
                     }
                     argv.drain(..2);
+                    // A proxied blocking command: watch the link too (the
+                    // sender closes it when its client leaves).
+                    self.blocked |= corekv_core::cmd::blocking::is_blocking(&argv);
                     base = table::lookup(argv.first().map_or(&[][..], |a| a.as_ref()));
                 }
                 _ => {}

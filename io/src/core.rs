@@ -140,6 +140,10 @@ pub struct CoreState {
     /// First proposals of blocking commands: token → (group, argv,
     /// arrival), to block the client if the apply finds nothing.
     blocking_props: HashMap<Token, (usize, Vec<Bytes>, Instant, u64), ahash::RandomState>,
+    /// Blocking commands of other cores' clients proxied to another node,
+    /// by (core, request id): set when the client leaves (`Msg::Cancel`),
+    /// so the proxy call ends and the leader forgets the client.
+    proxied_waits: HashMap<(usize, u64), Rc<std::cell::Cell<bool>>, ahash::RandomState>,
 }
 
 /// A turn is forced after this many proposals, so one large wave of
@@ -328,6 +332,7 @@ impl Core {
                 follower_reads,
                 blocked: Default::default(),
                 blocking_props: HashMap::default(),
+                proxied_waits: HashMap::default(),
                 rand_state: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1) ^ unix_ms(),
             }),
             notify: LocalNotify::default(),
@@ -642,7 +647,37 @@ impl Core {
                     call.push(Bytes::from_static(crate::member::PROXY_AT.as_bytes()));
                     call.push(Bytes::from(core.node.hlc_now().to_string()));
                     call.extend(p.argv.iter().cloned());
-                    core.proxy_pool().try_call(addr, call).await
+                    if corekv_core::cmd::blocking::is_blocking(&p.argv) {
+                        // Its own connection, for as long as it blocks.
+                        let timeout = match corekv_core::cmd::blocking::timeout_ms(&p.argv) {
+                            Some(ms) if ms > 0 => Duration::from_millis(ms) + PROXY_BLOCK_SLACK,
+                            _ => PROXY_BLOCK_FOREVER,
+                        };
+                        let left = match &p.to {
+                            ParkedReply::Remote { core: c, id } => {
+                                let flag = Rc::new(std::cell::Cell::new(false));
+                                let mut st = core.st.borrow_mut();
+                                st.proxied_waits.insert((*c, *id), flag.clone());
+                                Some(((*c, *id), flag))
+                            }
+                            ParkedReply::Local(_) => None,
+                        };
+                        let gone = || match (&p.to, &left) {
+                            (ParkedReply::Local(tx), _) => tx.is_closed(),
+                            (_, Some((_, flag))) => flag.get(),
+                            _ => false,
+                        };
+                        let r = core
+                            .proxy_pool()
+                            .call_alone(addr, call, timeout, gone)
+                            .await;
+                        if let Some((k, _)) = &left {
+                            core.st.borrow_mut().proxied_waits.remove(k);
+                        }
+                        r
+                    } else {
+                        core.proxy_pool().try_call(addr, call).await
+                    }
                 }
                 None => Ok(errors::err(errors::NOT_LEADER)),
             };
@@ -1376,6 +1411,8 @@ impl Core {
                 });
                 if let Some(w) = found {
                     st.blocked.remove(w);
+                } else if let Some(flag) = st.proxied_waits.get(&(from, id)) {
+                    flag.set(true);
                 }
             }
         }
@@ -1602,6 +1639,12 @@ fn unblock_reply(argv: &[Bytes], error: bool) -> Reply {
 
 /// Redis 7.0's text (networking.c, CLIENT UNBLOCK ... ERROR).
 const UNBLOCKED_BY_CLIENT: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
+/// A proxied blocking command's call may take its own timeout plus this
+/// (the leader answers the timeout; this covers the trip).
+const PROXY_BLOCK_SLACK: Duration = Duration::from_secs(2);
+/// The call bound of a proxied blocking command without a timeout (`0`).
+const PROXY_BLOCK_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Pause before a command whose leader was unreachable is retried.
 const PROXY_RETRY: Duration = Duration::from_millis(25);

@@ -163,6 +163,62 @@ impl ProxyPool {
         res
     }
 
+    /// Sends one call on a connection of its own, closed after the reply:
+    /// for a blocking command (BLPOP ...), which on a shared connection
+    /// would hold every later reply behind it for as long as it blocks.
+    /// `timeout` bounds the call; every 100 ms `gone` is asked whether the
+    /// caller left, and if so the connection is closed, which the
+    /// destination sees as its client leaving (a blocked client that left
+    /// is never served there, so nothing is popped for nobody).
+    pub async fn call_alone(
+        self: &Rc<Self>,
+        addr: SocketAddr,
+        argv: Vec<Bytes>,
+        timeout: Duration,
+        gone: impl Fn() -> bool,
+    ) -> Result<Reply, ProxyError> {
+        bump(&self.counters.calls);
+        let not_sent = |reason| ProxyError {
+            reason,
+            maybe_sent: false,
+        };
+        if argv.is_empty() {
+            return Ok(errors::err("ERR empty command"));
+        }
+        // Not in `dests`: its own connection, and its failures do not
+        // open the shared connection's breaker.
+        let dest = Rc::new(Dest {
+            addr,
+            cfg: self.cfg.clone(),
+            counters: self.counters.clone(),
+            conn: RefCell::new(None),
+            failures: Cell::new(0),
+            open_until: Cell::new(None),
+            connects: Cell::new(0),
+        });
+        let conn = dest.conn().map_err(not_sent)?;
+        let mut rx = conn.push(&argv, 1).map_err(not_sent)?;
+        let deadline = Instant::now() + timeout;
+        let res = loop {
+            match monoio::time::timeout(Duration::from_millis(100), &mut rx).await {
+                Ok(Ok(outcome)) => break outcome,
+                Ok(Err(_)) => break Err("connection dropped".into()),
+                Err(_) if gone() => break Err("caller left".into()),
+                Err(_) if Instant::now() >= deadline => break Err(TIMED_OUT.into()),
+                Err(_) => {}
+            }
+        };
+        let established = conn.established.get();
+        conn.end("call done", false);
+        if res.is_err() {
+            bump(&self.counters.errors);
+        }
+        res.map_err(|reason| ProxyError {
+            reason,
+            maybe_sent: established,
+        })
+    }
+
     pub fn stats(&self) -> ProxyStats {
         let c = &self.counters;
         ProxyStats {

@@ -1261,3 +1261,188 @@ fn a_proxied_xreadgroup_keeps_its_resp2_shape() {
     }
     assert_eq!(ids, ["1-0", "2-0", "3-0"]);
 }
+
+/// What the blocked clients of [`blocked_clients_survive_leader_changes`]
+/// saw.
+#[derive(Default)]
+struct Pops {
+    popped: Vec<String>,
+    unblocked: usize,
+    other_errors: Vec<String>,
+}
+
+#[test]
+fn blocked_clients_survive_leader_changes_and_nothing_is_popped_twice_or_lost() {
+    if !corekv_only("blocked_clients_survive_leader_changes_and_nothing_is_popped_twice_or_lost") {
+        return;
+    }
+    const WAITERS: usize = 12;
+    const PUSHES: usize = 120;
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    let addrs = cl.addrs();
+    let queues = ["q:alpha", "q:beta", "q:gamma", "q:delta"];
+    let stop = Arc::new(AtomicBool::new(false));
+    let pops = Arc::new(Mutex::new(Pops::default()));
+    // Blocked clients on every node (so some wait on a leader here, some
+    // through another node's proxy), re-blocking after each answer.
+    let waiters: Vec<_> = (0..WAITERS)
+        .map(|t| {
+            let addr = addrs[t % 3].clone();
+            let q = queues[t % queues.len()];
+            let (stop, pops) = (stop.clone(), pops.clone());
+            std::thread::spawn(move || {
+                let mut c = connect(&addr).expect("connect");
+                let until = Instant::now() + Duration::from_secs(30);
+                while !stop.load(Ordering::Relaxed) && Instant::now() < until {
+                    let r = c.try_cmd(&["BLPOP", q, "0.5"]).expect("BLPOP");
+                    let mut p = pops.lock().expect("pops");
+                    match r {
+                        Reply::Nil => {}
+                        Reply::Array(kv) if kv.len() == 2 => p.popped.push(kv[1].text()),
+                        r if r.error_text().starts_with("UNBLOCKED") => p.unblocked += 1,
+                        // Elections: the command never ran.
+                        r if r.error_text().starts_with("TRYAGAIN") => {}
+                        other => p.other_errors.push(format!("{other:?}")),
+                    }
+                }
+            })
+        })
+        .collect();
+    // Leadership of every group moves around while pushes arrive.
+    let a = addrs.clone();
+    let mover = std::thread::spawn(move || {
+        let mut c = connect(&a[0]).expect("connect");
+        become_member(&mut c);
+        let mut moved = 0;
+        for round in 0..8u64 {
+            std::thread::sleep(Duration::from_millis(200));
+            for g in 1..=4u64 {
+                let to = ((g + round) % 3 + 1).to_string();
+                let r = c.cmd(&["COREKV.CLUSTER", "TRANSFER", &g.to_string(), &to]);
+                moved += usize::from(r == Reply::ok());
+            }
+        }
+        moved
+    });
+    let mut pusher = connect(&addrs[1]).expect("connect");
+    let mut acked = Vec::new();
+    let mut maybe = Vec::new();
+    for i in 0..PUSHES {
+        let e = format!("e{i}");
+        match pusher.try_cmd(&["RPUSH", queues[i % queues.len()], &e]) {
+            Ok(Reply::Int(_)) => acked.push(e),
+            // Not pushed (election), or perhaps pushed (unknown outcome).
+            Ok(r) if r.error_text().starts_with("TRYAGAIN") => {}
+            Ok(_) => maybe.push(e),
+            Err(e) => panic!("pusher: {e}"),
+        }
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    let moved = mover.join().expect("mover");
+    assert!(moved >= 8, "only {moved} of 32 transfers were accepted");
+    // Let the waiters drain what is left, then stop them.
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::Relaxed);
+    for w in waiters {
+        w.join().expect("waiter");
+    }
+    let deadline = Instant::now() + SETTLE;
+    let mut left = Vec::new();
+    for q in queues {
+        let r = cmd_retry(&mut pusher, &["LRANGE", q, "0", "-1"], deadline).expect("LRANGE");
+        left.extend(r.items().iter().map(|x| x.text()));
+    }
+    let p = pops.lock().expect("pops");
+    eprintln!(
+        "leader changes: {moved} transfers, {} popped, {} left, {} unblocked, {} maybe-pushed",
+        p.popped.len(),
+        left.len(),
+        p.unblocked,
+        maybe.len()
+    );
+    assert!(p.other_errors.is_empty(), "{:?}", p.other_errors);
+    let mut seen = std::collections::HashSet::new();
+    for e in p.popped.iter().chain(left.iter()) {
+        assert!(seen.insert(e.clone()), "{e} popped or kept twice");
+        assert!(
+            acked.contains(e) || maybe.contains(e),
+            "{e} was never pushed"
+        );
+    }
+    for e in &acked {
+        assert!(seen.contains(e), "acknowledged push {e} was lost");
+    }
+    // Blocked clients on a follower node do not hold up other proxied
+    // commands (each blocking call has its own connection): the waiters
+    // keep up with the pushes.
+    assert!(
+        p.popped.len() >= PUSHES * 9 / 10,
+        "only {} popped",
+        p.popped.len()
+    );
+}
+
+#[test]
+fn a_proxied_blocking_command_waits_past_the_proxy_call_timeout() {
+    if !corekv_only("a_proxied_blocking_command_waits_past_the_proxy_call_timeout") {
+        return;
+    }
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    let addrs = cl.addrs();
+    // One client per node: at least two of them block through a proxy.
+    let mut waiters: Vec<Resp> = (0..3)
+        .map(|i| {
+            let s = TcpStream::connect(&addrs[i]).expect("connect");
+            let mut c = Resp::from_stream(s, Duration::from_secs(15));
+            c.send(&["BLPOP", &format!("late{i}"), "10"]).expect("send");
+            c
+        })
+        .collect();
+    // And clients that leave while blocked (through a proxy, too): the
+    // leader must not pop anything for them.
+    for (i, addr) in addrs.iter().enumerate() {
+        let mut c = connect(addr).expect("connect");
+        c.send(&["BLPOP", &format!("gone{i}"), "0"]).expect("send");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Longer than a proxied call's 5 s bound.
+    std::thread::sleep(Duration::from_millis(6000));
+    let mut c = connect(&addrs[0]).expect("connect");
+    let deadline = Instant::now() + SETTLE;
+    for i in 0..3 {
+        let k = format!("gone{i}");
+        let r = cmd_retry(&mut c, &["RPUSH", &k, "kept"], deadline);
+        assert_eq!(r, Some(Reply::Int(1)));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for i in 0..3 {
+        let k = format!("gone{i}");
+        let r = cmd_retry(&mut c, &["LLEN", &k], deadline);
+        assert_eq!(
+            r,
+            Some(Reply::Int(1)),
+            "{k}: a push was popped for a client that left"
+        );
+    }
+    for i in 0..3 {
+        let r = cmd_retry(&mut c, &["RPUSH", &format!("late{i}"), "x"], deadline);
+        assert_eq!(r, Some(Reply::Int(1)));
+    }
+    let mut served = 0;
+    for (i, w) in waiters.iter_mut().enumerate() {
+        let k = format!("late{i}");
+        match w.read_reply().expect("reply") {
+            r if r == Reply::Array(vec![Reply::bulk(&k), Reply::bulk("x")]) => served += 1,
+            // The group's leader changed meanwhile (an election on a busy
+            // machine): Redis's failover answer, and nothing was popped.
+            r if r.error_text().starts_with("UNBLOCKED") => {
+                let r = cmd_retry(&mut c, &["LLEN", &k], deadline);
+                assert_eq!(r, Some(Reply::Int(1)), "{k}");
+            }
+            r => panic!("waiter on node {}: {r:?}", i + 1),
+        }
+    }
+    assert!(served >= 2, "only {served} of 3 waiters were served");
+}
