@@ -431,3 +431,82 @@ fn mset_without_tag_is_all_or_nothing() {
         other => panic!("unexpected MSETNX reply {other:?}"),
     }
 }
+
+/// One key of every type, all set to expire.
+fn expiring_family(c: &mut Resp, tag: &str, ms: &str) -> Vec<String> {
+    let keys: Vec<String> = ["s", "h", "l", "set", "z", "x"]
+        .iter()
+        .map(|t| format!("{{{tag}}}{t}"))
+        .collect();
+    check!(c, ["SET", &keys[0], "v"], ok());
+    check!(c, ["HSET", &keys[1], "f", "v"], i(1));
+    check!(c, ["RPUSH", &keys[2], "a", "b"], i(2));
+    check!(c, ["SADD", &keys[3], "a", "b"], i(2));
+    check!(c, ["ZADD", &keys[4], "1", "a", "2", "b"], i(2));
+    check!(c, ["XADD", &keys[5], "1-1", "f", "v"], b("1-1"));
+    for k in &keys {
+        check!(c, ["PEXPIRE", k, ms], i(1));
+    }
+    keys
+}
+
+#[test]
+fn every_type_expires_actively() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    let keys = expiring_family(&mut c, "a", "100");
+    // Nothing touches the keys: the server's active expiry removes them.
+    let gone = wait_until(Duration::from_secs(3), || {
+        c.cmd(&["DBSIZE"]) == Reply::Int(0)
+    });
+    assert!(gone, "DBSIZE still {:?}", c.cmd(&["DBSIZE"]));
+    for k in &keys {
+        check!(c, ["EXISTS", k], i(0));
+    }
+}
+
+/// Keys that expired before a command runs are absent to every command
+/// that reads or writes several keys, whatever their type.
+#[test]
+fn expired_collections_are_absent_to_multi_key_commands() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    let k = expiring_family(&mut c, "t", "50");
+    check!(c, ["SADD", "{t}live", "a", "c"], i(2));
+    check!(c, ["ZADD", "{t}zlive", "5", "a"], i(1));
+    check!(c, ["RPUSH", "{t}llive", "x"], i(1));
+    std::thread::sleep(Duration::from_millis(150));
+    let (s_, h, l, set, z, x) = (&k[0], &k[1], &k[2], &k[3], &k[4], &k[5]);
+    // Sources that expired read as empty.
+    check!(c, ["SINTERSTORE", "{t}d1", set, "{t}live"], i(0));
+    check!(c, ["SUNIONSTORE", "{t}d2", set, "{t}live"], i(2));
+    let mut diff: Vec<String> = c
+        .cmd(&["SDIFF", "{t}live", set])
+        .items()
+        .iter()
+        .map(|r| r.text())
+        .collect();
+    diff.sort();
+    assert_eq!(diff, ["a", "c"]);
+    check!(c, ["ZUNIONSTORE", "{t}d3", "2", z, "{t}zlive"], i(1));
+    check!(c, ["ZSCORE", "{t}d3", "a"], b("5"));
+    check!(c, ["LMOVE", l, "{t}llive", "LEFT", "LEFT"], Reply::Nil);
+    check!(c, ["RPOPLPUSH", l, "{t}llive"], Reply::Nil);
+    check!(c, ["SMOVE", set, "{t}live", "a"], i(0));
+    check!(c, ["RENAME", h, "{t}h2"], e("ERR no such key"));
+    check!(c, ["COPY", z, "{t}z2"], i(0));
+    check!(c, ["XREAD", "STREAMS", x, "0"], Reply::Nil);
+    check!(c, ["GET", s_], Reply::Nil);
+    // Destinations that expired are replaced, not merged or refused.
+    check!(c, ["COPY", "{t}live", set], i(1));
+    check!(c, ["SCARD", set], i(2));
+    check!(c, ["TTL", set], i(-1));
+    check!(c, ["LMOVE", "{t}llive", l, "LEFT", "LEFT"], b("x"));
+    check!(c, ["LRANGE", l, "0", "-1"], Reply::Array(vec![b("x")]));
+    check!(c, ["RENAME", "{t}zlive", z], ok());
+    check!(c, ["ZRANGE", z, "0", "-1"], Reply::Array(vec![b("a")]));
+    check!(c, ["HSET", h, "g", "w"], i(1));
+    check!(c, ["HGETALL", h], Reply::Array(vec![b("g"), b("w")]));
+    check!(c, ["XLEN", x], i(0));
+    check!(c, ["TYPE", x], Reply::Simple("none".into()));
+}
