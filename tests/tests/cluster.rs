@@ -1446,3 +1446,55 @@ fn a_proxied_blocking_command_waits_past_the_proxy_call_timeout() {
     }
     assert!(served >= 2, "only {served} of 3 waiters were served");
 }
+
+/// Members of `key` as node `addr` holds them (its own replica: reads on a
+/// follower are served from its state once it has applied the leader's
+/// commit index).
+fn members_on(addr: &str, key: &str) -> Vec<String> {
+    let mut c = connect(addr).expect("connect");
+    let r = cmd_retry(&mut c, &["SMEMBERS", key], Instant::now() + SETTLE).expect("SMEMBERS");
+    let mut v: Vec<String> = r.items().iter().map(|m| m.text()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn random_pops_leave_the_same_members_on_every_replica() {
+    if !corekv_only("random_pops_leave_the_same_members_on_every_replica") {
+        return;
+    }
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    let addrs = cl.addrs();
+    let deadline = Instant::now() + SETTLE;
+    let mut c = connect(&addrs[0]).expect("connect");
+    // Small (listpack/intset, exact picks) and big (hashed picks) sets.
+    for (key, n) in [("small", 100usize), ("big", 3000)] {
+        let mut args = vec!["SADD".to_string(), key.to_string()];
+        args.extend((0..n).map(|i| format!("m{i}")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(
+            cmd_retry(&mut c, &args, deadline),
+            Some(Reply::Int(n as i64))
+        );
+        let mut popped = Vec::new();
+        for round in 0..10 {
+            // Through every node: each replica applies the same pops.
+            let mut p = connect(&addrs[round % 3]).expect("connect");
+            let r = cmd_retry(&mut p, &["SPOP", key, "7"], deadline).expect("SPOP");
+            popped.extend(r.items().iter().map(|m| m.text()));
+        }
+        assert_eq!(popped.len(), 70, "{key}");
+        let want: Vec<String> = {
+            let mut all: Vec<String> = (0..n)
+                .map(|i| format!("m{i}"))
+                .filter(|m| !popped.contains(m))
+                .collect();
+            all.sort();
+            all
+        };
+        for a in &addrs {
+            assert_eq!(members_on(a, key), want, "{key} on {a}");
+        }
+    }
+}
