@@ -239,6 +239,8 @@ server_cmd! {
     /// `COREKV.AT <hlc> <command...>`: a proxied command with its sender's
     /// clock; unwrapped by dispatch on a proxy link.
     At,
+    /// `COREKV.AT2`: [`ServerCmd::At`] answered in RESP2.
+    At2,
     /// `COREKV.CLUSTER ...`: membership administration.
     CorekvCluster,
     /// `COREKV.GROUPADMIN ...`: one group's membership change.

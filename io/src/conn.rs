@@ -30,6 +30,8 @@ pub(crate) const MULTI_UNSUPPORTED: &str =
 /// A reply in the making: one part, or parts of a fanned-out command.
 enum Item {
     One(Pending, usize, Instant),
+    /// A proxied command's reply the sender wants in RESP2 (`COREKV.AT2`).
+    Resp2(Box<Item>),
     Gather {
         parts: Vec<Pending>,
         merge: Merge,
@@ -63,6 +65,9 @@ pub struct Conn {
     /// waiting for them the socket is watched, so a client that leaves is
     /// noticed and never served.
     blocked: bool,
+    /// The command being dispatched came as `COREKV.AT2`: its reply is
+    /// encoded in RESP2 whatever this link speaks.
+    at2: bool,
 }
 
 /// Runs `flush` and `read` together (see [`Conn::flush_watching`]).
@@ -139,6 +144,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         proxied: false,
         member: false,
         blocked: false,
+        at2: false,
     };
     conn.run(stream).await;
     core.st.borrow_mut().clients.remove(&id);
@@ -179,6 +185,7 @@ impl Conn {
                             self.core.wait_for_room().await;
                         }
                         last_cmd = Some(self.dispatch(argv).await);
+                        self.at2 = false;
                         if self.close {
                             break;
                         }
@@ -252,6 +259,10 @@ impl Conn {
         // One clock read per wait, not per command.
         let mut now = self.core.now();
         for item in items {
+            let (item, proto) = match item {
+                Item::Resp2(inner) => (*inner, Proto::Resp2),
+                other => (other, self.proto),
+            };
             let (reply, class, start) = match item {
                 Item::One(Pending::Ready(r), class, start) => (r, class, start),
                 Item::One(p, class, start) => {
@@ -274,6 +285,12 @@ impl Conn {
                     now = Instant::now();
                     (merge_replies(merge, replies, &layout, nkeys), class, start)
                 }
+                // `push_item` wraps once.
+                Item::Resp2(_) => (
+                    errors::err("ERR internal: a reply wrapped twice"),
+                    stats::CMD_OTHER,
+                    now,
+                ),
             };
             if reply.is_error()
                 && let Some(c) = self.core.node.counters.get(self.core.id)
@@ -284,12 +301,34 @@ impl Conn {
                 class,
                 now.saturating_duration_since(start).as_micros() as u64,
             );
-            encode(&reply, self.proto, &mut self.out);
+            encode(&reply, proto, &mut self.out);
         }
     }
 
+    /// This connection as the core sees its requests.
+    fn client_ref(&self) -> crate::node::ClientRef {
+        crate::node::ClientRef {
+            id: self.id,
+            resp2: self.proto == Proto::Resp2,
+        }
+    }
+
+    fn push_item(&mut self, item: Item) {
+        let item = if self.at2 {
+            Item::Resp2(Box::new(item))
+        } else {
+            item
+        };
+        self.items.push(item);
+    }
+
+    /// The protocol of the reply being produced (see [`Conn::at2`]).
+    fn reply_proto(&self) -> Proto {
+        if self.at2 { Proto::Resp2 } else { self.proto }
+    }
+
     fn push_ready(&mut self, r: Reply, class: usize, start: Instant) {
-        self.items.push(Item::One(Pending::Ready(r), class, start));
+        self.push_item(Item::One(Pending::Ready(r), class, start));
     }
 
     /// `COREKV.MEMBER <secret>`: the connection proves it is a cluster
@@ -329,7 +368,10 @@ impl Conn {
                     self.push_ready(r, stats::CMD_OTHER, start);
                     return spec.name;
                 }
-                Handler::Server(ServerCmd::At) if self.proxied && argv.len() > 2 => {
+                Handler::Server(at @ (ServerCmd::At | ServerCmd::At2))
+                    if self.proxied && argv.len() > 2 =>
+                {
+                    self.at2 = at == ServerCmd::At2;
                     if let Some(r) = self.observe_sender_clock(&argv) {
                         // The sender's clock is broken: running its command
                         // would let that clock stamp our writes.
@@ -381,7 +423,7 @@ impl Conn {
                     .borrow_mut()
                     .hists
                     .record_since(stats::CMD_OTHER, start);
-                encode(&r, self.proto, &mut self.out);
+                encode(&r, self.reply_proto(), &mut self.out);
                 return spec.name;
             }
             Handler::Read(_) => false,
@@ -412,7 +454,7 @@ impl Conn {
             Route::Server => self.push_ready(unknown(&argv), class, start),
             Route::Keyed { .. } => {
                 let item = self.keyed(spec, argv, write);
-                self.items.push(Item::One(item, class, start));
+                self.push_item(Item::One(item, class, start));
             }
             Route::Slot => {
                 let slot = argv
@@ -422,8 +464,10 @@ impl Conn {
                     .filter(|c| *c < u64::from(corekv_core::slot::SLOTS))
                     .unwrap_or(0) as u16;
                 let gidx = self.core.node.group_of_slot(slot);
-                let p = self.core.submit_as(self.proxied, gidx, argv, write);
-                self.items.push(Item::One(p, class, start));
+                let p = self
+                    .core
+                    .submit_client(self.proxied, self.client_ref(), gidx, argv, write);
+                self.push_item(Item::One(p, class, start));
             }
             Route::PerKey { merge, .. } => self.per_key(spec, argv, write, merge, class, start),
             Route::AllGroups { merge, .. } => {
@@ -446,9 +490,15 @@ impl Conn {
                     {
                         continue; // the meta group holds no keys
                     }
-                    parts.push(self.core.submit_as(self.proxied, gidx, argv.clone(), write));
+                    parts.push(self.core.submit_client(
+                        self.proxied,
+                        self.client_ref(),
+                        gidx,
+                        argv.clone(),
+                        write,
+                    ));
                 }
-                self.items.push(Item::Gather {
+                self.push_item(Item::Gather {
                     parts,
                     merge,
                     layout: Vec::new(),
@@ -525,8 +575,13 @@ impl Conn {
                 _ => {}
             }
         }
-        self.core
-            .submit_client(self.proxied, self.id, gidx.unwrap_or(0), argv, write)
+        self.core.submit_client(
+            self.proxied,
+            self.client_ref(),
+            gidx.unwrap_or(0),
+            argv,
+            write,
+        )
     }
 
     /// DEL/UNLINK/EXISTS/TOUCH/MGET: one sub-command per group, merged.
@@ -552,8 +607,10 @@ impl Conn {
         }
         if groups.len() <= 1 {
             let gidx = groups.first().map_or(0, |g| g.0);
-            let p = self.core.submit_as(self.proxied, gidx, argv, write);
-            self.items.push(Item::One(p, class, start));
+            let p = self
+                .core
+                .submit_client(self.proxied, self.client_ref(), gidx, argv, write);
+            self.push_item(Item::One(p, class, start));
             return;
         }
         let name = argv.first().cloned().unwrap_or_default();
@@ -567,10 +624,13 @@ impl Conn {
                     sub.push(k.clone());
                 }
             }
-            parts.push(self.core.submit_as(self.proxied, g, sub, write));
+            parts.push(
+                self.core
+                    .submit_client(self.proxied, self.client_ref(), g, sub, write),
+            );
             layout.push(positions);
         }
-        self.items.push(Item::Gather {
+        self.push_item(Item::Gather {
             parts,
             merge,
             layout,

@@ -9,7 +9,7 @@
 //! their bounds (docs/design/0013). State is `Rc<RefCell<..>>`: only this
 //! thread touches it, and no borrow is held across an await.
 
-use crate::node::{CoreSnapshot, KillFilter, Msg, Node, unix_ms};
+use crate::node::{ClientRef, CoreSnapshot, KillFilter, Msg, Node, unix_ms};
 use crate::notify::{LocalNotify, WaitList};
 use crate::persist::Done;
 use crate::stats::{self, CoreCounters, CoreHists};
@@ -71,9 +71,8 @@ struct Parked {
     /// A read: the commit index when it arrived (a leader serves it once
     /// applied that far).
     need: u64,
-    /// The connection's id (CLIENT UNBLOCK finds a blocked command by it;
-    /// 0 for internal commands).
-    client: u64,
+    /// The connection it came from.
+    client: ClientRef,
 }
 
 /// How long a command waits for its group to get a usable leader before
@@ -139,7 +138,7 @@ pub struct CoreState {
     blocked: crate::blocking::Blocked<ParkedReply>,
     /// First proposals of blocking commands: token → (group, argv,
     /// arrival), to block the client if the apply finds nothing.
-    blocking_props: HashMap<Token, (usize, Vec<Bytes>, Instant, u64), ahash::RandomState>,
+    blocking_props: HashMap<Token, (usize, Vec<Bytes>, Instant, ClientRef), ahash::RandomState>,
     /// Blocking commands of other cores' clients proxied to another node,
     /// by (core, request id): set when the client leaves (`Msg::Cancel`),
     /// so the proxy call ends and the leader forgets the client.
@@ -509,7 +508,7 @@ impl Core {
     /// [`Core::submit`] for a connection that may be another node's proxy
     /// (`proxied`): such commands are never proxied onwards.
     pub fn submit_as(&self, proxied: bool, gidx: usize, argv: Vec<Bytes>, write: bool) -> Pending {
-        self.submit_client(proxied, 0, gidx, argv, write)
+        self.submit_client(proxied, ClientRef::default(), gidx, argv, write)
     }
 
     /// [`Core::submit_as`] for connection `client` (its id): a blocking
@@ -517,7 +516,7 @@ impl Core {
     pub fn submit_client(
         &self,
         proxied: bool,
-        client: u64,
+        client: ClientRef,
         gidx: usize,
         argv: Vec<Bytes>,
         write: bool,
@@ -644,7 +643,13 @@ impl Core {
                 Some(addr) => {
                     // The request carries our HLC (DESIGN "Time").
                     let mut call = Vec::with_capacity(p.argv.len() + 2);
-                    call.push(Bytes::from_static(crate::member::PROXY_AT.as_bytes()));
+                    // A RESP2 client's reply comes back in RESP2, exact.
+                    let at = if p.client.resp2 {
+                        crate::member::PROXY_AT2
+                    } else {
+                        crate::member::PROXY_AT
+                    };
+                    call.push(Bytes::from_static(at.as_bytes()));
                     call.push(Bytes::from(core.node.hlc_now().to_string()));
                     call.extend(p.argv.iter().cloned());
                     if corekv_core::cmd::blocking::is_blocking(&p.argv) {
@@ -930,7 +935,10 @@ impl Core {
             let now = Instant::now();
             for (pos, cmds, toks) in dropped {
                 for (argv, tok) in cmds.into_iter().zip(toks) {
-                    let client = st.blocking_props.remove(&tok).map_or(0, |b| b.3);
+                    let client = st
+                        .blocking_props
+                        .remove(&tok)
+                        .map_or(ClientRef::default(), |b| b.3);
                     let Some(waiter) = st.waiters.remove(&tok) else {
                         continue;
                     };
@@ -1110,7 +1118,7 @@ impl Core {
         argv: Vec<Bytes>,
         to: ParkedReply,
         start: Instant,
-        client: u64,
+        client: ClientRef,
     ) {
         use corekv_core::cmd::blocking;
         let deadline = blocking::timeout_ms(&argv)
@@ -1125,7 +1133,7 @@ impl Core {
             deadline,
             inflight: false,
             expired: false,
-            client,
+            client: client.id,
             unblock: None,
         });
         if let Some(d) = deadline
@@ -1154,7 +1162,10 @@ impl Core {
             }
             w.inflight = true;
             let argv = w.argv.clone();
-            if st.queue_write(pos, argv, Waiter::Serve(id), 0).is_err() {
+            if st
+                .queue_write(pos, argv, Waiter::Serve(id), ClientRef::default())
+                .is_err()
+            {
                 if let Some(w) = st.blocked.get_mut(id) {
                     w.inflight = false;
                 }
@@ -1500,7 +1511,10 @@ impl Core {
                 continue;
             }
             let argv = vec![Bytes::from_static(b"COREKV.EXPIREIF"), key];
-            if st.queue_write(pos, argv, Waiter::Expiry, 0).is_ok() {
+            if st
+                .queue_write(pos, argv, Waiter::Expiry, ClientRef::default())
+                .is_ok()
+            {
                 st.expire_inflight += 1;
             }
         }
@@ -1538,7 +1552,7 @@ impl CoreState {
         proxied: bool,
         to: ParkedReply,
         now: Instant,
-        client: u64,
+        client: ClientRef,
     ) {
         // A follower read's ticket is taken now, so the next turn's
         // `send_follower_reads` already asks for it (`retry_parked` takes
@@ -1582,7 +1596,7 @@ impl CoreState {
         pos: usize,
         argv: Vec<Bytes>,
         waiter: Waiter,
-        client: u64,
+        client: ClientRef,
     ) -> Result<(), (Reply, Waiter)> {
         if !self.shard.is_leader(pos) {
             return Err((errors::err(errors::NOT_LEADER), waiter));

@@ -19,6 +19,9 @@ pub const PROXY_HELLO: &str = "COREKV.PROXIED";
 /// `COREKV.AT <hlc> <command...>`: how a proxy link sends a command, with
 /// the sending node's HLC; accepted only on a proxy link.
 pub const PROXY_AT: &str = "COREKV.AT";
+/// [`PROXY_AT`] for a RESP2 client: the reply is sent in RESP2 (the link
+/// speaks RESP3 otherwise), so the sender relays Redis's exact RESP2 shape.
+pub const PROXY_AT2: &str = "COREKV.AT2";
 
 /// A cluster secret of 16..=64 bytes, kept inline so a link hello that
 /// carries it stays a fixed-size `Copy` value.

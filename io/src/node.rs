@@ -47,6 +47,18 @@ pub struct KillFilter {
 /// Cross-core messages: `Req` and `Resp` travel the bounded ring of their
 /// ordered core pair, the rest the destination's control channel; either
 /// way one wake per batch.
+/// The connection a request comes from, as far as the core needs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientRef {
+    /// Its id (CLIENT UNBLOCK finds a blocked command by it); 0 for
+    /// requests of the server itself.
+    pub id: u64,
+    /// It speaks RESP2: a command proxied to another node asks for its
+    /// reply in RESP2 (`COREKV.AT2`), so shapes RESP3 would blur (nested
+    /// pairs, `*-1` vs `$-1`) arrive exactly as Redis sends them.
+    pub resp2: bool,
+}
+
 pub enum Msg {
     /// Run `argv` on group `gidx`, owned by the receiving core.
     Req {
@@ -57,8 +69,8 @@ pub enum Msg {
         write: bool,
         proxied: bool,
         now_ms: u64,
-        /// The connection's id (see `Core::submit_client`).
-        client: u64,
+        /// The connection (see `Core::submit_client`).
+        client: ClientRef,
     },
     /// The reply to a `Req` this core sent.
     Resp {

@@ -92,7 +92,7 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         }
         // Unwrapped by dispatch on a proxy link; anywhere else it is not a
         // command.
-        ServerCmd::At => unknown(argv),
+        ServerCmd::At | ServerCmd::At2 => unknown(argv),
         ServerCmd::CorekvCluster => crate::admin::cluster(&conn.core, conn.proxied, argv).await,
         ServerCmd::GroupAdmin => {
             crate::admin::group_admin(&conn.core, conn.proxied, argv.to_vec()).await

@@ -1498,3 +1498,68 @@ fn random_pops_leave_the_same_members_on_every_replica() {
         }
     }
 }
+
+#[test]
+fn proxied_replies_keep_redis_exact_resp2_and_resp3_shapes() {
+    if !corekv_only("proxied_replies_keep_redis_exact_resp2_and_resp3_shapes") {
+        return;
+    }
+    // The proxy link speaks RESP3, whose parse blurs RESP2 shapes: nested
+    // pairs vs a flat array, `*-1` vs `$-1`. A RESP2 client's command is
+    // sent as COREKV.AT2 and answered in RESP2, so every node's bytes are
+    // Redis's (these are redis-server 7.0.15's, captured by hand).
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    let deadline = Instant::now() + SETTLE;
+    let mut c = connect(&cl.addr(0)).expect("connect");
+    for args in [
+        &["XADD", "xs", "1-0", "f", "v"][..],
+        &["XGROUP", "CREATE", "xs", "g", "$"],
+        &["ZADD", "z", "1", "a", "2", "b"],
+    ] {
+        let r = cmd_retry(&mut c, args, deadline).expect("setup");
+        assert!(!r.is_error(), "{args:?}: {r:?}");
+    }
+    let pairs = "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n";
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["XPENDING", "xs", "g"],
+            "*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n",
+            "*4\r\n:0\r\n_\r\n_\r\n_\r\n",
+        ),
+        (&["BLPOP", "nolist", "0.01"], "*-1\r\n", "_\r\n"),
+        (
+            &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+            pairs,
+            "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2\r\n",
+        ),
+        (
+            &["ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES"],
+            pairs,
+            "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2\r\n",
+        ),
+        (&["XREAD", "STREAMS", "xs", "$"], "*-1\r\n", "_\r\n"),
+        (&["ZMPOP", "1", "nozset", "MIN"], "*-1\r\n", "_\r\n"),
+    ];
+    for node in 0..3 {
+        for resp3 in [false, true] {
+            let mut c = connect(&cl.addr(node)).expect("connect");
+            if resp3 {
+                let r = c.cmd(&["HELLO", "3"]);
+                assert!(!r.is_error(), "{r:?}");
+            }
+            for (args, resp2_bytes, resp3_bytes) in cases {
+                let want = if resp3 { resp3_bytes } else { resp2_bytes };
+                c.send(args).expect("send");
+                let got = c.read_raw(want.len()).expect("reply bytes");
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    want,
+                    "{args:?} via node {} ({})",
+                    node + 1,
+                    if resp3 { "RESP3" } else { "RESP2" }
+                );
+            }
+        }
+    }
+}

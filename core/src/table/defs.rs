@@ -6761,6 +6761,14 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },
+    // COREKV.AT whose reply goes back in RESP2 (a RESP2 client's command).
+    CommandSpec {
+        name: "corekv.at2",
+        arity: -3,
+        handler: Handler::Server(ServerCmd::At2),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
     CommandSpec {
         name: "corekv.cluster",
         arity: -1,

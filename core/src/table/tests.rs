@@ -1084,6 +1084,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.debug", Visibility::Unlisted),
     ("corekv.proxied", Visibility::Internal),
     ("corekv.at", Visibility::Internal),
+    ("corekv.at2", Visibility::Internal),
     ("corekv.cluster", Visibility::Internal),
     ("corekv.groupadmin", Visibility::Internal),
     ("corekv.countkeysinslot", Visibility::Internal),
