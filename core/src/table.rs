@@ -223,6 +223,9 @@ server_cmd! {
     Config(ConfigSub),
     /// `OBJECT HELP`: the one keyless OBJECT subcommand.
     ObjectHelp,
+    /// `XINFO HELP` and `XGROUP HELP` (keyless, like OBJECT HELP).
+    XinfoHelp,
+    XgroupHelp,
     /// MULTI/EXEC are refused until transactions exist; see io's
     /// transaction guard.
     Multi,

@@ -70,6 +70,8 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         ServerCmd::LastSave => Reply::Integer(conn.core.node.lastsave_unix_s.load(Relaxed) as i64),
         ServerCmd::Info => Reply::Verbatim(info(conn, argv).await),
         ServerCmd::ObjectHelp => corekv_core::cmd::object_help(),
+        ServerCmd::XinfoHelp => table::help_reply(b"XINFO", corekv_core::cmd::XINFO_HELP),
+        ServerCmd::XgroupHelp => table::help_reply(b"XGROUP", corekv_core::cmd::XGROUP_HELP),
         ServerCmd::Command(sub) => table::command(sub, argv),
         ServerCmd::Client(sub) => client(conn, sub, argv).await,
         ServerCmd::Config(sub) => config(conn, sub, argv),

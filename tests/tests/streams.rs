@@ -1170,3 +1170,33 @@ fn xinfo_groups_consumers_and_full_shapes() {
     let g = c3.cmd(&["XINFO", "GROUPS", "i:s"]).items();
     assert!(matches!(g[0], Reply::Map(_)));
 }
+
+#[test]
+fn xinfo_and_xgroup_help() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    let simple = |l: &str| Reply::Simple(l.to_string());
+    let help = c.cmd(&["XINFO", "HELP"]).items();
+    assert_eq!(help.len(), 9, "{help:?}");
+    assert_eq!(
+        help[0],
+        simple("XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+    );
+    assert_eq!(help[5], simple("STREAM <key> [FULL [COUNT <count>]"));
+    assert_eq!(help[8], simple("    Prints this help."));
+    let help = c.cmd(&["xgroup", "help"]).items();
+    assert_eq!(help.len(), 17, "{help:?}");
+    assert_eq!(
+        help[0],
+        simple("XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+    );
+    assert_eq!(
+        help[13],
+        simple("SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]")
+    );
+    check!(
+        c,
+        ["XINFO", "HELP", "x"],
+        e("ERR wrong number of arguments for 'xinfo|help' command")
+    );
+}

@@ -33,7 +33,7 @@ pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
 pub use num::{format_g17, parse_i64, write_g17};
-pub use stream::{StreamId, entries_after, relayed, stream_last_id};
+pub use stream::{StreamId, XGROUP_HELP, XINFO_HELP, entries_after, relayed, stream_last_id};
 
 use crate::Reply;
 use crate::errors;

@@ -6205,6 +6205,22 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 ..CommandSpec::BASE
             },
             CommandSpec {
+                name: "xinfo|help",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::XinfoHelp),
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
                 name: "xinfo|stream",
                 arity: -3,
                 flags: &["readonly"],
@@ -6407,6 +6423,22 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                     Arg::new("key", ArgType::Key).key_spec(0),
                     Arg::new("groupname", ArgType::String),
                 ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "xgroup|help",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@stream", "@slow"],
+                group: "stream",
+                since: "5.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::XgroupHelp),
                 ..CommandSpec::BASE
             },
             CommandSpec {
