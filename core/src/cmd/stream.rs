@@ -2619,6 +2619,34 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("xautoclaim", write(Some(precheck_xautoclaim), xautoclaim)),
 ];
 
+/// `XINFO HELP`'s lines (t_stream.c, xinfoCommand).
+pub const XINFO_HELP: &[&str] = &[
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]",
+    "    Show information about the stream.",
+];
+
+/// `XGROUP HELP`'s lines (t_stream.c, xgroupCommand).
+pub const XGROUP_HELP: &[&str] = &[
+    "CREATE <key> <groupname> <id|$> [option]",
+    "    Create a new consumer group. Options are:",
+    "    * MKSTREAM",
+    "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read",
+    "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>",
+    "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>",
+    "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>",
+    "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+    "    Set the current group ID and entries_read counter.",
+];
+
 #[cfg(test)]
 // A test that indexes past a reply's end fails, which is what it should do.
 #[allow(clippy::indexing_slicing)]
@@ -3801,31 +3829,3 @@ mod tests {
         );
     }
 }
-
-/// `XINFO HELP`'s lines (t_stream.c, xinfoCommand).
-pub const XINFO_HELP: &[&str] = &[
-    "CONSUMERS <key> <groupname>",
-    "    Show consumers of <groupname>.",
-    "GROUPS <key>",
-    "    Show the stream consumer groups.",
-    "STREAM <key> [FULL [COUNT <count>]",
-    "    Show information about the stream.",
-];
-
-/// `XGROUP HELP`'s lines (t_stream.c, xgroupCommand).
-pub const XGROUP_HELP: &[&str] = &[
-    "CREATE <key> <groupname> <id|$> [option]",
-    "    Create a new consumer group. Options are:",
-    "    * MKSTREAM",
-    "      Create the empty stream if it does not exist.",
-    "    * ENTRIESREAD entries_read",
-    "      Set the group's entries_read counter (internal use).",
-    "CREATECONSUMER <key> <groupname> <consumer>",
-    "    Create a new consumer in the specified group.",
-    "DELCONSUMER <key> <groupname> <consumer>",
-    "    Remove the specified consumer.",
-    "DESTROY <key> <groupname>",
-    "    Remove the specified group.",
-    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
-    "    Set the current group ID and entries_read counter.",
-];
