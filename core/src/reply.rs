@@ -35,6 +35,11 @@ pub enum Reply {
     /// flat array of 2n in RESP2 (HRANDFIELD WITHVALUES, and the WITHSCORES
     /// replies): unlike `Map`, RESP3 keeps them an array, repeats allowed.
     Pairs(Vec<(Reply, Reply)>),
+    /// A reply already encoded for the connection that gets it: a heavy
+    /// read's result, encoded (and its tree freed) on the heavy-pool thread
+    /// rather than on the core, where a 100k-entry XRANGE's encode and drop
+    /// would stall every other client for tens of ms. Never an error.
+    Encoded(Bytes),
 }
 
 impl Reply {

@@ -306,10 +306,13 @@ impl Conn {
     }
 
     /// This connection as the core sees its requests.
-    fn client_ref(&self) -> crate::node::ClientRef {
+    /// `alone`: the reply goes to the socket as it is (not merged with
+    /// other groups' parts), so a heavy read may come back encoded.
+    fn client_ref(&self, alone: bool) -> crate::node::ClientRef {
         crate::node::ClientRef {
             id: self.id,
             resp2: self.proto == Proto::Resp2,
+            encode: alone.then(|| self.reply_proto()),
         }
     }
 
@@ -466,7 +469,7 @@ impl Conn {
                 let gidx = self.core.node.group_of_slot(slot);
                 let p = self
                     .core
-                    .submit_client(self.proxied, self.client_ref(), gidx, argv, write);
+                    .submit_client(self.proxied, self.client_ref(true), gidx, argv, write);
                 self.push_item(Item::One(p, class, start));
             }
             Route::PerKey { merge, .. } => self.per_key(spec, argv, write, merge, class, start),
@@ -492,7 +495,7 @@ impl Conn {
                     }
                     parts.push(self.core.submit_client(
                         self.proxied,
-                        self.client_ref(),
+                        self.client_ref(false),
                         gidx,
                         argv.clone(),
                         write,
@@ -577,7 +580,7 @@ impl Conn {
         }
         self.core.submit_client(
             self.proxied,
-            self.client_ref(),
+            self.client_ref(true),
             gidx.unwrap_or(0),
             argv,
             write,
@@ -609,7 +612,7 @@ impl Conn {
             let gidx = groups.first().map_or(0, |g| g.0);
             let p = self
                 .core
-                .submit_client(self.proxied, self.client_ref(), gidx, argv, write);
+                .submit_client(self.proxied, self.client_ref(true), gidx, argv, write);
             self.push_item(Item::One(p, class, start));
             return;
         }
@@ -626,7 +629,7 @@ impl Conn {
             }
             parts.push(
                 self.core
-                    .submit_client(self.proxied, self.client_ref(), g, sub, write),
+                    .submit_client(self.proxied, self.client_ref(false), g, sub, write),
             );
             layout.push(positions);
         }

@@ -262,6 +262,7 @@ fn submit_heavy(
     argv: Vec<Bytes>,
     now_ms: u64,
     rand: u64,
+    encode: Option<corekv_wire::Proto>,
     deliver: impl FnOnce(Reply) + Send + 'static,
 ) -> bool {
     let Some(view) = shard.snapshot_view(pos) else {
@@ -273,7 +274,17 @@ fn submit_heavy(
             slots: view.slots(),
             rand,
         };
-        deliver(corekv_core::cmd::read(&argv, &ctx, &view));
+        let reply = corekv_core::cmd::read(&argv, &ctx, &view);
+        deliver(match encode {
+            // Encoded and freed here, not on the core (see `Reply::Encoded`).
+            Some(proto) if !reply.is_error() => {
+                let mut out = bytes::BytesMut::new();
+                corekv_wire::encode(&reply, proto, &mut out);
+                drop(reply);
+                Reply::Encoded(out.freeze())
+            }
+            _ => reply,
+        });
     })
 }
 
@@ -585,6 +596,7 @@ impl Core {
                         argv,
                         self.now_ms(),
                         rand,
+                        client.encode,
                         deliver,
                     ) {
                         Pending::Heavy(rx)
@@ -793,7 +805,15 @@ impl Core {
             let _ = tx.send(r);
         };
         if !submit_heavy(
-            &self.node, &st.shard, p.pos, cmd, p.argv, now_ms, rand, deliver,
+            &self.node,
+            &st.shard,
+            p.pos,
+            cmd,
+            p.argv,
+            now_ms,
+            rand,
+            p.client.encode,
+            deliver,
         ) {
             st.deliver(p.to, errors::err(crate::heavy::BUSY));
             return;
@@ -1345,7 +1365,15 @@ impl Core {
                                 }
                             };
                             if submit_heavy(
-                                &self.node, &st.shard, pos, cmd, argv, now_ms, rand, deliver,
+                                &self.node,
+                                &st.shard,
+                                pos,
+                                cmd,
+                                argv,
+                                now_ms,
+                                rand,
+                                client.encode,
+                                deliver,
                             ) {
                                 None
                             } else {

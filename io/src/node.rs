@@ -57,6 +57,9 @@ pub struct ClientRef {
     /// reply in RESP2 (`COREKV.AT2`), so shapes RESP3 would blur (nested
     /// pairs, `*-1` vs `$-1`) arrive exactly as Redis sends them.
     pub resp2: bool,
+    /// Its reply goes to the socket as it is (one command, no merge): a
+    /// heavy read's result is encoded in this protocol on the pool thread.
+    pub encode: Option<corekv_wire::Proto>,
 }
 
 pub enum Msg {

@@ -30,6 +30,7 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
         Reply::Error(s) => line(out, b'-', s.as_bytes()),
         Reply::Integer(v) => header(out, b':', *v),
         Reply::Bulk(b) => bulk(out, b'$', &[], b),
+        Reply::Encoded(b) => out.put_slice(b),
         Reply::Nil if resp3 => out.put_slice(b"_\r\n"),
         Reply::Nil => out.put_slice(b"$-1\r\n"),
         Reply::NilArray if resp3 => out.put_slice(b"_\r\n"),
