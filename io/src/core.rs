@@ -153,6 +153,12 @@ const EARLY_FLUSH_PROPOSALS: usize = 128;
 /// due: the bound on how long client work can delay Raft work.
 pub const RAFT_EVERY: u32 = 128;
 
+/// ... or once client work ran this long since the loop's work last ran
+/// (measured on the batch clock, refreshed per socket read): 128 cheap
+/// GETs take ~100 µs, but 128 commands that cost 200 µs each (a core-run
+/// XREAD COUNT 100) held Raft back ~25 ms.
+pub const RAFT_MAX_DELAY: Duration = Duration::from_micros(500);
+
 /// Persist jobs in flight per core (the job channel's bound). When the
 /// persist thread is this far behind, the turn leaves its writes in the
 /// shard's pending job, which grows into one bigger job: Raft work never
@@ -223,6 +229,8 @@ pub struct Core {
     next_tick: std::cell::Cell<Instant>,
     /// Client commands run since the core loop's work last ran.
     since_poll: std::cell::Cell<u32>,
+    /// The batch clock when the core loop's work last ran.
+    last_poll: std::cell::Cell<Instant>,
     pub limits: Limits,
     /// Connections waiting for room in the core's queues.
     gate: WaitList,
@@ -353,6 +361,7 @@ impl Core {
             inbound: RefCell::new(inbound),
             next_tick: std::cell::Cell::new(Instant::now() + TICK),
             since_poll: std::cell::Cell::new(0),
+            last_poll: std::cell::Cell::new(Instant::now()),
             limits,
             gate: WaitList::default(),
         }
@@ -374,7 +383,8 @@ impl Core {
     pub fn before_client(&self) -> bool {
         let n = self.since_poll.get() + 1;
         self.since_poll.set(n);
-        if n >= RAFT_EVERY
+        if (n >= RAFT_EVERY
+            || self.now().saturating_duration_since(self.last_poll.get()) >= RAFT_MAX_DELAY)
             && (self.mail_pending()
                 || self.now() >= self.next_tick.get()
                 || self.st.borrow().unflushed > 0)
@@ -411,6 +421,7 @@ impl Core {
     /// woken and by connections through [`Core::before_client`].
     pub fn poll_raft(&self) {
         self.since_poll.set(0);
+        self.last_poll.set(self.now());
         if self.node.inboxes.get(self.id).is_some_and(|m| m.take()) {
             self.drain_inbound();
         }
