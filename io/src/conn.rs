@@ -467,9 +467,9 @@ impl Conn {
                     .filter(|c| *c < u64::from(corekv_core::slot::SLOTS))
                     .unwrap_or(0) as u16;
                 let gidx = self.core.node.group_of_slot(slot);
-                let p = self
-                    .core
-                    .submit_client(self.proxied, self.client_ref(true), gidx, argv, write);
+                let p =
+                    self.core
+                        .submit_client(self.proxied, self.client_ref(true), gidx, argv, write);
                 self.push_item(Item::One(p, class, start));
             }
             Route::PerKey { merge, .. } => self.per_key(spec, argv, write, merge, class, start),
@@ -627,10 +627,13 @@ impl Conn {
                     sub.push(k.clone());
                 }
             }
-            parts.push(
-                self.core
-                    .submit_client(self.proxied, self.client_ref(false), g, sub, write),
-            );
+            parts.push(self.core.submit_client(
+                self.proxied,
+                self.client_ref(false),
+                g,
+                sub,
+                write,
+            ));
             layout.push(positions);
         }
         self.push_item(Item::Gather {

@@ -4,6 +4,7 @@
 //! hand: an element is `(Ns, sub)`, where `sub` is built here. Layout and
 //! reasons: docs/design/0019.
 
+use super::{Ctx, arg};
 use crate::Reply;
 use crate::errors;
 use crate::slot::key_slot;
@@ -243,6 +244,102 @@ pub(crate) fn duplicate(
     let mut out = Record::coll(rec.kind, &coll, rec.mtime_ms);
     out.expire_at_ms = rec.expire_at_ms;
     Ok(out)
+}
+
+// ---- size estimates for heavy routing shared by the families ----
+
+/// The live header of `key` if it holds a `kind` collection (`None` when
+/// absent, expired or another type: the read itself then answers at once).
+fn header_of(
+    store: &dyn Store,
+    key: &[u8],
+    now_ms: u64,
+    kind: Kind,
+) -> Result<Option<Coll>, StoreError> {
+    Ok(match store.get(key)? {
+        Some(r) if r.kind == kind && !r.is_expired(now_ms) => r.coll_header(),
+        _ => None,
+    })
+}
+
+/// HSCAN, SSCAN, ZSCAN (`<cmd> key cursor [MATCH p] [COUNT n]`): a small
+/// (listpack/intset) collection comes whole; a bigger one about COUNT
+/// elements a call (a bad option answers an error, costing nothing).
+pub(crate) fn scan_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+    kind: Kind,
+) -> Result<u64, StoreError> {
+    let Some(c) = header_of(store, arg(argv, 1), ctx.now_ms, kind)? else {
+        return Ok(0);
+    };
+    if c.enc & ENC_BIG == 0 {
+        return Ok(c.len);
+    }
+    let mut count: u64 = 10;
+    let mut i = 3;
+    while i + 1 < argv.len() {
+        if arg(argv, i).eq_ignore_ascii_case(b"count") {
+            count = super::num::parse_i64(arg(argv, i + 1))
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0);
+        }
+        i += 2;
+    }
+    Ok(count.min(c.len))
+}
+
+/// Below this many elements a random pick (HRANDFIELD, SRANDMEMBER,
+/// ZRANDMEMBER, SPOP) reads every element and picks exactly uniformly;
+/// above it a pick seeks a random hash value, O(log n) but biased by the
+/// hash gaps.
+pub(crate) const EXACT_PICK_MAX: u64 = 512;
+
+/// A negative count answers this many picks at most: a reply is built
+/// whole in memory, so an unbounded count could exhaust it. As large as a
+/// whole 1M-field HGETALL.
+pub(crate) const MAX_REPEATED_PICKS: u64 = 1_000_000;
+
+/// Redis's `*_SUB_STRATEGY_MUL`: a distinct sample of more than a third
+/// of the collection reads it whole and drops elements instead.
+pub(crate) const SUB_STRATEGY_MUL: u64 = 3;
+
+/// HRANDFIELD, SRANDMEMBER, ZRANDMEMBER (`<cmd> key [count ...]`): what a
+/// pick reads, plus the picks it answers.
+pub(crate) fn pick_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+    kind: Kind,
+) -> Result<u64, StoreError> {
+    let Some(c) = header_of(store, arg(argv, 1), ctx.now_ms, kind)? else {
+        return Ok(0);
+    };
+    let whole = if c.len < EXACT_PICK_MAX { c.len } else { 0 };
+    let Some(l) = argv.get(2).and_then(|a| super::num::parse_i64(a)) else {
+        // No count (one pick), or a bad one (an error reply).
+        return Ok(whole.max(1));
+    };
+    let count = l.unsigned_abs();
+    Ok(if l < 0 {
+        whole.saturating_add(count.min(MAX_REPEATED_PICKS))
+    } else if count >= c.len || count.saturating_mul(SUB_STRATEGY_MUL) > c.len {
+        c.len
+    } else {
+        whole.max(count)
+    })
+}
+
+/// Commands that may walk the whole collection (ZRANK's O(log n + rank),
+/// ZCOUNT's O(log n + count)): its length.
+pub(crate) fn len_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+    kind: Kind,
+) -> Result<u64, StoreError> {
+    len_of(store, arg(argv, 1), ctx.now_ms, kind)
 }
 
 #[cfg(test)]

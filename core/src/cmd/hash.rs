@@ -31,20 +31,9 @@ const TAG: u8 = b'f';
 /// (config.c; zsets use 128, `coll::LISTPACK_MAX_ENTRIES`).
 const HASH_MAX_LISTPACK_ENTRIES: u64 = 512;
 
-/// Below this many fields HRANDFIELD reads every field and picks exactly
-/// uniformly (Redis's small-hash distribution tests hold); above it a pick
-/// seeks a random hash value, O(log n) but biased by the hash gaps.
-const EXACT_PICK_MAX: u64 = 512;
-
-/// HRANDFIELD with a negative count answers this many picks at most: Redis
-/// streams any count into its output buffer, but a reply here is built
-/// whole in memory, so an unbounded count could exhaust it. As large as a
-/// whole 1M-field HGETALL.
-const MAX_REPEATED_PICKS: u64 = 1_000_000;
-
-/// Redis's `HRANDFIELD_SUB_STRATEGY_MUL`: a distinct sample of more than a
-/// third of the hash reads the whole hash and drops fields instead.
-const SUB_STRATEGY_MUL: u64 = 3;
+// HRANDFIELD's pick strategy (Redis's small-hash distribution tests hold
+// below EXACT_PICK_MAX fields): see the constants' docs in coll.rs.
+use super::coll::{EXACT_PICK_MAX, MAX_REPEATED_PICKS, SUB_STRATEGY_MUL};
 
 fn load(store: &dyn Store, key: &[u8], now: u64) -> Result<Option<Meta>, Reply> {
     coll::load(store, key, now, Kind::Hash)
@@ -573,54 +562,20 @@ pub(crate) fn size_all(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u
     Ok(size_header(argv, ctx, store)?.map_or(0, |c| c.len))
 }
 
-/// HSCAN: a listpack-sized hash comes whole; a bigger one about COUNT
-/// fields a call (a bad option answers an error, costing nothing).
+/// HSCAN: see [`coll::scan_size`].
 pub(crate) fn size_hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
-    let Some(c) = size_header(argv, ctx, store)? else {
-        return Ok(0);
-    };
-    if c.enc & ENC_BIG == 0 {
-        return Ok(c.len);
-    }
-    let mut count: u64 = 10;
-    let mut i = 3;
-    while i + 1 < argv.len() {
-        if is_opt(arg(argv, i), "count") {
-            count = parse_i64(arg(argv, i + 1))
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0);
-        }
-        i += 2;
-    }
-    Ok(count.min(c.len))
+    coll::scan_size(argv, ctx, store, Kind::Hash)
 }
 
-/// HRANDFIELD: what [`hrandfield`] reads, plus the picks it answers.
+/// HRANDFIELD: see [`coll::pick_size`].
 pub(crate) fn size_hrandfield(
     argv: &[Bytes],
     ctx: &Ctx,
     store: &dyn Store,
 ) -> Result<u64, StoreError> {
-    let Some(c) = size_header(argv, ctx, store)? else {
-        return Ok(0);
-    };
-    let whole = if c.len < EXACT_PICK_MAX { c.len } else { 0 };
-    let Some(l) = argv.get(2).and_then(|a| parse_i64(a)) else {
-        // No count (one pick), or a bad one (an error reply).
-        return Ok(whole.max(1));
-    };
-    let count = l.unsigned_abs();
-    Ok(if l < 0 {
-        whole.saturating_add(count.min(MAX_REPEATED_PICKS))
-    } else if count >= c.len || count.saturating_mul(SUB_STRATEGY_MUL) > c.len {
-        c.len
-    } else {
-        whole.max(count)
-    })
+    coll::pick_size(argv, ctx, store, Kind::Hash)
 }
 
-/// This family's handlers, for the table test that pairs each with exactly
-/// one table entry.
 #[cfg(test)]
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("hset", write(Some(precheck_hset), hset)),

@@ -33,7 +33,7 @@ pub(crate) const MEMBER: u8 = b'm';
 /// Below this many members a random pick reads them all and is exact
 /// (Redis's small-set histogram tests hold); above, it seeks to a random
 /// hash and is biased by the gap before each member (0019).
-pub(crate) const EXACT_PICK: u64 = 512;
+pub(crate) const EXACT_PICK: u64 = coll::EXACT_PICK_MAX;
 
 /// An exact pick reads every element, and an LSM read also steps over the
 /// deletions not yet compacted away: after SPOP drained 60k members, a
@@ -886,6 +886,24 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("sintercard", Handler::Read(sintercard)),
     ("sscan", Handler::Read(sscan)),
 ];
+
+/// SSCAN's heavy-pool estimate: see [`coll::scan_size`].
+pub(crate) fn sscan_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, crate::StoreError> {
+    coll::scan_size(argv, ctx, store, crate::Kind::Set)
+}
+
+/// SRANDMEMBER's heavy-pool estimate: see [`coll::pick_size`].
+pub(crate) fn srandmember_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, crate::StoreError> {
+    coll::pick_size(argv, ctx, store, crate::Kind::Set)
+}
 
 /// SMEMBERS's heavy-pool estimate: the set's size.
 pub(crate) fn smembers_size(

@@ -1923,6 +1923,34 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("zscan", Handler::Read(zscan)),
 ];
 
+/// ZSCAN's heavy-pool estimate: see [`coll::scan_size`].
+pub(crate) fn zscan_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, crate::StoreError> {
+    coll::scan_size(argv, ctx, store, crate::Kind::ZSet)
+}
+
+/// ZRANDMEMBER's heavy-pool estimate: see [`coll::pick_size`].
+pub(crate) fn zrandmember_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, crate::StoreError> {
+    coll::pick_size(argv, ctx, store, crate::Kind::ZSet)
+}
+
+/// ZRANK, ZREVRANK (O(log n + rank)), ZCOUNT, ZLEXCOUNT (O(log n +
+/// count)): they may walk the whole sorted set.
+pub(crate) fn walk_size(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, crate::StoreError> {
+    coll::len_size(argv, ctx, store, crate::Kind::ZSet)
+}
+
 /// The ZRANGE family's heavy-pool estimate: `LIMIT offset count` bounds it,
 /// a by-rank range is its clamped length, anything else may touch the
 /// whole sorted set.

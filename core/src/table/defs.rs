@@ -4151,6 +4151,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 .since("2.6.0")
                 .optional(),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(set::srandmember_size)),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -4491,6 +4493,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 .token("COUNT")
                 .optional(),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(set::sscan_size)),
         ..CommandSpec::BASE
     },
     // ---- zset (issue 10) ----
@@ -4740,6 +4744,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             Arg::new("key", ArgType::Key).key_spec(0),
             Arg::new("member", ArgType::String),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::walk_size)),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -4770,6 +4776,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             Arg::new("key", ArgType::Key).key_spec(0),
             Arg::new("member", ArgType::String),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::walk_size)),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -4801,6 +4809,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             Arg::new("min", ArgType::Double),
             Arg::new("max", ArgType::Double),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::walk_size)),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -4832,6 +4842,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             Arg::new("min", ArgType::String),
             Arg::new("max", ArgType::String),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::walk_size)),
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -5415,6 +5427,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                     .optional(),
             ]),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::zrandmember_size)),
         ..CommandSpec::BASE
     },
     // movablekeys: first_key/last_key/step miss keys; routing must follow key_specs.
@@ -5781,6 +5795,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 .token("COUNT")
                 .optional(),
         ],
+        heavy: true,
+        heavy_size: Some(super::HeavySize(zset::zscan_size)),
         ..CommandSpec::BASE
     },
     // ---- stream (issue 10) ----
