@@ -189,6 +189,10 @@ const LISTED: &[&str] = &[
     "xpending",
     "xclaim",
     "xautoclaim",
+    // hyperloglog (issue 10, slice 5)
+    "pfadd",
+    "pfcount",
+    "pfmerge",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
