@@ -6709,6 +6709,9 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(hll::pfcount),
+        // Each key costs ~8 µs (16,384 registers): a few stay on the core.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(hll::pfcount_size)),
         key_specs: &[KeySpec {
             notes: Some(
                 "RW because it may change the internal representation of the key, and propagate to replicas",
