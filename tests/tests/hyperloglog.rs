@@ -126,6 +126,20 @@ fn merge_and_union_equal_redis() {
     let v = get(&mut c, "{m}dd");
     assert_eq!((v.len(), fnv(&v)), (12304, 0xc4d9_83a3_cd07_5283));
     check!(c, ["PFCOUNT", "{m}dd"], i(14942));
+    // Eight keys: past five, corekv counts on the heavy pool.
+    check!(
+        c,
+        [
+            "PFCOUNT", "{m}a", "{m}b", "{m}d1", "{m}d2", "{m}ab", "{m}dd", "{m}no", "{m}a"
+        ],
+        i(14942)
+    );
+    if !corekv_tests::is_redis() {
+        // The eight-key count ran on the pool, the three-key ones on the core.
+        let doc = s.stats();
+        let jobs = doc["node"]["heavy"]["by_command"]["pfcount"].as_u64();
+        assert_eq!(jobs, Some(1), "{doc}");
+    }
     // Sparse sources whose union outgrows 3000 bytes: promoted.
     add(&mut c, "{m}x", "e", 1000, 2100);
     check!(c, ["PFMERGE", "{m}ax", "{m}a", "{m}x"], ok());
@@ -288,4 +302,25 @@ fn errors() {
             ))
         );
     }
+}
+
+/// Several keys must share a group (use a `{hash tag}`), like `MSET`.
+#[test]
+fn keys_across_groups_are_crossslot() {
+    if !corekv_tests::corekv_only("keys_across_groups_are_crossslot") {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    let keys: Vec<String> = (0..16).map(|j| format!("cross{j}")).collect();
+    for cmd in ["PFCOUNT", "PFMERGE"] {
+        let mut args = vec![cmd];
+        args.extend(keys.iter().map(String::as_str));
+        assert_eq!(
+            c.cmd(&args),
+            e("CROSSSLOT Keys in request don't hash to the same slot"),
+            "{cmd}"
+        );
+    }
+    check!(c, ["EXISTS", "cross0"], i(0));
 }
