@@ -356,6 +356,10 @@ fn every_write_reads_only_its_key_positions() {
         &["XSETID", "{a}x", "5-0"],
         &["XADD", "{a}x", "6-0", "f", "v"],
         &["COREKV.XREADBLOCK", "BLOCK", "0", "STREAMS", "{a}x", "0"],
+        // hyperloglog (issue 10, slice 5)
+        &["PFADD", "{a}p", "a", "b"],
+        &["PFADD", "{a}q", "c"],
+        &["PFMERGE", "{a}r", "{a}p", "{a}q", "{a}none"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];

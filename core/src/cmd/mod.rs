@@ -19,6 +19,7 @@ pub mod blocking;
 pub(crate) mod coll;
 mod glob;
 pub(crate) mod hash;
+pub(crate) mod hll;
 pub(crate) mod keys;
 pub(crate) mod lcs;
 pub(crate) mod list;
@@ -60,6 +61,7 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         set::HANDLERS,
         zset::HANDLERS,
         stream::HANDLERS,
+        hll::HANDLERS,
     ]
     .concat()
 }

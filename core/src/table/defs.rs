@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{blocking, hash, keys, lcs, list, set, stream, strings, zset};
+use crate::cmd::{blocking, hash, hll, keys, lcs, list, set, stream, strings, zset};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -6729,6 +6729,117 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             Arg::new("justid", ArgType::PureToken)
                 .token("JUSTID")
                 .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // ---- hll (issue 10, slice 5) ----
+    CommandSpec {
+        name: "pfadd",
+        arity: -2,
+        flags: &["write", "denyoom", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@hyperloglog", "@fast"],
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Adds the specified elements to the specified HyperLogLog.",
+        complexity: "O(1) to add every element.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: hll::pfadd,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "insert"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("element", ArgType::String).optional().multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "pfcount",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@read", "@hyperloglog", "@slow"],
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+        complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(hll::pfcount),
+        // Each key costs ~8 µs (16,384 registers): a few stay on the core.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(hll::pfcount_size)),
+        key_specs: &[KeySpec {
+            notes: Some(
+                "RW because it may change the internal representation of the key, and propagate to replicas",
+            ),
+            flags: &["RW", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[Arg::new("key", ArgType::Key).key_spec(0).multiple()],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "pfmerge",
+        arity: -2,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@write", "@hyperloglog", "@slow"],
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Merge N different HyperLogLogs into a single one.",
+        complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: hll::pfmerge,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RW", "access", "insert"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: -1,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("destkey", ArgType::Key).key_spec(0),
+            Arg::new("sourcekey", ArgType::Key).key_spec(1).multiple(),
         ],
         ..CommandSpec::BASE
     },

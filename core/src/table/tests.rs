@@ -189,6 +189,10 @@ const LISTED: &[&str] = &[
     "xpending",
     "xclaim",
     "xautoclaim",
+    // hyperloglog (issue 10, slice 5)
+    "pfadd",
+    "pfcount",
+    "pfmerge",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -1249,10 +1253,11 @@ fn heavy_commands_are_flagged_and_numbered() {
             "zscan",
             "xrange",
             "xrevrange",
-            "xread"
+            "xread",
+            "pfcount"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 35);
+    assert_eq!(HEAVY_COUNT, 36);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
