@@ -1240,10 +1240,13 @@ fn heavy_commands_are_flagged_and_numbered() {
             "zintercard",
             "xrange",
             "xrevrange",
-            "xread"
+            "xread",
+            "geosearch",
+            "georadius_ro",
+            "georadiusbymember_ro"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 27);
+    assert_eq!(HEAVY_COUNT, 30);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);

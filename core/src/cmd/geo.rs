@@ -1,0 +1,1232 @@
+//! The geo family: GEOADD (NX XX CH) GEOPOS GEODIST GEOHASH GEOSEARCH
+//! GEOSEARCHSTORE GEORADIUS GEORADIUSBYMEMBER GEORADIUS_RO
+//! GEORADIUSBYMEMBER_RO, a port of Redis 7.0.15's geo.c, geohash.c and
+//! geohash_helper.c (each piece names the C function it follows).
+//!
+//! A geo index is a sorted set (TYPE zset; ZRANGE and ZSCORE work on it,
+//! and the geo commands work on any zset) whose scores are 52-bit
+//! geohashes: 26 bits of longitude over -180..180 interleaved with 26 bits
+//! of latitude over -85.05112878..85.05112878. GEOADD is ZADD with those
+//! scores (`zset::zadd`, so both indexes and the encoding rules are the
+//! sorted set's). A search reads at most 9 score ranges of the score index
+//! (the centre's geohash box, at a step chosen from the radius, and its 8
+//! neighbours), each O(log n + members in the box), and keeps what lies
+//! in the shape: never the whole zset.
+//!
+//! Floating point: the same operations in the same order as the C code,
+//! with the platform's libm (`sin`, `cos`, `asin`, `sqrt`), so distances
+//! and coordinates print the same digits as redis-server on this platform
+//! and every replica computes the same values.
+
+use super::coll::{self, Meta};
+use super::num::parse_i64;
+#[cfg(test)]
+use super::write;
+use super::zset;
+use super::{Ctx, R, arg, arg_bytes, is_opt};
+use crate::Reply;
+use crate::errors;
+use crate::store::{Kind, Store, StoreError};
+#[cfg(test)]
+use crate::table::Handler;
+use bytes::Bytes;
+use std::collections::HashSet;
+
+// ---- geohash.c ----
+
+/// GEO_STEP_MAX: 26 * 2 = 52 bits.
+const STEP_MAX: u8 = 26;
+/// The WGS84 limits Redis indexes (EPSG:900913; no poles).
+const LAT_MIN: f64 = -85.05112878;
+const LAT_MAX: f64 = 85.05112878;
+const LONG_MIN: f64 = -180.0;
+const LONG_MAX: f64 = 180.0;
+
+/// GeoHashBits: `step` bits of each coordinate, interleaved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct HashBits {
+    bits: u64,
+    step: u8,
+}
+
+impl HashBits {
+    /// HASHISZERO (a neighbour GZERO removed).
+    fn is_zero(self) -> bool {
+        self.bits == 0 && self.step == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Range {
+    min: f64,
+    max: f64,
+}
+
+const WGS84_LONG: Range = Range {
+    min: LONG_MIN,
+    max: LONG_MAX,
+};
+const WGS84_LAT: Range = Range {
+    min: LAT_MIN,
+    max: LAT_MAX,
+};
+
+/// GeoHashArea: the cell a hash names.
+#[derive(Debug, Clone, Copy, Default)]
+struct Area {
+    lon: Range,
+    lat: Range,
+}
+
+/// `interleave64`: bits of `x` at even positions, of `y` at odd ones.
+fn interleave64(xlo: u32, ylo: u32) -> u64 {
+    const B: [u64; 5] = [
+        0x5555555555555555,
+        0x3333333333333333,
+        0x0F0F0F0F0F0F0F0F,
+        0x00FF00FF00FF00FF,
+        0x0000FFFF0000FFFF,
+    ];
+    const S: [u32; 5] = [1, 2, 4, 8, 16];
+    let mut x = u64::from(xlo);
+    let mut y = u64::from(ylo);
+    for i in (0..5).rev() {
+        x = (x | (x << S[i])) & B[i];
+        y = (y | (y << S[i])) & B[i];
+    }
+    x | (y << 1)
+}
+
+/// `deinterleave64`: even bits to the low half, odd bits to the high half.
+fn deinterleave64(interleaved: u64) -> u64 {
+    const B: [u64; 6] = [
+        0x5555555555555555,
+        0x3333333333333333,
+        0x0F0F0F0F0F0F0F0F,
+        0x00FF00FF00FF00FF,
+        0x0000FFFF0000FFFF,
+        0x00000000FFFFFFFF,
+    ];
+    const S: [u32; 6] = [0, 1, 2, 4, 8, 16];
+    let mut x = interleaved;
+    let mut y = interleaved >> 1;
+    for i in 0..6 {
+        x = (x | (x >> S[i])) & B[i];
+        y = (y | (y >> S[i])) & B[i];
+    }
+    x | (y << 32)
+}
+
+/// `geohashEncode` over the given ranges; `None` where C returns 0 (a
+/// coordinate outside Redis's limits or the ranges).
+fn encode(lon_r: Range, lat_r: Range, lon: f64, lat: f64, step: u8) -> Option<HashBits> {
+    if step > 32 || step == 0 {
+        return None;
+    }
+    if lon > LONG_MAX || lon < LONG_MIN || lat > LAT_MAX || lat < LAT_MIN {
+        return None;
+    }
+    if lat < lat_r.min || lat > lat_r.max || lon < lon_r.min || lon > lon_r.max {
+        return None;
+    }
+    let scale = (1u64 << step) as f64;
+    let lat_offset = (lat - lat_r.min) / (lat_r.max - lat_r.min) * scale;
+    let long_offset = (lon - lon_r.min) / (lon_r.max - lon_r.min) * scale;
+    // C converts the doubles to uint32_t (truncation; they are >= 0).
+    Some(HashBits {
+        bits: interleave64(lat_offset as u32, long_offset as u32),
+        step,
+    })
+}
+
+/// `geohashEncodeWGS84` at `step`; a centre that does not encode (never a
+/// validated one) gives an empty hash of that step, as C leaves it.
+fn encode_wgs84(lon: f64, lat: f64, step: u8) -> HashBits {
+    encode(WGS84_LONG, WGS84_LAT, lon, lat, step).unwrap_or(HashBits { bits: 0, step })
+}
+
+/// `geohashDecode` over the WGS84 ranges.
+fn decode(hash: HashBits) -> Option<Area> {
+    if hash.is_zero() {
+        return None;
+    }
+    let sep = deinterleave64(hash.bits);
+    let lat_scale = WGS84_LAT.max - WGS84_LAT.min;
+    let long_scale = WGS84_LONG.max - WGS84_LONG.min;
+    let ilato = sep as u32;
+    let ilono = (sep >> 32) as u32;
+    let div = 1u64.checked_shl(u32::from(hash.step)).unwrap_or(0) as f64;
+    // `(ilato + 1)` is uint32_t arithmetic in C: it wraps.
+    Some(Area {
+        lat: Range {
+            min: WGS84_LAT.min + (f64::from(ilato) * 1.0 / div) * lat_scale,
+            max: WGS84_LAT.min + (f64::from(ilato.wrapping_add(1)) * 1.0 / div) * lat_scale,
+        },
+        lon: Range {
+            min: WGS84_LONG.min + (f64::from(ilono) * 1.0 / div) * long_scale,
+            max: WGS84_LONG.min + (f64::from(ilono.wrapping_add(1)) * 1.0 / div) * long_scale,
+        },
+    })
+}
+
+/// `geohashDecodeAreaToLongLat`: the cell's centre, clamped to the limits.
+fn area_centre(a: &Area) -> [f64; 2] {
+    let lon = ((a.lon.min + a.lon.max) / 2.0).clamp(LONG_MIN, LONG_MAX);
+    let lat = ((a.lat.min + a.lat.max) / 2.0).clamp(LAT_MIN, LAT_MAX);
+    [lon, lat]
+}
+
+/// C's `(uint64_t)` of a double as gcc compiles it on x86-64 (cvttsd2si,
+/// with the 2^63 split): what `decodeGeohash` makes of any zset score.
+/// A score below 2^63 truncates (negative ones wrap); out-of-range parts
+/// give the "integer indefinite" 0x8000000000000000.
+fn c_double_to_u64(d: f64) -> u64 {
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    fn cvtt(d: f64) -> i64 {
+        if (-TWO63..TWO63).contains(&d) {
+            d as i64
+        } else {
+            i64::MIN
+        }
+    }
+    if d < TWO63 {
+        cvtt(d) as u64
+    } else {
+        (cvtt(d - TWO63) as u64) ^ (1 << 63)
+    }
+}
+
+/// `decodeGeohash`: the (longitude, latitude) a zset score stands for.
+fn decode_score(score: f64) -> Option<[f64; 2]> {
+    let hash = HashBits {
+        bits: c_double_to_u64(score),
+        step: STEP_MAX,
+    };
+    decode(hash).map(|a| area_centre(&a))
+}
+
+/// `geohash_move_x`: one cell east (`d > 0`) or west, wrapping.
+fn move_x(hash: &mut HashBits, d: i8) {
+    if d == 0 {
+        return;
+    }
+    let mut x = hash.bits & 0xaaaaaaaaaaaaaaaa;
+    let y = hash.bits & 0x5555555555555555;
+    let shift = 64u32.saturating_sub(u32::from(hash.step) * 2);
+    let zz = 0x5555555555555555u64.checked_shr(shift).unwrap_or(0);
+    if d > 0 {
+        x = x.wrapping_add(zz.wrapping_add(1));
+    } else {
+        x |= zz;
+        x = x.wrapping_sub(zz.wrapping_add(1));
+    }
+    x &= 0xaaaaaaaaaaaaaaaau64.checked_shr(shift).unwrap_or(0);
+    hash.bits = x | y;
+}
+
+/// `geohash_move_y`: one cell north (`d > 0`) or south, wrapping.
+fn move_y(hash: &mut HashBits, d: i8) {
+    if d == 0 {
+        return;
+    }
+    let x = hash.bits & 0xaaaaaaaaaaaaaaaa;
+    let mut y = hash.bits & 0x5555555555555555;
+    let shift = 64u32.saturating_sub(u32::from(hash.step) * 2);
+    let zz = 0xaaaaaaaaaaaaaaaau64.checked_shr(shift).unwrap_or(0);
+    if d > 0 {
+        y = y.wrapping_add(zz.wrapping_add(1));
+    } else {
+        y |= zz;
+        y = y.wrapping_sub(zz.wrapping_add(1));
+    }
+    y &= 0x5555555555555555u64.checked_shr(shift).unwrap_or(0);
+    hash.bits = x | y;
+}
+
+/// GeoHashNeighbors.
+#[derive(Debug, Clone, Copy, Default)]
+struct Neighbors {
+    north: HashBits,
+    east: HashBits,
+    west: HashBits,
+    south: HashBits,
+    north_east: HashBits,
+    south_east: HashBits,
+    north_west: HashBits,
+    south_west: HashBits,
+}
+
+/// `geohashNeighbors`.
+fn neighbors(hash: HashBits) -> Neighbors {
+    let at = |dx: i8, dy: i8| {
+        let mut h = hash;
+        move_x(&mut h, dx);
+        move_y(&mut h, dy);
+        h
+    };
+    Neighbors {
+        east: at(1, 0),
+        west: at(-1, 0),
+        south: at(0, -1),
+        north: at(0, 1),
+        north_west: at(-1, 1),
+        north_east: at(1, 1),
+        south_east: at(1, -1),
+        south_west: at(-1, -1),
+    }
+}
+
+// ---- geohash_helper.c ----
+
+/// Earth's quadratic mean radius for WGS-84, as Redis has it.
+const EARTH_RADIUS_IN_METERS: f64 = 6372797.560856;
+const MERCATOR_MAX: f64 = 20037726.37;
+/// `D_R` (M_PI / 180.0).
+const D_R: f64 = std::f64::consts::PI / 180.0;
+
+fn deg_rad(ang: f64) -> f64 {
+    ang * D_R
+}
+
+fn rad_deg(ang: f64) -> f64 {
+    ang / D_R
+}
+
+/// `geohashEstimateStepsByRadius`: the step of the 9 search boxes.
+fn estimate_steps_by_radius(range_meters: f64, lat: f64) -> u8 {
+    if range_meters == 0.0 {
+        return 26;
+    }
+    let mut range = range_meters;
+    let mut step: i32 = 1;
+    while range < MERCATOR_MAX {
+        range *= 2.0;
+        step += 1;
+    }
+    step -= 2; // Make sure the range is included in most of the base cases.
+    // Wider range towards the poles.
+    if !(-66.0..=66.0).contains(&lat) {
+        step -= 1;
+        if !(-80.0..=80.0).contains(&lat) {
+            step -= 1;
+        }
+    }
+    step.clamp(1, 26) as u8
+}
+
+/// Search shape (GeoShape): a circle of `radius` or a `width` x `height`
+/// box around `xy`, in units of `conversion` metres.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    circle: bool,
+    /// Centre: longitude, latitude.
+    xy: [f64; 2],
+    conversion: f64,
+    radius: f64,
+    width: f64,
+    height: f64,
+}
+
+/// `geohashBoundingBox`: min lon, min lat, max lon, max lat.
+fn bounding_box(shape: &Shape) -> [f64; 4] {
+    let [longitude, latitude] = shape.xy;
+    let height = shape.conversion
+        * if shape.circle {
+            shape.radius
+        } else {
+            shape.height / 2.0
+        };
+    let width = shape.conversion
+        * if shape.circle {
+            shape.radius
+        } else {
+            shape.width / 2.0
+        };
+    let lat_delta = rad_deg(height / EARTH_RADIUS_IN_METERS);
+    let long_delta_top =
+        rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(latitude + lat_delta).cos());
+    let long_delta_bottom =
+        rad_deg(width / EARTH_RADIUS_IN_METERS / deg_rad(latitude - lat_delta).cos());
+    // The hemispheres bend the box's sides opposite ways.
+    let southern = latitude < 0.0;
+    [
+        if southern {
+            longitude - long_delta_bottom
+        } else {
+            longitude - long_delta_top
+        },
+        latitude - lat_delta,
+        if southern {
+            longitude + long_delta_bottom
+        } else {
+            longitude + long_delta_top
+        },
+        latitude + lat_delta,
+    ]
+}
+
+/// GeoHashRadius: the centre's box and its neighbours.
+#[derive(Debug, Clone, Copy)]
+struct Boxes {
+    hash: HashBits,
+    neighbors: Neighbors,
+}
+
+/// `geohashCalculateAreasByShapeWGS84`: the (up to) 9 boxes covering the
+/// shape; neighbours that cannot hold a match are zeroed (GZERO).
+fn areas_by_shape(shape: &Shape) -> Boxes {
+    let [min_lon, min_lat, max_lon, max_lat] = bounding_box(shape);
+    let [longitude, latitude] = shape.xy;
+    // A box's radius is the distance from its centre to a corner.
+    let radius_meters = if shape.circle {
+        shape.radius
+    } else {
+        ((shape.width / 2.0) * (shape.width / 2.0) + (shape.height / 2.0) * (shape.height / 2.0))
+            .sqrt()
+    } * shape.conversion;
+    let mut steps = estimate_steps_by_radius(radius_meters, latitude);
+    let mut hash = encode_wgs84(longitude, latitude, steps);
+    let mut nb = neighbors(hash);
+    let mut area = decode(hash).unwrap_or_default();
+
+    // Near a box edge the estimated step may be too fine for the
+    // neighbours to cover the whole area: one step coarser then.
+    let north = decode(nb.north).unwrap_or_default();
+    let south = decode(nb.south).unwrap_or_default();
+    let east = decode(nb.east).unwrap_or_default();
+    let west = decode(nb.west).unwrap_or_default();
+    let decrease_step = north.lat.max < max_lat
+        || south.lat.min > min_lat
+        || east.lon.max < max_lon
+        || west.lon.min > min_lon;
+    if steps > 1 && decrease_step {
+        steps -= 1;
+        hash = encode_wgs84(longitude, latitude, steps);
+        nb = neighbors(hash);
+        area = decode(hash).unwrap_or_default();
+    }
+
+    // Exclude the search areas that are useless.
+    if steps >= 2 {
+        let zero = HashBits::default();
+        if area.lat.min < min_lat {
+            nb.south = zero;
+            nb.south_west = zero;
+            nb.south_east = zero;
+        }
+        if area.lat.max > max_lat {
+            nb.north = zero;
+            nb.north_east = zero;
+            nb.north_west = zero;
+        }
+        if area.lon.min < min_lon {
+            nb.west = zero;
+            nb.south_west = zero;
+            nb.north_west = zero;
+        }
+        if area.lon.max > max_lon {
+            nb.east = zero;
+            nb.south_east = zero;
+            nb.north_east = zero;
+        }
+    }
+    Boxes {
+        hash,
+        neighbors: nb,
+    }
+}
+
+/// `geohashAlign52Bits`: the hash as a 52-bit score prefix.
+fn align52(hash: HashBits) -> u64 {
+    let shift = 52u32.saturating_sub(u32::from(hash.step) * 2);
+    hash.bits.checked_shl(shift).unwrap_or(0)
+}
+
+/// `geohashGetLatDistance`.
+fn lat_distance(lat1d: f64, lat2d: f64) -> f64 {
+    EARTH_RADIUS_IN_METERS * (deg_rad(lat2d) - deg_rad(lat1d)).abs()
+}
+
+/// `geohashGetDistance`: the haversine great-circle distance in metres.
+fn distance(lon1d: f64, lat1d: f64, lon2d: f64, lat2d: f64) -> f64 {
+    let lon1r = deg_rad(lon1d);
+    let lon2r = deg_rad(lon2d);
+    let v = ((lon2r - lon1r) / 2.0).sin();
+    // Same longitude: the cheap latitude-only distance.
+    if v == 0.0 {
+        return lat_distance(lat1d, lat2d);
+    }
+    let lat1r = deg_rad(lat1d);
+    let lat2r = deg_rad(lat2d);
+    let u = ((lat2r - lat1r) / 2.0).sin();
+    let a = u * u + lat1r.cos() * lat2r.cos() * v * v;
+    2.0 * EARTH_RADIUS_IN_METERS * a.sqrt().asin()
+}
+
+/// `geohashGetDistanceIfInRectangle`: the distance from the box's centre
+/// `(x1, y1)` when `(x2, y2)` lies in the box.
+fn distance_if_in_rectangle(
+    width_m: f64,
+    height_m: f64,
+    x1: f64,
+    y1: f64,
+    x2: f64,
+    y2: f64,
+) -> Option<f64> {
+    // The latitude distance is cheaper: checked first.
+    if lat_distance(y2, y1) > height_m / 2.0 {
+        return None;
+    }
+    if distance(x2, y2, x1, y2) > width_m / 2.0 {
+        return None;
+    }
+    Some(distance(x1, y1, x2, y2))
+}
+
+// ---- geo.c: helpers ----
+
+const INVALID_UNIT: &str = "ERR unsupported unit provided. please use M, KM, FT, MI";
+const NO_MEMBER: &str = "ERR could not decode requested zset member";
+const COUNT_POSITIVE: &str = "ERR COUNT must be > 0";
+const ANY_NEEDS_COUNT: &str = "ERR the ANY argument requires COUNT argument";
+
+/// `getDoubleFromObjectOrReply` with its optional message.
+fn double_arg(argv: &[Bytes], i: usize, msg: &str) -> Result<f64, Reply> {
+    zset::parse_score(arg(argv, i)).ok_or_else(|| errors::err(msg))
+}
+
+/// `extractLongLatOrReply`: longitude at `i`, latitude at `i + 1`, inside
+/// Redis's limits.
+fn lon_lat_arg(argv: &[Bytes], i: usize) -> Result<[f64; 2], Reply> {
+    let lon = double_arg(argv, i, errors::NOT_FLOAT)?;
+    let lat = double_arg(argv, i + 1, errors::NOT_FLOAT)?;
+    if !(LONG_MIN..=LONG_MAX).contains(&lon) || !(LAT_MIN..=LAT_MAX).contains(&lat) {
+        return Err(Reply::Error(format!(
+            "ERR invalid longitude,latitude pair {lon:.6},{lat:.6}"
+        )));
+    }
+    Ok([lon, lat])
+}
+
+/// `extractUnitOrReply`: metres per unit.
+fn unit_arg(argv: &[Bytes], i: usize) -> Result<f64, Reply> {
+    let u = arg(argv, i);
+    if is_opt(u, "m") {
+        Ok(1.0)
+    } else if is_opt(u, "km") {
+        Ok(1000.0)
+    } else if is_opt(u, "ft") {
+        Ok(0.3048)
+    } else if is_opt(u, "mi") {
+        Ok(1609.34)
+    } else {
+        Err(errors::err(INVALID_UNIT))
+    }
+}
+
+/// `extractDistanceOrReply`: (radius, conversion) from `<radius> <unit>`.
+fn distance_arg(argv: &[Bytes], i: usize) -> Result<(f64, f64), Reply> {
+    let d = double_arg(argv, i, "ERR need numeric radius")?;
+    if d < 0.0 {
+        return Err(errors::err("ERR radius cannot be negative"));
+    }
+    Ok((d, unit_arg(argv, i + 1)?))
+}
+
+/// `extractBoxOrReply`: (width, height, conversion) from `<w> <h> <unit>`.
+fn box_arg(argv: &[Bytes], i: usize) -> Result<(f64, f64, f64), Reply> {
+    let w = double_arg(argv, i, "ERR need numeric width")?;
+    let h = double_arg(argv, i + 1, "ERR need numeric height")?;
+    if h < 0.0 || w < 0.0 {
+        return Err(errors::err("ERR height or width cannot be negative"));
+    }
+    Ok((w, h, unit_arg(argv, i + 2)?))
+}
+
+/// `longLatFromMember`: the position of a member, `None` if absent.
+fn member_pos(store: &dyn Store, m: &Meta, member: &[u8]) -> Result<Option<[f64; 2]>, Reply> {
+    Ok(zset::get_score(store, m, member)?.and_then(decode_score))
+}
+
+/// `fixedpoint_d2string(d, 4)` (`addReplyDoubleDistance`): `%.4f` by
+/// `llrint` of `d * 10^4`, so `-0.00001` prints `0.0000`.
+fn distance_text(d: f64) -> String {
+    if d == 0.0 {
+        return "0.0000".to_string();
+    }
+    // llrint: round half to even; out of range (NaN) is x86's
+    // "integer indefinite" LLONG_MIN, which C prints as its magnitude.
+    let scaled = (d * 10000.0).round_ties_even();
+    let v: i64 = if (-9.223372036854775808e18..9.223372036854775808e18).contains(&scaled) {
+        scaled as i64
+    } else {
+        i64::MIN
+    };
+    let (neg, mag) = (v < 0, v.unsigned_abs());
+    format!(
+        "{}{}.{:04}",
+        if neg { "-" } else { "" },
+        mag / 10000,
+        mag % 10000
+    )
+}
+
+fn distance_reply(d: f64) -> Reply {
+    Reply::Bulk(Bytes::from(distance_text(d)))
+}
+
+/// GEOPOS's and WITHCOORD's `[longitude, latitude]`.
+fn coord_reply(xy: [f64; 2]) -> Reply {
+    Reply::Array(vec![Reply::HumanDouble(xy[0]), Reply::HumanDouble(xy[1])])
+}
+
+// ---- GEOADD ----
+
+/// geoaddCommand's checks, in its order: the options, a whole number of
+/// triples, NX with XX, each triple's coordinates. Returns the first
+/// triple's index.
+fn parse_geoadd(argv: &[Bytes]) -> Result<usize, Reply> {
+    let (mut xx, mut nx) = (false, false);
+    let mut longidx = 2;
+    while longidx < argv.len() {
+        let a = arg(argv, longidx);
+        if is_opt(a, "nx") {
+            nx = true;
+        } else if is_opt(a, "xx") {
+            xx = true;
+        } else if !is_opt(a, "ch") {
+            break;
+        }
+        longidx += 1;
+    }
+    let rest = argv.len().saturating_sub(longidx);
+    // No triple at all is ZADD's syntax error.
+    if rest % 3 != 0 || (xx && nx) || rest == 0 {
+        return Err(errors::err(errors::SYNTAX));
+    }
+    for i in (longidx..argv.len()).step_by(3) {
+        lon_lat_arg(argv, i)?;
+    }
+    Ok(longidx)
+}
+
+pub(crate) fn precheck_geoadd(argv: &[Bytes]) -> Result<(), Reply> {
+    parse_geoadd(argv).map(drop)
+}
+
+/// GEOADD is ZADD with the coordinates turned into 52-bit scores, as
+/// geoaddCommand rewrites its argv and calls zaddCommand.
+pub(crate) fn geoadd(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let longidx = parse_geoadd(argv)?;
+    let mut z = Vec::with_capacity(longidx + (argv.len() - longidx) / 3 * 2);
+    z.push(Bytes::from_static(b"zadd"));
+    z.extend(argv.iter().take(longidx).skip(1).cloned());
+    for i in (longidx..argv.len()).step_by(3) {
+        let [lon, lat] = lon_lat_arg(argv, i)?;
+        let bits = align52(encode_wgs84(lon, lat, STEP_MAX));
+        z.push(Bytes::from(bits.to_string()));
+        z.push(arg_bytes(argv, i + 2));
+    }
+    zset::zadd(&z, ctx, store)
+}
+
+// ---- GEOPOS GEODIST GEOHASH ----
+
+pub(crate) fn geopos(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let m = coll::load(store, arg(argv, 1), ctx.now_ms, Kind::ZSet)?;
+    let mut out = Vec::with_capacity(argv.len().saturating_sub(2));
+    for member in argv.get(2..).unwrap_or(&[]) {
+        let pos = match &m {
+            Some(m) => member_pos(store, m, member)?,
+            None => None,
+        };
+        out.push(pos.map_or(Reply::NilArray, coord_reply));
+    }
+    Ok(Reply::Array(out))
+}
+
+pub(crate) fn geodist(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    // The unit is checked before the key, as geodistCommand does.
+    let to_meter = match argv.len() {
+        5 => unit_arg(argv, 4)?,
+        n if n > 5 => return Err(errors::err(errors::SYNTAX)),
+        _ => 1.0,
+    };
+    let Some(m) = coll::load(store, arg(argv, 1), ctx.now_ms, Kind::ZSet)? else {
+        return Ok(Reply::Nil);
+    };
+    let (Some(a), Some(b)) = (
+        zset::get_score(store, &m, arg(argv, 2))?,
+        zset::get_score(store, &m, arg(argv, 3))?,
+    ) else {
+        return Ok(Reply::Nil);
+    };
+    match (decode_score(a), decode_score(b)) {
+        (Some([x1, y1]), Some([x2, y2])) => Ok(distance_reply(distance(x1, y1, x2, y2) / to_meter)),
+        _ => Ok(Reply::Nil),
+    }
+}
+
+/// The standard geohash alphabet (base32 without a, i, l, o).
+const GEO_ALPHABET: &[u8; 32] = b"0123456789bcdefghjkmnpqrstuvwxyz";
+
+/// geohashCommand's string: Redis's cell centre re-encoded over the
+/// standard -90..90 latitude range, 10 characters of 5 bits and an 11th
+/// that is always `0` (52 bits only).
+fn geohash_string(xy: [f64; 2]) -> Bytes {
+    let lat90 = Range {
+        min: -90.0,
+        max: 90.0,
+    };
+    let hash =
+        encode(WGS84_LONG, lat90, xy[0], xy[1], 26).unwrap_or(HashBits { bits: 0, step: 26 });
+    let mut buf = [b'0'; 11];
+    for (i, c) in buf.iter_mut().enumerate().take(10) {
+        let idx = (hash.bits >> (52 - (i as u32 + 1) * 5)) & 0x1f;
+        *c = GEO_ALPHABET.get(idx as usize).copied().unwrap_or(b'0');
+    }
+    Bytes::copy_from_slice(&buf)
+}
+
+pub(crate) fn geohash(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let m = coll::load(store, arg(argv, 1), ctx.now_ms, Kind::ZSet)?;
+    let mut out = Vec::with_capacity(argv.len().saturating_sub(2));
+    for member in argv.get(2..).unwrap_or(&[]) {
+        let pos = match &m {
+            Some(m) => member_pos(store, m, member)?,
+            None => None,
+        };
+        out.push(pos.map_or(Reply::Nil, |xy| Reply::Bulk(geohash_string(xy))));
+    }
+    Ok(Reply::Array(out))
+}
+
+// ---- the searches (georadiusGeneric) ----
+
+/// Search around coordinates (GEORADIUS).
+const RADIUS_COORDS: u8 = 1;
+/// Search around a member (GEORADIUSBYMEMBER).
+const RADIUS_MEMBER: u8 = 2;
+/// No STORE/STOREDIST (the _RO forms).
+const RADIUS_NOSTORE: u8 = 4;
+/// GEOSEARCH's arguments.
+const GEOSEARCH: u8 = 8;
+/// GEOSEARCHSTORE: only STOREDIST.
+const GEOSEARCHSTORE: u8 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    None,
+    Asc,
+    Desc,
+}
+
+/// A parsed search: everything georadiusGeneric settles before it reads
+/// the boxes.
+struct Query {
+    src: Option<Meta>,
+    shape: Shape,
+    withdist: bool,
+    withhash: bool,
+    withcoords: bool,
+    sort: Sort,
+    any: bool,
+    /// 0: unlimited.
+    count: u64,
+    store_key: Option<Bytes>,
+    storedist: bool,
+}
+
+/// georadiusGeneric up to the search, with its checks in its order: the
+/// source key's type first, then the fixed arguments, the options loop
+/// (FROMMEMBER reads its member where it stands in the loop), and the
+/// combination checks.
+fn parse_query(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+    src_index: usize,
+    flags: u8,
+) -> Result<Query, Reply> {
+    let src = coll::load(store, arg(argv, src_index), ctx.now_ms, Kind::ZSet)?;
+    let mut shape = Shape::default();
+    let mut store_key = None;
+    let base_args;
+    if flags & RADIUS_COORDS != 0 {
+        base_args = 6;
+        shape.circle = true;
+        shape.xy = lon_lat_arg(argv, 2)?;
+        (shape.radius, shape.conversion) = distance_arg(argv, base_args - 2)?;
+    } else if flags & RADIUS_MEMBER != 0 {
+        base_args = 5;
+        // Without a source key the radius is never parsed: the reply only
+        // depends on whether STORE was given.
+        if let Some(m) = &src {
+            shape.circle = true;
+            shape.xy = member_pos(store, m, arg(argv, 2))?.ok_or_else(|| errors::err(NO_MEMBER))?;
+            (shape.radius, shape.conversion) = distance_arg(argv, base_args - 2)?;
+        }
+    } else if flags & GEOSEARCH != 0 {
+        base_args = if flags & GEOSEARCHSTORE != 0 {
+            store_key = Some(arg_bytes(argv, 1));
+            3
+        } else {
+            2
+        };
+    } else {
+        return Err(errors::err("ERR Unknown georadius search type"));
+    }
+
+    let (mut withdist, mut withhash, mut withcoords) = (false, false, false);
+    let (mut frommember, mut fromloc, mut byradius, mut bybox) = (false, false, false, false);
+    let mut sort = Sort::None;
+    let mut any = false;
+    let mut count: i64 = 0;
+    let mut storedist = false;
+    let remaining = argv.len().saturating_sub(base_args);
+    let search = flags & GEOSEARCH != 0;
+    let may_store = flags & RADIUS_NOSTORE == 0 && !search;
+    let mut i = 0;
+    while i < remaining {
+        let at = base_args + i;
+        let a = arg(argv, at);
+        if is_opt(a, "withdist") {
+            withdist = true;
+        } else if is_opt(a, "withhash") {
+            withhash = true;
+        } else if is_opt(a, "withcoord") {
+            withcoords = true;
+        } else if is_opt(a, "any") {
+            any = true;
+        } else if is_opt(a, "asc") {
+            sort = Sort::Asc;
+        } else if is_opt(a, "desc") {
+            sort = Sort::Desc;
+        } else if is_opt(a, "count") && i + 1 < remaining {
+            count = parse_i64(arg(argv, at + 1)).ok_or_else(|| errors::err(errors::NOT_INTEGER))?;
+            if count <= 0 {
+                return Err(errors::err(COUNT_POSITIVE));
+            }
+            i += 1;
+        } else if is_opt(a, "store") && i + 1 < remaining && may_store {
+            store_key = Some(arg_bytes(argv, at + 1));
+            storedist = false;
+            i += 1;
+        } else if is_opt(a, "storedist") && i + 1 < remaining && may_store {
+            store_key = Some(arg_bytes(argv, at + 1));
+            storedist = true;
+            i += 1;
+        } else if is_opt(a, "storedist") && search && flags & GEOSEARCHSTORE != 0 {
+            storedist = true;
+        } else if is_opt(a, "frommember") && i + 1 < remaining && search && !fromloc {
+            // Without a source key: go on parsing, answer when done.
+            if let Some(m) = &src {
+                shape.xy = member_pos(store, m, arg(argv, at + 1))?
+                    .ok_or_else(|| errors::err(NO_MEMBER))?;
+            }
+            frommember = true;
+            i += 1;
+        } else if is_opt(a, "fromlonlat") && i + 2 < remaining && search && !frommember {
+            shape.xy = lon_lat_arg(argv, at + 1)?;
+            fromloc = true;
+            i += 2;
+        } else if is_opt(a, "byradius") && i + 2 < remaining && search && !bybox {
+            (shape.radius, shape.conversion) = distance_arg(argv, at + 1)?;
+            shape.circle = true;
+            byradius = true;
+            i += 2;
+        } else if is_opt(a, "bybox") && i + 3 < remaining && search && !byradius {
+            (shape.width, shape.height, shape.conversion) = box_arg(argv, at + 1)?;
+            shape.circle = false;
+            bybox = true;
+            i += 3;
+        } else {
+            return Err(errors::err(errors::SYNTAX));
+        }
+        i += 1;
+    }
+
+    if store_key.is_some() && (withdist || withhash || withcoords) {
+        return Err(Reply::Error(format!(
+            "ERR {} is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
+            if flags & GEOSEARCHSTORE != 0 {
+                "GEOSEARCHSTORE"
+            } else {
+                "STORE option in GEORADIUS"
+            }
+        )));
+    }
+    // The command's name as the client spelled it, as Redis prints it.
+    let name = String::from_utf8_lossy(arg(argv, 0));
+    if search && !(frommember || fromloc) {
+        return Err(Reply::Error(format!(
+            "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}"
+        )));
+    }
+    if search && !(byradius || bybox) {
+        return Err(Reply::Error(format!(
+            "ERR exactly one of BYRADIUS and BYBOX can be specified for {name}"
+        )));
+    }
+    if any && count == 0 {
+        return Err(errors::err(ANY_NEEDS_COUNT));
+    }
+    // COUNT without an order means the closest ones (not with ANY).
+    if count != 0 && sort == Sort::None && !any {
+        sort = Sort::Asc;
+    }
+    Ok(Query {
+        src,
+        shape,
+        withdist,
+        withhash,
+        withcoords,
+        sort,
+        any,
+        count: count.unsigned_abs(),
+        store_key,
+        storedist,
+    })
+}
+
+/// geoPoint: one match.
+struct Point {
+    xy: [f64; 2],
+    dist: f64,
+    score: f64,
+    member: Bytes,
+}
+
+/// `geoWithinShape`: the position and distance of a score inside the
+/// shape.
+fn within_shape(shape: &Shape, score: f64) -> Option<([f64; 2], f64)> {
+    let xy = decode_score(score)?;
+    let d = if shape.circle {
+        let d = distance(shape.xy[0], shape.xy[1], xy[0], xy[1]);
+        // `> radius` rejects: a NaN distance is kept, as in C.
+        if d > shape.radius * shape.conversion {
+            return None;
+        }
+        d
+    } else {
+        distance_if_in_rectangle(
+            shape.width * shape.conversion,
+            shape.height * shape.conversion,
+            shape.xy[0],
+            shape.xy[1],
+            xy[0],
+            xy[1],
+        )?
+    };
+    Some((xy, d))
+}
+
+/// The 9 boxes in membersOfAllNeighbors's order.
+fn box_list(b: &Boxes) -> [HashBits; 9] {
+    let n = &b.neighbors;
+    [
+        b.hash,
+        n.north,
+        n.south,
+        n.east,
+        n.west,
+        n.north_east,
+        n.north_west,
+        n.south_east,
+        n.south_west,
+    ]
+}
+
+/// `scoresOfGeoHashBox`: the score interval `[min, max)` of a box.
+fn box_scores(hash: HashBits) -> (f64, f64) {
+    let min = align52(hash);
+    let next = HashBits {
+        bits: hash.bits.wrapping_add(1),
+        step: hash.step,
+    };
+    (min as f64, align52(next) as f64)
+}
+
+/// The boxes membersOfAllNeighbors reads: zeroed ones skipped, and one
+/// equal to the box read just before it (huge radii make adjacent
+/// neighbours coincide). As in C, index 0 is never compared against.
+fn boxes_to_read(b: &Boxes) -> Vec<HashBits> {
+    let list = box_list(b);
+    let mut out = Vec::with_capacity(9);
+    let mut last_processed = 0usize;
+    for (i, h) in list.iter().enumerate() {
+        if h.is_zero() {
+            continue;
+        }
+        if last_processed != 0 && list.get(last_processed) == Some(h) {
+            continue;
+        }
+        out.push(*h);
+        last_processed = i;
+    }
+    out
+}
+
+/// `membersOfAllNeighbors` + `geoGetPointsInRange`: every member of the
+/// boxes inside the shape, in box then score order; with `limit` (ANY)
+/// it stops once that many matched.
+fn search(store: &dyn Store, m: &Meta, shape: &Shape, limit: u64) -> Result<Vec<Point>, Reply> {
+    let boxes = areas_by_shape(shape);
+    let mut found: Vec<Point> = Vec::new();
+    let full = |n: usize| limit != 0 && n as u64 >= limit;
+    for hash in boxes_to_read(&boxes) {
+        if full(found.len()) {
+            break;
+        }
+        let (min, max) = box_scores(hash);
+        zset::walk_scores(store, m, min, max, &mut |score, member| {
+            if let Some((xy, dist)) = within_shape(shape, score) {
+                found.push(Point {
+                    xy,
+                    dist,
+                    score,
+                    member: Bytes::copy_from_slice(member),
+                });
+            }
+            !full(found.len())
+        })?;
+    }
+    Ok(found)
+}
+
+/// The search's matches, ordered and cut to COUNT. Redis sorts with qsort
+/// (pqsort for the first COUNT); a stable sort gives the same order except
+/// among equal distances, which Redis leaves unspecified.
+fn run_query(store: &dyn Store, q: &Query) -> Result<Vec<Point>, Reply> {
+    let Some(m) = &q.src else {
+        return Ok(Vec::new());
+    };
+    let mut found = search(store, m, &q.shape, if q.any { q.count } else { 0 })?;
+    match q.sort {
+        Sort::Asc => found.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
+        Sort::Desc => found.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
+        Sort::None => {}
+    }
+    if q.count != 0 {
+        found.truncate(usize::try_from(q.count).unwrap_or(usize::MAX));
+    }
+    Ok(found)
+}
+
+/// The read reply: members, or per member `[member, dist?, hash?, coords?]`.
+fn search_reply(q: &Query, found: Vec<Point>) -> Reply {
+    let options = usize::from(q.withdist) + usize::from(q.withhash) + usize::from(q.withcoords);
+    Reply::Array(
+        found
+            .into_iter()
+            .map(|p| {
+                if options == 0 {
+                    return Reply::Bulk(p.member);
+                }
+                let mut item = Vec::with_capacity(options + 1);
+                item.push(Reply::Bulk(p.member));
+                if q.withdist {
+                    item.push(distance_reply(p.dist / q.shape.conversion));
+                }
+                if q.withhash {
+                    // addReplyLongLong of the score: C's double-to-long long.
+                    item.push(Reply::Integer(p.score as i64));
+                }
+                if q.withcoords {
+                    item.push(coord_reply(p.xy));
+                }
+                Reply::Array(item)
+            })
+            .collect(),
+    )
+}
+
+/// A search with STORE/STOREDIST: the matches become a new zset at the
+/// destination (scores: the geohash, or the distance in the unit), an
+/// empty result deletes it; replies the count.
+fn search_store(store: &mut dyn Store, ctx: &Ctx, q: &Query, dst: &[u8]) -> R {
+    let found = run_query(&*store, q)?;
+    let mut seen = HashSet::with_capacity(found.len());
+    let mut items = Vec::with_capacity(found.len());
+    for p in found {
+        // A member can come from one box only (equal boxes are adjacent in
+        // the list and skipped), but a duplicate would corrupt the zset's
+        // length, so it is dropped rather than trusted away.
+        if !seen.insert(p.member.clone()) {
+            continue;
+        }
+        let score = if q.storedist {
+            p.dist / q.shape.conversion
+        } else {
+            p.score
+        };
+        items.push((p.member, score));
+    }
+    zset::store_items(store, dst, &items, ctx.now_ms)
+}
+
+/// georadiusGeneric for the forms without a destination.
+fn read_generic(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, flags: u8) -> R {
+    let q = parse_query(argv, ctx, store, 1, flags)?;
+    if q.store_key.is_some() {
+        // Only GEORADIUS and GEORADIUSBYMEMBER take STORE, and they are
+        // writes: as a read (their read form, see `read_form`) there is
+        // no store to write to.
+        return Err(errors::err(errors::SYNTAX));
+    }
+    let found = run_query(store, &q)?;
+    Ok(search_reply(&q, found))
+}
+
+/// georadiusGeneric for the write forms: STORE or not.
+fn write_generic(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, src: usize, flags: u8) -> R {
+    let q = parse_query(argv, ctx, &*store, src, flags)?;
+    match q.store_key.clone() {
+        Some(dst) => search_store(store, ctx, &q, &dst),
+        None => {
+            let found = run_query(&*store, &q)?;
+            Ok(search_reply(&q, found))
+        }
+    }
+}
+
+pub(crate) fn geosearch(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    read_generic(argv, ctx, store, GEOSEARCH)
+}
+
+pub(crate) fn georadius_ro(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    read_generic(argv, ctx, store, RADIUS_COORDS | RADIUS_NOSTORE)
+}
+
+pub(crate) fn georadiusbymember_ro(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    read_generic(argv, ctx, store, RADIUS_MEMBER | RADIUS_NOSTORE)
+}
+
+pub(crate) fn geosearchstore(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    write_generic(argv, ctx, store, 2, GEOSEARCH | GEOSEARCHSTORE)
+}
+
+pub(crate) fn georadius(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    write_generic(argv, ctx, store, 1, RADIUS_COORDS)
+}
+
+pub(crate) fn georadiusbymember(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    write_generic(argv, ctx, store, 1, RADIUS_MEMBER)
+}
+
+/// GEORADIUS and GEORADIUSBYMEMBER are writes in Redis's table only
+/// because of STORE/STOREDIST. Without either word among the options they
+/// answer exactly like GEORADIUS_RO / GEORADIUSBYMEMBER_RO (no reply text
+/// names the command), so the connection runs them as those reads: no log
+/// entry, and a big search goes to the heavy pool instead of an apply on
+/// the core. With STORE they stay writes.
+pub fn read_form(argv: &[Bytes]) -> Option<&'static str> {
+    let name = argv.first()?;
+    let (ro, first_opt) = if is_opt(name, "georadius") {
+        ("georadius_ro", 6)
+    } else if is_opt(name, "georadiusbymember") {
+        ("georadiusbymember_ro", 5)
+    } else {
+        return None;
+    };
+    let stores = argv
+        .iter()
+        .skip(first_opt)
+        .any(|a| is_opt(a, "store") || is_opt(a, "storedist"));
+    (!stores).then_some(ro)
+}
+
+/// The heavy-pool estimate of a search: the members of its boxes, counted
+/// up to `HEAVY_MIN + 1` (at most 9 seeks and that many steps on the
+/// core); past that the zset's length, which bounds what it may touch. A
+/// small search on a big index thus stays on the core; an argument error
+/// estimates 0 (the core answers it).
+pub(crate) fn search_size(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
+    let name = arg(argv, 0);
+    let flags = if is_opt(name, "geosearch") {
+        GEOSEARCH
+    } else if is_opt(name, "georadius_ro") || is_opt(name, "georadius") {
+        RADIUS_COORDS | RADIUS_NOSTORE
+    } else {
+        RADIUS_MEMBER | RADIUS_NOSTORE
+    };
+    let q = match parse_query(argv, ctx, store, 1, flags) {
+        Ok(q) => q,
+        // A failed read is the caller's error; any other error is cheap.
+        Err(Reply::Error(e)) if e.starts_with(errors::STORAGE_READ) => {
+            return Err(StoreError::new(e));
+        }
+        Err(_) => return Ok(0),
+    };
+    let Some(m) = &q.src else {
+        return Ok(0);
+    };
+    let cap = crate::table::HEAVY_MIN + 1;
+    let mut n = 0u64;
+    for hash in boxes_to_read(&areas_by_shape(&q.shape)) {
+        let (min, max) = box_scores(hash);
+        zset::walk_scores(store, m, min, max, &mut |_, _| {
+            n += 1;
+            n < cap
+        })?;
+        if n >= cap {
+            return Ok(m.len().max(cap));
+        }
+    }
+    Ok(n)
+}
+
+/// A geo reply relayed from the node leading the key's group arrives
+/// parsed from RESP3: coordinates as plain doubles and GEOPOS's missing
+/// members as a null bulk. This restores the human-double coordinates and
+/// the null arrays a RESP2 client must see. Other replies pass unchanged.
+pub fn relayed(argv: &[Bytes], r: Reply) -> Reply {
+    fn human(r: Reply) -> Reply {
+        match r {
+            Reply::Double(d) => Reply::HumanDouble(d),
+            Reply::Array(v) => Reply::Array(v.into_iter().map(human).collect()),
+            other => other,
+        }
+    }
+    let name = arg(argv, 0);
+    if is_opt(name, "geopos") {
+        return match r {
+            Reply::Array(v) => Reply::Array(
+                v.into_iter()
+                    .map(|x| match x {
+                        Reply::Nil => Reply::NilArray,
+                        other => human(other),
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
+    }
+    let search = [
+        "geosearch",
+        "georadius",
+        "georadius_ro",
+        "georadiusbymember",
+        "georadiusbymember_ro",
+    ];
+    if search.iter().any(|n| is_opt(name, n)) {
+        return human(r);
+    }
+    r
+}
+
+/// This family's handlers, for the table test that pairs each with exactly
+/// one table entry.
+#[cfg(test)]
+pub(crate) const HANDLERS: &[(&str, Handler)] = &[
+    ("geoadd", write(Some(precheck_geoadd), geoadd)),
+    ("geosearchstore", write(None, geosearchstore)),
+    ("georadius", write(None, georadius)),
+    ("georadiusbymember", write(None, georadiusbymember)),
+    ("geopos", Handler::Read(geopos)),
+    ("geodist", Handler::Read(geodist)),
+    ("geohash", Handler::Read(geohash)),
+    ("geosearch", Handler::Read(geosearch)),
+    ("georadius_ro", Handler::Read(georadius_ro)),
+    ("georadiusbymember_ro", Handler::Read(georadiusbymember_ro)),
+];
