@@ -994,23 +994,186 @@ fn search(store: &dyn Store, m: &Meta, shape: &Shape, limit: u64) -> Result<Vec<
     Ok(found)
 }
 
-/// The search's matches, ordered and cut to COUNT. Redis sorts with qsort
-/// (pqsort for the first COUNT); a stable sort gives the same order except
-/// among equal distances, which Redis leaves unspecified.
+/// `sort_gp_asc` / `sort_gp_desc`: 1, 0 or -1 by distance (a NaN compares
+/// as -1 both ways, as in C).
+fn cmp_dist(a: &Point, b: &Point, desc: bool) -> i32 {
+    let c = if a.dist > b.dist {
+        1
+    } else if a.dist == b.dist {
+        0
+    } else {
+        -1
+    };
+    if desc { -c } else { c }
+}
+
+/// The search's matches, ordered and cut to COUNT as georadiusGeneric
+/// does, equal distances included: all of them sorted by glibc's qsort (a
+/// stable merge sort), or only the first COUNT by Redis's `pqsort`.
 fn run_query(store: &dyn Store, q: &Query) -> Result<Vec<Point>, Reply> {
     let Some(m) = &q.src else {
         return Ok(Vec::new());
     };
     let mut found = search(store, m, &q.shape, if q.any { q.count } else { 0 })?;
-    match q.sort {
-        Sort::Asc => found.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => found.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
-        Sort::None => {}
+    let returned = match usize::try_from(q.count) {
+        Ok(c) if c != 0 && c < found.len() => c,
+        _ => found.len(),
+    };
+    let desc = q.sort == Sort::Desc;
+    if q.sort != Sort::None {
+        if returned == found.len() {
+            // total_cmp: a total order (sort_by may panic without one); it
+            // differs from the C comparator only for a NaN distance.
+            if desc {
+                found.sort_by(|a, b| b.dist.total_cmp(&a.dist));
+            } else {
+                found.sort_by(|a, b| a.dist.total_cmp(&b.dist));
+            }
+        } else {
+            let len = found.len();
+            pqsort(
+                &mut found,
+                0,
+                len,
+                &|a, b| cmp_dist(a, b, desc),
+                0,
+                returned - 1,
+            );
+        }
     }
-    if q.count != 0 {
-        found.truncate(usize::try_from(q.count).unwrap_or(usize::MAX));
-    }
+    found.truncate(returned);
     Ok(found)
+}
+
+/// `med3` of pqsort.c: the index of the median of three.
+fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &dyn Fn(&T, &T) -> i32) -> usize {
+    let f = |x: usize, y: usize| match (v.get(x), v.get(y)) {
+        (Some(p), Some(q)) => cmp(p, q),
+        _ => 0,
+    };
+    if f(a, b) < 0 {
+        if f(b, c) < 0 {
+            b
+        } else if f(a, c) < 0 {
+            c
+        } else {
+            a
+        }
+    } else if f(b, c) > 0 {
+        b
+    } else if f(a, c) < 0 {
+        a
+    } else {
+        c
+    }
+}
+
+/// Redis's `pqsort` (pqsort.c, Bentley & McIlroy's quicksort that only
+/// sorts partitions overlapping `[lrange, rrange]`), element for element,
+/// so the first COUNT matches come out in Redis's order, ties included.
+/// Sorts `v[a..a + n]`.
+fn pqsort<T>(
+    v: &mut [T],
+    mut a: usize,
+    mut n: usize,
+    cmp: &dyn Fn(&T, &T) -> i32,
+    lrange: usize,
+    rrange: usize,
+) {
+    let c = |v: &[T], x: usize, y: usize| match (v.get(x), v.get(y)) {
+        (Some(p), Some(q)) => cmp(p, q),
+        _ => 0,
+    };
+    let swap = |v: &mut [T], x: usize, y: usize| {
+        if x < v.len() && y < v.len() {
+            v.swap(x, y);
+        }
+    };
+    let vecswap = |v: &mut [T], x: usize, y: usize, k: usize| {
+        for i in 0..k {
+            if x + i < v.len() && y + i < v.len() {
+                v.swap(x + i, y + i);
+            }
+        }
+    };
+    // Whether `[s, s + k)` holds part of the wanted range.
+    let wanted = |s: usize, k: usize| !(rrange < s || lrange >= s + k);
+    loop {
+        if n < 7 {
+            for pm in a + 1..a + n {
+                let mut pl = pm;
+                while pl > a && c(v, pl - 1, pl) > 0 {
+                    swap(v, pl, pl - 1);
+                    pl -= 1;
+                }
+            }
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let mut pl = a;
+            let mut pn = a + n - 1;
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
+                pm = med3(v, pm - d, pm, pm + d, cmp);
+                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
+            }
+            pm = med3(v, pl, pm, pn, cmp);
+        }
+        swap(v, a, pm);
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                let r = c(v, pb, a);
+                if r > 0 {
+                    break;
+                }
+                if r == 0 {
+                    swap(v, pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let r = c(v, pc, a);
+                if r < 0 {
+                    break;
+                }
+                if r == 0 {
+                    swap(v, pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            swap(v, pb, pc);
+            pb += 1;
+            pc -= 1;
+        }
+        let pn = a + n;
+        let r = (pa - a).min(pb - pa);
+        vecswap(v, a, pb - r, r);
+        let r = (pd - pc).min(pn - pd - 1);
+        vecswap(v, pb, pn - r, r);
+        let r = pb - pa;
+        if r > 1 && wanted(a, r) {
+            pqsort(v, a, r, cmp, lrange, rrange);
+        }
+        let r = pd - pc;
+        if r > 1 {
+            // Iterate rather than recurse (C's `goto loop`).
+            a = pn - r;
+            n = r;
+            if wanted(a, n) {
+                continue;
+            }
+        }
+        return;
+    }
 }
 
 /// The read reply: members, or per member `[member, dist?, hash?, coords?]`.
