@@ -1393,3 +1393,1716 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("georadius_ro", Handler::Read(georadius_ro)),
     ("georadiusbymember_ro", Handler::Read(georadiusbymember_ro)),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+    use crate::MemStore;
+
+    const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+    const SYNTAX: &str = "ERR syntax error";
+
+    fn arr(v: Vec<Reply>) -> Reply {
+        Reply::Array(v)
+    }
+
+    fn h(d: f64) -> Reply {
+        Reply::HumanDouble(d)
+    }
+
+    /// The text a coordinate reply prints (RESP2 bulk / RESP3 double).
+    fn texts(r: &Reply) -> Vec<String> {
+        match r {
+            Reply::Array(v) => v
+                .iter()
+                .map(|x| match x {
+                    Reply::HumanDouble(d) => format_human_text(*d),
+                    Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                    Reply::Integer(i) => i.to_string(),
+                    Reply::Nil | Reply::NilArray => "nil".to_string(),
+                    Reply::Array(_) => format!("[{}]", texts(x).join(" ")),
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    fn format_human_text(d: f64) -> String {
+        super::super::num::format_human(d)
+    }
+
+    fn sicily(s: &mut MemStore) {
+        assert_eq!(
+            run(
+                s,
+                &[
+                    "GEOADD",
+                    "Sicily",
+                    "13.361389",
+                    "38.115556",
+                    "Palermo",
+                    "15.087269",
+                    "37.502669",
+                    "Catania"
+                ]
+            ),
+            int(2)
+        );
+    }
+
+    /// GEOADD then ZSCORE, GEOHASH and GEOPOS as redis-server 7.0.15
+    /// answered them (captured with redis-cli), edges included: the
+    /// corner (180, 85.05112878) encodes past 52 bits (3 << 52), as in C.
+    #[test]
+    fn encoding_matches_redis() {
+        let cases = [
+            (
+                "180",
+                "85.05112878",
+                13510798882111488u64,
+                "bp05b5048p0",
+                "180",
+                "85.0511287799999991",
+            ),
+            (
+                "-180",
+                "-85.05112878",
+                0,
+                "00bh0hbj200",
+                "-179.99999731779098511",
+                "-85.05112751263942528",
+            ),
+            (
+                "0",
+                "0",
+                3377699720527872,
+                "s0000000000",
+                "0.00000268220901489",
+                "0.00000126736058093",
+            ),
+            (
+                "179.999999",
+                "0",
+                4128299658422954,
+                "xbpbpbpbpb0",
+                "179.99999731779098511",
+                "0.00000126736058093",
+            ),
+            (
+                "-179.999999",
+                "0",
+                1125899906842624,
+                "80000000000",
+                "-179.99999731779098511",
+                "0.00000126736058093",
+            ),
+            (
+                "13.361389",
+                "38.115556",
+                3479099956230698,
+                "sqc8b49rny0",
+                "13.36138933897018433",
+                "38.11555639549629859",
+            ),
+            (
+                "15.087269",
+                "37.502669",
+                3479447370796909,
+                "sqdtr74hyu0",
+                "15.08726745843887329",
+                "37.50266842333162032",
+            ),
+            (
+                "-122.27652",
+                "37.805186",
+                1367952638197536,
+                "9q9p1d0znt0",
+                "-122.27652043104171753",
+                "37.80518485897756165",
+            ),
+            (
+                "151.2093",
+                "-33.8688",
+                3252046221964352,
+                "r3gx2f77bj0",
+                "151.20929986238479614",
+                "-33.86880091934155956",
+            ),
+            (
+                "-0.1276",
+                "51.5072",
+                2163557714838307,
+                "gcpvj0e54w0",
+                "-0.12760072946548462",
+                "51.50720053692975853",
+            ),
+        ];
+        let mut s = MemStore::new();
+        for (lon, lat, score, hash, plon, plat) in cases {
+            let m = format!("{lon},{lat}");
+            assert_eq!(run(&mut s, &["GEOADD", "k", lon, lat, &m]), int(1), "{m}");
+            assert_eq!(
+                run(&mut s, &["ZSCORE", "k", &m]),
+                Reply::Double(score as f64),
+                "{m}"
+            );
+            let (x, y) = (lon.parse().unwrap_or(0.0), lat.parse().unwrap_or(0.0));
+            assert_eq!(align52(encode_wgs84(x, y, STEP_MAX)), score, "{m}");
+            assert_eq!(
+                run(&mut s, &["GEOHASH", "k", &m]),
+                arr(vec![bulk(hash)]),
+                "{m}"
+            );
+            let pos = run(&mut s, &["GEOPOS", "k", &m]);
+            assert_eq!(texts(&pos), vec![format!("[{plon} {plat}]")], "{m}");
+        }
+        assert_eq!(run(&mut s, &["TYPE", "k"]), Reply::Simple("zset".into()));
+        assert_eq!(run(&mut s, &["ZCARD", "k"]), int(10));
+    }
+
+    /// Any zset works: scores that are no geohash decode as C's
+    /// `(uint64_t)` cast makes of them (x86-64), as redis-server answered.
+    #[test]
+    fn any_score_decodes_like_redis() {
+        let mut s = MemStore::new();
+        run(
+            &mut s,
+            &[
+                "ZADD",
+                "z",
+                "-5",
+                "neg",
+                "1.5",
+                "frac",
+                "1e300",
+                "huge",
+                "4503599627370495",
+                "max52",
+                "9.3e18",
+                "big63",
+                "inf",
+                "pinf",
+            ],
+        );
+        for (m, want, hash) in [
+            ("neg", "[180 85.0511287799999991]", "bp05b5048p0"),
+            (
+                "frac",
+                "[-179.99999731779098511 -85.05112497791824921]",
+                "00bh0hbj210",
+            ),
+            (
+                "huge",
+                "[-179.99999731779098511 -85.05112751263942528]",
+                "00bh0hbj200",
+            ),
+            (
+                "max52",
+                "[179.99999731779098511 85.05112751263942528]",
+                "zzpgzgpfxz0",
+            ),
+            ("big63", "[180 85.0511287799999991]", "bp05b5048p0"),
+            (
+                "pinf",
+                "[-179.99999731779098511 -85.05112751263942528]",
+                "00bh0hbj200",
+            ),
+        ] {
+            assert_eq!(texts(&run(&mut s, &["GEOPOS", "z", m])), vec![want], "{m}");
+            assert_eq!(
+                run(&mut s, &["GEOHASH", "z", m]),
+                arr(vec![bulk(hash)]),
+                "{m}"
+            );
+        }
+        assert_eq!(c_double_to_u64(-5.0), (-5i64) as u64);
+        assert_eq!(c_double_to_u64(1e300), 0);
+        assert_eq!(c_double_to_u64(9.3e18), 9_300_000_000_000_000_000);
+    }
+
+    #[test]
+    fn geohash_bits_round_trip() {
+        assert_eq!(interleave64(0, 0), 0);
+        assert_eq!(interleave64(1, 0), 1);
+        assert_eq!(interleave64(0, 1), 2);
+        assert_eq!(interleave64(u32::MAX, 0), 0x5555555555555555);
+        for (x, y) in [
+            (0u32, 0u32),
+            (1, 2),
+            (12345, 67890),
+            (u32::MAX, 7),
+            (1 << 25, (1 << 26) - 1),
+        ] {
+            let d = deinterleave64(interleave64(x, y));
+            assert_eq!((d as u32, (d >> 32) as u32), (x, y));
+        }
+        // Neighbours wrap around the world at step 1.
+        let h = encode_wgs84(0.0, 0.0, 1);
+        let n = neighbors(h);
+        assert_eq!(n.east, n.west);
+        assert_eq!(n.north, n.south);
+        assert_eq!(align52(h), 3 << 50);
+    }
+
+    #[test]
+    fn steps_by_radius() {
+        assert_eq!(estimate_steps_by_radius(0.0, 0.0), 26);
+        assert_eq!(estimate_steps_by_radius(1.0, 0.0), 24);
+        assert_eq!(estimate_steps_by_radius(1000.0, 0.0), 14);
+        assert_eq!(estimate_steps_by_radius(1000.0, 70.0), 13);
+        assert_eq!(estimate_steps_by_radius(1000.0, -81.0), 12);
+        assert_eq!(estimate_steps_by_radius(5e7, 0.0), 1);
+        assert_eq!(estimate_steps_by_radius(f64::INFINITY, 0.0), 1);
+    }
+
+    #[test]
+    fn distances_and_units() {
+        let mut s = MemStore::new();
+        sicily(&mut s);
+        for (unit, want) in [
+            (None, "166274.1516"),
+            (Some("m"), "166274.1516"),
+            (Some("KM"), "166.2742"),
+            (Some("mi"), "103.3182"),
+            (Some("ft"), "545518.8700"),
+        ] {
+            let mut args = vec!["GEODIST", "Sicily", "Palermo", "Catania"];
+            args.extend(unit);
+            assert_eq!(run(&mut s, &args), bulk(want), "{unit:?}");
+        }
+        assert_eq!(
+            run(&mut s, &["GEODIST", "Sicily", "Palermo", "Palermo"]),
+            bulk("0.0000")
+        );
+        assert_eq!(
+            run(&mut s, &["GEODIST", "Sicily", "Palermo", "nx"]),
+            Reply::Nil
+        );
+        assert_eq!(run(&mut s, &["GEODIST", "nokey", "a", "b"]), Reply::Nil);
+        assert_eq!(
+            run(&mut s, &["GEODIST", "Sicily", "a", "b", "parsec"]),
+            err("ERR unsupported unit provided. please use M, KM, FT, MI")
+        );
+        // The unit is checked before the key.
+        assert_eq!(
+            run(&mut s, &["GEODIST", "nokey", "a", "b", "parsec"]),
+            err("ERR unsupported unit provided. please use M, KM, FT, MI")
+        );
+        assert_eq!(
+            run(&mut s, &["GEODIST", "Sicily", "a", "b", "km", "x"]),
+            err(SYNTAX)
+        );
+        // Haversine with Redis's earth radius; the same longitude takes the
+        // latitude-only path.
+        assert_eq!(distance(0.0, 0.0, 0.0, 1.0), EARTH_RADIUS_IN_METERS * D_R);
+        assert_eq!(distance_text(111226.29392282), "111226.2939");
+        assert_eq!(distance_text(0.00005), "0.0000");
+        // llrint(1.4999999999999998): 1.
+        assert_eq!(distance_text(0.00015), "0.0001");
+        assert_eq!(distance_text(0.00025), "0.0002");
+        assert_eq!(distance_text(0.7750), "0.7750");
+        assert_eq!(distance_text(f64::NAN), "-922337203685477.5808");
+    }
+
+    #[test]
+    fn geoadd_options_and_errors() {
+        let mut s = MemStore::new();
+        sicily(&mut s);
+        assert_eq!(
+            run(&mut s, &["GEOADD", "Sicily", "CH", "1", "1", "Palermo"]),
+            int(1)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOADD", "Sicily", "XX", "CH", "2", "2", "Palermo", "3", "3", "new"
+                ]
+            ),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["ZCARD", "Sicily"]), int(2));
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOADD", "Sicily", "NX", "2", "2", "Catania", "3", "3", "new"
+                ]
+            ),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["GEOADD", "Sicily", "1", "1", "new"]), int(0));
+        for (args, want) in [
+            (&["GEOADD", "g", "NX", "XX", "1", "2", "x"][..], SYNTAX),
+            (&["GEOADD", "g", "GT", "1", "1", "c"], SYNTAX),
+            (&["GEOADD", "g", "CH", "CH", "CH"], SYNTAX),
+            (&["GEOADD", "g", "1", "1", "a", "2"], SYNTAX),
+            (
+                &["GEOADD", "g", "1", "1", "a", "2", "x", "b"],
+                "ERR value is not a valid float",
+            ),
+            (
+                &["GEOADD", "g", "1e400", "0", "x"],
+                "ERR value is not a valid float",
+            ),
+            (
+                &["GEOADD", "g", " 1", "0", "x"],
+                "ERR value is not a valid float",
+            ),
+            (
+                &["GEOADD", "g", "1", "nan", "x"],
+                "ERR value is not a valid float",
+            ),
+            (
+                &["GEOADD", "g", "0", "85.05112879", "x"],
+                "ERR invalid longitude,latitude pair 0.000000,85.051129",
+            ),
+            (
+                &["GEOADD", "g", "0", "-90", "x"],
+                "ERR invalid longitude,latitude pair 0.000000,-90.000000",
+            ),
+            (
+                &["GEOADD", "g", "0", "90", "x"],
+                "ERR invalid longitude,latitude pair 0.000000,90.000000",
+            ),
+            (
+                &["GEOADD", "g", "180.0000001", "0", "x"],
+                "ERR invalid longitude,latitude pair 180.000000,0.000000",
+            ),
+            (
+                &["GEOADD", "g", "inf", "0", "x"],
+                "ERR invalid longitude,latitude pair inf,0.000000",
+            ),
+            (
+                &["GEOADD", "g", "1", "1", "a", "2", "91", "b"],
+                "ERR invalid longitude,latitude pair 2.000000,91.000000",
+            ),
+        ] {
+            let v = argv(args);
+            assert_eq!(precheck_geoadd(&v), Err(err(want)), "{args:?}");
+            assert_eq!(run(&mut s, args), err(want), "{args:?}");
+        }
+        // Nothing of a refused GEOADD was written.
+        assert_eq!(run(&mut s, &["EXISTS", "g"]), int(0));
+        assert_eq!(
+            run(&mut s, &["GEOADD", "g", "0x10", "-85.05112878", "hex"]),
+            int(1)
+        );
+        run(&mut s, &["SET", "str", "v"]);
+        assert_eq!(
+            run(&mut s, &["GEOADD", "str", "1", "1", "a"]),
+            err(WRONGTYPE)
+        );
+    }
+
+    #[test]
+    fn geopos_and_geohash_shapes() {
+        let mut s = MemStore::new();
+        sicily(&mut s);
+        assert_eq!(
+            run(&mut s, &["GEOPOS", "Sicily", "Palermo", "nx"]),
+            arr(vec![
+                arr(vec![h(13.361389338970184), h(38.1155563954963)]),
+                Reply::NilArray
+            ])
+        );
+        assert_eq!(
+            run(&mut s, &["GEOPOS", "nokey", "a", "b"]),
+            arr(vec![Reply::NilArray, Reply::NilArray])
+        );
+        assert_eq!(run(&mut s, &["GEOPOS", "Sicily"]), arr(vec![]));
+        assert_eq!(
+            run(&mut s, &["GEOHASH", "nokey", "a"]),
+            arr(vec![Reply::Nil])
+        );
+        assert_eq!(
+            run(&mut s, &["GEOHASH", "Sicily", "Catania", "nx"]),
+            arr(vec![bulk("sqdtr74hyu0"), Reply::Nil])
+        );
+        run(&mut s, &["SET", "str", "v"]);
+        for cmd in ["GEOPOS", "GEOHASH"] {
+            assert_eq!(run(&mut s, &[cmd, "str", "a"]), err(WRONGTYPE));
+        }
+        assert_eq!(run(&mut s, &["GEODIST", "str", "a", "b"]), err(WRONGTYPE));
+    }
+
+    #[test]
+    fn geosearch_replies() {
+        let mut s = MemStore::new();
+        sicily(&mut s);
+        let r = run(
+            &mut s,
+            &[
+                "GEOSEARCH",
+                "Sicily",
+                "FROMLONLAT",
+                "15",
+                "37",
+                "BYRADIUS",
+                "200",
+                "km",
+                "ASC",
+                "WITHCOORD",
+                "WITHDIST",
+                "WITHHASH",
+            ],
+        );
+        assert_eq!(
+            r,
+            arr(vec![
+                arr(vec![
+                    bulk("Catania"),
+                    bulk("56.4413"),
+                    int(3479447370796909),
+                    arr(vec![h(15.087267458438873), h(37.50266842333162)]),
+                ]),
+                arr(vec![
+                    bulk("Palermo"),
+                    bulk("190.4424"),
+                    int(3479099956230698),
+                    arr(vec![h(13.361389338970184), h(38.1155563954963)]),
+                ]),
+            ])
+        );
+        assert_eq!(
+            texts(&r),
+            vec![
+                "[Catania 56.4413 3479447370796909 [15.08726745843887329 37.50266842333162032]]",
+                "[Palermo 190.4424 3479099956230698 [13.36138933897018433 38.11555639549629859]]"
+            ]
+        );
+        let q = |s: &mut MemStore, extra: &[&str]| {
+            let mut a = vec!["GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37"];
+            a.extend_from_slice(extra);
+            texts(&run(s, &a))
+        };
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "200", "km"]),
+            vec!["Palermo", "Catania"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "200", "km", "DESC"]),
+            vec!["Palermo", "Catania"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "200", "km", "ASC"]),
+            vec!["Catania", "Palermo"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "200", "km", "COUNT", "1"]),
+            vec!["Catania"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "200", "km", "COUNT", "1", "DESC"]),
+            vec!["Palermo"]
+        );
+        // ANY stops at the first match found, in box order, unsorted.
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "200", "km", "COUNT", "1", "ANY"]),
+            vec!["Palermo"]
+        );
+        assert_eq!(q(&mut s, &["BYRADIUS", "100", "km"]), vec!["Catania"]);
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "56.4412", "km"]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "56.4414", "km", "WITHDIST"]),
+            vec!["[Catania 56.4413]"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "35.0714", "mi", "WITHDIST"]),
+            vec!["[Catania 35.0711]"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYRADIUS", "185175", "ft", "WITHDIST"]),
+            vec!["[Catania 185174.7305]"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYBOX", "400", "400", "km", "DESC", "WITHDIST"]),
+            vec!["[Palermo 190.4424]", "[Catania 56.4413]"]
+        );
+        assert_eq!(
+            q(&mut s, &["BYBOX", "200", "200", "km", "WITHHASH"]),
+            vec!["[Catania 3479447370796909]"]
+        );
+        // The box is measured along the parallel and the meridian.
+        assert_eq!(q(&mut s, &["BYBOX", "100", "1000", "km"]), vec!["Catania"]);
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYRADIUS",
+                    "170",
+                    "km",
+                    "ASC",
+                    "WITHDIST"
+                ]
+            )),
+            vec!["[Palermo 0.0000]", "[Catania 166.2742]"]
+        );
+        // Radius 0 finds only the centre's own cell.
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYRADIUS",
+                    "0",
+                    "m"
+                ]
+            )),
+            vec!["Palermo"]
+        );
+        assert_eq!(q(&mut s, &["BYRADIUS", "0", "m"]), Vec::<String>::new());
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "nokey",
+                    "FROMMEMBER",
+                    "x",
+                    "BYBOX",
+                    "1",
+                    "1",
+                    "m"
+                ]
+            ),
+            arr(vec![])
+        );
+    }
+
+    #[test]
+    fn geosearch_errors_in_redis_order() {
+        let mut s = MemStore::new();
+        sicily(&mut s);
+        run(&mut s, &["SET", "str", "v"]);
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "ANY",
+                ],
+                "ERR the ANY argument requires COUNT argument",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "0",
+                ],
+                "ERR COUNT must be > 0",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "-5",
+                ],
+                "ERR COUNT must be > 0",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "COUNT",
+                    "x",
+                ],
+                "ERR value is not an integer or out of range",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "COUNT",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "BYRADIUS",
+                    "200",
+                    "km",
+                    "ASC",
+                    "WITHDIST",
+                ],
+                "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for GEOSEARCH",
+            ),
+            (
+                &[
+                    "GeoSearch",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "ASC",
+                    "WITHDIST",
+                    "WITHHASH",
+                ],
+                "ERR exactly one of BYRADIUS and BYBOX can be specified for GeoSearch",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "nx",
+                    "BYRADIUS",
+                    "1",
+                    "m",
+                ],
+                "ERR could not decode requested zset member",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "BYRADIUS",
+                    "-1",
+                    "m",
+                    "FROMMEMBER",
+                    "nx",
+                ],
+                "ERR radius cannot be negative",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYRADIUS",
+                    "x",
+                    "m",
+                ],
+                "ERR need numeric radius",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYRADIUS",
+                    "1",
+                    "parsec",
+                ],
+                "ERR unsupported unit provided. please use M, KM, FT, MI",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYBOX",
+                    "1",
+                    "-1",
+                    "m",
+                ],
+                "ERR height or width cannot be negative",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYBOX",
+                    "x",
+                    "1",
+                    "m",
+                ],
+                "ERR need numeric width",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYBOX",
+                    "1",
+                    "y",
+                    "m",
+                ],
+                "ERR need numeric height",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "86",
+                    "BYBOX",
+                    "1",
+                    "1",
+                    "m",
+                ],
+                "ERR invalid longitude,latitude pair 0.000000,86.000000",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "x",
+                    "BYBOX",
+                    "1",
+                    "1",
+                    "m",
+                ],
+                "ERR value is not a valid float",
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                    "BYBOX",
+                    "1",
+                    "1",
+                    "km",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                    "STORE",
+                    "x",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                    "STOREDIST",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEOSEARCH",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                ],
+                SYNTAX,
+            ),
+            (
+                &["GEOSEARCH", "str", "FROMLONLAT", "0", "x", "BYRADIUS", "1"],
+                WRONGTYPE,
+            ),
+            (
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "str",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                ],
+                WRONGTYPE,
+            ),
+            (
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                    "WITHDIST",
+                ],
+                "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
+            ),
+            (
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km",
+                    "STORE",
+                    "x",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "nokey",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEORADIUS",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "STORE",
+                    "d",
+                    "WITHCOORD",
+                ],
+                "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options",
+            ),
+            (
+                &["GEORADIUS", "Sicily", "0", "0", "-1", "km"],
+                "ERR radius cannot be negative",
+            ),
+            (
+                &["GEORADIUS", "nokey", "0", "0", "x", "km"],
+                "ERR need numeric radius",
+            ),
+            (
+                &["GEORADIUS", "Sicily", "0", "0", "1", "x"],
+                "ERR unsupported unit provided. please use M, KM, FT, MI",
+            ),
+            (
+                &[
+                    "GEORADIUS",
+                    "Sicily",
+                    "0",
+                    "0",
+                    "1",
+                    "km",
+                    "FROMMEMBER",
+                    "Palermo",
+                ],
+                SYNTAX,
+            ),
+            (
+                &[
+                    "GEORADIUS_RO",
+                    "Sicily",
+                    "15",
+                    "37",
+                    "200",
+                    "km",
+                    "STORE",
+                    "d",
+                ],
+                SYNTAX,
+            ),
+            (
+                &["GEORADIUSBYMEMBER", "Sicily", "nx", "1", "km"],
+                "ERR could not decode requested zset member",
+            ),
+            (
+                &["GEORADIUSBYMEMBER_RO", "Sicily", "Palermo", "-1", "km"],
+                "ERR radius cannot be negative",
+            ),
+            (
+                &["GEORADIUSBYMEMBER", "str", "Palermo", "1", "km"],
+                WRONGTYPE,
+            ),
+        ];
+        for (args, want) in cases {
+            assert_eq!(run(&mut s, args), err(want), "{args:?}");
+        }
+        // Without the key, GEORADIUSBYMEMBER never parses the radius.
+        assert_eq!(
+            run(&mut s, &["GEORADIUSBYMEMBER", "nokey", "x", "nan", "km"]),
+            arr(vec![])
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &["GEORADIUSBYMEMBER", "nokey", "x", "y", "z", "STORE", "d"]
+            ),
+            int(0)
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "nokey",
+                    "FROMMEMBER",
+                    "x",
+                    "BYRADIUS",
+                    "1",
+                    "km"
+                ]
+            ),
+            arr(vec![])
+        );
+    }
+
+    #[test]
+    fn store_and_storedist() {
+        let mut s = MemStore::new();
+        sicily(&mut s);
+        assert_eq!(
+            run(
+                &mut s,
+                &["GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE", "d"]
+            ),
+            int(2)
+        );
+        assert_eq!(
+            run(&mut s, &["ZRANGE", "d", "0", "-1", "WITHSCORES"]),
+            Reply::Pairs(vec![
+                (bulk("Palermo"), Reply::Double(3479099956230698.0)),
+                (bulk("Catania"), Reply::Double(3479447370796909.0)),
+            ])
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEORADIUSBYMEMBER",
+                    "Sicily",
+                    "Palermo",
+                    "200",
+                    "km",
+                    "STOREDIST",
+                    "d"
+                ]
+            ),
+            int(2)
+        );
+        assert_eq!(
+            run(&mut s, &["ZRANGE", "d", "0", "-1", "WITHSCORES"]),
+            Reply::Pairs(vec![
+                (bulk("Palermo"), Reply::Double(0.0)),
+                (bulk("Catania"), Reply::Double(166.27415156960032)),
+            ])
+        );
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Palermo",
+                    "BYRADIUS",
+                    "500",
+                    "km",
+                    "STOREDIST",
+                    "COUNT",
+                    "1",
+                    "DESC"
+                ]
+            ),
+            int(1)
+        );
+        assert_eq!(
+            run(&mut s, &["ZRANGE", "d", "0", "-1", "WITHSCORES"]),
+            Reply::Pairs(vec![(bulk("Catania"), Reply::Double(166.27415156960032))])
+        );
+        // A stored result is a geo index of its own.
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "15",
+                    "37",
+                    "BYBOX",
+                    "400",
+                    "400",
+                    "km"
+                ]
+            ),
+            int(2)
+        );
+        assert_eq!(
+            run(&mut s, &["GEODIST", "d", "Palermo", "Catania", "km"]),
+            bulk("166.2742")
+        );
+        // An empty result deletes the destination; so does a missing source.
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "Sicily",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km"
+                ]
+            ),
+            int(0)
+        );
+        assert_eq!(run(&mut s, &["EXISTS", "d"]), int(0));
+        run(&mut s, &["SET", "d", "v"]);
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "nokey",
+                    "FROMLONLAT",
+                    "0",
+                    "0",
+                    "BYRADIUS",
+                    "1",
+                    "km"
+                ]
+            ),
+            int(0)
+        );
+        assert_eq!(run(&mut s, &["EXISTS", "d"]), int(0));
+        // It replaces any type and drops the TTL.
+        run(&mut s, &["SET", "d", "v", "EX", "100"]);
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCHSTORE",
+                    "d",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Catania",
+                    "BYRADIUS",
+                    "1",
+                    "m"
+                ]
+            ),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["TTL", "d"]), int(-1));
+        assert_eq!(run(&mut s, &["TYPE", "d"]), Reply::Simple("zset".into()));
+        // Source and destination may be the same key.
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCHSTORE",
+                    "Sicily",
+                    "Sicily",
+                    "FROMMEMBER",
+                    "Catania",
+                    "BYRADIUS",
+                    "1",
+                    "m"
+                ]
+            ),
+            int(1)
+        );
+        assert_eq!(run(&mut s, &["ZCARD", "Sicily"]), int(1));
+    }
+
+    /// Points on both sides of the antimeridian are found from either
+    /// side, by radius and by box (the neighbour boxes wrap).
+    #[test]
+    fn search_across_the_antimeridian() {
+        let mut s = MemStore::new();
+        run(
+            &mut s,
+            &[
+                "GEOADD",
+                "w",
+                "179.999999",
+                "0",
+                "east",
+                "-179.999999",
+                "0",
+                "west",
+                "179.5",
+                "0.2",
+                "e2",
+                "-179.5",
+                "-0.2",
+                "w2",
+                "0",
+                "0",
+                "far",
+            ],
+        );
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "w",
+                    "FROMLONLAT",
+                    "179.9",
+                    "0",
+                    "BYRADIUS",
+                    "50",
+                    "km",
+                    "ASC",
+                    "WITHDIST"
+                ]
+            )),
+            vec!["[east 11.1223]", "[west 11.1229]", "[e2 49.7417]"]
+        );
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "w",
+                    "FROMLONLAT",
+                    "-180",
+                    "0",
+                    "BYBOX",
+                    "120",
+                    "60",
+                    "km",
+                    "ASC"
+                ]
+            )),
+            vec!["east", "west", "w2", "e2"]
+        );
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &["GEORADIUS", "w", "179.9", "0", "100", "km", "DESC"]
+            )),
+            vec!["w2", "e2", "west", "east"]
+        );
+        // Centred exactly on 180, Redis's boxes miss the western side.
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &["GEORADIUS", "w", "180", "0", "100", "km", "DESC"]
+            )),
+            vec!["e2", "east"]
+        );
+    }
+
+    /// Poles are refused; the extreme latitudes and longitudes work.
+    #[test]
+    fn edge_coordinates() {
+        let mut s = MemStore::new();
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOADD",
+                    "e",
+                    "180",
+                    "85.05112878",
+                    "ne",
+                    "-180",
+                    "-85.05112878",
+                    "sw",
+                    "-180",
+                    "85.05112878",
+                    "nw"
+                ]
+            ),
+            int(3)
+        );
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "e",
+                    "FROMMEMBER",
+                    "ne",
+                    "BYRADIUS",
+                    "10",
+                    "km",
+                    "WITHDIST",
+                    "ASC"
+                ]
+            )),
+            vec!["[ne 0.0000]"]
+        );
+        // Redis's answers near the poles, boxes and all: (180, 85) finds
+        // nothing within 10 km although `ne` is 5.7 km away, and 20000 km
+        // around (0, -85) finds only `sw`.
+        assert_eq!(
+            run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "e",
+                    "FROMLONLAT",
+                    "180",
+                    "85",
+                    "BYRADIUS",
+                    "10",
+                    "km"
+                ]
+            ),
+            arr(vec![])
+        );
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "e",
+                    "FROMLONLAT",
+                    "0",
+                    "-85",
+                    "BYRADIUS",
+                    "20000",
+                    "km",
+                    "ASC"
+                ]
+            )),
+            vec!["sw"]
+        );
+        assert_eq!(
+            texts(&run(
+                &mut s,
+                &[
+                    "GEOSEARCH",
+                    "e",
+                    "FROMMEMBER",
+                    "sw",
+                    "BYBOX",
+                    "1",
+                    "1",
+                    "km",
+                    "WITHCOORD"
+                ]
+            )),
+            vec!["[sw [-179.99999731779098511 -85.05112751263942528]]"]
+        );
+        assert_eq!(
+            run(&mut s, &["GEORADIUS", "e", "0", "90", "1", "km"]),
+            err("ERR invalid longitude,latitude pair 0.000000,90.000000")
+        );
+    }
+
+    #[test]
+    fn read_forms_and_sizes() {
+        assert_eq!(
+            read_form(&argv(&["GEORADIUS", "k", "0", "0", "1", "km", "ASC"])),
+            Some("georadius_ro")
+        );
+        assert_eq!(
+            read_form(&argv(&["georadiusbymember", "k", "m", "1", "km"])),
+            Some("georadiusbymember_ro")
+        );
+        assert_eq!(
+            read_form(&argv(&[
+                "GEORADIUS",
+                "k",
+                "0",
+                "0",
+                "1",
+                "km",
+                "store",
+                "d"
+            ])),
+            None
+        );
+        assert_eq!(
+            read_form(&argv(&[
+                "GEORADIUSBYMEMBER",
+                "k",
+                "m",
+                "1",
+                "km",
+                "StoreDist",
+                "d"
+            ])),
+            None
+        );
+        // A member named "store" is not an option.
+        assert_eq!(
+            read_form(&argv(&["GEORADIUSBYMEMBER", "k", "store", "1", "km"])),
+            Some("georadiusbymember_ro")
+        );
+        assert_eq!(read_form(&argv(&["GEOSEARCH", "k"])), None);
+
+        let mut s = MemStore::new();
+        let mut args = vec!["GEOADD".to_string(), "big".to_string()];
+        for i in 0..400 {
+            // A 20 x 20 grid, 0.01 degrees apart (about 1.1 km).
+            args.push(format!("{}", 10.0 + f64::from(i % 20) * 0.01));
+            args.push(format!("{}", 50.0 + f64::from(i / 20) * 0.01));
+            args.push(format!("p{i}"));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(run(&mut s, &refs), int(400));
+        let size = |s: &MemStore, a: &[&str]| search_size(&argv(a), &ctx(), s).unwrap_or(u64::MAX);
+        // A small search counts its boxes' members; a big one is the length.
+        let small = size(
+            &s,
+            &[
+                "GEOSEARCH",
+                "big",
+                "FROMMEMBER",
+                "p0",
+                "BYRADIUS",
+                "100",
+                "m",
+            ],
+        );
+        assert!((1..=crate::table::HEAVY_MIN).contains(&small), "{small}");
+        assert_eq!(
+            size(
+                &s,
+                &[
+                    "GEOSEARCH",
+                    "big",
+                    "FROMMEMBER",
+                    "p0",
+                    "BYRADIUS",
+                    "100",
+                    "km"
+                ]
+            ),
+            400
+        );
+        assert_eq!(
+            size(&s, &["GEORADIUS_RO", "big", "10.1", "50.1", "100", "km"]),
+            400
+        );
+        assert_eq!(
+            size(&s, &["GEORADIUSBYMEMBER_RO", "big", "p0", "1", "m"]),
+            1
+        );
+        assert_eq!(
+            size(
+                &s,
+                &[
+                    "GEOSEARCH",
+                    "nokey",
+                    "FROMMEMBER",
+                    "p0",
+                    "BYRADIUS",
+                    "1",
+                    "km"
+                ]
+            ),
+            0
+        );
+        assert_eq!(
+            size(
+                &s,
+                &[
+                    "GEOSEARCH",
+                    "big",
+                    "FROMMEMBER",
+                    "p0",
+                    "BYRADIUS",
+                    "x",
+                    "km"
+                ]
+            ),
+            0
+        );
+        // The search reads only its boxes: its answer equals a brute force.
+        let found = texts(&run(
+            &mut s,
+            &[
+                "GEOSEARCH",
+                "big",
+                "FROMLONLAT",
+                "10.1",
+                "50.1",
+                "BYRADIUS",
+                "3",
+                "km",
+            ],
+        ));
+        let mut want = Vec::new();
+        for i in 0..400 {
+            let p = run(&mut s, &["GEOPOS", "big", &format!("p{i}")]);
+            if let Reply::Array(v) = p
+                && let Some(Reply::Array(xy)) = v.first()
+                && let (Some(Reply::HumanDouble(x)), Some(Reply::HumanDouble(y))) =
+                    (xy.first(), xy.get(1))
+                && distance(10.1, 50.1, *x, *y) <= 3000.0
+            {
+                want.push(format!("p{i}"));
+            }
+        }
+        let mut got = found.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+        assert!(want.len() > 20 && want.len() < 400, "{}", want.len());
+    }
+
+    #[test]
+    fn pqsort_sorts_the_wanted_prefix() {
+        let mut seed = 7u64;
+        for n in [0usize, 1, 5, 7, 8, 40, 41, 200] {
+            for k in [1usize, 3, 10] {
+                let mut v: Vec<u64> = (0..n)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        (seed >> 33) % 50
+                    })
+                    .collect();
+                let mut sorted = v.clone();
+                sorted.sort_unstable();
+                let k = k.min(n);
+                if k == 0 {
+                    continue;
+                }
+                let cmp = |a: &u64, b: &u64| match a.cmp(b) {
+                    std::cmp::Ordering::Less => -1,
+                    std::cmp::Ordering::Equal => 0,
+                    std::cmp::Ordering::Greater => 1,
+                };
+                let len = v.len();
+                pqsort(&mut v, 0, len, &cmp, 0, k - 1);
+                assert_eq!(v.get(..k), sorted.get(..k), "n {n} k {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn relayed_restores_shapes() {
+        let a = argv(&["GEOPOS", "k", "a", "b"]);
+        let parsed = arr(vec![
+            arr(vec![Reply::Double(1.5), Reply::Double(-2.0)]),
+            Reply::Nil,
+        ]);
+        assert_eq!(
+            relayed(&a, parsed),
+            arr(vec![arr(vec![h(1.5), h(-2.0)]), Reply::NilArray])
+        );
+        let a = argv(&["geosearch", "k"]);
+        let parsed = arr(vec![arr(vec![
+            bulk("m"),
+            bulk("1.0000"),
+            arr(vec![Reply::Double(1.5), Reply::Double(2.0)]),
+        ])]);
+        assert_eq!(
+            relayed(&a, parsed),
+            arr(vec![arr(vec![
+                bulk("m"),
+                bulk("1.0000"),
+                arr(vec![h(1.5), h(2.0)])
+            ])])
+        );
+        assert_eq!(relayed(&argv(&["GEODIST", "k"]), Reply::Nil), Reply::Nil);
+    }
+
+    /// A failed read is an error reply, never absence or a shorter
+    /// answer; a write whose read fails changes nothing.
+    #[test]
+    fn a_failed_read_is_an_error_never_absence() {
+        use super::super::{apply_write, read};
+        use crate::store::faults::{Faulty, RangeFault};
+        let fail = err("ERR storage read error: injected");
+        let mut base = MemStore::new();
+        sicily(&mut base);
+        let reads: &[&[&str]] = &[
+            &["GEOPOS", "Sicily", "Palermo"],
+            &["GEOHASH", "Sicily", "Palermo"],
+            &["GEODIST", "Sicily", "Palermo", "Catania"],
+            &[
+                "GEOSEARCH",
+                "Sicily",
+                "FROMLONLAT",
+                "15",
+                "37",
+                "BYRADIUS",
+                "200",
+                "km",
+            ],
+            &[
+                "GEOSEARCH",
+                "Sicily",
+                "FROMMEMBER",
+                "Palermo",
+                "BYBOX",
+                "400",
+                "400",
+                "km",
+            ],
+            &["GEORADIUS_RO", "Sicily", "15", "37", "200", "km"],
+            &["GEORADIUSBYMEMBER_RO", "Sicily", "Palermo", "200", "km"],
+        ];
+        let writes: &[&[&str]] = &[
+            &["GEOADD", "Sicily", "1", "1", "x"],
+            &[
+                "GEOSEARCHSTORE",
+                "d",
+                "Sicily",
+                "FROMLONLAT",
+                "15",
+                "37",
+                "BYRADIUS",
+                "200",
+                "km",
+            ],
+            &["GEORADIUS", "Sicily", "15", "37", "200", "km", "STORE", "d"],
+            &[
+                "GEORADIUSBYMEMBER",
+                "Sicily",
+                "Palermo",
+                "200",
+                "km",
+                "STOREDIST",
+                "d",
+            ],
+        ];
+        let setups: [fn(&mut Faulty); 3] = [
+            |f| f.all_meta = true,
+            |f| f.all_elements = true,
+            |f| f.ranges = RangeFault::AfterFirst,
+        ];
+        for (n, setup) in setups.iter().enumerate() {
+            for args in reads {
+                let mut f = Faulty::new(base.clone());
+                setup(&mut f);
+                let got = read(&argv(args), &ctx(), &f);
+                // Element faults only hit commands that read elements that way.
+                if n == 0 || got != run(&mut base.clone(), args) {
+                    assert_eq!(got, fail, "{n} {args:?}");
+                }
+            }
+            for args in writes {
+                let mut f = Faulty::new(base.clone());
+                setup(&mut f);
+                let got = apply_write(&argv(args), &ctx(), &mut f);
+                if got != fail {
+                    // This fault did not touch the command's reads.
+                    assert_eq!(got, run(&mut base.clone(), args), "{n} {args:?}");
+                    continue;
+                }
+                assert_eq!(f.inner.len(), base.len(), "{n} {args:?}");
+                assert_eq!(
+                    f.inner.element_count(),
+                    base.element_count(),
+                    "{n} {args:?}"
+                );
+            }
+        }
+        // Range faults reach every search; element faults every member read.
+        let mut f = Faulty::new(base.clone());
+        f.ranges = RangeFault::AfterFirst;
+        assert_eq!(read(&argv(reads[3]), &ctx(), &f), fail);
+        assert_eq!(search_size(&argv(reads[3]), &ctx(), &f).is_err(), true);
+        let mut f = Faulty::new(base.clone());
+        f.all_elements = true;
+        assert_eq!(read(&argv(reads[0]), &ctx(), &f), fail);
+        assert_eq!(read(&argv(reads[4]), &ctx(), &f), fail);
+    }
+}

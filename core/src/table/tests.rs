@@ -189,6 +189,17 @@ const LISTED: &[&str] = &[
     "xpending",
     "xclaim",
     "xautoclaim",
+    // geo (issue 10, slice 5)
+    "geoadd",
+    "geopos",
+    "geodist",
+    "geohash",
+    "geosearch",
+    "geosearchstore",
+    "georadius",
+    "georadiusbymember",
+    "georadius_ro",
+    "georadiusbymember_ro",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
