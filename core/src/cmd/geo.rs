@@ -90,9 +90,9 @@ fn interleave64(xlo: u32, ylo: u32) -> u64 {
     const S: [u32; 5] = [1, 2, 4, 8, 16];
     let mut x = u64::from(xlo);
     let mut y = u64::from(ylo);
-    for i in (0..5).rev() {
-        x = (x | (x << S[i])) & B[i];
-        y = (y | (y << S[i])) & B[i];
+    for (s, b) in S.iter().zip(B.iter()).rev() {
+        x = (x | (x << s)) & b;
+        y = (y | (y << s)) & b;
     }
     x | (y << 1)
 }
@@ -110,9 +110,9 @@ fn deinterleave64(interleaved: u64) -> u64 {
     const S: [u32; 6] = [0, 1, 2, 4, 8, 16];
     let mut x = interleaved;
     let mut y = interleaved >> 1;
-    for i in 0..6 {
-        x = (x | (x >> S[i])) & B[i];
-        y = (y | (y >> S[i])) & B[i];
+    for (s, b) in S.iter().zip(B.iter()) {
+        x = (x | (x >> s)) & b;
+        y = (y | (y >> s)) & b;
     }
     x | (y << 32)
 }
@@ -123,7 +123,7 @@ fn encode(lon_r: Range, lat_r: Range, lon: f64, lat: f64, step: u8) -> Option<Ha
     if step > 32 || step == 0 {
         return None;
     }
-    if lon > LONG_MAX || lon < LONG_MIN || lat > LAT_MAX || lat < LAT_MIN {
+    if !(LONG_MIN..=LONG_MAX).contains(&lon) || !(LAT_MIN..=LAT_MAX).contains(&lat) {
         return None;
     }
     if lat < lat_r.min || lat > lat_r.max || lon < lon_r.min || lon > lon_r.max {
@@ -557,7 +557,8 @@ fn distance_text(d: f64) -> String {
     // llrint: round half to even; out of range (NaN) is x86's
     // "integer indefinite" LLONG_MIN, which C prints as its magnitude.
     let scaled = (d * 10000.0).round_ties_even();
-    let v: i64 = if (-9.223372036854775808e18..9.223372036854775808e18).contains(&scaled) {
+    let limit = -(i64::MIN as f64);
+    let v: i64 = if (-limit..limit).contains(&scaled) {
         scaled as i64
     } else {
         i64::MIN
@@ -3098,11 +3099,34 @@ mod tests {
         // Range faults reach every search; element faults every member read.
         let mut f = Faulty::new(base.clone());
         f.ranges = RangeFault::AfterFirst;
-        assert_eq!(read(&argv(reads[3]), &ctx(), &f), fail);
-        assert_eq!(search_size(&argv(reads[3]), &ctx(), &f).is_err(), true);
+        let search = argv(&[
+            "GEOSEARCH",
+            "Sicily",
+            "FROMLONLAT",
+            "15",
+            "37",
+            "BYRADIUS",
+            "200",
+            "km",
+        ]);
+        assert_eq!(read(&search, &ctx(), &f), fail);
+        assert!(search_size(&search, &ctx(), &f).is_err());
         let mut f = Faulty::new(base.clone());
         f.all_elements = true;
-        assert_eq!(read(&argv(reads[0]), &ctx(), &f), fail);
-        assert_eq!(read(&argv(reads[4]), &ctx(), &f), fail);
+        assert_eq!(
+            read(&argv(&["GEOPOS", "Sicily", "Palermo"]), &ctx(), &f),
+            fail
+        );
+        let by_member = argv(&[
+            "GEOSEARCH",
+            "Sicily",
+            "FROMMEMBER",
+            "Palermo",
+            "BYBOX",
+            "1",
+            "1",
+            "km",
+        ]);
+        assert_eq!(read(&by_member, &ctx(), &f), fail);
     }
 }
