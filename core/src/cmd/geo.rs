@@ -3129,6 +3129,9 @@ mod tests {
             "km",
         ]);
         assert_eq!(read(&search, &ctx(), &f), fail);
+        // The estimate reads no element of a small zset; its meta read fails.
+        assert_eq!(search_size(&search, &ctx(), &f), Ok(2));
+        f.all_meta = true;
         assert!(search_size(&search, &ctx(), &f).is_err());
         let mut f = Faulty::new(base.clone());
         f.all_elements = true;
