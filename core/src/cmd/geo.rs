@@ -1319,7 +1319,8 @@ pub(crate) fn search_size(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Resul
         Ok(q) => q,
         // A failed read is the caller's error; any other error is cheap.
         Err(Reply::Error(e)) if e.starts_with(errors::STORAGE_READ) => {
-            return Err(StoreError::new(e));
+            let detail = e.get(errors::STORAGE_READ.len() + 2..).unwrap_or(&e);
+            return Err(StoreError::new(detail));
         }
         Err(_) => return Ok(0),
     };
@@ -3132,7 +3133,10 @@ mod tests {
         // The estimate reads no element of a small zset; its meta read fails.
         assert_eq!(search_size(&search, &ctx(), &f), Ok(2));
         f.all_meta = true;
-        assert!(search_size(&search, &ctx(), &f).is_err());
+        assert_eq!(
+            search_size(&search, &ctx(), &f),
+            Err(StoreError::new("injected"))
+        );
         let mut f = Faulty::new(base.clone());
         f.all_elements = true;
         assert_eq!(
