@@ -2965,6 +2965,46 @@ mod tests {
         assert!(want.len() > 20 && want.len() < 400, "{}", want.len());
     }
 
+    /// Equal distances come out in Redis's order: a stable sort for the
+    /// whole result, pqsort's for the first COUNT (captured from
+    /// redis-server 7.0.15; a stable sort would answer `i j k a b c ...`).
+    #[test]
+    fn ties_are_ordered_like_redis() {
+        let mut s = MemStore::new();
+        let mut args = vec!["GEOADD", "t"];
+        for m in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+            args.extend(["0", "0", m]);
+        }
+        for m in ["i", "j", "k"] {
+            args.extend(["0.5", "0.5", m]);
+        }
+        args.extend(["0", "0", "l", "0", "0", "m"]);
+        assert_eq!(run(&mut s, &args), int(13));
+        let q = |s: &mut MemStore, extra: &[&str]| {
+            let mut a = vec![
+                "GEOSEARCH",
+                "t",
+                "FROMLONLAT",
+                "1",
+                "1",
+                "BYRADIUS",
+                "500",
+                "km",
+            ];
+            a.extend_from_slice(extra);
+            texts(&run(s, &a)).join(" ")
+        };
+        assert_eq!(
+            q(&mut s, &["ASC", "COUNT", "12"]),
+            "i j k d e f a h l m g b"
+        );
+        assert_eq!(q(&mut s, &["ASC", "COUNT", "3"]), "i j k");
+        assert_eq!(q(&mut s, &["DESC", "COUNT", "5"]), "a b c d e");
+        assert_eq!(q(&mut s, &["ASC"]), "i j k a b c d e f g h l m");
+        assert_eq!(q(&mut s, &["DESC"]), "a b c d e f g h l m i j k");
+        assert_eq!(q(&mut s, &[]), "a b c d e f g h l m i j k");
+    }
+
     #[test]
     fn pqsort_sorts_the_wanted_prefix() {
         let mut seed = 7u64;
