@@ -20,6 +20,10 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// RESP3 double; a bulk string in RESP2.
     Double(f64),
+    /// A double printed as Redis's `addReplyHumanLongDouble` (`%.17Lf`,
+    /// trailing zeros dropped: `13.36138933897018433`): a RESP3 double, a
+    /// bulk string in RESP2. GEOPOS and WITHCOORD coordinates.
+    HumanDouble(f64),
     /// RESP3 map; a flat array in RESP2.
     Map(Vec<(Reply, Reply)>),
     /// RESP3 map; in RESP2 an array of `[key, value]` arrays, not Map's

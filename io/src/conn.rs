@@ -417,6 +417,15 @@ impl Conn {
             }
             spec = internal;
         }
+        // GEORADIUS[BYMEMBER] without STORE is a read: its _RO form.
+        if let Some(ro) = corekv_core::cmd::geo::read_form(&argv)
+            && let Some(read) = table::lookup(ro.as_bytes())
+        {
+            if let Some(name) = argv.first_mut() {
+                *name = Bytes::from_static(ro.as_bytes());
+            }
+            spec = read;
+        }
         let write = match spec.handler {
             Handler::Server(cmd) => {
                 self.flush().await;

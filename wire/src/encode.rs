@@ -51,6 +51,14 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut BytesMut) {
                 bulk(out, b'$', &[], text.as_bytes());
             }
         }
+        Reply::HumanDouble(d) => {
+            let mut text = crate::num::NumBuf::new();
+            if corekv_core::cmd::write_human(*d, &mut text).is_ok() {
+                double_text(out, resp3, text.as_bytes());
+            } else {
+                double_text(out, resp3, corekv_core::cmd::format_human(*d).as_bytes());
+            }
+        }
         Reply::Map(pairs) => {
             if resp3 {
                 header(out, b'%', pairs.len() as i64);
@@ -110,6 +118,17 @@ pub fn encode_request(argv: &[&[u8]], out: &mut BytesMut) {
     header(out, b'*', argv.len() as i64);
     for arg in argv {
         bulk(out, b'$', &[], arg);
+    }
+}
+
+/// A double's text: `,<text>` in RESP3, a bulk string in RESP2.
+fn double_text(out: &mut BytesMut, resp3: bool, text: &[u8]) {
+    if resp3 {
+        out.put_u8(b',');
+        out.put_slice(text);
+        out.put_slice(b"\r\n");
+    } else {
+        bulk(out, b'$', &[], text);
     }
 }
 
@@ -212,6 +231,13 @@ mod tests {
         );
         both(Reply::Double(f64::NAN), "$3\r\nnan\r\n", ",nan\r\n");
         both(Reply::Double(3.0), "$1\r\n3\r\n", ",3\r\n");
+        // GEOPOS/WITHCOORD coordinates: addReplyHumanLongDouble.
+        both(
+            Reply::HumanDouble(13.361389338970184),
+            "$20\r\n13.36138933897018433\r\n",
+            ",13.36138933897018433\r\n",
+        );
+        both(Reply::HumanDouble(-180.0), "$4\r\n-180\r\n", ",-180\r\n");
         both(
             Reply::Pairs(vec![(Reply::bulk(Bytes::from("a")), Reply::Double(1.5))]),
             "*2\r\n$1\r\na\r\n$3\r\n1.5\r\n",

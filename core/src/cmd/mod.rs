@@ -17,6 +17,7 @@
 pub mod blocking;
 #[allow(dead_code)] // TODO drop once every family uses the helpers (issue 10)
 pub(crate) mod coll;
+pub mod geo;
 mod glob;
 pub(crate) mod hash;
 pub(crate) mod hll;
@@ -33,8 +34,8 @@ pub(crate) mod zset;
 pub use crate::table::Ctx;
 pub use glob::glob_match;
 pub use keys::object_help;
-pub use num::{format_g17, parse_i64, write_g17};
-pub use stream::{StreamId, XGROUP_HELP, XINFO_HELP, entries_after, relayed, stream_last_id};
+pub use num::{format_g17, format_human, parse_i64, write_g17, write_human};
+pub use stream::{StreamId, XGROUP_HELP, XINFO_HELP, entries_after, stream_last_id};
 
 use crate::Reply;
 use crate::errors;
@@ -62,8 +63,16 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         zset::HANDLERS,
         stream::HANDLERS,
         hll::HANDLERS,
+        geo::HANDLERS,
     ]
     .concat()
+}
+
+/// A reply relayed from the node leading the keys' group arrives parsed
+/// from RESP3; this gives it back the shape the client's protocol needs
+/// (see `stream::relayed` and `geo::relayed`).
+pub fn relayed(argv: &[Bytes], r: Reply) -> Reply {
+    stream::relayed(argv, geo::relayed(argv, r))
 }
 
 /// `Handler::Write` in a const list.

@@ -167,6 +167,64 @@ pub fn format_g17(d: f64) -> String {
     s
 }
 
+/// Redis's `addReplyHumanLongDouble` text (`ld2string` in `LD_STR_HUMAN`
+/// mode): C's `%.17Lf` of the value with trailing zeros and a trailing
+/// point dropped, `-0` printed as `0`, `inf`/`-inf` spelled out. GEOPOS and
+/// WITHCOORD print coordinates this way (`13.36138933897018433`). Rust's
+/// fixed-precision formatting is exact, as glibc's is, so the digits are
+/// the same. Allocation-free when the text fits `out`.
+pub fn write_human(d: f64, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+    if d.is_infinite() {
+        return out.write_str(if d > 0.0 { "inf" } else { "-inf" });
+    }
+    if d.is_nan() {
+        return out.write_str("nan");
+    }
+    let mut buf = [0u8; 64];
+    let mut w = Stack {
+        buf: &mut buf,
+        len: 0,
+    };
+    if std::fmt::Write::write_fmt(&mut w, format_args!("{d:.17}")).is_ok() {
+        let len = w.len;
+        return out.write_str(trim_human(text(buf.get(..len).unwrap_or(&[]))));
+    }
+    // Beyond 1e45: rare (never a coordinate), so it may allocate.
+    out.write_str(trim_human(&format!("{d:.17}")))
+}
+
+/// [`write_human`] into a `String`.
+pub fn format_human(d: f64) -> String {
+    let mut s = String::with_capacity(24);
+    let _ = write_human(d, &mut s);
+    s
+}
+
+fn trim_human(s: &str) -> &str {
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    };
+    if s == "-0" { "0" } else { s }
+}
+
+/// A `fmt::Write` over a borrowed stack buffer.
+struct Stack<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl std::fmt::Write for Stack<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// `parseScanCursorOrReply`: strtoul semantics (an optional sign, a
 /// negative value wraps, overflow and any other byte are errors, leading
 /// space is refused; empty is 0). SCAN, HSCAN, SSCAN and ZSCAN share it.
@@ -242,6 +300,27 @@ mod tests {
         ] {
             assert_eq!(format_g17(d), want, "{d}");
         }
+    }
+
+    #[test]
+    fn human_matches_ld2string() {
+        // Redis 7.0.15's GEOPOS of (13.361389, 38.115556), and edges.
+        for (d, want) in [
+            (13.361389338970184, "13.36138933897018433"),
+            (38.1155563954963, "38.11555639549629859"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (1.5, "1.5"),
+            (-180.0, "-180"),
+            (1e-18, "0"),
+            (-1e-18, "0"),
+            (0.1, "0.10000000000000001"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(format_human(d), want, "{d}");
+        }
+        assert_eq!(format_human(1e50).len(), "1".len() + 50);
     }
 
     #[test]

@@ -195,7 +195,7 @@ fn parse_hex(s: &[u8]) -> Option<f64> {
 
 /// `getDoubleFromObject`: no empty text, no leading space, no overflow or
 /// underflow to zero, no NaN.
-fn parse_score(s: &[u8]) -> Option<f64> {
+pub(crate) fn parse_score(s: &[u8]) -> Option<f64> {
     if s.first()
         .is_none_or(|b| b.is_ascii_whitespace() || *b == 0x0b)
     {
@@ -315,7 +315,11 @@ fn load(store: &dyn Store, key: &[u8], now: u64) -> Result<Option<Meta>, Reply> 
     coll::load(store, key, now, Kind::ZSet)
 }
 
-fn get_score(store: &dyn Store, m: &Meta, member: &[u8]) -> Result<Option<f64>, StoreError> {
+pub(crate) fn get_score(
+    store: &dyn Store,
+    m: &Meta,
+    member: &[u8],
+) -> Result<Option<f64>, StoreError> {
     match store.el_get(m.ns, &member_key(member))? {
         Some(v) => decode_score(&v).map(Some),
         None => Ok(None),
@@ -494,8 +498,21 @@ fn walk(
     )
 }
 
+/// Members with `min <= score < max`, ascending, as (score, member): the
+/// score ranges of geo's box search (geo.c's `geoGetPointsInRange`).
+pub(crate) fn walk_scores(
+    store: &dyn Store,
+    m: &Meta,
+    min: f64,
+    max: f64,
+    visit: &mut dyn FnMut(f64, &[u8]) -> bool,
+) -> Result<(), StoreError> {
+    let (lo, hi) = (index_at(score_u64(min)), index_at(score_u64(max)));
+    walk(store, m, Some(&lo), Some(&hi), false, visit)
+}
+
 /// One member of a result: (member, score).
-type Item = (Bytes, f64);
+pub(crate) type Item = (Bytes, f64);
 
 /// Members by rank `start..=end` (Redis's index rules), or from the top
 /// with `rev`. O(log n + end): the walk skips the first `start`.
@@ -723,7 +740,7 @@ fn items_reply(items: Vec<Item>, withscores: bool) -> Reply {
 /// Writes `items` (sorted or not) as a new zset at `dst`, replacing what
 /// was there (TTL included), or deletes `dst` when empty; replies the size.
 /// The encoding is chosen afresh, as Redis does for a built zset.
-fn store_items(store: &mut dyn Store, dst: &[u8], items: &[Item], now: u64) -> R {
+pub(crate) fn store_items(store: &mut dyn Store, dst: &[u8], items: &[Item], now: u64) -> R {
     if items.is_empty() {
         store.delete(dst)?;
         return Ok(Reply::Integer(0));

@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{blocking, hash, hll, keys, lcs, list, set, stream, strings, zset};
+use crate::cmd::{blocking, geo, hash, hll, keys, lcs, list, set, stream, strings, zset};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -6840,6 +6840,655 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         args: &[
             Arg::new("destkey", ArgType::Key).key_spec(0),
             Arg::new("sourcekey", ArgType::Key).key_spec(1).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    // ---- geo (issue 10, slice 5) ----
+    // A geo index is a sorted set (core/src/cmd/geo.rs). GEORADIUS and
+    // GEORADIUSBYMEMBER without STORE run as their _RO reads (geo::read_form).
+    CommandSpec {
+        name: "geoadd",
+        arity: -5,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.0",
+        summary: "Add one or more geospatial items in the geospatial index represented using a sorted set",
+        complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(geo::precheck_geoadd),
+            apply: geo::geoadd,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("6.2.0", "Added the `CH`, `NX` and `XX` options.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("condition", ArgType::OneOf)
+                .since("6.2.0")
+                .optional()
+                .args(&[
+                    Arg::new("nx", ArgType::PureToken).token("NX"),
+                    Arg::new("xx", ArgType::PureToken).token("XX"),
+                ]),
+            Arg::new("change", ArgType::PureToken)
+                .token("CH")
+                .since("6.2.0")
+                .optional(),
+            Arg::new("longitude_latitude_member", ArgType::Block)
+                .multiple()
+                .args(&[
+                    Arg::new("longitude", ArgType::Double),
+                    Arg::new("latitude", ArgType::Double),
+                    Arg::new("member", ArgType::String),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "geopos",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.0",
+        summary: "Returns longitude and latitude of members of a geospatial index",
+        complexity: "O(N) where N is the number of members requested.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(geo::geopos),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "geodist",
+        arity: -4,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.0",
+        summary: "Returns the distance between two members of a geospatial index",
+        complexity: "O(log(N))",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(geo::geodist),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member1", ArgType::String),
+            Arg::new("member2", ArgType::String),
+            Arg::new("unit", ArgType::OneOf).optional().args(&[
+                Arg::new("m", ArgType::PureToken).token("M"),
+                Arg::new("km", ArgType::PureToken).token("KM"),
+                Arg::new("ft", ArgType::PureToken).token("FT"),
+                Arg::new("mi", ArgType::PureToken).token("MI"),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "geohash",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.0",
+        summary: "Returns members of a geospatial index as standard geohash strings",
+        complexity: "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(geo::geohash),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "geosearch",
+        arity: -7,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@geo", "@slow"],
+        group: "geo",
+        since: "6.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
+        complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(geo::geosearch),
+        // 0019 section 4: the members of its (at most 9) boxes, counted up
+        // to HEAVY_MIN + 1 (geo::search_size): small searches stay on the core.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(geo::search_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("7.0.0", "Added support for uppercase unit names.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("from", ArgType::OneOf).args(&[
+                Arg::new("member", ArgType::String).token("FROMMEMBER"),
+                Arg::new("longitude_latitude", ArgType::Block)
+                    .token("FROMLONLAT")
+                    .args(&[
+                        Arg::new("longitude", ArgType::Double),
+                        Arg::new("latitude", ArgType::Double),
+                    ]),
+            ]),
+            Arg::new("by", ArgType::OneOf).args(&[
+                Arg::new("circle", ArgType::Block).args(&[
+                    Arg::new("radius", ArgType::Double).token("BYRADIUS"),
+                    Arg::new("unit", ArgType::OneOf).args(&[
+                        Arg::new("m", ArgType::PureToken).token("M"),
+                        Arg::new("km", ArgType::PureToken).token("KM"),
+                        Arg::new("ft", ArgType::PureToken).token("FT"),
+                        Arg::new("mi", ArgType::PureToken).token("MI"),
+                    ]),
+                ]),
+                Arg::new("box", ArgType::Block).args(&[
+                    Arg::new("width", ArgType::Double).token("BYBOX"),
+                    Arg::new("height", ArgType::Double),
+                    Arg::new("unit", ArgType::OneOf).args(&[
+                        Arg::new("m", ArgType::PureToken).token("M"),
+                        Arg::new("km", ArgType::PureToken).token("KM"),
+                        Arg::new("ft", ArgType::PureToken).token("FT"),
+                        Arg::new("mi", ArgType::PureToken).token("MI"),
+                    ]),
+                ]),
+            ]),
+            Arg::new("order", ArgType::OneOf).optional().args(&[
+                Arg::new("asc", ArgType::PureToken).token("ASC"),
+                Arg::new("desc", ArgType::PureToken).token("DESC"),
+            ]),
+            Arg::new("count", ArgType::Block).optional().args(&[
+                Arg::new("count", ArgType::Integer).token("COUNT"),
+                Arg::new("any", ArgType::PureToken).token("ANY").optional(),
+            ]),
+            Arg::new("withcoord", ArgType::PureToken)
+                .token("WITHCOORD")
+                .optional(),
+            Arg::new("withdist", ArgType::PureToken)
+                .token("WITHDIST")
+                .optional(),
+            Arg::new("withhash", ArgType::PureToken)
+                .token("WITHHASH")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "geosearchstore",
+        arity: -8,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: &["@write", "@geo", "@slow"],
+        group: "geo",
+        since: "6.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
+        complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: geo::geosearchstore,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        history: &[("7.0.0", "Added support for uppercase unit names.")],
+        args: &[
+            Arg::new("destination", ArgType::Key).key_spec(0),
+            Arg::new("source", ArgType::Key).key_spec(1),
+            Arg::new("from", ArgType::OneOf).args(&[
+                Arg::new("member", ArgType::String).token("FROMMEMBER"),
+                Arg::new("longitude_latitude", ArgType::Block)
+                    .token("FROMLONLAT")
+                    .args(&[
+                        Arg::new("longitude", ArgType::Double),
+                        Arg::new("latitude", ArgType::Double),
+                    ]),
+            ]),
+            Arg::new("by", ArgType::OneOf).args(&[
+                Arg::new("circle", ArgType::Block).args(&[
+                    Arg::new("radius", ArgType::Double).token("BYRADIUS"),
+                    Arg::new("unit", ArgType::OneOf).args(&[
+                        Arg::new("m", ArgType::PureToken).token("M"),
+                        Arg::new("km", ArgType::PureToken).token("KM"),
+                        Arg::new("ft", ArgType::PureToken).token("FT"),
+                        Arg::new("mi", ArgType::PureToken).token("MI"),
+                    ]),
+                ]),
+                Arg::new("box", ArgType::Block).args(&[
+                    Arg::new("width", ArgType::Double).token("BYBOX"),
+                    Arg::new("height", ArgType::Double),
+                    Arg::new("unit", ArgType::OneOf).args(&[
+                        Arg::new("m", ArgType::PureToken).token("M"),
+                        Arg::new("km", ArgType::PureToken).token("KM"),
+                        Arg::new("ft", ArgType::PureToken).token("FT"),
+                        Arg::new("mi", ArgType::PureToken).token("MI"),
+                    ]),
+                ]),
+            ]),
+            Arg::new("order", ArgType::OneOf).optional().args(&[
+                Arg::new("asc", ArgType::PureToken).token("ASC"),
+                Arg::new("desc", ArgType::PureToken).token("DESC"),
+            ]),
+            Arg::new("count", ArgType::Block).optional().args(&[
+                Arg::new("count", ArgType::Integer).token("COUNT"),
+                Arg::new("any", ArgType::PureToken).token("ANY").optional(),
+            ]),
+            Arg::new("storedist", ArgType::PureToken)
+                .token("STOREDIST")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "georadius",
+        arity: -6,
+        flags: &["write", "denyoom", "movablekeys"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: geo::georadius,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Keyword {
+                    keyword: "STORE",
+                    start_from: 6,
+                },
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Keyword {
+                    keyword: "STOREDIST",
+                    start_from: 6,
+                },
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        history: &[
+            ("6.2.0", "Added the `ANY` option for `COUNT`."),
+            ("7.0.0", "Added support for uppercase unit names."),
+        ],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("longitude", ArgType::Double),
+            Arg::new("latitude", ArgType::Double),
+            Arg::new("radius", ArgType::Double),
+            Arg::new("unit", ArgType::OneOf).args(&[
+                Arg::new("m", ArgType::PureToken).token("M"),
+                Arg::new("km", ArgType::PureToken).token("KM"),
+                Arg::new("ft", ArgType::PureToken).token("FT"),
+                Arg::new("mi", ArgType::PureToken).token("MI"),
+            ]),
+            Arg::new("withcoord", ArgType::PureToken)
+                .token("WITHCOORD")
+                .optional(),
+            Arg::new("withdist", ArgType::PureToken)
+                .token("WITHDIST")
+                .optional(),
+            Arg::new("withhash", ArgType::PureToken)
+                .token("WITHHASH")
+                .optional(),
+            Arg::new("count", ArgType::Block).optional().args(&[
+                Arg::new("count", ArgType::Integer).token("COUNT"),
+                Arg::new("any", ArgType::PureToken)
+                    .token("ANY")
+                    .since("6.2.0")
+                    .optional(),
+            ]),
+            Arg::new("order", ArgType::OneOf).optional().args(&[
+                Arg::new("asc", ArgType::PureToken).token("ASC"),
+                Arg::new("desc", ArgType::PureToken).token("DESC"),
+            ]),
+            Arg::new("key", ArgType::Key)
+                .key_spec(1)
+                .token("STORE")
+                .optional(),
+            Arg::new("key", ArgType::Key)
+                .key_spec(2)
+                .token("STOREDIST")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "georadiusbymember",
+        arity: -5,
+        flags: &["write", "denyoom", "movablekeys"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: None,
+            apply: geo::georadiusbymember,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(1),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Keyword {
+                    keyword: "STORE",
+                    start_from: 5,
+                },
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Keyword {
+                    keyword: "STOREDIST",
+                    start_from: 5,
+                },
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        history: &[("7.0.0", "Added support for uppercase unit names.")],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some(
+            "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
+        ),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String),
+            Arg::new("radius", ArgType::Double),
+            Arg::new("unit", ArgType::OneOf).args(&[
+                Arg::new("m", ArgType::PureToken).token("M"),
+                Arg::new("km", ArgType::PureToken).token("KM"),
+                Arg::new("ft", ArgType::PureToken).token("FT"),
+                Arg::new("mi", ArgType::PureToken).token("MI"),
+            ]),
+            Arg::new("withcoord", ArgType::PureToken)
+                .token("WITHCOORD")
+                .optional(),
+            Arg::new("withdist", ArgType::PureToken)
+                .token("WITHDIST")
+                .optional(),
+            Arg::new("withhash", ArgType::PureToken)
+                .token("WITHHASH")
+                .optional(),
+            Arg::new("count", ArgType::Block).optional().args(&[
+                Arg::new("count", ArgType::Integer).token("COUNT"),
+                Arg::new("any", ArgType::PureToken).token("ANY").optional(),
+            ]),
+            Arg::new("order", ArgType::OneOf).optional().args(&[
+                Arg::new("asc", ArgType::PureToken).token("ASC"),
+                Arg::new("desc", ArgType::PureToken).token("DESC"),
+            ]),
+            Arg::new("key", ArgType::Key)
+                .key_spec(1)
+                .token("STORE")
+                .optional(),
+            Arg::new("key", ArgType::Key)
+                .key_spec(2)
+                .token("STOREDIST")
+                .optional(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "georadius_ro",
+        arity: -6,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.10",
+        summary: "A read-only variant for GEORADIUS",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(geo::georadius_ro),
+        // 0019 section 4: the members of its (at most 9) boxes, counted up
+        // to HEAVY_MIN + 1 (geo::search_size): small searches stay on the core.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(geo::search_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("6.2.0", "Added the `ANY` option for `COUNT`.")],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`GEOSEARCH` with the `BYRADIUS` argument"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("longitude", ArgType::Double),
+            Arg::new("latitude", ArgType::Double),
+            Arg::new("radius", ArgType::Double),
+            Arg::new("unit", ArgType::OneOf).args(&[
+                Arg::new("m", ArgType::PureToken).token("M"),
+                Arg::new("km", ArgType::PureToken).token("KM"),
+                Arg::new("ft", ArgType::PureToken).token("FT"),
+                Arg::new("mi", ArgType::PureToken).token("MI"),
+            ]),
+            Arg::new("withcoord", ArgType::PureToken)
+                .token("WITHCOORD")
+                .optional(),
+            Arg::new("withdist", ArgType::PureToken)
+                .token("WITHDIST")
+                .optional(),
+            Arg::new("withhash", ArgType::PureToken)
+                .token("WITHHASH")
+                .optional(),
+            Arg::new("count", ArgType::Block).optional().args(&[
+                Arg::new("count", ArgType::Integer).token("COUNT"),
+                Arg::new("any", ArgType::PureToken)
+                    .token("ANY")
+                    .since("6.2.0")
+                    .optional(),
+            ]),
+            Arg::new("order", ArgType::OneOf).optional().args(&[
+                Arg::new("asc", ArgType::PureToken).token("ASC"),
+                Arg::new("desc", ArgType::PureToken).token("DESC"),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "georadiusbymember_ro",
+        arity: -5,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@geo", "@slow"],
+        group: "geo",
+        since: "3.2.10",
+        summary: "A read-only variant for GEORADIUSBYMEMBER",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(geo::georadiusbymember_ro),
+        // 0019 section 4: the members of its (at most 9) boxes, counted up
+        // to HEAVY_MIN + 1 (geo::search_size): small searches stay on the core.
+        heavy: true,
+        heavy_size: Some(super::HeavySize(geo::search_size)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        doc_flags: &["deprecated"],
+        deprecated_since: Some("6.2.0"),
+        replaced_by: Some("`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments"),
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("member", ArgType::String),
+            Arg::new("radius", ArgType::Double),
+            Arg::new("unit", ArgType::OneOf).args(&[
+                Arg::new("m", ArgType::PureToken).token("M"),
+                Arg::new("km", ArgType::PureToken).token("KM"),
+                Arg::new("ft", ArgType::PureToken).token("FT"),
+                Arg::new("mi", ArgType::PureToken).token("MI"),
+            ]),
+            Arg::new("withcoord", ArgType::PureToken)
+                .token("WITHCOORD")
+                .optional(),
+            Arg::new("withdist", ArgType::PureToken)
+                .token("WITHDIST")
+                .optional(),
+            Arg::new("withhash", ArgType::PureToken)
+                .token("WITHHASH")
+                .optional(),
+            Arg::new("count", ArgType::Block).optional().args(&[
+                Arg::new("count", ArgType::Integer).token("COUNT"),
+                Arg::new("any", ArgType::PureToken).token("ANY").optional(),
+            ]),
+            Arg::new("order", ArgType::OneOf).optional().args(&[
+                Arg::new("asc", ArgType::PureToken).token("ASC"),
+                Arg::new("desc", ArgType::PureToken).token("DESC"),
+            ]),
         ],
         ..CommandSpec::BASE
     },

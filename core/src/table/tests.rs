@@ -193,6 +193,17 @@ const LISTED: &[&str] = &[
     "pfadd",
     "pfcount",
     "pfmerge",
+    // geo (issue 10, slice 5)
+    "geoadd",
+    "geopos",
+    "geodist",
+    "geohash",
+    "geosearch",
+    "geosearchstore",
+    "georadius",
+    "georadiusbymember",
+    "georadius_ro",
+    "georadiusbymember_ro",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -1254,10 +1265,13 @@ fn heavy_commands_are_flagged_and_numbered() {
             "xrange",
             "xrevrange",
             "xread",
-            "pfcount"
+            "pfcount",
+            "geosearch",
+            "georadius_ro",
+            "georadiusbymember_ro"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 36);
+    assert_eq!(HEAVY_COUNT, 39);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
