@@ -41,6 +41,11 @@ pub struct Options {
     pub warmup: Duration,
     /// Hard bound on the attack phase.
     pub attack_bound: Duration,
+    /// Nice value of the flooder threads (0: as the paced client). The
+    /// flooders run on the server's machine: at the same priority they
+    /// preempt the server's threads and the paced client, which then
+    /// measures the box's scheduler, not the server's isolation.
+    pub flooder_nice: i32,
 }
 
 /// One kind of flooder.
@@ -244,12 +249,16 @@ fn run_one(running: &mut Running, opts: &Options) -> Result<ServerResult> {
     let stop = Arc::new(AtomicBool::new(false));
     let hard_deadline = attack_started + opts.attack_bound;
     let mut flooders: Vec<(Flood, JoinHandle<Flooder>)> = Vec::new();
+    let nice = opts.flooder_nice;
     for flood in FLOODS {
         for _ in 0..flood.count(opts) {
             let stop = stop.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("flood-{flood:?}"))
-                .spawn(move || flooder(addr, flood, &stop, hard_deadline))
+                .spawn(move || {
+                    lower_priority(nice);
+                    flooder(addr, flood, &stop, hard_deadline)
+                })
                 .context("spawn flooder")?;
             flooders.push((flood, handle));
         }
@@ -405,6 +414,19 @@ impl Flooder {
     }
 }
 
+/// Gives the calling thread nice value `nice` (Linux: per thread). Best
+/// effort: a failure leaves the thread as it was.
+fn lower_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    // SAFETY: plain syscalls on the calling thread; no memory is shared.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+    }
+}
+
 /// Loops `flood`'s command until `stop` or `deadline`. I/O errors count and
 /// reconnect (paced, so a dead server does not spin).
 fn flooder(addr: SocketAddr, flood: Flood, stop: &AtomicBool, deadline: Instant) -> Flooder {
@@ -479,7 +501,7 @@ pub fn render(
         "- data: stream `s` of {} entries (XADD `*`, 2 fields, ~60 bytes), {} filler string keys\n\
          - paced client: {} SETs one per {:?}, then {} GETs of those keys, per phase; latency from each send\n\
          - attack: {} × `XREAD COUNT 100 STREAMS s 0`, {} × `XRANGE s - +`, {} × `KEYS *`, {} × \
-         `SCAN 0 COUNT 1000`, one connection each, looping; the paced client starts after {:?} \
+         `SCAN 0 COUNT 1000`, one connection each, looping, at nice {}; the paced client starts after {:?} \
          of flooding; `-BUSY` replies are counted, not errors\n\n",
         opts.entries,
         opts.filler_keys,
@@ -490,6 +512,7 @@ pub fn render(
         opts.xrange,
         opts.keys,
         opts.scan,
+        opts.flooder_nice,
         opts.warmup
     ));
     md.push_str(
@@ -629,6 +652,7 @@ mod tests {
             scan: 2,
             warmup: Duration::from_secs(1),
             attack_bound: Duration::from_secs(120),
+            flooder_nice: 0,
         }
     }
 

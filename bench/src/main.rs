@@ -265,6 +265,12 @@ struct Args {
     /// hard bound on the attack phase, seconds (default: 120)
     #[argh(option, default = "120")]
     drill_timeout_s: u64,
+
+    /// nice value of the drill's flooder threads, 0..=19 (default: 0; 19
+    /// keeps the load generator from preempting the server and the paced
+    /// client on a small machine)
+    #[argh(option, default = "0")]
+    drill_flooder_nice: i32,
 }
 
 fn workspace_root() -> PathBuf {
@@ -1100,6 +1106,7 @@ fn run_single_modes(args: &Args) -> Result<()> {
             scan: args.drill_scan,
             warmup: Duration::from_millis(args.drill_warmup_ms),
             attack_bound: Duration::from_secs(args.drill_timeout_s),
+            flooder_nice: args.drill_flooder_nice.clamp(0, 19),
         };
         let load_before = load_average();
         let started = single::now_utc();
