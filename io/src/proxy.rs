@@ -187,15 +187,7 @@ impl ProxyPool {
         }
         // Not in `dests`: its own connection, and its failures do not
         // open the shared connection's breaker.
-        let dest = Rc::new(Dest {
-            addr,
-            cfg: self.cfg.clone(),
-            counters: self.counters.clone(),
-            conn: RefCell::new(None),
-            failures: Cell::new(0),
-            open_until: Cell::new(None),
-            connects: Cell::new(0),
-        });
+        let dest = self.new_dest(addr);
         let conn = dest.conn().map_err(not_sent)?;
         let mut rx = conn.push(&argv, 1).map_err(not_sent)?;
         let deadline = Instant::now() + timeout;
@@ -252,11 +244,9 @@ impl ProxyPool {
         })
     }
 
-    fn dest(&self, addr: SocketAddr) -> Rc<Dest> {
-        if let Some(d) = self.dests.borrow().get(&addr) {
-            return d.clone();
-        }
-        let d = Rc::new(Dest {
+    /// A destination with no connection yet and a closed breaker.
+    fn new_dest(&self, addr: SocketAddr) -> Rc<Dest> {
+        Rc::new(Dest {
             addr,
             cfg: self.cfg.clone(),
             counters: self.counters.clone(),
@@ -264,7 +254,14 @@ impl ProxyPool {
             failures: Cell::new(0),
             open_until: Cell::new(None),
             connects: Cell::new(0),
-        });
+        })
+    }
+
+    fn dest(&self, addr: SocketAddr) -> Rc<Dest> {
+        if let Some(d) = self.dests.borrow().get(&addr) {
+            return d.clone();
+        }
+        let d = self.new_dest(addr);
         self.dests.borrow_mut().insert(addr, d.clone());
         d
     }
