@@ -71,7 +71,7 @@ pub fn write_g17(d: f64, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         return out.write_str(if d < 0.0 { "-inf" } else { "inf" });
     }
     // 17 significant digits, correctly rounded: `d.dddddddddddddddde<x>`.
-    let mut sci = Small::default();
+    let mut sci = Small::<40>::default();
     std::fmt::Write::write_fmt(&mut sci, format_args!("{:.16e}", d.abs()))?;
     let s = sci.as_bytes();
     let epos = s.iter().position(|&b| b == b'e').unwrap_or(s.len());
@@ -125,16 +125,17 @@ pub fn write_g17(d: f64, out: &mut impl std::fmt::Write) -> std::fmt::Result {
     }
 }
 
-/// A stack buffer for [`write_g17`]'s intermediate text.
-struct Small {
-    buf: [u8; 40],
+/// A stack buffer for a number's intermediate text ([`write_g17`],
+/// [`write_human`]).
+struct Small<const N: usize> {
+    buf: [u8; N],
     len: usize,
 }
 
-impl Default for Small {
-    fn default() -> Small {
+impl<const N: usize> Default for Small<N> {
+    fn default() -> Small<N> {
         Small {
-            buf: [0; 40],
+            buf: [0; N],
             len: 0,
         }
     }
@@ -144,13 +145,13 @@ fn text(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or("")
 }
 
-impl Small {
+impl<const N: usize> Small<N> {
     fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
 }
 
-impl std::fmt::Write for Small {
+impl<const N: usize> std::fmt::Write for Small<N> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         let end = self.len + s.len();
         let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
@@ -180,14 +181,9 @@ pub fn write_human(d: f64, out: &mut impl std::fmt::Write) -> std::fmt::Result {
     if d.is_nan() {
         return out.write_str("nan");
     }
-    let mut buf = [0u8; 64];
-    let mut w = Stack {
-        buf: &mut buf,
-        len: 0,
-    };
+    let mut w = Small::<64>::default();
     if std::fmt::Write::write_fmt(&mut w, format_args!("{d:.17}")).is_ok() {
-        let len = w.len;
-        return out.write_str(trim_human(text(buf.get(..len).unwrap_or(&[]))));
+        return out.write_str(trim_human(text(w.as_bytes())));
     }
     // Beyond 1e45: rare (never a coordinate), so it may allocate.
     out.write_str(trim_human(&format!("{d:.17}")))
@@ -207,22 +203,6 @@ fn trim_human(s: &str) -> &str {
         s
     };
     if s == "-0" { "0" } else { s }
-}
-
-/// A `fmt::Write` over a borrowed stack buffer.
-struct Stack<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl std::fmt::Write for Stack<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        dst.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// `parseScanCursorOrReply`: strtoul semantics (an optional sign, a
