@@ -223,6 +223,10 @@ server_cmd! {
     Config(ConfigSub),
     /// `OBJECT HELP`: the one keyless OBJECT subcommand.
     ObjectHelp,
+    /// `WAIT numreplicas timeout`.
+    Wait,
+    /// `COREKV.REPLICAS`: WAIT's count for the groups this node leads.
+    CorekvReplicas,
     /// `XINFO HELP` and `XGROUP HELP` (keyless, like OBJECT HELP).
     XinfoHelp,
     XgroupHelp,

@@ -477,7 +477,7 @@ impl Core {
         q.inbox_max.fetch_max(depth as u64, Relaxed);
     }
 
-    fn proxy_pool(&self) -> &Rc<crate::proxy::ProxyPool> {
+    pub(crate) fn proxy_pool(&self) -> &Rc<crate::proxy::ProxyPool> {
         self.proxy.get_or_init(|| {
             crate::proxy::ProxyPool::new(crate::proxy::ProxyConfig {
                 hello: vec![
@@ -1420,6 +1420,9 @@ impl Core {
             }
             Msg::Kill(filter, tx) => {
                 let _ = tx.send(self.kill(&filter));
+            }
+            Msg::Replicas(tx) => {
+                let _ = tx.send(self.st.borrow().shard.replica_counts());
             }
             Msg::ResetStats => {
                 self.st.borrow_mut().hists.reset();

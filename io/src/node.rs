@@ -107,6 +107,8 @@ pub enum Msg {
     },
     Kill(KillFilter, flume::Sender<usize>),
     ResetStats,
+    /// WAIT: the core's `Shard::replica_counts`.
+    Replicas(flume::Sender<(Option<u64>, u64)>),
 }
 
 pub struct Node {

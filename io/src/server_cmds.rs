@@ -14,6 +14,7 @@ use corekv_core::table::{self, ClientSub, ConfigSub, ServerCmd};
 use corekv_core::{Reply, errors};
 use corekv_wire::Proto;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 fn s(x: &str) -> Reply {
     Reply::Simple(x.to_string())
@@ -70,6 +71,8 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         ServerCmd::LastSave => Reply::Integer(conn.core.node.lastsave_unix_s.load(Relaxed) as i64),
         ServerCmd::Info => Reply::Verbatim(info(conn, argv).await),
         ServerCmd::ObjectHelp => corekv_core::cmd::object_help(),
+        ServerCmd::Wait => wait(conn, argv).await,
+        ServerCmd::CorekvReplicas => corekv_replicas(conn).await,
         ServerCmd::XinfoHelp => table::help_reply(b"XINFO", corekv_core::cmd::XINFO_HELP),
         ServerCmd::XgroupHelp => table::help_reply(b"XGROUP", corekv_core::cmd::XGROUP_HELP),
         ServerCmd::Command(sub) => table::command(sub, argv),
@@ -181,6 +184,95 @@ const NAME_ERR: &str = "ERR Client names cannot contain spaces, newlines or spec
 fn valid_name(n: &[u8]) -> bool {
     n.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
+
+/// `WAIT numreplicas timeout`: how many replicas hold this connection's
+/// acknowledged writes. corekv acknowledges a write only once a quorum of
+/// its group has it, so a quorum's worth is there at once; beyond that the
+/// leaders' Raft progress counts, in every group (a lagging group this
+/// connection never wrote to makes the count low, never high): this node's
+/// cores for the groups it leads, every other node (`COREKV.REPLICAS`) for
+/// theirs; an unreachable node's groups count their quorum. Like Redis:
+/// answered at once when `numreplicas` are there, otherwise polled until
+/// they are or `timeout` ms pass (0: no limit).
+async fn wait(conn: &mut Conn, argv: &[Bytes]) -> Reply {
+    let int = |i: usize| {
+        argv.get(i)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|s| s.parse::<i64>().ok())
+    };
+    let Some(want) = int(1) else {
+        return errors::err(errors::NOT_INTEGER);
+    };
+    let Some(timeout) = int(2) else {
+        return errors::err("ERR timeout is not an integer or out of range");
+    };
+    if timeout < 0 {
+        return errors::err("ERR timeout is negative");
+    }
+    let deadline = (timeout > 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
+    loop {
+        let n = replicas_everywhere(conn).await;
+        if n >= want || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Reply::Integer(n);
+        }
+        monoio::time::sleep(WAIT_POLL).await;
+    }
+}
+
+/// This node's cores' `Shard::replica_counts`, combined: (the fewest
+/// followers holding the commit in a group led here, if any; the quorum
+/// floor).
+async fn local_replica_counts(conn: &Conn) -> (Option<u64>, u64) {
+    let node = &conn.core.node;
+    let (tx, rx) = flume::bounded(node.cores);
+    node.broadcast(|| Msg::Replicas(tx.clone()));
+    drop(tx);
+    let (mut led, mut floor): (Option<u64>, u64) = (None, u64::MAX);
+    while let Ok((l, f)) = rx.recv_async().await {
+        if let Some(l) = l {
+            led = Some(led.map_or(l, |m| m.min(l)));
+        }
+        floor = floor.min(f);
+    }
+    (led, if floor == u64::MAX { 0 } else { floor })
+}
+
+/// WAIT's count over every group of the cluster (see [`wait`]).
+async fn replicas_everywhere(conn: &Conn) -> i64 {
+    let (led, floor) = local_replica_counts(conn).await;
+    let mut n = led.unwrap_or(u64::MAX);
+    let node = conn.core.node.clone();
+    let me = node.cluster.node_id;
+    for (id, addr) in node.book() {
+        if id == me {
+            continue;
+        }
+        let call = vec![Bytes::from_static(b"COREKV.REPLICAS")];
+        n = n.min(match conn.core.proxy_pool().try_call(addr, call).await {
+            Ok(Reply::Integer(x)) if x >= 0 => x as u64,
+            // It leads no group.
+            Ok(Reply::Integer(_)) => u64::MAX,
+            _ => floor,
+        });
+    }
+    if n == u64::MAX {
+        floor as i64
+    } else {
+        n as i64
+    }
+}
+
+/// `COREKV.REPLICAS`: the fewest followers holding the committed log in a
+/// group this node leads (or without a known leader), -1 if none.
+async fn corekv_replicas(conn: &Conn) -> Reply {
+    match local_replica_counts(conn).await {
+        (Some(n), _) => Reply::Integer(n as i64),
+        (None, _) => Reply::Integer(-1),
+    }
+}
+
+/// How often WAIT looks at the replicas' progress again.
+const WAIT_POLL: Duration = Duration::from_millis(10);
 
 async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
     let node = conn.core.node.clone();

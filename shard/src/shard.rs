@@ -923,6 +923,37 @@ impl Shard {
             .is_some_and(|g| g.raw.raft.state == StateRole::Leader)
     }
 
+    /// WAIT's counts for this core's groups: `.0` is the fewest followers
+    /// holding the committed log in a group this replica leads (counted
+    /// from Raft progress; a group with no known leader counts the quorum
+    /// any acknowledged write is on, voters / 2), `None` if it leads none
+    /// and knows every leader; `.1` is that quorum floor over all groups.
+    pub fn replica_counts(&self) -> (Option<u64>, u64) {
+        let me = self.node_id();
+        let mut led: Option<u64> = None;
+        let mut floor = u64::MAX;
+        for g in &self.groups {
+            let cs = &g.raw.store().cs;
+            let quorum = cs.voters.len() as u64 / 2;
+            floor = floor.min(quorum);
+            let n = if g.raw.raft.state == StateRole::Leader {
+                let commit = g.raw.raft.raft_log.committed;
+                g.raw
+                    .raft
+                    .prs()
+                    .iter()
+                    .filter(|(id, p)| **id != me && p.matched >= commit && cs.voters.contains(id))
+                    .count() as u64
+            } else if g.raw.raft.leader_id == 0 {
+                quorum
+            } else {
+                continue;
+            };
+            led = Some(led.map_or(n, |m| m.min(n)));
+        }
+        (led, floor)
+    }
+
     /// Raft state of every group, for INFO and the stats socket.
     pub fn raft_status(&self) -> Vec<GroupStatus> {
         self.groups

@@ -1563,3 +1563,50 @@ fn proxied_replies_keep_redis_exact_resp2_and_resp3_shapes() {
         }
     }
 }
+
+#[test]
+fn wait_reports_the_replicas_holding_acknowledged_writes() {
+    if !corekv_only("wait_reports_the_replicas_holding_acknowledged_writes") {
+        return;
+    }
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    let deadline = Instant::now() + SETTLE;
+    for (i, addr) in cl.addrs().iter().enumerate() {
+        let mut c = connect(addr).expect("connect");
+        for k in 0..20 {
+            let key = format!("w{i}:{k}");
+            assert_eq!(
+                cmd_retry(&mut c, &["SET", &key, "v"], deadline),
+                Some(Reply::ok())
+            );
+        }
+        // An acknowledged write is on a quorum: at least one replica
+        // besides the leader, at once (WAIT answers the count, which may
+        // be more than asked for).
+        let t = Instant::now();
+        let r = c.cmd(&["WAIT", "1", "0"]);
+        assert!(matches!(r, Reply::Int(1 | 2)), "node {}: {r:?}", i + 1);
+        assert!(t.elapsed() < Duration::from_secs(1));
+        // Both followers catch up within the timeout on a healthy cluster.
+        assert_eq!(
+            c.cmd(&["WAIT", "2", "5000"]),
+            Reply::Int(2),
+            "node {}",
+            i + 1
+        );
+    }
+    // With a node down, the third replica never comes: the timeout answers.
+    let mut cl = cl;
+    cl.nodes[2].kill9();
+    let mut c = connect(&cl.addr(0)).expect("connect");
+    let deadline = Instant::now() + SETTLE;
+    assert_eq!(
+        cmd_retry(&mut c, &["SET", "after", "kill"], deadline),
+        Some(Reply::ok())
+    );
+    let t = Instant::now();
+    let r = c.cmd(&["WAIT", "2", "300"]);
+    assert_eq!(r, Reply::Int(1));
+    assert!(t.elapsed() >= Duration::from_millis(300));
+}

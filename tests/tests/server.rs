@@ -504,3 +504,35 @@ fn transactions_never_run_queued_commands_one_by_one() {
     check!(c, ["DISCARD"], Reply::ok());
     check!(c, ["SET", "tx", "2"], Reply::ok());
 }
+
+#[test]
+fn wait_counts_replicas_and_honours_its_timeout() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), Reply::ok());
+    // A single server has no replicas.
+    assert_eq!(c.cmd(&["WAIT", "0", "0"]), Reply::Int(0));
+    let t = std::time::Instant::now();
+    assert_eq!(c.cmd(&["WAIT", "1", "150"]), Reply::Int(0));
+    let took = t.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(150) && took < std::time::Duration::from_secs(2),
+        "WAIT 1 150 took {took:?}"
+    );
+    assert_eq!(
+        c.cmd(&["WAIT", "x", "0"]),
+        Reply::err("ERR value is not an integer or out of range")
+    );
+    assert_eq!(
+        c.cmd(&["WAIT", "1", "soon"]),
+        Reply::err("ERR timeout is not an integer or out of range")
+    );
+    assert_eq!(
+        c.cmd(&["WAIT", "1", "-1"]),
+        Reply::err("ERR timeout is negative")
+    );
+    assert_eq!(
+        c.cmd(&["WAIT", "1"]),
+        Reply::err("ERR wrong number of arguments for 'wait' command")
+    );
+}

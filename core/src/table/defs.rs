@@ -1643,6 +1643,27 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::BASE
     },
     CommandSpec {
+        name: "wait",
+        arity: 3,
+        flags: &["noscript"],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow", "@connection"],
+        group: "generic",
+        since: "3.0.0",
+        summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+        complexity: "O(1)",
+        route: Route::Server,
+        handler: Handler::Server(ServerCmd::Wait),
+        tips: &["request_policy:all_shards", "response_policy:agg_min"],
+        args: &[
+            Arg::new("numreplicas", ArgType::Integer),
+            Arg::new("timeout", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
         name: "exists",
         arity: -2,
         flags: &["readonly", "fast"],
@@ -7592,6 +7613,15 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::BASE
     },
     // What CLUSTER COUNTKEYSINSLOT/GETKEYSINSLOT run on the slot's group.
+    // WAIT asks every other node for the groups it leads.
+    CommandSpec {
+        name: "corekv.replicas",
+        arity: 1,
+        route: Route::Server,
+        handler: Handler::Server(ServerCmd::CorekvReplicas),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
     CommandSpec {
         name: "corekv.countkeysinslot",
         arity: 2,
