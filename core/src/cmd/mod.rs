@@ -15,6 +15,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod blocking;
+pub(crate) mod bitmap;
 #[allow(dead_code)] // TODO drop once every family uses the helpers (issue 10)
 pub(crate) mod coll;
 mod glob;
@@ -23,6 +24,7 @@ pub(crate) mod keys;
 pub(crate) mod lcs;
 pub(crate) mod list;
 mod num;
+pub(crate) mod pages;
 pub(crate) mod set;
 pub(crate) mod stream;
 pub(crate) mod strings;
@@ -60,6 +62,7 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         set::HANDLERS,
         zset::HANDLERS,
         stream::HANDLERS,
+        bitmap::HANDLERS,
     ]
     .concat()
 }

@@ -189,6 +189,14 @@ const LISTED: &[&str] = &[
     "xpending",
     "xclaim",
     "xautoclaim",
+    // bitmap (issue 10, slice 5)
+    "setbit",
+    "getbit",
+    "bitcount",
+    "bitpos",
+    "bitop",
+    "bitfield",
+    "bitfield_ro",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -910,7 +918,10 @@ fn command_list_and_filters() {
 
     let mut get = names(cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "GET*"]));
     get.sort();
-    assert_eq!(get, ["get", "getdel", "getex", "getrange", "getset"]);
+    assert_eq!(
+        get,
+        ["get", "getbit", "getdel", "getex", "getrange", "getset"]
+    );
     let subs = names(cmd(&["command", "list", "filterby", "pattern", "config|*"]));
     assert_eq!(
         subs,
@@ -1214,6 +1225,8 @@ fn heavy_commands_are_flagged_and_numbered() {
     assert_eq!(
         HEAVY,
         [
+            "getrange",
+            "substr",
             "keys",
             "scan",
             "lrange",
@@ -1240,10 +1253,12 @@ fn heavy_commands_are_flagged_and_numbered() {
             "zintercard",
             "xrange",
             "xrevrange",
-            "xread"
+            "xread",
+            "bitcount",
+            "bitpos"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 27);
+    assert_eq!(HEAVY_COUNT, 31);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
@@ -1263,8 +1278,8 @@ fn heavy_commands_are_flagged_and_numbered() {
         }
     }
     assert!(!may_be_heavy(b"get") && !may_be_heavy(&[b'k'; 200]));
-    assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(0));
-    assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(1));
+    assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(2));
+    assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(3));
     assert_eq!(heavy_id(lookup(b"get").unwrap()), None);
 }
 
