@@ -18,8 +18,7 @@ const BAD_OFFSET: &str = "ERR bit offset is not an integer or out of range";
 const BAD_BIT: &str = "ERR bit is not an integer or out of range";
 const BITPOS_BIT: &str = "ERR The bit argument must be 1 or 0.";
 const BITOP_NOT: &str = "ERR BITOP NOT must be called with a single source key.";
-const BAD_TYPE: &str =
-    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+const BAD_TYPE: &str = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
 const BAD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
 const RO_GET_ONLY: &str = "ERR BITFIELD_RO only supports the GET subcommand";
 
@@ -267,10 +266,18 @@ pub(crate) fn bitpos(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     pages::visit(store, key, &rec, sp.start, sp.end + 1, &mut |chunk| {
         let mut check = |i: u64, mut b: u8| -> bool {
             if i == 0 {
-                b = if want { b & !sp.first_mask } else { b | sp.first_mask };
+                b = if want {
+                    b & !sp.first_mask
+                } else {
+                    b | sp.first_mask
+                };
             }
             if i == bytes - 1 {
-                b = if want { b & !sp.last_mask } else { b | sp.last_mask };
+                b = if want {
+                    b & !sp.last_mask
+                } else {
+                    b | sp.last_mask
+                };
             }
             if b != skip {
                 let lead = if want { b } else { !b }.leading_zeros();
@@ -351,7 +358,11 @@ fn range_pages(
     })
 }
 
-pub(crate) fn size_bitcount(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
+pub(crate) fn size_bitcount(
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &dyn Store,
+) -> Result<u64, StoreError> {
     range_pages(argv, ctx, store, 2)
 }
 
@@ -636,10 +647,7 @@ fn signed_overflow(value: i64, incr: i64, bits: u64, ow: Overflow) -> (i32, i64)
         }
         c as i64
     };
-    if value > max
-        || (bits != 64 && incr > maxincr)
-        || (value >= 0 && incr > 0 && incr > maxincr)
-    {
+    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr) {
         (1, if ow == Overflow::Wrap { wrap() } else { max })
     } else if value < min
         || (bits != 64 && incr < minincr)
@@ -714,7 +722,11 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
             let old = get_signed(&buf, within, f.bits);
             if f.op == FieldOp::Incrby {
                 let (ov, lim) = signed_overflow(old, f.value, f.bits, f.overflow);
-                let new = if ov != 0 { lim } else { old.wrapping_add(f.value) };
+                let new = if ov != 0 {
+                    lim
+                } else {
+                    old.wrapping_add(f.value)
+                };
                 (ov, new, new as u64)
             } else {
                 let (ov, lim) = signed_overflow(f.value, 0, f.bits, f.overflow);
@@ -774,3 +786,838 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("bitfield", super::write(Some(precheck_bitfield), bitfield)),
     ("bitfield_ro", Handler::Read(bitfield_ro)),
 ];
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test data indexed by construction
+mod tests {
+    use super::super::testutil::*;
+    use crate::store::faults::Faulty;
+    use crate::{MemStore, Reply, Store};
+    use bytes::Bytes;
+
+    fn arr(items: Vec<Reply>) -> Reply {
+        Reply::Array(items)
+    }
+
+    fn raw(b: &[u8]) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(b))
+    }
+
+    fn paged(s: &MemStore, key: &str) -> bool {
+        s.get(key.as_bytes())
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.paged)
+    }
+
+    #[test]
+    fn setbit_getbit_and_their_errors() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SETBIT", "k", "7", "1"]), int(0));
+        assert_eq!(run(&mut s, &["SETBIT", "k", "7", "1"]), int(1));
+        assert_eq!(run(&mut s, &["GET", "k"]), raw(b"\x01"));
+        assert_eq!(run(&mut s, &["GETBIT", "k", "7"]), int(1));
+        assert_eq!(run(&mut s, &["GETBIT", "k", "6"]), int(0));
+        assert_eq!(run(&mut s, &["GETBIT", "k", "100000"]), int(0));
+        assert_eq!(run(&mut s, &["GETBIT", "nope", "3"]), int(0));
+        assert_eq!(run(&mut s, &["SETBIT", "k", "7", "0"]), int(1));
+        assert_eq!(run(&mut s, &["SETBIT", "k", "9", "0"]), int(0));
+        assert_eq!(run(&mut s, &["STRLEN", "k"]), int(2), "grows even for 0");
+        let off = err("ERR bit offset is not an integer or out of range");
+        let bit = err("ERR bit is not an integer or out of range");
+        for bad in ["-1", "x", "4294967296", "#1", " 1", "1.0"] {
+            assert_eq!(run(&mut s, &["SETBIT", "k", bad, "1"]), off, "{bad}");
+            assert_eq!(run(&mut s, &["GETBIT", "k", bad]), off, "{bad}");
+        }
+        for bad in ["2", "-1", "x", "", "01"] {
+            assert_eq!(run(&mut s, &["SETBIT", "k", "1", bad]), bit, "{bad}");
+        }
+        // Argument errors come before the key's type.
+        assert_eq!(run(&mut s, &["LPUSH", "l", "a"]), int(1));
+        assert_eq!(run(&mut s, &["GETBIT", "l", "x"]), off);
+        let wrong = err("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert_eq!(run(&mut s, &["GETBIT", "l", "1"]), wrong);
+        assert_eq!(run(&mut s, &["SETBIT", "l", "1", "1"]), wrong);
+        // The highest offset writes one page, not 512 MB.
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SETBIT", "big", "4294967295", "1"]), int(0));
+        assert_eq!(s.element_count(), 1);
+        assert_eq!(run(&mut s, &["STRLEN", "big"]), int(512 * 1024 * 1024));
+        assert_eq!(run(&mut s, &["GETBIT", "big", "4294967295"]), int(1));
+        assert_eq!(run(&mut s, &["GETBIT", "big", "4294967294"]), int(0));
+        assert_eq!(run(&mut s, &["SETBIT", "big", "4294967287", "1"]), int(0));
+        assert_eq!(s.element_count(), 1, "same page");
+        assert_eq!(run(&mut s, &["SETBIT", "big", "0", "1"]), int(0));
+        assert_eq!(s.element_count(), 2);
+        assert_eq!(
+            run(&mut s, &["GETRANGE", "big", "-2", "-1"]),
+            raw(b"\x01\x01")
+        );
+        assert_eq!(run(&mut s, &["DEL", "big"]), int(1));
+        assert_eq!(s.element_count(), 0, "its pages went with it");
+    }
+
+    #[test]
+    fn a_string_is_paged_past_4096_bytes() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SETBIT", "k", "32767", "1"]), int(0));
+        assert!(!paged(&s, "k"), "4096 bytes stay inline");
+        assert_eq!(s.element_count(), 0);
+        assert_eq!(run(&mut s, &["SETBIT", "k", "32768", "1"]), int(0));
+        assert!(paged(&s, "k"), "4097 bytes are paged");
+        assert_eq!(run(&mut s, &["STRLEN", "k"]), int(4097));
+        let mut want = vec![0u8; 4097];
+        want[4095] = 1;
+        want[4096] = 0x80;
+        assert_eq!(run(&mut s, &["GET", "k"]), raw(&want));
+        // SET replaces a paged string with an inline one.
+        assert_eq!(run(&mut s, &["SET", "k", "v"]), ok());
+        assert!(!paged(&s, "k"));
+        assert_eq!(s.element_count(), 0);
+        // A big SET stays inline until a bit or range write touches it.
+        let big = "x".repeat(5000);
+        assert_eq!(run(&mut s, &["SET", "k", &big]), ok());
+        assert!(!paged(&s, "k"));
+        assert_eq!(run(&mut s, &["SETBIT", "k", "0", "1"]), int(0));
+        assert!(paged(&s, "k"));
+        assert_eq!(run(&mut s, &["GETRANGE", "k", "0", "1"]), raw(b"\xf8x"));
+        assert_eq!(run(&mut s, &["STRLEN", "k"]), int(5000));
+    }
+
+    #[test]
+    fn bitcount_ranges_units_and_errors() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SET", "k", "foobar"]), ok());
+        for (args, want) in [
+            (&[][..], 26),
+            (&["0", "0"], 4),
+            (&["1", "1"], 6),
+            (&["1", "1", "BYTE"], 6),
+            (&["5", "30", "BIT"], 17),
+            (&["-2", "-1"], 7),
+            (&["-1", "-2"], 0),
+            (&["2", "1"], 0),
+            (&["0", "100"], 26),
+            (&["-100", "-1"], 26),
+            (&["0", "0", "bit"], 0),
+            (&["1", "1", "bit"], 1),
+            (&["-1", "-1", "BIT"], 0),
+            (&["-1", "-5", "foo"], 0),
+        ] {
+            let mut a = vec!["BITCOUNT", "k"];
+            a.extend_from_slice(args);
+            assert_eq!(run(&mut s, &a), int(want), "{a:?}");
+        }
+        let syn = err("ERR syntax error");
+        assert_eq!(run(&mut s, &["BITCOUNT", "k", "0"]), syn);
+        assert_eq!(run(&mut s, &["BITCOUNT", "k", "0", "1", "BIT", "x"]), syn);
+        assert_eq!(run(&mut s, &["BITCOUNT", "k", "0", "1", "x"]), syn);
+        assert_eq!(
+            run(&mut s, &["BITCOUNT", "k", "a", "1"]),
+            err("ERR value is not an integer or out of range")
+        );
+        // The key comes first: a missing key is 0 whatever the arguments.
+        assert_eq!(run(&mut s, &["BITCOUNT", "nope", "0"]), int(0));
+        assert_eq!(run(&mut s, &["BITCOUNT", "nope", "x", "y"]), int(0));
+    }
+
+    #[test]
+    fn bitpos_follows_redis_including_a_given_end() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SET", "k", "\u{0}\u{ff}\u{f0}"]), ok());
+        // "\u{ff}" is two UTF-8 bytes; set raw bytes instead.
+        assert_eq!(run(&mut s, &["DEL", "k"]), int(1));
+        assert_eq!(run(&mut s, &["SETRANGE", "k", "0", "\0"]), int(1));
+        assert_eq!(
+            run(&mut s, &["BITFIELD", "k", "SET", "u16", "8", "65520"]),
+            arr(vec![int(0)])
+        );
+        assert_eq!(run(&mut s, &["GET", "k"]), raw(b"\x00\xff\xf0"));
+        for (args, want) in [
+            (&["1"][..], 8),
+            (&["0"], 0),
+            (&["1", "2"], 16),
+            (&["1", "2", "-1"], 16),
+            (&["0", "1"], 20),
+            (&["0", "1", "1"], -1),
+            (&["0", "1", "-1"], 20),
+            (&["1", "7", "15", "BIT"], 8),
+            (&["0", "7", "15", "BIT"], 7),
+            (&["0", "8", "15", "bit"], -1),
+            (&["0", "8", "19", "BIT"], -1),
+            (&["0", "8", "20", "BIT"], 20),
+            (&["1", "3", "2"], -1),
+            (&["1", "0", "0"], -1),
+            (&["0", "3"], -1),
+            (&["1", "-1", "-1", "BYTE"], 16),
+        ] {
+            let mut a = vec!["BITPOS", "k"];
+            a.extend_from_slice(args);
+            assert_eq!(run(&mut s, &a), int(want), "{a:?}");
+        }
+        assert_eq!(run(&mut s, &["SET", "ones", "\u{7f}"]), ok());
+        assert_eq!(run(&mut s, &["SETBIT", "ones", "0", "1"]), int(0));
+        assert_eq!(run(&mut s, &["BITPOS", "ones", "0"]), int(8), "zero-padded");
+        assert_eq!(run(&mut s, &["BITPOS", "ones", "0", "0", "-1"]), int(-1));
+        assert_eq!(run(&mut s, &["BITPOS", "nope", "1"]), int(-1));
+        assert_eq!(run(&mut s, &["BITPOS", "nope", "0"]), int(0));
+        assert_eq!(run(&mut s, &["SET", "e", ""]), ok());
+        assert_eq!(run(&mut s, &["BITPOS", "e", "0"]), int(-1));
+        assert_eq!(
+            run(&mut s, &["BITPOS", "k", "2"]),
+            err("ERR The bit argument must be 1 or 0.")
+        );
+        assert_eq!(
+            run(&mut s, &["BITPOS", "nope", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
+        assert_eq!(
+            run(&mut s, &["BITPOS", "k", "1", "0", "1", "x"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(
+            run(&mut s, &["BITPOS", "k", "1", "0", "1", "BIT", "x"]),
+            err("ERR syntax error")
+        );
+    }
+
+    /// The same bytes inline (SET keeps any length inline) and paged give
+    /// the same answers to every read.
+    #[test]
+    fn paged_and_inline_strings_answer_alike() {
+        let mut s = MemStore::new();
+        let mut data = vec![0u8; 3 * 4096 + 100];
+        for (i, b) in data.iter_mut().enumerate() {
+            if i % 1000 < 3 || (5000..5100).contains(&i) {
+                *b = (i % 251) as u8 | 1;
+            }
+        }
+        // Inline: SET keeps any length inline; write the record directly
+        // (the bytes are not UTF-8 text).
+        s.put(b"i", crate::Record::string(Bytes::from(data.clone()), 0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut at = 0;
+        while at < data.len() {
+            let end = (at + 777).min(data.len());
+            let chunk = &data[at..end];
+            let _ = run_bytes(
+                &mut s,
+                &[b"SETRANGE", b"p", at.to_string().as_bytes(), chunk],
+            );
+            at = end;
+        }
+        assert!(paged(&s, "p") && !paged(&s, "i"));
+        let ranges: &[&[&str]] = &[
+            &[],
+            &["0", "-1"],
+            &["4095", "4096"],
+            &["4000", "9000"],
+            &["-5000", "-3"],
+            &["100", "50"],
+            &["4097", "12287", "BIT"],
+            &["32760", "32790", "BIT"],
+            &["-100", "-1", "BIT"],
+        ];
+        for r in ranges {
+            let mut a = vec!["BITCOUNT", "i"];
+            a.extend_from_slice(r);
+            let want = run(&mut s, &a);
+            a[1] = "p";
+            assert_eq!(run(&mut s, &a), want, "{a:?}");
+            for bit in ["0", "1"] {
+                let mut a = vec!["BITPOS", "i", bit];
+                a.extend_from_slice(r);
+                let want = run(&mut s, &a);
+                a[1] = "p";
+                assert_eq!(run(&mut s, &a), want, "{a:?}");
+            }
+        }
+        for r in [
+            ["0", "-1"],
+            ["4090", "4200"],
+            ["-300", "-200"],
+            ["8191", "8192"],
+        ] {
+            let want = run(&mut s, &["GETRANGE", "i", r[0], r[1]]);
+            assert_eq!(run(&mut s, &["GETRANGE", "p", r[0], r[1]]), want);
+        }
+        for c in [
+            &["GET"][..],
+            &["STRLEN"],
+            &["TYPE"],
+            &["OBJECT", "ENCODING"],
+        ] {
+            let mut a = c.to_vec();
+            a.push("i");
+            let want = run(&mut s, &a);
+            *a.last_mut().unwrap_or(&mut "") = "p";
+            assert_eq!(run(&mut s, &a), want, "{c:?}");
+        }
+        assert_eq!(run(&mut s, &["OBJECT", "ENCODING", "p"]), bulk("raw"));
+        assert_eq!(run(&mut s, &["OBJECT", "REFCOUNT", "p"]), int(1));
+        for off in ["0", "7", "40007", "98311", "98400"] {
+            let want = run(&mut s, &["GETBIT", "i", off]);
+            assert_eq!(run(&mut s, &["GETBIT", "p", off]), want, "{off}");
+            let f = ["BITFIELD_RO", "i", "GET", "i64", off, "GET", "u7", off];
+            let want = run(&mut s, &f);
+            let mut g = f;
+            g[1] = "p";
+            assert_eq!(run(&mut s, &g), want, "{off}");
+        }
+        let wrong = err("ERR value is not an integer or out of range");
+        assert_eq!(run(&mut s, &["INCR", "p"]), wrong);
+        assert_eq!(run(&mut s, &["DECRBY", "p", "2"]), wrong);
+        assert_eq!(
+            run(&mut s, &["INCRBYFLOAT", "p", "1"]),
+            err("ERR value is not a valid float")
+        );
+        assert_eq!(run(&mut s, &["SET", "s", "\u{1}\u{1}\u{1}"]), ok());
+        let want = run(&mut s, &["LCS", "s", "i", "IDX"]);
+        assert_eq!(run(&mut s, &["LCS", "s", "p", "IDX"]), want);
+    }
+
+    /// Arguments as raw bytes (values that are not UTF-8).
+    fn run_bytes(s: &mut MemStore, args: &[&[u8]]) -> Reply {
+        let v: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+        let spec = crate::table::resolve(&v).unwrap_or_else(|e| panic!("{e:?}"));
+        match spec.handler {
+            crate::table::Handler::Write { precheck, .. } => {
+                if let Some(Err(e)) = precheck.map(|p| p(&v)) {
+                    return e;
+                }
+                crate::cmd::apply_write(&v, &ctx(), s)
+            }
+            _ => crate::cmd::read(&v, &ctx(), s),
+        }
+    }
+
+    #[test]
+    fn string_commands_on_a_paged_string() {
+        let mut s = MemStore::new();
+        let setup = |s: &mut MemStore, k: &str| {
+            assert_eq!(run(s, &["SETRANGE", k, "10000", "tail"]), int(10004));
+            assert_eq!(run(s, &["SETRANGE", k, "0", "head"]), int(10004));
+            assert!(paged(s, k));
+        };
+        let mut whole = vec![0u8; 10004];
+        whole[..4].copy_from_slice(b"head");
+        whole[10000..].copy_from_slice(b"tail");
+        setup(&mut s, "k");
+        assert_eq!(run(&mut s, &["GET", "k"]), raw(&whole));
+        assert_eq!(
+            run(&mut s, &["MGET", "k", "x", "k"]),
+            arr(vec![raw(&whole), Reply::Nil, raw(&whole)])
+        );
+        assert_eq!(run(&mut s, &["SUBSTR", "k", "-4", "-1"]), bulk("tail"));
+        assert_eq!(run(&mut s, &["APPEND", "k", "!"]), int(10005));
+        assert_eq!(
+            run(&mut s, &["GETRANGE", "k", "9999", "-1"]),
+            raw(b"\0tail!")
+        );
+        whole.push(b'!');
+        // GETEX keeps the value paged and sets the TTL on the record.
+        let n = s.element_count();
+        assert_eq!(run(&mut s, &["GETEX", "k", "EX", "100"]), raw(&whole));
+        assert!(paged(&s, "k"));
+        assert_eq!(s.element_count(), n);
+        assert_eq!(run(&mut s, &["TTL", "k"]), int(100));
+        assert_eq!(run(&mut s, &["SETBIT", "k", "0", "1"]), int(0));
+        assert_eq!(
+            run(&mut s, &["TTL", "k"]),
+            int(100),
+            "bit writes keep the TTL"
+        );
+        assert!(!run(&mut s, &["GETEX", "k", "PERSIST"]).is_error());
+        assert_eq!(run(&mut s, &["TTL", "k"]), int(-1));
+        whole[0] |= 0x80;
+        assert_eq!(run(&mut s, &["TYPE", "k"]), Reply::Simple("string".into()));
+        assert_eq!(
+            run(&mut s, &["SCAN", "0", "TYPE", "string"]),
+            arr(vec![bulk("0"), arr(vec![bulk("k")])])
+        );
+        // COPY and RENAME copy the pages to a fresh id: the source's DEL
+        // leaves the copy whole.
+        assert_eq!(run(&mut s, &["COPY", "k", "c"]), int(1));
+        assert_eq!(run(&mut s, &["RENAME", "c", "r"]), ok());
+        assert_eq!(run(&mut s, &["DEL", "k"]), int(1));
+        assert_eq!(run(&mut s, &["GET", "r"]), raw(&whole));
+        assert_eq!(run(&mut s, &["GETSET", "r", "small"]), raw(&whole));
+        assert_eq!(s.element_count(), 0, "replaced pages are garbage");
+        setup(&mut s, "k");
+        assert!(!run(&mut s, &["SET", "k", "v", "GET"]).is_error());
+        assert_eq!(s.element_count(), 0);
+        setup(&mut s, "k");
+        assert!(!run(&mut s, &["GETDEL", "k"]).is_error());
+        assert_eq!(s.element_count(), 0);
+        // Expiry drops it like any key.
+        setup(&mut s, "k");
+        assert_eq!(run(&mut s, &["PEXPIRE", "k", "10"]), int(1));
+        assert_eq!(run_at(&mut s, NOW + 10, &["GET", "k"]), Reply::Nil);
+        assert_eq!(run_at(&mut s, NOW + 10, &["SETBIT", "k", "1", "1"]), int(0));
+        assert_eq!(run_at(&mut s, NOW + 10, &["GET", "k"]), raw(b"\x40"));
+        assert_eq!(s.element_count(), 0);
+        // APPEND and SETRANGE past the 512 MB limit.
+        setup(&mut s, "k");
+        let too_long = err("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        assert_eq!(run(&mut s, &["SETRANGE", "k", "536870911", "xy"]), too_long);
+        assert_eq!(
+            run(&mut s, &["SETRANGE", "k", "536870911", "x"]),
+            int(512 * 1024 * 1024)
+        );
+        assert_eq!(run(&mut s, &["APPEND", "k", "x"]), too_long);
+    }
+
+    #[test]
+    fn bitop_lengths_missing_keys_and_not() {
+        let mut s = MemStore::new();
+        assert_eq!(run(&mut s, &["SET", "a", "\u{1}\u{2}\u{3}"]), ok());
+        assert_eq!(run(&mut s, &["SET", "b", "\u{7}"]), ok());
+        assert_eq!(run(&mut s, &["BITOP", "AND", "d", "a", "b"]), int(3));
+        assert_eq!(run(&mut s, &["GET", "d"]), raw(b"\x01\0\0"));
+        assert_eq!(
+            run(&mut s, &["BITOP", "or", "d", "a", "b", "missing"]),
+            int(3)
+        );
+        assert_eq!(run(&mut s, &["GET", "d"]), raw(b"\x07\x02\x03"));
+        assert_eq!(run(&mut s, &["BITOP", "XOR", "d", "a", "b"]), int(3));
+        assert_eq!(run(&mut s, &["GET", "d"]), raw(b"\x06\x02\x03"));
+        assert_eq!(run(&mut s, &["BITOP", "NOT", "d", "b"]), int(1));
+        assert_eq!(run(&mut s, &["GET", "d"]), raw(b"\xf8"));
+        assert_eq!(run(&mut s, &["BITOP", "AND", "d", "a", "missing"]), int(3));
+        assert_eq!(run(&mut s, &["GET", "d"]), raw(b"\0\0\0"));
+        // Nothing in: the destination goes.
+        assert_eq!(run(&mut s, &["SET", "d", "x", "EX", "100"]), ok());
+        assert_eq!(run(&mut s, &["BITOP", "OR", "d", "m1", "m2"]), int(0));
+        assert_eq!(run(&mut s, &["EXISTS", "d"]), int(0));
+        // The result has no TTL; the destination may be a source.
+        assert_eq!(run(&mut s, &["SET", "d", "\u{1}", "EX", "100"]), ok());
+        assert_eq!(run(&mut s, &["BITOP", "OR", "d", "d", "a"]), int(3));
+        assert_eq!(run(&mut s, &["TTL", "d"]), int(-1));
+        assert_eq!(
+            run(&mut s, &["BITOP", "NOT", "d", "a", "b"]),
+            err("ERR BITOP NOT must be called with a single source key.")
+        );
+        assert_eq!(
+            run(&mut s, &["BITOP", "NAND", "d", "a"]),
+            err("ERR syntax error")
+        );
+        assert_eq!(run(&mut s, &["LPUSH", "l", "x"]), int(1));
+        assert_eq!(
+            run(&mut s, &["BITOP", "AND", "d", "a", "l"]),
+            err("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+        // Paged sources of different lengths; a paged result.
+        assert_eq!(run(&mut s, &["SETBIT", "p", "80000", "1"]), int(0));
+        assert_eq!(run(&mut s, &["SETBIT", "q", "40000", "1"]), int(0));
+        assert_eq!(run(&mut s, &["SETBIT", "q", "7", "1"]), int(0));
+        assert_eq!(
+            run(&mut s, &["BITOP", "OR", "d", "p", "q", "a"]),
+            int(10001)
+        );
+        assert!(paged(&s, "d"));
+        assert_eq!(run(&mut s, &["BITCOUNT", "d"]), int(6));
+        assert_eq!(run(&mut s, &["BITPOS", "d", "1", "3"]), int(40000));
+        assert_eq!(run(&mut s, &["BITOP", "NOT", "d", "p"]), int(10001));
+        assert_eq!(run(&mut s, &["BITCOUNT", "d"]), int(10001 * 8 - 1));
+        assert_eq!(run(&mut s, &["BITOP", "AND", "d", "p", "q"]), int(10001));
+        assert_eq!(run(&mut s, &["BITCOUNT", "d"]), int(0));
+        assert_eq!(
+            s.get(b"d")
+                .ok()
+                .flatten()
+                .and_then(|r| r.coll_header())
+                .map(|c| c.len),
+            Some(10001)
+        );
+    }
+
+    #[test]
+    fn bitfield_types_offsets_and_overflow() {
+        let mut s = MemStore::new();
+        let r = |s: &mut MemStore, a: &[&str]| run(s, a);
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "k", "SET", "i8", "0", "-100"]),
+            arr(vec![int(0)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "k", "GET", "i8", "0"]),
+            arr(vec![int(-100)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "k", "SET", "u8", "0", "255"]),
+            arr(vec![int(156)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "k", "GET", "u8", "0"]),
+            arr(vec![int(255)])
+        );
+        // `#n` offsets count in the type's width.
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD", "s", "SET", "u8", "#0", "65", "SET", "u8", "#1", "66", "SET", "u8",
+                    "#2", "67"
+                ]
+            ),
+            arr(vec![int(0), int(0), int(0)])
+        );
+        assert_eq!(r(&mut s, &["GET", "s"]), bulk("ABC"));
+        // WRAP (the default), SAT, FAIL; unsigned and signed.
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "w", "SET", "u8", "0", "100"]),
+            arr(vec![int(0)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "w", "INCRBY", "u8", "0", "257"]),
+            arr(vec![int(101)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "w", "INCRBY", "u8", "0", "255"]),
+            arr(vec![int(100)])
+        );
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD", "w", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "257", "INCRBY", "u8",
+                    "0", "-255"
+                ]
+            ),
+            arr(vec![int(255), int(0)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "w", "SET", "i8", "0", "100"]),
+            arr(vec![int(0)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "w", "INCRBY", "i8", "0", "257"]),
+            arr(vec![int(101)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "w", "INCRBY", "i8", "0", "255"]),
+            arr(vec![int(100)])
+        );
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD", "w", "OVERFLOW", "sat", "INCRBY", "i8", "0", "257", "INCRBY", "i8",
+                    "0", "-255"
+                ]
+            ),
+            arr(vec![int(127), int(-128)])
+        );
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD", "w", "OVERFLOW", "FAIL", "INCRBY", "i8", "0", "-1", "INCRBY", "i8",
+                    "0", "1", "SET", "u2", "0", "4", "OVERFLOW", "WRAP", "SET", "u2", "0", "5"
+                ]
+            ),
+            arr(vec![Reply::Nil, int(-127), Reply::Nil, int(2)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "w", "GET", "u2", "0"]),
+            arr(vec![int(1)])
+        );
+        // i64 wraps and saturates at the i64 bounds; u63 is the widest unsigned.
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD",
+                    "x",
+                    "SET",
+                    "i64",
+                    "0",
+                    "9223372036854775807",
+                    "INCRBY",
+                    "i64",
+                    "0",
+                    "1",
+                    "OVERFLOW",
+                    "SAT",
+                    "INCRBY",
+                    "i64",
+                    "0",
+                    "-1",
+                    "INCRBY",
+                    "i64",
+                    "0",
+                    "-9223372036854775808",
+                    "INCRBY",
+                    "i64",
+                    "0",
+                    "-9223372036854775808"
+                ]
+            ),
+            arr(vec![
+                int(0),
+                int(i64::MIN),
+                int(i64::MIN),
+                int(i64::MIN),
+                int(i64::MIN)
+            ])
+        );
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD",
+                    "x",
+                    "SET",
+                    "u63",
+                    "1",
+                    "9223372036854775807",
+                    "GET",
+                    "u63",
+                    "1",
+                    "INCRBY",
+                    "u63",
+                    "1",
+                    "1"
+                ]
+            ),
+            arr(vec![int(0), int(i64::MAX), int(0)])
+        );
+        // A write that FAILs still grows (creates) the string.
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u2", "100", "10"
+                ]
+            ),
+            arr(vec![Reply::Nil])
+        );
+        assert_eq!(r(&mut s, &["STRLEN", "f"]), int(13));
+        // Only GETs: nothing is created.
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "g", "GET", "u8", "0"]),
+            arr(vec![int(0)])
+        );
+        assert_eq!(r(&mut s, &["BITFIELD", "g"]), arr(vec![]));
+        assert_eq!(r(&mut s, &["EXISTS", "g"]), int(0));
+        // A GET after a SET in one call sees it; far offsets page.
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD", "p", "SET", "u16", "#5000", "4660", "GET", "u16", "#5000", "GET",
+                    "u4", "80004"
+                ]
+            ),
+            arr(vec![int(0), int(4660), int(2)])
+        );
+        assert!(paged(&s, "p"));
+        assert_eq!(s.element_count(), 1);
+        let bad_type = err(
+            "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
+        );
+        for t in ["u64", "i65", "i0", "u0", "x8", "", "I8", "u", "i-1", "u08"] {
+            assert_eq!(
+                r(&mut s, &["BITFIELD", "k", "GET", t, "0"]),
+                bad_type,
+                "{t}"
+            );
+        }
+        let off = err("ERR bit offset is not an integer or out of range");
+        for o in ["-1", "#-1", "x", "4294967296", "#536870912", "##1"] {
+            assert_eq!(r(&mut s, &["BITFIELD", "k", "GET", "u8", o]), off, "{o}");
+        }
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "k", "GET", "u8", "#536870911"]),
+            arr(vec![int(0)])
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "k", "OVERFLOW", "X"]),
+            err("ERR Invalid OVERFLOW type specified")
+        );
+        let syn = err("ERR syntax error");
+        assert_eq!(r(&mut s, &["BITFIELD", "k", "GET", "u8"]), syn);
+        assert_eq!(r(&mut s, &["BITFIELD", "k", "OVERFLOW"]), syn);
+        assert_eq!(r(&mut s, &["BITFIELD", "k", "FOO", "u8", "0"]), syn);
+        assert_eq!(
+            r(&mut s, &["BITFIELD", "k", "SET", "u8", "0", "x"]),
+            err("ERR value is not an integer or out of range")
+        );
+        // BITFIELD_RO: GET only, checked after the arguments parse.
+        assert_eq!(
+            r(&mut s, &["BITFIELD_RO", "s", "GET", "u8", "#1"]),
+            arr(vec![int(66)])
+        );
+        assert_eq!(r(&mut s, &["BITFIELD_RO", "s"]), arr(vec![]));
+        let ro = err("ERR BITFIELD_RO only supports the GET subcommand");
+        assert_eq!(r(&mut s, &["BITFIELD_RO", "s", "SET", "u8", "0", "1"]), ro);
+        assert_eq!(
+            r(
+                &mut s,
+                &[
+                    "BITFIELD_RO",
+                    "s",
+                    "INCRBY",
+                    "u8",
+                    "0",
+                    "1",
+                    "GET",
+                    "x",
+                    "0"
+                ]
+            ),
+            bad_type
+        );
+        assert_eq!(
+            r(&mut s, &["BITFIELD_RO", "s", "OVERFLOW", "SAT"]),
+            arr(vec![])
+        );
+        assert_eq!(r(&mut s, &["LPUSH", "l", "x"]), int(1));
+        let wrong = err("WRONGTYPE Operation against a key holding the wrong kind of value");
+        assert_eq!(r(&mut s, &["BITFIELD", "l", "GET", "u8", "0"]), wrong);
+        assert_eq!(r(&mut s, &["BITFIELD", "l", "SET", "u8", "0", "1"]), wrong);
+        assert_eq!(r(&mut s, &["BITFIELD_RO", "l", "GET", "u8", "0"]), wrong);
+    }
+
+    /// Random bit and range writes on a few keys agree with a plain byte
+    /// vector, across the inline/paged boundary and far offsets.
+    #[test]
+    fn random_writes_match_a_model() {
+        let mut s = MemStore::new();
+        let mut model: Vec<Vec<u8>> = vec![Vec::new(); 3];
+        let mut x: u64 = 99;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n.max(1)
+        };
+        for i in 0..2000 {
+            let k = next(3) as usize;
+            let key = ["a", "b", "c"][k];
+            let m = &mut model[k];
+            let far = if next(20) == 0 { 1_000_000 } else { 0 };
+            match next(4) {
+                0 => {
+                    let off = next(70_000) + far * 8;
+                    let on = next(2);
+                    let byte = (off / 8) as usize;
+                    if m.len() <= byte {
+                        m.resize(byte + 1, 0);
+                    }
+                    let mask = 1u8 << (7 - off % 8);
+                    let old = m[byte] & mask != 0;
+                    m[byte] = if on == 1 {
+                        m[byte] | mask
+                    } else {
+                        m[byte] & !mask
+                    };
+                    let a = ["SETBIT", key, &off.to_string(), &on.to_string()];
+                    assert_eq!(run(&mut s, &a), int(i64::from(old)), "{i} {a:?}");
+                }
+                1 => {
+                    let off = next(9000) as usize + far as usize;
+                    let v = "r".repeat(next(5000) as usize + 1);
+                    let end = off + v.len();
+                    if m.len() < end {
+                        m.resize(end, 0);
+                    }
+                    m[off..end].copy_from_slice(v.as_bytes());
+                    let a = ["SETRANGE", key, &off.to_string(), &v];
+                    assert_eq!(run(&mut s, &a), int(m.len() as i64), "{i}");
+                }
+                2 => {
+                    let v = "p".repeat(next(3000) as usize);
+                    m.extend_from_slice(v.as_bytes());
+                    assert_eq!(run(&mut s, &["APPEND", key, &v]), int(m.len() as i64));
+                }
+                _ => {
+                    let off = next(70_000) + far * 8;
+                    let val = next(256);
+                    // BITFIELD grows the string to the last bit it writes.
+                    let need = (((off + 7) >> 3) + 1) as usize;
+                    if m.len() < need {
+                        m.resize(need, 0);
+                    }
+                    let mut old = 0u64;
+                    for j in 0..8 {
+                        let o = off + j;
+                        let (byte, mask) = ((o / 8) as usize, 1u8 << (7 - o % 8));
+                        old = (old << 1) | u64::from(m[byte] & mask != 0);
+                        if val & (1 << (7 - j)) != 0 {
+                            m[byte] |= mask;
+                        } else {
+                            m[byte] &= !mask;
+                        }
+                    }
+                    let a = [
+                        "BITFIELD",
+                        key,
+                        "SET",
+                        "u8",
+                        &off.to_string(),
+                        &val.to_string(),
+                    ];
+                    let got = run(&mut s, &a);
+                    assert_eq!(got, arr(vec![int(old as i64)]), "{i} {a:?}");
+                }
+            }
+            if i % 97 == 0 {
+                for (k, key) in ["a", "b", "c"].iter().enumerate() {
+                    let m = &model[k];
+                    if m.is_empty() {
+                        continue;
+                    }
+                    assert_eq!(run(&mut s, &["STRLEN", key]), int(m.len() as i64), "{i}");
+                    assert_eq!(run(&mut s, &["GET", key]), raw(m), "{i} {key}");
+                    let ones: u32 = m.iter().map(|b| b.count_ones()).sum();
+                    assert_eq!(run(&mut s, &["BITCOUNT", key]), int(i64::from(ones)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_page_read_is_an_error_and_changes_nothing() {
+        let mut inner = MemStore::new();
+        assert_eq!(run(&mut inner, &["SETBIT", "p", "40000", "1"]), int(0));
+        assert_eq!(run(&mut inner, &["SET", "i", "abc"]), ok());
+        let mut s = Faulty {
+            all_elements: true,
+            ..Faulty::new(inner)
+        };
+        s.ranges = crate::store::faults::RangeFault::AfterAll;
+        let e = err("ERR storage read error: injected");
+        let c = ctx();
+        for a in [
+            &["GET", "p"][..],
+            &["MGET", "i", "p"],
+            &["GETRANGE", "p", "0", "-1"],
+            &["GETBIT", "p", "40000"],
+            &["BITCOUNT", "p"],
+            &["BITPOS", "p", "1"],
+            &["BITFIELD_RO", "p", "GET", "u8", "0"],
+            &["LCS", "p", "i"],
+        ] {
+            assert_eq!(crate::cmd::read(&argv(a), &c, &s), e, "{a:?}");
+        }
+        assert_eq!(crate::cmd::read(&argv(&["GET", "i"]), &c, &s), bulk("abc"));
+        assert_eq!(crate::cmd::read(&argv(&["STRLEN", "p"]), &c, &s), int(5001));
+        let before = s.inner.clone();
+        for a in [
+            &["SETBIT", "p", "0", "1"][..],
+            &["SETRANGE", "p", "1", "x"],
+            &["APPEND", "p", "x"],
+            &["BITFIELD", "p", "INCRBY", "u8", "0", "1"],
+            &["BITOP", "OR", "p", "p", "i"],
+            &["GETDEL", "p"],
+            &["GETSET", "p", "x"],
+            &["COPY", "p", "q"],
+        ] {
+            assert_eq!(crate::cmd::apply_write(&argv(a), &c, &mut s), e, "{a:?}");
+            assert_eq!(s.inner.len(), before.len(), "{a:?}");
+            assert_eq!(s.inner.element_count(), before.element_count(), "{a:?}");
+            assert_eq!(s.inner.get(b"p"), before.get(b"p"), "{a:?}");
+        }
+    }
+}

@@ -649,7 +649,11 @@ pub(crate) fn object_refcount(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R
         return Ok(Reply::Nil);
     };
     // A paged value (longer than 4 KiB) is never a shared integer.
-    let n = if rec.paged { None } else { parse_i64(&rec.value) };
+    let n = if rec.paged {
+        None
+    } else {
+        parse_i64(&rec.value)
+    };
     Ok(match n {
         Some(v) if (0..SHARED_INTEGERS).contains(&v) => Reply::Integer(i64::from(i32::MAX)),
         _ => Reply::Integer(1),

@@ -14,8 +14,8 @@
 //! texts are Redis 7.0's.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-pub mod blocking;
 pub(crate) mod bitmap;
+pub mod blocking;
 #[allow(dead_code)] // TODO drop once every family uses the helpers (issue 10)
 pub(crate) mod coll;
 mod glob;

@@ -52,9 +52,7 @@ fn page_no(sub: &[u8]) -> Option<u64> {
 
 /// The header and namespace of a paged string record.
 fn header(key: &[u8], rec: &Record) -> Result<(Coll, Ns), StoreError> {
-    let c = rec
-        .coll_header()
-        .ok_or_else(|| StoreError::corrupt(key))?;
+    let c = rec.coll_header().ok_or_else(|| StoreError::corrupt(key))?;
     let ns = Ns {
         slot: key_slot(key),
         id: c.id,
@@ -282,34 +280,47 @@ impl Editor {
             return;
         }
         self.changed = true;
-        if let Some(v) = &mut self.inline {
-            if new_len <= INLINE_MAX {
-                v.resize(new_len as usize, 0);
-                self.len = new_len;
-                return;
-            }
-            let ns = Ns {
-                slot: key_slot(key),
-                id: store.new_id(),
-            };
-            for (n, chunk) in v.chunks(PAGE_USIZE).enumerate() {
-                let mut buf = vec![0u8; PAGE_USIZE];
-                if let Some(dst) = buf.get_mut(..chunk.len()) {
-                    dst.copy_from_slice(chunk);
-                }
-                self.pages.insert(
-                    n as u64,
-                    EditPage {
-                        buf,
-                        stored: false,
-                        dirty: true,
-                    },
-                );
-            }
-            self.inline = None;
-            self.paged = Some((ns, Coll::new(ns.id)));
+        if let Some(v) = &mut self.inline
+            && new_len <= INLINE_MAX
+        {
+            v.resize(new_len as usize, 0);
+            self.len = new_len;
+            return;
         }
         self.len = new_len;
+        self.page_out(store, key);
+    }
+
+    /// Moves an inline value longer than [`INLINE_MAX`] into pages under a
+    /// fresh id (once, O(len)); nothing for a shorter or paged one. A long
+    /// inline value comes from SET, which keeps any length inline.
+    fn page_out(&mut self, store: &mut dyn Store, key: &[u8]) {
+        if self.len <= INLINE_MAX {
+            return;
+        }
+        let Some(v) = self.inline.take() else {
+            return;
+        };
+        let ns = Ns {
+            slot: key_slot(key),
+            id: store.new_id(),
+        };
+        for (n, chunk) in v.chunks(PAGE_USIZE).enumerate() {
+            let mut buf = vec![0u8; PAGE_USIZE];
+            if let Some(dst) = buf.get_mut(..chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
+            self.pages.insert(
+                n as u64,
+                EditPage {
+                    buf,
+                    stored: false,
+                    dirty: true,
+                },
+            );
+        }
+        self.changed = true;
+        self.paged = Some((ns, Coll::new(ns.id)));
     }
 
     /// Page `n` of a paged string, read on first use.
@@ -367,10 +378,8 @@ impl Editor {
             let (n, within) = (at / PAGE, (at % PAGE) as usize);
             let k = (PAGE_USIZE - within).min(out.len() - done);
             let p = self.page(store, n)?;
-            if let (Some(d), Some(s)) = (
-                out.get_mut(done..done + k),
-                p.buf.get(within..within + k),
-            ) {
+            if let (Some(d), Some(s)) = (out.get_mut(done..done + k), p.buf.get(within..within + k))
+            {
                 d.copy_from_slice(s);
             }
             done += k;
@@ -393,6 +402,7 @@ impl Editor {
             return Ok(());
         }
         self.changed = true;
+        self.page_out(store, key);
         if let Some(v) = &mut self.inline {
             if let Some(d) = v.get_mut(off as usize..end as usize) {
                 d.copy_from_slice(data);
@@ -417,7 +427,8 @@ impl Editor {
             } else {
                 self.page(store, n)?
             };
-            if let (Some(d), Some(s)) = (p.buf.get_mut(within..within + k), data.get(done..done + k))
+            if let (Some(d), Some(s)) =
+                (p.buf.get_mut(within..within + k), data.get(done..done + k))
             {
                 d.copy_from_slice(s);
             }
@@ -430,7 +441,12 @@ impl Editor {
     /// Writes what changed: dirty pages (a zero tail trimmed, an all-zero
     /// page deleted) and the record, keeping its expiry. Nothing when
     /// nothing changed.
-    pub(crate) fn save(self, store: &mut dyn Store, key: &[u8], now_ms: u64) -> Result<(), StoreError> {
+    pub(crate) fn save(
+        self,
+        store: &mut dyn Store,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
         if !self.changed {
             return Ok(());
         }
@@ -512,7 +528,12 @@ impl Fresh {
     }
 
     /// Stores the record (no expiry), replacing whatever `key` held.
-    pub(crate) fn finish(self, store: &mut dyn Store, key: &[u8], now_ms: u64) -> Result<(), StoreError> {
+    pub(crate) fn finish(
+        self,
+        store: &mut dyn Store,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
         match self.inline {
             Some(v) => store.put(key, Record::string(Bytes::from(v), now_ms)),
             None => {
@@ -539,6 +560,7 @@ pub(crate) fn put_new(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // test data indexed by construction
 mod tests {
     use super::*;
     use crate::MemStore;

@@ -4,10 +4,10 @@
 //! order in which errors are reported match Redis 7.0.
 
 use super::num::{format_f64, parse_f64, parse_i64};
-use super::pages::{self, Editor};
 /// The whole value of a string record (inline or paged): the one reader
 /// for a whole value, also HyperLogLog's.
 pub(crate) use super::pages::value;
+use super::pages::{self, Editor};
 #[cfg(test)]
 use super::write;
 use super::{
