@@ -356,6 +356,9 @@ fn every_write_reads_only_its_key_positions() {
         &["XSETID", "{a}x", "5-0"],
         &["XADD", "{a}x", "6-0", "f", "v"],
         &["COREKV.XREADBLOCK", "BLOCK", "0", "STREAMS", "{a}x", "0"],
+        &["SETBIT", "{a}b", "40000", "1"],
+        &["BITFIELD", "{a}b", "INCRBY", "u8", "#9000", "1"],
+        &["BITOP", "OR", "{a}c", "{a}b", "{a}none"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];
