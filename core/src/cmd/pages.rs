@@ -119,8 +119,26 @@ pub(crate) fn visit(
         true
     }
     let (first, last) = (start / PAGE, (end - 1) / PAGE);
-    let (lo, hi) = (page_key(first), page_key(last.saturating_add(1)));
     let mut pos = start;
+    if first == last {
+        // One page (GETBIT, BITFIELD, a short GETRANGE): a point read is
+        // cheaper than a range.
+        let data = store.el_get(ns, &page_key(first))?.unwrap_or_default();
+        let from = (start - first * PAGE) as usize;
+        let to = (end - first * PAGE) as usize;
+        let have = data.len().min(to);
+        if from < have {
+            if let Some(s) = data.get(from..have)
+                && !f(s)
+            {
+                return Ok(());
+            }
+            pos = first * PAGE + have as u64;
+        }
+        zeros(&mut pos, end, f);
+        return Ok(());
+    }
+    let (lo, hi) = (page_key(first), page_key(last.saturating_add(1)));
     let mut stopped = false;
     store.el_range(
         ns,
