@@ -202,7 +202,9 @@ pub(crate) fn bitcount(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
             last = b;
         }
         seen += chunk.len() as u64;
-        count += popcount(chunk);
+        if !pages::is_missing(chunk) {
+            count += popcount(chunk);
+        }
         true
     })?;
     // Bits of the edge bytes outside a BIT range were counted: take them
@@ -301,9 +303,11 @@ pub(crate) fn bitpos(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
             }
             // 0 < i < bytes - 1: search up to the range's last byte.
             let stop = ((bytes - 1 - idx) as usize).min(n);
-            let hit = chunk
-                .get(j..stop)
-                .and_then(|m| m.iter().position(|&x| x != skip));
+            let hit = if want && pages::is_missing(chunk) {
+                None
+            } else {
+                chunk.get(j..stop).and_then(|m| first_not(m, skip))
+            };
             match hit {
                 Some(p) => {
                     let b = chunk.get(j + p).copied().unwrap_or(skip);
@@ -326,6 +330,24 @@ pub(crate) fn bitpos(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
         None => bytes * 8,
     };
     Ok(Reply::Integer((pos + sp.start * 8) as i64))
+}
+
+/// The index of the first byte of `m` that is not `skip`, a word at a
+/// time (`redisBitpos`'s word loop).
+fn first_not(m: &[u8], skip: u8) -> Option<usize> {
+    let word = u64::from_ne_bytes([skip; 8]);
+    let mut words = m.chunks_exact(8);
+    let mut base = 0usize;
+    for w in words.by_ref() {
+        if u64::from_ne_bytes(w.try_into().unwrap_or([skip; 8])) != word {
+            break;
+        }
+        base += 8;
+    }
+    m.get(base..)?
+        .iter()
+        .position(|&x| x != skip)
+        .map(|p| base + p)
 }
 
 /// Heavy-read estimate of BITCOUNT and BITPOS: the pages their range

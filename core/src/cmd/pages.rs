@@ -36,6 +36,12 @@ const TAG: u8 = b'b';
 
 static ZEROS: [u8; PAGE_USIZE] = [0; PAGE_USIZE];
 
+/// Whether a chunk [`visit`] handed out is a run of zeros standing for a
+/// missing page (or page tail): BITCOUNT skips it without counting.
+pub(crate) fn is_missing(chunk: &[u8]) -> bool {
+    std::ptr::eq(chunk.as_ptr(), ZEROS.as_ptr())
+}
+
 fn page_key(n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = TAG;
