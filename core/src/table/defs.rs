@@ -1428,7 +1428,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(strings::getrange),
-        // A paged string's pages in range (docs/design/0019, "Bitmaps").
         heavy: true,
         heavy_size: Some(super::HeavySize(strings::size_range)),
         key_specs: &[KeySpec {
@@ -1496,7 +1495,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(strings::substr),
-        // A paged string's pages in range (docs/design/0019, "Bitmaps").
         heavy: true,
         heavy_size: Some(super::HeavySize(strings::size_range)),
         key_specs: &[KeySpec {
@@ -6746,7 +6744,6 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N)",
         route: Route::Keyed { write: false },
         handler: Handler::Read(bitmap::bitcount),
-        // A paged string's pages in range (docs/design/0019, "Bitmaps").
         heavy: true,
         heavy_size: Some(super::HeavySize(bitmap::size_bitcount)),
         key_specs: &[KeySpec {
