@@ -213,6 +213,12 @@ fn string_commands_read_big_bitmaps_like_small_strings() {
     };
     setup(&mut c, "{ps}k");
     assert_eq!(c.cmd(&["GET", "{ps}k"]), raw(&whole));
+    if !corekv_tests::is_redis() {
+        // 245 pages: read on the heavy pool, not on the core.
+        let doc = s.stats();
+        let n = doc["node"]["heavy"]["by_command"]["corekv.getpaged"].as_u64();
+        assert_eq!(n, Some(1), "{doc}");
+    }
     assert_eq!(
         c.cmd(&["MGET", "{ps}k", "{ps}none"]),
         arr(vec![raw(&whole), nil()])

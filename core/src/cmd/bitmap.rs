@@ -1189,6 +1189,40 @@ mod tests {
         assert_eq!(run(&mut s, &["APPEND", "k", "x"]), too_long);
     }
 
+    /// GET of a paged string over `HEAVY_MIN` pages answers the pool
+    /// marker on the core; the server reruns it as COREKV.GETPAGED.
+    #[test]
+    fn a_big_paged_get_is_rerun_on_the_pool() {
+        let mut s = MemStore::new();
+        let last = (crate::table::HEAVY_MIN * 4096 - 1).to_string();
+        assert_eq!(run(&mut s, &["SETRANGE", "k", &last, "x"]), int(65536));
+        let c = ctx();
+        let want = {
+            let mut v = vec![0u8; 65536];
+            v[65535] = b'x';
+            raw(&v)
+        };
+        assert_eq!(crate::cmd::read(&argv(&["GET", "k"]), &c, &s), want);
+        assert_eq!(run(&mut s, &["APPEND", "k", "y"]), int(65537));
+        let get = argv(&["GET", "k"]);
+        let reply = crate::cmd::read(&get, &c, &s);
+        assert_eq!(reply, err(crate::cmd::TO_POOL));
+        let again = crate::cmd::pool_argv(&get, &reply).unwrap_or_default();
+        assert_eq!(again, argv(&["corekv.getpaged", "k"]));
+        let Reply::Bulk(v) = crate::cmd::read(&again, &c, &s) else {
+            panic!("not a bulk")
+        };
+        assert_eq!(v.len(), 65537);
+        assert_eq!(
+            crate::cmd::read(&argv(&["corekv.getpaged", "none"]), &c, &s),
+            Reply::Nil
+        );
+        // Inline values never take that way, whatever their length.
+        let big = "v".repeat(200_000);
+        assert_eq!(run(&mut s, &["SET", "i", &big]), ok());
+        assert_eq!(crate::cmd::read(&argv(&["GET", "i"]), &c, &s), bulk(&big));
+    }
+
     #[test]
     fn bitop_lengths_missing_keys_and_not() {
         let mut s = MemStore::new();

@@ -499,11 +499,47 @@ pub(crate) fn get(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
         Some(r) => {
             check_string(&r)?;
             // One flag test; an inline value is a refcount bump.
-            if r.paged {
-                Ok(Reply::Bulk(value(store, arg(argv, 1), &r)?))
-            } else {
-                Ok(Reply::Bulk(r.value))
+            if !r.paged {
+                return Ok(Reply::Bulk(r.value));
             }
+            let key = arg(argv, 1);
+            if pages::pages_in(key, &r, 0, u64::MAX)? > crate::table::HEAVY_MIN {
+                // Too big for the core: the server reruns the read on
+                // the heavy pool as `COREKV.GETPAGED key`.
+                return Err(Reply::Error(TO_POOL.to_string()));
+            }
+            Ok(Reply::Bulk(value(store, key, &r)?))
+        }
+    }
+}
+
+/// What GET answers on the core for a paged string of more than
+/// `table::HEAVY_MIN` pages: the server reruns it on the heavy pool as
+/// `COREKV.GETPAGED key` (see [`pool_argv`]); never sent to a client.
+/// Checking for it costs an inline GET nothing: the handler tests the
+/// record's `paged` flag, which it reads anyway.
+pub const TO_POOL: &str = "COREKV-TOPOOL";
+
+/// The argv a read that answered [`TO_POOL`] runs as on the heavy pool.
+pub fn pool_argv(argv: &[Bytes], reply: &Reply) -> Option<Vec<Bytes>> {
+    match reply {
+        Reply::Error(e) if e == TO_POOL => Some(vec![
+            Bytes::from_static(b"corekv.getpaged"),
+            arg_bytes(argv, 1),
+        ]),
+        _ => None,
+    }
+}
+
+/// `COREKV.GETPAGED key`: GET without the size limit, run on the heavy
+/// pool for a GET that answered [`TO_POOL`].
+pub(crate) fn get_paged(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let key = arg(argv, 1);
+    match live(store, key, ctx.now_ms)? {
+        None => Ok(Reply::Nil),
+        Some(r) => {
+            check_string(&r)?;
+            Ok(Reply::Bulk(value(store, key, &r)?))
         }
     }
 }
@@ -608,6 +644,7 @@ pub(crate) fn size_range(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result
 #[cfg(test)]
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("get", Handler::Read(get)),
+    ("corekv.getpaged", Handler::Read(get_paged)),
     ("mget", Handler::Read(mget)),
     ("strlen", Handler::Read(strlen)),
     ("getrange", Handler::Read(getrange)),

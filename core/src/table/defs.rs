@@ -7139,4 +7139,29 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },
+    // GET of a big paged string, rerun on the heavy pool by the core
+    // (`cmd::TO_POOL`, docs/design/0019 "Bitmaps as built").
+    CommandSpec {
+        name: "corekv.getpaged",
+        arity: 2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        handler: Handler::Read(strings::get_paged),
+        heavy: true,
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
 ];
