@@ -113,7 +113,8 @@ pub struct Ns {
     pub id: u64,
 }
 
-/// The value of a collection's meta record.
+/// The value of a collection's meta record, or of a paged string's record
+/// (`len` is then its byte length, see [`Record::paged`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Coll {
     /// The element namespace (see [`Ns`]).
@@ -159,8 +160,12 @@ pub struct Record {
     pub expire_at_ms: Option<u64>,
     /// Unix ms of the last write (OBJECT IDLETIME).
     pub mtime_ms: u64,
-    /// The string value (for strings).
+    /// The string value (for strings); a collection's or a paged
+    /// string's [`Coll`] header.
     pub value: Bytes,
+    /// A string whose bytes live in pages under a [`Coll`] header's id
+    /// (`cmd::pages`, docs/design/0019 "Bitmaps"), not in `value`.
+    pub paged: bool,
 }
 
 impl Record {
@@ -170,6 +175,7 @@ impl Record {
             expire_at_ms: None,
             mtime_ms,
             value,
+            paged: false,
         }
     }
     /// A collection's meta record.
@@ -179,19 +185,36 @@ impl Record {
             expire_at_ms: None,
             mtime_ms,
             value: coll.encode(),
+            paged: false,
         }
     }
-    /// The collection header of a meta record; `None` for a string or a
-    /// header that does not decode.
+    /// A paged string's record: `coll.len` bytes in pages under `coll.id`.
+    pub fn paged(coll: &Coll, mtime_ms: u64) -> Record {
+        Record {
+            kind: Kind::String,
+            expire_at_ms: None,
+            mtime_ms,
+            value: coll.encode(),
+            paged: true,
+        }
+    }
+    /// Whether this record names an element namespace (a collection or a
+    /// paged string): copying it to another key must copy the elements.
+    pub fn has_elements(&self) -> bool {
+        self.paged || self.kind.is_collection()
+    }
+    /// The header of a collection's meta record or of a paged string;
+    /// `None` for an inline string or a header that does not decode.
     pub fn coll_header(&self) -> Option<Coll> {
-        if self.kind.is_collection() {
+        if self.has_elements() {
             Coll::decode(&self.value)
         } else {
             None
         }
     }
     /// The element namespace this record names, if it is a collection with
-    /// elements: replacing or deleting it makes them garbage.
+    /// elements or a paged string: replacing or deleting it makes them
+    /// garbage.
     pub fn garbage_ns(&self, key: &[u8]) -> Option<(Ns, u64)> {
         let c = self.coll_header()?;
         (c.len > 0).then_some((
@@ -206,17 +229,18 @@ impl Record {
         matches!(self.expire_at_ms, Some(t) if t <= now_ms)
     }
 
-    /// Encoded layout: kind u8 | flags u8 (bit0: has expiry) | [expire u64 BE]
-    /// | mtime u64 BE | value bytes.
+    /// Encoded layout: kind u8 | flags u8 (bit0: has expiry, bit1: paged
+    /// string) | [expire u64 BE] | mtime u64 BE | value bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(18 + self.value.len());
         out.push(self.kind as u8);
+        let paged = if self.paged { 2 } else { 0 };
         match self.expire_at_ms {
             Some(t) => {
-                out.push(1);
+                out.push(1 | paged);
                 out.extend_from_slice(&t.to_be_bytes());
             }
-            None => out.push(0),
+            None => out.push(paged),
         }
         out.extend_from_slice(&self.mtime_ms.to_be_bytes());
         out.extend_from_slice(&self.value);
@@ -238,11 +262,15 @@ impl Record {
         let mtime_ms = u64::from_be_bytes(buf.get(pos..pos + 8)?.try_into().ok()?);
         pos += 8;
         let value = Bytes::copy_from_slice(buf.get(pos..)?);
+        if flags & 2 == 2 && kind != Kind::String {
+            return None;
+        }
         Some(Record {
             kind,
             expire_at_ms,
             mtime_ms,
             value,
+            paged: flags & 2 == 2,
         })
     }
 }

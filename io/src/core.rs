@@ -592,30 +592,38 @@ impl Core {
                     return Pending::Wait(rx);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, self.now_ms())
-                    && !cmd.runs_on_core(&self.node.heavy)
-                {
-                    let (tx, rx) = flume::bounded(1);
-                    let deliver = move |r| {
-                        let _ = tx.send(r);
-                    };
-                    return if submit_heavy(
-                        &self.node,
-                        &st.shard,
-                        pos,
-                        cmd,
-                        argv,
-                        self.now_ms(),
-                        rand,
-                        client.encode,
-                        deliver,
-                    ) {
-                        Pending::Heavy(rx)
-                    } else {
-                        Pending::Ready(errors::err(crate::heavy::BUSY))
-                    };
+                let placed = crate::heavy::place(
+                    &st.shard,
+                    &self.node.heavy,
+                    pos,
+                    argv,
+                    self.now_ms(),
+                    rand,
+                );
+                match placed {
+                    crate::heavy::Placed::Pool(cmd, argv) => {
+                        let (tx, rx) = flume::bounded(1);
+                        let deliver = move |r| {
+                            let _ = tx.send(r);
+                        };
+                        if submit_heavy(
+                            &self.node,
+                            &st.shard,
+                            pos,
+                            cmd,
+                            argv,
+                            self.now_ms(),
+                            rand,
+                            client.encode,
+                            deliver,
+                        ) {
+                            Pending::Heavy(rx)
+                        } else {
+                            Pending::Ready(errors::err(crate::heavy::BUSY))
+                        }
+                    }
+                    crate::heavy::Placed::Done(reply) => Pending::Ready(reply),
                 }
-                Pending::Ready(st.shard.read(pos, &argv, self.now_ms(), rand))
             }
         } else {
             let id = st.next_req;
@@ -880,13 +888,14 @@ impl Core {
                     CoreCounters::add(&self.counters().follower_reads, 1);
                 }
                 let rand = st.next_rand();
-                if let Some(cmd) = crate::heavy::route(&st.shard, p.pos, &p.argv, now_ms)
-                    && !cmd.runs_on_core(&self.node.heavy)
-                {
-                    self.read_heavy_parked(st, p, cmd, now_ms, rand);
-                } else {
-                    let reply = st.shard.read(p.pos, &p.argv, now_ms, rand);
-                    st.deliver(p.to, reply);
+                let mut p = p;
+                let argv = std::mem::take(&mut p.argv);
+                match crate::heavy::place(&st.shard, &self.node.heavy, p.pos, argv, now_ms, rand) {
+                    crate::heavy::Placed::Pool(cmd, argv) => {
+                        p.argv = argv;
+                        self.read_heavy_parked(st, p, cmd, now_ms, rand);
+                    }
+                    crate::heavy::Placed::Done(reply) => st.deliver(p.to, reply),
                 }
                 continue;
             }
@@ -1365,33 +1374,39 @@ impl Core {
                     Some(pos) => {
                         let rand = st.next_rand();
                         let now_ms = now_ms.max(unix_ms());
-                        if let Some(cmd) = crate::heavy::route(&st.shard, pos, &argv, now_ms)
-                            && !cmd.runs_on_core(&self.node.heavy)
-                        {
-                            // The pool thread sends the reply home itself.
-                            let node = self.node.clone();
-                            let deliver = move |reply| {
-                                if let Some(home) = node.inboxes.get(from) {
-                                    let _ = home.send(vec![Msg::Resp { id, reply }]);
+                        match crate::heavy::place(
+                            &st.shard,
+                            &self.node.heavy,
+                            pos,
+                            argv,
+                            now_ms,
+                            rand,
+                        ) {
+                            crate::heavy::Placed::Pool(cmd, argv) => {
+                                // The pool thread sends the reply home itself.
+                                let node = self.node.clone();
+                                let deliver = move |reply| {
+                                    if let Some(home) = node.inboxes.get(from) {
+                                        let _ = home.send(vec![Msg::Resp { id, reply }]);
+                                    }
+                                };
+                                if submit_heavy(
+                                    &self.node,
+                                    &st.shard,
+                                    pos,
+                                    cmd,
+                                    argv,
+                                    now_ms,
+                                    rand,
+                                    client.encode,
+                                    deliver,
+                                ) {
+                                    None
+                                } else {
+                                    Some(errors::err(crate::heavy::BUSY))
                                 }
-                            };
-                            if submit_heavy(
-                                &self.node,
-                                &st.shard,
-                                pos,
-                                cmd,
-                                argv,
-                                now_ms,
-                                rand,
-                                client.encode,
-                                deliver,
-                            ) {
-                                None
-                            } else {
-                                Some(errors::err(crate::heavy::BUSY))
                             }
-                        } else {
-                            Some(st.shard.read(pos, &argv, now_ms, rand))
+                            crate::heavy::Placed::Done(reply) => Some(reply),
                         }
                     }
                 };

@@ -9,6 +9,7 @@
 //! [`SnapshotView`]: corekv_shard::SnapshotView
 
 use bytes::Bytes;
+use corekv_core::Reply;
 use corekv_core::table::{self, HEAVY, HEAVY_COUNT};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -70,6 +71,42 @@ pub fn route(
             n => Some(HeavyCmd(id, n <= table::HEAVY_CORE_MAX)),
         },
         None => Some(HeavyCmd(id, false)),
+    }
+}
+
+/// Where a read of group `pos` runs, as decided on the core.
+pub enum Placed {
+    /// On the pool, as this argv (the client's, or the internal command a
+    /// core read asked to be rerun as).
+    Pool(HeavyCmd, Vec<Bytes>),
+    /// Done on the core.
+    Done(Reply),
+}
+
+/// Routes a read ([`route`]) and runs it on the core unless it goes to the
+/// pool. A core read that answers `cmd::TO_POOL` (GET of a paged string
+/// too big for the core; an inline GET never does, so this costs it
+/// nothing) goes to the pool as the internal read it names.
+pub fn place(
+    shard: &corekv_shard::Shard,
+    pool: &HeavyPool,
+    pos: usize,
+    argv: Vec<Bytes>,
+    now_ms: u64,
+    rand: u64,
+) -> Placed {
+    if let Some(cmd) = route(shard, pos, &argv, now_ms)
+        && !cmd.runs_on_core(pool)
+    {
+        return Placed::Pool(cmd, argv);
+    }
+    let reply = shard.read(pos, &argv, now_ms, rand);
+    match corekv_core::cmd::pool_argv(&argv, &reply) {
+        Some(again) => match heavy_command(&again) {
+            Some(cmd) => Placed::Pool(cmd, again),
+            None => Placed::Done(reply),
+        },
+        None => Placed::Done(reply),
     }
 }
 

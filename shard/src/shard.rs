@@ -2606,6 +2606,80 @@ mod tests {
         assert_eq!(shard.garbage_len(), 0);
     }
 
+    /// A paged string (SETBIT past 4 KiB) names a namespace like a
+    /// collection: overwriting or deleting it, or its expiry, makes its
+    /// pages garbage that the sweeper clears; a rewrite keeping the id
+    /// (another SETBIT, EXPIRE) makes none.
+    #[test]
+    fn a_replaced_or_deleted_paged_string_is_swept() {
+        use corekv_core::cmd::{Ctx, apply_write, read};
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let ctx = Ctx {
+            now_ms: 1_000,
+            slots: 0..corekv_core::slot::SLOTS,
+            rand: 0,
+        };
+        let run = |v: &mut ApplyView<'_>, a: &[&str]| {
+            let argv: Vec<Bytes> = a
+                .iter()
+                .map(|x| Bytes::copy_from_slice(x.as_bytes()))
+                .collect();
+            apply_write(&argv, &ctx, v)
+        };
+        let pages = |shard: &Shard| shard.engine.elem.iter().count();
+        // Three pages of bit 1 set in each; one entry per command.
+        let mut index = 10;
+        for key in ["del", "set", "exp"] {
+            for bit in ["0", "40000", "4294967295"] {
+                index += 1;
+                entry(&mut shard, index, |v| {
+                    assert_eq!(run(v, &["SETBIT", key, bit, "1"]), Reply::Integer(0));
+                });
+            }
+        }
+        persist_all(&mut shard);
+        assert_eq!(pages(&shard), 9);
+        assert_eq!(shard.garbage_len(), 0, "SETBITs keep the string's id");
+        let g = shard.groups.first().unwrap();
+        let view = ReadView {
+            shard: &shard,
+            group: g,
+        };
+        let argv: Vec<Bytes> = ["BITCOUNT", "del"]
+            .iter()
+            .map(|x| Bytes::from(*x))
+            .collect();
+        assert_eq!(read(&argv, &ctx, &view), Reply::Integer(3));
+        entry(&mut shard, 30, |v| {
+            assert_eq!(run(v, &["PEXPIRE", "exp", "1"]), Reply::Integer(1));
+        });
+        assert_eq!(shard.garbage_len(), 0, "a TTL keeps the id");
+        entry(&mut shard, 31, |v| {
+            assert_eq!(run(v, &["DEL", "del"]), Reply::Integer(1));
+            assert_eq!(run(v, &["SET", "set", "small"]), Reply::ok());
+        });
+        let later = Ctx {
+            now_ms: 5_000,
+            ..ctx.clone()
+        };
+        entry(&mut shard, 32, |v| {
+            let argv: Vec<Bytes> = ["COREKV.EXPIREIF", "exp"]
+                .iter()
+                .map(|x| Bytes::from(*x))
+                .collect();
+            apply_write(&argv, &later, v);
+        });
+        assert_eq!(shard.garbage_len(), 3);
+        persist_all(&mut shard);
+        for _ in 0..5 {
+            shard.sweep();
+            persist_all(&mut shard);
+        }
+        assert_eq!(shard.garbage_len(), 0);
+        assert_eq!(pages(&shard), 0, "every page swept");
+    }
+
     #[test]
     fn a_restart_resumes_the_sweep() {
         let dir = tempfile::tempdir().unwrap();

@@ -390,6 +390,9 @@ fn every_write_reads_only_its_key_positions() {
             "STOREDIST",
             "{a}gd",
         ],
+        &["SETBIT", "{a}b", "40000", "1"],
+        &["BITFIELD", "{a}b", "INCRBY", "u8", "#9000", "1"],
+        &["BITOP", "OR", "{a}c", "{a}b", "{a}none"],
         &["FLUSHDB", "ASYNC"],
         &["FLUSHALL"],
     ];

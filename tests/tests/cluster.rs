@@ -1138,6 +1138,10 @@ fn verify_collections(c: &mut Resp, n: usize, big: usize, deadline: Instant) {
     assert_eq!(q(c, &["HGET", "big", "f77"]), Reply::bulk("value-77"));
     assert_eq!(q(c, &["EXISTS", "dropped"]), Reply::Int(0));
     assert_eq!(q(c, &["TYPE", "z3"]), Reply::Simple("zset".into()));
+    // A paged string (a bitmap) carries its pages too.
+    assert_eq!(q(c, &["GETBIT", "bits", "4294967295"]), Reply::Int(1));
+    assert_eq!(q(c, &["BITCOUNT", "bits"]), Reply::Int(2));
+    assert_eq!(q(c, &["STRLEN", "bits"]), Reply::Int(536_870_912));
 }
 
 #[test]
@@ -1163,6 +1167,10 @@ fn collections_reach_a_lagging_follower_by_snapshot_and_survive_a_leader_kill() 
     }
     let r = cmd_retry(&mut c, &["SADD", "dropped", "a", "b", "c"], deadline);
     assert_eq!(r, Some(Reply::Int(3)));
+    for bit in ["4294967295", "100000"] {
+        let r = cmd_retry(&mut c, &["SETBIT", "bits", bit, "1"], deadline);
+        assert_eq!(r, Some(Reply::Int(0)));
+    }
     for i in 0..N {
         let w = collection_writes(i);
         let args: Vec<&str> = w.iter().map(|s| s.as_str()).collect();

@@ -225,8 +225,9 @@ pub(crate) fn copy_elements(store: &mut dyn Store, from: Ns, to: Ns) -> Result<(
     Ok(())
 }
 
-/// A copy of collection record `rec` (stored at `src`) for key `dst`: a
-/// fresh id holding a copy of every element. The source is untouched.
+/// A copy of collection (or paged string) record `rec` (stored at `src`)
+/// for key `dst`: a fresh id holding a copy of every element. The source
+/// is untouched.
 pub(crate) fn duplicate(
     store: &mut dyn Store,
     src: &[u8],
@@ -241,9 +242,11 @@ pub(crate) fn duplicate(
     copy_elements(store, m.ns, to)?;
     let mut coll = m.coll;
     coll.id = to.id;
-    let mut out = Record::coll(rec.kind, &coll, rec.mtime_ms);
-    out.expire_at_ms = rec.expire_at_ms;
-    Ok(out)
+    // Same record (kind, expiry, paged flag), another id.
+    Ok(Record {
+        value: coll.encode(),
+        ..rec.clone()
+    })
 }
 
 // ---- size estimates for heavy routing shared by the families ----

@@ -61,12 +61,11 @@ fn invalid() -> Reply {
     errors::err(INVALID)
 }
 
-/// The bytes of an HLL string record. Every read of the value goes through
-/// here, so a string stored in pages (issue 10's paged strings) needs only
-/// this function pointed at the paged reader.
+/// The bytes of an HLL string record, inline or paged (a value grown by
+/// SETRANGE/APPEND past 4 KiB is stored in pages): every read of the value
+/// goes through here.
 pub(crate) fn hll_bytes(store: &dyn Store, key: &[u8], rec: &Record) -> Result<Bytes, StoreError> {
-    let _ = (store, key);
-    Ok(rec.value.clone())
+    super::strings::value(store, key, rec)
 }
 
 // ---- hashing (MurmurHash64A, hllPatLen) ----
@@ -605,6 +604,8 @@ fn put_hll(
             expire_at_ms,
             mtime_ms: now_ms,
             value: Bytes::from(v),
+            // Inline: replacing a paged string drops its pages (garbage).
+            paged: false,
         },
     )
 }

@@ -163,9 +163,10 @@ fn rename_to(nx: bool, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     if live_w(store, dst, now)?.is_some() && nx {
         return Ok(Reply::Integer(0));
     }
-    // A collection moves to a fresh id under the destination's slot: the
-    // source's delete below makes its old id garbage (O(n), 0019).
-    if rec.kind.is_collection() {
+    // A collection (or paged string) moves to a fresh id under the
+    // destination's slot: the source's delete below makes its old id
+    // garbage (O(n), 0019).
+    if rec.has_elements() {
         rec = super::coll::duplicate(store, src, &rec, dst)?;
     }
     rec.mtime_ms = now;
@@ -209,7 +210,7 @@ pub(crate) fn copy(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if live_w(store, dst, now)?.is_some() && !replace {
         return Ok(Reply::Integer(0));
     }
-    if rec.kind.is_collection() {
+    if rec.has_elements() {
         rec = super::coll::duplicate(store, src, &rec, dst)?;
     }
     rec.mtime_ms = now;
@@ -647,7 +648,13 @@ pub(crate) fn object_refcount(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R
     let Some(rec) = live(store, arg(argv, 2), ctx.now_ms)? else {
         return Ok(Reply::Nil);
     };
-    Ok(match parse_i64(&rec.value) {
+    // A paged value (longer than 4 KiB) is never a shared integer.
+    let n = if rec.paged {
+        None
+    } else {
+        parse_i64(&rec.value)
+    };
+    Ok(match n {
         Some(v) if (0..SHARED_INTEGERS).contains(&v) => Reply::Integer(i64::from(i32::MAX)),
         _ => Reply::Integer(1),
     })

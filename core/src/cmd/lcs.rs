@@ -5,7 +5,7 @@
 use super::{Ctx, MAX_STRING_BYTES, R, arg, check_string, int_arg, is_opt, live};
 use crate::Reply;
 use crate::errors;
-use crate::store::Store;
+use crate::store::{Record, Store};
 use bytes::Bytes;
 
 pub(crate) fn lcs(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
@@ -14,8 +14,9 @@ pub(crate) fn lcs(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     for r in [&ra, &rb].into_iter().flatten() {
         check_string(r).map_err(|_| errors::err(errors::LCS_NOT_STRINGS))?;
     }
-    let a = ra.map(|r| r.value).unwrap_or_default();
-    let b = rb.map(|r| r.value).unwrap_or_default();
+    let (ka, kb) = (arg(argv, 1), arg(argv, 2));
+    let alen = ra.as_ref().map_or(Ok(0), |r| super::pages::len(ka, r))?;
+    let blen = rb.as_ref().map_or(Ok(0), |r| super::pages::len(kb, r))?;
 
     let (mut getlen, mut getidx, mut withmatchlen) = (false, false, false);
     let mut minmatchlen: i64 = 0;
@@ -40,14 +41,21 @@ pub(crate) fn lcs(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     if getidx && getlen {
         return Err(errors::err(errors::LCS_LEN_AND_IDX));
     }
-    if a.len() as u64 >= u64::from(u32::MAX) - 1 || b.len() as u64 >= u64::from(u32::MAX) - 1 {
+    if alen >= u64::from(u32::MAX) - 1 || blen >= u64::from(u32::MAX) - 1 {
         return Err(errors::err(errors::LCS_TOO_LONG));
     }
-    let (alen, blen) = (a.len(), b.len());
-    let cells = (alen as u64 + 1) * (blen as u64 + 1);
+    let cells = (alen + 1).saturating_mul(blen + 1);
     if cells.saturating_mul(4) > MAX_STRING_BYTES {
         return Err(errors::err(errors::LCS_TOO_MUCH_MEMORY));
     }
+    // Read only once the table is known to fit (a paged value is read
+    // page by page).
+    let value = |k: &[u8], r: &Option<Record>| match r {
+        Some(r) => super::strings::value(store, k, r),
+        None => Ok(Bytes::new()),
+    };
+    let (a, b) = (value(ka, &ra)?, value(kb, &rb)?);
+    let (alen, blen) = (a.len(), b.len());
     let width = blen + 1;
     let mut t = vec![0u32; (alen + 1) * width];
     let at = |t: &[u32], i: usize, j: usize| t.get(i * width + j).copied().unwrap_or(0);

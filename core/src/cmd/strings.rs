@@ -4,6 +4,10 @@
 //! order in which errors are reported match Redis 7.0.
 
 use super::num::{format_f64, parse_f64, parse_i64};
+/// The whole value of a string record (inline or paged): the one reader
+/// for a whole value, also HyperLogLog's.
+pub(crate) use super::pages::value;
+use super::pages::{self, Editor};
 #[cfg(test)]
 use super::write;
 use super::{
@@ -122,13 +126,40 @@ fn put_string(
                 expire_at_ms,
                 mtime_ms: now_ms,
                 value,
+                paged: false,
             },
         ),
     }
 }
 
-fn value_reply(rec: Option<Record>) -> Reply {
-    rec.map_or(Reply::Nil, |r| Reply::Bulk(r.value))
+/// A string record's value as a reply (nil when absent).
+fn value_reply(store: &dyn Store, key: &[u8], rec: Option<&Record>) -> R {
+    Ok(match rec {
+        Some(r) => Reply::Bulk(value(store, key, r)?),
+        None => Reply::Nil,
+    })
+}
+
+/// Rewrites a live string record with another expiry (inline or paged:
+/// the record, not its value, is kept); an expiry already past deletes it.
+fn put_expiring(
+    store: &mut dyn Store,
+    key: &[u8],
+    rec: Record,
+    expire_at_ms: Option<u64>,
+    now_ms: u64,
+) -> Result<(), StoreError> {
+    match expire_at_ms {
+        Some(t) if t <= now_ms => store.delete(key),
+        _ => store.put(
+            key,
+            Record {
+                expire_at_ms,
+                mtime_ms: now_ms,
+                ..rec
+            },
+        ),
+    }
 }
 
 fn expire_u64(ms: i64) -> Option<u64> {
@@ -232,8 +263,10 @@ pub(crate) fn getset(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if let Some(r) = &old {
         check_string(r)?;
     }
+    // Read before the write: a paged value's pages go with its record.
+    let reply = value_reply(store, key, old.as_ref())?;
     put_string(store, key, arg_bytes(argv, 2), None, now)?;
-    Ok(value_reply(old))
+    Ok(reply)
 }
 
 pub(crate) fn getdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
@@ -242,8 +275,9 @@ pub(crate) fn getdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         return Ok(Reply::Nil);
     };
     check_string(&old)?;
+    let v = value(store, key, &old)?;
     store.delete(key)?;
-    Ok(Reply::Bulk(old.value))
+    Ok(Reply::Bulk(v))
 }
 
 pub(crate) fn incr(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
@@ -279,8 +313,14 @@ pub(crate) fn set(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         check_string(r)?;
     }
     let found = old.is_some();
+    // Read before the write: a paged value's pages go with its record.
+    let reply = if o.get {
+        value_reply(store, key, old.as_ref())?
+    } else {
+        Reply::Nil
+    };
     if (o.nx && found) || (o.xx && !found) {
-        return Ok(if o.get { value_reply(old) } else { Reply::Nil });
+        return Ok(reply);
     }
     let expire_at = if o.keepttl {
         old.as_ref().and_then(|r| r.expire_at_ms)
@@ -288,7 +328,7 @@ pub(crate) fn set(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         exp.and_then(expire_u64)
     };
     put_string(store, key, arg_bytes(argv, 2), expire_at, now)?;
-    Ok(if o.get { value_reply(old) } else { Reply::ok() })
+    Ok(if o.get { reply } else { Reply::ok() })
 }
 
 pub(crate) fn getex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
@@ -303,11 +343,11 @@ pub(crate) fn getex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         Some((k, i)) => Some(expire_ms(k, arg(argv, i), now, "getex")?),
         None => None,
     };
-    let reply = Reply::Bulk(rec.value.clone());
+    let reply = Reply::Bulk(value(store, key, &rec)?);
     if let Some(at) = exp {
-        put_string(store, key, rec.value, expire_u64(at), now)?;
+        put_expiring(store, key, rec, expire_u64(at), now)?;
     } else if o.persist && rec.expire_at_ms.is_some() {
-        put_string(store, key, rec.value, None, now)?;
+        put_expiring(store, key, rec, None, now)?;
     }
     Ok(reply)
 }
@@ -356,8 +396,10 @@ fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
     let (value, expire) = match &old {
         Some(r) => {
             check_string(r)?;
+            // A paged value is longer than 4 KiB: never a number.
+            let n = if r.paged { None } else { parse_i64(&r.value) };
             (
-                parse_i64(&r.value).ok_or_else(|| errors::err(errors::NOT_INTEGER))?,
+                n.ok_or_else(|| errors::err(errors::NOT_INTEGER))?,
                 r.expire_at_ms,
             )
         }
@@ -378,7 +420,16 @@ pub(crate) fn incrbyfloat(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R
     let (value, expire) = match &old {
         Some(r) => {
             check_string(r)?;
-            (parse_f64(&r.value).ok_or_else(not_float)?, r.expire_at_ms)
+            // `parse_f64` refuses 5 KiB and more (Redis's string2ld), so
+            // only a paged value shorter than that is read.
+            let v = if !r.paged {
+                parse_f64(&r.value)
+            } else if pages::len(key, r)? < 5 * 1024 {
+                parse_f64(&value(store, key, r)?)
+            } else {
+                None
+            };
+            (v.ok_or_else(not_float)?, r.expire_at_ms)
         }
         None => (0.0, None),
     };
@@ -396,22 +447,20 @@ pub(crate) fn append(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let now = ctx.now_ms;
     let key = arg(argv, 1);
     let add = arg(argv, 2);
-    match live_w(store, key, now)? {
-        None => {
-            put_string(store, key, arg_bytes(argv, 2), None, now)?;
-            Ok(Reply::Integer(add.len() as i64))
-        }
-        Some(r) => {
-            check_string(&r)?;
-            check_len(r.value.len() as u64, add.len() as u64)?;
-            let mut v = Vec::with_capacity(r.value.len() + add.len());
-            v.extend_from_slice(&r.value);
-            v.extend_from_slice(add);
-            let len = v.len() as i64;
-            put_string(store, key, Bytes::from(v), r.expire_at_ms, now)?;
-            Ok(Reply::Integer(len))
-        }
+    let mut e = Editor::open(store, key, now)?;
+    if e.existed() {
+        check_len(e.len(), add.len() as u64)?;
     }
+    let at = e.len();
+    e.write(store, key, at, add)?;
+    let len = e.len();
+    if !e.existed() && add.is_empty() {
+        // APPEND of nothing to nothing still creates an empty string.
+        put_string(store, key, Bytes::new(), None, now)?;
+    } else {
+        e.save(store, key, now)?;
+    }
+    Ok(Reply::Integer(len as i64))
 }
 
 /// SETRANGE's offset: an integer, not negative, and (for a non-empty value)
@@ -432,29 +481,14 @@ pub(crate) fn setrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let key = arg(argv, 1);
     let value = arg(argv, 3);
     let off = setrange_offset(argv)?;
-    let old = live_w(store, key, now)?;
-    if let Some(r) = &old {
-        check_string(r)?;
-    }
+    let mut e = Editor::open(store, key, now)?;
     if value.is_empty() {
-        return Ok(Reply::Integer(old.map_or(0, |r| r.value.len() as i64)));
+        return Ok(Reply::Integer(e.len() as i64));
     }
-    let (base, expire) = match &old {
-        Some(r) => (&r.value[..], r.expire_at_ms),
-        None => (&[][..], None),
-    };
-    let end = off + value.len();
-    let mut v = Vec::with_capacity(base.len().max(end));
-    v.extend_from_slice(base);
-    if v.len() < end {
-        v.resize(end, 0);
-    }
-    if let Some(dst) = v.get_mut(off..end) {
-        dst.copy_from_slice(value);
-    }
-    let len = v.len() as i64;
-    put_string(store, key, Bytes::from(v), expire, now)?;
-    Ok(Reply::Integer(len))
+    e.write(store, key, off as u64, value)?;
+    let len = e.len();
+    e.save(store, key, now)?;
+    Ok(Reply::Integer(len as i64))
 }
 
 // ---- reads ----
@@ -464,7 +498,48 @@ pub(crate) fn get(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
         None => Ok(Reply::Nil),
         Some(r) => {
             check_string(&r)?;
-            Ok(Reply::Bulk(r.value))
+            // One flag test; an inline value is a refcount bump.
+            if !r.paged {
+                return Ok(Reply::Bulk(r.value));
+            }
+            let key = arg(argv, 1);
+            if pages::pages_in(key, &r, 0, u64::MAX)? > crate::table::HEAVY_MIN {
+                // Too big for the core: the server reruns the read on
+                // the heavy pool as `COREKV.GETPAGED key`.
+                return Err(Reply::Error(TO_POOL.to_string()));
+            }
+            Ok(Reply::Bulk(value(store, key, &r)?))
+        }
+    }
+}
+
+/// What GET answers on the core for a paged string of more than
+/// `table::HEAVY_MIN` pages: the server reruns it on the heavy pool as
+/// `COREKV.GETPAGED key` (see [`pool_argv`]); never sent to a client.
+/// Checking for it costs an inline GET nothing: the handler tests the
+/// record's `paged` flag, which it reads anyway.
+pub const TO_POOL: &str = "COREKV-TOPOOL";
+
+/// The argv a read that answered [`TO_POOL`] runs as on the heavy pool.
+pub fn pool_argv(argv: &[Bytes], reply: &Reply) -> Option<Vec<Bytes>> {
+    match reply {
+        Reply::Error(e) if e == TO_POOL => Some(vec![
+            Bytes::from_static(b"corekv.getpaged"),
+            arg_bytes(argv, 1),
+        ]),
+        _ => None,
+    }
+}
+
+/// `COREKV.GETPAGED key`: GET without the size limit, run on the heavy
+/// pool for a GET that answered [`TO_POOL`].
+pub(crate) fn get_paged(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
+    let key = arg(argv, 1);
+    match live(store, key, ctx.now_ms)? {
+        None => Ok(Reply::Nil),
+        Some(r) => {
+            check_string(&r)?;
+            Ok(Reply::Bulk(value(store, key, &r)?))
         }
     }
 }
@@ -476,6 +551,7 @@ pub(crate) fn mget(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
         out.push(match live(store, k, ctx.now_ms)? {
+            Some(r) if check_string(&r).is_ok() && r.paged => Reply::Bulk(value(store, k, &r)?),
             Some(r) if check_string(&r).is_ok() => Reply::Bulk(r.value),
             _ => Reply::Nil,
         });
@@ -488,7 +564,7 @@ pub(crate) fn strlen(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
         None => Ok(Reply::Integer(0)),
         Some(r) => {
             check_string(&r)?;
-            Ok(Reply::Integer(r.value.len() as i64))
+            Ok(Reply::Integer(pages::len(arg(argv, 1), &r)? as i64))
         }
     }
 }
@@ -502,18 +578,13 @@ pub(crate) fn substr(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     range(argv, ctx.now_ms, store)
 }
 
-fn range(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
-    let start = int_arg(argv, 2)?;
-    let end = int_arg(argv, 3)?;
-    let empty = || Reply::Bulk(Bytes::new());
-    let Some(rec) = live(store, arg(argv, 1), now)? else {
-        return Ok(empty());
-    };
-    check_string(&rec)?;
-    let len = rec.value.len() as i128;
+/// GETRANGE's `start..end` (end exclusive) in a string of `len` bytes:
+/// negative indexes from the end, clamped; `None` when empty.
+fn clamp_range(len: u64, start: i64, end: i64) -> Option<(u64, u64)> {
+    let len = i128::from(len);
     let (mut start, mut end) = (i128::from(start), i128::from(end));
     if start < 0 && end < 0 && start > end {
-        return Ok(empty());
+        return None;
     }
     if start < 0 {
         start += len;
@@ -527,11 +598,45 @@ fn range(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
         end = len - 1;
     }
     if start > end || len == 0 {
-        return Ok(empty());
+        return None;
     }
-    // 0 <= start <= end < len here, so both fit usize.
-    let (s, e) = (start as usize, end as usize + 1);
-    Ok(Reply::Bulk(rec.value.slice(s..e)))
+    // 0 <= start <= end < len here, so both fit u64.
+    Some((start as u64, end as u64 + 1))
+}
+
+fn range(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
+    let start = int_arg(argv, 2)?;
+    let end = int_arg(argv, 3)?;
+    let key = arg(argv, 1);
+    let Some(rec) = live(store, key, now)? else {
+        return Ok(Reply::Bulk(Bytes::new()));
+    };
+    check_string(&rec)?;
+    Ok(Reply::Bulk(
+        match clamp_range(pages::len(key, &rec)?, start, end) {
+            Some((s, e)) => pages::range(store, key, &rec, s, e)?,
+            None => Bytes::new(),
+        },
+    ))
+}
+
+/// GETRANGE's and SUBSTR's heavy-read estimate: the pages of a paged
+/// string the range covers (0 for an inline one: it is in its record).
+pub(crate) fn size_range(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> Result<u64, StoreError> {
+    let key = arg(argv, 1);
+    let Some(rec) = live(store, key, ctx.now_ms)? else {
+        return Ok(0);
+    };
+    if !rec.paged || check_string(&rec).is_err() {
+        return Ok(0);
+    }
+    let (Some(s), Some(e)) = (parse_i64(arg(argv, 2)), parse_i64(arg(argv, 3))) else {
+        return Ok(0);
+    };
+    match clamp_range(pages::len(key, &rec)?, s, e) {
+        Some((s, e)) => pages::pages_in(key, &rec, s, e),
+        None => Ok(0),
+    }
 }
 
 /// This family's handlers, for the table test that pairs each with exactly
@@ -539,6 +644,7 @@ fn range(argv: &[Bytes], now: u64, store: &dyn Store) -> R {
 #[cfg(test)]
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     ("get", Handler::Read(get)),
+    ("corekv.getpaged", Handler::Read(get_paged)),
     ("mget", Handler::Read(mget)),
     ("strlen", Handler::Read(strlen)),
     ("getrange", Handler::Read(getrange)),

@@ -16,7 +16,7 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{blocking, geo, hash, hll, keys, lcs, list, set, stream, strings, zset};
+use crate::cmd::{bitmap, blocking, geo, hash, hll, keys, lcs, list, set, stream, strings, zset};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -1451,6 +1451,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(strings::getrange),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(strings::size_range)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -1516,6 +1518,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
         route: Route::Keyed { write: false },
         handler: Handler::Read(strings::substr),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(strings::size_range)),
         key_specs: &[KeySpec {
             notes: None,
             flags: &["RO", "access"],
@@ -7513,6 +7517,313 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ],
         ..CommandSpec::BASE
     },
+    // ---- bitmap (issue 10, slice 5) ----
+    CommandSpec {
+        name: "setbit",
+        arity: 4,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@bitmap", "@slow"],
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Sets or clears the bit at offset in the string value stored at key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(bitmap::precheck_setbit),
+            apply: bitmap::setbit,
+        },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RW", "access", "update"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("offset", ArgType::Integer),
+            Arg::new("value", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "getbit",
+        arity: 3,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@bitmap", "@fast"],
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Returns the bit value at offset in the string value stored at key",
+        complexity: "O(1)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(bitmap::getbit),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("offset", ArgType::Integer),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bitcount",
+        arity: -2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@bitmap", "@slow"],
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Count set bits in a string",
+        complexity: "O(N)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(bitmap::bitcount),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(bitmap::size_bitcount)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("7.0.0", "Added the `BYTE|BIT` option.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("index", ArgType::Block).optional().args(&[
+                Arg::new("start", ArgType::Integer),
+                Arg::new("end", ArgType::Integer),
+                Arg::new("index_unit", ArgType::OneOf)
+                    .since("7.0.0")
+                    .optional()
+                    .args(&[
+                        Arg::new("byte", ArgType::PureToken).token("BYTE"),
+                        Arg::new("bit", ArgType::PureToken).token("BIT"),
+                    ]),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bitpos",
+        arity: -3,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@bitmap", "@slow"],
+        group: "bitmap",
+        since: "2.8.7",
+        summary: "Find first bit set or clear in a string",
+        complexity: "O(N)",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(bitmap::bitpos),
+        heavy: true,
+        heavy_size: Some(super::HeavySize(bitmap::size_bitpos)),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        history: &[("7.0.0", "Added the `BYTE|BIT` option.")],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("bit", ArgType::Integer),
+            Arg::new("index", ArgType::Block).optional().args(&[
+                Arg::new("start", ArgType::Integer),
+                Arg::new("end_index", ArgType::Block).optional().args(&[
+                    Arg::new("end", ArgType::Integer),
+                    Arg::new("index_unit", ArgType::OneOf)
+                        .since("7.0.0")
+                        .optional()
+                        .args(&[
+                            Arg::new("byte", ArgType::PureToken).token("BYTE"),
+                            Arg::new("bit", ArgType::PureToken).token("BIT"),
+                        ]),
+                ]),
+            ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bitop",
+        arity: -4,
+        flags: &["write", "denyoom"],
+        first_key: 2,
+        last_key: -1,
+        step: 1,
+        acl_categories: &["@write", "@bitmap", "@slow"],
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Perform bitwise operations between strings",
+        complexity: "O(N)",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(bitmap::precheck_bitop),
+            apply: bitmap::bitop,
+        },
+        key_specs: &[
+            KeySpec {
+                notes: None,
+                flags: &["OW", "update"],
+                begin_search: BeginSearch::Index(2),
+                find_keys: FindKeys::Range {
+                    last_key: 0,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                notes: None,
+                flags: &["RO", "access"],
+                begin_search: BeginSearch::Index(3),
+                find_keys: FindKeys::Range {
+                    last_key: -1,
+                    key_step: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        args: &[
+            Arg::new("operation", ArgType::String),
+            Arg::new("destkey", ArgType::Key).key_spec(0),
+            Arg::new("key", ArgType::Key).key_spec(1).multiple(),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bitfield",
+        arity: -2,
+        flags: &["write", "denyoom"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@write", "@bitmap", "@slow"],
+        group: "bitmap",
+        since: "3.2.0",
+        summary: "Perform arbitrary bitfield integer operations on strings",
+        complexity: "O(1) for each subcommand specified",
+        route: Route::Keyed { write: true },
+        handler: Handler::Write {
+            precheck: Some(bitmap::precheck_bitfield),
+            apply: bitmap::bitfield,
+        },
+        key_specs: &[KeySpec {
+            notes: Some("This command allows both access and modification of the key"),
+            flags: &["RW", "access", "update", "variable_flags"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("operation", ArgType::OneOf)
+                .optional()
+                .multiple()
+                .args(&[
+                    Arg::new("encoding_offset", ArgType::Block)
+                        .token("GET")
+                        .args(&[
+                            Arg::new("encoding", ArgType::String),
+                            Arg::new("offset", ArgType::Integer),
+                        ]),
+                    Arg::new("write", ArgType::Block).args(&[
+                        Arg::new("wrap_sat_fail", ArgType::OneOf)
+                            .token("OVERFLOW")
+                            .optional()
+                            .args(&[
+                                Arg::new("wrap", ArgType::PureToken).token("WRAP"),
+                                Arg::new("sat", ArgType::PureToken).token("SAT"),
+                                Arg::new("fail", ArgType::PureToken).token("FAIL"),
+                            ]),
+                        Arg::new("write_operation", ArgType::OneOf).args(&[
+                            Arg::new("encoding_offset_value", ArgType::Block)
+                                .token("SET")
+                                .args(&[
+                                    Arg::new("encoding", ArgType::String),
+                                    Arg::new("offset", ArgType::Integer),
+                                    Arg::new("value", ArgType::Integer),
+                                ]),
+                            Arg::new("encoding_offset_increment", ArgType::Block)
+                                .token("INCRBY")
+                                .args(&[
+                                    Arg::new("encoding", ArgType::String),
+                                    Arg::new("offset", ArgType::Integer),
+                                    Arg::new("increment", ArgType::Integer),
+                                ]),
+                        ]),
+                    ]),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "bitfield_ro",
+        arity: -2,
+        flags: &["readonly", "fast"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: &["@read", "@bitmap", "@fast"],
+        group: "bitmap",
+        since: "6.0.0",
+        summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+        complexity: "O(1) for each subcommand specified",
+        route: Route::Keyed { write: false },
+        handler: Handler::Read(bitmap::bitfield_ro),
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        args: &[
+            Arg::new("key", ArgType::Key).key_spec(0),
+            Arg::new("encoding_offset", ArgType::Block)
+                .token("GET")
+                .optional()
+                .multiple()
+                .multiple_token()
+                .args(&[
+                    Arg::new("encoding", ArgType::String),
+                    Arg::new("offset", ArgType::Integer),
+                ]),
+        ],
+        ..CommandSpec::BASE
+    },
     // ---- Not listed by COMMAND: run for anyone, but not (yet) documented
     // as Redis commands. MULTI/EXEC are refused until transactions exist.
     CommandSpec {
@@ -7694,6 +8005,31 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
             precheck: None,
             apply: keys::expireif,
         },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    // GET of a big paged string, rerun on the heavy pool by the core
+    // (`cmd::TO_POOL`, docs/design/0019 "Bitmaps as built").
+    CommandSpec {
+        name: "corekv.getpaged",
+        arity: 2,
+        flags: &["readonly"],
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        route: Route::Keyed { write: false },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: 0,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        handler: Handler::Read(strings::get_paged),
+        heavy: true,
         visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },

@@ -205,6 +205,14 @@ const LISTED: &[&str] = &[
     "georadiusbymember",
     "georadius_ro",
     "georadiusbymember_ro",
+    // bitmap (issue 10, slice 5)
+    "setbit",
+    "getbit",
+    "bitcount",
+    "bitpos",
+    "bitop",
+    "bitfield",
+    "bitfield_ro",
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
@@ -926,7 +934,10 @@ fn command_list_and_filters() {
 
     let mut get = names(cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "GET*"]));
     get.sort();
-    assert_eq!(get, ["get", "getdel", "getex", "getrange", "getset"]);
+    assert_eq!(
+        get,
+        ["get", "getbit", "getdel", "getex", "getrange", "getset"]
+    );
     let subs = names(cmd(&["command", "list", "filterby", "pattern", "config|*"]));
     assert_eq!(
         subs,
@@ -1108,6 +1119,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.getkeysinslot", Visibility::Internal),
     ("corekv.expireif", Visibility::Internal),
     ("corekv.xreadblock", Visibility::Internal),
+    ("corekv.getpaged", Visibility::Internal),
 ];
 
 /// The table is the one registry: every entry has a handler that agrees
@@ -1232,6 +1244,8 @@ fn heavy_commands_are_flagged_and_numbered() {
     assert_eq!(
         HEAVY,
         [
+            "getrange",
+            "substr",
             "keys",
             "scan",
             "lrange",
@@ -1270,10 +1284,13 @@ fn heavy_commands_are_flagged_and_numbered() {
             "pfcount",
             "geosearch",
             "georadius_ro",
-            "georadiusbymember_ro"
+            "georadiusbymember_ro",
+            "bitcount",
+            "bitpos",
+            "corekv.getpaged"
         ]
     );
-    assert_eq!(HEAVY_COUNT, 39);
+    assert_eq!(HEAVY_COUNT, 44);
     for spec in every_entry() {
         let id = heavy_id(spec);
         assert_eq!(id.is_some(), spec.heavy, "{}", spec.name);
@@ -1293,8 +1310,8 @@ fn heavy_commands_are_flagged_and_numbered() {
         }
     }
     assert!(!may_be_heavy(b"get") && !may_be_heavy(&[b'k'; 200]));
-    assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(0));
-    assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(1));
+    assert_eq!(heavy_id(lookup(b"KEYS").unwrap()), Some(2));
+    assert_eq!(heavy_id(lookup(b"scan").unwrap()), Some(3));
     assert_eq!(heavy_id(lookup(b"get").unwrap()), None);
 }
 
