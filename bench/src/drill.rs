@@ -46,6 +46,8 @@ pub struct Options {
     /// preempt the server's threads and the paced client, which then
     /// measures the box's scheduler, not the server's isolation.
     pub flooder_nice: i32,
+    /// CPU the flooder threads are confined to (None: any).
+    pub flooder_cpu: Option<usize>,
 }
 
 /// One kind of flooder.
@@ -250,6 +252,7 @@ fn run_one(running: &mut Running, opts: &Options) -> Result<ServerResult> {
     let hard_deadline = attack_started + opts.attack_bound;
     let mut flooders: Vec<(Flood, JoinHandle<Flooder>)> = Vec::new();
     let nice = opts.flooder_nice;
+    let cpu = opts.flooder_cpu;
     for flood in FLOODS {
         for _ in 0..flood.count(opts) {
             let stop = stop.clone();
@@ -257,6 +260,9 @@ fn run_one(running: &mut Running, opts: &Options) -> Result<ServerResult> {
                 .name(format!("flood-{flood:?}"))
                 .spawn(move || {
                     lower_priority(nice);
+                    if let Some(cpu) = cpu {
+                        pin_thread(cpu);
+                    }
                     flooder(addr, flood, &stop, hard_deadline)
                 })
                 .context("spawn flooder")?;
@@ -427,6 +433,16 @@ fn lower_priority(nice: i32) {
     }
 }
 
+/// Confines the calling thread to CPU `cpu`. Best effort.
+fn pin_thread(cpu: usize) {
+    // SAFETY: a cpu_set_t on the stack, set for the calling thread only.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 /// Loops `flood`'s command until `stop` or `deadline`. I/O errors count and
 /// reconnect (paced, so a dead server does not spin).
 fn flooder(addr: SocketAddr, flood: Flood, stop: &AtomicBool, deadline: Instant) -> Flooder {
@@ -501,7 +517,7 @@ pub fn render(
         "- data: stream `s` of {} entries (XADD `*`, 2 fields, ~60 bytes), {} filler string keys\n\
          - paced client: {} SETs one per {:?}, then {} GETs of those keys, per phase; latency from each send\n\
          - attack: {} × `XREAD COUNT 100 STREAMS s 0`, {} × `XRANGE s - +`, {} × `KEYS *`, {} × \
-         `SCAN 0 COUNT 1000`, one connection each, looping, at nice {}; the paced client starts after {:?} \
+         `SCAN 0 COUNT 1000`, one connection each, looping, at nice {}{}; the paced client starts after {:?} \
          of flooding; `-BUSY` replies are counted, not errors\n\n",
         opts.entries,
         opts.filler_keys,
@@ -513,6 +529,9 @@ pub fn render(
         opts.keys,
         opts.scan,
         opts.flooder_nice,
+        opts.flooder_cpu
+            .map(|c| format!(", confined to CPU {c}"))
+            .unwrap_or_default(),
         opts.warmup
     ));
     md.push_str(
@@ -653,6 +672,7 @@ mod tests {
             warmup: Duration::from_secs(1),
             attack_bound: Duration::from_secs(120),
             flooder_nice: 0,
+            flooder_cpu: None,
         }
     }
 

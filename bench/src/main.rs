@@ -271,6 +271,10 @@ struct Args {
     /// client on a small machine)
     #[argh(option, default = "0")]
     drill_flooder_nice: i32,
+
+    /// confine the drill's flooder threads to this CPU (default: any)
+    #[argh(option)]
+    drill_flooder_cpu: Option<usize>,
 }
 
 fn workspace_root() -> PathBuf {
@@ -1107,6 +1111,7 @@ fn run_single_modes(args: &Args) -> Result<()> {
             warmup: Duration::from_millis(args.drill_warmup_ms),
             attack_bound: Duration::from_secs(args.drill_timeout_s),
             flooder_nice: args.drill_flooder_nice.clamp(0, 19),
+            flooder_cpu: args.drill_flooder_cpu,
         };
         let load_before = load_average();
         let started = single::now_utc();
