@@ -143,6 +143,10 @@ pub struct CoreState {
     /// by (core, request id): set when the client leaves (`Msg::Cancel`),
     /// so the proxy call ends and the leader forgets the client.
     proxied_waits: HashMap<(usize, u64), Rc<std::cell::Cell<bool>>, ahash::RandomState>,
+    /// Blocking commands this core proxied to another node, by the client's
+    /// id: the leader's address and the link's client id there, so CLIENT
+    /// UNBLOCK can be forwarded (the waiter lives on that node).
+    proxied_blocked: HashMap<u64, ProxiedBlock, ahash::RandomState>,
 }
 
 /// A turn is forced after this many proposals, so one large wave of
@@ -351,6 +355,7 @@ impl Core {
                 blocked: Default::default(),
                 blocking_props: HashMap::default(),
                 proxied_waits: HashMap::default(),
+                proxied_blocked: HashMap::default(),
                 rand_state: 0x9E37_79B9_7F4A_7C15 ^ (id as u64 + 1) ^ unix_ms(),
             }),
             notify: LocalNotify::default(),
@@ -703,13 +708,24 @@ impl Core {
                             (_, Some((_, flag))) => flag.get(),
                             _ => false,
                         };
+                        let link_id = Rc::new(std::cell::Cell::new(None));
+                        let client = p.client.id;
+                        if client != 0 {
+                            let entry = (addr, link_id.clone());
+                            core.st.borrow_mut().proxied_blocked.insert(client, entry);
+                        }
                         let r = core
                             .proxy_pool()
-                            .call_alone(addr, call, timeout, gone)
+                            .call_alone(addr, call, timeout, gone, &link_id)
                             .await;
+                        let mut st = core.st.borrow_mut();
                         if let Some((k, _)) = &left {
-                            core.st.borrow_mut().proxied_waits.remove(k);
+                            st.proxied_waits.remove(k);
                         }
+                        if client != 0 {
+                            st.proxied_blocked.remove(&client);
+                        }
+                        drop(st);
                         r
                     } else {
                         core.proxy_pool().try_call(addr, call).await
@@ -1451,7 +1467,33 @@ impl Core {
                 let mut st = self.st.borrow_mut();
                 let st = &mut *st;
                 let Some(id) = st.blocked.of_client(client) else {
-                    let _ = answer.send(0);
+                    // Proxied: the leader node holds the waiter under the
+                    // link's id; it answers (and frees it safely).
+                    let forward = st
+                        .proxied_blocked
+                        .get(&client)
+                        .and_then(|(addr, link)| link.get().map(|l| (*addr, l)));
+                    match (forward, self.me.get().and_then(|w| w.upgrade())) {
+                        (Some((addr, link)), Some(core)) => {
+                            monoio::spawn(async move {
+                                let mode = if error { "ERROR" } else { "TIMEOUT" };
+                                let call = vec![
+                                    Bytes::from_static(b"CLIENT"),
+                                    Bytes::from_static(b"UNBLOCK"),
+                                    Bytes::from(link.to_string()),
+                                    Bytes::from_static(mode.as_bytes()),
+                                ];
+                                let n = match core.proxy_pool().try_call(addr, call).await {
+                                    Ok(Reply::Integer(n)) if n > 0 => 1,
+                                    _ => 0,
+                                };
+                                let _ = answer.send(n);
+                            });
+                        }
+                        _ => {
+                            let _ = answer.send(0);
+                        }
+                    }
                     return;
                 };
                 let inflight = st.blocked.get_mut(id).is_some_and(|w| {
@@ -1697,6 +1739,10 @@ impl CoreState {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 }
+
+/// A blocking command proxied to another node: the leader's address and
+/// the link's client id there (once known).
+type ProxiedBlock = (std::net::SocketAddr, Rc<std::cell::Cell<Option<u64>>>);
 
 /// What a client freed by CLIENT UNBLOCK gets: its timeout reply, or with
 /// ERROR Redis's `-UNBLOCKED` error.

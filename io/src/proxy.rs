@@ -169,13 +169,16 @@ impl ProxyPool {
     /// `timeout` bounds the call; every 100 ms `gone` is asked whether the
     /// caller left, and if so the connection is closed, which the
     /// destination sees as its client leaving (a blocked client that left
-    /// is never served there, so nothing is popped for nobody).
+    /// is never served there, so nothing is popped for nobody). `link_id`
+    /// gets the connection's client id at the destination (`CLIENT ID`,
+    /// sent first): CLIENT UNBLOCK of the caller is forwarded to it.
     pub async fn call_alone(
         self: &Rc<Self>,
         addr: SocketAddr,
         argv: Vec<Bytes>,
         timeout: Duration,
         gone: impl Fn() -> bool,
+        link_id: &Cell<Option<u64>>,
     ) -> Result<Reply, ProxyError> {
         bump(&self.counters.calls);
         let not_sent = |reason| ProxyError {
@@ -189,6 +192,15 @@ impl ProxyPool {
         // open the shared connection's breaker.
         let dest = self.new_dest(addr);
         let conn = dest.conn().map_err(not_sent)?;
+        // CLIENT ID first, answered before the blocking command is sent
+        // (the destination writes replies in order, so an id queued behind
+        // a blocked command would wait for it).
+        let id_argv = [Bytes::from_static(b"CLIENT"), Bytes::from_static(b"ID")];
+        let id_rx = conn.push(&id_argv, 1).map_err(not_sent)?;
+        let bound = self.cfg.connect_timeout + self.cfg.call_timeout;
+        if let Ok(Ok(Ok(Reply::Integer(id)))) = monoio::time::timeout(bound, id_rx).await {
+            link_id.set(u64::try_from(id).ok());
+        }
         let mut rx = conn.push(&argv, 1).map_err(not_sent)?;
         let deadline = Instant::now() + timeout;
         let res = loop {

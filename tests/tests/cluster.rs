@@ -1618,3 +1618,42 @@ fn wait_reports_the_replicas_holding_acknowledged_writes() {
     assert_eq!(r, Reply::Int(1));
     assert!(t.elapsed() >= Duration::from_millis(300));
 }
+
+#[test]
+fn client_unblock_reaches_a_client_blocked_through_a_proxy() {
+    if !corekv_only("client_unblock_reaches_a_client_blocked_through_a_proxy") {
+        return;
+    }
+    let cl = Cluster::start(3);
+    cl.wait_leaders();
+    let deadline = Instant::now() + SETTLE;
+    // On every node, so at least two of the waits go through a proxy.
+    for (i, addr) in cl.addrs().iter().enumerate() {
+        let key = format!("unblock{i}");
+        let mut w = connect(addr).expect("connect");
+        let id = match w.cmd(&["CLIENT", "ID"]) {
+            Reply::Int(n) => n.to_string(),
+            other => panic!("CLIENT ID: {other:?}"),
+        };
+        w.send(&["BLPOP", &key, "0"]).expect("send");
+        let mut c = connect(addr).expect("connect");
+        // The wait reaches the leader (and, proxied, learns its link id).
+        let freed = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(30));
+            c.cmd(&["CLIENT", "UNBLOCK", &id]) == Reply::Int(1)
+        });
+        assert!(
+            freed,
+            "node {}: CLIENT UNBLOCK never found the client",
+            i + 1
+        );
+        assert_eq!(w.read_reply().expect("reply"), Reply::Nil, "node {}", i + 1);
+        // Nothing is popped for it afterwards.
+        let r = cmd_retry(&mut c, &["RPUSH", &key, "kept"], deadline);
+        assert_eq!(r, Some(Reply::Int(1)));
+        std::thread::sleep(Duration::from_millis(200));
+        let r = cmd_retry(&mut c, &["LLEN", &key], deadline);
+        assert_eq!(r, Some(Reply::Int(1)), "node {}", i + 1);
+        assert_eq!(w.cmd(&["PING"]), Reply::Simple("PONG".into()));
+    }
+}
