@@ -455,8 +455,8 @@ fn srandmember_draws_are_uniform_on_small_sets() {
     let sigma = (2.0 * df).sqrt();
     if corekv_tests::is_redis() {
         // Redis 7.0's hashtable picks (dictGetFairRandomKey) are not
-        // uniform: its docs call the distribution "far from perfect", and
-        // this very set measures ~3,000 there. corekv promises more.
+        // uniform on small sets: its docs call the distribution "far from
+        // perfect", and this very set measures ~3,000 there.
         eprintln!("redis: chi-square {chi:.0} for {df} degrees of freedom");
         return;
     }
