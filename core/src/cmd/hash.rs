@@ -22,7 +22,6 @@ use crate::store::{Coll, Kind, Ns, Store, StoreError};
 use crate::table::Handler;
 use bytes::Bytes;
 use std::collections::HashSet;
-use std::ops::Bound;
 
 /// The element tag of a hash field (0019's layout table).
 const TAG: u8 = b'f';
@@ -373,39 +372,18 @@ pub(crate) fn hscan(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
     ]))
 }
 
-/// The first field at or after hash value `h`, wrapping around to the
-/// first field of the hash; `skip` fields are passed over (a distinct
-/// sample's picks so far).
+/// A random field (see `set::pick_from`); `skip` fields are passed over
+/// (a distinct sample's picks so far).
 fn seek(
     store: &dyn Store,
     ns: Ns,
-    h: u64,
+    rng: &mut super::set::Rng,
     skip: &HashSet<Bytes>,
 ) -> Result<Option<(Bytes, Bytes)>, StoreError> {
-    let start = coll::hash_start(TAG, h);
-    let end = [TAG + 1];
-    let first = |lo: &[u8], hi: &[u8]| -> Result<Option<(Bytes, Bytes)>, StoreError> {
-        let mut hit = None;
-        store.el_range(
-            ns,
-            Bound::Included(lo),
-            Bound::Excluded(hi),
-            false,
-            &mut |k, v| {
-                let field = coll::hashed_member(k);
-                if skip.contains(field) {
-                    return true;
-                }
-                hit = Some((Bytes::copy_from_slice(field), Bytes::copy_from_slice(v)));
-                false
-            },
-        )?;
-        Ok(hit)
-    };
-    match first(&start[..], &end[..])? {
-        Some(p) => Ok(Some(p)),
-        None => first(&[TAG][..], &start[..]),
-    }
+    let pick = super::set::pick_from(store, ns, TAG, rng, &|k| {
+        skip.contains(coll::hashed_member(k))
+    })?;
+    Ok(pick.map(|(k, v)| (Bytes::copy_from_slice(coll::hashed_member(&k)), v)))
 }
 
 /// HRANDFIELD's count argument, checked in Redis's order: an integer, not
@@ -444,7 +422,7 @@ pub(crate) fn hrandfield(argv: &[Bytes], ctx: &Ctx, store: &dyn Store) -> R {
             let i = rng.index(all.len().max(1));
             (i < all.len()).then(|| all.swap_remove(i))
         } else {
-            seek(store, m.ns, rng.next_u64(), &HashSet::new())?
+            seek(store, m.ns, &mut rng, &HashSet::new())?
         };
         return Ok(pick.map_or(Reply::Nil, |(f, _)| Reply::Bulk(f)));
     };
@@ -498,7 +476,7 @@ fn repeated_picks(
     } else {
         let none = HashSet::new();
         for _ in 0..n {
-            if let Some(p) = seek(store, m.ns, rng.next_u64(), &none)? {
+            if let Some(p) = seek(store, m.ns, rng, &none)? {
                 out.push(p);
             }
         }
@@ -537,7 +515,7 @@ fn distinct_picks(
     while out.len() < n {
         // At most a third of the fields are taken, so a fresh seek mostly
         // lands on a new one; skipping taken fields bounds the loop anyway.
-        let Some((f, v)) = seek(store, m.ns, rng.next_u64(), &taken)? else {
+        let Some((f, v)) = seek(store, m.ns, rng, &taken)? else {
             break;
         };
         taken.insert(f.clone());
