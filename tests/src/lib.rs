@@ -192,6 +192,20 @@ impl Server {
         stats_doc(&self.stats_socket())
     }
 
+    /// Dropped collections and paged strings not yet swept, summed over
+    /// the cores (`garbage_collections` on the stats socket).
+    pub fn garbage(&self) -> u64 {
+        self.stats()["cores"]
+            .as_array()
+            .map(|cores| {
+                cores
+                    .iter()
+                    .map(|c| c["counters"]["garbage_collections"].as_u64().unwrap_or(1))
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
     fn log_path(&self) -> PathBuf {
         self.root.path().join("server.log")
     }

@@ -462,23 +462,9 @@ fn kill9_keeps_acknowledged_setbits_on_a_paged_string() {
     s.kill9();
     s.restart();
     assert!(
-        wait_until(Duration::from_secs(20), || garbage(&s) == 0),
+        wait_until(Duration::from_secs(20), || s.garbage() == 0),
         "garbage left: {}",
-        garbage(&s)
+        s.garbage()
     );
     check!(s.resp(), ["EXISTS", "dur"], i(0));
-}
-
-/// Dropped namespaces not yet swept, summed over the stats socket's cores.
-fn garbage(s: &Server) -> u64 {
-    let doc = s.stats();
-    doc["cores"]
-        .as_array()
-        .map(|cores| {
-            cores
-                .iter()
-                .map(|c| c["counters"]["garbage_collections"].as_u64().unwrap_or(1))
-                .sum()
-        })
-        .unwrap_or(0)
 }

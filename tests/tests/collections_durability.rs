@@ -196,20 +196,6 @@ fn kill9_keeps_acknowledged_collection_writes() {
     );
 }
 
-/// Dropped collections not yet swept, summed over the stats socket's cores.
-fn garbage(s: &Server) -> u64 {
-    let doc = s.stats();
-    doc["cores"]
-        .as_array()
-        .map(|cores| {
-            cores
-                .iter()
-                .map(|c| c["counters"]["garbage_collections"].as_u64().unwrap_or(1))
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 #[test]
 fn deleting_a_big_hash_is_immediate_and_its_elements_are_swept() {
     if !corekv_only("deleting_a_big_hash_is_immediate_and_its_elements_are_swept") {
@@ -244,9 +230,9 @@ fn deleting_a_big_hash_is_immediate_and_its_elements_are_swept() {
     s.kill9();
     s.restart();
     assert!(
-        wait_until(Duration::from_secs(20), || garbage(&s) == 0),
+        wait_until(Duration::from_secs(20), || s.garbage() == 0),
         "garbage left: {}",
-        garbage(&s)
+        s.garbage()
     );
     let mut c = s.resp();
     assert_eq!(

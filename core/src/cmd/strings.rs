@@ -117,19 +117,14 @@ fn put_string(
     expire_at_ms: Option<u64>,
     now_ms: u64,
 ) -> Result<(), StoreError> {
-    match expire_at_ms {
-        Some(t) if t <= now_ms => store.delete(key),
-        _ => store.put(
-            key,
-            Record {
-                kind: crate::Kind::String,
-                expire_at_ms,
-                mtime_ms: now_ms,
-                value,
-                paged: false,
-            },
-        ),
-    }
+    let rec = Record {
+        kind: crate::Kind::String,
+        expire_at_ms: None,
+        mtime_ms: now_ms,
+        value,
+        paged: false,
+    };
+    put_expiring(store, key, rec, expire_at_ms, now_ms)
 }
 
 /// A string record's value as a reply (nil when absent).
