@@ -414,18 +414,26 @@ impl Node {
         }
     }
 
-    /// Collects a snapshot from every core (bounded wait).
-    pub async fn snapshots(&self) -> Vec<CoreSnapshot> {
+    /// Asks every core (`make` builds each one's message around a sender)
+    /// and collects the answers: one per core at most, fewer if a core
+    /// drops its sender without answering.
+    pub async fn ask_cores<T>(&self, make: impl Fn(flume::Sender<T>) -> Msg) -> Vec<T> {
         let (tx, rx) = flume::bounded(self.cores);
-        self.broadcast(|| Msg::Snapshot(tx.clone()));
+        self.broadcast(|| make(tx.clone()));
         drop(tx);
         let mut out = Vec::with_capacity(self.cores);
         while out.len() < self.cores {
             match rx.recv_async().await {
-                Ok(s) => out.push(s),
+                Ok(x) => out.push(x),
                 Err(_) => break,
             }
         }
+        out
+    }
+
+    /// Collects a snapshot from every core (bounded wait).
+    pub async fn snapshots(&self) -> Vec<CoreSnapshot> {
+        let mut out = self.ask_cores(Msg::Snapshot).await;
         out.sort_by_key(|s| s.core);
         out
     }

@@ -224,11 +224,8 @@ async fn wait(conn: &mut Conn, argv: &[Bytes]) -> Reply {
 /// floor).
 async fn local_replica_counts(conn: &Conn) -> (Option<u64>, u64) {
     let node = &conn.core.node;
-    let (tx, rx) = flume::bounded(node.cores);
-    node.broadcast(|| Msg::Replicas(tx.clone()));
-    drop(tx);
     let (mut led, mut floor): (Option<u64>, u64) = (None, u64::MAX);
-    while let Ok((l, f)) = rx.recv_async().await {
+    for (l, f) in node.ask_cores(Msg::Replicas).await {
         if let Some(l) = l {
             led = Some(led.map_or(l, |m| m.min(l)));
         }
@@ -405,16 +402,11 @@ async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
                     f.skip_id = Some(conn.id);
                 }
             }
-            let (tx, rx) = flume::bounded(node.cores);
-            node.broadcast(|| Msg::Kill(f.clone(), tx.clone()));
-            drop(tx);
-            let mut killed = 0;
-            for _ in 0..node.cores {
-                match rx.recv_async().await {
-                    Ok(n) => killed += n,
-                    Err(_) => break,
-                }
-            }
+            let killed: usize = node
+                .ask_cores(|tx| Msg::Kill(f.clone(), tx))
+                .await
+                .into_iter()
+                .sum();
             if old_style {
                 if killed == 0 {
                     return errors::err("ERR No such client");
@@ -447,17 +439,15 @@ async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
             }
             // The core holding the client's blocked command answers 1 once
             // it is answered; every other core 0.
-            let (tx, rx) = flume::bounded(node.cores);
-            node.broadcast(|| Msg::Unblock {
-                client: client as u64,
-                error,
-                answer: tx.clone(),
-            });
-            drop(tx);
-            let mut n = 0;
-            while let Ok(x) = rx.recv_async().await {
-                n += x;
-            }
+            let n: u64 = node
+                .ask_cores(|answer| Msg::Unblock {
+                    client: client as u64,
+                    error,
+                    answer,
+                })
+                .await
+                .into_iter()
+                .sum();
             Reply::Integer(n.min(1) as i64)
         }
         ClientSub::Help => table::help_reply(
