@@ -689,44 +689,7 @@ impl Core {
                     call.push(Bytes::from(core.node.hlc_now().to_string()));
                     call.extend(p.argv.iter().cloned());
                     if corekv_core::cmd::blocking::is_blocking(&p.argv) {
-                        // Its own connection, for as long as it blocks.
-                        let timeout = match corekv_core::cmd::blocking::timeout_ms(&p.argv) {
-                            Some(ms) if ms > 0 => Duration::from_millis(ms) + PROXY_BLOCK_SLACK,
-                            _ => PROXY_BLOCK_FOREVER,
-                        };
-                        let left = match &p.to {
-                            ParkedReply::Remote { core: c, id } => {
-                                let flag = Rc::new(std::cell::Cell::new(false));
-                                let mut st = core.st.borrow_mut();
-                                st.proxied_waits.insert((*c, *id), flag.clone());
-                                Some(((*c, *id), flag))
-                            }
-                            ParkedReply::Local(_) => None,
-                        };
-                        let gone = || match (&p.to, &left) {
-                            (ParkedReply::Local(tx), _) => tx.is_closed(),
-                            (_, Some((_, flag))) => flag.get(),
-                            _ => false,
-                        };
-                        let link_id = Rc::new(std::cell::Cell::new(None));
-                        let client = p.client.id;
-                        if client != 0 {
-                            let entry = (addr, link_id.clone());
-                            core.st.borrow_mut().proxied_blocked.insert(client, entry);
-                        }
-                        let r = core
-                            .proxy_pool()
-                            .call_alone(addr, call, timeout, gone, &link_id)
-                            .await;
-                        let mut st = core.st.borrow_mut();
-                        if let Some((k, _)) = &left {
-                            st.proxied_waits.remove(k);
-                        }
-                        if client != 0 {
-                            st.proxied_blocked.remove(&client);
-                        }
-                        drop(st);
-                        r
+                        proxy_blocking(&core, addr, &p, call).await
                     } else {
                         core.proxy_pool().try_call(addr, call).await
                     }
@@ -1004,7 +967,7 @@ impl Core {
                         if let Some(w) = st.blocked.get_mut(id) {
                             w.inflight = false;
                         }
-                        self.settle_unblock(st, id);
+                        let _ = self.settle_unblock(st, id);
                         continue;
                     }
                     let Some(to) = waiter.into_reply_to() else {
@@ -1225,7 +1188,7 @@ impl Core {
                 if let Some(w) = st.blocked.get_mut(id) {
                     w.inflight = false;
                 }
-                self.settle_unblock(st, id);
+                let _ = self.settle_unblock(st, id);
                 return;
             }
             self.notify.notify();
@@ -1238,22 +1201,19 @@ impl Core {
         use corekv_core::cmd::blocking;
         if blocking::would_block(&reply) {
             // Someone else popped first: it stays at the front, unless
-            // its deadline passed or CLIENT UNBLOCK came meanwhile.
-            let end = match st.blocked.get_mut(id) {
+            // CLIENT UNBLOCK came meanwhile or its deadline passed.
+            let expired = match st.blocked.get_mut(id) {
                 Some(w) => {
                     w.inflight = false;
-                    w.expired || w.unblock.is_some()
+                    w.expired
                 }
                 None => false,
             };
-            if end && let Some(w) = st.blocked.remove(id) {
-                let r = match &w.unblock {
-                    Some(u) => {
-                        let _ = u.answer.send(1);
-                        unblock_reply(&w.argv, u.error)
-                    }
-                    None => blocking::timeout_reply(&w.argv),
-                };
+            if self.settle_unblock(st, id) {
+                return;
+            }
+            if expired && let Some(w) = st.blocked.remove(id) {
+                let r = blocking::timeout_reply(&w.argv);
                 st.deliver(w.to, r);
             }
             return;
@@ -1270,9 +1230,11 @@ impl Core {
         }
     }
 
-    /// A CLIENT UNBLOCK that waited for a serve which was not proposed
-    /// after all: the client is unblocked now.
-    fn settle_unblock(&self, st: &mut CoreState, id: u64) {
+    /// Answers a CLIENT UNBLOCK of waiter `id` if one is pending and no
+    /// serve of it is in flight (its outcome decides otherwise, see
+    /// `served`): the client gets its unblock reply and the command 1.
+    /// Whether it did.
+    fn settle_unblock(&self, st: &mut CoreState, id: u64) -> bool {
         let pending = st
             .blocked
             .get_mut(id)
@@ -1284,7 +1246,9 @@ impl Core {
             let _ = u.answer.send(1);
             let r = unblock_reply(&w.argv, u.error);
             st.deliver(w.to, r);
+            return true;
         }
+        false
     }
 
     /// Answers blocked clients whose timeout passed.
@@ -1467,49 +1431,14 @@ impl Core {
                 let mut st = self.st.borrow_mut();
                 let st = &mut *st;
                 let Some(id) = st.blocked.of_client(client) else {
-                    // Proxied: the leader node holds the waiter under the
-                    // link's id; it answers (and frees it safely).
-                    let forward = st
-                        .proxied_blocked
-                        .get(&client)
-                        .and_then(|(addr, link)| link.get().map(|l| (*addr, l)));
-                    match (forward, self.me.get().and_then(|w| w.upgrade())) {
-                        (Some((addr, link)), Some(core)) => {
-                            monoio::spawn(async move {
-                                let mode = if error { "ERROR" } else { "TIMEOUT" };
-                                let call = vec![
-                                    Bytes::from_static(b"CLIENT"),
-                                    Bytes::from_static(b"UNBLOCK"),
-                                    Bytes::from(link.to_string()),
-                                    Bytes::from_static(mode.as_bytes()),
-                                ];
-                                let n = match core.proxy_pool().try_call(addr, call).await {
-                                    Ok(Reply::Integer(n)) if n > 0 => 1,
-                                    _ => 0,
-                                };
-                                let _ = answer.send(n);
-                            });
-                        }
-                        _ => {
-                            let _ = answer.send(0);
-                        }
-                    }
+                    self.forward_unblock(st, client, error, answer);
                     return;
                 };
-                let inflight = st.blocked.get_mut(id).is_some_and(|w| {
-                    if w.inflight {
-                        // The serve's outcome answers (see `served`).
-                        w.unblock = Some(crate::blocking::Unblock {
-                            error,
-                            answer: answer.clone(),
-                        });
-                    }
-                    w.inflight
-                });
-                if !inflight && let Some(w) = st.blocked.remove(id) {
-                    st.deliver(w.to, unblock_reply(&w.argv, error));
-                    let _ = answer.send(1);
+                if let Some(w) = st.blocked.get_mut(id) {
+                    w.unblock = Some(crate::blocking::Unblock { error, answer });
                 }
+                // At once, unless a serve is in flight (then `served`).
+                self.settle_unblock(st, id);
             }
             Msg::Cancel { from, id } => {
                 let mut st = self.st.borrow_mut();
@@ -1526,6 +1455,42 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// CLIENT UNBLOCK of a client whose blocked command this core proxied
+    /// to another node: the leader holds the waiter under the link's id
+    /// and answers (freeing it safely, as for its own clients); 0 here if
+    /// the client is not one of ours or the link's id is not known yet.
+    fn forward_unblock(
+        &self,
+        st: &CoreState,
+        client: u64,
+        error: bool,
+        answer: flume::Sender<u64>,
+    ) {
+        let forward = st
+            .proxied_blocked
+            .get(&client)
+            .and_then(|(addr, link)| link.get().map(|l| (*addr, l)));
+        let (Some((addr, link)), Some(core)) = (forward, self.me.get().and_then(|w| w.upgrade()))
+        else {
+            let _ = answer.send(0);
+            return;
+        };
+        monoio::spawn(async move {
+            let mode = if error { "ERROR" } else { "TIMEOUT" };
+            let call = vec![
+                Bytes::from_static(b"CLIENT"),
+                Bytes::from_static(b"UNBLOCK"),
+                Bytes::from(link.to_string()),
+                Bytes::from_static(mode.as_bytes()),
+            ];
+            let n = match core.proxy_pool().try_call(addr, call).await {
+                Ok(Reply::Integer(n)) if n > 0 => 1,
+                _ => 0,
+            };
+            let _ = answer.send(n);
+        });
     }
 
     /// Requests sent to other cores whose client went away: told to the
@@ -1738,6 +1703,54 @@ impl CoreState {
         self.rand_state = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
+}
+
+/// A blocking command proxied to the leader at `addr`: on a connection of
+/// its own for as long as it blocks (`ProxyPool::call_alone`), ended when
+/// its client leaves (a local reply channel closed, or `Msg::Cancel` from
+/// the client's core), and findable by CLIENT UNBLOCK (`proxied_blocked`).
+async fn proxy_blocking(
+    core: &Rc<Core>,
+    addr: std::net::SocketAddr,
+    p: &Parked,
+    call: Vec<Bytes>,
+) -> Result<Reply, crate::proxy::ProxyError> {
+    let timeout = match corekv_core::cmd::blocking::timeout_ms(&p.argv) {
+        Some(ms) if ms > 0 => Duration::from_millis(ms) + PROXY_BLOCK_SLACK,
+        _ => PROXY_BLOCK_FOREVER,
+    };
+    let left = match &p.to {
+        ParkedReply::Remote { core: c, id } => {
+            let flag = Rc::new(std::cell::Cell::new(false));
+            let mut st = core.st.borrow_mut();
+            st.proxied_waits.insert((*c, *id), flag.clone());
+            Some(((*c, *id), flag))
+        }
+        ParkedReply::Local(_) => None,
+    };
+    let gone = || match (&p.to, &left) {
+        (ParkedReply::Local(tx), _) => tx.is_closed(),
+        (_, Some((_, flag))) => flag.get(),
+        _ => false,
+    };
+    let link_id = Rc::new(std::cell::Cell::new(None));
+    let client = p.client.id;
+    if client != 0 {
+        let entry = (addr, link_id.clone());
+        core.st.borrow_mut().proxied_blocked.insert(client, entry);
+    }
+    let r = core
+        .proxy_pool()
+        .call_alone(addr, call, timeout, gone, &link_id)
+        .await;
+    let mut st = core.st.borrow_mut();
+    if let Some((k, _)) = &left {
+        st.proxied_waits.remove(k);
+    }
+    if client != 0 {
+        st.proxied_blocked.remove(&client);
+    }
+    r
 }
 
 /// A blocking command proxied to another node: the leader's address and
