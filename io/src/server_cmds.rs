@@ -195,11 +195,8 @@ fn valid_name(n: &[u8]) -> bool {
 /// answered at once when `numreplicas` are there, otherwise polled until
 /// they are or `timeout` ms pass (0: no limit).
 async fn wait(conn: &mut Conn, argv: &[Bytes]) -> Reply {
-    let int = |i: usize| {
-        argv.get(i)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .and_then(|s| s.parse::<i64>().ok())
-    };
+    // Redis's integer syntax (string2ll), as every command's.
+    let int = |i: usize| argv.get(i).and_then(|b| corekv_core::cmd::parse_i64(b));
     let Some(want) = int(1) else {
         return errors::err(errors::NOT_INTEGER);
     };
@@ -427,11 +424,7 @@ async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
             if argv.len() > 4 {
                 return errors::err(errors::SYNTAX);
             }
-            let Some(client) = argv
-                .get(2)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(|s| s.parse::<i64>().ok())
-            else {
+            let Some(client) = argv.get(2).and_then(|b| corekv_core::cmd::parse_i64(b)) else {
                 return errors::err(errors::NOT_INTEGER);
             };
             if client <= 0 {
