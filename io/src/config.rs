@@ -41,6 +41,11 @@ pub struct Args {
     /// cache misses, separate from --cache-mb (default 64)
     #[argh(option, default = "64")]
     pub block_cache_mb: u64,
+    /// size in MiB at which a core's Raft log starts a new segment
+    /// (default 64); older segments are removed once the state machine
+    /// has flushed what they hold
+    #[argh(option, default = "64")]
+    pub raft_segment_mb: u64,
     /// maximum number of connected clients (default 10000)
     #[argh(option, default = "10000")]
     pub maxclients: usize,
@@ -102,6 +107,12 @@ pub struct Args {
     /// to/from chosen nodes); off by default
     #[argh(switch)]
     pub debug_commands: bool,
+    /// tests only, with --debug-commands: abort the process at the Nth
+    /// Raft log rotation (`rotate:N`, after the new segment's checkpoint
+    /// is written, before it is acknowledged) or purge (`purge:N`, after
+    /// the first old segment is removed, before the rest)
+    #[argh(option)]
+    pub debug_crash: Option<String>,
 }
 
 /// Parses `--peers`: (node id, RESP address) sorted by id. Ids are unique

@@ -1,12 +1,15 @@
 //! The persist thread of one core: a dedicated OS thread that writes the
-//! core's persist jobs to fjall, with group commit (everything queued since
-//! the last write goes in one batch, with at most one fsync), and reports
+//! core's persist jobs, with group commit (everything queued since the last
+//! write goes in one batch, with at most one fsync): the log half to the
+//! core's segmented Raft log (corekv_shard::wal), the data half to fjall.
+//! It reports
 //! completion back to the core (one wake per batch). Its job channel is
 //! bounded (`core::PERSIST_JOBS`, the core never waits on it); completions
 //! go through a bounded ring that cannot fill and are never dropped.
 
 use crate::node::{Node, unix_ms};
 use crate::stats::CoreCounters;
+use corekv_shard::wal::WalWriter;
 use corekv_shard::{Engine, Fsync, PersistJob};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -75,6 +78,14 @@ pub fn run(
     jobs: flume::Receiver<PersistJob>,
     mut done: Reporter,
 ) {
+    let mut wal = match engine.open_log() {
+        Ok(w) => w,
+        Err(e) => fail(core, e),
+    };
+    // A checkpoint started segment `.0` in job `.1`: older segments go once
+    // that job's data half is written and synced.
+    let mut purge: Option<(u64, u64)> = None;
+    let mut crash = CrashAt::from_args(&node);
     let mut last_sync = Instant::now();
     let mut dirty = false;
     let mut pending_data: Vec<PersistJob> = Vec::new();
@@ -101,8 +112,8 @@ pub fn run(
                     && node.fsync() == Fsync::EverySec
                     && last_sync.elapsed() >= Duration::from_secs(1)
                 {
-                    if let Err(e) = engine.sync(true) {
-                        fail(core, e);
+                    if let Err(e) = wal.write(true) {
+                        fail(core, e.into());
                     }
                     on_sync(core, &node);
                     last_sync = Instant::now();
@@ -132,17 +143,27 @@ pub fn run(
             // A snapshot install: the log now starts after the snapshot, so
             // its data (and everything before it) must be written and
             // synced with the log half, before anything is acknowledged.
-            if let Err(e) = engine.persist_log(&batch, false) {
-                fail(core, e);
+            match engine.persist_log(&mut wal, &batch, false) {
+                Ok(r) => purge = r.or(purge),
+                Err(e) => fail(core, e),
             }
             let report = log_done(&batch, seq, Some(seq));
             pending_data.extend(batch);
             if let Err(e) = engine
                 .persist_data(&pending_data)
-                .and_then(|_| engine.sync(sync))
+                .and_then(|_| engine.sync(true))
             {
                 fail(core, e);
             }
+            // The snapshot's data is durable: only now may the log forget
+            // what came before it.
+            for job in &pending_data {
+                wal.add(&job.after_data);
+            }
+            if let Err(e) = wal.write(true) {
+                fail(core, e.into());
+            }
+            purge_after(core, &engine, &mut wal, &mut purge, seq, &mut crash);
             pending_data.clear();
             if done.send(report).is_err() {
                 break;
@@ -151,8 +172,14 @@ pub fn run(
             dirty = after_write(core, &node, sync, &mut last_sync);
             continue;
         }
-        if let Err(e) = engine.persist_log(&batch, sync) {
-            fail(core, e);
+        match engine.persist_log(&mut wal, &batch, sync) {
+            Ok(r) => {
+                if r.is_some() {
+                    crash.hit(Point::Rotate);
+                }
+                purge = r.or(purge);
+            }
+            Err(e) => fail(core, e),
         }
         // Acknowledge the log first: the data half is off the reply path.
         if done.send(log_done(&batch, seq, unreported.take())).is_err() {
@@ -187,8 +214,9 @@ pub fn run(
                     return;
                 }
                 let sync = node.fsync() == Fsync::Always;
-                if let Err(e) = engine.persist_log(&wave, sync) {
-                    fail(core, e);
+                match engine.persist_log(&mut wal, &wave, sync) {
+                    Ok(r) => purge = r.or(purge),
+                    Err(e) => fail(core, e),
                 }
                 let seq = wave.last().map_or(0, |j| j.seq);
                 let _ = done.send(log_done(&wave, seq, None));
@@ -200,6 +228,7 @@ pub fn run(
             if let Err(e) = engine.persist_data_with(&pending_data, &mut between) {
                 fail(core, e);
             }
+            purge_after(core, &engine, &mut wal, &mut purge, seq, &mut crash);
             pending_data.clear();
             unreported = Some(seq);
             if !logged.is_empty() && node.fsync() != Fsync::Always {
@@ -209,8 +238,92 @@ pub fn run(
             pending_data.extend(logged);
         }
     }
-    // Executor gone (shutdown): make whatever was written durable.
-    write(core, &engine, &pending_data, true);
+    // Executor gone (shutdown): make whatever was written durable (the
+    // log halves of `pending_data` are written already).
+    if let Err(e) = engine
+        .persist_data(&pending_data)
+        .and_then(|_| engine.sync(true))
+        .and_then(|_| Ok(wal.write(true)?))
+    {
+        fail(core, e);
+    }
+}
+
+/// Once the data half of the job that started segment `purge.0` is written
+/// (`written` is the newest job whose data half is), syncs fjall, so every
+/// applied marker the segment's checkpoint relied on is durable, and
+/// removes the older segments (docs/design/0020).
+fn purge_after(
+    core: usize,
+    engine: &Engine,
+    wal: &mut WalWriter,
+    purge: &mut Option<(u64, u64)>,
+    written: u64,
+    crash: &mut CrashAt,
+) {
+    let Some((segment, job)) = *purge else {
+        return;
+    };
+    if written < job {
+        return;
+    }
+    *purge = None;
+    if let Err(e) = engine.sync(true) {
+        fail(core, e);
+    }
+    let mut first = true;
+    loop {
+        match wal.purge_oldest_before(segment) {
+            Ok(true) if first => {
+                first = false;
+                crash.hit(Point::Purge);
+            }
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => fail(core, e.into()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Point {
+    Rotate,
+    Purge,
+}
+
+/// `--debug-crash rotate:N|purge:N` (with `--debug-commands`): aborts the
+/// process, as kill -9 would, at the Nth time the persist thread passes
+/// that point, so tests can crash inside a rotation or a purge.
+struct CrashAt(Option<(Point, u64)>);
+
+impl CrashAt {
+    fn from_args(node: &Node) -> CrashAt {
+        if !node.args.debug_commands {
+            return CrashAt(None);
+        }
+        let parsed = node.args.debug_crash.as_deref().and_then(|s| {
+            let (p, n) = s.split_once(':')?;
+            let point = match p {
+                "rotate" => Point::Rotate,
+                "purge" => Point::Purge,
+                _ => return None,
+            };
+            Some((point, n.parse::<u64>().ok()?.max(1)))
+        });
+        CrashAt(parsed)
+    }
+
+    fn hit(&mut self, at: Point) {
+        if let Some((point, left)) = &mut self.0
+            && *point == at
+        {
+            *left -= 1;
+            if *left == 0 {
+                eprintln!("corekv: --debug-crash reached; aborting");
+                std::process::abort();
+            }
+        }
+    }
 }
 
 /// The report of a written log half: every Ready of `batch`, and the data
@@ -243,12 +356,6 @@ fn on_sync(core: usize, node: &Node) {
         CoreCounters::add(&c.fsyncs, 1);
     }
     node.lastsave_unix_s.store(unix_ms() / 1000, Relaxed);
-}
-
-fn write(core: usize, engine: &Engine, batch: &[PersistJob], sync: bool) {
-    if let Err(e) = engine.persist(batch, sync) {
-        fail(core, e);
-    }
 }
 
 /// A write we cannot make durable must never be acknowledged: stop.

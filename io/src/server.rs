@@ -298,6 +298,7 @@ fn core_thread(
             return;
         }
     };
+    shard.set_segment_bytes(node.args.raft_segment_mb.saturating_mul(1 << 20));
     node.hlc_observe_ms(shard.max_log_ts_ms());
     // ReadIndex contexts differ from those of this node's earlier runs.
     shard.seed_read_ctx(

@@ -7,6 +7,7 @@
 //! (`get`, short scans) are done on the executor directly.
 
 use crate::keys;
+use crate::wal::{LogRec, WalWriter};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use std::path::Path;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub enum EngineError {
     Corrupt(&'static str),
     #[error("injected read fault")]
     InjectedFault,
+    #[error("raft log: {0}")]
+    Log(#[from] std::io::Error),
 }
 
 /// How data reads of a node's engines fare: failures seen (real and
@@ -120,10 +123,19 @@ pub enum DataOp {
 #[derive(Debug, Default)]
 pub struct PersistJob {
     pub seq: u64,
-    /// Raft log entries and hard states: the critical, synced part.
+    /// Raft log entries, hard states and resets for the core's segmented
+    /// log (crate::wal): the critical, synced part.
+    pub log: Vec<LogRec>,
+    /// This job's log starts a new segment with a checkpoint of every
+    /// group's live log: older segments go once the data half of this job
+    /// is durable (docs/design/0020).
+    pub rotate: bool,
+    /// Log records written only after this job's data half is durable (a
+    /// snapshot install's reset of the log).
+    pub after_data: Vec<LogRec>,
+    /// Raft-keyspace writes that must be durable with the log half (a new
+    /// group's first configuration): rare, synced in fjall.
     pub raft_puts: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Log truncation: written after the data part.
-    pub raft_dels: Vec<Vec<u8>>,
     pub data: Vec<DataOp>,
     /// (group id, ready number) to acknowledge once durable.
     pub readies: Vec<(u32, u64)>,
@@ -135,7 +147,7 @@ pub struct PersistJob {
 impl PersistJob {
     pub fn is_empty(&self) -> bool {
         self.raft_puts.is_empty()
-            && self.raft_dels.is_empty()
+            && self.log.is_empty()
             && self.data.is_empty()
             && self.readies.is_empty()
     }
@@ -153,6 +165,10 @@ pub struct Engine {
     /// Shared by every clone (the persist thread's too); a node points all
     /// its engines at one with [`Engine::with_health`].
     pub health: Arc<ReadHealth>,
+    /// The directory of the core's Raft log segments (crate::wal).
+    pub log_dir: std::path::PathBuf,
+    /// The log writer of [`Engine::persist`] (tests and tools only).
+    inline_log: Arc<std::sync::Mutex<Option<WalWriter>>>,
 }
 
 impl Engine {
@@ -192,6 +208,8 @@ impl Engine {
             meta,
             elem,
             health: Arc::default(),
+            log_dir: path.join("raftlog"),
+            inline_log: Arc::default(),
         })
     }
 
@@ -238,11 +256,48 @@ impl Engine {
         Ok(crate::snapshot::data_range(&self.data, from, to))
     }
 
-    /// Writes the jobs in order (log part, then data part) and syncs if
-    /// asked. Used where both halves go together (tests, shutdown).
+    /// Writes the jobs in order (log part, then data part, then the
+    /// after-data records) and syncs if asked, with a log writer the engine
+    /// opens on first use. For tests and tools that drive a shard without a
+    /// persist thread; never mixed with a persist thread's own writer.
     pub fn persist(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
-        self.persist_log(jobs, sync)?;
-        self.persist_data(jobs)
+        self.with_inline_log(|wal| {
+            self.persist_log(wal, jobs, sync)?;
+            self.persist_data(jobs)?;
+            for job in jobs {
+                wal.add(&job.after_data);
+            }
+            wal.write(sync)?;
+            Ok(())
+        })
+    }
+
+    /// The log half of [`Engine::persist`] alone (tests of a slow data half).
+    pub fn persist_log_inline(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
+        self.with_inline_log(|wal| self.persist_log(wal, jobs, sync).map(|_| ()))
+    }
+
+    fn with_inline_log(
+        &self,
+        f: impl FnOnce(&mut WalWriter) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        let mut guard = self
+            .inline_log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.is_none() {
+            *guard = Some(self.open_log()?);
+        }
+        match guard.as_mut() {
+            Some(wal) => f(wal),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the writer of this core's Raft log: a new segment after those
+    /// on disk. Call after the shard has recovered from them.
+    pub fn open_log(&self) -> Result<WalWriter, EngineError> {
+        Ok(WalWriter::open(&self.log_dir)?)
     }
 
     /// Makes everything written so far durable (fdatasync of the journal),
@@ -257,29 +312,43 @@ impl Engine {
         Ok(())
     }
 
-    /// The critical half: Raft entries, hard and conf states; then one
-    /// fsync (or a flush to the OS). Once this returns the readies of `jobs`
-    /// may be acknowledged to Raft. Runs on the persist thread only (fjall
-    /// may stall the writer when L0 is full).
-    pub fn persist_log(&self, jobs: &[PersistJob], sync: bool) -> Result<(), EngineError> {
-        if jobs.iter().all(|j| j.raft_puts.is_empty()) {
-            // Nothing new must be durable (readies that only acknowledge).
-            return Ok(());
-        }
-        let mut batch = self.db.batch();
+    /// The critical half: Raft entries, hard states and resets appended to
+    /// the log (one write, then one fdatasync with `sync`), plus any rare
+    /// fjall raft-keyspace writes. Once this returns the readies of `jobs`
+    /// may be acknowledged to Raft. Returns the segment and job a rotation
+    /// in `jobs` started, if any: segments before it may go once that job's
+    /// data half is durable. Runs on the persist thread only.
+    pub fn persist_log(
+        &self,
+        wal: &mut WalWriter,
+        jobs: &[PersistJob],
+        sync: bool,
+    ) -> Result<Option<(u64, u64)>, EngineError> {
+        let mut rotated = None;
         for job in jobs {
-            for (k, v) in &job.raft_puts {
-                batch.insert(&self.raft, k.as_slice(), v.as_slice());
+            if job.rotate {
+                rotated = Some((wal.rotate(sync)?, job.seq));
             }
+            wal.add(&job.log);
         }
-        batch.commit()?;
-        self.sync(sync)
+        wal.write(sync)?;
+        if jobs.iter().any(|j| !j.raft_puts.is_empty()) {
+            let mut batch = self.db.batch();
+            for job in jobs {
+                for (k, v) in &job.raft_puts {
+                    batch.insert(&self.raft, k.as_slice(), v.as_slice());
+                }
+            }
+            batch.commit()?;
+            self.sync(sync)?;
+        }
+        Ok(rotated)
     }
 
     /// The deferred half: state-machine writes with the applied index they
-    /// cover (atomically, in one batch), then log truncation. Not synced on
-    /// its own: it is rebuilt from the log after a crash, and the next
-    /// `persist_log` sync covers it (one journal).
+    /// cover (atomically, in one batch). Not synced on its own: it is
+    /// rebuilt from the Raft log after a crash, and log segments are purged
+    /// only after an explicit sync (docs/design/0020).
     pub fn persist_data(&self, jobs: &[PersistJob]) -> Result<(), EngineError> {
         self.persist_data_with(jobs, &mut || {})
     }
@@ -315,12 +384,6 @@ impl Engine {
                         self.clear_range(*from, *to, between)?;
                     }
                 }
-            }
-        }
-        // Truncation goes after the applied index that allows it.
-        for job in jobs {
-            for k in &job.raft_dels {
-                batch.remove(&self.raft, k.as_slice());
             }
         }
         batch.commit()?;

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod log;
 pub mod shard;
 pub mod snapshot;
+pub mod wal;
 
 pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob, ReadHealth};
 pub use shard::{

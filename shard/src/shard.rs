@@ -12,6 +12,7 @@ use crate::elems::{self, Garbage};
 use crate::engine::{DataOp, Engine, EngineError, PersistJob};
 use crate::keys;
 use crate::log::LogStore;
+use crate::wal::{self, LogRec};
 use bytes::Bytes;
 use corekv_core::cmd::{self, Ctx};
 use corekv_core::slot::key_slot;
@@ -85,6 +86,11 @@ const TRANSFER_BACKOFF: Duration = Duration::from_secs(5);
 /// enough that truncated chunks mostly die in the memtable instead of being
 /// flushed and compacted (fjall's worker was up to half a CPU at 1024).
 const LOG_KEEP: u64 = 128;
+/// Log bytes written to one segment before the next job starts a new one
+/// with a checkpoint (docs/design/0020): big enough that the checkpoint
+/// (every group's live tail) is a small fraction, small enough that the
+/// disk held by purged-but-not-yet-removed segments stays modest.
+pub const SEGMENT_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Clone)]
 pub struct GroupSpec {
@@ -101,12 +107,10 @@ struct Group {
     /// (index, term, tokens) of proposals waiting for apply, in index order
     /// (see [`Group::track`]).
     proposals: VecDeque<(u64, u64, Vec<Token>)>,
-    /// Last log index written to fjall; a shorter append deletes the rest.
+    /// Last log index handed to the persist thread.
     persisted_last: u64,
     /// Persist jobs in flight that carry readies of this group.
     inflight: u32,
-    /// (first, last) index of each log chunk record in fjall, in order.
-    chunks: VecDeque<(u64, u64)>,
     /// Messages raft-rs wants sent only once the Ready that produced them
     /// is durable (votes, append responses): (ready number, messages).
     held: VecDeque<(u64, Vec<Message>)>,
@@ -284,6 +288,10 @@ pub struct Shard {
     /// Collect the keys applied writes changed (blocked clients wait).
     watch_writes: bool,
     written: Vec<(usize, Bytes)>,
+    /// Log bytes handed out since the current segment began.
+    log_bytes: u64,
+    /// Log bytes at which the next job starts a new segment.
+    segment_bytes: u64,
 }
 
 /// User key (a slice of the entry's argv: no copy) → its record: the value
@@ -389,16 +397,6 @@ pub fn decode_batch(data: &Bytes) -> Option<(u64, Vec<Vec<Bytes>>)> {
 }
 
 /// A log chunk: the entries of one Ready, each `len(4) | protobuf`.
-fn encode_chunk(entries: &[Entry], gid: u32) -> Result<Vec<u8>, ShardError> {
-    let mut out = Vec::with_capacity(entries.iter().map(|e| e.data.len() + 32).sum());
-    for e in entries {
-        let bytes = e.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
-        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        out.extend_from_slice(&bytes);
-    }
-    Ok(out)
-}
-
 fn decode_chunk(v: &[u8]) -> Option<Vec<Entry>> {
     let mut out = Vec::new();
     let mut pos = 0;
@@ -409,6 +407,42 @@ fn decode_chunk(v: &[u8]) -> Option<Vec<Entry>> {
         pos += len;
     }
     Some(out)
+}
+
+/// The log of `gid` from index `from` on, as versions before the segmented
+/// log kept it: chunk records in fjall's raft keyspace. Their keys are
+/// deleted by `job`'s data half, after its log half (the open's checkpoint)
+/// has rewritten the entries into a segment.
+fn legacy_log(
+    engine: &Engine,
+    gid: u32,
+    from: u64,
+    job: &mut PersistJob,
+) -> Result<Vec<Entry>, ShardError> {
+    let mut entries: Vec<Entry> = Vec::new();
+    for kv in engine
+        .raft
+        .range(keys::chunk_key(gid, 0)..=keys::chunk_key(gid, u64::MAX))
+    {
+        let (k, v) = kv.into_inner().map_err(EngineError::from)?;
+        job.data.push(DataOp::RaftDel(k.to_vec()));
+        if v.is_empty() {
+            continue;
+        }
+        let chunk = decode_chunk(&v).ok_or(ShardError::Corrupt(gid))?;
+        for e in chunk {
+            if e.index < from {
+                continue;
+            }
+            if entries.last().is_some_and(|l| l.index + 1 != e.index)
+                || (entries.is_empty() && e.index != from)
+            {
+                return Ok(entries);
+            }
+            entries.push(e);
+        }
+    }
+    Ok(entries)
 }
 
 impl Shard {
@@ -435,8 +469,25 @@ impl Shard {
             seq: 1,
             ..Default::default()
         };
+        let mut recovered = wal::recover(&engine.log_dir).map_err(EngineError::from)?;
+        if let Some(&(seg, at)) = recovered
+            .torn
+            .iter()
+            .find(|t| Some(&t.0) != recovered.segments.last())
+        {
+            // Only the newest segment can be torn by a crash; this one was
+            // not the newest when written after.
+            eprintln!(
+                "corekv: raft log segment {seg:016x}.log ends in a damaged record at byte {at}; \
+                 records after it in that segment are skipped"
+            );
+        }
+        let legacy = recovered.segments.is_empty();
         for spec in specs {
-            groups.push(open_group(&engine, spec, &mut job, &cluster)?);
+            let logged = recovered.groups.remove(&spec.id);
+            groups.push(open_group(
+                &engine, spec, &mut job, &cluster, logged, legacy,
+            )?);
         }
         let mut expiry = BTreeSet::new();
         for kv in engine.expire.iter() {
@@ -504,9 +555,14 @@ impl Shard {
             prefetched: HashMap::default(),
             watch_writes: false,
             written: Vec::new(),
+            log_bytes: 0,
+            segment_bytes: SEGMENT_BYTES,
         };
         // A replica that ever saw an election (term above the bootstrap's
         // 1) may have acknowledged a leader before this start.
+        // Every run starts a segment with a checkpoint, so the segments of
+        // earlier runs can go once this first job's data half is durable.
+        shard.checkpoint();
         if shard.cluster.voters.len() > 1 && shard.groups.iter().any(|g| g.raw.raft.term > 1) {
             shard.vote_fence = VOTE_FENCE_TICKS;
         }
@@ -529,6 +585,11 @@ impl Shard {
             }
         }
         Ok(shard)
+    }
+
+    /// Sets the log bytes after which a new segment starts (at least 64 KiB).
+    pub fn set_segment_bytes(&mut self, bytes: u64) {
+        self.segment_bytes = bytes.max(64 << 10);
     }
 
     pub fn engine(&self) -> &Engine {
@@ -898,9 +959,11 @@ impl Shard {
         // and fell behind): committed or overwritten, there is no telling
         // which, and a committed one's reply was computed elsewhere.
         g.give_up_through(meta.index, &mut self.completions);
-        for (_, c_last) in g.chunks.drain(..) {
-            self.job.raft_dels.push(keys::chunk_key(gid, c_last));
-        }
+        // Written only once the snapshot's data is durable (a crash before
+        // that must find the old log).
+        self.job
+            .after_data
+            .push(LogRec::Reset(gid, meta.index, meta.term));
         g.persisted_last = meta.index;
         self.job.data.push(DataOp::RaftPut(
             keys::raft_key(gid, b'a'),
@@ -1236,54 +1299,25 @@ impl Shard {
                 continue;
             };
             let entries = rd.take_entries();
-            if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
-                let (first_idx, last_idx) = (first.index, last.index);
-                // Entries that replace a persisted suffix: drop the chunks
-                // holding it, rewriting the kept head of a split chunk.
-                while let Some(&(c_first, c_last)) = g.chunks.back() {
-                    if c_last < first_idx {
-                        break;
-                    }
-                    g.chunks.pop_back();
-                    // Keys rewritten below must not also be blanked in the
-                    // same batch.
-                    if c_last != last_idx && c_last + 1 != first_idx {
-                        self.job
-                            .raft_puts
-                            .push((keys::chunk_key(gid, c_last), Vec::new()));
-                    }
-                    if c_first < first_idx {
-                        let head = raft::Storage::entries(
-                            g.raw.store(),
-                            c_first,
-                            first_idx,
-                            None,
-                            raft::GetEntriesContext::empty(false),
-                        )?;
-                        self.job.raft_puts.push((
-                            keys::chunk_key(gid, first_idx - 1),
-                            encode_chunk(&head, gid)?,
-                        ));
-                        g.chunks.push_back((c_first, first_idx - 1));
-                    }
-                }
+            if let Some(last) = entries.last() {
+                let last_idx = last.index;
                 g.raw.mut_store().append(&entries);
-                // One record per Ready, not per entry: a wave of writes is
-                // one skiplist insert on the persist thread.
-                self.job
-                    .raft_puts
-                    .push((keys::chunk_key(gid, last_idx), encode_chunk(&entries, gid)?));
-                g.chunks.push_back((first_idx, last_idx));
+                // One record per Ready; a conflicting suffix is replaced by
+                // replay (crate::wal), nothing is deleted.
+                let rec = LogRec::Entries(gid, entries);
+                self.log_bytes += rec.size() as u64;
+                self.job.log.push(rec);
                 g.persisted_last = last_idx;
                 needs_persist = true;
             }
             if let Some(hs) = rd.hs() {
                 g.raw.mut_store().hs = hs.clone();
                 if rd.must_sync() {
-                    let bytes = hs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
                     // Term or vote changed (or entries came with it): durable
                     // before anything is acknowledged.
-                    self.job.raft_puts.push((keys::raft_key(gid, b'h'), bytes));
+                    let rec = LogRec::Hard(gid, hs.clone());
+                    self.log_bytes += rec.size() as u64;
+                    self.job.log.push(rec);
                     needs_persist = true;
                 } else {
                     // Only the commit index moved. Raft treats it as volatile
@@ -1385,13 +1419,8 @@ impl Shard {
         let store = g.raw.store();
         if keep_from >= store.truncated_index + 2 * LOG_KEEP {
             let to = keep_from - LOG_KEEP;
-            // Whole chunks only; recovery skips entries at or below the
-            // truncation point inside a partly truncated chunk.
-            while g.chunks.front().is_some_and(|c| c.1 <= to) {
-                if let Some((_, c_last)) = g.chunks.pop_front() {
-                    self.job.raft_dels.push(keys::chunk_key(g.id, c_last));
-                }
-            }
+            // Memory only: segments go whole, once a checkpoint has
+            // rewritten what is still live (docs/design/0020).
             g.raw.mut_store().compact_to(to);
             let s = g.raw.store();
             self.job.data.push(DataOp::RaftPut(
@@ -1627,7 +1656,35 @@ impl Shard {
             std::mem::take(&mut self.touched),
             std::mem::take(&mut self.touched_el),
         ));
+        if self.log_bytes >= self.segment_bytes {
+            self.checkpoint();
+        }
         Some(job)
+    }
+
+    /// Starts the next job's log with a new segment holding every group's
+    /// hard state and live log (entries above its truncation point), so
+    /// every older segment can go once this job's data half is durable
+    /// (docs/design/0020). Must run before anything else is added to the
+    /// job's log.
+    fn checkpoint(&mut self) {
+        let mut recs = Vec::with_capacity(self.groups.len() * 2);
+        for g in &self.groups {
+            let store = g.raw.store();
+            recs.push(LogRec::Hard(g.id, store.hs.clone()));
+            // Nothing when the log is empty: older segments hold only
+            // entries at or below the truncation point then, and those must
+            // stay readable until the data half covering them is durable.
+            if !store.entries.is_empty() {
+                recs.push(LogRec::Entries(g.id, store.entries.clone()));
+            }
+        }
+        recs.append(&mut self.job.log);
+        self.job.log = recs;
+        self.job.rotate = true;
+        // The checkpoint does not count towards the next rotation: a live
+        // tail near the segment size would otherwise rotate at every job.
+        self.log_bytes = 0;
     }
 
     /// The persist thread made job `seq` (and all before it) durable, both
@@ -2015,11 +2072,17 @@ impl Shard {
     }
 }
 
+/// Opens one group from its fjall state and what the log segments hold for
+/// it (`logged`). `legacy`: no segments exist, so the log may still be in
+/// fjall's raft keyspace, where versions before the segmented log kept it
+/// (read here, rewritten by the first checkpoint, then deleted).
 fn open_group(
     engine: &Engine,
     spec: &GroupSpec,
     job: &mut PersistJob,
     cluster: &Cluster,
+    logged: Option<wal::GroupLog>,
+    legacy: bool,
 ) -> Result<Group, ShardError> {
     let gid = spec.id;
     let get = |tag: u8| {
@@ -2028,8 +2091,16 @@ fn open_group(
             .get(keys::raft_key(gid, tag))
             .map_err(EngineError::from)
     };
-    let mut hs = match get(b'h')? {
-        Some(v) => HardState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
+    let logged_hs = logged.as_ref().and_then(|l| l.hs.clone());
+    let mut hs = match logged_hs {
+        Some(hs) => hs,
+        None if legacy => match get(b'h')? {
+            Some(v) => {
+                job.data.push(DataOp::RaftDel(keys::raft_key(gid, b'h')));
+                HardState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?
+            }
+            None => HardState::default(),
+        },
         None => HardState::default(),
     };
     let mut bootstrap = false;
@@ -2050,10 +2121,9 @@ fn open_group(
             job.raft_puts.push((keys::raft_key(gid, b'c'), bytes));
             job.raft_puts
                 .push((keys::raft_key(gid, b't'), keys::u64_pair(1, 1)));
+            // The hard state goes to the log with the open's checkpoint.
             hs.term = hs.term.max(1);
             hs.commit = hs.commit.max(1);
-            let hs_bytes = hs.write_to_bytes().map_err(|_| ShardError::Corrupt(gid))?;
-            job.raft_puts.push((keys::raft_key(gid, b'h'), hs_bytes));
             bootstrap = true;
             cs
         }
@@ -2068,36 +2138,35 @@ fn open_group(
         None if bootstrap => (1, 1),
         None => (0, 0),
     };
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut chunks = VecDeque::new();
-    let mut next = trunc_idx + 1;
-    'scan: for kv in engine
-        .raft
-        .range(keys::chunk_key(gid, next)..=keys::chunk_key(gid, u64::MAX))
+    let mut replayed = match logged {
+        Some(l) => l.entries,
+        None if legacy => legacy_log(engine, gid, trunc_idx + 1, job)?,
+        None => Vec::new(),
+    };
+    // Log matching: entries after the truncation point continue the
+    // history only if the entry at it (when still held) has its term. A
+    // snapshot installed just before a crash can leave an older history in
+    // the segments (its reset is written after its data).
+    if trunc_idx > 0
+        && replayed
+            .iter()
+            .find(|e| e.index == trunc_idx)
+            .is_some_and(|e| e.term != trunc_term)
     {
-        let (_, v) = kv.into_inner().map_err(EngineError::from)?;
-        if v.is_empty() {
+        replayed.clear();
+    }
+    let mut entries: Vec<Entry> = Vec::with_capacity(replayed.len());
+    let mut next = trunc_idx + 1;
+    for e in replayed {
+        if e.index < next {
             continue;
         }
-        let chunk = decode_chunk(&v).ok_or(ShardError::Corrupt(gid))?;
-        let (Some(c_first), Some(c_last)) = (
-            chunk.first().map(|e| e.index),
-            chunk.last().map(|e| e.index),
-        ) else {
-            continue;
-        };
-        for e in chunk {
-            if e.index < next {
-                continue;
-            }
-            if e.index != next {
-                // A gap: nothing after it was ever acknowledged.
-                break 'scan;
-            }
-            entries.push(e);
-            next += 1;
+        if e.index != next {
+            // A gap: nothing after it was ever acknowledged.
+            break;
         }
-        chunks.push_back((c_first, c_last));
+        entries.push(e);
+        next += 1;
     }
     let mut store = LogStore {
         hs: HardState::default(),
@@ -2140,7 +2209,6 @@ fn open_group(
         key_count,
         proposals: VecDeque::new(),
         persisted_last: last,
-        chunks,
         inflight: 0,
         held: VecDeque::new(),
         lease_until: None,

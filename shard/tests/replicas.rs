@@ -6,9 +6,8 @@
 mod common;
 use common::argv;
 use corekv_core::{Reply, errors};
+use corekv_shard::wal::LogRec;
 use corekv_shard::{Cluster, Engine, GroupSpec, PersistJob, Shard, Token};
-use protobuf::Message as _;
-use raft::eraftpb::HardState;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -71,7 +70,7 @@ impl Net {
                         self.held[i].push(job);
                     } else if self.defer[i] {
                         engine
-                            .persist_log(std::slice::from_ref(&job), true)
+                            .persist_log_inline(std::slice::from_ref(&job), true)
                             .expect("persist");
                         s.on_log_persisted(&job.readies);
                         self.held[i].push(job);
@@ -133,13 +132,12 @@ impl Net {
     fn flush_held_through_term(&mut self, node: u64, term: u64) {
         let i = (node - 1) as usize;
         let mut jobs = std::mem::take(&mut self.held[i]);
-        let hs_key = corekv_shard::keys::raft_key(GID, b'h');
         let at = jobs
             .iter()
             .position(|j| {
-                j.raft_puts.iter().any(|(k, v)| {
-                    *k == hs_key && HardState::parse_from_bytes(v).expect("hard state").term == term
-                })
+                j.log
+                    .iter()
+                    .any(|r| matches!(r, LogRec::Hard(g, hs) if *g == GID && hs.term == term))
             })
             .expect("no job moved the term");
         jobs.truncate(at + 1);

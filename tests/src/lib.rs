@@ -330,6 +330,18 @@ impl Server {
         }
     }
 
+    /// Replaces the extra flags the next start (`restart`) uses.
+    pub fn set_args(&mut self, extra: &[&str]) {
+        self.extra = extra.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// Whether the child has exited (it is reaped if so).
+    pub fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| c.try_wait().ok().flatten().is_some())
+    }
+
     /// Starts the server again on the same dir and port (after kill9/terminate).
     pub fn restart(&mut self) {
         if self.child.is_some() {
