@@ -482,12 +482,9 @@ impl Shard {
                  records after it in that segment are skipped"
             );
         }
-        let legacy = recovered.segments.is_empty();
         for spec in specs {
             let logged = recovered.groups.remove(&spec.id);
-            groups.push(open_group(
-                &engine, spec, &mut job, &cluster, logged, legacy,
-            )?);
+            groups.push(open_group(&engine, spec, &mut job, &cluster, logged)?);
         }
         let mut expiry = BTreeSet::new();
         for kv in engine.expire.iter() {
@@ -2073,16 +2070,16 @@ impl Shard {
 }
 
 /// Opens one group from its fjall state and what the log segments hold for
-/// it (`logged`). `legacy`: no segments exist, so the log may still be in
-/// fjall's raft keyspace, where versions before the segmented log kept it
-/// (read here, rewritten by the first checkpoint, then deleted).
+/// it (`logged`). Versions before the segmented log kept the log and hard
+/// state in fjall's raft keyspace: what is found there is used when the
+/// segments know nothing of the group, rewritten into a segment by the
+/// open's checkpoint, and deleted by that job's data half.
 fn open_group(
     engine: &Engine,
     spec: &GroupSpec,
     job: &mut PersistJob,
     cluster: &Cluster,
     logged: Option<wal::GroupLog>,
-    legacy: bool,
 ) -> Result<Group, ShardError> {
     let gid = spec.id;
     let get = |tag: u8| {
@@ -2091,18 +2088,18 @@ fn open_group(
             .get(keys::raft_key(gid, tag))
             .map_err(EngineError::from)
     };
-    let logged_hs = logged.as_ref().and_then(|l| l.hs.clone());
-    let mut hs = match logged_hs {
-        Some(hs) => hs,
-        None if legacy => match get(b'h')? {
-            Some(v) => {
-                job.data.push(DataOp::RaftDel(keys::raft_key(gid, b'h')));
-                HardState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?
-            }
-            None => HardState::default(),
-        },
-        None => HardState::default(),
+    let legacy_hs = match get(b'h')? {
+        Some(v) => {
+            job.data.push(DataOp::RaftDel(keys::raft_key(gid, b'h')));
+            Some(HardState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?)
+        }
+        None => None,
     };
+    let mut hs = logged
+        .as_ref()
+        .and_then(|l| l.hs.clone())
+        .or(legacy_hs)
+        .unwrap_or_default();
     let mut bootstrap = false;
     let cs = match get(b'c')? {
         Some(v) => ConfState::parse_from_bytes(&v).map_err(|_| ShardError::Corrupt(gid))?,
@@ -2138,10 +2135,10 @@ fn open_group(
         None if bootstrap => (1, 1),
         None => (0, 0),
     };
+    let legacy_entries = legacy_log(engine, gid, trunc_idx + 1, job)?;
     let mut replayed = match logged {
         Some(l) => l.entries,
-        None if legacy => legacy_log(engine, gid, trunc_idx + 1, job)?,
-        None => Vec::new(),
+        None => legacy_entries,
     };
     // Log matching: entries after the truncation point continue the
     // history only if the entry at it (when still held) has its term. A
