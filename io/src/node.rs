@@ -153,6 +153,11 @@ pub struct Node {
     /// Storage read failures of every core's engine, and the read fault
     /// `COREKV.DEBUG READFAULT` injects.
     pub read_health: std::sync::Arc<corekv_shard::ReadHealth>,
+    /// Set on SIGTERM: each persist thread writes what waits (the data
+    /// halves written behind), syncs, and counts itself in
+    /// `persist_flushed`, which the main thread waits for before exiting.
+    pub stopping: std::sync::atomic::AtomicBool,
+    pub persist_flushed: AtomicUsize,
 }
 
 impl Node {
@@ -204,6 +209,8 @@ impl Node {
             drop_out: AtomicU64::new(0),
             drop_in: AtomicU64::new(0),
             read_health: Default::default(),
+            stopping: Default::default(),
+            persist_flushed: AtomicUsize::new(0),
         }
     }
 

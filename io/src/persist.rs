@@ -10,7 +10,7 @@
 use crate::node::{Node, unix_ms};
 use crate::stats::CoreCounters;
 use corekv_shard::wal::WalWriter;
-use corekv_shard::{Engine, Fsync, PersistJob};
+use corekv_shard::{DataOp, Engine, Fsync, PersistJob};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
@@ -30,6 +30,18 @@ pub enum Done {
 
 /// Most jobs merged into one write (bounds the batch's memory).
 const MAX_JOBS_PER_WRITE: usize = 512;
+/// The data half is written behind (docs/design/0020): applied writes
+/// wait up to this long, so a hot key written many times meanwhile costs
+/// one LSM insert; the overlay serves them until then.
+const DATA_EVERY: Duration = Duration::from_millis(500);
+/// ... or until this many bytes of data-half writes wait.
+const DATA_MAX_BYTES: usize = 16 << 20;
+/// ... or this many jobs.
+const DATA_MAX_JOBS: usize = 8192;
+/// A lull this long with data halves waiting writes them.
+const IDLE_WRITE: Duration = Duration::from_millis(10);
+/// How often an idle persist thread looks at the clock.
+const TICK: Duration = Duration::from_millis(100);
 
 /// The completion side: a ring to the core plus its mailbox.
 pub struct Reporter {
@@ -86,6 +98,8 @@ pub fn run(
     // that job's data half is written and synced.
     let mut purge: Option<(u64, u64)> = None;
     let mut crash = CrashAt::from_args(&node);
+    let mut pending_since: Option<Instant> = None;
+    let mut pending_bytes = 0usize;
     let mut last_sync = Instant::now();
     let mut dirty = false;
     let mut pending_data: Vec<PersistJob> = Vec::new();
@@ -95,14 +109,97 @@ pub fn run(
     // A job taken off the queue during a long clear but not written (a
     // snapshot install, which must go through the normal path).
     let mut carry: Option<PersistJob> = None;
+    // Writes the waiting data halves (through job `$seq`). A FLUSHALL's
+    // clear may delete millions of records: between its chunks, the log
+    // halves queued meanwhile are written (and acknowledged), so commits
+    // keep flowing while it runs; their data halves follow the clear's.
+    macro_rules! write_data {
+        ($seq:expr) => {{
+            let seq = $seq;
+            let mut logged: Vec<PersistJob> = Vec::new();
+            let mut between = || {
+                if carry.is_some() || logged.len() >= MAX_JOBS_PER_WRITE * 4 {
+                    return;
+                }
+                let mut wave = Vec::new();
+                while wave.len() < MAX_JOBS_PER_WRITE {
+                    match jobs.try_recv() {
+                        Ok(j) if j.install => {
+                            carry = Some(j);
+                            break;
+                        }
+                        Ok(j) => wave.push(j),
+                        Err(_) => break,
+                    }
+                }
+                if wave.is_empty() {
+                    return;
+                }
+                let sync = node.fsync() == Fsync::Always;
+                match engine.persist_log(&mut wal, &wave, sync) {
+                    Ok(r) => purge = r.or(purge),
+                    Err(e) => fail(core, e),
+                }
+                let seq = wave.last().map_or(0, |j| j.seq);
+                let _ = done.send(log_done(&wave, seq, None));
+                if sync {
+                    on_sync(core, &node);
+                }
+                logged.extend(wave);
+            };
+            if let Err(e) = engine.persist_data_with(&pending_data, &mut between) {
+                fail(core, e);
+            }
+            purge_after(core, &engine, &mut wal, &mut purge, seq, &mut crash);
+            pending_data.clear();
+            unreported = Some(seq);
+            if !logged.is_empty() && node.fsync() != Fsync::Always {
+                dirty = true;
+            }
+            pending_bytes = logged.iter().map(data_bytes).sum();
+            pending_since = if logged.is_empty() {
+                None
+            } else {
+                Some(Instant::now())
+            };
+            pending_data.extend(logged);
+        }};
+    }
+    let mut flushed_for_stop = false;
     loop {
+        if !flushed_for_stop && node.stopping.load(std::sync::atomic::Ordering::Acquire) {
+            // SIGTERM: write what waits and sync it all, then say so.
+            flushed_for_stop = true;
+            if let Some(seq) = pending_data.last().map(|j| j.seq) {
+                write_data!(seq);
+            }
+            if let Err(e) = engine.sync(true).and_then(|_| Ok(wal.write(true)?)) {
+                fail(core, e);
+            }
+            node.persist_flushed
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
         let next = match carry.take() {
             Some(j) => Ok(j),
-            None => jobs.recv_timeout(Duration::from_millis(250)),
+            // Data waiting and nothing new for IDLE_WRITE: write it now
+            // (coalescing pays only while writes keep coming).
+            None if pending_since.is_some() => jobs.recv_timeout(IDLE_WRITE),
+            None => jobs.recv_timeout(TICK),
         };
         let first = match next {
             Ok(j) => j,
             Err(flume::RecvTimeoutError::Timeout) => {
+                if pending_since.is_some() {
+                    // Idle with data waiting: write it.
+                    let seq = pending_data.last().map_or(0, |j| j.seq);
+                    write_data!(seq);
+                    if let Some(seq) = unreported.take()
+                        && done.send(Done::Data { seq }).is_err()
+                    {
+                        break;
+                    }
+                    continue;
+                }
                 if let Some(seq) = unreported.take()
                     && done.send(Done::Data { seq }).is_err()
                 {
@@ -165,6 +262,8 @@ pub fn run(
             }
             purge_after(core, &engine, &mut wal, &mut purge, seq, &mut crash);
             pending_data.clear();
+            pending_since = None;
+            pending_bytes = 0;
             if done.send(report).is_err() {
                 break;
             }
@@ -185,57 +284,18 @@ pub fn run(
         if done.send(log_done(&batch, seq, unreported.take())).is_err() {
             break;
         }
-        // The data half waits while more log work is queued: the next
-        // wave's fsync matters more than flushing applied state, which the
-        // overlay already serves.
+        // The data half is written behind: it waits (the overlay serves
+        // it) until enough has gathered, so repeated writes of a key cost
+        // one LSM insert.
+        pending_bytes += batch.iter().map(data_bytes).sum::<usize>();
+        pending_since.get_or_insert_with(Instant::now);
         pending_data.extend(batch);
         dirty = after_write(core, &node, sync, &mut last_sync);
-        if jobs.is_empty() || pending_data.len() >= MAX_JOBS_PER_WRITE {
-            // A FLUSHALL's clear may delete millions of records: between
-            // its chunks, write (and acknowledge) the log halves queued
-            // meanwhile, so commits keep flowing while it runs.
-            let mut logged: Vec<PersistJob> = Vec::new();
-            let mut between = || {
-                if carry.is_some() || logged.len() >= MAX_JOBS_PER_WRITE * 4 {
-                    return;
-                }
-                let mut wave = Vec::new();
-                while wave.len() < MAX_JOBS_PER_WRITE {
-                    match jobs.try_recv() {
-                        Ok(j) if j.install => {
-                            carry = Some(j);
-                            break;
-                        }
-                        Ok(j) => wave.push(j),
-                        Err(_) => break,
-                    }
-                }
-                if wave.is_empty() {
-                    return;
-                }
-                let sync = node.fsync() == Fsync::Always;
-                match engine.persist_log(&mut wal, &wave, sync) {
-                    Ok(r) => purge = r.or(purge),
-                    Err(e) => fail(core, e),
-                }
-                let seq = wave.last().map_or(0, |j| j.seq);
-                let _ = done.send(log_done(&wave, seq, None));
-                if sync {
-                    on_sync(core, &node);
-                }
-                logged.extend(wave);
-            };
-            if let Err(e) = engine.persist_data_with(&pending_data, &mut between) {
-                fail(core, e);
-            }
-            purge_after(core, &engine, &mut wal, &mut purge, seq, &mut crash);
-            pending_data.clear();
-            unreported = Some(seq);
-            if !logged.is_empty() && node.fsync() != Fsync::Always {
-                dirty = true;
-            }
-            // Their data halves follow the clear's, in order.
-            pending_data.extend(logged);
+        if pending_bytes >= DATA_MAX_BYTES
+            || pending_data.len() >= DATA_MAX_JOBS
+            || pending_since.is_some_and(|t| t.elapsed() >= DATA_EVERY)
+        {
+            write_data!(seq);
         }
     }
     // Executor gone (shutdown): make whatever was written durable (the
@@ -324,6 +384,22 @@ impl CrashAt {
             }
         }
     }
+}
+
+/// Bytes a job's data half holds (keys and values), for the write-behind
+/// bound.
+fn data_bytes(job: &PersistJob) -> usize {
+    job.data
+        .iter()
+        .map(|op| match op {
+            DataOp::Put(k, v) | DataOp::ElPut(k, v) => k.len() + v.len(),
+            DataOp::Del(k) | DataOp::ElDel(k) => k.len(),
+            DataOp::ExpirePut(k) | DataOp::ExpireDel(k) | DataOp::RaftDel(k) => k.len(),
+            DataOp::RaftPut(k, v) => k.len() + v.len(),
+            DataOp::Clear(..) => 0,
+        })
+        .sum::<usize>()
+        + 64
 }
 
 /// The report of a written log half: every Ready of `batch`, and the data

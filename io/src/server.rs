@@ -251,14 +251,29 @@ pub fn run(args: Args) -> ! {
         }
     );
     wait_for_signal();
-    // Every acknowledged write is already durable; make any --fsync
-    // never/everysec tail durable too before leaving.
+    // Every acknowledged write is already in the Raft log; the persist
+    // threads write the data halves that wait behind it (so a restart has
+    // nothing to replay) and make any --fsync never/everysec tail durable.
+    node.stopping
+        .store(true, std::sync::atomic::Ordering::Release);
+    let deadline = std::time::Instant::now() + SHUTDOWN_FLUSH;
+    while node
+        .persist_flushed
+        .load(std::sync::atomic::Ordering::Acquire)
+        < cores
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     for e in &engines {
         let _ = e.sync(true);
     }
     let _ = std::fs::remove_file(&stats_path);
     std::process::exit(0);
 }
+
+/// How long a SIGTERM waits for the persist threads to write what waits.
+const SHUTDOWN_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[allow(clippy::too_many_arguments)]
 fn core_thread(

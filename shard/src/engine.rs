@@ -9,6 +9,7 @@
 use crate::keys;
 use crate::wal::{LogRec, WalWriter};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -119,6 +120,41 @@ pub enum DataOp {
     RaftDel(Vec<u8>),
 }
 
+/// A job's data half: built by one turn (pushes are cheap while the list is
+/// not shared), then shared, never copied, by the persist thread and the
+/// shard, which serves it as the overlay of heavy-pool views until it is
+/// written (docs/design/0020).
+#[derive(Debug, Default, Clone)]
+pub struct DataOps(Arc<Vec<DataOp>>);
+
+impl DataOps {
+    pub fn push(&mut self, op: DataOp) {
+        Arc::make_mut(&mut self.0).push(op);
+    }
+
+    pub fn extend(&mut self, ops: impl IntoIterator<Item = DataOp>) {
+        Arc::make_mut(&mut self.0).extend(ops);
+    }
+
+    /// The same list, shared.
+    pub fn share(&self) -> Arc<Vec<DataOp>> {
+        self.0.clone()
+    }
+}
+
+impl std::ops::Deref for DataOps {
+    type Target = [DataOp];
+    fn deref(&self) -> &[DataOp] {
+        &self.0
+    }
+}
+
+impl From<Vec<DataOp>> for DataOps {
+    fn from(v: Vec<DataOp>) -> DataOps {
+        DataOps(Arc::new(v))
+    }
+}
+
 /// Everything one loop turn of a core wants persisted.
 #[derive(Debug, Default)]
 pub struct PersistJob {
@@ -136,7 +172,7 @@ pub struct PersistJob {
     /// Raft-keyspace writes that must be durable with the log half (a new
     /// group's first configuration): rare, synced in fjall.
     pub raft_puts: Vec<(Vec<u8>, Vec<u8>)>,
-    pub data: Vec<DataOp>,
+    pub data: DataOps,
     /// (group id, ready number) to acknowledge once durable.
     pub readies: Vec<(u32, u64)>,
     /// Installs a snapshot: both halves must be durable before the log
@@ -364,9 +400,15 @@ impl Engine {
         jobs: &[PersistJob],
         between: &mut dyn FnMut(),
     ) -> Result<(), EngineError> {
+        if !jobs
+            .iter()
+            .any(|j| j.data.iter().any(|op| matches!(op, DataOp::Clear(..))))
+        {
+            return self.persist_coalesced(jobs);
+        }
         let mut batch = self.db.batch();
         for job in jobs {
-            for op in &job.data {
+            for op in job.data.iter() {
                 match op {
                     DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
                     DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
@@ -384,6 +426,41 @@ impl Engine {
                         self.clear_range(*from, *to, between)?;
                     }
                 }
+            }
+        }
+        batch.commit()?;
+        Ok(())
+    }
+
+    /// The data halves of `jobs` (no range clear among them) in one batch
+    /// holding only the last write of each key: written behind, a hot key
+    /// costs one LSM insert per write-behind window, not one per write.
+    fn persist_coalesced(&self, jobs: &[PersistJob]) -> Result<(), EngineError> {
+        let n: usize = jobs.iter().map(|j| j.data.len()).sum();
+        let mut last: HashMap<(u8, &[u8]), &DataOp, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
+        for op in jobs.iter().flat_map(|j| j.data.iter()) {
+            let key: (u8, &[u8]) = match op {
+                DataOp::Put(k, _) | DataOp::Del(k) => (0, k),
+                DataOp::ElPut(k, _) | DataOp::ElDel(k) => (1, k),
+                DataOp::ExpirePut(k) | DataOp::ExpireDel(k) => (2, k),
+                DataOp::RaftPut(k, _) | DataOp::RaftDel(k) => (3, k),
+                DataOp::Clear(..) => continue,
+            };
+            last.insert(key, op);
+        }
+        let mut batch = self.db.batch();
+        for op in last.into_values() {
+            match op {
+                DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
+                DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
+                DataOp::ElPut(k, v) => batch.insert(&self.elem, k.as_ref(), v.as_ref()),
+                DataOp::ElDel(k) => batch.remove(&self.elem, k.as_ref()),
+                DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
+                DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),
+                DataOp::RaftPut(k, v) => batch.insert(&self.raft, k.as_slice(), v.as_slice()),
+                DataOp::RaftDel(k) => batch.remove(&self.raft, k.as_slice()),
+                DataOp::Clear(..) => {}
             }
         }
         batch.commit()?;

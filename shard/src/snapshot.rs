@@ -6,12 +6,13 @@
 //! against it without touching the core's executor.
 
 use crate::elems;
-use crate::engine::{EngineError, ReadHealth};
+use crate::engine::{DataOp, EngineError, ReadHealth};
 use crate::keys;
 use bytes::Bytes;
 use corekv_core::{Ns, Record, Store, StoreError};
 use fjall::{Keyspace, Readable, Snapshot};
-use std::collections::{BTreeMap, HashSet};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::ops::Range;
 use std::sync::Arc;
@@ -19,19 +20,112 @@ use std::sync::Arc;
 pub struct SnapshotView {
     pub(crate) snapshot: Snapshot,
     pub(crate) data: Keyspace,
-    pub(crate) overlay: Vec<(Bytes, Option<Record>)>,
+    /// The data halves of the jobs not yet written when the view was taken,
+    /// oldest first: laid over the snapshot (the group's share of them,
+    /// built on first use, on the thread that reads the view).
+    chunks: Vec<Arc<Vec<DataOp>>>,
+    layers: OnceCell<Layers>,
     pub(crate) clears: Vec<(u16, u16)>,
     pub(crate) key_count: u64,
     pub(crate) slots: Range<u16>,
     pub(crate) health: Arc<ReadHealth>,
     pub(crate) elem: Keyspace,
-    /// The group's element overlay when the view was taken.
-    pub(crate) el_overlay: BTreeMap<Bytes, Option<Bytes>>,
     /// Dropped collections not purged yet (a snapshot stream skips them).
     pub(crate) garbage: HashSet<Ns>,
 }
 
+/// The overlays of a view: records by data key (sorted) and elements.
+struct Layers {
+    overlay: Vec<(Bytes, Option<Record>)>,
+    el_overlay: BTreeMap<Bytes, Option<Bytes>>,
+}
+
 impl SnapshotView {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        snapshot: Snapshot,
+        data: Keyspace,
+        chunks: Vec<Arc<Vec<DataOp>>>,
+        clears: Vec<(u16, u16)>,
+        key_count: u64,
+        slots: Range<u16>,
+        health: Arc<ReadHealth>,
+        elem: Keyspace,
+        garbage: HashSet<Ns>,
+    ) -> SnapshotView {
+        SnapshotView {
+            snapshot,
+            data,
+            chunks,
+            layers: OnceCell::new(),
+            clears,
+            key_count,
+            slots,
+            health,
+            elem,
+            garbage,
+        }
+    }
+
+    fn layers(&self) -> &Layers {
+        self.layers.get_or_init(|| {
+            let in_range = |slot: u16| self.slots.contains(&slot);
+            let mut recs: HashMap<Bytes, Option<Bytes>> = HashMap::new();
+            let mut el_overlay: BTreeMap<Bytes, Option<Bytes>> = BTreeMap::new();
+            for op in self.chunks.iter().flat_map(|c| c.iter()) {
+                let data_in = |k: &Bytes| keys::split_data_key(k).is_some_and(|(s, _)| in_range(s));
+                let el_in = |k: &Bytes| keys::elem_ns(k).is_some_and(|ns| in_range(ns.slot));
+                match op {
+                    DataOp::Put(k, enc) if data_in(k) => {
+                        recs.insert(k.clone(), Some(enc.clone()));
+                    }
+                    DataOp::Del(k) if data_in(k) => {
+                        recs.insert(k.clone(), None);
+                    }
+                    DataOp::ElPut(k, v) if el_in(k) => {
+                        el_overlay.insert(k.clone(), Some(v.clone()));
+                    }
+                    DataOp::ElDel(k) if el_in(k) => {
+                        el_overlay.insert(k.clone(), None);
+                    }
+                    DataOp::Clear(from, to) => {
+                        let gone = |s: u16| s >= *from && s < *to;
+                        recs.retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| gone(s)));
+                        el_overlay.retain(|k, _| !keys::elem_ns(k).is_some_and(|ns| gone(ns.slot)));
+                    }
+                    _ => {}
+                }
+            }
+            let mut overlay: Vec<(Bytes, Option<Record>)> = Vec::with_capacity(recs.len());
+            for (k, enc) in recs {
+                match enc {
+                    // Encoded by this core's own apply.
+                    Some(enc) => {
+                        if let Some(rec) = Record::decode(&enc) {
+                            overlay.push((k, Some(rec)));
+                        } else {
+                            self.health.note_error();
+                        }
+                    }
+                    None => overlay.push((k, None)),
+                }
+            }
+            overlay.sort_by(|a, b| a.0.cmp(&b.0));
+            Layers {
+                overlay,
+                el_overlay,
+            }
+        })
+    }
+
+    fn overlay(&self) -> &[(Bytes, Option<Record>)] {
+        &self.layers().overlay
+    }
+
+    fn el_overlay(&self) -> &BTreeMap<Bytes, Option<Bytes>> {
+        &self.layers().el_overlay
+    }
+
     pub fn slots(&self) -> Range<u16> {
         self.slots.clone()
     }
@@ -49,7 +143,7 @@ impl SnapshotView {
         skip_disk: &dyn Fn(&[u8]) -> bool,
         visit: &mut elems::Visit<'_>,
     ) -> Result<(), StoreError> {
-        let top = elems::overlay_iter(&self.el_overlay, elems::as_ref(range), rev, |v| {
+        let top = elems::overlay_iter(self.el_overlay(), elems::as_ref(range), rev, |v| {
             v.as_deref()
         });
         elems::layer(
@@ -109,10 +203,10 @@ impl Store for SnapshotView {
         let slot = corekv_core::slot::key_slot(key);
         let dk = keys::data_key(slot, key);
         if let Ok(i) = self
-            .overlay
+            .overlay()
             .binary_search_by(|(k, _)| k.as_ref().cmp(dk.as_slice()))
         {
-            return Ok(self.overlay.get(i).and_then(|(_, r)| r.clone()));
+            return Ok(self.overlay().get(i).and_then(|(_, r)| r.clone()));
         }
         if self.cleared(slot) {
             return Ok(None);
@@ -150,7 +244,7 @@ impl Store for SnapshotView {
                 .range(&self.data, lo..keys::slot_start(to_slot))
         };
         let over: Vec<(Bytes, Option<Record>)> = self
-            .overlay
+            .overlay()
             .iter()
             .filter(|(k, _)| {
                 keys::split_data_key(k).is_some_and(|(s, _)| s >= from_slot && s < to_slot)
@@ -167,7 +261,7 @@ impl Store for SnapshotView {
     }
     fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {
         let ek = keys::elem_key(ns, sub);
-        if let Some(v) = self.el_overlay.get(ek.as_slice()) {
+        if let Some(v) = self.el_overlay().get(ek.as_slice()) {
             return Ok(v.clone());
         }
         if self.cleared(ns.slot) {

@@ -21,7 +21,7 @@ fn put_job(seq: u64, slot: u16, n: usize) -> PersistJob {
     }
     PersistJob {
         seq,
-        data,
+        data: data.into(),
         ..Default::default()
     }
 }
@@ -44,7 +44,7 @@ fn a_clear_yields_between_chunks_and_clears_only_its_range() {
     assert_eq!(count(&engine, 0, 100), inside);
     let clear = PersistJob {
         seq: 3,
-        data: vec![DataOp::Clear(0, 100)],
+        data: vec![DataOp::Clear(0, 100)].into(),
         ..Default::default()
     };
     let mut yields = 0;
