@@ -501,7 +501,9 @@ struct RenderInput<'a> {
 /// Medians over rounds of one runtime, test and depth.
 struct Cell {
     rps: f64,
+    rps_range: (f64, f64),
     cpu_us: f64,
+    cpu_range: (f64, f64),
     busy: f64,
     client_us: f64,
     client_busy: f64,
@@ -518,6 +520,13 @@ fn cell(samples: &[Sample], runtime: &str, test: &str, pipeline: u32) -> Option<
         return None;
     }
     let m = |f: &dyn Fn(&Sample) -> f64| median(here.iter().map(|s| f(s)).collect());
+    let range = |f: &dyn Fn(&Sample) -> f64| {
+        here.iter()
+            .map(|s| f(s))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            })
+    };
     // Thread groups: median µs/op per group name over the rounds.
     let mut names: Vec<String> = here
         .iter()
@@ -540,7 +549,9 @@ fn cell(samples: &[Sample], runtime: &str, test: &str, pipeline: u32) -> Option<
         .join(", ");
     Some(Cell {
         rps: m(&|s| s.rps),
+        rps_range: range(&|s| s.rps),
         cpu_us: m(&|s| s.server.per_request_us(s.requests)),
+        cpu_range: range(&|s| s.server.per_request_us(s.requests)),
         busy: m(&|s| s.server.total.as_secs_f64() / s.wall.as_secs_f64()),
         client_us: m(&|s| s.client.as_secs_f64() * 1e6 / s.requests as f64),
         client_busy: m(&|s| s.client.as_secs_f64() / s.wall.as_secs_f64()),
@@ -601,7 +612,8 @@ fn render(input: &RenderInput) -> String {
     );
     let _ = writeln!(
         md,
-        "- {} round(s), runtimes interleaved per round; cells are medians over rounds",
+        "- {} round(s), runtimes interleaved per round; cells are medians over rounds \
+         (min–max in parentheses)",
         input.rounds
     );
     let invocation: Vec<String> = std::env::args().collect();
@@ -639,16 +651,27 @@ fn render(input: &RenderInput) -> String {
                     }
                     _ => " | ".to_string(),
                 };
+                let spread = c.rounds > 1;
                 let _ = writeln!(
                     md,
-                    "| {test} | -P {pipeline} | {runtime}{} | {:.0} | {:.2} | {:.2} | {} | {:.2} ({:.2}) | {ratios} |",
+                    "| {test} | -P {pipeline} | {runtime}{} | {:.0}{} | {:.2}{} | {:.2} | {} | {:.2} ({:.2}) | {ratios} |",
                     if c.rounds as u32 == input.rounds {
                         String::new()
                     } else {
                         format!(" ({} rounds)", c.rounds)
                     },
                     c.rps,
+                    if spread {
+                        format!(" ({:.0}–{:.0})", c.rps_range.0, c.rps_range.1)
+                    } else {
+                        String::new()
+                    },
                     c.cpu_us,
+                    if spread {
+                        format!(" ({:.2}–{:.2})", c.cpu_range.0, c.cpu_range.1)
+                    } else {
+                        String::new()
+                    },
                     c.busy,
                     c.groups,
                     c.client_us,
