@@ -225,8 +225,8 @@ fn render_cpu(md: &mut String, runs: &[Run], pipelines: &[u32]) {
          Server CPU is utime + stime of every thread of the server process \
          (`/proc/PID/task/*/stat`: corekv's `core`, `persist`, fjall's workers, `heavy` ...; \
          redis-server's main thread and its `bio_*` threads), sampled right before and \
-         after each redis-benchmark invocation, which runs one test (`-t set`, then \
-         `-t get`) for a fixed `-n`, divided by those requests; the resolution is one \
+         after each redis-benchmark invocation, which runs one test of `--tests` (`-t \
+         set`, then `-t get`) for a fixed `-n`, divided by those requests; the resolution is one \
          clock tick (10 ms). Busy is that CPU over the invocation's wall time (1.00 = \
          one CPU all the time). redis-benchmark's own CPU (`getrusage(RUSAGE_CHILDREN)` \
          around it) is shown because it shares this machine's CPUs with the server. \
