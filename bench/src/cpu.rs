@@ -105,6 +105,25 @@ impl Used {
     }
 }
 
+/// CPU (user + system) of every child process this process has waited
+/// for so far (`getrusage(RUSAGE_CHILDREN)`). The difference around one
+/// tool run (a redis-benchmark spawned, waited for, and no other child
+/// reaped meanwhile) is that tool's CPU, to the microsecond; a client
+/// sharing the server's CPUs is part of what a benchmark measures.
+pub fn children_cpu() -> Duration {
+    // SAFETY: a zeroed rusage is valid for getrusage to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: usage is a valid, writable rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+            + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +176,23 @@ mod tests {
         let used = sample(pid).unwrap().since(&before);
         assert!(used.total >= Duration::from_millis(250), "{used:?}");
         assert!(used.per_request_us(1000) > 100.0);
+    }
+
+    #[test]
+    fn a_waited_child_counts() {
+        let before = children_cpu();
+        // A shell busy for ~200 ms of CPU, bounded by `timeout`.
+        let status = std::process::Command::new("timeout")
+            .args([
+                "20",
+                "sh",
+                "-c",
+                "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let used = children_cpu() - before;
+        assert!(used >= Duration::from_millis(20), "{used:?}");
     }
 }

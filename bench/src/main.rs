@@ -37,7 +37,7 @@ use argh::FromArgs;
 
 use crate::cluster::Cluster;
 use crate::process::{Job, Server, capture, shell_line};
-use crate::report::{ClusterSection, CommitSample, Header, Run};
+use crate::report::{ClusterSection, CommitSample, Header, Run, TestCpu};
 use crate::servers::{Binaries, Config, Fsync, Kind, MATRIX};
 
 /// Benchmark corekv against redis-server 7 with redis-benchmark, in the
@@ -386,6 +386,7 @@ impl Session {
         pipeline: u32,
         round: u32,
         outcome: Result<Vec<csv::BenchRow>, String>,
+        cpu: Vec<TestCpu>,
     ) {
         match &outcome {
             Ok(rows) => {
@@ -404,6 +405,7 @@ impl Session {
             round,
             requests: self.requests(pipeline),
             outcome,
+            cpu,
         });
     }
 
@@ -447,6 +449,7 @@ impl Session {
                         round,
                         requests: self.requests(pipeline),
                         outcome: Err(message.clone()),
+                        cpu: Vec::new(),
                     });
                 }
             }
@@ -477,20 +480,24 @@ impl Session {
         let (program, args) = process::command(&program, &args, self.pin(self.args.server_cpu));
         self.commands.push(shell_line(&program, &args));
         let mut server = Server::start(&program, &args, dir.join("server.log"))?;
+        let pid = server.pid().context("server has no pid")?;
         server.wait_ready(port, Duration::from_secs(self.args.startup_timeout_s))?;
 
         for pipeline in self.pipelines.clone() {
-            let outcome = self.bench(port, pipeline, dir, config.name);
-            let outcome = match outcome {
-                Ok(rows) if !server.is_running() => Err(format!(
-                    "server exited during the run ({} rows measured); log:\n{}",
-                    rows.len(),
-                    server.log_tail()
-                )),
-                Ok(rows) => Ok(rows),
-                Err(err) => Err(format!("{err:#}")),
+            let outcome = self.bench_measured(port, pid, pipeline, dir, config.name);
+            let (outcome, cpu) = match outcome {
+                Ok((rows, _)) if !server.is_running() => (
+                    Err(format!(
+                        "server exited during the run ({} rows measured); log:\n{}",
+                        rows.len(),
+                        server.log_tail()
+                    )),
+                    Vec::new(),
+                ),
+                Ok((rows, cpu)) => (Ok(rows), cpu),
+                Err(err) => (Err(format!("{err:#}")), Vec::new()),
             };
-            self.record(config, pipeline, round, outcome);
+            self.record(config, pipeline, round, outcome, cpu);
         }
 
         if self.args.stats && config.is_corekv() {
@@ -510,11 +517,63 @@ impl Session {
         dir: &Path,
         label: &str,
     ) -> Result<Vec<csv::BenchRow>> {
+        let tests = self.args.tests.clone();
+        self.bench_tests(port, pipeline, dir, label, &tests)
+    }
+
+    /// One redis-benchmark invocation per test of `--tests`, each bracketed
+    /// by samples of the server's CPU (every thread, from /proc) and of
+    /// redis-benchmark's own (a reaped child's rusage), so every figure
+    /// covers exactly one command's `-n` requests.
+    fn bench_measured(
+        &mut self,
+        port: u16,
+        pid: u32,
+        pipeline: u32,
+        dir: &Path,
+        label: &str,
+    ) -> Result<(Vec<csv::BenchRow>, Vec<TestCpu>)> {
+        let mut rows = Vec::new();
+        let mut cpus = Vec::new();
+        for test in parse_list::<String>(&self.args.tests, "test")? {
+            let before = cpu::sample(pid)?;
+            let client_before = cpu::children_cpu();
+            let started = std::time::Instant::now();
+            let these = self.bench_tests(port, pipeline, dir, &format!("{label}-{test}"), &test)?;
+            let wall = started.elapsed();
+            let server = cpu::sample(pid)?.since(&before);
+            let client = cpu::children_cpu().saturating_sub(client_before);
+            // `-t ping` runs PING_INLINE and PING_MBULK: one figure for both.
+            cpus.push(TestCpu {
+                test: these
+                    .iter()
+                    .map(|r| r.test.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                requests: self.requests(pipeline) * these.len().max(1) as u64,
+                wall,
+                server,
+                client,
+            });
+            rows.extend(these);
+        }
+        Ok((rows, cpus))
+    }
+
+    fn bench_tests(
+        &mut self,
+        port: u16,
+        pipeline: u32,
+        dir: &Path,
+        label: &str,
+        tests: &str,
+    ) -> Result<Vec<csv::BenchRow>> {
         let args = self.bench_args(
             port,
             pipeline,
             u64::from(self.args.clients),
             self.requests(pipeline),
+            tests,
         );
         let (program, args) =
             process::command(&self.redis_benchmark, &args, self.pin(self.args.bench_cpu));
@@ -529,7 +588,14 @@ impl Session {
         csv::parse(&output.stdout).with_context(|| format!("stderr: {}", output.stderr.trim()))
     }
 
-    fn bench_args(&self, port: u16, pipeline: u32, clients: u64, requests: u64) -> Vec<String> {
+    fn bench_args(
+        &self,
+        port: u16,
+        pipeline: u32,
+        clients: u64,
+        requests: u64,
+        tests: &str,
+    ) -> Vec<String> {
         [
             "-h".to_string(),
             "127.0.0.1".to_string(),
@@ -542,7 +608,7 @@ impl Session {
             "-r".to_string(),
             self.args.keyspace.to_string(),
             "-t".to_string(),
-            self.args.tests.clone(),
+            tests.to_string(),
             "-P".to_string(),
             pipeline.to_string(),
             "--csv".to_string(),
@@ -614,7 +680,7 @@ impl Session {
                 (Ok(rows), Ok(())) => Ok(rows),
                 (Err(err), _) => Err(format!("{err:#}")),
             };
-            self.record(config, pipeline, round, outcome);
+            self.record(config, pipeline, round, outcome, Vec::new());
             for node in &cluster.nodes {
                 match raftstats::fetch(&node.stats_socket) {
                     Ok(stats) => {
@@ -666,7 +732,7 @@ impl Session {
             if c == 0 || r == 0 {
                 continue;
             }
-            let args = self.bench_args(node.port, pipeline, c, r);
+            let args = self.bench_args(node.port, pipeline, c, r, &self.args.tests);
             let (program, args) =
                 process::command(&self.redis_benchmark, &args, self.pin(self.args.bench_cpu));
             self.commands

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::cpu::Used;
 use crate::csv::BenchRow;
 use crate::failover::{ErrorStat, RoundResult, spread};
 use crate::raftstats::Hist;
@@ -22,6 +23,24 @@ pub struct Run {
     pub round: u32,
     pub requests: u64,
     pub outcome: Result<Vec<BenchRow>, String>,
+    /// CPU of the server and of redis-benchmark, one per invocation (one
+    /// test each); empty where not measured (clusters).
+    pub cpu: Vec<TestCpu>,
+}
+
+/// What one redis-benchmark invocation (one test, `requests` requests)
+/// cost in CPU.
+#[derive(Debug, Clone)]
+pub struct TestCpu {
+    /// The test redis-benchmark reported (`GET`; `PING_INLINE+PING_MBULK`
+    /// when one `-t` ran two).
+    pub test: String,
+    pub requests: u64,
+    pub wall: Duration,
+    /// Every thread of the server process, by thread group.
+    pub server: Used,
+    /// redis-benchmark's own user + system CPU.
+    pub client: Duration,
 }
 
 /// Everything the report shows besides the runs.
@@ -99,6 +118,265 @@ fn summarize(runs: &[Run], name: &str, pipeline: u32, test: &str) -> Option<Summ
         p99_ms: median(rows.iter().filter_map(|r| r.p99_ms).collect()),
         rounds: rows.len(),
     })
+}
+
+/// One configuration's CPU for one test at one depth: medians over the
+/// rounds that measured it.
+struct CpuSummary {
+    server_us: f64,
+    /// Server CPU over wall time: 1.0 is one CPU busy all the run.
+    server_busy: f64,
+    client_us: f64,
+    client_busy: f64,
+    /// µs per request by thread group, most expensive first.
+    groups: Vec<(String, f64)>,
+    rounds: usize,
+}
+
+fn cpu_summary(runs: &[Run], name: &str, pipeline: u32, test: &str) -> Option<CpuSummary> {
+    let samples: Vec<&TestCpu> = runs
+        .iter()
+        .filter(|r| r.config.name == name && r.pipeline == pipeline && r.outcome.is_ok())
+        .flat_map(|r| r.cpu.iter())
+        .filter(|c| c.test == test && c.requests > 0 && !c.wall.is_zero())
+        .collect();
+    let m = |f: &dyn Fn(&TestCpu) -> f64| median(samples.iter().map(|c| f(c)).collect());
+    let per_op = |d: Duration, c: &TestCpu| d.as_secs_f64() * 1e6 / c.requests as f64;
+    let mut names: Vec<&String> = samples
+        .iter()
+        .flat_map(|c| c.server.by_group.keys())
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut groups: Vec<(String, f64)> = names
+        .into_iter()
+        .filter_map(|g| {
+            let us = m(&|c| per_op(c.server.by_group.get(g).copied().unwrap_or_default(), c))?;
+            Some((g.clone(), us))
+        })
+        .collect();
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Some(CpuSummary {
+        server_us: m(&|c| c.server.per_request_us(c.requests))?,
+        server_busy: m(&|c| c.server.total.as_secs_f64() / c.wall.as_secs_f64())?,
+        client_us: m(&|c| per_op(c.client, c))?,
+        client_busy: m(&|c| c.client.as_secs_f64() / c.wall.as_secs_f64())?,
+        groups,
+        rounds: samples.len(),
+    })
+}
+
+/// `core 3.10, persist 1.20, other 0.02`: groups under 0.01 µs/op are
+/// summed into `other`.
+fn groups_cell(groups: &[(String, f64)]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut other = 0.0;
+    for (name, us) in groups {
+        if *us >= 0.01 {
+            parts.push(format!("{name} {us:.2}"));
+        } else {
+            other += us;
+        }
+    }
+    if other > 0.0 {
+        parts.push(format!("other {other:.2}"));
+    }
+    if parts.is_empty() {
+        "—".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The tests that have CPU samples at `pipeline`, in the order measured,
+/// and the configurations, in run order.
+fn cpu_tests_and_configs(runs: &[Run], pipeline: u32) -> (Vec<String>, Vec<Config>) {
+    let mut tests: Vec<String> = Vec::new();
+    let mut configs: Vec<Config> = Vec::new();
+    for run in runs.iter().filter(|r| r.pipeline == pipeline) {
+        if run.cpu.is_empty() {
+            continue;
+        }
+        if !configs.contains(&run.config) {
+            configs.push(run.config);
+        }
+        for c in &run.cpu {
+            if !tests.contains(&c.test) {
+                tests.push(c.test.clone());
+            }
+        }
+    }
+    (tests, configs)
+}
+
+/// The rps of a CPU sample's test: a `A+B` test (two rows from one
+/// invocation) has none.
+fn rps_of(runs: &[Run], name: &str, pipeline: u32, test: &str) -> Option<f64> {
+    summarize(runs, name, pipeline, test).map(|s| s.rps)
+}
+
+fn render_cpu(md: &mut String, runs: &[Run], pipelines: &[u32]) {
+    if runs.iter().all(|r| r.cpu.is_empty()) {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## CPU per request\n\n\
+         Server CPU is utime + stime of every thread of the server process \
+         (`/proc/PID/task/*/stat`: corekv's `core`, `persist`, fjall's workers, `heavy` ...; \
+         redis-server's main thread and its `bio_*` threads), sampled right before and \
+         after each redis-benchmark invocation, which runs one test of `--tests` (`-t \
+         set`, then `-t get`) for a fixed `-n`, divided by those requests; the resolution is one \
+         clock tick (10 ms). Busy is that CPU over the invocation's wall time (1.00 = \
+         one CPU all the time). redis-benchmark's own CPU (`getrusage(RUSAGE_CHILDREN)` \
+         around it) is shown because it shares this machine's CPUs with the server. \
+         Throughput moves with whatever else runs on the machine; CPU per request much \
+         less, so it is the figure to trust. Ratios: redis CPU/op ÷ corekv CPU/op (above \
+         1 means corekv spends less per request) next to corekv rps ÷ redis rps, each \
+         against the matching Redis configuration."
+    );
+    for &pipeline in pipelines {
+        let (tests, configs) = cpu_tests_and_configs(runs, pipeline);
+        if configs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            md,
+            "
+### CPU per request at `-P {pipeline}`
+"
+        );
+        let _ = writeln!(
+            md,
+            "| test | server | rps | server µs/op | by thread (µs/op) | server busy | redis-benchmark µs/op (busy) | CPU/op redis ÷ corekv | rps corekv ÷ redis |"
+        );
+        let _ = writeln!(md, "|---|---|---:|---:|---|---:|---:|---:|---:|");
+        for test in &tests {
+            for config in &configs {
+                let Some(c) = cpu_summary(runs, config.name, pipeline, test) else {
+                    continue;
+                };
+                let rps = rps_of(runs, config.name, pipeline, test);
+                let (cpu_ratio, rps_ratio) = match config.baseline() {
+                    None => ("baseline".to_string(), "baseline".to_string()),
+                    Some(base) => {
+                        let b = cpu_summary(runs, base, pipeline, test);
+                        let b_rps = rps_of(runs, base, pipeline, test);
+                        (
+                            b.filter(|_| c.server_us > 0.0).map_or_else(
+                                || format!("n/a ({base} not measured)"),
+                                |b| format!("{:.2}×", b.server_us / c.server_us),
+                            ),
+                            match (rps, b_rps) {
+                                (Some(r), Some(b)) if b > 0.0 => format!("{:.2}×", r / b),
+                                _ => "—".to_string(),
+                            },
+                        )
+                    }
+                };
+                let rounds = if c.rounds > 1 {
+                    format!(" ({} rounds)", c.rounds)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    md,
+                    "| {test} | {}{rounds} | {} | {:.2} | {} | {:.2} | {:.2} ({:.2}) | {cpu_ratio} | {rps_ratio} |",
+                    config.describe(),
+                    rps.map_or_else(|| "—".to_string(), |r| format!("{r:.0}")),
+                    c.server_us,
+                    groups_cell(&c.groups),
+                    c.server_busy,
+                    c.client_us,
+                    c.client_busy,
+                );
+            }
+        }
+    }
+}
+
+/// `--cores 2` against `--cores 1` (same `--fsync`) for every test and
+/// depth both measured: throughput, CPU per request, and how much of the
+/// machine redis-benchmark took (issue 12, must show 5).
+fn render_scaling(md: &mut String, runs: &[Run], pipelines: &[u32]) {
+    let pairs: Vec<(&Config, &Config)> = MATRIX
+        .iter()
+        .filter_map(|one| {
+            let Kind::Corekv { cores: 1, fsync } = one.kind else {
+                return None;
+            };
+            let two = MATRIX
+                .iter()
+                .find(|c| c.kind == Kind::Corekv { cores: 2, fsync })?;
+            Some((one, two))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for &pipeline in pipelines {
+        let (tests, _) = cpu_tests_and_configs(runs, pipeline);
+        for test in &tests {
+            for (one, two) in &pairs {
+                let (Some(c1), Some(c2)) = (
+                    cpu_summary(runs, one.name, pipeline, test),
+                    cpu_summary(runs, two.name, pipeline, test),
+                ) else {
+                    continue;
+                };
+                let Kind::Corekv { fsync, .. } = one.kind else {
+                    continue;
+                };
+                let r1 = rps_of(runs, one.name, pipeline, test);
+                let r2 = rps_of(runs, two.name, pipeline, test);
+                let rps = |r: Option<f64>| r.map_or_else(|| "—".to_string(), |r| format!("{r:.0}"));
+                let ratio = match (r1, r2) {
+                    (Some(a), Some(b)) if a > 0.0 => format!("{:.2}×", b / a),
+                    _ => "—".to_string(),
+                };
+                let share = |c: &CpuSummary| {
+                    let total = c.client_us + c.server_us;
+                    if total > 0.0 {
+                        c.client_us / total * 100.0
+                    } else {
+                        0.0
+                    }
+                };
+                rows.push(format!(
+                    "| {test} | -P {pipeline} | {} | {} | {} | {ratio} | {:.2} | {:.2} | {:.2} → {:.2} | {:.2} → {:.2} | {:.0}% → {:.0}% |",
+                    fsync.flag(),
+                    rps(r1),
+                    rps(r2),
+                    c1.server_us,
+                    c2.server_us,
+                    c1.server_busy,
+                    c2.server_busy,
+                    c1.client_busy,
+                    c2.client_busy,
+                    share(&c1),
+                    share(&c2),
+                ));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Scaling with cores: `--cores 2` against `--cores 1`\n\n\
+         Same run, same `--fsync`. Busy is CPU over wall time (1.00 = one CPU); \
+         redis-benchmark is single-threaded, so on a small machine its busy share is \
+         CPU the server could not have, and its share of the CPU the run used \
+         (redis-benchmark ÷ (redis-benchmark + server)) says how much of the \
+         figure is the load generator's.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| test | depth | fsync | rps --cores 1 | rps --cores 2 | 2 ÷ 1 | server µs/op --cores 1 | server µs/op --cores 2 | server busy 1 → 2 | redis-benchmark busy 1 → 2 | redis-benchmark share of CPU used 1 → 2 |"
+    );
+    let _ = writeln!(md, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let _ = writeln!(md, "{row}");
+    }
 }
 
 fn ms(value: Option<f64>) -> String {
@@ -448,6 +726,8 @@ pub fn render(header: &Header, runs: &[Run]) -> String {
             }
         }
     }
+    render_cpu(&mut md, runs, &header.pipelines);
+    render_scaling(&mut md, runs, &header.pipelines);
     if let Some(section) = &header.cluster {
         render_targets(&mut md, runs, section, &header.pipelines);
         render_commit(&mut md, section, &header.pipelines);
@@ -506,6 +786,7 @@ mod tests {
             round: 1,
             requests: 10,
             outcome: Ok(rows),
+            cpu: Vec::new(),
         }
     }
 
@@ -549,6 +830,116 @@ mod tests {
         assert!(md.contains("server did not answer PING"));
     }
 
+    fn cpu(
+        test: &str,
+        requests: u64,
+        wall_ms: u64,
+        groups: &[(&str, u64)],
+        client_ms: u64,
+    ) -> TestCpu {
+        let mut server = Used::default();
+        for &(name, ms) in groups {
+            let d = Duration::from_millis(ms);
+            server.total += d;
+            server.by_group.insert(name.to_string(), d);
+        }
+        TestCpu {
+            test: test.to_string(),
+            requests,
+            wall: Duration::from_millis(wall_ms),
+            server,
+            client: Duration::from_millis(client_ms),
+        }
+    }
+
+    #[test]
+    fn cpu_per_request_and_core_scaling() {
+        let mut runs = vec![
+            run(
+                "redis-nopersist",
+                16,
+                vec![row("SET", 800.0), row("GET", 1000.0)],
+            ),
+            run(
+                "corekv-c1-never",
+                16,
+                vec![row("SET", 400.0), row("GET", 900.0)],
+            ),
+            run(
+                "corekv-c2-never",
+                16,
+                vec![row("SET", 500.0), row("GET", 1350.0)],
+            ),
+        ];
+        // A million requests each: 1000 ms of CPU is 1 µs/op.
+        runs[0].cpu = vec![
+            cpu(
+                "SET",
+                1_000_000,
+                1250,
+                &[("redis-server", 1000), ("bio_aof", 8)],
+                500,
+            ),
+            cpu("GET", 1_000_000, 1000, &[("redis-server", 800)], 500),
+        ];
+        runs[1].cpu = vec![
+            cpu(
+                "SET",
+                1_000_000,
+                2500,
+                &[("core", 2000), ("persist", 1000)],
+                600,
+            ),
+            cpu("GET", 1_000_000, 1100, &[("core", 1000)], 550),
+        ];
+        runs[2].cpu = vec![
+            cpu(
+                "SET",
+                1_000_000,
+                2000,
+                &[("core", 2600), ("persist", 1200)],
+                700,
+            ),
+            cpu("GET", 1_000_000, 800, &[("core", 1200), ("heavy", 2)], 720),
+        ];
+        let header = Header {
+            facts: vec![],
+            commands: vec![],
+            stats: vec![],
+            pipelines: vec![16],
+            cluster: None,
+        };
+        let md = render(&header, &runs);
+        assert!(md.contains("### CPU per request at `-P 16`"), "{md}");
+        assert!(
+            md.contains("| GET | redis (no persistence) | 1000 | 0.80 | redis-server 0.80 | 0.80 | 0.50 (0.50) | baseline | baseline |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| SET | redis (no persistence) | 800 | 1.01 | redis-server 1.00, other 0.01 | 0.81 | 0.50 (0.40) | baseline | baseline |"),
+            "{md}"
+        );
+        // corekv at 3 µs/op against redis at 1.008 µs/op: 0.34×; rps 0.50×.
+        assert!(
+            md.contains("| SET | corekv --cores 1 --fsync never | 400 | 3.00 | core 2.00, persist 1.00 | 1.20 | 0.60 (0.24) | 0.34× | 0.50× |"),
+            "{md}"
+        );
+        assert!(md.contains("## Scaling with cores"), "{md}");
+        // GET: 900 → 1350 rps, 1.00 → 1.20 µs/op, busy 0.91 → 1.50,
+        // redis-benchmark's share 550/1550 → 720/1924.
+        assert!(
+            md.contains("| GET | -P 16 | never | 900 | 1350 | 1.50× | 1.00 | 1.20 | 0.91 → 1.50 | 0.50 → 0.90 | 35% → 37% |"),
+            "{md}"
+        );
+        // Without CPU samples (clusters) there is no CPU section.
+        for r in &mut runs {
+            r.cpu.clear();
+        }
+        let md = render(&header, &runs);
+        assert!(!md.contains("CPU per request"), "{md}");
+        assert!(!md.contains("Scaling with cores"), "{md}");
+    }
+
     #[test]
     fn median_of_odd_and_even_counts() {
         assert_eq!(median(vec![]), None);
@@ -576,6 +967,7 @@ mod tests {
                     p99_ms: None,
                     max_ms: None,
                 }]),
+                cpu: Vec::new(),
             })
             .collect();
         let header = Header {
@@ -615,6 +1007,7 @@ mod tests {
                 round: 1,
                 requests: 10,
                 outcome: Ok(vec![row("SET", set), row("GET", get)]),
+                cpu: Vec::new(),
             });
         }
         let hist = |count, p50_us, p99_us| Hist {
