@@ -216,7 +216,6 @@ struct Staged {
 
 struct OverlayEntry {
     rec: Option<Record>,
-    seq: u64,
 }
 
 /// An element write not yet in fjall (`val` None: deleted).
@@ -256,6 +255,11 @@ pub struct Shard {
     engine: Engine,
     groups: Vec<Group>,
     overlay: HashMap<Bytes, OverlayEntry, ahash::RandomState>,
+    /// The previous generation of the overlay: entries of jobs up to
+    /// `overlay_old_through`, dropped whole once those are written (no
+    /// per-key removal: docs/design/0020). `overlay` wins over it.
+    overlay_old: HashMap<Bytes, OverlayEntry, ahash::RandomState>,
+    overlay_old_through: u64,
     /// Row cache of user key → record (None: known absent). Every write
     /// goes through it, so a hit is always the newest value; eviction only
     /// drops entries. Single-threaded: the RefCell lets reads fill it.
@@ -532,6 +536,8 @@ impl Shard {
             engine,
             groups,
             overlay: HashMap::default(),
+            overlay_old: HashMap::default(),
+            overlay_old_through: 0,
             el_overlay: BTreeMap::new(),
             garbage,
             cache: RefCell::new(RowCache::new(cache_bytes)),
@@ -1718,19 +1724,21 @@ impl Shard {
                 break;
             };
             for op in ops.iter() {
-                match op {
-                    DataOp::Put(k, _) | DataOp::Del(k)
-                        if self.overlay.get(k).is_some_and(|e| e.seq <= seq) =>
-                    {
-                        self.overlay.remove(k);
-                    }
-                    DataOp::ElPut(k, _) | DataOp::ElDel(k)
-                        if self.el_overlay.get(k).is_some_and(|e| e.seq <= seq) =>
-                    {
-                        self.el_overlay.remove(k);
-                    }
-                    _ => {}
+                if let DataOp::ElPut(k, _) | DataOp::ElDel(k) = op
+                    && self.el_overlay.get(k).is_some_and(|e| e.seq <= seq)
+                {
+                    self.el_overlay.remove(k);
                 }
+            }
+        }
+        // Records go by generation: the old one once all its jobs are
+        // written, and the current one becomes old (its entries belong to
+        // jobs up to the one this turn is building).
+        if seq >= self.overlay_old_through {
+            self.overlay_old.clear();
+            if !self.overlay.is_empty() {
+                std::mem::swap(&mut self.overlay, &mut self.overlay_old);
+                self.overlay_old_through = self.job.seq;
             }
         }
         while self.clears.front().is_some_and(|c| c.0 <= seq) {
@@ -1739,7 +1747,7 @@ impl Shard {
     }
 
     pub fn overlay_len(&self) -> usize {
-        self.overlay.len()
+        self.overlay.len() + self.overlay_old.len()
     }
 
     fn clear_pending(&self, slot: u16) -> bool {
@@ -1757,7 +1765,11 @@ impl Shard {
         }
         let slot = key_slot(key);
         let dk = keys::data_key(slot, key);
-        if let Some(e) = self.overlay.get(dk.as_slice()) {
+        if let Some(e) = self
+            .overlay
+            .get(dk.as_slice())
+            .or_else(|| self.overlay_old.get(dk.as_slice()))
+        {
             return Ok(e.rec.clone());
         }
         if self.clear_pending(slot) {
@@ -1944,10 +1956,17 @@ impl Shard {
 
     /// Overlay entries of slots `from..to`, sorted by data key.
     fn overlay_range(&self, from: u16, to: u16) -> Vec<(Bytes, Option<Record>)> {
+        let in_range =
+            |k: &Bytes| keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to);
         let mut over: Vec<(Bytes, Option<Record>)> = self
             .overlay
             .iter()
-            .filter(|(k, _)| keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to))
+            .chain(
+                self.overlay_old
+                    .iter()
+                    .filter(|(k, _)| !self.overlay.contains_key(*k)),
+            )
+            .filter(|(k, _)| in_range(k))
             .map(|(k, e)| (k.clone(), e.rec.clone()))
             .collect();
         over.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1989,7 +2008,6 @@ impl Shard {
 
     fn write_record(&mut self, pos: usize, key: &[u8], old: Option<Record>, rec: Option<Record>) {
         let slot = key_slot(key);
-        let seq = self.job.seq;
         if let Some(g) = self.groups.get_mut(pos) {
             match (&old, &rec) {
                 (None, Some(_)) => g.key_count += 1,
@@ -2028,7 +2046,7 @@ impl Shard {
         self.cache
             .borrow_mut()
             .insert_owned(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
-        self.overlay.insert(dk, OverlayEntry { rec, seq });
+        self.overlay.insert(dk, OverlayEntry { rec });
     }
 
     fn clear_group(&mut self, pos: usize, from: u16, to: u16) {
@@ -2037,6 +2055,8 @@ impl Shard {
             g.key_count = 0;
         }
         self.overlay
+            .retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to));
+        self.overlay_old
             .retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to));
         self.el_overlay
             .retain(|k, _| !keys::elem_ns(k).is_some_and(|ns| ns.slot >= from && ns.slot < to));
