@@ -305,10 +305,7 @@ fn core_thread(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64),
     );
-    let mut rt = match monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-        .enable_timer()
-        .build()
-    {
+    let mut rt = match build_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             let _ = ready.send(Err(format!("cannot start the io_uring runtime: {e}")));
@@ -361,6 +358,37 @@ fn core_thread(
             });
         }
     });
+}
+
+/// The core's monoio runtime on an io_uring set up for one thread:
+/// `DEFER_TASKRUN` (with `SINGLE_ISSUER`, which it requires) runs the
+/// ring's completion work (a recv that found its data, a poll wake) only
+/// when the core enters the ring to wait, once per loop turn for all
+/// connections. Without it the kernel sent the core a reschedule IPI
+/// whenever a client's bytes arrived while the core ran user code, to run
+/// that work at once: 0.44 IPIs per GET at -P1, and their handling was
+/// 19% of the core's CPU (docs/design/0021). Older kernels (before 6.1)
+/// refuse the flag: `COOP_TASKRUN` (5.19) also stops the IPIs, else the
+/// default ring.
+fn build_runtime() -> std::io::Result<
+    monoio::FusionRuntime<
+        monoio::time::TimeDriver<monoio::IoUringDriver>,
+        monoio::time::TimeDriver<monoio::LegacyDriver>,
+    >,
+> {
+    let runtime = |urb: io_uring::Builder| {
+        monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+            .uring_builder(urb)
+            .enable_timer()
+            .build()
+    };
+    let mut defer = io_uring::IoUring::builder();
+    defer.setup_single_issuer().setup_defer_taskrun();
+    let mut coop = io_uring::IoUring::builder();
+    coop.setup_coop_taskrun();
+    runtime(defer)
+        .or_else(|_| runtime(coop))
+        .or_else(|_| runtime(io_uring::IoUring::builder()))
 }
 
 /// Raft links of core `core.id` to the same core of every other member, and
