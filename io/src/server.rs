@@ -360,16 +360,19 @@ fn core_thread(
     });
 }
 
-/// The core's monoio runtime on an io_uring set up for one thread:
-/// `DEFER_TASKRUN` (with `SINGLE_ISSUER`, which it requires) runs the
-/// ring's completion work (a recv that found its data, a poll wake) only
-/// when the core enters the ring to wait, once per loop turn for all
-/// connections. Without it the kernel sent the core a reschedule IPI
-/// whenever a client's bytes arrived while the core ran user code, to run
-/// that work at once: 0.44 IPIs per GET at -P1, and their handling was
-/// 19% of the core's CPU (docs/design/0021). Older kernels (before 6.1)
-/// refuse the flag: `COOP_TASKRUN` (5.19) also stops the IPIs, else the
-/// default ring.
+/// The core's monoio runtime on an io_uring with `COOP_TASKRUN`: the
+/// ring's completion work (a recv that found its data, a poll wake) runs
+/// when the core next enters the kernel, which it does at least once per
+/// loop turn for all connections' submissions. Without it the kernel sent
+/// the core a reschedule IPI whenever a client's bytes arrived while the
+/// core ran user code, to run that work at once: 0.44 IPIs per GET at -P1,
+/// and their handling was 19% of the core's CPU (docs/design/0021).
+/// Not `DEFER_TASKRUN`, which also stops them: it runs that work only when
+/// the core waits for completions, and monoio's executor does not wait
+/// while its run queue is non-empty (its busy pass only submits), so one
+/// connection that always has input could starve the others' reads and
+/// the peer links' (docs/design/0013). Kernels before 5.19 refuse the flag:
+/// then the default ring.
 fn build_runtime() -> std::io::Result<
     monoio::FusionRuntime<
         monoio::time::TimeDriver<monoio::IoUringDriver>,
@@ -382,13 +385,9 @@ fn build_runtime() -> std::io::Result<
             .enable_timer()
             .build()
     };
-    let mut defer = io_uring::IoUring::builder();
-    defer.setup_single_issuer().setup_defer_taskrun();
     let mut coop = io_uring::IoUring::builder();
     coop.setup_coop_taskrun();
-    runtime(defer)
-        .or_else(|_| runtime(coop))
-        .or_else(|_| runtime(io_uring::IoUring::builder()))
+    runtime(coop).or_else(|_| runtime(io_uring::IoUring::builder()))
 }
 
 /// Raft links of core `core.id` to the same core of every other member, and
