@@ -108,6 +108,9 @@ where
     }
 }
 
+/// The most queued replies whose list a connection keeps between batches.
+const KEEP_ITEMS: usize = 1024;
+
 /// A pre-encoded reply at least this long is written from its own buffer
 /// instead of being copied into the connection's output buffer.
 const ZERO_COPY_REPLY: usize = 64 * 1024;
@@ -219,7 +222,8 @@ impl Conn {
             if let Some(cmd) = last_cmd
                 && let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id)
             {
-                c.last_active = Instant::now();
+                // The batch clock: idle time is shown in seconds.
+                c.last_active = self.core.now();
                 if c.last_cmd != cmd {
                     c.last_cmd = cmd.to_string();
                 }
@@ -273,11 +277,13 @@ impl Conn {
 
     /// Resolves every queued reply, in order, into the output buffer.
     pub async fn flush(&mut self) {
-        let items = std::mem::take(&mut self.items);
+        // Drained and given back (flush holds `self`, so nothing is queued
+        // meanwhile): a batch allocates no list of its own.
+        let mut items = std::mem::take(&mut self.items);
         self.queued_writes = false;
         // One clock read per wait, not per command.
         let mut now = self.core.now();
-        for item in items {
+        for item in items.drain(..) {
             let (item, proto) = match item {
                 Item::Resp2(inner) => (*inner, Proto::Resp2),
                 other => (other, self.proto),
@@ -330,6 +336,10 @@ impl Conn {
                 }
                 reply => encode(&reply, proto, &mut self.out),
             }
+        }
+        // A huge pipeline's list is not kept for the connection's life.
+        if items.capacity() <= KEEP_ITEMS {
+            self.items = items;
         }
     }
 

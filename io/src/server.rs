@@ -321,10 +321,7 @@ fn core_thread(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64),
     );
-    let mut rt = match monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-        .enable_timer()
-        .build()
-    {
+    let mut rt = match build_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             let _ = ready.send(Err(format!("cannot start the io_uring runtime: {e}")));
@@ -377,6 +374,36 @@ fn core_thread(
             });
         }
     });
+}
+
+/// The core's monoio runtime on an io_uring with `COOP_TASKRUN`: the
+/// ring's completion work (a recv that found its data, a poll wake) runs
+/// when the core next enters the kernel, which it does at least once per
+/// loop turn for all connections' submissions. Without it the kernel sent
+/// the core a reschedule IPI whenever a client's bytes arrived while the
+/// core ran user code, to run that work at once: 0.44 IPIs per GET at -P1,
+/// and their handling was 19% of the core's CPU (docs/design/0021).
+/// Not `DEFER_TASKRUN`, which also stops them: it runs that work only when
+/// the core waits for completions, and monoio's executor does not wait
+/// while its run queue is non-empty (its busy pass only submits), so one
+/// connection that always has input could starve the others' reads and
+/// the peer links' (docs/design/0013). Kernels before 5.19 refuse the flag:
+/// then the default ring.
+fn build_runtime() -> std::io::Result<
+    monoio::FusionRuntime<
+        monoio::time::TimeDriver<monoio::IoUringDriver>,
+        monoio::time::TimeDriver<monoio::LegacyDriver>,
+    >,
+> {
+    let runtime = |urb: io_uring::Builder| {
+        monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+            .uring_builder(urb)
+            .enable_timer()
+            .build()
+    };
+    let mut coop = io_uring::IoUring::builder();
+    coop.setup_coop_taskrun();
+    runtime(coop).or_else(|_| runtime(io_uring::IoUring::builder()))
 }
 
 /// Raft links of core `core.id` to the same core of every other member, and

@@ -33,12 +33,105 @@ const MIN_PAYLOAD: u64 = 64;
 /// as many ghosts as the estimated entries; they are paid for off the top.
 const GHOST_SLOT: u64 = 128;
 
+/// Keys up to this long live inside the cache entry (see [`CacheKey`]).
+const INLINE_KEY: usize = 23;
+
+/// A cached key: short keys are held in the entry itself. A lookup's
+/// key comparison then reads the slab slot it already loaded, where a
+/// `Bytes` key cost one more dependent cache miss per GET (the memcmp of
+/// the key bytes was 8-10% of a pipelined GET's CPU, docs/design/0021).
+/// As large as a `Bytes` (32 bytes), so [`ENTRY_OVERHEAD`] still holds;
+/// a short key no longer has a heap buffer at all.
+#[derive(Clone)]
+enum CacheKey {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Bytes),
+}
+
+impl CacheKey {
+    fn new(key: Bytes) -> CacheKey {
+        let mut bytes = [0u8; INLINE_KEY];
+        match bytes.get_mut(..key.len()) {
+            Some(head) => {
+                head.copy_from_slice(&key);
+                CacheKey::Inline {
+                    len: key.len() as u8,
+                    bytes,
+                }
+            }
+            None => CacheKey::Heap(key),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            CacheKey::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
+            CacheKey::Heap(b) => b,
+        }
+    }
+}
+
+// Lookups take `&[u8]`: equality and hash are those of the key's bytes,
+// as `Borrow` requires.
+impl std::borrow::Borrow<[u8]> for CacheKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &CacheKey) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for CacheKey {}
+
+impl std::hash::Hash for CacheKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+/// Values up to this long are cached in one allocation with their
+/// refcount ([`small_value`]).
+const SMALL_VALUE: usize = 55;
+
+/// A small value's buffer: with `Bytes::from_owner` its refcount sits
+/// right before it, 64 bytes in all, one cache line.
+struct SmallValue {
+    len: u8,
+    bytes: [u8; SMALL_VALUE],
+}
+
+impl AsRef<[u8]> for SmallValue {
+    fn as_ref(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+/// A copy of a small `value` whose refcount and bytes share a cache
+/// line. A GET hit clones the cached value (a locked increment of its
+/// buffer's refcount) and copies its bytes into the reply: with a
+/// value sliced from a larger buffer, the refcount lives in a separate
+/// allocation and the two were two dependent cache misses per hit
+/// (`shared_clone` 7% of a pipelined GET's CPU, docs/design/0021).
+fn small_value(value: &[u8]) -> Option<Bytes> {
+    let mut bytes = [0u8; SMALL_VALUE];
+    bytes.get_mut(..value.len())?.copy_from_slice(value);
+    Some(Bytes::from_owner(SmallValue {
+        len: value.len() as u8,
+        bytes,
+    }))
+}
+
 #[derive(Clone)]
 struct RowWeight;
 
-impl quick_cache::Weighter<Bytes, Option<Record>> for RowWeight {
-    fn weight(&self, key: &Bytes, rec: &Option<Record>) -> u64 {
-        let payload = key.len() as u64 + rec.as_ref().map_or(0, |r| r.value.len() as u64);
+impl quick_cache::Weighter<CacheKey, Option<Record>> for RowWeight {
+    fn weight(&self, key: &CacheKey, rec: &Option<Record>) -> u64 {
+        let payload =
+            key.as_slice().len() as u64 + rec.as_ref().map_or(0, |r| r.value.len() as u64);
         payload.max(MIN_PAYLOAD) + ENTRY_OVERHEAD
     }
 }
@@ -57,7 +150,7 @@ pub fn own_encoded(rec: Record) -> (Record, Bytes) {
 /// Single-threaded (one per core); the shard wraps it in a `RefCell` so
 /// reads can fill it.
 pub struct RowCache {
-    inner: quick_cache::unsync::Cache<Bytes, Option<Record>, RowWeight>,
+    inner: quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight>,
 }
 
 impl RowCache {
@@ -88,17 +181,21 @@ impl RowCache {
     /// (callers pass a fresh data key or a copy).
     pub fn insert(&mut self, key: Bytes, rec: Option<Record>) {
         let rec = rec.map(|r| Record {
-            value: Bytes::copy_from_slice(&r.value),
+            value: small_value(&r.value).unwrap_or_else(|| Bytes::copy_from_slice(&r.value)),
             ..r
         });
-        self.inner.insert(key, rec);
+        self.inner.insert(CacheKey::new(key), rec);
     }
 
     /// Caches `rec` as is: its value must own its buffer, at most a
     /// record header larger than itself ([`own_encoded`] and
     /// `Record::decode` make it so).
     pub fn insert_owned(&mut self, key: Bytes, rec: Option<Record>) {
-        self.inner.insert(key, rec);
+        let rec = rec.map(|r| match small_value(&r.value) {
+            Some(value) => Record { value, ..r },
+            None => r,
+        });
+        self.inner.insert(CacheKey::new(key), rec);
     }
 
     pub fn clear(&mut self) {
@@ -179,6 +276,51 @@ mod tests {
         assert_eq!(cache.get(b"gone"), Some(&None));
         cache.clear();
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn short_and_long_keys_are_found_by_their_bytes() {
+        let mut cache = RowCache::new(1 << 20);
+        let long = vec![b'k'; INLINE_KEY + 1];
+        let edge = vec![b'e'; INLINE_KEY];
+        for k in [&b""[..], b"a", &edge, &long] {
+            let v = Bytes::copy_from_slice(k);
+            cache.insert(Bytes::copy_from_slice(k), Some(Record::string(v, 1)));
+        }
+        for k in [&b""[..], b"a", &edge, &long] {
+            let got = cache.get(k).cloned().flatten().map(|r| r.value);
+            assert_eq!(got.as_deref(), Some(k), "key of {} bytes", k.len());
+        }
+        // A prefix of an inline key, or an inline key one byte longer, is
+        // another key.
+        assert!(cache.get(&edge[..INLINE_KEY - 1]).is_none());
+        assert!(cache.get(&long[..INLINE_KEY]).is_none());
+        assert!(matches!(
+            CacheKey::new(Bytes::from(edge)),
+            CacheKey::Inline { .. }
+        ));
+        assert!(matches!(
+            CacheKey::new(Bytes::from(long)),
+            CacheKey::Heap(_)
+        ));
+        assert_eq!(
+            std::mem::size_of::<CacheKey>(),
+            std::mem::size_of::<Bytes>()
+        );
+    }
+
+    #[test]
+    fn small_values_are_one_cache_line_with_their_refcount() {
+        // `Bytes::from_owner` boxes the refcount (8 bytes) and the owner.
+        assert_eq!(8 + std::mem::size_of::<SmallValue>(), 64);
+        let mut cache = RowCache::new(1 << 20);
+        for len in [0, 1, SMALL_VALUE, SMALL_VALUE + 1, 4000] {
+            let key = Bytes::from(format!("k{len}"));
+            let value = Bytes::from(vec![b'v'; len]);
+            cache.insert(key.clone(), Some(Record::string(value.clone(), 1)));
+            let got = cache.get(&key).cloned().flatten().map(|r| r.value);
+            assert_eq!(got, Some(value), "value of {len} bytes");
+        }
     }
 
     #[test]
