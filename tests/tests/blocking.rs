@@ -72,11 +72,19 @@ fn bad_timeouts_and_wrong_types_are_errors() {
 /// arrival order: client i gets element i.
 fn fifo_on(s: &Server, key: &str, n: usize) {
     let mut waiters: Vec<Resp> = Vec::new();
-    for _ in 0..n {
+    let mut admin = s.resp();
+    // INFO is published once per tick: start from a count of zero.
+    let t = Instant::now();
+    while blocked_clients(&mut admin) != 0 {
+        assert!(t.elapsed() < Duration::from_secs(5), "clients stay blocked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for i in 0..n {
         let mut w = s.resp();
         w.send(&["BLPOP", key, "10"]).expect("send");
-        // Let the command reach the server and block before the next.
-        std::thread::sleep(Duration::from_millis(60));
+        // The command must have reached the server and blocked before the
+        // next is sent (a fixed sleep was not enough on a loaded machine).
+        await_blocked(&mut admin, i as i64 + 1);
         waiters.push(w);
     }
     let elems: Vec<String> = (0..n).map(|i| format!("e{i}")).collect();
