@@ -30,13 +30,18 @@ fn load(c: &mut Resp, keys: &[String]) {
 
 /// Asserts each key holds its value, pipelined in batches.
 fn verify(c: &mut Resp, keys: &[String]) {
+    verify_with(c, keys, value_of);
+}
+
+/// Asserts each key holds `value(key)`, pipelined in batches.
+fn verify_with(c: &mut Resp, keys: &[String], value: fn(&str) -> String) {
     for chunk in keys.chunks(BATCH) {
         for k in chunk {
             c.send(&["GET", k.as_str()]).expect("send");
         }
         for k in chunk {
             let got = c.read_reply().expect("reply");
-            assert_eq!(got, Reply::bulk(&value_of(k)), "acknowledged key {k} lost");
+            assert_eq!(got, Reply::bulk(&value(k)), "acknowledged key {k} lost");
         }
     }
 }
@@ -239,15 +244,7 @@ fn spawn_big_writer(c: Resp, prefix: String, max_time: Duration) -> mpsc::Receiv
 }
 
 fn verify_big(c: &mut Resp, keys: &[String]) {
-    for chunk in keys.chunks(BATCH) {
-        for k in chunk {
-            c.send(&["GET", k.as_str()]).expect("send");
-        }
-        for k in chunk {
-            let got = c.read_reply().expect("reply");
-            assert_eq!(got, Reply::bulk(&big_value(k)), "acknowledged key {k} lost");
-        }
-    }
+    verify_with(c, keys, big_value);
 }
 
 /// Raft log segments on disk, summed over the cores.
