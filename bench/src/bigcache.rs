@@ -820,9 +820,10 @@ pub fn render(facts: &[String], commands: &[String], opts: &Options, out: &Outco
         for &pipeline in &opts.pipelines {
             if let (Some(m), Some(b)) = (find(phase, pipeline), find(Phase::Cached, pipeline)) {
                 let r = m.rps / b.rps.max(1e-9);
+                // Three decimals: 0.4996 must not read as a met 0.50.
                 let _ = writeln!(
                     md,
-                    "- {} at -P {pipeline}: {r:.2}× — {}",
+                    "- {} at -P {pipeline}: {r:.3}× — {}",
                     phase.title(),
                     if r >= 0.5 { "met" } else { "**missed**" }
                 );
@@ -1045,11 +1046,11 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("larger than the caches (page cache warm) at -P 16: 0.30× — **missed**"),
+            md.contains("larger than the caches (page cache warm) at -P 16: 0.300× — **missed**"),
             "{md}"
         );
         assert!(
-            md.contains("larger than the caches (page cache warm) at -P 1: 0.90× — met"),
+            md.contains("larger than the caches (page cache warm) at -P 1: 0.900× — met"),
             "{md}"
         );
         assert!(
