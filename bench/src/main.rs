@@ -14,7 +14,12 @@
 //! the server handling: read latency on collections of 1k to 1M entries,
 //! and the XREAD starvation drill (issue 10); they talk RESP themselves
 //! and need no redis-benchmark.
+//!
+//! `--bigger-than-cache` runs GET over data ten times the caches against
+//! an all-cached reference, with a PING probe for executor stalls (issue
+//! 12, must-show 6).
 
+mod bigcache;
 mod cluster;
 mod collections;
 mod cpu;
@@ -275,6 +280,60 @@ struct Args {
     /// confine the drill's flooder threads to this CPU (default: any)
     #[argh(option)]
     drill_flooder_cpu: Option<usize>,
+
+    /// instead of the matrix: GET with uniform random keys over data ten
+    /// times corekv's caches against an all-cached reference (--keyspace
+    /// keys, default caches), with server CPU per GET and a PING probe
+    /// for executor stalls; see bench/README.md
+    #[argh(switch)]
+    bigger_than_cache: bool,
+
+    /// keys of the large data set for --bigger-than-cache (default: 5000000)
+    #[argh(option, default = "5_000_000")]
+    big_keys: u64,
+
+    /// value size in bytes for --bigger-than-cache (default: 100)
+    #[argh(option, default = "100")]
+    big_value_bytes: usize,
+
+    /// corekv --cache-mb of the large case (default: 8)
+    #[argh(option, default = "8")]
+    big_cache_mb: u32,
+
+    /// corekv --block-cache-mb of the large case (default: 8)
+    #[argh(option, default = "8")]
+    big_block_cache_mb: u32,
+
+    /// loading connections for --bigger-than-cache (default: 4)
+    #[argh(option, default = "4")]
+    load_conns: usize,
+
+    /// SETs in flight per loading connection (default: 1000)
+    #[argh(option, default = "1000")]
+    load_window: usize,
+
+    /// bound on waiting for the server to go quiet after loading, seconds
+    /// (default: 120)
+    #[argh(option, default = "120")]
+    settle_timeout_s: u64,
+
+    /// unmeasured GETs before the measured runs of each data set
+    /// (default: 200000)
+    #[argh(option, default = "200_000")]
+    warmup_requests: u64,
+
+    /// GETs per run with the server's files dropped from the page cache
+    /// first; 0 skips those runs (default: 50000)
+    #[argh(option, default = "50_000")]
+    cold_requests: u64,
+
+    /// interval of the PING probe, microseconds (default: 1000)
+    #[argh(option, default = "1000")]
+    probe_interval_us: u64,
+
+    /// most PINGs the probe sends per run (default: 100000)
+    #[argh(option, default = "100_000")]
+    probe_max: u64,
 }
 
 fn workspace_root() -> PathBuf {
@@ -1207,8 +1266,101 @@ fn run_single_modes(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// `--bigger-than-cache`: corekv only, no redis-server.
+fn run_bigger_than_cache(args: &Args) -> Result<()> {
+    let corekv = args.corekv.clone().unwrap_or_else(default_corekv);
+    if !corekv.is_file() {
+        bail!(
+            "corekv binary {} not found; run `cargo build --release` or pass --corekv",
+            corekv.display()
+        );
+    }
+    let redis_benchmark = locate(&args.redis_benchmark).with_context(|| {
+        format!(
+            "{} not found; apt-get install -y redis-tools",
+            args.redis_benchmark.display()
+        )
+    })?;
+    if args.taskset {
+        bail!(
+            "--taskset does not apply to --bigger-than-cache (fjall's workers and the loaders need both CPUs)"
+        );
+    }
+    let pipelines: Vec<u32> = parse_list(&args.pipelines, "pipeline depth")?;
+    if pipelines.is_empty() || pipelines.contains(&0) {
+        bail!("--pipelines needs depths of at least 1");
+    }
+    if args.big_keys == 0 || args.keyspace == 0 {
+        bail!("--big-keys and --keyspace need at least 1 key");
+    }
+    let opts = bigcache::Options {
+        keys: args.big_keys,
+        hot_keys: args.keyspace,
+        value_len: args.big_value_bytes,
+        cache_mb: args.big_cache_mb,
+        block_cache_mb: args.big_block_cache_mb,
+        load_conns: args.load_conns.max(1),
+        load_window: args.load_window.max(1),
+        load_bound: Duration::from_secs(args.load_timeout_s),
+        settle_bound: Duration::from_secs(args.settle_timeout_s),
+        pipelines,
+        clients: args.clients,
+        requests_p1: args.requests_p1,
+        requests_pipelined: args.requests_pipelined,
+        warmup_requests: args.warmup_requests,
+        cold_requests: args.cold_requests,
+        probe_interval: Duration::from_micros(args.probe_interval_us.max(1)),
+        probe_max: args.probe_max,
+        bench_timeout: Duration::from_secs(args.bench_timeout_s),
+        redis_benchmark: redis_benchmark.clone(),
+    };
+    let mut env = single::Env {
+        bins: Binaries {
+            redis_server: args.redis_server.clone(),
+            corekv,
+        },
+        scratch: args.scratch_dir.clone().unwrap_or_else(std::env::temp_dir),
+        corekv_args: args.corekv_arg.clone(),
+        startup: Duration::from_secs(args.startup_timeout_s),
+        stop: Duration::from_secs(args.stop_timeout_s),
+        server_cpu: None,
+        keep_dirs: args.keep_dirs,
+        commands: Vec::new(),
+    };
+    let load_before = load_average();
+    let started = single::now_utc();
+    let out = bigcache::run(&mut env, &opts);
+    let mut facts = env.facts(&[bigcache::CONFIG], &started, &load_before);
+    facts.insert(
+        2,
+        format!(
+            "redis-benchmark: `{}` ({})",
+            redis_benchmark.display(),
+            capture(&redis_benchmark.display().to_string(), &["--version"])
+                .unwrap_or_else(|| "unknown".to_string())
+        ),
+    );
+    let markdown = bigcache::render(&facts, &env.commands, &opts, &out);
+    print!("{markdown}");
+    if let Some(path) = &args.out {
+        std::fs::write(path, &markdown).with_context(|| format!("write {}", path.display()))?;
+        eprintln!("[corekv-bench] report written to {}", path.display());
+    }
+    if !out.failures.is_empty() {
+        eprintln!(
+            "[corekv-bench] {} runs failed (see the report)",
+            out.failures.len()
+        );
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Args = argh::from_env();
+    if args.bigger_than_cache {
+        return run_bigger_than_cache(&args);
+    }
     if args.collection_reads || args.xread_drill {
         return run_single_modes(&args);
     }

@@ -168,7 +168,7 @@ fn cpu_summary(runs: &[Run], name: &str, pipeline: u32, test: &str) -> Option<Cp
 
 /// `core 3.10, persist 1.20, other 0.02`: groups under 0.01 µs/op are
 /// summed into `other`.
-fn groups_cell(groups: &[(String, f64)]) -> String {
+pub(crate) fn groups_cell(groups: &[(String, f64)]) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut other = 0.0;
     for (name, us) in groups {
