@@ -34,10 +34,13 @@ const MAX_JOBS_PER_WRITE: usize = 512;
 /// wait up to this long, so a hot key written many times meanwhile costs
 /// one LSM insert; the overlay serves them until then.
 const DATA_EVERY: Duration = Duration::from_millis(500);
-/// ... or until this many bytes of data-half writes wait.
-const DATA_MAX_BYTES: usize = 16 << 20;
-/// ... or this many jobs.
-const DATA_MAX_JOBS: usize = 8192;
+/// ... or until this many bytes of data-half writes wait, or this many
+/// jobs. Small on purpose: a data write holds up every log half queued
+/// behind it on this thread, and with 16 MiB / 8192 jobs a ZADD `-P 16`
+/// load saw commits stall up to 490 ms (4 MiB / 512 jobs: up to 200 ms,
+/// like the write-as-soon-as-idle path before; docs/design/0020).
+const DATA_MAX_BYTES: usize = 4 << 20;
+const DATA_MAX_JOBS: usize = 512;
 /// A lull this long with data halves waiting writes them.
 const IDLE_WRITE: Duration = Duration::from_millis(10);
 /// How often an idle persist thread looks at the clock.
