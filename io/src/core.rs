@@ -223,9 +223,12 @@ pub struct Core {
     /// (monotonic, unix ms) read once per batch of input, not per command:
     /// clock reads were ~8% of a GET's CPU.
     clock: std::cell::Cell<(Instant, u64)>,
-    /// (monotonic, unix ms) of the last wall-clock read, re-read once per
+    /// (monotonic, unix µs) of the last wall-clock read, re-read once per
     /// tick: a batch's unix ms is derived from it and the batch's
-    /// monotonic read, so a batch costs one clock read, not two.
+    /// monotonic read, so a batch costs one clock read, not two. In µs:
+    /// truncating both parts to ms put a batch's time up to 2 ms behind the
+    /// wall clock that write timestamps come from (a PTTL of 100001 right
+    /// after `SET .. PX 100000`).
     wall: std::cell::Cell<(Instant, u64)>,
     /// Raft links to the same core of the other nodes (cluster only).
     pub peers: std::cell::OnceCell<crate::peer::PeerLinks>,
@@ -364,7 +367,7 @@ impl Core {
             }),
             notify: LocalNotify::default(),
             clock: std::cell::Cell::new((Instant::now(), unix_ms())),
-            wall: std::cell::Cell::new((Instant::now(), unix_ms())),
+            wall: std::cell::Cell::new((Instant::now(), crate::node::unix_us())),
             peers: std::cell::OnceCell::new(),
             me: std::cell::OnceCell::new(),
             proxy: std::cell::OnceCell::new(),
@@ -438,7 +441,7 @@ impl Core {
         let now = Instant::now();
         if now >= self.next_tick.get() {
             self.next_tick.set(now + TICK);
-            self.wall.set((now, unix_ms()));
+            self.wall.set((now, crate::node::unix_us()));
             {
                 let mut st = self.st.borrow_mut();
                 st.shard.tick();
@@ -514,9 +517,9 @@ impl Core {
     /// wall clock shows within a tick).
     pub fn refresh_clock(&self) -> Instant {
         let now = Instant::now();
-        let (at, ms) = self.wall.get();
-        let since = now.saturating_duration_since(at).as_millis() as u64;
-        self.clock.set((now, ms.saturating_add(since)));
+        let (at, us) = self.wall.get();
+        let since = now.saturating_duration_since(at).as_micros() as u64;
+        self.clock.set((now, us.saturating_add(since) / 1000));
         now
     }
 

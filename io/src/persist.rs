@@ -1,15 +1,16 @@
 //! The persist thread of one core: a dedicated OS thread that writes the
 //! core's persist jobs, with group commit (everything queued since the last
 //! write goes in one batch, with at most one fsync): the log half to the
-//! core's segmented Raft log (corekv_shard::wal), the data half to fjall.
-//! It reports
+//! core's segmented Raft log (corekv_shard::wal); the data half, gathered
+//! for a while, goes to fjall on the core's data thread (`pdata-N`), so a
+//! long data write never holds up a log half. It reports
 //! completion back to the core (one wake per batch). Its job channel is
 //! bounded (`core::PERSIST_JOBS`, the core never waits on it); completions
 //! go through a bounded ring that cannot fill and are never dropped.
 
 use crate::node::{Node, unix_ms};
 use crate::stats::CoreCounters;
-use corekv_shard::wal::WalWriter;
+use corekv_shard::wal::{LogRec, WalWriter};
 use corekv_shard::{DataOp, Engine, Fsync, PersistJob};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -32,17 +33,23 @@ pub enum Done {
 const MAX_JOBS_PER_WRITE: usize = 512;
 /// The data half is written behind (docs/design/0020): applied writes
 /// wait up to this long, so a hot key written many times meanwhile costs
-/// one LSM insert; the overlay serves them until then.
-const DATA_EVERY: Duration = Duration::from_millis(500);
+/// one LSM insert; the overlay serves them until then. Short, because the
+/// element overlay (an ordered map every collection write searches) grows
+/// with it: at 500 ms ZADD `-P 16` saw 300+ ms tails, at 100 ms 70 ms.
+const DATA_EVERY: Duration = Duration::from_millis(100);
 /// ... or until this many bytes of data-half writes wait, or this many
-/// jobs. Small on purpose: a data write holds up every log half queued
-/// behind it on this thread, and with 16 MiB / 8192 jobs a ZADD `-P 16`
-/// load saw commits stall up to 490 ms (4 MiB / 512 jobs: up to 200 ms,
-/// like the write-as-soon-as-idle path before; docs/design/0020).
+/// jobs.
 const DATA_MAX_BYTES: usize = 4 << 20;
-const DATA_MAX_JOBS: usize = 512;
+const DATA_MAX_JOBS: usize = 1024;
+/// While the data thread is busy, at most this many times the above may
+/// wait behind it; then the persist thread waits too, and through its
+/// bounded job queue so does the executor.
+const DATA_BACKLOG: usize = 4;
 /// A lull this long with data halves waiting writes them.
 const IDLE_WRITE: Duration = Duration::from_millis(10);
+/// How often the persist thread looks for the data thread's completion
+/// while a data write is in flight and no job comes.
+const DATA_POLL: Duration = Duration::from_millis(2);
 /// How often an idle persist thread looks at the clock.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -101,6 +108,7 @@ pub fn run(
     // that job's data half is written and synced.
     let mut purge: Option<(u64, u64)> = None;
     let mut crash = CrashAt::from_args(&node);
+    let mut data = DataWriter::start(core, engine.clone());
     let mut pending_since: Option<Instant> = None;
     let mut pending_bytes = 0usize;
     let mut last_sync = Instant::now();
@@ -109,99 +117,91 @@ pub fn run(
     // Data written but not yet reported: it rides on the next Done::Log
     // (one wake per wave instead of two), or goes alone when idle.
     let mut unreported: Option<u64> = None;
-    // A job taken off the queue during a long clear but not written (a
-    // snapshot install, which must go through the normal path).
-    let mut carry: Option<PersistJob> = None;
-    // Writes the waiting data halves (through job `$seq`). A FLUSHALL's
-    // clear may delete millions of records: between its chunks, the log
-    // halves queued meanwhile are written (and acknowledged), so commits
-    // keep flowing while it runs; their data halves follow the clear's.
-    macro_rules! write_data {
+    // A finished data write: report it (with the next log half) and purge
+    // what its checkpoint allows.
+    macro_rules! data_written {
         ($seq:expr) => {{
             let seq = $seq;
-            let mut logged: Vec<PersistJob> = Vec::new();
-            let mut between = || {
-                if carry.is_some() || logged.len() >= MAX_JOBS_PER_WRITE * 4 {
-                    return;
-                }
-                let mut wave = Vec::new();
-                while wave.len() < MAX_JOBS_PER_WRITE {
-                    match jobs.try_recv() {
-                        Ok(j) if j.install => {
-                            carry = Some(j);
-                            break;
-                        }
-                        Ok(j) => wave.push(j),
-                        Err(_) => break,
-                    }
-                }
-                if wave.is_empty() {
-                    return;
-                }
-                let sync = node.fsync() == Fsync::Always;
-                match engine.persist_log(&mut wal, &wave, sync) {
-                    Ok(r) => purge = r.or(purge),
-                    Err(e) => fail(core, e),
-                }
-                let seq = wave.last().map_or(0, |j| j.seq);
-                let _ = done.send(log_done(&wave, seq, None));
-                if sync {
-                    on_sync(core, &node);
-                }
-                logged.extend(wave);
-            };
-            if let Err(e) = engine.persist_data_with(&pending_data, &mut between) {
-                fail(core, e);
-            }
-            purge_after(core, &engine, &mut wal, &mut purge, seq, &mut crash);
-            pending_data.clear();
             unreported = Some(seq);
-            if !logged.is_empty() && node.fsync() != Fsync::Always {
-                dirty = true;
+            purge_after(core, &mut wal, &mut purge, seq, &mut crash);
+        }};
+    }
+    // Hands the waiting data halves to the data thread when it is free.
+    macro_rules! hand_data {
+        () => {{
+            if !data.busy() && !pending_data.is_empty() {
+                data.send(std::mem::take(&mut pending_data));
+                pending_bytes = 0;
+                pending_since = None;
             }
-            pending_bytes = logged.iter().map(data_bytes).sum();
-            pending_since = if logged.is_empty() {
-                None
-            } else {
-                Some(Instant::now())
-            };
-            pending_data.extend(logged);
+        }};
+    }
+    // Waits for the data thread, then writes what waits on this thread
+    // (snapshot installs, SIGTERM, shutdown need it written before going on).
+    macro_rules! drain_data {
+        () => {{
+            if let Some(seq) = data.wait() {
+                data_written!(seq);
+            }
+            if !pending_data.is_empty() {
+                let seq = pending_data.last().map_or(0, |j| j.seq);
+                if let Err(e) = engine
+                    .persist_data(&pending_data)
+                    .and_then(|_| engine.sync(true))
+                {
+                    fail(core, e);
+                }
+                pending_data.clear();
+                pending_bytes = 0;
+                pending_since = None;
+                data_written!(seq);
+            }
         }};
     }
     let mut flushed_for_stop = false;
     loop {
+        if let Some(seq) = data.finished() {
+            data_written!(seq);
+        }
+        if data.busy()
+            && (pending_data.len() >= DATA_BACKLOG * DATA_MAX_JOBS
+                || pending_bytes >= DATA_BACKLOG * DATA_MAX_BYTES)
+        {
+            // A long data write (a FLUSHALL's clear): do not gather
+            // without bound behind it.
+            if let Some(seq) = data.wait() {
+                data_written!(seq);
+            }
+            hand_data!();
+        }
         if !flushed_for_stop && node.stopping.load(std::sync::atomic::Ordering::Acquire) {
             // SIGTERM: write what waits and sync it all, then say so.
             flushed_for_stop = true;
-            if let Some(seq) = pending_data.last().map(|j| j.seq) {
-                write_data!(seq);
-            }
+            drain_data!();
             if let Err(e) = engine.sync(true).and_then(|_| Ok(wal.write(true)?)) {
                 fail(core, e);
             }
             node.persist_flushed
                 .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         }
-        let next = match carry.take() {
-            Some(j) => Ok(j),
+        let wait = if data.busy() {
+            // Notice the data thread's completion soon even when idle.
+            DATA_POLL
+        } else if pending_since.is_some() {
             // Data waiting and nothing new for IDLE_WRITE: write it now
             // (coalescing pays only while writes keep coming).
-            None if pending_since.is_some() => jobs.recv_timeout(IDLE_WRITE),
-            None => jobs.recv_timeout(TICK),
+            IDLE_WRITE
+        } else {
+            TICK
         };
-        let first = match next {
+        let first = match jobs.recv_timeout(wait) {
             Ok(j) => j,
             Err(flume::RecvTimeoutError::Timeout) => {
+                if let Some(seq) = data.finished() {
+                    data_written!(seq);
+                }
                 if pending_since.is_some() {
-                    // Idle with data waiting: write it.
-                    let seq = pending_data.last().map_or(0, |j| j.seq);
-                    write_data!(seq);
-                    if let Some(seq) = unreported.take()
-                        && done.send(Done::Data { seq }).is_err()
-                    {
-                        break;
-                    }
-                    continue;
+                    hand_data!();
                 }
                 if let Some(seq) = unreported.take()
                     && done.send(Done::Data { seq }).is_err()
@@ -224,9 +224,8 @@ pub fn run(
             Err(flume::RecvTimeoutError::Disconnected) => break,
         };
         let mut batch = vec![first];
-        // A snapshot install ends a batch: its deletes of the replaced log
-        // (written with the data half) must land before any later job's
-        // log half, which may reuse those chunk keys.
+        // A snapshot install ends a batch: it is written whole (both halves)
+        // before anything after it.
         while batch.len() < MAX_JOBS_PER_WRITE && !batch.last().is_some_and(|j| j.install) {
             match jobs.try_recv() {
                 Ok(j) => batch.push(j),
@@ -248,29 +247,26 @@ pub fn run(
                 Err(e) => fail(core, e),
             }
             let report = log_done(&batch, seq, Some(seq));
+            let after: Vec<LogRec> = batch
+                .iter()
+                .flat_map(|j| j.after_data.iter().cloned())
+                .collect();
             pending_data.extend(batch);
-            if let Err(e) = engine
-                .persist_data(&pending_data)
-                .and_then(|_| engine.sync(true))
-            {
+            drain_data!();
+            if let Err(e) = engine.sync(true) {
                 fail(core, e);
             }
             // The snapshot's data is durable: only now may the log forget
             // what came before it.
-            for job in &pending_data {
-                wal.add(&job.after_data);
-            }
+            wal.add(&after);
             if let Err(e) = wal.write(true) {
                 fail(core, e.into());
             }
-            purge_after(core, &engine, &mut wal, &mut purge, seq, &mut crash);
-            pending_data.clear();
-            pending_since = None;
-            pending_bytes = 0;
             if done.send(report).is_err() {
                 break;
             }
-            unreported = None;
+            // The report carried the data written.
+            unreported.take();
             dirty = after_write(core, &node, sync, &mut last_sync);
             continue;
         }
@@ -287,9 +283,10 @@ pub fn run(
         if done.send(log_done(&batch, seq, unreported.take())).is_err() {
             break;
         }
-        // The data half is written behind: it waits (the overlay serves
-        // it) until enough has gathered, so repeated writes of a key cost
-        // one LSM insert.
+        // The data half is written behind, on the data thread: it waits
+        // (the overlay serves it) until enough has gathered, so repeated
+        // writes of a key cost one LSM insert, and a long data write (a
+        // FLUSHALL's clear, a big batch) never holds up a log half.
         pending_bytes += batch.iter().map(data_bytes).sum::<usize>();
         pending_since.get_or_insert_with(Instant::now);
         pending_data.extend(batch);
@@ -298,27 +295,106 @@ pub fn run(
             || pending_data.len() >= DATA_MAX_JOBS
             || pending_since.is_some_and(|t| t.elapsed() >= DATA_EVERY)
         {
-            write_data!(seq);
+            hand_data!();
         }
     }
     // Executor gone (shutdown): make whatever was written durable (the
     // log halves of `pending_data` are written already).
-    if let Err(e) = engine
-        .persist_data(&pending_data)
-        .and_then(|_| engine.sync(true))
-        .and_then(|_| Ok(wal.write(true)?))
-    {
+    drain_data!();
+    if let Err(e) = engine.sync(true).and_then(|_| Ok(wal.write(true)?)) {
         fail(core, e);
+    }
+    // Nothing reports any more; the process is leaving.
+    let _ = (pending_bytes, pending_since, unreported);
+}
+
+/// The data thread of one core: writes gathered data halves to fjall, one
+/// batch at a time, in order, so the persist thread's log writes never wait
+/// behind a long data write (docs/design/0020).
+struct DataWriter {
+    tx: Option<flume::Sender<Vec<PersistJob>>>,
+    written: flume::Receiver<u64>,
+    /// The newest job of the batch being written.
+    in_flight: Option<u64>,
+}
+
+impl DataWriter {
+    fn start(core: usize, engine: Engine) -> DataWriter {
+        let (tx, rx) = flume::bounded::<Vec<PersistJob>>(1);
+        let (wtx, written) = flume::bounded::<u64>(1);
+        let e = engine;
+        std::thread::Builder::new()
+            .name(format!("pdata-{core}"))
+            .spawn(move || {
+                while let Ok(batch) = rx.recv() {
+                    let seq = batch.last().map_or(0, |j| j.seq);
+                    // Synced here, off the persist thread: segments are
+                    // purged only once the data they rely on is durable,
+                    // and an fsync of fjall's journal on the persist thread
+                    // held up log halves for up to 300 ms.
+                    if let Err(err) = e.persist_data(&batch).and_then(|_| e.sync(true)) {
+                        fail(core, err);
+                    }
+                    if wtx.send(seq).is_err() {
+                        break;
+                    }
+                }
+            })
+            .unwrap_or_else(|err| {
+                eprintln!("corekv: core {core}: cannot start the data thread: {err}");
+                std::process::exit(1);
+            });
+        DataWriter {
+            tx: Some(tx),
+            written,
+            in_flight: None,
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    fn send(&mut self, batch: Vec<PersistJob>) {
+        let seq = batch.last().map_or(0, |j| j.seq);
+        match self.tx.as_ref().map(|tx| tx.send(batch)) {
+            Some(Ok(())) => self.in_flight = Some(seq),
+            // The data thread is gone only if it failed (and exited).
+            _ => std::process::exit(1),
+        }
+    }
+
+    /// The batch in flight, if it finished.
+    fn finished(&mut self) -> Option<u64> {
+        self.in_flight?;
+        let seq = self.written.try_recv().ok()?;
+        self.in_flight = None;
+        Some(seq)
+    }
+
+    /// Waits for the batch in flight, if any.
+    fn wait(&mut self) -> Option<u64> {
+        self.in_flight?;
+        let seq = self.written.recv().ok()?;
+        self.in_flight = None;
+        Some(seq)
+    }
+}
+
+impl Drop for DataWriter {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once its batch is written.
+        self.tx.take();
     }
 }
 
 /// Once the data half of the job that started segment `purge.0` is written
-/// (`written` is the newest job whose data half is), syncs fjall, so every
-/// applied marker the segment's checkpoint relied on is durable, and
-/// removes the older segments (docs/design/0020).
+/// and synced (`written` is the newest job whose data half is: every data
+/// write syncs fjall before it is reported), so every applied marker the
+/// segment's checkpoint relied on is durable, removes the older segments
+/// (docs/design/0020).
 fn purge_after(
     core: usize,
-    engine: &Engine,
     wal: &mut WalWriter,
     purge: &mut Option<(u64, u64)>,
     written: u64,
@@ -331,9 +407,6 @@ fn purge_after(
         return;
     }
     *purge = None;
-    if let Err(e) = engine.sync(true) {
-        fail(core, e);
-    }
     let mut first = true;
     loop {
         match wal.purge_oldest_before(segment) {

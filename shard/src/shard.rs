@@ -92,6 +92,9 @@ const LOG_KEEP: u64 = 128;
 /// (every group's live tail) is a small fraction, small enough that the
 /// disk held by purged-but-not-yet-removed segments stays modest.
 pub const SEGMENT_BYTES: u64 = 64 << 20;
+/// Data ops looked at per turn to trim the element overlay after a data
+/// write (see `Shard::el_trim`).
+const EL_TRIM_PER_TURN: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct GroupSpec {
@@ -276,6 +279,13 @@ pub struct Shard {
     expiry: BTreeSet<(u64, u16, Vec<u8>)>,
     job: PersistJob,
     persisted_seq: u64,
+    /// Written jobs' data halves whose element keys still have to leave
+    /// the element overlay, and how far into the first one that got: a
+    /// few thousand per turn, so one big data write never stalls the
+    /// executor (an entry left a little longer is harmless: its value is
+    /// the one on disk).
+    el_trim: VecDeque<Arc<Vec<DataOp>>>,
+    el_trim_at: usize,
     completions: Vec<(Token, Reply)>,
     cluster: Cluster,
     /// Raft messages for other nodes: (group id, message).
@@ -546,6 +556,8 @@ impl Shard {
             expiry,
             job,
             persisted_seq: 0,
+            el_trim: VecDeque::new(),
+            el_trim_at: 0,
             completions: Vec::new(),
             cluster,
             outgoing: Vec::new(),
@@ -1233,6 +1245,9 @@ impl Shard {
     /// pending persist job, committed entries are applied. Replies appear in
     /// `take_completions`.
     pub fn drive(&mut self) -> Result<DriveStats, ShardError> {
+        if !self.el_trim.is_empty() {
+            self.trim_el_overlay();
+        }
         let mut stats = DriveStats::default();
         for pos in 0..self.groups.len() {
             let Some(g) = self.groups.get_mut(pos) else {
@@ -1723,14 +1738,9 @@ impl Shard {
             let Some((_, ops)) = self.overlay_log.pop_front() else {
                 break;
             };
-            for op in ops.iter() {
-                if let DataOp::ElPut(k, _) | DataOp::ElDel(k) = op
-                    && self.el_overlay.get(k).is_some_and(|e| e.seq <= seq)
-                {
-                    self.el_overlay.remove(k);
-                }
-            }
+            self.el_trim.push_back(ops);
         }
+        self.trim_el_overlay();
         // Records go by generation: the old one once all its jobs are
         // written, and the current one becomes old (its entries belong to
         // jobs up to the one this turn is building).
@@ -1743,6 +1753,33 @@ impl Shard {
         }
         while self.clears.front().is_some_and(|c| c.0 <= seq) {
             self.clears.pop_front();
+        }
+    }
+
+    /// Removes written element keys from the element overlay, at most
+    /// [`EL_TRIM_PER_TURN`] ops' worth per call.
+    fn trim_el_overlay(&mut self) {
+        let seq = self.persisted_seq;
+        let mut budget = EL_TRIM_PER_TURN;
+        while budget > 0 {
+            let Some(ops) = self.el_trim.front() else {
+                break;
+            };
+            let end = (self.el_trim_at + budget).min(ops.len());
+            for op in ops.get(self.el_trim_at..end).unwrap_or(&[]) {
+                if let DataOp::ElPut(k, _) | DataOp::ElDel(k) = op
+                    && self.el_overlay.get(k).is_some_and(|e| e.seq <= seq)
+                {
+                    self.el_overlay.remove(k);
+                }
+            }
+            budget -= end - self.el_trim_at;
+            if end >= ops.len() {
+                self.el_trim.pop_front();
+                self.el_trim_at = 0;
+            } else {
+                self.el_trim_at = end;
+            }
         }
     }
 
