@@ -866,19 +866,7 @@ pub fn render(facts: &[String], commands: &[String], opts: &Options, out: &Outco
         }
     }
     md.push('\n');
-    if !out.failures.is_empty() {
-        md.push_str("### Failed runs\n\n");
-        for f in &out.failures {
-            let _ = writeln!(md, "- {}", f.replace('\n', "\n  "));
-        }
-        md.push('\n');
-    }
-    md.push_str("### Commands\n\n```\n");
-    for c in commands {
-        md.push_str(c);
-        md.push('\n');
-    }
-    md.push_str("```\n");
+    crate::report::failures_and_commands(&mut md, &out.failures, "Commands", commands);
     md
 }
 

@@ -499,19 +499,7 @@ pub fn render(
         }
     }
     md.push('\n');
-    if !out.failures.is_empty() {
-        md.push_str("### Failed runs\n\n");
-        for f in &out.failures {
-            md.push_str(&format!("- {}\n", f.replace('\n', "\n  ")));
-        }
-        md.push('\n');
-    }
-    md.push_str("### Server commands\n\n```\n");
-    for c in commands {
-        md.push_str(c);
-        md.push('\n');
-    }
-    md.push_str("```\n");
+    crate::report::failures_and_commands(&mut md, &out.failures, "Server commands", commands);
     md
 }
 

@@ -638,19 +638,7 @@ pub fn render(
         .collect();
     md.push_str(&loads.join("; "));
     md.push_str("\n\n");
-    if !failures.is_empty() {
-        md.push_str("### Failed runs\n\n");
-        for f in failures {
-            md.push_str(&format!("- {}\n", f.replace('\n', "\n  ")));
-        }
-        md.push('\n');
-    }
-    md.push_str("### Server commands\n\n```\n");
-    for c in commands {
-        md.push_str(c);
-        md.push('\n');
-    }
-    md.push_str("```\n");
+    crate::report::failures_and_commands(&mut md, failures, "Server commands", commands);
     md
 }
 

@@ -168,6 +168,29 @@ fn cpu_summary(runs: &[Run], name: &str, pipeline: u32, test: &str) -> Option<Cp
 
 /// `core 3.10, persist 1.20, other 0.02`: groups under 0.01 µs/op are
 /// summed into `other`.
+/// The closing sections of a single-server report: failed runs (if any)
+/// and the commands run, under `title`.
+pub(crate) fn failures_and_commands(
+    md: &mut String,
+    failures: &[String],
+    title: &str,
+    commands: &[String],
+) {
+    if !failures.is_empty() {
+        md.push_str("### Failed runs\n\n");
+        for f in failures {
+            md.push_str(&format!("- {}\n", f.replace('\n', "\n  ")));
+        }
+        md.push('\n');
+    }
+    md.push_str(&format!("### {title}\n\n```\n"));
+    for c in commands {
+        md.push_str(c);
+        md.push('\n');
+    }
+    md.push_str("```\n");
+}
+
 pub(crate) fn groups_cell(groups: &[(String, f64)]) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut other = 0.0;
