@@ -1,10 +1,12 @@
-//! One core's fjall database and the persist-thread side of writes.
+//! One core's fjall database and the persist side of writes.
 //!
 //! The executor never writes to fjall: it builds a [`PersistJob`] per loop
-//! turn and hands it to the core's persist thread, which calls
-//! [`Engine::persist`] with every job that queued up meanwhile (group
-//! commit: one journal write and at most one fsync per call). Point reads
-//! (`get`, short scans) are done on the executor directly.
+//! turn and hands it to the core's persist thread, which writes the log
+//! halves of every job queued meanwhile to the core's Raft log segments
+//! ([`Engine::persist_log`]: one write and at most one fsync), and later
+//! hands the gathered data halves to the core's data thread
+//! ([`Engine::persist_data`]). Point reads (`get`, short scans) are done on
+//! the executor directly.
 
 use crate::keys;
 use crate::wal::{LogRec, WalWriter};
@@ -23,8 +25,8 @@ const DATA_MEMTABLE_BYTES: u64 = 8 << 20;
 /// keyspace's options).
 const EXPIRE_MEMTABLE_BYTES: u64 = 4 << 20;
 const META_MEMTABLE_BYTES: u64 = 1 << 20;
-/// Records a range clear deletes between two chances for the persist
-/// thread to write queued log halves (a few ms of work each).
+/// Records a range clear deletes per fjall batch (a few ms of work each),
+/// so a FLUSHALL never builds one batch of millions of deletes.
 pub const CLEAR_CHUNK_RECORDS: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
@@ -402,11 +404,10 @@ impl Engine {
     }
 
     /// [`Engine::persist_data`], calling `between` after every chunk of a
-    /// range clear (FLUSHALL/FLUSHDB): a clear deletes one record at a time
-    /// and may take long, so the persist thread writes the log halves that
-    /// queued up meanwhile from `between` instead of holding every later
-    /// commit behind the whole clear. Data written later still lands after
-    /// the clear: only log halves run ahead.
+    /// range clear (FLUSHALL/FLUSHDB), which deletes one record at a time
+    /// and may take long. The data thread runs it, so log halves keep being
+    /// written meanwhile; `between` lets a test see the chunks. Data written
+    /// later still lands after the clear.
     pub fn persist_data_with(
         &self,
         jobs: &[PersistJob],

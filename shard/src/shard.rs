@@ -82,10 +82,10 @@ pub const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
 pub const ORPHAN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Minimum time between two leadership transfers of one group.
 const TRANSFER_BACKOFF: Duration = Duration::from_secs(5);
-/// Applied entries kept before truncating the log. An entry is a batch of
-/// up to a turn's writes, so this is tens of thousands of commands; short
-/// enough that truncated chunks mostly die in the memtable instead of being
-/// flushed and compacted (fjall's worker was up to half a CPU at 1024).
+/// Applied entries kept before truncating the in-memory log. An entry is a
+/// batch of up to a turn's writes, so this is tens of thousands of
+/// commands; it bounds the live tail every segment checkpoint copies
+/// (docs/design/0020).
 const LOG_KEEP: u64 = 128;
 /// Log bytes written to one segment before the next job starts a new one
 /// with a checkpoint (docs/design/0020): big enough that the checkpoint
