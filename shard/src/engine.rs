@@ -422,22 +422,14 @@ impl Engine {
         let mut batch = self.db.batch();
         for job in jobs {
             for op in job.data.iter() {
-                match op {
-                    DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
-                    DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
-                    DataOp::ElPut(k, v) => batch.insert(&self.elem, k.as_ref(), v.as_ref()),
-                    DataOp::ElDel(k) => batch.remove(&self.elem, k.as_ref()),
-                    DataOp::RaftDel(k) => batch.remove(&self.raft, k.as_slice()),
-                    DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
-                    DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),
-                    DataOp::RaftPut(k, v) => batch.insert(&self.raft, k.as_slice(), v.as_slice()),
-                    DataOp::Clear(from, to) => {
-                        // Everything before the clear lands first; the clear
-                        // itself is idempotent, so a crash inside it replays
-                        // cleanly from the last applied index.
-                        std::mem::replace(&mut batch, self.db.batch()).commit()?;
-                        self.clear_range(*from, *to, between)?;
-                    }
+                if let DataOp::Clear(from, to) = op {
+                    // Everything before the clear lands first; the clear
+                    // itself is idempotent, so a crash inside it replays
+                    // cleanly from the last applied index.
+                    std::mem::replace(&mut batch, self.db.batch()).commit()?;
+                    self.clear_range(*from, *to, between)?;
+                } else {
+                    self.add_op(&mut batch, op);
                 }
             }
         }
@@ -464,20 +456,26 @@ impl Engine {
         }
         let mut batch = self.db.batch();
         for op in last.into_values() {
-            match op {
-                DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
-                DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
-                DataOp::ElPut(k, v) => batch.insert(&self.elem, k.as_ref(), v.as_ref()),
-                DataOp::ElDel(k) => batch.remove(&self.elem, k.as_ref()),
-                DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
-                DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),
-                DataOp::RaftPut(k, v) => batch.insert(&self.raft, k.as_slice(), v.as_slice()),
-                DataOp::RaftDel(k) => batch.remove(&self.raft, k.as_slice()),
-                DataOp::Clear(..) => {}
-            }
+            self.add_op(&mut batch, op);
         }
         batch.commit()?;
         Ok(())
+    }
+
+    /// Adds one point write to `batch` (a range clear is the caller's: it
+    /// is not a batch operation).
+    fn add_op(&self, batch: &mut fjall::OwnedWriteBatch, op: &DataOp) {
+        match op {
+            DataOp::Put(k, v) => batch.insert(&self.data, k.as_ref(), v.as_ref()),
+            DataOp::Del(k) => batch.remove(&self.data, k.as_ref()),
+            DataOp::ElPut(k, v) => batch.insert(&self.elem, k.as_ref(), v.as_ref()),
+            DataOp::ElDel(k) => batch.remove(&self.elem, k.as_ref()),
+            DataOp::ExpirePut(k) => batch.insert(&self.expire, k.as_slice(), &[][..]),
+            DataOp::ExpireDel(k) => batch.remove(&self.expire, k.as_slice()),
+            DataOp::RaftPut(k, v) => batch.insert(&self.raft, k.as_slice(), v.as_slice()),
+            DataOp::RaftDel(k) => batch.remove(&self.raft, k.as_slice()),
+            DataOp::Clear(..) => {}
+        }
     }
 
     fn clear_range(
