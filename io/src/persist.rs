@@ -177,9 +177,10 @@ pub fn run(
         if !flushed_for_stop && node.stopping.load(std::sync::atomic::Ordering::Acquire) {
             // SIGTERM: write what waits and sync it all, then say so.
             flushed_for_stop = true;
+            // Data is synced by whichever thread wrote it.
             drain_data!();
-            if let Err(e) = engine.sync(true).and_then(|_| Ok(wal.write(true)?)) {
-                fail(core, e);
+            if let Err(e) = wal.write(true) {
+                fail(core, e.into());
             }
             node.persist_flushed
                 .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -252,10 +253,8 @@ pub fn run(
                 .flat_map(|j| j.after_data.iter().cloned())
                 .collect();
             pending_data.extend(batch);
+            // Written and synced by `drain_data` (the batch is pending).
             drain_data!();
-            if let Err(e) = engine.sync(true) {
-                fail(core, e);
-            }
             // The snapshot's data is durable: only now may the log forget
             // what came before it.
             wal.add(&after);
@@ -301,8 +300,8 @@ pub fn run(
     // Executor gone (shutdown): make whatever was written durable (the
     // log halves of `pending_data` are written already).
     drain_data!();
-    if let Err(e) = engine.sync(true).and_then(|_| Ok(wal.write(true)?)) {
-        fail(core, e);
+    if let Err(e) = wal.write(true) {
+        fail(core, e.into());
     }
     // Nothing reports any more; the process is leaving.
     let _ = (pending_bytes, pending_since, unreported);
