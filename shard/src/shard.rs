@@ -111,8 +111,6 @@ struct Group {
     /// (index, term, tokens) of proposals waiting for apply, in index order
     /// (see [`Group::track`]).
     proposals: VecDeque<(u64, u64, Vec<Token>)>,
-    /// Last log index handed to the persist thread.
-    persisted_last: u64,
     /// Persist jobs in flight that carry readies of this group.
     inflight: u32,
     /// Messages raft-rs wants sent only once the Ready that produced them
@@ -978,7 +976,6 @@ impl Shard {
         self.job
             .after_data
             .push(LogRec::Reset(gid, meta.index, meta.term));
-        g.persisted_last = meta.index;
         self.job.data.push(DataOp::RaftPut(
             keys::raft_key(gid, b'a'),
             keys::u64_pair(g.applied, g.key_count),
@@ -1316,15 +1313,13 @@ impl Shard {
                 continue;
             };
             let entries = rd.take_entries();
-            if let Some(last) = entries.last() {
-                let last_idx = last.index;
+            if !entries.is_empty() {
                 g.raw.mut_store().append(&entries);
                 // One record per Ready; a conflicting suffix is replaced by
                 // replay (crate::wal), nothing is deleted.
                 let rec = LogRec::Entries(gid, entries);
                 self.log_bytes += rec.size() as u64;
                 self.job.log.push(rec);
-                g.persisted_last = last_idx;
                 needs_persist = true;
             }
             if let Some(hs) = rd.hs() {
@@ -2250,7 +2245,6 @@ fn open_group(
         applied,
         key_count,
         proposals: VecDeque::new(),
-        persisted_last: last,
         inflight: 0,
         held: VecDeque::new(),
         lease_until: None,
