@@ -32,19 +32,39 @@ pub enum Done {
 /// Most jobs merged into one write (bounds the batch's memory).
 const MAX_JOBS_PER_WRITE: usize = 512;
 /// The data half is written behind (docs/design/0020): applied writes
-/// wait up to this long, so a hot key written many times meanwhile costs
-/// one LSM insert; the overlay serves them until then. Short, because the
-/// element overlay (an ordered map every collection write searches) grows
-/// with it: at 500 ms ZADD `-P 16` saw 300+ ms tails, at 100 ms 70 ms.
-const DATA_EVERY: Duration = Duration::from_millis(100);
-/// ... or until this many bytes of data-half writes wait, or this many
-/// jobs.
-const DATA_MAX_BYTES: usize = 4 << 20;
-const DATA_MAX_JOBS: usize = 1024;
-/// While the data thread is busy, at most this many times the above may
-/// wait behind it; then the persist thread waits too, and through its
-/// bounded job queue so does the executor.
-const DATA_BACKLOG: usize = 4;
+/// wait, so a hot key written many times meanwhile costs one LSM insert;
+/// the overlay serves them until then. Two windows ("Two windows" there):
+/// the long one while only point reads use the overlay, the short one
+/// once a job asks for it, because an ordered element overlay or a
+/// heavy-pool view pays for every unwritten op (at 500 ms ZADD `-P 16`
+/// saw 300+ ms tails, at 100 ms 70 ms).
+#[derive(Clone, Copy)]
+struct Window {
+    /// Written once the oldest waiting half is this old ...
+    every: Duration,
+    /// ... or this many bytes of data-half writes wait, or this many jobs.
+    max_bytes: usize,
+    max_jobs: usize,
+    /// While the data thread is busy, at most this much may wait behind
+    /// it; then the persist thread waits too, and through its bounded job
+    /// queue so does the executor.
+    backlog_bytes: usize,
+    backlog_jobs: usize,
+}
+const SHORT: Window = Window {
+    every: Duration::from_millis(100),
+    max_bytes: 4 << 20,
+    max_jobs: 1024,
+    backlog_bytes: 16 << 20,
+    backlog_jobs: 4096,
+};
+const LONG: Window = Window {
+    every: Duration::from_millis(1000),
+    max_bytes: 32 << 20,
+    max_jobs: 8192,
+    backlog_bytes: 64 << 20,
+    backlog_jobs: 16384,
+};
 /// A lull this long with data halves waiting writes them.
 const IDLE_WRITE: Duration = Duration::from_millis(10);
 /// How often the persist thread looks for the data thread's completion
@@ -110,6 +130,8 @@ pub fn run(
     let mut crash = CrashAt::from_args(&node);
     let mut data = DataWriter::start(core, engine.clone());
     let mut pending_since: Option<Instant> = None;
+    // The write-behind window of the halves now waiting (see `Window`).
+    let mut window = LONG;
     let mut pending_bytes = 0usize;
     let mut last_sync = Instant::now();
     let mut dirty = false;
@@ -133,6 +155,7 @@ pub fn run(
                 data.send(std::mem::take(&mut pending_data));
                 pending_bytes = 0;
                 pending_since = None;
+                window = LONG;
             }
         }};
     }
@@ -154,6 +177,7 @@ pub fn run(
                 pending_data.clear();
                 pending_bytes = 0;
                 pending_since = None;
+                window = LONG;
                 data_written!(seq);
             }
         }};
@@ -164,8 +188,7 @@ pub fn run(
             data_written!(seq);
         }
         if data.busy()
-            && (pending_data.len() >= DATA_BACKLOG * DATA_MAX_JOBS
-                || pending_bytes >= DATA_BACKLOG * DATA_MAX_BYTES)
+            && (pending_data.len() >= window.backlog_jobs || pending_bytes >= window.backlog_bytes)
         {
             // A long data write (a FLUSHALL's clear): do not gather
             // without bound behind it.
@@ -288,11 +311,14 @@ pub fn run(
         // FLUSHALL's clear, a big batch) never holds up a log half.
         pending_bytes += batch.iter().map(data_bytes).sum::<usize>();
         pending_since.get_or_insert_with(Instant::now);
+        if batch.iter().any(|j| j.short_window) {
+            window = SHORT;
+        }
         pending_data.extend(batch);
         dirty = after_write(core, &node, sync, &mut last_sync);
-        if pending_bytes >= DATA_MAX_BYTES
-            || pending_data.len() >= DATA_MAX_JOBS
-            || pending_since.is_some_and(|t| t.elapsed() >= DATA_EVERY)
+        if pending_bytes >= window.max_bytes
+            || pending_data.len() >= window.max_jobs
+            || pending_since.is_some_and(|t| t.elapsed() >= window.every)
         {
             hand_data!();
         }
@@ -304,7 +330,7 @@ pub fn run(
         fail(core, e.into());
     }
     // Nothing reports any more; the process is leaving.
-    let _ = (pending_bytes, pending_since, unreported);
+    let _ = (pending_bytes, pending_since, unreported, window.every);
 }
 
 /// The data thread of one core: writes gathered data halves to fjall, one

@@ -181,6 +181,10 @@ pub struct PersistJob {
     /// Installs a snapshot: both halves must be durable before the log
     /// half is acknowledged (the log now starts after the snapshot).
     pub install: bool,
+    /// Write this job's data half behind with the short window: an
+    /// ordered overlay or a heavy-pool view pays for every unwritten op
+    /// (docs/design/0020, "Two windows").
+    pub short_window: bool,
 }
 
 impl PersistJob {

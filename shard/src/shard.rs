@@ -20,7 +20,7 @@ use corekv_core::{Ns, Record, Reply, Store, StoreError, errors};
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message, MessageType};
 use raft::{RawNode, StateRole};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::{Bound, Range};
 use std::sync::Arc;
@@ -95,6 +95,10 @@ pub const SEGMENT_BYTES: u64 = 64 << 20;
 /// Data ops looked at per turn to trim the element overlay after a data
 /// write (see `Shard::el_trim`).
 const EL_TRIM_PER_TURN: usize = 4096;
+/// Element-overlay entries above which jobs ask for the short write-behind
+/// window: the ordered overlay every collection write searches slows down
+/// as it grows (docs/design/0020, "Two windows").
+const EL_OVERLAY_SHORT: usize = 32 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct GroupSpec {
@@ -284,6 +288,10 @@ pub struct Shard {
     /// the one on disk).
     el_trim: VecDeque<Arc<Vec<DataOp>>>,
     el_trim_at: usize,
+    /// A heavy-pool view was taken since the last job: views lay every
+    /// unwritten data half over their snapshot, so while they run the data
+    /// halves are written behind with the short window.
+    view_taken: Cell<bool>,
     completions: Vec<(Token, Reply)>,
     cluster: Cluster,
     /// Raft messages for other nodes: (group id, message).
@@ -556,6 +564,7 @@ impl Shard {
             persisted_seq: 0,
             el_trim: VecDeque::new(),
             el_trim_at: 0,
+            view_taken: Cell::new(false),
             completions: Vec::new(),
             cluster,
             outgoing: Vec::new(),
@@ -1663,6 +1672,9 @@ impl Shard {
                 ..Default::default()
             },
         );
+        let mut job = job;
+        job.short_window =
+            self.view_taken.replace(false) || self.el_overlay.len() >= EL_OVERLAY_SHORT;
         self.overlay_log.push_back((seq, job.data.share()));
         if self.log_bytes >= self.segment_bytes {
             self.checkpoint();
@@ -2011,6 +2023,7 @@ impl Shard {
     /// snapshot can hold, and entries leave it only on this thread).
     pub fn snapshot_view(&self, pos: usize) -> Option<crate::snapshot::SnapshotView> {
         let g = self.groups.get(pos)?;
+        self.view_taken.set(true);
         let snapshot = self.engine.db.snapshot();
         // The unwritten jobs' data halves, shared: the heavy thread lays
         // them over the fjall snapshot (a copy here would cost the executor
@@ -2649,6 +2662,39 @@ mod tests {
         drop(shard);
         let shard = open(dir.path());
         assert_eq!(elements(&shard, ns, false), want);
+    }
+
+    /// Jobs ask for the short write-behind window only when something pays
+    /// for every unwritten op: a heavy-pool view taken since the last job,
+    /// or an element overlay past its bound.
+    #[test]
+    fn a_job_asks_for_the_short_window_after_a_view_or_a_big_element_overlay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let rec = |v: &'static str| Record::string(Bytes::from_static(v.as_bytes()), 1);
+        entry(&mut shard, 100, |v| v.put(b"a", rec("1")).unwrap());
+        assert!(
+            !shard.take_job().unwrap().short_window,
+            "plain writes: long"
+        );
+        let view = shard.snapshot_view(0).unwrap();
+        entry(&mut shard, 101, |v| v.put(b"a", rec("2")).unwrap());
+        assert!(shard.take_job().unwrap().short_window, "a view was taken");
+        entry(&mut shard, 102, |v| v.put(b"a", rec("3")).unwrap());
+        assert!(
+            !shard.take_job().unwrap().short_window,
+            "asked once per view"
+        );
+        drop(view);
+        let mut ns = Ns { slot: 0, id: 0 };
+        entry(&mut shard, 103, |v| {
+            ns = put_hash(v, b"h", (EL_OVERLAY_SHORT - 1) as u64)
+        });
+        assert!(!shard.take_job().unwrap().short_window, "below the bound");
+        entry(&mut shard, 104, |v| {
+            v.el_put(ns, &u64::MAX.to_be_bytes(), Bytes::from_static(b"x"))
+        });
+        assert!(shard.take_job().unwrap().short_window, "at the bound");
     }
 
     /// The record overlay's two generations: the newer wins (a delete

@@ -63,8 +63,8 @@ fn graceful_restart_keeps_everything() {
 }
 
 /// Runs sequential SETs until the server dies or the bounds hit; returns the
-/// keys whose SET was acknowledged with +OK.
-fn spawn_writer(c: Resp, prefix: String) -> mpsc::Receiver<Vec<String>> {
+/// keys whose SET was acknowledged with +OK. `first` hears of the first one.
+fn spawn_writer(c: Resp, prefix: String, first: mpsc::Sender<()>) -> mpsc::Receiver<Vec<String>> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut c = c;
@@ -76,7 +76,12 @@ fn spawn_writer(c: Resp, prefix: String) -> mpsc::Receiver<Vec<String>> {
             }
             let key = format!("{prefix}:{n}");
             match c.try_cmd(&["SET", key.as_str(), value_of(&key).as_str()]) {
-                Ok(Reply::Simple(s)) if s == "OK" => acked.push(key),
+                Ok(Reply::Simple(s)) if s == "OK" => {
+                    if acked.is_empty() {
+                        let _ = first.send(());
+                    }
+                    acked.push(key)
+                }
                 // The server died mid-request: this key is not acknowledged.
                 _ => break,
             }
@@ -86,10 +91,15 @@ fn spawn_writer(c: Resp, prefix: String) -> mpsc::Receiver<Vec<String>> {
     rx
 }
 
-/// Starts a writer, lets it run `after_ms`, kills the server with -9 mid
-/// stream, restarts it, and returns the keys acknowledged before the kill.
+/// Starts a writer, lets it run `after_ms` from its first acknowledged
+/// write (a loaded machine can take longer than that to serve the first),
+/// kills the server with -9 mid stream, restarts it, and returns the keys
+/// acknowledged before the kill.
 fn crash_mid_write(s: &mut Server, prefix: &str, after_ms: u64) -> Vec<String> {
-    let rx = spawn_writer(s.resp(), prefix.to_string());
+    let (first_tx, first) = mpsc::channel();
+    let rx = spawn_writer(s.resp(), prefix.to_string(), first_tx);
+    // Bounded: if nothing is acknowledged in time, the assertion below says so.
+    let _ = first.recv_timeout(Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(after_ms));
     s.kill9();
     let acked = rx
