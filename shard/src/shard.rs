@@ -1472,7 +1472,11 @@ impl Shard {
                         return Ok(true);
                     };
                     let (gid, slots) = (g.id, g.slots.clone());
-                    if let Err(err) = self.prefetch(&cmds, pre) {
+                    // Plain SETs at the head of the batch go straight to the
+                    // shard; the rest, if any, through the apply view.
+                    let fast = self.apply_plain_sets(pos, &cmds, ts, &mut replies);
+                    let cmds = cmds.get(fast..).unwrap_or(&[]);
+                    if let Err(err) = self.prefetch(cmds, pre) {
                         pre.clear();
                         self.note_stall(pos, e.index, err);
                         return Ok(false);
@@ -1483,7 +1487,10 @@ impl Shard {
                         let ctx = Ctx {
                             now_ms: ts,
                             slots: slots.clone(),
-                            rand: e.index.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
+                            rand: e
+                                .index
+                                .wrapping_mul(0x9E37_79B9)
+                                .wrapping_add((fast + i) as u64),
                         };
                         replies.push(cmd::apply_write(argv, &ctx, &mut view));
                         if view.failed.get_mut().is_some() {
@@ -1574,6 +1581,67 @@ impl Shard {
             }
         }
         Ok(())
+    }
+
+    /// Applies the plain `SET key value`s at the head of an entry's batch
+    /// straight to the shard, without the apply view's staging map, the
+    /// command table or a copy of the old record (docs/design/0023): it
+    /// needs only whether the key exists and its expiry, read from the row
+    /// cache or the overlay in place. Stops at the first other command, or
+    /// key whose old record is a collection or paged string (its elements
+    /// become garbage: the view's job) or is in neither map (a read that
+    /// can fail belongs to the view's prefetch, which can stall the entry).
+    /// Returns how many it applied; their replies are pushed.
+    ///
+    /// If the rest of the batch then stalls on a failed read, the entry is
+    /// retried whole and these SETs run again: a SET is idempotent, and key
+    /// count and expiry index are derived from the record found then.
+    fn apply_plain_sets(
+        &mut self,
+        pos: usize,
+        cmds: &[Vec<Bytes>],
+        ts: u64,
+        replies: &mut Vec<Reply>,
+    ) -> usize {
+        let mut n = 0;
+        for argv in cmds {
+            let [name, key, value] = argv.as_slice() else {
+                break;
+            };
+            if !name.eq_ignore_ascii_case(b"SET") {
+                break;
+            }
+            let Some(old_exp) = self.plain_old(key) else {
+                break;
+            };
+            if self.watch_writes {
+                self.written.push((pos, key.clone()));
+            }
+            self.write_record_exp(pos, key, old_exp, Some(Record::string(value.clone(), ts)));
+            replies.push(Reply::ok());
+            n += 1;
+        }
+        n
+    }
+
+    /// For [`Shard::apply_plain_sets`]: `Some(None)` if `key` is absent,
+    /// `Some(Some(expiry))` if it holds an inline string, from the row cache
+    /// or the overlay; `None` otherwise (not known without a read, or a
+    /// record with elements).
+    fn plain_old(&self, key: &[u8]) -> Option<Option<Option<u64>>> {
+        let meta = |r: &Option<Record>| match r {
+            None => Some(None),
+            Some(r) if !r.has_elements() => Some(Some(r.expire_at_ms)),
+            Some(_) => None,
+        };
+        if let Some(r) = self.cache.borrow().get(key) {
+            return meta(r);
+        }
+        let dk = keys::data_key(key_slot(key), key);
+        self.overlay
+            .get(dk.as_slice())
+            .or_else(|| self.overlay_old.get(dk.as_slice()))
+            .and_then(|e| meta(&e.rec))
     }
 
     /// Apply of group `pos` waits at entry `idx` because a read failed:
@@ -2052,6 +2120,18 @@ impl Shard {
     }
 
     fn write_record(&mut self, pos: usize, key: &[u8], old: Option<Record>, rec: Option<Record>) {
+        self.write_record_exp(pos, key, old.map(|r| r.expire_at_ms), rec);
+    }
+
+    /// [`Shard::write_record`] given only what it needs of the old record:
+    /// `None` if absent, else its expiry.
+    fn write_record_exp(
+        &mut self,
+        pos: usize,
+        key: &[u8],
+        old: Option<Option<u64>>,
+        rec: Option<Record>,
+    ) {
         let slot = key_slot(key);
         if let Some(g) = self.groups.get_mut(pos) {
             match (&old, &rec) {
@@ -2060,7 +2140,7 @@ impl Shard {
                 _ => {}
             }
         }
-        let old_exp = old.as_ref().and_then(|r| r.expire_at_ms);
+        let old_exp = old.flatten();
         let new_exp = rec.as_ref().and_then(|r| r.expire_at_ms);
         if old_exp != new_exp {
             if let Some(t) = old_exp {
