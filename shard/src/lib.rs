@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::indexing_slicing))]
 
 pub mod cache;
+mod elcache;
 mod elems;
 pub mod engine;
 pub mod keys;

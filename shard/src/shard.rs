@@ -269,6 +269,8 @@ pub struct Shard {
     /// goes through it, so a hit is always the newest value; eviction only
     /// drops entries. Single-threaded: the RefCell lets reads fill it.
     cache: RefCell<RowCache>,
+    /// Element point reads, in front of fjall (crate::elcache).
+    el_cache: RefCell<crate::elcache::ElemCache>,
     /// (job seq, data keys, element keys) the job wrote to the overlays.
     /// (job seq, the job's data half) of jobs not yet written: what they
     /// wrote to the overlays, and the overlay of heavy-pool views.
@@ -556,7 +558,9 @@ impl Shard {
             overlay_old_through: 0,
             el_overlay: BTreeMap::new(),
             garbage,
-            cache: RefCell::new(RowCache::new(cache_bytes)),
+            // A quarter of the cache budget serves element point reads.
+            cache: RefCell::new(RowCache::new(cache_bytes - cache_bytes / 4)),
+            el_cache: RefCell::new(crate::elcache::ElemCache::new(cache_bytes / 4)),
             overlay_log: VecDeque::new(),
             clears: VecDeque::new(),
             expiry,
@@ -1842,10 +1846,14 @@ impl Shard {
             };
             let end = (self.el_trim_at + budget).min(ops.len());
             for op in ops.get(self.el_trim_at..end).unwrap_or(&[]) {
+                // One search: removed, and put back in the rare case it
+                // was written again since (two searches per op made this
+                // a third of the core thread under ZADD).
                 if let DataOp::ElPut(k, _) | DataOp::ElDel(k) = op
-                    && self.el_overlay.get(k).is_some_and(|e| e.seq <= seq)
+                    && let Some((k, e)) = self.el_overlay.remove_entry(k)
+                    && e.seq > seq
                 {
-                    self.el_overlay.remove(k);
+                    self.el_overlay.insert(k, e);
                 }
             }
             budget -= end - self.el_trim_at;
@@ -1924,6 +1932,13 @@ impl Shard {
     /// not in the row cache: a range read must not evict the working set,
     /// and fjall's block cache serves point reads).
     fn get_elem(&self, ek: &[u8]) -> Result<Option<Bytes>, StoreError> {
+        // The cache first: a write updates a cached element, and a clear
+        // empties it (no entry can come back while the clear is pending:
+        // reads then return before filling it), so a hit is the newest
+        // value, and saves the ordered overlay's search.
+        if let Some(v) = self.el_cache.borrow().get(ek) {
+            return Ok(v.clone());
+        }
         if let Some(e) = self.el_overlay.get(ek) {
             return Ok(e.val.clone());
         }
@@ -1931,7 +1946,13 @@ impl Shard {
             return Ok(None);
         }
         match self.engine.read_elem(ek) {
-            Ok(v) => Ok(v.map(|v| Bytes::copy_from_slice(&v))),
+            Ok(v) => {
+                let v = v.map(|v| Bytes::copy_from_slice(&v));
+                self.el_cache
+                    .borrow_mut()
+                    .insert(Bytes::copy_from_slice(ek), v.as_deref());
+                Ok(v)
+            }
             Err(e) => Err(crate::snapshot::read_error(e)),
         }
     }
@@ -1972,6 +1993,7 @@ impl Shard {
             Some(v) => DataOp::ElPut(ek.clone(), v.clone()),
             None => DataOp::ElDel(ek.clone()),
         });
+        self.el_cache.borrow_mut().update(&ek, val.as_deref());
         self.el_overlay.insert(ek, ElEntry { val, seq });
     }
 
@@ -2196,6 +2218,7 @@ impl Shard {
         });
         self.job.data.extend(gone.into_iter().map(DataOp::RaftDel));
         self.cache.borrow_mut().clear();
+        self.el_cache.borrow_mut().clear();
         self.expiry.retain(|(_, s, _)| *s < from || *s >= to);
         self.job.data.push(DataOp::Clear(from, to));
         self.clears.push_back((seq, from, to));
@@ -2775,6 +2798,42 @@ mod tests {
             v.el_put(ns, &u64::MAX.to_be_bytes(), Bytes::from_static(b"x"))
         });
         assert!(shard.take_job().unwrap().short_window, "at the bound");
+    }
+
+    /// The element cache answers point reads ahead of the overlay, so it
+    /// must follow every write of a cached element and forget everything
+    /// on a clear.
+    #[test]
+    fn the_element_cache_follows_writes_and_clears() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let mut ns = Ns { slot: 0, id: 0 };
+        entry(&mut shard, 100, |v| ns = put_hash(v, b"h", 3));
+        persist_all(&mut shard);
+        shard.on_data_written(u64::MAX);
+        let ek = |f: u64| Bytes::from(keys::elem_key(ns, &f.to_be_bytes()));
+        // Filled by reads from disk, a hit and a known absence.
+        assert_eq!(shard.get_elem(&ek(1)).unwrap(), Some(Bytes::from("v1")));
+        assert_eq!(shard.get_elem(&ek(7)).unwrap(), None);
+        assert!(shard.el_cache.borrow().get(&ek(1)).is_some());
+        assert!(shard.el_cache.borrow().get(&ek(7)).is_some());
+        // Writes of cached elements reach the cache.
+        entry(&mut shard, 101, |v| {
+            v.el_put(ns, &7u64.to_be_bytes(), Bytes::from_static(b"seven"));
+            v.el_del(ns, &1u64.to_be_bytes());
+        });
+        assert_eq!(
+            shard.el_cache.borrow().get(&ek(7)),
+            Some(&Some(Bytes::from_static(b"seven")))
+        );
+        assert_eq!(shard.get_elem(&ek(1)).unwrap(), None);
+        // A clear empties it: nothing of the hash is read back.
+        entry(&mut shard, 102, |v| v.clear(0, corekv_core::slot::SLOTS));
+        assert_eq!(shard.get_elem(&ek(7)).unwrap(), None);
+        assert_eq!(shard.get_elem(&ek(2)).unwrap(), None);
+        persist_all(&mut shard);
+        shard.on_data_written(u64::MAX);
+        assert_eq!(shard.get_elem(&ek(7)).unwrap(), None);
     }
 
     /// The record overlay's two generations: the newer wins (a delete
