@@ -241,9 +241,7 @@ pub fn offload(
             route.pool_slow.store(SHARE_ONE, Relaxed);
         } else {
             // Inline misses start out at what the pool last saw.
-            cache
-                .borrow()
-                .set_slow_share(route.pool_slow.load(Relaxed));
+            cache.borrow().set_slow_share(route.pool_slow.load(Relaxed));
             return Err(argv);
         }
     }

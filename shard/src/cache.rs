@@ -592,7 +592,10 @@ mod tests {
         // Nothing written since: the fill goes in.
         let since = cache.epoch();
         assert!(cache.fill(Bytes::from_static(b"a"), rec("old"), since));
-        assert_eq!(cache.get(b"a").cloned().flatten().map(|r| r.value), Some(Bytes::from_static(b"old")));
+        assert_eq!(
+            cache.get(b"a").cloned().flatten().map(|r| r.value),
+            Some(Bytes::from_static(b"old"))
+        );
         // Cached already (by a write or an earlier fill): kept.
         let since = cache.epoch();
         cache.insert_owned(Bytes::from_static(b"b"), rec("new"));

@@ -115,7 +115,10 @@ fn cold_gets_leave_the_executor_free_while_misses_are_slow() {
     // A GET the pool served was cached on the way back: a hit now, even
     // with reads still slow (it answers at once, on the core).
     let t = Instant::now();
-    assert_eq!(c.cmd(&["GET", &key(next - 1)]), Reply::bulk(&value(next - 1)));
+    assert_eq!(
+        c.cmd(&["GET", &key(next - 1)]),
+        Reply::bulk(&value(next - 1))
+    );
     assert!(t.elapsed() < DELAY, "a filled key was read again");
     assert!(misses(&s)["filled"].as_u64().expect("filled") >= burst as u64);
 
