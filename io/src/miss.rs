@@ -28,7 +28,7 @@ use crate::core::{Core, Pending};
 use bytes::Bytes;
 use corekv_core::{Record, Reply, errors};
 use corekv_shard::Shard;
-use corekv_shard::cache::{self, SHARE_ONE, share_step};
+use corekv_shard::cache::{self, SHARE_ONE, share_step_by};
 use std::rc::Weak;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -41,7 +41,16 @@ pub const ENTER: u32 = SHARE_ONE / 4;
 
 /// Pool reads that reached the disk below this share bring a core's
 /// misses back inline.
-pub const LEAVE: u32 = SHARE_ONE / 16;
+pub const LEAVE: u32 = SHARE_ONE / 32;
+
+/// The pool's share averages over about the last 128 reads (the inline
+/// share over 16): while the page cache warms up, a falling fraction of
+/// the reads go to the disk, and a short average dipped under [`LEAVE`]
+/// by chance often enough to flap (measured: 30 switches in 108k cold
+/// GETs, 65% of the pool's reads from disk overall). With this one, 15%
+/// of reads from disk never dips under it; coming back after a run of
+/// disk reads takes about 440 page-cache reads.
+const POOL_SHIFT: u32 = 7;
 
 /// A pool read that took longer than this counts as a disk read even when
 /// the thread's block-input counter did not move (an injected delay, a
@@ -80,10 +89,9 @@ impl Route {
     }
 
     fn note_pool_read(&self, slow: bool) {
-        // Pool threads race here; a lost update moves the average one
-        // sample less, which is fine for a routing hint.
-        let s = self.pool_slow.load(Relaxed);
-        self.pool_slow.store(share_step(s, slow), Relaxed);
+        let _ = self.pool_slow.fetch_update(Relaxed, Relaxed, |s| {
+            Some(share_step_by(s, slow, POOL_SHIFT))
+        });
     }
 }
 
@@ -308,6 +316,7 @@ pub fn set_debug_delay(us: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use corekv_shard::cache::share_step;
 
     /// The share after `n` samples of `slow` starting from `share`.
     fn after(mut share: u32, slow: bool, n: usize) -> u32 {
@@ -348,18 +357,40 @@ mod tests {
         assert!(decide(false, mixed, 0));
     }
 
+    /// The pool's share after `n` reads, slow when `slow(i)`.
+    fn pool_after(mut share: u32, n: usize, slow: impl Fn(usize) -> bool) -> (u32, bool) {
+        let mut left = false;
+        for i in 0..n {
+            share = share_step_by(share, slow(i), POOL_SHIFT);
+            left |= !decide(true, 0, share);
+        }
+        (share, left)
+    }
+
     #[test]
     fn the_pool_keeps_misses_while_they_reach_the_disk() {
         // Entering counts the pool as slow; slow pool reads keep it there
         // whatever the (stale) inline share says.
         assert!(decide(true, 0, SHARE_ONE));
-        assert!(decide(true, 0, after(SHARE_ONE, true, 100)));
+        assert!(decide(true, 0, pool_after(SHARE_ONE, 100, |_| true).0));
         // One read in eight from disk still keeps it on the pool.
-        let mut pool = SHARE_ONE;
-        for i in 0..400 {
-            pool = share_step(pool, i % 8 == 0);
+        assert!(!pool_after(SHARE_ONE, 4000, |i| i % 8 == 0).1);
+        // A page cache partly warm: 15% of reads from disk at random
+        // (a fixed pseudo-random sequence) never dips under LEAVE over
+        // 200k reads. With the inline share's weight and LEAVE 1/16 it
+        // did.
+        let random = |i: usize| {
+            let x = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            (x >> 33) % 100 < 15
+        };
+        assert!(!pool_after(SHARE_ONE, 200_000, random).1);
+        let mut quick = SHARE_ONE;
+        let mut dipped = false;
+        for i in 0..200_000 {
+            quick = share_step(quick, random(i));
+            dipped |= quick < SHARE_ONE / 16;
         }
-        assert!(decide(true, 0, pool));
+        assert!(dipped, "the short average no longer dips: drop this half");
     }
 
     #[test]
@@ -367,12 +398,12 @@ mod tests {
         let mut pool = SHARE_ONE;
         let mut n = 0;
         while decide(true, SHARE_ONE, pool) {
-            pool = share_step(pool, false);
+            pool = share_step_by(pool, false, POOL_SHIFT);
             n += 1;
-            assert!(n < 200, "never came back");
+            assert!(n < 1000, "never came back");
         }
-        // About 16 * ln(16) fast reads after all-slow.
-        assert!((40..=50).contains(&n), "{n}");
+        // About 128 * ln(32) fast reads after all-slow.
+        assert!((430..=450).contains(&n), "{n}");
         // And the share handed back inline is below ENTER, so it stays.
         assert!(!decide(false, pool, pool));
     }

@@ -223,9 +223,14 @@ pub const SHARE_SHIFT: u32 = 4;
 /// The exponential average `share` moved toward `slow` (0 or 1) by one
 /// sample, in 1/65536.
 pub fn share_step(share: u32, slow: bool) -> u32 {
+    share_step_by(share, slow, SHARE_SHIFT)
+}
+
+/// [`share_step`] with the newest sample weighing 2^-`shift`.
+pub fn share_step_by(share: u32, slow: bool, shift: u32) -> u32 {
     let target = if slow { SHARE_ONE } else { 0 };
     let s = i64::from(share);
-    let step = (i64::from(target) - s) >> SHARE_SHIFT;
+    let step = (i64::from(target) - s) >> shift;
     // Round toward the target so a share can reach 0 and 1 exactly.
     let step = if step == 0 && s != i64::from(target) {
         if slow { 1 } else { -1 }
