@@ -214,11 +214,6 @@ struct MissTimer {
 /// class of VM 100 µs or more), or the thread lost its CPU meanwhile.
 pub const SLOW_MISS: std::time::Duration = std::time::Duration::from_micros(50);
 
-/// An inline read slower than this sets the slow share to all at once
-/// (a stall of the executor; a preemption this long is rare enough that
-/// a false alarm, a few hundred reads sent to the pool, costs little).
-pub const STALL_MISS: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// 1.0 in the fixed point of [`MissTimer::slow`].
 pub const SHARE_ONE: u32 = 1 << 16;
 
@@ -318,16 +313,8 @@ impl RowCache {
         if let (Some((open, at)), Some(clock)) = (m.open.get(), m.clock) {
             m.open.set(None);
             if open == h {
-                let took = clock().saturating_duration_since(at);
-                let share = if took > STALL_MISS {
-                    // One read that held the executor this long is
-                    // reason enough: waiting for four more would hold
-                    // it four times as long again.
-                    SHARE_ONE
-                } else {
-                    share_step(m.slow.get(), took > SLOW_MISS)
-                };
-                m.slow.set(share);
+                let slow = clock().saturating_duration_since(at) > SLOW_MISS;
+                m.slow.set(share_step(m.slow.get(), slow));
                 m.timed.set(m.timed.get() + 1);
             }
         }
@@ -602,11 +589,6 @@ mod tests {
         cache.insert_owned(Bytes::from_static(b"k3"), rec("w"));
         assert_eq!(cache.timed_misses(), 2);
         assert_eq!(cache.slow_share(), before);
-        // One read that stalls sets the share to all at once.
-        assert!(cache.get(b"k4").is_none());
-        advance(STALL_MISS * 2);
-        cache.insert_owned(Bytes::from_static(b"k4"), rec("v"));
-        assert_eq!(cache.slow_share(), SHARE_ONE);
     }
 
     #[test]
