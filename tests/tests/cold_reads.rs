@@ -126,7 +126,10 @@ fn cold_gets_leave_the_executor_free_while_misses_are_slow() {
     // and misses come back inline.
     assert_eq!(c.cmd(&["COREKV.DEBUG", "READDELAY", "0"]), Reply::ok());
     while offloading(&s) {
-        assert!(next + 50 <= KEYS, "misses still on the pool after fast reads");
+        assert!(
+            next + 50 <= KEYS,
+            "misses still on the pool after fast reads"
+        );
         for i in next..next + 50 {
             c.send(&["GET", &key(i)]).expect("send GET");
         }
