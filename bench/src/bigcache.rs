@@ -240,6 +240,8 @@ pub struct Measured {
     pub core_io: Option<Io>,
     /// Jobs the heavy pool took during the run.
     pub heavy: Option<u64>,
+    /// GETs the miss pool took during the run (docs/design/0022).
+    pub misses: Option<u64>,
 }
 
 impl Measured {
@@ -541,10 +543,18 @@ pub fn heavy_submitted(body: &str) -> Option<u64> {
     doc["node"]["heavy_submitted"].as_u64()
 }
 
-fn heavy_now(running: &Running) -> Option<u64> {
+/// The miss pool's submitted count from the stats document (absent
+/// before the miss pool existed).
+pub fn miss_submitted(body: &str) -> Option<u64> {
+    let doc: serde_json::Value = serde_json::from_str(body).ok()?;
+    doc["node"]["misses"]["submitted"].as_u64()
+}
+
+/// (heavy-pool jobs, miss-pool GETs) so far.
+fn pools_now(running: &Running) -> (Option<u64>, Option<u64>) {
     corekv_tools::fetch_raw(&running.stats_socket)
         .ok()
-        .and_then(|b| heavy_submitted(&b))
+        .map_or((None, None), |b| (heavy_submitted(&b), miss_submitted(&b)))
 }
 
 /// Bytes read by system calls (`rchar`: from the page cache or not) and
@@ -607,7 +617,7 @@ fn measure(
     keys: u64,
     opts: &Options,
 ) -> Result<Measured> {
-    let heavy_before = heavy_now(running);
+    let (heavy_before, misses_before) = pools_now(running);
     let args = bench_args(running.port, opts.clients, requests, keys, pipeline);
     let program = opts.redis_benchmark.clone();
     env.commands.push(shell_line(&program, &args));
@@ -657,8 +667,12 @@ fn measure(
         .iter()
         .find(|r| r.test == "GET")
         .with_context(|| format!("no GET row in {:?}", bench.stdout))?;
-    let heavy = heavy_now(running)
+    let (heavy_after, misses_after) = pools_now(running);
+    let heavy = heavy_after
         .zip(heavy_before)
+        .map(|(a, b)| a.saturating_sub(b));
+    let misses = misses_after
+        .zip(misses_before)
         .map(|(a, b)| a.saturating_sub(b));
     eprintln!(
         "[corekv-bench]   {} -P {pipeline}: {:.0} rps, {:.2} µs CPU/GET, probe p99 {:.0} µs",
@@ -682,6 +696,7 @@ fn measure(
         probe_errors,
         core_io,
         heavy,
+        misses,
     })
 }
 
@@ -738,8 +753,10 @@ pub fn render(facts: &[String], commands: &[String], opts: &Options, out: &Outco
          millisecond). Executor bytes: `rchar` and `read_bytes` of the `core-N` threads \
          (`/proc/PID/task/TID/io`) over the run: what the executor read by system call (page \
          cache or not) and what the kernel fetched from storage for it, per GET. Heavy-pool \
-         jobs: the stats socket's `heavy_submitted` over the run (0: every GET was served on \
-         the executor)\n",
+         jobs and miss-pool GETs: the stats socket's `heavy_submitted` and \
+         `misses.submitted` over the run (0 and 0: every GET was served on the executor; \
+         the miss pool takes a GET that misses the row cache while misses are slow, \
+         docs/design/0022)\n",
         opts.probe_interval, opts.probe_max
     );
 
@@ -834,8 +851,8 @@ pub fn render(facts: &[String], commands: &[String], opts: &Options, out: &Outco
 
     md.push_str(
         "### Executor stalls\n\n\
-         | data | -P | probe PINGs | probe p50 µs | p99 µs | p99.9 µs | max µs | executor read() bytes/GET | executor bytes from disk/GET | heavy-pool jobs |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         | data | -P | probe PINGs | probe p50 µs | p99 µs | p99.9 µs | max µs | executor read() bytes/GET | executor bytes from disk/GET | heavy-pool jobs | miss-pool GETs |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for phase in [Phase::Cached, Phase::Uncached, Phase::Cold] {
         for &pipeline in &opts.pipelines {
@@ -853,7 +870,7 @@ pub fn render(facts: &[String], commands: &[String], opts: &Options, out: &Outco
             });
             let _ = writeln!(
                 md,
-                "| {} | {} | {}{errors} | {} | {} | {} | {} | {rchar} | {disk} | {} |",
+                "| {} | {} | {}{errors} | {} | {} | {} | {} | {rchar} | {disk} | {} | {} |",
                 phase.short(),
                 m.pipeline,
                 m.probe.count,
@@ -862,6 +879,7 @@ pub fn render(facts: &[String], commands: &[String], opts: &Options, out: &Outco
                 latency::us(m.probe.p999_us),
                 latency::us(m.probe.max_us),
                 m.heavy.map_or_else(|| "—".to_string(), |h| h.to_string()),
+                m.misses.map_or_else(|| "—".to_string(), |h| h.to_string()),
             );
         }
     }
@@ -935,6 +953,11 @@ mod tests {
         );
         assert_eq!(heavy_submitted(r#"{"node":{}}"#), None);
         assert_eq!(heavy_submitted("not json"), None);
+        assert_eq!(
+            miss_submitted(r#"{"node":{"misses":{"submitted":7},"cores":1},"cores":[]}"#),
+            Some(7)
+        );
+        assert_eq!(miss_submitted(r#"{"node":{"heavy_submitted":12}}"#), None);
     }
 
     fn opts() -> Options {
@@ -995,6 +1018,7 @@ mod tests {
                 read_bytes: 0,
             }),
             heavy: Some(0),
+            misses: Some(0),
         }
     }
 

@@ -253,6 +253,8 @@ pub enum Pending {
     Wait(oneshot::Receiver<Reply>),
     /// Running on the heavy pool.
     Heavy(flume::Receiver<Reply>),
+    /// A GET that missed the row cache, on the miss pool (crate::miss).
+    Miss(crate::miss::MissWait),
 }
 
 impl Pending {
@@ -266,6 +268,7 @@ impl Pending {
                 .recv_async()
                 .await
                 .unwrap_or_else(|_| errors::err(errors::SHUTTING_DOWN)),
+            Pending::Miss(w) => w.resolve().await,
         }
     }
 }
@@ -609,6 +612,18 @@ impl Core {
                     self.notify.notify();
                     return Pending::Wait(rx);
                 }
+                // A GET that would read the disk runs on the miss pool.
+                let argv = match crate::miss::offload(
+                    self,
+                    self.me.get(),
+                    &st.shard,
+                    pos,
+                    argv,
+                    self.now_ms(),
+                ) {
+                    Ok(pending) => return pending,
+                    Err(argv) => argv,
+                };
                 let rand = st.next_rand();
                 let placed = crate::heavy::place(
                     &st.shard,

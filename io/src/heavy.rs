@@ -112,7 +112,7 @@ pub fn place(
 
 /// Lowers the calling thread's priority and, if `cpus` is not empty, pins
 /// it there. Best effort: a refusal leaves the thread as it was.
-fn yield_to_cores(cpus: &[usize]) {
+pub(crate) fn yield_to_cores(cpus: &[usize]) {
     // SAFETY: plain syscalls on the calling thread with valid arguments.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;

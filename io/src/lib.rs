@@ -17,6 +17,7 @@ pub mod conn;
 pub mod core;
 pub mod heavy;
 pub mod member;
+pub mod miss;
 pub mod node;
 pub mod notify;
 pub mod peer;

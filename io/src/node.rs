@@ -138,6 +138,8 @@ pub struct Node {
     secret: crate::member::Secret,
     pub run_id: String,
     pub heavy: crate::heavy::HeavyPool,
+    /// GETs that miss the row cache while misses are slow (docs/design/0022).
+    pub misses: crate::miss::MissPool,
     /// This node's id and every group's voters.
     pub cluster: corekv_shard::Cluster,
     /// RESP address of every member (node id, address), sorted by id;
@@ -159,6 +161,10 @@ pub struct Node {
     pub stopping: std::sync::atomic::AtomicBool,
     pub persist_flushed: AtomicUsize,
 }
+
+/// Miss-pool threads per core: they mostly wait on the disk, and the
+/// disk serves several reads at once (docs/design/0022).
+const MISS_THREADS_PER_CORE: usize = 8;
 
 impl Node {
     pub fn new(
@@ -202,6 +208,7 @@ impl Node {
             hlc_refusal_logged_s: AtomicU64::new(0),
             secret,
             heavy: crate::heavy::HeavyPool::start_beside(2 * cores, pin_heavy),
+            misses: crate::miss::MissPool::start(MISS_THREADS_PER_CORE * cores, cores, pin_heavy),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,
             book: arc_swap::ArcSwap::from_pointee(members.clone()),
@@ -228,7 +235,8 @@ impl Node {
     /// cuts Raft traffic (both ways, outgoing only, incoming only) with the
     /// given nodes, and proxying to them; HEAL restores everything.
     /// `COREKV.DEBUG READFAULT <count> | ON | OFF`: the next `count` data
-    /// reads of this node's storage fail (ON: all until OFF). Only with
+    /// reads of this node's storage fail (ON: all until OFF).
+    /// `COREKV.DEBUG READDELAY <µs>`: see below. Only with
     /// `--debug-commands`.
     pub fn debug_command(&self, argv: &[Bytes]) -> Reply {
         let sub = argv
@@ -251,6 +259,20 @@ impl Node {
                     .observe(corekv_core::hlc::compose(unix_ms() + ms, 0), unix_ms());
             }
             return Reply::Integer(self.hlc_now() as i64);
+        }
+        if sub == "READDELAY" {
+            // `COREKV.DEBUG READDELAY <µs>`: every data read that misses
+            // the row cache sleeps this long first, on a core or on the
+            // miss pool (0: off). Makes slow misses deterministic in tests.
+            let Some(us) = argv
+                .get(2)
+                .and_then(|a| std::str::from_utf8(a).ok())
+                .and_then(|a| a.parse::<u64>().ok())
+            else {
+                return corekv_core::errors::err("ERR READDELAY takes a delay in microseconds");
+            };
+            crate::miss::set_debug_delay(us);
+            return Reply::Simple("OK".into());
         }
         if sub == "READFAULT" {
             let arg = argv
@@ -295,7 +317,7 @@ impl Node {
             }
             _ => {
                 return corekv_core::errors::err(
-                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN, HEAL, HLC or READFAULT",
+                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN, HEAL, HLC, READFAULT or READDELAY",
                 );
             }
         }

@@ -314,6 +314,12 @@ fn core_thread(
         }
     };
     shard.set_segment_bytes(node.args.raft_segment_mb.saturating_mul(1 << 20));
+    // Row-cache misses are timed (only misses read the clock): slow ones
+    // go to the miss pool (docs/design/0022).
+    shard
+        .row_cache()
+        .borrow_mut()
+        .set_miss_clock(std::time::Instant::now);
     node.hlc_observe_ms(shard.max_log_ts_ms());
     // ReadIndex contexts differ from those of this node's earlier runs.
     shard.seed_read_ctx(

@@ -70,6 +70,7 @@ pub fn document(node: &Node) -> serde_json::Value {
             "heavy_submitted": node.heavy.submitted.load(std::sync::atomic::Ordering::Relaxed),
             "heavy_rejected": node.heavy.rejected.load(std::sync::atomic::Ordering::Relaxed),
             "heavy": heavy(node),
+            "misses": misses(node),
             "storage_read_errors": node.read_health.read_errors.load(std::sync::atomic::Ordering::Relaxed),
             "apply_stalls": node.read_health.apply_stalls.load(std::sync::atomic::Ordering::Relaxed),
         },
@@ -89,5 +90,23 @@ fn heavy(node: &Node) -> serde_json::Value {
         "submitted": pool.submitted.load(std::sync::atomic::Ordering::Relaxed),
         "rejected": pool.rejected.load(std::sync::atomic::Ordering::Relaxed),
         "by_command": by_command,
+    })
+}
+
+/// The miss pool's counters (docs/design/0022) and which cores send
+/// their misses there now.
+fn misses(node: &Node) -> serde_json::Value {
+    use std::sync::atomic::Ordering::Relaxed;
+    let pool = &node.misses;
+    let routes: Vec<serde_json::Value> = (0..node.cores)
+        .filter_map(|c| pool.route(c))
+        .map(|r| json!({"offloading": r.offloading(), "switches": r.switches.load(Relaxed)}))
+        .collect();
+    json!({
+        "submitted": pool.submitted.load(Relaxed),
+        "waited": pool.waited.load(Relaxed),
+        "slow_reads": pool.slow_reads.load(Relaxed),
+        "filled": pool.filled.load(Relaxed),
+        "cores": routes,
     })
 }

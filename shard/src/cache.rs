@@ -151,6 +151,107 @@ pub fn own_encoded(rec: Record) -> (Record, Bytes) {
 /// reads can fill it.
 pub struct RowCache {
     inner: quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight>,
+    /// Mutations so far (inserts and clears); a pool read remembers it to
+    /// know later whether its key was written meanwhile ([`RowCache::fill`]).
+    epoch: u64,
+    /// The epoch of the last clear.
+    cleared_at: u64,
+    /// Per key-hash bucket: the epoch of the last insert into it.
+    stamps: Box<[u64]>,
+    /// Times the misses that go on to fjall ([`MissTimer`]).
+    misses: MissTimer,
+}
+
+/// Buckets of [`RowCache::stamps`]: 32 KiB per core. A fill whose key
+/// shares a bucket with a later write is skipped, which costs only a
+/// refill; a wrong fill would serve an old value.
+const STAMP_BUCKETS: usize = 4096;
+
+/// A cheap hash of a key for [`RowCache::stamps`] and [`MissTimer`] (no
+/// seed: nothing outside the process chooses which keys share a bucket
+/// to any effect but a skipped fill).
+fn key_hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = (key.len() as u64).wrapping_mul(K);
+    let mut chunks = key.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        h ^= h >> 32;
+    }
+    let rest = chunks.remainder();
+    let mut w = [0u8; 8];
+    if let Some(head) = w.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    h ^ (h >> 29)
+}
+
+/// How long the row cache's misses that reach fjall take on the thread
+/// that reads inline (the core's executor), as the share of them slower
+/// than [`SLOW_MISS`]. The shard reads no clock of its own: the server
+/// installs one ([`RowCache::set_miss_clock`]), read only on a miss, so
+/// a hit costs nothing. A miss is timed from the lookup that missed to
+/// the fill of the same key (`Shard::get_record` fills the cache right
+/// after its fjall read); a miss answered by the overlay is never
+/// filled, and a write of that key later is not taken for one (only the
+/// fill that directly follows counts).
+struct MissTimer {
+    clock: Option<fn() -> std::time::Instant>,
+    /// The miss being read: its key's hash and when it missed.
+    open: std::cell::Cell<Option<(u64, std::time::Instant)>>,
+    /// Share of timed misses slower than [`SLOW_MISS`], in 1/65536
+    /// (an exponential average over about the last 16).
+    slow: std::cell::Cell<u32>,
+    /// Timed misses so far.
+    timed: std::cell::Cell<u64>,
+}
+
+/// An inline read slower than this went past the OS page cache (a
+/// page-cache copy of a 4 KiB block costs a few µs; a disk read on this
+/// class of VM 100 µs or more), or the thread lost its CPU meanwhile.
+pub const SLOW_MISS: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// 1.0 in the fixed point of [`MissTimer::slow`].
+pub const SHARE_ONE: u32 = 1 << 16;
+
+/// Weight of the newest sample in a share's exponential average: 1/16.
+pub const SHARE_SHIFT: u32 = 4;
+
+/// The exponential average `share` moved toward `slow` (0 or 1) by one
+/// sample, in 1/65536.
+pub fn share_step(share: u32, slow: bool) -> u32 {
+    share_step_by(share, slow, SHARE_SHIFT)
+}
+
+/// [`share_step`] with the newest sample weighing 2^-`shift`.
+pub fn share_step_by(share: u32, slow: bool, shift: u32) -> u32 {
+    let target = if slow { SHARE_ONE } else { 0 };
+    let s = i64::from(share);
+    let step = (i64::from(target) - s) >> shift;
+    // Round toward the target so a share can reach 0 and 1 exactly.
+    let step = if step == 0 && s != i64::from(target) {
+        if slow { 1 } else { -1 }
+    } else {
+        step
+    };
+    (s + step).clamp(0, i64::from(SHARE_ONE)) as u32
+}
+
+/// An injected read delay in µs for every data read that misses the row
+/// cache, on the core and on the pool (0: none). Tests only: set through
+/// `COREKV.DEBUG READDELAY`, which needs `--debug-commands`.
+pub static DEBUG_READ_DELAY_US: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Sleeps for the injected read delay, if one is set (one relaxed load
+/// otherwise).
+pub fn debug_read_delay() {
+    let us = DEBUG_READ_DELAY_US.load(std::sync::atomic::Ordering::Relaxed);
+    if us > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
 }
 
 impl RowCache {
@@ -169,17 +270,123 @@ impl RowCache {
         // up to half of the slab unused (twice the overhead per entry) and
         // copy the whole slab on the executor at each step.
         inner.reserve(items as usize);
-        RowCache { inner }
+        RowCache {
+            inner,
+            epoch: 0,
+            cleared_at: 0,
+            stamps: vec![0; STAMP_BUCKETS].into_boxed_slice(),
+            misses: MissTimer {
+                clock: None,
+                open: std::cell::Cell::new(None),
+                slow: std::cell::Cell::new(0),
+                timed: std::cell::Cell::new(0),
+            },
+        }
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&Option<Record>> {
-        self.inner.get(key)
+        let got = self.inner.get(key);
+        if got.is_none() {
+            self.missed(key);
+        }
+        got
+    }
+
+    /// Whether `key` is cached (as a record or as known absent), without
+    /// starting a miss's timer.
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.inner.get(key).is_some()
+    }
+
+    /// Starts timing a miss (a clock read only when a clock is installed).
+    #[cold]
+    fn missed(&self, key: &[u8]) {
+        if let Some(clock) = self.misses.clock {
+            self.misses.open.set(Some((key_hash(key), clock())));
+        }
+        debug_read_delay();
+    }
+
+    /// Ends the timing of the miss of `key`, if it is the open one.
+    fn filled(&self, h: u64) {
+        let m = &self.misses;
+        if let (Some((open, at)), Some(clock)) = (m.open.get(), m.clock) {
+            m.open.set(None);
+            if open == h {
+                let slow = clock().saturating_duration_since(at) > SLOW_MISS;
+                m.slow.set(share_step(m.slow.get(), slow));
+                m.timed.set(m.timed.get() + 1);
+            }
+        }
+    }
+
+    /// Installs the clock misses are timed with (none: not timed).
+    pub fn set_miss_clock(&mut self, clock: fn() -> std::time::Instant) {
+        self.misses.clock = Some(clock);
+    }
+
+    /// The share of timed misses slower than [`SLOW_MISS`], in 1/65536
+    /// ([`SHARE_ONE`] is all of them).
+    pub fn slow_share(&self) -> u32 {
+        self.misses.slow.get()
+    }
+
+    /// Restarts the slow share at `share` (the server does when it stops
+    /// sending misses elsewhere: the share it last saw there).
+    pub fn set_slow_share(&self, share: u32) {
+        self.misses.slow.set(share.min(SHARE_ONE));
+    }
+
+    /// Misses timed so far.
+    pub fn timed_misses(&self) -> u64 {
+        self.misses.timed.get()
+    }
+
+    /// The mutation count a read made elsewhere remembers, to be passed to
+    /// [`RowCache::fill`] with its result.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Counts a mutation touching `h`'s bucket.
+    fn stamp(&mut self, h: u64) {
+        self.epoch += 1;
+        if let Some(s) = self.stamps.get_mut(h as usize % STAMP_BUCKETS) {
+            *s = self.epoch;
+        }
+    }
+
+    /// Caches `rec` for `key`, read elsewhere (a pool thread) from a view
+    /// taken at epoch `since`, unless the cache may hold or have held a
+    /// newer record of `key` since: `key` is cached now, or it (or a key
+    /// of its bucket) was inserted, or the cache was cleared, after
+    /// `since`. Every write of the shard goes through [`RowCache::insert_owned`]
+    /// (and a range clear through [`RowCache::clear`]), so an older record
+    /// never replaces a newer one, even if the newer one was evicted
+    /// already. True if cached. `rec`'s value must own its buffer (as
+    /// `Record::decode` makes it).
+    pub fn fill(&mut self, key: Bytes, rec: Option<Record>, since: u64) -> bool {
+        let h = key_hash(&key);
+        let written = self
+            .stamps
+            .get(h as usize % STAMP_BUCKETS)
+            .is_none_or(|&s| s > since);
+        if written || self.cleared_at > since || self.inner.get(key.as_ref()).is_some() {
+            return false;
+        }
+        let rec = rec.map(|r| match small_value(&r.value) {
+            Some(value) => Record { value, ..r },
+            None => r,
+        });
+        self.inner.insert(CacheKey::new(key), rec);
+        true
     }
 
     /// Caches `rec` under `key`, with the value copied out of whatever
     /// buffer it slices (see the module doc). `key` must own its buffer
     /// (callers pass a fresh data key or a copy).
     pub fn insert(&mut self, key: Bytes, rec: Option<Record>) {
+        self.stamp(key_hash(&key));
         let rec = rec.map(|r| Record {
             value: small_value(&r.value).unwrap_or_else(|| Bytes::copy_from_slice(&r.value)),
             ..r
@@ -191,6 +398,9 @@ impl RowCache {
     /// record header larger than itself ([`own_encoded`] and
     /// `Record::decode` make it so).
     pub fn insert_owned(&mut self, key: Bytes, rec: Option<Record>) {
+        let h = key_hash(&key);
+        self.filled(h);
+        self.stamp(h);
         let rec = rec.map(|r| match small_value(&r.value) {
             Some(value) => Record { value, ..r },
             None => r,
@@ -199,6 +409,8 @@ impl RowCache {
     }
 
     pub fn clear(&mut self) {
+        self.epoch += 1;
+        self.cleared_at = self.epoch;
         self.inner.clear();
     }
 
@@ -321,6 +533,105 @@ mod tests {
             let got = cache.get(&key).cloned().flatten().map(|r| r.value);
             assert_eq!(got, Some(value), "value of {len} bytes");
         }
+    }
+
+    thread_local! {
+        static NOW: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// A clock the test moves by hand.
+    fn fake_now() -> std::time::Instant {
+        NOW.with(|n| {
+            let t = n.get().unwrap_or_else(std::time::Instant::now);
+            n.set(Some(t));
+            t
+        })
+    }
+
+    fn advance(d: std::time::Duration) {
+        let t = fake_now() + d;
+        NOW.with(|n| n.set(Some(t)));
+    }
+
+    fn rec(v: &'static str) -> Option<Record> {
+        Some(Record::string(Bytes::from_static(v.as_bytes()), 1))
+    }
+
+    #[test]
+    fn misses_are_timed_from_the_lookup_to_the_fill_of_that_key() {
+        let mut cache = RowCache::new(1 << 20);
+        // No clock installed: nothing is timed.
+        assert!(cache.get(b"a").is_none());
+        cache.insert_owned(Bytes::from_static(b"a"), rec("1"));
+        assert_eq!(cache.timed_misses(), 0);
+
+        cache.set_miss_clock(fake_now);
+        // A slow read (miss, 200 µs, fill) counts as slow.
+        assert!(cache.get(b"k1").is_none());
+        advance(SLOW_MISS * 4);
+        cache.insert_owned(Bytes::from_static(b"k1"), rec("v"));
+        assert_eq!(cache.timed_misses(), 1);
+        assert_eq!(cache.slow_share(), SHARE_ONE >> SHARE_SHIFT);
+        // A fast one moves the share back down.
+        assert!(cache.get(b"k2").is_none());
+        advance(SLOW_MISS / 10);
+        cache.insert_owned(Bytes::from_static(b"k2"), rec("v"));
+        assert_eq!(cache.timed_misses(), 2);
+        assert!(cache.slow_share() < SHARE_ONE >> SHARE_SHIFT);
+        // A miss the overlay answered is never filled; a later write of
+        // another key is not its fill, and a hit starts no timer.
+        let before = cache.slow_share();
+        assert!(cache.get(b"k3").is_none());
+        advance(SLOW_MISS * 100);
+        cache.insert_owned(Bytes::from_static(b"other"), rec("w"));
+        assert!(cache.get(b"k1").is_some());
+        advance(SLOW_MISS * 100);
+        cache.insert_owned(Bytes::from_static(b"k3"), rec("w"));
+        assert_eq!(cache.timed_misses(), 2);
+        assert_eq!(cache.slow_share(), before);
+    }
+
+    #[test]
+    fn a_fill_never_replaces_a_newer_write() {
+        let mut cache = RowCache::new(1 << 20);
+        // Nothing written since: the fill goes in.
+        let since = cache.epoch();
+        assert!(cache.fill(Bytes::from_static(b"a"), rec("old"), since));
+        assert_eq!(
+            cache.get(b"a").cloned().flatten().map(|r| r.value),
+            Some(Bytes::from_static(b"old"))
+        );
+        // Cached already (by a write or an earlier fill): kept.
+        let since = cache.epoch();
+        cache.insert_owned(Bytes::from_static(b"b"), rec("new"));
+        assert!(!cache.fill(Bytes::from_static(b"b"), rec("old"), since));
+        // Written after the view and gone from the cache since: still
+        // refused, the cache no longer holds the newer record to compare
+        // with. (A record heavier than the whole cache is not kept: the
+        // quickest way to a write that is no longer cached.)
+        let since = cache.epoch();
+        let huge = Record::string(Bytes::from(vec![b'n'; 2 << 20]), 1);
+        cache.insert_owned(Bytes::from_static(b"c"), Some(huge));
+        assert!(!cache.contains(b"c"), "c is still cached");
+        assert!(!cache.fill(Bytes::from_static(b"c"), rec("old"), since));
+        assert!(!cache.contains(b"c"));
+        // Cleared after the view: refused; a view taken after: filled.
+        let since = cache.epoch();
+        cache.clear();
+        assert!(!cache.fill(Bytes::from_static(b"d"), rec("old"), since));
+        assert!(cache.fill(Bytes::from_static(b"d"), rec("v"), cache.epoch()));
+        // Another key's write refuses only keys of its bucket.
+        let since = cache.epoch();
+        cache.insert_owned(Bytes::from_static(b"e"), rec("v"));
+        let mut others = 0;
+        for i in 0..64u32 {
+            let k = Bytes::from(format!("f{i}"));
+            if key_hash(&k) as usize % STAMP_BUCKETS != key_hash(b"e") as usize % STAMP_BUCKETS {
+                assert!(cache.fill(k, rec("v"), since));
+                others += 1;
+            }
+        }
+        assert!(others >= 60);
     }
 
     #[test]

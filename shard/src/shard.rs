@@ -2107,6 +2107,12 @@ impl Shard {
         over
     }
 
+    /// The row cache, for the server's routing of cache misses
+    /// (io/src/miss.rs): its probe, miss timing and fills from the pool.
+    pub fn row_cache(&self) -> &RefCell<RowCache> {
+        &self.cache
+    }
+
     /// A consistent, `Send` view of group `pos` for the heavy pool: a fjall
     /// snapshot plus a copy of the group's overlay and pending clears, taken
     /// together on this thread (the overlay is newer than anything the

@@ -32,6 +32,10 @@ pub struct SnapshotView {
     pub(crate) elem: Keyspace,
     /// Dropped collections not purged yet (a snapshot stream skips them).
     pub(crate) garbage: HashSet<Ns>,
+    /// The last record read from fjall by [`Store::get`] (user key and
+    /// record): a GET run on the pool reads its key once, and the server
+    /// fills the core's row cache with it ([`SnapshotView::last_read`]).
+    last: std::cell::RefCell<Option<(Vec<u8>, Option<Record>)>>,
 }
 
 /// The overlays of a view: records by data key (sorted) and elements.
@@ -64,7 +68,14 @@ impl SnapshotView {
             health,
             elem,
             garbage,
+            last: std::cell::RefCell::new(None),
         }
+    }
+
+    /// The last record [`Store::get`] read from fjall (not the overlay),
+    /// with its user key, taken out of the view.
+    pub fn last_read(&self) -> Option<(Vec<u8>, Option<Record>)> {
+        self.last.borrow_mut().take()
     }
 
     fn layers(&self) -> &Layers {
@@ -211,15 +222,23 @@ impl Store for SnapshotView {
         if self.cleared(slot) {
             return Ok(None);
         }
+        if let Some((k, rec)) = self.last.borrow().as_ref()
+            && k.as_slice() == key
+        {
+            return Ok(rec.clone());
+        }
         self.health.check().map_err(read_error)?;
-        match self.snapshot.get(&self.data, &dk) {
-            Ok(Some(v)) => decode(&self.health, key, &v).map(Some),
-            Ok(None) => Ok(None),
+        crate::cache::debug_read_delay();
+        let rec = match self.snapshot.get(&self.data, &dk) {
+            Ok(Some(v)) => decode(&self.health, key, &v).map(Some)?,
+            Ok(None) => None,
             Err(e) => {
                 self.health.note_error();
-                Err(StoreError::new(e))
+                return Err(StoreError::new(e));
             }
-        }
+        };
+        *self.last.borrow_mut() = Some((key.to_vec(), rec.clone()));
+        Ok(rec)
     }
     fn put(&mut self, _key: &[u8], _rec: Record) -> Result<(), StoreError> {
         debug_assert!(false, "read-only view");
