@@ -2109,6 +2109,19 @@ impl Shard {
 
     /// The row cache, for the server's routing of cache misses
     /// (io/src/miss.rs): its probe, miss timing and fills from the pool.
+    /// Whether `key`'s newest record may not be in fjall yet: it is in a
+    /// record overlay, or its slot has a range clear pending. Otherwise a
+    /// fjall snapshot taken now holds it (a generation of the overlay is
+    /// dropped only once fjall has its writes).
+    pub fn record_unwritten(&self, key: &[u8]) -> bool {
+        let slot = key_slot(key);
+        if self.clear_pending(slot) {
+            return true;
+        }
+        let dk = keys::data_key(slot, key);
+        self.overlay.contains_key(dk.as_slice()) || self.overlay_old.contains_key(dk.as_slice())
+    }
+
     pub fn row_cache(&self) -> &RefCell<RowCache> {
         &self.cache
     }
@@ -2840,6 +2853,32 @@ mod tests {
         persist_all(&mut shard);
         shard.on_data_written(u64::MAX);
         assert_eq!(shard.get_elem(&ek(7)).unwrap(), None);
+    }
+
+    /// The miss pool reads a record straight from the snapshot, without
+    /// the view's layers, only when the shard says it is not unwritten.
+    #[test]
+    fn a_record_is_unwritten_until_fjall_has_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let rec = |v: &'static str| Record::string(Bytes::from_static(v.as_bytes()), 1);
+        entry(&mut shard, 100, |v| v.put(b"a", rec("1")).unwrap());
+        assert!(shard.record_unwritten(b"a"));
+        assert!(!shard.record_unwritten(b"b"));
+        persist_all(&mut shard);
+        shard.on_data_written(u64::MAX);
+        shard.on_data_written(u64::MAX);
+        assert!(!shard.record_unwritten(b"a"));
+        let view = shard.snapshot_view(0).unwrap().for_clean_record(b"a");
+        assert_eq!(
+            view.get(b"a").unwrap().map(|r| r.value),
+            Some(Bytes::from("1"))
+        );
+        // Written again: unwritten, and a pending clear makes every key so.
+        entry(&mut shard, 101, |v| v.put(b"a", rec("2")).unwrap());
+        assert!(shard.record_unwritten(b"a"));
+        entry(&mut shard, 102, |v| v.clear(0, corekv_core::slot::SLOTS));
+        assert!(shard.record_unwritten(b"b"));
     }
 
     /// The record overlay's two generations: the newer wins (a delete
