@@ -1850,7 +1850,7 @@ impl Shard {
                 // was written again since (two searches per op made this
                 // a third of the core thread under ZADD).
                 if let DataOp::ElPut(k, _) | DataOp::ElDel(k) = op
-                    && let Some((k, e)) = self.el_overlay.remove_entry(k)
+                    && let Some((k, e)) = self.el_overlay.remove_entry(k.as_ref())
                     && e.seq > seq
                 {
                     self.el_overlay.insert(k, e);
@@ -1994,7 +1994,8 @@ impl Shard {
             None => DataOp::ElDel(ek.clone()),
         });
         self.el_cache.borrow_mut().update(&ek, val.as_deref());
-        self.el_overlay.insert(ek, ElEntry { val, seq });
+        self.el_overlay
+            .insert(elems::ElKey::from(&ek), ElEntry { val, seq });
     }
 
     /// Collection `ns` of group `pos` was dropped with `len` elements: they
@@ -2224,8 +2225,9 @@ impl Shard {
             .retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to));
         self.overlay_old
             .retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| s >= from && s < to));
-        self.el_overlay
-            .retain(|k, _| !keys::elem_ns(k).is_some_and(|ns| ns.slot >= from && ns.slot < to));
+        self.el_overlay.retain(|k, _| {
+            !keys::elem_ns(k.as_slice()).is_some_and(|ns| ns.slot >= from && ns.slot < to)
+        });
         // The range clear takes the dropped collections' elements too.
         let mut gone = Vec::new();
         self.garbage.retain(|gb| {

@@ -47,7 +47,7 @@ pub struct SnapshotView {
 /// The overlays of a view: records by data key (sorted) and elements.
 struct Layers {
     overlay: Vec<(Bytes, Option<Record>)>,
-    el_overlay: BTreeMap<Bytes, Option<Bytes>>,
+    el_overlay: elems::ElOverlay<Option<Bytes>>,
 }
 
 impl SnapshotView {
@@ -97,7 +97,7 @@ impl SnapshotView {
         self.layers.get_or_init(|| {
             let in_range = |slot: u16| self.slots.contains(&slot);
             let mut recs: HashMap<Bytes, Option<Bytes>> = HashMap::new();
-            let mut el_overlay: BTreeMap<Bytes, Option<Bytes>> = BTreeMap::new();
+            let mut el_overlay: elems::ElOverlay<Option<Bytes>> = BTreeMap::new();
             for op in self.chunks.iter().flat_map(|c| c.iter()) {
                 let data_in = |k: &Bytes| keys::split_data_key(k).is_some_and(|(s, _)| in_range(s));
                 let el_in = |k: &Bytes| keys::elem_ns(k).is_some_and(|ns| in_range(ns.slot));
@@ -109,15 +109,17 @@ impl SnapshotView {
                         recs.insert(k.clone(), None);
                     }
                     DataOp::ElPut(k, v) if el_in(k) => {
-                        el_overlay.insert(k.clone(), Some(v.clone()));
+                        el_overlay.insert(elems::ElKey::from(k), Some(v.clone()));
                     }
                     DataOp::ElDel(k) if el_in(k) => {
-                        el_overlay.insert(k.clone(), None);
+                        el_overlay.insert(elems::ElKey::from(k), None);
                     }
                     DataOp::Clear(from, to) => {
                         let gone = |s: u16| s >= *from && s < *to;
                         recs.retain(|k, _| !keys::split_data_key(k).is_some_and(|(s, _)| gone(s)));
-                        el_overlay.retain(|k, _| !keys::elem_ns(k).is_some_and(|ns| gone(ns.slot)));
+                        el_overlay.retain(|k, _| {
+                            !keys::elem_ns(k.as_slice()).is_some_and(|ns| gone(ns.slot))
+                        });
                     }
                     _ => {}
                 }
@@ -148,7 +150,7 @@ impl SnapshotView {
         &self.layers().overlay
     }
 
-    fn el_overlay(&self) -> &BTreeMap<Bytes, Option<Bytes>> {
+    fn el_overlay(&self) -> &elems::ElOverlay<Option<Bytes>> {
         &self.layers().el_overlay
     }
 
