@@ -24,7 +24,7 @@ pub struct Run {
     pub requests: u64,
     pub outcome: Result<Vec<BenchRow>, String>,
     /// CPU of the server and of redis-benchmark, one per invocation (one
-    /// test each); empty where not measured (clusters).
+    /// test each; a cluster's is every node's); empty where not measured.
     pub cpu: Vec<TestCpu>,
 }
 
