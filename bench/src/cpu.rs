@@ -189,6 +189,26 @@ mod tests {
     }
 
     #[test]
+    fn several_processes_sample_as_one() {
+        let me = std::process::id();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let both = sample_all(&[me, child.id()]).unwrap();
+        // Thread ids are machine-wide: both processes' threads are there
+        // (a process's main thread has its pid as tid).
+        assert!(both.threads.contains_key(&me), "{both:?}");
+        assert!(both.threads.contains_key(&child.id()), "{both:?}");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            sample_all(&[me, child.id()]).is_err(),
+            "a gone process is an error"
+        );
+    }
+
+    #[test]
     fn a_waited_child_counts() {
         let before = children_cpu();
         // A shell busy for ~200 ms of CPU, bounded by `timeout`.
