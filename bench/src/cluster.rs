@@ -59,6 +59,11 @@ impl Node {
         Ok(())
     }
 
+    /// The node's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().and_then(Server::pid)
+    }
+
     /// True if the node was started and not killed or stopped since.
     pub fn is_up(&self) -> bool {
         self.server.is_some()

@@ -80,6 +80,16 @@ pub fn sample(pid: u32) -> Result<Sample> {
     Ok(Sample { threads })
 }
 
+/// Every thread of several processes (a local cluster's nodes) as one
+/// sample: thread ids are unique machine-wide, so they merge as they are.
+pub fn sample_all(pids: &[u32]) -> Result<Sample> {
+    let mut all = Sample::default();
+    for &pid in pids {
+        all.threads.extend(sample(pid)?.threads);
+    }
+    Ok(all)
+}
+
 impl Sample {
     /// CPU used since `before`; a thread born in between counts from 0.
     pub fn since(&self, before: &Sample) -> Used {
@@ -176,6 +186,26 @@ mod tests {
         let used = sample(pid).unwrap().since(&before);
         assert!(used.total >= Duration::from_millis(250), "{used:?}");
         assert!(used.per_request_us(1000) > 100.0);
+    }
+
+    #[test]
+    fn several_processes_sample_as_one() {
+        let me = std::process::id();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let both = sample_all(&[me, child.id()]).unwrap();
+        // Thread ids are machine-wide: both processes' threads are there
+        // (a process's main thread has its pid as tid).
+        assert!(both.threads.contains_key(&me), "{both:?}");
+        assert!(both.threads.contains_key(&child.id()), "{both:?}");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            sample_all(&[me, child.id()]).is_err(),
+            "a gone process is an error"
+        );
     }
 
     #[test]

@@ -569,17 +569,6 @@ impl Session {
         Ok(())
     }
 
-    fn bench(
-        &mut self,
-        port: u16,
-        pipeline: u32,
-        dir: &Path,
-        label: &str,
-    ) -> Result<Vec<csv::BenchRow>> {
-        let tests = self.args.tests.clone();
-        self.bench_tests(port, pipeline, dir, label, &tests)
-    }
-
     /// One redis-benchmark invocation per test of `--tests`, each bracketed
     /// by samples of the server's CPU (every thread, from /proc) and of
     /// redis-benchmark's own (a reaped child's rusage), so every figure
@@ -727,19 +716,13 @@ impl Session {
             // Histograms from here on cover this depth only.
             cluster.reset_stats()?;
             let label = format!("{}-r{round}", config.name);
-            let outcome = if spread {
-                self.bench_spread(cluster, pipeline, &label)
-            } else {
-                let port = cluster.nodes.first().map(|n| n.port).unwrap_or_default();
-                let dir = cluster.dir.clone();
-                self.bench(port, pipeline, &dir, &label)
+            let outcome = self.bench_cluster_measured(cluster, pipeline, &label, spread);
+            let (outcome, cpu) = match (outcome, cluster.check_running()) {
+                (Ok(_), Err(err)) => (Err(format!("{err:#}")), Vec::new()),
+                (Ok((rows, cpu)), Ok(())) => (Ok(rows), cpu),
+                (Err(err), _) => (Err(format!("{err:#}")), Vec::new()),
             };
-            let outcome = match (outcome, cluster.check_running()) {
-                (Ok(_), Err(err)) => Err(format!("{err:#}")),
-                (Ok(rows), Ok(())) => Ok(rows),
-                (Err(err), _) => Err(format!("{err:#}")),
-            };
-            self.record(config, pipeline, round, outcome, Vec::new());
+            self.record(config, pipeline, round, outcome, cpu);
             for node in &cluster.nodes {
                 match raftstats::fetch(&node.stats_socket) {
                     Ok(stats) => {
@@ -772,6 +755,52 @@ impl Session {
         Ok(())
     }
 
+    /// One invocation per test of `--tests` against the cluster (node 1, or
+    /// every node with `spread`), each bracketed by samples of every
+    /// thread of every node process (from /proc) and of redis-benchmark's
+    /// own CPU: the cluster's CPU per request is all three nodes' together,
+    /// against one redis-server process.
+    fn bench_cluster_measured(
+        &mut self,
+        cluster: &Cluster,
+        pipeline: u32,
+        label: &str,
+        spread: bool,
+    ) -> Result<(Vec<csv::BenchRow>, Vec<TestCpu>)> {
+        let pids: Vec<u32> = cluster.nodes.iter().filter_map(|n| n.pid()).collect();
+        let mut rows = Vec::new();
+        let mut cpus = Vec::new();
+        for test in parse_list::<String>(&self.args.tests, "test")? {
+            let before = cpu::sample_all(&pids)?;
+            let client_before = cpu::children_cpu();
+            let started = std::time::Instant::now();
+            let label = format!("{label}-{test}");
+            let these = if spread {
+                self.bench_spread(cluster, pipeline, &label, &test)?
+            } else {
+                let port = cluster.nodes.first().map(|n| n.port).unwrap_or_default();
+                let dir = cluster.dir.clone();
+                self.bench_tests(port, pipeline, &dir, &label, &test)?
+            };
+            let wall = started.elapsed();
+            let server = cpu::sample_all(&pids)?.since(&before);
+            let client = cpu::children_cpu().saturating_sub(client_before);
+            cpus.push(TestCpu {
+                test: these
+                    .iter()
+                    .map(|r| r.test.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                requests: self.requests(pipeline) * these.len().max(1) as u64,
+                wall,
+                server,
+                client,
+            });
+            rows.extend(these);
+        }
+        Ok((rows, cpus))
+    }
+
     /// One redis-benchmark per node at the same time, clients and requests
     /// split evenly; the rows are merged (see [`csv::merge_concurrent`]).
     fn bench_spread(
@@ -779,6 +808,7 @@ impl Session {
         cluster: &Cluster,
         pipeline: u32,
         label: &str,
+        tests: &str,
     ) -> Result<Vec<csv::BenchRow>> {
         let n = cluster.nodes.len().max(1) as u64;
         let clients = split(u64::from(self.args.clients), n);
@@ -791,7 +821,7 @@ impl Session {
             if c == 0 || r == 0 {
                 continue;
             }
-            let args = self.bench_args(node.port, pipeline, c, r, &self.args.tests);
+            let args = self.bench_args(node.port, pipeline, c, r, tests);
             let (program, args) =
                 process::command(&self.redis_benchmark, &args, self.pin(self.args.bench_cpu));
             self.commands

@@ -24,7 +24,7 @@ pub struct Run {
     pub requests: u64,
     pub outcome: Result<Vec<BenchRow>, String>,
     /// CPU of the server and of redis-benchmark, one per invocation (one
-    /// test each); empty where not measured (clusters).
+    /// test each; a cluster's is every node's); empty where not measured.
     pub cpu: Vec<TestCpu>,
 }
 
@@ -247,7 +247,8 @@ fn render_cpu(md: &mut String, runs: &[Run], pipelines: &[u32]) {
         "\n## CPU per request\n\n\
          Server CPU is utime + stime of every thread of the server process \
          (`/proc/PID/task/*/stat`: corekv's `core`, `persist`, fjall's workers, `heavy` ...; \
-         redis-server's main thread and its `bio_*` threads), sampled right before and \
+         redis-server's main thread and its `bio_*` threads; a cluster's is every thread of all \
+         its node processes together), sampled right before and \
          after each redis-benchmark invocation, which runs one test of `--tests` (`-t \
          set`, then `-t get`) for a fixed `-n`, divided by those requests; the resolution is one \
          clock tick (10 ms). Busy is that CPU over the invocation's wall time (1.00 = \

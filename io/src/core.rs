@@ -128,6 +128,11 @@ pub struct CoreState {
     persist_carry: Option<PersistJob>,
     /// Commands whose group cannot serve them yet; retried every turn.
     parked: Vec<Parked>,
+    /// The list `retry_parked` walked last turn, emptied: swapped back in
+    /// so re-parked and newly parked commands (every follower read waits
+    /// here) reuse its room instead of growing a fresh list every turn
+    /// (that growth was ~2.5% of a follower's CPU at GET -P 16).
+    parked_spare: Vec<Parked>,
     /// Per local group: the turn's queued write commands and their tokens.
     batches: Vec<(Vec<Vec<Bytes>>, Vec<Token>)>,
     /// Reads a follower receives run here after a ReadIndex round with the
@@ -360,6 +365,7 @@ impl Core {
                 forward_peak: 0,
                 persist_carry: None,
                 parked: Vec::new(),
+                parked_spare: Vec::new(),
                 batches: (0..local_groups).map(|_| Default::default()).collect(),
                 follower_reads,
                 blocked: Default::default(),
@@ -864,7 +870,9 @@ impl Core {
         let now_ms = unix_ms();
         let me = st.shard.node_id();
         let mut new_tickets = false;
-        for mut p in std::mem::take(&mut st.parked) {
+        let spare = std::mem::take(&mut st.parked_spare);
+        let mut walked = std::mem::replace(&mut st.parked, spare);
+        for mut p in walked.drain(..) {
             if p.write && st.shard.is_leader(p.pos) {
                 let waiter = match p.to {
                     ParkedReply::Local(tx) => Waiter::Local(tx, p.start),
@@ -942,6 +950,7 @@ impl Core {
             }
             st.parked.push(p);
         }
+        st.parked_spare = walked;
         if new_tickets {
             // Their requests go out with the next turn's Ready.
             self.notify.notify();

@@ -149,14 +149,24 @@ pub fn encode_frame(hlc: u64, msgs: &[(u32, Message)], out: &mut BytesMut) {
     out.put_u32(msgs.len() as u32);
     for (gid, m) in msgs {
         out.put_u32(*gid);
+        // Sized once, then written in place: no buffer of its own per
+        // message and no copy (a Ready's appends carry every entry).
+        let size = m.compute_size() as usize;
+        out.put_u32(size as u32);
         let at = out.len();
-        out.put_u32(0);
-        let before = out.len();
-        // Writing a protobuf into a Vec-backed writer cannot fail.
-        let bytes = m.write_to_bytes().unwrap_or_default();
-        out.extend_from_slice(&bytes);
-        let len = (out.len() - before) as u32;
-        put_u32_at(out, at, len);
+        out.resize(at + size, 0);
+        // `compute_size` cached the nested sizes the write uses; a write
+        // that would overrun the slice fails rather than panics.
+        let written = out.get_mut(at..).is_some_and(|dst| {
+            let mut os = protobuf::CodedOutputStream::bytes(dst);
+            m.write_to_with_cached_sizes(&mut os).is_ok()
+        });
+        if !written {
+            // Cannot happen (the size was just computed); an empty message
+            // keeps the frame well formed and Raft resends what matters.
+            out.truncate(at);
+            put_u32_at(out, at - 4, 0);
+        }
     }
     let len = (out.len() - start - 4) as u32;
     put_u32_at(out, start, len);
