@@ -95,6 +95,26 @@ impl Sample {
     }
 }
 
+/// Samples `pid` until it goes quiet (at most one clock tick of CPU in a
+/// 100 ms window), at most `bound`, and returns the last sample. Work a
+/// test leaves behind (corekv's write-behind data thread and fjall's
+/// flushes after a SET load) is then charged to that test, not to the
+/// next one, whose requests did not cause it.
+pub fn settle(pid: u32, bound: Duration) -> Result<Sample> {
+    let window = Duration::from_millis(100);
+    let deadline = std::time::Instant::now() + bound;
+    let mut last = sample(pid)?;
+    loop {
+        std::thread::sleep(window);
+        let now = sample(pid)?;
+        let quiet = now.since(&last).total <= tick();
+        last = now;
+        if quiet || std::time::Instant::now() >= deadline {
+            return Ok(last);
+        }
+    }
+}
+
 impl Used {
     /// Microseconds of CPU per request.
     pub fn per_request_us(&self, requests: u64) -> f64 {
@@ -176,6 +196,44 @@ mod tests {
         let used = sample(pid).unwrap().since(&before);
         assert!(used.total >= Duration::from_millis(250), "{used:?}");
         assert!(used.per_request_us(1000) > 100.0);
+    }
+
+    #[test]
+    fn settle_waits_out_work_left_running() {
+        let pid = std::process::id();
+        let before = sample(pid).unwrap();
+        // A thread that goes on burning CPU after "the test" returned
+        // (like a write-behind thread): 300 ms of its own CPU, bounded in
+        // wall time, then idle but alive, like a server's thread (an
+        // exited thread's CPU leaves /proc/PID/task). Settling stops only
+        // at a window where the process used at most one tick (10%): the
+        // worker would have to get less than that of a CPU while runnable.
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let worker = std::thread::spawn(move || {
+            let thread_cpu = || {
+                let mut ts = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                // SAFETY: ts is a valid timespec to write.
+                unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+                Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+            };
+            let started = std::time::Instant::now();
+            let mut x = 0u64;
+            while thread_cpu() < Duration::from_millis(300)
+                && started.elapsed() < Duration::from_secs(30)
+            {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            std::hint::black_box(x);
+            let _ = wait.recv_timeout(Duration::from_secs(60));
+        });
+        let after = settle(pid, Duration::from_secs(60)).unwrap();
+        let used = after.since(&before);
+        drop(done);
+        let _ = worker.join();
+        assert!(used.total >= Duration::from_millis(250), "{used:?}");
     }
 
     #[test]
