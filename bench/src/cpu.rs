@@ -101,12 +101,20 @@ impl Sample {
 /// flushes after a SET load) is then charged to that test, not to the
 /// next one, whose requests did not cause it.
 pub fn settle(pid: u32, bound: Duration) -> Result<Sample> {
-    let window = Duration::from_millis(100);
+    settle_by(|| sample(pid), Duration::from_millis(100), bound)
+}
+
+/// [`settle`] over any sampler, one `window` apart.
+fn settle_by(
+    mut sample: impl FnMut() -> Result<Sample>,
+    window: Duration,
+    bound: Duration,
+) -> Result<Sample> {
     let deadline = std::time::Instant::now() + bound;
-    let mut last = sample(pid)?;
+    let mut last = sample()?;
     loop {
         std::thread::sleep(window);
-        let now = sample(pid)?;
+        let now = sample()?;
         let quiet = now.since(&last).total <= tick();
         last = now;
         if quiet || std::time::Instant::now() >= deadline {
@@ -200,40 +208,37 @@ mod tests {
 
     #[test]
     fn settle_waits_out_work_left_running() {
-        let pid = std::process::id();
-        let before = sample(pid).unwrap();
-        // A thread that goes on burning CPU after "the test" returned
-        // (like a write-behind thread): 300 ms of its own CPU, bounded in
-        // wall time, then idle but alive, like a server's thread (an
-        // exited thread's CPU leaves /proc/PID/task). Settling stops only
-        // at a window where the process used at most one tick (10%): the
-        // worker would have to get less than that of a CPU while runnable.
-        let (done, wait) = std::sync::mpsc::channel::<()>();
-        let worker = std::thread::spawn(move || {
-            let thread_cpu = || {
-                let mut ts = libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: 0,
-                };
-                // SAFETY: ts is a valid timespec to write.
-                unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-                Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-            };
-            let started = std::time::Instant::now();
-            let mut x = 0u64;
-            while thread_cpu() < Duration::from_millis(300)
-                && started.elapsed() < Duration::from_secs(30)
-            {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-            }
-            std::hint::black_box(x);
-            let _ = wait.recv_timeout(Duration::from_secs(60));
-        });
-        let after = settle(pid, Duration::from_secs(60)).unwrap();
-        let used = after.since(&before);
-        drop(done);
-        let _ = worker.join();
-        assert!(used.total >= Duration::from_millis(250), "{used:?}");
+        // A server thread that goes on working for four windows after the
+        // test (5 ticks each), then idles; another that starts later.
+        let mut calls = 0u64;
+        let fake = || {
+            calls += 1;
+            let mut threads = BTreeMap::new();
+            threads.insert(1, ("pdata".to_string(), 5 * calls.min(5)));
+            threads.insert(2, ("core".to_string(), 7));
+            Ok(Sample { threads })
+        };
+        let got = settle_by(fake, Duration::ZERO, Duration::from_secs(60)).unwrap();
+        let before = Sample {
+            threads: BTreeMap::from([(2, ("core".to_string(), 7))]),
+        };
+        // All of the work, and only after it stopped: the window after
+        // the fifth sample is the first quiet one.
+        assert_eq!(got.since(&before).total, tick() * 25);
+        assert_eq!(calls, 6);
+
+        // A server that never goes quiet is cut off at the bound.
+        let mut n = 0u64;
+        let busy = || {
+            n += 1;
+            Ok(Sample {
+                threads: BTreeMap::from([(1, ("core".to_string(), 10 * n))]),
+            })
+        };
+        let started = std::time::Instant::now();
+        let got = settle_by(busy, Duration::from_millis(1), Duration::from_millis(50)).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(got.threads.get(&1).is_some_and(|(_, t)| *t > 10));
     }
 
     #[test]
