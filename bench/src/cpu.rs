@@ -105,6 +105,34 @@ impl Sample {
     }
 }
 
+/// Samples `pid` until it goes quiet (at most one clock tick of CPU in a
+/// 100 ms window), at most `bound`, and returns the last sample. Work a
+/// test leaves behind (corekv's write-behind data thread and fjall's
+/// flushes after a SET load) is then charged to that test, not to the
+/// next one, whose requests did not cause it.
+pub fn settle(pid: u32, bound: Duration) -> Result<Sample> {
+    settle_by(|| sample(pid), Duration::from_millis(100), bound)
+}
+
+/// [`settle`] over any sampler, one `window` apart.
+fn settle_by(
+    mut sample: impl FnMut() -> Result<Sample>,
+    window: Duration,
+    bound: Duration,
+) -> Result<Sample> {
+    let deadline = std::time::Instant::now() + bound;
+    let mut last = sample()?;
+    loop {
+        std::thread::sleep(window);
+        let now = sample()?;
+        let quiet = now.since(&last).total <= tick();
+        last = now;
+        if quiet || std::time::Instant::now() >= deadline {
+            return Ok(last);
+        }
+    }
+}
+
 impl Used {
     /// Microseconds of CPU per request.
     pub fn per_request_us(&self, requests: u64) -> f64 {
@@ -206,6 +234,41 @@ mod tests {
             sample_all(&[me, child.id()]).is_err(),
             "a gone process is an error"
         );
+    }
+
+    #[test]
+    fn settle_waits_out_work_left_running() {
+        // A server thread that goes on working for four windows after the
+        // test (5 ticks each), then idles; another that starts later.
+        let mut calls = 0u64;
+        let fake = || {
+            calls += 1;
+            let mut threads = BTreeMap::new();
+            threads.insert(1, ("pdata".to_string(), 5 * calls.min(5)));
+            threads.insert(2, ("core".to_string(), 7));
+            Ok(Sample { threads })
+        };
+        let got = settle_by(fake, Duration::ZERO, Duration::from_secs(60)).unwrap();
+        let before = Sample {
+            threads: BTreeMap::from([(2, ("core".to_string(), 7))]),
+        };
+        // All of the work, and only after it stopped: the window after
+        // the fifth sample is the first quiet one.
+        assert_eq!(got.since(&before).total, tick() * 25);
+        assert_eq!(calls, 6);
+
+        // A server that never goes quiet is cut off at the bound.
+        let mut n = 0u64;
+        let busy = || {
+            n += 1;
+            Ok(Sample {
+                threads: BTreeMap::from([(1, ("core".to_string(), 10 * n))]),
+            })
+        };
+        let started = std::time::Instant::now();
+        let got = settle_by(busy, Duration::from_millis(1), Duration::from_millis(50)).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(got.threads.get(&1).is_some_and(|(_, t)| *t > 10));
     }
 
     #[test]

@@ -589,7 +589,9 @@ impl Session {
             let started = std::time::Instant::now();
             let these = self.bench_tests(port, pipeline, dir, &format!("{label}-{test}"), &test)?;
             let wall = started.elapsed();
-            let server = cpu::sample(pid)?.since(&before);
+            // What the test left running (write-behind, flushes) is its
+            // cost: charged here, not to the next test.
+            let server = cpu::settle(pid, SETTLE_BOUND)?.since(&before);
             let client = cpu::children_cpu().saturating_sub(client_before);
             // `-t ping` runs PING_INLINE and PING_MBULK: one figure for both.
             cpus.push(TestCpu {
@@ -1524,6 +1526,9 @@ fn main() -> Result<()> {
     }
     Ok(())
 }
+
+/// The longest wait for a server to go quiet after a measured test.
+const SETTLE_BOUND: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {

@@ -248,11 +248,15 @@ fn render_cpu(md: &mut String, runs: &[Run], pipelines: &[u32]) {
          Server CPU is utime + stime of every thread of the server process \
          (`/proc/PID/task/*/stat`: corekv's `core`, `persist`, fjall's workers, `heavy` ...; \
          redis-server's main thread and its `bio_*` threads; a cluster's is every thread of all \
-         its node processes together), sampled right before and \
-         after each redis-benchmark invocation, which runs one test of `--tests` (`-t \
-         set`, then `-t get`) for a fixed `-n`, divided by those requests; the resolution is one \
+         its node processes together), sampled right before \
+         each redis-benchmark invocation, which runs one test of `--tests` (`-t \
+         set`, then `-t get`) for a fixed `-n`, and after it once the server is quiet \
+         (at most one tick of CPU in 100 ms, waited for up to 10 s: work a test leaves \
+         running, such as corekv's write-behind and fjall flushes after SET, counts for \
+         that test and not the next), divided by those requests; the resolution is one \
          clock tick (10 ms). Busy is that CPU over the invocation's wall time (1.00 = \
-         one CPU all the time). redis-benchmark's own CPU (`getrusage(RUSAGE_CHILDREN)` \
+         one CPU all the time; above the server's real load when it worked on after \
+         the invocation). redis-benchmark's own CPU (`getrusage(RUSAGE_CHILDREN)` \
          around it) is shown because it shares this machine's CPUs with the server. \
          Throughput moves with whatever else runs on the machine; CPU per request much \
          less, so it is the figure to trust. Ratios: redis CPU/op ÷ corekv CPU/op (above \

@@ -71,14 +71,6 @@ impl CacheKey {
     }
 }
 
-// Lookups take `&[u8]`: equality and hash are those of the key's bytes,
-// as `Borrow` requires.
-impl std::borrow::Borrow<[u8]> for CacheKey {
-    fn borrow(&self) -> &[u8] {
-        self.as_slice()
-    }
-}
-
 impl PartialEq for CacheKey {
     fn eq(&self, other: &CacheKey) -> bool {
         self.as_slice() == other.as_slice()
@@ -87,9 +79,68 @@ impl PartialEq for CacheKey {
 
 impl Eq for CacheKey {}
 
+// The hash is the key's bytes' [`key_hash`], written as one `u64` for
+// [`PassHasher`]; a lookup ([`Probe`]) brings the same value precomputed.
 impl std::hash::Hash for CacheKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_slice().hash(state);
+        state.write_u64(key_hash(self.as_slice()));
+    }
+}
+
+/// The one hash of a key's bytes: it picks the sub-cache and, passed
+/// through [`PassHasher`], the bucket inside it, so a lookup hashes once.
+/// Keyed per process, like the `ahash` default it replaces.
+fn key_hash(key: &[u8]) -> u64 {
+    static KEYS: std::sync::LazyLock<ahash::RandomState> =
+        std::sync::LazyLock::new(ahash::RandomState::new);
+    KEYS.hash_one(key)
+}
+
+/// A lookup of `key`, whose [`key_hash`] is `hash`.
+struct Probe<'a> {
+    hash: u64,
+    key: &'a [u8],
+}
+
+impl std::hash::Hash for Probe<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl quick_cache::Equivalent<CacheKey> for Probe<'_> {
+    fn equivalent(&self, key: &CacheKey) -> bool {
+        self.key == key.as_slice()
+    }
+}
+
+/// Hands on the one `u64` a [`CacheKey`] or a [`Probe`] writes.
+#[derive(Default)]
+struct PassHasher(u64);
+
+impl std::hash::Hasher for PassHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Never called (both key types write one u64); still a hash.
+        self.0 = key_hash(bytes) ^ self.0.rotate_left(5);
+    }
+}
+
+#[derive(Clone, Default)]
+struct PassBuild;
+
+impl std::hash::BuildHasher for PassBuild {
+    type Hasher = PassHasher;
+
+    fn build_hasher(&self) -> PassHasher {
+        PassHasher::default()
     }
 }
 
@@ -147,10 +198,32 @@ pub fn own_encoded(rec: Record) -> (Record, Bytes) {
     (Record { value, ..rec }, enc)
 }
 
+type Sub = quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight, PassBuild>;
+
+/// The most entries (ghosts included) a sub-cache is sized for. A
+/// sub-cache's index and slab grow by doubling as it fills, and a growth
+/// step rehashes the sub-cache on the executor: this bounds that stall
+/// (~16k entries, about a millisecond).
+const SUB_SLOTS: u64 = 16 << 10;
+
+/// The least budget of a sub-cache: a value heavier than ~97% of it is
+/// never cached (quick_cache admits nothing larger than its hot part).
+const SUB_MIN_BYTES: u64 = 4 << 20;
+
 /// Single-threaded (one per core); the shard wraps it in a `RefCell` so
 /// reads can fill it.
+///
+/// Split by key hash into sub-caches, each with an equal share of the
+/// budget, whose indexes grow with what they hold. One index sized up
+/// front for the budget's most entries (a 10 MB index for the default
+/// 256 MiB) spread 100k keys over 10 MB: two of a GET's four dependent
+/// cache misses were in it, ~10% of a pipelined GET's CPU
+/// (docs/design/0021). Grown with the data, the index of 100k keys is
+/// ~0.6 MB.
 pub struct RowCache {
-    inner: quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight>,
+    subs: Box<[Sub]>,
+    /// `subs.len() - 1` (a power of two).
+    mask: u64,
     /// Mutations so far (inserts and clears); a pool read remembers it to
     /// know later whether its key was written meanwhile ([`RowCache::fill`]).
     epoch: u64,
@@ -166,28 +239,6 @@ pub struct RowCache {
 /// shares a bucket with a later write is skipped, which costs only a
 /// refill; a wrong fill would serve an old value.
 const STAMP_BUCKETS: usize = 4096;
-
-/// A cheap hash of a key for [`RowCache::stamps`] and [`MissTimer`] (no
-/// seed: nothing outside the process chooses which keys share a bucket
-/// to any effect but a skipped fill).
-fn key_hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = (key.len() as u64).wrapping_mul(K);
-    let mut chunks = key.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        h ^= h >> 32;
-    }
-    let rest = chunks.remainder();
-    let mut w = [0u8; 8];
-    if let Some(head) = w.get_mut(..rest.len()) {
-        head.copy_from_slice(rest);
-    }
-    h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
-    h ^ (h >> 29)
-}
 
 /// How long the row cache's misses that reach fjall take on the thread
 /// that reads inline (the core's executor), as the share of them slower
@@ -264,14 +315,28 @@ impl RowCache {
         // = bytes.
         let items = bytes / (ENTRY_OVERHEAD + MIN_PAYLOAD + GHOST_SLOT / 2);
         let weights = bytes - items / 2 * GHOST_SLOT;
-        let mut inner =
-            quick_cache::unsync::Cache::with_weighter(items as usize, weights, RowWeight);
-        // Reserved once, for all of them: growing by doubling would leave
-        // up to half of the slab unused (twice the overhead per entry) and
-        // copy the whole slab on the executor at each step.
-        inner.reserve(items as usize);
+        // Enough sub-caches that each holds at most SUB_SLOTS entries and
+        // ghosts, as few as keep each at SUB_MIN_BYTES or more.
+        let by_slots = (items + items / 2).div_ceil(SUB_SLOTS).next_power_of_two();
+        let by_bytes = (bytes / SUB_MIN_BYTES).max(1);
+        let n = by_slots.min(prev_power_of_two(by_bytes));
+        // Not reserved: a sub-cache's index grows with its entries (a
+        // bounded rehash, above), and its slab's unused capacity is never
+        // touched (RSS), so the budget still bounds memory.
+        let subs = (0..n)
+            .map(|_| {
+                Sub::with(
+                    (items / n) as usize,
+                    weights / n,
+                    RowWeight,
+                    PassBuild,
+                    Default::default(),
+                )
+            })
+            .collect();
         RowCache {
-            inner,
+            subs,
+            mask: n - 1,
             epoch: 0,
             cleared_at: 0,
             stamps: vec![0; STAMP_BUCKETS].into_boxed_slice(),
@@ -284,10 +349,24 @@ impl RowCache {
         }
     }
 
+    fn sub(&self, hash: u64) -> Option<&Sub> {
+        // Bits clear of the index's bucket (low) and tag (top 7) bits.
+        self.subs.get(((hash >> 40) & self.mask) as usize)
+    }
+
+    fn sub_mut(&mut self, hash: u64) -> Option<&mut Sub> {
+        self.subs.get_mut(((hash >> 40) & self.mask) as usize)
+    }
+
+    fn lookup(&self, hash: u64, key: &[u8]) -> Option<&Option<Record>> {
+        self.sub(hash)?.get(&Probe { hash, key })
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<&Option<Record>> {
-        let got = self.inner.get(key);
+        let hash = key_hash(key);
+        let got = self.lookup(hash, key);
         if got.is_none() {
-            self.missed(key);
+            self.missed(hash);
         }
         got
     }
@@ -295,14 +374,15 @@ impl RowCache {
     /// Whether `key` is cached (as a record or as known absent), without
     /// starting a miss's timer.
     pub fn contains(&self, key: &[u8]) -> bool {
-        self.inner.get(key).is_some()
+        self.lookup(key_hash(key), key).is_some()
     }
 
-    /// Starts timing a miss (a clock read only when a clock is installed).
+    /// Starts timing a miss of the key hashed `h` (a clock read only when
+    /// a clock is installed).
     #[cold]
-    fn missed(&self, key: &[u8]) {
+    fn missed(&self, h: u64) {
         if let Some(clock) = self.misses.clock {
-            self.misses.open.set(Some((key_hash(key), clock())));
+            self.misses.open.set(Some((h, clock())));
         }
         debug_read_delay();
     }
@@ -371,14 +451,14 @@ impl RowCache {
             .stamps
             .get(h as usize % STAMP_BUCKETS)
             .is_none_or(|&s| s > since);
-        if written || self.cleared_at > since || self.inner.get(key.as_ref()).is_some() {
+        if written || self.cleared_at > since || self.lookup(h, &key).is_some() {
             return false;
         }
         let rec = rec.map(|r| match small_value(&r.value) {
             Some(value) => Record { value, ..r },
             None => r,
         });
-        self.inner.insert(CacheKey::new(key), rec);
+        self.put(h, key, rec);
         true
     }
 
@@ -386,12 +466,13 @@ impl RowCache {
     /// buffer it slices (see the module doc). `key` must own its buffer
     /// (callers pass a fresh data key or a copy).
     pub fn insert(&mut self, key: Bytes, rec: Option<Record>) {
-        self.stamp(key_hash(&key));
+        let h = key_hash(&key);
+        self.stamp(h);
         let rec = rec.map(|r| Record {
             value: small_value(&r.value).unwrap_or_else(|| Bytes::copy_from_slice(&r.value)),
             ..r
         });
-        self.inner.insert(CacheKey::new(key), rec);
+        self.put(h, key, rec);
     }
 
     /// Caches `rec` as is: its value must own its buffer, at most a
@@ -405,33 +486,47 @@ impl RowCache {
             Some(value) => Record { value, ..r },
             None => r,
         });
-        self.inner.insert(CacheKey::new(key), rec);
+        self.put(h, key, rec);
+    }
+
+    /// Inserts into the sub-cache of `hash` (the [`key_hash`] of `key`).
+    fn put(&mut self, hash: u64, key: Bytes, rec: Option<Record>) {
+        if let Some(sub) = self.sub_mut(hash) {
+            sub.insert(CacheKey::new(key), rec);
+        }
     }
 
     pub fn clear(&mut self) {
         self.epoch += 1;
         self.cleared_at = self.epoch;
-        self.inner.clear();
+        for sub in self.subs.iter_mut() {
+            sub.clear();
+        }
     }
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        self.inner.len()
+        self.subs.iter().map(|s| s.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.inner.len() == 0
+        self.subs.iter().all(|s| s.is_empty())
     }
 
     /// Current total weight (bytes by the weight above).
     pub fn weight(&self) -> u64 {
-        self.inner.weight()
+        self.subs.iter().map(|s| s.weight()).sum()
     }
 
     /// The budget in bytes.
     pub fn capacity(&self) -> u64 {
-        self.inner.capacity()
+        self.subs.iter().map(|s| s.capacity()).sum()
     }
+}
+
+/// The largest power of two at most `n` (`n` >= 1).
+fn prev_power_of_two(n: u64) -> u64 {
+    1 << (63 - n.max(1).leading_zeros())
 }
 
 #[cfg(test)]
@@ -632,6 +727,52 @@ mod tests {
             }
         }
         assert!(others >= 60);
+    }
+
+    #[test]
+    fn sub_caches_split_the_budget_and_find_every_key() {
+        let cache = RowCache::new(256 << 20);
+        // Each sub-cache at most ~SUB_SLOTS entries and ghosts, at least
+        // SUB_MIN_BYTES of budget.
+        assert_eq!(cache.subs.len(), 64);
+        // The weights of all of them: the budget less the ghosts' slots.
+        let items = (256 << 20) / (ENTRY_OVERHEAD + MIN_PAYLOAD + GHOST_SLOT / 2);
+        let weights = (256 << 20) - items / 2 * GHOST_SLOT;
+        assert!(cache.capacity() <= weights && cache.capacity() + 64 > weights);
+        assert_eq!(RowCache::new(1 << 20).subs.len(), 1);
+        assert_eq!(RowCache::new(8 << 20).subs.len(), 2);
+
+        let mut cache = RowCache::new(64 << 20);
+        assert!(cache.subs.len() > 1);
+        for i in 0..50_000u32 {
+            let k = Bytes::from(format!("key:{i:012}"));
+            cache.insert(k, Some(Record::string(Bytes::from(i.to_string()), 1)));
+        }
+        // Overwritten and known-absent entries replace what was there.
+        cache.insert(Bytes::from_static(b"key:000000000007"), None);
+        cache.insert(
+            Bytes::from_static(b"key:000000000008"),
+            Some(Record::string(Bytes::from_static(b"new"), 2)),
+        );
+        assert_eq!(cache.len(), 50_000);
+        let used: Vec<usize> = cache.subs.iter().map(|s| s.len()).collect();
+        assert!(
+            used.iter().all(|&n| n > 0),
+            "every sub-cache used: {used:?}"
+        );
+        for i in 0..50_000u32 {
+            let got = cache.get(format!("key:{i:012}").as_bytes()).cloned();
+            let want = match i {
+                7 => Some(None),
+                8 => Some(Some(Bytes::from_static(b"new"))),
+                _ => Some(Some(Bytes::from(i.to_string()))),
+            };
+            assert_eq!(got.map(|r| r.map(|r| r.value)), want, "key {i}");
+        }
+        assert!(cache.get(b"key:000000050000").is_none());
+        cache.clear();
+        assert!(cache.is_empty());
+        assert_eq!(cache.weight(), 0);
     }
 
     #[test]

@@ -116,4 +116,25 @@ fn cache_memory_stays_within_budget() {
             "value {size}: {used} bytes over budget {budget}"
         );
     }
+
+    // 3. The index grows with the data, not with the budget: the default
+    // 256 MiB cache holding 20k small entries costs about what they do.
+    // An index sized for the budget's most entries was ~10 MB, and random
+    // keys touch all of it (docs/design/0021): a GET's lookups then miss
+    // the CPU caches.
+    let base = rss();
+    let mut cache = RowCache::new(256 << 20);
+    for i in 0..20_000u32 {
+        let (r, _) = own_encoded(Record::string(Bytes::from_static(b"xyz"), 1));
+        cache.insert_owned(key(i), Some(r));
+    }
+    for i in 0..20_000u32 {
+        assert!(cache.get(&key(i)[..]).is_some(), "key {i} cached");
+    }
+    let used = rss().saturating_sub(base);
+    println!("20k entries in a 256 MiB cache: {used} bytes");
+    assert!(
+        used <= 20_000 * 400,
+        "20k entries of a 256 MiB cache hold {used} bytes"
+    );
 }
