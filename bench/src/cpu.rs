@@ -114,6 +114,11 @@ pub fn settle(pid: u32, bound: Duration) -> Result<Sample> {
     settle_by(|| sample(pid), Duration::from_millis(100), bound)
 }
 
+/// [`settle`] for several processes sampled as one (a cluster's nodes).
+pub fn settle_all(pids: &[u32], bound: Duration) -> Result<Sample> {
+    settle_by(|| sample_all(pids), Duration::from_millis(100), bound)
+}
+
 /// [`settle`] over any sampler, one `window` apart.
 fn settle_by(
     mut sample: impl FnMut() -> Result<Sample>,

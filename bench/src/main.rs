@@ -593,18 +593,13 @@ impl Session {
             // cost: charged here, not to the next test.
             let server = cpu::settle(pid, SETTLE_BOUND)?.since(&before);
             let client = cpu::children_cpu().saturating_sub(client_before);
-            // `-t ping` runs PING_INLINE and PING_MBULK: one figure for both.
-            cpus.push(TestCpu {
-                test: these
-                    .iter()
-                    .map(|r| r.test.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-                requests: self.requests(pipeline) * these.len().max(1) as u64,
+            cpus.push(TestCpu::of(
+                &these,
+                self.requests(pipeline),
                 wall,
                 server,
                 client,
-            });
+            ));
             rows.extend(these);
         }
         Ok((rows, cpus))
@@ -785,19 +780,16 @@ impl Session {
                 self.bench_tests(port, pipeline, &dir, &label, &test)?
             };
             let wall = started.elapsed();
-            let server = cpu::sample_all(&pids)?.since(&before);
+            // Charged with what the test left running on every node.
+            let server = cpu::settle_all(&pids, SETTLE_BOUND)?.since(&before);
             let client = cpu::children_cpu().saturating_sub(client_before);
-            cpus.push(TestCpu {
-                test: these
-                    .iter()
-                    .map(|r| r.test.as_str())
-                    .collect::<Vec<_>>()
-                    .join("+"),
-                requests: self.requests(pipeline) * these.len().max(1) as u64,
+            cpus.push(TestCpu::of(
+                &these,
+                self.requests(pipeline),
                 wall,
                 server,
                 client,
-            });
+            ));
             rows.extend(these);
         }
         Ok((rows, cpus))

@@ -43,6 +43,30 @@ pub struct TestCpu {
     pub client: Duration,
 }
 
+impl TestCpu {
+    /// The CPU of one redis-benchmark invocation, which reported `rows`
+    /// (`-t ping` gives two: one figure for both) of `requests` each.
+    pub fn of(
+        rows: &[BenchRow],
+        requests: u64,
+        wall: Duration,
+        server: Used,
+        client: Duration,
+    ) -> TestCpu {
+        TestCpu {
+            test: rows
+                .iter()
+                .map(|r| r.test.as_str())
+                .collect::<Vec<_>>()
+                .join("+"),
+            requests: requests * rows.len().max(1) as u64,
+            wall,
+            server,
+            client,
+        }
+    }
+}
+
 /// Everything the report shows besides the runs.
 pub struct Header {
     /// `key: value` lines, in order.

@@ -13,8 +13,6 @@ use corekv_core::Reply;
 use corekv_core::table::{self, HEAVY, HEAVY_COUNT};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-type Job = Box<dyn FnOnce() + Send>;
-
 pub struct HeavyPool {
     tx: flume::Sender<Job>,
     /// Every accepted job (heavy commands and snapshot sends).
@@ -110,6 +108,39 @@ pub fn place(
     }
 }
 
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `threads` threads named `name-i` that run the jobs of a queue of
+/// `queue` jobs, yielding to the cores' executors (see
+/// [`HeavyPool::start_beside`]; `cores`: the cores pinned to CPUs
+/// `0..cores`), and returns the queue's sender.
+pub(crate) fn start_yielding(
+    name: &str,
+    threads: usize,
+    queue: usize,
+    cores: Option<usize>,
+) -> flume::Sender<Job> {
+    let (tx, rx) = flume::bounded::<Job>(queue);
+    let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let free: Vec<usize> = match cores {
+        Some(c) if c < ncpu => (c..ncpu).collect(),
+        _ => Vec::new(),
+    };
+    for i in 0..threads.max(1) {
+        let rx = rx.clone();
+        let free = free.clone();
+        let _ = std::thread::Builder::new()
+            .name(format!("{name}-{i}"))
+            .spawn(move || {
+                yield_to_cores(&free);
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            });
+    }
+    tx
+}
+
 /// Lowers the calling thread's priority and, if `cpus` is not empty, pins
 /// it there. Best effort: a refusal leaves the thread as it was.
 pub(crate) fn yield_to_cores(cpus: &[usize]) {
@@ -143,24 +174,7 @@ impl HeavyPool {
     /// are any. A scan on the pool then cannot preempt a core's Raft work
     /// (the XREAD drill, docs/design/0019).
     pub fn start_beside(threads: usize, cores: Option<usize>) -> HeavyPool {
-        let (tx, rx) = flume::bounded::<Job>(QUEUE_LIMIT);
-        let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let free: Vec<usize> = match cores {
-            Some(c) if c < ncpu => (c..ncpu).collect(),
-            _ => Vec::new(),
-        };
-        for i in 0..threads.max(1) {
-            let rx = rx.clone();
-            let free = free.clone();
-            let _ = std::thread::Builder::new()
-                .name(format!("heavy-{i}"))
-                .spawn(move || {
-                    yield_to_cores(&free);
-                    while let Ok(job) = rx.recv() {
-                        job();
-                    }
-                });
-        }
+        let tx = start_yielding("heavy", threads, QUEUE_LIMIT, cores);
         HeavyPool {
             tx,
             submitted: AtomicU64::new(0),

@@ -25,6 +25,7 @@
 //! [`RowCache::fill`]: corekv_shard::cache::RowCache::fill
 
 use crate::core::{Core, Pending};
+use crate::heavy::Job;
 use bytes::Bytes;
 use corekv_core::{Record, Reply, errors};
 use corekv_shard::Shard;
@@ -95,8 +96,6 @@ impl Route {
     }
 }
 
-type Job = Box<dyn FnOnce() + Send>;
-
 /// The miss pool: its queue, threads and counters, and every core's route.
 pub struct MissPool {
     tx: flume::Sender<Job>,
@@ -117,24 +116,7 @@ impl MissPool {
     /// cores like the heavy pool's (`cores`: see
     /// `HeavyPool::start_beside`).
     pub fn start(threads: usize, cores: usize, pin: Option<usize>) -> MissPool {
-        let (tx, rx) = flume::bounded::<Job>(QUEUE_LIMIT);
-        let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let free: Vec<usize> = match pin {
-            Some(c) if c < ncpu => (c..ncpu).collect(),
-            _ => Vec::new(),
-        };
-        for i in 0..threads.max(1) {
-            let rx = rx.clone();
-            let free = free.clone();
-            let _ = std::thread::Builder::new()
-                .name(format!("miss-{i}"))
-                .spawn(move || {
-                    crate::heavy::yield_to_cores(&free);
-                    while let Ok(job) = rx.recv() {
-                        job();
-                    }
-                });
-        }
+        let tx = crate::heavy::start_yielding("miss", threads, QUEUE_LIMIT, pin);
         MissPool {
             tx,
             routes: (0..cores).map(|_| Arc::default()).collect(),
