@@ -42,42 +42,7 @@ const INLINE_KEY: usize = 23;
 /// the key bytes was 8-10% of a pipelined GET's CPU, docs/design/0021).
 /// As large as a `Bytes` (32 bytes), so [`ENTRY_OVERHEAD`] still holds;
 /// a short key no longer has a heap buffer at all.
-#[derive(Clone)]
-enum CacheKey {
-    Inline { len: u8, bytes: [u8; INLINE_KEY] },
-    Heap(Bytes),
-}
-
-impl CacheKey {
-    fn new(key: Bytes) -> CacheKey {
-        let mut bytes = [0u8; INLINE_KEY];
-        match bytes.get_mut(..key.len()) {
-            Some(head) => {
-                head.copy_from_slice(&key);
-                CacheKey::Inline {
-                    len: key.len() as u8,
-                    bytes,
-                }
-            }
-            None => CacheKey::Heap(key),
-        }
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            CacheKey::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
-            CacheKey::Heap(b) => b,
-        }
-    }
-}
-
-impl PartialEq for CacheKey {
-    fn eq(&self, other: &CacheKey) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for CacheKey {}
+type CacheKey = crate::keys::InlineKey<INLINE_KEY>;
 
 // The hash is the key's bytes' [`key_hash`], written as one `u64` for
 // [`PassHasher`]; a lookup ([`Probe`]) brings the same value precomputed.
@@ -492,7 +457,7 @@ impl RowCache {
     /// Inserts into the sub-cache of `hash` (the [`key_hash`] of `key`).
     fn put(&mut self, hash: u64, key: Bytes, rec: Option<Record>) {
         if let Some(sub) = self.sub_mut(hash) {
-            sub.insert(CacheKey::new(key), rec);
+            sub.insert(CacheKey::new(&key), rec);
         }
     }
 
@@ -603,11 +568,11 @@ mod tests {
         assert!(cache.get(&edge[..INLINE_KEY - 1]).is_none());
         assert!(cache.get(&long[..INLINE_KEY]).is_none());
         assert!(matches!(
-            CacheKey::new(Bytes::from(edge)),
+            CacheKey::new(&Bytes::from(edge)),
             CacheKey::Inline { .. }
         ));
         assert!(matches!(
-            CacheKey::new(Bytes::from(long)),
+            CacheKey::new(&Bytes::from(long)),
             CacheKey::Heap(_)
         ));
         assert_eq!(

@@ -5,7 +5,6 @@
 
 use crate::engine::ReadHealth;
 use crate::keys;
-use bytes::Bytes;
 use corekv_core::{Ns, StoreError};
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -38,7 +37,7 @@ pub(crate) fn bounds(
     (lo, hi)
 }
 
-/// `(lo, hi)` as borrowed bounds, for a `BTreeMap<Bytes, _>::range`.
+/// `(lo, hi)` as borrowed bounds, for a `BTreeMap::range` searched by `[u8]`.
 pub(crate) fn as_ref(b: &(Bound<Vec<u8>>, Bound<Vec<u8>>)) -> (Bound<&[u8]>, Bound<&[u8]>) {
     (one_ref(&b.0), one_ref(&b.1))
 }
@@ -152,62 +151,14 @@ const INLINE_EL_KEY: usize = 46;
 /// compares bytes it already loaded. As `Bytes` each comparison followed a
 /// pointer to another cache line: `memcmp` was a third of the core thread
 /// under `ZADD -P 16` (docs/design/0024).
-#[derive(Clone)]
-pub(crate) enum ElKey {
-    Inline { len: u8, bytes: [u8; INLINE_EL_KEY] },
-    Heap(Bytes),
-}
-
-impl ElKey {
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        match self {
-            ElKey::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(&[]),
-            ElKey::Heap(b) => b,
-        }
-    }
-}
-
-impl From<&Bytes> for ElKey {
-    fn from(key: &Bytes) -> ElKey {
-        let mut bytes = [0u8; INLINE_EL_KEY];
-        match bytes.get_mut(..key.len()) {
-            Some(head) => {
-                head.copy_from_slice(key);
-                ElKey::Inline {
-                    len: key.len() as u8,
-                    bytes,
-                }
-            }
-            None => ElKey::Heap(key.clone()),
-        }
-    }
-}
+pub(crate) type ElKey = crate::keys::InlineKey<INLINE_EL_KEY>;
 
 // Searched by `&[u8]`: equality and order are those of the key's bytes,
-// as `Borrow` requires.
+// as `Borrow` requires. (Only here: the row cache hashes its keys its own
+// way, so a `&[u8]` lookup there would miss.)
 impl std::borrow::Borrow<[u8]> for ElKey {
     fn borrow(&self) -> &[u8] {
         self.as_slice()
-    }
-}
-
-impl PartialEq for ElKey {
-    fn eq(&self, other: &ElKey) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for ElKey {}
-
-impl PartialOrd for ElKey {
-    fn partial_cmp(&self, other: &ElKey) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ElKey {
-    fn cmp(&self, other: &ElKey) -> std::cmp::Ordering {
-        self.as_slice().cmp(other.as_slice())
     }
 }
 

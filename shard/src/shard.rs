@@ -1995,7 +1995,7 @@ impl Shard {
         });
         self.el_cache.borrow_mut().update(&ek, val.as_deref());
         self.el_overlay
-            .insert(elems::ElKey::from(&ek), ElEntry { val, seq });
+            .insert(elems::ElKey::new(&ek), ElEntry { val, seq });
     }
 
     /// Collection `ns` of group `pos` was dropped with `len` elements: they

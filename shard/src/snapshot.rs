@@ -109,10 +109,10 @@ impl SnapshotView {
                         recs.insert(k.clone(), None);
                     }
                     DataOp::ElPut(k, v) if el_in(k) => {
-                        el_overlay.insert(elems::ElKey::from(k), Some(v.clone()));
+                        el_overlay.insert(elems::ElKey::new(k), Some(v.clone()));
                     }
                     DataOp::ElDel(k) if el_in(k) => {
-                        el_overlay.insert(elems::ElKey::from(k), None);
+                        el_overlay.insert(elems::ElKey::new(k), None);
                     }
                     DataOp::Clear(from, to) => {
                         let gone = |s: u16| s >= *from && s < *to;
