@@ -238,14 +238,14 @@ pub fn offload(
     let (Some(key), Some(me)) = (get_key(&argv), me) else {
         return Err(argv);
     };
-    // Cached, or written but not in fjall yet: the inline read needs no disk.
-    if cache.borrow().contains(key) || shard.record_unwritten(key) {
+    // Cached, or written but not in fjall yet (no view): the inline read
+    // needs no disk.
+    if cache.borrow().contains(key) {
         return Err(argv);
     }
-    let Some(view) = shard.snapshot_view(pos) else {
+    let Some(view) = shard.clean_record_view(pos, key) else {
         return Err(argv);
     };
-    let view = view.for_clean_record(key);
     let since = cache.borrow().epoch();
     let (tx, rx) = flume::bounded::<Done>(1);
     let route = Arc::clone(shared);

@@ -152,6 +152,15 @@ impl quick_cache::Weighter<CacheKey, Option<Record>> for RowWeight {
     }
 }
 
+/// `rec` with a small value in one cache line with its refcount
+/// ([`small_value`]), a larger one as is (it must own its buffer).
+fn small_in_line(rec: Record) -> Record {
+    match small_value(&rec.value) {
+        Some(value) => Record { value, ..rec },
+        None => rec,
+    }
+}
+
 /// A written record as the shard keeps it: encoded once (the bytes the
 /// persist job writes to fjall) with its value a slice of that encoding,
 /// so the overlay, the persist job and the cache share one buffer the
@@ -314,13 +323,19 @@ impl RowCache {
         }
     }
 
+    /// The sub-cache of `hash`: bits clear of the index's bucket (low)
+    /// and tag (top 7) bits.
+    fn sub_of(&self, hash: u64) -> usize {
+        ((hash >> 40) & self.mask) as usize
+    }
+
     fn sub(&self, hash: u64) -> Option<&Sub> {
-        // Bits clear of the index's bucket (low) and tag (top 7) bits.
-        self.subs.get(((hash >> 40) & self.mask) as usize)
+        self.subs.get(self.sub_of(hash))
     }
 
     fn sub_mut(&mut self, hash: u64) -> Option<&mut Sub> {
-        self.subs.get_mut(((hash >> 40) & self.mask) as usize)
+        let i = self.sub_of(hash);
+        self.subs.get_mut(i)
     }
 
     fn lookup(&self, hash: u64, key: &[u8]) -> Option<&Option<Record>> {
@@ -419,11 +434,7 @@ impl RowCache {
         if written || self.cleared_at > since || self.lookup(h, &key).is_some() {
             return false;
         }
-        let rec = rec.map(|r| match small_value(&r.value) {
-            Some(value) => Record { value, ..r },
-            None => r,
-        });
-        self.put(h, key, rec);
+        self.put(h, key, rec.map(small_in_line));
         true
     }
 
@@ -447,11 +458,7 @@ impl RowCache {
         let h = key_hash(&key);
         self.filled(h);
         self.stamp(h);
-        let rec = rec.map(|r| match small_value(&r.value) {
-            Some(value) => Record { value, ..r },
-            None => r,
-        });
-        self.put(h, key, rec);
+        self.put(h, key, rec.map(small_in_line));
     }
 
     /// Inserts into the sub-cache of `hash` (the [`key_hash`] of `key`).

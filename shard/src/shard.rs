@@ -1642,10 +1642,13 @@ impl Shard {
             return meta(r);
         }
         let dk = keys::data_key(key_slot(key), key);
-        self.overlay
-            .get(dk.as_slice())
-            .or_else(|| self.overlay_old.get(dk.as_slice()))
-            .and_then(|e| meta(&e.rec))
+        self.unwritten(&dk).and_then(|e| meta(&e.rec))
+    }
+
+    /// The overlay's entry of data key `dk` (the newer generation wins):
+    /// the newest record of a key written but not yet in fjall.
+    fn unwritten(&self, dk: &[u8]) -> Option<&OverlayEntry> {
+        self.overlay.get(dk).or_else(|| self.overlay_old.get(dk))
     }
 
     /// Apply of group `pos` waits at entry `idx` because a read failed:
@@ -1737,14 +1740,13 @@ impl Shard {
             return None;
         }
         let seq = self.job.seq;
-        let job = std::mem::replace(
+        let mut job = std::mem::replace(
             &mut self.job,
             PersistJob {
                 seq: seq + 1,
                 ..Default::default()
             },
         );
-        let mut job = job;
         job.short_window =
             self.view_taken.replace(false) || self.el_overlay.len() >= EL_OVERLAY_SHORT;
         self.overlay_log.push_back((seq, job.data.share()));
@@ -1885,11 +1887,7 @@ impl Shard {
         }
         let slot = key_slot(key);
         let dk = keys::data_key(slot, key);
-        if let Some(e) = self
-            .overlay
-            .get(dk.as_slice())
-            .or_else(|| self.overlay_old.get(dk.as_slice()))
-        {
+        if let Some(e) = self.unwritten(&dk) {
             return Ok(e.rec.clone());
         }
         if self.clear_pending(slot) {
@@ -2108,29 +2106,41 @@ impl Shard {
         over
     }
 
-    /// The row cache, for the server's routing of cache misses
-    /// (io/src/miss.rs): its probe, miss timing and fills from the pool.
     /// Whether `key`'s newest record may not be in fjall yet: it is in a
     /// record overlay, or its slot has a range clear pending. Otherwise a
     /// fjall snapshot taken now holds it (a generation of the overlay is
     /// dropped only once fjall has its writes).
-    pub fn record_unwritten(&self, key: &[u8]) -> bool {
+    fn record_unwritten(&self, key: &[u8]) -> bool {
         let slot = key_slot(key);
-        if self.clear_pending(slot) {
-            return true;
-        }
-        let dk = keys::data_key(slot, key);
-        self.overlay.contains_key(dk.as_slice()) || self.overlay_old.contains_key(dk.as_slice())
+        self.clear_pending(slot) || self.unwritten(&keys::data_key(slot, key)).is_some()
     }
 
+    /// A view of group `pos` for a point read of `key` on a pool thread
+    /// (io/src/miss.rs), reading `key`'s record straight from the snapshot
+    /// without building the view's layers; `None` if that record may not
+    /// be in fjall yet (the overlay answers it on the core, no disk read).
+    pub fn clean_record_view(
+        &self,
+        pos: usize,
+        key: &[u8],
+    ) -> Option<crate::snapshot::SnapshotView> {
+        if self.record_unwritten(key) {
+            return None;
+        }
+        Some(self.snapshot_view(pos)?.for_clean_record(key))
+    }
+
+    /// The row cache, for the server's routing of cache misses
+    /// (io/src/miss.rs): its probe, miss timing and fills from the pool.
     pub fn row_cache(&self) -> &RefCell<RowCache> {
         &self.cache
     }
 
     /// A consistent, `Send` view of group `pos` for the heavy pool: a fjall
-    /// snapshot plus a copy of the group's overlay and pending clears, taken
-    /// together on this thread (the overlay is newer than anything the
-    /// snapshot can hold, and entries leave it only on this thread).
+    /// snapshot plus the unwritten jobs' data halves (shared, laid over it
+    /// on the reading thread) and the pending clears, taken together on
+    /// this thread (the data halves are newer than anything the snapshot
+    /// can hold, and leave the shard only on this thread).
     pub fn snapshot_view(&self, pos: usize) -> Option<crate::snapshot::SnapshotView> {
         let g = self.groups.get(pos)?;
         self.view_taken.set(true);
@@ -2871,7 +2881,7 @@ mod tests {
         shard.on_data_written(u64::MAX);
         shard.on_data_written(u64::MAX);
         assert!(!shard.record_unwritten(b"a"));
-        let view = shard.snapshot_view(0).unwrap().for_clean_record(b"a");
+        let view = shard.clean_record_view(0, b"a").unwrap();
         assert_eq!(
             view.get(b"a").unwrap().map(|r| r.value),
             Some(Bytes::from("1"))
@@ -2879,6 +2889,7 @@ mod tests {
         // Written again: unwritten, and a pending clear makes every key so.
         entry(&mut shard, 101, |v| v.put(b"a", rec("2")).unwrap());
         assert!(shard.record_unwritten(b"a"));
+        assert!(shard.clean_record_view(0, b"a").is_none());
         entry(&mut shard, 102, |v| v.clear(0, corekv_core::slot::SLOTS));
         assert!(shard.record_unwritten(b"b"));
     }

@@ -86,9 +86,9 @@ impl SnapshotView {
     }
 
     /// Marks `key`'s record as written to the snapshot already (the
-    /// caller checked the shard's overlays and pending clears, see
-    /// `Shard::record_unwritten`).
-    pub fn for_clean_record(mut self, key: &[u8]) -> SnapshotView {
+    /// caller checked the shard's overlays and pending clears: only
+    /// `Shard::clean_record_view` calls this).
+    pub(crate) fn for_clean_record(mut self, key: &[u8]) -> SnapshotView {
         self.clean_record = Some(key.to_vec());
         self
     }
