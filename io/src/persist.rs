@@ -65,6 +65,56 @@ const LONG: Window = Window {
     backlog_bytes: 64 << 20,
     backlog_jobs: 16384,
 };
+/// Data halves waiting to be written behind, and the window they wait
+/// under: the long one unless one of them asked for the short one.
+struct Gathered {
+    jobs: Vec<PersistJob>,
+    bytes: usize,
+    since: Option<Instant>,
+    window: Window,
+}
+
+impl Gathered {
+    fn new() -> Gathered {
+        Gathered {
+            jobs: Vec::new(),
+            bytes: 0,
+            since: None,
+            window: LONG,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    fn add(&mut self, batch: Vec<PersistJob>) {
+        self.bytes += batch.iter().map(data_bytes).sum::<usize>();
+        self.since.get_or_insert_with(Instant::now);
+        if batch.iter().any(|j| j.short_window) {
+            self.window = SHORT;
+        }
+        self.jobs.extend(batch);
+    }
+
+    /// Everything gathered, leaving nothing (and the long window).
+    fn take(&mut self) -> Vec<PersistJob> {
+        std::mem::replace(self, Gathered::new()).jobs
+    }
+
+    /// The window is over: time to write.
+    fn due(&self) -> bool {
+        self.bytes >= self.window.max_bytes
+            || self.jobs.len() >= self.window.max_jobs
+            || self.since.is_some_and(|t| t.elapsed() >= self.window.every)
+    }
+
+    /// More waits behind a busy data thread than the window allows.
+    fn over_backlog(&self) -> bool {
+        self.jobs.len() >= self.window.backlog_jobs || self.bytes >= self.window.backlog_bytes
+    }
+}
+
 /// A lull this long with data halves waiting writes them.
 const IDLE_WRITE: Duration = Duration::from_millis(10);
 /// How often the persist thread looks for the data thread's completion
@@ -129,13 +179,9 @@ pub fn run(
     let mut purge: Option<(u64, u64)> = None;
     let mut crash = CrashAt::from_args(&node);
     let mut data = DataWriter::start(core, engine.clone());
-    let mut pending_since: Option<Instant> = None;
-    // The write-behind window of the halves now waiting (see `Window`).
-    let mut window = LONG;
-    let mut pending_bytes = 0usize;
     let mut last_sync = Instant::now();
     let mut dirty = false;
-    let mut pending_data: Vec<PersistJob> = Vec::new();
+    let mut pending = Gathered::new();
     // Data written but not yet reported: it rides on the next Done::Log
     // (one wake per wave instead of two), or goes alone when idle.
     let mut unreported: Option<u64> = None;
@@ -151,11 +197,8 @@ pub fn run(
     // Hands the waiting data halves to the data thread when it is free.
     macro_rules! hand_data {
         () => {{
-            if !data.busy() && !pending_data.is_empty() {
-                data.send(std::mem::take(&mut pending_data));
-                pending_bytes = 0;
-                pending_since = None;
-                window = LONG;
+            if !data.busy() && !pending.is_empty() {
+                data.send(pending.take());
             }
         }};
     }
@@ -166,18 +209,12 @@ pub fn run(
             if let Some(seq) = data.wait() {
                 data_written!(seq);
             }
-            if !pending_data.is_empty() {
-                let seq = pending_data.last().map_or(0, |j| j.seq);
-                if let Err(e) = engine
-                    .persist_data(&pending_data)
-                    .and_then(|_| engine.sync(true))
-                {
+            if !pending.is_empty() {
+                let jobs = pending.take();
+                let seq = jobs.last().map_or(0, |j| j.seq);
+                if let Err(e) = engine.persist_data(&jobs).and_then(|_| engine.sync(true)) {
                     fail(core, e);
                 }
-                pending_data.clear();
-                pending_bytes = 0;
-                pending_since = None;
-                window = LONG;
                 data_written!(seq);
             }
         }};
@@ -187,9 +224,7 @@ pub fn run(
         if let Some(seq) = data.finished() {
             data_written!(seq);
         }
-        if data.busy()
-            && (pending_data.len() >= window.backlog_jobs || pending_bytes >= window.backlog_bytes)
-        {
+        if data.busy() && pending.over_backlog() {
             // A long data write (a FLUSHALL's clear): do not gather
             // without bound behind it.
             if let Some(seq) = data.wait() {
@@ -211,7 +246,7 @@ pub fn run(
         let wait = if data.busy() {
             // Notice the data thread's completion soon even when idle.
             DATA_POLL
-        } else if pending_since.is_some() {
+        } else if !pending.is_empty() {
             // Data waiting and nothing new for IDLE_WRITE: write it now
             // (coalescing pays only while writes keep coming).
             IDLE_WRITE
@@ -224,9 +259,7 @@ pub fn run(
                 if let Some(seq) = data.finished() {
                     data_written!(seq);
                 }
-                if pending_since.is_some() {
-                    hand_data!();
-                }
+                hand_data!();
                 if let Some(seq) = unreported.take()
                     && done.send(Done::Data { seq }).is_err()
                 {
@@ -275,7 +308,7 @@ pub fn run(
                 .iter()
                 .flat_map(|j| j.after_data.iter().cloned())
                 .collect();
-            pending_data.extend(batch);
+            pending.add(batch);
             // Written and synced by `drain_data` (the batch is pending).
             drain_data!();
             // The snapshot's data is durable: only now may the log forget
@@ -309,28 +342,20 @@ pub fn run(
         // (the overlay serves it) until enough has gathered, so repeated
         // writes of a key cost one LSM insert, and a long data write (a
         // FLUSHALL's clear, a big batch) never holds up a log half.
-        pending_bytes += batch.iter().map(data_bytes).sum::<usize>();
-        pending_since.get_or_insert_with(Instant::now);
-        if batch.iter().any(|j| j.short_window) {
-            window = SHORT;
-        }
-        pending_data.extend(batch);
+        pending.add(batch);
         dirty = after_write(core, &node, sync, &mut last_sync);
-        if pending_bytes >= window.max_bytes
-            || pending_data.len() >= window.max_jobs
-            || pending_since.is_some_and(|t| t.elapsed() >= window.every)
-        {
+        if pending.due() {
             hand_data!();
         }
     }
     // Executor gone (shutdown): make whatever was written durable (the
-    // log halves of `pending_data` are written already).
+    // log halves of `pending` are written already).
     drain_data!();
     if let Err(e) = wal.write(true) {
         fail(core, e.into());
     }
     // Nothing reports any more; the process is leaving.
-    let _ = (pending_bytes, pending_since, unreported, window.every);
+    let _ = unreported;
 }
 
 /// The data thread of one core: writes gathered data halves to fjall, one
