@@ -105,21 +105,17 @@ impl Sample {
     }
 }
 
-/// Samples `pid` until it goes quiet (at most one clock tick of CPU in a
-/// 100 ms window), at most `bound`, and returns the last sample. Work a
-/// test leaves behind (corekv's write-behind data thread and fjall's
-/// flushes after a SET load) is then charged to that test, not to the
-/// next one, whose requests did not cause it.
-pub fn settle(pid: u32, bound: Duration) -> Result<Sample> {
-    settle_by(|| sample(pid), Duration::from_millis(100), bound)
-}
-
-/// [`settle`] for several processes sampled as one (a cluster's nodes).
+/// Samples the `pids` processes as one (a server, or a cluster's nodes)
+/// until they go quiet (at most one clock tick of CPU in a 100 ms
+/// window), at most `bound`, and returns the last sample. Work a test
+/// leaves behind (corekv's write-behind data thread and fjall's flushes
+/// after a SET load) is then charged to that test, not to the next one,
+/// whose requests did not cause it.
 pub fn settle_all(pids: &[u32], bound: Duration) -> Result<Sample> {
     settle_by(|| sample_all(pids), Duration::from_millis(100), bound)
 }
 
-/// [`settle`] over any sampler, one `window` apart.
+/// [`settle_all`] over any sampler, one `window` apart.
 fn settle_by(
     mut sample: impl FnMut() -> Result<Sample>,
     window: Duration,

@@ -581,17 +581,32 @@ impl Session {
         dir: &Path,
         label: &str,
     ) -> Result<(Vec<csv::BenchRow>, Vec<TestCpu>)> {
+        self.measure_each_test(&[pid], pipeline, label, |me, label, test| {
+            me.bench_tests(port, pipeline, dir, label, test)
+        })
+    }
+
+    /// Runs `run(self, label-test, test)` for each test of `--tests`, each
+    /// bracketed by CPU samples of every thread of the `pids` processes
+    /// (taken once they are quiet again after it: what a test leaves
+    /// running, such as write-behind and flushes, is its cost, not the
+    /// next test's) and of redis-benchmark's own CPU.
+    fn measure_each_test(
+        &mut self,
+        pids: &[u32],
+        pipeline: u32,
+        label: &str,
+        mut run: impl FnMut(&mut Self, &str, &str) -> Result<Vec<csv::BenchRow>>,
+    ) -> Result<(Vec<csv::BenchRow>, Vec<TestCpu>)> {
         let mut rows = Vec::new();
         let mut cpus = Vec::new();
         for test in parse_list::<String>(&self.args.tests, "test")? {
-            let before = cpu::sample(pid)?;
+            let before = cpu::sample_all(pids)?;
             let client_before = cpu::children_cpu();
             let started = std::time::Instant::now();
-            let these = self.bench_tests(port, pipeline, dir, &format!("{label}-{test}"), &test)?;
+            let these = run(self, &format!("{label}-{test}"), &test)?;
             let wall = started.elapsed();
-            // What the test left running (write-behind, flushes) is its
-            // cost: charged here, not to the next test.
-            let server = cpu::settle(pid, SETTLE_BOUND)?.since(&before);
+            let server = cpu::settle_all(pids, SETTLE_BOUND)?.since(&before);
             let client = cpu::children_cpu().saturating_sub(client_before);
             cpus.push(TestCpu::of(
                 &these,
@@ -765,34 +780,14 @@ impl Session {
         spread: bool,
     ) -> Result<(Vec<csv::BenchRow>, Vec<TestCpu>)> {
         let pids: Vec<u32> = cluster.nodes.iter().filter_map(|n| n.pid()).collect();
-        let mut rows = Vec::new();
-        let mut cpus = Vec::new();
-        for test in parse_list::<String>(&self.args.tests, "test")? {
-            let before = cpu::sample_all(&pids)?;
-            let client_before = cpu::children_cpu();
-            let started = std::time::Instant::now();
-            let label = format!("{label}-{test}");
-            let these = if spread {
-                self.bench_spread(cluster, pipeline, &label, &test)?
+        self.measure_each_test(&pids, pipeline, label, |me, label, test| {
+            if spread {
+                me.bench_spread(cluster, pipeline, label, test)
             } else {
                 let port = cluster.nodes.first().map(|n| n.port).unwrap_or_default();
-                let dir = cluster.dir.clone();
-                self.bench_tests(port, pipeline, &dir, &label, &test)?
-            };
-            let wall = started.elapsed();
-            // Charged with what the test left running on every node.
-            let server = cpu::settle_all(&pids, SETTLE_BOUND)?.since(&before);
-            let client = cpu::children_cpu().saturating_sub(client_before);
-            cpus.push(TestCpu::of(
-                &these,
-                self.requests(pipeline),
-                wall,
-                server,
-                client,
-            ));
-            rows.extend(these);
-        }
-        Ok((rows, cpus))
+                me.bench_tests(port, pipeline, &cluster.dir, label, test)
+            }
+        })
     }
 
     /// One redis-benchmark per node at the same time, clients and requests
