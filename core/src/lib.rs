@@ -13,6 +13,7 @@ pub mod reply;
 pub mod slot;
 pub mod store;
 pub mod table;
+pub mod txn;
 
 pub use reply::Reply;
 pub use store::{Coll, Kind, MemStore, Ns, Record, Store, StoreError};

@@ -441,6 +441,8 @@ const SNAP_CHUNK_KIND: u8 = 2;
 const SNAP_END: u8 = 3;
 /// A chunk of (element key, value) pairs, after the records.
 const SNAP_ELEM_KIND: u8 = 4;
+/// The group's transaction locks and records (docs/design/0025), if any.
+const SNAP_TXN_KIND: u8 = 5;
 
 /// Streams group `gid`'s snapshot to a follower's core: hello, a header
 /// (group id, the Raft message), chunks of about 1 MiB of (key, record)
@@ -469,6 +471,11 @@ pub fn send_snapshot_blocking(
     let mut chunk: Vec<u8> = Vec::with_capacity(SNAP_CHUNK + 4096);
     let mut count = 0u64;
     let mut failed: Option<std::io::Error> = None;
+    if let Some(txn) = view.txn_state() {
+        frame.clear();
+        snap_frame(SNAP_TXN_KIND, txn, &mut frame);
+        w.write_all(&frame)?;
+    }
     let slots = view.slots();
     let flush_kind =
         |kind: u8, chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
@@ -586,6 +593,7 @@ async fn serve_snapshot(
                         .map_err(|_| "bad snapshot header".to_string())?;
                     header = Some((gid, m));
                 }
+                SNAP_TXN_KIND => data.txn = Some(body),
                 SNAP_CHUNK_KIND | SNAP_ELEM_KIND => {
                     let into = if kind == SNAP_CHUNK_KIND {
                         &mut data.records

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod log;
 pub mod shard;
 pub mod snapshot;
+pub mod txn;
 pub mod wal;
 
 pub use engine::{DataOp, Engine, EngineError, Fsync, PersistJob, ReadHealth};

@@ -143,6 +143,8 @@ struct Group {
     backlog: VecDeque<Entry>,
     /// The entry apply stopped at and why, while it waits (logged once).
     stalled: Option<(u64, StoreError)>,
+    /// Locks and records of transactions across groups (docs/design/0025).
+    txn: crate::txn::TxnState,
 }
 
 /// A follower's ReadIndex requests to its leader. Request `n` covers the
@@ -209,6 +211,8 @@ pub struct SnapshotData {
     pub records: Vec<(Bytes, Bytes)>,
     /// (element key, value) of the live collections.
     pub elements: Vec<(Bytes, Bytes)>,
+    /// The group's transaction state (`TxnState::encode`), if any.
+    pub txn: Option<Bytes>,
 }
 
 /// Snapshot data received for a group, waiting for Raft to accept the
@@ -666,6 +670,95 @@ impl Shard {
         })
     }
 
+    /// Whether a write to group `pos` may be proposed now as far as
+    /// transactions go: `Free`, or it waits for a lock, or (a prepare of
+    /// `by`) it is refused at once (docs/design/0025). A leader that
+    /// has not applied an entry of its own term may not know every lock
+    /// of earlier terms yet: everything waits.
+    pub fn tx_check(
+        &self,
+        pos: usize,
+        argv: &[Bytes],
+        by: Option<corekv_core::txn::TxId>,
+    ) -> crate::txn::TxCheck {
+        let Some(g) = self.groups.get(pos) else {
+            return crate::txn::TxCheck::Free;
+        };
+        if !g.raw.raft.apply_to_current_term() {
+            return crate::txn::TxCheck::Wait;
+        }
+        if g.txn.is_empty() {
+            return crate::txn::TxCheck::Free;
+        }
+        let keys = corekv_core::txn::tx_keys(argv);
+        if g.txn.proposed_term != g.raw.raft.term {
+            // Prepares proposed in an earlier term of ours: applied or
+            // lost by now (this term's first entry is applied).
+            let locks = crate::txn::TxnState {
+                locks: g.txn.locks.clone(),
+                ..Default::default()
+            };
+            return locks.check(&keys, by);
+        }
+        g.txn.check(&keys, by)
+    }
+
+    /// A prepare of `id` over `argv`'s keys is being proposed: its keys are
+    /// locked at this leader from now on.
+    pub fn tx_proposed(&mut self, pos: usize, id: corekv_core::txn::TxId, argv: &[Bytes]) {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return;
+        };
+        if g.txn.proposed_term != g.raw.raft.term {
+            g.txn.proposed.clear();
+            g.txn.proposed_term = g.raw.raft.term;
+        }
+        for k in corekv_core::txn::tx_keys(argv) {
+            g.txn.proposed.insert(k, id);
+        }
+    }
+
+    /// Whether a read of `argv` on group `pos` must wait for a
+    /// transaction's commit (an applied lock holds one of its keys).
+    pub fn tx_read_locked(&self, pos: usize, argv: &[Bytes]) -> bool {
+        self.groups.get(pos).is_some_and(|g| {
+            !g.txn.locks.is_empty() && g.txn.read_locked(&corekv_core::txn::tx_keys(argv))
+        })
+    }
+
+    /// Groups where a lock was released since the last call (their waiting
+    /// writes and reads may go).
+    pub fn tx_take_released(&mut self) -> bool {
+        let mut any = false;
+        for g in &mut self.groups {
+            any |= std::mem::take(&mut g.txn.released);
+        }
+        any
+    }
+
+    /// Recovery work this replica's led groups owe (docs/design/0025):
+    /// locks held longer than `after` (ask the primary), and, as primary,
+    /// records older than `after` (re-send the commits).
+    pub fn tx_overdue(&self, now: Instant, after: std::time::Duration) -> crate::txn::Overdue {
+        let mut out = crate::txn::Overdue::default();
+        for (pos, g) in self.groups.iter().enumerate() {
+            if g.raw.raft.state != StateRole::Leader {
+                continue;
+            }
+            for (id, h) in &g.txn.held {
+                if now.duration_since(h.since) >= after {
+                    out.locks.push((pos, g.id, *id, h.primary));
+                }
+            }
+            for (id, (effects, at)) in &g.txn.records {
+                if now.duration_since(*at) >= after {
+                    out.records.push((pos, *id, effects.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Group `pos`'s commit index as this replica knows it.
     pub fn committed(&self, pos: usize) -> u64 {
         self.groups
@@ -973,6 +1066,16 @@ impl Shard {
         let Some(g) = self.groups.get_mut(pos) else {
             return Ok(());
         };
+        g.txn = staged
+            .data
+            .txn
+            .as_deref()
+            .and_then(crate::txn::TxnState::decode)
+            .unwrap_or_default();
+        let txn_blob = g.txn.encode();
+        self.job
+            .data
+            .push(DataOp::RaftPut(keys::raft_key(gid, b'x'), txn_blob));
         g.raw
             .mut_store()
             .apply_snapshot(meta.index, meta.term, meta.get_conf_state().clone());
@@ -1424,6 +1527,12 @@ impl Shard {
             return Ok(n);
         };
         g.raw.advance_apply_to(g.applied);
+        if g.txn.dirty {
+            g.txn.dirty = false;
+            self.job
+                .data
+                .push(DataOp::RaftPut(keys::raft_key(g.id, b'x'), g.txn.encode()));
+        }
         self.job.data.push(DataOp::RaftPut(
             keys::raft_key(g.id, b'a'),
             keys::u64_pair(g.applied, g.key_count),
@@ -1496,7 +1605,18 @@ impl Shard {
                                 .wrapping_mul(0x9E37_79B9)
                                 .wrapping_add((fast + i) as u64),
                         };
-                        replies.push(cmd::apply_write(argv, &ctx, &mut view));
+                        if crate::txn::is_txn_cmd(argv) {
+                            let mut st = match view.shard.groups.get_mut(pos) {
+                                Some(g) => std::mem::take(&mut g.txn),
+                                None => Default::default(),
+                            };
+                            replies.push(crate::txn::apply(&mut st, gid, argv, &ctx, &mut view));
+                            if let Some(g) = view.shard.groups.get_mut(pos) {
+                                g.txn = st;
+                            }
+                        } else {
+                            replies.push(cmd::apply_write(argv, &ctx, &mut view));
+                        }
                         if view.failed.get_mut().is_some() {
                             break;
                         }
@@ -2154,21 +2274,24 @@ impl Shard {
             .map(|(_, ops)| ops.clone())
             .collect();
         chunks.push(self.job.data.share());
-        Some(crate::snapshot::SnapshotView::new(
-            snapshot,
-            self.engine.data.clone(),
-            chunks,
-            self.clears.iter().map(|&(_, a, b)| (a, b)).collect(),
-            g.key_count,
-            g.slots.clone(),
-            self.engine.health.clone(),
-            self.engine.elem.clone(),
-            self.garbage
-                .iter()
-                .filter(|gb| gb.gid == g.id)
-                .map(|gb| gb.ns)
-                .collect(),
-        ))
+        Some(
+            crate::snapshot::SnapshotView::new(
+                snapshot,
+                self.engine.data.clone(),
+                chunks,
+                self.clears.iter().map(|&(_, a, b)| (a, b)).collect(),
+                g.key_count,
+                g.slots.clone(),
+                self.engine.health.clone(),
+                self.engine.elem.clone(),
+                self.garbage
+                    .iter()
+                    .filter(|gb| gb.gid == g.id)
+                    .map(|gb| gb.ns)
+                    .collect(),
+            )
+            .with_txn(&g.txn),
+        )
     }
 
     fn write_record(&mut self, pos: usize, key: &[u8], old: Option<Record>, rec: Option<Record>) {
@@ -2317,6 +2440,11 @@ fn open_group(
         Some(v) => keys::read_u64_pair(&v).ok_or(ShardError::Corrupt(gid))?,
         None => (0, 0),
     };
+    // Transactions prepared or decided here, as of the applied index.
+    let txn = match get(b'x')? {
+        Some(v) => crate::txn::TxnState::decode(&v).ok_or(ShardError::Corrupt(gid))?,
+        None => crate::txn::TxnState::default(),
+    };
     let (trunc_idx, trunc_term) = match get(b't')? {
         Some(v) => keys::read_u64_pair(&v).ok_or(ShardError::Corrupt(gid))?,
         None if bootstrap => (1, 1),
@@ -2403,6 +2531,7 @@ fn open_group(
         deposed_at: None,
         backlog: VecDeque::new(),
         stalled: None,
+        txn,
     })
 }
 

@@ -42,6 +42,9 @@ pub struct SnapshotView {
     /// layers (every unwritten op of the group, sorted: milliseconds under
     /// write load, for one GET).
     clean_record: Option<Vec<u8>>,
+    /// The group's transaction state when the view was taken (a snapshot
+    /// sent to a follower carries it), unless empty.
+    txn: Option<bytes::Bytes>,
 }
 
 /// The overlays of a view: records by data key (sorted) and elements.
@@ -69,6 +72,7 @@ impl SnapshotView {
             chunks,
             layers: OnceCell::new(),
             clean_record: None,
+            txn: None,
             clears,
             key_count,
             slots,
@@ -77,6 +81,19 @@ impl SnapshotView {
             garbage,
             last: std::cell::RefCell::new(None),
         }
+    }
+
+    /// Carries the group's transaction state (when it holds any).
+    pub(crate) fn with_txn(mut self, st: &crate::txn::TxnState) -> SnapshotView {
+        if !st.held.is_empty() || !st.records.is_empty() || !st.tombstones.is_empty() {
+            self.txn = Some(bytes::Bytes::from(st.encode()));
+        }
+        self
+    }
+
+    /// The group's transaction state as a snapshot stream sends it.
+    pub fn txn_state(&self) -> Option<&bytes::Bytes> {
+        self.txn.as_ref()
     }
 
     /// The last record [`Store::get`] read from fjall (not the overlay),

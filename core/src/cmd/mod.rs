@@ -30,6 +30,7 @@ pub(crate) mod pages;
 pub(crate) mod set;
 pub(crate) mod stream;
 pub(crate) mod strings;
+pub(crate) mod txn;
 pub(crate) mod zset;
 
 /// Re-exported: the handlers' context lives with the handler types.
@@ -68,6 +69,7 @@ pub(crate) fn family_handlers() -> Vec<(&'static str, Handler)> {
         hll::HANDLERS,
         geo::HANDLERS,
         bitmap::HANDLERS,
+        txn::HANDLERS,
     ]
     .concat()
 }

@@ -16,7 +16,9 @@ use super::{
     Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
     KeySpec, Merge, Route, ServerCmd, Visibility,
 };
-use crate::cmd::{bitmap, blocking, geo, hash, hll, keys, lcs, list, set, stream, strings, zset};
+use crate::cmd::{
+    bitmap, blocking, geo, hash, hll, keys, lcs, list, set, stream, strings, txn, zset,
+};
 
 pub(super) const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -7948,6 +7950,80 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         flags: &["readonly"],
         route: Route::Slot,
         handler: Handler::Read(keys::getkeysinslot),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    // Transactions across groups (docs/design/0025): argv[1] is a slot of
+    // the group they are for; the shard applies them itself.
+    CommandSpec {
+        name: "corekv.txprep",
+        arity: -6,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.txcommit",
+        arity: -4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.txabort",
+        arity: 4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.txresolve",
+        arity: 4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.txforget",
+        arity: 3,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.multi",
+        arity: -4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
         visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },

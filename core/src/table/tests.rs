@@ -1109,6 +1109,12 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("cluster", Visibility::Unlisted),
     ("corekv.member", Visibility::Unlisted),
     ("corekv.debug", Visibility::Unlisted),
+    ("corekv.txprep", Visibility::Internal),
+    ("corekv.txcommit", Visibility::Internal),
+    ("corekv.txabort", Visibility::Internal),
+    ("corekv.txresolve", Visibility::Internal),
+    ("corekv.txforget", Visibility::Internal),
+    ("corekv.multi", Visibility::Internal),
     ("corekv.proxied", Visibility::Internal),
     ("corekv.at", Visibility::Internal),
     ("corekv.at2", Visibility::Internal),
@@ -1155,7 +1161,9 @@ fn every_entry_has_a_handler_and_every_handler_an_entry() {
                 // Data commands reach a group: never Route::Server.
                 let write = match spec.route {
                     Route::Server => panic!("{n}: a data handler routed to the server"),
-                    Route::Slot => false,
+                    // argv[1] names the group: reads (SCAN) and the
+                    // transaction commands (writes) alike.
+                    Route::Slot => spec.handler.is_write(),
                     Route::Keyed { write }
                     | Route::PerKey { write, .. }
                     | Route::AllGroups { write, .. } => write,

@@ -1,0 +1,35 @@
+//! The internal transaction commands (docs/design/0025). The shard applies
+//! them itself (`corekv_shard::txn`), against its locks and records; they
+//! are in the command table so that they route (`Route::Slot`), forward and
+//! proxy like any write. A store without that state cannot run them.
+
+use crate::cmd::Ctx;
+use crate::table::Handler;
+use crate::{Reply, Store};
+use bytes::Bytes;
+
+pub(crate) fn in_shard(
+    _argv: &[Bytes],
+    _ctx: &Ctx,
+    _store: &mut dyn Store,
+) -> Result<Reply, Reply> {
+    Err(Reply::err(
+        "ERR corekv: transaction command outside a shard",
+    ))
+}
+
+const fn w() -> Handler {
+    Handler::Write {
+        precheck: None,
+        apply: in_shard,
+    }
+}
+
+pub(crate) const HANDLERS: &[(&str, Handler)] = &[
+    (crate::txn::PREP, w()),
+    (crate::txn::COMMIT, w()),
+    (crate::txn::ABORT, w()),
+    (crate::txn::RESOLVE, w()),
+    (crate::txn::FORGET, w()),
+    (crate::txn::MULTI, w()),
+];

@@ -1,0 +1,512 @@
+//! A group's part in transactions across groups (docs/design/0025): the
+//! locks of prepared transactions, the primary's transaction records and
+//! tombstones, and the apply of the internal `COREKV.TX*` commands.
+//!
+//! Everything here but `proposed` is state-machine state: changed only by
+//! applying the log, the same on every replica, persisted with the group's
+//! data (one blob, [`TxnState::encode`]) and carried in snapshots.
+
+use bytes::Bytes;
+use corekv_core::cmd::Ctx;
+use corekv_core::txn::{self, TxId};
+use corekv_core::{Reply, Store};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
+
+/// A prepare or decision this much older than its entry is refused, and
+/// tombstones older than this are dropped (deterministically, by the
+/// entry's timestamp).
+pub const TX_MAX_AGE_MS: u64 = 30_000;
+
+/// An applied prepare: the keys it locks and its primary group.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub keys: Vec<Bytes>,
+    pub primary: u32,
+    /// When this replica applied (or loaded) it: recovery asks the primary
+    /// once a lock is older than `TX_RESOLVE_AFTER`. Not replicated.
+    pub since: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct TxnState {
+    /// Applied locks: key → holder.
+    pub locks: HashMap<Bytes, TxId>,
+    pub held: BTreeMap<TxId, Held>,
+    /// At the primary: committed transactions whose other groups may not
+    /// have applied their effects yet: (gid, effects) each, and when.
+    pub records: BTreeMap<TxId, (Vec<(u32, Bytes)>, Instant)>,
+    /// At the primary: aborted transactions (a late prepare or decision of
+    /// one is refused).
+    pub tombstones: BTreeSet<TxId>,
+    /// Leader only, never replicated: keys of prepares proposed and not yet
+    /// applied (cleared on a change of role).
+    pub proposed: HashMap<Bytes, TxId>,
+    /// The leader term `proposed` belongs to.
+    pub proposed_term: u64,
+    /// Changed since last persisted.
+    pub dirty: bool,
+    /// A lock was released since the core last looked (its waiting writes
+    /// may go now).
+    pub released: bool,
+}
+
+/// Recovery work found by `Shard::tx_overdue`.
+#[derive(Debug, Default)]
+pub struct Overdue {
+    /// (group pos, gid, transaction, primary gid) of locks held too long.
+    pub locks: Vec<(usize, u32, TxId, u32)>,
+    /// (group pos, transaction, other groups' effects) of old records.
+    pub records: Vec<(usize, TxId, Vec<(u32, Bytes)>)>,
+}
+
+/// What a write meets at the leader.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TxCheck {
+    Free,
+    /// Wait until the holder commits or aborts.
+    Wait,
+    /// A prepare met another transaction's lock: refused at once.
+    Conflict,
+}
+
+impl TxnState {
+    pub fn is_empty(&self) -> bool {
+        self.locks.is_empty() && self.proposed.is_empty()
+    }
+
+    /// Whether a write of `keys` (by transaction `by`, for a prepare) may be
+    /// proposed now.
+    pub fn check(&self, keys: &[Bytes], by: Option<TxId>) -> TxCheck {
+        if self.is_empty() {
+            return TxCheck::Free;
+        }
+        let mut out = TxCheck::Free;
+        for k in keys {
+            let holder = self.locks.get(k).or_else(|| self.proposed.get(k));
+            match (holder, by) {
+                (None, _) => {}
+                (Some(h), Some(t)) if *h == t => {}
+                // A prepare never waits (no-wait locking: no deadlock);
+                // its coordinator backs off and tries again.
+                (Some(_), Some(_)) => return TxCheck::Conflict,
+                (Some(_), None) => out = TxCheck::Wait,
+            }
+        }
+        out
+    }
+
+    /// Whether a read of `keys` must wait (an applied lock holds one).
+    pub fn read_locked(&self, keys: &[Bytes]) -> bool {
+        !self.locks.is_empty() && keys.iter().any(|k| self.locks.contains_key(k))
+    }
+
+    fn release(&mut self, id: TxId) -> Option<Held> {
+        let h = self.held.remove(&id)?;
+        for k in &h.keys {
+            if self.locks.get(k) == Some(&id) {
+                self.locks.remove(k);
+            }
+        }
+        self.released = true;
+        self.dirty = true;
+        Some(h)
+    }
+
+    fn gc(&mut self, now_ms: u64) {
+        let before = self.tombstones.len();
+        self.tombstones
+            .retain(|t| t.ms().saturating_add(TX_MAX_AGE_MS) >= now_ms);
+        self.dirty |= self.tombstones.len() != before;
+    }
+
+    /// `held | records | tombstones`, each a counted list.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let put = |out: &mut Vec<u8>, b: &[u8]| {
+            out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+            out.extend_from_slice(b);
+        };
+        out.extend_from_slice(&(self.held.len() as u32).to_be_bytes());
+        for (id, h) in &self.held {
+            put(&mut out, &id.to_arg());
+            out.extend_from_slice(&h.primary.to_be_bytes());
+            out.extend_from_slice(&(h.keys.len() as u32).to_be_bytes());
+            for k in &h.keys {
+                put(&mut out, k);
+            }
+        }
+        out.extend_from_slice(&(self.records.len() as u32).to_be_bytes());
+        for (id, (effects, _)) in &self.records {
+            put(&mut out, &id.to_arg());
+            out.extend_from_slice(&(effects.len() as u32).to_be_bytes());
+            for (gid, e) in effects {
+                out.extend_from_slice(&gid.to_be_bytes());
+                put(&mut out, e);
+            }
+        }
+        out.extend_from_slice(&(self.tombstones.len() as u32).to_be_bytes());
+        for id in &self.tombstones {
+            put(&mut out, &id.to_arg());
+        }
+        out
+    }
+
+    pub fn decode(buf: &[u8]) -> Option<TxnState> {
+        let mut pos = 0usize;
+        let u32_at = |pos: &mut usize| -> Option<u32> {
+            let v = u32::from_be_bytes(buf.get(*pos..*pos + 4)?.try_into().ok()?);
+            *pos += 4;
+            Some(v)
+        };
+        let bytes_at = |pos: &mut usize| -> Option<Bytes> {
+            let n = u32_at(pos)? as usize;
+            let v = Bytes::copy_from_slice(buf.get(*pos..pos.checked_add(n)?)?);
+            *pos += n;
+            Some(v)
+        };
+        let now = Instant::now();
+        let mut st = TxnState::default();
+        for _ in 0..u32_at(&mut pos)? {
+            let id = TxId::parse(&bytes_at(&mut pos)?)?;
+            let primary = u32_at(&mut pos)?;
+            let mut keys = Vec::new();
+            for _ in 0..u32_at(&mut pos)? {
+                let k = bytes_at(&mut pos)?;
+                st.locks.insert(k.clone(), id);
+                keys.push(k);
+            }
+            st.held.insert(
+                id,
+                Held {
+                    keys,
+                    primary,
+                    since: now,
+                },
+            );
+        }
+        for _ in 0..u32_at(&mut pos)? {
+            let id = TxId::parse(&bytes_at(&mut pos)?)?;
+            let mut effects = Vec::new();
+            for _ in 0..u32_at(&mut pos)? {
+                let gid = u32_at(&mut pos)?;
+                effects.push((gid, bytes_at(&mut pos)?));
+            }
+            st.records.insert(id, (effects, now));
+        }
+        for _ in 0..u32_at(&mut pos)? {
+            st.tombstones.insert(TxId::parse(&bytes_at(&mut pos)?)?);
+        }
+        (pos == buf.len()).then_some(st)
+    }
+}
+
+fn id_arg(argv: &[Bytes], i: usize) -> Option<TxId> {
+    TxId::parse(argv.get(i)?)
+}
+
+fn u64_arg(argv: &[Bytes], i: usize) -> Option<u64> {
+    std::str::from_utf8(argv.get(i)?).ok()?.parse().ok()
+}
+
+fn bad() -> Reply {
+    Reply::err("ERR corekv: malformed transaction command")
+}
+
+/// Whether `argv` is one of the commands [`apply`] runs.
+pub fn is_txn_cmd(argv: &[Bytes]) -> bool {
+    let Some(name) = argv.first() else {
+        return false;
+    };
+    name.len() > 9 && name[..9].eq_ignore_ascii_case(b"corekv.tx")
+        || name.eq_ignore_ascii_case(txn::MULTI.as_bytes())
+}
+
+/// Applies one transaction command of group `gid` at `ctx.now_ms` (the
+/// entry's timestamp) against `store` (the entry's apply view).
+pub fn apply(
+    st: &mut TxnState,
+    gid: u32,
+    argv: &[Bytes],
+    ctx: &Ctx,
+    store: &mut dyn Store,
+) -> Reply {
+    let name = argv.first().map_or(&[][..], |a| &a[..]);
+    let now = ctx.now_ms;
+    if name.eq_ignore_ascii_case(txn::MULTI.as_bytes()) {
+        return multi(argv, ctx, store);
+    }
+    let Some(id) = id_arg(argv, 2) else {
+        return bad();
+    };
+    st.gc(now);
+    let stale = id.ms().saturating_add(TX_MAX_AGE_MS) < now;
+    if name.eq_ignore_ascii_case(txn::PREP.as_bytes()) {
+        let (Some(primary), Some(_)) = (u64_arg(argv, 3), u64_arg(argv, 4)) else {
+            return bad();
+        };
+        let keys = argv.get(5..).unwrap_or(&[]);
+        for k in keys {
+            st.proposed.remove(k);
+        }
+        if stale || st.tombstones.contains(&id) {
+            return Reply::err(txn::ABORTED);
+        }
+        if !st.held.contains_key(&id) {
+            if keys
+                .iter()
+                .any(|k| st.locks.get(k).is_some_and(|h| *h != id))
+            {
+                return Reply::err(txn::CONFLICT);
+            }
+            for k in keys {
+                st.locks.insert(k.clone(), id);
+            }
+            st.held.insert(
+                id,
+                Held {
+                    keys: keys.to_vec(),
+                    primary: primary as u32,
+                    since: Instant::now(),
+                },
+            );
+            st.dirty = true;
+        }
+        let mut values = Vec::with_capacity(keys.len());
+        for k in keys {
+            match txn::read_value(store, k, now) {
+                Ok(v) => values.push((k.clone(), v)),
+                Err(e) => return e.into(),
+            }
+        }
+        return Reply::Bulk(txn::encode_values(&values));
+    }
+    if name.eq_ignore_ascii_case(txn::COMMIT.as_bytes()) {
+        let Some(n) = u64_arg(argv, 3) else {
+            return bad();
+        };
+        let mut parts = Vec::new();
+        for i in 0..n as usize {
+            let (Some(g), Some(e)) = (u64_arg(argv, 4 + 2 * i), argv.get(5 + 2 * i)) else {
+                return bad();
+            };
+            parts.push((g as u32, e.clone()));
+        }
+        let Some(h) = st.held.get(&id) else {
+            // Committed already (a retry, or recovery came first), or
+            // aborted by the primary.
+            return if st.tombstones.contains(&id) {
+                Reply::err(txn::ABORTED)
+            } else {
+                Reply::ok()
+            };
+        };
+        if h.primary == gid && stale {
+            // Too late to decide: recovery may have given up on it.
+            st.release(id);
+            st.tombstones.insert(id);
+            return Reply::err(txn::ABORTED);
+        }
+        for (g, e) in &parts {
+            if *g != gid {
+                continue;
+            }
+            let Some(values) = txn::decode_values(e) else {
+                return bad();
+            };
+            for (k, v) in &values {
+                if let Err(e) = txn::write_value(store, k, v.as_ref()) {
+                    return e.into();
+                }
+            }
+        }
+        let primary = h.primary == gid;
+        st.release(id);
+        let others: Vec<(u32, Bytes)> = parts.into_iter().filter(|(g, _)| *g != gid).collect();
+        if primary && !others.is_empty() {
+            st.records.insert(id, (others, Instant::now()));
+        }
+        return Reply::ok();
+    }
+    if name.eq_ignore_ascii_case(txn::ABORT.as_bytes()) {
+        st.release(id);
+        if u64_arg(argv, 3) == Some(1) {
+            st.tombstones.insert(id);
+            st.dirty = true;
+        }
+        return Reply::ok();
+    }
+    if name.eq_ignore_ascii_case(txn::RESOLVE.as_bytes()) {
+        let Some(asker) = u64_arg(argv, 3) else {
+            return bad();
+        };
+        if let Some((effects, _)) = st.records.get(&id) {
+            let mine = effects
+                .iter()
+                .find(|(g, _)| u64::from(*g) == asker)
+                .map(|(_, e)| e.clone())
+                .unwrap_or_else(|| txn::encode_values(&[]));
+            return Reply::Bulk(mine);
+        }
+        if st.held.get(&id).is_some_and(|h| h.primary != gid) {
+            // Asked of a group that is not the primary: it cannot decide.
+            return bad();
+        }
+        st.release(id);
+        st.tombstones.insert(id);
+        st.dirty = true;
+        return Reply::err(txn::ABORTED);
+    }
+    if name.eq_ignore_ascii_case(txn::FORGET.as_bytes()) {
+        if st.records.remove(&id).is_some() {
+            st.dirty = true;
+        }
+        return Reply::ok();
+    }
+    bad()
+}
+
+/// A transaction whose keys are all in this group: its commands in order,
+/// one reply each (a command's error does not stop the others, as in
+/// Redis's EXEC).
+fn multi(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
+    let Some(cmds) = txn::unpack_cmds(argv.get(2..).unwrap_or(&[])) else {
+        return bad();
+    };
+    let mut out = Vec::with_capacity(cmds.len());
+    for (i, c) in cmds.iter().enumerate() {
+        let ctx = Ctx {
+            now_ms: ctx.now_ms,
+            slots: ctx.slots.clone(),
+            rand: ctx.rand.wrapping_add((i as u64) << 32),
+        };
+        out.push(run_one(c, &ctx, store));
+    }
+    Reply::Array(out)
+}
+
+/// One command of a transaction against `store`: a write's apply or a
+/// read, by its table entry.
+pub fn run_one(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
+    match corekv_core::table::find(argv).map(|s| s.handler) {
+        Some(corekv_core::table::Handler::Read(_)) => corekv_core::cmd::read(argv, ctx, store),
+        _ => corekv_core::cmd::apply_write(argv, ctx, store),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corekv_core::MemStore;
+
+    fn a(s: &[&str]) -> Vec<Bytes> {
+        s.iter().map(|x| Bytes::from(x.to_string())).collect()
+    }
+    fn ctx(now_ms: u64) -> Ctx {
+        Ctx {
+            now_ms,
+            slots: 0..16384,
+            rand: 1,
+        }
+    }
+
+    #[test]
+    fn prepare_commit_abort_resolve() {
+        let now = 1_700_000_000_000u64;
+        let id = TxId {
+            node: 1,
+            hlc: now << 16,
+        };
+        let young = TxId {
+            node: 2,
+            hlc: (now + 1) << 16,
+        };
+        let mut st = TxnState::default();
+        let mut m = MemStore::new();
+        let c = ctx(now);
+        let idarg = String::from_utf8(id.to_arg().to_vec()).unwrap();
+        let prep = a(&[txn::PREP, "0", &idarg, "7", "0", "k1", "k2"]);
+        let r = apply(&mut st, 7, &prep, &c, &mut m);
+        assert!(matches!(r, Reply::Bulk(_)), "{r:?}");
+        // Locked: another prepare is refused, a plain write waits.
+        assert_eq!(st.check(&a(&["k1"]), Some(young)), TxCheck::Conflict);
+        assert_eq!(st.check(&a(&["k2"]), None), TxCheck::Wait);
+        assert_eq!(st.check(&a(&["k3"]), None), TxCheck::Free);
+        assert!(st.read_locked(&a(&["k2"])));
+        // Survives an encode/decode (a restart).
+        let st2 = TxnState::decode(&st.encode()).unwrap();
+        assert_eq!(st2.locks.len(), 2);
+        // Commit at the primary: writes, releases, keeps the others' part.
+        let eff = txn::encode_values(&[(
+            Bytes::from("k1"),
+            Some(txn::Value {
+                rec: corekv_core::Record::string(Bytes::from("v"), now),
+                elements: vec![],
+            }),
+        )]);
+        let other = txn::encode_values(&[]);
+        let mut commit = a(&[txn::COMMIT, "0", &idarg, "2", "7"]);
+        commit.push(eff);
+        commit.push(Bytes::from("9"));
+        commit.push(other.clone());
+        assert_eq!(apply(&mut st, 7, &commit, &c, &mut m), Reply::ok());
+        assert!(st.locks.is_empty() && st.released);
+        assert_eq!(m.get(b"k1").unwrap().unwrap().value, Bytes::from("v"));
+        // A second commit is a no-op; a resolve answers the others' part.
+        assert_eq!(apply(&mut st, 7, &commit, &c, &mut m), Reply::ok());
+        let res = apply(
+            &mut st,
+            7,
+            &a(&[txn::RESOLVE, "0", &idarg, "9"]),
+            &c,
+            &mut m,
+        );
+        assert_eq!(res, Reply::Bulk(other));
+        assert_eq!(TxnState::decode(&st.encode()).unwrap().records.len(), 1);
+        apply(&mut st, 7, &a(&[txn::FORGET, "0", &idarg]), &c, &mut m);
+        assert!(st.records.is_empty());
+
+        // Resolve before the decision aborts; the decision then fails.
+        let yarg = String::from_utf8(young.to_arg().to_vec()).unwrap();
+        apply(
+            &mut st,
+            7,
+            &a(&[txn::PREP, "0", &yarg, "7", "0", "k1"]),
+            &c,
+            &mut m,
+        );
+        let res = apply(&mut st, 7, &a(&[txn::RESOLVE, "0", &yarg, "9"]), &c, &mut m);
+        assert_eq!(res, Reply::err(txn::ABORTED));
+        assert!(st.locks.is_empty());
+        let late = a(&[txn::COMMIT, "0", &yarg, "0"]);
+        assert_eq!(
+            apply(&mut st, 7, &late, &c, &mut m),
+            Reply::err(txn::ABORTED)
+        );
+        let again = a(&[txn::PREP, "0", &yarg, "7", "0", "k1"]);
+        assert_eq!(
+            apply(&mut st, 7, &again, &c, &mut m),
+            Reply::err(txn::ABORTED)
+        );
+        // Tombstones go after TX_MAX_AGE_MS.
+        let later = ctx(now + TX_MAX_AGE_MS + 10);
+        apply(&mut st, 7, &a(&[txn::FORGET, "0", &yarg]), &later, &mut m);
+        assert!(st.tombstones.is_empty());
+    }
+
+    #[test]
+    fn multi_runs_each_command_and_keeps_going_after_an_error() {
+        let mut m = MemStore::new();
+        let mut argv = a(&[txn::MULTI, "0"]);
+        txn::pack_cmds(
+            &[a(&["SET", "a", "x"]), a(&["INCR", "a"]), a(&["GET", "a"])],
+            &mut argv,
+        );
+        let Reply::Array(r) = apply(&mut TxnState::default(), 1, &argv, &ctx(5), &mut m) else {
+            panic!()
+        };
+        assert_eq!(r[0], Reply::ok());
+        assert!(r[1].is_error());
+        assert_eq!(r[2], Reply::bulk("x"));
+    }
+}
