@@ -4,6 +4,7 @@
 //! proxy like any write. A store without that state cannot run them.
 
 use crate::cmd::Ctx;
+#[cfg(test)]
 use crate::table::Handler;
 use crate::{Reply, Store};
 use bytes::Bytes;
@@ -18,6 +19,7 @@ pub(crate) fn in_shard(
     ))
 }
 
+#[cfg(test)]
 const fn w() -> Handler {
     Handler::Write {
         precheck: None,
@@ -25,6 +27,7 @@ const fn w() -> Handler {
     }
 }
 
+#[cfg(test)]
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     (crate::txn::PREP, w()),
     (crate::txn::COMMIT, w()),
