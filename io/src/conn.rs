@@ -24,8 +24,13 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 const READ_CHUNK: usize = 16 * 1024;
-pub(crate) const MULTI_UNSUPPORTED: &str =
-    "ERR MULTI/EXEC transactions are not supported by corekv yet";
+/// A MULTI's queued commands (docs/design/0025).
+#[derive(Default)]
+pub(crate) struct MultiState {
+    cmds: Vec<(Vec<Bytes>, &'static CommandSpec)>,
+    /// A command failed while queueing: EXEC answers EXECABORT.
+    failed: bool,
+}
 
 /// A reply in the making: one part, or parts of a fanned-out command.
 enum Item {
@@ -54,8 +59,8 @@ pub struct Conn {
     queued_writes: bool,
     pub out: BytesMut,
     pub close: bool,
-    /// Inside a refused MULTI: every command fails until EXEC/DISCARD.
-    pub(crate) in_multi: bool,
+    /// Inside MULTI: commands are queued until EXEC or DISCARD.
+    pub(crate) multi: Option<MultiState>,
     /// This connection is another node's proxy link.
     pub(crate) proxied: bool,
     /// Presented the cluster secret (`COREKV.MEMBER`): may run internal
@@ -151,7 +156,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         queued_writes: false,
         out: BytesMut::with_capacity(READ_CHUNK),
         close: false,
-        in_multi: false,
+        multi: None,
         proxied: false,
         member: false,
         blocked: false,
@@ -431,10 +436,13 @@ impl Conn {
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
         }
-        if self.in_multi
-            && let Some(r) = self.queue_in_multi(base)
+        if self.multi.is_some()
+            && let Some(r) = self.queue_in_multi(base, &argv)
         {
-            self.push_ready(r, stats::CMD_OTHER, start);
+            match r {
+                InMulti::Reply(r) => self.push_ready(r, stats::CMD_OTHER, start),
+                InMulti::Exec => self.exec(start).await,
+            }
             return "multi";
         }
         let mut spec = match table::resolve_from(base, &argv) {
@@ -582,48 +590,164 @@ impl Conn {
         }
     }
 
-    /// MULTI/EXEC are not supported yet. A client that starts a
-    /// transaction must never see its queued commands run one by one, so
-    /// after MULTI (`server_cmds` sets `in_multi`) every command until
-    /// EXEC/DISCARD is refused, and EXEC aborts, exactly like a Redis
-    /// transaction that hit a queuing error. `None`: QUIT or RESET, which
-    /// leave the transaction and run.
-    fn queue_in_multi(&mut self, base: Option<&CommandSpec>) -> Option<Reply> {
+    /// A command after MULTI: queued (`+QUEUED`), or refused while
+    /// queueing (the transaction then fails with EXECABORT), or one of the
+    /// commands that act at once (EXEC, DISCARD, a nested MULTI, WATCH).
+    /// `None`: QUIT or RESET, which leave the transaction and run.
+    fn queue_in_multi(&mut self, base: Option<&'static CommandSpec>, argv: &[Bytes]) -> Option<InMulti> {
         let cmd = match base.map(|s| s.handler) {
             Some(Handler::Server(cmd)) => Some(cmd),
             _ => None,
         };
-        match cmd {
-            Some(ServerCmd::Exec) => {
-                self.in_multi = false;
-                Some(errors::err(
-                    "EXECABORT Transaction discarded because of previous errors.",
-                ))
+        let r = match cmd {
+            Some(ServerCmd::Exec) if argv.len() == 1 => return Some(InMulti::Exec),
+            Some(ServerCmd::Discard) if argv.len() == 1 => {
+                self.multi = None;
+                Reply::ok()
             }
-            Some(ServerCmd::Discard) => {
-                self.in_multi = false;
-                Some(Reply::ok())
-            }
-            Some(ServerCmd::Multi) => Some(errors::err("ERR MULTI calls can not be nested")),
+            Some(ServerCmd::Multi) => errors::err("ERR MULTI calls can not be nested"),
+            Some(ServerCmd::Watch) => errors::err("ERR WATCH inside MULTI is not allowed"),
             Some(ServerCmd::Quit | ServerCmd::Reset) => {
-                self.in_multi = false;
-                None
+                self.multi = None;
+                return None;
             }
-            _ => Some(errors::err(MULTI_UNSUPPORTED)),
+            _ => match self.queue_check(base, argv) {
+                Ok(spec) => {
+                    if let Some(m) = self.multi.as_mut() {
+                        m.cmds.push((argv.to_vec(), spec));
+                    }
+                    Reply::Simple("QUEUED".into())
+                }
+                Err(r) => {
+                    if let Some(m) = self.multi.as_mut() {
+                        m.failed = true;
+                    }
+                    r
+                }
+            },
+        };
+        Some(InMulti::Reply(r))
+    }
+
+    /// The checks a command passes before it is queued in a MULTI: the
+    /// ones it would pass before running (known, arity, a write's
+    /// precheck), and corekv's own: a command over every group (FLUSHALL,
+    /// DBSIZE, KEYS, SCAN ...) has no transaction covering it yet.
+    fn queue_check(&self, base: Option<&'static CommandSpec>, argv: &[Bytes]) -> Result<&'static CommandSpec, Reply> {
+        let spec = table::resolve_from(base, argv)?;
+        match spec.handler {
+            Handler::Write { precheck: Some(check), .. } => check(argv)?,
+            Handler::Missing | Handler::Container => return Err(unknown(argv)),
+            _ => {}
         }
+        if matches!(spec.route, Route::AllGroups { .. } | Route::Slot)
+            && !matches!(spec.handler, Handler::Server(_))
+        {
+            return Err(errors::err(&format!(
+                "ERR corekv: {} inside MULTI is not supported (it spans every group, and no transaction covers a whole keyspace yet)",
+                spec.name.to_uppercase()
+            )));
+        }
+        Ok(spec)
+    }
+
+    /// EXEC: the queued data commands run as one transaction over all
+    /// their keys (docs/design/0025); server commands (PING, ECHO ...) run
+    /// here, in their places in the reply.
+    async fn exec(&mut self, start: Instant) {
+        let Some(m) = self.multi.take() else {
+            return;
+        };
+        if m.failed {
+            self.push_ready(
+                errors::err("EXECABORT Transaction discarded because of previous errors."),
+                stats::CMD_OTHER,
+                start,
+            );
+            return;
+        }
+        let n = m.cmds.len();
+        let mut data = Vec::new();
+        let mut data_pos = Vec::new();
+        let mut keys: Vec<Bytes> = Vec::new();
+        let mut server = Vec::new();
+        let mut server_pos = Vec::new();
+        for (i, (argv, spec)) in m.cmds.into_iter().enumerate() {
+            if let Handler::Server(cmd) = spec.handler {
+                if server.is_empty() {
+                    self.flush().await;
+                }
+                server.push(server_cmds::execute(self, cmd, &argv).await);
+                server_pos.push(i);
+                continue;
+            }
+            for k in table::all_key_positions(spec, &argv) {
+                if let Some(k) = argv.get(k)
+                    && !keys.contains(k)
+                {
+                    keys.push(k.clone());
+                }
+            }
+            data.push(argv);
+            data_pos.push(i);
+        }
+        let data_part = if data.is_empty() {
+            Pending::Ready(Reply::Array(Vec::new()))
+        } else {
+            self.spawn_txn(data, keys, false)
+        };
+        self.push_item(Item::Gather {
+            parts: vec![data_part, Pending::Ready(Reply::Array(server))],
+            merge: Merge::InOrder,
+            layout: vec![data_pos, server_pos],
+            nkeys: n,
+            class: stats::CMD_WRITE,
+            start,
+        });
+    }
+
+    /// Runs `cmds` as one transaction over `keys` on a task of this core;
+    /// `single`: the reply is the one command's, not an array.
+    fn spawn_txn(&self, cmds: Vec<Vec<Bytes>>, keys: Vec<Bytes>, single: bool) -> Pending {
+        let (tx, rx) = local_sync::oneshot::channel();
+        let core = self.core.clone();
+        monoio::spawn(async move {
+            let r = match crate::txn::execute(&core, cmds, keys).await {
+                Ok(mut v) if single => v.pop().unwrap_or(Reply::Nil),
+                Ok(v) => Reply::Array(v),
+                Err(e) => e,
+            };
+            let _ = tx.send(r);
+        });
+        Pending::Wait(rx)
     }
 
     fn keyed(&mut self, spec: &CommandSpec, argv: Vec<Bytes>, write: bool) -> Pending {
         let node = &self.core.node;
         let mut gidx = None;
+        let mut slot = None;
+        let mut cross = false;
         for i in table::all_key_positions(spec, &argv) {
             let Some(k) = argv.get(i) else { continue };
-            let g = node.group_of_slot(key_slot(k));
+            let s = key_slot(k);
+            if node.args.cluster_enabled && slot.is_some_and(|x| x != s) {
+                // Redis Cluster's rule, exactly: one slot.
+                return Pending::Ready(errors::err(errors::CROSSSLOT));
+            }
+            slot = Some(s);
+            let g = node.group_of_slot(s);
             match gidx {
                 None => gidx = Some(g),
-                Some(x) if x != g => return Pending::Ready(errors::err(errors::CROSSSLOT)),
+                Some(x) if x != g => cross = true,
                 _ => {}
             }
+        }
+        if cross {
+            // Keys in several groups: one transaction (docs/design/0025).
+            let keys = table::all_key_positions(spec, &argv)
+                .filter_map(|i| argv.get(i).cloned())
+                .collect();
+            return self.spawn_txn(vec![argv], keys, true);
         }
         self.core.submit_client(
             self.proxied,
@@ -654,6 +778,23 @@ impl Conn {
                 Some((_, v)) => v.push(n),
                 None => groups.push((g, vec![n])),
             }
+        }
+        if groups.len() > 1 && node.args.cluster_enabled {
+            let first = keys.first().and_then(|&i| argv.get(i)).map(|k| key_slot(k));
+            if keys
+                .iter()
+                .any(|&i| argv.get(i).map(|k| key_slot(k)) != first)
+            {
+                self.push_ready(errors::err(errors::CROSSSLOT), class, start);
+                return;
+            }
+        }
+        if groups.len() > 1 && !node.args.cluster_enabled {
+            // One snapshot of every key: a transaction (docs/design/0025).
+            let ks = keys.iter().filter_map(|&i| argv.get(i).cloned()).collect();
+            let p = self.spawn_txn(vec![argv], ks, true);
+            self.push_item(Item::One(p, class, start));
+            return;
         }
         if groups.len() <= 1 {
             let gidx = groups.first().map_or(0, |g| g.0);
@@ -692,6 +833,12 @@ impl Conn {
             start,
         });
     }
+}
+
+/// What a command after MULTI gets.
+enum InMulti {
+    Reply(Reply),
+    Exec,
 }
 
 /// Redis's reply to a command it does not know.

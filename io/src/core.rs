@@ -128,6 +128,14 @@ pub struct CoreState {
     persist_carry: Option<PersistJob>,
     /// Commands whose group cannot serve them yet; retried every turn.
     parked: Vec<Parked>,
+    /// Per local group: writes waiting for a transaction's locks, in
+    /// arrival order (docs/design/0025); retried every turn.
+    tx_wait: Vec<std::collections::VecDeque<(Vec<Bytes>, Waiter, ClientRef)>>,
+    /// Transactions this core is resolving (recovery), so a slow one is
+    /// not started twice.
+    tx_recovering: std::collections::HashSet<corekv_core::txn::TxId>,
+    /// When recovery last looked for overdue locks.
+    tx_scan_at: Instant,
     /// The list `retry_parked` walked last turn, emptied: swapped back in
     /// so re-parked and newly parked commands (every follower read waits
     /// here) reuse its room instead of growing a fresh list every turn
@@ -367,6 +375,9 @@ impl Core {
                 parked: Vec::new(),
                 parked_spare: Vec::new(),
                 batches: (0..local_groups).map(|_| Default::default()).collect(),
+                tx_wait: (0..local_groups).map(|_| Default::default()).collect(),
+                tx_recovering: Default::default(),
+                tx_scan_at: Instant::now(),
                 follower_reads,
                 blocked: Default::default(),
                 blocking_props: HashMap::default(),
@@ -603,7 +614,7 @@ impl Core {
                     Err((r, _)) => Pending::Ready(r),
                 }
             } else {
-                if !st.shard.read_ready(pos, self.now()) {
+                if !st.shard.read_ready(pos, self.now()) || st.shard.tx_read_locked(pos, &argv) {
                     let (tx, rx) = oneshot::channel();
                     st.park(
                         pos,
@@ -860,6 +871,66 @@ impl Core {
         });
     }
 
+    /// Writes that waited for transactions' locks go once the locks are
+    /// released (in their order; those still blocked wait on). Also starts
+    /// the recovery of locks held too long (docs/design/0025).
+    fn retry_tx_wait(&self, st: &mut CoreState) {
+        st.shard.tx_take_released();
+        let mut queued = false;
+        for pos in 0..st.tx_wait.len() {
+            let Some(q) = st.tx_wait.get_mut(pos) else {
+                continue;
+            };
+            if q.is_empty() {
+                continue;
+            }
+            let q = std::mem::take(q);
+            for (argv, waiter, client) in q {
+                match st.queue_write(pos, argv, waiter, client) {
+                    Ok(()) => queued = true,
+                    Err((r, waiter)) => {
+                        if let Some(to) = waiter.into_reply_to() {
+                            st.deliver(to, r);
+                        }
+                    }
+                }
+            }
+        }
+        if queued {
+            self.notify.notify();
+        }
+        let now = Instant::now();
+        if now.duration_since(st.tx_scan_at) < Duration::from_millis(500) {
+            return;
+        }
+        st.tx_scan_at = now;
+        let overdue = st.shard.tx_overdue(now, crate::txn::TX_RESOLVE_AFTER);
+        let Some(core) = self.me.get().and_then(|w| w.upgrade()) else {
+            return;
+        };
+        for (_, gid, id, primary) in overdue.locks {
+            if st.tx_recovering.insert(id) {
+                let core = core.clone();
+                monoio::spawn(async move {
+                    crate::txn::resolve_lock(core.clone(), gid, id, primary).await;
+                    core.st.borrow_mut().tx_recovering.remove(&id);
+                });
+            }
+        }
+        for (pos, id, effects) in overdue.records {
+            let Some(gid) = st.shard.group_ids().get(pos).copied() else {
+                continue;
+            };
+            if st.tx_recovering.insert(id) {
+                let core = core.clone();
+                monoio::spawn(async move {
+                    crate::txn::finish_record(core.clone(), gid, id, effects).await;
+                    core.st.borrow_mut().tx_recovering.remove(&id);
+                });
+            }
+        }
+    }
+
     /// Retries parked commands: run them once their group can, proxy them
     /// once another node is known to lead, give up at their deadline.
     fn retry_parked(&self, st: &mut CoreState) {
@@ -898,7 +969,10 @@ impl Core {
                 p.ticket
                     .is_some_and(|t| st.shard.follower_read_ready(p.pos, t))
             };
-            if !p.write && (st.shard.read_ready_at(p.pos, now, p.need) || follower_read()) {
+            if !p.write
+                && (st.shard.read_ready_at(p.pos, now, p.need) || follower_read())
+                && !st.shard.tx_read_locked(p.pos, &p.argv)
+            {
                 if !st.shard.is_leader(p.pos) {
                     CoreCounters::add(&self.counters().follower_reads, 1);
                 }
@@ -1078,6 +1152,7 @@ impl Core {
         } else {
             st.shard.set_watch_writes(false);
         }
+        self.retry_tx_wait(st);
         self.retry_parked(st);
         let mut out = st.shard.take_outgoing();
         if self.node.drop_out.load(Relaxed) != 0 {
@@ -1368,7 +1443,9 @@ impl Core {
                     None => Some(errors::err(errors::NOT_LEADER)),
                     Some(pos)
                         if (write && !st.shard.is_leader(pos))
-                            || (!write && !st.shard.read_ready(pos, now)) =>
+                            || (!write
+                                && (!st.shard.read_ready(pos, now)
+                                    || st.shard.tx_read_locked(pos, &argv))) =>
                     {
                         let to = ParkedReply::Remote { core: from, id };
                         st.park(pos, argv, write, proxied, to, now, client);
@@ -1702,6 +1779,18 @@ impl CoreState {
         if !self.shard.is_leader(pos) {
             return Err((errors::err(errors::NOT_LEADER), waiter));
         }
+        match self.tx_gate(pos, &argv) {
+            corekv_shard::txn::TxCheck::Free => {}
+            corekv_shard::txn::TxCheck::Wait => {
+                if let Some(q) = self.tx_wait.get_mut(pos) {
+                    q.push_back((argv, waiter, client));
+                    return Ok(());
+                }
+            }
+            corekv_shard::txn::TxCheck::Conflict => {
+                return Err((errors::err(corekv_core::txn::CONFLICT), waiter));
+            }
+        }
         let tok = self.next_token;
         self.next_token += 1;
         if argv
@@ -1729,6 +1818,34 @@ impl CoreState {
         self.waiters.insert(tok, waiter);
         self.unflushed += 1;
         Ok(())
+    }
+
+    /// What transactions' locks say about proposing `argv` to group `pos`
+    /// now (docs/design/0025). Commits, aborts and resolves always go; a
+    /// prepare goes only if nothing else waits for its keys' group (it is
+    /// refused rather than wait: no deadlock); a plain write waits behind
+    /// a lock, or behind writes already waiting, keeping their order.
+    fn tx_gate(&mut self, pos: usize, argv: &[Bytes]) -> corekv_shard::txn::TxCheck {
+        use corekv_shard::txn::TxCheck;
+        let name = argv.first().map_or(&[][..], |a| &a[..]);
+        if name.len() > 9 && name[..9].eq_ignore_ascii_case(b"corekv.tx") {
+            if !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {
+                return TxCheck::Free;
+            }
+            let Some(id) = argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)) else {
+                return TxCheck::Conflict;
+            };
+            let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());
+            if queued || self.shard.tx_check(pos, argv, Some(id)) != TxCheck::Free {
+                return TxCheck::Conflict;
+            }
+            self.shard.tx_proposed(pos, id, argv);
+            return TxCheck::Free;
+        }
+        if self.tx_wait.get(pos).is_some_and(|q| !q.is_empty()) {
+            return TxCheck::Wait;
+        }
+        self.shard.tx_check(pos, argv, None)
     }
 
     fn next_rand(&mut self) -> u64 {

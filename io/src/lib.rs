@@ -28,6 +28,7 @@ pub mod server_cmds;
 pub mod stats;
 pub mod stats_socket;
 pub mod topology;
+pub mod txn;
 
 /// The Redis version whose behaviour corekv matches (clients gate on it).
 pub const REDIS_VERSION: &str = "7.0.15";

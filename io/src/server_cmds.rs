@@ -6,7 +6,7 @@
 //! here exhaustively: a new one cannot be forgotten.
 
 use crate::config::{fsync_name, parse_fsync};
-use crate::conn::{Conn, MULTI_UNSUPPORTED, unknown};
+use crate::conn::{Conn, unknown};
 use crate::node::{KillFilter, Msg, unix_ms};
 use bytes::Bytes;
 use corekv_core::cmd::glob_match;
@@ -78,15 +78,15 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         ServerCmd::Command(sub) => table::command(sub, argv),
         ServerCmd::Client(sub) => client(conn, sub, argv).await,
         ServerCmd::Config(sub) => config(conn, sub, argv),
-        // Transactions are refused until they exist; conn refuses what
-        // follows a MULTI (see `Conn::queue_in_multi`).
+        // Conn queues what follows (see `Conn::queue_in_multi`).
         ServerCmd::Multi => {
-            conn.in_multi = true;
-            errors::err(MULTI_UNSUPPORTED)
+            conn.multi = Some(Default::default());
+            Reply::ok()
         }
         ServerCmd::Exec => errors::err("ERR EXEC without MULTI"),
         ServerCmd::Discard => errors::err("ERR DISCARD without MULTI"),
-        ServerCmd::Watch | ServerCmd::Unwatch => errors::err(MULTI_UNSUPPORTED),
+        ServerCmd::Watch => errors::err("ERR corekv: WATCH is not supported yet"),
+        ServerCmd::Unwatch => Reply::ok(),
         ServerCmd::Cluster => crate::cluster_cmds::run(&conn.core, conn.proxied, argv).await,
         ServerCmd::Member => conn.member_hello(argv),
         ServerCmd::Proxied => {

@@ -1,0 +1,311 @@
+//! The coordinator of transactions across Raft groups (docs/design/0025),
+//! and the recovery of transactions whose coordinator went away.
+//!
+//! A transaction runs on the core of the connection that asked, as a task:
+//! it sends its prepares to every group (routed like any write: another
+//! core's group is forwarded, another node's leader proxied), runs the
+//! commands on a scratch store loaded with the prepared values, has the
+//! primary group decide, and commits the rest in the background.
+
+use crate::core::Core;
+use bytes::Bytes;
+use corekv_core::txn::{self, Scratch, TxId};
+use corekv_core::Reply;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// How long a transaction keeps trying (conflicts, elections) before it
+/// answers the client an error.
+const TX_DEADLINE: Duration = Duration::from_secs(10);
+/// A lock (or a primary's record) this old is resolved by its group.
+pub const TX_RESOLVE_AFTER: Duration = Duration::from_secs(3);
+
+/// One participant: the group (node index), its id, a slot of it, and the
+/// transaction's keys there.
+struct Part {
+    gidx: usize,
+    gid: u32,
+    slot: u16,
+    keys: Vec<Bytes>,
+}
+
+fn b(s: &str) -> Bytes {
+    Bytes::copy_from_slice(s.as_bytes())
+}
+
+fn num(n: impl ToString) -> Bytes {
+    Bytes::from(n.to_string())
+}
+
+/// The group of `gid` (its index in the node's table) and a slot of it.
+fn group_by_id(core: &Core, gid: u32) -> Option<(usize, u16)> {
+    core.node
+        .groups
+        .iter()
+        .position(|g| g.id == gid)
+        .and_then(|i| Some((i, core.node.groups.get(i)?.slots.start)))
+}
+
+fn parts_of(core: &Core, keys: &[Bytes]) -> Vec<Part> {
+    let mut parts: Vec<Part> = Vec::new();
+    for k in keys {
+        let gidx = core
+            .node
+            .group_of_slot(corekv_core::slot::key_slot(k));
+        match parts.iter_mut().find(|p| p.gidx == gidx) {
+            Some(p) => {
+                if !p.keys.contains(k) {
+                    p.keys.push(k.clone());
+                }
+            }
+            None => {
+                let (gid, slot) = core
+                    .node
+                    .groups
+                    .get(gidx)
+                    .map_or((0, 0), |g| (g.id, g.slots.start));
+                parts.push(Part {
+                    gidx,
+                    gid,
+                    slot,
+                    keys: vec![k.clone()],
+                });
+            }
+        }
+    }
+    parts
+}
+
+/// Whether a refusal means "try again" (a lock, an election) rather than a
+/// failure to report.
+fn retryable(r: &Reply) -> bool {
+    match r {
+        Reply::Error(e) => {
+            e.starts_with("TXCONFLICT") || e.starts_with("TXABORTED") || e.starts_with("TRYAGAIN")
+        }
+        _ => false,
+    }
+}
+
+async fn backoff(attempt: u32) {
+    // Random and growing: two transactions that refused each other do not
+    // meet again at once.
+    let cap = 1u64 << attempt.min(6);
+    let ms = 1 + crate::node::unix_ms() % (cap * 2);
+    monoio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Runs `cmds` atomically over `keys` (every key any of them touches) and
+/// answers one reply per command. One group: one `COREKV.MULTI` entry.
+pub async fn execute(core: &Rc<Core>, cmds: Vec<Vec<Bytes>>, keys: Vec<Bytes>) -> Result<Vec<Reply>, Reply> {
+    let parts = parts_of(core, &keys);
+    if parts.len() <= 1 {
+        let (gidx, slot) = parts.first().map_or((0, 0), |p| (p.gidx, p.slot));
+        let mut argv = vec![b(txn::MULTI), num(slot)];
+        txn::pack_cmds(&cmds, &mut argv);
+        return match core.submit(gidx, argv, true).resolve().await {
+            Reply::Array(v) => Ok(v),
+            other => Err(other),
+        };
+    }
+    let start = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        match attempt_once(core, &cmds, &parts).await {
+            Ok(replies) => return Ok(replies),
+            Err(r) if retryable(&r) && start.elapsed() < TX_DEADLINE => {
+                attempt += 1;
+                backoff(attempt).await;
+            }
+            Err(r) => return Err(r),
+        }
+    }
+}
+
+async fn abort_all(core: &Rc<Core>, id: TxId, parts: &[Part]) {
+    let mut pending = Vec::with_capacity(parts.len());
+    for (i, p) in parts.iter().enumerate() {
+        let argv = vec![b(txn::ABORT), num(p.slot), id.to_arg(), num(u8::from(i == 0))];
+        pending.push(core.submit(p.gidx, argv, true));
+    }
+    for p in pending {
+        // An abort that fails leaves a lock that recovery resolves.
+        p.resolve().await;
+    }
+}
+
+async fn attempt_once(core: &Rc<Core>, cmds: &[Vec<Bytes>], parts: &[Part]) -> Result<Vec<Reply>, Reply> {
+    let id = TxId {
+        node: core.node.cluster.node_id,
+        hlc: core.node.hlc_now(),
+    };
+    let primary = parts.first().map_or(0, |p| p.gid);
+    // Prepare everywhere at once.
+    let mut pending = Vec::with_capacity(parts.len());
+    for p in parts {
+        let mut argv = vec![b(txn::PREP), num(p.slot), id.to_arg(), num(primary), num(id.ms())];
+        argv.extend(p.keys.iter().cloned());
+        pending.push(core.submit(p.gidx, argv, true));
+    }
+    let mut values = Vec::new();
+    let mut failed: Option<Reply> = None;
+    for p in pending {
+        match p.resolve().await {
+            Reply::Bulk(v) => match txn::decode_values(&v) {
+                Some(vals) => values.extend(vals),
+                None => failed = failed.or(Some(Reply::err("ERR corekv: bad prepare answer"))),
+            },
+            other => failed = failed.or(Some(other)),
+        }
+    }
+    if let Some(r) = failed {
+        abort_all(core, id, parts).await;
+        return Err(r);
+    }
+    // Run: every prepare's answer moved our clock, so this is later than
+    // each of them on every causal path.
+    let now_ms = core.node.hlc_now_ms();
+    let mut scratch = Scratch::load(values);
+    let mut replies = Vec::with_capacity(cmds.len());
+    for (i, c) in cmds.iter().enumerate() {
+        let ctx = corekv_core::cmd::Ctx {
+            now_ms,
+            slots: 0..corekv_core::slot::SLOTS,
+            rand: id.hlc.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
+        };
+        replies.push(corekv_shard::txn::run_one(c, &ctx, &mut scratch));
+    }
+    let effects = scratch.effects();
+    if effects.is_empty() {
+        // Read only: the locks only had to hold while the values were read.
+        abort_all(core, id, parts).await;
+        return Ok(replies);
+    }
+    let mut per_group: Vec<Bytes> = Vec::with_capacity(parts.len());
+    for p in parts {
+        let mine: Vec<_> = effects
+            .iter()
+            .filter(|(k, _)| p.keys.contains(k))
+            .cloned()
+            .collect();
+        per_group.push(txn::encode_values(&mine));
+    }
+    // Decide at the primary; it keeps the others' effects until they
+    // have applied them.
+    let (Some(first), Some(first_eff)) = (parts.first(), per_group.first()) else {
+        return Err(Reply::err("ERR corekv: empty transaction"));
+    };
+    let mut argv = vec![b(txn::COMMIT), num(first.slot), id.to_arg(), num(parts.len())];
+    for (p, e) in parts.iter().zip(&per_group) {
+        argv.push(num(p.gid));
+        argv.push(e.clone());
+    }
+    let decided = match core.submit(first.gidx, argv, true).resolve().await {
+        Reply::Simple(_) => true,
+        Reply::Error(e) if e.starts_with("TXABORTED") => false,
+        // Unknown: ask the primary, whose log decides either way.
+        _ => match resolve_at(core, id, first.gid, first.gidx, first.slot, parts.get(1).map_or(0, |p| p.gid)).await {
+            Some(d) => d,
+            None => {
+                return Err(Reply::err(
+                    "ERR transaction outcome is unknown (its primary group did not answer); it may or may not have run",
+                ));
+            }
+        },
+    };
+    let _ = first_eff;
+    if !decided {
+        abort_all(core, id, parts).await;
+        return Err(Reply::err(txn::ABORTED));
+    }
+    // Committed. The others commit in the background: their keys stay
+    // locked (reads and writes of them wait) until they have.
+    let core2 = core.clone();
+    let rest: Vec<(usize, u32, u16, Bytes)> = parts
+        .iter()
+        .zip(per_group)
+        .skip(1)
+        .map(|(p, e)| (p.gidx, p.gid, p.slot, e))
+        .collect();
+    let (pgidx, pslot) = (first.gidx, first.slot);
+    monoio::spawn(async move {
+        if commit_rest(&core2, id, rest).await {
+            let forget = vec![b(txn::FORGET), num(pslot), id.to_arg()];
+            core2.submit(pgidx, forget, true).resolve().await;
+        }
+    });
+    Ok(replies)
+}
+
+/// Commits `id` in each (group, gid, slot, effects); true if all applied.
+async fn commit_rest(core: &Rc<Core>, id: TxId, rest: Vec<(usize, u32, u16, Bytes)>) -> bool {
+    let mut pending = Vec::with_capacity(rest.len());
+    for (gidx, gid, slot, eff) in rest {
+        let argv = vec![b(txn::COMMIT), num(slot), id.to_arg(), num(1), num(gid), eff];
+        pending.push(core.submit(gidx, argv, true));
+    }
+    let mut all = true;
+    for p in pending {
+        all &= matches!(p.resolve().await, Reply::Simple(_));
+    }
+    all
+}
+
+/// Asks the primary for `id`'s outcome, for group `asker`: Some(true) if
+/// committed, Some(false) if aborted (the resolve aborts it if undecided),
+/// None if the primary did not answer in time.
+async fn resolve_at(core: &Rc<Core>, id: TxId, _pgid: u32, pgidx: usize, pslot: u16, asker: u32) -> Option<bool> {
+    let start = Instant::now();
+    let mut attempt = 0;
+    while start.elapsed() < TX_DEADLINE {
+        let argv = vec![b(txn::RESOLVE), num(pslot), id.to_arg(), num(asker)];
+        match core.submit(pgidx, argv, true).resolve().await {
+            Reply::Bulk(_) => return Some(true),
+            Reply::Error(e) if e.starts_with("TXABORTED") => return Some(false),
+            _ => {
+                attempt += 1;
+                backoff(attempt).await;
+            }
+        }
+    }
+    None
+}
+
+/// Recovery of one lock held too long in group (`gidx`, `gid`): the
+/// primary says commit (with this group's effects) or abort.
+pub async fn resolve_lock(core: Rc<Core>, gid: u32, id: TxId, primary: u32) {
+    let (Some((gidx, slot)), Some((pgidx, pslot))) = (group_by_id(&core, gid), group_by_id(&core, primary)) else {
+        return;
+    };
+    let argv = vec![b(txn::RESOLVE), num(pslot), id.to_arg(), num(gid)];
+    let answer = core.submit(pgidx, argv, true).resolve().await;
+    if gid == primary {
+        return; // the resolve itself released the lock
+    }
+    let argv = match answer {
+        Reply::Bulk(eff) => vec![b(txn::COMMIT), num(slot), id.to_arg(), num(1), num(gid), eff],
+        Reply::Error(e) if e.starts_with("TXABORTED") => {
+            vec![b(txn::ABORT), num(slot), id.to_arg(), num(0)]
+        }
+        _ => return, // asked again at the next round
+    };
+    core.submit(gidx, argv, true).resolve().await;
+}
+
+/// Recovery at the primary of a record kept too long: re-send the commits,
+/// then forget it.
+pub async fn finish_record(core: Rc<Core>, gid: u32, id: TxId, effects: Vec<(u32, Bytes)>) {
+    let Some((pgidx, pslot)) = group_by_id(&core, gid) else {
+        return;
+    };
+    let mut rest = Vec::new();
+    for (g, e) in effects {
+        if let Some((gidx, slot)) = group_by_id(&core, g) {
+            rest.push((gidx, g, slot, e));
+        }
+    }
+    if commit_rest(&core, id, rest).await {
+        let forget = vec![b(txn::FORGET), num(pslot), id.to_arg()];
+        core.submit(pgidx, forget, true).resolve().await;
+    }
+}
