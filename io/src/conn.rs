@@ -594,7 +594,11 @@ impl Conn {
     /// queueing (the transaction then fails with EXECABORT), or one of the
     /// commands that act at once (EXEC, DISCARD, a nested MULTI, WATCH).
     /// `None`: QUIT or RESET, which leave the transaction and run.
-    fn queue_in_multi(&mut self, base: Option<&'static CommandSpec>, argv: &[Bytes]) -> Option<InMulti> {
+    fn queue_in_multi(
+        &mut self,
+        base: Option<&'static CommandSpec>,
+        argv: &[Bytes],
+    ) -> Option<InMulti> {
         let cmd = match base.map(|s| s.handler) {
             Some(Handler::Server(cmd)) => Some(cmd),
             _ => None,
@@ -633,10 +637,17 @@ impl Conn {
     /// ones it would pass before running (known, arity, a write's
     /// precheck), and corekv's own: a command over every group (FLUSHALL,
     /// DBSIZE, KEYS, SCAN ...) has no transaction covering it yet.
-    fn queue_check(&self, base: Option<&'static CommandSpec>, argv: &[Bytes]) -> Result<&'static CommandSpec, Reply> {
+    fn queue_check(
+        &self,
+        base: Option<&'static CommandSpec>,
+        argv: &[Bytes],
+    ) -> Result<&'static CommandSpec, Reply> {
         let spec = table::resolve_from(base, argv)?;
         match spec.handler {
-            Handler::Write { precheck: Some(check), .. } => check(argv)?,
+            Handler::Write {
+                precheck: Some(check),
+                ..
+            } => check(argv)?,
             Handler::Missing | Handler::Container => return Err(unknown(argv)),
             _ => {}
         }

@@ -9,8 +9,8 @@
 
 use crate::core::Core;
 use bytes::Bytes;
-use corekv_core::txn::{self, Scratch, TxId};
 use corekv_core::Reply;
+use corekv_core::txn::{self, Scratch, TxId};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -49,9 +49,7 @@ fn group_by_id(core: &Core, gid: u32) -> Option<(usize, u16)> {
 fn parts_of(core: &Core, keys: &[Bytes]) -> Vec<Part> {
     let mut parts: Vec<Part> = Vec::new();
     for k in keys {
-        let gidx = core
-            .node
-            .group_of_slot(corekv_core::slot::key_slot(k));
+        let gidx = core.node.group_of_slot(corekv_core::slot::key_slot(k));
         match parts.iter_mut().find(|p| p.gidx == gidx) {
             Some(p) => {
                 if !p.keys.contains(k) {
@@ -97,7 +95,11 @@ async fn backoff(attempt: u32) {
 
 /// Runs `cmds` atomically over `keys` (every key any of them touches) and
 /// answers one reply per command. One group: one `COREKV.MULTI` entry.
-pub async fn execute(core: &Rc<Core>, cmds: Vec<Vec<Bytes>>, keys: Vec<Bytes>) -> Result<Vec<Reply>, Reply> {
+pub async fn execute(
+    core: &Rc<Core>,
+    cmds: Vec<Vec<Bytes>>,
+    keys: Vec<Bytes>,
+) -> Result<Vec<Reply>, Reply> {
     let parts = parts_of(core, &keys);
     if parts.len() <= 1 {
         let (gidx, slot) = parts.first().map_or((0, 0), |p| (p.gidx, p.slot));
@@ -125,7 +127,12 @@ pub async fn execute(core: &Rc<Core>, cmds: Vec<Vec<Bytes>>, keys: Vec<Bytes>) -
 async fn abort_all(core: &Rc<Core>, id: TxId, parts: &[Part]) {
     let mut pending = Vec::with_capacity(parts.len());
     for (i, p) in parts.iter().enumerate() {
-        let argv = vec![b(txn::ABORT), num(p.slot), id.to_arg(), num(u8::from(i == 0))];
+        let argv = vec![
+            b(txn::ABORT),
+            num(p.slot),
+            id.to_arg(),
+            num(u8::from(i == 0)),
+        ];
         pending.push(core.submit(p.gidx, argv, true));
     }
     for p in pending {
@@ -134,7 +141,11 @@ async fn abort_all(core: &Rc<Core>, id: TxId, parts: &[Part]) {
     }
 }
 
-async fn attempt_once(core: &Rc<Core>, cmds: &[Vec<Bytes>], parts: &[Part]) -> Result<Vec<Reply>, Reply> {
+async fn attempt_once(
+    core: &Rc<Core>,
+    cmds: &[Vec<Bytes>],
+    parts: &[Part],
+) -> Result<Vec<Reply>, Reply> {
     let id = TxId {
         node: core.node.cluster.node_id,
         hlc: core.node.hlc_now(),
@@ -143,7 +154,13 @@ async fn attempt_once(core: &Rc<Core>, cmds: &[Vec<Bytes>], parts: &[Part]) -> R
     // Prepare everywhere at once.
     let mut pending = Vec::with_capacity(parts.len());
     for p in parts {
-        let mut argv = vec![b(txn::PREP), num(p.slot), id.to_arg(), num(primary), num(id.ms())];
+        let mut argv = vec![
+            b(txn::PREP),
+            num(p.slot),
+            id.to_arg(),
+            num(primary),
+            num(id.ms()),
+        ];
         argv.extend(p.keys.iter().cloned());
         pending.push(core.submit(p.gidx, argv, true));
     }
@@ -195,7 +212,12 @@ async fn attempt_once(core: &Rc<Core>, cmds: &[Vec<Bytes>], parts: &[Part]) -> R
     let (Some(first), Some(first_eff)) = (parts.first(), per_group.first()) else {
         return Err(Reply::err("ERR corekv: empty transaction"));
     };
-    let mut argv = vec![b(txn::COMMIT), num(first.slot), id.to_arg(), num(parts.len())];
+    let mut argv = vec![
+        b(txn::COMMIT),
+        num(first.slot),
+        id.to_arg(),
+        num(parts.len()),
+    ];
     for (p, e) in parts.iter().zip(&per_group) {
         argv.push(num(p.gid));
         argv.push(e.clone());
@@ -204,7 +226,16 @@ async fn attempt_once(core: &Rc<Core>, cmds: &[Vec<Bytes>], parts: &[Part]) -> R
         Reply::Simple(_) => true,
         Reply::Error(e) if e.starts_with("TXABORTED") => false,
         // Unknown: ask the primary, whose log decides either way.
-        _ => match resolve_at(core, id, first.gid, first.gidx, first.slot, parts.get(1).map_or(0, |p| p.gid)).await {
+        _ => match resolve_at(
+            core,
+            id,
+            first.gid,
+            first.gidx,
+            first.slot,
+            parts.get(1).map_or(0, |p| p.gid),
+        )
+        .await
+        {
             Some(d) => d,
             None => {
                 return Err(Reply::err(
@@ -241,7 +272,14 @@ async fn attempt_once(core: &Rc<Core>, cmds: &[Vec<Bytes>], parts: &[Part]) -> R
 async fn commit_rest(core: &Rc<Core>, id: TxId, rest: Vec<(usize, u32, u16, Bytes)>) -> bool {
     let mut pending = Vec::with_capacity(rest.len());
     for (gidx, gid, slot, eff) in rest {
-        let argv = vec![b(txn::COMMIT), num(slot), id.to_arg(), num(1), num(gid), eff];
+        let argv = vec![
+            b(txn::COMMIT),
+            num(slot),
+            id.to_arg(),
+            num(1),
+            num(gid),
+            eff,
+        ];
         pending.push(core.submit(gidx, argv, true));
     }
     let mut all = true;
@@ -254,7 +292,14 @@ async fn commit_rest(core: &Rc<Core>, id: TxId, rest: Vec<(usize, u32, u16, Byte
 /// Asks the primary for `id`'s outcome, for group `asker`: Some(true) if
 /// committed, Some(false) if aborted (the resolve aborts it if undecided),
 /// None if the primary did not answer in time.
-async fn resolve_at(core: &Rc<Core>, id: TxId, _pgid: u32, pgidx: usize, pslot: u16, asker: u32) -> Option<bool> {
+async fn resolve_at(
+    core: &Rc<Core>,
+    id: TxId,
+    _pgid: u32,
+    pgidx: usize,
+    pslot: u16,
+    asker: u32,
+) -> Option<bool> {
     let start = Instant::now();
     let mut attempt = 0;
     while start.elapsed() < TX_DEADLINE {
@@ -274,7 +319,9 @@ async fn resolve_at(core: &Rc<Core>, id: TxId, _pgid: u32, pgidx: usize, pslot: 
 /// Recovery of one lock held too long in group (`gidx`, `gid`): the
 /// primary says commit (with this group's effects) or abort.
 pub async fn resolve_lock(core: Rc<Core>, gid: u32, id: TxId, primary: u32) {
-    let (Some((gidx, slot)), Some((pgidx, pslot))) = (group_by_id(&core, gid), group_by_id(&core, primary)) else {
+    let (Some((gidx, slot)), Some((pgidx, pslot))) =
+        (group_by_id(&core, gid), group_by_id(&core, primary))
+    else {
         return;
     };
     let argv = vec![b(txn::RESOLVE), num(pslot), id.to_arg(), num(gid)];
@@ -283,7 +330,14 @@ pub async fn resolve_lock(core: Rc<Core>, gid: u32, id: TxId, primary: u32) {
         return; // the resolve itself released the lock
     }
     let argv = match answer {
-        Reply::Bulk(eff) => vec![b(txn::COMMIT), num(slot), id.to_arg(), num(1), num(gid), eff],
+        Reply::Bulk(eff) => vec![
+            b(txn::COMMIT),
+            num(slot),
+            id.to_arg(),
+            num(1),
+            num(gid),
+            eff,
+        ],
         Reply::Error(e) if e.starts_with("TXABORTED") => {
             vec![b(txn::ABORT), num(slot), id.to_arg(), num(0)]
         }

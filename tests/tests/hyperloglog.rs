@@ -304,23 +304,21 @@ fn errors() {
     }
 }
 
-/// Several keys must share a group (use a `{hash tag}`), like `MSET`.
+/// Keys of several groups work as on one Redis (one transaction,
+/// docs/design/0025).
 #[test]
-fn keys_across_groups_are_crossslot() {
-    if !corekv_tests::corekv_only("keys_across_groups_are_crossslot") {
-        return;
-    }
+fn keys_across_groups_work_like_one_redis() {
     let s = Server::start(&[]);
     let mut c = s.resp();
     let keys: Vec<String> = (0..16).map(|j| format!("cross{j}")).collect();
-    for cmd in ["PFCOUNT", "PFMERGE"] {
-        let mut args = vec![cmd];
-        args.extend(keys.iter().map(String::as_str));
-        assert_eq!(
-            c.cmd(&args),
-            e("CROSSSLOT Keys in request don't hash to the same slot"),
-            "{cmd}"
-        );
+    for (n, k) in keys.iter().enumerate().skip(1) {
+        check!(c, ["PFADD", k, &format!("e{n}"), "shared"], i(1));
     }
-    check!(c, ["EXISTS", "cross0"], i(0));
+    let mut count = vec!["PFCOUNT"];
+    count.extend(keys.iter().map(String::as_str));
+    assert_eq!(c.cmd(&count), i(16));
+    let mut merge = vec!["PFMERGE"];
+    merge.extend(keys.iter().map(String::as_str));
+    assert_eq!(c.cmd(&merge), Reply::ok());
+    check!(c, ["PFCOUNT", "cross0"], i(16));
 }

@@ -439,8 +439,8 @@ fn big_ranges_run_on_the_heavy_pool() {
 }
 
 /// LMPOP finds its keys through numkeys (movablekeys): it runs on the
-/// group holding them, whichever that is. Keys of two groups are
-/// CROSSSLOT on corekv (Redis without cluster mode takes them).
+/// group holding them, whichever that is; keys of several groups run as
+/// one transaction, as on one Redis.
 #[test]
 fn multi_key_commands_run_where_their_keys_live() {
     let s = Server::start(&[]);
@@ -457,21 +457,19 @@ fn multi_key_commands_run_where_their_keys_live() {
         check!(c, ["LMOVE", &k, &dst, "LEFT", "LEFT"], b("v2"));
         check!(c, ["LRANGE", &dst, "0", "-1"], arr(&["v2"]));
     }
-    if corekv_tests::is_redis() {
-        return;
-    }
-    // Some two of these keys live in different groups.
+    // Keys without tags: some live in different groups.
     let keys: Vec<String> = (0..16).map(|n| format!("x{n}")).collect();
-    let crossed = keys.iter().skip(1).any(|k| {
-        c.cmd(&["LMPOP", "2", &keys[0], k, "LEFT"])
-            == e("CROSSSLOT Keys in request don't hash to the same slot")
-    });
-    assert!(crossed, "LMPOP across groups is refused");
-    let crossed = keys.iter().skip(1).any(|k| {
-        c.cmd(&["RPOPLPUSH", &keys[0], k])
-            == e("CROSSSLOT Keys in request don't hash to the same slot")
-    });
-    assert!(crossed, "RPOPLPUSH across groups is refused");
+    for k in keys.iter().skip(1) {
+        check!(c, ["RPUSH", &keys[0], "v"], i(1));
+        check!(
+            c,
+            ["LMPOP", "2", k, &keys[0], "LEFT"],
+            Reply::Array(vec![b(&keys[0]), arr(&["v"])])
+        );
+        check!(c, ["RPUSH", &keys[0], "w"], i(1));
+        check!(c, ["RPOPLPUSH", &keys[0], k], b("w"));
+        check!(c, ["LPOP", k], b("w"));
+    }
 }
 
 /// Acknowledged list writes survive kill -9 (corekv only): pushes at both

@@ -3,11 +3,10 @@
 //! commands use one hash tag so the keys share a slot.
 
 use corekv_tests::r::{b, e, i, nil, ok};
-use corekv_tests::{Reply, Resp, Server, check, corekv_only};
+use corekv_tests::{Reply, Resp, Server, check};
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const SYNTAX: &str = "ERR syntax error";
-const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";
 
 fn texts(v: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = v.iter().map(|s| s.to_string()).collect();
@@ -395,29 +394,26 @@ fn resp3_shapes() {
     );
 }
 
-/// Keys of different groups are refused as a whole, numkeys commands
-/// included (their keys come from the key specs).
+/// Keys of different groups work as on one Redis, numkeys commands
+/// included (their keys come from the key specs): one transaction.
 #[test]
-fn keys_across_groups_are_crossslot() {
-    if !corekv_only("keys_across_groups_are_crossslot") {
-        return;
-    }
+fn keys_across_groups_work_like_one_redis() {
     let s = Server::start(&[]);
     let mut c = s.resp();
     let keys: Vec<String> = (0..16).map(|j| format!("cross{j}")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    for (n, k) in refs.iter().enumerate().skip(1) {
+        check!(c, ["SADD", k, "common", &format!("m{n}")], i(2));
+    }
     let mut sunion = vec!["SUNIONSTORE"];
     sunion.extend(&refs);
-    assert_eq!(c.cmd(&sunion), e(CROSSSLOT));
-    let mut card = vec!["SINTERCARD", "16"];
-    card.extend(&refs);
-    assert_eq!(c.cmd(&card), e(CROSSSLOT));
-    let mut smove = vec!["SMOVE"];
-    smove.extend(refs.iter().take(2));
-    smove.push("m");
-    // Two keys may share a group; sixteen (above) do not.
-    let r = c.cmd(&smove);
-    assert!(r == i(0) || r == e(CROSSSLOT), "{r:?}");
+    assert_eq!(c.cmd(&sunion), i(16));
+    let mut card = vec!["SINTERCARD", "15"];
+    card.extend(refs.iter().skip(1));
+    assert_eq!(c.cmd(&card), i(1));
+    check!(c, ["SMOVE", "cross1", "cross2", "m1"], i(1));
+    check!(c, ["SCARD", "cross2"], i(3));
+    check!(c, ["SISMEMBER", "cross1", "m1"], i(0));
 }
 
 /// Pearson's chi-square of `counts` against a uniform draw over `n` bins.
