@@ -679,6 +679,55 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Redis Cluster's slot of `key`: CRC16/XMODEM of the key, or of its
+/// first non-empty `{hash tag}`, mod 16384. Tests use it to pick keys that
+/// really land in different Raft groups.
+pub fn key_slot(key: &[u8]) -> u16 {
+    let part = key
+        .iter()
+        .position(|&c| c == b'{')
+        .and_then(|open| {
+            let rest = key.get(open + 1..)?;
+            let close = rest.iter().position(|&c| c == b'}')?;
+            (close > 0).then(|| rest.get(..close)).flatten()
+        })
+        .unwrap_or(key);
+    let mut crc: u16 = 0;
+    for &byte in part {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc % 16384
+}
+
+/// Data groups of a node started by [`Server::start`] with the default
+/// `--cores 2` and two groups per core.
+pub const DEFAULT_GROUPS: usize = 4;
+
+/// Which of the [`DEFAULT_GROUPS`] groups owns `key`: the groups own
+/// contiguous, equal slot ranges (core/src/slot.rs `group_slots`).
+pub fn default_group(key: &str) -> usize {
+    usize::from(key_slot(key.as_bytes())) * DEFAULT_GROUPS / 16384
+}
+
+/// Asserts that `keys` span at least `min` different default groups, so a
+/// cross-group test cannot silently turn into a single-group one.
+pub fn assert_spread(keys: &[&str], min: usize) {
+    let mut groups: Vec<usize> = keys.iter().map(|k| default_group(k)).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    assert!(
+        groups.len() >= min,
+        "keys {keys:?} span only groups {groups:?}, want at least {min}"
+    );
+}
+
 /// Asserts a command's reply, naming the command on failure.
 #[macro_export]
 macro_rules! check {
@@ -722,6 +771,19 @@ mod tests {
         );
         assert!(read_reply(&mut BufReader::new(&b"?x\r\n"[..]), 0).is_err());
         assert!(read_reply(&mut BufReader::new(&b"$5\r\nab\r\n"[..]), 0).is_err());
+    }
+
+    #[test]
+    fn key_slots_match_redis_cluster() {
+        // CLUSTER KEYSLOT answers of Redis 7.
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"acct:0"), 14205);
+        assert_eq!(key_slot(b"a{foo}b"), 12182);
+        // An empty tag hashes the whole key.
+        assert_eq!(key_slot(b"a{}b"), 13694);
+        assert_eq!(key_slot(b""), 0);
+        assert_eq!(default_group("acct:3"), 0);
+        assert_eq!(default_group("acct:0"), 3);
     }
 }
 
