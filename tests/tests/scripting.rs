@@ -959,10 +959,10 @@ fn a_script_over_keys_in_every_group_is_never_seen_half_done() {
         mget.extend(TEN);
         let sum_all =
             "local s = {} for _, k in ipairs(KEYS) do s[#s+1] = redis.call('GET', k) end return s";
-        let mut reads = 0;
+        let mut reads = 0usize;
         while !done.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < end {
             // Plain MGET and a read-only script must both see whole rounds.
-            let seen = if reads % 2 == 0 {
+            let seen = if reads.is_multiple_of(2) {
                 r.cmd(&mget).items()
             } else {
                 let mut args = vec!["EVAL_RO", sum_all, "10"];
