@@ -136,6 +136,87 @@ pub fn cluster_ports(n: usize) -> Vec<u16> {
     out
 }
 
+/// `n` corekv nodes on loopback forming one cluster, each with two cores,
+/// `--fsync always` and `COREKV.DEBUG` (partitions), started as
+/// tests/tests/cluster.rs starts them; `extra` flags go to every node.
+/// Node `i` has id `i + 1`.
+pub fn start_cluster(n: usize, extra: &[&str]) -> Vec<Server> {
+    let ports = cluster_ports(n);
+    let secret = cluster_secret_file();
+    let peers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
+        .collect::<Vec<_>>()
+        .join(",");
+    ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let id = (i + 1).to_string();
+            let mut args = vec![
+                "--node-id",
+                &id,
+                "--peers",
+                &peers,
+                "--cluster-secret-file",
+                &secret,
+                "--fsync",
+                "always",
+                "--debug-commands",
+                "--no-pin",
+            ];
+            args.extend_from_slice(extra);
+            Server::start_on(*p, &args)
+        })
+        .collect()
+}
+
+/// A cluster secret file shared by every cluster of this test process.
+pub fn cluster_secret_file() -> String {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("corekv-test-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("secret dir");
+        let path = dir.join("secret");
+        std::fs::write(
+            &path,
+            format!("test-secret-{}-0123456789\n", std::process::id()),
+        )
+        .expect("secret file");
+        path.display().to_string()
+    })
+    .clone()
+}
+
+/// Cuts node `i` of the cluster at `addrs` off from all the others (Raft
+/// and proxy links, both ways) with `COREKV.DEBUG PARTITION`, or, with
+/// `on` false, heals every cut.
+pub fn isolate_node(addrs: &[String], i: usize, on: bool) {
+    for (j, addr) in addrs.iter().enumerate() {
+        let s = TcpStream::connect(addr).expect("connect");
+        let mut c = Resp::from_stream(s, IO_TIMEOUT);
+        let args: Vec<String> = if !on {
+            vec!["COREKV.DEBUG".into(), "HEAL".into()]
+        } else if j == i {
+            let mut a = vec!["COREKV.DEBUG".into(), "PARTITION".into()];
+            a.extend(
+                (0..addrs.len())
+                    .filter(|&k| k != i)
+                    .map(|k| (k + 1).to_string()),
+            );
+            a
+        } else {
+            vec![
+                "COREKV.DEBUG".into(),
+                "PARTITION".into(),
+                (i + 1).to_string(),
+            ]
+        };
+        assert_eq!(c.cmd(&args), Reply::ok(), "{args:?} on {addr}");
+    }
+}
+
 /// A running server process plus its private data directory.
 pub struct Server {
     child: Option<Child>,

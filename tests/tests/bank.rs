@@ -29,7 +29,7 @@
 //! (kill -9 of the node the clients' transactions are coordinated on, then
 //! a restart; a partition of it) are corekv only.
 
-use corekv_tests::{Reply, Resp, Server, assert_spread, cluster_ports, corekv_only};
+use corekv_tests::{Reply, Resp, Server, assert_spread, corekv_only, isolate_node, start_cluster};
 use std::net::TcpStream;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -529,78 +529,6 @@ fn bank_total_is_constant_on_one_node() {
 // Three nodes
 // ---------------------------------------------------------------------------
 
-struct Cluster {
-    nodes: Vec<Server>,
-}
-
-impl Cluster {
-    /// Three nodes on loopback, two cores each, started like
-    /// tests/tests/cluster.rs starts them.
-    fn start() -> Cluster {
-        let ports = cluster_ports(3);
-        let secret = secret_file();
-        let peers = ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
-            .collect::<Vec<_>>()
-            .join(",");
-        let nodes = ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let id = (i + 1).to_string();
-                Server::start_on(
-                    *p,
-                    &[
-                        "--node-id",
-                        &id,
-                        "--peers",
-                        &peers,
-                        "--cluster-secret-file",
-                        &secret,
-                        "--fsync",
-                        "always",
-                        "--debug-commands",
-                        "--no-pin",
-                    ],
-                )
-            })
-            .collect();
-        Cluster { nodes }
-    }
-
-    fn addrs(&self) -> Vec<String> {
-        self.nodes.iter().map(Server::addr).collect()
-    }
-}
-
-/// Cuts node `i` off from the others (Raft and proxy links, both ways),
-/// or heals every cut.
-fn isolate(addrs: &[String], i: usize, on: bool) {
-    for (j, addr) in addrs.iter().enumerate() {
-        let mut c = connect(addr).expect("connect");
-        let args: Vec<String> = if !on {
-            vec!["COREKV.DEBUG".into(), "HEAL".into()]
-        } else if j == i {
-            let mut a = vec!["COREKV.DEBUG".into(), "PARTITION".into()];
-            a.extend(
-                (0..addrs.len())
-                    .filter(|&k| k != i)
-                    .map(|k| (k + 1).to_string()),
-            );
-            a
-        } else {
-            vec![
-                "COREKV.DEBUG".into(),
-                "PARTITION".into(),
-                (i + 1).to_string(),
-            ]
-        };
-        assert_eq!(c.cmd(&args), Reply::ok());
-    }
-}
-
 /// After a fault: every node answers the same balances and markers (see
 /// [`verify`]), and a transaction over accounts in every group commits,
 /// so nothing is left locked by a transaction whose coordinator died or
@@ -631,23 +559,6 @@ fn verify_cluster(addrs: &[String], ledger: &Ledger) {
     assert_eq!(after.iter().sum::<i64>(), TOTAL, "{after:?}");
 }
 
-/// A secret file shared by the nodes of this process's clusters.
-fn secret_file() -> String {
-    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("corekv-bank-secret-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("secret dir");
-        let path = dir.join("secret");
-        std::fs::write(
-            &path,
-            format!("bank-secret-{}-0123456789\n", std::process::id()),
-        )
-        .expect("secret file");
-        path.display().to_string()
-    })
-    .clone()
-}
-
 fn cluster_load() -> Load {
     Load {
         clients: 6,
@@ -661,17 +572,17 @@ fn bank_total_survives_kill9_of_a_coordinator_node_and_its_restart() {
     if !corekv_only("bank_total_survives_kill9_of_a_coordinator_node_and_its_restart") {
         return;
     }
-    let mut cl = Cluster::start();
-    let addrs = cl.addrs();
+    let mut nodes = start_cluster(3, &[]);
+    let addrs: Vec<String> = nodes.iter().map(Server::addr).collect();
     open_accounts(&addrs[1]);
     let t = Instant::now();
     // Clients 0 and 3 coordinate their transactions on node 1, which dies
     // with them in flight and comes back.
     let (ledger, snapshots) = run_bank(&addrs, cluster_load(), || {
         std::thread::sleep(Duration::from_millis(2000));
-        cl.nodes[0].kill9();
+        nodes[0].kill9();
         std::thread::sleep(Duration::from_millis(2500));
-        cl.nodes[0].restart();
+        nodes[0].restart();
     });
     report("kill -9 of node 1", &ledger, snapshots, t.elapsed());
     assert!(!ledger.applied.is_empty(), "no transfer went through");
@@ -684,15 +595,15 @@ fn bank_total_survives_a_partition_of_a_coordinator_node() {
     if !corekv_only("bank_total_survives_a_partition_of_a_coordinator_node") {
         return;
     }
-    let cl = Cluster::start();
-    let addrs = cl.addrs();
+    let nodes = start_cluster(3, &[]);
+    let addrs: Vec<String> = nodes.iter().map(Server::addr).collect();
     open_accounts(&addrs[1]);
     let t = Instant::now();
     let (ledger, snapshots) = run_bank(&addrs, cluster_load(), || {
         std::thread::sleep(Duration::from_millis(2000));
-        isolate(&addrs, 0, true);
+        isolate_node(&addrs, 0, true);
         std::thread::sleep(Duration::from_millis(2500));
-        isolate(&addrs, 0, false);
+        isolate_node(&addrs, 0, false);
     });
     report("partition of node 1", &ledger, snapshots, t.elapsed());
     assert!(!ledger.applied.is_empty(), "no transfer went through");

@@ -10,7 +10,9 @@
 //! too (`COREKV_TEST_TARGET=redis`), except the cluster-mode one.
 
 use corekv_tests::r::{b, e, i, nil, ok};
-use corekv_tests::{Reply, Resp, Server, assert_spread, check, corekv_only};
+use corekv_tests::{
+    Reply, Resp, Server, assert_spread, check, corekv_only, key_slot, start_cluster,
+};
 use std::time::{Duration, Instant};
 
 fn queued() -> Reply {
@@ -855,18 +857,31 @@ const SPREAD: [&str; 8] = ["k1", "k2", "k3", "k4", "s1", "s2", "s3", "dst"];
 const ROUNDS: usize = 600;
 const LOOP_TIME: Duration = Duration::from_secs(8);
 
-/// One writer rewrites every key of [`SPREAD`] with the round's value via
-/// `write` while a reader checks with `read` that it never sees two
-/// values at once. Returns (writer rounds, reader snapshots).
+/// One writer (on `w`) rewrites every key of [`SPREAD`] with the round's
+/// value via `write` while a reader (on `r`) checks with `read` that it
+/// never sees two values at once. Returns (writer rounds, reader
+/// snapshots).
 fn never_half_done(
-    s: &Server,
+    mut w: Resp,
+    mut r: Resp,
     write: fn(&mut Resp, &str) -> Reply,
     want: Reply,
     read: fn(&mut Resp) -> Vec<Reply>,
 ) -> (usize, usize) {
     assert_spread(&SPREAD, 4);
-    let mut c = s.resp();
-    assert_eq!(write(&mut c, "0"), want);
+    // Retry the first round while a fresh cluster elects its leaders.
+    let ready = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = write(&mut w, "0");
+        if got == want {
+            break;
+        }
+        assert!(
+            transient(&got) && Instant::now() < ready,
+            "first write: {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let end = Instant::now() + LOOP_TIME;
     let done = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -875,12 +890,11 @@ fn never_half_done(
             let mut n = 0;
             while n < ROUNDS && Instant::now() < end {
                 n += 1;
-                assert_eq!(write(&mut c, &n.to_string()), want, "round {n}");
+                assert_eq!(write(&mut w, &n.to_string()), want, "round {n}");
             }
             done.store(true, std::sync::atomic::Ordering::Relaxed);
             n
         });
-        let mut r = s.resp();
         let mut reads = 0;
         while !done.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < end {
             let seen = read(&mut r);
@@ -924,9 +938,9 @@ fn exec_get_all(c: &mut Resp) -> Vec<Reply> {
 #[test]
 fn a_cross_group_mset_is_never_seen_half_done() {
     let s = Server::start(&[]);
-    let (writes, reads) = never_half_done(&s, mset_all, ok(), mget_all);
+    let (writes, reads) = never_half_done(s.resp(), s.resp(), mset_all, ok(), mget_all);
     println!("MSET/MGET: {writes} writes, {reads} consistent reads");
-    let (writes, reads) = never_half_done(&s, mset_all, ok(), exec_get_all);
+    let (writes, reads) = never_half_done(s.resp(), s.resp(), mset_all, ok(), exec_get_all);
     println!("MSET/EXEC of GETs: {writes} writes, {reads} consistent reads");
     assert!(writes > 0 && reads > 0);
 }
@@ -935,9 +949,10 @@ fn a_cross_group_mset_is_never_seen_half_done() {
 fn a_cross_group_exec_is_never_seen_half_done() {
     let s = Server::start(&[]);
     let all_ok = arr(vec![ok(); SPREAD.len()]);
-    let (writes, reads) = never_half_done(&s, exec_set_all, all_ok.clone(), mget_all);
+    let (writes, reads) =
+        never_half_done(s.resp(), s.resp(), exec_set_all, all_ok.clone(), mget_all);
     println!("EXEC of SETs/MGET: {writes} writes, {reads} consistent reads");
-    let (writes, reads) = never_half_done(&s, exec_set_all, all_ok, exec_get_all);
+    let (writes, reads) = never_half_done(s.resp(), s.resp(), exec_set_all, all_ok, exec_get_all);
     println!("EXEC of SETs/EXEC of GETs: {writes} writes, {reads} consistent reads");
     assert!(writes > 0 && reads > 0);
 }
@@ -948,26 +963,144 @@ fn a_cross_group_exec_is_never_seen_half_done() {
 
 #[test]
 fn cluster_mode_keeps_crossslot_for_keys_in_different_slots() {
-    // Redis here is not a cluster; the Redis Cluster texts are pinned below.
+    // Redis here is not a cluster; these are Redis 7.0 Cluster's answers
+    // (a one-node cluster that owns every slot).
     if !corekv_only("cluster_mode_keeps_crossslot_for_keys_in_different_slots") {
         return;
     }
+    assert_ne!(key_slot(b"a0"), key_slot(b"b0"));
     let s = Server::start(&["--cluster-enabled"]);
     let mut c = s.resp();
     let crossslot = e("CROSSSLOT Keys in request don't hash to the same slot");
-    let mut found = None;
-    // Any two keys this node serves in different slots (it owns them all).
-    for n in 0..64 {
-        let (a, b2) = (format!("a{n}"), format!("b{n}"));
-        if corekv_tests::key_slot(a.as_bytes()) != corekv_tests::key_slot(b2.as_bytes()) {
-            found = Some((a, b2));
-            break;
-        }
-    }
-    let (a, b2) = found.expect("two slots");
-    check!(c, ["MSET", &a, "1", &b2, "2"], crossslot.clone());
-    check!(c, ["RENAME", &a, &b2], crossslot.clone());
+    check!(c, ["MSET", "a0", "1", "b0", "2"], crossslot.clone());
+    check!(c, ["MGET", "a0", "b0"], crossslot.clone());
+    check!(c, ["DEL", "a0", "b0"], crossslot.clone());
+    check!(c, ["EXISTS", "a0", "b0"], crossslot.clone());
+    check!(c, ["RENAME", "a0", "b0"], crossslot.clone());
+    check!(c, ["SUNIONSTORE", "a0", "b0"], crossslot.clone());
+    check!(c, ["WATCH", "a0", "b0"], crossslot.clone());
+    check!(
+        c,
+        [
+            "EVAL",
+            "return redis.call('SET',KEYS[1],'1')",
+            "2",
+            "a0",
+            "b0"
+        ],
+        crossslot.clone()
+    );
+    // A transaction over two slots fails at EXEC and is discarded.
+    check!(c, ["MULTI"], ok());
+    check!(c, ["SET", "a0", "1"], queued());
+    check!(c, ["SET", "b0", "2"], queued());
+    check!(c, ["EXEC"], crossslot.clone());
+    check!(c, ["EXEC"], e("ERR EXEC without MULTI"));
+    check!(c, ["EXISTS", "a0"], i(0));
+    check!(c, ["EXISTS", "b0"], i(0));
+    // A cross-slot command queued in it aborts it.
+    check!(c, ["MULTI"], ok());
+    check!(c, ["MSET", "a0", "1", "b0", "2"], crossslot);
+    check!(c, ["EXEC"], e(EXECABORT));
+    // One slot (hash tags) is fine.
     check!(c, ["MSET", "{t}a", "1", "{t}b", "2"], ok());
     check!(c, ["MGET", "{t}a", "{t}b"], Reply::bulks(&["1", "2"]));
     check!(c, ["RENAME", "{t}a", "{t}c"], ok());
+    assert_eq!(
+        transaction(&mut c, &[&["SET", "{t}a", "x"], &["GET", "{t}c"]]),
+        arr(vec![ok(), b("1")])
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Three nodes (corekv only)
+// ---------------------------------------------------------------------------
+
+/// Whether `r` is an error a fresh cluster answers while it elects its
+/// leaders, worth a retry.
+fn transient(r: &Reply) -> bool {
+    // Only for idempotent commands: "outcome is unknown" is a proxied
+    // command whose leader lost its quorum (see tests/tests/cluster.rs).
+    matches!(r, Reply::Error(e) if e.starts_with("TRYAGAIN")
+        || e.starts_with("CLUSTERDOWN")
+        || e.contains("outcome is unknown"))
+}
+
+/// Runs `cmd` on `c` until it answers `want`, retrying transient errors
+/// (elections) for up to 30 s.
+fn until(c: &mut Resp, cmd: &[&str], want: &Reply) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = c.cmd(cmd);
+        if got == *want {
+            return;
+        }
+        assert!(
+            transient(&got) && Instant::now() < deadline,
+            "{cmd:?} -> {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn watch_sees_writes_made_through_another_node() {
+    if !corekv_only("watch_sees_writes_made_through_another_node") {
+        return;
+    }
+    let nodes = start_cluster(3, &[]);
+    let mut c = nodes[0].resp();
+    let mut other = nodes[1].resp();
+    let mut third = nodes[2].resp();
+    assert_spread(&["k1", "k2", "k3", "k4"], 4);
+    until(
+        &mut c,
+        &["MSET", "k1", "1", "k2", "1", "k3", "1", "k4", "1"],
+        &ok(),
+    );
+    for k in ["k1", "k2", "k3", "k4"] {
+        check!(c, ["WATCH", "k1", "k2", "k3", "k4"], ok());
+        until(&mut other, &["SET", k, "x"], &ok());
+        assert_eq!(
+            transaction(&mut c, &[&["SET", "k1", "mine"]]),
+            nil(),
+            "a write to {k} through node 2 did not fail the EXEC on node 1"
+        );
+    }
+    // Unmodified: runs, and every node sees its result.
+    check!(c, ["WATCH", "k1", "k2"], ok());
+    check!(other, ["GET", "k1"], b("x"));
+    assert_eq!(
+        transaction(&mut c, &[&["SET", "k1", "mine"], &["SET", "k2", "mine"]]),
+        arr(vec![ok(), ok()])
+    );
+    until(
+        &mut third,
+        &["MGET", "k1", "k2"],
+        &Reply::bulks(&["mine", "mine"]),
+    );
+    // FLUSHALL through the third node fails a watch on the first.
+    check!(c, ["WATCH", "k3"], ok());
+    until(&mut third, &["FLUSHALL"], &ok());
+    assert_eq!(transaction(&mut c, &[&["PING"]]), nil());
+}
+
+#[test]
+fn cross_group_writes_are_never_seen_half_done_from_other_nodes() {
+    if !corekv_only("cross_group_writes_are_never_seen_half_done_from_other_nodes") {
+        return;
+    }
+    let nodes = start_cluster(3, &[]);
+    let (writes, reads) =
+        never_half_done(nodes[0].resp(), nodes[1].resp(), mset_all, ok(), mget_all);
+    println!("MSET on node 1, MGET on node 2: {writes} writes, {reads} consistent reads");
+    let all_ok = arr(vec![ok(); SPREAD.len()]);
+    let (writes, reads) = never_half_done(
+        nodes[2].resp(),
+        nodes[0].resp(),
+        exec_set_all,
+        all_ok,
+        exec_get_all,
+    );
+    println!("EXEC on node 3, EXEC of GETs on node 1: {writes} writes, {reads} consistent reads");
 }
