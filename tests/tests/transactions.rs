@@ -90,6 +90,84 @@ fn exec_returns_every_queued_reply_in_order() {
 }
 
 #[test]
+fn commands_of_every_family_can_be_queued() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    let got = transaction(
+        &mut c,
+        &[
+            &["SET", "s", "v"],
+            &["HSET", "h", "f", "v"],
+            &["SADD", "st", "a"],
+            &["ZADD", "z", "1", "m"],
+            &["RPUSH", "l", "x"],
+            &["XADD", "x", "1-1", "f", "v"],
+            &["EXPIRE", "s", "100"],
+            &["TTL", "s"],
+            &["PERSIST", "s"],
+            &["TYPE", "h"],
+            &["DBSIZE"],
+            &["KEYS", "*"],
+            &["SELECT", "0"],
+            &["PUBLISH", "ch", "m"],
+            &["APPEND", "s", "w"],
+            &["SETRANGE", "s", "0", "V"],
+            &["GETDEL", "s"],
+            &["HGETALL", "h"],
+            &["SMEMBERS", "st"],
+            &["ZSCORE", "z", "m"],
+            &["LPOP", "l"],
+            &["XLEN", "x"],
+            &["PFADD", "hl", "a"],
+            &["SETBIT", "b", "7", "1"],
+            &["BITCOUNT", "b"],
+            &["FLUSHALL"],
+            &["DBSIZE"],
+        ],
+    )
+    .items();
+    let keys = got.get(11).map(Reply::sorted_texts);
+    assert_eq!(
+        keys.as_deref(),
+        Some(&["h", "l", "s", "st", "x", "z"].map(String::from)[..]),
+        "KEYS inside EXEC: {got:?}"
+    );
+    let mut rest = got.clone();
+    rest.remove(11);
+    assert_eq!(
+        rest,
+        vec![
+            ok(),
+            i(1),
+            i(1),
+            i(1),
+            i(1),
+            b("1-1"),
+            i(1),
+            i(100),
+            i(1),
+            Reply::Simple("hash".into()),
+            i(6),
+            ok(),
+            i(0),
+            i(2),
+            i(2),
+            b("Vw"),
+            Reply::bulks(&["f", "v"]),
+            Reply::bulks(&["a"]),
+            b("1"),
+            b("x"),
+            i(1),
+            i(1),
+            i(0),
+            i(1),
+            ok(),
+            i(0),
+        ]
+    );
+}
+
+#[test]
 fn runtime_errors_inside_exec_do_not_abort_the_other_commands() {
     let s = Server::start(&[]);
     let mut c = s.resp();
@@ -306,8 +384,21 @@ fn watch_fails_exec_when_another_client_writes_the_key() {
     check!(c, ["SET", "w", "1"], ok());
     check!(c, ["WATCH", "w"], ok());
     check!(other, ["SET", "w", "2"], ok());
-    assert_eq!(transaction(&mut c, &[&["SET", "w", "3"]]), nil());
+    check!(c, ["MULTI"], ok());
+    check!(c, ["SET", "w", "3"], queued());
+    // A null array in RESP2, exactly.
+    c.send(&["EXEC"]).expect("send EXEC");
+    assert_eq!(c.read_raw(5).expect("EXEC reply"), b"*-1\r\n");
     check!(c, ["GET", "w"], b("2"));
+    // And RESP3's null.
+    let mut c3 = s.resp();
+    assert!(matches!(c3.cmd(&["HELLO", "3"]), Reply::Map(_)));
+    check!(c3, ["WATCH", "w"], ok());
+    check!(other, ["SET", "w", "2"], ok());
+    check!(c3, ["MULTI"], ok());
+    check!(c3, ["PING"], queued());
+    c3.send(&["EXEC"]).expect("send EXEC");
+    assert_eq!(c3.read_raw(3).expect("EXEC reply"), b"_\r\n");
     // A write of the same value still counts as a modification.
     check!(c, ["WATCH", "w"], ok());
     check!(other, ["SET", "w", "2"], ok());
