@@ -191,6 +191,77 @@ fn redis_call_results_convert_to_lua_like_redis() {
 }
 
 #[test]
+fn resp3_replies_and_setresp() {
+    let s = Server::start(&[]);
+    let mut c2 = s.resp();
+    let mut c3 = s.resp();
+    assert!(matches!(c3.cmd(&["HELLO", "3"]), Reply::Map(_)));
+    check!(c2, ["HSET", "h", "f", "v"], i(1));
+    let map = |k: &str, v: Reply| Reply::Map(vec![(b(k), v)]);
+    // (script, reply to a RESP2 client, reply to a RESP3 client)
+    let cases: Vec<(&str, Reply, Reply)> = vec![
+        (
+            "redis.setresp(3); return redis.call('HGETALL', KEYS[1])",
+            Reply::bulks(&["f", "v"]),
+            map("f", b("v")),
+        ),
+        (
+            "return redis.call('HGETALL', KEYS[1])",
+            Reply::bulks(&["f", "v"]),
+            Reply::bulks(&["f", "v"]),
+        ),
+        (
+            "redis.setresp(3); return redis.call('HGETALL', KEYS[1])['map']['f']",
+            b("v"),
+            b("v"),
+        ),
+        (
+            "return {map={a=1}}",
+            arr(vec![b("a"), i(1)]),
+            map("a", i(1)),
+        ),
+        (
+            "return {set={a=true}}",
+            Reply::bulks(&["a"]),
+            Reply::Set(vec![b("a")]),
+        ),
+        ("return {double=3.5}", b("3.5"), Reply::Double("3.5".into())),
+        (
+            "return {big_number='123'}",
+            b("123"),
+            Reply::BigNumber("123".into()),
+        ),
+        // Booleans follow the script's own protocol (redis.setresp), not
+        // the client's.
+        ("return true", i(1), i(1)),
+        ("redis.setresp(3); return true", i(1), Reply::Bool(true)),
+        ("redis.setresp(3); return false", i(0), Reply::Bool(false)),
+        (
+            "redis.setresp(3); return redis.call('GET', 'nokey') == nil",
+            i(1),
+            Reply::Bool(true),
+        ),
+    ];
+    for (script, want2, want3) in cases {
+        assert_eq!(
+            eval(&mut c2, script, &["h"], &[]),
+            want2,
+            "RESP2 EVAL {script:?}"
+        );
+        assert_eq!(
+            eval(&mut c3, script, &["h"], &[]),
+            want3,
+            "RESP3 EVAL {script:?}"
+        );
+    }
+    let bad = "return redis.setresp(4)";
+    assert_eq!(
+        eval(&mut c2, bad, &[], &[]),
+        script_err("ERR RESP version must be 2 or 3.", bad, 1)
+    );
+}
+
+#[test]
 fn keys_argv_and_numkeys() {
     let s = Server::start(&[]);
     let mut c = s.resp();
@@ -983,4 +1054,75 @@ fn a_script_over_keys_in_every_group_is_never_seen_half_done() {
     mget.extend(TEN);
     let want = rounds.to_string();
     assert_eq!(c.cmd(&mget), Reply::bulks(&[want.as_str(); 10]));
+}
+
+// ---------------------------------------------------------------------------
+// Replication (corekv only)
+// ---------------------------------------------------------------------------
+
+/// Runs `args` on `c`, retrying the errors of a cluster electing leaders
+/// (only for idempotent reads) for up to 30 s.
+fn settled(c: &mut Resp, args: &[&str]) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = c.cmd(args);
+        let transient = matches!(&r, Reply::Error(e) if e.starts_with("TRYAGAIN")
+            || e.starts_with("CLUSTERDOWN")
+            || e.contains("outcome is unknown"));
+        if !transient || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn scripts_writing_time_and_random_picks_leave_every_replica_equal() {
+    // A script must replicate its effects, or run again on replicas with
+    // the same inputs: TIME and SPOP inside it may not differ per replica.
+    if !corekv_only("scripts_writing_time_and_random_picks_leave_every_replica_equal") {
+        return;
+    }
+    let nodes = corekv_tests::start_cluster(3, &[]);
+    let mut c = nodes[0].resp();
+    assert_spread(&["k1", "k2", "k3"], 3);
+    let time =
+        "local t = redis.call('TIME') redis.call('SET', KEYS[1], t[1] .. '.' .. t[2]) return 1";
+    let pop = "redis.call('SADD', KEYS[1], 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h')
+local p = redis.call('SPOP', KEYS[1])
+redis.call('SET', KEYS[2], p)
+return p";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (script, keys) in [(time, vec!["k1"]), (pop, vec!["k2", "k3"])] {
+        loop {
+            // Not idempotent, but a refused (TRYAGAIN) script did nothing.
+            let r = eval(&mut c, script, &keys, &[]);
+            if !r.is_error() {
+                break;
+            }
+            assert!(
+                r.error_text().starts_with("TRYAGAIN") && Instant::now() < deadline,
+                "{script:?}: {r:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    // Each node reads its own replica (follower reads).
+    let seen: Vec<(Reply, Vec<String>, Reply)> = nodes
+        .iter()
+        .map(|n| {
+            let mut r = n.resp();
+            (
+                settled(&mut r, &["GET", "k1"]),
+                settled(&mut r, &["SMEMBERS", "k2"]).sorted_texts(),
+                settled(&mut r, &["GET", "k3"]),
+            )
+        })
+        .collect();
+    assert!(matches!(seen[0].0, Reply::Bulk(_)), "{seen:?}");
+    assert_eq!(seen[0].1.len(), 7, "{seen:?}");
+    assert!(
+        seen.iter().all(|s| *s == seen[0]),
+        "replicas differ: {seen:?}"
+    );
 }
