@@ -11,8 +11,9 @@
 
 use corekv_tests::r::{b, e, i, nil, ok};
 use corekv_tests::{
-    Reply, Resp, Server, assert_spread, check, corekv_only, key_slot, start_cluster,
+    IO_TIMEOUT, Reply, Resp, Server, assert_spread, check, corekv_only, key_slot, start_cluster,
 };
+use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 fn queued() -> Reply {
@@ -936,6 +937,170 @@ fn mget_del_and_exists_across_groups() {
     check!(c, ["EXISTS", "k1", "k2", "k3"], i(1));
     check!(c, ["UNLINK", "k2", "k4"], i(1));
     check!(c, ["EXISTS", "k1", "k2", "k3", "k4"], i(0));
+}
+
+#[test]
+fn multi_key_reads_across_groups() {
+    assert_spread(&["s1", "s3"], 2);
+    assert_spread(&["z1", "z2"], 2);
+    assert_spread(&["h1", "h2"], 2);
+    assert_spread(&["x1", "x2"], 2);
+    assert_spread(&["k1", "k2"], 2);
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    check!(c, ["SADD", "s1", "a", "b", "c"], i(3));
+    check!(c, ["SADD", "s3", "b", "c", "d"], i(3));
+    assert_eq!(
+        sorted(&mut c, &["SUNION", "s1", "s3"]),
+        ["a", "b", "c", "d"]
+    );
+    assert_eq!(sorted(&mut c, &["SINTER", "s1", "s3"]), ["b", "c"]);
+    assert_eq!(sorted(&mut c, &["SDIFF", "s1", "s3"]), ["a"]);
+    check!(c, ["SINTERCARD", "2", "s1", "s3"], i(2));
+    check!(c, ["SINTERCARD", "2", "s1", "s3", "LIMIT", "1"], i(1));
+    check!(c, ["ZADD", "z1", "1", "a", "2", "b", "3", "c"], i(3));
+    check!(c, ["ZADD", "z2", "10", "b", "20", "c", "30", "d"], i(3));
+    check!(
+        c,
+        ["ZUNION", "2", "z1", "z2", "WITHSCORES"],
+        Reply::bulks(&["a", "1", "b", "12", "c", "23", "d", "30"])
+    );
+    check!(
+        c,
+        ["ZINTER", "2", "z1", "z2", "WITHSCORES"],
+        Reply::bulks(&["b", "12", "c", "23"])
+    );
+    check!(
+        c,
+        ["ZDIFF", "2", "z1", "z2", "WITHSCORES"],
+        Reply::bulks(&["a", "1"])
+    );
+    check!(c, ["ZINTERCARD", "2", "z1", "z2"], i(2));
+    check!(c, ["PFADD", "h1", "a", "b"], i(1));
+    check!(c, ["PFADD", "h2", "b", "c"], i(1));
+    check!(c, ["PFCOUNT", "h1", "h2"], i(3));
+    check!(c, ["XADD", "x1", "1-1", "f", "v"], b("1-1"));
+    check!(c, ["XADD", "x2", "2-1", "g", "w"], b("2-1"));
+    let entry = |id: &str, f: &str, v: &str| arr(vec![b(id), Reply::bulks(&[f, v])]);
+    check!(
+        c,
+        ["XREAD", "STREAMS", "x1", "x2", "0", "0"],
+        arr(vec![
+            arr(vec![b("x1"), arr(vec![entry("1-1", "f", "v")])]),
+            arr(vec![b("x2"), arr(vec![entry("2-1", "g", "w")])]),
+        ])
+    );
+    check!(c, ["SET", "k1", "ohmytext"], ok());
+    check!(c, ["SET", "k2", "mynewtext"], ok());
+    check!(c, ["LCS", "k1", "k2"], b("mytext"));
+}
+
+#[test]
+fn multi_key_pops_across_groups() {
+    assert_spread(&["l1", "l2"], 2);
+    assert_spread(&["z1", "z2", "dest"], 2);
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    check!(c, ["RPUSH", "l2", "p", "q"], i(2));
+    check!(c, ["ZADD", "z1", "1", "a", "2", "b"], i(2));
+    check!(c, ["ZADD", "z2", "10", "b", "20", "c", "30", "d"], i(3));
+    check!(
+        c,
+        ["LMPOP", "2", "l1", "l2", "LEFT"],
+        arr(vec![b("l2"), Reply::bulks(&["p"])])
+    );
+    check!(
+        c,
+        ["ZMPOP", "2", "dest", "z2", "MAX", "COUNT", "2"],
+        arr(vec![
+            b("z2"),
+            arr(vec![Reply::bulks(&["d", "30"]), Reply::bulks(&["c", "20"])]),
+        ])
+    );
+    // Blocking pops over several groups answer at once when one has data.
+    check!(c, ["BLPOP", "l1", "l2", "1"], Reply::bulks(&["l2", "q"]));
+    check!(
+        c,
+        ["BZPOPMIN", "dest", "z1", "1"],
+        Reply::bulks(&["z1", "a", "1"])
+    );
+    check!(
+        c,
+        ["BZMPOP", "1", "2", "dest", "z1", "MIN"],
+        arr(vec![b("z1"), arr(vec![Reply::bulks(&["b", "2"])])])
+    );
+    check!(c, ["BLMPOP", "0.1", "2", "l1", "l2", "RIGHT"], nil());
+}
+
+/// Sends a blocking command on a fresh connection, checks that no reply
+/// comes within 300 ms (it blocked), and returns the connection to read
+/// its reply from.
+fn blocked(s: &Server, args: &[&str]) -> Resp {
+    let stream = s.raw();
+    // A clone shares the socket, so its timeout is the reader's too.
+    let handle = stream.try_clone().expect("clone stream");
+    let mut c = Resp::from_stream(stream, IO_TIMEOUT);
+    c.send(args).expect("send");
+    handle
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    match c.read_reply() {
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+        other => panic!("{args:?} did not block: {other:?}"),
+    }
+    handle.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+    c
+}
+
+#[test]
+fn blocked_clients_across_groups_wake_up_and_move_atomically() {
+    assert_spread(&["l1", "l2"], 2);
+    assert_spread(&["z1", "z2"], 2);
+    assert_spread(&["x1", "x2"], 2);
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    // BLPOP over two groups, woken by a push into the second one.
+    let mut w = blocked(&s, &["BLPOP", "l1", "l2", "5"]);
+    check!(c, ["RPUSH", "l2", "x"], i(1));
+    assert_eq!(w.read_reply().expect("BLPOP"), Reply::bulks(&["l2", "x"]));
+    // BLMOVE / BRPOPLPUSH: the element leaves one group and lands in the
+    // other as one step.
+    let mut w = blocked(&s, &["BLMOVE", "l1", "l2", "LEFT", "RIGHT", "5"]);
+    check!(c, ["RPUSH", "l1", "m"], i(1));
+    assert_eq!(w.read_reply().expect("BLMOVE"), b("m"));
+    check!(c, ["EXISTS", "l1"], i(0));
+    check!(c, ["LRANGE", "l2", "0", "-1"], Reply::bulks(&["m"]));
+    let mut w = blocked(&s, &["BRPOPLPUSH", "l1", "l2", "5"]);
+    check!(c, ["RPUSH", "l1", "n"], i(1));
+    assert_eq!(w.read_reply().expect("BRPOPLPUSH"), b("n"));
+    check!(c, ["LRANGE", "l2", "0", "-1"], Reply::bulks(&["n", "m"]));
+    // BZPOPMIN and BLMPOP over two groups.
+    let mut w = blocked(&s, &["BZPOPMIN", "z1", "z2", "5"]);
+    check!(c, ["ZADD", "z2", "7", "seven"], i(1));
+    assert_eq!(
+        w.read_reply().expect("BZPOPMIN"),
+        Reply::bulks(&["z2", "seven", "7"])
+    );
+    let mut w = blocked(&s, &["BLMPOP", "5", "2", "l1", "z1", "LEFT"]);
+    check!(c, ["RPUSH", "l1", "o"], i(1));
+    assert_eq!(
+        w.read_reply().expect("BLMPOP"),
+        arr(vec![b("l1"), Reply::bulks(&["o"])])
+    );
+    // XREAD BLOCK over two streams.
+    check!(c, ["XADD", "x1", "1-1", "f", "v"], b("1-1"));
+    let mut w = blocked(
+        &s,
+        &["XREAD", "BLOCK", "5000", "STREAMS", "x1", "x2", "$", "$"],
+    );
+    check!(c, ["XADD", "x2", "2-1", "g", "w"], b("2-1"));
+    assert_eq!(
+        w.read_reply().expect("XREAD"),
+        arr(vec![arr(vec![
+            b("x2"),
+            arr(vec![arr(vec![b("2-1"), Reply::bulks(&["g", "w"])])]),
+        ])])
+    );
 }
 
 // ---------------------------------------------------------------------------
