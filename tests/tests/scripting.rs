@@ -911,6 +911,8 @@ fn a_long_read_only_script_makes_others_busy_until_script_kill() {
     let (mut runner, mut other) = start_long(&s, &["EVAL", SPIN, "0", SPIN_US]);
     check!(other, ["GET", "k"], e(BUSY));
     check!(other, ["PING"], e(BUSY));
+    // CONFIG is refused too; lua-time-limit is busy-reply-threshold's alias.
+    check!(other, ["CONFIG", "GET", "busy-reply-threshold"], e(BUSY));
     check!(other, ["SET", "k", "w"], e(BUSY));
     check!(other, ["FUNCTION", "KILL"], e(BUSY));
     check!(other, ["SCRIPT", "KILL"], ok());
