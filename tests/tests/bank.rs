@@ -29,6 +29,7 @@
 //! (kill -9 of the node the clients' transactions are coordinated on, then
 //! a restart; a partition of it) are corekv only.
 
+use corekv_tests::linearizability::REFUSAL_CODES;
 use corekv_tests::{Reply, Resp, Server, assert_spread, corekv_only, isolate_node, start_cluster};
 use std::net::TcpStream;
 use std::sync::Mutex;
@@ -43,22 +44,6 @@ const TOTAL: i64 = INITIAL * ACCOUNTS as i64;
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bound on every wait for a cluster to settle after a fault.
 const SETTLE: Duration = Duration::from_secs(30);
-/// Error codes that mean the command was refused before it ran (the
-/// list of tests/src/linearizability.rs).
-const REFUSAL_CODES: &[&str] = &[
-    "TRYAGAIN",
-    "MOVED",
-    "ASK",
-    "CLUSTERDOWN",
-    "CROSSSLOT",
-    "LOADING",
-    "READONLY",
-    "MASTERDOWN",
-    "NOREPLICAS",
-    "OOM",
-    "BUSY",
-];
-
 /// Moves `ARGV[1]` from `KEYS[1]` to `KEYS[2]` and sets the marker
 /// `KEYS[3]` if the balance allows: 1 if it moved, 0 if not.
 const LUA_TRANSFER: &str = "local a = tonumber(redis.call('GET', KEYS[1]))
@@ -161,7 +146,8 @@ fn expect(c: &mut Resp, args: &[&str], want: &Reply) -> Result<(), Outcome> {
 }
 
 /// EXEC's reply: replies without errors mean applied; nil (a WATCH
-/// conflict), EXECABORT or a refusal code mean not applied. Any other
+/// conflict), EXECABORT or a refusal code mean not applied (after a
+/// refusal the client moves on to another node). Any other
 /// error, an array with an error inside, or a lost connection leave the
 /// outcome unknown (the marker tells later; half a transfer shows in the
 /// balances).
@@ -169,7 +155,9 @@ fn exec_outcome(c: &mut Resp) -> Outcome {
     match c.try_cmd(&["EXEC"]) {
         Ok(Reply::Nil) => Outcome::Refused,
         Ok(Reply::Array(items)) if items.iter().all(|r| !r.is_error()) => Outcome::Applied,
-        Ok(Reply::Error(e)) if e.starts_with("EXECABORT") || is_refusal(&e) => Outcome::Refused,
+        Ok(Reply::Error(e)) if e.starts_with("EXECABORT") => Outcome::Refused,
+        // Not applied, and this node cannot serve now: try the next one.
+        Ok(Reply::Error(e)) if is_refusal(&e) => Outcome::Dropped(format!("EXEC -> {e}")),
         Ok(other) => Outcome::Unknown(format!("EXEC -> {other:?}")),
         Err(e) => Outcome::Unknown(format!("EXEC: {e}")),
     }
@@ -214,7 +202,7 @@ fn lua_transfer(c: &mut Resp, t: &Transfer) -> Outcome {
     match c.try_cmd(&args) {
         Ok(Reply::Int(1)) => Outcome::Applied,
         Ok(Reply::Int(0)) => Outcome::Skipped,
-        Ok(Reply::Error(e)) if is_refusal(&e) => Outcome::Refused,
+        Ok(Reply::Error(e)) if is_refusal(&e) => Outcome::Dropped(format!("EVAL -> {e}")),
         Ok(other) => Outcome::Unknown(format!("EVAL -> {other:?}")),
         Err(e) => Outcome::Unknown(format!("EVAL: {e}")),
     }
