@@ -598,3 +598,29 @@ fn bank_total_survives_a_partition_of_a_coordinator_node() {
     assert!(snapshots > 0, "the checker never read a snapshot");
     verify_cluster(&addrs, &ledger);
 }
+
+#[test]
+fn bank_total_survives_kill9_of_a_coordinator_node_that_stays_down() {
+    // The survivors alone must decide the dead coordinator's transactions:
+    // nothing may wait for it to come back.
+    if !corekv_only("bank_total_survives_kill9_of_a_coordinator_node_that_stays_down") {
+        return;
+    }
+    let mut nodes = start_cluster(3, &[]);
+    let addrs: Vec<String> = nodes.iter().map(Server::addr).collect();
+    open_accounts(&addrs[1]);
+    let t = Instant::now();
+    let (ledger, snapshots) = run_bank(&addrs, cluster_load(), || {
+        std::thread::sleep(Duration::from_millis(2000));
+        nodes[0].kill9();
+    });
+    report(
+        "kill -9 of node 1 for good",
+        &ledger,
+        snapshots,
+        t.elapsed(),
+    );
+    assert!(!ledger.applied.is_empty(), "no transfer went through");
+    assert!(snapshots > 0, "the checker never read a snapshot");
+    verify_cluster(&addrs[1..], &ledger);
+}
