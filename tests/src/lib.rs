@@ -136,6 +136,87 @@ pub fn cluster_ports(n: usize) -> Vec<u16> {
     out
 }
 
+/// `n` corekv nodes on loopback forming one cluster, each with two cores,
+/// `--fsync always` and `COREKV.DEBUG` (partitions), started as
+/// tests/tests/cluster.rs starts them; `extra` flags go to every node.
+/// Node `i` has id `i + 1`.
+pub fn start_cluster(n: usize, extra: &[&str]) -> Vec<Server> {
+    let ports = cluster_ports(n);
+    let secret = cluster_secret_file();
+    let peers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
+        .collect::<Vec<_>>()
+        .join(",");
+    ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let id = (i + 1).to_string();
+            let mut args = vec![
+                "--node-id",
+                &id,
+                "--peers",
+                &peers,
+                "--cluster-secret-file",
+                &secret,
+                "--fsync",
+                "always",
+                "--debug-commands",
+                "--no-pin",
+            ];
+            args.extend_from_slice(extra);
+            Server::start_on(*p, &args)
+        })
+        .collect()
+}
+
+/// A cluster secret file shared by every cluster of this test process.
+pub fn cluster_secret_file() -> String {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("corekv-test-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("secret dir");
+        let path = dir.join("secret");
+        std::fs::write(
+            &path,
+            format!("test-secret-{}-0123456789\n", std::process::id()),
+        )
+        .expect("secret file");
+        path.display().to_string()
+    })
+    .clone()
+}
+
+/// Cuts node `i` of the cluster at `addrs` off from all the others (Raft
+/// and proxy links, both ways) with `COREKV.DEBUG PARTITION`, or, with
+/// `on` false, heals every cut.
+pub fn isolate_node(addrs: &[String], i: usize, on: bool) {
+    for (j, addr) in addrs.iter().enumerate() {
+        let s = TcpStream::connect(addr).expect("connect");
+        let mut c = Resp::from_stream(s, IO_TIMEOUT);
+        let args: Vec<String> = if !on {
+            vec!["COREKV.DEBUG".into(), "HEAL".into()]
+        } else if j == i {
+            let mut a = vec!["COREKV.DEBUG".into(), "PARTITION".into()];
+            a.extend(
+                (0..addrs.len())
+                    .filter(|&k| k != i)
+                    .map(|k| (k + 1).to_string()),
+            );
+            a
+        } else {
+            vec![
+                "COREKV.DEBUG".into(),
+                "PARTITION".into(),
+                (i + 1).to_string(),
+            ]
+        };
+        assert_eq!(c.cmd(&args), Reply::ok(), "{args:?} on {addr}");
+    }
+}
+
 /// A running server process plus its private data directory.
 pub struct Server {
     child: Option<Child>,
@@ -679,6 +760,55 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Redis Cluster's slot of `key`: CRC16/XMODEM of the key, or of its
+/// first non-empty `{hash tag}`, mod 16384. Tests use it to pick keys that
+/// really land in different Raft groups.
+pub fn key_slot(key: &[u8]) -> u16 {
+    let part = key
+        .iter()
+        .position(|&c| c == b'{')
+        .and_then(|open| {
+            let rest = key.get(open + 1..)?;
+            let close = rest.iter().position(|&c| c == b'}')?;
+            (close > 0).then(|| rest.get(..close)).flatten()
+        })
+        .unwrap_or(key);
+    let mut crc: u16 = 0;
+    for &byte in part {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc % 16384
+}
+
+/// Data groups of a node started by [`Server::start`] with the default
+/// `--cores 2` and two groups per core.
+pub const DEFAULT_GROUPS: usize = 4;
+
+/// Which of the [`DEFAULT_GROUPS`] groups owns `key`: the groups own
+/// contiguous, equal slot ranges (core/src/slot.rs `group_slots`).
+pub fn default_group(key: &str) -> usize {
+    usize::from(key_slot(key.as_bytes())) * DEFAULT_GROUPS / 16384
+}
+
+/// Asserts that `keys` span at least `min` different default groups, so a
+/// cross-group test cannot silently turn into a single-group one.
+pub fn assert_spread(keys: &[&str], min: usize) {
+    let mut groups: Vec<usize> = keys.iter().map(|k| default_group(k)).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    assert!(
+        groups.len() >= min,
+        "keys {keys:?} span only groups {groups:?}, want at least {min}"
+    );
+}
+
 /// Asserts a command's reply, naming the command on failure.
 #[macro_export]
 macro_rules! check {
@@ -722,6 +852,19 @@ mod tests {
         );
         assert!(read_reply(&mut BufReader::new(&b"?x\r\n"[..]), 0).is_err());
         assert!(read_reply(&mut BufReader::new(&b"$5\r\nab\r\n"[..]), 0).is_err());
+    }
+
+    #[test]
+    fn key_slots_match_redis_cluster() {
+        // CLUSTER KEYSLOT answers of Redis 7.
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"acct:0"), 14205);
+        assert_eq!(key_slot(b"a{foo}b"), 12182);
+        // An empty tag hashes the whole key.
+        assert_eq!(key_slot(b"a{}b"), 13694);
+        assert_eq!(key_slot(b""), 0);
+        assert_eq!(default_group("acct:3"), 0);
+        assert_eq!(default_group("acct:0"), 3);
     }
 }
 

@@ -798,7 +798,7 @@ enum Fault {
 /// Error codes whose reply means the command was refused before it ran.
 /// Anything else (including a plain `ERR`: corekv answers `ERR server is
 /// shutting down` to a write that is already proposed) is indeterminate.
-const REFUSAL_CODES: &[&str] = &[
+pub const REFUSAL_CODES: &[&str] = &[
     "TRYAGAIN",
     "MOVED",
     "ASK",
