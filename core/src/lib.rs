@@ -7,6 +7,7 @@
 //! client input.
 
 pub mod cmd;
+pub mod script;
 pub mod errors;
 pub mod hlc;
 pub mod reply;

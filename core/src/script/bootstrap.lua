@@ -1,0 +1,131 @@
+-- corekv's Lua-side plumbing, run once per VM before the sandbox closes.
+-- Its frames are skipped when an error's position is reported (source
+-- "=[corekv]"), so errors point at the user's script as Redis's do.
+local P, G, real_redis, load_redis = ...
+local dbg = debug
+local error, type, tostring, rawget, rawset, setmetatable, unpack, select =
+      error, type, tostring, rawget, rawset, setmetatable, unpack, select
+local rawpcall, rawxpcall = pcall, xpcall
+local cocreate, coresume = coroutine.create, coroutine.resume
+
+local RO = 'Attempt to modify a readonly table'
+local protected = setmetatable({}, {__mode = 'k'})
+local function ro_newindex() error(RO, 2) end
+local function missing(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+
+-- Redis's __redis__err__handler: an error becomes {err=...} with the
+-- source and line of the user code that raised it.
+local function handler(err)
+  local lvl = 2
+  local i = dbg.getinfo(lvl, 'nSl')
+  while i and (i.what == 'C' or i.source == '=[corekv]') do
+    lvl = lvl + 1
+    i = dbg.getinfo(lvl, 'nSl')
+  end
+  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+
+-- After SCRIPT KILL the script must not catch the kill error.
+local function rethrow_if_killed(e)
+  if rawget(P, 'killed') then error(e, 0) end
+end
+
+P.run_eval = function(f) return rawxpcall(f, handler) end
+P.run_function = function(f, keys, args)
+  return rawxpcall(function() return f(keys, args) end, handler)
+end
+P.run_load = function(f) return rawpcall(f) end
+
+-- Library functions implemented in Rust return (n, values...) or
+-- (false, message); this raises the message at the caller's position,
+-- as luaL_error does in Redis's C libraries.
+P.wrap = function(raw)
+  return function(...)
+    local t = {raw(...)}
+    if t[1] == false then error(t[2], 2) end
+    return unpack(t, 2, t[1] + 1)
+  end
+end
+
+-- A read-only view of `real` (Redis 7 makes every table reachable from
+-- the globals read-only; a proxy is Lua 5.1's way).
+P.readonly = function(real, strict)
+  local proxy = {}
+  setmetatable(proxy, {
+    __index = strict and function(_, k)
+      local v = real[k]
+      if v == nil then missing(_, k) end
+      return v
+    end or real,
+    __newindex = ro_newindex,
+    __metatable = false,
+  })
+  protected[proxy] = true
+  return proxy
+end
+
+P.library_env = function()
+  local env = {}
+  local mt = {__index = P.load_api, __newindex = ro_newindex, __metatable = false}
+  setmetatable(env, mt)
+  protected[env] = true
+  return env, mt
+end
+
+-- redis.call / redis.pcall: P.raw_call is set by the engine for each run.
+real_redis.call = function(...)
+  local ok, v = P.raw_call(...)
+  if not ok then error(v, 0) end
+  return v
+end
+real_redis.pcall = function(...)
+  local _, v = P.raw_call(...)
+  return v
+end
+load_redis.register_function = function(...)
+  local ok, e = P.raw_register(...)
+  if not ok then error({err = 'ERR ' .. e}, 0) end
+end
+
+-- Redis 7's pcall turns an error table into its message, for scripts
+-- written for Redis 6.
+local function fix_pcall(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  rethrow_if_killed(e)
+  if type(e) == 'table' then
+    local m = rawget(e, 'err')
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end
+G.pcall = function(f, ...) return fix_pcall(rawpcall(f, ...)) end
+local function fix_xpcall(ok, ...)
+  if not ok then rethrow_if_killed((...)) end
+  return ok, ...
+end
+G.xpcall = function(f, h) return fix_xpcall(rawxpcall(f, h)) end
+local function fix_resume(ok, ...)
+  if not ok then rethrow_if_killed((...)) end
+  return ok, ...
+end
+G.rawset = function(t, k, v)
+  if protected[t] or t == G then error(RO, 2) end
+  return rawset(t, k, v)
+end
+local co = {}
+for k, v in pairs(coroutine) do co[k] = v end
+co.resume = function(c, ...) return fix_resume(coresume(c, ...)) end
+coroutine = co
+
+getmetatable('').__metatable = false
+protected[G] = true
+P.ro_newindex = ro_newindex
+P.missing = missing
