@@ -7,10 +7,10 @@
 //! client input.
 
 pub mod cmd;
-pub mod script;
 pub mod errors;
 pub mod hlc;
 pub mod reply;
+pub mod script;
 pub mod slot;
 pub mod store;
 pub mod table;

@@ -24,6 +24,7 @@ local function handler(err)
     lvl = lvl + 1
     i = dbg.getinfo(lvl, 'nSl')
   end
+  if type(err) == 'userdata' then err = P.unwrap(err) end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if i then
     err['source'] = i.source
@@ -43,17 +44,6 @@ P.run_function = function(f, keys, args)
 end
 P.run_load = function(f) return rawpcall(f) end
 
--- Library functions implemented in Rust return (n, values...) or
--- (false, message); this raises the message at the caller's position,
--- as luaL_error does in Redis's C libraries.
-P.wrap = function(raw)
-  return function(...)
-    local t = {raw(...)}
-    if t[1] == false then error(t[2], 2) end
-    return unpack(t, 2, t[1] + 1)
-  end
-end
-
 -- A read-only view of `real` (Redis 7 makes every table reachable from
 -- the globals read-only; a proxy is Lua 5.1's way).
 P.readonly = function(real, strict)
@@ -61,7 +51,9 @@ P.readonly = function(real, strict)
   setmetatable(proxy, {
     __index = strict and function(_, k)
       local v = real[k]
-      if v == nil then missing(_, k) end
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
       return v
     end or real,
     __newindex = ro_newindex,
@@ -79,19 +71,12 @@ P.library_env = function()
   return env, mt
 end
 
--- redis.call / redis.pcall: P.raw_call is set by the engine for each run.
-real_redis.call = function(...)
-  local ok, v = P.raw_call(...)
-  if not ok then error(v, 0) end
-  return v
-end
+-- redis.pcall: P.raw_call is set by the engine for each run (redis.call
+-- is a Rust function, so that `return redis.call(...)` keeps the
+-- script's frame for the error position, as Redis's C function does).
 real_redis.pcall = function(...)
   local _, v = P.raw_call(...)
   return v
-end
-load_redis.register_function = function(...)
-  local ok, e = P.raw_register(...)
-  if not ok then error({err = 'ERR ' .. e}, 0) end
 end
 
 -- Redis 7's pcall turns an error table into its message, for scripts
@@ -100,6 +85,7 @@ local function fix_pcall(ok, ...)
   if ok then return ok, ... end
   local e = ...
   rethrow_if_killed(e)
+  if type(e) == 'userdata' then e = P.unwrap(e) end
   if type(e) == 'table' then
     local m = rawget(e, 'err')
     if type(m) == 'string' or type(m) == 'number' then e = m end

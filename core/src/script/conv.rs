@@ -45,18 +45,28 @@ pub(super) fn reply_to_lua(lua: &Lua, r: &Reply, resp3: bool) -> mlua::Result<(b
     match r {
         Reply::Error(e) if e == WOULD_BLOCK => Ok((false, null(resp3))),
         // A command's error reply is `-<text>`: its code is kept.
-        Reply::Error(e) => Ok((true, Value::Table(error_table(lua, &error_text(&format!("-{e}")))?))),
+        Reply::Error(e) => Ok((
+            true,
+            Value::Table(error_table(lua, &error_text(&format!("-{e}")))?),
+        )),
         other => Ok((false, to_lua(lua, other, resp3, 0)?)),
     }
 }
 
 fn null(resp3: bool) -> Value {
-    if resp3 { Value::Nil } else { Value::Boolean(false) }
+    if resp3 {
+        Value::Nil
+    } else {
+        Value::Boolean(false)
+    }
 }
 
 fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value> {
     if depth > MAX_DEPTH {
-        return Ok(Value::Table(error_table(lua, "ERR reached lua stack limit")?));
+        return Ok(Value::Table(error_table(
+            lua,
+            "ERR reached lua stack limit",
+        )?));
     }
     let d = depth + 1;
     Ok(match r {
@@ -92,7 +102,8 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
         Reply::PairMap(pairs) | Reply::Pairs(pairs) => {
             let t = lua.create_table_with_capacity(pairs.len(), 0)?;
             for (i, (k, v)) in pairs.iter().enumerate() {
-                let p = lua.create_sequence_from([to_lua(lua, k, resp3, d)?, to_lua(lua, v, resp3, d)?])?;
+                let p = lua
+                    .create_sequence_from([to_lua(lua, k, resp3, d)?, to_lua(lua, v, resp3, d)?])?;
                 t.raw_set(i + 1, p)?;
             }
             Value::Table(t)
@@ -107,9 +118,10 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
             single(lua, "verbatim_string", v)?
         }
         Reply::Verbatim(s) => Value::String(lua.create_string(s)?),
-        Reply::Encoded(_) => {
-            Value::Table(error_table(lua, "ERR internal error: an encoded reply reached a script")?)
-        }
+        Reply::Encoded(_) => Value::Table(error_table(
+            lua,
+            "ERR internal error: an encoded reply reached a script",
+        )?),
     })
 }
 

@@ -12,9 +12,7 @@ use super::{
 use crate::Reply;
 use crate::table::{self, CommandSpec};
 use bytes::Bytes;
-use mlua::{
-    Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState,
-};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -30,11 +28,41 @@ const LOAD_INSTRUCTION_LIMIT: u32 = 200;
 
 /// Globals a script may see (Redis 7.0's allow lists).
 const ALLOWED_GLOBALS: &[&str] = &[
-    "string", "cjson", "bit", "cmsgpack", "math", "table", "struct", "redis", "xpcall",
-    "tostring", "getfenv", "setmetatable", "next", "assert", "tonumber", "rawequal",
-    "collectgarbage", "getmetatable", "rawset", "pcall", "coroutine", "type", "_G", "select",
-    "unpack", "gcinfo", "pairs", "rawget", "loadstring", "ipairs", "_VERSION", "setfenv", "load",
-    "error", "newproxy",
+    "string",
+    "cjson",
+    "bit",
+    "cmsgpack",
+    "math",
+    "table",
+    "struct",
+    "redis",
+    "xpcall",
+    "tostring",
+    "getfenv",
+    "setmetatable",
+    "next",
+    "assert",
+    "tonumber",
+    "rawequal",
+    "collectgarbage",
+    "getmetatable",
+    "rawset",
+    "pcall",
+    "coroutine",
+    "type",
+    "_G",
+    "select",
+    "unpack",
+    "gcinfo",
+    "pairs",
+    "rawget",
+    "loadstring",
+    "ipairs",
+    "_VERSION",
+    "setfenv",
+    "load",
+    "error",
+    "newproxy",
 ];
 
 /// Per-run state the Rust callbacks read (Lua app data).
@@ -117,26 +145,46 @@ impl Engine {
         let private = lua.create_table()?;
         let real_redis = lua.create_table()?;
         let load_redis = lua.create_table()?;
-        lua.load(BOOTSTRAP)
-            .set_name("=[corekv]")
-            .call::<()>((&private, &g, &real_redis, &load_redis))?;
-        let wrap: Function = private.get("wrap")?;
-        let wrapped = |f: Function| -> mlua::Result<Function> { wrap.call(f) };
+        lua.load(BOOTSTRAP).set_name("=[corekv]").call::<()>((
+            &private,
+            &g,
+            &real_redis,
+            &load_redis,
+        ))?;
+        // Rust functions raise their errors themselves (fail_msg /
+        // fail_table); nothing to wrap.
+        let wrapped = |f: Function| -> mlua::Result<Function> { Ok(f) };
+        lua.set_named_registry_value("corekv_private", &private)?;
+        private.set("unwrap", lua.create_function(unwrap_error)?)?;
+        real_redis.set("call", lua.create_function(redis_call)?)?;
 
         register_redis_api(&lua, &real_redis, &wrapped)?;
         register_log(&lua, &real_redis, &wrapped)?;
         register_log(&lua, &load_redis, &wrapped)?;
-        private.set("raw_register", lua.create_function(raw_register)?)?;
+        load_redis.set(
+            "register_function",
+            lua.create_function(|lua, args: MultiValue| match raw_register(lua, args)? {
+                (true, _) => Ok(()),
+                (false, e) => Err(fail_table(&format!("ERR {}", e.unwrap_or_default()))),
+            })?,
+        )?;
 
         let math: Table = g.get("math")?;
         math.set("random", wrapped(lua.create_function(math_random)?)?)?;
-        math.set("randomseed", wrapped(lua.create_function(math_randomseed)?)?)?;
-        libs::install(&lua, &g, &wrapped)?;
+        math.set(
+            "randomseed",
+            wrapped(lua.create_function(math_randomseed)?)?,
+        )?;
+        libs::install(&lua, &g)?;
 
         // Close the sandbox: only the allow-listed globals stay, every
         // library table is a read-only view, the globals refuse new names
         // and report unknown ones.
-        let keys: Vec<Value> = g.pairs::<Value, Value>().flatten().map(|(k, _)| k).collect();
+        let keys: Vec<Value> = g
+            .pairs::<Value, Value>()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect();
         for k in keys {
             let keep = matches!(&k, Value::String(s) if ALLOWED_GLOBALS.iter().any(|a| s.as_bytes().as_ref() == a.as_bytes()));
             if !keep {
@@ -146,7 +194,15 @@ impl Engine {
         g.raw_set("redis", &real_redis)?;
         let readonly: Function = private.get("readonly")?;
         for name in [
-            "string", "table", "math", "coroutine", "cjson", "bit", "struct", "cmsgpack", "redis",
+            "string",
+            "table",
+            "math",
+            "coroutine",
+            "cjson",
+            "bit",
+            "struct",
+            "cmsgpack",
+            "redis",
         ] {
             let real: Value = g.raw_get(name)?;
             let proxy: Table = readonly.call((real, false))?;
@@ -325,7 +381,8 @@ impl Engine {
             match self.compile_library(&lib.code) {
                 Ok(funcs) => {
                     let funcs = funcs.into_iter().map(|(m, f)| (m.name, f)).collect();
-                    self.libs.insert(lib.name.clone(), LoadedLib { id: lib.id, funcs });
+                    self.libs
+                        .insert(lib.name.clone(), LoadedLib { id: lib.id, funcs });
                 }
                 Err(e) => return Reply::Error(format!("ERR {e}")),
             }
@@ -339,7 +396,16 @@ impl Engine {
             return Reply::err(FUNCTION_NOT_FOUND);
         };
         let fname = meta.name.clone();
-        self.run(&f, meta.flags, fname.as_bytes(), false, keys, args, opts, caller)
+        self.run(
+            &f,
+            meta.flags,
+            fname.as_bytes(),
+            false,
+            keys,
+            args,
+            opts,
+            caller,
+        )
     }
 
     /// Runs a library's top level in the load environment and returns the
@@ -390,7 +456,8 @@ impl Engine {
             })
             .unwrap_or_default();
         // From now on the library's globals are the script globals.
-        mt.raw_set("__index", &self.globals).map_err(|e| e.to_string())?;
+        mt.raw_set("__index", &self.globals)
+            .map_err(|e| e.to_string())?;
         match result {
             Ok((true, _)) => {}
             Ok((false, err)) => {
@@ -398,6 +465,11 @@ impl Engine {
                     Value::Table(t) => match t.raw_get::<Value>("err") {
                         Ok(Value::String(s)) => s.to_string_lossy(),
                         _ => "ERR execution failure".to_string(),
+                    },
+                    Value::Error(e) => match find_script_error(e) {
+                        Some(ScriptError::Table(t)) => t.clone(),
+                        Some(ScriptError::Msg(m)) => format!("ERR {m}"),
+                        None => format!("ERR {e}"),
                     },
                     other => format!("ERR {}", value_text(other)),
                 };
@@ -531,8 +603,16 @@ impl Engine {
         self.private.raw_set("killed", Value::Nil)?;
         // A script may have replaced its thread's globals (setfenv(0, t)).
         lua.set_globals(self.globals.clone())?;
-        let keys_t = lua.create_sequence_from(keys.iter().map(|k| lua.create_string(k)).collect::<mlua::Result<Vec<_>>>()?)?;
-        let args_t = lua.create_sequence_from(args.iter().map(|k| lua.create_string(k)).collect::<mlua::Result<Vec<_>>>()?)?;
+        let keys_t = lua.create_sequence_from(
+            keys.iter()
+                .map(|k| lua.create_string(k))
+                .collect::<mlua::Result<Vec<_>>>()?,
+        )?;
+        let args_t = lua.create_sequence_from(
+            args.iter()
+                .map(|k| lua.create_string(k))
+                .collect::<mlua::Result<Vec<_>>>()?,
+        )?;
         if eval {
             self.globals.raw_set("KEYS", &keys_t)?;
             self.globals.raw_set("ARGV", &args_t)?;
@@ -540,19 +620,26 @@ impl Engine {
         self.state.start(eval, start_ms);
         self.install_hook(name, keys, args, opts, start_ms)?;
         let result = lua.scope(|scope| {
-            let raw = scope.create_function_mut(|lua, argv: MultiValue| raw_call(lua, argv, caller))?;
+            let raw =
+                scope.create_function_mut(|lua, argv: MultiValue| raw_call(lua, argv, caller))?;
             self.private.raw_set("raw_call", raw)?;
             let r = if eval {
                 self.run_eval.call::<(bool, Value)>(f)
             } else {
-                self.run_function.call::<(bool, Value)>((f, &keys_t, &args_t))
+                self.run_function
+                    .call::<(bool, Value)>((f, &keys_t, &args_t))
             };
             self.private.raw_set("raw_call", Value::Nil)?;
             r
         });
         lua.remove_hook();
         let killed = self.state.kill.load(Ordering::Acquire)
-            && self.private.raw_get::<Option<bool>>("killed").ok().flatten().unwrap_or(false);
+            && self
+                .private
+                .raw_get::<Option<bool>>("killed")
+                .ok()
+                .flatten()
+                .unwrap_or(false);
         self.state.finish();
         let resp3 = match lua.app_data_mut::<RunCtx>() {
             Some(mut ctx) => {
@@ -571,6 +658,8 @@ impl Engine {
             self.globals.raw_set("KEYS", Value::Nil)?;
             self.globals.raw_set("ARGV", Value::Nil)?;
         }
+        // Later compiles take the thread's globals as their environment.
+        lua.set_globals(self.globals.clone())?;
         Ok(reply)
     }
 
@@ -587,11 +676,7 @@ impl Engine {
         let clock = opts.clock_ms;
         let limit = opts.time_limit_ms;
         // What FUNCTION STATS shows, built only if the run turns busy.
-        let info = std::cell::RefCell::new(Some((
-            name.to_string(),
-            keys.to_vec(),
-            args.to_vec(),
-        )));
+        let info = std::cell::RefCell::new(Some((name.to_string(), keys.to_vec(), args.to_vec())));
         self.lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
             move |_, _| {
@@ -773,22 +858,24 @@ fn register_redis_api(
                 Some(Value::Number(n)) => lua_number_text(*n).into_bytes(),
                 _ => Vec::new(),
             };
-            Ok((1, super::sha1hex(&s)).into_multi(lua))
+            Ok(super::sha1hex(&s).into_multi(lua))
         })?)?,
     )?;
     // error_reply/status_reply return (not raise) an error table on bad
     // arguments, as Redis does.
     redis.set(
         "error_reply",
-        lua.create_function(|lua, args: MultiValue| {
-            match (args.len(), args.front()) {
-                (1, Some(Value::String(s))) => {
-                    let s = s.to_string_lossy();
-                    let text = if s.starts_with('-') { s } else { format!("-{s}") };
-                    error_table(lua, &error_text(&text))
-                }
-                _ => error_table(lua, "ERR wrong number or type of arguments"),
+        lua.create_function(|lua, args: MultiValue| match (args.len(), args.front()) {
+            (1, Some(Value::String(s))) => {
+                let s = s.to_string_lossy();
+                let text = if s.starts_with('-') {
+                    s
+                } else {
+                    format!("-{s}")
+                };
+                error_table(lua, &error_text(&text))
             }
+            _ => error_table(lua, "ERR wrong number or type of arguments"),
         })?,
     )?;
     redis.set(
@@ -807,7 +894,10 @@ fn register_redis_api(
         wrapped(lua.create_function(|lua, args: MultiValue| {
             let running = lua.app_data_ref::<RunCtx>().is_some_and(|c| c.running);
             if !running {
-                return raise(lua, "redis.setresp can only be called inside a script invocation");
+                return raise(
+                    lua,
+                    "redis.setresp can only be called inside a script invocation",
+                );
             }
             if args.len() != 1 {
                 return raise(lua, "redis.setresp() requires one argument.");
@@ -819,7 +909,7 @@ fn register_redis_api(
             if let Some(mut c) = lua.app_data_mut::<RunCtx>() {
                 c.resp3 = v == 3;
             }
-            Ok(0.into_multi(lua))
+            Ok(MultiValue::new())
         })?)?,
     )?;
     redis.set(
@@ -827,7 +917,10 @@ fn register_redis_api(
         wrapped(lua.create_function(|lua, args: MultiValue| {
             let running = lua.app_data_ref::<RunCtx>().is_some_and(|c| c.running);
             if !running {
-                return raise(lua, "redis.set_repl can only be called inside a script invocation");
+                return raise(
+                    lua,
+                    "redis.set_repl can only be called inside a script invocation",
+                );
             }
             if args.len() != 1 {
                 return raise(lua, "redis.set_repl() requires two arguments.");
@@ -841,7 +934,7 @@ fn register_redis_api(
             }
             // corekv replicates a script's effects through Raft as one
             // unit; partial propagation is not offered (accepted, no-op).
-            Ok(0.into_multi(lua))
+            Ok(MultiValue::new())
         })?)?,
     )?;
     redis.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
@@ -859,13 +952,19 @@ fn register_redis_api(
                 .collect();
             match resolve(&argv) {
                 Ok(_) | Err(ARITY_FROM_SCRIPT) | Err(NOT_ALLOWED_FROM_SCRIPT) => {
-                    Ok((1, true).into_multi(lua))
+                    Ok(true.into_multi(lua))
                 }
                 Err(_) => raise(lua, "Invalid command passed to redis.acl_check_cmd()"),
             }
         })?)?,
     )?;
-    for (k, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+    for (k, v) in [
+        ("REPL_NONE", 0),
+        ("REPL_AOF", 1),
+        ("REPL_SLAVE", 2),
+        ("REPL_REPLICA", 2),
+        ("REPL_ALL", 3),
+    ] {
         redis.set(k, v)?;
     }
     Ok(())
@@ -889,10 +988,15 @@ fn register_log(
                 return raise(lua, "Invalid debug level.");
             }
             // corekv has no server log in core: accepted and dropped.
-            Ok(0.into_multi(lua))
+            Ok(MultiValue::new())
         })?)?,
     )?;
-    for (k, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+    for (k, v) in [
+        ("LOG_DEBUG", 0),
+        ("LOG_VERBOSE", 1),
+        ("LOG_NOTICE", 2),
+        ("LOG_WARNING", 3),
+    ] {
         redis.set(k, v)?;
     }
     redis.set("REDIS_VERSION", REDIS_VERSION)?;
@@ -902,9 +1006,92 @@ fn register_log(
 
 /// Redis's `luaPushError(msg); luaError()`: a wrapped function returns
 /// (false, {err=...}) and its Lua half (`P.wrap`) raises the table.
-fn raise(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
-    let t = error_table(lua, &error_text(msg))?;
-    Ok((false, t).into_multi(lua))
+fn raise(_lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
+    Err(fail_table(&error_text(msg)))
+}
+
+/// An error a Rust function raises into a script: Redis's error table
+/// (`luaPushError`) or a `luaL_error` message. mlua carries it as a
+/// userdata; `P.unwrap` (used by the error handler and pcall) turns it
+/// back into what Redis's C code would have raised.
+#[derive(Debug)]
+pub(super) enum ScriptError {
+    Table(String),
+    Msg(String),
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScriptError::Table(s) | ScriptError::Msg(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+pub(super) fn fail_table(text: &str) -> mlua::Error {
+    mlua::Error::external(ScriptError::Table(text.to_string()))
+}
+
+/// `luaL_error`: the message with the calling Lua code's position.
+pub(super) fn fail_msg(lua: &Lua, msg: &str) -> mlua::Error {
+    let at = lua
+        .inspect_stack(1, |d| {
+            let line = d.current_line()?;
+            let src = d.source().short_src?.into_owned();
+            Some(format!("{src}:{line}: "))
+        })
+        .flatten()
+        .unwrap_or_default();
+    mlua::Error::external(ScriptError::Msg(format!("{at}{msg}")))
+}
+
+fn find_script_error(e: &mlua::Error) -> Option<&ScriptError> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => find_script_error(cause),
+        mlua::Error::WithContext { cause, .. } => find_script_error(cause),
+        mlua::Error::ExternalError(x) => x.downcast_ref::<ScriptError>(),
+        _ => None,
+    }
+}
+
+/// `P.unwrap`: a [`ScriptError`] back as Redis's table or message; any
+/// other value unchanged.
+fn unwrap_error(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    let Value::Error(e) = &v else { return Ok(v) };
+    Ok(match find_script_error(e) {
+        Some(ScriptError::Table(t)) => Value::Table(error_table(lua, t)?),
+        Some(ScriptError::Msg(m)) => Value::String(lua.create_string(m)?),
+        None => v,
+    })
+}
+
+/// `redis.call`: a Rust function (so a tail call keeps the script's frame,
+/// as Redis's C function does) over the per-run `P.raw_call`.
+fn redis_call(lua: &Lua, args: MultiValue) -> mlua::Result<Value> {
+    let private: Table = lua.named_registry_value("corekv_private")?;
+    let raw: Value = private.raw_get("raw_call")?;
+    let (ok, v) = match raw {
+        Value::Function(f) => f.call::<(bool, Value)>(args)?,
+        _ => {
+            return Err(fail_table(
+                "ERR redis.call/pcall can only be called inside a script invocation",
+            ));
+        }
+    };
+    if ok {
+        return Ok(v);
+    }
+    let text = match &v {
+        Value::Table(t) => t
+            .raw_get::<Option<String>>("err")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    Err(fail_table(&text))
 }
 
 fn number_of(v: &Value) -> Option<f64> {
@@ -934,7 +1121,10 @@ impl<T: mlua::IntoLuaMulti> IntoMulti for T {
 fn raw_register(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Option<String>)> {
     let active = lua.app_data_ref::<LoadCtx>().is_some_and(|l| l.active);
     if !active {
-        return Ok((false, Some("redis.register_function can only be called on FUNCTION LOAD command".into())));
+        return Ok((
+            false,
+            Some("redis.register_function can only be called on FUNCTION LOAD command".into()),
+        ));
     }
     let parsed = match args.len() {
         1 => functions::named_args(args.front()),
@@ -960,10 +1150,14 @@ fn raw_register(lua: &Lua, args: MultiValue) -> mlua::Result<(bool, Option<Strin
 
 /// `math.random` with Redis's generator (not libc's) and Lua 5.1's ranges.
 fn math_random(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
-    let Some(r) = lua.app_data_mut::<RunCtx>().and_then(|mut c| {
-        c.running.then(|| lrand48(&mut c.rand))
-    }) else {
-        return Ok((false, "math.random can only be called inside a script invocation").into_multi(lua));
+    let Some(r) = lua
+        .app_data_mut::<RunCtx>()
+        .and_then(|mut c| c.running.then(|| lrand48(&mut c.rand)))
+    else {
+        return Err(fail_msg(
+            lua,
+            "math.random can only be called inside a script invocation",
+        ));
     };
     let max = f64::from(i32::MAX);
     let r = f64::from(r.rem_euclid(i32::MAX)) / max;
@@ -972,37 +1166,55 @@ fn math_random(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
         0 => r,
         1 => {
             let Some(u) = int_at(0) else {
-                return Ok((false, "bad argument #1 to 'random' (number expected, got no value)").into_multi(lua));
+                return Err(fail_msg(
+                    lua,
+                    "bad argument #1 to 'random' (number expected, got no value)",
+                ));
             };
             if u < 1 {
-                return Ok((false, "bad argument #1 to 'random' (interval is empty)").into_multi(lua));
+                return Err(fail_msg(
+                    lua,
+                    "bad argument #1 to 'random' (interval is empty)",
+                ));
             }
             (r * f64::from(u)).floor() + 1.0
         }
         2 => {
             let (Some(l), Some(u)) = (int_at(0), int_at(1)) else {
-                return Ok((false, "bad argument #2 to 'random' (number expected, got no value)").into_multi(lua));
+                return Err(fail_msg(
+                    lua,
+                    "bad argument #2 to 'random' (number expected, got no value)",
+                ));
             };
             if l > u {
-                return Ok((false, "bad argument #2 to 'random' (interval is empty)").into_multi(lua));
+                return Err(fail_msg(
+                    lua,
+                    "bad argument #2 to 'random' (interval is empty)",
+                ));
             }
             (r * (f64::from(u) - f64::from(l) + 1.0)).floor() + f64::from(l)
         }
         _ => return Ok((false, "wrong number of arguments").into_multi(lua)),
     };
-    Ok((1, v).into_multi(lua))
+    Ok(v.into_multi(lua))
 }
 
 fn math_randomseed(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
     let Some(seed) = args.front().and_then(number_of) else {
-        return Ok((false, "bad argument #1 to 'randomseed' (number expected, got no value)").into_multi(lua));
+        return Err(fail_msg(
+            lua,
+            "bad argument #1 to 'randomseed' (number expected, got no value)",
+        ));
     };
     let seed = seed as i32 as u32;
     match lua.app_data_mut::<RunCtx>() {
         Some(mut c) if c.running => {
             c.rand = (u64::from(seed) << 16) | 0x330E;
-            Ok(0.into_multi(lua))
+            Ok(MultiValue::new())
         }
-        _ => Ok((false, "math.randomseed can only be called inside a script invocation").into_multi(lua)),
+        _ => Err(fail_msg(
+            lua,
+            "math.randomseed can only be called inside a script invocation",
+        )),
     }
 }

@@ -121,7 +121,10 @@ impl Functions {
         metas: Vec<FunctionMeta>,
         replace: bool,
     ) -> Result<Arc<Library>, Reply> {
-        let _w = self.write.lock().map_err(|_| Reply::err("ERR function registry poisoned"))?;
+        let _w = self
+            .write
+            .lock()
+            .map_err(|_| Reply::err("ERR function registry poisoned"))?;
         let mut reg = Registry::clone(&self.inner.load());
         if reg.libs.contains_key(name) {
             if !replace {
@@ -130,8 +133,15 @@ impl Functions {
             reg.unlink(name);
         }
         let lib = Arc::new(Library::new(name.to_string(), code, metas));
-        if let Some(f) = lib.functions.iter().find(|f| reg.funcs.contains_key(&f.name)) {
-            return Err(Reply::Error(format!("ERR Function {} already exists", f.name)));
+        if let Some(f) = lib
+            .functions
+            .iter()
+            .find(|f| reg.funcs.contains_key(&f.name))
+        {
+            return Err(Reply::Error(format!(
+                "ERR Function {} already exists",
+                f.name
+            )));
         }
         reg.link(lib.clone());
         self.inner.store(Arc::new(reg));
@@ -247,7 +257,9 @@ impl Functions {
                     Reply::Array(
                         std::iter::once(Bytes::from_static(b"fcall"))
                             .chain(std::iter::once(Bytes::from(info.name.clone().into_bytes())))
-                            .chain(std::iter::once(Bytes::from(info.keys.len().to_string().into_bytes())))
+                            .chain(std::iter::once(Bytes::from(
+                                info.keys.len().to_string().into_bytes(),
+                            )))
                             .chain(info.keys.iter().cloned())
                             .chain(info.args.iter().cloned())
                             .map(Reply::Bulk)
@@ -256,7 +268,9 @@ impl Functions {
                 ),
                 (
                     bulk("duration_ms"),
-                    Reply::Integer(i64::try_from(now_ms.saturating_sub(info.started_ms)).unwrap_or(i64::MAX)),
+                    Reply::Integer(
+                        i64::try_from(now_ms.saturating_sub(info.started_ms)).unwrap_or(i64::MAX),
+                    ),
                 ),
             ]),
             None => Reply::Nil,
@@ -307,7 +321,11 @@ impl Functions {
             if new.libs.contains_key(&lib.name) {
                 return Reply::Error(format!("ERR Library {} already exists", lib.name));
             }
-            if let Some(f) = lib.functions.iter().find(|f| new.funcs.contains_key(&f.name)) {
+            if let Some(f) = lib
+                .functions
+                .iter()
+                .find(|f| new.funcs.contains_key(&f.name))
+            {
                 return Reply::Error(format!("ERR Function {} already exists", f.name));
             }
             new.link(Arc::new(lib));
@@ -379,7 +397,10 @@ pub(super) fn parse_restore(args: &[Bytes]) -> Result<(Vec<Bytes>, RestorePolicy
     let mut rest = body.get(DUMP_MAGIC.len()..).unwrap_or_default();
     while !rest.is_empty() {
         let failed = || Reply::err("ERR failed loading the given functions payload");
-        let len_bytes: [u8; 4] = rest.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(failed)?;
+        let len_bytes: [u8; 4] = rest
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(failed)?;
         let len = usize::try_from(u32::from_le_bytes(len_bytes)).map_err(|_| failed())?;
         let code = rest.get(4..4 + len).ok_or_else(failed)?;
         codes.push(Bytes::copy_from_slice(code));
@@ -430,7 +451,11 @@ pub(super) fn parse_metadata(code: &[u8]) -> Result<LibMeta, String> {
     };
     let mut name: Option<String> = None;
     for part in rest {
-        if part.len() >= 5 && part.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"name=")) {
+        if part.len() >= 5
+            && part
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"name="))
+        {
             if name.is_some() {
                 return Err(
                     "Invalid metadata value, name argument was given multiple times".into(),
@@ -509,7 +534,9 @@ pub(super) fn named_args(arg: Option<&Value>) -> Result<(FunctionMeta, Function)
     for pair in t.pairs::<Value, Value>() {
         let (k, v) = pair.map_err(|e| e.to_string())?;
         let Some(key) = lua_string(&k) else {
-            return Err("named argument key given to redis.register_function is not a string".into());
+            return Err(
+                "named argument key given to redis.register_function is not a string".into(),
+            );
         };
         match key.to_ascii_lowercase().as_str() {
             "function_name" => {

@@ -5,38 +5,22 @@
 
 use mlua::{Function, LightUserData, Lua, MultiValue, Table, Value};
 
-type Wrap<'a> = &'a dyn Fn(Function) -> mlua::Result<Function>;
 type Out = Result<Vec<Value>, String>;
 
-/// A library function: its Rust body returns values or a message; the
-/// Lua wrapper raises the message at the caller's line.
-fn func(
-    lua: &Lua,
-    wrap: Wrap,
-    body: impl Fn(&Lua, MultiValue) -> Out + 'static,
-) -> mlua::Result<Function> {
-    let raw = lua.create_function(move |lua, args: MultiValue| {
-        let mut out = MultiValue::new();
-        match body(lua, args) {
-            Ok(vals) => {
-                out.push_back(Value::Integer(i64::try_from(vals.len()).unwrap_or(0)));
-                out.extend(vals);
-            }
-            Err(msg) => {
-                out.push_back(Value::Boolean(false));
-                out.push_back(Value::String(lua.create_string(msg)?));
-            }
-        }
-        Ok(out)
-    })?;
-    wrap(raw)
+/// A library function: its Rust body returns values or a message, raised
+/// at the caller's line as `luaL_error` does in Redis's C libraries.
+fn func(lua: &Lua, body: impl Fn(&Lua, MultiValue) -> Out + 'static) -> mlua::Result<Function> {
+    lua.create_function(move |lua, args: MultiValue| match body(lua, args) {
+        Ok(vals) => Ok(MultiValue::from_iter(vals)),
+        Err(msg) => Err(super::engine::fail_msg(lua, &msg)),
+    })
 }
 
-pub(super) fn install(lua: &Lua, g: &Table, wrap: Wrap) -> mlua::Result<()> {
-    g.raw_set("cjson", cjson(lua, wrap)?)?;
-    g.raw_set("cmsgpack", cmsgpack(lua, wrap)?)?;
-    g.raw_set("bit", bit(lua, wrap)?)?;
-    g.raw_set("struct", structlib(lua, wrap)?)?;
+pub(super) fn install(lua: &Lua, g: &Table) -> mlua::Result<()> {
+    g.raw_set("cjson", cjson(lua)?)?;
+    g.raw_set("cmsgpack", cmsgpack(lua)?)?;
+    g.raw_set("bit", bit(lua)?)?;
+    g.raw_set("struct", structlib(lua)?)?;
     Ok(())
 }
 
@@ -123,14 +107,16 @@ fn check_bytes(args: &MultiValue, i: usize, fname: &str) -> Result<Vec<u8>, Stri
 }
 
 fn str_value(lua: &Lua, b: &[u8]) -> Result<Value, String> {
-    lua.create_string(b).map(Value::String).map_err(|e| e.to_string())
+    lua.create_string(b)
+        .map(Value::String)
+        .map_err(|e| e.to_string())
 }
 
 // ---------------------------------------------------------------- cjson
 
 const JSON_MAX_DEPTH: usize = 1000;
 
-fn cjson(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
+fn cjson(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let enc = |lua: &Lua, args: MultiValue| -> Out {
         if args.len() != 1 {
@@ -140,15 +126,20 @@ fn cjson(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
         json_encode(args.front().unwrap_or(&Value::Nil), 0, &mut out)?;
         Ok(vec![str_value(lua, &out)?])
     };
-    t.raw_set("encode", func(lua, wrap, enc)?)?;
+    t.raw_set("encode", func(lua, enc)?)?;
     t.raw_set(
         "decode",
-        func(lua, wrap, |lua, args| {
+        func(lua, |lua, args| {
             if args.len() != 1 {
                 return Err("bad argument #1 to 'decode' (expected 1 argument)".into());
             }
             let s = check_bytes(&args, 0, "decode")?;
-            let mut p = JsonParser { s: &s, pos: 0, lua, depth: 0 };
+            let mut p = JsonParser {
+                s: &s,
+                pos: 0,
+                lua,
+                depth: 0,
+            };
             Ok(vec![p.document()?])
         })?,
     )?;
@@ -165,9 +156,12 @@ fn cjson(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
             vec![Value::Boolean(false), Value::Integer(2), Value::Integer(10)],
         ),
     ] {
-        t.raw_set(name, func(lua, wrap, move |_, _| Ok(vals.clone()))?)?;
+        t.raw_set(name, func(lua, move |_, _| Ok(vals.clone()))?)?;
     }
-    t.raw_set("null", Value::LightUserData(LightUserData(std::ptr::null_mut())))?;
+    t.raw_set(
+        "null",
+        Value::LightUserData(LightUserData(std::ptr::null_mut())),
+    )?;
     t.raw_set("_NAME", "cjson")?;
     t.raw_set("_VERSION", "2.1.0")?;
     t.raw_set(
@@ -413,7 +407,10 @@ impl JsonParser<'_> {
             digits(self);
         }
         let text = self.s.get(start..self.pos).unwrap_or_default();
-        match std::str::from_utf8(text).ok().and_then(|t| t.parse::<f64>().ok()) {
+        match std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+        {
             Some(n) => Tok::Num(n),
             None => Tok::Error("invalid number"),
         }
@@ -479,7 +476,11 @@ impl JsonParser<'_> {
     }
 
     fn expected(what: &str, (tok, at): &(Tok, usize)) -> String {
-        format!("Expected {what} but found {} at character {}", tok.name(), at + 1)
+        format!(
+            "Expected {what} but found {} at character {}",
+            tok.name(),
+            at + 1
+        )
     }
 
     fn document(&mut self) -> Result<Value, String> {
@@ -570,11 +571,11 @@ impl JsonParser<'_> {
 
 const MSGPACK_MAX_NESTING: usize = 16;
 
-fn cmsgpack(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
+fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set(
         "pack",
-        func(lua, wrap, |lua, args| {
+        func(lua, |lua, args| {
             if args.is_empty() {
                 return Err("bad argument #0 to 'pack' (MessagePack pack needs input.)".into());
             }
@@ -585,42 +586,52 @@ fn cmsgpack(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
             Ok(vec![str_value(lua, &out)?])
         })?,
     )?;
-    let unpack = |lua: &Lua, args: &MultiValue, limit: usize, offset: i64, with_offset: bool| -> Out {
-        let s = check_bytes(args, 0, "unpack")?;
-        let offset = usize::try_from(offset).map_err(|_| {
-            format!("Invalid request to unpack with offset of {offset} and limit of {}.", s.len())
-        })?;
-        if offset > s.len() {
-            return Err(format!(
-                "Start offset {offset} greater than input length {}.",
-                s.len()
-            ));
-        }
-        let mut cur = Cursor { s: &s, pos: offset };
-        let mut vals = Vec::new();
-        while cur.pos < s.len() && vals.len() < limit {
-            vals.push(mp_decode(lua, &mut cur)?);
-        }
-        if with_offset {
-            let next = if cur.pos >= s.len() { -1 } else { i64::try_from(cur.pos).unwrap_or(-1) };
-            vals.insert(0, Value::Integer(next));
-        }
-        Ok(vals)
-    };
+    let unpack =
+        |lua: &Lua, args: &MultiValue, limit: usize, offset: i64, with_offset: bool| -> Out {
+            let s = check_bytes(args, 0, "unpack")?;
+            let offset = usize::try_from(offset).map_err(|_| {
+                format!(
+                    "Invalid request to unpack with offset of {offset} and limit of {}.",
+                    s.len()
+                )
+            })?;
+            if offset > s.len() {
+                return Err(format!(
+                    "Start offset {offset} greater than input length {}.",
+                    s.len()
+                ));
+            }
+            let mut cur = Cursor { s: &s, pos: offset };
+            let mut vals = Vec::new();
+            while cur.pos < s.len() && vals.len() < limit {
+                vals.push(mp_decode(lua, &mut cur)?);
+            }
+            if with_offset {
+                let next = if cur.pos >= s.len() {
+                    -1
+                } else {
+                    i64::try_from(cur.pos).unwrap_or(-1)
+                };
+                vals.insert(0, Value::Integer(next));
+            }
+            Ok(vals)
+        };
     t.raw_set(
         "unpack",
-        func(lua, wrap, move |lua, args| unpack(lua, &args, usize::MAX, 0, false))?,
+        func(lua, move |lua, args| {
+            unpack(lua, &args, usize::MAX, 0, false)
+        })?,
     )?;
     t.raw_set(
         "unpack_one",
-        func(lua, wrap, move |lua, args| {
+        func(lua, move |lua, args| {
             let off = number(args.get(1)).unwrap_or(0.0) as i64;
             unpack(lua, &args, 1, off, true)
         })?,
     )?;
     t.raw_set(
         "unpack_limit",
-        func(lua, wrap, move |lua, args| {
+        func(lua, move |lua, args| {
             let limit = check_number(&args, 1, "unpack_limit")? as i64;
             let off = number(args.get(2)).unwrap_or(0.0) as i64;
             if limit < 0 {
@@ -628,7 +639,11 @@ fn cmsgpack(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
                     "Invalid request to unpack with offset of {off} and limit of {limit}."
                 ));
             }
-            let limit = if limit == 0 && off == 0 { usize::MAX } else { usize::try_from(limit).unwrap_or(0) };
+            let limit = if limit == 0 && off == 0 {
+                usize::MAX
+            } else {
+                usize::try_from(limit).unwrap_or(0)
+            };
             unpack(lua, &args, limit, off, true)
         })?,
     )?;
@@ -753,7 +768,10 @@ impl Cursor<'_> {
         Ok(b)
     }
     fn be(&mut self, n: usize) -> Result<u64, String> {
-        Ok(self.take(n)?.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)))
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |a, &b| (a << 8) | u64::from(b)))
     }
 }
 
@@ -845,15 +863,18 @@ fn tobit(n: f64) -> i32 {
     (n + 6_755_399_441_055_744.0).to_bits() as u32 as i32
 }
 
-fn bit(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
+fn bit(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     fn arg(args: &MultiValue, i: usize, f: &str) -> Result<i32, String> {
         check_number(args, i, f).map(tobit)
     }
     let ret = |x: i32| Ok(vec![Value::Number(f64::from(x))]);
-    t.raw_set("tobit", func(lua, wrap, move |_, a| ret(arg(&a, 0, "tobit")?))?)?;
-    t.raw_set("bnot", func(lua, wrap, move |_, a| ret(!arg(&a, 0, "bnot")?))?)?;
-    t.raw_set("bswap", func(lua, wrap, move |_, a| ret(arg(&a, 0, "bswap")?.swap_bytes()))?)?;
+    t.raw_set("tobit", func(lua, move |_, a| ret(arg(&a, 0, "tobit")?))?)?;
+    t.raw_set("bnot", func(lua, move |_, a| ret(!arg(&a, 0, "bnot")?))?)?;
+    t.raw_set(
+        "bswap",
+        func(lua, move |_, a| ret(arg(&a, 0, "bswap")?.swap_bytes()))?,
+    )?;
     for (name, op) in [
         ("band", (|x, y| x & y) as fn(i32, i32) -> i32),
         ("bor", |x, y| x | y),
@@ -861,7 +882,7 @@ fn bit(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
     ] {
         t.raw_set(
             name,
-            func(lua, wrap, move |_, a| {
+            func(lua, move |_, a| {
                 let mut acc = arg(&a, 0, name)?;
                 for i in 1..a.len() {
                     acc = op(acc, arg(&a, i, name)?);
@@ -871,7 +892,10 @@ fn bit(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
         )?;
     }
     for (name, op) in [
-        ("lshift", (|x: i32, n: u32| ((x as u32) << n) as i32) as fn(i32, u32) -> i32),
+        (
+            "lshift",
+            (|x: i32, n: u32| ((x as u32) << n) as i32) as fn(i32, u32) -> i32,
+        ),
         ("rshift", |x, n| ((x as u32) >> n) as i32),
         ("arshift", |x, n| x >> n),
         ("rol", |x, n| (x as u32).rotate_left(n) as i32),
@@ -879,7 +903,7 @@ fn bit(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
     ] {
         t.raw_set(
             name,
-            func(lua, wrap, move |_, a| {
+            func(lua, move |_, a| {
                 let x = arg(&a, 0, name)?;
                 let n = (arg(&a, 1, name)? as u32) & 31;
                 ret(op(x, n))
@@ -888,7 +912,7 @@ fn bit(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
     }
     t.raw_set(
         "tohex",
-        func(lua, wrap, |lua, a| {
+        func(lua, |lua, a| {
             let b = arg(&a, 0, "tohex")? as u32;
             let mut n = if matches!(a.get(1), None | Some(Value::Nil)) {
                 8
@@ -900,8 +924,15 @@ fn bit(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
                 n = n.wrapping_neg();
             }
             let n = usize::try_from(n.clamp(0, 8)).unwrap_or(8);
-            let s = if upper { format!("{b:08X}") } else { format!("{b:08x}") };
-            Ok(vec![str_value(lua, s.get(8 - n..).unwrap_or_default().as_bytes())?])
+            let s = if upper {
+                format!("{b:08X}")
+            } else {
+                format!("{b:08x}")
+            };
+            Ok(vec![str_value(
+                lua,
+                s.get(8 - n..).unwrap_or_default().as_bytes(),
+            )?])
         })?,
     )?;
     Ok(t)
@@ -921,7 +952,12 @@ struct StructFmt<'a> {
 
 impl StructFmt<'_> {
     fn new(f: &[u8]) -> StructFmt<'_> {
-        StructFmt { f, pos: 0, little: true, align: 1 }
+        StructFmt {
+            f,
+            pos: 0,
+            little: true,
+            align: 1,
+        }
     }
     fn num(&mut self, default: usize) -> Result<usize, String> {
         if !matches!(self.f.get(self.pos), Some(b'0'..=b'9')) {
@@ -990,7 +1026,11 @@ impl StructFmt<'_> {
 fn int_bytes(n: f64, size: usize, little: bool) -> Vec<u8> {
     let mut v: u64 = if n < 0.0 { n as i64 as u64 } else { n as u64 };
     let mut out = vec![0u8; size];
-    let idx: Vec<usize> = if little { (0..size).collect() } else { (0..size).rev().collect() };
+    let idx: Vec<usize> = if little {
+        (0..size).collect()
+    } else {
+        (0..size).rev().collect()
+    };
     for i in idx {
         if let Some(b) = out.get_mut(i) {
             *b = (v & 0xff) as u8;
@@ -1000,11 +1040,11 @@ fn int_bytes(n: f64, size: usize, little: bool) -> Vec<u8> {
     out
 }
 
-fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
+fn structlib(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set(
         "pack",
-        func(lua, wrap, |lua, a| {
+        func(lua, |lua, a| {
             let fmt = check_bytes(&a, 0, "pack")?;
             let mut h = StructFmt::new(&fmt);
             let mut out: Vec<u8> = Vec::new();
@@ -1024,12 +1064,20 @@ fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
                     b'f' => {
                         let f = check_number(&a, arg, "pack")? as f32;
                         arg += 1;
-                        out.extend(if h.little { f.to_le_bytes() } else { f.to_be_bytes() });
+                        out.extend(if h.little {
+                            f.to_le_bytes()
+                        } else {
+                            f.to_be_bytes()
+                        });
                     }
                     b'd' => {
                         let d = check_number(&a, arg, "pack")?;
                         arg += 1;
-                        out.extend(if h.little { d.to_le_bytes() } else { d.to_be_bytes() });
+                        out.extend(if h.little {
+                            d.to_le_bytes()
+                        } else {
+                            d.to_be_bytes()
+                        });
                     }
                     b'c' | b's' => {
                         let s = check_bytes(&a, arg, "pack")?;
@@ -1038,7 +1086,10 @@ fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
                             size = s.len();
                         }
                         if s.len() < size {
-                            return Err(format!("bad argument #{} to 'pack' (string too short)", arg));
+                            return Err(format!(
+                                "bad argument #{} to 'pack' (string too short)",
+                                arg
+                            ));
                         }
                         out.extend_from_slice(s.get(..size).unwrap_or_default());
                         if opt == b's' {
@@ -1053,7 +1104,7 @@ fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "unpack",
-        func(lua, wrap, |lua, a| {
+        func(lua, |lua, a| {
             let fmt = check_bytes(&a, 0, "unpack")?;
             let data = check_bytes(&a, 1, "unpack")?;
             let init = number(a.get(2)).unwrap_or(1.0) as i64;
@@ -1075,8 +1126,11 @@ fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
                     b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
                         let bytes = data.get(pos..pos + size).ok_or_else(short)?;
                         let mut l: u64 = 0;
-                        let iter: Box<dyn Iterator<Item = &u8>> =
-                            if h.little { Box::new(bytes.iter().rev()) } else { Box::new(bytes.iter()) };
+                        let iter: Box<dyn Iterator<Item = &u8>> = if h.little {
+                            Box::new(bytes.iter().rev())
+                        } else {
+                            Box::new(bytes.iter())
+                        };
                         for &b in iter {
                             l = l.checked_shl(8).unwrap_or(0) | u64::from(b);
                         }
@@ -1092,13 +1146,27 @@ fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
                     }
                     b'x' => {}
                     b'f' => {
-                        let b: [u8; 4] = data.get(pos..pos + 4).and_then(|b| b.try_into().ok()).ok_or_else(short)?;
-                        let f = if h.little { f32::from_le_bytes(b) } else { f32::from_be_bytes(b) };
+                        let b: [u8; 4] = data
+                            .get(pos..pos + 4)
+                            .and_then(|b| b.try_into().ok())
+                            .ok_or_else(short)?;
+                        let f = if h.little {
+                            f32::from_le_bytes(b)
+                        } else {
+                            f32::from_be_bytes(b)
+                        };
                         out.push(Value::Number(f64::from(f)));
                     }
                     b'd' => {
-                        let b: [u8; 8] = data.get(pos..pos + 8).and_then(|b| b.try_into().ok()).ok_or_else(short)?;
-                        let d = if h.little { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) };
+                        let b: [u8; 8] = data
+                            .get(pos..pos + 8)
+                            .and_then(|b| b.try_into().ok())
+                            .ok_or_else(short)?;
+                        let d = if h.little {
+                            f64::from_le_bytes(b)
+                        } else {
+                            f64::from_be_bytes(b)
+                        };
                         out.push(Value::Number(d));
                     }
                     b'c' => {
@@ -1113,11 +1181,17 @@ fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
                                 return Err(short());
                             }
                         }
-                        out.push(str_value(lua, data.get(pos..pos + size).ok_or_else(short)?)?);
+                        out.push(str_value(
+                            lua,
+                            data.get(pos..pos + size).ok_or_else(short)?,
+                        )?);
                     }
                     b's' => {
                         let rest = data.get(pos..).unwrap_or_default();
-                        let end = rest.iter().position(|&b| b == 0).ok_or("unfinished string in data")?;
+                        let end = rest
+                            .iter()
+                            .position(|&b| b == 0)
+                            .ok_or("unfinished string in data")?;
                         size = end + 1;
                         out.push(str_value(lua, rest.get(..end).unwrap_or_default())?);
                     }
@@ -1131,7 +1205,7 @@ fn structlib(lua: &Lua, wrap: Wrap) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "size",
-        func(lua, wrap, |_, a| {
+        func(lua, |_, a| {
             let fmt = check_bytes(&a, 0, "size")?;
             let mut h = StructFmt::new(&fmt);
             let mut pos = 0usize;
