@@ -601,8 +601,6 @@ impl Engine {
             ctx.rand = RAND_INIT;
         }
         self.private.raw_set("killed", Value::Nil)?;
-        // A script may have replaced its thread's globals (setfenv(0, t)).
-        lua.set_globals(self.globals.clone())?;
         let keys_t = lua.create_sequence_from(
             keys.iter()
                 .map(|k| lua.create_string(k))
@@ -618,7 +616,7 @@ impl Engine {
             self.globals.raw_set("ARGV", &args_t)?;
         }
         self.state.start(eval, start_ms);
-        self.install_hook(name, keys, args, opts, start_ms)?;
+        self.install_hook(name, opts, start_ms)?;
         let result = lua.scope(|scope| {
             let raw =
                 scope.create_function_mut(|lua, argv: MultiValue| raw_call(lua, argv, caller))?;
@@ -663,20 +661,13 @@ impl Engine {
         Ok(reply)
     }
 
-    fn install_hook(
-        &self,
-        name: &str,
-        keys: &[Bytes],
-        args: &[Bytes],
-        opts: &RunOpts,
-        start_ms: u64,
-    ) -> mlua::Result<()> {
+    fn install_hook(&self, name: &str, opts: &RunOpts, start_ms: u64) -> mlua::Result<()> {
         let state = self.state.clone();
         let private = self.private.clone();
         let clock = opts.clock_ms;
         let limit = opts.time_limit_ms;
         // What FUNCTION STATS shows, built only if the run turns busy.
-        let info = std::cell::RefCell::new(Some((name.to_string(), keys.to_vec(), args.to_vec())));
+        let info = std::cell::RefCell::new(Some(name.to_string()));
         self.lua.set_hook(
             HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
             move |_, _| {
@@ -690,13 +681,11 @@ impl Engine {
                     && !state.busy.load(Ordering::Relaxed)
                     && clock().saturating_sub(start_ms) >= limit
                 {
-                    if let Some((name, keys, args)) = info.borrow_mut().take()
+                    if let Some(name) = info.borrow_mut().take()
                         && let Ok(mut g) = state.info.lock()
                     {
                         *g = Some(RunningInfo {
                             name,
-                            keys,
-                            args,
                             started_ms: start_ms,
                         });
                     }

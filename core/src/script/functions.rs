@@ -244,9 +244,10 @@ impl Functions {
     }
 
     /// `FUNCTION STATS`: the running function (when `state` has one past
-    /// its time limit) and the engine counts. While an EVAL script is
+    /// its time limit; `command` is the FCALL argv that started it, which
+    /// the server keeps) and the engine counts. While an EVAL script is
     /// busy Redis answers BUSY instead.
-    pub fn stats(&self, state: Option<&RunState>, now_ms: u64) -> Reply {
+    pub fn stats(&self, state: Option<&RunState>, command: &[Bytes], now_ms: u64) -> Reply {
         let bulk = |s: &str| Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()));
         let running = match state.and_then(|s| s.running_info().map(|i| (s, i))) {
             Some((s, _)) if s.eval.load(Ordering::Acquire) => return Reply::err(super::BUSY_EVAL),
@@ -254,17 +255,7 @@ impl Functions {
                 (bulk("name"), bulk(&info.name)),
                 (
                     bulk("command"),
-                    Reply::Array(
-                        std::iter::once(Bytes::from_static(b"fcall"))
-                            .chain(std::iter::once(Bytes::from(info.name.clone().into_bytes())))
-                            .chain(std::iter::once(Bytes::from(
-                                info.keys.len().to_string().into_bytes(),
-                            )))
-                            .chain(info.keys.iter().cloned())
-                            .chain(info.args.iter().cloned())
-                            .map(Reply::Bulk)
-                            .collect(),
-                    ),
+                    Reply::Array(command.iter().cloned().map(Reply::Bulk).collect()),
                 ),
                 (
                     bulk("duration_ms"),

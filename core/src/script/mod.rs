@@ -435,8 +435,6 @@ impl ScriptCache {
 pub struct RunningInfo {
     /// The sha (EVAL) or function name (FCALL).
     pub name: String,
-    pub keys: Vec<Bytes>,
-    pub args: Vec<Bytes>,
     pub started_ms: u64,
 }
 

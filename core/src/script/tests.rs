@@ -801,13 +801,13 @@ fn function_libraries() {
             ),
         ])
     };
-    assert_eq!(f.stats(None, 0), counts(2, 4));
+    assert_eq!(f.stats(None, &[], 0), counts(2, 4));
     assert_eq!(
         f.flush(&bs(&["bogus"])),
         err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     );
     assert_eq!(f.flush(&[]), Reply::ok());
-    assert_eq!(f.stats(None, 0), counts(0, 0));
+    assert_eq!(f.stats(None, &[], 0), counts(0, 0));
     assert_eq!(t.e.function_restore(&[dump, b("APPEND")]), Reply::ok());
     assert_eq!(t.fcall("f2", &[], &[], false), int(0));
 }
@@ -875,4 +875,45 @@ fn script_kill_refuses_after_a_write() {
     assert_eq!(busy, err(BUSY_EVAL));
     assert_eq!(kill, err(UNKILLABLE));
     assert_eq!(r, int(3_000_000));
+}
+
+/// Numbers for docs/design/0026 (run by hand: `cargo test --release -p
+/// corekv-core --lib script::tests::measure -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn measure_engine_costs() {
+    let n = 20_000u32;
+    let t0 = std::time::Instant::now();
+    for _ in 0..200 {
+        drop(Engine::standalone().unwrap());
+    }
+    let vm_us = t0.elapsed().as_secs_f64() * 1e6 / 200.0;
+    let mut t = T::new();
+    let body = "return redis.call('GET', KEYS[1])";
+    let sha = t.e.script_load(body.as_bytes());
+    let Reply::Bulk(sha) = sha else { panic!() };
+    t.eval("redis.call('SET', KEYS[1], 'v')", &["k"], &[]);
+    let keys = bs(&["k"]);
+    let o = RunOpts::default();
+    for _ in 0..1000 {
+        t.e.eval_sha(&sha, &keys, &[], &o, &mut t.st);
+    }
+    let t0 = std::time::Instant::now();
+    for _ in 0..n {
+        t.e.eval_sha(&sha, &keys, &[], &o, &mut t.st);
+    }
+    let sha_us = t0.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let t0 = std::time::Instant::now();
+    for _ in 0..n {
+        t.e.eval(b"return 1", &[], &[], &o, &mut t.st);
+    }
+    let ret_us = t0.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let t0 = std::time::Instant::now();
+    for _ in 0..n {
+        crate::cmd::read(&bs(&["GET", "k"]), &ctx(), &t.st.s);
+    }
+    let get_us = t0.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    println!(
+        "vm_create_us={vm_us:.1} evalsha_get_us={sha_us:.2} eval_return1_us={ret_us:.2} plain_get_us={get_us:.3}"
+    );
 }
