@@ -109,6 +109,15 @@ end
 local co = {}
 for k, v in pairs(coroutine) do co[k] = v end
 co.resume = function(c, ...) return fix_resume(coresume(c, ...)) end
+local cowrap = coroutine.wrap
+co.create = function(f)
+  if type(f) ~= 'function' then return cocreate(f) end
+  return cocreate(function(...) P.hook_current() return f(...) end)
+end
+co.wrap = function(f)
+  if type(f) ~= 'function' then return cowrap(f) end
+  return cowrap(function(...) P.hook_current() return f(...) end)
+end
 coroutine = co
 
 getmetatable('').__metatable = false

@@ -156,6 +156,7 @@ impl Engine {
         let wrapped = |f: Function| -> mlua::Result<Function> { Ok(f) };
         lua.set_named_registry_value("corekv_private", &private)?;
         private.set("unwrap", lua.create_function(unwrap_error)?)?;
+        private.set("hook_current", lua.create_function(hook_current)?)?;
         real_redis.set("call", lua.create_function(redis_call)?)?;
 
         register_redis_api(&lua, &real_redis, &wrapped)?;
@@ -662,39 +663,67 @@ impl Engine {
     }
 
     fn install_hook(&self, name: &str, opts: &RunOpts, start_ms: u64) -> mlua::Result<()> {
-        let state = self.state.clone();
-        let private = self.private.clone();
-        let clock = opts.clock_ms;
-        let limit = opts.time_limit_ms;
-        // What FUNCTION STATS shows, built only if the run turns busy.
-        let info = std::cell::RefCell::new(Some(name.to_string()));
-        self.lua.set_hook(
-            HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
-            move |_, _| {
-                if state.kill.load(Ordering::Acquire) {
-                    // Every later pcall/xpcall/resume re-raises (bootstrap).
-                    private.raw_set("killed", true)?;
-                    return Err(mlua::Error::runtime(KILLED));
-                }
-                if let Some(clock) = clock
-                    && limit > 0
-                    && !state.busy.load(Ordering::Relaxed)
-                    && clock().saturating_sub(start_ms) >= limit
-                {
-                    if let Some(name) = info.borrow_mut().take()
-                        && let Ok(mut g) = state.info.lock()
-                    {
-                        *g = Some(RunningInfo {
-                            name,
-                            started_ms: start_ms,
-                        });
-                    }
-                    state.busy.store(true, Ordering::Release);
-                }
-                Ok(VmState::Continue)
-            },
-        )
+        self.lua.set_app_data(HookCtx {
+            clock: opts.clock_ms,
+            limit_ms: opts.time_limit_ms,
+            start_ms,
+            name: Some(name.to_string()),
+        });
+        self.lua
+            .set_hook(run_hook_triggers(), |lua, _| hook_tick(lua))
     }
+}
+
+/// The time limit and kill check of the running script.
+struct HookCtx {
+    clock: Option<fn() -> u64>,
+    limit_ms: u64,
+    start_ms: u64,
+    /// Taken into [`RunningInfo`] when the run turns busy.
+    name: Option<String>,
+}
+
+fn run_hook_triggers() -> HookTriggers {
+    HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS)
+}
+
+/// Redis's `luaMaskCountHook`: stop a killed script, and mark the run busy
+/// once it is past its time limit.
+fn hook_tick(lua: &Lua) -> mlua::Result<VmState> {
+    let Some(state) = lua.app_data_ref::<RunCtx>().map(|c| c.state.clone()) else {
+        return Ok(VmState::Continue);
+    };
+    if state.kill.load(Ordering::Acquire) {
+        // Every later pcall/xpcall/resume re-raises (bootstrap).
+        let private: Table = lua.named_registry_value("corekv_private")?;
+        private.raw_set("killed", true)?;
+        return Err(mlua::Error::runtime(KILLED));
+    }
+    if state.busy.load(Ordering::Relaxed) {
+        return Ok(VmState::Continue);
+    }
+    if let Some(mut h) = lua.app_data_mut::<HookCtx>()
+        && let Some(clock) = h.clock
+        && h.limit_ms > 0
+        && clock().saturating_sub(h.start_ms) >= h.limit_ms
+    {
+        let started_ms = h.start_ms;
+        if let Some(name) = h.name.take()
+            && let Ok(mut g) = state.info.lock()
+        {
+            *g = Some(RunningInfo { name, started_ms });
+        }
+        state.busy.store(true, Ordering::Release);
+    }
+    Ok(VmState::Continue)
+}
+
+/// `P.hook_current`: a coroutine's thread gets the running script's hook
+/// (Lua 5.1 hooks are per thread; without this a loop inside a coroutine
+/// could be neither timed nor killed).
+fn hook_current(lua: &Lua, (): ()) -> mlua::Result<()> {
+    lua.current_thread()
+        .set_hook(run_hook_triggers(), |lua, _| hook_tick(lua))
 }
 
 /// The reply for a script that raised `err` (luaCallFunction's error path).

@@ -917,3 +917,14 @@ fn measure_engine_costs() {
         "vm_create_us={vm_us:.1} evalsha_get_us={sha_us:.2} eval_return1_us={ret_us:.2} plain_get_us={get_us:.3}"
     );
 }
+
+#[test]
+fn script_kill_reaches_a_loop_inside_a_coroutine() {
+    let body = "local co = coroutine.create(function() while true do end end) return {coroutine.resume(co)}";
+    let (r, _, kill) = run_and_kill(body);
+    assert_eq!(kill, Reply::ok());
+    assert!(
+        matches!(&r, Reply::Error(e) if e.starts_with(KILLED)),
+        "{r:?}"
+    );
+}
