@@ -33,6 +33,15 @@ pub(super) fn error_table(lua: &Lua, text: &str) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// The error table of a command's error reply, or of a command refused by
+/// the script checks: Redis marks it so the error is not counted twice
+/// in its stats, and scripts can see the field.
+pub(super) fn command_error_table(lua: &Lua, text: &str) -> mlua::Result<Table> {
+    let t = error_table(lua, text)?;
+    t.raw_set("ignore_error_stats_update", true)?;
+    Ok(t)
+}
+
 fn single(lua: &Lua, field: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
     let t = lua.create_table()?;
     t.raw_set(field, v)?;
@@ -47,7 +56,7 @@ pub(super) fn reply_to_lua(lua: &Lua, r: &Reply, resp3: bool) -> mlua::Result<(b
         // A command's error reply is `-<text>`: its code is kept.
         Reply::Error(e) => Ok((
             true,
-            Value::Table(error_table(lua, &error_text(&format!("-{e}")))?),
+            Value::Table(command_error_table(lua, &error_text(&format!("-{e}")))?),
         )),
         other => Ok((false, to_lua(lua, other, resp3, 0)?)),
     }
@@ -72,7 +81,7 @@ fn to_lua(lua: &Lua, r: &Reply, resp3: bool, depth: usize) -> mlua::Result<Value
     Ok(match r {
         Reply::Simple(s) => single(lua, "ok", s.as_str())?,
         Reply::Error(e) if e == WOULD_BLOCK => null(resp3),
-        Reply::Error(e) => Value::Table(error_table(lua, &error_text(&format!("-{e}")))?),
+        Reply::Error(e) => Value::Table(command_error_table(lua, &error_text(&format!("-{e}")))?),
         Reply::Integer(i) => Value::Number(*i as f64),
         Reply::Bulk(b) => Value::String(lua.create_string(b)?),
         Reply::Nil | Reply::NilArray => null(resp3),

@@ -62,7 +62,6 @@ const ALLOWED_GLOBALS: &[&str] = &[
     "setfenv",
     "load",
     "error",
-    "newproxy",
 ];
 
 /// Per-run state the Rust callbacks read (Lua app data).
@@ -810,9 +809,16 @@ fn raw_call(lua: &Lua, args: MultiValue, caller: &mut dyn Caller) -> mlua::Resul
             _ => return fail("Lua redis lib command arguments must be strings or integers"),
         }
     }
+    // Errors from here on are scriptCall's: marked like command errors.
+    let refuse = |text: &str| -> mlua::Result<(bool, Value)> {
+        Ok((
+            false,
+            Value::Table(conv::command_error_table(lua, &error_text(text))?),
+        ))
+    };
     let spec = match resolve(&argv) {
         Ok(s) => s,
-        Err(text) => return fail(text),
+        Err(text) => return refuse(text),
     };
     let (read_only, state) = match lua.app_data_ref::<RunCtx>() {
         Some(ctx) if ctx.running => (ctx.read_only, ctx.state.clone()),
@@ -820,7 +826,7 @@ fn raw_call(lua: &Lua, args: MultiValue, caller: &mut dyn Caller) -> mlua::Resul
     };
     let write = spec.is_write();
     if read_only && (write || spec.has_flag("may_replicate")) {
-        return fail(WRITE_FROM_RO);
+        return refuse(WRITE_FROM_RO);
     }
     if write {
         // Redis marks the run dirty before the command runs, even if it

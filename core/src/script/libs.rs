@@ -139,6 +139,7 @@ fn cjson(lua: &Lua) -> mlua::Result<Table> {
                 pos: 0,
                 lua,
                 depth: 0,
+                err_at: None,
             };
             Ok(vec![p.document()?])
         })?,
@@ -329,6 +330,7 @@ struct JsonParser<'a> {
     pos: usize,
     lua: &'a Lua,
     depth: usize,
+    err_at: Option<usize>,
 }
 
 impl JsonParser<'_> {
@@ -370,7 +372,18 @@ impl JsonParser<'_> {
             }
         }
         match c {
-            b'"' => (self.string(), at),
+            b'"' => {
+                // cjson reports a bad string where it failed, not where
+                // the string began.
+                let start = self.pos;
+                let t = self.string();
+                let at = if matches!(t, Tok::Error(_)) {
+                    self.err_at.unwrap_or(start)
+                } else {
+                    start
+                };
+                (t, at)
+            }
             b'-' | b'0'..=b'9' => (self.number(), at),
             _ => (Tok::Error("invalid token"), at),
         }
@@ -390,9 +403,6 @@ impl JsonParser<'_> {
         }
         let int_start = self.pos;
         if digits(self) == 0 {
-            return Tok::Error("invalid number");
-        }
-        if self.s.get(int_start) == Some(&b'0') && self.pos - int_start > 1 {
             return Tok::Error("invalid number");
         }
         if self.peek() == Some(b'.') {
@@ -428,13 +438,17 @@ impl JsonParser<'_> {
         let mut out = Vec::new();
         loop {
             let Some(c) = self.peek() else {
+                self.err_at = Some(self.pos);
                 return Tok::Error("unexpected end of string");
             };
             self.pos += 1;
+            // A bad escape is reported at its backslash.
+            self.err_at = Some(self.pos - 1);
             match c {
                 b'"' => return Tok::Str(out),
                 b'\\' => {
                     let Some(e) = self.peek() else {
+                        self.err_at = Some(self.pos);
                         return Tok::Error("unexpected end of string");
                     };
                     self.pos += 1;
@@ -1000,7 +1014,7 @@ impl StructFmt<'_> {
         let size = size.min(self.align);
         (size - (len & (size - 1))) & (size - 1)
     }
-    fn control(&mut self, opt: u8) -> Result<(), String> {
+    fn control(&mut self, opt: u8, fname: &str) -> Result<(), String> {
         match opt {
             b' ' => {}
             b'>' => self.little = false,
@@ -1014,7 +1028,7 @@ impl StructFmt<'_> {
             }
             _ => {
                 return Err(format!(
-                    "bad argument #1 to '?' (invalid format option '{}')",
+                    "bad argument #1 to '{fname}' (invalid format option '{}')",
                     char::from(opt)
                 ));
             }
@@ -1096,7 +1110,7 @@ fn structlib(lua: &Lua) -> mlua::Result<Table> {
                             out.push(0);
                         }
                     }
-                    _ => h.control(opt)?,
+                    _ => h.control(opt, "pack")?,
                 }
             }
             Ok(vec![str_value(lua, &out)?])
@@ -1195,7 +1209,7 @@ fn structlib(lua: &Lua) -> mlua::Result<Table> {
                         size = end + 1;
                         out.push(str_value(lua, rest.get(..end).unwrap_or_default())?);
                     }
-                    _ => h.control(opt)?,
+                    _ => h.control(opt, "unpack")?,
                 }
                 pos += size;
             }
@@ -1220,7 +1234,7 @@ fn structlib(lua: &Lua) -> mlua::Result<Table> {
                     return Err("bad argument #1 to 'size' (option 'c0' has no fixed size)".into());
                 }
                 if !opt.is_ascii_alphanumeric() {
-                    h.control(opt)?;
+                    h.control(opt, "size")?;
                 }
                 pos += size;
             }

@@ -928,3 +928,117 @@ fn script_kill_reaches_a_loop_inside_a_coroutine() {
         "{r:?}"
     );
 }
+
+/// Differential check by hand against redis-server: runs each line of
+/// /tmp/exprs.txt and prints the reply as `redis-cli --no-raw` does.
+#[test]
+#[ignore]
+fn differential_against_redis_cli() {
+    let Ok(text) = std::fs::read_to_string("/tmp/exprs.txt") else {
+        return;
+    };
+    let repr = |b: &[u8]| {
+        let mut s = String::from("\"");
+        for &c in b {
+            match c {
+                b'\\' => s.push_str("\\\\"),
+                b'"' => s.push_str("\\\""),
+                b'\n' => s.push_str("\\n"),
+                b'\r' => s.push_str("\\r"),
+                b'\t' => s.push_str("\\t"),
+                7 => s.push_str("\\a"),
+                8 => s.push_str("\\b"),
+                0x20..=0x7e => s.push(char::from(c)),
+                _ => s.push_str(&format!("\\x{c:02x}")),
+            }
+        }
+        s.push('"');
+        s
+    };
+    let mut t = T::new();
+    for (i, line) in text.lines().enumerate() {
+        let out = match t.ev(line) {
+            Reply::Bulk(b) => repr(&b),
+            Reply::Integer(n) => format!("(integer) {n}"),
+            Reply::Error(e) => format!("(error) {e}"),
+            Reply::Nil => "(nil)".to_string(),
+            other => format!("{other:?}"),
+        };
+        println!("{}|{out}~", i + 1);
+    }
+}
+
+/// Corners found by the differential run against redis-server 7.0.15.
+#[test]
+fn corners_match_redis() {
+    let mut t = T::new();
+    let e = |body: &str, msg: &str| {
+        err(&format!(
+            "ERR user_script:1: {msg} script: {}, on @user_script:1.",
+            sha_of(body)
+        ))
+    };
+    for (body, msg) in [
+        (
+            "return cjson.decode('\"abc')",
+            "Expected value but found unexpected end of string at character 5",
+        ),
+        (
+            "return cjson.decode('\"\\\\x\"')",
+            "Expected value but found invalid escape code at character 2",
+        ),
+        (
+            "return cjson.decode('{\"a\":1,}')",
+            "Expected object key string but found T_OBJ_END at character 8",
+        ),
+        (
+            "return cjson.decode('1 2')",
+            "Expected the end but found T_NUMBER at character 3",
+        ),
+        (
+            "return cjson.decode('')",
+            "Expected value but found T_END at character 1",
+        ),
+        (
+            "return cjson.encode({[true]=1})",
+            "Cannot serialise boolean: table key must be a number or string",
+        ),
+        (
+            "return struct.pack('z', 1)",
+            "bad argument #1 to 'pack' (invalid format option 'z')",
+        ),
+        (
+            "return cmsgpack.unpack(string.char(0x92, 1))",
+            "Missing bytes in input.",
+        ),
+        (
+            "return type(newproxy)",
+            "Script attempted to access nonexistent global variable 'newproxy'",
+        ),
+    ] {
+        assert_eq!(t.ev(body), e(body, msg), "{body}");
+    }
+    assert_eq!(t.ev("return cjson.decode('01')"), int(1));
+    assert_eq!(
+        t.ev("return cjson.encode({a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8})"),
+        bulk("{\"a\":1,\"h\":8,\"c\":3,\"b\":2,\"e\":5,\"d\":4,\"g\":7,\"f\":6}")
+    );
+    assert_eq!(
+        t.ev(
+            "return tostring(math.floor(3.7)) .. tostring(10/4) .. tostring(2^63) .. tostring(-0.0)"
+        ),
+        bulk("32.59.2233720368548e+18-0")
+    );
+    t.ev("redis.call('rpush','l','a')");
+    assert_eq!(
+        t.ev("return cjson.encode({redis.pcall('hget','l','f')})"),
+        bulk(
+            "[{\"ignore_error_stats_update\":true,\"err\":\"WRONGTYPE Operation against a key holding the wrong kind of value\"}]"
+        )
+    );
+    assert_eq!(
+        t.ev("redis.setresp(3) redis.call('zadd','z','1','a','2','b') return cjson.encode(redis.call('zrange','z',1,-1,'withscores'))"),
+        bulk("[[\"b\",{\"double\":2}]]")
+    );
+    assert_eq!(t.ev("return redis.call('getex','nokey')"), Reply::Nil);
+}
