@@ -401,7 +401,6 @@ impl JsonParser<'_> {
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
-        let int_start = self.pos;
         if digits(self) == 0 {
             return Tok::Error("invalid number");
         }
