@@ -102,9 +102,14 @@ local function fix_resume(ok, ...)
   if not ok then rethrow_if_killed((...)) end
   return ok, ...
 end
+-- Redis's patched VM refuses these in C, without a position.
 G.rawset = function(t, k, v)
-  if protected[t] or t == G then error(RO, 2) end
+  if protected[t] or t == G then error(RO, 0) end
   return rawset(t, k, v)
+end
+G.setmetatable = function(t, mt)
+  if protected[t] or t == G then error(RO, 0) end
+  return setmetatable(t, mt)
 end
 local co = {}
 for k, v in pairs(coroutine) do co[k] = v end
@@ -120,7 +125,11 @@ co.wrap = function(f)
 end
 coroutine = co
 
-getmetatable('').__metatable = false
+-- Strings' metatable shows the read-only string library, never the
+-- real one (which every script shares).
+P.seal_string = function(string_proxy)
+  getmetatable('').__metatable = P.readonly({__index = string_proxy}, false)
+end
 protected[G] = true
 P.ro_newindex = ro_newindex
 P.missing = missing

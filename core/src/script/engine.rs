@@ -38,7 +38,6 @@ const ALLOWED_GLOBALS: &[&str] = &[
     "redis",
     "xpcall",
     "tostring",
-    "getfenv",
     "setmetatable",
     "next",
     "assert",
@@ -59,7 +58,6 @@ const ALLOWED_GLOBALS: &[&str] = &[
     "loadstring",
     "ipairs",
     "_VERSION",
-    "setfenv",
     "load",
     "error",
 ];
@@ -214,8 +212,12 @@ impl Engine {
         let mt = lua.create_table()?;
         mt.raw_set("__index", private.get::<Function>("missing")?)?;
         mt.raw_set("__newindex", private.get::<Function>("ro_newindex")?)?;
-        mt.raw_set("__metatable", false)?;
+        let shown: Table = readonly.call((&mt, false))?;
+        mt.raw_set("__metatable", shown)?;
         g.set_metatable(Some(mt))?;
+        private
+            .get::<Function>("seal_string")?
+            .call::<()>(g.raw_get::<Value>("string")?)?;
 
         Ok(Engine {
             run_eval: private.get("run_eval")?,
