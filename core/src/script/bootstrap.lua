@@ -3,8 +3,8 @@
 -- "=[corekv]"), so errors point at the user's script as Redis's do.
 local P, G, real_redis, load_redis = ...
 local dbg = debug
-local error, type, tostring, rawget, rawset, setmetatable, unpack, select =
-      error, type, tostring, rawget, rawset, setmetatable, unpack, select
+local error, type, tostring, rawget, rawset, setmetatable =
+      error, type, tostring, rawget, rawset, setmetatable
 local rawpcall, rawxpcall = pcall, xpcall
 local cocreate, coresume = coroutine.create, coroutine.resume
 
@@ -25,10 +25,11 @@ local function handler(err)
     i = dbg.getinfo(lvl, 'nSl')
   end
   if type(err) == 'userdata' then err = P.unwrap(err) end
-  if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+  -- A read-only table raised as the error is copied, never written.
+  if type(err) ~= 'table' or protected[err] then err = {err = 'ERR ' .. tostring(err)} end
   if i then
-    err['source'] = i.source
-    err['line'] = i.currentline
+    rawset(err, 'source', i.source)
+    rawset(err, 'line', i.currentline)
   end
   return err
 end

@@ -67,7 +67,6 @@ struct RunCtx {
     running: bool,
     resp3: bool,
     read_only: bool,
-    dirty: bool,
     /// redisLrand48's 48-bit state.
     rand: u64,
     state: Arc<RunState>,
@@ -133,7 +132,6 @@ impl Engine {
             running: false,
             resp3: false,
             read_only: false,
-            dirty: false,
             rand: RAND_INIT,
             state: state.clone(),
         });
@@ -148,17 +146,14 @@ impl Engine {
             &real_redis,
             &load_redis,
         ))?;
-        // Rust functions raise their errors themselves (fail_msg /
-        // fail_table); nothing to wrap.
-        let wrapped = |f: Function| -> mlua::Result<Function> { Ok(f) };
         lua.set_named_registry_value("corekv_private", &private)?;
         private.set("unwrap", lua.create_function(unwrap_error)?)?;
         private.set("hook_current", lua.create_function(hook_current)?)?;
         real_redis.set("call", lua.create_function(redis_call)?)?;
 
-        register_redis_api(&lua, &real_redis, &wrapped)?;
-        register_log(&lua, &real_redis, &wrapped)?;
-        register_log(&lua, &load_redis, &wrapped)?;
+        register_redis_api(&lua, &real_redis)?;
+        register_log(&lua, &real_redis)?;
+        register_log(&lua, &load_redis)?;
         load_redis.set(
             "register_function",
             lua.create_function(|lua, args: MultiValue| match raw_register(lua, args)? {
@@ -168,11 +163,8 @@ impl Engine {
         )?;
 
         let math: Table = g.get("math")?;
-        math.set("random", wrapped(lua.create_function(math_random)?)?)?;
-        math.set(
-            "randomseed",
-            wrapped(lua.create_function(math_randomseed)?)?,
-        )?;
+        math.set("random", lua.create_function(math_random)?)?;
+        math.set("randomseed", lua.create_function(math_randomseed)?)?;
         libs::install(&lua, &g)?;
 
         // Close the sandbox: only the allow-listed globals stay, every
@@ -599,7 +591,6 @@ impl Engine {
             ctx.running = true;
             ctx.resp3 = false;
             ctx.read_only = read_only;
-            ctx.dirty = false;
             ctx.rand = RAND_INIT;
         }
         self.private.raw_set("killed", Value::Nil)?;
@@ -834,9 +825,6 @@ fn raw_call(lua: &Lua, args: MultiValue, caller: &mut dyn Caller) -> mlua::Resul
         // Redis marks the run dirty before the command runs, even if it
         // then fails: SCRIPT KILL is refused from here on.
         state.dirty.store(true, Ordering::Release);
-        if let Some(mut ctx) = lua.app_data_mut::<RunCtx>() {
-            ctx.dirty = true;
-        }
     }
     let reply = caller.call(&argv, spec);
     let resp3 = lua.app_data_ref::<RunCtx>().is_some_and(|c| c.resp3);
@@ -867,14 +855,10 @@ fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, &'static str> {
     Ok(spec)
 }
 
-fn register_redis_api(
-    lua: &Lua,
-    redis: &Table,
-    wrapped: &dyn Fn(Function) -> mlua::Result<Function>,
-) -> mlua::Result<()> {
+fn register_redis_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
     redis.set(
         "sha1hex",
-        wrapped(lua.create_function(|lua, args: MultiValue| {
+        lua.create_function(|lua, args: MultiValue| {
             if args.len() != 1 {
                 return raise(lua, "wrong number of arguments");
             }
@@ -885,7 +869,7 @@ fn register_redis_api(
                 _ => Vec::new(),
             };
             Ok(super::sha1hex(&s).into_multi(lua))
-        })?)?,
+        })?,
     )?;
     // error_reply/status_reply return (not raise) an error table on bad
     // arguments, as Redis does.
@@ -917,7 +901,7 @@ fn register_redis_api(
     )?;
     redis.set(
         "setresp",
-        wrapped(lua.create_function(|lua, args: MultiValue| {
+        lua.create_function(|lua, args: MultiValue| {
             let running = lua.app_data_ref::<RunCtx>().is_some_and(|c| c.running);
             if !running {
                 return raise(
@@ -936,11 +920,11 @@ fn register_redis_api(
                 c.resp3 = v == 3;
             }
             Ok(MultiValue::new())
-        })?)?,
+        })?,
     )?;
     redis.set(
         "set_repl",
-        wrapped(lua.create_function(|lua, args: MultiValue| {
+        lua.create_function(|lua, args: MultiValue| {
             let running = lua.app_data_ref::<RunCtx>().is_some_and(|c| c.running);
             if !running {
                 return raise(
@@ -961,14 +945,14 @@ fn register_redis_api(
             // corekv replicates a script's effects through Raft as one
             // unit; partial propagation is not offered (accepted, no-op).
             Ok(MultiValue::new())
-        })?)?,
+        })?,
     )?;
     redis.set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
     redis.set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
     redis.set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
     redis.set(
         "acl_check_cmd",
-        wrapped(lua.create_function(|lua, args: MultiValue| {
+        lua.create_function(|lua, args: MultiValue| {
             let argv: Vec<Bytes> = args
                 .iter()
                 .filter_map(|v| match v {
@@ -982,7 +966,7 @@ fn register_redis_api(
                 }
                 Err(_) => raise(lua, "Invalid command passed to redis.acl_check_cmd()"),
             }
-        })?)?,
+        })?,
     )?;
     for (k, v) in [
         ("REPL_NONE", 0),
@@ -996,14 +980,10 @@ fn register_redis_api(
     Ok(())
 }
 
-fn register_log(
-    lua: &Lua,
-    redis: &Table,
-    wrapped: &dyn Fn(Function) -> mlua::Result<Function>,
-) -> mlua::Result<()> {
+fn register_log(lua: &Lua, redis: &Table) -> mlua::Result<()> {
     redis.set(
         "log",
-        wrapped(lua.create_function(|lua, args: MultiValue| {
+        lua.create_function(|lua, args: MultiValue| {
             if args.len() < 2 {
                 return raise(lua, "redis.log() requires two arguments or more.");
             }
@@ -1015,7 +995,7 @@ fn register_log(
             }
             // corekv has no server log in core: accepted and dropped.
             Ok(MultiValue::new())
-        })?)?,
+        })?,
     )?;
     for (k, v) in [
         ("LOG_DEBUG", 0),
@@ -1030,8 +1010,7 @@ fn register_log(
     Ok(())
 }
 
-/// Redis's `luaPushError(msg); luaError()`: a wrapped function returns
-/// (false, {err=...}) and its Lua half (`P.wrap`) raises the table.
+/// Redis's `luaPushError(msg); luaError()`: raises `{err = "ERR msg"}`.
 fn raise(_lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
     Err(fail_table(&error_text(msg)))
 }

@@ -619,6 +619,9 @@ fn sandbox_escapes_are_refused() {
     ] {
         assert!(t.ev(body).is_error(), "{body}");
     }
+    // Raising a library table leaves it untouched.
+    assert!(t.ev("error(string)").is_error());
+    assert_eq!(t.ev("return tostring(rawget(string, 'line'))"), bulk("nil"));
     // The strings' metatable is a read-only view of the read-only library.
     assert!(t.ev("getmetatable('').__index.upper = nil").is_error());
     assert!(t.ev("getmetatable('').x = 1").is_error());
