@@ -587,12 +587,6 @@ impl Engine {
     ) -> mlua::Result<Reply> {
         let lua = &self.lua;
         let start_ms = opts.clock_ms.map(|c| c()).unwrap_or(0);
-        if let Some(mut ctx) = lua.app_data_mut::<RunCtx>() {
-            ctx.running = true;
-            ctx.resp3 = false;
-            ctx.read_only = read_only;
-            ctx.rand = RAND_INIT;
-        }
         self.private.raw_set("killed", Value::Nil)?;
         let keys_t = lua.create_sequence_from(
             keys.iter()
@@ -608,20 +602,30 @@ impl Engine {
             self.globals.raw_set("KEYS", &keys_t)?;
             self.globals.raw_set("ARGV", &args_t)?;
         }
+        // From here the run is marked running; every path below reaches
+        // the cleanup, so a failure cannot leave it marked.
+        if let Some(mut ctx) = lua.app_data_mut::<RunCtx>() {
+            ctx.running = true;
+            ctx.resp3 = false;
+            ctx.read_only = read_only;
+            ctx.rand = RAND_INIT;
+        }
         self.state.start(eval, start_ms);
-        self.install_hook(name, opts, start_ms)?;
-        let result = lua.scope(|scope| {
-            let raw =
-                scope.create_function_mut(|lua, argv: MultiValue| raw_call(lua, argv, caller))?;
-            self.private.raw_set("raw_call", raw)?;
-            let r = if eval {
-                self.run_eval.call::<(bool, Value)>(f)
-            } else {
-                self.run_function
-                    .call::<(bool, Value)>((f, &keys_t, &args_t))
-            };
-            self.private.raw_set("raw_call", Value::Nil)?;
-            r
+        let hooked = self.install_hook(name, opts, start_ms);
+        let result = hooked.and_then(|()| {
+            lua.scope(|scope| {
+                let raw = scope
+                    .create_function_mut(|lua, argv: MultiValue| raw_call(lua, argv, caller))?;
+                self.private.raw_set("raw_call", raw)?;
+                let r = if eval {
+                    self.run_eval.call::<(bool, Value)>(f)
+                } else {
+                    self.run_function
+                        .call::<(bool, Value)>((f, &keys_t, &args_t))
+                };
+                self.private.raw_set("raw_call", Value::Nil)?;
+                r
+            })
         });
         lua.remove_hook();
         let killed = self.state.kill.load(Ordering::Acquire)
@@ -640,10 +644,10 @@ impl Engine {
             None => false,
         };
         let reply = match result {
-            Ok((true, v)) => lua_to_reply(&v, resp3),
-            Ok((false, err)) => script_error(&err, name, killed),
-            Err(_) if killed => Reply::Error(format!("{KILLED} script: {name}.")),
-            Err(e) => return Err(e),
+            Ok((true, v)) => Ok(lua_to_reply(&v, resp3)),
+            Ok((false, err)) => Ok(script_error(&err, name, killed)),
+            Err(_) if killed => Ok(Reply::Error(format!("{KILLED} script: {name}."))),
+            Err(e) => Err(e),
         };
         if eval {
             self.globals.raw_set("KEYS", Value::Nil)?;
@@ -651,7 +655,7 @@ impl Engine {
         }
         // Later compiles take the thread's globals as their environment.
         lua.set_globals(self.globals.clone())?;
-        Ok(reply)
+        reply
     }
 
     fn install_hook(&self, name: &str, opts: &RunOpts, start_ms: u64) -> mlua::Result<()> {

@@ -24,6 +24,26 @@
 //!   FUNCTION KILL ([`RunState::kill`]); the engine polls the kill flag from
 //!   a Lua instruction-count hook.
 //!
+//! How the server drives it (one `Engine` per script thread; `scripts`,
+//! `functions` and each engine's `run_state()` shared node-wide):
+//!
+//! ```text
+//! let mut engine = Engine::new(scripts.clone(), functions.clone())?;   // on the pool thread
+//! let (keys, args) = split_keys(&argv[2..])?;                // EVAL/EVALSHA numkeys
+//! engine.eval(body, keys, args, &opts, &mut caller)          // EVAL, EVAL_RO (opts.read_only)
+//! engine.eval_sha(sha, keys, args, &opts, &mut caller)       // EVALSHA(_RO): NOSCRIPT if unknown
+//! functions.get(name)  then  split_fcall_keys(&argv[2..])    // FCALL: "Function not found" first
+//! engine.fcall(name, keys, args, &opts, &mut caller)         // FCALL, FCALL_RO
+//! engine.script_load(body) / scripts.exists(shas) / scripts.flush(args)
+//! engine.function_load(args) / engine.function_restore(args)
+//! functions.list(args) / delete(name) / flush(args) / dump() / stats(state, argv, now)
+//! run_state.is_busy() -> run_state.busy_reply(); run_state.kill(function_kill)
+//! script_flags(body) / scripts.get(sha).flags / Functions::get -> may the run write?
+//! ```
+//!
+//! The caller should run every `redis.call` of one run at the same
+//! `now_ms` (Redis freezes time for a script).
+//!
 //! Determinism: `math.random` restarts from Redis's initial generator
 //! state at every run (Redis 7.0 keeps one stream from server start, so a
 //! fresh redis-server's first script draws the same numbers as every
