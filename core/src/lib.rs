@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod errors;
 pub mod hlc;
 pub mod reply;
+pub mod script;
 pub mod slot;
 pub mod store;
 pub mod table;
