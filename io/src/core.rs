@@ -886,8 +886,10 @@ impl Core {
             }
             let q = std::mem::take(q);
             for (argv, waiter, client) in q {
+                let before = st.tx_wait.get(pos).map_or(0, |q| q.len());
                 match st.queue_write(pos, argv, waiter, client) {
-                    Ok(()) => queued = true,
+                    // Proposed this time, not put back to wait.
+                    Ok(()) => queued |= st.tx_wait.get(pos).map_or(0, |q| q.len()) == before,
                     Err((r, waiter)) => {
                         if let Some(to) = waiter.into_reply_to() {
                             st.deliver(to, r);
@@ -910,6 +912,10 @@ impl Core {
         };
         for (_, gid, id, primary) in overdue.locks {
             if st.tx_recovering.insert(id) {
+                eprintln!(
+                    "corekv: group {gid}: transaction {}:{} holds locks for over {:?}; asking its primary (group {primary})",
+                    id.node, id.hlc, crate::txn::TX_RESOLVE_AFTER
+                );
                 let core = core.clone();
                 monoio::spawn(async move {
                     crate::txn::resolve_lock(core.clone(), gid, id, primary).await;
