@@ -15,7 +15,7 @@ use crate::store::{MemStore, Ns, Record, Store, StoreError};
 use bytes::Bytes;
 use std::ops::Bound;
 
-/// `COREKV.TXPREP <slot> <txid> <primary gid> <ts> key…`: lock, answer values.
+/// `COREKV.TXPREP <slot> <txid> <primary gid> <watch> key…`: lock, answer values.
 pub const PREP: &str = "corekv.txprep";
 /// `COREKV.TXCOMMIT <slot> <txid> <n> (<gid> <effects>)…`: write, release.
 pub const COMMIT: &str = "corekv.txcommit";
@@ -25,9 +25,19 @@ pub const ABORT: &str = "corekv.txabort";
 pub const RESOLVE: &str = "corekv.txresolve";
 /// `COREKV.TXFORGET <slot> <txid>`: at the primary, drop the record.
 pub const FORGET: &str = "corekv.txforget";
-/// `COREKV.MULTI <slot> <argc> args… <argc> args…`: a transaction whose
-/// keys are all in one group, as one log entry.
+/// `COREKV.MULTI <slot> <watch> <argc> args… <argc> args…`: a transaction
+/// whose keys are all in one group, as one log entry.
 pub const MULTI: &str = "corekv.multi";
+/// `COREKV.TXWATCH <slot> <watch> key…`: WATCH at the group's leader
+/// (registered when queued; proposed as a no-op so its reply comes after
+/// every write proposed before it).
+pub const WATCH: &str = "corekv.txwatch";
+/// `COREKV.TXUNWATCH <slot> <watch>`: forget a WATCH (never proposed).
+pub const UNWATCH: &str = "corekv.txunwatch";
+/// A prepare or one-group transaction whose WATCH saw a change.
+pub const WATCH_FAILED: &str = "TXWATCHFAIL a watched key changed";
+/// No WATCH (the `<watch>` argument).
+pub const NO_WATCH: &str = "-";
 
 /// A prepare refused: another transaction holds one of its keys.
 pub const CONFLICT: &str = "TXCONFLICT key locked by another transaction";
@@ -348,7 +358,7 @@ pub fn unpack_cmds(args: &[Bytes]) -> Option<Vec<Vec<Bytes>>> {
 pub fn tx_keys(argv: &[Bytes]) -> Vec<Bytes> {
     let name = argv.first().map_or(&[][..], |a| &a[..]);
     if name.eq_ignore_ascii_case(MULTI.as_bytes()) {
-        let cmds = unpack_cmds(argv.get(2..).unwrap_or(&[])).unwrap_or_default();
+        let cmds = unpack_cmds(argv.get(3..).unwrap_or(&[])).unwrap_or_default();
         return cmds.iter().flat_map(|c| tx_keys(c)).collect();
     }
     if name.eq_ignore_ascii_case(PREP.as_bytes()) {
@@ -432,9 +442,9 @@ mod tests {
             argv(&["SET", "a", "1"]),
             argv(&["MSET", "b", "1", "c", "2"]),
         ];
-        let mut packed = vec![Bytes::from(MULTI), Bytes::from("0")];
+        let mut packed = vec![Bytes::from(MULTI), Bytes::from("0"), Bytes::from(NO_WATCH)];
         pack_cmds(&cmds, &mut packed);
-        assert_eq!(unpack_cmds(&packed[2..]).unwrap(), cmds);
+        assert_eq!(unpack_cmds(&packed[3..]).unwrap(), cmds);
         assert_eq!(tx_keys(&packed), argv(&["a", "b", "c"]));
         assert!(unpack_cmds(&argv(&["3", "SET", "a"])).is_none());
         let id = TxId {

@@ -61,6 +61,8 @@ pub struct Conn {
     pub close: bool,
     /// Inside MULTI: commands are queued until EXEC or DISCARD.
     pub(crate) multi: Option<MultiState>,
+    /// WATCHed keys and the id the leaders know the watch by.
+    watch: Option<crate::txn::Watch>,
     /// This connection is another node's proxy link.
     pub(crate) proxied: bool,
     /// Presented the cluster secret (`COREKV.MEMBER`): may run internal
@@ -157,6 +159,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         out: BytesMut::with_capacity(READ_CHUNK),
         close: false,
         multi: None,
+        watch: None,
         proxied: false,
         member: false,
         blocked: false,
@@ -164,6 +167,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         chunks: Vec::new(),
     };
     conn.run(stream).await;
+    conn.unwatch();
     core.st.borrow_mut().clients.remove(&id);
 }
 
@@ -607,6 +611,7 @@ impl Conn {
             Some(ServerCmd::Exec) if argv.len() == 1 => return Some(InMulti::Exec),
             Some(ServerCmd::Discard) if argv.len() == 1 => {
                 self.multi = None;
+                self.unwatch();
                 Reply::ok()
             }
             Some(ServerCmd::Multi) => errors::err("ERR MULTI calls can not be nested"),
@@ -643,13 +648,19 @@ impl Conn {
         argv: &[Bytes],
     ) -> Result<&'static CommandSpec, Reply> {
         let spec = table::resolve_from(base, argv)?;
-        match spec.handler {
-            Handler::Write {
-                precheck: Some(check),
-                ..
-            } => check(argv)?,
-            Handler::Missing | Handler::Container => return Err(unknown(argv)),
-            _ => {}
+        // Only the name and arity, as Redis: a bad option is the
+        // command's own error at EXEC.
+        if matches!(spec.handler, Handler::Missing | Handler::Container) {
+            return Err(unknown(argv));
+        }
+        if self.core.node.args.cluster_enabled {
+            let mut slots = table::all_key_positions(spec, argv)
+                .filter_map(|i| argv.get(i))
+                .map(|k| key_slot(k));
+            let first = slots.next();
+            if slots.any(|s| Some(s) != first) {
+                return Err(errors::err(errors::CROSSSLOT));
+            }
         }
         if matches!(spec.route, Route::AllGroups { .. } | Route::Slot)
             && !matches!(spec.handler, Handler::Server(_))
@@ -669,7 +680,11 @@ impl Conn {
         let Some(m) = self.multi.take() else {
             return;
         };
+        let watch = self.take_watch();
         if m.failed {
+            if let Some(w) = &watch {
+                forget_watch(&self.core, w);
+            }
             self.push_ready(
                 errors::err("EXECABORT Transaction discarded because of previous errors."),
                 stats::CMD_OTHER,
@@ -692,6 +707,17 @@ impl Conn {
                 server_pos.push(i);
                 continue;
             }
+            if let Handler::Write {
+                precheck: Some(check),
+                ..
+            } = spec.handler
+                && let Err(r) = check(&argv)
+            {
+                // Never reaches the log: answered in its place.
+                server.push(r);
+                server_pos.push(i);
+                continue;
+            }
             for k in table::all_key_positions(spec, &argv) {
                 if let Some(k) = argv.get(k)
                     && !keys.contains(k)
@@ -702,10 +728,25 @@ impl Conn {
             data.push(argv);
             data_pos.push(i);
         }
-        let data_part = if data.is_empty() {
+        if self.core.node.args.cluster_enabled {
+            let mut slots = keys
+                .iter()
+                .chain(watch.iter().flat_map(|w| w.1.iter()))
+                .map(|k| key_slot(k));
+            let first = slots.next();
+            if slots.any(|s| Some(s) != first) {
+                if let Some(w) = &watch {
+                    forget_watch(&self.core, w);
+                }
+                // Redis Cluster refuses the EXEC as a whole.
+                self.push_ready(errors::err(errors::CROSSSLOT), stats::CMD_OTHER, start);
+                return;
+            }
+        }
+        let data_part = if data.is_empty() && watch.is_none() {
             Pending::Ready(Reply::Array(Vec::new()))
         } else {
-            self.spawn_txn(data, keys, false)
+            self.spawn_txn(data, keys, false, watch)
         };
         self.push_item(Item::Gather {
             parts: vec![data_part, Pending::Ready(Reply::Array(server))],
@@ -717,17 +758,124 @@ impl Conn {
         });
     }
 
+    /// WATCH (outside MULTI): registers the keys at their groups' leaders
+    /// (see `crate::watch`); the reply comes once every write proposed
+    /// before it is applied.
+    pub(crate) async fn watch(&mut self, argv: &[Bytes]) -> Reply {
+        let keys = argv.get(1..).unwrap_or(&[]);
+        if self.core.node.args.cluster_enabled {
+            let mut slots = keys.iter().map(|k| key_slot(k));
+            let first = slots.next();
+            if slots.any(|s| Some(s) != first) {
+                return errors::err(errors::CROSSSLOT);
+            }
+        }
+        let node = self.core.node.clone();
+        let id = match &self.watch {
+            Some((id, _)) => *id,
+            None => corekv_core::txn::TxId {
+                node: node.cluster.node_id,
+                hlc: node.hlc_now(),
+            },
+        };
+        let mut groups: Vec<(usize, Vec<Bytes>)> = Vec::new();
+        for k in keys {
+            let g = node.group_of_slot(key_slot(k));
+            match groups.iter_mut().find(|(x, _)| *x == g) {
+                Some((_, v)) => v.push(k.clone()),
+                None => groups.push((g, vec![k.clone()])),
+            }
+        }
+        let mut pending = Vec::with_capacity(groups.len());
+        for (g, ks) in &groups {
+            let slot = node.groups.get(*g).map_or(0, |x| x.slots.start);
+            let mut a = vec![
+                Bytes::from_static(corekv_core::txn::WATCH.as_bytes()),
+                Bytes::from(slot.to_string()),
+                id.to_arg(),
+            ];
+            a.extend(ks.iter().cloned());
+            pending.push(self.core.submit(*g, a, true));
+        }
+        let w = self.watch.get_or_insert((id, Vec::new()));
+        for k in keys {
+            if !w.1.contains(k) {
+                w.1.push(k.clone());
+            }
+        }
+        let mut out = Reply::ok();
+        for p in pending {
+            let r = p.resolve().await;
+            if r.is_error() {
+                out = r;
+            }
+        }
+        out
+    }
+
+    /// The connection's WATCH, taken: EXEC checks it, then forgets it.
+    fn take_watch(&mut self) -> Option<crate::txn::Watch> {
+        self.watch.take()
+    }
+
+    /// UNWATCH: the leaders forget this connection's watch.
+    pub(crate) fn unwatch(&mut self) {
+        if let Some(w) = self.watch.take() {
+            forget_watch(&self.core, &w);
+        }
+    }
+}
+
+/// Tells the watched keys' leaders to drop watch `w` (in the background; a
+/// lost message costs memory until the watch ages out, never correctness:
+/// an EXEC names the watch it checks).
+fn forget_watch(core: &Rc<Core>, w: &crate::txn::Watch) {
+    {
+        let node = &core.node;
+        let mut seen = Vec::new();
+        for k in &w.1 {
+            let g = node.group_of_slot(key_slot(k));
+            if seen.contains(&g) {
+                continue;
+            }
+            seen.push(g);
+            let slot = node.groups.get(g).map_or(0, |x| x.slots.start);
+            let a = vec![
+                Bytes::from_static(corekv_core::txn::UNWATCH.as_bytes()),
+                Bytes::from(slot.to_string()),
+                w.0.to_arg(),
+            ];
+            let p = core.submit(g, a, true);
+            monoio::spawn(async move {
+                p.resolve().await;
+            });
+        }
+    }
+}
+
+impl Conn {
     /// Runs `cmds` as one transaction over `keys` on a task of this core;
     /// `single`: the reply is the one command's, not an array.
-    fn spawn_txn(&self, cmds: Vec<Vec<Bytes>>, keys: Vec<Bytes>, single: bool) -> Pending {
+    fn spawn_txn(
+        &self,
+        cmds: Vec<Vec<Bytes>>,
+        keys: Vec<Bytes>,
+        single: bool,
+        watch: Option<crate::txn::Watch>,
+    ) -> Pending {
         let (tx, rx) = local_sync::oneshot::channel();
         let core = self.core.clone();
         monoio::spawn(async move {
-            let r = match crate::txn::execute(&core, cmds, keys).await {
-                Ok(mut v) if single => v.pop().unwrap_or(Reply::Nil),
-                Ok(v) => Reply::Array(v),
+            let forget = watch.clone();
+            let r = match crate::txn::execute(&core, cmds, keys, watch).await {
+                Ok(Some(mut v)) if single => v.pop().unwrap_or(Reply::Nil),
+                Ok(Some(v)) => Reply::Array(v),
+                Ok(None) => Reply::NilArray,
                 Err(e) => e,
             };
+            if let Some(w) = forget {
+                forget_watch(&core, &w);
+            }
             let _ = tx.send(r);
         });
         Pending::Wait(rx)
@@ -758,7 +906,7 @@ impl Conn {
             let keys = table::all_key_positions(spec, &argv)
                 .filter_map(|i| argv.get(i).cloned())
                 .collect();
-            return self.spawn_txn(vec![argv], keys, true);
+            return self.spawn_txn(vec![argv], keys, true, None);
         }
         self.core.submit_client(
             self.proxied,
@@ -803,7 +951,7 @@ impl Conn {
         if groups.len() > 1 && !node.args.cluster_enabled {
             // One snapshot of every key: a transaction (docs/design/0025).
             let ks = keys.iter().filter_map(|&i| argv.get(i).cloned()).collect();
-            let p = self.spawn_txn(vec![argv], ks, true);
+            let p = self.spawn_txn(vec![argv], ks, true, None);
             self.push_item(Item::One(p, class, start));
             return;
         }
@@ -907,6 +1055,8 @@ fn merge_replies(merge: Merge, replies: Vec<Reply>, layout: &[Vec<usize>], nkeys
             .into_iter()
             .find(|r| !matches!(r, Reply::Nil | Reply::NilArray))
             .unwrap_or(Reply::Nil),
+        // EXEC whose WATCH failed: nil as a whole.
+        Merge::InOrder if replies.contains(&Reply::NilArray) => Reply::NilArray,
         Merge::InOrder => {
             let mut out = vec![Reply::Nil; nkeys];
             for (r, positions) in replies.into_iter().zip(layout) {

@@ -136,6 +136,8 @@ pub struct CoreState {
     tx_recovering: std::collections::HashSet<corekv_core::txn::TxId>,
     /// When recovery last looked for overdue locks.
     tx_scan_at: Instant,
+    /// Per local group: the WATCHes this core holds as the group's leader.
+    watches: Vec<crate::watch::WatchTable>,
     /// The list `retry_parked` walked last turn, emptied: swapped back in
     /// so re-parked and newly parked commands (every follower read waits
     /// here) reuse its room instead of growing a fresh list every turn
@@ -378,6 +380,7 @@ impl Core {
                 tx_wait: (0..local_groups).map(|_| Default::default()).collect(),
                 tx_recovering: Default::default(),
                 tx_scan_at: Instant::now(),
+                watches: (0..local_groups).map(|_| Default::default()).collect(),
                 follower_reads,
                 blocked: Default::default(),
                 blocking_props: HashMap::default(),
@@ -906,6 +909,11 @@ impl Core {
             return;
         }
         st.tx_scan_at = now;
+        for t in &mut st.watches {
+            if !t.is_empty() {
+                t.prune(now, false);
+            }
+        }
         let overdue = st.shard.tx_overdue(now, crate::txn::TX_RESOLVE_AFTER);
         let Some(core) = self.me.get().and_then(|w| w.upgrade()) else {
             return;
@@ -914,7 +922,9 @@ impl Core {
             if st.tx_recovering.insert(id) {
                 eprintln!(
                     "corekv: group {gid}: transaction {}:{} holds locks for over {:?}; asking its primary (group {primary})",
-                    id.node, id.hlc, crate::txn::TX_RESOLVE_AFTER
+                    id.node,
+                    id.hlc,
+                    crate::txn::TX_RESOLVE_AFTER
                 );
                 let core = core.clone();
                 monoio::spawn(async move {
@@ -1148,8 +1158,12 @@ impl Core {
                 None => {}
             }
         }
-        if !st.blocked.is_empty() || !st.blocking_props.is_empty() {
+        let watching = st.watches.iter().any(|t| !t.is_empty());
+        if !st.blocked.is_empty() || !st.blocking_props.is_empty() || watching {
             for (pos, key) in st.shard.take_written() {
+                if watching && let Some(t) = st.watches.get_mut(pos) {
+                    t.changed(&key);
+                }
                 if st.blocked.watched(pos, &key) {
                     self.wake(st, pos, &key);
                 }
@@ -1785,8 +1799,26 @@ impl CoreState {
         if !self.shard.is_leader(pos) {
             return Err((errors::err(errors::NOT_LEADER), waiter));
         }
+        match self.watch_gate(pos, &argv) {
+            crate::watch::Holds::Yes => {}
+            crate::watch::Holds::No => {
+                return Err((errors::err(corekv_core::txn::WATCH_FAILED), waiter));
+            }
+            crate::watch::Holds::Wait => {
+                if let Some(q) = self.tx_wait.get_mut(pos) {
+                    q.push_back((argv, waiter, client));
+                    return Ok(());
+                }
+            }
+        }
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(corekv_core::txn::UNWATCH.as_bytes()))
+        {
+            return Err((Reply::ok(), waiter));
+        }
         match self.tx_gate(pos, &argv) {
-            corekv_shard::txn::TxCheck::Free => {}
+            corekv_shard::txn::TxCheck::Free => self.watch_mark(pos, &argv),
             corekv_shard::txn::TxCheck::Wait => {
                 if let Some(q) = self.tx_wait.get_mut(pos) {
                     q.push_back((argv, waiter, client));
@@ -1826,6 +1858,116 @@ impl CoreState {
         Ok(())
     }
 
+    /// WATCH at the leader (see `crate::watch`): registers a
+    /// `COREKV.TXWATCH` (then proposed as a no-op), answers a
+    /// `COREKV.TXUNWATCH` at once, and refuses a prepare or one-group
+    /// transaction whose watch no longer holds.
+    fn watch_gate(&mut self, pos: usize, argv: &[Bytes]) -> crate::watch::Holds {
+        use crate::watch::Holds;
+        use corekv_core::txn;
+        let name = argv.first().map_or(&[][..], |a| &a[..]);
+        let wid_at = if name.eq_ignore_ascii_case(txn::PREP.as_bytes()) {
+            4
+        } else if name.eq_ignore_ascii_case(txn::MULTI.as_bytes()) {
+            2
+        } else if name.eq_ignore_ascii_case(txn::WATCH.as_bytes()) {
+            let Some(id) = argv.get(2).and_then(|a| txn::TxId::parse(a)) else {
+                return Holds::Yes;
+            };
+            let now_ms = unix_ms();
+            let keys = argv
+                .get(3..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|k| (k.clone(), self.shard.record_live(k, now_ms) == Some(true)))
+                .collect();
+            let term = self.shard.term(pos);
+            if let Some(t) = self.watches.get_mut(pos) {
+                t.register(id, keys, term, Instant::now());
+            }
+            // Applied writes tell which keys they changed.
+            self.shard.set_watch_writes(true);
+            return Holds::Yes;
+        } else if name.eq_ignore_ascii_case(txn::UNWATCH.as_bytes()) {
+            if let (Some(id), Some(t)) = (
+                argv.get(2).and_then(|a| txn::TxId::parse(a)),
+                self.watches.get_mut(pos),
+            ) {
+                t.remove(id);
+            }
+            return Holds::Yes;
+        } else {
+            return Holds::Yes;
+        };
+        let Some(id) = argv.get(wid_at).and_then(|a| txn::TxId::parse(a)) else {
+            return Holds::Yes; // no watch
+        };
+        let term = self.shard.term(pos);
+        let now_ms = unix_ms();
+        let (applied, last) = self.shard.applied_and_last(pos);
+        let idle = applied == last && self.batches.get(pos).is_none_or(|b| b.0.is_empty());
+        let shard = &self.shard;
+        self.watches.get(pos).map_or(Holds::No, |t| {
+            t.holds(id, term, applied, idle, |k| shard.record_live(k, now_ms))
+        })
+    }
+
+    /// A write of group `pos` is being proposed: the watches of its keys
+    /// (all of them for a write of the whole group) become dirty.
+    fn watch_mark(&mut self, pos: usize, argv: &[Bytes]) {
+        use corekv_core::txn;
+        if self.watches.get(pos).is_none_or(|t| t.is_empty()) {
+            return;
+        }
+        let name = argv.first().map_or(&[][..], |a| &a[..]);
+        let keys: Vec<Bytes> = if name.eq_ignore_ascii_case(txn::COMMIT.as_bytes()) {
+            // The effects meant for this group.
+            let me = self.shard.group_ids().get(pos).copied().unwrap_or(u32::MAX);
+            let mut keys = Vec::new();
+            let mut i = 4;
+            while let (Some(g), Some(e)) = (argv.get(i), argv.get(i + 1)) {
+                if std::str::from_utf8(g)
+                    .ok()
+                    .and_then(|g| g.parse::<u32>().ok())
+                    == Some(me)
+                {
+                    keys.extend(
+                        txn::decode_values(e)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(k, _)| k),
+                    );
+                }
+                i += 2;
+            }
+            keys
+        } else if name
+            .get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"corekv.tx"))
+        {
+            Vec::new()
+        } else if corekv_core::table::find(argv)
+            .is_some_and(|s| matches!(s.route, corekv_core::table::Route::AllGroups { .. }))
+        {
+            let now_ms = unix_ms();
+            let shard = &self.shard;
+            if let Some(t) = self.watches.get_mut(pos) {
+                t.flush(|k| shard.record_live(k, now_ms));
+            }
+            return;
+        } else {
+            txn::tx_keys(argv)
+        };
+        // Proposed with this turn's entry at the latest (one entry per
+        // group per turn; a membership change may come first).
+        let by = self.shard.applied_and_last(pos).1 + 2;
+        if let Some(t) = self.watches.get_mut(pos) {
+            for k in &keys {
+                t.touch(k, by);
+            }
+        }
+    }
+
     /// What transactions' locks say about proposing `argv` to group `pos`
     /// now (docs/design/0025). Commits, aborts and resolves always go; a
     /// prepare goes only if nothing else waits for its keys' group (it is
@@ -1834,7 +1976,10 @@ impl CoreState {
     fn tx_gate(&mut self, pos: usize, argv: &[Bytes]) -> corekv_shard::txn::TxCheck {
         use corekv_shard::txn::TxCheck;
         let name = argv.first().map_or(&[][..], |a| &a[..]);
-        if name.len() > 9 && name[..9].eq_ignore_ascii_case(b"corekv.tx") {
+        if name
+            .get(..9)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"corekv.tx"))
+        {
             if !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {
                 return TxCheck::Free;
             }

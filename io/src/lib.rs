@@ -29,6 +29,7 @@ pub mod stats;
 pub mod stats_socket;
 pub mod topology;
 pub mod txn;
+mod watch;
 
 /// The Redis version whose behaviour corekv matches (clients gate on it).
 pub const REDIS_VERSION: &str = "7.0.15";

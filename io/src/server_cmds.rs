@@ -43,6 +43,7 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
             Reply::ok()
         }
         ServerCmd::Reset => {
+            conn.unwatch();
             conn.proto = Proto::Resp2;
             conn.name.clear();
             conn.no_evict = false;
@@ -85,8 +86,11 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         }
         ServerCmd::Exec => errors::err("ERR EXEC without MULTI"),
         ServerCmd::Discard => errors::err("ERR DISCARD without MULTI"),
-        ServerCmd::Watch => errors::err("ERR corekv: WATCH is not supported yet"),
-        ServerCmd::Unwatch => Reply::ok(),
+        ServerCmd::Watch => conn.watch(argv).await,
+        ServerCmd::Unwatch => {
+            conn.unwatch();
+            Reply::ok()
+        }
         ServerCmd::Cluster => crate::cluster_cmds::run(&conn.core, conn.proxied, argv).await,
         ServerCmd::Member => conn.member_hello(argv),
         ServerCmd::Proxied => {

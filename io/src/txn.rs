@@ -93,27 +93,45 @@ async fn backoff(attempt: u32) {
     monoio::time::sleep(Duration::from_millis(ms)).await;
 }
 
+/// A WATCH: its id at the leaders, and the keys it covers.
+pub type Watch = (TxId, Vec<Bytes>);
+
 /// Runs `cmds` atomically over `keys` (every key any of them touches) and
-/// answers one reply per command. One group: one `COREKV.MULTI` entry.
+/// answers one reply per command; `None` if a watched key changed (EXEC
+/// then answers nil). One group: one `COREKV.MULTI` entry.
 pub async fn execute(
     core: &Rc<Core>,
     cmds: Vec<Vec<Bytes>>,
-    keys: Vec<Bytes>,
-) -> Result<Vec<Reply>, Reply> {
+    mut keys: Vec<Bytes>,
+    watch: Option<Watch>,
+) -> Result<Option<Vec<Reply>>, Reply> {
+    let wid = watch
+        .as_ref()
+        .map_or_else(|| b(txn::NO_WATCH), |w| w.0.to_arg());
+    if let Some((_, wkeys)) = &watch {
+        // Watched keys are locked with the rest: nothing may change them
+        // between the check and the commit.
+        for k in wkeys {
+            if !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+    }
     let parts = parts_of(core, &keys);
     if parts.len() <= 1 {
         let (gidx, slot) = parts.first().map_or((0, 0), |p| (p.gidx, p.slot));
-        let mut argv = vec![b(txn::MULTI), num(slot)];
+        let mut argv = vec![b(txn::MULTI), num(slot), wid];
         txn::pack_cmds(&cmds, &mut argv);
         return match core.submit(gidx, argv, true).resolve().await {
-            Reply::Array(v) => Ok(v),
+            Reply::Array(v) => Ok(Some(v)),
+            Reply::Error(e) if e.starts_with("TXWATCHFAIL") => Ok(None),
             other => Err(other),
         };
     }
     let start = Instant::now();
     let mut attempt = 0u32;
     loop {
-        match attempt_once(core, &cmds, &parts).await {
+        match attempt_once(core, &cmds, &parts, &wid).await {
             Ok(replies) => return Ok(replies),
             Err(r) if retryable(&r) && start.elapsed() < TX_DEADLINE => {
                 attempt += 1;
@@ -145,7 +163,8 @@ async fn attempt_once(
     core: &Rc<Core>,
     cmds: &[Vec<Bytes>],
     parts: &[Part],
-) -> Result<Vec<Reply>, Reply> {
+    wid: &Bytes,
+) -> Result<Option<Vec<Reply>>, Reply> {
     let id = TxId {
         node: core.node.cluster.node_id,
         hlc: core.node.hlc_now(),
@@ -159,7 +178,7 @@ async fn attempt_once(
             num(p.slot),
             id.to_arg(),
             num(primary),
-            num(id.ms()),
+            wid.clone(),
         ];
         argv.extend(p.keys.iter().cloned());
         pending.push(core.submit(p.gidx, argv, true));
@@ -177,6 +196,9 @@ async fn attempt_once(
     }
     if let Some(r) = failed {
         abort_all(core, id, parts).await;
+        if matches!(&r, Reply::Error(e) if e.starts_with("TXWATCHFAIL")) {
+            return Ok(None);
+        }
         return Err(r);
     }
     // Run: every prepare's answer moved our clock, so this is later than
@@ -196,7 +218,7 @@ async fn attempt_once(
     if effects.is_empty() {
         // Read only: the locks only had to hold while the values were read.
         abort_all(core, id, parts).await;
-        return Ok(replies);
+        return Ok(Some(replies));
     }
     let mut per_group: Vec<Bytes> = Vec::with_capacity(parts.len());
     for p in parts {
@@ -265,7 +287,7 @@ async fn attempt_once(
             core2.submit(pgidx, forget, true).resolve().await;
         }
     });
-    Ok(replies)
+    Ok(Some(replies))
 }
 
 /// Commits `id` in each (group, gid, slot, effects); true if all applied.

@@ -703,6 +703,26 @@ impl Shard {
         g.txn.check(&keys, by)
     }
 
+    /// Group `pos`'s applied index and last log index at this replica.
+    pub fn applied_and_last(&self, pos: usize) -> (u64, u64) {
+        self.groups
+            .get(pos)
+            .map_or((0, 0), |g| (g.applied, g.raw.raft.raft_log.last_index()))
+    }
+
+    /// Group `pos`'s current Raft term at this replica.
+    pub fn term(&self, pos: usize) -> u64 {
+        self.groups.get(pos).map_or(0, |g| g.raw.raft.term)
+    }
+
+    /// Whether `key` (of group `pos`) holds a live value at `now_ms`; None
+    /// if its record cannot be read.
+    pub fn record_live(&self, key: &[u8], now_ms: u64) -> Option<bool> {
+        self.get_record(key)
+            .ok()
+            .map(|r| r.is_some_and(|r| !r.is_expired(now_ms)))
+    }
+
     /// A prepare of `id` over `argv`'s keys is being proposed: its keys are
     /// locked at this leader from now on.
     pub fn tx_proposed(&mut self, pos: usize, id: corekv_core::txn::TxId, argv: &[Bytes]) {

@@ -35,7 +35,7 @@ pub struct TxnState {
     pub held: BTreeMap<TxId, Held>,
     /// At the primary: committed transactions whose other groups may not
     /// have applied their effects yet: (gid, effects) each, and when.
-    pub records: BTreeMap<TxId, (Vec<(u32, Bytes)>, Instant)>,
+    pub records: BTreeMap<TxId, (Effects, Instant)>,
     /// At the primary: aborted transactions (a late prepare or decision of
     /// one is refused).
     pub tombstones: BTreeSet<TxId>,
@@ -51,13 +51,16 @@ pub struct TxnState {
     pub released: bool,
 }
 
+/// The other groups' effects a primary keeps: (gid, encoded values).
+pub type Effects = Vec<(u32, Bytes)>;
+
 /// Recovery work found by `Shard::tx_overdue`.
 #[derive(Debug, Default)]
 pub struct Overdue {
     /// (group pos, gid, transaction, primary gid) of locks held too long.
     pub locks: Vec<(usize, u32, TxId, u32)>,
     /// (group pos, transaction, other groups' effects) of old records.
-    pub records: Vec<(usize, TxId, Vec<(u32, Bytes)>)>,
+    pub records: Vec<(usize, TxId, Effects)>,
 }
 
 /// What a write meets at the leader.
@@ -218,7 +221,8 @@ pub fn is_txn_cmd(argv: &[Bytes]) -> bool {
     let Some(name) = argv.first() else {
         return false;
     };
-    name.len() > 9 && name[..9].eq_ignore_ascii_case(b"corekv.tx")
+    name.get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"corekv.tx"))
         || name.eq_ignore_ascii_case(txn::MULTI.as_bytes())
 }
 
@@ -236,13 +240,19 @@ pub fn apply(
     if name.eq_ignore_ascii_case(txn::MULTI.as_bytes()) {
         return multi(argv, ctx, store);
     }
+    if name.eq_ignore_ascii_case(txn::WATCH.as_bytes())
+        || name.eq_ignore_ascii_case(txn::UNWATCH.as_bytes())
+    {
+        // The leader registered it; in the log it only orders the reply.
+        return Reply::ok();
+    }
     let Some(id) = id_arg(argv, 2) else {
         return bad();
     };
     st.gc(now);
     let stale = id.ms().saturating_add(TX_MAX_AGE_MS) < now;
     if name.eq_ignore_ascii_case(txn::PREP.as_bytes()) {
-        let (Some(primary), Some(_)) = (u64_arg(argv, 3), u64_arg(argv, 4)) else {
+        let Some(primary) = u64_arg(argv, 3) else {
             return bad();
         };
         let keys = argv.get(5..).unwrap_or(&[]);
@@ -370,7 +380,7 @@ pub fn apply(
 /// one reply each (a command's error does not stop the others, as in
 /// Redis's EXEC).
 fn multi(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
-    let Some(cmds) = txn::unpack_cmds(argv.get(2..).unwrap_or(&[])) else {
+    let Some(cmds) = txn::unpack_cmds(argv.get(3..).unwrap_or(&[])) else {
         return bad();
     };
     let mut out = Vec::with_capacity(cmds.len());
@@ -388,9 +398,22 @@ fn multi(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
 /// One command of a transaction against `store`: a write's apply or a
 /// read, by its table entry.
 pub fn run_one(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
-    match corekv_core::table::find(argv).map(|s| s.handler) {
+    let r = match corekv_core::table::find(argv).map(|s| s.handler) {
         Some(corekv_core::table::Handler::Read(_)) => corekv_core::cmd::read(argv, ctx, store),
         _ => corekv_core::cmd::apply_write(argv, ctx, store),
+    };
+    match r {
+        // Inside a transaction a blocking command never blocks: it answers
+        // as if its timeout had passed, as in Redis.
+        Reply::Error(e) if e == corekv_core::errors::WOULD_BLOCK => {
+            let name = argv.first().map_or(&[][..], |a| &a[..]);
+            if name.eq_ignore_ascii_case(b"blmove") || name.eq_ignore_ascii_case(b"brpoplpush") {
+                Reply::Nil
+            } else {
+                Reply::NilArray
+            }
+        }
+        r => r,
     }
 }
 
@@ -497,7 +520,7 @@ mod tests {
     #[test]
     fn multi_runs_each_command_and_keeps_going_after_an_error() {
         let mut m = MemStore::new();
-        let mut argv = a(&[txn::MULTI, "0"]);
+        let mut argv = a(&[txn::MULTI, "0", txn::NO_WATCH]);
         txn::pack_cmds(
             &[a(&["SET", "a", "x"]), a(&["INCR", "a"]), a(&["GET", "a"])],
             &mut argv,

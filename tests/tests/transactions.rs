@@ -94,39 +94,65 @@ fn exec_returns_every_queued_reply_in_order() {
 fn commands_of_every_family_can_be_queued() {
     let s = Server::start(&[]);
     let mut c = s.resp();
-    let got = transaction(
-        &mut c,
-        &[
-            &["SET", "s", "v"],
-            &["HSET", "h", "f", "v"],
-            &["SADD", "st", "a"],
-            &["ZADD", "z", "1", "m"],
-            &["RPUSH", "l", "x"],
-            &["XADD", "x", "1-1", "f", "v"],
-            &["EXPIRE", "s", "100"],
-            &["TTL", "s"],
-            &["PERSIST", "s"],
-            &["TYPE", "h"],
-            &["DBSIZE"],
-            &["KEYS", "*"],
-            &["SELECT", "0"],
-            &["PUBLISH", "ch", "m"],
-            &["APPEND", "s", "w"],
-            &["SETRANGE", "s", "0", "V"],
-            &["GETDEL", "s"],
-            &["HGETALL", "h"],
-            &["SMEMBERS", "st"],
-            &["ZSCORE", "z", "m"],
-            &["LPOP", "l"],
-            &["XLEN", "x"],
-            &["PFADD", "hl", "a"],
-            &["SETBIT", "b", "7", "1"],
-            &["BITCOUNT", "b"],
-            &["FLUSHALL"],
-            &["DBSIZE"],
-        ],
-    )
-    .items();
+    // (command, EXEC's reply for it, whether it spans the whole keyspace)
+    let all: Vec<(&[&str], Option<Reply>, bool)> = vec![
+        (&["SET", "s", "v"], Some(ok()), false),
+        (&["HSET", "h", "f", "v"], Some(i(1)), false),
+        (&["SADD", "st", "a"], Some(i(1)), false),
+        (&["ZADD", "z", "1", "m"], Some(i(1)), false),
+        (&["RPUSH", "l", "x"], Some(i(1)), false),
+        (&["XADD", "x", "1-1", "f", "v"], Some(b("1-1")), false),
+        (&["EXPIRE", "s", "100"], Some(i(1)), false),
+        (&["TTL", "s"], Some(i(100)), false),
+        (&["PERSIST", "s"], Some(i(1)), false),
+        (&["TYPE", "h"], Some(Reply::Simple("hash".into())), false),
+        (&["DBSIZE"], Some(i(6)), true),
+        (&["KEYS", "*"], None, true),
+        (&["SELECT", "0"], Some(ok()), false),
+        (&["APPEND", "s", "w"], Some(i(2)), false),
+        (&["SETRANGE", "s", "0", "V"], Some(i(2)), false),
+        (&["GETDEL", "s"], Some(b("Vw")), false),
+        (&["HGETALL", "h"], Some(Reply::bulks(&["f", "v"])), false),
+        (&["SMEMBERS", "st"], Some(Reply::bulks(&["a"])), false),
+        (&["ZSCORE", "z", "m"], Some(b("1")), false),
+        (&["LPOP", "l"], Some(b("x")), false),
+        (&["XLEN", "x"], Some(i(1)), false),
+        (&["PFADD", "hl", "a"], Some(i(1)), false),
+        (&["SETBIT", "b", "7", "1"], Some(i(0)), false),
+        (&["BITCOUNT", "b"], Some(i(1)), false),
+        (&["FLUSHALL"], Some(ok()), true),
+        (&["DBSIZE"], Some(i(0)), true),
+    ];
+    if !corekv_tests::is_redis() {
+        // corekv refuses a command over every group inside MULTI (no
+        // transaction covers a whole keyspace yet, docs/design/0025): the
+        // refusal is loud, and discards the transaction like any error
+        // while queueing.
+        check!(c, ["MULTI"], ok());
+        for (cmd, _, whole) in &all {
+            let r = c.cmd(cmd);
+            if *whole {
+                assert!(
+                    matches!(&r, Reply::Error(e) if e.contains("inside MULTI is not supported")),
+                    "{cmd:?}: {r:?}"
+                );
+            } else {
+                assert_eq!(r, queued(), "{cmd:?}");
+            }
+        }
+        check!(c, ["EXEC"], Reply::err(EXECABORT));
+        let cmds: Vec<&[&str]> = all.iter().filter(|x| !x.2).map(|x| x.0).collect();
+        let got = transaction(&mut c, &cmds).items();
+        let want: Vec<Reply> = all
+            .iter()
+            .filter(|x| !x.2)
+            .filter_map(|x| x.1.clone())
+            .collect();
+        assert_eq!(got, want);
+        return;
+    }
+    let cmds: Vec<&[&str]> = all.iter().map(|x| x.0).collect();
+    let got = transaction(&mut c, &cmds).items();
     let keys = got.get(11).map(Reply::sorted_texts);
     assert_eq!(
         keys.as_deref(),
@@ -135,37 +161,8 @@ fn commands_of_every_family_can_be_queued() {
     );
     let mut rest = got.clone();
     rest.remove(11);
-    assert_eq!(
-        rest,
-        vec![
-            ok(),
-            i(1),
-            i(1),
-            i(1),
-            i(1),
-            b("1-1"),
-            i(1),
-            i(100),
-            i(1),
-            Reply::Simple("hash".into()),
-            i(6),
-            ok(),
-            i(0),
-            i(2),
-            i(2),
-            b("Vw"),
-            Reply::bulks(&["f", "v"]),
-            Reply::bulks(&["a"]),
-            b("1"),
-            b("x"),
-            i(1),
-            i(1),
-            i(0),
-            i(1),
-            ok(),
-            i(0),
-        ]
-    );
+    let want: Vec<Reply> = all.iter().filter_map(|x| x.1.clone()).collect();
+    assert_eq!(rest, want);
 }
 
 #[test]

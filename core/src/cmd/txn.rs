@@ -35,4 +35,6 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     (crate::txn::RESOLVE, w()),
     (crate::txn::FORGET, w()),
     (crate::txn::MULTI, w()),
+    (crate::txn::WATCH, w()),
+    (crate::txn::UNWATCH, w()),
 ];

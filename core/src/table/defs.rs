@@ -8027,6 +8027,30 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },
+    CommandSpec {
+        name: "corekv.txwatch",
+        arity: -4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.txunwatch",
+        arity: 3,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
     // Active expiry's delete: proposed by the core that found the key due,
     // applied only if the key is still expired at apply time.
     // XREAD with BLOCK, sent through the log so the blocking layer can

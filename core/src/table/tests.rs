@@ -1115,6 +1115,8 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.txresolve", Visibility::Internal),
     ("corekv.txforget", Visibility::Internal),
     ("corekv.multi", Visibility::Internal),
+    ("corekv.txwatch", Visibility::Internal),
+    ("corekv.txunwatch", Visibility::Internal),
     ("corekv.proxied", Visibility::Internal),
     ("corekv.at", Visibility::Internal),
     ("corekv.at2", Visibility::Internal),
