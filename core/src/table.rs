@@ -230,13 +230,23 @@ server_cmd! {
     /// `XINFO HELP` and `XGROUP HELP` (keyless, like OBJECT HELP).
     XinfoHelp,
     XgroupHelp,
-    /// MULTI/EXEC are refused until transactions exist; see io's
-    /// transaction guard.
+    /// Transactions: io queues after MULTI (docs/design/0025).
     Multi,
     Exec,
     Discard,
     Watch,
     Unwatch,
+    /// Lua scripting (docs/design/0026): run by io as transactions over
+    /// the declared keys, on the heavy pool.
+    Eval,
+    EvalSha,
+    EvalRo,
+    EvalShaRo,
+    Fcall,
+    FcallRo,
+    /// `SCRIPT ...` and `FUNCTION ...` (subcommands checked by io).
+    Script,
+    Function,
     /// `CLUSTER ...` (Redis Cluster protocol).
     Cluster,
     /// `COREKV.MEMBER <secret>`: a connection proves cluster membership.

@@ -214,6 +214,10 @@ pub struct Scratch {
     store: MemStore,
     keys: std::collections::HashSet<Bytes>,
     original: Vec<(Bytes, Option<Value>)>,
+    /// Keys reached that the transaction did not declare (a script's
+    /// undeclared key): the run is void, and the coordinator runs it again
+    /// with them locked too.
+    undeclared: std::cell::RefCell<Vec<Bytes>>,
 }
 
 /// The error a transaction's command gets for a key it did not declare.
@@ -235,7 +239,13 @@ impl Scratch {
             store,
             keys,
             original: values,
+            undeclared: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The undeclared keys the run reached (see [`Scratch`]).
+    pub fn undeclared(&self) -> Vec<Bytes> {
+        self.undeclared.borrow().clone()
     }
 
     /// The final value of every key that changed, in the order loaded.
@@ -259,6 +269,10 @@ impl Scratch {
         if self.keys.contains(key) {
             Ok(())
         } else {
+            let mut u = self.undeclared.borrow_mut();
+            if !u.iter().any(|k| &k[..] == key) {
+                u.push(Bytes::copy_from_slice(key));
+            }
             Err(StoreError::new(UNDECLARED))
         }
     }
@@ -434,6 +448,7 @@ mod tests {
         assert_eq!(run(&mut s, &["SET", "a", "1"]), crate::Reply::ok());
         let r = run(&mut s, &["SET", "b", "1"]);
         assert!(r.is_error(), "{r:?}");
+        assert_eq!(s.undeclared(), vec![Bytes::from("b")]);
     }
 
     #[test]

@@ -440,6 +440,17 @@ impl Conn {
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
         }
+        // A script past its time limit: like Redis, only SCRIPT/FUNCTION
+        // KILL and SHUTDOWN NOSAVE are served (members' links always are:
+        // the script's own transaction may travel on them).
+        if !self.member
+            && !self.proxied
+            && let Some(busy) = self.core.node.scripting.busy()
+            && !allowed_while_busy(base, &argv)
+        {
+            self.push_ready(busy, stats::CMD_OTHER, start);
+            return "NULL";
+        }
         if self.multi.is_some()
             && let Some(r) = self.queue_in_multi(base, &argv)
         {
@@ -867,7 +878,8 @@ impl Conn {
         let core = self.core.clone();
         monoio::spawn(async move {
             let forget = watch.clone();
-            let r = match crate::txn::execute(&core, cmds, keys, watch).await {
+            let program = crate::txn::Program::Cmds(cmds);
+            let r = match crate::txn::execute(&core, program, keys, watch).await {
                 Ok(Some(mut v)) if single => v.pop().unwrap_or(Reply::Nil),
                 Ok(Some(v)) => Reply::Array(v),
                 Ok(None) => Reply::NilArray,
@@ -991,6 +1003,19 @@ impl Conn {
             class,
             start,
         });
+    }
+}
+
+/// What a client may run while a script is busy: SCRIPT KILL and FUNCTION
+/// KILL (of Redis's `allow-busy` set; corekv has no SHUTDOWN command).
+fn allowed_while_busy(base: Option<&CommandSpec>, argv: &[Bytes]) -> bool {
+    let sub = |i: usize, w: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    match base.map(|s| s.handler) {
+        Some(Handler::Server(ServerCmd::Script | ServerCmd::Function)) => sub(1, "kill"),
+        _ => false,
     }
 }
 

@@ -138,6 +138,8 @@ pub struct Node {
     secret: crate::member::Secret,
     pub run_id: String,
     pub heavy: crate::heavy::HeavyPool,
+    /// Lua scripts and function libraries (docs/design/0026).
+    pub scripting: std::sync::Arc<crate::script::Scripting>,
     /// GETs that miss the row cache while misses are slow (docs/design/0022).
     pub misses: crate::miss::MissPool,
     /// This node's id and every group's voters.
@@ -208,6 +210,7 @@ impl Node {
             hlc_refusal_logged_s: AtomicU64::new(0),
             secret,
             heavy: crate::heavy::HeavyPool::start_beside(2 * cores, pin_heavy),
+            scripting: std::sync::Arc::new(crate::script::Scripting::default()),
             misses: crate::miss::MissPool::start(MISS_THREADS_PER_CORE * cores, cores, pin_heavy),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,

@@ -86,6 +86,14 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         }
         ServerCmd::Exec => errors::err("ERR EXEC without MULTI"),
         ServerCmd::Discard => errors::err("ERR DISCARD without MULTI"),
+        ServerCmd::Eval
+        | ServerCmd::EvalSha
+        | ServerCmd::EvalRo
+        | ServerCmd::EvalShaRo
+        | ServerCmd::Fcall
+        | ServerCmd::FcallRo
+        | ServerCmd::Script
+        | ServerCmd::Function => crate::script::execute(conn, cmd, argv).await,
         ServerCmd::Watch => conn.watch(argv).await,
         ServerCmd::Unwatch => {
             conn.unwatch();
@@ -500,6 +508,11 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
                 .to_string(),
         ),
         ("maxclients", node.maxclients.load(Relaxed).to_string()),
+        (
+            "busy-reply-threshold",
+            node.scripting.time_limit_ms().to_string(),
+        ),
+        ("lua-time-limit", node.scripting.time_limit_ms().to_string()),
         ("appendonly", "yes".into()),
         ("appendfsync", fsync_name(node.fsync()).into()),
         ("save", String::new()),
@@ -573,6 +586,14 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
                             ));
                         }
                     },
+                    "busy-reply-threshold" | "lua-time-limit" => match value.parse::<u64>() {
+                        Ok(_) => changes.push((name, value)),
+                        _ => {
+                            return errors::err(&format!(
+                                "ERR CONFIG SET failed (possibly related to argument '{name}') - argument couldn't be parsed into an integer"
+                            ));
+                        }
+                    },
                     "appendfsync" => match parse_fsync(&value) {
                         Some(_) => changes.push((name, value)),
                         None => {
@@ -593,6 +614,11 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
                     "maxclients" => {
                         if let Ok(n) = value.parse::<usize>() {
                             conn.core.node.maxclients.store(n, Relaxed);
+                        }
+                    }
+                    "busy-reply-threshold" | "lua-time-limit" => {
+                        if let Ok(ms) = value.parse::<u64>() {
+                            conn.core.node.scripting.set_time_limit_ms(ms);
                         }
                     }
                     "appendfsync" => {

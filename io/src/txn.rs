@@ -12,11 +12,14 @@ use bytes::Bytes;
 use corekv_core::Reply;
 use corekv_core::txn::{self, Scratch, TxId};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a transaction keeps trying (conflicts, elections) before it
 /// answers the client an error.
 const TX_DEADLINE: Duration = Duration::from_secs(10);
+/// At most this many keys a transaction may reach without declaring them.
+const MAX_DISCOVERED_KEYS: usize = 4096;
 /// A lock (or a primary's record) this old is resolved by its group.
 pub const TX_RESOLVE_AFTER: Duration = Duration::from_secs(3);
 
@@ -96,12 +99,27 @@ async fn backoff(attempt: u32) {
 /// A WATCH: its id at the leaders, and the keys it covers.
 pub type Watch = (TxId, Vec<Bytes>);
 
+/// A script (or any program too slow for a core): runs on a heavy-pool
+/// thread against the transaction's scratch store, at `now_ms`, with a
+/// seed; its one reply is the transaction's.
+pub type PoolFn = Arc<dyn Fn(&mut Scratch, u64, u64) -> Reply + Send + Sync>;
+
+/// What a transaction runs over its keys.
+#[derive(Clone)]
+pub enum Program {
+    /// Commands, one reply each, run on the coordinator's core (a MULTI,
+    /// a multi-key command).
+    Cmds(Vec<Vec<Bytes>>),
+    /// A script: never on a core's executor.
+    Pool(PoolFn),
+}
+
 /// Runs `cmds` atomically over `keys` (every key any of them touches) and
 /// answers one reply per command; `None` if a watched key changed (EXEC
 /// then answers nil). One group: one `COREKV.MULTI` entry.
 pub async fn execute(
     core: &Rc<Core>,
-    cmds: Vec<Vec<Bytes>>,
+    program: Program,
     mut keys: Vec<Bytes>,
     watch: Option<Watch>,
 ) -> Result<Option<Vec<Reply>>, Reply> {
@@ -117,11 +135,26 @@ pub async fn execute(
             }
         }
     }
-    let parts = parts_of(core, &keys);
-    if parts.len() <= 1 {
+    if let Program::Pool(f) = &program
+        && keys.is_empty()
+    {
+        // No keys: nothing to lock or write, unless the script reaches
+        // keys it did not declare.
+        let id_seed = core.node.hlc_now();
+        let now_ms = core.node.hlc_now_ms();
+        let (r, s) =
+            run_on_pool(core, f.clone(), Scratch::load(Vec::new()), now_ms, id_seed).await?;
+        let more = s.undeclared();
+        if more.is_empty() {
+            return Ok(Some(vec![r]));
+        }
+        keys.extend(more);
+    }
+    let mut parts = parts_of(core, &keys);
+    if let (Program::Cmds(cmds), true) = (&program, parts.len() <= 1) {
         let (gidx, slot) = parts.first().map_or((0, 0), |p| (p.gidx, p.slot));
         let mut argv = vec![b(txn::MULTI), num(slot), wid];
-        txn::pack_cmds(&cmds, &mut argv);
+        txn::pack_cmds(cmds, &mut argv);
         return match core.submit(gidx, argv, true).resolve().await {
             Reply::Array(v) => Ok(Some(v)),
             Reply::Error(e) if e.starts_with("TXWATCHFAIL") => Ok(None),
@@ -131,8 +164,23 @@ pub async fn execute(
     let start = Instant::now();
     let mut attempt = 0u32;
     loop {
-        match attempt_once(core, &cmds, &parts, &wid).await {
-            Ok(replies) => return Ok(replies),
+        match attempt_once(core, &program, &parts, &wid).await {
+            Ok(Ok(replies)) => return Ok(replies),
+            Ok(Err(more)) if keys.len() < MAX_DISCOVERED_KEYS => {
+                // The run reached keys it did not declare: again, with
+                // them locked too (a void run changed nothing).
+                for k in more {
+                    if !keys.contains(&k) {
+                        keys.push(k);
+                    }
+                }
+                parts = parts_of(core, &keys);
+            }
+            Ok(Err(_)) => {
+                return Err(Reply::err(
+                    "ERR corekv: the script reached too many undeclared keys",
+                ));
+            }
             Err(r) if retryable(&r) && start.elapsed() < TX_DEADLINE => {
                 attempt += 1;
                 backoff(attempt).await;
@@ -159,12 +207,38 @@ async fn abort_all(core: &Rc<Core>, id: TxId, parts: &[Part]) {
     }
 }
 
+/// Runs `f` on a heavy-pool thread over `scratch`; the reply and the
+/// store come back.
+async fn run_on_pool(
+    core: &Rc<Core>,
+    f: PoolFn,
+    scratch: Scratch,
+    now_ms: u64,
+    seed: u64,
+) -> Result<(Reply, Scratch), Reply> {
+    let (tx, rx) = flume::bounded(1);
+    let job = move || {
+        let mut s = scratch;
+        let r = f(&mut s, now_ms, seed);
+        let _ = tx.send((r, s));
+    };
+    if !core.node.heavy.try_submit(job) {
+        return Err(Reply::err(crate::heavy::BUSY));
+    }
+    rx.recv_async()
+        .await
+        .map_err(|_| Reply::err(corekv_core::errors::SHUTTING_DOWN))
+}
+
+/// One attempt: `Ok(Ok(replies))` (None: a watch failed), `Ok(Err(keys))`
+/// if the run reached undeclared `keys` (nothing happened), or the error
+/// that ended it.
 async fn attempt_once(
     core: &Rc<Core>,
-    cmds: &[Vec<Bytes>],
+    program: &Program,
     parts: &[Part],
     wid: &Bytes,
-) -> Result<Option<Vec<Reply>>, Reply> {
+) -> Result<Result<Option<Vec<Reply>>, Vec<Bytes>>, Reply> {
     let id = TxId {
         node: core.node.cluster.node_id,
         hlc: core.node.hlc_now(),
@@ -197,7 +271,7 @@ async fn attempt_once(
     if let Some(r) = failed {
         abort_all(core, id, parts).await;
         if matches!(&r, Reply::Error(e) if e.starts_with("TXWATCHFAIL")) {
-            return Ok(None);
+            return Ok(Ok(None));
         }
         return Err(r);
     }
@@ -205,20 +279,40 @@ async fn attempt_once(
     // each of them on every causal path.
     let now_ms = core.node.hlc_now_ms();
     let mut scratch = Scratch::load(values);
-    let mut replies = Vec::with_capacity(cmds.len());
-    for (i, c) in cmds.iter().enumerate() {
-        let ctx = corekv_core::cmd::Ctx {
-            now_ms,
-            slots: 0..corekv_core::slot::SLOTS,
-            rand: id.hlc.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
-        };
-        replies.push(corekv_shard::txn::run_one(c, &ctx, &mut scratch));
+    let replies = match program {
+        Program::Cmds(cmds) => {
+            let mut replies = Vec::with_capacity(cmds.len());
+            for (i, c) in cmds.iter().enumerate() {
+                let ctx = corekv_core::cmd::Ctx {
+                    now_ms,
+                    slots: 0..corekv_core::slot::SLOTS,
+                    rand: id.hlc.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
+                };
+                replies.push(corekv_shard::txn::run_one(c, &ctx, &mut scratch));
+            }
+            replies
+        }
+        Program::Pool(f) => match run_on_pool(core, f.clone(), scratch, now_ms, id.hlc).await {
+            Ok((r, s)) => {
+                scratch = s;
+                vec![r]
+            }
+            Err(r) => {
+                abort_all(core, id, parts).await;
+                return Err(r);
+            }
+        },
+    };
+    let more = scratch.undeclared();
+    if !more.is_empty() {
+        abort_all(core, id, parts).await;
+        return Ok(Err(more));
     }
     let effects = scratch.effects();
     if effects.is_empty() {
         // Read only: the locks only had to hold while the values were read.
         abort_all(core, id, parts).await;
-        return Ok(Some(replies));
+        return Ok(Ok(Some(replies)));
     }
     let mut per_group: Vec<Bytes> = Vec::with_capacity(parts.len());
     for p in parts {
@@ -287,7 +381,7 @@ async fn attempt_once(
             core2.submit(pgidx, forget, true).resolve().await;
         }
     });
-    Ok(Some(replies))
+    Ok(Ok(Some(replies)))
 }
 
 /// Commits `id` in each (group, gid, slot, effects); true if all applied.

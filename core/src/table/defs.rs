@@ -7863,6 +7863,72 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         visibility: Visibility::Unlisted,
         ..CommandSpec::BASE
     },
+    // Lua (docs/design/0026): io runs them; SCRIPT and FUNCTION check
+    // their own subcommands (io/src/script.rs).
+    CommandSpec {
+        name: "eval",
+        arity: -3,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::Eval),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "evalsha",
+        arity: -3,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::EvalSha),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "eval_ro",
+        arity: -3,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::EvalRo),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "evalsha_ro",
+        arity: -3,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::EvalShaRo),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "fcall",
+        arity: -3,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::Fcall),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "fcall_ro",
+        arity: -3,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::FcallRo),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "script",
+        arity: -2,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::Script),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "function",
+        arity: -2,
+        flags: &["noscript"],
+        handler: Handler::Server(ServerCmd::Function),
+        visibility: Visibility::Unlisted,
+        ..CommandSpec::BASE
+    },
     // CLUSTER checks its own arity and subcommands (io/src/cluster_cmds.rs).
     CommandSpec {
         name: "cluster",
