@@ -227,6 +227,9 @@ server_cmd! {
     Wait,
     /// `COREKV.REPLICAS`: WAIT's count for the groups this node leads.
     CorekvReplicas,
+    /// `COREKV.TXALIVE <txid>`: whether this node still coordinates a
+    /// transaction (recovery asks before it aborts one, docs/design/0025).
+    CorekvTxAlive,
     /// `XINFO HELP` and `XGROUP HELP` (keyless, like OBJECT HELP).
     XinfoHelp,
     XgroupHelp,

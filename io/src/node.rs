@@ -140,6 +140,10 @@ pub struct Node {
     pub heavy: crate::heavy::HeavyPool,
     /// Lua scripts and function libraries (docs/design/0026).
     pub scripting: std::sync::Arc<crate::script::Scripting>,
+    /// Transactions this node coordinates now (recovery on any node asks
+    /// before it aborts one). Touched once per transaction, never per
+    /// request.
+    live_txns: Mutex<std::collections::HashSet<corekv_core::txn::TxId>>,
     /// GETs that miss the row cache while misses are slow (docs/design/0022).
     pub misses: crate::miss::MissPool,
     /// This node's id and every group's voters.
@@ -211,6 +215,7 @@ impl Node {
             secret,
             heavy: crate::heavy::HeavyPool::start_beside(2 * cores, pin_heavy),
             scripting: std::sync::Arc::new(crate::script::Scripting::default()),
+            live_txns: Mutex::new(Default::default()),
             misses: crate::miss::MissPool::start(MISS_THREADS_PER_CORE * cores, cores, pin_heavy),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,
@@ -262,6 +267,22 @@ impl Node {
                     .observe(corekv_core::hlc::compose(unix_ms() + ms, 0), unix_ms());
             }
             return Reply::Integer(self.hlc_now() as i64);
+        }
+        if sub == "TXSTALL" {
+            // `COREKV.DEBUG TXSTALL <0|1|2>`: the next transactions'
+            // coordinators stop (as if their node died) after their
+            // prepares (1) or after the primary's decision (2); 0: off.
+            // Recovery (docs/design/0025) must then resolve them.
+            let Some(n) = argv
+                .get(2)
+                .and_then(|a| std::str::from_utf8(a).ok())
+                .and_then(|a| a.parse::<u8>().ok())
+                .filter(|n| *n <= 2)
+            else {
+                return corekv_core::errors::err("ERR TXSTALL takes 0, 1 or 2");
+            };
+            crate::txn::set_debug_stall(n);
+            return Reply::Simple("OK".into());
         }
         if sub == "READDELAY" {
             // `COREKV.DEBUG READDELAY <µs>`: every data read that misses
@@ -320,11 +341,27 @@ impl Node {
             }
             _ => {
                 return corekv_core::errors::err(
-                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN, HEAL, HLC, READFAULT or READDELAY",
+                    "ERR unknown COREKV.DEBUG subcommand: PARTITION, DROP-OUT, DROP-IN, HEAL, HLC, READFAULT, READDELAY or TXSTALL",
                 );
             }
         }
         Reply::Simple("OK".into())
+    }
+
+    /// Marks transaction `id` as coordinated here (`live`) or finished.
+    pub fn txn_live(&self, id: corekv_core::txn::TxId, live: bool) {
+        if let Ok(mut s) = self.live_txns.lock() {
+            if live {
+                s.insert(id);
+            } else {
+                s.remove(&id);
+            }
+        }
+    }
+
+    /// Whether this node coordinates transaction `id` now.
+    pub fn txn_alive(&self, id: corekv_core::txn::TxId) -> bool {
+        self.live_txns.lock().is_ok_and(|s| s.contains(&id))
     }
 
     /// What core `core` of this node says about itself on a Raft link.

@@ -18,10 +18,28 @@ use std::time::{Duration, Instant};
 /// How long a transaction keeps trying (conflicts, elections) before it
 /// answers the client an error.
 const TX_DEADLINE: Duration = Duration::from_secs(10);
+/// `COREKV.DEBUG TXSTALL`: 1 stops coordinators after their prepares, 2
+/// after the primary's decision (tests of recovery).
+static DEBUG_STALL: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+pub fn set_debug_stall(n: u8) {
+    DEBUG_STALL.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn stalled_at(phase: u8) -> bool {
+    DEBUG_STALL.load(std::sync::atomic::Ordering::Relaxed) == phase
+}
+
+/// What a stalled coordinator answers (it "died": the outcome is for
+/// recovery to decide).
+const STALLED: &str = "ERR transaction outcome is unknown (debug: coordinator stalled)";
+
 /// At most this many keys a transaction may reach without declaring them.
 const MAX_DISCOVERED_KEYS: usize = 4096;
 /// A lock (or a primary's record) this old is resolved by its group.
-pub const TX_RESOLVE_AFTER: Duration = Duration::from_secs(3);
+/// (Its coordinator is asked first: a live one, e.g. a long script, keeps
+/// its locks.)
+pub const TX_RESOLVE_AFTER: Duration = Duration::from_secs(1);
 
 /// One participant: the group (node index), its id, a slot of it, and the
 /// transaction's keys there.
@@ -243,6 +261,7 @@ async fn attempt_once(
         node: core.node.cluster.node_id,
         hlc: core.node.hlc_now(),
     };
+    let live = Live::new(core, id);
     let primary = parts.first().map_or(0, |p| p.gid);
     // Prepare everywhere at once.
     let mut pending = Vec::with_capacity(parts.len());
@@ -274,6 +293,9 @@ async fn attempt_once(
             return Ok(Ok(None));
         }
         return Err(r);
+    }
+    if stalled_at(1) {
+        return Err(Reply::err(STALLED));
     }
     // Run: every prepare's answer moved our clock, so this is later than
     // each of them on every causal path.
@@ -365,6 +387,9 @@ async fn attempt_once(
         abort_all(core, id, parts).await;
         return Err(Reply::err(txn::ABORTED));
     }
+    if stalled_at(2) {
+        return Err(Reply::err(STALLED));
+    }
     // Committed. The others commit in the background: their keys stay
     // locked (reads and writes of them wait) until they have.
     let core2 = core.clone();
@@ -376,12 +401,55 @@ async fn attempt_once(
         .collect();
     let (pgidx, pslot) = (first.gidx, first.slot);
     monoio::spawn(async move {
+        let _live = live;
         if commit_rest(&core2, id, rest).await {
             let forget = vec![b(txn::FORGET), num(pslot), id.to_arg()];
             core2.submit(pgidx, forget, true).resolve().await;
         }
     });
     Ok(Ok(Some(replies)))
+}
+
+/// Marks a transaction as coordinated by this node while it is alive
+/// (dropped when the coordinator is done, or stalls in a debug test, which
+/// is how a dead coordinator looks).
+struct Live {
+    core: Rc<Core>,
+    id: TxId,
+}
+
+impl Live {
+    fn new(core: &Rc<Core>, id: TxId) -> Live {
+        core.node.txn_live(id, true);
+        Live {
+            core: core.clone(),
+            id,
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.core.node.txn_live(self.id, false);
+    }
+}
+
+/// Whether transaction `id`'s coordinator is still at work: asked of its
+/// node (this one, or another over the proxy link). An unreachable node
+/// counts as dead: its transactions are resolved.
+async fn coordinator_alive(core: &Rc<Core>, id: TxId) -> bool {
+    if id.node == core.node.cluster.node_id {
+        return core.node.txn_alive(id);
+    }
+    let Some(addr) = core.node.member_addr(id.node) else {
+        return false;
+    };
+    let call = vec![b("corekv.txalive"), id.to_arg()];
+    let ask = core.proxy_pool().try_call(addr, call);
+    match monoio::time::timeout(Duration::from_secs(1), ask).await {
+        Ok(Ok(Reply::Integer(1))) => true,
+        _ => false,
+    }
 }
 
 /// Commits `id` in each (group, gid, slot, effects); true if all applied.
@@ -440,6 +508,9 @@ pub async fn resolve_lock(core: Rc<Core>, gid: u32, id: TxId, primary: u32) {
     else {
         return;
     };
+    if coordinator_alive(&core, id).await {
+        return; // slow, not dead: asked again at the next round
+    }
     let argv = vec![b(txn::RESOLVE), num(pslot), id.to_arg(), num(gid)];
     let answer = core.submit(pgidx, argv, true).resolve().await;
     if gid == primary {

@@ -1357,3 +1357,60 @@ fn cross_group_writes_are_never_seen_half_done_from_other_nodes() {
     );
     println!("EXEC on node 3, EXEC of GETs on node 1: {writes} writes, {reads} consistent reads");
 }
+
+/// A coordinator that dies after its prepares leaves locks; recovery
+/// (docs/design/0025) asks the primary, which aborts: the keys keep their
+/// old values and take writes again. One that dies after the primary's
+/// decision: the other groups get the committed effects from the
+/// primary's record. Reads of the locked keys wait for recovery, never
+/// see half a transaction.
+#[test]
+fn transactions_of_a_dead_coordinator_resolve() {
+    if !corekv_only("transactions_of_a_dead_coordinator_resolve") {
+        return;
+    }
+    let s = Server::start(&["--debug-commands"]);
+    let mut c = s.resp();
+    let keys: Vec<String> = (0..8).map(|n| format!("dead:{n}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    assert_spread(&refs, 2);
+    let mset = |v: &str| {
+        let mut a = vec!["MSET".to_string()];
+        for k in &keys {
+            a.push(k.clone());
+            a.push(v.to_string());
+        }
+        a
+    };
+    let mut mget = vec!["MGET"];
+    mget.extend(&refs);
+    assert_eq!(c.cmd(&mset("old")), ok());
+    // Dies after preparing: aborted by recovery.
+    check!(c, ["COREKV.DEBUG", "TXSTALL", "1"], ok());
+    let r = c.cmd(&mset("new"));
+    assert!(
+        matches!(&r, Reply::Error(e) if e.contains("outcome is unknown")),
+        "{r:?}"
+    );
+    check!(c, ["COREKV.DEBUG", "TXSTALL", "0"], ok());
+    let t = Instant::now();
+    assert_eq!(c.cmd(&mget), Reply::bulks(&["old"; 8]));
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    assert_eq!(c.cmd(&mset("after")), ok());
+    assert_eq!(c.cmd(&mget), Reply::bulks(&["after"; 8]));
+    // Dies after the decision: committed everywhere by recovery.
+    check!(c, ["COREKV.DEBUG", "TXSTALL", "2"], ok());
+    let r = c.cmd(&mset("decided"));
+    assert!(
+        matches!(&r, Reply::Error(e) if e.contains("outcome is unknown")),
+        "{r:?}"
+    );
+    check!(c, ["COREKV.DEBUG", "TXSTALL", "0"], ok());
+    // Each key alone: every one must show the decision (none is left
+    // behind by a dead coordinator).
+    for k in &keys {
+        check!(c, ["GET", k], b("decided"));
+    }
+    assert_eq!(c.cmd(&mset("last")), ok());
+    assert_eq!(c.cmd(&mget), Reply::bulks(&["last"; 8]));
+}

@@ -8002,6 +8002,14 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::BASE
     },
     CommandSpec {
+        name: "corekv.txalive",
+        arity: 2,
+        route: Route::Server,
+        handler: Handler::Server(ServerCmd::CorekvTxAlive),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
         name: "corekv.countkeysinslot",
         arity: 2,
         flags: &["readonly"],

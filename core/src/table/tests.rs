@@ -1125,6 +1125,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.multi", Visibility::Internal),
     ("corekv.txwatch", Visibility::Internal),
     ("corekv.txunwatch", Visibility::Internal),
+    ("corekv.txalive", Visibility::Internal),
     ("corekv.proxied", Visibility::Internal),
     ("corekv.at", Visibility::Internal),
     ("corekv.at2", Visibility::Internal),
