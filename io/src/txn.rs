@@ -446,10 +446,10 @@ async fn coordinator_alive(core: &Rc<Core>, id: TxId) -> bool {
     };
     let call = vec![b("corekv.txalive"), id.to_arg()];
     let ask = core.proxy_pool().try_call(addr, call);
-    match monoio::time::timeout(Duration::from_secs(1), ask).await {
-        Ok(Ok(Reply::Integer(1))) => true,
-        _ => false,
-    }
+    matches!(
+        monoio::time::timeout(Duration::from_secs(1), ask).await,
+        Ok(Ok(Reply::Integer(1)))
+    )
 }
 
 /// Commits `id` in each (group, gid, slot, effects); true if all applied.
