@@ -571,6 +571,33 @@ impl Conn {
                         write,
                     ));
                 }
+                if self.proxied && write {
+                    // Another node proxied its part for a group we lead
+                    // (FLUSHALL on three nodes); the groups we do not lead
+                    // are that node's to run: their refusals are not ours
+                    // to report. (Flushing twice is flushing.)
+                    let (tx, rx) = local_sync::oneshot::channel();
+                    monoio::spawn(async move {
+                        let mut all = Vec::with_capacity(parts.len());
+                        for p in parts {
+                            all.push(p.resolve().await);
+                        }
+                        let not_leader = errors::err(errors::NOT_LEADER);
+                        let ours: Vec<Reply> =
+                            all.iter().filter(|r| **r != not_leader).cloned().collect();
+                        let r = if ours.is_empty() {
+                            merge_replies(merge, all, &[], 0)
+                        } else {
+                            merge_replies(merge, ours, &[], 0)
+                        };
+                        let _ = tx.send(r);
+                    });
+                    self.push_item(Item::One(Pending::Wait(rx), class, start));
+                    if write {
+                        self.queued_writes = true;
+                    }
+                    return spec.name;
+                }
                 self.push_item(Item::Gather {
                     parts,
                     merge,
@@ -912,6 +939,25 @@ impl Conn {
                 Some(x) if x != g => cross = true,
                 _ => {}
             }
+        }
+        if cross && corekv_core::cmd::blocking::is_blocking(&argv) {
+            // Runs at once if one key has data; a transaction cannot wait
+            // for a push, and must not answer as if the timeout passed.
+            let keys = table::all_key_positions(spec, &argv)
+                .filter_map(|i| argv.get(i).cloned())
+                .collect();
+            let p = self.spawn_txn(vec![argv], keys, true, None);
+            let (tx, rx) = local_sync::oneshot::channel();
+            monoio::spawn(async move {
+                let r = match p.resolve().await {
+                    Reply::Nil | Reply::NilArray => errors::err(
+                        "ERR corekv: a blocking command over keys of several groups cannot block yet (put the keys under one {hash tag})",
+                    ),
+                    r => r,
+                };
+                let _ = tx.send(r);
+            });
+            return Pending::Wait(rx);
         }
         if cross {
             // Keys in several groups: one transaction (docs/design/0025).

@@ -194,6 +194,12 @@ impl Node {
         let now = unix_ms();
         let fsync = args.fsync.0;
         let maxclients = args.maxclients;
+        let scripting = crate::script::Scripting::open(&args.dir).unwrap_or_else(|e| {
+            // The libraries' file is ours alone: a broken one is reported
+            // and left for the operator; the node runs without them.
+            eprintln!("corekv: function libraries not loaded: {e}");
+            crate::script::Scripting::default()
+        });
         Node {
             args,
             cores,
@@ -214,7 +220,7 @@ impl Node {
             hlc_refusal_logged_s: AtomicU64::new(0),
             secret,
             heavy: crate::heavy::HeavyPool::start_beside(2 * cores, pin_heavy),
-            scripting: std::sync::Arc::new(crate::script::Scripting::default()),
+            scripting: std::sync::Arc::new(scripting),
             live_txns: Mutex::new(Default::default()),
             misses: crate::miss::MissPool::start(MISS_THREADS_PER_CORE * cores, cores, pin_heavy),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),

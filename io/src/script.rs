@@ -37,6 +37,9 @@ pub struct Scripting {
     active: AtomicUsize,
     /// `lua-time-limit` / `busy-reply-threshold`, ms.
     time_limit_ms: AtomicU64,
+    /// Where the function libraries are kept (`<dir>/functions.dump`);
+    /// None in tests.
+    file: Option<std::path::PathBuf>,
 }
 
 impl Default for Scripting {
@@ -48,9 +51,13 @@ impl Default for Scripting {
             register: Mutex::new(()),
             active: AtomicUsize::new(0),
             time_limit_ms: AtomicU64::new(5000),
+            file: None,
         }
     }
 }
+
+/// The function libraries' file in a data directory.
+const FUNCTIONS_FILE: &str = "functions.dump";
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
@@ -61,6 +68,55 @@ fn clock_ms() -> u64 {
 }
 
 impl Scripting {
+    /// Scripting for a node whose data lives in `dir`: the function
+    /// libraries saved there are loaded again (a restart keeps them, as
+    /// Redis's RDB/AOF does).
+    pub fn open(dir: &std::path::Path) -> std::io::Result<Scripting> {
+        let file = dir.join(FUNCTIONS_FILE);
+        let s = Scripting {
+            file: Some(file.clone()),
+            ..Scripting::default()
+        };
+        match std::fs::read(&file) {
+            Ok(payload) => {
+                let mut e = Engine::new(s.scripts.clone(), s.functions.clone())
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                let r = e.function_restore(&[Bytes::from(payload)]);
+                if let Reply::Error(err) = r {
+                    return Err(std::io::Error::other(format!("{}: {err}", file.display())));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        Ok(s)
+    }
+
+    /// Writes the function libraries to the data directory, durably
+    /// (written whole, synced, renamed into place, directory synced). Runs
+    /// on a pool thread. Node-local: other nodes keep their own.
+    fn save_functions(&self) -> Result<(), Reply> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let Reply::Bulk(payload) = self.functions.dump() else {
+            return Err(Reply::err("ERR cannot dump the function libraries"));
+        };
+        let write = || -> std::io::Result<()> {
+            use std::io::Write as _;
+            let tmp = file.with_extension("tmp");
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&payload)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, file)?;
+            if let Some(d) = file.parent() {
+                std::fs::File::open(d)?.sync_all()?;
+            }
+            Ok(())
+        };
+        write().map_err(|e| Reply::err(format!("ERR cannot save the function libraries: {e}")))
+    }
+
     pub fn time_limit_ms(&self) -> u64 {
         self.time_limit_ms.load(Relaxed)
     }
@@ -345,22 +401,45 @@ async fn script_cmd(core: &Rc<Core>, argv: &[Bytes]) -> Reply {
     }
 }
 
+/// A change of the function libraries, then saved (on a pool thread).
+async fn change_functions(
+    core: &Rc<Core>,
+    f: impl FnOnce(&mut Engine) -> Reply + Send + 'static,
+) -> Reply {
+    let sc = core.node.scripting.clone();
+    on_engine(core, move |e| {
+        let r = f(e);
+        if r.is_error() {
+            return r;
+        }
+        match sc.save_functions() {
+            Ok(()) => r,
+            Err(e) => e,
+        }
+    })
+    .await
+}
+
 async fn function_cmd(core: &Rc<Core>, argv: &[Bytes]) -> Reply {
     let sc = core.node.scripting.clone();
     let sub = argv.get(1).cloned().unwrap_or_default();
     let n = argv.len();
     let rest = argv.get(2..).unwrap_or(&[]).to_vec();
     match lower(&sub).as_str() {
-        "load" if n >= 3 => on_engine(core, move |e| e.function_load(&rest)).await,
+        "load" if n >= 3 => change_functions(core, move |e| e.function_load(&rest)).await,
         "load" => sub_arity("function", "load"),
-        "restore" if n >= 3 => on_engine(core, move |e| e.function_restore(&rest)).await,
+        "restore" if n >= 3 => change_functions(core, move |e| e.function_restore(&rest)).await,
         "restore" => sub_arity("function", "restore"),
         "list" => sc.functions.list(&rest),
-        "delete" if n == 3 => sc
-            .functions
-            .delete(rest.first().map_or(&[][..], |r| &r[..])),
+        "delete" if n == 3 => {
+            change_functions(core, move |e| {
+                e.functions()
+                    .delete(rest.first().map_or(&[][..], |r| &r[..]))
+            })
+            .await
+        }
         "delete" => sub_arity("function", "delete"),
-        "flush" if n <= 3 => sc.functions.flush(&rest),
+        "flush" if n <= 3 => change_functions(core, move |e| e.functions().flush(&rest)).await,
         "flush" => sub_arity("function", "flush"),
         "dump" if n == 2 => sc.functions.dump(),
         "dump" => sub_arity("function", "dump"),

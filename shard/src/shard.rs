@@ -739,10 +739,17 @@ impl Shard {
     }
 
     /// Whether a read of `argv` on group `pos` must wait for a
-    /// transaction's commit (an applied lock holds one of its keys).
+    /// transaction's commit: an applied lock holds one of its keys, or, for
+    /// a read of the whole group (DBSIZE, KEYS, SCAN: no keys), any lock
+    /// (it would count a transaction's change in this group before the
+    /// others apply theirs).
     pub fn tx_read_locked(&self, pos: usize, argv: &[Bytes]) -> bool {
         self.groups.get(pos).is_some_and(|g| {
-            !g.txn.locks.is_empty() && g.txn.read_locked(&corekv_core::txn::tx_keys(argv))
+            if g.txn.locks.is_empty() {
+                return false;
+            }
+            let keys = corekv_core::txn::tx_keys(argv);
+            keys.is_empty() || g.txn.read_locked(&keys)
         })
     }
 

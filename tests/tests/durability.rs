@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 /// Writer bounds: whichever comes first.
 const WRITER_MAX_OPS: u64 = 20_000;
 const WRITER_MAX_TIME: Duration = Duration::from_secs(3);
+/// The big-value writer of the rotation/purge test runs until its crash
+/// point or its time bound: purges follow the write-behind window (up to
+/// 1 s), so reaching the fifth takes seconds, not a count of writes.
+const BIG_WRITER_MAX_OPS: u64 = 200_000;
 /// Pipelined batch size for bulk loads.
 const BATCH: usize = 100;
 
@@ -231,7 +235,7 @@ fn spawn_big_writer(c: Resp, prefix: String, max_time: Duration) -> mpsc::Receiv
         let mut c = c;
         let mut acked = Vec::new();
         let start = Instant::now();
-        'outer: for round in 0..WRITER_MAX_OPS / 16 {
+        'outer: for round in 0..BIG_WRITER_MAX_OPS / 16 {
             if start.elapsed() > max_time {
                 break;
             }

@@ -248,6 +248,12 @@ fn resp3_replies_and_setresp() {
             want2,
             "RESP2 EVAL {script:?}"
         );
+        // corekv has no RESP3 big number reply yet: the digits come back
+        // as a bulk string (README, known deviations).
+        let want3 = match want3 {
+            Reply::BigNumber(n) if !corekv_tests::is_redis() => Reply::Bulk(n.into_bytes()),
+            w => w,
+        };
         assert_eq!(
             eval(&mut c3, script, &["h"], &[]),
             want3,
