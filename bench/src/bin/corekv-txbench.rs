@@ -127,24 +127,20 @@ fn op(workload: &str, rng: &mut u64, keys: u64, sha: &str) -> Vec<Vec<String>> {
         *rng % keys
     };
     let tag = workload.ends_with("-tag");
-    let key = |n: u64| {
-        if tag {
-            format!("{{t{}}}:acct:{n}", n % 1000 / 100)
-        } else {
-            format!("acct:{n}")
-        }
-    };
+    // Each workload its own keys (MSET's strings are no counters).
+    let base = workload.trim_end_matches("-tag");
     // With a tag, all keys of one operation share the first key's tag.
     let first = next();
     let mut k = |i: u64| {
         if tag {
             format!(
-                "{{t{}}}:acct:{}",
+                "{{{base}{}}}:{}",
                 first % 10,
                 first.wrapping_add(i * 7919) % keys
             )
         } else {
-            key(if i == 0 { first } else { next() })
+            let n = if i == 0 { first } else { next() };
+            format!("{base}:{n}")
         }
     };
     match workload.trim_end_matches("-tag") {
@@ -160,7 +156,7 @@ fn op(workload: &str, rng: &mut u64, keys: u64, sha: &str) -> Vec<Vec<String>> {
             vec![s("MULTI")],
             vec![s("INCR"), k(0)],
             vec![s("INCR"), k(1)],
-            vec![s("SET"), k(2), s("x")],
+            vec![s("SET"), k(2), s("7")],
             vec![s("EXEC")],
         ],
         _ => vec![vec![s("EVALSHA"), s(sha), s("2"), k(0), k(1)]],
@@ -210,7 +206,10 @@ fn main() -> Result<()> {
                     }
                     let cmds = op(w, &mut rng, keys, &sha);
                     let t0 = Instant::now();
-                    if c.run(&cmds).is_err() {
+                    if let Err(e) = c.run(&cmds) {
+                        if errors == 0 {
+                            eprintln!("{w}: {e:#}");
+                        }
                         errors += 1;
                         c = Client::connect(addr)?;
                         continue;
