@@ -85,7 +85,11 @@ impl SnapshotView {
 
     /// Carries the group's transaction state (when it holds any).
     pub(crate) fn with_txn(mut self, st: &crate::txn::TxnState) -> SnapshotView {
-        if !st.held.is_empty() || !st.records.is_empty() || !st.tombstones.is_empty() {
+        if !st.held.is_empty()
+            || !st.records.is_empty()
+            || !st.tombstones.is_empty()
+            || !st.done.is_empty()
+        {
             self.txn = Some(bytes::Bytes::from(st.encode()));
         }
         self

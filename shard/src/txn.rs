@@ -39,6 +39,12 @@ pub struct TxnState {
     /// At the primary: aborted transactions (a late prepare or decision of
     /// one is refused).
     pub tombstones: BTreeSet<TxId>,
+    /// At the primary: committed transactions whose record is forgotten
+    /// (every group applied it). A late resolve, e.g. the coordinator's own
+    /// after its decision's reply was lost, must hear "committed", never
+    /// abort it: the coordinator would run the transaction again. Dropped
+    /// with the tombstones, after `TX_MAX_AGE_MS`.
+    pub done: BTreeSet<TxId>,
     /// Leader only, never replicated: keys of prepares proposed and not yet
     /// applied (cleared on a change of role).
     pub proposed: HashMap<Bytes, TxId>,
@@ -117,10 +123,11 @@ impl TxnState {
     }
 
     fn gc(&mut self, now_ms: u64) {
-        let before = self.tombstones.len();
-        self.tombstones
-            .retain(|t| t.ms().saturating_add(TX_MAX_AGE_MS) >= now_ms);
-        self.dirty |= self.tombstones.len() != before;
+        let before = self.tombstones.len() + self.done.len();
+        let young = |t: &TxId| t.ms().saturating_add(TX_MAX_AGE_MS) >= now_ms;
+        self.tombstones.retain(young);
+        self.done.retain(young);
+        self.dirty |= self.tombstones.len() + self.done.len() != before;
     }
 
     /// `held | records | tombstones`, each a counted list.
@@ -150,6 +157,10 @@ impl TxnState {
         }
         out.extend_from_slice(&(self.tombstones.len() as u32).to_be_bytes());
         for id in &self.tombstones {
+            put(&mut out, &id.to_arg());
+        }
+        out.extend_from_slice(&(self.done.len() as u32).to_be_bytes());
+        for id in &self.done {
             put(&mut out, &id.to_arg());
         }
         out
@@ -199,6 +210,9 @@ impl TxnState {
         }
         for _ in 0..u32_at(&mut pos)? {
             st.tombstones.insert(TxId::parse(&bytes_at(&mut pos)?)?);
+        }
+        for _ in 0..u32_at(&mut pos)? {
+            st.done.insert(TxId::parse(&bytes_at(&mut pos)?)?);
         }
         (pos == buf.len()).then_some(st)
     }
@@ -333,8 +347,12 @@ pub fn apply(
         let primary = h.primary == gid;
         st.release(id);
         let others: Vec<(u32, Bytes)> = parts.into_iter().filter(|(g, _)| *g != gid).collect();
-        if primary && !others.is_empty() {
-            st.records.insert(id, (others, Instant::now()));
+        if primary {
+            if others.is_empty() {
+                st.done.insert(id);
+            } else {
+                st.records.insert(id, (others, Instant::now()));
+            }
         }
         return Reply::ok();
     }
@@ -350,6 +368,10 @@ pub fn apply(
         let Some(asker) = u64_arg(argv, 3) else {
             return bad();
         };
+        if st.done.contains(&id) {
+            // Committed, and every group has applied it.
+            return Reply::Bulk(txn::encode_values(&[]));
+        }
         if let Some((effects, _)) = st.records.get(&id) {
             let mine = effects
                 .iter()
@@ -369,6 +391,7 @@ pub fn apply(
     }
     if name.eq_ignore_ascii_case(txn::FORGET.as_bytes()) {
         if st.records.remove(&id).is_some() {
+            st.done.insert(id);
             st.dirty = true;
         }
         return Reply::ok();
@@ -488,6 +511,17 @@ mod tests {
         assert_eq!(TxnState::decode(&st.encode()).unwrap().records.len(), 1);
         apply(&mut st, 7, &a(&[txn::FORGET, "0", &idarg]), &c, &mut m);
         assert!(st.records.is_empty());
+        // A resolve after the record is forgotten (the coordinator's own,
+        // its decision's reply lost) still hears "committed".
+        let late = apply(
+            &mut st,
+            7,
+            &a(&[txn::RESOLVE, "0", &idarg, "9"]),
+            &c,
+            &mut m,
+        );
+        assert_eq!(late, Reply::Bulk(txn::encode_values(&[])));
+        assert!(!st.tombstones.contains(&id));
 
         // Resolve before the decision aborts; the decision then fails.
         let yarg = String::from_utf8(young.to_arg().to_vec()).unwrap();
@@ -511,10 +545,10 @@ mod tests {
             apply(&mut st, 7, &again, &c, &mut m),
             Reply::err(txn::ABORTED)
         );
-        // Tombstones go after TX_MAX_AGE_MS.
+        // Tombstones and done marks go after TX_MAX_AGE_MS.
         let later = ctx(now + TX_MAX_AGE_MS + 10);
         apply(&mut st, 7, &a(&[txn::FORGET, "0", &yarg]), &later, &mut m);
-        assert!(st.tombstones.is_empty());
+        assert!(st.tombstones.is_empty() && st.done.is_empty());
     }
 
     #[test]

@@ -36,36 +36,9 @@ impl Cluster {
     }
 
     fn start_with(n: usize, extra: &[&str]) -> Cluster {
-        let ports = cluster_ports(n);
-        let secret = secret_file();
-        let peers = ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{}=127.0.0.1:{p}", i + 1))
-            .collect::<Vec<_>>()
-            .join(",");
-        let nodes = ports
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let id = (i + 1).to_string();
-                let mut args = vec![
-                    "--node-id",
-                    &id,
-                    "--peers",
-                    &peers,
-                    "--cluster-secret-file",
-                    &secret,
-                    "--fsync",
-                    "always",
-                    "--debug-commands",
-                    "--no-pin",
-                ];
-                args.extend_from_slice(extra);
-                Server::start_on(*p, &args)
-            })
-            .collect();
-        Cluster { nodes }
+        Cluster {
+            nodes: corekv_tests::start_cluster(n, extra),
+        }
     }
 
     /// Node `i`'s stats socket document (`corekv-stats --json`).
@@ -1058,20 +1031,7 @@ fn become_member(c: &mut Resp) {
 
 /// A secret file shared by the nodes of every test cluster (written once).
 fn secret_file() -> String {
-    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
-        let dir =
-            std::env::temp_dir().join(format!("corekv-cluster-secret-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("secret dir");
-        let path = dir.join("secret");
-        std::fs::write(
-            &path,
-            format!("test-secret-{}-0123456789\n", std::process::id()),
-        )
-        .expect("secret file");
-        path.display().to_string()
-    })
-    .clone()
+    corekv_tests::cluster_secret_file()
 }
 
 /// The collections the cluster test writes: every family, keys spread
