@@ -366,6 +366,32 @@ pub fn unpack_cmds(args: &[Bytes]) -> Option<Vec<Vec<Bytes>>> {
     Some(out)
 }
 
+/// Whether `name` is one of the `COREKV.TX*` commands (a transaction's
+/// prepare, commit, abort, resolve, forget, watch, unwatch).
+pub fn is_tx_command(name: &[u8]) -> bool {
+    name.get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"corekv.tx"))
+}
+
+/// A `COREKV.TXCOMMIT`'s (gid, effects) pairs; `None` if malformed.
+pub fn commit_parts(argv: &[Bytes]) -> Option<Vec<(u32, Bytes)>> {
+    let num = |i: usize| -> Option<u64> { std::str::from_utf8(argv.get(i)?).ok()?.parse().ok() };
+    let n = num(3)?;
+    let mut parts = Vec::new();
+    for i in 0..n as usize {
+        let g = u32::try_from(num(4 + 2 * i)?).ok()?;
+        parts.push((g, argv.get(5 + 2 * i)?.clone()));
+    }
+    Some(parts)
+}
+
+/// Whether `keys` span more than one slot (Redis Cluster's CROSSSLOT rule).
+pub fn spans_slots<'a>(keys: impl IntoIterator<Item = &'a Bytes>) -> bool {
+    let mut slots = keys.into_iter().map(|k| crate::slot::key_slot(k));
+    let first = slots.next();
+    slots.any(|s| Some(s) != first)
+}
+
 /// The keys `argv` holds in a transaction's sense: a data command's key
 /// positions, a `COREKV.MULTI`'s commands' keys, a prepare's keys, a
 /// commit's effect keys. What the lock checks compare.

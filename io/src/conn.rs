@@ -23,6 +23,8 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
+use corekv_core::txn::spans_slots;
+
 const READ_CHUNK: usize = 16 * 1024;
 /// A MULTI's queued commands (docs/design/0025).
 #[derive(Default)]
@@ -593,9 +595,7 @@ impl Conn {
                         let _ = tx.send(r);
                     });
                     self.push_item(Item::One(Pending::Wait(rx), class, start));
-                    if write {
-                        self.queued_writes = true;
-                    }
+                    self.queued_writes = true;
                     return spec.name;
                 }
                 self.push_item(Item::Gather {
@@ -691,14 +691,10 @@ impl Conn {
         if matches!(spec.handler, Handler::Missing | Handler::Container) {
             return Err(unknown(argv));
         }
-        if self.core.node.args.cluster_enabled {
-            let mut slots = table::all_key_positions(spec, argv)
-                .filter_map(|i| argv.get(i))
-                .map(|k| key_slot(k));
-            let first = slots.next();
-            if slots.any(|s| Some(s) != first) {
-                return Err(errors::err(errors::CROSSSLOT));
-            }
+        if self.core.node.args.cluster_enabled
+            && spans_slots(table::all_key_positions(spec, argv).filter_map(|i| argv.get(i)))
+        {
+            return Err(errors::err(errors::CROSSSLOT));
         }
         if matches!(spec.route, Route::AllGroups { .. } | Route::Slot)
             && !matches!(spec.handler, Handler::Server(_))
@@ -718,7 +714,7 @@ impl Conn {
         let Some(m) = self.multi.take() else {
             return;
         };
-        let watch = self.take_watch();
+        let watch = self.watch.take();
         if m.failed {
             if let Some(w) = &watch {
                 forget_watch(&self.core, w);
@@ -766,20 +762,15 @@ impl Conn {
             data.push(argv);
             data_pos.push(i);
         }
-        if self.core.node.args.cluster_enabled {
-            let mut slots = keys
-                .iter()
-                .chain(watch.iter().flat_map(|w| w.1.iter()))
-                .map(|k| key_slot(k));
-            let first = slots.next();
-            if slots.any(|s| Some(s) != first) {
-                if let Some(w) = &watch {
-                    forget_watch(&self.core, w);
-                }
-                // Redis Cluster refuses the EXEC as a whole.
-                self.push_ready(errors::err(errors::CROSSSLOT), stats::CMD_OTHER, start);
-                return;
+        if self.core.node.args.cluster_enabled
+            && spans_slots(keys.iter().chain(watch.iter().flat_map(|w| w.1.iter())))
+        {
+            if let Some(w) = &watch {
+                forget_watch(&self.core, w);
             }
+            // Redis Cluster refuses the EXEC as a whole.
+            self.push_ready(errors::err(errors::CROSSSLOT), stats::CMD_OTHER, start);
+            return;
         }
         let data_part = if data.is_empty() && watch.is_none() {
             Pending::Ready(Reply::Array(Vec::new()))
@@ -801,12 +792,8 @@ impl Conn {
     /// before it is applied.
     pub(crate) async fn watch(&mut self, argv: &[Bytes]) -> Reply {
         let keys = argv.get(1..).unwrap_or(&[]);
-        if self.core.node.args.cluster_enabled {
-            let mut slots = keys.iter().map(|k| key_slot(k));
-            let first = slots.next();
-            if slots.any(|s| Some(s) != first) {
-                return errors::err(errors::CROSSSLOT);
-            }
+        if self.core.node.args.cluster_enabled && spans_slots(keys) {
+            return errors::err(errors::CROSSSLOT);
         }
         let node = self.core.node.clone();
         let id = match &self.watch {
@@ -851,11 +838,6 @@ impl Conn {
         out
     }
 
-    /// The connection's WATCH, taken: EXEC checks it, then forgets it.
-    fn take_watch(&mut self) -> Option<crate::txn::Watch> {
-        self.watch.take()
-    }
-
     /// UNWATCH: the leaders forget this connection's watch.
     pub(crate) fn unwatch(&mut self) {
         if let Some(w) = self.watch.take() {
@@ -868,26 +850,24 @@ impl Conn {
 /// lost message costs memory until the watch ages out, never correctness:
 /// an EXEC names the watch it checks).
 fn forget_watch(core: &Rc<Core>, w: &crate::txn::Watch) {
-    {
-        let node = &core.node;
-        let mut seen = Vec::new();
-        for k in &w.1 {
-            let g = node.group_of_slot(key_slot(k));
-            if seen.contains(&g) {
-                continue;
-            }
-            seen.push(g);
-            let slot = node.groups.get(g).map_or(0, |x| x.slots.start);
-            let a = vec![
-                Bytes::from_static(corekv_core::txn::UNWATCH.as_bytes()),
-                Bytes::from(slot.to_string()),
-                w.0.to_arg(),
-            ];
-            let p = core.submit(g, a, true);
-            monoio::spawn(async move {
-                p.resolve().await;
-            });
+    let node = &core.node;
+    let mut seen = Vec::new();
+    for k in &w.1 {
+        let g = node.group_of_slot(key_slot(k));
+        if seen.contains(&g) {
+            continue;
         }
+        seen.push(g);
+        let slot = node.groups.get(g).map_or(0, |x| x.slots.start);
+        let a = vec![
+            Bytes::from_static(corekv_core::txn::UNWATCH.as_bytes()),
+            Bytes::from(slot.to_string()),
+            w.0.to_arg(),
+        ];
+        let p = core.submit(g, a, true);
+        monoio::spawn(async move {
+            p.resolve().await;
+        });
     }
 }
 
@@ -940,13 +920,18 @@ impl Conn {
                 _ => {}
             }
         }
-        if cross && corekv_core::cmd::blocking::is_blocking(&argv) {
-            // Runs at once if one key has data; a transaction cannot wait
-            // for a push, and must not answer as if the timeout passed.
+        if cross {
+            // Keys in several groups: one transaction (docs/design/0025).
             let keys = table::all_key_positions(spec, &argv)
                 .filter_map(|i| argv.get(i).cloned())
                 .collect();
+            let blocking = corekv_core::cmd::blocking::is_blocking(&argv);
             let p = self.spawn_txn(vec![argv], keys, true, None);
+            if !blocking {
+                return p;
+            }
+            // Runs at once if one key has data; a transaction cannot wait
+            // for a push, and must not answer as if the timeout passed.
             let (tx, rx) = local_sync::oneshot::channel();
             monoio::spawn(async move {
                 let r = match p.resolve().await {
@@ -958,13 +943,6 @@ impl Conn {
                 let _ = tx.send(r);
             });
             return Pending::Wait(rx);
-        }
-        if cross {
-            // Keys in several groups: one transaction (docs/design/0025).
-            let keys = table::all_key_positions(spec, &argv)
-                .filter_map(|i| argv.get(i).cloned())
-                .collect();
-            return self.spawn_txn(vec![argv], keys, true, None);
         }
         self.core.submit_client(
             self.proxied,
@@ -996,15 +974,12 @@ impl Conn {
                 None => groups.push((g, vec![n])),
             }
         }
-        if groups.len() > 1 && node.args.cluster_enabled {
-            let first = keys.first().and_then(|&i| argv.get(i)).map(|k| key_slot(k));
-            if keys
-                .iter()
-                .any(|&i| argv.get(i).map(|k| key_slot(k)) != first)
-            {
-                self.push_ready(errors::err(errors::CROSSSLOT), class, start);
-                return;
-            }
+        if groups.len() > 1
+            && node.args.cluster_enabled
+            && spans_slots(keys.iter().filter_map(|&i| argv.get(i)))
+        {
+            self.push_ready(errors::err(errors::CROSSSLOT), class, start);
+            return;
         }
         if groups.len() > 1 && !node.args.cluster_enabled {
             // One snapshot of every key: a transaction (docs/design/0025).

@@ -933,10 +933,7 @@ impl Core {
                 });
             }
         }
-        for (pos, id, effects) in overdue.records {
-            let Some(gid) = st.shard.group_ids().get(pos).copied() else {
-                continue;
-            };
+        for (gid, id, effects) in overdue.records {
             if st.tx_recovering.insert(id) {
                 let core = core.clone();
                 monoio::spawn(async move {
@@ -1799,25 +1796,27 @@ impl CoreState {
         if !self.shard.is_leader(pos) {
             return Err((errors::err(errors::NOT_LEADER), waiter));
         }
-        match self.watch_gate(pos, &argv) {
-            crate::watch::Holds::Yes => {}
-            crate::watch::Holds::No => {
-                return Err((errors::err(corekv_core::txn::WATCH_FAILED), waiter));
-            }
-            crate::watch::Holds::Wait => {
-                if let Some(q) = self.tx_wait.get_mut(pos) {
-                    q.push_back((argv, waiter, client));
-                    return Ok(());
-                }
-            }
-        }
         if argv
             .first()
             .is_some_and(|a| a.eq_ignore_ascii_case(corekv_core::txn::UNWATCH.as_bytes()))
         {
+            // Leader-local, answered at once, never proposed.
+            if let (Some(id), Some(t)) = (
+                argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)),
+                self.watches.get_mut(pos),
+            ) {
+                t.remove(id);
+            }
             return Err((Reply::ok(), waiter));
         }
-        match self.tx_gate(pos, &argv) {
+        let gate = match self.watch_gate(pos, &argv) {
+            crate::watch::Holds::Yes => self.tx_gate(pos, &argv),
+            crate::watch::Holds::Wait => corekv_shard::txn::TxCheck::Wait,
+            crate::watch::Holds::No => {
+                return Err((errors::err(corekv_core::txn::WATCH_FAILED), waiter));
+            }
+        };
+        match gate {
             corekv_shard::txn::TxCheck::Free => self.watch_mark(pos, &argv),
             corekv_shard::txn::TxCheck::Wait => {
                 if let Some(q) = self.tx_wait.get_mut(pos) {
@@ -1859,9 +1858,8 @@ impl CoreState {
     }
 
     /// WATCH at the leader (see `crate::watch`): registers a
-    /// `COREKV.TXWATCH` (then proposed as a no-op), answers a
-    /// `COREKV.TXUNWATCH` at once, and refuses a prepare or one-group
-    /// transaction whose watch no longer holds.
+    /// `COREKV.TXWATCH` (then proposed as a no-op), and refuses a prepare
+    /// or one-group transaction whose watch no longer holds.
     fn watch_gate(&mut self, pos: usize, argv: &[Bytes]) -> crate::watch::Holds {
         use crate::watch::Holds;
         use corekv_core::txn;
@@ -1887,14 +1885,6 @@ impl CoreState {
             }
             // Applied writes tell which keys they changed.
             self.shard.set_watch_writes(true);
-            return Holds::Yes;
-        } else if name.eq_ignore_ascii_case(txn::UNWATCH.as_bytes()) {
-            if let (Some(id), Some(t)) = (
-                argv.get(2).and_then(|a| txn::TxId::parse(a)),
-                self.watches.get_mut(pos),
-            ) {
-                t.remove(id);
-            }
             return Holds::Yes;
         } else {
             return Holds::Yes;
@@ -1923,28 +1913,14 @@ impl CoreState {
         let keys: Vec<Bytes> = if name.eq_ignore_ascii_case(txn::COMMIT.as_bytes()) {
             // The effects meant for this group.
             let me = self.shard.group_ids().get(pos).copied().unwrap_or(u32::MAX);
-            let mut keys = Vec::new();
-            let mut i = 4;
-            while let (Some(g), Some(e)) = (argv.get(i), argv.get(i + 1)) {
-                if std::str::from_utf8(g)
-                    .ok()
-                    .and_then(|g| g.parse::<u32>().ok())
-                    == Some(me)
-                {
-                    keys.extend(
-                        txn::decode_values(e)
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(k, _)| k),
-                    );
-                }
-                i += 2;
-            }
-            keys
-        } else if name
-            .get(..9)
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"corekv.tx"))
-        {
+            txn::commit_parts(argv)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(g, _)| *g == me)
+                .flat_map(|(_, e)| txn::decode_values(&e).unwrap_or_default())
+                .map(|(k, _)| k)
+                .collect()
+        } else if txn::is_tx_command(name) {
             Vec::new()
         } else if corekv_core::table::find(argv)
             .is_some_and(|s| matches!(s.route, corekv_core::table::Route::AllGroups { .. }))
@@ -1976,10 +1952,7 @@ impl CoreState {
     fn tx_gate(&mut self, pos: usize, argv: &[Bytes]) -> corekv_shard::txn::TxCheck {
         use corekv_shard::txn::TxCheck;
         let name = argv.first().map_or(&[][..], |a| &a[..]);
-        if name
-            .get(..9)
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"corekv.tx"))
-        {
+        if corekv_core::txn::is_tx_command(name) {
             if !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {
                 return TxCheck::Free;
             }

@@ -262,12 +262,8 @@ async fn run_script(
     read_only: bool,
 ) -> Reply {
     let node = core.node.clone();
-    if node.args.cluster_enabled {
-        let mut slots = keys.iter().map(|k| corekv_core::slot::key_slot(k));
-        let first = slots.next();
-        if slots.any(|s| Some(s) != first) {
-            return Reply::err(corekv_core::errors::CROSSSLOT);
-        }
+    if node.args.cluster_enabled && corekv_core::txn::spans_slots(&keys) {
+        return Reply::err(corekv_core::errors::CROSSSLOT);
     }
     let sc = node.scripting.clone();
     let cluster = node.args.cluster_enabled;

@@ -779,7 +779,7 @@ impl Shard {
             }
             for (id, (effects, at)) in &g.txn.records {
                 if now.duration_since(*at) >= after {
-                    out.records.push((pos, *id, effects.clone()));
+                    out.records.push((g.id, *id, effects.clone()));
                 }
             }
         }

@@ -65,8 +65,8 @@ pub type Effects = Vec<(u32, Bytes)>;
 pub struct Overdue {
     /// (group pos, gid, transaction, primary gid) of locks held too long.
     pub locks: Vec<(usize, u32, TxId, u32)>,
-    /// (group pos, transaction, other groups' effects) of old records.
-    pub records: Vec<(usize, TxId, Effects)>,
+    /// (primary gid, transaction, other groups' effects) of old records.
+    pub records: Vec<(u32, TxId, Effects)>,
 }
 
 /// What a write meets at the leader.
@@ -235,9 +235,7 @@ pub fn is_txn_cmd(argv: &[Bytes]) -> bool {
     let Some(name) = argv.first() else {
         return false;
     };
-    name.get(..9)
-        .is_some_and(|p| p.eq_ignore_ascii_case(b"corekv.tx"))
-        || name.eq_ignore_ascii_case(txn::MULTI.as_bytes())
+    txn::is_tx_command(name) || name.eq_ignore_ascii_case(txn::MULTI.as_bytes())
 }
 
 /// Applies one transaction command of group `gid` at `ctx.now_ms` (the
@@ -306,16 +304,9 @@ pub fn apply(
         return Reply::Bulk(txn::encode_values(&values));
     }
     if name.eq_ignore_ascii_case(txn::COMMIT.as_bytes()) {
-        let Some(n) = u64_arg(argv, 3) else {
+        let Some(parts) = txn::commit_parts(argv) else {
             return bad();
         };
-        let mut parts = Vec::new();
-        for i in 0..n as usize {
-            let (Some(g), Some(e)) = (u64_arg(argv, 4 + 2 * i), argv.get(5 + 2 * i)) else {
-                return bad();
-            };
-            parts.push((g as u32, e.clone()));
-        }
         let Some(h) = st.held.get(&id) else {
             // Committed already (a retry, or recovery came first), or
             // aborted by the primary.
