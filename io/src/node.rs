@@ -144,6 +144,11 @@ pub struct Node {
     /// before it aborts one). Touched once per transaction, never per
     /// request.
     live_txns: Mutex<std::collections::HashSet<corekv_core::txn::TxId>>,
+    /// Transactions across groups this node is running now, from the
+    /// first prepare to the last background commit (INFO's
+    /// `corekv_txns_in_flight`): a client that gave up on one may still
+    /// see it take effect until this drops.
+    pub txns_in_flight: AtomicU64,
     /// GETs that miss the row cache while misses are slow (docs/design/0022).
     pub misses: crate::miss::MissPool,
     /// This node's id and every group's voters.
@@ -222,6 +227,7 @@ impl Node {
             heavy: crate::heavy::HeavyPool::start_beside(2 * cores, pin_heavy),
             scripting: std::sync::Arc::new(scripting),
             live_txns: Mutex::new(Default::default()),
+            txns_in_flight: AtomicU64::new(0),
             misses: crate::miss::MissPool::start(MISS_THREADS_PER_CORE * cores, cores, pin_heavy),
             run_id: format!("{:040x}", (now as u128) << 64 | std::process::id() as u128),
             cluster,

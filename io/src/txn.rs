@@ -15,6 +15,24 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A line of the transaction trace (`COREKV_TXTRACE`), when it is on.
+macro_rules! tr {
+    ($core:expr, $($t:tt)*) => {
+        if corekv_shard::txn::tracing() {
+            corekv_shard::txn::trace(format_args!(
+                "coord node={} core={} {}",
+                $core.node.cluster.node_id,
+                $core.id,
+                format_args!($($t)*)
+            ));
+        }
+    };
+}
+
+fn idtext(id: TxId) -> String {
+    String::from_utf8_lossy(&id.to_arg()).into_owned()
+}
+
 /// How long a transaction keeps trying (conflicts, elections) before it
 /// answers the client an error.
 const TX_DEADLINE: Duration = Duration::from_secs(10);
@@ -114,6 +132,26 @@ async fn backoff(attempt: u32) {
     monoio::time::sleep(Duration::from_millis(ms)).await;
 }
 
+/// Counts a transaction in `Node::txns_in_flight` while it lives.
+struct InFlight(Arc<crate::node::Node>);
+
+impl InFlight {
+    fn new(core: &Core) -> InFlight {
+        core.node
+            .txns_in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(core.node.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0
+            .txns_in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A WATCH: its id at the leaders, and the keys it covers.
 pub type Watch = (TxId, Vec<Bytes>);
 
@@ -168,12 +206,24 @@ pub async fn execute(
         }
         keys.extend(more);
     }
+    let _in_flight = InFlight::new(core);
     let mut parts = parts_of(core, &keys);
     if let (Program::Cmds(cmds), true) = (&program, parts.len() <= 1) {
         let (gidx, slot) = parts.first().map_or((0, 0), |p| (p.gidx, p.slot));
         let mut argv = vec![b(txn::MULTI), num(slot), wid];
         txn::pack_cmds(cmds, &mut argv);
-        return match core.submit(gidx, argv, true).resolve().await {
+        let desc = if corekv_shard::txn::tracing() {
+            corekv_shard::txn::describe(&argv)
+        } else {
+            String::new()
+        };
+        let r = core.submit(gidx, argv, true).resolve().await;
+        tr!(
+            core,
+            "one-group gidx={gidx} {desc} -> {}",
+            corekv_shard::txn::brief(&r)
+        );
+        return match r {
             Reply::Array(v) => Ok(Some(v)),
             Reply::Error(e) if e.starts_with("TXWATCHFAIL") => Ok(None),
             other => Err(other),
@@ -200,6 +250,7 @@ pub async fn execute(
                 ));
             }
             Err(r) if retryable(&r) && start.elapsed() < TX_DEADLINE => {
+                tr!(core, "retry after {}", corekv_shard::txn::brief(&r));
                 attempt += 1;
                 backoff(attempt).await;
             }
@@ -278,8 +329,30 @@ async fn attempt_once(
     }
     let mut values = Vec::new();
     let mut failed: Option<Reply> = None;
+    tr!(
+        core,
+        "begin {} parts={:?}",
+        idtext(id),
+        parts
+            .iter()
+            .map(|p| (
+                p.gid,
+                p.keys
+                    .iter()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                    .collect::<Vec<_>>()
+            ))
+            .collect::<Vec<_>>()
+    );
     for p in pending {
-        match p.resolve().await {
+        let r = p.resolve().await;
+        tr!(
+            core,
+            "prep {} -> {}",
+            idtext(id),
+            corekv_shard::txn::brief(&r)
+        );
+        match r {
             Reply::Bulk(v) => match txn::decode_values(&v) {
                 Some(vals) => values.extend(vals),
                 None => failed = failed.or(Some(Reply::err("ERR corekv: bad prepare answer"))),
@@ -360,7 +433,15 @@ async fn attempt_once(
         argv.push(num(p.gid));
         argv.push(e.clone());
     }
-    let decided = match core.submit(first.gidx, argv, true).resolve().await {
+    let answer = core.submit(first.gidx, argv, true).resolve().await;
+    tr!(
+        core,
+        "commit {} at g{} -> {}",
+        idtext(id),
+        first.gid,
+        corekv_shard::txn::brief(&answer)
+    );
+    let decided = match answer {
         Reply::Simple(_) => true,
         Reply::Error(e) if e.starts_with("TXABORTED") => false,
         // Unknown: ask the primary, whose log decides either way.
@@ -383,6 +464,7 @@ async fn attempt_once(
         },
     };
     let _ = first_eff;
+    tr!(core, "decided {} {}", idtext(id), decided);
     if !decided {
         abort_all(core, id, parts).await;
         return Err(Reply::err(txn::ABORTED));
@@ -400,8 +482,10 @@ async fn attempt_once(
         .map(|(p, e)| (p.gidx, p.gid, p.slot, e))
         .collect();
     let (pgidx, pslot) = (first.gidx, first.slot);
+    let in_flight = InFlight::new(core);
     monoio::spawn(async move {
         let _live = live;
+        let _in_flight = in_flight;
         if commit_rest(&core2, id, rest).await {
             let forget = vec![b(txn::FORGET), num(pslot), id.to_arg()];
             core2.submit(pgidx, forget, true).resolve().await;
@@ -468,7 +552,14 @@ async fn commit_rest(core: &Rc<Core>, id: TxId, rest: Vec<(usize, u32, u16, Byte
     }
     let mut all = true;
     for p in pending {
-        all &= matches!(p.resolve().await, Reply::Simple(_));
+        let r = p.resolve().await;
+        tr!(
+            core,
+            "commit-rest {} -> {}",
+            idtext(id),
+            corekv_shard::txn::brief(&r)
+        );
+        all &= matches!(r, Reply::Simple(_));
     }
     all
 }
@@ -488,7 +579,14 @@ async fn resolve_at(
     let mut attempt = 0;
     while start.elapsed() < TX_DEADLINE {
         let argv = vec![b(txn::RESOLVE), num(pslot), id.to_arg(), num(asker)];
-        match core.submit(pgidx, argv, true).resolve().await {
+        let r = core.submit(pgidx, argv, true).resolve().await;
+        tr!(
+            core,
+            "resolve-at {} -> {}",
+            idtext(id),
+            corekv_shard::txn::brief(&r)
+        );
+        match r {
             Reply::Bulk(_) => return Some(true),
             Reply::Error(e) if e.starts_with("TXABORTED") => return Some(false),
             _ => {
@@ -513,6 +611,12 @@ pub async fn resolve_lock(core: Rc<Core>, gid: u32, id: TxId, primary: u32) {
     }
     let argv = vec![b(txn::RESOLVE), num(pslot), id.to_arg(), num(gid)];
     let answer = core.submit(pgidx, argv, true).resolve().await;
+    tr!(
+        core,
+        "recover g{gid} {} primary g{primary} -> {}",
+        idtext(id),
+        corekv_shard::txn::brief(&answer)
+    );
     if gid == primary {
         return; // the resolve itself released the lock
     }

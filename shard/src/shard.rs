@@ -1637,7 +1637,18 @@ impl Shard {
                                 Some(g) => std::mem::take(&mut g.txn),
                                 None => Default::default(),
                             };
-                            replies.push(crate::txn::apply(&mut st, gid, argv, &ctx, &mut view));
+                            let r = crate::txn::apply(&mut st, gid, argv, &ctx, &mut view);
+                            if crate::txn::tracing() {
+                                crate::txn::trace(format_args!(
+                                    "apply node={} g{gid} idx={} term={} {} -> {}",
+                                    view.shard.cluster.node_id,
+                                    e.index,
+                                    e.term,
+                                    crate::txn::describe(argv),
+                                    crate::txn::brief(&r)
+                                ));
+                            }
+                            replies.push(r);
                             if let Some(g) = view.shard.groups.get_mut(pos) {
                                 g.txn = st;
                             }

@@ -13,6 +13,82 @@ use corekv_core::{Reply, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
+/// Debug trace of transaction events (`COREKV_TXTRACE=<dir>`: each
+/// process appends to `<dir>/tx-<pid>.log`), for hunting atomicity bugs in
+/// fault tests. Off (one relaxed load) unless the variable is set.
+pub fn trace(args: std::fmt::Arguments) {
+    use std::io::Write;
+    static OUT: std::sync::OnceLock<Option<std::sync::Mutex<std::fs::File>>> =
+        std::sync::OnceLock::new();
+    let out = OUT.get_or_init(|| {
+        let dir = std::env::var_os("COREKV_TXTRACE")?;
+        let path = std::path::Path::new(&dir).join(format!("tx-{}.log", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()?;
+        Some(std::sync::Mutex::new(f))
+    });
+    if let Some(m) = out
+        && let Ok(mut f) = m.lock()
+    {
+        let _ = writeln!(f, "{args}");
+    }
+}
+
+/// A transaction command as the trace shows it: name, id, and the keys
+/// (a prepare's locks, a commit's effects, a one-group MULTI's commands).
+pub fn describe(argv: &[Bytes]) -> String {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let name = argv.first().map_or_else(String::new, |a| text(a));
+    let mut out = name.clone();
+    if name.eq_ignore_ascii_case(txn::MULTI) {
+        for c in txn::unpack_cmds(argv.get(3..).unwrap_or(&[])).unwrap_or_default() {
+            out.push_str(" [");
+            out.push_str(&c.iter().map(|a| text(a)).collect::<Vec<_>>().join(" "));
+            out.push(']');
+        }
+        return out;
+    }
+    for a in argv.iter().skip(2).take(2) {
+        out.push(' ');
+        out.push_str(&text(a));
+    }
+    if name.eq_ignore_ascii_case(txn::PREP) {
+        for k in argv.iter().skip(5) {
+            out.push(' ');
+            out.push_str(&text(k));
+        }
+    } else if name.eq_ignore_ascii_case(txn::COMMIT) {
+        for (g, e) in txn::commit_parts(argv).unwrap_or_default() {
+            out.push_str(&format!(" g{g}:"));
+            for (k, v) in txn::decode_values(&e).unwrap_or_default() {
+                let v = v.map_or_else(|| "nil".to_string(), |v| text(&v.rec.value));
+                out.push_str(&format!(" {}={v}", text(&k)));
+            }
+        }
+    }
+    out
+}
+
+/// A reply as the trace shows it (short).
+pub fn brief(r: &Reply) -> String {
+    match r {
+        Reply::Error(e) => format!("-{e}"),
+        Reply::Simple(s) => format!("+{s}"),
+        Reply::Bulk(b) => format!("${}", b.len()),
+        Reply::Array(v) => format!("*{}", v.len()),
+        other => format!("{other:?}").chars().take(60).collect(),
+    }
+}
+
+/// Whether [`trace`] writes anywhere.
+pub fn tracing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("COREKV_TXTRACE").is_some())
+}
+
 /// A prepare or decision this much older than its entry is refused, and
 /// tombstones older than this are dropped (deterministically, by the
 /// entry's timestamp).

@@ -468,6 +468,9 @@ fn verify(addr: &str, ledger: &Ledger) -> Vec<i64> {
         want[t.from] -= t.amount;
         want[t.to] += t.amount;
     }
+    if balances != want {
+        explain(&balances, &want, ledger, &applied, &refused, &unknown);
+    }
     assert_eq!(
         balances, want,
         "balances differ from the transfers whose markers exist: one happened in part"
@@ -478,6 +481,55 @@ fn verify(addr: &str, ledger: &Ledger) -> Vec<i64> {
         unknown.len()
     );
     balances
+}
+
+/// On a mismatch, names the transfers (one or two) whose extra or
+/// missing application would explain it, with what the client saw and
+/// whether the marker exists, for the hunt of the bug.
+fn explain(
+    balances: &[i64],
+    want: &[i64],
+    ledger: &Ledger,
+    applied: &[bool],
+    refused: &[bool],
+    unknown: &[bool],
+) {
+    let diff: Vec<i64> = balances.iter().zip(want).map(|(b, w)| b - w).collect();
+    println!("balance minus expected: {diff:?}");
+    let all: Vec<(&Transfer, &str, bool)> = ledger
+        .applied
+        .iter()
+        .zip(applied)
+        .map(|(t, &m)| (t, "applied", m))
+        .chain(
+            ledger
+                .refused
+                .iter()
+                .zip(refused)
+                .map(|(t, &m)| (t, "refused", m)),
+        )
+        .chain(
+            ledger
+                .unknown
+                .iter()
+                .zip(unknown)
+                .map(|(t, &m)| (t, "unknown", m)),
+        )
+        .collect();
+    let delta = |t: &Transfer, sign: i64| {
+        let mut d = vec![0i64; ACCOUNTS];
+        d[t.from] -= sign * t.amount;
+        d[t.to] += sign * t.amount;
+        d
+    };
+    for (t, what, marker) in &all {
+        for sign in [1, -1] {
+            if delta(t, sign) == diff {
+                let how = if sign == 1 { "once more" } else { "once less" };
+                println!("explained by {t:?} ({what}, marker {marker}) applied {how}");
+            }
+        }
+    }
 }
 
 fn report(what: &str, l: &Ledger, snapshots: usize, took: Duration) {
@@ -522,6 +574,9 @@ fn bank_total_is_constant_on_one_node() {
 /// so nothing is left locked by a transaction whose coordinator died or
 /// was cut off.
 fn verify_cluster(addrs: &[String], ledger: &Ledger) {
+    for a in addrs {
+        wait_quiet(a);
+    }
     let first = verify(&addrs[0], ledger);
     for a in &addrs[1..] {
         assert_eq!(verify(a, ledger), first, "nodes disagree ({a})");
@@ -547,6 +602,28 @@ fn verify_cluster(addrs: &[String], ledger: &Ledger) {
     assert_eq!(after.iter().sum::<i64>(), TOTAL, "{after:?}");
 }
 
+/// Waits until `addr` runs no transaction (INFO's
+/// `corekv_txns_in_flight`). A client that gave up on a transfer (its
+/// reply timed out) leaves it to its coordinator, which may still commit
+/// it until then; the final reads must come after.
+fn wait_quiet(addr: &str) {
+    settled(addr, |c| {
+        let r = c.try_cmd(&["INFO", "stats"]).map_err(|e| e.to_string())?;
+        let Reply::Bulk(b) = r else {
+            return Err(format!("INFO -> {r:?}"));
+        };
+        let text = String::from_utf8_lossy(&b).into_owned();
+        match text
+            .lines()
+            .find_map(|l| l.strip_prefix("corekv_txns_in_flight:"))
+        {
+            Some("0") => Ok(()),
+            Some(n) => Err(format!("{n} transactions in flight")),
+            None => Err("no corekv_txns_in_flight in INFO".into()),
+        }
+    })
+}
+
 /// Time bounds the cluster runs (the clients must outlast the fault
 /// schedule); the count is only a safety bound.
 fn cluster_load() -> Load {
@@ -557,14 +634,7 @@ fn cluster_load() -> Load {
     }
 }
 
-// Fails about one run in three: after kill -9 of the coordinating node
-// and its restart, the final balances show one or two transfers that
-// no marker explains (a transfer applied in part, or applied twice). The
-// variants where the node stays down, or is partitioned, and the one-node
-// test pass. Not found yet: docs/design/0025, "Known bug". Run it with
-// `cargo test -p corekv-tests --test bank -- --ignored`.
 #[test]
-#[ignore = "known bug (docs/design/0025): a transfer can be applied in part after kill -9 and restart of the coordinating node"]
 fn bank_total_survives_kill9_of_a_coordinator_node_and_its_restart() {
     if !corekv_only("bank_total_survives_kill9_of_a_coordinator_node_and_its_restart") {
         return;
@@ -587,10 +657,7 @@ fn bank_total_survives_kill9_of_a_coordinator_node_and_its_restart() {
     verify_cluster(&addrs, &ledger);
 }
 
-// Fails now and then, like the kill -9 and restart variant above (the
-// same known bug, docs/design/0025).
 #[test]
-#[ignore = "known bug (docs/design/0025): a transfer can be applied in part around a fault of the coordinating node"]
 fn bank_total_survives_a_partition_of_a_coordinator_node() {
     if !corekv_only("bank_total_survives_a_partition_of_a_coordinator_node") {
         return;
@@ -614,9 +681,7 @@ fn bank_total_survives_a_partition_of_a_coordinator_node() {
     verify_cluster(&addrs, &ledger);
 }
 
-// Fails now and then too (the same known bug, docs/design/0025).
 #[test]
-#[ignore = "known bug (docs/design/0025): a transfer can be applied in part around a fault of the coordinating node"]
 fn bank_total_survives_kill9_of_a_coordinator_node_that_stays_down() {
     // The survivors alone must decide the dead coordinator's transactions:
     // nothing may wait for it to come back.
