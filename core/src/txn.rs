@@ -34,6 +34,15 @@ pub const MULTI: &str = "corekv.multi";
 pub const WATCH: &str = "corekv.txwatch";
 /// `COREKV.TXUNWATCH <slot> <watch>`: forget a WATCH (never proposed).
 pub const UNWATCH: &str = "corekv.txunwatch";
+/// `COREKV.TXSNAP <slot> <watch> key…`: the first half of a snapshot read
+/// (a read-only transaction): registers a watch on the keys when proposed
+/// (after any lock on them is released), and its apply answers their
+/// values, or `TXCONFLICT` if one is locked by then. Takes no lock.
+pub const SNAP: &str = "corekv.txsnap";
+/// `COREKV.TXCHECK <slot> <watch> key…`: the second half, answered by the
+/// leader at once (never proposed): `+OK` if no key changed since its
+/// `COREKV.TXSNAP` and none is locked, else `TXWATCHFAIL`. Drops the watch.
+pub const CHECK: &str = "corekv.txcheck";
 /// A prepare or one-group transaction whose WATCH saw a change.
 pub const WATCH_FAILED: &str = "TXWATCHFAIL a watched key changed";
 /// No WATCH (the `<watch>` argument).
@@ -403,6 +412,9 @@ pub fn tx_keys(argv: &[Bytes]) -> Vec<Bytes> {
     }
     if name.eq_ignore_ascii_case(PREP.as_bytes()) {
         return argv.get(5..).unwrap_or(&[]).to_vec();
+    }
+    if name.eq_ignore_ascii_case(SNAP.as_bytes()) || name.eq_ignore_ascii_case(CHECK.as_bytes()) {
+        return argv.get(3..).unwrap_or(&[]).to_vec();
     }
     if name.eq_ignore_ascii_case(COMMIT.as_bytes()) {
         // Locked already by the same transaction: a commit never waits.

@@ -75,6 +75,18 @@ struct Parked {
     client: ClientRef,
 }
 
+/// How long a snapshot read waits for its keys' locks before its reader
+/// hears TXCONFLICT (and tries again, with backoff).
+const SNAP_WAIT: Duration = Duration::from_secs(1);
+
+/// A waiting snapshot read: since when, its command, who waits.
+type SnapWait = (Instant, Vec<Bytes>, Waiter, ClientRef);
+
+fn is_snap(argv: &[Bytes]) -> bool {
+    argv.first()
+        .is_some_and(|a| a.eq_ignore_ascii_case(corekv_core::txn::SNAP.as_bytes()))
+}
+
 /// How long a command waits for its group to get a usable leader before
 /// the client gets TRYAGAIN (a few election timeouts).
 const PARK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -131,6 +143,10 @@ pub struct CoreState {
     /// Per local group: writes waiting for a transaction's locks, in
     /// arrival order (docs/design/0025); retried every turn.
     tx_wait: Vec<std::collections::VecDeque<(Vec<Bytes>, Waiter, ClientRef)>>,
+    /// Per local group: snapshot reads (`COREKV.TXSNAP`) waiting for locks
+    /// on their keys, and since when. Apart from `tx_wait`: they hold back
+    /// nothing, and go as soon as their keys are free, however briefly.
+    snap_wait: Vec<Vec<SnapWait>>,
     /// Transactions this core is resolving (recovery), so a slow one is
     /// not started twice.
     tx_recovering: std::collections::HashSet<corekv_core::txn::TxId>,
@@ -378,6 +394,7 @@ impl Core {
                 parked_spare: Vec::new(),
                 batches: (0..local_groups).map(|_| Default::default()).collect(),
                 tx_wait: (0..local_groups).map(|_| Default::default()).collect(),
+                snap_wait: (0..local_groups).map(|_| Vec::new()).collect(),
                 tx_recovering: Default::default(),
                 tx_scan_at: Instant::now(),
                 watches: (0..local_groups).map(|_| Default::default()).collect(),
@@ -880,6 +897,39 @@ impl Core {
     fn retry_tx_wait(&self, st: &mut CoreState) {
         st.shard.tx_take_released();
         let mut queued = false;
+        let now = Instant::now();
+        for pos in 0..st.snap_wait.len() {
+            let waiting = st.snap_wait.get_mut(pos).map_or(0, |q| q.len());
+            if waiting == 0 {
+                continue;
+            }
+            let q = st
+                .snap_wait
+                .get_mut(pos)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            for (since, argv, waiter, client) in q {
+                let free = st.shard.is_leader(pos)
+                    && st.shard.tx_check(pos, &argv, None) == corekv_shard::txn::TxCheck::Free;
+                if free || !st.shard.is_leader(pos) {
+                    // Proposed now (or refused: not the leader any more).
+                    match st.queue_write(pos, argv, waiter, client) {
+                        Ok(()) => queued = true,
+                        Err((r, waiter)) => {
+                            if let Some(to) = waiter.into_reply_to() {
+                                st.deliver(to, r);
+                            }
+                        }
+                    }
+                } else if now.duration_since(since) >= SNAP_WAIT {
+                    if let Some(to) = waiter.into_reply_to() {
+                        st.deliver(to, errors::err(corekv_core::txn::CONFLICT));
+                    }
+                } else if let Some(q) = st.snap_wait.get_mut(pos) {
+                    q.push((since, argv, waiter, client));
+                }
+            }
+        }
         for pos in 0..st.tx_wait.len() {
             let Some(q) = st.tx_wait.get_mut(pos) else {
                 continue;
@@ -1809,6 +1859,13 @@ impl CoreState {
             }
             return Err((Reply::ok(), waiter));
         }
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(corekv_core::txn::CHECK.as_bytes()))
+        {
+            // A snapshot read's second half: leader-local, answered at once.
+            return Err((self.snap_check(pos, &argv), waiter));
+        }
         let gate = match self.watch_gate(pos, &argv) {
             crate::watch::Holds::Yes => self.tx_gate(pos, &argv),
             crate::watch::Holds::Wait => corekv_shard::txn::TxCheck::Wait,
@@ -1817,7 +1874,10 @@ impl CoreState {
             }
         };
         match gate {
-            corekv_shard::txn::TxCheck::Free => self.watch_mark(pos, &argv),
+            corekv_shard::txn::TxCheck::Free => {
+                self.snap_register(pos, &argv);
+                self.watch_mark(pos, &argv);
+            }
             corekv_shard::txn::TxCheck::Wait => {
                 if let Some(q) = self.tx_wait.get_mut(pos) {
                     q.push_back((argv, waiter, client));
@@ -1825,6 +1885,10 @@ impl CoreState {
                 }
             }
             corekv_shard::txn::TxCheck::Conflict => {
+                if let (true, Some(q)) = (is_snap(&argv), self.snap_wait.get_mut(pos)) {
+                    q.push((Instant::now(), argv, waiter, client));
+                    return Ok(());
+                }
                 return Err((errors::err(corekv_core::txn::CONFLICT), waiter));
             }
         }
@@ -1892,14 +1956,68 @@ impl CoreState {
         let Some(id) = argv.get(wid_at).and_then(|a| txn::TxId::parse(a)) else {
             return Holds::Yes; // no watch
         };
+        self.watch_holds(pos, id)
+    }
+
+    /// What watch `id` of group `pos` says now.
+    fn watch_holds(&self, pos: usize, id: corekv_core::txn::TxId) -> crate::watch::Holds {
         let term = self.shard.term(pos);
         let now_ms = unix_ms();
         let (applied, last) = self.shard.applied_and_last(pos);
         let idle = applied == last && self.batches.get(pos).is_none_or(|b| b.0.is_empty());
         let shard = &self.shard;
-        self.watches.get(pos).map_or(Holds::No, |t| {
+        self.watches.get(pos).map_or(crate::watch::Holds::No, |t| {
             t.holds(id, term, applied, idle, |k| shard.record_live(k, now_ms))
         })
+    }
+
+    /// A `COREKV.TXSNAP` is being proposed: from now on a write of its keys
+    /// breaks the snapshot (registered here, not when first queued: a
+    /// commit that went ahead of it while it waited for a lock is applied
+    /// before it reads, and must not count).
+    fn snap_register(&mut self, pos: usize, argv: &[Bytes]) {
+        use corekv_core::txn;
+        if !argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(txn::SNAP.as_bytes()))
+        {
+            return;
+        }
+        let Some(id) = argv.get(2).and_then(|a| txn::TxId::parse(a)) else {
+            return;
+        };
+        let now_ms = unix_ms();
+        let keys = argv
+            .get(3..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|k| (k.clone(), self.shard.record_live(k, now_ms) == Some(true)))
+            .collect();
+        let term = self.shard.term(pos);
+        if let Some(t) = self.watches.get_mut(pos) {
+            t.register(id, keys, term, Instant::now());
+        }
+        self.shard.set_watch_writes(true);
+    }
+
+    /// `COREKV.TXCHECK`: whether group `pos`'s keys of a snapshot read are
+    /// unchanged since its `COREKV.TXSNAP` and unlocked (then every value
+    /// it read still holds now); drops the watch either way.
+    fn snap_check(&mut self, pos: usize, argv: &[Bytes]) -> Reply {
+        use corekv_core::txn;
+        let Some(id) = argv.get(2).and_then(|a| txn::TxId::parse(a)) else {
+            return errors::err(txn::WATCH_FAILED);
+        };
+        let holds = self.watch_holds(pos, id) == crate::watch::Holds::Yes
+            && self.shard.tx_check(pos, argv, None) == corekv_shard::txn::TxCheck::Free;
+        if let Some(t) = self.watches.get_mut(pos) {
+            t.remove(id);
+        }
+        if holds {
+            Reply::ok()
+        } else {
+            errors::err(txn::WATCH_FAILED)
+        }
     }
 
     /// A write of group `pos` is being proposed: the watches of its keys
@@ -1952,6 +2070,14 @@ impl CoreState {
     fn tx_gate(&mut self, pos: usize, argv: &[Bytes]) -> corekv_shard::txn::TxCheck {
         use corekv_shard::txn::TxCheck;
         let name = argv.first().map_or(&[][..], |a| &a[..]);
+        if name.eq_ignore_ascii_case(corekv_core::txn::SNAP.as_bytes()) {
+            // A snapshot read never waits in the queue (a queued one would
+            // hold back every prepare behind it): its reader tries again.
+            return match self.shard.tx_check(pos, argv, None) {
+                TxCheck::Free => TxCheck::Free,
+                _ => TxCheck::Conflict,
+            };
+        }
         if corekv_core::txn::is_tx_command(name) {
             if !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {
                 return TxCheck::Free;

@@ -229,6 +229,11 @@ pub async fn execute(
             other => Err(other),
         };
     }
+    if let (Program::Cmds(cmds), None) = (&program, &watch)
+        && cmds.iter().all(|c| is_read(c))
+    {
+        return snapshot_read(core, cmds, &parts).await.map(Some);
+    }
     let start = Instant::now();
     let mut attempt = 0u32;
     loop {
@@ -257,6 +262,122 @@ pub async fn execute(
             Err(r) => return Err(r),
         }
     }
+}
+
+/// Whether `argv` only reads (a snapshot read serves it, no locks).
+fn is_read(argv: &[Bytes]) -> bool {
+    corekv_core::table::find(argv)
+        .is_some_and(|s| matches!(s.handler, corekv_core::table::Handler::Read(_)))
+}
+
+/// A read-only transaction over several groups (docs/design/0025,
+/// "Snapshot reads"), without locks: `COREKV.TXSNAP` to every group reads
+/// the keys through its log (after any lock on them is released) and
+/// watches them from then on; once every group has answered,
+/// `COREKV.TXCHECK` asks each leader whether a key changed or got locked
+/// since. If none did, every value read held at the moment the last
+/// `TXSNAP` applied: one snapshot. Otherwise it tries again.
+async fn snapshot_read(
+    core: &Rc<Core>,
+    cmds: &[Vec<Bytes>],
+    parts: &[Part],
+) -> Result<Vec<Reply>, Reply> {
+    let start = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        let id = TxId {
+            node: core.node.cluster.node_id,
+            hlc: core.node.hlc_now(),
+        };
+        let ask = |name: &str, p: &Part| {
+            let mut argv = vec![b(name), num(p.slot), id.to_arg()];
+            argv.extend(p.keys.iter().cloned());
+            core.submit(p.gidx, argv, true)
+        };
+        let pending: Vec<_> = parts.iter().map(|p| ask(txn::SNAP, p)).collect();
+        let mut values = Vec::new();
+        let mut failed: Option<Reply> = None;
+        for p in pending {
+            match p.resolve().await {
+                Reply::Bulk(v) => match txn::decode_values(&v) {
+                    Some(vals) => values.extend(vals),
+                    None => failed = failed.or(Some(Reply::err("ERR corekv: bad snapshot answer"))),
+                },
+                other => failed = failed.or(Some(other)),
+            }
+        }
+        let outcome = match failed {
+            Some(r) => Err(r),
+            None => {
+                let checks: Vec<_> = parts.iter().map(|p| ask(txn::CHECK, p)).collect();
+                let mut clean = true;
+                for c in checks {
+                    clean &= c.resolve().await == Reply::ok();
+                }
+                if clean {
+                    Ok(())
+                } else {
+                    Err(Reply::err(txn::WATCH_FAILED))
+                }
+            }
+        };
+        tr!(
+            core,
+            "snapshot {} -> {}",
+            idtext(id),
+            outcome
+                .as_ref()
+                .map_or_else(corekv_shard::txn::brief, |_| "ok".into())
+        );
+        match outcome {
+            Ok(()) => {
+                let now_ms = core.node.hlc_now_ms();
+                let mut scratch = Scratch::load(values);
+                let ctx = corekv_core::cmd::Ctx {
+                    now_ms,
+                    slots: 0..corekv_core::slot::SLOTS,
+                    rand: id.hlc,
+                };
+                return Ok(cmds
+                    .iter()
+                    .map(|c| corekv_shard::txn::run_one(c, &ctx, &mut scratch))
+                    .collect());
+            }
+            Err(r) => {
+                // Watches a failed TXSNAP left behind (a TXCHECK drops its own).
+                if failed_before_check(&r) {
+                    let drops: Vec<_> = parts
+                        .iter()
+                        .map(|p| {
+                            let argv = vec![b(txn::UNWATCH), num(p.slot), id.to_arg()];
+                            core.submit(p.gidx, argv, true)
+                        })
+                        .collect();
+                    for d in drops {
+                        d.resolve().await;
+                    }
+                }
+                let again =
+                    retryable(&r) || matches!(&r, Reply::Error(e) if e.starts_with("TXWATCHFAIL"));
+                if !again {
+                    return Err(r);
+                }
+                if start.elapsed() >= TX_DEADLINE {
+                    return Err(Reply::err(
+                        "TRYAGAIN corekv: the keys kept changing during a snapshot read",
+                    ));
+                }
+                attempt += 1;
+                backoff(attempt).await;
+            }
+        }
+    }
+}
+
+/// Whether a snapshot read's failure came from a `TXSNAP` (its watches
+/// still registered) rather than from the `TXCHECK`s.
+fn failed_before_check(r: &Reply) -> bool {
+    !matches!(r, Reply::Error(e) if e.starts_with("TXWATCHFAIL"))
 }
 
 async fn abort_all(core: &Rc<Core>, id: TxId, parts: &[Part]) {

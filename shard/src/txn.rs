@@ -328,8 +328,25 @@ pub fn apply(
     if name.eq_ignore_ascii_case(txn::MULTI.as_bytes()) {
         return multi(argv, ctx, store);
     }
+    if name.eq_ignore_ascii_case(txn::SNAP.as_bytes()) {
+        // A snapshot read's values, unless a prepare locked a key since
+        // the leader let it through (its reader then tries again).
+        let keys = argv.get(3..).unwrap_or(&[]);
+        if st.read_locked(keys) {
+            return Reply::err(txn::CONFLICT);
+        }
+        let mut values = Vec::with_capacity(keys.len());
+        for k in keys {
+            match txn::read_value(store, k, ctx.now_ms) {
+                Ok(v) => values.push((k.clone(), v)),
+                Err(e) => return e.into(),
+            }
+        }
+        return Reply::Bulk(txn::encode_values(&values));
+    }
     if name.eq_ignore_ascii_case(txn::WATCH.as_bytes())
         || name.eq_ignore_ascii_case(txn::UNWATCH.as_bytes())
+        || name.eq_ignore_ascii_case(txn::CHECK.as_bytes())
     {
         // The leader registered it; in the log it only orders the reply.
         return Reply::ok();

@@ -8114,6 +8114,30 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::BASE
     },
     CommandSpec {
+        name: "corekv.txsnap",
+        arity: -4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "corekv.txcheck",
+        arity: -4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
         name: "corekv.txunwatch",
         arity: 3,
         flags: &["write"],

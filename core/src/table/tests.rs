@@ -1125,6 +1125,8 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.multi", Visibility::Internal),
     ("corekv.txwatch", Visibility::Internal),
     ("corekv.txunwatch", Visibility::Internal),
+    ("corekv.txsnap", Visibility::Internal),
+    ("corekv.txcheck", Visibility::Internal),
     ("corekv.txalive", Visibility::Internal),
     ("corekv.proxied", Visibility::Internal),
     ("corekv.at", Visibility::Internal),
