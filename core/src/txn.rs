@@ -17,6 +17,13 @@ use std::ops::Bound;
 
 /// `COREKV.TXPREP <slot> <txid> <primary gid> <watch> key…`: lock, answer values.
 pub const PREP: &str = "corekv.txprep";
+/// `COREKV.TXPREPALL <slot> <txid> <primary gid> <watch>`: a prepare of the
+/// whole group (a MULTI with FLUSHALL, DBSIZE, KEYS, SCAN ...): locks every
+/// key, present and future, and answers every key's value.
+pub const PREP_ALL: &str = "corekv.txprepall";
+/// At most this many keys a group may hold for a transaction to lock it
+/// whole (its prepare answers every value).
+pub const MAX_WHOLE_KEYS: u64 = 10_000;
 /// `COREKV.TXCOMMIT <slot> <txid> <n> (<gid> <effects>)…`: write, release.
 pub const COMMIT: &str = "corekv.txcommit";
 /// `COREKV.TXABORT <slot> <txid>`: release (a tombstone at the primary).
@@ -227,6 +234,9 @@ pub struct Scratch {
     /// undeclared key): the run is void, and the coordinator runs it again
     /// with them locked too.
     undeclared: std::cell::RefCell<Vec<Bytes>>,
+    /// Loaded with every key of the keyspace (a whole-keyspace
+    /// transaction): any key may be reached, and scans and clears work.
+    complete: bool,
 }
 
 /// The error a transaction's command gets for a key it did not declare.
@@ -249,7 +259,16 @@ impl Scratch {
             keys,
             original: values,
             undeclared: std::cell::RefCell::new(Vec::new()),
+            complete: false,
         }
+    }
+
+    /// Loads every key of the keyspace (what whole-group prepares
+    /// answered): keys not among them are absent, not undeclared.
+    pub fn load_all(values: Vec<(Bytes, Option<Value>)>) -> Scratch {
+        let mut s = Scratch::load(values);
+        s.complete = true;
+        s
     }
 
     /// The undeclared keys the run reached (see [`Scratch`]).
@@ -271,11 +290,25 @@ impl Scratch {
                 out.push((k.clone(), after));
             }
         }
+        if self.complete {
+            // Keys the run created.
+            let mut created = Vec::new();
+            let _ = self.store.scan(0, crate::slot::SLOTS, &mut |_, k, _| {
+                if !self.keys.contains(k) {
+                    created.push(Bytes::copy_from_slice(k));
+                }
+                true
+            });
+            for k in created {
+                let v = read_value(&self.store, &k, 0).ok().flatten();
+                out.push((k, v));
+            }
+        }
         out
     }
 
     fn check(&self, key: &[u8]) -> Result<(), StoreError> {
-        if self.keys.contains(key) {
+        if self.complete || self.keys.contains(key) {
             Ok(())
         } else {
             let mut u = self.undeclared.borrow_mut();
@@ -317,13 +350,20 @@ impl Store for Scratch {
     }
     fn scan(
         &self,
-        _from_slot: u16,
-        _to_slot: u16,
-        _visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
+        from_slot: u16,
+        to_slot: u16,
+        visit: &mut dyn FnMut(u16, &[u8], &Record) -> bool,
     ) -> Result<(), StoreError> {
+        if self.complete {
+            return self.store.scan(from_slot, to_slot, visit);
+        }
         Err(StoreError::new(UNDECLARED))
     }
-    fn clear(&mut self, _from_slot: u16, _to_slot: u16) {}
+    fn clear(&mut self, from_slot: u16, to_slot: u16) {
+        if self.complete {
+            self.store.clear(from_slot, to_slot);
+        }
+    }
     fn len(&self) -> u64 {
         self.store.len()
     }

@@ -696,11 +696,11 @@ impl Conn {
         {
             return Err(errors::err(errors::CROSSSLOT));
         }
-        if matches!(spec.route, Route::AllGroups { .. } | Route::Slot)
-            && !matches!(spec.handler, Handler::Server(_))
-        {
+        // (A command over every group, FLUSHALL, DBSIZE, KEYS, SCAN ...,
+        // makes the EXEC lock every group whole: docs/design/0025.)
+        if matches!(spec.visibility, table::Visibility::Internal) {
             return Err(errors::err(&format!(
-                "ERR corekv: {} inside MULTI is not supported (it spans every group, and no transaction covers a whole keyspace yet)",
+                "ERR corekv: {} inside MULTI is not supported",
                 spec.name.to_uppercase()
             )));
         }

@@ -1928,7 +1928,9 @@ impl CoreState {
         use crate::watch::Holds;
         use corekv_core::txn;
         let name = argv.first().map_or(&[][..], |a| &a[..]);
-        let wid_at = if name.eq_ignore_ascii_case(txn::PREP.as_bytes()) {
+        let wid_at = if name.eq_ignore_ascii_case(txn::PREP.as_bytes())
+            || name.eq_ignore_ascii_case(txn::PREP_ALL.as_bytes())
+        {
             4
         } else if name.eq_ignore_ascii_case(txn::MULTI.as_bytes()) {
             2
@@ -2077,6 +2079,17 @@ impl CoreState {
                 TxCheck::Free => TxCheck::Free,
                 _ => TxCheck::Conflict,
             };
+        }
+        if name.eq_ignore_ascii_case(corekv_core::txn::PREP_ALL.as_bytes()) {
+            let Some(id) = argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)) else {
+                return TxCheck::Conflict;
+            };
+            let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());
+            if queued || self.shard.tx_check_all(pos, id) != TxCheck::Free {
+                return TxCheck::Conflict;
+            }
+            self.shard.tx_proposed(pos, id, argv);
+            return TxCheck::Free;
         }
         if corekv_core::txn::is_tx_command(name) {
             if !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {

@@ -207,7 +207,21 @@ pub async fn execute(
         keys.extend(more);
     }
     let _in_flight = InFlight::new(core);
+    let whole = matches!(&program, Program::Cmds(cmds) if cmds.iter().any(|c| is_whole(c)));
     let mut parts = parts_of(core, &keys);
+    if whole {
+        // Every group, each locked whole (`COREKV.TXPREPALL`).
+        for (gidx, g) in core.node.groups.iter().enumerate() {
+            if !parts.iter().any(|p| p.gidx == gidx) {
+                parts.push(Part {
+                    gidx,
+                    gid: g.id,
+                    slot: g.slots.start,
+                    keys: Vec::new(),
+                });
+            }
+        }
+    }
     if let (Program::Cmds(cmds), true) = (&program, parts.len() <= 1) {
         let (gidx, slot) = parts.first().map_or((0, 0), |p| (p.gidx, p.slot));
         let mut argv = vec![b(txn::MULTI), num(slot), wid];
@@ -229,7 +243,7 @@ pub async fn execute(
             other => Err(other),
         };
     }
-    if let (Program::Cmds(cmds), None) = (&program, &watch)
+    if let (Program::Cmds(cmds), None, false) = (&program, &watch, whole)
         && cmds.iter().all(|c| is_read(c))
     {
         return snapshot_read(core, cmds, &parts).await.map(Some);
@@ -237,7 +251,7 @@ pub async fn execute(
     let start = Instant::now();
     let mut attempt = 0u32;
     loop {
-        match attempt_once(core, &program, &parts, &wid).await {
+        match attempt_once(core, &program, &parts, &wid, whole).await {
             Ok(Ok(replies)) => return Ok(replies),
             Ok(Err(more)) if keys.len() < MAX_DISCOVERED_KEYS => {
                 // The run reached keys it did not declare: again, with
@@ -262,6 +276,18 @@ pub async fn execute(
             Err(r) => return Err(r),
         }
     }
+}
+
+/// Whether `argv` spans the whole keyspace (FLUSHALL, DBSIZE, KEYS, SCAN,
+/// RANDOMKEY ...): its transaction locks every group whole.
+fn is_whole(argv: &[Bytes]) -> bool {
+    use corekv_core::table::{Handler, Route, Visibility};
+    corekv_core::table::find(argv).is_some_and(|s| {
+        // (SCAN is routed by its cursor's slot: over all of them here.)
+        (matches!(s.route, Route::AllGroups { .. })
+            || (matches!(s.route, Route::Slot) && !matches!(s.visibility, Visibility::Internal)))
+            && !matches!(s.handler, Handler::Server(_))
+    })
 }
 
 /// Whether `argv` only reads (a snapshot read serves it, no locks).
@@ -428,6 +454,7 @@ async fn attempt_once(
     program: &Program,
     parts: &[Part],
     wid: &Bytes,
+    whole: bool,
 ) -> Result<Result<Option<Vec<Reply>>, Vec<Bytes>>, Reply> {
     let id = TxId {
         node: core.node.cluster.node_id,
@@ -438,14 +465,11 @@ async fn attempt_once(
     // Prepare everywhere at once.
     let mut pending = Vec::with_capacity(parts.len());
     for p in parts {
-        let mut argv = vec![
-            b(txn::PREP),
-            num(p.slot),
-            id.to_arg(),
-            num(primary),
-            wid.clone(),
-        ];
-        argv.extend(p.keys.iter().cloned());
+        let name = if whole { txn::PREP_ALL } else { txn::PREP };
+        let mut argv = vec![b(name), num(p.slot), id.to_arg(), num(primary), wid.clone()];
+        if !whole {
+            argv.extend(p.keys.iter().cloned());
+        }
         pending.push(core.submit(p.gidx, argv, true));
     }
     let mut values = Vec::new();
@@ -494,7 +518,11 @@ async fn attempt_once(
     // Run: every prepare's answer moved our clock, so this is later than
     // each of them on every causal path.
     let now_ms = core.node.hlc_now_ms();
-    let mut scratch = Scratch::load(values);
+    let mut scratch = if whole {
+        Scratch::load_all(values)
+    } else {
+        Scratch::load(values)
+    };
     let replies = match program {
         Program::Cmds(cmds) => {
             let mut replies = Vec::with_capacity(cmds.len());
@@ -532,9 +560,10 @@ async fn attempt_once(
     }
     let mut per_group: Vec<Bytes> = Vec::with_capacity(parts.len());
     for p in parts {
+        // (A whole-keyspace run may write keys it did not name.)
         let mine: Vec<_> = effects
             .iter()
-            .filter(|(k, _)| p.keys.contains(k))
+            .filter(|(k, _)| core.node.group_of_slot(corekv_core::slot::key_slot(k)) == p.gidx)
             .cloned()
             .collect();
         per_group.push(txn::encode_values(&mine));

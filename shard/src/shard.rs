@@ -696,11 +696,32 @@ impl Shard {
             // lost by now (this term's first entry is applied).
             let locks = crate::txn::TxnState {
                 locks: g.txn.locks.clone(),
+                whole: g.txn.whole,
                 ..Default::default()
             };
             return locks.check(&keys, by);
         }
         g.txn.check(&keys, by)
+    }
+
+    /// Whether a whole-group prepare by `id` may be proposed to group
+    /// `pos` now (see [`crate::txn::TxnState::check_all`]).
+    pub fn tx_check_all(&self, pos: usize, id: corekv_core::txn::TxId) -> crate::txn::TxCheck {
+        let Some(g) = self.groups.get(pos) else {
+            return crate::txn::TxCheck::Free;
+        };
+        if !g.raw.raft.apply_to_current_term() {
+            return crate::txn::TxCheck::Conflict;
+        }
+        if g.txn.proposed_term != g.raw.raft.term {
+            let locks = crate::txn::TxnState {
+                locks: g.txn.locks.clone(),
+                whole: g.txn.whole,
+                ..Default::default()
+            };
+            return locks.check_all(id);
+        }
+        g.txn.check_all(id)
     }
 
     /// Group `pos`'s applied index and last log index at this replica.
@@ -731,7 +752,15 @@ impl Shard {
         };
         if g.txn.proposed_term != g.raw.raft.term {
             g.txn.proposed.clear();
+            g.txn.proposed_whole = None;
             g.txn.proposed_term = g.raw.raft.term;
+        }
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(corekv_core::txn::PREP_ALL.as_bytes()))
+        {
+            g.txn.proposed_whole = Some(id);
+            return;
         }
         for k in corekv_core::txn::tx_keys(argv) {
             g.txn.proposed.insert(k, id);
@@ -745,6 +774,9 @@ impl Shard {
     /// others apply theirs).
     pub fn tx_read_locked(&self, pos: usize, argv: &[Bytes]) -> bool {
         self.groups.get(pos).is_some_and(|g| {
+            if g.txn.whole.is_some() {
+                return true;
+            }
             if g.txn.locks.is_empty() {
                 return false;
             }

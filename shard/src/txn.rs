@@ -121,6 +121,11 @@ pub struct TxnState {
     /// abort it: the coordinator would run the transaction again. Dropped
     /// with the tombstones, after `TX_MAX_AGE_MS`.
     pub done: BTreeSet<TxId>,
+    /// The transaction holding the whole group (`COREKV.TXPREPALL`): every
+    /// key, present or not, is locked by it. Also in `held` (no keys).
+    pub whole: Option<TxId>,
+    /// Leader only: a whole-group prepare proposed and not yet applied.
+    pub proposed_whole: Option<TxId>,
     /// Leader only, never replicated: keys of prepares proposed and not yet
     /// applied (cleared on a change of role).
     pub proposed: HashMap<Bytes, TxId>,
@@ -157,7 +162,27 @@ pub enum TxCheck {
 
 impl TxnState {
     pub fn is_empty(&self) -> bool {
-        self.locks.is_empty() && self.proposed.is_empty()
+        self.locks.is_empty()
+            && self.proposed.is_empty()
+            && self.whole.is_none()
+            && self.proposed_whole.is_none()
+    }
+
+    /// Whether a whole-group prepare by `by` may be proposed now: nothing
+    /// else holds or is preparing any key of the group.
+    pub fn check_all(&self, by: TxId) -> TxCheck {
+        let others = self
+            .locks
+            .values()
+            .chain(self.proposed.values())
+            .any(|h| *h != by)
+            || self.whole.is_some_and(|h| h != by)
+            || self.proposed_whole.is_some_and(|h| h != by);
+        if others {
+            TxCheck::Conflict
+        } else {
+            TxCheck::Free
+        }
     }
 
     /// Whether a write of `keys` (by transaction `by`, for a prepare) may be
@@ -167,6 +192,13 @@ impl TxnState {
             return TxCheck::Free;
         }
         let mut out = TxCheck::Free;
+        if let Some(h) = self.whole.or(self.proposed_whole) {
+            match by {
+                Some(t) if t == h => {}
+                Some(_) => return TxCheck::Conflict,
+                None => out = TxCheck::Wait,
+            }
+        }
         for k in keys {
             let holder = self.locks.get(k).or_else(|| self.proposed.get(k));
             match (holder, by) {
@@ -183,11 +215,15 @@ impl TxnState {
 
     /// Whether a read of `keys` must wait (an applied lock holds one).
     pub fn read_locked(&self, keys: &[Bytes]) -> bool {
-        !self.locks.is_empty() && keys.iter().any(|k| self.locks.contains_key(k))
+        self.whole.is_some()
+            || (!self.locks.is_empty() && keys.iter().any(|k| self.locks.contains_key(k)))
     }
 
     fn release(&mut self, id: TxId) -> Option<Held> {
         let h = self.held.remove(&id)?;
+        if self.whole == Some(id) {
+            self.whole = None;
+        }
         for k in &h.keys {
             if self.locks.get(k) == Some(&id) {
                 self.locks.remove(k);
@@ -237,6 +273,11 @@ impl TxnState {
         }
         out.extend_from_slice(&(self.done.len() as u32).to_be_bytes());
         for id in &self.done {
+            put(&mut out, &id.to_arg());
+        }
+        // Added later: a blob without it has no whole-group lock.
+        out.extend_from_slice(&u32::from(self.whole.is_some()).to_be_bytes());
+        if let Some(id) = self.whole {
             put(&mut out, &id.to_arg());
         }
         out
@@ -289,6 +330,9 @@ impl TxnState {
         }
         for _ in 0..u32_at(&mut pos)? {
             st.done.insert(TxId::parse(&bytes_at(&mut pos)?)?);
+        }
+        if pos < buf.len() && u32_at(&mut pos)? == 1 {
+            st.whole = Some(TxId::parse(&bytes_at(&mut pos)?)?);
         }
         (pos == buf.len()).then_some(st)
     }
@@ -391,6 +435,55 @@ pub fn apply(
         for k in keys {
             match txn::read_value(store, k, now) {
                 Ok(v) => values.push((k.clone(), v)),
+                Err(e) => return e.into(),
+            }
+        }
+        return Reply::Bulk(txn::encode_values(&values));
+    }
+    if name.eq_ignore_ascii_case(txn::PREP_ALL.as_bytes()) {
+        let Some(primary) = u64_arg(argv, 3) else {
+            return bad();
+        };
+        if st.proposed_whole == Some(id) {
+            st.proposed_whole = None;
+        }
+        if stale || st.tombstones.contains(&id) {
+            return Reply::err(txn::ABORTED);
+        }
+        if !st.held.contains_key(&id) {
+            if st.check_all(id) != TxCheck::Free {
+                return Reply::err(txn::CONFLICT);
+            }
+            if store.len() > txn::MAX_WHOLE_KEYS {
+                return Reply::err(format!(
+                    "ERR corekv: a transaction over the whole keyspace (FLUSHALL, DBSIZE, KEYS, SCAN, RANDOMKEY in MULTI) needs every group under {} keys",
+                    txn::MAX_WHOLE_KEYS
+                ));
+            }
+            st.whole = Some(id);
+            st.held.insert(
+                id,
+                Held {
+                    keys: Vec::new(),
+                    primary: primary as u32,
+                    since: Instant::now(),
+                },
+            );
+            st.dirty = true;
+        }
+        let mut keys = Vec::new();
+        let scanned = store.scan(ctx.slots.start, ctx.slots.end, &mut |_, k, _| {
+            keys.push(Bytes::copy_from_slice(k));
+            true
+        });
+        if let Err(e) = scanned {
+            return e.into();
+        }
+        let mut values = Vec::with_capacity(keys.len());
+        for k in keys {
+            match txn::read_value(store, &k, now) {
+                Ok(Some(v)) => values.push((k, Some(v))),
+                Ok(None) => {}
                 Err(e) => return e.into(),
             }
         }
@@ -633,6 +726,43 @@ mod tests {
         let later = ctx(now + TX_MAX_AGE_MS + 10);
         apply(&mut st, 7, &a(&[txn::FORGET, "0", &yarg]), &later, &mut m);
         assert!(st.tombstones.is_empty() && st.done.is_empty());
+    }
+
+    #[test]
+    fn a_whole_group_prepare_locks_every_key_and_survives_a_restart() {
+        let now = 1_700_000_000_000u64;
+        let id = TxId {
+            node: 1,
+            hlc: now << 16,
+        };
+        let other = TxId {
+            node: 2,
+            hlc: (now + 1) << 16,
+        };
+        let mut st = TxnState::default();
+        let mut m = MemStore::new();
+        let c = ctx(now);
+        corekv_core::cmd::apply_write(&a(&["SET", "k1", "v"]), &c, &mut m);
+        let idarg = String::from_utf8(id.to_arg().to_vec()).unwrap();
+        let prep = a(&[txn::PREP_ALL, "0", &idarg, "7", "-"]);
+        let Reply::Bulk(v) = apply(&mut st, 7, &prep, &c, &mut m) else {
+            panic!()
+        };
+        let values = txn::decode_values(&v).unwrap();
+        assert_eq!(values.len(), 1, "every key of the group: {values:?}");
+        // Any key, even one nobody wrote: writes wait, prepares conflict,
+        // reads wait; its own prepare goes.
+        assert_eq!(st.check(&a(&["new"]), None), TxCheck::Wait);
+        assert_eq!(st.check(&a(&["new"]), Some(other)), TxCheck::Conflict);
+        assert_eq!(st.check(&a(&["new"]), Some(id)), TxCheck::Free);
+        assert_eq!(st.check_all(other), TxCheck::Conflict);
+        assert!(st.read_locked(&a(&["new"])));
+        let back = TxnState::decode(&st.encode()).unwrap();
+        assert_eq!(back.whole, Some(id));
+        // Released by its abort.
+        apply(&mut st, 7, &a(&[txn::ABORT, "0", &idarg, "1"]), &c, &mut m);
+        assert!(st.whole.is_none() && st.is_empty());
+        assert_eq!(st.check(&a(&["new"]), None), TxCheck::Free);
     }
 
     #[test]

@@ -94,7 +94,8 @@ fn exec_returns_every_queued_reply_in_order() {
 fn commands_of_every_family_can_be_queued() {
     let s = Server::start(&[]);
     let mut c = s.resp();
-    // (command, EXEC's reply for it, whether it spans the whole keyspace)
+    // (command, EXEC's reply for it, whether it spans the whole keyspace:
+    // then the EXEC locks every group whole, docs/design/0025)
     let all: Vec<(&[&str], Option<Reply>, bool)> = vec![
         (&["SET", "s", "v"], Some(ok()), false),
         (&["HSET", "h", "f", "v"], Some(i(1)), false),
@@ -123,34 +124,6 @@ fn commands_of_every_family_can_be_queued() {
         (&["FLUSHALL"], Some(ok()), true),
         (&["DBSIZE"], Some(i(0)), true),
     ];
-    if !corekv_tests::is_redis() {
-        // corekv refuses a command over every group inside MULTI (no
-        // transaction covers a whole keyspace yet, docs/design/0025): the
-        // refusal is loud, and discards the transaction like any error
-        // while queueing.
-        check!(c, ["MULTI"], ok());
-        for (cmd, _, whole) in &all {
-            let r = c.cmd(cmd);
-            if *whole {
-                assert!(
-                    matches!(&r, Reply::Error(e) if e.contains("inside MULTI is not supported")),
-                    "{cmd:?}: {r:?}"
-                );
-            } else {
-                assert_eq!(r, queued(), "{cmd:?}");
-            }
-        }
-        check!(c, ["EXEC"], Reply::err(EXECABORT));
-        let cmds: Vec<&[&str]> = all.iter().filter(|x| !x.2).map(|x| x.0).collect();
-        let got = transaction(&mut c, &cmds).items();
-        let want: Vec<Reply> = all
-            .iter()
-            .filter(|x| !x.2)
-            .filter_map(|x| x.1.clone())
-            .collect();
-        assert_eq!(got, want);
-        return;
-    }
     let cmds: Vec<&[&str]> = all.iter().map(|x| x.0).collect();
     let got = transaction(&mut c, &cmds).items();
     let keys = got.get(11).map(Reply::sorted_texts);
@@ -1506,4 +1479,138 @@ fn concurrent_cross_group_reads_do_not_stall_each_other() {
         "{} reads took {took:?}",
         CLIENTS * READS
     );
+}
+
+/// FLUSHALL, FLUSHDB, DBSIZE, KEYS, SCAN and RANDOMKEY inside MULTI: the
+/// EXEC locks every group whole and sees the transaction's own writes
+/// (docs/design/0025, "Whole-keyspace commands").
+#[test]
+fn whole_keyspace_commands_inside_exec_see_and_change_every_group() {
+    let keys = ["k1", "k2", "k3", "k4"];
+    assert_spread(&keys, 4);
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    check!(c, ["MSET", "k1", "1", "k2", "2", "k3", "3"], ok());
+    let got = transaction(
+        &mut c,
+        &[
+            &["SET", "k4", "4"],
+            &["DBSIZE"],
+            &["KEYS", "k*"],
+            &["SCAN", "0", "COUNT", "1000"],
+            &["DEL", "k1"],
+            &["RANDOMKEY"],
+            &["DBSIZE"],
+            &["FLUSHALL"],
+            &["SET", "k2", "new"],
+            &["DBSIZE"],
+            &["KEYS", "*"],
+        ],
+    )
+    .items();
+    assert_eq!(got[0], ok());
+    assert_eq!(got[1], i(4), "DBSIZE sees the SET before it");
+    assert_eq!(got[2].sorted_texts(), ["k1", "k2", "k3", "k4"]);
+    let Reply::Array(page) = &got[3] else {
+        panic!("SCAN: {:?}", got[3]);
+    };
+    assert_eq!(page[0], b("0"), "one page covers it all");
+    assert_eq!(page[1].sorted_texts(), ["k1", "k2", "k3", "k4"]);
+    assert_eq!(got[4], i(1));
+    assert!(
+        ["k2", "k3", "k4"].map(b).contains(&got[5]),
+        "RANDOMKEY after DEL k1: {:?}",
+        got[5]
+    );
+    assert_eq!(got[6], i(3));
+    assert_eq!(got[7], ok());
+    assert_eq!(got[8], ok());
+    assert_eq!(got[9], i(1), "only the SET after FLUSHALL is left");
+    assert_eq!(got[10], Reply::bulks(&["k2"]));
+    // And so it is, in every group.
+    check!(c, ["DBSIZE"], i(1));
+    check!(
+        c,
+        ["MGET", "k1", "k2", "k3", "k4"],
+        arr(vec![nil(), b("new"), nil(), nil()])
+    );
+    check!(c, ["MULTI"], ok());
+    check!(c, ["FLUSHDB"], queued());
+    check!(c, ["EXEC"], arr(vec![ok()]));
+    check!(c, ["DBSIZE"], i(0));
+}
+
+/// A DBSIZE or KEYS inside MULTI is isolated from a concurrent MSET of
+/// two new keys in two groups: it counts both or neither.
+#[test]
+fn whole_keyspace_reads_inside_exec_never_see_half_an_mset() {
+    if !corekv_only("whole_keyspace_reads_inside_exec_never_see_half_an_mset") {
+        return;
+    }
+    let s = Server::start(&[]);
+    let mut writer = s.resp();
+    let mut reader = s.resp();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    std::thread::scope(|sc| {
+        sc.spawn(move || {
+            for n in 0..2000 {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let (a, b2) = (format!("a{n}"), format!("b{n}"));
+                assert_eq!(writer.cmd(&["MSET", &a, "1", &b2, "1"]), ok());
+            }
+        });
+        let mut reads = 0;
+        while Instant::now() < deadline {
+            let r = transaction(&mut reader, &[&["DBSIZE"], &["KEYS", "*"]]).items();
+            let Reply::Int(n) = r[0] else {
+                panic!("DBSIZE: {r:?}")
+            };
+            assert_eq!(n % 2, 0, "DBSIZE saw half an MSET: {n}");
+            assert_eq!(
+                r[1].sorted_texts().len() as i64,
+                n,
+                "KEYS and DBSIZE differ"
+            );
+            reads += 1;
+        }
+        assert!(reads > 0);
+    });
+}
+
+/// An EXEC with FLUSHALL holds every group whole until it ends: a write of
+/// any key, and a DBSIZE, wait for it. Here its coordinator stalls after
+/// the prepares (`COREKV.DEBUG TXSTALL 1`), so the locks stay until
+/// recovery aborts them; the FLUSHALL must then not have happened, and
+/// the waiting SET goes through after.
+#[test]
+fn a_whole_keyspace_exec_holds_every_group_until_it_ends() {
+    if !corekv_only("a_whole_keyspace_exec_holds_every_group_until_it_ends") {
+        return;
+    }
+    let s = Server::start(&["--debug-commands"]);
+    let mut c = s.resp();
+    let mut other = s.resp();
+    check!(c, ["MSET", "w1", "1", "w2", "2"], ok());
+    check!(c, ["COREKV.DEBUG", "TXSTALL", "1"], ok());
+    check!(c, ["MULTI"], ok());
+    check!(c, ["FLUSHALL"], queued());
+    let r = c.cmd(&["EXEC"]);
+    assert!(
+        matches!(&r, Reply::Error(e) if e.contains("outcome is unknown")),
+        "{r:?}"
+    );
+    check!(c, ["COREKV.DEBUG", "TXSTALL", "0"], ok());
+    // A key no transaction named, and a count of the whole group.
+    let t = Instant::now();
+    check!(other, ["SET", "fresh", "x"], ok());
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300),
+        "a write went through a whole-group lock ({waited:?})"
+    );
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    check!(other, ["DBSIZE"], i(3));
+    check!(other, ["MGET", "w1", "w2"], arr(vec![b("1"), b("2")]));
 }

@@ -30,6 +30,9 @@ const fn w() -> Handler {
 #[cfg(test)]
 pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     (crate::txn::PREP, w()),
+    (crate::txn::PREP_ALL, w()),
+    (crate::txn::SNAP, w()),
+    (crate::txn::CHECK, w()),
     (crate::txn::COMMIT, w()),
     (crate::txn::ABORT, w()),
     (crate::txn::RESOLVE, w()),

@@ -8042,6 +8042,18 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::BASE
     },
     CommandSpec {
+        name: "corekv.txprepall",
+        arity: 5,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
         name: "corekv.txcommit",
         arity: -4,
         flags: &["write"],

@@ -1118,6 +1118,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.member", Visibility::Unlisted),
     ("corekv.debug", Visibility::Unlisted),
     ("corekv.txprep", Visibility::Internal),
+    ("corekv.txprepall", Visibility::Internal),
     ("corekv.txcommit", Visibility::Internal),
     ("corekv.txabort", Visibility::Internal),
     ("corekv.txresolve", Visibility::Internal),
