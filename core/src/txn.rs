@@ -237,6 +237,10 @@ pub struct Scratch {
     /// Loaded with every key of the keyspace (a whole-keyspace
     /// transaction): any key may be reached, and scans and clears work.
     complete: bool,
+    /// The run scanned or cleared the keyspace (a script's KEYS or
+    /// FLUSHALL) without holding it all: void, to run again over every
+    /// group.
+    wants_whole: std::cell::Cell<bool>,
 }
 
 /// The error a transaction's command gets for a key it did not declare.
@@ -260,6 +264,7 @@ impl Scratch {
             original: values,
             undeclared: std::cell::RefCell::new(Vec::new()),
             complete: false,
+            wants_whole: std::cell::Cell::new(false),
         }
     }
 
@@ -269,6 +274,11 @@ impl Scratch {
         let mut s = Scratch::load(values);
         s.complete = true;
         s
+    }
+
+    /// Whether the run reached the whole keyspace without holding it.
+    pub fn wants_whole(&self) -> bool {
+        self.wants_whole.get()
     }
 
     /// The undeclared keys the run reached (see [`Scratch`]).
@@ -357,14 +367,21 @@ impl Store for Scratch {
         if self.complete {
             return self.store.scan(from_slot, to_slot, visit);
         }
+        self.wants_whole.set(true);
         Err(StoreError::new(UNDECLARED))
     }
     fn clear(&mut self, from_slot: u16, to_slot: u16) {
         if self.complete {
             self.store.clear(from_slot, to_slot);
+        } else {
+            self.wants_whole.set(true);
         }
     }
     fn len(&self) -> u64 {
+        if !self.complete {
+            // DBSIZE over a store of some keys: void (see `wants_whole`).
+            self.wants_whole.set(true);
+        }
         self.store.len()
     }
     fn el_get(&self, ns: Ns, sub: &[u8]) -> Result<Option<Bytes>, StoreError> {

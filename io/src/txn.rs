@@ -201,27 +201,14 @@ pub async fn execute(
         let (r, s) =
             run_on_pool(core, f.clone(), Scratch::load(Vec::new()), now_ms, id_seed).await?;
         let more = s.undeclared();
-        if more.is_empty() {
+        if more.is_empty() && !s.wants_whole() {
             return Ok(Some(vec![r]));
         }
         keys.extend(more);
     }
     let _in_flight = InFlight::new(core);
-    let whole = matches!(&program, Program::Cmds(cmds) if cmds.iter().any(|c| is_whole(c)));
-    let mut parts = parts_of(core, &keys);
-    if whole {
-        // Every group, each locked whole (`COREKV.TXPREPALL`).
-        for (gidx, g) in core.node.groups.iter().enumerate() {
-            if !parts.iter().any(|p| p.gidx == gidx) {
-                parts.push(Part {
-                    gidx,
-                    gid: g.id,
-                    slot: g.slots.start,
-                    keys: Vec::new(),
-                });
-            }
-        }
-    }
+    let mut whole = matches!(&program, Program::Cmds(cmds) if cmds.iter().any(|c| is_whole(c)));
+    let mut parts = plan(core, &keys, whole);
     if let (Program::Cmds(cmds), true) = (&program, parts.len() <= 1) {
         let (gidx, slot) = parts.first().map_or((0, 0), |p| (p.gidx, p.slot));
         let mut argv = vec![b(txn::MULTI), num(slot), wid];
@@ -253,7 +240,13 @@ pub async fn execute(
     loop {
         match attempt_once(core, &program, &parts, &wid, whole).await {
             Ok(Ok(replies)) => return Ok(replies),
-            Ok(Err(more)) if keys.len() < MAX_DISCOVERED_KEYS => {
+            Ok(Err(Void::Whole)) => {
+                // A script's KEYS, SCAN, FLUSHALL ...: again, over every
+                // group held whole.
+                whole = true;
+                parts = plan(core, &keys, whole);
+            }
+            Ok(Err(Void::Keys(more))) if keys.len() < MAX_DISCOVERED_KEYS => {
                 // The run reached keys it did not declare: again, with
                 // them locked too (a void run changed nothing).
                 for k in more {
@@ -261,9 +254,9 @@ pub async fn execute(
                         keys.push(k);
                     }
                 }
-                parts = parts_of(core, &keys);
+                parts = plan(core, &keys, whole);
             }
-            Ok(Err(_)) => {
+            Ok(Err(Void::Keys(_))) => {
                 return Err(Reply::err(
                     "ERR corekv: the script reached too many undeclared keys",
                 ));
@@ -276,6 +269,33 @@ pub async fn execute(
             Err(r) => return Err(r),
         }
     }
+}
+
+/// A run that changed nothing and must run again, over more.
+enum Void {
+    /// Keys it reached without declaring them.
+    Keys(Vec<Bytes>),
+    /// The whole keyspace (it scanned or cleared it).
+    Whole,
+}
+
+/// The groups a transaction over `keys` prepares: theirs, or (`whole`)
+/// every group, each then locked whole (`COREKV.TXPREPALL`).
+fn plan(core: &Core, keys: &[Bytes], whole: bool) -> Vec<Part> {
+    let mut parts = parts_of(core, keys);
+    if whole {
+        for (gidx, g) in core.node.groups.iter().enumerate() {
+            if !parts.iter().any(|p| p.gidx == gidx) {
+                parts.push(Part {
+                    gidx,
+                    gid: g.id,
+                    slot: g.slots.start,
+                    keys: Vec::new(),
+                });
+            }
+        }
+    }
+    parts
 }
 
 /// Whether `argv` spans the whole keyspace (FLUSHALL, DBSIZE, KEYS, SCAN,
@@ -446,8 +466,8 @@ async fn run_on_pool(
         .map_err(|_| Reply::err(corekv_core::errors::SHUTTING_DOWN))
 }
 
-/// One attempt: `Ok(Ok(replies))` (None: a watch failed), `Ok(Err(keys))`
-/// if the run reached undeclared `keys` (nothing happened), or the error
+/// One attempt: `Ok(Ok(replies))` (None: a watch failed), `Ok(Err(void))`
+/// if the run must go again over more (nothing happened), or the error
 /// that ended it.
 async fn attempt_once(
     core: &Rc<Core>,
@@ -455,7 +475,7 @@ async fn attempt_once(
     parts: &[Part],
     wid: &Bytes,
     whole: bool,
-) -> Result<Result<Option<Vec<Reply>>, Vec<Bytes>>, Reply> {
+) -> Result<Result<Option<Vec<Reply>>, Void>, Reply> {
     let id = TxId {
         node: core.node.cluster.node_id,
         hlc: core.node.hlc_now(),
@@ -547,10 +567,14 @@ async fn attempt_once(
             }
         },
     };
+    if !whole && scratch.wants_whole() {
+        abort_all(core, id, parts).await;
+        return Ok(Err(Void::Whole));
+    }
     let more = scratch.undeclared();
     if !more.is_empty() {
         abort_all(core, id, parts).await;
-        return Ok(Err(more));
+        return Ok(Err(Void::Keys(more)));
     }
     let effects = scratch.effects();
     if effects.is_empty() {

@@ -1134,3 +1134,43 @@ return p";
         "replicas differ: {seen:?}"
     );
 }
+
+/// A script may call DBSIZE, KEYS, SCAN and FLUSHALL like any command:
+/// the run that reaches the whole keyspace is void and goes again with
+/// every group locked whole (docs/design/0025), seeing its own writes.
+#[test]
+fn scripts_may_reach_the_whole_keyspace() {
+    let keys = ["s1", "s2", "s3", "s4"];
+    assert_spread(&keys, 4);
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    check!(c, ["MSET", "s1", "1", "s2", "2", "s3", "3"], ok());
+    let counted = c.cmd(&[
+        "EVAL",
+        "redis.call('SET', 's4', '4')
+         local k = redis.call('KEYS', 's*')
+         table.sort(k)
+         return {redis.call('DBSIZE'), k}",
+        "0",
+    ]);
+    assert_eq!(
+        counted,
+        Reply::Array(vec![i(4), Reply::bulks(&["s1", "s2", "s3", "s4"])])
+    );
+    check!(
+        c,
+        [
+            "EVAL",
+            "redis.call('FLUSHALL') redis.call('SET', KEYS[1], 'x') return redis.call('DBSIZE')",
+            "1",
+            "s2"
+        ],
+        i(1)
+    );
+    check!(c, ["DBSIZE"], i(1));
+    check!(
+        c,
+        ["MGET", "s1", "s2", "s3", "s4"],
+        Reply::Array(vec![nil(), b("x"), nil(), nil()])
+    );
+}
