@@ -1,10 +1,12 @@
 //! Transactions benchmark (issue 11, docs/design/0025): MSET of 10 keys,
-//! a 3-command MULTI/EXEC and EVALSHA of a small script, each over keys of
-//! several groups and, for comparison, over one hash tag (one group: the
-//! one-entry path), against any RESP server (corekv, redis-server).
+//! MGET of 4 (a snapshot read), a 3-command MULTI/EXEC and EVALSHA of a
+//! small script, each over keys of several groups and, for comparison,
+//! over one hash tag (one group: the one-entry path), against any RESP
+//! server (corekv, redis-server).
 //!
-//! `corekv-txbench --port 6379 --clients 16 --seconds 5` prints, per
-//! workload, throughput and p50/p99 latency. Keys vary (`-r`-like: a
+//! `corekv-txbench --port 6379 --clients 16 --seconds 5 [--pids P,...]`
+//! prints, per workload, throughput and p50/p99 latency, and with
+//! `--pids` the servers' CPU per operation. Keys vary (`-r`-like: a
 //! random account of `--keys`). Every load loop is bounded by time and
 //! count.
 
@@ -18,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use argh::FromArgs;
 
 #[derive(FromArgs)]
-/// Transactions benchmark: MSET x10, MULTI/EXEC of 3, EVALSHA.
+/// Transactions benchmark: MSET x10, MGET x4, MULTI/EXEC of 3, EVALSHA.
 struct Args {
     /// server port on 127.0.0.1
     #[argh(option, default = "6379")]
@@ -38,6 +40,24 @@ struct Args {
     /// comma-separated workloads (default: all)
     #[argh(option, default = "String::new()")]
     only: String,
+    /// comma-separated server pids: reports their CPU per operation
+    /// (every thread, from /proc/<pid>/stat, 100 ticks a second)
+    #[argh(option, default = "String::new()")]
+    pids: String,
+}
+
+/// utime + stime of every process in `pids`, in clock ticks.
+fn cpu_ticks(pids: &str) -> u64 {
+    pids.split(',')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command name (which may hold spaces).
+            let rest = stat.rsplit_once(") ")?.1;
+            let f: Vec<&str> = rest.split(' ').collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .sum()
 }
 
 const SCRIPT: &str = "local v = redis.call('INCR', KEYS[1]) redis.call('SET', KEYS[2], v) return v";
@@ -128,7 +148,8 @@ fn op(workload: &str, rng: &mut u64, keys: u64, sha: &str) -> Vec<Vec<String>> {
     };
     let tag = workload.ends_with("-tag");
     // Each workload its own keys (MSET's strings are no counters).
-    let base = workload.trim_end_matches("-tag");
+    // (MGET reads the keys mset10 wrote.)
+    let base = workload.trim_end_matches("-tag").replace("mget4", "mset10");
     // With a tag, all keys of one operation share the first key's tag.
     let first = next();
     let mut k = |i: u64| {
@@ -152,6 +173,7 @@ fn op(workload: &str, rng: &mut u64, keys: u64, sha: &str) -> Vec<Vec<String>> {
             }
             vec![c]
         }
+        "mget4" => vec![vec![s("MGET"), k(0), k(1), k(2), k(3)]],
         "multi3" => vec![
             vec![s("MULTI")],
             vec![s("INCR"), k(0)],
@@ -177,17 +199,20 @@ fn main() -> Result<()> {
     let all = [
         "mset10",
         "mset10-tag",
+        "mget4",
+        "mget4-tag",
         "multi3",
         "multi3-tag",
         "evalsha",
         "evalsha-tag",
     ];
-    println!("workload,clients,ops,seconds,ops_per_s,p50_us,p99_us,errors");
+    println!("workload,clients,ops,seconds,ops_per_s,p50_us,p99_us,errors,cpu_us_per_op");
     for w in all {
         if !args.only.is_empty() && !args.only.split(',').any(|o| o == w) {
             continue;
         }
         let stop = Arc::new(AtomicBool::new(false));
+        let ticks = cpu_ticks(&args.pids);
         let start = Instant::now();
         let deadline = start + Duration::from_secs(args.seconds);
         let mut handles = Vec::new();
@@ -239,8 +264,18 @@ fn main() -> Result<()> {
                 .copied()
                 .unwrap_or(0)
         };
+        // Settle: background commits and persistence the run caused.
+        if !args.pids.is_empty() {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let cpu_us = cpu_ticks(&args.pids).saturating_sub(ticks) as f64 * 10_000.0;
+        let cpu = if args.pids.is_empty() || lat.is_empty() {
+            String::new()
+        } else {
+            format!("{:.0}", cpu_us / lat.len() as f64)
+        };
         println!(
-            "{w},{},{},{:.1},{:.0},{},{},{errors}",
+            "{w},{},{},{:.1},{:.0},{},{},{errors},{cpu}",
             args.clients,
             lat.len(),
             secs,
