@@ -30,7 +30,9 @@ pub const COMMIT: &str = "corekv.txcommit";
 pub const ABORT: &str = "corekv.txabort";
 /// `COREKV.TXRESOLVE <slot> <txid> <gid>`: at the primary, the outcome.
 pub const RESOLVE: &str = "corekv.txresolve";
-/// `COREKV.TXFORGET <slot> <txid>`: at the primary, drop the record.
+/// `COREKV.TXFORGET <slot> <txid> [r]`: at the primary, drop the record;
+/// `r` (sent by recovery) keeps the id as committed for a while, for a
+/// coordinator that may still ask.
 pub const FORGET: &str = "corekv.txforget";
 /// `COREKV.MULTI <slot> <watch> <argc> args… <argc> args…`: a transaction
 /// whose keys are all in one group, as one log entry.

@@ -824,7 +824,8 @@ pub async fn finish_record(core: Rc<Core>, gid: u32, id: TxId, effects: Vec<(u32
         }
     }
     if commit_rest(&core, id, rest).await {
-        let forget = vec![b(txn::FORGET), num(pslot), id.to_arg()];
+        // Its coordinator may be alive, waiting on a lost reply, and ask.
+        let forget = vec![b(txn::FORGET), num(pslot), id.to_arg(), b("r")];
         core.submit(pgidx, forget, true).resolve().await;
     }
 }

@@ -8091,7 +8091,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "corekv.txforget",
-        arity: 3,
+        arity: -3,
         flags: &["write"],
         route: Route::Slot,
         handler: Handler::Write {
