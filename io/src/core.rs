@@ -1935,22 +1935,7 @@ impl CoreState {
         } else if name.eq_ignore_ascii_case(txn::MULTI.as_bytes()) {
             2
         } else if name.eq_ignore_ascii_case(txn::WATCH.as_bytes()) {
-            let Some(id) = argv.get(2).and_then(|a| txn::TxId::parse(a)) else {
-                return Holds::Yes;
-            };
-            let now_ms = unix_ms();
-            let keys = argv
-                .get(3..)
-                .unwrap_or(&[])
-                .iter()
-                .map(|k| (k.clone(), self.shard.record_live(k, now_ms) == Some(true)))
-                .collect();
-            let term = self.shard.term(pos);
-            if let Some(t) = self.watches.get_mut(pos) {
-                t.register(id, keys, term, Instant::now());
-            }
-            // Applied writes tell which keys they changed.
-            self.shard.set_watch_writes(true);
+            self.watch_register(pos, argv);
             return Holds::Yes;
         } else {
             return Holds::Yes;
@@ -1985,7 +1970,13 @@ impl CoreState {
         {
             return;
         }
-        let Some(id) = argv.get(2).and_then(|a| txn::TxId::parse(a)) else {
+        self.watch_register(pos, argv);
+    }
+
+    /// Registers the watch of a `COREKV.TXWATCH` or `COREKV.TXSNAP`
+    /// (`<name> <slot> <id> key…`) at this leader.
+    fn watch_register(&mut self, pos: usize, argv: &[Bytes]) {
+        let Some(id) = argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)) else {
             return;
         };
         let now_ms = unix_ms();
@@ -1999,6 +1990,7 @@ impl CoreState {
         if let Some(t) = self.watches.get_mut(pos) {
             t.register(id, keys, term, Instant::now());
         }
+        // Applied writes tell which keys they changed.
         self.shard.set_watch_writes(true);
     }
 
