@@ -803,25 +803,7 @@ impl Conn {
                 hlc: node.hlc_now(),
             },
         };
-        let mut groups: Vec<(usize, Vec<Bytes>)> = Vec::new();
-        for k in keys {
-            let g = node.group_of_slot(key_slot(k));
-            match groups.iter_mut().find(|(x, _)| *x == g) {
-                Some((_, v)) => v.push(k.clone()),
-                None => groups.push((g, vec![k.clone()])),
-            }
-        }
-        let mut pending = Vec::with_capacity(groups.len());
-        for (g, ks) in &groups {
-            let slot = node.groups.get(*g).map_or(0, |x| x.slots.start);
-            let mut a = vec![
-                Bytes::from_static(corekv_core::txn::WATCH.as_bytes()),
-                Bytes::from(slot.to_string()),
-                id.to_arg(),
-            ];
-            a.extend(ks.iter().cloned());
-            pending.push(self.core.submit(*g, a, true));
-        }
+        let pending = crate::txn::per_group(&self.core, corekv_core::txn::WATCH, id, keys, true);
         let w = self.watch.get_or_insert((id, Vec::new()));
         for k in keys {
             if !w.1.contains(k) {
@@ -850,21 +832,7 @@ impl Conn {
 /// lost message costs memory until the watch ages out, never correctness:
 /// an EXEC names the watch it checks).
 fn forget_watch(core: &Rc<Core>, w: &crate::txn::Watch) {
-    let node = &core.node;
-    let mut seen = Vec::new();
-    for k in &w.1 {
-        let g = node.group_of_slot(key_slot(k));
-        if seen.contains(&g) {
-            continue;
-        }
-        seen.push(g);
-        let slot = node.groups.get(g).map_or(0, |x| x.slots.start);
-        let a = vec![
-            Bytes::from_static(corekv_core::txn::UNWATCH.as_bytes()),
-            Bytes::from(slot.to_string()),
-            w.0.to_arg(),
-        ];
-        let p = core.submit(g, a, true);
+    for p in crate::txn::per_group(core, corekv_core::txn::UNWATCH, w.0, &w.1, false) {
         monoio::spawn(async move {
             p.resolve().await;
         });

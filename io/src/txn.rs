@@ -113,6 +113,29 @@ fn parts_of(core: &Core, keys: &[Bytes]) -> Vec<Part> {
     parts
 }
 
+/// `<name> <slot> <id> [keys…]` to the group of `part`.
+fn send(core: &Core, name: &str, id: TxId, part: &Part, with_keys: bool) -> crate::core::Pending {
+    let mut argv = vec![b(name), num(part.slot), id.to_arg()];
+    if with_keys {
+        argv.extend(part.keys.iter().cloned());
+    }
+    core.submit(part.gidx, argv, true)
+}
+
+/// [`send`] to each group of `keys` (a WATCH's registration, its UNWATCH).
+pub(crate) fn per_group(
+    core: &Core,
+    name: &str,
+    id: TxId,
+    keys: &[Bytes],
+    with_keys: bool,
+) -> Vec<crate::core::Pending> {
+    parts_of(core, keys)
+        .iter()
+        .map(|p| send(core, name, id, p, with_keys))
+        .collect()
+}
+
 /// Whether a refusal means "try again" (a lock, an election) rather than a
 /// failure to report.
 fn retryable(r: &Reply) -> bool {
@@ -335,12 +358,10 @@ async fn snapshot_read(
             node: core.node.cluster.node_id,
             hlc: core.node.hlc_now(),
         };
-        let ask = |name: &str, p: &Part| {
-            let mut argv = vec![b(name), num(p.slot), id.to_arg()];
-            argv.extend(p.keys.iter().cloned());
-            core.submit(p.gidx, argv, true)
-        };
-        let pending: Vec<_> = parts.iter().map(|p| ask(txn::SNAP, p)).collect();
+        let pending: Vec<_> = parts
+            .iter()
+            .map(|p| send(core, txn::SNAP, id, p, true))
+            .collect();
         let mut values = Vec::new();
         let mut failed: Option<Reply> = None;
         for p in pending {
@@ -355,7 +376,10 @@ async fn snapshot_read(
         let outcome = match failed {
             Some(r) => Err(r),
             None => {
-                let checks: Vec<_> = parts.iter().map(|p| ask(txn::CHECK, p)).collect();
+                let checks: Vec<_> = parts
+                    .iter()
+                    .map(|p| send(core, txn::CHECK, id, p, true))
+                    .collect();
                 let mut clean = true;
                 for c in checks {
                     clean &= c.resolve().await == Reply::ok();
@@ -394,10 +418,7 @@ async fn snapshot_read(
                 if failed_before_check(&r) {
                     let drops: Vec<_> = parts
                         .iter()
-                        .map(|p| {
-                            let argv = vec![b(txn::UNWATCH), num(p.slot), id.to_arg()];
-                            core.submit(p.gidx, argv, true)
-                        })
+                        .map(|p| send(core, txn::UNWATCH, id, p, false))
                         .collect();
                     for d in drops {
                         d.resolve().await;
