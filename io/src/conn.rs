@@ -893,23 +893,18 @@ impl Conn {
             let keys = table::all_key_positions(spec, &argv)
                 .filter_map(|i| argv.get(i).cloned())
                 .collect();
-            let blocking = corekv_core::cmd::blocking::is_blocking(&argv);
-            let p = self.spawn_txn(vec![argv], keys, true, None);
-            if !blocking {
-                return p;
+            if !corekv_core::cmd::blocking::is_blocking(&argv) {
+                return self.spawn_txn(vec![argv], keys, true, None);
             }
-            // Runs at once if one key has data; a transaction cannot wait
-            // for a push, and must not answer as if the timeout passed.
+            // A transaction while a key has data, woken by probes while
+            // none has (txn::block_across_groups).
             let (tx, rx) = local_sync::oneshot::channel();
-            monoio::spawn(async move {
-                let r = match p.resolve().await {
-                    Reply::Nil | Reply::NilArray => errors::err(
-                        "ERR corekv: a blocking command over keys of several groups cannot block yet (put the keys under one {hash tag})",
-                    ),
-                    r => r,
-                };
-                let _ = tx.send(r);
-            });
+            monoio::spawn(crate::txn::block_across_groups(
+                self.core.clone(),
+                argv,
+                keys,
+                tx,
+            ));
             return Pending::Wait(rx);
         }
         self.core.submit_client(

@@ -136,6 +136,82 @@ pub(crate) fn per_group(
         .collect()
 }
 
+/// How long one round of probes waits before the pop is tried again and
+/// new probes are sent (a probe left behind by a client that was served
+/// elsewhere, or went away, lives at most this long).
+const PROBE_ROUND: Duration = Duration::from_secs(1);
+
+/// A blocking command (BLPOP, BRPOP, BLMOVE, BLMPOP, BZPOPMIN ...) whose
+/// keys are in several groups: tries it as one transaction; while every
+/// key is empty, waits on a `COREKV.BPROBE` per group (woken by the write
+/// that fills a key, like any blocked client, without taking anything),
+/// then tries again, until its timeout. Answers on `to`; stops without
+/// popping once the client has gone.
+pub(crate) async fn block_across_groups(
+    core: Rc<Core>,
+    argv: Vec<Bytes>,
+    keys: Vec<Bytes>,
+    to: local_sync::oneshot::Sender<Reply>,
+) {
+    use corekv_core::cmd::blocking;
+    let deadline = match blocking::timeout_ms(&argv) {
+        Some(0) | None => None,
+        Some(ms) => Some(Instant::now() + Duration::from_millis(ms)),
+    };
+    let waits = parts_of(&core, &blocking::wait_keys(&argv));
+    // A probe wakes on a key that holds a value; a stream waits for
+    // entries after an id instead, which it cannot tell.
+    let stream = argv.first().is_some_and(|n| {
+        n.eq_ignore_ascii_case(blocking::XREAD_BLOCK.as_bytes())
+            || n.eq_ignore_ascii_case(b"xread")
+            || n.eq_ignore_ascii_case(b"xreadgroup")
+    });
+    loop {
+        if to.is_closed() {
+            return;
+        }
+        let r = match execute(&core, Program::Cmds(vec![argv.clone()]), keys.clone(), None).await {
+            Ok(Some(mut v)) => v.pop().unwrap_or(Reply::NilArray),
+            Ok(None) => Reply::NilArray,
+            Err(r) => r,
+        };
+        if !matches!(r, Reply::Nil | Reply::NilArray) {
+            let _ = to.send(r);
+            return;
+        }
+        if stream {
+            let _ = to.send(Reply::err(
+                "ERR corekv: XREAD BLOCK over streams of several groups cannot block yet (put the keys under one {hash tag})",
+            ));
+            return;
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
+            let _ = to.send(blocking::timeout_reply(&argv));
+            return;
+        }
+        let round = left.map_or(PROBE_ROUND, |l| l.min(PROBE_ROUND));
+        let secs = format!("{:.3}", round.as_secs_f64());
+        let (tx, mut rx) = local_sync::mpsc::unbounded::channel();
+        for p in &waits {
+            let mut probe = vec![b(blocking::PROBE)];
+            probe.extend(p.keys.iter().cloned());
+            probe.push(b(&secs));
+            let pending = core.submit(p.gidx, probe, true);
+            let tx = tx.clone();
+            monoio::spawn(async move {
+                let _ = tx.send(pending.resolve().await);
+            });
+        }
+        drop(tx);
+        // The first answer: a key has a value (1), the round ended (nil),
+        // or an error (no leader now: a pause before trying again).
+        if let Some(Reply::Error(_)) = rx.recv().await {
+            monoio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// Whether a refusal means "try again" (a lock, an election) rather than a
 /// failure to report.
 fn retryable(r: &Reply) -> bool {

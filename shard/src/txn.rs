@@ -610,7 +610,8 @@ pub fn run_one(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
     match r {
         // Inside a transaction a blocking command never blocks: it answers
         // as if its timeout had passed, as in Redis.
-        Reply::Error(e) if e == corekv_core::errors::WOULD_BLOCK => {
+        // (A blocking XREAD's carries the ids it would wait after.)
+        Reply::Error(e) if e.starts_with(corekv_core::errors::WOULD_BLOCK) => {
             let name = argv.first().map_or(&[][..], |a| &a[..]);
             if name.eq_ignore_ascii_case(b"blmove") || name.eq_ignore_ascii_case(b"brpoplpush") {
                 Reply::Nil

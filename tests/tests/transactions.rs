@@ -999,17 +999,7 @@ fn multi_key_pops_across_groups() {
         ["BZMPOP", "1", "2", "dest", "z1", "MIN"],
         arr(vec![b("z1"), arr(vec![Reply::bulks(&["b", "2"])])])
     );
-    if corekv_tests::is_redis() {
-        check!(c, ["BLMPOP", "0.1", "2", "l1", "l2", "RIGHT"], nil());
-    } else {
-        // Nothing to pop over several groups: corekv cannot block there
-        // yet, and says so.
-        let r = c.cmd(&["BLMPOP", "0.1", "2", "l1", "l2", "RIGHT"]);
-        assert!(
-            matches!(&r, Reply::Error(e) if e.contains("blocking command over keys of several groups")),
-            "{r:?}"
-        );
-    }
+    check!(c, ["BLMPOP", "0.1", "2", "l1", "l2", "RIGHT"], nil());
 }
 
 /// Sends a blocking command on a fresh connection, checks that no reply
@@ -1039,24 +1029,6 @@ fn blocked_clients_across_groups_wake_up_and_move_atomically() {
     assert_spread(&["x1", "x2"], 2);
     let s = Server::start(&[]);
     let mut c = s.resp();
-    if !corekv_tests::is_redis() {
-        // Not built yet on corekv: a blocking command over keys of several
-        // groups is refused, loudly, never answered as a timeout.
-        for cmd in [
-            &["BLPOP", "l1", "l2", "5"][..],
-            &["BLMOVE", "l1", "l2", "LEFT", "RIGHT", "5"],
-            &["BRPOPLPUSH", "l1", "l2", "5"],
-            &["BZPOPMIN", "z1", "z2", "5"],
-            &["BLMPOP", "5", "2", "l1", "z1", "LEFT"],
-        ] {
-            let r = c.cmd(cmd);
-            assert!(
-                matches!(&r, Reply::Error(e) if e.contains("blocking command over keys of several groups")),
-                "{cmd:?}: {r:?}"
-            );
-        }
-        return;
-    }
     // BLPOP over two groups, woken by a push into the second one.
     let mut w = blocked(&s, &["BLPOP", "l1", "l2", "5"]);
     check!(c, ["RPUSH", "l2", "x"], i(1));
@@ -1085,6 +1057,25 @@ fn blocked_clients_across_groups_wake_up_and_move_atomically() {
         w.read_reply().expect("BLMPOP"),
         arr(vec![b("l1"), Reply::bulks(&["o"])])
     );
+    // Timeouts hold across groups too (and nothing was left behind).
+    let t = Instant::now();
+    assert_spread(&["w1", "w2"], 2);
+    check!(c, ["BLPOP", "w1", "w2", "0.3"], nil());
+    assert!(
+        t.elapsed() >= Duration::from_millis(290),
+        "{:?}",
+        t.elapsed()
+    );
+    if !corekv_tests::is_redis() {
+        // Not built yet on corekv: XREAD BLOCK over streams of several
+        // groups is refused, loudly, never answered as a timeout.
+        let r = c.cmd(&["XREAD", "BLOCK", "100", "STREAMS", "x1", "x2", "$", "$"]);
+        assert!(
+            matches!(&r, Reply::Error(e) if e.contains("several groups cannot block")),
+            "{r:?}"
+        );
+        return;
+    }
     // XREAD BLOCK over two streams.
     check!(c, ["XADD", "x1", "1-1", "f", "v"], b("1-1"));
     let mut w = blocked(

@@ -63,11 +63,30 @@ fn shape(argv: &[Bytes]) -> Option<Shape> {
         Some(Shape::Move { at: 3 })
     } else if is("blmpop") || is("bzmpop") {
         Some(Shape::TimeoutFirst)
+    } else if is(PROBE) {
+        Some(Shape::KeysThenTimeout)
     } else if (is("xread") || is("xreadgroup") || is(XREAD_BLOCK)) && block_at(argv).is_some() {
         Some(Shape::Streams)
     } else {
         None
     }
+}
+
+/// `COREKV.BPROBE key… timeout`: blocks, like BLPOP, until one of its keys
+/// holds a value, then answers 1 without taking anything (0: the timeout
+/// passed first). The wake-up of a blocking command whose keys are in
+/// several groups: one probe per group, then a pop across groups.
+pub const PROBE: &str = "corekv.bprobe";
+
+/// [`PROBE`]'s apply.
+pub(crate) fn bprobe(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
+    let keys = argv.get(1..argv.len().saturating_sub(1)).unwrap_or(&[]);
+    for key in keys {
+        if super::live(store, key, ctx.now_ms)?.is_some() {
+            return Ok(Reply::Integer(1));
+        }
+    }
+    would_block_reply()
 }
 
 /// The internal write a blocking XREAD becomes (io rewrites the name): a
@@ -325,6 +344,7 @@ pub(crate) const HANDLERS: &[(&str, crate::table::Handler)] = &[
     ("bzpopmin", super::write(Some(precheck_bpop), bzpopmin)),
     ("bzpopmax", super::write(Some(precheck_bpop), bzpopmax)),
     ("bzmpop", super::write(Some(precheck_bzmpop), bzmpop)),
+    (PROBE, super::write(Some(precheck_bpop), bprobe)),
 ];
 
 #[cfg(test)]

@@ -8193,6 +8193,33 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },
+    // The wake-up of a blocking command over several groups (one per
+    // group; core::cmd::blocking::PROBE).
+    CommandSpec {
+        name: "corekv.bprobe",
+        arity: -3,
+        flags: &["write"],
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        route: Route::Keyed { write: true },
+        key_specs: &[KeySpec {
+            notes: None,
+            flags: &["RO", "access"],
+            begin_search: BeginSearch::Index(1),
+            find_keys: FindKeys::Range {
+                last_key: -2,
+                key_step: 1,
+                limit: 0,
+            },
+        }],
+        handler: Handler::Write {
+            precheck: Some(blocking::precheck_bpop),
+            apply: blocking::bprobe,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
     CommandSpec {
         name: "corekv.expireif",
         arity: 2,

@@ -1139,6 +1139,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.getkeysinslot", Visibility::Internal),
     ("corekv.expireif", Visibility::Internal),
     ("corekv.xreadblock", Visibility::Internal),
+    ("corekv.bprobe", Visibility::Internal),
     ("corekv.getpaged", Visibility::Internal),
 ];
 
