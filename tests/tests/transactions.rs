@@ -1605,3 +1605,22 @@ fn a_whole_keyspace_exec_holds_every_group_until_it_ends() {
     check!(other, ["DBSIZE"], i(3));
     check!(other, ["MGET", "w1", "w2"], arr(vec![b("1"), b("2")]));
 }
+
+/// A client blocked over several groups that goes away takes nothing: the
+/// push that would have woken it stays for the next reader.
+#[test]
+fn a_blocked_client_over_several_groups_that_left_takes_nothing() {
+    let keys = ["w1", "w2"];
+    assert_spread(&keys, 2);
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    {
+        let _gone = blocked(&s, &["BLPOP", "w1", "w2", "0"]);
+    }
+    // Let the server see the close before the push.
+    std::thread::sleep(Duration::from_millis(200));
+    check!(c, ["RPUSH", "w2", "kept"], i(1));
+    std::thread::sleep(Duration::from_millis(1500));
+    check!(c, ["LRANGE", "w2", "0", "-1"], Reply::bulks(&["kept"]));
+    check!(c, ["BRPOP", "w1", "w2", "5"], Reply::bulks(&["w2", "kept"]));
+}
