@@ -309,6 +309,7 @@ fn every_write_reads_only_its_key_positions() {
         // blocking lists: applied as their non-blocking form
         &["RPUSH", "{a}m", "1", "2", "3", "4", "5"],
         &["BLPOP", "{a}none", "{a}m", "0"],
+        &["COREKV.BPROBE", "{a}none", "{a}m", "0"],
         &["BRPOP", "{a}m", "0"],
         &["BLMOVE", "{a}m", "{a}l", "LEFT", "LEFT", "0"],
         &["BRPOPLPUSH", "{a}l", "{a}m", "0"],
