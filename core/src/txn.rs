@@ -48,6 +48,15 @@ pub const UNWATCH: &str = "corekv.txunwatch";
 /// (after any lock on them is released), and its apply answers their
 /// values, or `TXCONFLICT` if one is locked by then. Takes no lock.
 pub const SNAP: &str = "corekv.txsnap";
+/// `COREKV.TXSNAPHOLD`: a [`SNAP`] by a reader that has failed its checks
+/// before: until its check (at most a moment), the leader refuses new
+/// prepares of its keys, so a stream of transactions cannot starve it.
+pub const SNAP_HOLD: &str = "corekv.txsnaphold";
+
+/// Whether `name` is [`SNAP`] or [`SNAP_HOLD`].
+pub fn is_snap(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(SNAP.as_bytes()) || name.eq_ignore_ascii_case(SNAP_HOLD.as_bytes())
+}
 /// `COREKV.TXCHECK <slot> <watch> key…`: the second half, answered by the
 /// leader at once (never proposed): `+OK` if no key changed since its
 /// `COREKV.TXSNAP` and none is locked, else `TXWATCHFAIL`. Drops the watch.
@@ -472,7 +481,7 @@ pub fn tx_keys(argv: &[Bytes]) -> Vec<Bytes> {
     if name.eq_ignore_ascii_case(PREP.as_bytes()) {
         return argv.get(5..).unwrap_or(&[]).to_vec();
     }
-    if name.eq_ignore_ascii_case(SNAP.as_bytes()) || name.eq_ignore_ascii_case(CHECK.as_bytes()) {
+    if is_snap(name) || name.eq_ignore_ascii_case(CHECK.as_bytes()) {
         return argv.get(3..).unwrap_or(&[]).to_vec();
     }
     if name.eq_ignore_ascii_case(COMMIT.as_bytes()) {

@@ -78,13 +78,15 @@ struct Parked {
 /// How long a snapshot read waits for its keys' locks before its reader
 /// hears TXCONFLICT (and tries again, with backoff).
 const SNAP_WAIT: Duration = Duration::from_secs(1);
+/// Longest a snapshot read holds new prepares of its keys back (its check
+/// ends it sooner; this bounds it when the reader is gone).
+const SNAP_HOLD: Duration = Duration::from_millis(200);
 
 /// A waiting snapshot read: since when, its command, who waits.
 type SnapWait = (Instant, Vec<Bytes>, Waiter, ClientRef);
 
 fn is_snap(argv: &[Bytes]) -> bool {
-    argv.first()
-        .is_some_and(|a| a.eq_ignore_ascii_case(corekv_core::txn::SNAP.as_bytes()))
+    argv.first().is_some_and(|a| corekv_core::txn::is_snap(a))
 }
 
 /// How long a command waits for its group to get a usable leader before
@@ -147,6 +149,11 @@ pub struct CoreState {
     /// on their keys, and since when. Apart from `tx_wait`: they hold back
     /// nothing, and go as soon as their keys are free, however briefly.
     snap_wait: Vec<Vec<SnapWait>>,
+    /// Per local group: keys a snapshot read has read and not yet checked,
+    /// with its id and until when. New prepares of them are refused (their
+    /// coordinators back off) meanwhile, so a read over hot keys is not
+    /// starved by a stream of transactions that each change one of them.
+    snap_hold: Vec<HashMap<Bytes, (corekv_core::txn::TxId, Instant), ahash::RandomState>>,
     /// Transactions this core is resolving (recovery), so a slow one is
     /// not started twice.
     tx_recovering: std::collections::HashSet<corekv_core::txn::TxId>,
@@ -395,6 +402,7 @@ impl Core {
                 batches: (0..local_groups).map(|_| Default::default()).collect(),
                 tx_wait: (0..local_groups).map(|_| Default::default()).collect(),
                 snap_wait: (0..local_groups).map(|_| Vec::new()).collect(),
+                snap_hold: (0..local_groups).map(|_| HashMap::default()).collect(),
                 tx_recovering: Default::default(),
                 tx_scan_at: Instant::now(),
                 watches: (0..local_groups).map(|_| Default::default()).collect(),
@@ -1964,13 +1972,39 @@ impl CoreState {
     /// before it reads, and must not count).
     fn snap_register(&mut self, pos: usize, argv: &[Bytes]) {
         use corekv_core::txn;
-        if !argv
-            .first()
-            .is_some_and(|a| a.eq_ignore_ascii_case(txn::SNAP.as_bytes()))
-        {
+        let Some(name) = argv.first().filter(|a| txn::is_snap(a)) else {
+            return;
+        };
+        self.watch_register(pos, argv);
+        if !name.eq_ignore_ascii_case(txn::SNAP_HOLD.as_bytes()) {
             return;
         }
-        self.watch_register(pos, argv);
+        if let (Some(id), Some(h)) = (
+            argv.get(2).and_then(|a| txn::TxId::parse(a)),
+            self.snap_hold.get_mut(pos),
+        ) {
+            let until = Instant::now() + SNAP_HOLD;
+            for k in argv.get(3..).unwrap_or(&[]) {
+                h.insert(k.clone(), (id, until));
+            }
+        }
+    }
+
+    /// Whether a snapshot read holds one of `keys` of group `pos` (`None`:
+    /// any key of the group, for a whole-group prepare).
+    fn snap_held(&mut self, pos: usize, keys: Option<&[Bytes]>) -> bool {
+        let Some(h) = self.snap_hold.get_mut(pos) else {
+            return false;
+        };
+        if h.is_empty() {
+            return false;
+        }
+        let now = Instant::now();
+        h.retain(|_, (_, until)| *until > now);
+        match keys {
+            None => !h.is_empty(),
+            Some(keys) => keys.iter().any(|k| h.contains_key(k)),
+        }
     }
 
     /// Registers the watch of a `COREKV.TXWATCH` or `COREKV.TXSNAP`
@@ -2006,6 +2040,13 @@ impl CoreState {
             && self.shard.tx_check(pos, argv, None) == corekv_shard::txn::TxCheck::Free;
         if let Some(t) = self.watches.get_mut(pos) {
             t.remove(id);
+        }
+        if let Some(h) = self.snap_hold.get_mut(pos) {
+            for k in argv.get(3..).unwrap_or(&[]) {
+                if h.get(k).is_some_and(|(by, _)| *by == id) {
+                    h.remove(k);
+                }
+            }
         }
         if holds {
             Reply::ok()
@@ -2064,7 +2105,7 @@ impl CoreState {
     fn tx_gate(&mut self, pos: usize, argv: &[Bytes]) -> corekv_shard::txn::TxCheck {
         use corekv_shard::txn::TxCheck;
         let name = argv.first().map_or(&[][..], |a| &a[..]);
-        if name.eq_ignore_ascii_case(corekv_core::txn::SNAP.as_bytes()) {
+        if corekv_core::txn::is_snap(name) {
             // A snapshot read never waits in the queue (a queued one would
             // hold back every prepare behind it): its reader tries again.
             return match self.shard.tx_check(pos, argv, None) {
@@ -2077,7 +2118,10 @@ impl CoreState {
                 return TxCheck::Conflict;
             };
             let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());
-            if queued || self.shard.tx_check_all(pos, id) != TxCheck::Free {
+            if queued
+                || self.snap_held(pos, None)
+                || self.shard.tx_check_all(pos, id) != TxCheck::Free
+            {
                 return TxCheck::Conflict;
             }
             self.shard.tx_proposed(pos, id, argv);
@@ -2091,7 +2135,10 @@ impl CoreState {
                 return TxCheck::Conflict;
             };
             let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());
-            if queued || self.shard.tx_check(pos, argv, Some(id)) != TxCheck::Free {
+            if queued
+                || self.snap_held(pos, argv.get(5..))
+                || self.shard.tx_check(pos, argv, Some(id)) != TxCheck::Free
+            {
                 return TxCheck::Conflict;
             }
             self.shard.tx_proposed(pos, id, argv);

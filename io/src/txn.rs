@@ -436,7 +436,15 @@ async fn snapshot_read(
         };
         let pending: Vec<_> = parts
             .iter()
-            .map(|p| send(core, txn::SNAP, id, p, true))
+            // After a failed check, new prepares wait for this read.
+            .map(|p| {
+                let name = if attempt >= 1 {
+                    txn::SNAP_HOLD
+                } else {
+                    txn::SNAP
+                };
+                send(core, name, id, p, true)
+            })
             .collect();
         let mut values = Vec::new();
         let mut failed: Option<Reply> = None;

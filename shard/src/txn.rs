@@ -372,7 +372,7 @@ pub fn apply(
     if name.eq_ignore_ascii_case(txn::MULTI.as_bytes()) {
         return multi(argv, ctx, store);
     }
-    if name.eq_ignore_ascii_case(txn::SNAP.as_bytes()) {
+    if txn::is_snap(name) {
         // A snapshot read's values, unless a prepare locked a key since
         // the leader let it through (its reader then tries again).
         let keys = argv.get(3..).unwrap_or(&[]);

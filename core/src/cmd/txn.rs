@@ -32,6 +32,7 @@ pub(crate) const HANDLERS: &[(&str, Handler)] = &[
     (crate::txn::PREP, w()),
     (crate::txn::PREP_ALL, w()),
     (crate::txn::SNAP, w()),
+    (crate::txn::SNAP_HOLD, w()),
     (crate::txn::CHECK, w()),
     (crate::txn::COMMIT, w()),
     (crate::txn::ABORT, w()),

@@ -8138,6 +8138,18 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         ..CommandSpec::BASE
     },
     CommandSpec {
+        name: "corekv.txsnaphold",
+        arity: -4,
+        flags: &["write"],
+        route: Route::Slot,
+        handler: Handler::Write {
+            precheck: None,
+            apply: txn::in_shard,
+        },
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
         name: "corekv.txcheck",
         arity: -4,
         flags: &["write"],

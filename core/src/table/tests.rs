@@ -1127,6 +1127,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.txwatch", Visibility::Internal),
     ("corekv.txunwatch", Visibility::Internal),
     ("corekv.txsnap", Visibility::Internal),
+    ("corekv.txsnaphold", Visibility::Internal),
     ("corekv.txcheck", Visibility::Internal),
     ("corekv.txalive", Visibility::Internal),
     ("corekv.proxied", Visibility::Internal),
