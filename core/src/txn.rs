@@ -99,6 +99,10 @@ impl TxId {
             hlc: h.parse().ok()?,
         })
     }
+    /// The id at `argv[i]` (a transaction command's argument).
+    pub fn at(argv: &[Bytes], i: usize) -> Option<TxId> {
+        TxId::parse(argv.get(i)?)
+    }
     /// Physical ms of the id's HLC reading (48-bit ms | 16-bit logical).
     pub fn ms(self) -> u64 {
         self.hlc >> 16

@@ -1860,7 +1860,7 @@ impl CoreState {
         {
             // Leader-local, answered at once, never proposed.
             if let (Some(id), Some(t)) = (
-                argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)),
+                corekv_core::txn::TxId::at(&argv, 2),
                 self.watches.get_mut(pos),
             ) {
                 t.remove(id);
@@ -1948,7 +1948,7 @@ impl CoreState {
         } else {
             return Holds::Yes;
         };
-        let Some(id) = argv.get(wid_at).and_then(|a| txn::TxId::parse(a)) else {
+        let Some(id) = corekv_core::txn::TxId::at(argv, wid_at) else {
             return Holds::Yes; // no watch
         };
         self.watch_holds(pos, id)
@@ -1980,7 +1980,7 @@ impl CoreState {
             return;
         }
         if let (Some(id), Some(h)) = (
-            argv.get(2).and_then(|a| txn::TxId::parse(a)),
+            corekv_core::txn::TxId::at(argv, 2),
             self.snap_hold.get_mut(pos),
         ) {
             let until = Instant::now() + SNAP_HOLD;
@@ -2010,7 +2010,7 @@ impl CoreState {
     /// Registers the watch of a `COREKV.TXWATCH` or `COREKV.TXSNAP`
     /// (`<name> <slot> <id> key…`) at this leader.
     fn watch_register(&mut self, pos: usize, argv: &[Bytes]) {
-        let Some(id) = argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)) else {
+        let Some(id) = corekv_core::txn::TxId::at(argv, 2) else {
             return;
         };
         let now_ms = unix_ms();
@@ -2033,7 +2033,7 @@ impl CoreState {
     /// it read still holds now); drops the watch either way.
     fn snap_check(&mut self, pos: usize, argv: &[Bytes]) -> Reply {
         use corekv_core::txn;
-        let Some(id) = argv.get(2).and_then(|a| txn::TxId::parse(a)) else {
+        let Some(id) = corekv_core::txn::TxId::at(argv, 2) else {
             return errors::err(txn::WATCH_FAILED);
         };
         let holds = self.watch_holds(pos, id) == crate::watch::Holds::Yes
@@ -2114,7 +2114,7 @@ impl CoreState {
             };
         }
         if name.eq_ignore_ascii_case(corekv_core::txn::PREP_ALL.as_bytes()) {
-            let Some(id) = argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)) else {
+            let Some(id) = corekv_core::txn::TxId::at(argv, 2) else {
                 return TxCheck::Conflict;
             };
             let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());
@@ -2131,7 +2131,7 @@ impl CoreState {
             if !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {
                 return TxCheck::Free;
             }
-            let Some(id) = argv.get(2).and_then(|a| corekv_core::txn::TxId::parse(a)) else {
+            let Some(id) = corekv_core::txn::TxId::at(argv, 2) else {
                 return TxCheck::Conflict;
             };
             let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());

@@ -95,10 +95,8 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         | ServerCmd::Script
         | ServerCmd::Function => crate::script::execute(conn, cmd, argv).await,
         ServerCmd::CorekvTxAlive => {
-            let alive = argv
-                .get(1)
-                .and_then(|a| corekv_core::txn::TxId::parse(a))
-                .is_some_and(|id| conn.core.node.txn_alive(id));
+            let alive =
+                corekv_core::txn::TxId::at(argv, 1).is_some_and(|id| conn.core.node.txn_alive(id));
             Reply::Integer(i64::from(alive))
         }
         ServerCmd::Watch => conn.watch(argv).await,

@@ -338,8 +338,23 @@ impl TxnState {
     }
 }
 
-fn id_arg(argv: &[Bytes], i: usize) -> Option<TxId> {
-    TxId::parse(argv.get(i)?)
+/// The answer of a prepare or snapshot read: the values of `keys` at
+/// `now_ms` (`absent`: absent keys too, as "no value"), or the read error.
+fn answer_values(
+    store: &dyn Store,
+    keys: impl ExactSizeIterator<Item = Bytes>,
+    now_ms: u64,
+    absent: bool,
+) -> Reply {
+    let mut values = Vec::with_capacity(keys.len());
+    for k in keys {
+        match txn::read_value(store, &k, now_ms) {
+            Ok(v) if absent || v.is_some() => values.push((k, v)),
+            Ok(_) => {}
+            Err(e) => return e.into(),
+        }
+    }
+    Reply::Bulk(txn::encode_values(&values))
 }
 
 fn u64_arg(argv: &[Bytes], i: usize) -> Option<u64> {
@@ -379,14 +394,7 @@ pub fn apply(
         if st.read_locked(keys) {
             return Reply::err(txn::CONFLICT);
         }
-        let mut values = Vec::with_capacity(keys.len());
-        for k in keys {
-            match txn::read_value(store, k, ctx.now_ms) {
-                Ok(v) => values.push((k.clone(), v)),
-                Err(e) => return e.into(),
-            }
-        }
-        return Reply::Bulk(txn::encode_values(&values));
+        return answer_values(store, keys.iter().cloned(), now, true);
     }
     if name.eq_ignore_ascii_case(txn::WATCH.as_bytes())
         || name.eq_ignore_ascii_case(txn::UNWATCH.as_bytes())
@@ -395,7 +403,7 @@ pub fn apply(
         // The leader registered it; in the log it only orders the reply.
         return Reply::ok();
     }
-    let Some(id) = id_arg(argv, 2) else {
+    let Some(id) = TxId::at(argv, 2) else {
         return bad();
     };
     st.gc(now);
@@ -431,14 +439,7 @@ pub fn apply(
             );
             st.dirty = true;
         }
-        let mut values = Vec::with_capacity(keys.len());
-        for k in keys {
-            match txn::read_value(store, k, now) {
-                Ok(v) => values.push((k.clone(), v)),
-                Err(e) => return e.into(),
-            }
-        }
-        return Reply::Bulk(txn::encode_values(&values));
+        return answer_values(store, keys.iter().cloned(), now, true);
     }
     if name.eq_ignore_ascii_case(txn::PREP_ALL.as_bytes()) {
         let Some(primary) = u64_arg(argv, 3) else {
@@ -479,15 +480,7 @@ pub fn apply(
         if let Err(e) = scanned {
             return e.into();
         }
-        let mut values = Vec::with_capacity(keys.len());
-        for k in keys {
-            match txn::read_value(store, &k, now) {
-                Ok(Some(v)) => values.push((k, Some(v))),
-                Ok(None) => {}
-                Err(e) => return e.into(),
-            }
-        }
-        return Reply::Bulk(txn::encode_values(&values));
+        return answer_values(store, keys.into_iter(), now, false);
     }
     if name.eq_ignore_ascii_case(txn::COMMIT.as_bytes()) {
         let Some(parts) = txn::commit_parts(argv) else {
