@@ -907,8 +907,7 @@ impl Core {
         let mut queued = false;
         let now = Instant::now();
         for pos in 0..st.snap_wait.len() {
-            let waiting = st.snap_wait.get_mut(pos).map_or(0, |q| q.len());
-            if waiting == 0 {
+            if st.snap_wait.get(pos).is_none_or(Vec::is_empty) {
                 continue;
             }
             let q = st
@@ -917,9 +916,9 @@ impl Core {
                 .map(std::mem::take)
                 .unwrap_or_default();
             for (since, argv, waiter, client) in q {
-                let free = st.shard.is_leader(pos)
-                    && st.shard.tx_check(pos, &argv, None) == corekv_shard::txn::TxCheck::Free;
-                if free || !st.shard.is_leader(pos) {
+                let go = !st.shard.is_leader(pos)
+                    || st.shard.tx_check(pos, &argv, None) == corekv_shard::txn::TxCheck::Free;
+                if go {
                     // Proposed now (or refused: not the leader any more).
                     match st.queue_write(pos, argv, waiter, client) {
                         Ok(()) => queued = true,
@@ -2113,32 +2112,26 @@ impl CoreState {
                 _ => TxCheck::Conflict,
             };
         }
-        if name.eq_ignore_ascii_case(corekv_core::txn::PREP_ALL.as_bytes()) {
-            let Some(id) = corekv_core::txn::TxId::at(argv, 2) else {
-                return TxCheck::Conflict;
-            };
-            let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());
-            if queued
-                || self.snap_held(pos, None)
-                || self.shard.tx_check_all(pos, id) != TxCheck::Free
-            {
-                return TxCheck::Conflict;
-            }
-            self.shard.tx_proposed(pos, id, argv);
-            return TxCheck::Free;
-        }
         if corekv_core::txn::is_tx_command(name) {
-            if !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {
+            // Of the transaction commands only a prepare is gated: of its
+            // keys, or (`COREKV.TXPREPALL`) of the whole group.
+            let whole = name.eq_ignore_ascii_case(corekv_core::txn::PREP_ALL.as_bytes());
+            if !whole && !name.eq_ignore_ascii_case(corekv_core::txn::PREP.as_bytes()) {
                 return TxCheck::Free;
             }
             let Some(id) = corekv_core::txn::TxId::at(argv, 2) else {
                 return TxCheck::Conflict;
             };
             let queued = self.tx_wait.get(pos).is_some_and(|q| !q.is_empty());
-            if queued
-                || self.snap_held(pos, argv.get(5..))
-                || self.shard.tx_check(pos, argv, Some(id)) != TxCheck::Free
-            {
+            let (held, locks) = if whole {
+                (self.snap_held(pos, None), self.shard.tx_check_all(pos, id))
+            } else {
+                (
+                    self.snap_held(pos, argv.get(5..)),
+                    self.shard.tx_check(pos, argv, Some(id)),
+                )
+            };
+            if queued || held || locks != TxCheck::Free {
                 return TxCheck::Conflict;
             }
             self.shard.tx_proposed(pos, id, argv);
