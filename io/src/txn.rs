@@ -161,11 +161,7 @@ pub(crate) async fn block_across_groups(
     let waits = parts_of(&core, &blocking::wait_keys(&argv));
     // A probe wakes on a key that holds a value; a stream waits for
     // entries after an id instead, which it cannot tell.
-    let stream = argv.first().is_some_and(|n| {
-        n.eq_ignore_ascii_case(blocking::XREAD_BLOCK.as_bytes())
-            || n.eq_ignore_ascii_case(b"xread")
-            || n.eq_ignore_ascii_case(b"xreadgroup")
-    });
+    let stream = blocking::waits_on_streams(&argv);
     loop {
         if to.is_closed() {
             return;
@@ -446,20 +442,8 @@ async fn snapshot_read(
                 send(core, name, id, p, true)
             })
             .collect();
-        let mut values = Vec::new();
-        let mut failed: Option<Reply> = None;
-        for p in pending {
-            match p.resolve().await {
-                Reply::Bulk(v) => match txn::decode_values(&v) {
-                    Some(vals) => values.extend(vals),
-                    None => failed = failed.or(Some(Reply::err("ERR corekv: bad snapshot answer"))),
-                },
-                other => failed = failed.or(Some(other)),
-            }
-        }
-        let outcome = match failed {
-            Some(r) => Err(r),
-            None => {
+        match gather_values(core, id, "snapshot", pending).await {
+            Ok(values) => {
                 let checks: Vec<_> = parts
                     .iter()
                     .map(|p| send(core, txn::CHECK, id, p, true))
@@ -468,67 +452,82 @@ async fn snapshot_read(
                 for c in checks {
                     clean &= c.resolve().await == Reply::ok();
                 }
+                tr!(core, "snapshot {} clean: {clean}", idtext(id));
                 if clean {
-                    Ok(())
-                } else {
-                    Err(Reply::err(txn::WATCH_FAILED))
+                    let mut scratch = Scratch::load(values);
+                    return Ok(run_cmds(cmds, &mut scratch, core.node.hlc_now_ms(), id.hlc));
                 }
-            }
-        };
-        tr!(
-            core,
-            "snapshot {} -> {}",
-            idtext(id),
-            outcome
-                .as_ref()
-                .map_or_else(corekv_shard::txn::brief, |_| "ok".into())
-        );
-        match outcome {
-            Ok(()) => {
-                let now_ms = core.node.hlc_now_ms();
-                let mut scratch = Scratch::load(values);
-                let ctx = corekv_core::cmd::Ctx {
-                    now_ms,
-                    slots: 0..corekv_core::slot::SLOTS,
-                    rand: id.hlc,
-                };
-                return Ok(cmds
-                    .iter()
-                    .map(|c| corekv_shard::txn::run_one(c, &ctx, &mut scratch))
-                    .collect());
+                // A key changed: again (each check dropped its watch).
             }
             Err(r) => {
-                // Watches a failed TXSNAP left behind (a TXCHECK drops its own).
-                if failed_before_check(&r) {
-                    let drops: Vec<_> = parts
-                        .iter()
-                        .map(|p| send(core, txn::UNWATCH, id, p, false))
-                        .collect();
-                    for d in drops {
-                        d.resolve().await;
-                    }
+                // Watches the groups that did answer still hold.
+                let drops: Vec<_> = parts
+                    .iter()
+                    .map(|p| send(core, txn::UNWATCH, id, p, false))
+                    .collect();
+                for d in drops {
+                    d.resolve().await;
                 }
-                let again =
-                    retryable(&r) || matches!(&r, Reply::Error(e) if e.starts_with("TXWATCHFAIL"));
-                if !again {
+                if !retryable(&r) {
                     return Err(r);
                 }
-                if start.elapsed() >= TX_DEADLINE {
-                    return Err(Reply::err(
-                        "TRYAGAIN corekv: the keys kept changing during a snapshot read",
-                    ));
-                }
-                attempt += 1;
-                backoff(attempt).await;
             }
         }
+        if start.elapsed() >= TX_DEADLINE {
+            return Err(Reply::err(
+                "TRYAGAIN corekv: the keys kept changing during a snapshot read",
+            ));
+        }
+        attempt += 1;
+        backoff(attempt).await;
     }
 }
 
-/// Whether a snapshot read's failure came from a `TXSNAP` (its watches
-/// still registered) rather than from the `TXCHECK`s.
-fn failed_before_check(r: &Reply) -> bool {
-    !matches!(r, Reply::Error(e) if e.starts_with("TXWATCHFAIL"))
+/// The values the groups answered a prepare or snapshot read with, in
+/// order, or the first refusal (all answers are awaited either way).
+async fn gather_values(
+    core: &Core,
+    id: TxId,
+    what: &str,
+    pending: Vec<crate::core::Pending>,
+) -> Result<Vec<(Bytes, Option<txn::Value>)>, Reply> {
+    let mut values = Vec::new();
+    let mut failed: Option<Reply> = None;
+    for p in pending {
+        let r = p.resolve().await;
+        tr!(
+            core,
+            "{what} {} -> {}",
+            idtext(id),
+            corekv_shard::txn::brief(&r)
+        );
+        match r {
+            Reply::Bulk(v) => match txn::decode_values(&v) {
+                Some(vals) => values.extend(vals),
+                None => {
+                    failed = failed.or(Some(Reply::err(format!("ERR corekv: bad {what} answer"))))
+                }
+            },
+            other => failed = failed.or(Some(other)),
+        }
+    }
+    failed.map_or(Ok(values), Err)
+}
+
+/// Runs `cmds` on `scratch` at `now_ms`, one reply each; command `i` gets
+/// its own seed from `seed`.
+fn run_cmds(cmds: &[Vec<Bytes>], scratch: &mut Scratch, now_ms: u64, seed: u64) -> Vec<Reply> {
+    cmds.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let ctx = corekv_core::cmd::Ctx {
+                now_ms,
+                slots: 0..corekv_core::slot::SLOTS,
+                rand: seed.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
+            };
+            corekv_shard::txn::run_one(c, &ctx, scratch)
+        })
+        .collect()
 }
 
 async fn abort_all(core: &Rc<Core>, id: TxId, parts: &[Part]) {
@@ -597,8 +596,6 @@ async fn attempt_once(
         }
         pending.push(core.submit(p.gidx, argv, true));
     }
-    let mut values = Vec::new();
-    let mut failed: Option<Reply> = None;
     tr!(
         core,
         "begin {} parts={:?}",
@@ -614,29 +611,16 @@ async fn attempt_once(
             ))
             .collect::<Vec<_>>()
     );
-    for p in pending {
-        let r = p.resolve().await;
-        tr!(
-            core,
-            "prep {} -> {}",
-            idtext(id),
-            corekv_shard::txn::brief(&r)
-        );
-        match r {
-            Reply::Bulk(v) => match txn::decode_values(&v) {
-                Some(vals) => values.extend(vals),
-                None => failed = failed.or(Some(Reply::err("ERR corekv: bad prepare answer"))),
-            },
-            other => failed = failed.or(Some(other)),
+    let values = match gather_values(core, id, "prepare", pending).await {
+        Ok(values) => values,
+        Err(r) => {
+            abort_all(core, id, parts).await;
+            if matches!(&r, Reply::Error(e) if e.starts_with("TXWATCHFAIL")) {
+                return Ok(Ok(None));
+            }
+            return Err(r);
         }
-    }
-    if let Some(r) = failed {
-        abort_all(core, id, parts).await;
-        if matches!(&r, Reply::Error(e) if e.starts_with("TXWATCHFAIL")) {
-            return Ok(Ok(None));
-        }
-        return Err(r);
-    }
+    };
     if stalled_at(1) {
         return Err(Reply::err(STALLED));
     }
@@ -649,18 +633,7 @@ async fn attempt_once(
         Scratch::load(values)
     };
     let replies = match program {
-        Program::Cmds(cmds) => {
-            let mut replies = Vec::with_capacity(cmds.len());
-            for (i, c) in cmds.iter().enumerate() {
-                let ctx = corekv_core::cmd::Ctx {
-                    now_ms,
-                    slots: 0..corekv_core::slot::SLOTS,
-                    rand: id.hlc.wrapping_mul(0x9E37_79B9).wrapping_add(i as u64),
-                };
-                replies.push(corekv_shard::txn::run_one(c, &ctx, &mut scratch));
-            }
-            replies
-        }
+        Program::Cmds(cmds) => run_cmds(cmds, &mut scratch, now_ms, id.hlc),
         Program::Pool(f) => match run_on_pool(core, f.clone(), scratch, now_ms, id.hlc).await {
             Ok((r, s)) => {
                 scratch = s;

@@ -147,6 +147,12 @@ pub fn is_blocking(argv: &[Bytes]) -> bool {
         && shape(argv).is_some()
 }
 
+/// Whether a blocking command waits on streams (for entries after ids)
+/// rather than on keys that hold no value.
+pub fn waits_on_streams(argv: &[Bytes]) -> bool {
+    shape(argv) == Some(Shape::Streams)
+}
+
 /// XREAD with BLOCK: io sends it through the log as [`XREAD_BLOCK`].
 pub fn is_xread_block(argv: &[Bytes]) -> bool {
     arg(argv, 0).eq_ignore_ascii_case(b"xread") && block_at(argv).is_some()
