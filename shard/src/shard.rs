@@ -691,17 +691,7 @@ impl Shard {
             return crate::txn::TxCheck::Free;
         }
         let keys = corekv_core::txn::tx_keys(argv);
-        if g.txn.proposed_term != g.raw.raft.term {
-            // Prepares proposed in an earlier term of ours: applied or
-            // lost by now (this term's first entry is applied).
-            let locks = crate::txn::TxnState {
-                locks: g.txn.locks.clone(),
-                whole: g.txn.whole,
-                ..Default::default()
-            };
-            return locks.check(&keys, by);
-        }
-        g.txn.check(&keys, by)
+        g.txn.check(&keys, by, g.raw.raft.term)
     }
 
     /// Whether a whole-group prepare by `id` may be proposed to group
@@ -713,15 +703,7 @@ impl Shard {
         if !g.raw.raft.apply_to_current_term() {
             return crate::txn::TxCheck::Conflict;
         }
-        if g.txn.proposed_term != g.raw.raft.term {
-            let locks = crate::txn::TxnState {
-                locks: g.txn.locks.clone(),
-                whole: g.txn.whole,
-                ..Default::default()
-            };
-            return locks.check_all(id);
-        }
-        g.txn.check_all(id)
+        g.txn.check_all(id, Some(g.raw.raft.term))
     }
 
     /// Group `pos`'s applied index and last log index at this replica.

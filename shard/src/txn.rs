@@ -168,16 +168,19 @@ impl TxnState {
             && self.proposed_whole.is_none()
     }
 
-    /// Whether a whole-group prepare by `by` may be proposed now: nothing
-    /// else holds or is preparing any key of the group.
-    pub fn check_all(&self, by: TxId) -> TxCheck {
+    /// Whether a whole-group prepare by `by` may go: nothing else holds a
+    /// key of the group, nor (at a leader in `term`) is preparing one.
+    /// `None`: the applied locks alone (its apply, the same on every
+    /// replica: `proposed` is one leader's).
+    pub fn check_all(&self, by: TxId, term: Option<u64>) -> TxCheck {
+        let (proposed, proposed_whole) = self.proposed_in(term);
         let others = self
             .locks
             .values()
-            .chain(self.proposed.values())
+            .chain(proposed.into_iter().flat_map(|p| p.values()))
             .any(|h| *h != by)
             || self.whole.is_some_and(|h| h != by)
-            || self.proposed_whole.is_some_and(|h| h != by);
+            || proposed_whole.is_some_and(|h| h != by);
         if others {
             TxCheck::Conflict
         } else {
@@ -185,14 +188,26 @@ impl TxnState {
         }
     }
 
+    /// The prepares this leader proposed in `term` and has not applied: its
+    /// keys' holders and a whole-group one. None of an earlier term (they
+    /// are applied or lost once the term's first entry is applied).
+    fn proposed_in(&self, term: Option<u64>) -> (Option<&HashMap<Bytes, TxId>>, Option<TxId>) {
+        if term == Some(self.proposed_term) {
+            (Some(&self.proposed), self.proposed_whole)
+        } else {
+            (None, None)
+        }
+    }
+
     /// Whether a write of `keys` (by transaction `by`, for a prepare) may be
-    /// proposed now.
-    pub fn check(&self, keys: &[Bytes], by: Option<TxId>) -> TxCheck {
+    /// proposed now by the leader of `term`.
+    pub fn check(&self, keys: &[Bytes], by: Option<TxId>, term: u64) -> TxCheck {
         if self.is_empty() {
             return TxCheck::Free;
         }
+        let (proposed, proposed_whole) = self.proposed_in(Some(term));
         let mut out = TxCheck::Free;
-        if let Some(h) = self.whole.or(self.proposed_whole) {
+        if let Some(h) = self.whole.or(proposed_whole) {
             match by {
                 Some(t) if t == h => {}
                 Some(_) => return TxCheck::Conflict,
@@ -200,7 +215,10 @@ impl TxnState {
             }
         }
         for k in keys {
-            let holder = self.locks.get(k).or_else(|| self.proposed.get(k));
+            let holder = self
+                .locks
+                .get(k)
+                .or_else(|| proposed.and_then(|p| p.get(k)));
             match (holder, by) {
                 (None, _) => {}
                 (Some(h), Some(t)) if *h == t => {}
@@ -452,7 +470,7 @@ pub fn apply(
             return Reply::err(txn::ABORTED);
         }
         if !st.held.contains_key(&id) {
-            if st.check_all(id) != TxCheck::Free {
+            if st.check_all(id, None) != TxCheck::Free {
                 return Reply::err(txn::CONFLICT);
             }
             if store.len() > txn::MAX_WHOLE_KEYS {
@@ -651,9 +669,9 @@ mod tests {
         let r = apply(&mut st, 7, &prep, &c, &mut m);
         assert!(matches!(r, Reply::Bulk(_)), "{r:?}");
         // Locked: another prepare is refused, a plain write waits.
-        assert_eq!(st.check(&a(&["k1"]), Some(young)), TxCheck::Conflict);
-        assert_eq!(st.check(&a(&["k2"]), None), TxCheck::Wait);
-        assert_eq!(st.check(&a(&["k3"]), None), TxCheck::Free);
+        assert_eq!(st.check(&a(&["k1"]), Some(young), 0), TxCheck::Conflict);
+        assert_eq!(st.check(&a(&["k2"]), None, 0), TxCheck::Wait);
+        assert_eq!(st.check(&a(&["k3"]), None, 0), TxCheck::Free);
         assert!(st.read_locked(&a(&["k2"])));
         // Survives an encode/decode (a restart).
         let st2 = TxnState::decode(&st.encode()).unwrap();
@@ -744,6 +762,10 @@ mod tests {
         let c = ctx(now);
         corekv_core::cmd::apply_write(&a(&["SET", "k1", "v"]), &c, &mut m);
         let idarg = String::from_utf8(id.to_arg().to_vec()).unwrap();
+        // What this replica once proposed as a leader is not state-machine
+        // state: the apply is the same on every replica.
+        st.proposed.insert(Bytes::from("k1"), other);
+        st.proposed_term = 3;
         let prep = a(&[txn::PREP_ALL, "0", &idarg, "7", "-"]);
         let Reply::Bulk(v) = apply(&mut st, 7, &prep, &c, &mut m) else {
             panic!()
@@ -752,17 +774,18 @@ mod tests {
         assert_eq!(values.len(), 1, "every key of the group: {values:?}");
         // Any key, even one nobody wrote: writes wait, prepares conflict,
         // reads wait; its own prepare goes.
-        assert_eq!(st.check(&a(&["new"]), None), TxCheck::Wait);
-        assert_eq!(st.check(&a(&["new"]), Some(other)), TxCheck::Conflict);
-        assert_eq!(st.check(&a(&["new"]), Some(id)), TxCheck::Free);
-        assert_eq!(st.check_all(other), TxCheck::Conflict);
+        assert_eq!(st.check(&a(&["new"]), None, 0), TxCheck::Wait);
+        assert_eq!(st.check(&a(&["new"]), Some(other), 0), TxCheck::Conflict);
+        assert_eq!(st.check(&a(&["new"]), Some(id), 0), TxCheck::Free);
+        assert_eq!(st.check_all(other, Some(0)), TxCheck::Conflict);
+        st.proposed.clear();
         assert!(st.read_locked(&a(&["new"])));
         let back = TxnState::decode(&st.encode()).unwrap();
         assert_eq!(back.whole, Some(id));
         // Released by its abort.
         apply(&mut st, 7, &a(&[txn::ABORT, "0", &idarg, "1"]), &c, &mut m);
         assert!(st.whole.is_none() && st.is_empty());
-        assert_eq!(st.check(&a(&["new"]), None), TxCheck::Free);
+        assert_eq!(st.check(&a(&["new"]), None, 0), TxCheck::Free);
     }
 
     #[test]
