@@ -795,13 +795,9 @@ impl Conn {
         if self.core.node.args.cluster_enabled && spans_slots(keys) {
             return errors::err(errors::CROSSSLOT);
         }
-        let node = self.core.node.clone();
         let id = match &self.watch {
             Some((id, _)) => *id,
-            None => corekv_core::txn::TxId {
-                node: node.cluster.node_id,
-                hlc: node.hlc_now(),
-            },
+            None => self.core.node.new_txid(),
         };
         let pending = crate::txn::per_group(&self.core, corekv_core::txn::WATCH, id, keys, true);
         let w = self.watch.get_or_insert((id, Vec::new()));

@@ -360,6 +360,15 @@ impl Node {
         Reply::Simple("OK".into())
     }
 
+    /// A new transaction (or watch) id: this node and its HLC now, so ids
+    /// are unique across nodes and ordered along causal paths.
+    pub fn new_txid(&self) -> corekv_core::txn::TxId {
+        corekv_core::txn::TxId {
+            node: self.cluster.node_id,
+            hlc: self.hlc_now(),
+        }
+    }
+
     /// Marks transaction `id` as coordinated here (`live`) or finished.
     pub fn txn_live(&self, id: corekv_core::txn::TxId, live: bool) {
         if let Ok(mut s) = self.live_txns.lock() {

@@ -426,10 +426,7 @@ async fn snapshot_read(
     let start = Instant::now();
     let mut attempt = 0u32;
     loop {
-        let id = TxId {
-            node: core.node.cluster.node_id,
-            hlc: core.node.hlc_now(),
-        };
+        let id = core.node.new_txid();
         let pending: Vec<_> = parts
             .iter()
             // After a failed check, new prepares wait for this read.
@@ -580,10 +577,7 @@ async fn attempt_once(
     wid: &Bytes,
     whole: bool,
 ) -> Result<Result<Option<Vec<Reply>>, Void>, Reply> {
-    let id = TxId {
-        node: core.node.cluster.node_id,
-        hlc: core.node.hlc_now(),
-    };
+    let id = core.node.new_txid();
     let live = Live::new(core, id);
     let primary = parts.first().map_or(0, |p| p.gid);
     // Prepare everywhere at once.
