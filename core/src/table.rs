@@ -267,6 +267,21 @@ server_cmd! {
     GroupAdmin,
     /// `COREKV.DEBUG ...`: fault injection, with `--debug-commands` only.
     Debug,
+    /// Pub/sub (docs/design/0027): run by io's `pubsub` module.
+    Subscribe,
+    Unsubscribe,
+    PSubscribe,
+    PUnsubscribe,
+    SSubscribe,
+    SUnsubscribe,
+    Publish,
+    SPublish,
+    Pubsub(PubsubSub),
+    /// `COREKV.PUB <kind> <channel> <message> ...`: messages published on
+    /// another node, delivered to this node's subscribers only.
+    CorekvPub,
+    /// `MONITOR`: the connection streams every command the node runs.
+    Monitor,
 }
 
 unit_enum!(
@@ -296,6 +311,18 @@ unit_enum!(
         NoEvict,
         SetName,
         Unblock,
+    }
+);
+
+unit_enum!(
+    /// `PUBSUB`'s subcommands.
+    PubsubSub {
+        Channels,
+        Help,
+        NumPat,
+        NumSub,
+        ShardChannels,
+        ShardNumSub,
     }
 );
 

@@ -81,6 +81,11 @@ pub struct Conn {
     /// (heavy reads) go to the socket as they are instead of being copied
     /// into `out` on the core (a 5 MB XRANGE reply was a 5 MB memcpy).
     chunks: Vec<Bytes>,
+    /// The socket (for shutting it down from a publisher).
+    pub(crate) fd: i32,
+    /// Pub/sub subscriptions and MONITOR: while there are any, the
+    /// connection also waits for pushed messages (docs/design/0027).
+    pub(crate) ps: Option<crate::pubsub::ConnSubs>,
 }
 
 /// Runs `flush` and `read` together (see [`Conn::flush_watching`]).
@@ -113,6 +118,43 @@ where
                 }
                 _ => false,
             }
+        }
+    }
+}
+
+/// Reads the socket until data arrives or `sub` gets a pushed message:
+/// `None` when woken by a message (any bytes the read got meanwhile are
+/// kept in `rbuf` and reported).
+async fn read_or_push(
+    stream: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    sub: &crate::pubsub::Subscriber,
+) -> Option<std::io::Result<usize>> {
+    use monoio::io::CancelableAsyncReadRent;
+    if sub.has_queued() || sub.dropped() {
+        return None;
+    }
+    let canceller = monoio::io::Canceller::new();
+    let filled = rbuf.len();
+    let buf = std::mem::take(rbuf);
+    let read = stream.cancelable_read(buf.slice_mut(filled..), canceller.handle());
+    let mut read = std::pin::pin!(read);
+    let mut wake = std::pin::pin!(sub.notify.wait());
+    monoio::select! {
+        _ = &mut wake => {
+            let _ = canceller.cancel();
+            let (res, buf) = read.await;
+            *rbuf = buf.into_inner();
+            match res {
+                Ok(0) => Some(Ok(0)),
+                Ok(n) => Some(Ok(n)),
+                Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => None,
+                Err(e) => Some(Err(e)),
+            }
+        }
+        (res, buf) = &mut read => {
+            *rbuf = buf.into_inner();
+            Some(res)
         }
     }
 }
@@ -167,9 +209,12 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         blocked: false,
         at2: false,
         chunks: Vec::new(),
+        fd,
+        ps: None,
     };
     conn.run(stream).await;
     conn.unwatch();
+    conn.pubsub_reset();
     core.st.borrow_mut().clients.remove(&id);
 }
 
@@ -185,13 +230,21 @@ impl Conn {
             }
             // Backpressure: while the core's queues are full, read nothing.
             self.core.wait_for_room().await;
-            // monoio reads at the buffer's start: hand it the spare tail.
-            let filled = rbuf.len();
-            let (res, buf) = stream.read(rbuf.slice_mut(filled..)).await;
-            rbuf = buf.into_inner();
+            let res = match self.ps.as_ref().map(|s| s.sub.clone()) {
+                // Subscribed: a pushed message wakes the connection too.
+                Some(sub) => read_or_push(&mut stream, &mut rbuf, &sub).await,
+                None => {
+                    // monoio reads at the buffer's start: hand it the spare tail.
+                    let filled = rbuf.len();
+                    let (res, buf) = stream.read(rbuf.slice_mut(filled..)).await;
+                    rbuf = buf.into_inner();
+                    Some(res)
+                }
+            };
             match res {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
+                None => {}
+                Some(Ok(0)) | Some(Err(_)) => return,
+                Some(Ok(n)) => {
                     if let Some(c) = counters.get(self.core.id) {
                         c.net_input_bytes.fetch_add(n as u64, Relaxed);
                     }
@@ -249,6 +302,14 @@ impl Conn {
                     c.net_output_bytes.fetch_add(n as u64, Relaxed);
                 }
             }
+            if let Some(s) = &self.ps {
+                if s.sub.dropped() {
+                    // Past the output limit: closed, its output dropped.
+                    return;
+                }
+                // Messages pushed meanwhile go after this batch's replies.
+                s.sub.take_into(&mut self.out);
+            }
             if !self.out.is_empty() {
                 let n = self.out.len();
                 let out = std::mem::replace(&mut self.out, BytesMut::new());
@@ -261,6 +322,9 @@ impl Conn {
                 }
                 out.clear();
                 self.out = out;
+                if let Some(s) = &self.ps {
+                    s.sub.written();
+                }
             }
             if self.close {
                 linger(stream).await;
@@ -374,6 +438,11 @@ impl Conn {
         self.items.push(item);
     }
 
+    /// The protocol of pub/sub confirmation frames: the connection's own.
+    pub(crate) fn reply_proto_pub(&self) -> Proto {
+        self.reply_proto()
+    }
+
     /// The protocol of the reply being produced (see [`Conn::at2`]).
     fn reply_proto(&self) -> Proto {
         if self.at2 { Proto::Resp2 } else { self.proto }
@@ -469,6 +538,20 @@ impl Conn {
                 return "NULL";
             }
         };
+        if self.proto == Proto::Resp2
+            && self.subscribed()
+            && !matches!(spec.handler, Handler::Server(c) if crate::pubsub::allowed_in_subscribed_context(&c))
+        {
+            let r = errors::err(&format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                spec.name
+            ));
+            self.push_ready(r, stats::CMD_OTHER, start);
+            return "NULL";
+        }
+        if self.core.node.pubsub.any_monitor.load(Relaxed) && !self.proxied {
+            crate::pubsub::monitor_feed(&self.core, spec, &self.addr, &argv);
+        }
         // XREAD BLOCK waits like BLPOP: through the log, held by the
         // blocking layer of the stream's leader.
         if corekv_core::cmd::blocking::is_xread_block(&argv)
@@ -490,6 +573,40 @@ impl Conn {
             spec = read;
         }
         let write = match spec.handler {
+            Handler::Server(cmd @ (ServerCmd::Publish | ServerCmd::SPublish)) => {
+                // Pipelined like a read: after this connection's writes
+                // (a subscriber told of a change finds it), before its
+                // later commands.
+                if self.queued_writes {
+                    self.flush().await;
+                }
+                let kind = if cmd == ServerCmd::Publish {
+                    crate::pubsub::Kind::Plain
+                } else {
+                    crate::pubsub::Kind::Shard
+                };
+                let (ch, msg) = (
+                    argv.get(1).cloned().unwrap_or_default(),
+                    argv.get(2).cloned().unwrap_or_default(),
+                );
+                let mut parts = crate::pubsub::publish(&self.core, kind, ch, msg);
+                let item = if parts.len() == 1
+                    && let Some(p) = parts.pop()
+                {
+                    Item::One(p, stats::CMD_OTHER, start)
+                } else {
+                    Item::Gather {
+                        parts,
+                        merge: Merge::Sum,
+                        layout: Vec::new(),
+                        nkeys: 0,
+                        class: stats::CMD_OTHER,
+                        start,
+                    }
+                };
+                self.push_item(item);
+                return spec.name;
+            }
             Handler::Server(cmd) => {
                 self.flush().await;
                 let r = server_cmds::execute(self, cmd, &argv).await;

@@ -283,6 +283,8 @@ pub struct Core {
     pub limits: Limits,
     /// Connections waiting for room in the core's queues.
     gate: WaitList,
+    /// This core's pub/sub subscriptions (docs/design/0027).
+    pub pubsub: RefCell<crate::pubsub::Registry>,
 }
 
 /// An answer that may not be there yet.
@@ -425,6 +427,7 @@ impl Core {
             last_poll: std::cell::Cell::new(Instant::now()),
             limits,
             gate: WaitList::default(),
+            pubsub: RefCell::default(),
         }
     }
 
@@ -734,6 +737,44 @@ impl Core {
             self.notify.notify();
             Pending::Wait(rx)
         }
+    }
+
+    /// Sends a published message to core `owner`'s subscribers, in the
+    /// turn's batch for that core, counted in the pair's window like a
+    /// request (so a flood of PUBLISHes is held back, not queued without
+    /// bound); the reply is the receivers there.
+    pub fn publish_to_core(
+        &self,
+        owner: usize,
+        kind: crate::pubsub::Kind,
+        channel: Bytes,
+        message: Bytes,
+    ) -> Pending {
+        let mut st = self.st.borrow_mut();
+        let id = st.next_req;
+        st.next_req += 1;
+        let (tx, rx) = oneshot::channel();
+        st.remote_waiters.insert(id, (owner, tx));
+        if let Some(n) = st.forwarded.get_mut(owner) {
+            *n += 1;
+            let n = *n;
+            if n == self.limits.per_pair {
+                st.pairs_full += 1;
+            }
+            st.forward_peak = st.forward_peak.max(n);
+        }
+        if let Some(out) = st.outbox.get_mut(owner) {
+            out.push(Msg::Publish {
+                from: self.id,
+                id,
+                kind,
+                channel,
+                message,
+            });
+        }
+        drop(st);
+        self.notify.notify();
+        Pending::Wait(rx)
     }
 
     /// Sends a command to the node leading its group (another node) and
@@ -1581,6 +1622,30 @@ impl Core {
                 if let (Some(reply), Some(out)) = (reply, st.outbox.get_mut(from)) {
                     out.push(Msg::Resp { id, reply });
                 }
+            }
+            Msg::Publish {
+                from,
+                id,
+                kind,
+                channel,
+                message,
+            } => {
+                let n = self
+                    .pubsub
+                    .borrow()
+                    .publish(&self.node.pubsub, kind, &channel, &message);
+                if let Some(out) = self.st.borrow_mut().outbox.get_mut(from) {
+                    out.push(Msg::Resp {
+                        id,
+                        reply: Reply::Integer(n as i64),
+                    });
+                }
+            }
+            Msg::Monitor(line) => {
+                self.pubsub.borrow().feed_monitors(&self.node.pubsub, &line);
+            }
+            Msg::Pubsub(q, tx) => {
+                let _ = tx.send(self.pubsub.borrow().answer(&q));
             }
             Msg::Resp { id, reply } => {
                 let mut st = self.st.borrow_mut();

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod peer;
 pub mod persist;
 pub mod proxy;
+pub mod pubsub;
 pub mod script;
 pub mod server;
 pub mod server_cmds;

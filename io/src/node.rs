@@ -109,6 +109,19 @@ pub enum Msg {
     ResetStats,
     /// WAIT: the core's `Shard::replica_counts`.
     Replicas(flume::Sender<(Option<u64>, u64)>),
+    /// A message published on core `from`, for this core's subscribers;
+    /// the receivers' count goes back as `Resp { id }`.
+    Publish {
+        from: usize,
+        id: u64,
+        kind: crate::pubsub::Kind,
+        channel: Bytes,
+        message: Bytes,
+    },
+    /// A MONITOR line for this core's monitors.
+    Monitor(Bytes),
+    /// PUBSUB introspection of this core's subscriptions.
+    Pubsub(crate::pubsub::Query, flume::Sender<crate::pubsub::Answer>),
 }
 
 pub struct Node {
@@ -171,6 +184,8 @@ pub struct Node {
     /// `persist_flushed`, which the main thread waits for before exiting.
     pub stopping: std::sync::atomic::AtomicBool,
     pub persist_flushed: AtomicUsize,
+    /// Pub/sub counters and settings (the registries are per core).
+    pub pubsub: crate::pubsub::Shared,
 }
 
 /// Miss-pool threads per core: they mostly wait on the disk, and the
@@ -238,6 +253,7 @@ impl Node {
             read_health: Default::default(),
             stopping: Default::default(),
             persist_flushed: AtomicUsize::new(0),
+            pubsub: crate::pubsub::Shared::new(cores),
         }
     }
 

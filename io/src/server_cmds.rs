@@ -8,6 +8,7 @@
 use crate::config::{fsync_name, parse_fsync};
 use crate::conn::{Conn, unknown};
 use crate::node::{KillFilter, Msg, unix_ms};
+use crate::pubsub::{self, Kind};
 use bytes::Bytes;
 use corekv_core::cmd::glob_match;
 use corekv_core::table::{self, ClientSub, ConfigSub, ServerCmd};
@@ -33,6 +34,11 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
     let arg = |i: usize| argv.get(i).map(|b| b.as_ref()).unwrap_or(b"");
     match cmd {
         ServerCmd::Ping if argv.len() > 2 => errors::arity("ping"),
+        // In RESP2's subscribed context PING answers as a message would.
+        ServerCmd::Ping if conn.proto == Proto::Resp2 && conn.subscribed() => Reply::Array(vec![
+            bulk_str("pong"),
+            Reply::Bulk(argv.get(1).cloned().unwrap_or_default()),
+        ]),
         ServerCmd::Ping => match argv.get(1) {
             Some(m) => Reply::Bulk(m.clone()),
             None => s("PONG"),
@@ -44,6 +50,7 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         }
         ServerCmd::Reset => {
             conn.unwatch();
+            conn.pubsub_reset();
             conn.proto = Proto::Resp2;
             conn.name.clear();
             conn.no_evict = false;
@@ -123,6 +130,36 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
             conn.core.node.debug_command(argv)
         }
         ServerCmd::Debug => unknown(argv),
+        ServerCmd::Subscribe => pubsub::subscribe(conn, Kind::Plain, false, argv),
+        ServerCmd::PSubscribe => pubsub::subscribe(conn, Kind::Plain, true, argv),
+        ServerCmd::SSubscribe => pubsub::subscribe(conn, Kind::Shard, false, argv),
+        ServerCmd::Unsubscribe => pubsub::unsubscribe(conn, Kind::Plain, false, argv),
+        ServerCmd::PUnsubscribe => pubsub::unsubscribe(conn, Kind::Plain, true, argv),
+        ServerCmd::SUnsubscribe => pubsub::unsubscribe(conn, Kind::Shard, false, argv),
+        // Dispatch runs a client's PUBLISH without this path (pipelined);
+        // this serves it where commands are run one by one.
+        ServerCmd::Publish | ServerCmd::SPublish => {
+            let kind = if cmd == ServerCmd::Publish {
+                Kind::Plain
+            } else {
+                Kind::Shard
+            };
+            let mut n = 0;
+            for p in pubsub::publish(
+                &conn.core,
+                kind,
+                argv.get(1).cloned().unwrap_or_default(),
+                argv.get(2).cloned().unwrap_or_default(),
+            ) {
+                if let Reply::Integer(x) = p.resolve().await {
+                    n += x;
+                }
+            }
+            Reply::Integer(n)
+        }
+        ServerCmd::Pubsub(sub) => pubsub::pubsub(conn, sub, argv).await,
+        ServerCmd::CorekvPub => pubsub::corekv_pub(&conn.core, argv).await,
+        ServerCmd::Monitor => pubsub::monitor(conn),
     }
 }
 
@@ -178,6 +215,7 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
         }
     }
     conn.proto = proto;
+    conn.pubsub_proto_changed();
     if let Some(n) = name {
         conn.name = n;
     }

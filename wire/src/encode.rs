@@ -121,6 +121,23 @@ pub fn encode_request(argv: &[&[u8]], out: &mut BytesMut) {
     }
 }
 
+/// The header of an out-of-band message (pub/sub, invalidations): a RESP3
+/// push (`>n`) or, in RESP2, an array (`*n`), as Redis sends them.
+pub fn encode_push_header(n: usize, proto: Proto, out: &mut BytesMut) {
+    let kind = if proto == Proto::Resp3 { b'>' } else { b'*' };
+    header(out, kind, n as i64);
+}
+
+/// Appends a bulk string.
+pub fn encode_bulk(data: &[u8], out: &mut BytesMut) {
+    bulk(out, b'$', &[], data);
+}
+
+/// Appends an integer.
+pub fn encode_int(v: i64, out: &mut BytesMut) {
+    header(out, b':', v);
+}
+
 /// A double's text: `,<text>` in RESP3, a bulk string in RESP2.
 fn double_text(out: &mut BytesMut, resp3: bool, text: &[u8]) {
     if resp3 {
