@@ -575,6 +575,7 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
             .into(),
         ),
         ("io-threads", "1".into()),
+        ("client-output-buffer-limit", node.pubsub.limit_config()),
         ("corekv-cores", node.cores.to_string()),
         ("corekv-groups-per-core", a.groups_per_core.to_string()),
         (
@@ -645,6 +646,14 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
                             ));
                         }
                     },
+                    "client-output-buffer-limit" => {
+                        if let Err(e) = crate::pubsub::Shared::parse_limit(&value) {
+                            return errors::err(&format!(
+                                "ERR CONFIG SET failed (possibly related to argument '{name}') - {e}"
+                            ));
+                        }
+                        changes.push((name, value));
+                    }
                     _ => {
                         return errors::err(&format!(
                             "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
@@ -654,6 +663,16 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
             }
             for (name, value) in changes {
                 match name.as_str() {
+                    "client-output-buffer-limit" => {
+                        if let Ok(Some((hard, soft, secs))) =
+                            crate::pubsub::Shared::parse_limit(&value)
+                        {
+                            let l = &conn.core.node.pubsub.limit;
+                            l.hard.store(hard, Relaxed);
+                            l.soft.store(soft, Relaxed);
+                            l.soft_secs.store(secs, Relaxed);
+                        }
+                    }
                     "maxclients" => {
                         if let Ok(n) = value.parse::<usize>() {
                             conn.core.node.maxclients.store(n, Relaxed);

@@ -1,0 +1,381 @@
+//! Pub/sub and MONITOR through real clients: Redis 7.0's frames in RESP2
+//! and RESP3, delivery across cores and nodes, the output-buffer limit.
+//! Tests that do not say corekv-only also pass against redis-server
+//! (`COREKV_TEST_TARGET=redis`).
+
+use corekv_tests::r::{b, e, i, ok};
+use corekv_tests::{Reply, Resp, Server, check, corekv_only, start_cluster, wait_until};
+use std::time::{Duration, Instant};
+
+fn push(items: Vec<Reply>) -> Reply {
+    Reply::Push(items)
+}
+
+fn arr(items: Vec<Reply>) -> Reply {
+    Reply::Array(items)
+}
+
+/// A subscription frame in the connection's protocol.
+fn frame(resp3: bool, items: Vec<Reply>) -> Reply {
+    if resp3 { push(items) } else { arr(items) }
+}
+
+fn read(c: &mut Resp) -> Reply {
+    c.read_reply().expect("frame")
+}
+
+#[test]
+fn subscribe_publish_unsubscribe_in_resp2() {
+    let s = Server::start(&[]);
+    let mut sub = s.resp();
+    sub.send(&["SUBSCRIBE", "a", "b", "a"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("subscribe"), b("a"), i(1)]));
+    assert_eq!(read(&mut sub), arr(vec![b("subscribe"), b("b"), i(2)]));
+    // Subscribing twice confirms again and counts once.
+    assert_eq!(read(&mut sub), arr(vec![b("subscribe"), b("a"), i(2)]));
+    sub.send(&["PSUBSCRIBE", "n*"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("psubscribe"), b("n*"), i(3)]));
+
+    let mut p = s.resp();
+    check!(p, ["PUBLISH", "a", "hello"], i(1));
+    check!(p, ["PUBLISH", "news", "flash"], i(1));
+    check!(p, ["PUBLISH", "nobody", "x"], i(1)); // matches n*
+    check!(p, ["PUBLISH", "zzz", "x"], i(0));
+    assert_eq!(read(&mut sub), arr(vec![b("message"), b("a"), b("hello")]));
+    assert_eq!(
+        read(&mut sub),
+        arr(vec![b("pmessage"), b("n*"), b("news"), b("flash")])
+    );
+    assert_eq!(
+        read(&mut sub),
+        arr(vec![b("pmessage"), b("n*"), b("nobody"), b("x")])
+    );
+
+    // The subscribed context: only (P|S)(UN)SUBSCRIBE, PING, QUIT, RESET.
+    check!(
+        sub,
+        ["GET", "k"],
+        e(
+            "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        )
+    );
+    check!(
+        sub,
+        ["CLIENT", "LIST"],
+        e(
+            "ERR Can't execute 'client|list': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        )
+    );
+    check!(sub, ["PING"], arr(vec![b("pong"), b("")]));
+    check!(sub, ["PING", "hi"], arr(vec![b("pong"), b("hi")]));
+
+    assert_eq!(p.cmd(&["PUBSUB", "CHANNELS"]).sorted_texts(), ["a", "b"]);
+    check!(
+        p,
+        ["PUBSUB", "NUMSUB", "a", "b", "c"],
+        arr(vec![b("a"), i(1), b("b"), i(1), b("c"), i(0)])
+    );
+    check!(p, ["PUBSUB", "NUMPAT"], i(1));
+
+    sub.send(&["UNSUBSCRIBE", "a"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("unsubscribe"), b("a"), i(2)]));
+    // Without names: every channel, in any order, then nothing left.
+    sub.send(&["UNSUBSCRIBE"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("unsubscribe"), b("b"), i(1)]));
+    sub.send(&["UNSUBSCRIBE"]).expect("send");
+    assert_eq!(
+        read(&mut sub),
+        arr(vec![b("unsubscribe"), Reply::Nil, i(1)])
+    );
+    sub.send(&["PUNSUBSCRIBE"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("punsubscribe"), b("n*"), i(0)]));
+    // Out of the subscribed context: every command runs again.
+    check!(sub, ["PING"], Reply::Simple("PONG".into()));
+    check!(sub, ["GET", "k"], Reply::Nil);
+    check!(p, ["PUBLISH", "a", "x"], i(0));
+    check!(p, ["PUBSUB", "NUMPAT"], i(0));
+    check!(p, ["PUBSUB", "CHANNELS"], arr(vec![]));
+}
+
+#[test]
+fn resp3_subscribers_get_pushes_and_run_any_command() {
+    let s = Server::start(&[]);
+    let mut sub = s.resp();
+    assert!(!sub.cmd(&["HELLO", "3"]).is_error());
+    sub.send(&["SUBSCRIBE", "c"]).expect("send");
+    assert_eq!(read(&mut sub), push(vec![b("subscribe"), b("c"), i(1)]));
+    let mut p = s.resp();
+    check!(p, ["PUBLISH", "c", "m1"], i(1));
+    assert_eq!(read(&mut sub), push(vec![b("message"), b("c"), b("m1")]));
+    // Any command runs while subscribed in RESP3.
+    check!(sub, ["SET", "k", "v"], ok());
+    check!(sub, ["GET", "k"], b("v"));
+    check!(sub, ["PING"], Reply::Simple("PONG".into()));
+    check!(p, ["PUBLISH", "c", "m2"], i(1));
+    assert_eq!(read(&mut sub), push(vec![b("message"), b("c"), b("m2")]));
+    sub.send(&["UNSUBSCRIBE"]).expect("send");
+    assert_eq!(read(&mut sub), push(vec![b("unsubscribe"), b("c"), i(0)]));
+    sub.send(&["UNSUBSCRIBE"]).expect("send");
+    assert_eq!(
+        read(&mut sub),
+        push(vec![b("unsubscribe"), Reply::Nil, i(0)])
+    );
+    // RESET leaves every subscription without a reply of its own.
+    sub.send(&["SSUBSCRIBE", "s1"]).expect("send");
+    assert_eq!(read(&mut sub), push(vec![b("ssubscribe"), b("s1"), i(1)]));
+    check!(sub, ["RESET"], Reply::Simple("RESET".into()));
+    check!(p, ["SPUBLISH", "s1", "x"], i(0));
+}
+
+#[test]
+fn shard_channels_are_their_own_namespace() {
+    let s = Server::start(&[]);
+    let mut sub = s.resp();
+    sub.send(&["SSUBSCRIBE", "s1", "s2"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("ssubscribe"), b("s1"), i(1)]));
+    assert_eq!(read(&mut sub), arr(vec![b("ssubscribe"), b("s2"), i(2)]));
+    // Shard subscriptions do not count in SUBSCRIBE's total.
+    sub.send(&["SUBSCRIBE", "s1"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("subscribe"), b("s1"), i(1)]));
+    let mut p = s.resp();
+    check!(p, ["SPUBLISH", "s1", "hi"], i(1));
+    assert_eq!(read(&mut sub), arr(vec![b("smessage"), b("s1"), b("hi")]));
+    check!(p, ["PUBLISH", "s1", "plain"], i(1));
+    assert_eq!(read(&mut sub), arr(vec![b("message"), b("s1"), b("plain")]));
+    check!(p, ["SPUBLISH", "s3", "x"], i(0));
+    let chans = p.cmd(&["PUBSUB", "SHARDCHANNELS"]);
+    assert_eq!(chans.sorted_texts(), ["s1", "s2"]);
+    check!(p, ["PUBSUB", "SHARDCHANNELS", "*2"], arr(vec![b("s2")]));
+    check!(
+        p,
+        ["PUBSUB", "SHARDNUMSUB", "s1", "zz"],
+        arr(vec![b("s1"), i(1), b("zz"), i(0)])
+    );
+    sub.send(&["SUNSUBSCRIBE", "s2"]).expect("send");
+    assert_eq!(read(&mut sub), arr(vec![b("sunsubscribe"), b("s2"), i(1)]));
+    check!(
+        p,
+        ["PUBSUB", "HELP", "x"],
+        e("ERR wrong number of arguments for 'pubsub|help' command")
+    );
+    check!(
+        p,
+        ["PUBSUB", "NOPE"],
+        e("ERR unknown subcommand 'NOPE'. Try PUBSUB HELP.")
+    );
+    check!(
+        p,
+        ["PUBLISH", "a"],
+        e("ERR wrong number of arguments for 'publish' command")
+    );
+    check!(
+        p,
+        ["SUBSCRIBE"],
+        e("ERR wrong number of arguments for 'subscribe' command")
+    );
+}
+
+/// Subscribers on every core (connections are spread over the cores) all
+/// get every message, in publish order, and PUBLISH counts them all.
+#[test]
+fn publish_reaches_subscribers_on_every_core() {
+    let s = Server::start(&["--cores", "3"]);
+    let n = 9;
+    let mut subs: Vec<Resp> = (0..n).map(|_| s.resp()).collect();
+    for c in subs.iter_mut() {
+        c.send(&["SUBSCRIBE", "all"]).expect("send");
+        assert_eq!(read(c), arr(vec![b("subscribe"), b("all"), i(1)]));
+    }
+    let mut p = s.resp();
+    check!(p, ["PUBSUB", "NUMSUB", "all"], arr(vec![b("all"), i(n)]));
+    for m in 0..50 {
+        check!(p, ["PUBLISH", "all", &m.to_string()], i(n));
+    }
+    // Pipelined publishes keep their order too.
+    for m in 50..100 {
+        p.send(&["PUBLISH", "all", &m.to_string()]).expect("send");
+    }
+    for _ in 50..100 {
+        assert_eq!(read(&mut p), i(n));
+    }
+    for c in subs.iter_mut() {
+        for m in 0..100 {
+            assert_eq!(
+                read(c),
+                arr(vec![b("message"), b("all"), b(&m.to_string())])
+            );
+        }
+    }
+}
+
+/// A subscriber that reads nothing is cut off at the pubsub output limit;
+/// one that reads keeps every message.
+#[test]
+fn a_slow_subscriber_is_dropped_while_others_keep_their_messages() {
+    let s = Server::start(&[]);
+    let mut admin = s.resp();
+    check!(
+        admin,
+        [
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 1mb 512kb 1"
+        ],
+        ok()
+    );
+    let got = admin.cmd(&["CONFIG", "GET", "client-output-buffer-limit"]);
+    assert!(
+        got.items()
+            .get(1)
+            .is_some_and(|v| v.text().ends_with("pubsub 1048576 524288 1")),
+        "{got:?}"
+    );
+    check!(
+        admin,
+        [
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 1mb 512kb"
+        ],
+        e(
+            "ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration."
+        )
+    );
+    let mut slow = s.resp();
+    slow.send(&["SUBSCRIBE", "flood"]).expect("send");
+    assert_eq!(read(&mut slow), arr(vec![b("subscribe"), b("flood"), i(1)]));
+    let mut fast = s.resp();
+    fast.send(&["SUBSCRIBE", "flood"]).expect("send");
+    assert_eq!(read(&mut fast), arr(vec![b("subscribe"), b("flood"), i(1)]));
+
+    // 64 KiB messages, read by `fast` as they come, never by `slow`. The
+    // kernel's socket buffers take a few MB before the server's queue
+    // grows; 1000 messages (64 MB) are far past them.
+    let msg = "x".repeat(64 * 1024);
+    let mut p = s.resp();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut sent = 0;
+    let mut receivers_after_drop = None;
+    while sent < 1000 && Instant::now() < deadline {
+        let n = p.cmd(&["PUBLISH", "flood", &msg]).int();
+        sent += 1;
+        let m = read(&mut fast);
+        assert_eq!(m, arr(vec![b("message"), b("flood"), b(&msg)]));
+        if n == 1 {
+            receivers_after_drop = Some(sent);
+            break;
+        }
+    }
+    assert!(
+        receivers_after_drop.is_some(),
+        "the slow subscriber was never dropped ({sent} messages)"
+    );
+    // The fast one keeps getting everything.
+    for k in 0..10 {
+        check!(p, ["PUBLISH", "flood", &format!("after{k}")], i(1));
+        assert_eq!(
+            read(&mut fast),
+            arr(vec![b("message"), b("flood"), b(&format!("after{k}"))])
+        );
+    }
+    // The slow one's connection is closed: reading drains what the kernel
+    // held and then ends.
+    let ended = wait_until(Duration::from_secs(20), || slow.read_reply().is_err());
+    assert!(ended, "the slow subscriber's connection stayed open");
+}
+
+#[test]
+fn monitor_shows_commands_of_other_clients() {
+    let s = Server::start(&[]);
+    let mut m = s.resp();
+    check!(m, ["MONITOR"], ok());
+    let mut c = s.resp();
+    check!(c, ["SET", "k", "a b\"c\n"], ok());
+    assert!(!c.cmd(&["CONFIG", "GET", "maxclients"]).is_error());
+    check!(c, ["GET", "k"], b("a b\"c\n"));
+    let line = |r: Reply| match r {
+        Reply::Simple(s) => s,
+        other => panic!("not a monitor line: {other:?}"),
+    };
+    let l1 = line(read(&mut m));
+    let l2 = line(read(&mut m));
+    let tail = |l: &str| {
+        l.split_once("] ")
+            .map(|(_, t)| t.to_string())
+            .expect("shape")
+    };
+    let head_ok = |l: &str| {
+        let (ts, rest) = l.split_once(' ').expect("ts");
+        let (sec, us) = ts.split_once('.').expect("dot");
+        sec.parse::<u64>().is_ok() && us.len() == 6 && rest.starts_with("[0 127.0.0.1:")
+    };
+    assert!(head_ok(&l1), "{l1}");
+    assert_eq!(tail(&l1), r#""SET" "k" "a b\"c\n""#);
+    // CONFIG (admin) is not shown.
+    assert_eq!(tail(&l2), r#""GET" "k""#);
+}
+
+/// PUBLISH on one node reaches subscribers on every node; each node's
+/// PUBLISH counts its own receivers (like Redis Cluster).
+#[test]
+fn publish_reaches_subscribers_on_every_node() {
+    if !corekv_only("publish_reaches_subscribers_on_every_node") {
+        return;
+    }
+    let nodes = start_cluster(3, &[]);
+    let mut s2 = nodes[1].resp();
+    let mut s3 = nodes[2].resp();
+    s2.send(&["SUBSCRIBE", "x"]).expect("send");
+    assert_eq!(read(&mut s2), arr(vec![b("subscribe"), b("x"), i(1)]));
+    assert!(!s3.cmd(&["HELLO", "3"]).is_error());
+    s3.send(&["PSUBSCRIBE", "x*"]).expect("send");
+    assert_eq!(read(&mut s3), push(vec![b("psubscribe"), b("x*"), i(1)]));
+    let mut p = nodes[0].resp();
+    // The first messages may race the links' start: wait for one to land.
+    let ok = wait_until(Duration::from_secs(10), || {
+        p.cmd(&["PUBLISH", "x", "probe"]);
+        s2.read_reply().is_ok()
+    });
+    assert!(ok, "node 2 never got a message published on node 1");
+    // Drain node 3's probes.
+    s3.cmd(&["PING"]);
+    loop {
+        match read(&mut s3) {
+            Reply::Simple(p) if p == "PONG" => break,
+            Reply::Push(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // Drain the probes node 2 got after the one that arrived.
+    s2.send(&["PING"]).expect("send");
+    loop {
+        match read(&mut s2) {
+            Reply::Array(v) if v.first() == Some(&b("pong")) => break,
+            Reply::Array(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    for k in 0..20 {
+        check!(p, ["PUBLISH", "x", &format!("m{k}")], i(0));
+    }
+    for k in 0..20 {
+        assert_eq!(
+            read(&mut s2),
+            arr(vec![b("message"), b("x"), b(&format!("m{k}"))])
+        );
+        assert_eq!(
+            read(&mut s3),
+            push(vec![b("pmessage"), b("x*"), b("x"), b(&format!("m{k}"))])
+        );
+    }
+    // Node 2 counts its own subscriber.
+    let mut p2 = nodes[1].resp();
+    check!(p2, ["PUBLISH", "x", "local"], i(1));
+    assert_eq!(read(&mut s2), arr(vec![b("message"), b("x"), b("local")]));
+    assert_eq!(
+        read(&mut s3),
+        push(vec![b("pmessage"), b("x*"), b("x"), b("local")])
+    );
+}
