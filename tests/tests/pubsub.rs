@@ -15,11 +15,6 @@ fn arr(items: Vec<Reply>) -> Reply {
     Reply::Array(items)
 }
 
-/// A subscription frame in the connection's protocol.
-fn frame(resp3: bool, items: Vec<Reply>) -> Reply {
-    if resp3 { push(items) } else { arr(items) }
-}
-
 fn read(c: &mut Resp) -> Reply {
     c.read_reply().expect("frame")
 }
