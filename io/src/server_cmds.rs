@@ -788,7 +788,7 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
                 sum(&|c| c.fsyncs.load(Relaxed))
             ),
             "stats" => format!(
-                "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\ntotal_error_replies:{}\r\ncorekv_forwarded_commands:{}\r\ncorekv_raft_proposals:{}\r\ncorekv_raft_batches:{}\r\ncorekv_heavy_submitted:{}\r\ncorekv_heavy_rejected:{}\r\ncorekv_txns_in_flight:{}\r\n",
+                "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\ntotal_error_replies:{}\r\ncorekv_forwarded_commands:{}\r\ncorekv_raft_proposals:{}\r\ncorekv_raft_batches:{}\r\ncorekv_heavy_submitted:{}\r\ncorekv_heavy_rejected:{}\r\ncorekv_txns_in_flight:{}\r\ncorekv_pubsub_clients_dropped:{}\r\ncorekv_pubsub_forwards_dropped:{}\r\n",
                 sum(&|c| c.total_connections.load(Relaxed)),
                 sum(&|c| c.commands.load(Relaxed)),
                 sum(&|c| c.net_input_bytes.load(Relaxed)),
@@ -802,6 +802,8 @@ async fn info(conn: &Conn, argv: &[Bytes]) -> String {
                 node.heavy.submitted.load(Relaxed),
                 node.heavy.rejected.load(Relaxed),
                 node.txns_in_flight.load(Relaxed),
+                node.pubsub.dropped_clients.load(Relaxed),
+                node.pubsub.dropped_forwards.load(Relaxed),
             ),
             "replication" => format!(
                 "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n",
