@@ -302,7 +302,9 @@ unit_enum!(
 unit_enum!(
     /// `CLIENT`'s subcommands.
     ClientSub {
+        Caching,
         GetName,
+        GetRedir,
         Help,
         Id,
         Info,
@@ -310,6 +312,8 @@ unit_enum!(
         List,
         NoEvict,
         SetName,
+        Tracking,
+        TrackingInfo,
         Unblock,
     }
 );

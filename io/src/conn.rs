@@ -86,6 +86,8 @@ pub struct Conn {
     /// Pub/sub subscriptions and MONITOR: while there are any, the
     /// connection also waits for pushed messages (docs/design/0027).
     pub(crate) ps: Option<crate::pubsub::ConnSubs>,
+    /// CLIENT TRACKING options, while on.
+    pub(crate) tracking: Option<Box<crate::tracking::Conf>>,
 }
 
 /// Runs `flush` and `read` together (see [`Conn::flush_watching`]).
@@ -211,6 +213,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         chunks: Vec::new(),
         fd,
         ps: None,
+        tracking: None,
     };
     conn.run(stream).await;
     conn.unwatch();
@@ -633,6 +636,9 @@ impl Conn {
                 return "NULL";
             }
         };
+        if self.tracking.is_some() {
+            self.track_command(spec, &argv, write);
+        }
         if !write && self.queued_writes {
             self.flush().await;
         }

@@ -285,6 +285,8 @@ pub struct Core {
     gate: WaitList,
     /// This core's pub/sub subscriptions (docs/design/0027).
     pub pubsub: RefCell<crate::pubsub::Registry>,
+    /// This core's client-side caching tables.
+    pub tracker: RefCell<crate::tracking::Tracker>,
 }
 
 /// An answer that may not be there yet.
@@ -428,6 +430,7 @@ impl Core {
             limits,
             gate: WaitList::default(),
             pubsub: RefCell::default(),
+            tracker: RefCell::default(),
         }
     }
 
@@ -1643,6 +1646,13 @@ impl Core {
             }
             Msg::Monitor(line) => {
                 self.pubsub.borrow().feed_monitors(&self.node.pubsub, &line);
+            }
+            Msg::Invalidate { keys, flush } => {
+                self.tracker.borrow_mut().invalidate(self, &keys, flush);
+            }
+            Msg::TrackPush { to, keys } => crate::tracking::deliver_redirected(self, to, keys),
+            Msg::HasClient(id, tx) => {
+                let _ = tx.send(self.st.borrow().clients.contains_key(&id));
             }
             Msg::Pubsub(q, tx) => {
                 let _ = tx.send(self.pubsub.borrow().answer(&q));

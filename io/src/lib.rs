@@ -30,6 +30,7 @@ pub mod server_cmds;
 pub mod stats;
 pub mod stats_socket;
 pub mod topology;
+pub mod tracking;
 pub mod txn;
 mod watch;
 

@@ -120,6 +120,19 @@ pub enum Msg {
     },
     /// A MONITOR line for this core's monitors.
     Monitor(Bytes),
+    /// Keys changed on this node (all of them: `flush`), for this core's
+    /// tracking clients.
+    Invalidate {
+        keys: Vec<Bytes>,
+        flush: bool,
+    },
+    /// An invalidation redirected to client `to` of this core.
+    TrackPush {
+        to: u64,
+        keys: Option<Vec<Bytes>>,
+    },
+    /// Whether client `id` is connected to this core.
+    HasClient(u64, flume::Sender<bool>),
     /// PUBSUB introspection of this core's subscriptions.
     Pubsub(crate::pubsub::Query, flume::Sender<crate::pubsub::Answer>),
 }

@@ -99,6 +99,14 @@ pub struct Shared {
     pub monitors: Vec<AtomicU64>,
     /// Any core has a monitor.
     pub any_monitor: std::sync::atomic::AtomicBool,
+    /// Per core: its tracking clients (CLIENT TRACKING ON).
+    pub tracking: Vec<AtomicU64>,
+    /// Any core has a tracking client: applied writes report their keys.
+    pub any_tracking: std::sync::atomic::AtomicBool,
+    /// The core of every connection with a subscriber handle, so an
+    /// invalidation redirected to it finds it. Touched when such a handle
+    /// is made or dropped, never per message.
+    owners: std::sync::Mutex<HashMap<u64, usize>>,
 }
 
 impl Shared {
@@ -110,12 +118,32 @@ impl Shared {
             dropped_forwards: AtomicU64::new(0),
             monitors: (0..cores).map(|_| AtomicU64::new(0)).collect(),
             any_monitor: Default::default(),
+            tracking: (0..cores).map(|_| AtomicU64::new(0)).collect(),
+            any_tracking: Default::default(),
+            owners: Default::default(),
         }
     }
 
-    fn monitor_count_changed(&self) {
+    /// Recomputes the "any core has one" flags after a count changed.
+    pub fn counts_changed(&self) {
         let any = self.monitors.iter().any(|m| m.load(Relaxed) > 0);
         self.any_monitor.store(any, Relaxed);
+        let any = self.tracking.iter().any(|m| m.load(Relaxed) > 0);
+        self.any_tracking.store(any, Relaxed);
+    }
+
+    /// The core of connection `id`, if it has a subscriber handle.
+    pub fn owner_of(&self, id: u64) -> Option<usize> {
+        self.owners.lock().ok()?.get(&id).copied()
+    }
+
+    fn set_owner(&self, id: u64, core: Option<usize>) {
+        if let Ok(mut m) = self.owners.lock() {
+            match core {
+                Some(c) => m.insert(id, c),
+                None => m.remove(&id),
+            };
+        }
     }
 
     /// `client-output-buffer-limit` as CONFIG GET prints it.
@@ -194,6 +222,9 @@ pub struct Subscriber {
     /// Closed for passing the output limit.
     dropped: Cell<bool>,
     soft_since: Cell<Option<Instant>>,
+    /// Subscribed to a channel, pattern or shard channel (Redis's
+    /// CLIENT_PUBSUB): a RESP2 redirect target gets invalidations then.
+    in_pubsub: Cell<bool>,
 }
 
 impl Subscriber {
@@ -207,7 +238,17 @@ impl Subscriber {
             notify: LocalNotify::default(),
             dropped: Cell::new(false),
             soft_since: Cell::new(None),
+            in_pubsub: Cell::new(false),
         }
+    }
+
+    pub fn in_pubsub(&self) -> bool {
+        self.in_pubsub.get()
+    }
+
+    /// Appends one frame built by `f` (in this subscriber's protocol).
+    pub fn push_frame(&self, shared: &Shared, f: impl FnOnce(&mut BytesMut, Proto)) {
+        self.push(shared, Instant::now(), f);
     }
 
     pub fn proto(&self) -> Proto {
@@ -300,6 +341,8 @@ pub struct Registry {
     forwards: HashMap<std::net::SocketAddr, Rc<Forward>, ahash::RandomState>,
     /// MONITOR connections.
     monitors: Vec<Rc<Subscriber>>,
+    /// Every connection of this core with a subscriber handle, by id.
+    by_id: HashMap<u64, Rc<Subscriber>, ahash::RandomState>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -375,6 +418,11 @@ impl Registry {
         n
     }
 
+    /// The subscriber handle of connection `id` of this core.
+    pub fn subscriber(&self, id: u64) -> Option<Rc<Subscriber>> {
+        self.by_id.get(&id).cloned()
+    }
+
     /// PUBSUB CHANNELS / SHARDCHANNELS on this core.
     pub fn channel_names(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<Bytes> {
         let t = match kind {
@@ -442,6 +490,8 @@ pub struct ConnSubs {
     shard: Vec<Bytes>,
     /// In MONITOR mode.
     monitor: bool,
+    /// CLIENT TRACKING is on (pushes invalidations here in RESP3).
+    pub tracking: bool,
 }
 
 impl ConnSubs {
@@ -468,9 +518,9 @@ impl ConnSubs {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
     }
 
-    /// Gets anything pushed: subscribed, or monitoring.
+    /// Gets anything pushed: subscribed, monitoring or tracking.
     pub fn any(&self) -> bool {
-        self.monitor || self.subscribed()
+        self.monitor || self.tracking || self.subscribed()
     }
 }
 
@@ -490,8 +540,10 @@ pub fn forget(core: &Core, subs: &mut ConnSubs) {
         if let Some(c) = core.node.pubsub.monitors.get(core.id) {
             c.fetch_sub(1, Relaxed);
         }
-        core.node.pubsub.monitor_count_changed();
+        core.node.pubsub.counts_changed();
     }
+    reg.by_id.remove(&id);
+    core.node.pubsub.set_owner(id, None);
 }
 
 fn inc_subs(core: &Core) {
@@ -508,14 +560,21 @@ fn dec_subs(core: &Core) {
 
 impl Conn {
     /// This connection's subscriber handle, made on first use.
-    fn subs(&mut self) -> &mut ConnSubs {
+    pub(crate) fn subs(&mut self) -> &mut ConnSubs {
         let (id, fd, proto) = (self.id, self.fd, self.proto);
-        self.ps.get_or_insert_with(|| ConnSubs {
-            sub: Rc::new(Subscriber::new(id, fd, proto)),
-            channels: Vec::new(),
-            patterns: Vec::new(),
-            shard: Vec::new(),
-            monitor: false,
+        let core = self.core.clone();
+        self.ps.get_or_insert_with(|| {
+            let sub = Rc::new(Subscriber::new(id, fd, proto));
+            core.pubsub.borrow_mut().by_id.insert(id, sub.clone());
+            core.node.pubsub.set_owner(id, Some(core.id));
+            ConnSubs {
+                sub,
+                channels: Vec::new(),
+                patterns: Vec::new(),
+                shard: Vec::new(),
+                monitor: false,
+                tracking: false,
+            }
         })
     }
 
@@ -526,13 +585,14 @@ impl Conn {
 
     /// After an UNSUBSCRIBE: a connection that gets nothing pushed any
     /// more reads its socket alone again.
-    fn drop_subs_if_idle(&mut self) {
+    pub(crate) fn drop_subs_if_idle(&mut self) {
         if self
             .ps
             .as_ref()
             .is_some_and(|s| !s.any() && !s.sub.has_queued())
+            && let Some(mut s) = self.ps.take()
         {
-            self.ps = None;
+            forget(&self.core, &mut s);
         }
     }
 
@@ -551,8 +611,10 @@ impl Conn {
         }
     }
 
-    /// RESET: every subscription dropped without a reply.
+    /// RESET (and the connection's end): tracking off, every
+    /// subscription dropped without a reply.
     pub(crate) fn pubsub_reset(&mut self) {
+        self.tracking_off();
         if let Some(mut s) = self.ps.take() {
             forget(&self.core, &mut s);
         }
@@ -603,6 +665,7 @@ pub fn subscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) ->
         }
         frame3(&mut out, proto, verb, Some(name), subs.count(t));
     }
+    subs.sub.in_pubsub.set(subs.subscribed());
     Reply::Encoded(out.freeze())
 }
 
@@ -652,6 +715,9 @@ pub fn unsubscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) 
             None => 0,
         };
         frame3(&mut out, proto, verb, Some(name), count);
+    }
+    if let Some(s) = &conn.ps {
+        s.sub.in_pubsub.set(s.subscribed());
     }
     conn.drop_subs_if_idle();
     Reply::Encoded(out.freeze())
@@ -919,7 +985,7 @@ pub fn monitor(conn: &mut Conn) -> Reply {
         if let Some(c) = core.node.pubsub.monitors.get(core.id) {
             c.fetch_add(1, Relaxed);
         }
-        core.node.pubsub.monitor_count_changed();
+        core.node.pubsub.counts_changed();
     }
     Reply::ok()
 }

@@ -467,6 +467,10 @@ async fn client(conn: &mut Conn, sub: ClientSub, argv: &[Bytes]) -> Reply {
             }
             Reply::Integer(killed as i64)
         }
+        ClientSub::Tracking => crate::tracking::client_tracking(conn, argv).await,
+        ClientSub::Caching => crate::tracking::client_caching(conn, argv),
+        ClientSub::GetRedir => crate::tracking::client_getredir(conn),
+        ClientSub::TrackingInfo => crate::tracking::client_trackinginfo(conn),
         ClientSub::Unblock => {
             // Redis checks the reason first, then the id (networking.c).
             let error = match argv.get(3).map(|b| lower(b)).as_deref() {

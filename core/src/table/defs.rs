@@ -175,6 +175,26 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         handler: Handler::Container,
         subcommands: &[
             CommandSpec {
+                name: "client|caching",
+                arity: 3,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "6.0.0",
+                summary: "Instruct the server about tracking or not keys in the next request",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::Caching)),
+                args: &[Arg::new("mode", ArgType::OneOf).args(&[
+                    Arg::new("yes", ArgType::PureToken).token("YES"),
+                    Arg::new("no", ArgType::PureToken).token("NO"),
+                ])],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
                 name: "client|getname",
                 arity: 2,
                 flags: &["noscript", "loading", "stale"],
@@ -188,6 +208,22 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 complexity: "O(1)",
                 route: Route::Server,
                 handler: Handler::Server(ServerCmd::Client(ClientSub::GetName)),
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|getredir",
+                arity: 2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "6.0.0",
+                summary: "Get tracking notifications redirection client ID if any",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::GetRedir)),
                 ..CommandSpec::BASE
             },
             CommandSpec {
@@ -385,6 +421,64 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
                 route: Route::Server,
                 handler: Handler::Server(ServerCmd::Client(ClientSub::SetName)),
                 args: &[Arg::new("connection-name", ArgType::String)],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|tracking",
+                arity: -3,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "6.0.0",
+                summary: "Enable or disable server assisted client side caching support",
+                complexity: "O(1). Some options may introduce additional complexity.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::Tracking)),
+                args: &[
+                    Arg::new("status", ArgType::OneOf).args(&[
+                        Arg::new("on", ArgType::PureToken).token("ON"),
+                        Arg::new("off", ArgType::PureToken).token("OFF"),
+                    ]),
+                    Arg::new("client-id", ArgType::Integer)
+                        .token("REDIRECT")
+                        .optional(),
+                    Arg::new("prefix", ArgType::String)
+                        .token("PREFIX")
+                        .optional()
+                        .multiple()
+                        .multiple_token(),
+                    Arg::new("bcast", ArgType::PureToken)
+                        .token("BCAST")
+                        .optional(),
+                    Arg::new("optin", ArgType::PureToken)
+                        .token("OPTIN")
+                        .optional(),
+                    Arg::new("optout", ArgType::PureToken)
+                        .token("OPTOUT")
+                        .optional(),
+                    Arg::new("noloop", ArgType::PureToken)
+                        .token("NOLOOP")
+                        .optional(),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "client|trackinginfo",
+                arity: 2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow", "@connection"],
+                group: "connection",
+                since: "6.2.0",
+                summary: "Return information about server assisted client side caching for the current connection",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Client(ClientSub::TrackingInfo)),
                 ..CommandSpec::BASE
             },
             CommandSpec {

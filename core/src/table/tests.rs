@@ -229,7 +229,18 @@ const LISTED_SUBS: &[(&str, &[&str])] = &[
     (
         "client",
         &[
-            "id", "setname", "getname", "list", "info", "kill", "no-evict", "help",
+            "id",
+            "setname",
+            "getname",
+            "list",
+            "info",
+            "kill",
+            "no-evict",
+            "help",
+            "tracking",
+            "caching",
+            "getredir",
+            "trackinginfo",
         ],
     ),
     (
@@ -763,7 +774,7 @@ fn command_info_of_other_shapes() {
     let Reply::Array(subs) = &client[9] else {
         panic!("subcommands not an array")
     };
-    assert_eq!(subs.len(), 9);
+    assert_eq!(subs.len(), 13);
     let Some(Reply::Array(list)) = entries.get(1) else {
         panic!("no client|list entry")
     };
@@ -874,7 +885,7 @@ fn command_docs_shape() {
     let Some((_, Reply::Map(subs))) = client.iter().find(|(k, _)| *k == b("subcommands")) else {
         panic!("no subcommands map")
     };
-    assert_eq!(subs.len(), 9);
+    assert_eq!(subs.len(), 13);
     assert!(subs.iter().any(|(k, _)| *k == b("client|kill")));
 
     let Reply::Map(everything) = cmd(&["COMMAND", "DOCS"]) else {
