@@ -291,6 +291,17 @@ impl Scratch {
         s
     }
 
+    /// Collect the keyspace events of what runs on this store from now on
+    /// (a transaction's commit carries them to each group, docs/design/0030).
+    pub fn collect_events(&mut self) {
+        self.store.collect_events();
+    }
+
+    /// The keyspace events collected since the last call.
+    pub fn take_events(&mut self) -> Vec<crate::KeyEvent> {
+        self.store.take_events()
+    }
+
     /// Whether the run reached the whole keyspace without holding it.
     pub fn wants_whole(&self) -> bool {
         self.wants_whole.get()
@@ -420,6 +431,12 @@ impl Store for Scratch {
     }
     fn new_id(&mut self) -> u64 {
         self.store.new_id()
+    }
+    fn notifying(&self) -> bool {
+        self.store.notifying()
+    }
+    fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.store.notify(class, event, key)
     }
 }
 
