@@ -9,6 +9,7 @@ use super::pages::{self, Editor, PAGE};
 use super::{Ctx, MAX_STRING_BYTES, R, arg, check_string, is_opt, live};
 use crate::Reply;
 use crate::errors;
+use crate::notify::{GENERIC, STRING};
 use crate::store::{Record, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
@@ -89,6 +90,7 @@ pub(crate) fn setbit(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         b[0] = if on { b[0] | mask } else { b[0] & !mask };
         e.write(store, key, byte, &b)?;
         e.save(store, key, ctx.now_ms)?;
+        store.notify(STRING, "setbit", key);
     }
     Ok(Reply::Integer(i64::from(old)))
 }
@@ -449,6 +451,7 @@ pub(crate) fn bitop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if maxlen == 0 {
         if live(store, dest, ctx.now_ms)?.is_some() {
             store.delete(dest)?;
+            store.notify(GENERIC, "del", dest);
         }
         return Ok(Reply::Integer(0));
     }
@@ -489,6 +492,7 @@ pub(crate) fn bitop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         at = to;
     }
     out.finish(store, dest, ctx.now_ms)?;
+    store.notify(STRING, "set", dest);
     Ok(Reply::Integer(maxlen as i64))
 }
 
@@ -728,6 +732,8 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let mut e = Editor::open(store, key, ctx.now_ms)?;
     e.grow(store, key, (highest >> 3) + 1);
     let mut out = Vec::with_capacity(ops.len());
+    // SETs and INCRBYs that did not fail (bitfieldGeneric's `changes`).
+    let mut changes = 0;
     for f in &ops {
         let (byte, n) = field_bytes(f);
         let mut buf = [0u8; 9];
@@ -775,6 +781,7 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
             continue;
         }
         out.push(Reply::Integer(reply));
+        changes += 1;
         let before = buf;
         set_unsigned(&mut buf, within, f.bits, new);
         if buf != before
@@ -784,6 +791,9 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         }
     }
     e.save(store, key, ctx.now_ms)?;
+    if changes > 0 {
+        store.notify(STRING, "setbit", key);
+    }
     Ok(Reply::Array(out))
 }
 
