@@ -730,9 +730,11 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         return bitfield_read(key, &ops, ctx, &*store);
     }
     let mut e = Editor::open(store, key, ctx.now_ms)?;
+    // Created or grown: every write counts as a change (bitfieldGeneric's
+    // `dirty`), else only one that changed its field.
+    let dirty = !e.existed() || e.len() <= highest >> 3;
     e.grow(store, key, (highest >> 3) + 1);
     let mut out = Vec::with_capacity(ops.len());
-    // SETs and INCRBYs that did not fail (bitfieldGeneric's `changes`).
     let mut changes = 0;
     for f in &ops {
         let (byte, n) = field_bytes(f);
@@ -781,9 +783,11 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
             continue;
         }
         out.push(Reply::Integer(reply));
-        changes += 1;
         let before = buf;
         set_unsigned(&mut buf, within, f.bits, new);
+        if dirty || buf != before {
+            changes += 1;
+        }
         if buf != before
             && let Some(b) = buf.get(..n)
         {

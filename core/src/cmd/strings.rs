@@ -146,7 +146,14 @@ fn put_expiring(
     now_ms: u64,
 ) -> Result<(), StoreError> {
     match expire_at_ms {
-        Some(t) if t <= now_ms => store.delete(key),
+        Some(t) if t <= now_ms => {
+            // Redis stores it and lets it expire: a key it did not have
+            // was still created.
+            if store.notifying() && store.get(key)?.is_none() {
+                store.notify(crate::notify::NEW, "new", key);
+            }
+            store.delete(key)
+        }
         _ => store.put(
             key,
             Record {
