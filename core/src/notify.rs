@@ -55,6 +55,26 @@ pub struct KeyEvent {
     pub key: Bytes,
 }
 
+/// Every event name corekv emits (Redis 7.0.15's names): an event that
+/// travels in a log entry (a transaction's commit) is named by its text
+/// and mapped back to one of these.
+pub const EVENTS: &[&str] = &[
+    "new", "del", "expire", "expired", "evicted", "persist", "rename_from", "rename_to",
+    "copy_to", "set", "setrange", "append", "incrby", "incrbyfloat", "setbit", "pfadd",
+    "lpush", "rpush", "lpop", "rpop", "lset", "linsert", "lrem", "ltrim", "hset", "hdel",
+    "hincrby", "hincrbyfloat", "sadd", "srem", "spop", "sinterstore", "sunionstore",
+    "sdiffstore", "zadd", "zincr", "zrem", "zremrangebyrank", "zremrangebyscore",
+    "zremrangebylex", "zpopmin", "zpopmax", "zrangestore", "zunionstore", "zinterstore",
+    "zdiffstore", "georadiusstore", "geosearchstore", "xadd", "xtrim", "xdel", "xsetid",
+    "xgroup-create", "xgroup-setid", "xgroup-destroy", "xgroup-createconsumer",
+    "xgroup-delconsumer",
+];
+
+/// The static name of event `name` ([`EVENTS`]), if corekv knows it.
+pub fn event_name(name: &[u8]) -> Option<&'static str> {
+    EVENTS.iter().copied().find(|e| e.as_bytes() == name)
+}
+
 /// Redis's keyspaceEventsStringToFlags: `None` for a character outside
 /// `Ag$lshzxeKEtmdn` (CONFIG SET answers an error then, see [`BAD_FLAGS`]).
 pub fn parse_flags(classes: &[u8]) -> Option<u32> {
@@ -255,8 +275,11 @@ mod tests {
                          cmd: &Option<String>,
                          want: &mut Vec<String>,
                          failures: &mut Vec<String>| {
-            let got: Vec<String> = store
-                .take_events()
+            let events = store.take_events();
+            for e in &events {
+                assert_eq!(event_name(e.event.as_bytes()), Some(e.event), "EVENTS lacks it");
+            }
+            let got: Vec<String> = events
                 .iter()
                 .map(|e| format!("{} {}", e.event, String::from_utf8_lossy(&e.key)))
                 .collect();

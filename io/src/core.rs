@@ -2069,7 +2069,7 @@ impl CoreState {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|(g, _)| *g == me)
-                .flat_map(|(_, e)| txn::decode_values(&e).unwrap_or_default())
+                .flat_map(|(_, e)| txn::decode_effects(&e).unwrap_or_default().0)
                 .map(|(k, _)| k)
                 .collect()
         } else if txn::is_tx_command(name) {

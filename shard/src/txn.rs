@@ -63,7 +63,7 @@ pub fn describe(argv: &[Bytes]) -> String {
     } else if name.eq_ignore_ascii_case(txn::COMMIT) {
         for (g, e) in txn::commit_parts(argv).unwrap_or_default() {
             out.push_str(&format!(" g{g}:"));
-            for (k, v) in txn::decode_values(&e).unwrap_or_default() {
+            for (k, v) in txn::decode_effects(&e).unwrap_or_default().0 {
                 let v = v.map_or_else(|| "nil".to_string(), |v| text(&v.rec.value));
                 out.push_str(&format!(" {}={v}", text(&k)));
             }
@@ -523,13 +523,18 @@ pub fn apply(
             if *g != gid {
                 continue;
             }
-            let Some(values) = txn::decode_values(e) else {
+            let Some((values, events)) = txn::decode_effects(e) else {
                 return bad();
             };
             for (k, v) in &values {
                 if let Err(e) = txn::write_value(store, k, v.as_ref()) {
                     return e.into();
                 }
+            }
+            // The events of the commands that produced the effects, as the
+            // coordinator's run emitted them.
+            for ev in &events {
+                store.notify(ev.class, ev.event, &ev.key);
             }
         }
         let primary = h.primary == gid;
