@@ -1104,8 +1104,8 @@ impl Core {
     /// One loop turn of Raft work: Ready handling and apply, replies to
     /// waiters, the turn's writes to the persist thread, outgoing batches.
     fn turn(&self) {
-        let mut st = self.st.borrow_mut();
-        let st = &mut *st;
+        let mut guard = self.st.borrow_mut();
+        let st = &mut *guard;
         st.unflushed = 0;
         // Commands are answered only inside a turn: the count peaks here.
         let q = &self.counters().queues;
@@ -1161,6 +1161,8 @@ impl Core {
         }
         let t0 = Instant::now();
         st.shard.send_follower_reads(t0);
+        // CONFIG SET notify-keyspace-events reaches every core here.
+        st.shard.set_notify(self.node.notify_flags.load(Relaxed));
         match st.shard.drive() {
             Ok(ds) => {
                 if ds.applied > 0 {
@@ -1173,6 +1175,7 @@ impl Core {
             }
         }
         let now = Instant::now();
+        let key_events = st.shard.take_key_events();
         let mut completions = st.shard.take_completions();
         completions.extend(refused);
         for (tok, reply) in completions {
@@ -1311,6 +1314,10 @@ impl Core {
         }
         if backlog {
             self.notify.notify();
+        }
+        drop(guard);
+        if !key_events.is_empty() {
+            crate::keyspace::deliver(self, key_events);
         }
     }
 
