@@ -43,7 +43,8 @@ pub const MODULE: u32 = 1 << 13;
 /// `n`: a key was created (not part of `A`).
 pub const NEW: u32 = 1 << 14;
 /// `A`: alias of `g$lshzxetd`.
-pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+pub const ALL: u32 =
+    GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 /// One event: its class (one of the class constants), Redis's event name
 /// and the key. Published as `__keyspace@0__:<key>` → `<event>` and
@@ -59,14 +60,62 @@ pub struct KeyEvent {
 /// travels in a log entry (a transaction's commit) is named by its text
 /// and mapped back to one of these.
 pub const EVENTS: &[&str] = &[
-    "new", "del", "expire", "expired", "evicted", "persist", "rename_from", "rename_to",
-    "copy_to", "set", "setrange", "append", "incrby", "incrbyfloat", "setbit", "pfadd",
-    "lpush", "rpush", "lpop", "rpop", "lset", "linsert", "lrem", "ltrim", "hset", "hdel",
-    "hincrby", "hincrbyfloat", "sadd", "srem", "spop", "sinterstore", "sunionstore",
-    "sdiffstore", "zadd", "zincr", "zrem", "zremrangebyrank", "zremrangebyscore",
-    "zremrangebylex", "zpopmin", "zpopmax", "zrangestore", "zunionstore", "zinterstore",
-    "zdiffstore", "georadiusstore", "geosearchstore", "xadd", "xtrim", "xdel", "xsetid",
-    "xgroup-create", "xgroup-setid", "xgroup-destroy", "xgroup-createconsumer",
+    "new",
+    "del",
+    "expire",
+    "expired",
+    "evicted",
+    "persist",
+    "rename_from",
+    "rename_to",
+    "copy_to",
+    "set",
+    "setrange",
+    "append",
+    "incrby",
+    "incrbyfloat",
+    "setbit",
+    "pfadd",
+    "lpush",
+    "rpush",
+    "lpop",
+    "rpop",
+    "lset",
+    "linsert",
+    "lrem",
+    "ltrim",
+    "hset",
+    "hdel",
+    "hincrby",
+    "hincrbyfloat",
+    "sadd",
+    "srem",
+    "spop",
+    "sinterstore",
+    "sunionstore",
+    "sdiffstore",
+    "zadd",
+    "zincr",
+    "zrem",
+    "zremrangebyrank",
+    "zremrangebyscore",
+    "zremrangebylex",
+    "zpopmin",
+    "zpopmax",
+    "zrangestore",
+    "zunionstore",
+    "zinterstore",
+    "zdiffstore",
+    "georadiusstore",
+    "geosearchstore",
+    "xadd",
+    "xtrim",
+    "xdel",
+    "xsetid",
+    "xgroup-create",
+    "xgroup-setid",
+    "xgroup-destroy",
+    "xgroup-createconsumer",
     "xgroup-delconsumer",
 ];
 
@@ -277,7 +326,11 @@ mod tests {
                          failures: &mut Vec<String>| {
             let events = store.take_events();
             for e in &events {
-                assert_eq!(event_name(e.event.as_bytes()), Some(e.event), "EVENTS lacks it");
+                assert_eq!(
+                    event_name(e.event.as_bytes()),
+                    Some(e.event),
+                    "EVENTS lacks it"
+                );
             }
             let got: Vec<String> = events
                 .iter()

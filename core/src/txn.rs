@@ -72,6 +72,10 @@ pub const CONFLICT: &str = "TXCONFLICT key locked by another transaction";
 /// The primary aborted the transaction (a resolve came first).
 pub const ABORTED: &str = "TXABORTED transaction aborted";
 
+/// Keys and their values (`None`: absent), as prepares answer them and
+/// commits write them.
+pub type Values = Vec<(Bytes, Option<Value>)>;
+
 /// One key's value: its record and, for a collection or paged string, every
 /// element as (sub, value) in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -242,7 +246,7 @@ pub fn encode_effects(values: &[(Bytes, Option<Value>)], events: &[KeyEvent]) ->
 /// Decodes [`encode_effects`] (an [`encode_values`] alone has no events);
 /// `None` if malformed. An event name this build does not know is
 /// dropped, not an error: the effects must apply the same everywhere.
-pub fn decode_effects(buf: &[u8]) -> Option<(Vec<(Bytes, Option<Value>)>, Vec<KeyEvent>)> {
+pub fn decode_effects(buf: &[u8]) -> Option<(Values, Vec<KeyEvent>)> {
     let mut r = Reader { buf, pos: 0 };
     let values = read_values(&mut r)?;
     let mut events = Vec::new();

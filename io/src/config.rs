@@ -164,7 +164,10 @@ impl argh::FromArgValue for NotifyArg {
         corekv_core::notify::parse_flags(value.as_bytes())
             .map(NotifyArg)
             .ok_or_else(|| {
-                format!("invalid --notify-keyspace-events '{value}': {}", corekv_core::notify::BAD_FLAGS)
+                format!(
+                    "invalid --notify-keyspace-events '{value}': {}",
+                    corekv_core::notify::BAD_FLAGS
+                )
             })
     }
 }

@@ -671,9 +671,13 @@ mod tests {
         let c = ctx(now);
         let idarg = String::from_utf8(id.to_arg().to_vec()).unwrap();
         let prep = a(&[txn::PREP, "0", &idarg, "7", "0", "k1", "l"]);
-        assert!(matches!(apply(&mut st, 7, &prep, &c, &mut m), Reply::Bulk(_)));
+        assert!(matches!(
+            apply(&mut st, 7, &prep, &c, &mut m),
+            Reply::Bulk(_)
+        ));
         // The coordinator's run, on a scratch store.
-        let mut scratch = txn::Scratch::load(vec![(Bytes::from("k1"), None), (Bytes::from("l"), None)]);
+        let mut scratch =
+            txn::Scratch::load(vec![(Bytes::from("k1"), None), (Bytes::from("l"), None)]);
         run_one(&a(&["SET", "k1", "v"]), &c, &mut scratch);
         run_one(&a(&["RPUSH", "l", "x"]), &c, &mut scratch);
         let eff = txn::encode_effects(&scratch.effects(), &scratch.take_events());
@@ -693,7 +697,10 @@ mod tests {
         assert_eq!(names(&mut m), Vec::<String>::new(), "committed already");
         // A one-group MULTI runs its commands here.
         let mut multi = a(&[txn::MULTI, "0", txn::NO_WATCH]);
-        txn::pack_cmds(&[a(&["LPOP", "l"]), a(&["INCR", "k1"]), a(&["DEL", "k1"])], &mut multi);
+        txn::pack_cmds(
+            &[a(&["LPOP", "l"]), a(&["INCR", "k1"]), a(&["DEL", "k1"])],
+            &mut multi,
+        );
         apply(&mut st, 7, &multi, &c, &mut m);
         assert_eq!(names(&mut m), ["lpop l", "del l", "del k1"]);
     }

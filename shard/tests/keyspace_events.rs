@@ -28,7 +28,12 @@ fn events(shard: &mut Shard) -> Vec<(u32, String)> {
     shard
         .take_key_events()
         .into_iter()
-        .map(|(g, e)| (g, format!("{} {}", e.event, String::from_utf8_lossy(&e.key))))
+        .map(|(g, e)| {
+            (
+                g,
+                format!("{} {}", e.event, String::from_utf8_lossy(&e.key)),
+            )
+        })
         .collect()
 }
 
@@ -45,13 +50,19 @@ fn nothing_is_collected_by_default_nor_without_k_or_e() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut shard = open(dir.path());
     settle(&mut shard);
-    shard.propose(0, 1000, &argv(&["SET", "a", "1"]), 1).expect("propose");
-    shard.propose(0, 1000, &argv(&["LPUSH", "l", "x"]), 2).expect("propose");
+    shard
+        .propose(0, 1000, &argv(&["SET", "a", "1"]), 1)
+        .expect("propose");
+    shard
+        .propose(0, 1000, &argv(&["LPUSH", "l", "x"]), 2)
+        .expect("propose");
     assert_eq!(settle(&mut shard).len(), 2);
     assert_eq!(events(&mut shard), vec![]);
     // Classes without K or E publish nothing: nothing collected either.
     shard.set_notify(flags("A"));
-    shard.propose(0, 1000, &argv(&["SET", "a", "2"]), 3).expect("propose");
+    shard
+        .propose(0, 1000, &argv(&["SET", "a", "2"]), 3)
+        .expect("propose");
     assert_eq!(settle(&mut shard).len(), 1);
     assert_eq!(events(&mut shard), vec![]);
 }
@@ -74,7 +85,9 @@ fn applied_entries_emit_their_events_in_order_filtered_by_class() {
         &["RENAME", "a", "c"],
         &["GET", "c"],
     ]);
-    shard.propose_batch(0, 1000, &cmds, (1..=8).collect()).expect("propose");
+    shard
+        .propose_batch(0, 1000, &cmds, (1..=8).collect())
+        .expect("propose");
     assert_eq!(settle(&mut shard).len(), 8);
     assert_eq!(
         events(&mut shard),
@@ -94,24 +107,46 @@ fn applied_entries_emit_their_events_in_order_filtered_by_class() {
     // Active expiry's delete, and a lazy one by a write, are `expired`;
     // `n` adds `new`.
     shard.set_notify(flags("KEAn"));
-    shard.propose(0, 2000, &argv(&["SET", "e", "1", "PX", "5"]), 9).expect("propose");
-    shard.propose(0, 3000, &argv(&["COREKV.EXPIREIF", "b"]), 10).expect("propose");
-    shard.propose(0, 3000, &argv(&["SET", "e", "2"]), 11).expect("propose");
+    shard
+        .propose(0, 2000, &argv(&["SET", "e", "1", "PX", "5"]), 9)
+        .expect("propose");
+    shard
+        .propose(0, 3000, &argv(&["COREKV.EXPIREIF", "b"]), 10)
+        .expect("propose");
+    shard
+        .propose(0, 3000, &argv(&["SET", "e", "2"]), 11)
+        .expect("propose");
     assert_eq!(settle(&mut shard).len(), 3);
     assert_eq!(
         events(&mut shard),
-        want(&["new e", "set e", "expire e", "expired b", "expired e", "new e", "set e"])
+        want(&[
+            "new e",
+            "set e",
+            "expire e",
+            "expired b",
+            "expired e",
+            "new e",
+            "set e"
+        ])
     );
     // Only the selected classes: lists here.
     shard.set_notify(flags("El"));
-    shard.propose(0, 3000, &argv(&["SET", "x", "1"]), 12).expect("propose");
-    shard.propose(0, 3000, &argv(&["LPUSH", "m", "1"]), 13).expect("propose");
-    shard.propose(0, 3000, &argv(&["DEL", "m"]), 14).expect("propose");
+    shard
+        .propose(0, 3000, &argv(&["SET", "x", "1"]), 12)
+        .expect("propose");
+    shard
+        .propose(0, 3000, &argv(&["LPUSH", "m", "1"]), 13)
+        .expect("propose");
+    shard
+        .propose(0, 3000, &argv(&["DEL", "m"]), 14)
+        .expect("propose");
     assert_eq!(settle(&mut shard).len(), 3);
     assert_eq!(events(&mut shard), want(&["lpush m"]));
     // Off again: nothing.
     shard.set_notify(0);
-    shard.propose(0, 3000, &argv(&["LPUSH", "m", "1"]), 15).expect("propose");
+    shard
+        .propose(0, 3000, &argv(&["LPUSH", "m", "1"]), 15)
+        .expect("propose");
     assert_eq!(settle(&mut shard).len(), 1);
     assert_eq!(events(&mut shard), vec![]);
 }
@@ -124,14 +159,18 @@ fn a_stalled_entry_emits_once_when_it_applies() {
     {
         let mut shard = open(dir.path());
         settle(&mut shard);
-        shard.propose(0, 1000, &argv(&["SET", "k", "10"]), 1).expect("propose");
+        shard
+            .propose(0, 1000, &argv(&["SET", "k", "10"]), 1)
+            .expect("propose");
         assert_eq!(settle(&mut shard).len(), 1);
     }
     // Reopened: `k` is cold (a read of it goes to fjall and can fail).
     let mut shard = open(dir.path());
     settle(&mut shard);
     shard.set_notify(flags("KEA"));
-    shard.propose(0, 1000, &argv(&["SET", "a", "0"]), 2).expect("propose");
+    shard
+        .propose(0, 1000, &argv(&["SET", "a", "0"]), 2)
+        .expect("propose");
     assert_eq!(settle(&mut shard).len(), 1);
     assert_eq!(events(&mut shard), want(&["set a"]));
     let health = shard.engine().health.clone();
@@ -139,7 +178,9 @@ fn a_stalled_entry_emits_once_when_it_applies() {
     // `a` is in the row cache: its SET takes the fast path, then INCR's
     // read of `k` fails.
     let cmds = batch(&[&["SET", "a", "1"], &["INCR", "k"]]);
-    shard.propose_batch(0, 1000, &cmds, vec![3, 4]).expect("propose");
+    shard
+        .propose_batch(0, 1000, &cmds, vec![3, 4])
+        .expect("propose");
     for _ in 0..5 {
         assert_eq!(settle(&mut shard), vec![]);
         assert_eq!(events(&mut shard), vec![], "a stalled entry emits nothing");

@@ -543,7 +543,12 @@ fn every_replica_produces_the_keyspace_events_it_applies() {
         let got: Vec<(u32, String)> = net.nodes[node - 1]
             .take_key_events()
             .into_iter()
-            .map(|(g, e)| (g, format!("{} {}", e.event, String::from_utf8_lossy(&e.key))))
+            .map(|(g, e)| {
+                (
+                    g,
+                    format!("{} {}", e.event, String::from_utf8_lossy(&e.key)),
+                )
+            })
             .collect();
         assert_eq!(got, want, "node {node}");
     }

@@ -414,14 +414,26 @@ fn notify_keyspace_events_config() {
     let mut c = s.resp();
     let get = |c: &mut corekv_tests::Resp| c.cmd(&["CONFIG", "GET", "notify-keyspace-events"]);
     assert_eq!(get(&mut c), Reply::bulks(&["notify-keyspace-events", ""]));
-    for (set, shown) in [("KEA", "AKE"), ("KEAn", "AKE"), ("Emlg", "glEm"), ("$hzxe", "$hzxe"), ("", "")] {
+    for (set, shown) in [
+        ("KEA", "AKE"),
+        ("KEAn", "AKE"),
+        ("Emlg", "glEm"),
+        ("$hzxe", "$hzxe"),
+        ("", ""),
+    ] {
         check!(c, ["CONFIG", "SET", "notify-keyspace-events", set], ok());
-        assert_eq!(get(&mut c), Reply::bulks(&["notify-keyspace-events", shown]), "{set}");
+        assert_eq!(
+            get(&mut c),
+            Reply::bulks(&["notify-keyspace-events", shown]),
+            "{set}"
+        );
     }
     check!(
         c,
         ["CONFIG", "SET", "notify-keyspace-events", "KEQ"],
-        e("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+        e(
+            "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+        )
     );
     check!(c, ["CONFIG", "SET", "notify-keyspace-events", "KEAn"], ok());
     for n in 0..50 {
