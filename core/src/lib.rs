@@ -9,6 +9,7 @@
 pub mod cmd;
 pub mod errors;
 pub mod hlc;
+pub mod notify;
 pub mod reply;
 pub mod script;
 pub mod slot;
@@ -16,5 +17,6 @@ pub mod store;
 pub mod table;
 pub mod txn;
 
+pub use notify::KeyEvent;
 pub use reply::Reply;
 pub use store::{Coll, Kind, MemStore, Ns, Record, Store, StoreError};

@@ -332,6 +332,18 @@ pub trait Store {
     /// A fresh collection id: never used before in this group, and the
     /// same on every replica applying the same log.
     fn new_id(&mut self) -> u64;
+
+    /// Whether this store collects keyspace events ([`Store::notify`]):
+    /// when it does, a write also reaps its expired keys first and emits
+    /// `expired` and `new` (`cmd::apply_write`). Off by default: a store
+    /// that does not collect pays nothing.
+    fn notifying(&self) -> bool {
+        false
+    }
+    /// A keyspace event of class `class` (a `notify` constant) named
+    /// `event` happened to `key`: called by write commands where Redis
+    /// 7.0.15 calls notifyKeyspaceEvent, in its order. Ignored by default.
+    fn notify(&mut self, _class: u32, _event: &'static str, _key: &[u8]) {}
 }
 
 /// The (lo, hi) bounds of an element range as owned keys of `ns`.
@@ -358,6 +370,9 @@ pub struct MemStore {
     map: BTreeMap<(u16, Vec<u8>), Record>,
     els: BTreeMap<ElKey, Bytes>,
     next_id: u64,
+    /// Keyspace events emitted so far, when collecting
+    /// ([`MemStore::collect_events`]).
+    events: Option<Vec<crate::KeyEvent>>,
 }
 
 impl MemStore {
@@ -368,6 +383,14 @@ impl MemStore {
     /// at once here, so this is what live collections hold).
     pub fn element_count(&self) -> usize {
         self.els.len()
+    }
+    /// Collect keyspace events from now on ([`Store::notify`]).
+    pub fn collect_events(&mut self) {
+        self.events.get_or_insert_with(Vec::new);
+    }
+    /// The events collected since the last call.
+    pub fn take_events(&mut self) -> Vec<crate::KeyEvent> {
+        self.events.as_mut().map(std::mem::take).unwrap_or_default()
     }
     /// A replaced meta's elements go at once (the shard sweeps them later).
     fn replaced(&mut self, key: &[u8], old: Option<&Record>, new: Option<&Record>) {
@@ -465,6 +488,18 @@ impl Store for MemStore {
     fn new_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+    fn notifying(&self) -> bool {
+        self.events.is_some()
+    }
+    fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if let Some(ev) = self.events.as_mut() {
+            ev.push(crate::KeyEvent {
+                class,
+                event,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
     }
 }
 
@@ -598,6 +633,12 @@ pub(crate) mod faults {
         }
         fn new_id(&mut self) -> u64 {
             self.inner.new_id()
+        }
+        fn notifying(&self) -> bool {
+            self.inner.notifying()
+        }
+        fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+            self.inner.notify(class, event, key)
         }
     }
 }

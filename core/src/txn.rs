@@ -11,6 +11,7 @@
 //! keys a command holds in a transaction ([`tx_keys`]), so the lock check
 //! of the shard and of the core agree with the coordinator.
 
+use crate::KeyEvent;
 use crate::store::{MemStore, Ns, Record, Store, StoreError};
 use bytes::Bytes;
 use std::ops::Bound;
@@ -70,6 +71,10 @@ pub const NO_WATCH: &str = "-";
 pub const CONFLICT: &str = "TXCONFLICT key locked by another transaction";
 /// The primary aborted the transaction (a resolve came first).
 pub const ABORTED: &str = "TXABORTED transaction aborted";
+
+/// Keys and their values (`None`: absent), as prepares answer them and
+/// commits write them.
+pub type Values = Vec<(Bytes, Option<Value>)>;
 
 /// One key's value: its record and, for a collection or paged string, every
 /// element as (sub, value) in order.
@@ -215,6 +220,52 @@ impl Reader<'_> {
 /// Decodes [`encode_values`]; `None` if the bytes are not such a list.
 pub fn decode_values(buf: &[u8]) -> Option<Vec<(Bytes, Option<Value>)>> {
     let mut r = Reader { buf, pos: 0 };
+    let out = read_values(&mut r)?;
+    (r.pos == buf.len()).then_some(out)
+}
+
+/// One group's part of a commit: [`encode_values`] of the effects, then,
+/// if the run emitted any keyspace events on the group's keys, `n(4) |
+/// (class(4) | event | key)*` (docs/design/0030): every replica applying
+/// the commit emits them, as it would the commands'.
+pub fn encode_effects(values: &[(Bytes, Option<Value>)], events: &[KeyEvent]) -> Bytes {
+    let base = encode_values(values);
+    if events.is_empty() {
+        return base;
+    }
+    let mut out = Vec::from(&base[..]);
+    out.extend_from_slice(&(events.len() as u32).to_be_bytes());
+    for e in events {
+        out.extend_from_slice(&e.class.to_be_bytes());
+        put_bytes(&mut out, e.event.as_bytes());
+        put_bytes(&mut out, &e.key);
+    }
+    Bytes::from(out)
+}
+
+/// Decodes [`encode_effects`] (an [`encode_values`] alone has no events);
+/// `None` if malformed. An event name this build does not know is
+/// dropped, not an error: the effects must apply the same everywhere.
+pub fn decode_effects(buf: &[u8]) -> Option<(Values, Vec<KeyEvent>)> {
+    let mut r = Reader { buf, pos: 0 };
+    let values = read_values(&mut r)?;
+    let mut events = Vec::new();
+    if r.pos < buf.len() {
+        let n = r.u32()? as usize;
+        events.reserve(n.min(4096));
+        for _ in 0..n {
+            let class = r.u32()?;
+            let event = crate::notify::event_name(r.bytes()?);
+            let key = Bytes::copy_from_slice(r.bytes()?);
+            if let Some(event) = event {
+                events.push(KeyEvent { class, event, key });
+            }
+        }
+    }
+    (r.pos == buf.len()).then_some((values, events))
+}
+
+fn read_values(r: &mut Reader<'_>) -> Option<Vec<(Bytes, Option<Value>)>> {
     let n = r.u32()? as usize;
     let mut out = Vec::with_capacity(n.min(4096));
     for _ in 0..n {
@@ -236,7 +287,7 @@ pub fn decode_values(buf: &[u8]) -> Option<Vec<(Bytes, Option<Value>)>> {
         };
         out.push((key, v));
     }
-    (r.pos == buf.len()).then_some(out)
+    Some(out)
 }
 
 /// A scratch store holding a transaction's keys, and only those: a command
@@ -265,6 +316,10 @@ pub const UNDECLARED: &str =
 impl Scratch {
     /// Loads the prepared values (every key of the transaction, present or
     /// not).
+    /// It collects the keyspace events of what runs on it
+    /// ([`Scratch::take_events`]) whatever this node's
+    /// `notify-keyspace-events`: the groups' replicas on other nodes may
+    /// want them (they travel in the commit, [`encode_effects`]).
     pub fn load(values: Vec<(Bytes, Option<Value>)>) -> Scratch {
         let mut store = MemStore::new();
         let mut keys = std::collections::HashSet::new();
@@ -273,6 +328,7 @@ impl Scratch {
             // A MemStore cannot fail.
             let _ = write_value(&mut store, k, v.as_ref());
         }
+        store.collect_events();
         Scratch {
             store,
             keys,
@@ -289,6 +345,11 @@ impl Scratch {
         let mut s = Scratch::load(values);
         s.complete = true;
         s
+    }
+
+    /// The keyspace events collected since the last call.
+    pub fn take_events(&mut self) -> Vec<crate::KeyEvent> {
+        self.store.take_events()
     }
 
     /// Whether the run reached the whole keyspace without holding it.
@@ -421,6 +482,12 @@ impl Store for Scratch {
     fn new_id(&mut self) -> u64 {
         self.store.new_id()
     }
+    fn notifying(&self) -> bool {
+        self.store.notifying()
+    }
+    fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        self.store.notify(class, event, key)
+    }
 }
 
 /// Packs commands into one argument list: `argc args… argc args…` (the tail
@@ -550,6 +617,37 @@ mod tests {
             members("s"),
             crate::Reply::Set(vec![crate::Reply::bulk("b")])
         );
+    }
+
+    /// A transaction's run collects its keyspace events; they travel with
+    /// the effects and come back whole, and effects without events are
+    /// plain values (what older commits hold).
+    #[test]
+    fn effects_carry_the_runs_keyspace_events() {
+        let mut s = Scratch::load(vec![(Bytes::from("s"), None), (Bytes::from("d"), None)]);
+        run(&mut s, &["SADD", "s", "a"]);
+        run(&mut s, &["SMOVE", "s", "d", "a"]);
+        let events = s.take_events();
+        let names: Vec<_> = events.iter().map(|e| (e.event, &e.key[..])).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("new", &b"s"[..]),
+                ("sadd", b"s"),
+                ("srem", b"s"),
+                ("del", b"s"),
+                ("new", b"d"),
+                ("sadd", b"d"),
+            ]
+        );
+        let eff = s.effects();
+        let enc = encode_effects(&eff, &events);
+        assert_eq!(decode_effects(&enc), Some((eff.clone(), events)));
+        assert!(decode_effects(&enc[..enc.len() - 1]).is_none());
+        assert!(decode_values(&enc).is_none(), "events are not values");
+        let plain = encode_effects(&eff, &[]);
+        assert_eq!(plain, encode_values(&eff));
+        assert_eq!(decode_effects(&plain), Some((eff, Vec::new())));
     }
 
     #[test]

@@ -107,6 +107,10 @@ pub struct Args {
     /// to/from chosen nodes); off by default
     #[argh(switch)]
     pub debug_commands: bool,
+    /// keyspace events to publish, as Redis's notify-keyspace-events
+    /// (e.g. KEA; default none); CONFIG SET changes it at run time
+    #[argh(option, default = "NotifyArg(0)")]
+    pub notify_keyspace_events: NotifyArg,
     /// tests only, with --debug-commands: abort the process at the Nth
     /// Raft log rotation (`rotate:N`, after the new segment's checkpoint
     /// is written, before it is acknowledged) or purge (`purge:N`, after
@@ -149,6 +153,30 @@ pub fn parse_peers(s: &str) -> Result<Vec<(u64, std::net::SocketAddr)>, String> 
     }
     out.sort_by_key(|(i, _)| *i);
     Ok(out)
+}
+
+/// `--notify-keyspace-events`: the flags of `corekv_core::notify`.
+#[derive(Debug, Clone, Copy)]
+pub struct NotifyArg(pub u32);
+
+impl argh::FromArgValue for NotifyArg {
+    fn from_arg_value(value: &str) -> Result<Self, String> {
+        corekv_core::notify::parse_flags(value.as_bytes())
+            .map(NotifyArg)
+            .ok_or_else(|| {
+                format!(
+                    "invalid --notify-keyspace-events '{value}': {}",
+                    corekv_core::notify::BAD_FLAGS
+                )
+            })
+    }
+}
+
+impl Args {
+    /// The keyspace-event flags the node starts with.
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_keyspace_events.0
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -1148,8 +1148,8 @@ impl Core {
     /// One loop turn of Raft work: Ready handling and apply, replies to
     /// waiters, the turn's writes to the persist thread, outgoing batches.
     fn turn(&self) {
-        let mut st = self.st.borrow_mut();
-        let st = &mut *st;
+        let mut guard = self.st.borrow_mut();
+        let st = &mut *guard;
         st.unflushed = 0;
         // Commands are answered only inside a turn: the count peaks here.
         let q = &self.counters().queues;
@@ -1205,6 +1205,8 @@ impl Core {
         }
         let t0 = Instant::now();
         st.shard.send_follower_reads(t0);
+        // CONFIG SET notify-keyspace-events reaches every core here.
+        st.shard.set_notify(self.node.notify_flags.load(Relaxed));
         match st.shard.drive() {
             Ok(ds) => {
                 if ds.applied > 0 {
@@ -1217,6 +1219,7 @@ impl Core {
             }
         }
         let now = Instant::now();
+        let key_events = st.shard.take_key_events();
         let mut completions = st.shard.take_completions();
         completions.extend(refused);
         for (tok, reply) in completions {
@@ -1355,6 +1358,10 @@ impl Core {
         }
         if backlog {
             self.notify.notify();
+        }
+        drop(guard);
+        if !key_events.is_empty() {
+            crate::keyspace::deliver(self, key_events);
         }
     }
 
@@ -2144,7 +2151,7 @@ impl CoreState {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|(g, _)| *g == me)
-                .flat_map(|(_, e)| txn::decode_values(&e).unwrap_or_default())
+                .flat_map(|(_, e)| txn::decode_effects(&e).unwrap_or_default().0)
                 .map(|(k, _)| k)
                 .collect()
         } else if txn::is_tx_command(name) {

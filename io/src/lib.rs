@@ -16,6 +16,7 @@ pub mod config;
 pub mod conn;
 pub mod core;
 pub mod heavy;
+pub mod keyspace;
 pub mod member;
 pub mod miss;
 pub mod node;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone)]
@@ -151,6 +151,9 @@ pub struct Node {
     pub next_client_id: AtomicU64,
     pub connected: AtomicUsize,
     pub maxclients: AtomicUsize,
+    /// `notify-keyspace-events` (`corekv_core::notify` flags): every core
+    /// hands it to its shard each turn.
+    pub notify_flags: AtomicU32,
     pub per_ip: Mutex<HashMap<IpAddr, usize>>,
     fsync: AtomicU8,
     pub lastsave_unix_s: AtomicU64,
@@ -227,6 +230,7 @@ impl Node {
         let now = unix_ms();
         let fsync = args.fsync.0;
         let maxclients = args.maxclients;
+        let notify_flags = args.notify_flags();
         let scripting = crate::script::Scripting::open(&args.dir).unwrap_or_else(|e| {
             // The libraries' file is ours alone: a broken one is reported
             // and left for the operator; the node runs without them.
@@ -245,6 +249,7 @@ impl Node {
             next_client_id: AtomicU64::new(1),
             connected: AtomicUsize::new(0),
             maxclients: AtomicUsize::new(maxclients),
+            notify_flags: AtomicU32::new(notify_flags),
             per_ip: Mutex::new(HashMap::new()),
             fsync: AtomicU8::new(fsync_to_u8(fsync)),
             lastsave_unix_s: AtomicU64::new(now / 1000),

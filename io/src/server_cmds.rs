@@ -566,6 +566,10 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
         ("databases", "1".into()),
         ("maxmemory", "0".into()),
         ("maxmemory-policy", "noeviction".into()),
+        (
+            "notify-keyspace-events",
+            corekv_core::notify::format_flags(node.notify_flags.load(Relaxed)),
+        ),
         ("timeout", "0".into()),
         ("tcp-keepalive", "300".into()),
         ("proto-max-bulk-len", "536870912".into()),
@@ -642,6 +646,15 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
                             ));
                         }
                     },
+                    "notify-keyspace-events" => {
+                        if corekv_core::notify::parse_flags(v).is_none() {
+                            return errors::err(&format!(
+                                "ERR CONFIG SET failed (possibly related to argument '{name}') - {}",
+                                corekv_core::notify::BAD_FLAGS
+                            ));
+                        }
+                        changes.push((name, value));
+                    }
                     "appendfsync" => match parse_fsync(&value) {
                         Some(_) => changes.push((name, value)),
                         None => {
@@ -690,6 +703,11 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
                     "appendfsync" => {
                         if let Some(f) = parse_fsync(&value) {
                             conn.core.node.set_fsync(f);
+                        }
+                    }
+                    "notify-keyspace-events" => {
+                        if let Some(f) = corekv_core::notify::parse_flags(value.as_bytes()) {
+                            conn.core.node.notify_flags.store(f, Relaxed);
                         }
                     }
                     _ => {}

@@ -654,15 +654,15 @@ async fn attempt_once(
         abort_all(core, id, parts).await;
         return Ok(Ok(Some(replies)));
     }
+    let events = scratch.take_events();
     let mut per_group: Vec<Bytes> = Vec::with_capacity(parts.len());
     for p in parts {
         // (A whole-keyspace run may write keys it did not name.)
-        let mine: Vec<_> = effects
-            .iter()
-            .filter(|(k, _)| core.node.group_of_slot(corekv_core::slot::key_slot(k)) == p.gidx)
-            .cloned()
-            .collect();
-        per_group.push(txn::encode_values(&mine));
+        let ours = |k: &[u8]| core.node.group_of_slot(corekv_core::slot::key_slot(k)) == p.gidx;
+        let mine: Vec<_> = effects.iter().filter(|(k, _)| ours(k)).cloned().collect();
+        // Keyspace events travel with the effects (docs/design/0030).
+        let my_events: Vec<_> = events.iter().filter(|e| ours(&e.key)).cloned().collect();
+        per_group.push(txn::encode_effects(&mine, &my_events));
     }
     // Decide at the primary; it keeps the others' effects until they
     // have applied them.

@@ -15,8 +15,9 @@ use crate::log::LogStore;
 use crate::wal::{self, LogRec};
 use bytes::Bytes;
 use corekv_core::cmd::{self, Ctx};
+use corekv_core::notify;
 use corekv_core::slot::key_slot;
-use corekv_core::{Ns, Record, Reply, Store, StoreError, errors};
+use corekv_core::{KeyEvent, Ns, Record, Reply, Store, StoreError, errors};
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChangeV2, ConfState, Entry, EntryType, HardState, Message, MessageType};
 use raft::{RawNode, StateRole};
@@ -315,6 +316,12 @@ pub struct Shard {
     /// Collect the keys applied writes changed (blocked clients wait).
     watch_writes: bool,
     written: Vec<(usize, Bytes)>,
+    /// `notify-keyspace-events` as set on this node ([`Shard::set_notify`]);
+    /// 0 (the default `""`) collects nothing.
+    notify_flags: u32,
+    /// Keyspace events of the entries applied since the last
+    /// [`Shard::take_key_events`]: (group id, event), in apply order.
+    key_events: Vec<(u32, KeyEvent)>,
     /// Log bytes handed out since the current segment began.
     log_bytes: u64,
     /// Log bytes at which the next job starts a new segment.
@@ -584,6 +591,8 @@ impl Shard {
             prefetched: HashMap::default(),
             watch_writes: false,
             written: Vec::new(),
+            notify_flags: 0,
+            key_events: Vec::new(),
             log_bytes: 0,
             segment_bytes: SEGMENT_BYTES,
         };
@@ -1628,7 +1637,9 @@ impl Shard {
                     let (gid, slots) = (g.id, g.slots.clone());
                     // Plain SETs at the head of the batch go straight to the
                     // shard; the rest, if any, through the apply view.
-                    let fast = self.apply_plain_sets(pos, &cmds, ts, &mut replies);
+                    let mut fast_events = Vec::new();
+                    let fast =
+                        self.apply_plain_sets(pos, &cmds, ts, &mut replies, &mut fast_events);
                     let cmds = cmds.get(fast..).unwrap_or(&[]);
                     if let Err(err) = self.prefetch(cmds, pre) {
                         pre.clear();
@@ -1637,6 +1648,10 @@ impl Shard {
                     }
                     replies.reserve(cmds.len());
                     let mut view = ApplyView::new(self, pos, pre, e.index);
+                    // Staged with the view's: they reach the shard only if
+                    // the whole entry applies (a stalled entry runs its
+                    // SETs again).
+                    view.events = fast_events;
                     for (i, argv) in cmds.iter().enumerate() {
                         let ctx = Ctx {
                             now_ms: ts,
@@ -1778,7 +1793,9 @@ impl Shard {
         cmds: &[Vec<Bytes>],
         ts: u64,
         replies: &mut Vec<Reply>,
+        events: &mut Vec<KeyEvent>,
     ) -> usize {
+        let flags = self.notify_flags;
         let mut n = 0;
         for argv in cmds {
             let [name, key, value] = argv.as_slice() else {
@@ -1792,6 +1809,17 @@ impl Shard {
             };
             if self.watch_writes {
                 self.written.push((pos, key.clone()));
+            }
+            if flags != 0 {
+                // What a SET through the view emits (cmd::apply_write).
+                let expired = matches!(old_exp, Some(Some(t)) if t <= ts);
+                if expired {
+                    push_event(events, flags, notify::EXPIRED, "expired", key);
+                }
+                if expired || old_exp.is_none() {
+                    push_event(events, flags, notify::NEW, "new", key);
+                }
+                push_event(events, flags, notify::STRING, "set", key);
             }
             self.write_record_exp(pos, key, old_exp, Some(Record::string(value.clone(), ts)));
             replies.push(Reply::ok());
@@ -2248,6 +2276,24 @@ impl Shard {
         }
     }
 
+    /// This node's `notify-keyspace-events` flags (`corekv_core::notify`):
+    /// while they select some class and K or E, every applied entry's
+    /// keyspace events are collected for [`Shard::take_key_events`]; else
+    /// none are (the default costs nothing). Events already collected are
+    /// kept.
+    pub fn set_notify(&mut self, flags: u32) {
+        self.notify_flags = if notify::collects(flags) { flags } else { 0 };
+    }
+
+    /// The keyspace events of every entry applied since the last call, as
+    /// (group id, event), in apply order: each applied entry's exactly
+    /// once (an entry that stalls and is retried contributes only when it
+    /// finally applies), on every replica that applies it, only the
+    /// classes [`Shard::set_notify`]'s flags select.
+    pub fn take_key_events(&mut self) -> Vec<(u32, KeyEvent)> {
+        std::mem::take(&mut self.key_events)
+    }
+
     /// (group pos, user key) of every key a write applied since the last
     /// call changed, while [`Shard::set_watch_writes`] is on.
     pub fn take_written(&mut self) -> Vec<(usize, Bytes)> {
@@ -2699,10 +2745,15 @@ struct ApplyView<'a> {
     partial: bool,
     /// The first read that failed: the entry is abandoned.
     failed: RefCell<Option<StoreError>>,
+    /// The shard's `notify_flags`, 0 when not collecting.
+    notify_flags: u32,
+    /// Keyspace events of this entry so far (handed over by `commit`).
+    events: Vec<KeyEvent>,
 }
 
 impl<'a> ApplyView<'a> {
     fn new(shard: &'a mut Shard, pos: usize, pre: &'a mut Prefetched, index: u64) -> Self {
+        let notify_flags = shard.notify_flags;
         ApplyView {
             shard,
             pos,
@@ -2712,6 +2763,8 @@ impl<'a> ApplyView<'a> {
             next_id: index << 24,
             partial: false,
             failed: RefCell::new(None),
+            notify_flags,
+            events: Vec::new(),
         }
     }
 
@@ -2773,6 +2826,12 @@ impl<'a> ApplyView<'a> {
         }
         for (ns, len) in std::mem::take(&mut self.garbage) {
             self.shard.add_garbage(self.pos, ns, len);
+        }
+        if !self.events.is_empty() {
+            let gid = self.shard.groups.get(self.pos).map_or(0, |g| g.id);
+            self.shard
+                .key_events
+                .extend(self.events.drain(..).map(|e| (gid, e)));
         }
     }
 }
@@ -2855,6 +2914,24 @@ impl Store for ApplyView<'_> {
     fn new_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
+    }
+    fn notifying(&self) -> bool {
+        self.notify_flags != 0
+    }
+    fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        push_event(&mut self.events, self.notify_flags, class, event, key);
+    }
+}
+
+/// Adds an event if `flags` publish its class (nothing is copied for a
+/// class no one listens to).
+fn push_event(events: &mut Vec<KeyEvent>, flags: u32, class: u32, event: &'static str, key: &[u8]) {
+    if notify::publishes(flags, class) {
+        events.push(KeyEvent {
+            class,
+            event,
+            key: Bytes::copy_from_slice(key),
+        });
     }
 }
 

@@ -63,7 +63,7 @@ pub fn describe(argv: &[Bytes]) -> String {
     } else if name.eq_ignore_ascii_case(txn::COMMIT) {
         for (g, e) in txn::commit_parts(argv).unwrap_or_default() {
             out.push_str(&format!(" g{g}:"));
-            for (k, v) in txn::decode_values(&e).unwrap_or_default() {
+            for (k, v) in txn::decode_effects(&e).unwrap_or_default().0 {
                 let v = v.map_or_else(|| "nil".to_string(), |v| text(&v.rec.value));
                 out.push_str(&format!(" {}={v}", text(&k)));
             }
@@ -523,13 +523,18 @@ pub fn apply(
             if *g != gid {
                 continue;
             }
-            let Some(values) = txn::decode_values(e) else {
+            let Some((values, events)) = txn::decode_effects(e) else {
                 return bad();
             };
             for (k, v) in &values {
                 if let Err(e) = txn::write_value(store, k, v.as_ref()) {
                     return e.into();
                 }
+            }
+            // The events of the commands that produced the effects, as the
+            // coordinator's run emitted them.
+            for ev in &events {
+                store.notify(ev.class, ev.event, &ev.key);
             }
         }
         let primary = h.primary == gid;
@@ -648,6 +653,56 @@ mod tests {
             slots: 0..16384,
             rand: 1,
         }
+    }
+
+    /// A commit emits the events its coordinator's run collected (and
+    /// nothing for the effects' own writes); a one-group MULTI emits its
+    /// commands' events; a repeated commit emits nothing.
+    #[test]
+    fn commits_and_multis_emit_their_commands_events() {
+        let now = 1_700_000_000_000u64;
+        let id = TxId {
+            node: 1,
+            hlc: now << 16,
+        };
+        let mut st = TxnState::default();
+        let mut m = MemStore::new();
+        m.collect_events();
+        let c = ctx(now);
+        let idarg = String::from_utf8(id.to_arg().to_vec()).unwrap();
+        let prep = a(&[txn::PREP, "0", &idarg, "7", "0", "k1", "l"]);
+        assert!(matches!(
+            apply(&mut st, 7, &prep, &c, &mut m),
+            Reply::Bulk(_)
+        ));
+        // The coordinator's run, on a scratch store.
+        let mut scratch =
+            txn::Scratch::load(vec![(Bytes::from("k1"), None), (Bytes::from("l"), None)]);
+        run_one(&a(&["SET", "k1", "v"]), &c, &mut scratch);
+        run_one(&a(&["RPUSH", "l", "x"]), &c, &mut scratch);
+        let eff = txn::encode_effects(&scratch.effects(), &scratch.take_events());
+        let mut commit = a(&[txn::COMMIT, "0", &idarg, "1", "7"]);
+        commit.push(eff);
+        assert_eq!(m.take_events(), vec![], "a prepare emits nothing");
+        assert_eq!(apply(&mut st, 7, &commit, &c, &mut m), Reply::ok());
+        let names = |m: &mut MemStore| -> Vec<String> {
+            m.take_events()
+                .iter()
+                .map(|e| format!("{} {}", e.event, String::from_utf8_lossy(&e.key)))
+                .collect()
+        };
+        assert_eq!(names(&mut m), ["new k1", "set k1", "new l", "rpush l"]);
+        assert_eq!(m.get(b"k1").unwrap().unwrap().value, Bytes::from("v"));
+        assert_eq!(apply(&mut st, 7, &commit, &c, &mut m), Reply::ok());
+        assert_eq!(names(&mut m), Vec::<String>::new(), "committed already");
+        // A one-group MULTI runs its commands here.
+        let mut multi = a(&[txn::MULTI, "0", txn::NO_WATCH]);
+        txn::pack_cmds(
+            &[a(&["LPOP", "l"]), a(&["INCR", "k1"]), a(&["DEL", "k1"])],
+            &mut multi,
+        );
+        apply(&mut st, 7, &multi, &c, &mut m);
+        assert_eq!(names(&mut m), ["lpop l", "del l", "del k1"]);
     }
 
     #[test]

@@ -518,3 +518,39 @@ fn a_replica_whose_reads_fail_falls_behind_and_never_diverges() {
     net.settle();
     assert_eq!(state(&net, 3), leader);
 }
+
+/// Every replica that applies an entry produces its keyspace events (each
+/// node serves its own subscribers), as its own flags select, and a
+/// replica with notifications off produces none.
+#[test]
+fn every_replica_produces_the_keyspace_events_it_applies() {
+    let mut net = Net::new(3);
+    net.elect(1);
+    let kea = corekv_core::notify::parse_flags(b"KEA").expect("flags");
+    net.nodes[0].set_notify(kea);
+    net.nodes[1].set_notify(kea);
+    // Node 3 keeps the default: off.
+    net.propose(1, &["SET", "a", "1"], 1);
+    net.propose(1, &["RPUSH", "l", "x"], 2);
+    net.propose(1, &["LPOP", "l"], 3);
+    net.settle();
+    assert!(net.reply(1, 3).is_some());
+    let want: Vec<(u32, String)> = ["set a", "rpush l", "lpop l", "del l"]
+        .iter()
+        .map(|e| (GID, e.to_string()))
+        .collect();
+    for node in [1, 2] {
+        let got: Vec<(u32, String)> = net.nodes[node - 1]
+            .take_key_events()
+            .into_iter()
+            .map(|(g, e)| {
+                (
+                    g,
+                    format!("{} {}", e.event, String::from_utf8_lossy(&e.key)),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "node {node}");
+    }
+    assert!(net.nodes[2].take_key_events().is_empty(), "node 3 is off");
+}

@@ -405,6 +405,49 @@ fn config_commands() {
     );
 }
 
+/// `notify-keyspace-events` parses and prints like Redis 7.0.15's CONFIG
+/// (the pairs below are what redis-server answered), from the command line
+/// too, and writes keep working with events collected on every core.
+#[test]
+fn notify_keyspace_events_config() {
+    let s = Server::start(&[]);
+    let mut c = s.resp();
+    let get = |c: &mut corekv_tests::Resp| c.cmd(&["CONFIG", "GET", "notify-keyspace-events"]);
+    assert_eq!(get(&mut c), Reply::bulks(&["notify-keyspace-events", ""]));
+    for (set, shown) in [
+        ("KEA", "AKE"),
+        ("KEAn", "AKE"),
+        ("Emlg", "glEm"),
+        ("$hzxe", "$hzxe"),
+        ("", ""),
+    ] {
+        check!(c, ["CONFIG", "SET", "notify-keyspace-events", set], ok());
+        assert_eq!(
+            get(&mut c),
+            Reply::bulks(&["notify-keyspace-events", shown]),
+            "{set}"
+        );
+    }
+    check!(
+        c,
+        ["CONFIG", "SET", "notify-keyspace-events", "KEQ"],
+        e(
+            "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+        )
+    );
+    check!(c, ["CONFIG", "SET", "notify-keyspace-events", "KEAn"], ok());
+    for n in 0..50 {
+        check!(c, ["SET", &format!("ke:{n}"), "v"], ok());
+        check!(c, ["RPUSH", &format!("kl:{n}"), "a"], i(1));
+        check!(c, ["LPOP", &format!("kl:{n}")], Reply::bulk("a"));
+    }
+    check!(c, ["GET", "ke:7"], Reply::bulk("v"));
+    drop(s);
+    let s = Server::start(&["--notify-keyspace-events", "Kx"]);
+    let mut c = s.resp();
+    assert_eq!(get(&mut c), Reply::bulks(&["notify-keyspace-events", "xK"]));
+}
+
 #[test]
 fn dbsize_flush() {
     let s = Server::start(&[]);

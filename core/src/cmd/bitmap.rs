@@ -9,6 +9,7 @@ use super::pages::{self, Editor, PAGE};
 use super::{Ctx, MAX_STRING_BYTES, R, arg, check_string, is_opt, live};
 use crate::Reply;
 use crate::errors;
+use crate::notify::{GENERIC, STRING};
 use crate::store::{Record, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
@@ -89,6 +90,7 @@ pub(crate) fn setbit(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         b[0] = if on { b[0] | mask } else { b[0] & !mask };
         e.write(store, key, byte, &b)?;
         e.save(store, key, ctx.now_ms)?;
+        store.notify(STRING, "setbit", key);
     }
     Ok(Reply::Integer(i64::from(old)))
 }
@@ -449,6 +451,7 @@ pub(crate) fn bitop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if maxlen == 0 {
         if live(store, dest, ctx.now_ms)?.is_some() {
             store.delete(dest)?;
+            store.notify(GENERIC, "del", dest);
         }
         return Ok(Reply::Integer(0));
     }
@@ -489,6 +492,7 @@ pub(crate) fn bitop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         at = to;
     }
     out.finish(store, dest, ctx.now_ms)?;
+    store.notify(STRING, "set", dest);
     Ok(Reply::Integer(maxlen as i64))
 }
 
@@ -726,8 +730,12 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         return bitfield_read(key, &ops, ctx, &*store);
     }
     let mut e = Editor::open(store, key, ctx.now_ms)?;
+    // Created or grown: every write counts as a change (bitfieldGeneric's
+    // `dirty`), else only one that changed its field.
+    let dirty = !e.existed() || e.len() <= highest >> 3;
     e.grow(store, key, (highest >> 3) + 1);
     let mut out = Vec::with_capacity(ops.len());
+    let mut changes = 0;
     for f in &ops {
         let (byte, n) = field_bytes(f);
         let mut buf = [0u8; 9];
@@ -777,6 +785,9 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         out.push(Reply::Integer(reply));
         let before = buf;
         set_unsigned(&mut buf, within, f.bits, new);
+        if dirty || buf != before {
+            changes += 1;
+        }
         if buf != before
             && let Some(b) = buf.get(..n)
         {
@@ -784,6 +795,9 @@ pub(crate) fn bitfield(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         }
     }
     e.save(store, key, ctx.now_ms)?;
+    if changes > 0 {
+        store.notify(STRING, "setbit", key);
+    }
     Ok(Reply::Array(out))
 }
 

@@ -137,6 +137,22 @@ pub(crate) fn save(
     store.put(key, rec)
 }
 
+/// Emits `event` (of `class`) for a change that left `m` as saved, then
+/// `del` if the change emptied it and [`save`] deleted it (Redis's order:
+/// the command's event, then the key's deletion).
+pub(crate) fn notify_change(
+    store: &mut dyn Store,
+    key: &[u8],
+    m: &Meta,
+    class: u32,
+    event: &'static str,
+) {
+    store.notify(class, event, key);
+    if m.coll.len == 0 && m.kind != Kind::Stream {
+        store.notify(crate::notify::GENERIC, "del", key);
+    }
+}
+
 /// The length of the live `kind` collection at `key` (0 if absent,
 /// expired or another type): what a heavy read's size estimate starts from.
 pub(crate) fn len_of(

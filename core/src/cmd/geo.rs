@@ -1208,7 +1208,7 @@ fn search_reply(q: &Query, found: Vec<Point>) -> Reply {
 /// A search with STORE/STOREDIST: the matches become a new zset at the
 /// destination (scores: the geohash, or the distance in the unit), an
 /// empty result deletes it; replies the count.
-fn search_store(store: &mut dyn Store, ctx: &Ctx, q: &Query, dst: &[u8]) -> R {
+fn search_store(store: &mut dyn Store, ctx: &Ctx, q: &Query, dst: &[u8], event: &'static str) -> R {
     let found = run_query(&*store, q)?;
     let mut seen = HashSet::with_capacity(found.len());
     let mut items = Vec::with_capacity(found.len());
@@ -1226,7 +1226,7 @@ fn search_store(store: &mut dyn Store, ctx: &Ctx, q: &Query, dst: &[u8]) -> R {
         };
         items.push((p.member, score));
     }
-    zset::store_items(store, dst, &items, ctx.now_ms)
+    zset::store_items(store, dst, &items, ctx.now_ms, event)
 }
 
 /// georadiusGeneric for the forms without a destination.
@@ -1246,7 +1246,14 @@ fn read_generic(argv: &[Bytes], ctx: &Ctx, store: &dyn Store, flags: u8) -> R {
 fn write_generic(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, src: usize, flags: u8) -> R {
     let q = parse_query(argv, ctx, &*store, src, flags)?;
     match q.store_key.clone() {
-        Some(dst) => search_store(store, ctx, &q, &dst),
+        Some(dst) => {
+            let event = if flags & GEOSEARCHSTORE != 0 {
+                "geosearchstore"
+            } else {
+                "georadiusstore"
+            };
+            search_store(store, ctx, &q, &dst, event)
+        }
         None => {
             let found = run_query(&*store, &q)?;
             Ok(search_reply(&q, found))

@@ -17,6 +17,7 @@ use super::write;
 use super::{Ctx, R, arg, arg_bytes, glob_match, int_arg, is_opt};
 use crate::Reply;
 use crate::errors;
+use crate::notify::HASH;
 use crate::store::{Coll, Kind, Ns, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
@@ -143,6 +144,7 @@ fn set_pairs(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, name: &str) -> Re
         }
     }
     coll::save(store, key, &m, ctx.now_ms)?;
+    store.notify(HASH, "hset", key);
     Ok(created)
 }
 
@@ -162,6 +164,7 @@ pub(crate) fn hsetnx(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     }
     put_field(store, &mut m, field, arg_bytes(argv, 3), false);
     coll::save(store, key, &m, ctx.now_ms)?;
+    store.notify(HASH, "hset", key);
     Ok(Reply::Integer(1))
 }
 
@@ -192,6 +195,7 @@ pub(crate) fn hdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     m.coll.len = m.coll.len.saturating_sub(n);
     // An emptied hash loses its key (coll::save deletes the meta).
     coll::save(store, key, &m, ctx.now_ms)?;
+    coll::notify_change(store, key, &m, HASH, "hdel");
     Ok(int_reply(n))
 }
 
@@ -219,6 +223,7 @@ pub(crate) fn hincrby(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         old.is_some(),
     );
     coll::save(store, key, &m, ctx.now_ms)?;
+    store.notify(HASH, "hincrby", key);
     Ok(Reply::Integer(new))
 }
 
@@ -242,6 +247,7 @@ pub(crate) fn hincrbyfloat(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> 
     let text = Bytes::from(format_f64(sum));
     put_field(store, &mut m, field, text.clone(), old.is_some());
     coll::save(store, key, &m, ctx.now_ms)?;
+    store.notify(HASH, "hincrbyfloat", key);
     Ok(Reply::Bulk(text))
 }
 

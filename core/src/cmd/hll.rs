@@ -640,6 +640,7 @@ pub(crate) fn pfadd(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if updated {
         invalidate_cache(&mut v);
         put_hll(store, key, v, expire, ctx.now_ms)?;
+        store.notify(crate::notify::STRING, "pfadd", key);
     }
     Ok(Reply::Integer(i64::from(updated)))
 }
@@ -743,6 +744,7 @@ pub(crate) fn pfmerge(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     }
     invalidate_cache(&mut v);
     put_hll(store, dest, v, expire, ctx.now_ms)?;
+    store.notify(crate::notify::STRING, "pfadd", dest);
     Ok(Reply::ok())
 }
 

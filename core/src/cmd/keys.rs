@@ -11,6 +11,7 @@ use super::write;
 use super::{Ctx, R, arg, expire_i64, glob_match, int_arg, is_opt, live, live_w};
 use crate::Reply;
 use crate::errors;
+use crate::notify::{EXPIRED, GENERIC};
 use crate::slot::SLOTS;
 use crate::store::{Record, Store, StoreError};
 #[cfg(test)]
@@ -63,6 +64,7 @@ fn delete_keys(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
             store.delete(k)?;
             if !r.is_expired(ctx.now_ms) {
                 n += 1;
+                store.notify(GENERIC, "del", k);
             }
         }
     }
@@ -109,6 +111,7 @@ pub(crate) fn persist(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
             r.expire_at_ms = None;
             r.mtime_ms = now;
             store.put(key, r)?;
+            store.notify(GENERIC, "persist", key);
             Ok(Reply::Integer(1))
         }
         _ => Ok(Reply::Integer(0)),
@@ -137,6 +140,7 @@ pub(crate) fn expireif(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     match store.get(key)? {
         Some(r) if r.is_expired(ctx.now_ms) => {
             store.delete(key)?;
+            store.notify(EXPIRED, "expired", key);
             Ok(Reply::Integer(1))
         }
         _ => Ok(Reply::Integer(0)),
@@ -160,7 +164,8 @@ fn rename_to(nx: bool, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
     if src == dst {
         return Ok(if nx { Reply::Integer(0) } else { Reply::ok() });
     }
-    if live_w(store, dst, now)?.is_some() && nx {
+    let replaced = live_w(store, dst, now)?.is_some();
+    if replaced && nx {
         return Ok(Reply::Integer(0));
     }
     // A collection (or paged string) moves to a fresh id under the
@@ -170,8 +175,14 @@ fn rename_to(nx: bool, argv: &[Bytes], now: u64, store: &mut dyn Store) -> R {
         rec = super::coll::duplicate(store, src, &rec, dst)?;
     }
     rec.mtime_ms = now;
+    if replaced {
+        // Redis deletes the destination and adds it anew (`new` event).
+        store.delete(dst)?;
+    }
     store.put(dst, rec)?;
     store.delete(src)?;
+    store.notify(GENERIC, "rename_from", src);
+    store.notify(GENERIC, "rename_to", dst);
     Ok(done)
 }
 
@@ -207,14 +218,20 @@ pub(crate) fn copy(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let Some(mut rec) = live_w(store, src, now)? else {
         return Ok(Reply::Integer(0));
     };
-    if live_w(store, dst, now)?.is_some() && !replace {
+    let replaced = live_w(store, dst, now)?.is_some();
+    if replaced && !replace {
         return Ok(Reply::Integer(0));
     }
     if rec.has_elements() {
         rec = super::coll::duplicate(store, src, &rec, dst)?;
     }
     rec.mtime_ms = now;
+    if replaced {
+        // Redis deletes the destination and adds it anew (`new` event).
+        store.delete(dst)?;
+    }
     store.put(dst, rec)?;
+    store.notify(GENERIC, "copy_to", dst);
     Ok(Reply::Integer(1))
 }
 
@@ -319,8 +336,12 @@ fn set_expire(cmd: &ExpireCmd, argv: &[Bytes], now: u64, store: &mut dyn Store) 
             rec.expire_at_ms = Some(w);
             rec.mtime_ms = now;
             store.put(key, rec)?;
+            store.notify(GENERIC, "expire", key);
         }
-        _ => store.delete(key)?,
+        _ => {
+            store.delete(key)?;
+            store.notify(GENERIC, "del", key);
+        }
     }
     Ok(Reply::Integer(1))
 }

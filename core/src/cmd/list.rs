@@ -27,6 +27,7 @@ use super::write;
 use super::{Ctx, R, arg, arg_bytes, is_opt};
 use crate::Reply;
 use crate::errors;
+use crate::notify::LIST;
 use crate::store::{Kind, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
@@ -65,6 +66,19 @@ pub(crate) enum End {
 }
 
 impl End {
+    fn pop_event(self) -> &'static str {
+        match self {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        }
+    }
+    fn push_event(self) -> &'static str {
+        match self {
+            End::Left => "lpush",
+            End::Right => "rpush",
+        }
+    }
+
     /// `getListPositionFromObjectOrReply`: LEFT or RIGHT, any case.
     pub(crate) fn parse(a: &[u8]) -> Result<End, Reply> {
         if is_opt(a, "right") {
@@ -390,6 +404,7 @@ pub(crate) fn pop(
     let vals = l.pop(store, key, end, count)?;
     if !vals.is_empty() {
         l.save(store, key, now_ms)?;
+        coll::notify_change(store, key, &l.m, LIST, end.pop_event());
     }
     Ok(Some(vals))
 }
@@ -417,6 +432,7 @@ pub(crate) fn push(
         l.push(store, end, v.clone())?;
     }
     l.save(store, key, now_ms)?;
+    store.notify(LIST, end.push_event(), key);
     Ok(Some(l.len()))
 }
 
@@ -440,14 +456,20 @@ pub(crate) fn lmove_one(
     if src == dst {
         // One list: the same end, or a single element, leaves it as it
         // is; otherwise a rotation (the pop cannot empty it).
+        // Redis pops and pushes whatever the ends: both events.
         if from == to || s.len() == 1 {
             let i = if from == End::Left { 0 } else { s.len() - 1 };
-            return s.get(store, src, i).map(Some);
+            let v = s.get(store, src, i)?;
+            store.notify(LIST, to.push_event(), src);
+            store.notify(LIST, from.pop_event(), src);
+            return Ok(Some(v));
         }
         let v = s.pop(store, src, from, 1)?.into_iter().next();
         let v = v.ok_or_else(|| Reply::from(StoreError::corrupt(src)))?;
         s.push(store, to, v.clone())?;
         s.save(store, src, now_ms)?;
+        store.notify(LIST, to.push_event(), src);
+        store.notify(LIST, from.pop_event(), src);
         return Ok(Some(v));
     }
     let mut d = List::load_or_new(store, dst, now_ms)?;
@@ -456,6 +478,8 @@ pub(crate) fn lmove_one(
     d.push(store, to, v.clone())?;
     s.save(store, src, now_ms)?;
     d.save(store, dst, now_ms)?;
+    store.notify(LIST, to.push_event(), dst);
+    coll::notify_change(store, src, &s.m, LIST, from.pop_event());
     Ok(Some(v))
 }
 
@@ -478,6 +502,7 @@ pub(crate) fn mpop(
         }
         let vals = l.pop(store, key, end, count)?;
         l.save(store, key, now_ms)?;
+        coll::notify_change(store, key, &l.m, LIST, end.pop_event());
         return Ok(Some((key.clone(), vals)));
     }
     Ok(None)
@@ -623,6 +648,7 @@ pub(crate) fn lset(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let i = l.index(i).ok_or_else(|| errors::err(INDEX_OUT_OF_RANGE))?;
     store.el_put(l.m.ns, &el_key(l.pos(i)), arg_bytes(argv, 3));
     l.save(store, key, ctx.now_ms)?;
+    store.notify(LIST, "lset", key);
     Ok(Reply::ok())
 }
 
@@ -658,6 +684,7 @@ pub(crate) fn linsert(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let at = if side == End::Right { at + 1 } else { at };
     l.insert(store, key, at, arg_bytes(argv, 4))?;
     l.save(store, key, ctx.now_ms)?;
+    store.notify(LIST, "linsert", key);
     Ok(Reply::Integer(i64::try_from(l.len()).unwrap_or(i64::MAX)))
 }
 
@@ -702,6 +729,7 @@ pub(crate) fn lrem(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     }
     l.remove_at(store, key, &gone)?;
     l.save(store, key, ctx.now_ms)?;
+    coll::notify_change(store, key, &l.m, LIST, "lrem");
     Ok(Reply::Integer(
         i64::try_from(gone.len()).unwrap_or(i64::MAX),
     ))
@@ -720,6 +748,8 @@ pub(crate) fn ltrim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         None => (len, 0),
     };
     if ltrim + rtrim == 0 {
+        // Redis notifies even when nothing was trimmed.
+        store.notify(LIST, "ltrim", key);
         return Ok(Reply::ok());
     }
     if ltrim + rtrim == len {
@@ -727,6 +757,8 @@ pub(crate) fn ltrim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         // element as garbage (swept in the background), so this costs
         // O(1) like DEL instead of one delete per element.
         store.delete(key)?;
+        store.notify(LIST, "ltrim", key);
+        store.notify(crate::notify::GENERIC, "del", key);
         return Ok(Reply::ok());
     }
     l.delete_positions(store, 0, ltrim);
@@ -734,6 +766,7 @@ pub(crate) fn ltrim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     l.head = l.pos(ltrim);
     l.m.coll.len = len - ltrim - rtrim;
     l.save(store, key, ctx.now_ms)?;
+    store.notify(LIST, "ltrim", key);
     Ok(Reply::ok())
 }
 

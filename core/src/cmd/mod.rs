@@ -98,11 +98,39 @@ fn unknown(argv: &[Bytes]) -> Reply {
 /// arity is not checked again; a name the table does not know as a write
 /// (a log from a build with other commands) answers the unknown-command
 /// error, the same on every replica.
+///
+/// On a store that collects keyspace events ([`Store::notifying`]) the
+/// command first reaps its expired keys (each emits `expired`, as Redis's
+/// lookupKeyWrite does), and every key it creates emits `new`
+/// ([`crate::notify::Notifying`]).
 pub fn apply_write(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> Reply {
-    match table::find(argv).map(|s| s.handler) {
-        Some(Handler::Write { apply, .. }) => apply(argv, ctx, store).unwrap_or_else(|e| e),
-        _ => unknown(argv),
+    let Some(spec) = table::find(argv) else {
+        return unknown(argv);
+    };
+    let Handler::Write { apply, .. } = spec.handler else {
+        return unknown(argv);
+    };
+    if !store.notifying() {
+        return apply(argv, ctx, store).unwrap_or_else(|e| e);
     }
+    // Active expiry's own delete emits its `expired` itself.
+    if spec.name != "corekv.expireif" {
+        for i in table::all_key_positions(spec, argv) {
+            let Some(key) = argv.get(i) else { continue };
+            match store.get(key) {
+                Ok(Some(r)) if r.is_expired(ctx.now_ms) => {
+                    if let Err(e) = store.delete(key) {
+                        return Reply::from(e);
+                    }
+                    store.notify(crate::notify::EXPIRED, "expired", key);
+                }
+                Ok(_) => {}
+                Err(e) => return Reply::from(e),
+            }
+        }
+    }
+    let mut n = crate::notify::Notifying { inner: store };
+    apply(argv, ctx, &mut n).unwrap_or_else(|e| e)
 }
 
 /// Executes a read-only command at `ctx.now_ms`.

@@ -19,6 +19,7 @@ use super::write;
 use super::{Ctx, R, arg, glob_match, int_arg, is_opt};
 use crate::Reply;
 use crate::errors;
+use crate::notify::{GENERIC, SET};
 use crate::slot::key_slot;
 use crate::store::{Coll, Kind, Ns, Store, StoreError};
 #[cfg(test)]
@@ -511,9 +512,18 @@ fn diff(store: &dyn Store, sets: &[Option<Meta>]) -> Result<Vec<Bytes>, Reply> {
 
 /// Stores `result` as a new set at `dst` (replacing whatever was there,
 /// TTL included), or deletes `dst` when empty; replies the size.
-fn store_result(store: &mut dyn Store, dst: &[u8], result: &[Bytes], now: u64) -> R {
+fn store_result(
+    store: &mut dyn Store,
+    dst: &[u8],
+    result: &[Bytes],
+    now: u64,
+    event: &'static str,
+) -> R {
     if result.is_empty() {
-        store.delete(dst)?;
+        if store.get(dst)?.is_some() {
+            store.delete(dst)?;
+            store.notify(GENERIC, "del", dst);
+        }
         return Ok(Reply::Integer(0));
     }
     let id = store.new_id();
@@ -534,6 +544,7 @@ fn store_result(store: &mut dyn Store, dst: &[u8], result: &[Bytes], now: u64) -
         note_added(&mut m.coll, member);
     }
     coll::save(store, dst, &m, now)?;
+    store.notify(SET, event, dst);
     Ok(Reply::Integer(i64::try_from(m.len()).unwrap_or(i64::MAX)))
 }
 
@@ -577,6 +588,7 @@ pub(crate) fn sadd(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     }
     if added > 0 {
         coll::save(store, key, &m, ctx.now_ms)?;
+        store.notify(SET, "sadd", key);
     }
     Ok(Reply::Integer(added))
 }
@@ -597,6 +609,7 @@ pub(crate) fn srem(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     }
     if removed > 0 {
         save_compacting(store, key, &mut m, ctx.now_ms)?;
+        coll::notify_change(store, key, &m, SET, "srem");
     }
     Ok(Reply::Integer(removed))
 }
@@ -617,12 +630,14 @@ pub(crate) fn smove(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         return Ok(Reply::Integer(0));
     }
     save_compacting(store, src, &mut from, now)?;
+    coll::notify_change(store, src, &from, SET, "srem");
     let mut to = match to {
         Some(m) => m,
         None => coll::load_or_new(store, dst, now, Kind::Set)?,
     };
     if add(store, &mut to, member)? {
         coll::save(store, dst, &to, now)?;
+        store.notify(SET, "sadd", dst);
     }
     Ok(Reply::Integer(1))
 }
@@ -646,6 +661,7 @@ pub(crate) fn spop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         m.coll.len = m.coll.len.saturating_sub(1);
         note_deletions(&mut m.coll, 1);
         save_compacting(store, key, &mut m, now)?;
+        coll::notify_change(store, key, &m, SET, "spop");
         return Ok(Reply::Bulk(Bytes::copy_from_slice(coll::hashed_member(&k))));
     };
     if count == 0 {
@@ -654,6 +670,8 @@ pub(crate) fn spop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if count >= m.len() {
         let all = members(store, &m)?;
         store.delete(key)?;
+        store.notify(SET, "spop", key);
+        store.notify(GENERIC, "del", key);
         return Ok(Reply::Set(bulks(all)));
     }
     let picked = sample_distinct(store, m.ns, MEMBER, &m.coll, count, &mut rng)?;
@@ -686,17 +704,18 @@ pub(crate) fn spop(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     m.coll.len = remaining;
     note_deletions(&mut m.coll, count);
     save_compacting(store, key, &mut m, now)?;
+    coll::notify_change(store, key, &m, SET, "spop");
     Ok(Reply::Set(out))
 }
 
 fn store_op(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, op: SetOp) -> R {
     let sets = load_all(store, keys_from(argv, 2), ctx.now_ms)?;
-    let result = match op {
-        SetOp::Inter => inter(store, &sets, 0)?,
-        SetOp::Union => union(store, &sets)?,
-        SetOp::Diff => diff(store, &sets)?,
+    let (result, event) = match op {
+        SetOp::Inter => (inter(store, &sets, 0)?, "sinterstore"),
+        SetOp::Union => (union(store, &sets)?, "sunionstore"),
+        SetOp::Diff => (diff(store, &sets)?, "sdiffstore"),
     };
-    store_result(store, arg(argv, 1), &result, ctx.now_ms)
+    store_result(store, arg(argv, 1), &result, ctx.now_ms, event)
 }
 
 #[derive(Clone, Copy)]

@@ -25,6 +25,7 @@ use super::write;
 use super::{Ctx, R, arg, arg_bytes, is_opt};
 use crate::Reply;
 use crate::errors;
+use crate::notify::STREAM;
 use crate::store::{Kind, Ns, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
@@ -713,6 +714,9 @@ struct GroupW {
     ns: Ns,
     g: Group,
     consumers: BTreeMap<Bytes, Option<Consumer>>,
+    /// Consumers created since the last flush (each one an
+    /// `xgroup-createconsumer` event).
+    created: usize,
 }
 
 impl GroupW {
@@ -721,6 +725,7 @@ impl GroupW {
             ns,
             g,
             consumers: BTreeMap::new(),
+            created: 0,
         }
     }
 
@@ -759,6 +764,7 @@ impl GroupW {
             }),
         );
         self.g.consumers += 1;
+        self.created += 1;
         Ok(true)
     }
 
@@ -809,7 +815,12 @@ impl GroupW {
         Ok(())
     }
 
-    fn flush(&self, store: &mut dyn Store) {
+    /// Writes the group and its touched consumers back; emits the
+    /// creations of consumers on stream `key`.
+    fn flush(&mut self, store: &mut dyn Store, key: &[u8]) {
+        for _ in 0..std::mem::take(&mut self.created) {
+            store.notify(STREAM, "xgroup-createconsumer", key);
+        }
         put_group(store, self.ns, &self.g);
         for (name, c) in &self.consumers {
             if let Some(c) = c {
@@ -1186,8 +1197,12 @@ pub(crate) fn xadd(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     if st.len() == 1 {
         st.s.first = id;
     }
-    trim(store, &mut st, &a)?;
+    let trimmed = trim(store, &mut st, &a)?;
     save(store, key, &mut st, ctx.now_ms)?;
+    store.notify(STREAM, "xadd", key);
+    if trimmed > 0 {
+        store.notify(STREAM, "xtrim", key);
+    }
     Ok(id.reply())
 }
 
@@ -1200,6 +1215,7 @@ pub(crate) fn xtrim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let n = trim(store, &mut st, &a)?;
     if n > 0 {
         save(store, key, &mut st, ctx.now_ms)?;
+        store.notify(STREAM, "xtrim", key);
     }
     Ok(Reply::Integer(n as i64))
 }
@@ -1238,6 +1254,7 @@ pub(crate) fn xdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
             st.s.first = edge_id(store, st.ns(), false)?.unwrap_or_default();
         }
         save(store, key, &mut st, ctx.now_ms)?;
+        store.notify(STREAM, "xdel", key);
     }
     Ok(Reply::Integer(deleted))
 }
@@ -1307,6 +1324,7 @@ pub(crate) fn xsetid(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         st.s.max_deleted = a.max_deleted;
     }
     save(store, key, &mut st, ctx.now_ms)?;
+    store.notify(STREAM, "xsetid", key);
     Ok(Reply::ok())
 }
 
@@ -1646,8 +1664,8 @@ pub(crate) fn xreadgroup(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R 
             GroupRead::History(after) => {
                 gw.touch_consumer(store, &cname, now)?;
                 let Some(start) = after.incr() else {
+                    gw.flush(store, &key);
                     served.push((key, Vec::new()));
-                    gw.flush(store);
                     continue;
                 };
                 read_history(store, &mut gw, &cname, start, a.count, now)?
@@ -1664,7 +1682,7 @@ pub(crate) fn xreadgroup(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R 
                 read_new(store, &mut st, &mut gw, &cname, a.count, a.noack, now)?
             }
         };
-        gw.flush(store);
+        gw.flush(store, &key);
         served.push((key, entries));
     }
     if served.is_empty() && a.block.is_some() {
@@ -1906,6 +1924,7 @@ pub(crate) fn xgroup_create(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) ->
     st.s.groups += 1;
     put_group(store, st.ns(), &g);
     save(store, key, &mut st, ctx.now_ms)?;
+    store.notify(STREAM, "xgroup-create", key);
     Ok(Reply::ok())
 }
 
@@ -1925,6 +1944,7 @@ pub(crate) fn xgroup_setid(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> 
     };
     g.entries_read = o.entries_read;
     put_group(store, st.ns(), &g);
+    store.notify(STREAM, "xgroup-setid", arg(argv, 2));
     Ok(Reply::ok())
 }
 
@@ -1949,6 +1969,7 @@ pub(crate) fn xgroup_destroy(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -
     }
     st.s.groups = st.s.groups.saturating_sub(1);
     save(store, arg(argv, 2), &mut st, ctx.now_ms)?;
+    store.notify(STREAM, "xgroup-destroy", arg(argv, 2));
     Ok(Reply::Integer(1))
 }
 
@@ -1963,7 +1984,7 @@ pub(crate) fn xgroup_createconsumer(argv: &[Bytes], ctx: &Ctx, store: &mut dyn S
         return Ok(Reply::Integer(0));
     }
     gw.touch_consumer(store, &name, ctx.now_ms)?;
-    gw.flush(store);
+    gw.flush(store, arg(argv, 2));
     Ok(Reply::Integer(1))
 }
 
@@ -1987,6 +2008,7 @@ pub(crate) fn xgroup_delconsumer(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Stor
     g.pending = g.pending.saturating_sub(ids.len() as u64);
     g.consumers = g.consumers.saturating_sub(1);
     put_group(store, st.ns(), &g);
+    store.notify(STREAM, "xgroup-delconsumer", arg(argv, 2));
     Ok(Reply::Integer(i64::try_from(c.pending).unwrap_or(i64::MAX)))
 }
 
@@ -2014,7 +2036,7 @@ pub(crate) fn xack(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         }
     }
     if acked > 0 {
-        gw.flush(store);
+        gw.flush(store, arg(argv, 1));
     }
     Ok(Reply::Integer(acked))
 }
@@ -2282,7 +2304,7 @@ pub(crate) fn xclaim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         });
     }
     if dirty {
-        gw.flush(store);
+        gw.flush(store, arg(argv, 1));
     }
     Ok(Reply::Array(out))
 }
@@ -2401,7 +2423,7 @@ pub(crate) fn xautoclaim(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R 
     }
     let cursor = pel.get(next).map_or(StreamId::MIN, |(id, _)| *id);
     if dirty {
-        gw.flush(store);
+        gw.flush(store, arg(argv, 1));
     }
     Ok(Reply::Array(vec![
         cursor.reply(),

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::Reply;
 use crate::errors;
+use crate::notify::{GENERIC, STRING};
 use crate::store::{Record, Store, StoreError};
 #[cfg(test)]
 use crate::table::Handler;
@@ -145,7 +146,14 @@ fn put_expiring(
     now_ms: u64,
 ) -> Result<(), StoreError> {
     match expire_at_ms {
-        Some(t) if t <= now_ms => store.delete(key),
+        Some(t) if t <= now_ms => {
+            // Redis stores it and lets it expire: a key it did not have
+            // was still created.
+            if store.notifying() && store.get(key)?.is_none() {
+                store.notify(crate::notify::NEW, "new", key);
+            }
+            store.delete(key)
+        }
         _ => store.put(
             key,
             Record {
@@ -234,13 +242,17 @@ pub(crate) fn setnx(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         return Ok(Reply::Integer(0));
     }
     put_string(store, key, arg_bytes(argv, 2), None, now)?;
+    store.notify(STRING, "set", key);
     Ok(Reply::Integer(1))
 }
 
 fn set_expiring(kind: ExpKind, name: &str, argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     let now = ctx.now_ms;
     let at = expire_ms(kind, arg(argv, 2), now, name)?;
-    put_string(store, arg(argv, 1), arg_bytes(argv, 3), expire_u64(at), now)?;
+    let key = arg(argv, 1);
+    put_string(store, key, arg_bytes(argv, 3), expire_u64(at), now)?;
+    store.notify(STRING, "set", key);
+    store.notify(GENERIC, "expire", key);
     Ok(Reply::ok())
 }
 
@@ -261,6 +273,7 @@ pub(crate) fn getset(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     // Read before the write: a paged value's pages go with its record.
     let reply = value_reply(store, key, old.as_ref())?;
     put_string(store, key, arg_bytes(argv, 2), None, now)?;
+    store.notify(STRING, "set", key);
     Ok(reply)
 }
 
@@ -272,6 +285,7 @@ pub(crate) fn getdel(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     check_string(&old)?;
     let v = value(store, key, &old)?;
     store.delete(key)?;
+    store.notify(GENERIC, "del", key);
     Ok(Reply::Bulk(v))
 }
 
@@ -323,6 +337,10 @@ pub(crate) fn set(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
         exp.and_then(expire_u64)
     };
     put_string(store, key, arg_bytes(argv, 2), expire_at, now)?;
+    store.notify(STRING, "set", key);
+    if exp.is_some() {
+        store.notify(GENERIC, "expire", key);
+    }
     Ok(if o.get { reply } else { Reply::ok() })
 }
 
@@ -340,9 +358,14 @@ pub(crate) fn getex(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     };
     let reply = Reply::Bulk(value(store, key, &rec)?);
     if let Some(at) = exp {
-        put_expiring(store, key, rec, expire_u64(at), now)?;
+        let at = expire_u64(at);
+        put_expiring(store, key, rec, at, now)?;
+        // A time already past deletes the key (Redis's getexCommand).
+        let gone = at.is_some_and(|t| t <= now);
+        store.notify(GENERIC, if gone { "del" } else { "expire" }, key);
     } else if o.persist && rec.expire_at_ms.is_some() {
         put_expiring(store, key, rec, None, now)?;
+        store.notify(GENERIC, "persist", key);
     }
     Ok(reply)
 }
@@ -375,6 +398,7 @@ fn put_pairs(argv: &[Bytes], nx: bool, now: u64, store: &mut dyn Store) -> R {
     for pair in pairs.chunks_exact(2) {
         if let [k, v] = pair {
             put_string(store, k, v.clone(), None, now)?;
+            store.notify(STRING, "set", k);
         }
     }
     Ok(if nx { Reply::Integer(1) } else { Reply::ok() })
@@ -404,6 +428,7 @@ fn incr_by(store: &mut dyn Store, key: &[u8], delta: i64, now: u64) -> R {
         .checked_add(delta)
         .ok_or_else(|| errors::err(errors::OVERFLOW))?;
     put_string(store, key, Bytes::from(new.to_string()), expire, now)?;
+    store.notify(STRING, "incrby", key);
     Ok(Reply::Integer(new))
 }
 
@@ -435,6 +460,7 @@ pub(crate) fn incrbyfloat(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R
     }
     let text = Bytes::from(format_f64(sum));
     put_string(store, key, text.clone(), expire, now)?;
+    store.notify(STRING, "incrbyfloat", key);
     Ok(Reply::Bulk(text))
 }
 
@@ -455,6 +481,7 @@ pub(crate) fn append(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     } else {
         e.save(store, key, now)?;
     }
+    store.notify(STRING, "append", key);
     Ok(Reply::Integer(len as i64))
 }
 
@@ -483,6 +510,7 @@ pub(crate) fn setrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     e.write(store, key, off as u64, value)?;
     let len = e.len();
     e.save(store, key, now)?;
+    store.notify(STRING, "setrange", key);
     Ok(Reply::Integer(len as i64))
 }
 

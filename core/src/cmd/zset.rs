@@ -26,6 +26,7 @@ use super::write;
 use super::{Ctx, R, arg, glob_match, int_arg, is_opt};
 use crate::Reply;
 use crate::errors;
+use crate::notify::{GENERIC, ZSET};
 use crate::slot::key_slot;
 use crate::store::{Coll, Kind, Ns, Store, StoreError};
 #[cfg(test)]
@@ -740,9 +741,20 @@ fn items_reply(items: Vec<Item>, withscores: bool) -> Reply {
 /// Writes `items` (sorted or not) as a new zset at `dst`, replacing what
 /// was there (TTL included), or deletes `dst` when empty; replies the size.
 /// The encoding is chosen afresh, as Redis does for a built zset.
-pub(crate) fn store_items(store: &mut dyn Store, dst: &[u8], items: &[Item], now: u64) -> R {
+/// `event` is the command's keyspace event for a stored result; an empty
+/// one deleting `dst` is `del`.
+pub(crate) fn store_items(
+    store: &mut dyn Store,
+    dst: &[u8],
+    items: &[Item],
+    now: u64,
+    event: &'static str,
+) -> R {
     if items.is_empty() {
-        store.delete(dst)?;
+        if store.get(dst)?.is_some() {
+            store.delete(dst)?;
+            store.notify(GENERIC, "del", dst);
+        }
         return Ok(Reply::Integer(0));
     }
     let id = store.new_id();
@@ -766,6 +778,7 @@ pub(crate) fn store_items(store: &mut dyn Store, dst: &[u8], items: &[Item], now
         insert(store, &mut m, member, *score);
     }
     coll::save(store, dst, &m, now)?;
+    store.notify(ZSET, event, dst);
     Ok(int_reply(m.len()))
 }
 
@@ -889,6 +902,7 @@ fn add_generic(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, incr: bool) -> 
     }
     if added > 0 || updated > 0 {
         set::save_compacting(store, key, &mut m, now)?;
+        store.notify(ZSET, if o.incr { "zincr" } else { "zadd" }, key);
     }
     Ok(if o.incr {
         if processed > 0 {
@@ -926,6 +940,7 @@ pub(crate) fn zrem(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R {
     }
     if deleted > 0 {
         set::save_compacting(store, key, &mut m, ctx.now_ms)?;
+        coll::notify_change(store, key, &m, ZSET, "zrem");
     }
     Ok(Reply::Integer(deleted))
 }
@@ -1152,7 +1167,7 @@ pub(crate) fn zrangestore(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store) -> R
         Some(m) => run_range(store, &m, &req, &spec)?,
         None => Vec::new(),
     };
-    store_items(store, arg(argv, 1), &items, ctx.now_ms)
+    store_items(store, arg(argv, 1), &items, ctx.now_ms, "zrangestore")
 }
 
 // ---- ZREMRANGEBY* ----
@@ -1197,6 +1212,12 @@ fn remrange(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, spec: Spec) -> R {
     }
     if !items.is_empty() {
         set::save_compacting(store, key, &mut m, ctx.now_ms)?;
+        let event = match &spec {
+            Spec::Rank(..) => "zremrangebyrank",
+            Spec::Score(_) => "zremrangebyscore",
+            Spec::Lex(_) => "zremrangebylex",
+        };
+        coll::notify_change(store, key, &m, ZSET, event);
     }
     Ok(len_reply(items.len()))
 }
@@ -1262,6 +1283,7 @@ fn pop(
     }
     if !items.is_empty() {
         set::save_compacting(store, key, m, now)?;
+        coll::notify_change(store, key, m, ZSET, if max { "zpopmax" } else { "zpopmin" });
     }
     Ok(items)
 }
@@ -1857,7 +1879,7 @@ fn multi_store(argv: &[Bytes], ctx: &Ctx, store: &mut dyn Store, op: Op, name: &
     )?;
     let mut items = compute(store, srcs, op, req.aggregate, 0)?;
     sort_items(&mut items);
-    store_items(store, arg(argv, 1), &items, ctx.now_ms)
+    store_items(store, arg(argv, 1), &items, ctx.now_ms, name)
 }
 
 pub(crate) fn precheck_zunionstore(argv: &[Bytes]) -> Result<(), Reply> {
