@@ -1207,6 +1207,11 @@ impl Core {
         st.shard.send_follower_reads(t0);
         // CONFIG SET notify-keyspace-events reaches every core here.
         st.shard.set_notify(self.node.notify_flags.load(Relaxed));
+        // Client-side caching: the keys this turn's applies change.
+        let tracking = self.node.pubsub.any_tracking.load(Relaxed);
+        if tracking {
+            st.shard.set_watch_writes(true);
+        }
         match st.shard.drive() {
             Ok(ds) => {
                 if ds.applied > 0 {
@@ -1260,7 +1265,9 @@ impl Core {
             }
         }
         let watching = st.watches.iter().any(|t| !t.is_empty());
-        if !st.blocked.is_empty() || !st.blocking_props.is_empty() || watching {
+        let mut tracked: Vec<Bytes> = Vec::new();
+        let mut flushed = false;
+        if !st.blocked.is_empty() || !st.blocking_props.is_empty() || watching || tracking {
             for (pos, key) in st.shard.take_written() {
                 if watching && let Some(t) = st.watches.get_mut(pos) {
                     t.changed(&key);
@@ -1268,7 +1275,11 @@ impl Core {
                 if st.blocked.watched(pos, &key) {
                     self.wake(st, pos, &key);
                 }
+                if tracking {
+                    tracked.push(key);
+                }
             }
+            flushed = st.shard.take_flushed() && tracking;
             self.unblock_due(st, now);
         } else {
             st.shard.set_watch_writes(false);
@@ -1362,6 +1373,9 @@ impl Core {
         drop(guard);
         if !key_events.is_empty() {
             crate::keyspace::deliver(self, key_events);
+        }
+        if !tracked.is_empty() || flushed {
+            crate::tracking::modified(self, &tracked, flushed);
         }
     }
 

@@ -744,12 +744,7 @@ pub fn publish(core: &Rc<Core>, kind: Kind, channel: Bytes, message: Bytes) -> V
 }
 
 /// Delivers on every core of this node; the parts' sum is the receivers.
-pub fn deliver_on_node(
-    core: &Rc<Core>,
-    kind: Kind,
-    channel: Bytes,
-    message: Bytes,
-) -> Vec<Pending> {
+pub fn deliver_on_node(core: &Core, kind: Kind, channel: Bytes, message: Bytes) -> Vec<Pending> {
     let local = core
         .pubsub
         .borrow()

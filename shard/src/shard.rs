@@ -316,6 +316,9 @@ pub struct Shard {
     /// Collect the keys applied writes changed (blocked clients wait).
     watch_writes: bool,
     written: Vec<(usize, Bytes)>,
+    /// A group was flushed (FLUSHALL, FLUSHDB) since the last
+    /// [`Shard::take_flushed`], while `watch_writes` is on.
+    flushed: bool,
     /// `notify-keyspace-events` as set on this node ([`Shard::set_notify`]);
     /// 0 (the default `""`) collects nothing.
     notify_flags: u32,
@@ -591,6 +594,7 @@ impl Shard {
             prefetched: HashMap::default(),
             watch_writes: false,
             written: Vec::new(),
+            flushed: false,
             notify_flags: 0,
             key_events: Vec::new(),
             log_bytes: 0,
@@ -2273,7 +2277,14 @@ impl Shard {
         self.watch_writes = on;
         if !on {
             self.written.clear();
+            self.flushed = false;
         }
+    }
+
+    /// Whether a group was flushed since the last call (its keys are not
+    /// in [`Shard::take_written`]), while [`Shard::set_watch_writes`] is on.
+    pub fn take_flushed(&mut self) -> bool {
+        std::mem::take(&mut self.flushed)
     }
 
     /// This node's `notify-keyspace-events` flags (`corekv_core::notify`):
@@ -2869,6 +2880,9 @@ impl Store for ApplyView<'_> {
         // The clear goes to the shard at once, after what came before it.
         self.commit();
         self.partial = true;
+        if self.shard.watch_writes {
+            self.shard.flushed = true;
+        }
         self.shard.clear_group(self.pos, from_slot, to_slot);
         for (k, p) in self.pre.iter_mut() {
             if (from_slot..to_slot).contains(&key_slot(k)) {

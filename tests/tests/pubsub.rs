@@ -374,3 +374,99 @@ fn publish_reaches_subscribers_on_every_node() {
         push(vec![b("pmessage"), b("x*"), b("x"), b("local")])
     );
 }
+
+/// Keyspace notifications through a real subscriber: CONFIG SET
+/// notify-keyspace-events, both channel families, the class filter,
+/// `expired` from active expiry, keys of every core's groups.
+#[test]
+fn keyspace_notifications_reach_subscribers() {
+    let s = Server::start(&["--cores", "3"]);
+    let mut admin = s.resp();
+    check!(
+        admin,
+        ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+        ok()
+    );
+    let got = admin.cmd(&["CONFIG", "GET", "notify-keyspace-events"]);
+    assert_eq!(got.items().get(1).map(Reply::text).as_deref(), Some("AKE"));
+    let mut sub = s.resp();
+    sub.send(&["PSUBSCRIBE", "__key*__:*"]).expect("send");
+    assert_eq!(
+        read(&mut sub),
+        arr(vec![b("psubscribe"), b("__key*__:*"), i(1)])
+    );
+    let mut w = s.resp();
+    check!(w, ["SET", "k1", "v"], ok());
+    let ev = |kind: &str, k: &str, msg: &str| {
+        arr(vec![
+            b("pmessage"),
+            b("__key*__:*"),
+            b(&format!("__{kind}@0__:{k}")),
+            b(msg),
+        ])
+    };
+    assert_eq!(read(&mut sub), ev("keyspace", "k1", "set"));
+    assert_eq!(read(&mut sub), ev("keyevent", "set", "k1"));
+    check!(w, ["LPUSH", "l", "a"], i(1));
+    assert_eq!(read(&mut sub), ev("keyspace", "l", "lpush"));
+    assert_eq!(read(&mut sub), ev("keyevent", "lpush", "l"));
+    // Keys of other groups (other cores) too.
+    for k in ["a", "b", "c", "d", "e", "f"] {
+        check!(w, ["INCR", k], i(1));
+        assert_eq!(read(&mut sub), ev("keyspace", k, "incrby"));
+        assert_eq!(read(&mut sub), ev("keyevent", "incrby", k));
+    }
+    // Only the selected classes: lists off, keyevent only.
+    check!(
+        admin,
+        ["CONFIG", "SET", "notify-keyspace-events", "E$x"],
+        ok()
+    );
+    check!(w, ["LPUSH", "l", "b"], i(2));
+    check!(w, ["SET", "k2", "v", "PX", "50"], ok());
+    assert_eq!(read(&mut sub), ev("keyevent", "set", "k2"));
+    // Active expiry reports `expired`.
+    assert_eq!(read(&mut sub), ev("keyevent", "expired", "k2"));
+    check!(admin, ["CONFIG", "SET", "notify-keyspace-events", ""], ok());
+    check!(w, ["SET", "k3", "v"], ok());
+    check!(sub, ["PING"], arr(vec![b("pong"), b("")]));
+    check!(
+        admin,
+        ["CONFIG", "SET", "notify-keyspace-events", "Q"],
+        e(
+            "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+        )
+    );
+}
+
+/// Each node publishes the events of the writes it applies: a subscriber
+/// on node 3 hears of a write made through node 1, once.
+#[test]
+fn keyspace_notifications_on_every_node() {
+    if !corekv_only("keyspace_notifications_on_every_node") {
+        return;
+    }
+    let nodes = start_cluster(3, &["--notify-keyspace-events", "E$"]);
+    let mut sub = nodes[2].resp();
+    sub.send(&["SUBSCRIBE", "__keyevent@0__:set"])
+        .expect("send");
+    assert_eq!(
+        read(&mut sub),
+        arr(vec![b("subscribe"), b("__keyevent@0__:set"), i(1)])
+    );
+    let mut w = nodes[0].resp();
+    for k in 0..5 {
+        check!(w, ["SET", &format!("n{k}"), "v"], ok());
+    }
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        match read(&mut sub) {
+            Reply::Array(v) => got.push(v[2].text()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got.sort();
+    assert_eq!(got, ["n0", "n1", "n2", "n3", "n4"]);
+    // Once each: nothing more arrives before the PING's reply.
+    check!(sub, ["PING"], arr(vec![b("pong"), b("")]));
+}
