@@ -1,8 +1,8 @@
 //! corekv-core: pure types and command semantics.
 //!
 //! Owns: slots and hash tags, replies, the `Store` seam, command semantics
-//! (strings and keys), the command table, the HLC, and every client-visible
-//! error string. No IO, no async, no clock reads: time is passed in.
+//! (strings and keys), the keyspace events commands emit (`notify`), the
+//! command table, the HLC, and every client-visible error string. No IO, no async, no clock reads: time is passed in.
 //! Runs on whichever core owns the keys; must never block or panic on
 //! client input.
 
