@@ -6,6 +6,7 @@
 //! Runs on whichever core owns the keys; must never block or panic on
 //! client input.
 
+pub mod acl;
 pub mod cmd;
 pub mod errors;
 pub mod hlc;

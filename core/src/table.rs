@@ -221,6 +221,10 @@ server_cmd! {
     Command(CommandSub),
     Client(ClientSub),
     Config(ConfigSub),
+    /// `AUTH [username] password`.
+    Auth,
+    /// `ACL ...` (users and permissions, core/src/acl.rs).
+    Acl(AclSub),
     /// `OBJECT HELP`: the one keyless OBJECT subcommand.
     ObjectHelp,
     /// `WAIT numreplicas timeout`.
@@ -265,6 +269,8 @@ server_cmd! {
     CorekvCluster,
     /// `COREKV.GROUPADMIN ...`: one group's membership change.
     GroupAdmin,
+    /// `COREKV.ACLOP ...`: an ACL change, routed to the meta group 0.
+    AclOp,
     /// `COREKV.DEBUG ...`: fault injection, with `--debug-commands` only.
     Debug,
 }
@@ -296,6 +302,25 @@ unit_enum!(
         NoEvict,
         SetName,
         Unblock,
+    }
+);
+
+unit_enum!(
+    /// `ACL`'s subcommands.
+    AclSub {
+        Cat,
+        DelUser,
+        DryRun,
+        GenPass,
+        GetUser,
+        Help,
+        List,
+        Load,
+        Log,
+        Save,
+        SetUser,
+        Users,
+        WhoAmI,
     }
 );
 
@@ -826,7 +851,7 @@ pub fn key_positions(
 /// Keys found through the key specs, each with its spec's flags (what
 /// `COMMAND GETKEYSANDFLAGS` reports). `None` when the specs do not fit
 /// argv (Redis's `invalid_spec`).
-fn keys_with_flags(
+pub fn keys_with_flags(
     spec: &CommandSpec,
     argv: &[Bytes],
 ) -> Option<Vec<(usize, &'static [&'static str])>> {
