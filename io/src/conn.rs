@@ -81,6 +81,8 @@ pub struct Conn {
     /// (heavy reads) go to the socket as they are instead of being copied
     /// into `out` on the core (a 5 MB XRANGE reply was a 5 MB memcpy).
     chunks: Vec<Bytes>,
+    /// Authenticated? As whom (crate::acl).
+    pub(crate) auth: crate::acl::ConnAuth,
 }
 
 /// Runs `flush` and `read` together (see [`Conn::flush_watching`]).
@@ -146,6 +148,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
             last_active: now,
             last_cmd: "NULL".into(),
             resp: 2,
+            user: String::new(),
         },
     );
     let mut conn = Conn {
@@ -167,7 +170,9 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         blocked: false,
         at2: false,
         chunks: Vec::new(),
+        auth: crate::acl::ConnAuth::new(&node.acl),
     };
+    conn.set_user_name();
     conn.run(stream).await;
     conn.unwatch();
     core.st.borrow_mut().clients.remove(&id);
@@ -383,6 +388,46 @@ impl Conn {
         self.push_item(Item::One(Pending::Ready(r), class, start));
     }
 
+    /// Shows the connection's user in CLIENT LIST.
+    pub(crate) fn set_user_name(&self) {
+        if let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id)
+            && c.user != self.auth.user.name
+        {
+            c.user = self.auth.user.name.clone();
+        }
+    }
+
+    /// The AUTH/ACL gate (crate::acl::gate) for a client's command:
+    /// `Some(name)` when the command was answered (refused) here.
+    fn acl_refused(
+        &mut self,
+        base: Option<&'static CommandSpec>,
+        argv: &[Bytes],
+        start: Instant,
+    ) -> Option<&'static str> {
+        let refusal = match crate::acl::gate(self, base, argv) {
+            Ok(None) => return None,
+            Ok(Some(r)) => r,
+            Err(()) => {
+                // Its user was deleted: closed, as Redis closes them.
+                self.close = true;
+                return Some("NULL");
+            }
+        };
+        let exec = base.is_some_and(|s| s.handler == Handler::Server(ServerCmd::Exec));
+        if exec {
+            // EXECABORT: the transaction is gone.
+            self.multi = None;
+            self.unwatch();
+        } else if let Some(m) = self.multi.as_mut() {
+            // Refused while queueing: EXEC will abort (Redis's
+            // flagTransaction).
+            m.failed = true;
+        }
+        self.push_ready(refusal, stats::CMD_OTHER, start);
+        Some("NULL")
+    }
+
     /// `COREKV.MEMBER <secret>`: the connection proves it is a cluster
     /// member's (another node's proxy link, or an operator's corekv-ctl).
     /// A wrong secret answers like an unknown command, so a stranger cannot
@@ -441,6 +486,13 @@ impl Conn {
         }
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
+        }
+        // Members' links are not subject to AUTH/ACL: a proxied command was
+        // checked on the node its client is connected to.
+        if !self.member && !self.proxied {
+            if let Some(name) = self.acl_refused(base, &argv, start) {
+                return name;
+            }
         }
         // A script past its time limit: like Redis, only SCRIPT/FUNCTION
         // KILL and SHUTDOWN NOSAVE are served (members' links always are:
