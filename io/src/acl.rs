@@ -200,6 +200,11 @@ pub fn gate(
     let Ok(spec) = table::resolve_from(base, argv) else {
         return Ok(None);
     };
+    // The cluster secret is its own credential: other nodes' links present
+    // it before anything else, whatever requirepass says.
+    if spec.handler == table::Handler::Server(table::ServerCmd::Member) {
+        return Ok(None);
+    }
     if !conn.auth.authenticated && !spec.has_flag("no_auth") {
         return Ok(Some(reject(spec, acl::NOAUTH)));
     }

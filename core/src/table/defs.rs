@@ -8112,8 +8112,11 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     // ---- Not listed by COMMAND: run for anyone, but not (yet) documented
     // as Redis commands. MULTI/EXEC are refused until transactions exist.
+    // The unlisted Redis commands carry Redis 7.0's ACL categories (for
+    // ACL rules), though not yet the rest of their documentation.
     CommandSpec {
         name: "multi",
+        acl_categories: &["@fast", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Multi),
         visibility: Visibility::Unlisted,
@@ -8121,6 +8124,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "exec",
+        acl_categories: &["@slow", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Exec),
         visibility: Visibility::Unlisted,
@@ -8128,6 +8132,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "discard",
+        acl_categories: &["@fast", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Discard),
         visibility: Visibility::Unlisted,
@@ -8135,6 +8140,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "watch",
+        acl_categories: &["@fast", "@transaction"],
         arity: -2,
         handler: Handler::Server(ServerCmd::Watch),
         visibility: Visibility::Unlisted,
@@ -8142,6 +8148,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "unwatch",
+        acl_categories: &["@fast", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Unwatch),
         visibility: Visibility::Unlisted,
@@ -8151,6 +8158,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     // their own subcommands (io/src/script.rs).
     CommandSpec {
         name: "eval",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Eval),
@@ -8159,6 +8167,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "evalsha",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::EvalSha),
@@ -8167,6 +8176,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "eval_ro",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::EvalRo),
@@ -8175,6 +8185,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "evalsha_ro",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::EvalShaRo),
@@ -8183,6 +8194,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "fcall",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Fcall),
@@ -8191,6 +8203,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "fcall_ro",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::FcallRo),
@@ -8199,6 +8212,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "script",
+        acl_categories: &["@slow", "@scripting"],
         arity: -2,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Script),
@@ -8207,6 +8221,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "function",
+        acl_categories: &["@slow", "@scripting"],
         arity: -2,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Function),
@@ -8216,6 +8231,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     // CLUSTER checks its own arity and subcommands (io/src/cluster_cmds.rs).
     CommandSpec {
         name: "cluster",
+        acl_categories: &["@slow"],
         arity: -1,
         handler: Handler::Server(ServerCmd::Cluster),
         visibility: Visibility::Unlisted,
