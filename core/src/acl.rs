@@ -239,7 +239,7 @@ impl Denied {
 enum Sanitize {
     Unset,
     Skip,
-    Sanitize,
+    On,
 }
 
 /// One user: flags, passwords and its (root selector's) permissions.
@@ -366,7 +366,7 @@ impl User {
             _ if is("on") => self.enabled = true,
             _ if is("off") => self.enabled = false,
             _ if is("skip-sanitize-payload") => self.sanitize = Sanitize::Skip,
-            _ if is("sanitize-payload") => self.sanitize = Sanitize::Sanitize,
+            _ if is("sanitize-payload") => self.sanitize = Sanitize::On,
             _ if is("nopass") => {
                 self.nopass = true;
                 self.passwords.clear();
@@ -450,8 +450,7 @@ impl User {
             let mut flags = 0u8;
             let mut offset = 1;
             if op.first() == Some(&b'%') {
-                loop {
-                    let Some(&c) = op.get(offset) else { break };
+                while let Some(&c) = op.get(offset) {
                     if c.eq_ignore_ascii_case(&b'r') && flags & PERM_READ == 0 {
                         flags |= PERM_READ;
                     } else if c.eq_ignore_ascii_case(&b'w') && flags & PERM_WRITE == 0 {
@@ -635,7 +634,7 @@ impl User {
         }
         match self.sanitize {
             Sanitize::Skip => out.push("skip-sanitize-payload"),
-            Sanitize::Sanitize => out.push("sanitize-payload"),
+            Sanitize::On => out.push("sanitize-payload"),
             Sanitize::Unset => {}
         }
         out

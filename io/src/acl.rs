@@ -173,14 +173,18 @@ impl ConnAuth {
     }
 }
 
+/// What the gate decided about a command.
+pub enum Gate {
+    Run,
+    /// Answered with this refusal.
+    Refuse(Reply),
+    /// The connection's user was deleted: the connection is closed.
+    Close,
+}
+
 /// The gate before dispatch (Redis's `processCommand` order: unknown
-/// command and arity first, then NOAUTH, then the ACL). `None`: run it.
-/// `Err(())`: the connection's user was deleted; it is closed.
-pub fn gate(
-    conn: &mut Conn,
-    base: Option<&'static CommandSpec>,
-    argv: &[Bytes],
-) -> Result<Option<Reply>, ()> {
+/// command and arity first, then NOAUTH, then the ACL).
+pub fn gate(conn: &mut Conn, base: Option<&'static CommandSpec>, argv: &[Bytes]) -> Gate {
     let node = &conn.core.node.acl;
     let v = node.version();
     if v != conn.auth.seen {
@@ -189,27 +193,27 @@ pub fn gate(
         let acl = node.load();
         match acl.get(conn.auth.user.name.as_bytes()) {
             Some(u) => conn.auth.user = u.clone(),
-            None => return Err(()),
+            None => return Gate::Close,
         }
         conn.auth.seen = v;
     }
     if conn.auth.authenticated && conn.auth.user.unrestricted() {
-        return Ok(None);
+        return Gate::Run;
     }
     // Unknown commands and bad arity are reported by dispatch as usual.
     let Ok(spec) = table::resolve_from(base, argv) else {
-        return Ok(None);
+        return Gate::Run;
     };
     // The cluster secret is its own credential: other nodes' links present
     // it before anything else, whatever requirepass says.
     if spec.handler == table::Handler::Server(table::ServerCmd::Member) {
-        return Ok(None);
+        return Gate::Run;
     }
     if !conn.auth.authenticated && !spec.has_flag("no_auth") {
-        return Ok(Some(reject(spec, acl::NOAUTH)));
+        return Gate::Refuse(reject(spec, acl::NOAUTH));
     }
     match conn.auth.user.check(spec, argv) {
-        Ok(()) => Ok(None),
+        Ok(()) => Gate::Run,
         Err(d) => {
             let object = match d {
                 Denied::Command => spec.name.to_string(),
@@ -219,7 +223,7 @@ pub fn gate(
                     .unwrap_or_default(),
             };
             log_denial(conn, d.reason(), object, None);
-            Ok(Some(reject(spec, &d.error(spec.name))))
+            Gate::Refuse(reject(spec, &d.error(spec.name)))
         }
     }
 }

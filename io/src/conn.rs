@@ -406,9 +406,9 @@ impl Conn {
         start: Instant,
     ) -> Option<&'static str> {
         let refusal = match crate::acl::gate(self, base, argv) {
-            Ok(None) => return None,
-            Ok(Some(r)) => r,
-            Err(()) => {
+            crate::acl::Gate::Run => return None,
+            crate::acl::Gate::Refuse(r) => r,
+            crate::acl::Gate::Close => {
                 // Its user was deleted: closed, as Redis closes them.
                 self.close = true;
                 return Some("NULL");
@@ -436,6 +436,8 @@ impl Conn {
         let offered = argv.get(1).map_or(&[][..], |a| a.as_ref());
         if argv.len() == 2 && self.core.node.secret().matches(offered) {
             self.member = true;
+            // The secret is the link's credential (HELLO needs one).
+            self.auth.authenticated = true;
             return Reply::ok();
         }
         eprintln!(
@@ -489,10 +491,11 @@ impl Conn {
         }
         // Members' links are not subject to AUTH/ACL: a proxied command was
         // checked on the node its client is connected to.
-        if !self.member && !self.proxied {
-            if let Some(name) = self.acl_refused(base, &argv, start) {
-                return name;
-            }
+        if !self.member
+            && !self.proxied
+            && let Some(name) = self.acl_refused(base, &argv, start)
+        {
+            return name;
         }
         // A script past its time limit: like Redis, only SCRIPT/FUNCTION
         // KILL and SHUTDOWN NOSAVE are served (members' links always are:

@@ -544,12 +544,14 @@ impl Core {
     pub(crate) fn proxy_pool(&self) -> &Rc<crate::proxy::ProxyPool> {
         self.proxy.get_or_init(|| {
             crate::proxy::ProxyPool::new(crate::proxy::ProxyConfig {
+                // The secret first: with requirepass set, it is what lets
+                // the link run HELLO and everything after it.
                 hello: vec![
-                    vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")],
                     vec![
                         Bytes::from_static(crate::member::MEMBER_HELLO.as_bytes()),
                         Bytes::copy_from_slice(self.node.secret().as_bytes()),
                     ],
+                    vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")],
                     vec![Bytes::from_static(crate::member::PROXY_HELLO.as_bytes())],
                 ],
                 ..Default::default()

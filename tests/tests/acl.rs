@@ -791,3 +791,66 @@ fn users_reach_every_node_of_a_cluster() {
     };
     assert!(gone, "a deleted user's connection is closed");
 }
+
+#[test]
+fn a_node_far_behind_gets_the_users_by_snapshot_and_keeps_proxying() {
+    if !corekv_only("a_node_far_behind_gets_the_users_by_snapshot_and_keeps_proxying") {
+        return;
+    }
+    // Leaders keep only 16 entries for a lagging follower (and truncate
+    // past 2 × 128): node 3 must get the meta group by snapshot.
+    let mut nodes = start_cluster(3, &["--raft-max-lag", "16"]);
+    let mut n1 = nodes[0].resp();
+    eventually("requirepass commits", || {
+        n1.cmd(&["CONFIG", "SET", "requirepass", "pw0"]) == ok()
+    });
+    nodes[2].kill9();
+    for i in 0..300 {
+        let name = format!("bulk{}", i % 7);
+        let pass = format!(">p{i}");
+        assert_eq!(
+            n1.cmd(&["ACL", "SETUSER", &name, "on", &pass, "+get", "~*"]),
+            ok(),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        n1.cmd(&["ACL", "SETUSER", "late", "on", ">pw", "+@all", "~*"]),
+        ok()
+    );
+    nodes[2].restart();
+    eventually("late logs in on node 3", || {
+        nodes[2].resp().cmd(&["AUTH", "late", "pw"]) == ok()
+    });
+    let log = nodes[2].log();
+    assert!(
+        log.contains("group 0: snapshot at index"),
+        "the meta group came by snapshot:\n{log}"
+    );
+    let mut c = nodes[2].resp();
+    assert_eq!(c.cmd(&["GET", "k"]), err(NOAUTH));
+    assert_eq!(c.cmd(&["AUTH", "bulk5", "p299"]), ok());
+    assert_eq!(c.cmd(&["AUTH", "bulk5", "p5"]), ok(), "passwords add up");
+    assert_eq!(
+        nodes[0].resp().cmd(&["AUTH", "late", "pw"]),
+        ok(),
+        "node 1 too"
+    );
+    // Writes from node 3 to leaders on other nodes: its fresh proxy links
+    // present the cluster secret, not a password.
+    let mut w = login(&nodes[2], "late", "pw");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for i in 0..20 {
+        let k = format!("k{i}");
+        loop {
+            let r = w.cmd(&["SET", &k, "v"]);
+            if r == ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "SET {k} via node 3: {r:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let mut r1 = login(&nodes[0], "late", "pw");
+    assert_eq!(r1.cmd(&["GET", "k19"]), Reply::bulk("v"));
+}
