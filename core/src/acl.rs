@@ -61,6 +61,8 @@ struct Commands {
     is_sub: Vec<bool>,
     /// Full lowercase name (`get`, `client|list`) → id.
     by_name: HashMap<&'static str, usize>,
+    /// (entry address, id), sorted: the per-command lookup hashes nothing.
+    by_addr: Vec<(usize, usize)>,
     /// Ids carrying each category of [`CATEGORIES`], in table order.
     cats: Vec<Vec<usize>>,
 }
@@ -73,6 +75,7 @@ fn commands() -> &'static Commands {
             children: Vec::new(),
             is_sub: Vec::new(),
             by_name: HashMap::new(),
+            by_addr: Vec::new(),
             cats: vec![Vec::new(); CATEGORIES.len()],
         };
         let add = |c: &mut Commands, s: &'static CommandSpec, sub: bool| {
@@ -81,6 +84,7 @@ fn commands() -> &'static Commands {
             c.children.push(Vec::new());
             c.is_sub.push(sub);
             c.by_name.insert(s.name, id);
+            c.by_addr.push((std::ptr::from_ref(s) as usize, id));
             for cat in s.acl_categories {
                 if let Some(i) = CATEGORIES
                     .iter()
@@ -105,13 +109,20 @@ fn commands() -> &'static Commands {
                 }
             }
         }
+        c.by_addr.sort_unstable();
         c
     })
 }
 
 /// The ACL id of a table entry (`None`: internal, not subject to ACL).
 pub fn command_id(spec: &CommandSpec) -> Option<usize> {
-    commands().by_name.get(spec.name).copied()
+    let c = commands();
+    let addr = std::ptr::from_ref(spec) as usize;
+    match c.by_addr.binary_search_by_key(&addr, |&(a, _)| a) {
+        Ok(i) => c.by_addr.get(i).map(|&(_, id)| id),
+        // A copy of an entry (tests): by name.
+        Err(_) => c.by_name.get(spec.name).copied(),
+    }
 }
 
 fn lookup(name: &[u8]) -> Option<usize> {
@@ -591,7 +602,7 @@ impl User {
         let Some(id) = command_id(spec) else {
             return Ok(());
         };
-        if !self.allcommands && !spec.has_flag("no_auth") && !self.bit(id) {
+        if !self.allcommands && !self.bit(id) && !spec.has_flag("no_auth") {
             let idx = if is_sub(id) { 2 } else { 1 };
             let allowed = argv.len() >= 2
                 && self.firstargs.get(&id).is_some_and(|list| {
@@ -603,24 +614,30 @@ impl User {
             }
         }
         if !self.allkeys && spec.has_keys() {
-            let keys = table::keys_with_flags(spec, argv).unwrap_or_else(|| {
-                // Specs that do not fit argv: every key needs both rights.
-                const RW: &[&str] = &["access", "update"];
-                table::all_key_positions(spec, argv)
-                    .map(|i| (i, RW))
-                    .collect()
-            });
-            for (i, flags) in keys {
+            let mut refused = None;
+            let mut visit = |i: usize, flags: &'static [&'static str]| {
                 let flags = if flags.contains(&"variable_flags") {
                     variable_flags(spec, argv)
                 } else {
                     flags
                 };
-                if let Some(k) = argv.get(i)
-                    && !self.check_key(k, flags)
-                {
-                    return Err(Denied::Key(i));
+                if argv.get(i).is_some_and(|k| !self.check_key(k, flags)) {
+                    refused = Some(i);
+                    return false;
                 }
+                true
+            };
+            if table::visit_keys_with_flags(spec, argv, &mut visit).is_none() {
+                // Specs that do not fit argv: every key needs both rights.
+                const RW: &[&str] = &["access", "update"];
+                for i in table::all_key_positions(spec, argv) {
+                    if !visit(i, RW) {
+                        break;
+                    }
+                }
+            }
+            if let Some(i) = refused {
+                return Err(Denied::Key(i));
             }
         }
         Ok(())

@@ -855,8 +855,24 @@ pub fn keys_with_flags(
     spec: &CommandSpec,
     argv: &[Bytes],
 ) -> Option<Vec<(usize, &'static [&'static str])>> {
-    let argc = i64::try_from(argv.len()).ok()?;
     let mut out = Vec::new();
+    visit_keys_with_flags(spec, argv, &mut |i, flags| {
+        out.push((i, flags));
+        true
+    })?;
+    Some(out)
+}
+
+/// [`keys_with_flags`] without the list (the ACL check runs it on every
+/// command of a restricted user): `visit` gets each key position and its
+/// spec's flags until it returns false (then `Some(false)`). `None` when
+/// the specs do not fit argv, possibly after some keys were visited.
+pub fn visit_keys_with_flags(
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    visit: &mut dyn FnMut(usize, &'static [&'static str]) -> bool,
+) -> Option<bool> {
+    let argc = i64::try_from(argv.len()).ok()?;
     for ks in spec.key_specs {
         if ks.flags.contains(&"not_key") {
             continue;
@@ -927,10 +943,12 @@ pub fn keys_with_flags(
         }
         let step = usize::try_from(step.max(1)).ok()?;
         for i in (first..=last).step_by(step) {
-            out.push((usize::try_from(i).ok()?, ks.flags));
+            if !visit(usize::try_from(i).ok()?, ks.flags) {
+                return Some(false);
+            }
         }
     }
-    Some(out)
+    Some(true)
 }
 
 // ---------------------------------------------------------------------------

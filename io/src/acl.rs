@@ -400,6 +400,13 @@ fn bulk(s: &str) -> Reply {
 pub async fn command(conn: &mut Conn, sub: AclSub, argv: &[Bytes]) -> Reply {
     let node = conn.core.node.clone();
     let arg = |i: usize| argv.get(i).map(|b| b.as_ref()).unwrap_or(b"");
+    if matches!(sub, AclSub::Cat | AclSub::GenPass | AclSub::Log) && argv.len() > 3 {
+        // Redis's addReplySubcommandSyntaxError (the table's arity is -2).
+        return errors::err(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
+            String::from_utf8_lossy(arg(1))
+        ));
+    }
     match sub {
         AclSub::SetUser => {
             let name = arg(2);

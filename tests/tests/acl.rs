@@ -584,6 +584,10 @@ fn setuser_errors_are_redis_texts() {
         c.cmd(&["ACL", "FOO"]),
         err("ERR unknown subcommand 'FOO'. Try ACL HELP.")
     );
+    assert_eq!(
+        c.cmd(&["ACL", "Log", "1", "2"]),
+        err("ERR unknown subcommand or wrong number of arguments for 'Log'. Try ACL HELP.")
+    );
     assert_eq!(c.cmd(&["ACL", "GENPASS"]).text().len(), 64);
     assert_eq!(c.cmd(&["ACL", "GENPASS", "5"]).text().len(), 2);
     let bad = err(
