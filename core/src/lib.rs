@@ -1,10 +1,10 @@
 //! corekv-core: pure types and command semantics.
 //!
 //! Owns: slots and hash tags, replies, the `Store` seam, command semantics
-//! (strings and keys), the command table, the HLC, and every client-visible
-//! error string. No IO, no async, no clock reads: time is passed in.
-//! Runs on whichever core owns the keys; must never block or panic on
-//! client input.
+//! (strings and keys), the command table, the HLC, users and ACL rules
+//! (`acl`), and every client-visible error string. No IO, no async, no
+//! clock reads: time is passed in. Runs on whichever core owns the keys;
+//! must never block or panic on client input.
 
 pub mod acl;
 pub mod cmd;

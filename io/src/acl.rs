@@ -228,6 +228,20 @@ pub fn gate(conn: &mut Conn, base: Option<&'static CommandSpec>, argv: &[Bytes])
     }
 }
 
+/// For the pub/sub commands: whether the connection's user may use
+/// `channel` (`is_pattern`: a PSUBSCRIBE pattern, matched literally against
+/// the user's channel rules; a channel name is glob-matched), and if not,
+/// the `-NOPERM` reply after an ACL LOG entry, as Redis's
+/// `ACLCheckAllPerm` gives for a channel. Members' links may use any.
+pub fn check_channel(conn: &Conn, channel: &[u8], is_pattern: bool) -> Result<(), Reply> {
+    if conn.is_member() || conn.auth.user.check_channel(channel, is_pattern) {
+        return Ok(());
+    }
+    let object = String::from_utf8_lossy(channel).into_owned();
+    log_denial(conn, Denied::Channel(0).reason(), object, None);
+    Err(errors::err(&Denied::Channel(0).error("")))
+}
+
 /// `rejectCommand`: EXEC refused answers EXECABORT.
 fn reject(spec: &CommandSpec, text: &str) -> Reply {
     if spec.name == "exec" {

@@ -388,6 +388,11 @@ impl Conn {
         self.push_item(Item::One(Pending::Ready(r), class, start));
     }
 
+    /// Presented the cluster secret: not subject to AUTH/ACL.
+    pub(crate) fn is_member(&self) -> bool {
+        self.member
+    }
+
     /// Shows the connection's user in CLIENT LIST.
     pub(crate) fn set_user_name(&self) {
         if let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id)
