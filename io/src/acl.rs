@@ -242,6 +242,64 @@ pub fn check_channel(conn: &Conn, channel: &[u8], is_pattern: bool) -> Result<()
     Err(errors::err(&Denied::Channel(0).error("")))
 }
 
+/// A restricted user running a script: what its `redis.call`s are
+/// checked against on the heavy pool (Redis's `scriptVerifyACL`).
+pub struct ScriptUser {
+    user: Arc<User>,
+    node: Arc<crate::node::Node>,
+    /// The client's CLIENT LIST line, for ACL LOG entries.
+    cinfo: String,
+}
+
+impl ScriptUser {
+    /// `None` for a user who may run anything (and on members' links).
+    pub fn of(conn: &Conn) -> Option<ScriptUser> {
+        if conn.is_member() || conn.auth.user.unrestricted() {
+            return None;
+        }
+        Some(ScriptUser {
+            user: conn.auth.user.clone(),
+            node: conn.core.node.clone(),
+            cinfo: conn.core.client_line(conn.id),
+        })
+    }
+
+    /// The error `redis.call` raises for a refused command.
+    pub fn check(&self, spec: &CommandSpec, argv: &[Bytes]) -> Result<(), Reply> {
+        let Err(d) = self.user.check(spec, argv) else {
+            return Ok(());
+        };
+        let (object, why) = match d {
+            Denied::Command => (
+                spec.name.to_string(),
+                "can't run this command or subcommand",
+            ),
+            Denied::Key(i) => (
+                argv.get(i)
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .unwrap_or_default(),
+                "can't access at least one of the keys mentioned in the command arguments",
+            ),
+            Denied::Channel(i) => (
+                argv.get(i)
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .unwrap_or_default(),
+                "can't publish to the channel mentioned in the command",
+            ),
+        };
+        self.node.acl.add_log(
+            d.reason(),
+            "lua",
+            object,
+            self.user.name.clone(),
+            self.cinfo.clone(),
+        );
+        Err(errors::err(&format!(
+            "ERR The user executing the script {why}"
+        )))
+    }
+}
+
 /// `rejectCommand`: EXEC refused answers EXECABORT.
 fn reject(spec: &CommandSpec, text: &str) -> Reply {
     if spec.name == "exec" {

@@ -858,3 +858,44 @@ fn a_node_far_behind_gets_the_users_by_snapshot_and_keeps_proxying() {
     let mut r1 = login(&nodes[0], "late", "pw");
     assert_eq!(r1.cmd(&["GET", "k19"]), Reply::bulk("v"));
 }
+
+#[test]
+fn commands_a_script_runs_are_checked_too() {
+    let s = Server::start(&[]);
+    let mut admin = s.resp();
+    assert_eq!(
+        admin.cmd(&["ACL", "SETUSER", "sc", "on", ">pw", "~k*", "+@all", "-set"]),
+        ok()
+    );
+    let mut c = login(&s, "sc", "pw");
+    let set = "return redis.call('set','k1','b')";
+    let sha = admin.cmd(&["SCRIPT", "LOAD", set]).text();
+    assert_eq!(
+        c.cmd(&["EVAL", set, "0"]),
+        err(&format!(
+            "ERR The user executing the script can't run this command or subcommand script: {sha}, on @user_script:1."
+        ))
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return redis.pcall('set','k1','b')", "0"]),
+        err("ERR The user executing the script can't run this command or subcommand")
+    );
+    let get = "return redis.call('get','x')";
+    let sha = admin.cmd(&["SCRIPT", "LOAD", get]).text();
+    assert_eq!(
+        c.cmd(&["EVAL", get, "0"]),
+        err(&format!(
+            "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments script: {sha}, on @user_script:1."
+        ))
+    );
+    assert_eq!(
+        c.cmd(&["EVAL", "return redis.call('incr','k2')", "1", "k2"]),
+        Reply::Int(1)
+    );
+    let log = admin.cmd(&["ACL", "LOG", "1"]).items();
+    let entry = log.first().expect("entry").items();
+    assert_eq!(entry[3].text(), "key");
+    assert_eq!(entry[5].text(), "lua");
+    assert_eq!(entry[7].text(), "x");
+    assert_eq!(admin.cmd(&["GET", "k1"]), Reply::Nil, "nothing was set");
+}
