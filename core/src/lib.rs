@@ -2,10 +2,12 @@
 //!
 //! Owns: slots and hash tags, replies, the `Store` seam, command semantics
 //! (strings and keys), the keyspace events commands emit (`notify`), the
-//! command table, the HLC, and every client-visible error string. No IO, no async, no clock reads: time is passed in.
-//! Runs on whichever core owns the keys; must never block or panic on
-//! client input.
+//! command table, the HLC, users and ACL rules (`acl`), and every
+//! client-visible error string. No IO, no async, no clock reads: time is
+//! passed in. Runs on whichever core owns the keys; must never block or
+//! panic on client input.
 
+pub mod acl;
 pub mod cmd;
 pub mod errors;
 pub mod hlc;

@@ -221,6 +221,10 @@ server_cmd! {
     Command(CommandSub),
     Client(ClientSub),
     Config(ConfigSub),
+    /// `AUTH [username] password`.
+    Auth,
+    /// `ACL ...` (users and permissions, core/src/acl.rs).
+    Acl(AclSub),
     /// `OBJECT HELP`: the one keyless OBJECT subcommand.
     ObjectHelp,
     /// `WAIT numreplicas timeout`.
@@ -265,6 +269,8 @@ server_cmd! {
     CorekvCluster,
     /// `COREKV.GROUPADMIN ...`: one group's membership change.
     GroupAdmin,
+    /// `COREKV.ACLOP ...`: an ACL change, routed to the meta group 0.
+    AclOp,
     /// `COREKV.DEBUG ...`: fault injection, with `--debug-commands` only.
     Debug,
     /// Pub/sub (docs/design/0027): run by io's `pubsub` module.
@@ -327,6 +333,25 @@ unit_enum!(
         NumSub,
         ShardChannels,
         ShardNumSub,
+    }
+);
+
+unit_enum!(
+    /// `ACL`'s subcommands.
+    AclSub {
+        Cat,
+        DelUser,
+        DryRun,
+        GenPass,
+        GetUser,
+        Help,
+        List,
+        Load,
+        Log,
+        Save,
+        SetUser,
+        Users,
+        WhoAmI,
     }
 );
 
@@ -857,12 +882,28 @@ pub fn key_positions(
 /// Keys found through the key specs, each with its spec's flags (what
 /// `COMMAND GETKEYSANDFLAGS` reports). `None` when the specs do not fit
 /// argv (Redis's `invalid_spec`).
-fn keys_with_flags(
+pub fn keys_with_flags(
     spec: &CommandSpec,
     argv: &[Bytes],
 ) -> Option<Vec<(usize, &'static [&'static str])>> {
-    let argc = i64::try_from(argv.len()).ok()?;
     let mut out = Vec::new();
+    visit_keys_with_flags(spec, argv, &mut |i, flags| {
+        out.push((i, flags));
+        true
+    })?;
+    Some(out)
+}
+
+/// [`keys_with_flags`] without the list (the ACL check runs it on every
+/// command of a restricted user): `visit` gets each key position and its
+/// spec's flags until it returns false (then `Some(false)`). `None` when
+/// the specs do not fit argv, possibly after some keys were visited.
+pub fn visit_keys_with_flags(
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    visit: &mut dyn FnMut(usize, &'static [&'static str]) -> bool,
+) -> Option<bool> {
+    let argc = i64::try_from(argv.len()).ok()?;
     for ks in spec.key_specs {
         if ks.flags.contains(&"not_key") {
             continue;
@@ -933,10 +974,12 @@ fn keys_with_flags(
         }
         let step = usize::try_from(step.max(1)).ok()?;
         for i in (first..=last).step_by(step) {
-            out.push((usize::try_from(i).ok()?, ks.flags));
+            if !visit(usize::try_from(i).ok()?, ks.flags) {
+                return Some(false);
+            }
         }
     }
-    Some(out)
+    Some(true)
 }
 
 // ---------------------------------------------------------------------------

@@ -98,6 +98,15 @@ pub struct Args {
     /// COREKV.CLUSTER; connections without it cannot run internal commands
     #[argh(option)]
     pub cluster_secret_file: Option<PathBuf>,
+    /// the default user's password (Redis's requirepass); every client must
+    /// AUTH first. Replicated to every node through the meta group
+    #[argh(option)]
+    pub requirepass: Option<String>,
+    /// ACL file (Redis's format: one `user <name> <rules...>` per line)
+    /// loaded at start and by ACL LOAD, written by ACL SAVE; its users
+    /// become the cluster's
+    #[argh(option)]
+    pub aclfile: Option<PathBuf>,
     /// largest clock offset accepted from another node, in ms (default
     /// 500): a peer timestamp further ahead of this node's clock is not
     /// merged into its HLC, and a proxied command carrying one is refused

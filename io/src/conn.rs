@@ -88,6 +88,8 @@ pub struct Conn {
     pub(crate) ps: Option<crate::pubsub::ConnSubs>,
     /// CLIENT TRACKING options, while on.
     pub(crate) tracking: Option<Box<crate::tracking::Conf>>,
+    /// Authenticated? As whom (crate::acl).
+    pub(crate) auth: crate::acl::ConnAuth,
 }
 
 /// Runs `flush` and `read` together (see [`Conn::flush_watching`]).
@@ -190,6 +192,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
             last_active: now,
             last_cmd: "NULL".into(),
             resp: 2,
+            user: String::new(),
         },
     );
     let mut conn = Conn {
@@ -214,7 +217,9 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         fd,
         ps: None,
         tracking: None,
+        auth: crate::acl::ConnAuth::new(&node.acl),
     };
+    conn.set_user_name();
     conn.run(stream).await;
     conn.unwatch();
     conn.pubsub_reset();
@@ -455,6 +460,51 @@ impl Conn {
         self.push_item(Item::One(Pending::Ready(r), class, start));
     }
 
+    /// Presented the cluster secret: not subject to AUTH/ACL.
+    pub(crate) fn is_member(&self) -> bool {
+        self.member
+    }
+
+    /// Shows the connection's user in CLIENT LIST.
+    pub(crate) fn set_user_name(&self) {
+        if let Some(c) = self.core.st.borrow_mut().clients.get_mut(&self.id)
+            && c.user != self.auth.user.name
+        {
+            c.user = self.auth.user.name.clone();
+        }
+    }
+
+    /// The AUTH/ACL gate (crate::acl::gate) for a client's command:
+    /// `Some(name)` when the command was answered (refused) here.
+    fn acl_refused(
+        &mut self,
+        base: Option<&'static CommandSpec>,
+        argv: &[Bytes],
+        start: Instant,
+    ) -> Option<&'static str> {
+        let refusal = match crate::acl::gate(self, base, argv) {
+            crate::acl::Gate::Run => return None,
+            crate::acl::Gate::Refuse(r) => r,
+            crate::acl::Gate::Close => {
+                // Its user was deleted: closed, as Redis closes them.
+                self.close = true;
+                return Some("NULL");
+            }
+        };
+        let exec = base.is_some_and(|s| s.handler == Handler::Server(ServerCmd::Exec));
+        if exec {
+            // EXECABORT: the transaction is gone.
+            self.multi = None;
+            self.unwatch();
+        } else if let Some(m) = self.multi.as_mut() {
+            // Refused while queueing: EXEC will abort (Redis's
+            // flagTransaction).
+            m.failed = true;
+        }
+        self.push_ready(refusal, stats::CMD_OTHER, start);
+        Some("NULL")
+    }
+
     /// `COREKV.MEMBER <secret>`: the connection proves it is a cluster
     /// member's (another node's proxy link, or an operator's corekv-ctl).
     /// A wrong secret answers like an unknown command, so a stranger cannot
@@ -463,6 +513,8 @@ impl Conn {
         let offered = argv.get(1).map_or(&[][..], |a| a.as_ref());
         if argv.len() == 2 && self.core.node.secret().matches(offered) {
             self.member = true;
+            // The secret is the link's credential (HELLO needs one).
+            self.auth.authenticated = true;
             return Reply::ok();
         }
         eprintln!(
@@ -513,6 +565,14 @@ impl Conn {
         }
         if let Some(c) = self.core.node.counters.get(self.core.id) {
             c.commands.fetch_add(1, Relaxed);
+        }
+        // Members' links are not subject to AUTH/ACL: a proxied command was
+        // checked on the node its client is connected to.
+        if !self.member
+            && !self.proxied
+            && let Some(name) = self.acl_refused(base, &argv, start)
+        {
+            return name;
         }
         // A script past its time limit: like Redis, only SCRIPT/FUNCTION
         // KILL and SHUTDOWN NOSAVE are served (members' links always are:
@@ -592,6 +652,10 @@ impl Conn {
                     argv.get(1).cloned().unwrap_or_default(),
                     argv.get(2).cloned().unwrap_or_default(),
                 );
+                if let Err(r) = crate::acl::check_channel(self, &ch, false) {
+                    self.push_ready(r, stats::CMD_OTHER, start);
+                    return spec.name;
+                }
                 let mut parts = crate::pubsub::publish(&self.core, kind, ch, msg);
                 let item = if parts.len() == 1
                     && let Some(p) = parts.pop()

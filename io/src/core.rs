@@ -105,6 +105,8 @@ pub struct ClientEntry {
     pub last_active: Instant,
     pub last_cmd: String,
     pub resp: u8,
+    /// The ACL user the connection is authenticated as.
+    pub user: String,
 }
 
 pub struct CoreState {
@@ -548,12 +550,14 @@ impl Core {
     pub(crate) fn proxy_pool(&self) -> &Rc<crate::proxy::ProxyPool> {
         self.proxy.get_or_init(|| {
             crate::proxy::ProxyPool::new(crate::proxy::ProxyConfig {
+                // The secret first: with requirepass set, it is what lets
+                // the link run HELLO and everything after it.
                 hello: vec![
-                    vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")],
                     vec![
                         Bytes::from_static(crate::member::MEMBER_HELLO.as_bytes()),
                         Bytes::copy_from_slice(self.node.secret().as_bytes()),
                     ],
+                    vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")],
                     vec![Bytes::from_static(crate::member::PROXY_HELLO.as_bytes())],
                 ],
                 ..Default::default()
@@ -1298,6 +1302,11 @@ impl Core {
         for send in st.shard.take_snapshot_sends() {
             self.send_snapshot(st, send);
         }
+        if let Some(acl) = st.shard.take_acl() {
+            // Before any reply of this turn goes out: a client answered OK
+            // for ACL SETUSER here can AUTH as that user at once.
+            self.node.acl.install(&acl);
+        }
         for (id, addr) in st.shard.take_announced() {
             if let Ok(a) = addr.parse::<std::net::SocketAddr>()
                 && self.node.add_member(id, a)
@@ -1797,25 +1806,23 @@ impl Core {
         }
     }
 
+    /// The CLIENT LIST line of connection `id` of this core (ACL LOG's
+    /// client-info).
+    pub fn client_line(&self, id: u64) -> String {
+        let st = self.st.borrow();
+        st.clients
+            .get(&id)
+            .map(|c| client_line(id, c, Instant::now()))
+            .unwrap_or_default()
+    }
+
     fn snapshot(&self) -> CoreSnapshot {
         let st = self.st.borrow();
         let now = Instant::now();
         let clients = st
             .clients
             .iter()
-            .map(|(id, c)| {
-                format!(
-                    "id={id} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
-                    c.addr,
-                    c.laddr,
-                    c.fd,
-                    c.name,
-                    now.duration_since(c.created).as_secs(),
-                    now.duration_since(c.last_active).as_secs(),
-                    c.last_cmd,
-                    c.resp
-                )
-            })
+            .map(|(id, c)| client_line(*id, c, now))
             .collect();
         CoreSnapshot {
             core: self.id,
@@ -1997,6 +2004,20 @@ impl CoreState {
         }
         let tok = self.next_token;
         self.next_token += 1;
+        if argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(crate::acl::ACL_OP.as_bytes()))
+        {
+            // An ACL change: its own entry of the meta group.
+            if let Err(r) = self
+                .shard
+                .propose_acl(pos, argv.get(1..).unwrap_or(&[]), tok)
+            {
+                return Err((r, waiter));
+            }
+            self.waiters.insert(tok, waiter);
+            return Ok(());
+        }
         if argv
             .first()
             .is_some_and(|a| a.eq_ignore_ascii_case(crate::admin::GROUP_CMD.as_bytes()))
@@ -2348,6 +2369,22 @@ pub async fn run_tasks(core: Rc<Core>, bell: flume::Receiver<()>) {
         core.notify.wait().await;
         core.poll_raft();
     }
+}
+
+/// One client's CLIENT LIST line.
+fn client_line(id: u64, c: &ClientEntry, now: Instant) -> String {
+    format!(
+        "id={id} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}",
+        c.addr,
+        c.laddr,
+        c.fd,
+        c.name,
+        now.duration_since(c.created).as_secs(),
+        now.duration_since(c.last_active).as_secs(),
+        c.last_cmd,
+        c.user,
+        c.resp
+    )
 }
 
 #[cfg(test)]

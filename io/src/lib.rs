@@ -9,6 +9,7 @@
 // Tests may index and unwrap: a panic there is a failed test.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::indexing_slicing))]
 
+pub mod acl;
 pub mod admin;
 mod blocking;
 pub mod cluster_cmds;

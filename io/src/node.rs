@@ -139,6 +139,8 @@ pub enum Msg {
 
 pub struct Node {
     pub args: Args,
+    /// Users and the ACL LOG (crate::acl).
+    pub acl: crate::acl::NodeAcl,
     pub cores: usize,
     pub groups: Vec<GroupInfo>,
     slot_group: Vec<u16>,
@@ -238,6 +240,7 @@ impl Node {
             crate::script::Scripting::default()
         });
         Node {
+            acl: crate::acl::NodeAcl::new(&args),
             args,
             cores,
             groups,

@@ -443,6 +443,8 @@ const SNAP_END: u8 = 3;
 const SNAP_ELEM_KIND: u8 = 4;
 /// The group's transaction locks and records (docs/design/0025), if any.
 const SNAP_TXN_KIND: u8 = 5;
+/// The meta group's users (docs/design/0028), if any.
+const SNAP_ACL_KIND: u8 = 6;
 
 /// Streams group `gid`'s snapshot to a follower's core: hello, a header
 /// (group id, the Raft message), chunks of about 1 MiB of (key, record)
@@ -474,6 +476,11 @@ pub fn send_snapshot_blocking(
     if let Some(txn) = view.txn_state() {
         frame.clear();
         snap_frame(SNAP_TXN_KIND, txn, &mut frame);
+        w.write_all(&frame)?;
+    }
+    if let Some(acl) = view.acl_state() {
+        frame.clear();
+        snap_frame(SNAP_ACL_KIND, acl, &mut frame);
         w.write_all(&frame)?;
     }
     let slots = view.slots();
@@ -594,6 +601,7 @@ async fn serve_snapshot(
                     header = Some((gid, m));
                 }
                 SNAP_TXN_KIND => data.txn = Some(body),
+                SNAP_ACL_KIND => data.acl = Some(body),
                 SNAP_CHUNK_KIND | SNAP_ELEM_KIND => {
                     let into = if kind == SNAP_CHUNK_KIND {
                         &mut data.records

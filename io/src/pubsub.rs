@@ -642,6 +642,12 @@ pub fn subscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) ->
     {
         return r;
     }
+    // ACL: every channel (or pattern) must be allowed, or none is taken.
+    for name in argv.iter().skip(1) {
+        if let Err(r) = crate::acl::check_channel(conn, name, patterns) {
+            return r;
+        }
+    }
     let t = match (kind, patterns) {
         (Kind::Shard, _) => Table::Shard,
         (Kind::Plain, true) => Table::Patterns,

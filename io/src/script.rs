@@ -180,10 +180,18 @@ struct TxCaller<'a> {
     now_ms: u64,
     seed: u64,
     n: u64,
+    /// The caller's ACL user when it is restricted: every `redis.call` is
+    /// checked as Redis's scriptVerifyACL does.
+    acl: Option<&'a crate::acl::ScriptUser>,
 }
 
 impl Caller for TxCaller<'_> {
     fn call(&mut self, argv: &[Bytes], spec: &'static CommandSpec) -> Reply {
+        if let Some(who) = self.acl
+            && let Err(r) = who.check(spec, argv)
+        {
+            return r;
+        }
         match spec.handler {
             Handler::Read(_) | Handler::Write { .. } => {
                 if matches!(spec.visibility, corekv_core::table::Visibility::Internal) {
@@ -241,9 +249,13 @@ impl Caller for TxCaller<'_> {
 pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
     match cmd {
         ServerCmd::Eval | ServerCmd::EvalRo | ServerCmd::EvalSha | ServerCmd::EvalShaRo => {
-            eval(&conn.core, cmd, argv).await
+            let who = crate::acl::ScriptUser::of(conn);
+            eval(&conn.core, cmd, argv, who).await
         }
-        ServerCmd::Fcall | ServerCmd::FcallRo => fcall(&conn.core, cmd, argv).await,
+        ServerCmd::Fcall | ServerCmd::FcallRo => {
+            let who = crate::acl::ScriptUser::of(conn);
+            fcall(&conn.core, cmd, argv, who).await
+        }
         ServerCmd::Script => script_cmd(&conn.core, argv).await,
         _ => function_cmd(&conn.core, argv).await,
     }
@@ -263,6 +275,7 @@ async fn run_script(
     keys: Vec<Bytes>,
     args: Vec<Bytes>,
     read_only: bool,
+    who: Option<crate::acl::ScriptUser>,
 ) -> Reply {
     let node = core.node.clone();
     if node.args.cluster_enabled && corekv_core::txn::spans_slots(&keys) {
@@ -283,6 +296,7 @@ async fn run_script(
             now_ms,
             seed,
             n: 0,
+            acl: who.as_ref(),
         };
         sc.active.fetch_add(1, Relaxed);
         let r = sc.with_engine(|e| match &what {
@@ -300,7 +314,12 @@ async fn run_script(
     }
 }
 
-async fn eval(core: &Rc<Core>, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
+async fn eval(
+    core: &Rc<Core>,
+    cmd: ServerCmd,
+    argv: &[Bytes],
+    who: Option<crate::acl::ScriptUser>,
+) -> Reply {
     let (keys, args) = match script::split_keys(argv.get(2..).unwrap_or(&[])) {
         Ok((k, a)) => (k.to_vec(), a.to_vec()),
         Err(r) => return r,
@@ -327,10 +346,15 @@ async fn eval(core: &Rc<Core>, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
     } else {
         Run::Eval(body)
     };
-    run_script(core, what, keys, args, read_only).await
+    run_script(core, what, keys, args, read_only, who).await
 }
 
-async fn fcall(core: &Rc<Core>, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
+async fn fcall(
+    core: &Rc<Core>,
+    cmd: ServerCmd,
+    argv: &[Bytes],
+    who: Option<crate::acl::ScriptUser>,
+) -> Reply {
     let name = argv.get(1).cloned().unwrap_or_default();
     let Some((_, meta)) = core.node.scripting.functions.get(&name) else {
         return Reply::err("ERR Function not found");
@@ -340,7 +364,7 @@ async fn fcall(core: &Rc<Core>, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         Err(r) => return r,
     };
     let read_only = cmd == ServerCmd::FcallRo || !meta.flags.may_write();
-    run_script(core, Run::Fcall(name), keys, args, read_only).await
+    run_script(core, Run::Fcall(name), keys, args, read_only, who).await
 }
 
 /// Runs `f` with a pool thread's engine (SCRIPT LOAD, FUNCTION LOAD and

@@ -129,6 +129,10 @@ pub fn run(args: Args) -> ! {
                 .join(",")
         )
     };
+    // A bad --aclfile stops the start before the data dir is touched.
+    if let Err(e) = crate::acl::initial(&args) {
+        fatal(&e);
+    }
     let layout = prepare_dir(&args.dir, cores, args.groups_per_core, &cluster_desc);
     let groups = layout_groups(cores, layout);
     let engines: Vec<Engine> = (0..cores)
@@ -344,6 +348,10 @@ fn core_thread(
             inbound,
         ));
         core.set_self();
+        if c == 0 {
+            // --aclfile / --requirepass become the meta group's users.
+            monoio::spawn(crate::acl::startup(core.clone()));
+        }
         if let Some(pl) = peer_listener {
             start_peer_links(&core, pl);
         }

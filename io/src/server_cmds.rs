@@ -51,6 +51,7 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         ServerCmd::Reset => {
             conn.unwatch();
             conn.pubsub_reset();
+            crate::acl::reset(conn);
             conn.proto = Proto::Resp2;
             conn.name.clear();
             conn.no_evict = false;
@@ -85,7 +86,10 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         ServerCmd::XgroupHelp => table::help_reply(b"XGROUP", corekv_core::cmd::XGROUP_HELP),
         ServerCmd::Command(sub) => table::command(sub, argv),
         ServerCmd::Client(sub) => client(conn, sub, argv).await,
-        ServerCmd::Config(sub) => config(conn, sub, argv),
+        ServerCmd::Config(sub) => config(conn, sub, argv).await,
+        ServerCmd::Auth => crate::acl::auth(conn, argv),
+        ServerCmd::Acl(sub) => crate::acl::command(conn, sub, argv).await,
+        ServerCmd::AclOp => crate::acl::propose(&conn.core, conn.proxied, argv.to_vec()).await,
         // Conn queues what follows (see `Conn::queue_in_multi`).
         ServerCmd::Multi => {
             conn.multi = Some(Default::default());
@@ -144,11 +148,15 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
             } else {
                 Kind::Shard
             };
+            let ch = argv.get(1).cloned().unwrap_or_default();
+            if let Err(r) = crate::acl::check_channel(conn, &ch, false) {
+                return r;
+            }
             let mut n = 0;
             for p in pubsub::publish(
                 &conn.core,
                 kind,
-                argv.get(1).cloned().unwrap_or_default(),
+                ch,
                 argv.get(2).cloned().unwrap_or_default(),
             ) {
                 if let Reply::Integer(x) = p.resolve().await {
@@ -191,10 +199,10 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
         match lower(opt).as_str() {
             "auth" if more >= 2 => {
                 let user = argv.get(i + 1).map(|b| b.as_ref()).unwrap_or(b"");
-                if user != b"default" {
-                    return errors::err(
-                        "WRONGPASS invalid username-password pair or user is disabled.",
-                    );
+                let pass = argv.get(i + 2).map(|b| b.as_ref()).unwrap_or(b"");
+                let cmd = argv.first().map(|b| b.as_ref()).unwrap_or(b"");
+                if let Err(r) = crate::acl::hello_auth(conn, cmd, user, pass) {
+                    return r;
                 }
                 i += 3;
             }
@@ -213,6 +221,9 @@ fn hello(conn: &mut Conn, argv: &[Bytes]) -> Reply {
                 ));
             }
         }
+    }
+    if !conn.auth.authenticated {
+        return errors::err(corekv_core::acl::HELLO_NOAUTH);
     }
     conn.proto = proto;
     conn.pubsub_proto_changed();
@@ -562,6 +573,15 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
         ("lua-time-limit", node.scripting.time_limit_ms().to_string()),
         ("appendonly", "yes".into()),
         ("appendfsync", fsync_name(node.fsync()).into()),
+        ("requirepass", node.acl.requirepass()),
+        (
+            "aclfile",
+            node.acl
+                .file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
         ("save", String::new()),
         ("databases", "1".into()),
         ("maxmemory", "0".into()),
@@ -593,7 +613,7 @@ fn config_params(conn: &Conn) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
+async fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
     match sub {
         ConfigSub::Get => {
             let params = config_params(conn);
@@ -655,6 +675,7 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
                         }
                         changes.push((name, value));
                     }
+                    "requirepass" => changes.push((name, value)),
                     "appendfsync" => match parse_fsync(&value) {
                         Some(_) => changes.push((name, value)),
                         None => {
@@ -676,6 +697,14 @@ fn config(conn: &mut Conn, sub: ConfigSub, argv: &[Bytes]) -> Reply {
                             "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
                         ));
                     }
+                }
+            }
+            // The password first: it is the change that can fail (group 0
+            // has no leader), and then nothing else changed.
+            if let Some((_, pass)) = changes.iter().find(|(n, _)| n == "requirepass") {
+                let r = crate::acl::set_requirepass(&conn.core, pass.as_bytes()).await;
+                if r.is_error() {
+                    return r;
                 }
             }
             for (name, value) in changes {

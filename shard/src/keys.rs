@@ -9,6 +9,7 @@
 //!           commit-only hard state change must not rewrite b'h', whose
 //!           term and vote a later job may have moved; see docs/design/0010)
 //!           gid | b'p' → preferred leader(8), gid | b'n' | node → address
+//!           0 | b'l' → the meta group's users (`corekv_core::acl::Acl::encode`)
 //! `elem`:   slot(2, BE) | id(8, BE) | sub…         → element value: one
 //!           element of the collection whose meta record names `id`
 //!           (docs/design/0019); in its own keyspace so KEYS/SCAN and the

@@ -196,6 +196,10 @@ impl Group {
 /// Prefix of a log entry that carries a group-admin record instead of a
 /// batch of commands (a batch starts with its 8-byte timestamp, never this).
 const ADMIN_PREFIX: &[u8] = b"\xffCKVADM";
+/// An admin record carrying an ACL change (meta group 0 only).
+const ACL_ADMIN: &[u8] = b"acl\n";
+/// `raft` key tag of the meta group's users (gid 0 | b'l').
+const ACL_TAG: u8 = b'l';
 
 /// A snapshot for another node: the Raft message (metadata only) and a
 /// view of the group's data at exactly the snapshot's index.
@@ -214,6 +218,8 @@ pub struct SnapshotData {
     pub elements: Vec<(Bytes, Bytes)>,
     /// The group's transaction state (`TxnState::encode`), if any.
     pub txn: Option<Bytes>,
+    /// The meta group's users (`corekv_core::acl::Acl::encode`), if any.
+    pub acl: Option<Bytes>,
 }
 
 /// Snapshot data received for a group, waiting for Raft to accept the
@@ -307,6 +313,12 @@ pub struct Shard {
     snap_sends: Vec<SnapshotSend>,
     staged: HashMap<u32, Staged>,
     announced: Vec<(u64, String)>,
+    /// The meta group's users (`corekv_core::acl::Acl::encode`), when this
+    /// core holds group 0 and an ACL change was ever applied.
+    acl: Option<Vec<u8>>,
+    /// Set when `acl` changed (applied, loaded at open, or installed from a
+    /// snapshot): the io layer takes it and swaps the node's users.
+    acl_changed: bool,
     /// Ticks left during which vote requests are ignored (see
     /// [`VOTE_FENCE_TICKS`]).
     vote_fence: u32,
@@ -549,6 +561,15 @@ impl Shard {
                 }
             }
         }
+        // The users the meta group applied (docs/design/0028).
+        let mut acl = None;
+        if specs.iter().any(|s| s.id == 0) {
+            acl = engine
+                .raft
+                .get(keys::raft_key(0, ACL_TAG))
+                .map_err(EngineError::from)?
+                .map(|v| v.to_vec());
+        }
         let mut garbage = VecDeque::new();
         for spec in specs {
             let lo = keys::raft_key(spec.id, b'g');
@@ -590,6 +611,8 @@ impl Shard {
             snap_sends: Vec::new(),
             staged: HashMap::default(),
             announced,
+            acl_changed: acl.is_some(),
+            acl,
             vote_fence: 0,
             prefetched: HashMap::default(),
             watch_writes: false,
@@ -1130,6 +1153,15 @@ impl Shard {
         self.job
             .data
             .push(DataOp::RaftPut(keys::raft_key(gid, b'x'), txn_blob));
+        if gid == 0
+            && let Some(acl) = staged.data.acl
+        {
+            self.job
+                .data
+                .push(DataOp::RaftPut(keys::raft_key(0, ACL_TAG), acl.to_vec()));
+            self.acl = Some(acl.to_vec());
+            self.acl_changed = true;
+        }
         g.raw
             .mut_store()
             .apply_snapshot(meta.index, meta.term, meta.get_conf_state().clone());
@@ -1332,6 +1364,33 @@ impl Shard {
         g.last_transfer = None;
         g.track(vec![token]);
         Ok(())
+    }
+
+    /// Proposes an ACL change (`corekv_core::acl::apply_op`'s arguments) on
+    /// the meta group at `pos` (this replica leads it).
+    pub fn propose_acl(&mut self, pos: usize, args: &[Bytes], token: Token) -> Result<(), Reply> {
+        let Some(g) = self.groups.get_mut(pos) else {
+            return Err(errors::err(errors::NOT_LEADER));
+        };
+        if g.id != 0 || g.raw.raft.state != StateRole::Leader {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        let mut data = ADMIN_PREFIX.to_vec();
+        data.extend_from_slice(ACL_ADMIN);
+        data.extend_from_slice(&encode_batch(0, &[args.to_vec()]));
+        if g.raw.propose(Vec::new(), data).is_err() {
+            return Err(errors::err(errors::NOT_LEADER));
+        }
+        g.track(vec![token]);
+        Ok(())
+    }
+
+    /// The meta group's users, once after each change (see `acl_changed`).
+    pub fn take_acl(&mut self) -> Option<Vec<u8>> {
+        if !std::mem::take(&mut self.acl_changed) {
+            return None;
+        }
+        self.acl.clone()
     }
 
     /// Node addresses announced by applied membership changes: (id, addr).
@@ -1916,6 +1975,9 @@ impl Shard {
     }
 
     fn apply_admin(&mut self, pos: usize, rec: &[u8]) -> Reply {
+        if let Some(op) = rec.strip_prefix(ACL_ADMIN) {
+            return self.apply_acl(pos, op);
+        }
         let Some(g) = self.groups.get_mut(pos) else {
             return Reply::ok();
         };
@@ -1932,6 +1994,35 @@ impl Shard {
             ));
         }
         Reply::ok()
+    }
+
+    /// An ACL change, applied the same way on every replica of group 0.
+    fn apply_acl(&mut self, pos: usize, op: &[u8]) -> Reply {
+        if self.groups.get(pos).is_none_or(|g| g.id != 0) {
+            return errors::err("ERR ACL changes belong to the meta group");
+        }
+        let Some((_, mut cmds)) = decode_batch(&Bytes::copy_from_slice(op)) else {
+            return errors::err("ERR corrupt ACL change");
+        };
+        let args = cmds.pop().unwrap_or_default();
+        let mut acl = match &self.acl {
+            Some(b) => match corekv_core::acl::Acl::decode(b) {
+                Some(a) => a,
+                // Never written by this code: refuse rather than reset.
+                None => return errors::err("ERR stored ACL state does not decode"),
+            },
+            None => corekv_core::acl::Acl::default(),
+        };
+        let reply = corekv_core::acl::apply_op(&mut acl, &args);
+        if !reply.is_error() {
+            let blob = acl.encode();
+            self.job
+                .data
+                .push(DataOp::RaftPut(keys::raft_key(0, ACL_TAG), blob.clone()));
+            self.acl = Some(blob);
+            self.acl_changed = true;
+        }
+        reply
     }
 
     pub fn take_completions(&mut self) -> Vec<(Token, Reply)> {
@@ -2399,7 +2490,8 @@ impl Shard {
                     .map(|gb| gb.ns)
                     .collect(),
             )
-            .with_txn(&g.txn),
+            .with_txn(&g.txn)
+            .with_acl(if g.id == 0 { self.acl.as_deref() } else { None }),
         )
     }
 

@@ -45,6 +45,8 @@ pub struct SnapshotView {
     /// The group's transaction state when the view was taken (a snapshot
     /// sent to a follower carries it), unless empty.
     txn: Option<bytes::Bytes>,
+    /// The meta group's users (group 0 only), if any.
+    acl: Option<bytes::Bytes>,
 }
 
 /// The overlays of a view: records by data key (sorted) and elements.
@@ -73,6 +75,7 @@ impl SnapshotView {
             layers: OnceCell::new(),
             clean_record: None,
             txn: None,
+            acl: None,
             clears,
             key_count,
             slots,
@@ -93,6 +96,17 @@ impl SnapshotView {
             self.txn = Some(bytes::Bytes::from(st.encode()));
         }
         self
+    }
+
+    /// Carries the meta group's users.
+    pub(crate) fn with_acl(mut self, acl: Option<&[u8]>) -> SnapshotView {
+        self.acl = acl.map(bytes::Bytes::copy_from_slice);
+        self
+    }
+
+    /// The meta group's users as a snapshot stream sends them.
+    pub fn acl_state(&self) -> Option<&bytes::Bytes> {
+        self.acl.as_ref()
     }
 
     /// The group's transaction state as a snapshot stream sends it.

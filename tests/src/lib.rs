@@ -370,7 +370,12 @@ impl Server {
             return false;
         };
         let mut r = Resp::from_stream(s, Duration::from_millis(1000));
-        matches!(r.try_cmd(&["PING"]), Ok(Reply::Simple(p)) if p == "PONG")
+        // A server started with a password answers, but only NOAUTH.
+        match r.try_cmd(&["PING"]) {
+            Ok(Reply::Simple(p)) => p == "PONG",
+            Ok(Reply::Error(e)) => e.starts_with("NOAUTH"),
+            _ => false,
+        }
     }
 
     /// Pid of the running child.

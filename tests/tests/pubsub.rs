@@ -470,3 +470,44 @@ fn keyspace_notifications_on_every_node() {
     // Once each: nothing more arrives before the PING's reply.
     check!(sub, ["PING"], arr(vec![b("pong"), b("")]));
 }
+
+/// ACL channel patterns: a user limited to `&news.*` subscribes and
+/// publishes there only; a refused SUBSCRIBE takes no channel at all.
+#[test]
+fn acl_channel_rules_guard_subscribe_and_publish() {
+    let s = Server::start(&[]);
+    let mut admin = s.resp();
+    check!(
+        admin,
+        [
+            "ACL",
+            "SETUSER",
+            "reader",
+            "on",
+            ">pw",
+            "resetchannels",
+            "&news.*",
+            "+@all"
+        ],
+        ok()
+    );
+    let mut c = s.resp();
+    check!(c, ["AUTH", "reader", "pw"], ok());
+    let denied =
+        e("NOPERM this user has no permissions to access one of the channels used as arguments");
+    check!(c, ["PUBLISH", "news.1", "x"], i(0));
+    check!(c, ["PUBLISH", "sports", "x"], denied.clone());
+    check!(c, ["SPUBLISH", "sports", "x"], denied.clone());
+    check!(c, ["SUBSCRIBE", "news.1", "sports"], denied.clone());
+    // A pattern must be allowed as written.
+    check!(c, ["PSUBSCRIBE", "news.*x"], denied.clone());
+    c.send(&["SUBSCRIBE", "news.1"]).expect("send");
+    assert_eq!(read(&mut c), arr(vec![b("subscribe"), b("news.1"), i(1)]));
+    c.send(&["PSUBSCRIBE", "news.*"]).expect("send");
+    assert_eq!(read(&mut c), arr(vec![b("psubscribe"), b("news.*"), i(2)]));
+    check!(
+        admin,
+        ["PUBSUB", "NUMSUB", "sports"],
+        arr(vec![b("sports"), i(0)])
+    );
+}

@@ -13,8 +13,8 @@
 //! shows them.
 
 use super::{
-    Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys, Handler,
-    KeySpec, Merge, PubsubSub, Route, ServerCmd, Visibility,
+    AclSub, Arg, ArgType, BeginSearch, ClientSub, CommandSpec, CommandSub, ConfigSub, FindKeys,
+    Handler, KeySpec, Merge, PubsubSub, Route, ServerCmd, Visibility,
 };
 use crate::cmd::{
     bitmap, blocking, geo, hash, hll, keys, lcs, list, set, stream, strings, txn, zset,
@@ -140,6 +140,290 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         complexity: "O(1)",
         route: Route::Server,
         handler: Handler::Server(ServerCmd::Reset),
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "auth",
+        arity: -2,
+        flags: &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_auth",
+            "allow_busy",
+        ],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@fast", "@connection"],
+        group: "connection",
+        since: "1.0.0",
+        summary: "Authenticate to the server",
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        route: Route::Server,
+        handler: Handler::Server(ServerCmd::Auth),
+        history: &[("6.0.0", "Added ACL style (username and password).")],
+        args: &[
+            Arg::new("username", ArgType::String)
+                .since("6.0.0")
+                .optional(),
+            Arg::new("password", ArgType::String),
+        ],
+        ..CommandSpec::BASE
+    },
+    CommandSpec {
+        name: "acl",
+        arity: -2,
+        flags: &[],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: &["@slow"],
+        group: "server",
+        since: "6.0.0",
+        summary: "A container for Access List Control commands ",
+        complexity: "Depends on subcommand.",
+        route: Route::Server,
+        handler: Handler::Container,
+        subcommands: &[
+            CommandSpec {
+                name: "acl|cat",
+                arity: -2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow"],
+                group: "server",
+                since: "6.0.0",
+                summary: "List the ACL categories or the commands inside a category",
+                complexity: "O(1) since the categories and commands are a fixed set.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::Cat)),
+                args: &[Arg::new("categoryname", ArgType::String).optional()],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|deluser",
+                arity: -3,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Remove the specified ACL users and the associated rules",
+                complexity: "O(1) amortized time considering the typical user.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::DelUser)),
+                args: &[Arg::new("username", ArgType::String).multiple()],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|dryrun",
+                arity: -4,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "7.0.0",
+                summary: "Returns whether the user can execute the given command without executing the command.",
+                complexity: "O(1).",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::DryRun)),
+                args: &[
+                    Arg::new("username", ArgType::String),
+                    Arg::new("command", ArgType::String),
+                    Arg::new("arg", ArgType::String).optional().multiple(),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|genpass",
+                arity: -2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Generate a pseudorandom secure password to use for ACL users",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::GenPass)),
+                args: &[Arg::new("bits", ArgType::Integer).optional()],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|getuser",
+                arity: 3,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Get the rules for a specific ACL user",
+                complexity: "O(N). Where N is the number of password, command and pattern rules that the user has.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::GetUser)),
+                history: &[
+                    ("6.2.0", "Added Pub/Sub channel patterns."),
+                    (
+                        "7.0.0",
+                        "Added selectors and changed the format of key and channel patterns from a list to their rule representation.",
+                    ),
+                ],
+                args: &[Arg::new("username", ArgType::String)],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|help",
+                arity: 2,
+                flags: &["loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::Help)),
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|list",
+                arity: 2,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "List the current ACL rules in ACL config file format",
+                complexity: "O(N). Where N is the number of configured users.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::List)),
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|load",
+                arity: 2,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Reload the ACLs from the configured ACL file",
+                complexity: "O(N). Where N is the number of configured users.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::Load)),
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|log",
+                arity: -2,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "List latest events denied because of ACLs in place",
+                complexity: "O(N) with N being the number of entries shown.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::Log)),
+                args: &[Arg::new("operation", ArgType::OneOf).optional().args(&[
+                    Arg::new("count", ArgType::Integer),
+                    Arg::new("reset", ArgType::PureToken).token("RESET"),
+                ])],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|save",
+                arity: 2,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Save the current ACL rules in the configured ACL file",
+                complexity: "O(N). Where N is the number of configured users.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::Save)),
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|setuser",
+                arity: -3,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Modify or create the rules for a specific ACL user",
+                complexity: "O(N). Where N is the number of rules provided.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::SetUser)),
+                history: &[
+                    ("6.2.0", "Added Pub/Sub channel patterns."),
+                    ("7.0.0", "Added selectors and key based permissions."),
+                ],
+                args: &[
+                    Arg::new("username", ArgType::String),
+                    Arg::new("rule", ArgType::String).optional().multiple(),
+                ],
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|users",
+                arity: 2,
+                flags: &["admin", "noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@admin", "@slow", "@dangerous"],
+                group: "server",
+                since: "6.0.0",
+                summary: "List the username of all the configured ACL rules",
+                complexity: "O(N). Where N is the number of configured users.",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::Users)),
+                ..CommandSpec::BASE
+            },
+            CommandSpec {
+                name: "acl|whoami",
+                arity: 2,
+                flags: &["noscript", "loading", "stale"],
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: &["@slow"],
+                group: "server",
+                since: "6.0.0",
+                summary: "Return the name of the user associated to the current connection",
+                complexity: "O(1)",
+                route: Route::Server,
+                handler: Handler::Server(ServerCmd::Acl(AclSub::WhoAmI)),
+                ..CommandSpec::BASE
+            },
+        ],
         ..CommandSpec::BASE
     },
     CommandSpec {
@@ -7922,6 +8206,8 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     // ---- Not listed by COMMAND: run for anyone, but not (yet) documented
     // as Redis commands. MULTI/EXEC are refused until transactions exist.
+    // The unlisted Redis commands carry Redis 7.0's ACL categories (for
+    // ACL rules), though not yet the rest of their documentation.
     CommandSpec {
         name: "subscribe",
         arity: -2,
@@ -8235,6 +8521,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "multi",
+        acl_categories: &["@fast", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Multi),
         visibility: Visibility::Unlisted,
@@ -8242,6 +8529,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "exec",
+        acl_categories: &["@slow", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Exec),
         visibility: Visibility::Unlisted,
@@ -8249,6 +8537,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "discard",
+        acl_categories: &["@fast", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Discard),
         visibility: Visibility::Unlisted,
@@ -8256,6 +8545,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "watch",
+        acl_categories: &["@fast", "@transaction"],
         arity: -2,
         handler: Handler::Server(ServerCmd::Watch),
         visibility: Visibility::Unlisted,
@@ -8263,6 +8553,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "unwatch",
+        acl_categories: &["@fast", "@transaction"],
         arity: 1,
         handler: Handler::Server(ServerCmd::Unwatch),
         visibility: Visibility::Unlisted,
@@ -8272,6 +8563,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     // their own subcommands (io/src/script.rs).
     CommandSpec {
         name: "eval",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Eval),
@@ -8280,6 +8572,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "evalsha",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::EvalSha),
@@ -8288,6 +8581,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "eval_ro",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::EvalRo),
@@ -8296,6 +8590,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "evalsha_ro",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::EvalShaRo),
@@ -8304,6 +8599,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "fcall",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Fcall),
@@ -8312,6 +8608,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "fcall_ro",
+        acl_categories: &["@slow", "@scripting"],
         arity: -3,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::FcallRo),
@@ -8320,6 +8617,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "script",
+        acl_categories: &["@slow", "@scripting"],
         arity: -2,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Script),
@@ -8328,6 +8626,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "function",
+        acl_categories: &["@slow", "@scripting"],
         arity: -2,
         flags: &["noscript"],
         handler: Handler::Server(ServerCmd::Function),
@@ -8337,6 +8636,7 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
     // CLUSTER checks its own arity and subcommands (io/src/cluster_cmds.rs).
     CommandSpec {
         name: "cluster",
+        acl_categories: &["@slow"],
         arity: -1,
         handler: Handler::Server(ServerCmd::Cluster),
         visibility: Visibility::Unlisted,
@@ -8393,6 +8693,14 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         name: "corekv.groupadmin",
         arity: -1,
         handler: Handler::Server(ServerCmd::GroupAdmin),
+        visibility: Visibility::Internal,
+        ..CommandSpec::BASE
+    },
+    // An ACL change for the meta group's state machine (core/src/acl.rs).
+    CommandSpec {
+        name: "corekv.aclop",
+        arity: -2,
+        handler: Handler::Server(ServerCmd::AclOp),
         visibility: Visibility::Internal,
         ..CommandSpec::BASE
     },

@@ -25,6 +25,8 @@ const LISTED: &[&str] = &[
     "hello",
     "quit",
     "reset",
+    "auth",
+    "acl",
     "select",
     "client",
     "command",
@@ -226,6 +228,13 @@ const LISTED: &[&str] = &[
 ];
 
 const LISTED_SUBS: &[(&str, &[&str])] = &[
+    (
+        "acl",
+        &[
+            "cat", "deluser", "dryrun", "genpass", "getuser", "help", "list", "load", "log",
+            "save", "setuser", "users", "whoami",
+        ],
+    ),
     (
         "client",
         &[
@@ -1173,6 +1182,7 @@ const HIDDEN: &[(&str, Visibility)] = &[
     ("corekv.replicas", Visibility::Internal),
     ("corekv.cluster", Visibility::Internal),
     ("corekv.groupadmin", Visibility::Internal),
+    ("corekv.aclop", Visibility::Internal),
     ("corekv.countkeysinslot", Visibility::Internal),
     ("corekv.getkeysinslot", Visibility::Internal),
     ("corekv.expireif", Visibility::Internal),
