@@ -288,6 +288,7 @@ fn monitor_shows_commands_of_other_clients() {
     check!(m, ["MONITOR"], ok());
     let mut c = s.resp();
     check!(c, ["SET", "k", "a b\"c\n"], ok());
+    c.cmd(&["AUTH", "secret"]);
     assert!(!c.cmd(&["CONFIG", "GET", "maxclients"]).is_error());
     check!(c, ["GET", "k"], b("a b\"c\n"));
     let line = |r: Reply| match r {
@@ -308,8 +309,10 @@ fn monitor_shows_commands_of_other_clients() {
     };
     assert!(head_ok(&l1), "{l1}");
     assert_eq!(tail(&l1), r#""SET" "k" "a b\"c\n""#);
-    // CONFIG (admin) is not shown.
-    assert_eq!(tail(&l2), r#""GET" "k""#);
+    // AUTH's password is redacted; CONFIG (admin) is not shown.
+    assert_eq!(tail(&l2), r#""AUTH" "(redacted)""#);
+    let l3 = line(read(&mut m));
+    assert_eq!(tail(&l3), r#""GET" "k""#);
 }
 
 /// PUBLISH on one node reaches subscribers on every node; each node's
