@@ -171,6 +171,8 @@ pub struct Node {
     /// `persist_flushed`, which the main thread waits for before exiting.
     pub stopping: std::sync::atomic::AtomicBool,
     pub persist_flushed: AtomicUsize,
+    /// TLS for clients and between members (`--tls-*`, docs/design/0029).
+    pub tls: crate::tls::Tls,
 }
 
 /// Miss-pool threads per core: they mostly wait on the disk, and the
@@ -186,6 +188,7 @@ impl Node {
         cluster: corekv_shard::Cluster,
         members: Vec<(u64, std::net::SocketAddr)>,
         secret: crate::member::Secret,
+        tls: crate::tls::Tls,
     ) -> Node {
         let pin_heavy = (!args.no_pin).then_some(cores);
         let mut slot_group = vec![0u16; SLOTS as usize];
@@ -238,6 +241,7 @@ impl Node {
             read_health: Default::default(),
             stopping: Default::default(),
             persist_flushed: AtomicUsize::new(0),
+            tls,
         }
     }
 

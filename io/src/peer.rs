@@ -20,6 +20,7 @@
 
 use crate::member::Secret;
 use crate::notify::LocalNotify;
+use crate::stream::Stream;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
@@ -30,6 +31,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const PEER_PORT_OFFSET: u16 = 10000;
@@ -233,6 +235,8 @@ pub struct PeerLinks {
     me: Hello,
     hlc: Rc<dyn Fn() -> u64>,
     sent: Rc<dyn Fn(usize)>,
+    /// `--tls-cluster yes`: links are dialed with mutual TLS.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl PeerLinks {
@@ -242,12 +246,14 @@ impl PeerLinks {
         peers: &[(u64, SocketAddr)],
         hlc: Rc<dyn Fn() -> u64>,
         sent: Rc<dyn Fn(usize)>,
+        tls: Option<Arc<rustls::ClientConfig>>,
     ) -> PeerLinks {
         let links = PeerLinks {
             links: RefCell::new(HashMap::new()),
             me,
             hlc,
             sent,
+            tls,
         };
         for &(id, client) in peers {
             links.add(id, client);
@@ -270,6 +276,7 @@ impl PeerLinks {
             link,
             self.hlc.clone(),
             self.sent.clone(),
+            self.tls.clone(),
         ));
     }
 
@@ -300,12 +307,27 @@ async fn dial(
     link: Rc<Link>,
     hlc: Rc<dyn Fn() -> u64>,
     sent: Rc<dyn Fn(usize)>,
+    tls: Option<Arc<rustls::ClientConfig>>,
 ) {
     let mut backoff = Duration::from_millis(20);
+    let mut refused_logged = false;
     loop {
         let stream =
-            match monoio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => s,
+            match monoio::time::timeout(Duration::from_secs(1), connect(addr, tls.clone())).await {
+                Ok(Ok(s)) => {
+                    refused_logged = false;
+                    s
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData && !refused_logged => {
+                    // The member's certificate was refused: said once per
+                    // run of failures, not per retry.
+                    eprintln!("corekv: raft link to {addr}: {e}");
+                    refused_logged = true;
+                    link.queue.borrow_mut().clear();
+                    monoio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    continue;
+                }
                 _ => {
                     // Nobody there: what was queued is stale by the time the
                     // peer is back.
@@ -316,7 +338,6 @@ async fn dial(
                 }
             };
         backoff = Duration::from_millis(20);
-        let _ = stream.set_nodelay(true);
         let mut stream = stream;
         let (res, _) = stream.write_all(me.encode()).await;
         if res.is_err() {
@@ -341,22 +362,62 @@ async fn dial(
     }
 }
 
+/// A link to `addr`, TLS when `tls` is set, with Nagle off.
+async fn connect(
+    addr: SocketAddr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> std::io::Result<Stream> {
+    let tcp = TcpStream::connect(addr).await?;
+    let _ = tcp.set_nodelay(true);
+    match tls {
+        None => Ok(Stream::Plain(tcp)),
+        Some(cfg) => crate::stream::connect(tcp, cfg, crate::tls::member_name(addr)).await,
+    }
+}
+
+/// How long a dialing member gets for its TLS handshake.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(5);
+
 /// Accepts links from other nodes' core `me.core` and hands every frame to
-/// `deliver` (hlc, messages).
+/// `deliver` (hlc, messages). With `tls` (`--tls-cluster yes`) a link is
+/// read only after a handshake in which the dialer presented a certificate
+/// the cluster CA signed.
 pub async fn accept(
     listener: TcpListener,
     me: Hello,
     deliver: Deliver,
     deliver_snap: DeliverSnapshot,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) {
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
+        let Ok((tcp, peer)) = listener.accept().await else {
             monoio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let deliver = deliver.clone();
         let deliver_snap = deliver_snap.clone();
+        let tls = tls.clone();
         monoio::spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            let stream = match tls {
+                None => Stream::Plain(tcp),
+                Some(cfg) => {
+                    let hs = crate::stream::accept(tcp, cfg);
+                    match monoio::time::timeout(TLS_HANDSHAKE, hs).await {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            eprintln!("corekv: raft link from {peer} refused: TLS: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            eprintln!(
+                                "corekv: raft link from {peer} refused: TLS handshake timed out"
+                            );
+                            return;
+                        }
+                    }
+                }
+            };
             if let Err(e) = serve_link(stream, me, deliver, deliver_snap).await {
                 eprintln!("corekv: raft link from {peer} closed: {e}");
             }
@@ -365,12 +426,11 @@ pub async fn accept(
 }
 
 async fn serve_link(
-    mut stream: TcpStream,
+    mut stream: Stream,
     me: Hello,
     deliver: Deliver,
     deliver_snap: DeliverSnapshot,
 ) -> Result<(), String> {
-    let _ = stream.set_nodelay(true);
     let mut buf = BytesMut::with_capacity(64 << 10);
     let mut hello: Option<Hello> = None;
     loop {
@@ -455,12 +515,18 @@ pub fn send_snapshot_blocking(
     gid: u32,
     msg: &Message,
     view: &corekv_shard::SnapshotView,
+    tls: Option<Arc<rustls::ClientConfig>>,
 ) -> std::io::Result<u64> {
     use corekv_core::Store;
     use std::io::Write;
-    let stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let _ = stream.set_nodelay(true);
+    let sock = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    sock.set_write_timeout(Some(Duration::from_secs(10)))?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let _ = sock.set_nodelay(true);
+    let stream = match tls {
+        None => SnapConn::Plain(sock),
+        Some(cfg) => SnapConn::Tls(Box::new(crate::tls::blocking_client(cfg, addr, sock)?)),
+    };
     let mut w = std::io::BufWriter::with_capacity(SNAP_CHUNK + 4096, stream);
     w.write_all(&me.encode_as(SNAP_MAGIC))?;
     let mut frame = Vec::with_capacity(SNAP_CHUNK + 64);
@@ -477,14 +543,13 @@ pub fn send_snapshot_blocking(
         w.write_all(&frame)?;
     }
     let slots = view.slots();
-    let flush_kind =
-        |kind: u8, chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
-            let mut frame = Vec::with_capacity(chunk.len() + 16);
-            snap_frame(kind, chunk, &mut frame);
-            chunk.clear();
-            w.write_all(&frame)
-        };
-    let flush = |chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
+    let flush_kind = |kind: u8, chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<SnapConn>| {
+        let mut frame = Vec::with_capacity(chunk.len() + 16);
+        snap_frame(kind, chunk, &mut frame);
+        chunk.clear();
+        w.write_all(&frame)
+    };
+    let flush = |chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<SnapConn>| {
         flush_kind(SNAP_CHUNK_KIND, chunk, w)
     };
     // A read error fails the send (the leader reports it and sends again
@@ -539,9 +604,40 @@ pub fn send_snapshot_blocking(
     w.flush()?;
     // Wait (bounded) for the receiver to close: it has everything, or gave up.
     let mut s = w.into_inner().map_err(|e| e.into_error())?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let _ = std::io::Read::read(&mut s, &mut [0u8; 1]);
     Ok(count)
+}
+
+/// A snapshot stream's socket: plain, or TLS with `--tls-cluster yes`
+/// (timeouts are set on the socket before it is wrapped).
+enum SnapConn {
+    Plain(std::net::TcpStream),
+    Tls(Box<crate::tls::BlockingStream>),
+}
+
+impl std::io::Read for SnapConn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            SnapConn::Plain(s) => s.read(buf),
+            SnapConn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl std::io::Write for SnapConn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            SnapConn::Plain(s) => s.write(buf),
+            SnapConn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            SnapConn::Plain(s) => s.flush(),
+            SnapConn::Tls(s) => s.flush(),
+        }
+    }
 }
 
 /// Takes a `u32` length and that many bytes off `b`.
@@ -559,7 +655,7 @@ fn take_field(body: &Bytes, b: &mut &[u8]) -> Option<Bytes> {
 /// Receives one snapshot stream (after its hello), verifies every frame's
 /// checksum and the record count, then hands it to `deliver`.
 async fn serve_snapshot(
-    mut stream: TcpStream,
+    mut stream: Stream,
     mut buf: BytesMut,
     from: u64,
     deliver: DeliverSnapshot,
