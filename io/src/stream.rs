@@ -137,22 +137,21 @@ async fn tls_read<IO: CancelableAsyncReadRent, T: IoBufMut>(
     cancel: Option<&CancelHandle>,
 ) -> BufResult<usize, T> {
     loop {
-        let ready = {
+        // (plaintext copied, ciphertext fed to rustls)
+        let step = {
             let mut s = sess.borrow_mut();
             match take_plain(&mut s, &mut buf) {
-                Ok(Some(n)) => Ok(Some(n)),
-                Ok(None) => pump(&mut s, inc).map(|_| None),
+                Ok(Some(n)) => Ok((Some(n), false)),
+                Ok(None) => pump(&mut s, inc).map(|fed| (None, fed)),
                 Err(e) => Err(e),
             }
         };
-        match ready {
-            Ok(Some(n)) => return (Ok(n), buf),
-            Ok(None) => {}
+        match step {
+            Ok((Some(n), _)) => return (Ok(n), buf),
+            // rustls took ciphertext and may have made plaintext.
+            Ok((None, true)) => continue,
+            Ok((None, false)) => {}
             Err(e) => return (Err(e), buf),
-        }
-        if inc.pending() {
-            // rustls took some and made plaintext: go take it.
-            continue;
         }
         let mut cipher = std::mem::take(&mut inc.buf);
         cipher.clear();
