@@ -180,6 +180,7 @@ pub struct Node {
 const MISS_THREADS_PER_CORE: usize = 8;
 
 impl Node {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         args: Args,
         cores: usize,
