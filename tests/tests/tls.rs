@@ -539,6 +539,28 @@ fn three_nodes_over_mutual_tls_replicate_and_fail_over() {
             );
         }
     }
+    // The operator's corekv-ctl over TLS with a certificate of the CA;
+    // without TLS the same secret is refused.
+    let ctl = |tls: bool| {
+        let mut cmd = Command::new(corekv_tests::ctl_bin());
+        cmd.args(["--secret-file", &cluster_secret_file()]);
+        if tls {
+            cmd.args(["--addr", &format!("127.0.0.1:{}", cl.tls_ports[0])]);
+            cmd.args(["--tls", "--cert", &pki.crt("client"), "--key"]);
+            cmd.args([pki.key("client"), "--cacert".into(), pki.crt("ca")]);
+        } else {
+            cmd.args(["--addr", &cl.nodes[0].addr()]);
+        }
+        cmd.arg("members");
+        run(&mut cmd, b"")
+    };
+    let out = ctl(true);
+    assert!(
+        out.status.success() && stdout(&out).contains("voters=1,2,3"),
+        "corekv-ctl --tls members: {out:?}"
+    );
+    let out = ctl(false);
+    assert!(!out.status.success(), "plain corekv-ctl: {out:?}");
     // Node 1 dies: the others elect leaders for its groups and go on.
     cl.nodes[0].kill9();
     for i in 0..32 {
