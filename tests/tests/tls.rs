@@ -452,6 +452,14 @@ struct TlsCluster {
 
 impl TlsCluster {
     fn start(pki: &Pki, certs: impl Fn(usize) -> (&'static str, &'static str)) -> TlsCluster {
+        TlsCluster::start_with(pki, certs, &[])
+    }
+
+    fn start_with(
+        pki: &Pki,
+        certs: impl Fn(usize) -> (&'static str, &'static str),
+        extra: &[&str],
+    ) -> TlsCluster {
         let tls_ports = cluster_ports(3);
         let peers = tls_ports
             .iter()
@@ -480,6 +488,7 @@ impl TlsCluster {
                     "--no-pin".into(),
                 ];
                 args.extend(pki.server_flags(cert, ca));
+                args.extend(extra.iter().map(|a| a.to_string()));
                 let refs: Vec<&str> = args.iter().map(String::as_str).collect();
                 Server::start(&refs)
             })
@@ -651,4 +660,52 @@ fn a_node_with_a_certificate_from_another_ca_cannot_join() {
         })
         .unwrap_or(0);
     assert_eq!(keys, 0, "node 3 got data");
+}
+
+/// A follower too far behind gets every group as a snapshot stream, which
+/// with `--tls-cluster yes` is TLS too (sent from a heavy-pool thread with
+/// rustls's blocking stream).
+#[test]
+fn a_follower_far_behind_catches_up_from_a_snapshot_over_tls() {
+    if !corekv_only("a_follower_far_behind_catches_up_from_a_snapshot_over_tls") {
+        return;
+    }
+    let pki = Pki::new();
+    let mut cl = TlsCluster::start_with(
+        &pki,
+        |_| ("node", "ca"),
+        &["--raft-max-lag", "16", "--groups-per-core", "1"],
+    );
+    assert_eq!(settle(&cl, 0, &["SET", "warm", "1"]), Reply::ok());
+    cl.nodes[2].kill9();
+    // Each of the 2 groups gets well past the 2 x 128 entries after which
+    // a leader truncates its log.
+    const N: usize = 1200;
+    let mut c = cl.conn(0).expect("connect");
+    let deadline = Instant::now() + SETTLE;
+    for k in 0..N {
+        let (key, val) = (format!("s{k}"), format!("v{k}"));
+        loop {
+            let r = c.cmd(&["SET", &key, &val]);
+            if r == Reply::ok() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "SET {key}: {r:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    cl.nodes[2].restart();
+    for k in (0..N).step_by(37) {
+        let key = format!("s{k}");
+        assert_eq!(
+            settle(&cl, 2, &["GET", &key]),
+            Reply::bulk(&format!("v{k}")),
+            "{key} via node 3"
+        );
+    }
+    let log = cl.nodes[2].log();
+    assert!(
+        log.contains("snapshot at index") && log.contains("received"),
+        "node 3 got no snapshot:\n{log}"
+    );
 }
