@@ -337,14 +337,11 @@ async fn dial(
                     continue;
                 }
             };
-        backoff = Duration::from_millis(20);
+        let connected = std::time::Instant::now();
         let mut stream = stream;
         let (res, _) = stream.write_all(me.encode()).await;
-        if res.is_err() {
-            continue;
-        }
         let mut out = BytesMut::with_capacity(64 << 10);
-        loop {
+        while res.is_ok() {
             let mut batch = std::mem::take(&mut *link.queue.borrow_mut());
             if batch.is_empty() {
                 link.notify.wait().await;
@@ -359,8 +356,27 @@ async fn dial(
                 break;
             }
         }
+        // A link that broke soon after it was made (a member that refuses
+        // this node's certificate once a TLS 1.3 handshake is over, or its
+        // hello) is retried with backoff, as a failed connect is, not at
+        // once and over and over.
+        if connected.elapsed() < LINK_SETTLED {
+            link.queue.borrow_mut().clear();
+            monoio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        } else {
+            backoff = Duration::from_millis(20);
+        }
     }
 }
+
+/// A link that lived this long before it broke was working: the next
+/// dial starts from the shortest backoff.
+const LINK_SETTLED: Duration = Duration::from_secs(1);
+
+/// Refused TLS handshakes on one Raft port are logged at most this often
+/// (a member with a wrong certificate redials all the time).
+const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// A link to `addr`, TLS when `tls` is set, with Nagle off.
 async fn connect(
@@ -389,6 +405,7 @@ pub async fn accept(
     deliver_snap: DeliverSnapshot,
     tls: Option<Arc<rustls::ServerConfig>>,
 ) {
+    let last_refusal: Rc<std::cell::Cell<Option<std::time::Instant>>> = Rc::default();
     loop {
         let Ok((tcp, peer)) = listener.accept().await else {
             monoio::time::sleep(Duration::from_millis(10)).await;
@@ -397,6 +414,7 @@ pub async fn accept(
         let deliver = deliver.clone();
         let deliver_snap = deliver_snap.clone();
         let tls = tls.clone();
+        let last_refusal = last_refusal.clone();
         monoio::spawn(async move {
             let _ = tcp.set_nodelay(true);
             let stream = match tls {
@@ -406,7 +424,17 @@ pub async fn accept(
                     match monoio::time::timeout(TLS_HANDSHAKE, hs).await {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
-                            eprintln!("corekv: raft link from {peer} refused: TLS: {e}");
+                            let now = std::time::Instant::now();
+                            if last_refusal
+                                .get()
+                                .is_none_or(|t| now.duration_since(t) >= REFUSAL_LOG_EVERY)
+                            {
+                                last_refusal.set(Some(now));
+                                eprintln!(
+                                    "corekv: raft link from {peer} refused: TLS: {e} (logged at most every {}s)",
+                                    REFUSAL_LOG_EVERY.as_secs()
+                                );
+                            }
                             return;
                         }
                         Err(_) => {

@@ -428,6 +428,9 @@ async fn accept_clients(
     use crate::stream::Stream;
     let node = core.node.clone();
     let c = core.id;
+    // Failed handshakes are logged at most every 10 s per core: a client
+    // with a wrong certificate may retry all the time.
+    let last_logged: Rc<std::cell::Cell<Option<std::time::Instant>>> = Rc::default();
     loop {
         let Ok((tcp, peer)) = listener.accept().await else {
             continue;
@@ -436,6 +439,7 @@ async fn accept_clients(
         let core = core.clone();
         let node = node.clone();
         let tls = tls.clone();
+        let last_logged = last_logged.clone();
         monoio::spawn(async move {
             let stream = match tls {
                 None => Stream::Plain(tcp),
@@ -447,7 +451,15 @@ async fn accept_clients(
                         // A failed handshake (no or a wrong certificate) is
                         // the client's problem to report; Redis logs it too.
                         Ok(Err(e)) => {
-                            eprintln!("corekv: TLS handshake with {peer} failed: {e}");
+                            let now = std::time::Instant::now();
+                            if last_logged.get().is_none_or(|t| {
+                                now.duration_since(t) >= std::time::Duration::from_secs(10)
+                            }) {
+                                last_logged.set(Some(now));
+                                eprintln!(
+                                    "corekv: TLS handshake with {peer} failed: {e} (logged at most every 10s)"
+                                );
+                            }
                             if reject.is_none() {
                                 release(&node, c, &peer);
                             }
