@@ -10,7 +10,9 @@
 //! the proxy's reader depend on that); what a cancelled read already got is
 //! fed to rustls, never lost. A write encrypts up to rustls's 64 KiB buffer
 //! limit and sends that ciphertext with one `write_all` before it returns,
-//! so a batch of replies costs one syscall, as on plain TCP.
+//! so a batch of replies costs one syscall, as on plain TCP. Buffers: 17 KiB
+//! of ciphertext read, the ciphertext write buffer (kept up to 32 KiB), and
+//! rustls's own (about one record each way).
 //!
 //! The session sits in an `Rc<RefCell<_>>` so a stream can be split into a
 //! read half and a write half (the proxy's reader and writer tasks); no
@@ -30,8 +32,12 @@ use std::io::{self, BufRead, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 
-/// Ciphertext read per socket read: two full TLS records.
-const CIPHER_READ: usize = 32 * 1024;
+/// Ciphertext read per socket read: one full TLS record (16 KiB of
+/// plaintext and its overhead), about what a plain connection reads.
+const CIPHER_READ: usize = 17 * 1024;
+/// A ciphertext write buffer larger than this (a big reply's) is freed
+/// after its write rather than kept for the connection's life.
+const KEEP_CIPHER_OUT: usize = 32 * 1024;
 /// Decrypted but unread plaintext past which no more ciphertext is fed to
 /// rustls (its own limit refuses more beyond 16 KiB).
 const PLAIN_HIGH: usize = 16 * 1024;
@@ -196,7 +202,9 @@ async fn ship<IO: CancelableAsyncWriteRent>(
         Some(c) => CancelableAsyncWriteRentExt::write_all(io, b, c.clone()).await,
         None => AsyncWriteRentExt::write_all(io, b).await,
     };
-    out.buf = b;
+    if b.capacity() <= KEEP_CIPHER_OUT {
+        out.buf = b;
+    }
     res.map(|_| ())
 }
 
