@@ -33,6 +33,7 @@ mod report;
 mod resp;
 mod servers;
 mod single;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -141,6 +142,13 @@ struct Args {
     /// corekv binary (default: target/release/corekv of the workspace)
     #[argh(option)]
     corekv: Option<PathBuf>,
+
+    /// serve and benchmark over TLS: every server also opens a TLS port
+    /// (redis-server and corekv with the same --tls-* flags, client
+    /// certificates required) and redis-benchmark connects there with
+    /// --tls; the certificates are made with openssl in the scratch dir
+    #[argh(switch)]
+    tls: bool,
 
     /// extra argument appended to every corekv command line (repeatable)
     #[argh(option)]
@@ -435,6 +443,8 @@ struct Session {
     failover_notes: Vec<String>,
     /// The failover cluster did not start or a node died in it.
     failover_broken: bool,
+    /// `--tls`: the certificates every server and redis-benchmark use.
+    tls: Option<tls::TlsFiles>,
 }
 
 impl Session {
@@ -529,13 +539,23 @@ impl Session {
     fn run_in_dir(&mut self, config: Config, round: u32, dir: &Path) -> Result<()> {
         let port = process::free_port()?;
         let stats_socket = dir.join("stats.sock");
-        let (program, args) = config.command(
+        let (program, mut args) = config.command(
             &self.bins,
             port,
             dir,
             self.args.stats.then_some(stats_socket.as_path()),
             &self.args.corekv_arg,
         );
+        // With --tls the load goes to the TLS port; the plain one stays
+        // for the readiness PING.
+        let bench_port = match &self.tls {
+            Some(t) => {
+                let tls_port = process::free_port()?;
+                args.extend(t.server_args(tls_port));
+                tls_port
+            }
+            None => port,
+        };
         let (program, args) = process::command(&program, &args, self.pin(self.args.server_cpu));
         self.commands.push(shell_line(&program, &args));
         let mut server = Server::start(&program, &args, dir.join("server.log"))?;
@@ -543,7 +563,7 @@ impl Session {
         server.wait_ready(port, Duration::from_secs(self.args.startup_timeout_s))?;
 
         for pipeline in self.pipelines.clone() {
-            let outcome = self.bench_measured(port, pid, pipeline, dir, config.name);
+            let outcome = self.bench_measured(bench_port, pid, pipeline, dir, config.name);
             let (outcome, cpu) = match outcome {
                 Ok((rows, _)) if !server.is_running() => (
                     Err(format!(
@@ -656,7 +676,7 @@ impl Session {
         requests: u64,
         tests: &str,
     ) -> Vec<String> {
-        [
+        let mut args: Vec<String> = [
             "-h".to_string(),
             "127.0.0.1".to_string(),
             "-p".to_string(),
@@ -674,7 +694,11 @@ impl Session {
             "--csv".to_string(),
             "-q".to_string(),
         ]
-        .into()
+        .into();
+        if let Some(t) = &self.tls {
+            args.extend(t.client_args());
+        }
+        args
     }
 
     /// A cluster of `config`, laid out but not started.
@@ -1451,6 +1475,15 @@ fn main() -> Result<()> {
         bail!("--taskset: taskset not found (util-linux)");
     }
     let scratch = args.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
+    if args.tls && !clusters.is_empty() {
+        bail!("--tls runs single servers only (not --cluster)");
+    }
+    let tls = if args.tls {
+        let dir = process::fresh_dir(&scratch, "tls-certs")?;
+        Some(tls::make(&dir)?)
+    } else {
+        None
+    };
 
     let mut session = Session {
         bins: Binaries {
@@ -1470,8 +1503,15 @@ fn main() -> Result<()> {
         failover: Vec::new(),
         failover_notes: Vec::new(),
         failover_broken: false,
+        tls,
         args,
     };
+    if let Some(t) = &session.tls {
+        session.commands.push(format!(
+            "# --tls: each server also listens on a TLS port with the certificates in {} (client certificates required); redis-benchmark loads that port",
+            t.dir.display()
+        ));
+    }
     let load_before = load_average();
     // Rounds interleave the configurations, so drift in the machine's
     // background load hits every configuration alike.

@@ -463,9 +463,16 @@ pub async fn topology(core: &Rc<Core>) -> Topology {
         .map(|(id, addr)| NodeView { id, addr })
         .collect();
     if nodes.is_empty() {
-        let addr = format!("{}:{}", node.args.bind, node.args.port)
+        // The port clients reach this node at: the TLS one with --port 0
+        // or --tls-cluster yes (as Redis announces it).
+        let port = if node.args.port == 0 || node.args.tls_cluster.0 {
+            node.args.tls_port
+        } else {
+            node.args.port
+        };
+        let addr = format!("{}:{}", node.args.bind, port)
             .parse()
-            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], node.args.port)));
+            .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
         nodes.push(NodeView {
             id: node.cluster.node_id,
             addr,

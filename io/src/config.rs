@@ -120,6 +120,38 @@ pub struct Args {
     /// (e.g. KEA; default none); CONFIG SET changes it at run time
     #[argh(option, default = "NotifyArg(0)")]
     pub notify_keyspace_events: NotifyArg,
+    /// TLS port for clients (default 0: none); with --port 0 clients can
+    /// connect over TLS only
+    #[argh(option, default = "0")]
+    pub tls_port: u16,
+    /// this node's certificate (PEM, chain first), for --tls-port and
+    /// --tls-cluster
+    #[argh(option)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// the private key of --tls-cert-file (PEM)
+    #[argh(option)]
+    pub tls_key_file: Option<PathBuf>,
+    /// CA certificates (PEM) that verify client certificates and, with
+    /// --tls-cluster, other members' certificates
+    #[argh(option)]
+    pub tls_ca_cert_file: Option<PathBuf>,
+    /// whether clients of --tls-port must present a certificate the CA
+    /// signed: yes (default), no, or optional (checked if presented)
+    #[argh(option, default = "crate::tls::AuthClients::Yes")]
+    pub tls_auth_clients: crate::tls::AuthClients,
+    /// mutual TLS on every link between members (Raft, snapshots, proxied
+    /// commands): yes or no (default). With yes, --peers lists each
+    /// member's --tls-port, and internal commands run only on connections
+    /// whose client certificate the CA signed
+    #[argh(option, default = "crate::tls::YesNo(false)")]
+    pub tls_cluster: crate::tls::YesNo,
+    /// certificate this node presents when it dials another member
+    /// (default: --tls-cert-file)
+    #[argh(option)]
+    pub tls_client_cert_file: Option<PathBuf>,
+    /// private key of --tls-client-cert-file
+    #[argh(option)]
+    pub tls_client_key_file: Option<PathBuf>,
     /// tests only, with --debug-commands: abort the process at the Nth
     /// Raft log rotation (`rotate:N`, after the new segment's checkpoint
     /// is written, before it is acknowledged) or purge (`purge:N`, after

@@ -9,6 +9,7 @@
 use crate::core::{ClientEntry, Core, Pending};
 use crate::server_cmds;
 use crate::stats;
+use crate::stream::Stream;
 use bytes::{Bytes, BytesMut};
 use corekv_core::slot::key_slot;
 use corekv_core::table::{self, CommandSpec, Handler, Merge, Route, ServerCmd};
@@ -16,7 +17,6 @@ use corekv_core::{Reply, errors};
 use corekv_wire::{Proto, RequestParser, encode};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
-use monoio::net::TcpStream;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
@@ -70,6 +70,9 @@ pub struct Conn {
     /// Presented the cluster secret (`COREKV.MEMBER`): may run internal
     /// commands.
     member: bool,
+    /// A TLS client whose certificate the CA verified: with `--tls-cluster
+    /// yes`, only such a connection may become a member.
+    cert_verified: bool,
     /// A blocking command (BLPOP ...) is among the queued replies: while
     /// waiting for them the socket is watched, so a client that leaves is
     /// noticed and never served.
@@ -130,7 +133,7 @@ where
 /// `None` when woken by a message (any bytes the read got meanwhile are
 /// kept in `rbuf` and reported).
 async fn read_or_push(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     rbuf: &mut BytesMut,
     sub: &crate::pubsub::Subscriber,
 ) -> Option<std::io::Result<usize>> {
@@ -171,7 +174,7 @@ const KEEP_ITEMS: usize = 1024;
 const ZERO_COPY_REPLY: usize = 64 * 1024;
 
 /// Serves one accepted connection until it closes.
-pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
+pub async fn serve(core: Rc<Core>, stream: Stream, peer: SocketAddr) {
     let node = core.node.clone();
     let id = node.next_client_id.fetch_add(1, Relaxed);
     let laddr = stream
@@ -211,6 +214,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         watch: None,
         proxied: false,
         member: false,
+        cert_verified: stream.peer_verified(),
         blocked: false,
         at2: false,
         chunks: Vec::new(),
@@ -227,7 +231,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
 }
 
 impl Conn {
-    async fn run(&mut self, mut stream: TcpStream) {
+    async fn run(&mut self, mut stream: Stream) {
         let mut parser = RequestParser::default();
         let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
         let node = self.core.node.clone();
@@ -345,7 +349,7 @@ impl Conn {
     /// closed it first (the pending replies are dropped, which tells the
     /// core the blocked client is gone). Bytes that arrive meanwhile stay
     /// in `rbuf` for the next parse.
-    async fn flush_watching(&mut self, stream: &mut TcpStream, rbuf: &mut BytesMut) -> bool {
+    async fn flush_watching(&mut self, stream: &mut Stream, rbuf: &mut BytesMut) -> bool {
         use monoio::io::CancelableAsyncReadRent;
         if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
             rbuf.reserve(READ_CHUNK);
@@ -511,16 +515,22 @@ impl Conn {
     /// tell internal commands exist; the node logs the attempt.
     pub(crate) fn member_hello(&mut self, argv: &[Bytes]) -> Reply {
         let offered = argv.get(1).map_or(&[][..], |a| a.as_ref());
-        if argv.len() == 2 && self.core.node.secret().matches(offered) {
+        let tls_ok = self.cert_verified || self.core.node.tls.cluster.is_none();
+        if argv.len() == 2 && tls_ok && self.core.node.secret().matches(offered) {
             self.member = true;
             // The secret is the link's credential (HELLO needs one).
             self.auth.authenticated = true;
             return Reply::ok();
         }
         eprintln!(
-            "corekv: refused {} from {}: wrong cluster secret",
+            "corekv: refused {} from {}: {}",
             crate::member::MEMBER_HELLO,
-            self.addr
+            self.addr,
+            if tls_ok {
+                "wrong cluster secret"
+            } else {
+                "no client certificate from the cluster CA (--tls-cluster yes)"
+            }
         );
         unknown(argv)
     }
@@ -1203,7 +1213,7 @@ pub(crate) fn unknown(argv: &[Bytes]) -> Reply {
 /// Closes after a final reply without losing it: unread input at close()
 /// makes the kernel send RST, which can discard the reply in flight. Shut
 /// down the write side, then drain input (bounded in bytes and time).
-async fn linger(mut stream: TcpStream) {
+async fn linger(mut stream: Stream) {
     let _ = stream.shutdown().await;
     let drain = async {
         let mut buf = vec![0u8; READ_CHUNK];

@@ -560,6 +560,7 @@ impl Core {
                     vec![Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")],
                     vec![Bytes::from_static(crate::member::PROXY_HELLO.as_bytes())],
                 ],
+                tls: self.node.tls.cluster_client(),
                 ..Default::default()
             })
         })
@@ -859,9 +860,11 @@ impl Core {
         };
         let me = node.peer_hello(core);
         let n = node.clone();
+        let tls = node.tls.cluster_client();
         let submitted = node.heavy.try_submit(move || {
             let t = Instant::now();
-            let res = crate::peer::send_snapshot_blocking(addr, me, gid, &send.msg, &send.view);
+            let res =
+                crate::peer::send_snapshot_blocking(addr, me, gid, &send.msg, &send.view, tls);
             match &res {
                 Ok(keys) => eprintln!(
                     "corekv: group {gid}: snapshot at index {} sent to node {to} ({keys} keys, {:?})",

@@ -31,6 +31,8 @@ pub mod server;
 pub mod server_cmds;
 pub mod stats;
 pub mod stats_socket;
+pub mod stream;
+pub mod tls;
 pub mod topology;
 pub mod tracking;
 pub mod txn;

@@ -204,6 +204,8 @@ pub struct Node {
     pub persist_flushed: AtomicUsize,
     /// Pub/sub counters and settings (the registries are per core).
     pub pubsub: crate::pubsub::Shared,
+    /// TLS for clients and between members (`--tls-*`, docs/design/0029).
+    pub tls: crate::tls::Tls,
 }
 
 /// Miss-pool threads per core: they mostly wait on the disk, and the
@@ -211,6 +213,7 @@ pub struct Node {
 const MISS_THREADS_PER_CORE: usize = 8;
 
 impl Node {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         args: Args,
         cores: usize,
@@ -219,6 +222,7 @@ impl Node {
         cluster: corekv_shard::Cluster,
         members: Vec<(u64, std::net::SocketAddr)>,
         secret: crate::member::Secret,
+        tls: crate::tls::Tls,
     ) -> Node {
         let pin_heavy = (!args.no_pin).then_some(cores);
         let mut slot_group = vec![0u16; SLOTS as usize];
@@ -275,6 +279,7 @@ impl Node {
             stopping: Default::default(),
             persist_flushed: AtomicUsize::new(0),
             pubsub: crate::pubsub::Shared::new(cores),
+            tls,
         }
     }
 

@@ -20,6 +20,7 @@
 
 use crate::member::Secret;
 use crate::notify::LocalNotify;
+use crate::stream::Stream;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
@@ -30,6 +31,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const PEER_PORT_OFFSET: u16 = 10000;
@@ -233,6 +235,8 @@ pub struct PeerLinks {
     me: Hello,
     hlc: Rc<dyn Fn() -> u64>,
     sent: Rc<dyn Fn(usize)>,
+    /// `--tls-cluster yes`: links are dialed with mutual TLS.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl PeerLinks {
@@ -242,12 +246,14 @@ impl PeerLinks {
         peers: &[(u64, SocketAddr)],
         hlc: Rc<dyn Fn() -> u64>,
         sent: Rc<dyn Fn(usize)>,
+        tls: Option<Arc<rustls::ClientConfig>>,
     ) -> PeerLinks {
         let links = PeerLinks {
             links: RefCell::new(HashMap::new()),
             me,
             hlc,
             sent,
+            tls,
         };
         for &(id, client) in peers {
             links.add(id, client);
@@ -270,6 +276,7 @@ impl PeerLinks {
             link,
             self.hlc.clone(),
             self.sent.clone(),
+            self.tls.clone(),
         ));
     }
 
@@ -300,12 +307,27 @@ async fn dial(
     link: Rc<Link>,
     hlc: Rc<dyn Fn() -> u64>,
     sent: Rc<dyn Fn(usize)>,
+    tls: Option<Arc<rustls::ClientConfig>>,
 ) {
     let mut backoff = Duration::from_millis(20);
+    let mut refused_logged = false;
     loop {
         let stream =
-            match monoio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await {
-                Ok(Ok(s)) => s,
+            match monoio::time::timeout(Duration::from_secs(1), connect(addr, tls.clone())).await {
+                Ok(Ok(s)) => {
+                    refused_logged = false;
+                    s
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidData && !refused_logged => {
+                    // The member's certificate was refused: said once per
+                    // run of failures, not per retry.
+                    eprintln!("corekv: raft link to {addr}: {e}");
+                    refused_logged = true;
+                    link.queue.borrow_mut().clear();
+                    monoio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    continue;
+                }
                 _ => {
                     // Nobody there: what was queued is stale by the time the
                     // peer is back.
@@ -315,15 +337,11 @@ async fn dial(
                     continue;
                 }
             };
-        backoff = Duration::from_millis(20);
-        let _ = stream.set_nodelay(true);
+        let connected = std::time::Instant::now();
         let mut stream = stream;
         let (res, _) = stream.write_all(me.encode()).await;
-        if res.is_err() {
-            continue;
-        }
         let mut out = BytesMut::with_capacity(64 << 10);
-        loop {
+        while res.is_ok() {
             let mut batch = std::mem::take(&mut *link.queue.borrow_mut());
             if batch.is_empty() {
                 link.notify.wait().await;
@@ -338,25 +356,96 @@ async fn dial(
                 break;
             }
         }
+        // A link that broke soon after it was made (a member that refuses
+        // this node's certificate once a TLS 1.3 handshake is over, or its
+        // hello) is retried with backoff, as a failed connect is, not at
+        // once and over and over.
+        if connected.elapsed() < LINK_SETTLED {
+            link.queue.borrow_mut().clear();
+            monoio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_millis(500));
+        } else {
+            backoff = Duration::from_millis(20);
+        }
     }
 }
 
+/// A link that lived this long before it broke was working: the next
+/// dial starts from the shortest backoff.
+const LINK_SETTLED: Duration = Duration::from_secs(1);
+
+/// Refused TLS handshakes on one Raft port are logged at most this often
+/// (a member with a wrong certificate redials all the time).
+const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// A link to `addr`, TLS when `tls` is set, with Nagle off.
+async fn connect(
+    addr: SocketAddr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> std::io::Result<Stream> {
+    let tcp = TcpStream::connect(addr).await?;
+    let _ = tcp.set_nodelay(true);
+    match tls {
+        None => Ok(Stream::Plain(tcp)),
+        Some(cfg) => crate::stream::connect(tcp, cfg, crate::tls::member_name(addr)).await,
+    }
+}
+
+/// How long a dialing member gets for its TLS handshake.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(5);
+
 /// Accepts links from other nodes' core `me.core` and hands every frame to
-/// `deliver` (hlc, messages).
+/// `deliver` (hlc, messages). With `tls` (`--tls-cluster yes`) a link is
+/// read only after a handshake in which the dialer presented a certificate
+/// the cluster CA signed.
 pub async fn accept(
     listener: TcpListener,
     me: Hello,
     deliver: Deliver,
     deliver_snap: DeliverSnapshot,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) {
+    let last_refusal: Rc<std::cell::Cell<Option<std::time::Instant>>> = Rc::default();
     loop {
-        let Ok((stream, peer)) = listener.accept().await else {
+        let Ok((tcp, peer)) = listener.accept().await else {
             monoio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         let deliver = deliver.clone();
         let deliver_snap = deliver_snap.clone();
+        let tls = tls.clone();
+        let last_refusal = last_refusal.clone();
         monoio::spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            let stream = match tls {
+                None => Stream::Plain(tcp),
+                Some(cfg) => {
+                    let hs = crate::stream::accept(tcp, cfg);
+                    match monoio::time::timeout(TLS_HANDSHAKE, hs).await {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            let now = std::time::Instant::now();
+                            if last_refusal
+                                .get()
+                                .is_none_or(|t| now.duration_since(t) >= REFUSAL_LOG_EVERY)
+                            {
+                                last_refusal.set(Some(now));
+                                eprintln!(
+                                    "corekv: raft link from {peer} refused: TLS: {e} (logged at most every {}s)",
+                                    REFUSAL_LOG_EVERY.as_secs()
+                                );
+                            }
+                            return;
+                        }
+                        Err(_) => {
+                            eprintln!(
+                                "corekv: raft link from {peer} refused: TLS handshake timed out"
+                            );
+                            return;
+                        }
+                    }
+                }
+            };
             if let Err(e) = serve_link(stream, me, deliver, deliver_snap).await {
                 eprintln!("corekv: raft link from {peer} closed: {e}");
             }
@@ -365,12 +454,11 @@ pub async fn accept(
 }
 
 async fn serve_link(
-    mut stream: TcpStream,
+    mut stream: Stream,
     me: Hello,
     deliver: Deliver,
     deliver_snap: DeliverSnapshot,
 ) -> Result<(), String> {
-    let _ = stream.set_nodelay(true);
     let mut buf = BytesMut::with_capacity(64 << 10);
     let mut hello: Option<Hello> = None;
     loop {
@@ -457,12 +545,18 @@ pub fn send_snapshot_blocking(
     gid: u32,
     msg: &Message,
     view: &corekv_shard::SnapshotView,
+    tls: Option<Arc<rustls::ClientConfig>>,
 ) -> std::io::Result<u64> {
     use corekv_core::Store;
     use std::io::Write;
-    let stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let _ = stream.set_nodelay(true);
+    let sock = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    sock.set_write_timeout(Some(Duration::from_secs(10)))?;
+    sock.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let _ = sock.set_nodelay(true);
+    let stream = match tls {
+        None => SnapConn::Plain(sock),
+        Some(cfg) => SnapConn::Tls(Box::new(crate::tls::blocking_client(cfg, addr, sock)?)),
+    };
     let mut w = std::io::BufWriter::with_capacity(SNAP_CHUNK + 4096, stream);
     w.write_all(&me.encode_as(SNAP_MAGIC))?;
     let mut frame = Vec::with_capacity(SNAP_CHUNK + 64);
@@ -484,14 +578,13 @@ pub fn send_snapshot_blocking(
         w.write_all(&frame)?;
     }
     let slots = view.slots();
-    let flush_kind =
-        |kind: u8, chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
-            let mut frame = Vec::with_capacity(chunk.len() + 16);
-            snap_frame(kind, chunk, &mut frame);
-            chunk.clear();
-            w.write_all(&frame)
-        };
-    let flush = |chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<std::net::TcpStream>| {
+    let flush_kind = |kind: u8, chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<SnapConn>| {
+        let mut frame = Vec::with_capacity(chunk.len() + 16);
+        snap_frame(kind, chunk, &mut frame);
+        chunk.clear();
+        w.write_all(&frame)
+    };
+    let flush = |chunk: &mut Vec<u8>, w: &mut std::io::BufWriter<SnapConn>| {
         flush_kind(SNAP_CHUNK_KIND, chunk, w)
     };
     // A read error fails the send (the leader reports it and sends again
@@ -546,9 +639,40 @@ pub fn send_snapshot_blocking(
     w.flush()?;
     // Wait (bounded) for the receiver to close: it has everything, or gave up.
     let mut s = w.into_inner().map_err(|e| e.into_error())?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let _ = std::io::Read::read(&mut s, &mut [0u8; 1]);
     Ok(count)
+}
+
+/// A snapshot stream's socket: plain, or TLS with `--tls-cluster yes`
+/// (timeouts are set on the socket before it is wrapped).
+enum SnapConn {
+    Plain(std::net::TcpStream),
+    Tls(Box<crate::tls::BlockingStream>),
+}
+
+impl std::io::Read for SnapConn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            SnapConn::Plain(s) => s.read(buf),
+            SnapConn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl std::io::Write for SnapConn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            SnapConn::Plain(s) => s.write(buf),
+            SnapConn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            SnapConn::Plain(s) => s.flush(),
+            SnapConn::Tls(s) => s.flush(),
+        }
+    }
 }
 
 /// Takes a `u32` length and that many bytes off `b`.
@@ -566,7 +690,7 @@ fn take_field(body: &Bytes, b: &mut &[u8]) -> Option<Bytes> {
 /// Receives one snapshot stream (after its hello), verifies every frame's
 /// checksum and the record count, then hands it to `deliver`.
 async fn serve_snapshot(
-    mut stream: TcpStream,
+    mut stream: Stream,
     mut buf: BytesMut,
     from: u64,
     deliver: DeliverSnapshot,

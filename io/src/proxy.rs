@@ -31,15 +31,13 @@
 //! its timer enabled. No `RefCell` borrow is held across an await.
 
 use crate::notify::LocalNotify;
+use crate::stream::{ReadHalf, Stream, WriteHalf};
 use bytes::{Bytes, BytesMut};
 use corekv_core::{Reply, errors};
 use corekv_wire::{ReplyParser, encode_request};
 use local_sync::oneshot;
 use monoio::buf::IoBufMut;
-use monoio::io::{
-    CancelHandle, CancelableAsyncReadRent, CancelableAsyncWriteRentExt, Canceller, OwnedReadHalf,
-    OwnedWriteHalf, Splitable,
-};
+use monoio::io::{CancelHandle, CancelableAsyncReadRent, CancelableAsyncWriteRentExt, Canceller};
 use monoio::net::TcpStream;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -75,6 +73,8 @@ pub struct ProxyConfig {
     /// Calls queued or in flight per destination beyond which new calls
     /// fail at once.
     pub max_pending: usize,
+    /// Mutual TLS to the destinations (`--tls-cluster yes`).
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl Default for ProxyConfig {
@@ -86,6 +86,7 @@ impl Default for ProxyConfig {
             breaker_failures: 3,
             breaker_open: Duration::from_secs(1),
             max_pending: 64 * 1024,
+            tls: None,
         }
     }
 }
@@ -549,11 +550,17 @@ async fn handshake(
     cfg: &ProxyConfig,
     addr: SocketAddr,
     handle: &CancelHandle,
-) -> Result<(TcpStream, BytesMut, ReplyParser), String> {
-    let mut stream = TcpStream::connect_addr(addr)
+) -> Result<(Stream, BytesMut, ReplyParser), String> {
+    let tcp = TcpStream::connect_addr(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let _ = stream.set_nodelay(true);
+    let _ = tcp.set_nodelay(true);
+    let mut stream = match &cfg.tls {
+        None => Stream::Plain(tcp),
+        Some(tls) => crate::stream::connect(tcp, tls.clone(), crate::tls::member_name(addr))
+            .await
+            .map_err(|e| format!("tls: {e}"))?,
+    };
     let mut parser = ReplyParser::default();
     let mut rbuf = BytesMut::new();
     if cfg.hello.is_empty() {
@@ -611,12 +618,7 @@ async fn read_more<R: CancelableAsyncReadRent>(
 }
 
 /// Parses replies in order, each completing the oldest waiter.
-async fn read_loop(
-    conn: &Conn,
-    mut r: OwnedReadHalf<TcpStream>,
-    mut rbuf: BytesMut,
-    mut parser: ReplyParser,
-) {
+async fn read_loop(conn: &Conn, mut r: ReadHalf, mut rbuf: BytesMut, mut parser: ReplyParser) {
     loop {
         loop {
             match parser.parse(&mut rbuf) {
@@ -647,7 +649,7 @@ async fn read_loop(
 
 /// Writes whatever is queued, all of it per write, until the connection
 /// dies. Two buffers alternate: calls fill one while the other is written.
-async fn write_loop(conn: Rc<Conn>, mut w: OwnedWriteHalf<TcpStream>, counters: Rc<Counters>) {
+async fn write_loop(conn: Rc<Conn>, mut w: WriteHalf, counters: Rc<Counters>) {
     let _guard = TaskGuard::new(&counters);
     let mut spare = BytesMut::with_capacity(READ_CHUNK);
     loop {

@@ -38,14 +38,21 @@ pub fn run(args: Args) -> ! {
     if args.groups_per_core == 0 || args.groups_per_core > 64 {
         fatal("--groups-per-core must be between 1 and 64");
     }
-    let addr: SocketAddr = match (args.bind.as_str(), args.port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-    {
-        Some(a) => a,
-        None => fatal(&format!("cannot resolve --bind address '{}'", args.bind)),
+    let resolve = |port: u16| -> SocketAddr {
+        match (args.bind.as_str(), port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+        {
+            Some(a) => a,
+            None => fatal(&format!("cannot resolve --bind address '{}'", args.bind)),
+        }
     };
+    // Port 0 is "no such port", as in Redis (`--port 0 --tls-port N`: TLS
+    // only).
+    let plain_addr = (args.port != 0).then(|| resolve(args.port));
+    let tls_addr = (args.tls_port != 0).then(|| resolve(args.tls_port));
+    let tls = crate::tls::load(&args).unwrap_or_else(|e| fatal(&e));
     // Bind before touching the data dir, so a busy port writes nothing. A
     // plain (non-SO_REUSEPORT) bind first: another corekv holding the port
     // with SO_REUSEPORT would otherwise silently share it with us.
@@ -88,8 +95,24 @@ pub fn run(args: Args) -> ! {
             join: args.join,
         }
     };
-    if let Err(e) = exclusive_probe(addr) {
-        fatal(&format!("cannot listen on {addr}: {e}"));
+    // Members reach each other at the port their --peers entries name:
+    // the TLS port with --tls-cluster yes, the plain one otherwise.
+    let addr = if args.tls_cluster.0 {
+        tls_addr.unwrap_or_else(|| fatal("--tls-cluster yes needs --tls-port"))
+    } else if !members.is_empty() {
+        plain_addr.unwrap_or_else(|| {
+            fatal("a cluster needs --port for its members' links, or --tls-cluster yes")
+        })
+    } else {
+        match plain_addr.or(tls_addr) {
+            Some(a) => a,
+            None => fatal("--port 0 needs --tls-port: no port to listen on"),
+        }
+    };
+    for a in plain_addr.iter().chain(tls_addr.iter()) {
+        if let Err(e) = exclusive_probe(*a) {
+            fatal(&format!("cannot listen on {a}: {e}"));
+        }
     }
     // Raft links: core c listens on port+10000+c, exclusively.
     let peer_listeners: Vec<Option<std::net::TcpListener>> = (0..cores)
@@ -107,9 +130,15 @@ pub fn run(args: Args) -> ! {
             )
         })
         .collect();
-    let listeners: Vec<std::net::TcpListener> = (0..cores)
-        .map(|_| {
-            bind_reuseport(addr).unwrap_or_else(|e| fatal(&format!("cannot listen on {addr}: {e}")))
+    let bind = |a: Option<SocketAddr>| {
+        a.map(|a| {
+            bind_reuseport(a).unwrap_or_else(|e| fatal(&format!("cannot listen on {a}: {e}")))
+        })
+    };
+    let listeners: Vec<Listeners> = (0..cores)
+        .map(|_| Listeners {
+            plain: bind(plain_addr),
+            tls: bind(tls_addr),
         })
         .collect();
     if args.join && members.is_empty() {
@@ -182,6 +211,7 @@ pub fn run(args: Args) -> ! {
         cluster,
         members,
         secret,
+        tls,
     ));
     // Every core's reads report to (and are faulted by) the node's one
     // ReadHealth.
@@ -241,8 +271,14 @@ pub fn run(args: Args) -> ! {
         }
     }
     crate::stats_socket::start(node.clone(), stats_path.clone());
+    let addrs = plain_addr
+        .iter()
+        .map(|a| a.to_string())
+        .chain(tls_addr.iter().map(|a| format!("{a} (tls)")))
+        .collect::<Vec<_>>()
+        .join(", ");
     println!(
-        "corekv {} ready: {addr}, {cores} cores, {} groups, dir {}, fsync {}, stats {}{}",
+        "corekv {} ready: {addrs}, {cores} cores, {} groups, dir {}, fsync {}, stats {}{}",
         env!("CARGO_PKG_VERSION"),
         node.groups.len(),
         args.dir.display(),
@@ -276,6 +312,15 @@ pub fn run(args: Args) -> ! {
     std::process::exit(0);
 }
 
+/// One core's client listeners: the plain port's and the TLS port's.
+struct Listeners {
+    plain: Option<std::net::TcpListener>,
+    tls: Option<std::net::TcpListener>,
+}
+
+/// How long a TLS client gets for its handshake.
+const TLS_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How long a SIGTERM waits for the persist threads to write what waits.
 const SHUTDOWN_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -284,7 +329,7 @@ fn core_thread(
     c: usize,
     node: Arc<Node>,
     engine: Engine,
-    (listener, peer_listener): (std::net::TcpListener, Option<std::net::TcpListener>),
+    (listeners, peer_listener): (Listeners, Option<std::net::TcpListener>),
     bell: flume::Receiver<()>,
     (job_tx, rings_out, inbound): (
         flume::Sender<PersistJob>,
@@ -355,39 +400,100 @@ fn core_thread(
         if let Some(pl) = peer_listener {
             start_peer_links(&core, pl);
         }
-        let listener = match monoio::net::TcpListener::from_std(listener) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = ready.send(Err(format!("cannot listen: {e}")));
-                return;
+        let mut accepting = Vec::new();
+        let tls = node.tls.clients.clone();
+        for (l, tls) in [(listeners.plain, None), (listeners.tls, tls)] {
+            let Some(l) = l else { continue };
+            match monoio::net::TcpListener::from_std(l) {
+                Ok(l) => accepting.push((l, tls)),
+                Err(e) => {
+                    let _ = ready.send(Err(format!("cannot listen: {e}")));
+                    return;
+                }
             }
-        };
+        }
         core.notify.notify();
         let c2 = core.clone();
         monoio::spawn(run_tasks(c2, bell));
         let _ = ready.send(Ok(c));
-        loop {
-            let Ok((stream, peer)) = listener.accept().await else {
-                continue;
-            };
-            if let Some(reject) = admit(&node, c, &peer) {
-                monoio::spawn(async move {
-                    use monoio::io::AsyncWriteRentExt;
-                    let mut stream = stream;
-                    let _ = stream
-                        .write_all(format!("-{reject}\r\n").into_bytes())
-                        .await;
-                });
-                continue;
-            }
-            let core = core.clone();
-            let node = node.clone();
-            monoio::spawn(async move {
-                crate::conn::serve(core, stream, peer).await;
-                release(&node, c, &peer);
-            });
+        let mut tasks: Vec<_> = accepting
+            .into_iter()
+            .map(|(l, tls)| monoio::spawn(accept_clients(core.clone(), l, tls)))
+            .collect();
+        // The accept loops never end; this core's runtime lives as long.
+        if let Some(t) = tasks.pop() {
+            t.await;
         }
     });
+}
+
+/// Accepts clients on one port (TLS when `tls` is set) for core `core`.
+async fn accept_clients(
+    core: Rc<Core>,
+    listener: monoio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
+    use crate::stream::Stream;
+    let node = core.node.clone();
+    let c = core.id;
+    // Failed handshakes are logged at most every 10 s per core: a client
+    // with a wrong certificate may retry all the time.
+    let last_logged: Rc<std::cell::Cell<Option<std::time::Instant>>> = Rc::default();
+    loop {
+        let Ok((tcp, peer)) = listener.accept().await else {
+            continue;
+        };
+        let reject = admit(&node, c, &peer);
+        let core = core.clone();
+        let node = node.clone();
+        let tls = tls.clone();
+        let last_logged = last_logged.clone();
+        monoio::spawn(async move {
+            let stream = match tls {
+                None => Stream::Plain(tcp),
+                Some(cfg) => {
+                    match monoio::time::timeout(TLS_HANDSHAKE, crate::stream::accept(tcp, cfg))
+                        .await
+                    {
+                        Ok(Ok(s)) => s,
+                        // A failed handshake (no or a wrong certificate) is
+                        // the client's problem to report; Redis logs it too.
+                        Ok(Err(e)) => {
+                            let now = std::time::Instant::now();
+                            if last_logged.get().is_none_or(|t| {
+                                now.duration_since(t) >= std::time::Duration::from_secs(10)
+                            }) {
+                                last_logged.set(Some(now));
+                                eprintln!(
+                                    "corekv: TLS handshake with {peer} failed: {e} (logged at most every 10s)"
+                                );
+                            }
+                            if reject.is_none() {
+                                release(&node, c, &peer);
+                            }
+                            return;
+                        }
+                        Err(_) => {
+                            if reject.is_none() {
+                                release(&node, c, &peer);
+                            }
+                            return;
+                        }
+                    }
+                }
+            };
+            if let Some(reject) = reject {
+                use monoio::io::AsyncWriteRentExt;
+                let mut stream = stream;
+                let _ = stream
+                    .write_all(format!("-{reject}\r\n").into_bytes())
+                    .await;
+                return;
+            }
+            crate::conn::serve(core, stream, peer).await;
+            release(&node, c, &peer);
+        });
+    }
 }
 
 /// The core's monoio runtime on an io_uring with `COOP_TASKRUN`: the
@@ -430,7 +536,8 @@ fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
     let c = core.clone();
     let sent: Rc<dyn Fn(usize)> =
         Rc::new(move |k| crate::stats::CoreCounters::add(&c.counters().raft_msgs_out, k as u64));
-    let links = crate::peer::PeerLinks::start(me, &node.members, hlc, sent);
+    let links =
+        crate::peer::PeerLinks::start(me, &node.members, hlc, sent, node.tls.cluster_client());
     let _ = core.peers.set(links);
     let c = core.clone();
     let deliver: crate::peer::Deliver = Rc::new(move |from, hlc, msgs| {
@@ -466,7 +573,8 @@ fn start_peer_links(core: &Rc<Core>, listener: std::net::TcpListener) {
     });
     match monoio::net::TcpListener::from_std(listener) {
         Ok(l) => {
-            monoio::spawn(crate::peer::accept(l, me, deliver, deliver_snap));
+            let tls = node.tls.cluster.as_ref().map(|t| t.server.clone());
+            monoio::spawn(crate::peer::accept(l, me, deliver, deliver_snap, tls));
         }
         Err(e) => fatal(&format!("cannot listen for raft traffic: {e}")),
     }

@@ -11,6 +11,10 @@
 //! started with as `--cluster-secret-file`; without it the node answers as
 //! for an unknown command); the node applies it to every Raft group. Exit 0 on success, 1 on an error reply or an
 //! unreachable node (one line on stderr), 2 on bad usage.
+//!
+//! `--tls --cert --key --cacert` (redis-cli's names) dial the node's TLS
+//! port; a node run with `--tls-cluster yes` takes `COREKV.MEMBER` only
+//! from a TLS client whose certificate its CA signed.
 
 use argh::FromArgs;
 use std::io::{BufRead, BufReader, Write};
@@ -30,6 +34,18 @@ struct Args {
     /// seconds to wait for the reply (default 30)
     #[argh(option, default = "30")]
     timeout: u64,
+    /// connect with TLS (--addr is then the node's --tls-port)
+    #[argh(switch)]
+    tls: bool,
+    /// client certificate (PEM) for --tls
+    #[argh(option)]
+    cert: Option<std::path::PathBuf>,
+    /// private key of --cert (PEM)
+    #[argh(option)]
+    key: Option<std::path::PathBuf>,
+    /// CA certificate (PEM) that signed the node's certificate, for --tls
+    #[argh(option)]
+    cacert: Option<std::path::PathBuf>,
     #[argh(subcommand)]
     cmd: Cmd,
 }
@@ -120,11 +136,23 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let tls = if args.tls {
+        match tls_config(&args) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("corekv-ctl: {e}");
+                std::process::exit(2);
+            }
+        }
+    } else {
+        None
+    };
     match run(
         &args.addr,
         Duration::from_secs(args.timeout),
         &secret,
         &argv,
+        tls,
     ) {
         Ok(lines) => {
             for l in lines {
@@ -145,14 +173,24 @@ fn run(
     timeout: Duration,
     secret: &str,
     argv: &[String],
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 ) -> Result<Vec<String>, String> {
-    let sock = addr
+    let sock: std::net::SocketAddr = addr
         .parse()
         .map_err(|_| format!("invalid --addr '{addr}': expected ip:port"))?;
-    let mut s = TcpStream::connect_timeout(&sock, Duration::from_secs(2))
+    let tcp = TcpStream::connect_timeout(&sock, Duration::from_secs(2))
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-    s.set_read_timeout(Some(timeout))
+    tcp.set_read_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
+    let mut s: Box<dyn ReadWrite> = match tls {
+        None => Box::new(tcp),
+        Some(cfg) => {
+            let name = rustls::pki_types::ServerName::IpAddress(sock.ip().into());
+            let conn = rustls::ClientConnection::new(cfg, name)
+                .map_err(|e| format!("tls to {addr}: {e}"))?;
+            Box::new(rustls::StreamOwned::new(conn, tcp))
+        }
+    };
     let mut req = format!(
         "*2\r\n$13\r\nCOREKV.MEMBER\r\n${}\r\n{secret}\r\n",
         secret.len()
@@ -172,6 +210,44 @@ fn run(
         }
     })?;
     read_reply(&mut r)
+}
+
+/// A plain or TLS connection.
+trait ReadWrite: std::io::Read + Write {}
+impl<T: std::io::Read + Write> ReadWrite for T {}
+
+/// The TLS client of `--tls`: `cacert` verifies the node (its
+/// certificate must name the address dialed), `cert`/`key` identify this
+/// client.
+fn tls_config(args: &Args) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (Some(cacert), Some(cert), Some(key)) = (&args.cacert, &args.cert, &args.key) else {
+        return Err("--tls needs --cacert, --cert and --key".into());
+    };
+    let certs = |p: &std::path::Path| {
+        CertificateDer::pem_file_iter(p)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| format!("cannot read certificates from {}: {e}", p.display()))
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for c in certs(cacert)? {
+        roots
+            .add(c)
+            .map_err(|e| format!("bad CA certificate in {}: {e}", cacert.display()))?;
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    // ring, as the server uses (docs/design/0029-tls.md).
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certs(cert)?, key)
+        .map(std::sync::Arc::new)
+        .map_err(|e| format!("--cert/--key: {e}"))
 }
 
 fn read_line(r: &mut impl BufRead) -> Result<String, String> {
