@@ -298,6 +298,58 @@ fn blocking_pop_over_tls_is_woken_and_the_connection_goes_on() {
     assert_eq!(stdout(&out), "q\nitem\nyes");
 }
 
+/// A subscriber over TLS waits on its socket and on pushed messages at
+/// once (the same cancelable read): messages published on the plain port
+/// reach it, and it unsubscribes and goes on over the same connection.
+#[test]
+fn a_subscriber_over_tls_gets_messages() {
+    if !corekv_only("a_subscriber_over_tls_gets_messages") {
+        return;
+    }
+    let pki = Pki::new();
+    let (server, port) = tls_server(&pki, &[]);
+    let tls = pki.cli_flags(Some("client"));
+    let sub = {
+        let tls = tls.clone();
+        std::thread::spawn(move || {
+            // redis-cli never leaves a subscription by itself: `timeout`
+            // ends it after 10 s, and its output is what it printed.
+            let out = Command::new("timeout")
+                .args([
+                    "10",
+                    "redis-cli",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
+                .args(&tls)
+                .args(["SUBSCRIBE", "tlsch"])
+                .output()
+                .expect("run redis-cli");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+    };
+    let mut c = server.resp();
+    // Publish until the subscriber is there, then two more.
+    let mut n = 0;
+    for _ in 0..100 {
+        n = c.cmd(&["PUBLISH", "tlsch", "first"]).int();
+        if n == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(n, 1, "the TLS subscriber never subscribed");
+    assert_eq!(c.cmd(&["PUBLISH", "tlsch", "second"]), Reply::Int(1));
+    assert_eq!(c.cmd(&["PUBLISH", "tlsch", "third"]), Reply::Int(1));
+    let out = sub.join().expect("subscriber");
+    assert!(
+        out.contains("first\nmessage\ntlsch\nsecond\nmessage\ntlsch\nthird"),
+        "{out}"
+    );
+}
+
 #[test]
 fn clients_without_a_certificate_or_from_another_ca_are_refused() {
     if !corekv_only("clients_without_a_certificate_or_from_another_ca_are_refused") {
