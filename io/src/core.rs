@@ -715,49 +715,26 @@ impl Core {
                 }
             }
         } else {
-            let id = st.next_req;
-            st.next_req += 1;
-            let (tx, rx) = oneshot::channel();
-            st.remote_waiters.insert(id, (owner, tx));
-            if let Some(n) = st.forwarded.get_mut(owner) {
-                *n += 1;
-                let n = *n;
-                if n == self.limits.per_pair {
-                    st.pairs_full += 1;
-                }
-                st.forward_peak = st.forward_peak.max(n);
-            }
-            let now_ms = self.now_ms();
-            if let Some(out) = st.outbox.get_mut(owner) {
-                out.push(Msg::Req {
-                    from: self.id,
-                    id,
-                    gidx,
-                    argv,
-                    write,
-                    proxied,
-                    now_ms,
-                    client,
-                });
-            }
-            CoreCounters::add(&self.counters().forwarded_out, 1);
             drop(st);
-            self.notify.notify();
-            Pending::Wait(rx)
+            let now_ms = self.now_ms();
+            CoreCounters::add(&self.counters().forwarded_out, 1);
+            self.send_counted(owner, |from, id| Msg::Req {
+                from,
+                id,
+                gidx,
+                argv,
+                write,
+                proxied,
+                now_ms,
+                client,
+            })
         }
     }
 
-    /// Sends a published message to core `owner`'s subscribers, in the
-    /// turn's batch for that core, counted in the pair's window like a
-    /// request (so a flood of PUBLISHes is held back, not queued without
-    /// bound); the reply is the receivers there.
-    pub fn publish_to_core(
-        &self,
-        owner: usize,
-        kind: crate::pubsub::Kind,
-        channel: Bytes,
-        message: Bytes,
-    ) -> Pending {
+    /// Sends core `owner` a message that it answers with `Msg::Resp`, in
+    /// the turn's batch for that core, counted in the pair's window until
+    /// answered (the window bounds what one core queues for another).
+    fn send_counted(&self, owner: usize, make: impl FnOnce(usize, u64) -> Msg) -> Pending {
         let mut st = self.st.borrow_mut();
         let id = st.next_req;
         st.next_req += 1;
@@ -772,17 +749,31 @@ impl Core {
             st.forward_peak = st.forward_peak.max(n);
         }
         if let Some(out) = st.outbox.get_mut(owner) {
-            out.push(Msg::Publish {
-                from: self.id,
-                id,
-                kind,
-                channel,
-                message,
-            });
+            out.push(make(self.id, id));
         }
         drop(st);
         self.notify.notify();
         Pending::Wait(rx)
+    }
+
+    /// Sends a published message to core `owner`'s subscribers, in the
+    /// turn's batch for that core, counted in the pair's window like a
+    /// request (so a flood of PUBLISHes is held back, not queued without
+    /// bound); the reply is the receivers there.
+    pub fn publish_to_core(
+        &self,
+        owner: usize,
+        kind: crate::pubsub::Kind,
+        channel: Bytes,
+        message: Bytes,
+    ) -> Pending {
+        self.send_counted(owner, |from, id| Msg::Publish {
+            from,
+            id,
+            kind,
+            channel,
+            message,
+        })
     }
 
     /// Sends a command to the node leading its group (another node) and
