@@ -182,20 +182,48 @@ pub enum Gate {
     Close,
 }
 
-/// The gate before dispatch (Redis's `processCommand` order: unknown
-/// command and arity first, then NOAUTH, then the ACL).
-pub fn gate(conn: &mut Conn, base: Option<&'static CommandSpec>, argv: &[Bytes]) -> Gate {
+/// The users changed since this connection last looked: pick up its
+/// user again. False if the user was deleted.
+fn refresh_user(conn: &mut Conn) -> bool {
     let node = &conn.core.node.acl;
     let v = node.version();
     if v != conn.auth.seen {
-        // The users changed: pick up ours again (a deleted user's
-        // connections are closed, as Redis does).
         let acl = node.load();
         match acl.get(conn.auth.user.name.as_bytes()) {
             Some(u) => conn.auth.user = u.clone(),
-            None => return Gate::Close,
+            None => return false,
         }
         conn.auth.seen = v;
+    }
+    true
+}
+
+/// Before a subscriber is sent what was published: whether it may still
+/// have every subscription it holds. After ACL SETUSER revokes a channel
+/// (or DELUSER its user) Redis disconnects such clients
+/// (`ACLKillPubsubClientsIfNeeded`); here the connection closes before it
+/// writes anything more, the next time it wakes.
+pub fn subscriptions_allowed(conn: &mut Conn) -> bool {
+    if conn.is_member() || conn.core.node.acl.version() == conn.auth.seen {
+        return true;
+    }
+    if !refresh_user(conn) {
+        return false;
+    }
+    let user = conn.auth.user.clone();
+    conn.ps.as_ref().is_none_or(|s| {
+        s.names()
+            .all(|(name, is_pattern)| user.check_channel(name, is_pattern))
+    })
+}
+
+/// The gate before dispatch (Redis's `processCommand` order: unknown
+/// command and arity first, then NOAUTH, then the ACL).
+pub fn gate(conn: &mut Conn, base: Option<&'static CommandSpec>, argv: &[Bytes]) -> Gate {
+    // The users changed: pick up ours again (a deleted user's
+    // connections are closed, as Redis does).
+    if !refresh_user(conn) {
+        return Gate::Close;
     }
     if conn.auth.authenticated && conn.auth.user.unrestricted() {
         return Gate::Run;

@@ -314,6 +314,10 @@ impl Conn {
                     c.net_output_bytes.fetch_add(n as u64, Relaxed);
                 }
             }
+            if self.ps.is_some() && !crate::acl::subscriptions_allowed(self) {
+                // Its channel rights were revoked (or its user deleted).
+                return;
+            }
             if let Some(s) = &self.ps {
                 if s.sub.dropped() {
                     // Past the output limit: closed, its output dropped.

@@ -518,6 +518,15 @@ impl ConnSubs {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
     }
 
+    /// Every channel and shard channel (`false`) and pattern (`true`).
+    pub fn names(&self) -> impl Iterator<Item = (&Bytes, bool)> {
+        self.channels
+            .iter()
+            .chain(&self.shard)
+            .map(|c| (c, false))
+            .chain(self.patterns.iter().map(|p| (p, true)))
+    }
+
     /// Gets anything pushed: subscribed, monitoring or tracking.
     pub fn any(&self) -> bool {
         self.monitor || self.tracking || self.subscribed()

@@ -331,29 +331,35 @@ fn publish_reaches_subscribers_on_every_node() {
     s3.send(&["PSUBSCRIBE", "x*"]).expect("send");
     assert_eq!(read(&mut s3), push(vec![b("psubscribe"), b("x*"), i(1)]));
     let mut p = nodes[0].resp();
-    // The first messages may race the links' start: wait for one to land.
-    let ok = wait_until(Duration::from_secs(10), || {
+    // The first messages may race the links' start: wait until one has
+    // landed on each node (a subscriber that got none yet waits for the
+    // next probe).
+    let (mut got2, mut got3) = (false, false);
+    let ok = wait_until(Duration::from_secs(20), || {
         p.cmd(&["PUBLISH", "x", "probe"]);
-        s2.read_reply().is_ok()
+        got2 = got2 || s2.read_reply().is_ok();
+        got3 = got3 || s3.read_reply().is_ok();
+        got2 && got3
     });
-    assert!(ok, "node 2 never got a message published on node 1");
-    // Drain node 3's probes.
-    s3.cmd(&["PING"]);
-    loop {
-        match read(&mut s3) {
-            Reply::Simple(p) if p == "PONG" => break,
-            Reply::Push(_) => continue,
-            other => panic!("unexpected {other:?}"),
+    assert!(
+        ok,
+        "a message published on node 1 never reached nodes 2 and 3"
+    );
+    // Then one marker: messages of one publisher keep their order on every
+    // node, so once each subscriber has the marker no probe is left.
+    check!(p, ["PUBLISH", "x", "sync"], i(0));
+    for c in [&mut s2, &mut s3] {
+        let mut synced = false;
+        for _ in 0..1000 {
+            let m = read(c);
+            let last = m.items().last().map(Reply::text);
+            if last.as_deref() == Some("sync") {
+                synced = true;
+                break;
+            }
+            assert_eq!(last.as_deref(), Some("probe"), "{m:?}");
         }
-    }
-    // Drain the probes node 2 got after the one that arrived.
-    s2.send(&["PING"]).expect("send");
-    loop {
-        match read(&mut s2) {
-            Reply::Array(v) if v.first() == Some(&b("pong")) => break,
-            Reply::Array(_) => continue,
-            other => panic!("unexpected {other:?}"),
-        }
+        assert!(synced, "the marker never arrived");
     }
     for k in 0..20 {
         check!(p, ["PUBLISH", "x", &format!("m{k}")], i(0));
@@ -513,4 +519,16 @@ fn acl_channel_rules_guard_subscribe_and_publish() {
         ["PUBSUB", "NUMSUB", "sports"],
         arr(vec![b("sports"), i(0)])
     );
+    // Revoked: the subscriber is disconnected and gets nothing more.
+    check!(
+        admin,
+        ["ACL", "SETUSER", "reader", "resetchannels", "&other"],
+        ok()
+    );
+    admin.cmd(&["PUBLISH", "news.1", "after revoke"]);
+    let ended = wait_until(Duration::from_secs(10), || match c.read_reply() {
+        Err(_) => true,
+        Ok(m) => panic!("a revoked subscriber got {m:?}"),
+    });
+    assert!(ended, "the revoked subscriber stayed connected");
 }
