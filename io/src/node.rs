@@ -448,6 +448,12 @@ impl Node {
         self.book.load().as_ref().clone()
     }
 
+    /// [`Node::book`] without a copy (a lock-free load), for a path that
+    /// runs per request (a PUBLISH's forwarding).
+    pub fn book_ref(&self) -> arc_swap::Guard<std::sync::Arc<Vec<(u64, std::net::SocketAddr)>>> {
+        self.book.load()
+    }
+
     /// Learns (or updates) a member's address; true if it changed.
     pub fn add_member(&self, id: u64, addr: std::net::SocketAddr) -> bool {
         let mut changed = false;

@@ -793,7 +793,7 @@ fn forward_to_nodes(core: &Rc<Core>, kind: Kind, channel: &Bytes, message: &Byte
         return;
     }
     let me = node.cluster.node_id;
-    for (id, addr) in node.book() {
+    for &(id, addr) in node.book_ref().iter() {
         if id == me {
             continue;
         }
