@@ -196,6 +196,7 @@ pub async fn serve(core: Rc<Core>, stream: Stream, peer: SocketAddr) {
             last_cmd: "NULL".into(),
             resp: 2,
             user: String::new(),
+            pubsub: Default::default(),
         },
     );
     let mut conn = Conn {

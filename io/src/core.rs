@@ -107,6 +107,22 @@ pub struct ClientEntry {
     pub resp: u8,
     /// The ACL user the connection is authenticated as.
     pub user: String,
+    /// Pub/sub and tracking state as CLIENT LIST shows it (kept by the
+    /// connection when it subscribes, tracks or monitors).
+    pub pubsub: ClientPubsub,
+}
+
+/// The pub/sub fields of a CLIENT LIST line.
+#[derive(Debug, Clone, Default)]
+pub struct ClientPubsub {
+    pub sub: usize,
+    pub psub: usize,
+    pub ssub: usize,
+    /// Redis's flag letters for these states (`O` `P` `t` `R` `B`), in
+    /// its order; empty for none.
+    pub flags: String,
+    /// CLIENT TRACKING's redirect (-1: not tracking).
+    pub redir: i64,
 }
 
 pub struct CoreState {
@@ -2368,15 +2384,24 @@ pub async fn run_tasks(core: Rc<Core>, bell: flume::Receiver<()>) {
 /// One client's CLIENT LIST line.
 fn client_line(id: u64, c: &ClientEntry, now: Instant) -> String {
     format!(
-        "id={id} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}",
+        "id={id} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir={} resp={}",
         c.addr,
         c.laddr,
         c.fd,
         c.name,
         now.duration_since(c.created).as_secs(),
         now.duration_since(c.last_active).as_secs(),
+        if c.pubsub.flags.is_empty() {
+            "N"
+        } else {
+            c.pubsub.flags.as_str()
+        },
+        c.pubsub.sub,
+        c.pubsub.psub,
+        c.pubsub.ssub,
         c.last_cmd,
         c.user,
+        c.pubsub.redir,
         c.resp
     )
 }

@@ -587,6 +587,36 @@ impl Conn {
         })
     }
 
+    /// CLIENT LIST's pub/sub fields follow a change of subscriptions,
+    /// MONITOR or tracking (called on those changes only).
+    pub(crate) fn sync_client_entry(&self) {
+        let mut c = crate::core::ClientPubsub {
+            redir: -1,
+            ..Default::default()
+        };
+        if let Some(s) = &self.ps {
+            c.sub = s.channels.len();
+            c.psub = s.patterns.len();
+            c.ssub = s.shard.len();
+            if s.monitor {
+                c.flags.push('O');
+            }
+            if s.subscribed() {
+                c.flags.push('P');
+            }
+        }
+        if let Some(t) = &self.tracking {
+            c.flags.push('t');
+            if t.bcast {
+                c.flags.push('B');
+            }
+            c.redir = t.redirect as i64;
+        }
+        if let Some(e) = self.core.st.borrow_mut().clients.get_mut(&self.id) {
+            e.pubsub = c;
+        }
+    }
+
     /// In RESP2's subscribed context (see [`allowed_in_subscribed_context`]).
     pub(crate) fn subscribed(&self) -> bool {
         self.ps.as_ref().is_some_and(|s| s.subscribed())
@@ -627,6 +657,7 @@ impl Conn {
         if let Some(mut s) = self.ps.take() {
             forget(&self.core, &mut s);
         }
+        self.sync_client_entry();
     }
 }
 
@@ -681,6 +712,7 @@ pub fn subscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) ->
         frame3(&mut out, proto, verb, Some(name), subs.count(t));
     }
     subs.sub.in_pubsub.set(subs.subscribed());
+    conn.sync_client_entry();
     Reply::Encoded(out.freeze())
 }
 
@@ -735,6 +767,7 @@ pub fn unsubscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) 
         s.sub.in_pubsub.set(s.subscribed());
     }
     conn.drop_subs_if_idle();
+    conn.sync_client_entry();
     Reply::Encoded(out.freeze())
 }
 
@@ -997,6 +1030,7 @@ pub fn monitor(conn: &mut Conn) -> Reply {
         }
         core.node.pubsub.counts_changed();
     }
+    conn.sync_client_entry();
     Reply::ok()
 }
 

@@ -352,6 +352,7 @@ pub async fn client_tracking(conn: &mut Conn, argv: &[Bytes]) -> Reply {
         Some(b"on") => {}
         Some(b"off") => {
             conn.tracking_off();
+            conn.sync_client_entry();
             return Reply::ok();
         }
         _ => return syntax(),
@@ -411,6 +412,7 @@ pub async fn client_tracking(conn: &mut Conn, argv: &[Bytes]) -> Reply {
         }
     }
     enable(conn, conf, existing);
+    conn.sync_client_entry();
     Reply::ok()
 }
 

@@ -64,6 +64,17 @@ fn subscribe_publish_unsubscribe_in_resp2() {
     check!(sub, ["PING"], arr(vec![b("pong"), b("")]));
     check!(sub, ["PING", "hi"], arr(vec![b("pong"), b("hi")]));
 
+    // CLIENT LIST shows the subscriptions (from another connection).
+    let list = p.cmd(&["CLIENT", "LIST"]).text();
+    let line = list
+        .lines()
+        .find(|l| l.contains(" sub=2 "))
+        .unwrap_or_else(|| panic!("no subscriber in {list}"));
+    assert!(
+        line.contains(" flags=P ") && line.contains(" psub=1 ssub=0 "),
+        "{line}"
+    );
+
     assert_eq!(p.cmd(&["PUBSUB", "CHANNELS"]).sorted_texts(), ["a", "b"]);
     check!(
         p,

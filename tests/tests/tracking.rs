@@ -100,6 +100,11 @@ fn a_resp2_client_redirects_to_a_subscriber() {
     let mut t = s.resp();
     check!(t, ["CLIENT", "TRACKING", "ON", "REDIRECT", &sub_id], ok());
     check!(t, ["CLIENT", "GETREDIR"], i(sub_id.parse().expect("id")));
+    let info = t.cmd(&["CLIENT", "INFO"]).text();
+    assert!(
+        info.contains(" flags=t ") && info.contains(&format!(" redir={sub_id} ")),
+        "{info}"
+    );
     check!(t, ["GET", "r"], Reply::Nil);
     let mut w = s.resp();
     check!(w, ["SET", "r", "v"], ok());
