@@ -455,13 +455,8 @@ impl Conn {
         self.items.push(item);
     }
 
-    /// The protocol of pub/sub confirmation frames: the connection's own.
-    pub(crate) fn reply_proto_pub(&self) -> Proto {
-        self.reply_proto()
-    }
-
     /// The protocol of the reply being produced (see [`Conn::at2`]).
-    fn reply_proto(&self) -> Proto {
+    pub(crate) fn reply_proto(&self) -> Proto {
         if self.at2 { Proto::Resp2 } else { self.proto }
     }
 
@@ -658,20 +653,13 @@ impl Conn {
                 if self.queued_writes {
                     self.flush().await;
                 }
-                let kind = if cmd == ServerCmd::Publish {
-                    crate::pubsub::Kind::Plain
-                } else {
-                    crate::pubsub::Kind::Shard
+                let mut parts = match crate::pubsub::publish_cmd(self, cmd, &argv) {
+                    Ok(parts) => parts,
+                    Err(r) => {
+                        self.push_ready(r, stats::CMD_OTHER, start);
+                        return spec.name;
+                    }
                 };
-                let (ch, msg) = (
-                    argv.get(1).cloned().unwrap_or_default(),
-                    argv.get(2).cloned().unwrap_or_default(),
-                );
-                if let Err(r) = crate::acl::check_channel(self, &ch, false) {
-                    self.push_ready(r, stats::CMD_OTHER, start);
-                    return spec.name;
-                }
-                let mut parts = crate::pubsub::publish(&self.core, kind, ch, msg);
                 let item = if parts.len() == 1
                     && let Some(p) = parts.pop()
                 {

@@ -23,7 +23,7 @@ use bytes::{Bytes, BytesMut};
 use corekv_core::cmd::glob_match;
 use corekv_core::table::PubsubSub;
 use corekv_core::{Reply, errors};
-use corekv_wire::{Proto, encode_bulk, encode_int, encode_push_header};
+use corekv_wire::{Proto, encode, encode_bulk, encode_int, encode_push_header};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -352,6 +352,26 @@ enum Table {
     Patterns,
 }
 
+impl Table {
+    /// What a (un)subscribe command of `kind` works on.
+    fn of(kind: Kind, patterns: bool) -> Table {
+        match (kind, patterns) {
+            (Kind::Shard, _) => Table::Shard,
+            (Kind::Plain, true) => Table::Patterns,
+            (Kind::Plain, false) => Table::Channels,
+        }
+    }
+
+    /// The confirmation frames' names: (subscribe, unsubscribe).
+    fn verbs(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            Table::Channels => (b"subscribe", b"unsubscribe"),
+            Table::Patterns => (b"psubscribe", b"punsubscribe"),
+            Table::Shard => (b"ssubscribe", b"sunsubscribe"),
+        }
+    }
+}
+
 impl Registry {
     fn table(&mut self, t: Table) -> &mut HashMap<Bytes, Subs, ahash::RandomState> {
         match t {
@@ -666,8 +686,7 @@ fn frame3(out: &mut BytesMut, proto: Proto, kind: &[u8], name: Option<&[u8]>, co
     encode_bulk(kind, out);
     match name {
         Some(n) => encode_bulk(n, out),
-        None if proto == Proto::Resp3 => out.extend_from_slice(b"_\r\n"),
-        None => out.extend_from_slice(b"$-1\r\n"),
+        None => encode(&Reply::Nil, proto, out),
     }
     encode_int(count as i64, out);
 }
@@ -688,19 +707,11 @@ pub fn subscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) ->
             return r;
         }
     }
-    let t = match (kind, patterns) {
-        (Kind::Shard, _) => Table::Shard,
-        (Kind::Plain, true) => Table::Patterns,
-        (Kind::Plain, false) => Table::Channels,
-    };
-    let verb: &[u8] = match t {
-        Table::Channels => b"subscribe",
-        Table::Patterns => b"psubscribe",
-        Table::Shard => b"ssubscribe",
-    };
+    let t = Table::of(kind, patterns);
+    let verb = t.verbs().0;
     conn.drain_pushes();
     let core = conn.core.clone();
-    let proto = conn.reply_proto_pub();
+    let proto = conn.reply_proto();
     let mut out = BytesMut::new();
     let subs = conn.subs();
     for name in argv.iter().skip(1) {
@@ -720,19 +731,11 @@ pub fn subscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) ->
 /// subscription when none is named (one frame with a nil name if there
 /// is none at all).
 pub fn unsubscribe(conn: &mut Conn, kind: Kind, patterns: bool, argv: &[Bytes]) -> Reply {
-    let t = match (kind, patterns) {
-        (Kind::Shard, _) => Table::Shard,
-        (Kind::Plain, true) => Table::Patterns,
-        (Kind::Plain, false) => Table::Channels,
-    };
-    let verb: &[u8] = match t {
-        Table::Channels => b"unsubscribe",
-        Table::Patterns => b"punsubscribe",
-        Table::Shard => b"sunsubscribe",
-    };
+    let t = Table::of(kind, patterns);
+    let verb = t.verbs().1;
     conn.drain_pushes();
     let core = conn.core.clone();
-    let proto = conn.reply_proto_pub();
+    let proto = conn.reply_proto();
     let mut out = BytesMut::new();
     let names: Vec<Bytes> = if argv.len() > 1 {
         argv.get(1..).unwrap_or(&[]).to_vec()
@@ -781,6 +784,25 @@ fn cross_slot(conn: &Conn, argv: &[Bytes]) -> Option<Reply> {
     slots
         .any(|s| s != first)
         .then(|| errors::err(errors::CROSSSLOT))
+}
+
+/// PUBLISH or SPUBLISH as a connection runs it: the channel checked
+/// against the user's ACL rules, then [`publish`]; the parts' sum is the
+/// reply.
+pub fn publish_cmd(
+    conn: &Conn,
+    cmd: corekv_core::table::ServerCmd,
+    argv: &[Bytes],
+) -> Result<Vec<Pending>, Reply> {
+    let kind = if cmd == corekv_core::table::ServerCmd::SPublish {
+        Kind::Shard
+    } else {
+        Kind::Plain
+    };
+    let channel = argv.get(1).cloned().unwrap_or_default();
+    crate::acl::check_channel(conn, &channel, false)?;
+    let message = argv.get(2).cloned().unwrap_or_default();
+    Ok(publish(&conn.core, kind, channel, message))
 }
 
 /// PUBLISH / SPUBLISH from a client: delivered on this core at once, sent

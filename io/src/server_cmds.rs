@@ -142,29 +142,18 @@ pub async fn execute(conn: &mut Conn, cmd: ServerCmd, argv: &[Bytes]) -> Reply {
         ServerCmd::SUnsubscribe => pubsub::unsubscribe(conn, Kind::Shard, false, argv),
         // Dispatch runs a client's PUBLISH without this path (pipelined);
         // this serves it where commands are run one by one.
-        ServerCmd::Publish | ServerCmd::SPublish => {
-            let kind = if cmd == ServerCmd::Publish {
-                Kind::Plain
-            } else {
-                Kind::Shard
-            };
-            let ch = argv.get(1).cloned().unwrap_or_default();
-            if let Err(r) = crate::acl::check_channel(conn, &ch, false) {
-                return r;
-            }
-            let mut n = 0;
-            for p in pubsub::publish(
-                &conn.core,
-                kind,
-                ch,
-                argv.get(2).cloned().unwrap_or_default(),
-            ) {
-                if let Reply::Integer(x) = p.resolve().await {
-                    n += x;
+        ServerCmd::Publish | ServerCmd::SPublish => match pubsub::publish_cmd(conn, cmd, argv) {
+            Err(r) => r,
+            Ok(parts) => {
+                let mut n = 0;
+                for p in parts {
+                    if let Reply::Integer(x) = p.resolve().await {
+                        n += x;
+                    }
                 }
+                Reply::Integer(n)
             }
-            Reply::Integer(n)
-        }
+        },
         ServerCmd::Pubsub(sub) => pubsub::pubsub(conn, sub, argv).await,
         ServerCmd::CorekvPub => pubsub::corekv_pub(&conn.core, argv).await,
         ServerCmd::Monitor => pubsub::monitor(conn),

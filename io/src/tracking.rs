@@ -17,7 +17,9 @@ use crate::pubsub::Subscriber;
 use bytes::{Bytes, BytesMut};
 use corekv_core::table::CommandSpec;
 use corekv_core::{Reply, errors};
-use corekv_wire::{Proto, encode_bulk, encode_int, encode_push_header};
+use corekv_wire::{
+    Proto, encode, encode_array_header, encode_bulk, encode_int, encode_push_header,
+};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -66,7 +68,6 @@ impl Tracker {
     /// Keys modified (or every key, `flush`): each tracking client
     /// concerned gets one invalidation with all of its keys.
     pub fn invalidate(&mut self, core: &Core, keys: &[Bytes], flush: bool) {
-        let mut per: HashMap<u64, Vec<Bytes>, ahash::RandomState> = HashMap::default();
         if flush {
             self.keys.clear();
             let ids: Vec<u64> = self.clients.keys().copied().collect();
@@ -75,6 +76,7 @@ impl Tracker {
             }
             return;
         }
+        let mut per: HashMap<u64, Vec<Bytes>, ahash::RandomState> = HashMap::default();
         for k in keys {
             if let Some(ids) = self.keys.remove(k) {
                 for id in ids {
@@ -177,13 +179,12 @@ fn invalidation(q: &mut BytesMut, proto: Proto, subscribed: bool, keys: Option<&
     }
     match keys {
         Some(ks) => {
-            q.extend_from_slice(format!("*{}\r\n", ks.len()).as_bytes());
+            encode_array_header(ks.len(), q);
             for k in ks {
                 encode_bulk(k, q);
             }
         }
-        None if proto == Proto::Resp3 => q.extend_from_slice(b"_\r\n"),
-        None => q.extend_from_slice(b"$-1\r\n"),
+        None => encode(&Reply::Nil, proto, q),
     }
 }
 

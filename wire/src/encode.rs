@@ -128,6 +128,11 @@ pub fn encode_push_header(n: usize, proto: Proto, out: &mut BytesMut) {
     header(out, kind, n as i64);
 }
 
+/// Appends an array header (`*n`), the same in both protocols.
+pub fn encode_array_header(n: usize, out: &mut BytesMut) {
+    header(out, b'*', n as i64);
+}
+
 /// Appends a bulk string.
 pub fn encode_bulk(data: &[u8], out: &mut BytesMut) {
     bulk(out, b'$', &[], data);

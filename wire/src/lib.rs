@@ -20,7 +20,9 @@ mod num;
 mod reply;
 mod request;
 
-pub use encode::{Proto, encode, encode_bulk, encode_int, encode_push_header, encode_request};
+pub use encode::{
+    Proto, encode, encode_array_header, encode_bulk, encode_int, encode_push_header, encode_request,
+};
 pub use error::ProtocolError;
 pub use reply::{ReplyParser, parse_reply};
 pub use request::RequestParser;
