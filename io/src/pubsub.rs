@@ -303,7 +303,7 @@ impl Subscriber {
         let soft = shared.limit.soft.load(Relaxed);
         let over_hard = hard > 0 && pending > hard;
         let over_soft = if soft > 0 && pending > soft {
-            let since = *self.soft_since.get().get_or_insert(now);
+            let since = self.soft_since.get().unwrap_or(now);
             self.soft_since.set(Some(since));
             now.saturating_duration_since(since)
                 >= Duration::from_secs(shared.limit.soft_secs.load(Relaxed))
@@ -373,6 +373,14 @@ impl Table {
 }
 
 impl Registry {
+    /// The channels (not patterns) of `kind`.
+    fn named(&self, kind: Kind) -> &HashMap<Bytes, Subs, ahash::RandomState> {
+        match kind {
+            Kind::Plain => &self.channels,
+            Kind::Shard => &self.shard,
+        }
+    }
+
     fn table(&mut self, t: Table) -> &mut HashMap<Bytes, Subs, ahash::RandomState> {
         match t {
             Table::Channels => &mut self.channels,
@@ -403,10 +411,7 @@ impl Registry {
     pub fn publish(&self, shared: &Shared, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
         let now = Instant::now();
         let mut n = 0;
-        let direct = match kind {
-            Kind::Plain => &self.channels,
-            Kind::Shard => &self.shard,
-        };
+        let direct = self.named(kind);
         if let Some(subs) = direct.get(channel) {
             for s in subs {
                 s.push(shared, now, |q, proto| {
@@ -445,10 +450,7 @@ impl Registry {
 
     /// PUBSUB CHANNELS / SHARDCHANNELS on this core.
     pub fn channel_names(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<Bytes> {
-        let t = match kind {
-            Kind::Plain => &self.channels,
-            Kind::Shard => &self.shard,
-        };
+        let t = self.named(kind);
         t.keys()
             .filter(|c| pattern.is_none_or(|p| glob_match(p, c, false)))
             .cloned()
@@ -457,10 +459,7 @@ impl Registry {
 
     /// PUBSUB NUMSUB / SHARDNUMSUB on this core.
     pub fn numsub(&self, kind: Kind, channels: &[Bytes]) -> Vec<u64> {
-        let t = match kind {
-            Kind::Plain => &self.channels,
-            Kind::Shard => &self.shard,
-        };
+        let t = self.named(kind);
         channels
             .iter()
             .map(|c| t.get(c).map_or(0, |s| s.len() as u64))

@@ -229,10 +229,8 @@ impl Conn {
         let Some(conf) = self.tracking.as_mut() else {
             return;
         };
+        // Only data commands come here (CLIENT CACHING itself does not).
         let caching = std::mem::take(&mut conf.caching);
-        if spec.name.starts_with("client|") {
-            conf.caching = caching;
-        }
         if conf.bcast && !(write && conf.noloop) {
             return;
         }
