@@ -232,19 +232,35 @@ impl Record {
     /// Encoded layout: kind u8 | flags u8 (bit0: has expiry, bit1: paged
     /// string) | [expire u64 BE] | mtime u64 BE | value bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(18 + self.value.len());
-        out.push(self.kind as u8);
-        let paged = if self.paged { 2 } else { 0 };
-        match self.expire_at_ms {
-            Some(t) => {
-                out.push(1 | paged);
-                out.extend_from_slice(&t.to_be_bytes());
-            }
-            None => out.push(paged),
-        }
-        out.extend_from_slice(&self.mtime_ms.to_be_bytes());
+        let (head, n) = self.header();
+        let mut out = Vec::with_capacity(n + self.value.len());
+        out.extend_from_slice(head.get(..n).unwrap_or_default());
         out.extend_from_slice(&self.value);
         out
+    }
+
+    /// The bytes [`Record::encode`] puts before the value: the array and
+    /// how much of it is used (10, or 18 with an expiry).
+    pub fn header(&self) -> ([u8; 18], usize) {
+        let mut head = [0u8; 18];
+        let mut n = 0;
+        let mut put = |bytes: &[u8]| {
+            if let Some(dst) = head.get_mut(n..n + bytes.len()) {
+                dst.copy_from_slice(bytes);
+            }
+            n += bytes.len();
+        };
+        let paged = if self.paged { 2 } else { 0 };
+        put(&[self.kind as u8]);
+        match self.expire_at_ms {
+            Some(t) => {
+                put(&[1 | paged]);
+                put(&t.to_be_bytes());
+            }
+            None => put(&[paged]),
+        }
+        put(&self.mtime_ms.to_be_bytes());
+        (head, n)
     }
 
     /// Decodes [`Record::encode`]'s layout; `None` on corrupt input.

@@ -133,10 +133,23 @@ impl AsRef<[u8]> for SmallValue {
 /// allocation and the two were two dependent cache misses per hit
 /// (`shared_clone` 7% of a pipelined GET's CPU, docs/design/0021).
 fn small_value(value: &[u8]) -> Option<Bytes> {
+    small_concat(&[value])
+}
+
+/// `parts` one after the other in one allocation with its refcount
+/// ([`SmallValue`]), if they fit in [`SMALL_VALUE`] bytes. A `Bytes`
+/// built from a `Vec` and then cloned costs two allocations (the vector
+/// and the shared header its first clone makes); this costs one, and
+/// its clones and slices none.
+pub(crate) fn small_concat(parts: &[&[u8]]) -> Option<Bytes> {
     let mut bytes = [0u8; SMALL_VALUE];
-    bytes.get_mut(..value.len())?.copy_from_slice(value);
+    let mut len = 0;
+    for part in parts {
+        bytes.get_mut(len..len + part.len())?.copy_from_slice(part);
+        len += part.len();
+    }
     Some(Bytes::from_owner(SmallValue {
-        len: value.len() as u8,
+        len: len as u8,
         bytes,
     }))
 }
@@ -146,10 +159,14 @@ struct RowWeight;
 
 impl quick_cache::Weighter<CacheKey, Option<Record>> for RowWeight {
     fn weight(&self, key: &CacheKey, rec: &Option<Record>) -> u64 {
-        let payload =
-            key.as_slice().len() as u64 + rec.as_ref().map_or(0, |r| r.value.len() as u64);
-        payload.max(MIN_PAYLOAD) + ENTRY_OVERHEAD
+        weight_of(key.as_slice().len(), rec)
     }
+}
+
+/// What an entry of a `key_len`-byte key holding `rec` weighs.
+fn weight_of(key_len: usize, rec: &Option<Record>) -> u64 {
+    let payload = key_len as u64 + rec.as_ref().map_or(0, |r| r.value.len() as u64);
+    payload.max(MIN_PAYLOAD) + ENTRY_OVERHEAD
 }
 
 /// `rec` with a small value in one cache line with its refcount
@@ -166,10 +183,34 @@ fn small_in_line(rec: Record) -> Record {
 /// so the overlay, the persist job and the cache share one buffer the
 /// size of the record instead of pinning the Raft batch the value came
 /// in, and caching it needs no copy ([`RowCache::insert_owned`]).
+///
+/// A record whose encoding fits in [`SMALL_VALUE`] bytes is encoded into a
+/// [`SmallValue`]: one allocation for the encoding, the value and the
+/// cached copy, whose refcount shares a cache line with the value as
+/// [`small_value`]'s does (so [`RowCache::insert_encoded`] needs no copy).
 pub fn own_encoded(rec: Record) -> (Record, Bytes) {
-    let enc = Bytes::from(rec.encode());
+    let (head, n) = rec.header();
+    let enc = match small_concat(&[head.get(..n).unwrap_or_default(), &rec.value]) {
+        Some(enc) => enc,
+        None => Bytes::from(rec.encode()),
+    };
     let value = enc.slice(enc.len().saturating_sub(rec.value.len())..);
     (Record { value, ..rec }, enc)
+}
+
+/// Whether [`own_encoded`] put `rec` in one [`SmallValue`] (its value is
+/// in line with its refcount already).
+fn encoded_in_line(rec: &Record) -> bool {
+    rec.header().1 + rec.value.len() <= SMALL_VALUE
+}
+
+/// A record of [`own_encoded`] as the cache keeps it.
+fn encoded_for_cache(rec: Record) -> Record {
+    if encoded_in_line(&rec) {
+        rec
+    } else {
+        small_in_line(rec)
+    }
 }
 
 type Sub = quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight, PassBuild>;
@@ -461,10 +502,61 @@ impl RowCache {
         self.put(h, key, rec.map(small_in_line));
     }
 
+    /// [`RowCache::insert_owned`] for a record made by [`own_encoded`]
+    /// (a small one is cached without another copy).
+    pub fn insert_encoded(&mut self, key: Bytes, rec: Option<Record>) {
+        let h = key_hash(&key);
+        self.filled(h);
+        self.stamp(h);
+        self.put(h, key, rec.map(encoded_for_cache));
+    }
+
+    /// Read-and-replace of a cached key in one probe: `None` if `key` is
+    /// not cached (nothing changed, and no miss is timed); otherwise `f`
+    /// sees the cached entry and either leaves it (`None`) or gives what
+    /// to cache instead, a record of [`own_encoded`] or known absent, with
+    /// something for the caller. Counts as a write like
+    /// [`RowCache::insert_encoded`].
+    ///
+    /// quick_cache reweighs an entry changed in place but evicts nothing
+    /// for it, so a heavier record is inserted the ordinary way (a second
+    /// probe, which evicts what the budget needs).
+    pub fn replace_cached<T>(
+        &mut self,
+        key: &Bytes,
+        f: impl FnOnce(&Option<Record>) -> Option<(Option<Record>, T)>,
+    ) -> Option<Option<T>> {
+        let h = key_hash(key);
+        let mut entry = self.sub_mut(h)?.get_mut(&Probe { hash: h, key })?;
+        let Some((rec, out)) = f(&entry) else {
+            return Some(None);
+        };
+        let rec = rec.map(encoded_for_cache);
+        if weight_of(key.len(), &rec) <= weight_of(key.len(), &entry) {
+            *entry = rec;
+            drop(entry);
+        } else {
+            drop(entry);
+            self.put(h, key.clone(), rec);
+        }
+        self.filled(h);
+        self.stamp(h);
+        Some(Some(out))
+    }
+
     /// Inserts into the sub-cache of `hash` (the [`key_hash`] of `key`).
     fn put(&mut self, hash: u64, key: Bytes, rec: Option<Record>) {
         if let Some(sub) = self.sub_mut(hash) {
             sub.insert(CacheKey::new(&key), rec);
+        }
+    }
+
+    /// Drops `key` as an eviction would (no write is recorded).
+    #[cfg(test)]
+    fn remove_for_test(&mut self, key: &[u8]) {
+        let h = key_hash(key);
+        if let Some(sub) = self.sub_mut(h) {
+            sub.remove(&Probe { hash: h, key });
         }
     }
 
@@ -759,5 +851,67 @@ mod tests {
         }
         assert!(cache.weight() <= cache.capacity());
         assert!(cache.len() > 1000);
+    }
+
+    #[test]
+    fn a_small_record_is_one_buffer_its_value_and_copy_share() {
+        for (value, ttl) in [(0, None), (3, None), (45, None), (46, None), (37, Some(9))] {
+            let mut r = Record::string(Bytes::from(vec![b'v'; value]), 7);
+            r.expire_at_ms = ttl;
+            let (owned, enc) = own_encoded(r.clone());
+            assert_eq!(Record::decode(&enc), Some(r.clone()), "{value} bytes");
+            assert_eq!(owned.value, r.value);
+            // The value is a slice of the encoding, whatever its size.
+            let range = enc.as_ptr_range();
+            assert!(value == 0 || range.contains(&owned.value.as_ptr()));
+            // A record that fits is cached as it is (no copy of the value).
+            let small = r.header().1 + value <= SMALL_VALUE;
+            assert_eq!(small, value <= 45 && (ttl.is_none() || value <= 37));
+            let cached = encoded_for_cache(owned.clone());
+            assert_eq!(cached.value, r.value);
+            assert_eq!(small, cached.value.as_ptr() == owned.value.as_ptr());
+        }
+    }
+
+    #[test]
+    fn replace_cached_reads_and_replaces_in_one_probe() {
+        let mut cache = RowCache::new(1 << 20);
+        let key = Bytes::from_static(b"k");
+        // Not cached: nothing happens, nothing is inserted.
+        let got = cache.replace_cached(&key, |_| Some((rec("x"), 1)));
+        assert_eq!(got, None);
+        assert!(!cache.contains(b"k"));
+        cache.insert_owned(key.clone(), rec("old"));
+        // Declined: left as it was.
+        assert_eq!(cache.replace_cached(&key, |_| None::<(_, ())>), Some(None));
+        assert_eq!(
+            cache.get(b"k").cloned().flatten().map(|r| r.value),
+            Some(Bytes::from_static(b"old"))
+        );
+        // Replaced, the old record seen first.
+        let since = cache.epoch();
+        let (new, _) = own_encoded(Record::string(Bytes::from_static(b"new"), 2));
+        let got = cache.replace_cached(&key, |old| {
+            Some((Some(new.clone()), old.as_ref().map(|r| r.value.clone())))
+        });
+        assert_eq!(got, Some(Some(Some(Bytes::from_static(b"old")))));
+        assert_eq!(
+            cache.get(b"k").cloned().flatten().map(|r| r.value),
+            Some(Bytes::from_static(b"new"))
+        );
+        // It counts as a write: a pool read from before it is not filled.
+        cache.remove_for_test(b"k");
+        assert!(!cache.fill(key.clone(), rec("stale"), since));
+        // A heavier record goes in the ordinary way: the budget holds.
+        let mut heavy = RowCache::new(1 << 20);
+        for i in 0..20_000u32 {
+            heavy.insert_owned(Bytes::from(i.to_be_bytes().to_vec()), rec("v"));
+        }
+        for i in 0..20_000u32 {
+            let k = Bytes::from(i.to_be_bytes().to_vec());
+            let (big, _) = own_encoded(Record::string(Bytes::from(vec![1u8; 2000]), 1));
+            let _ = heavy.replace_cached(&k, |_| Some((Some(big), ())));
+            assert!(heavy.weight() <= heavy.capacity(), "after {i}");
+        }
     }
 }

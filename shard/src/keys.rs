@@ -33,6 +33,14 @@ pub fn data_key(slot: u16, key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// [`data_key`] as `Bytes` in one allocation when short (see
+/// `cache::small_concat`): the write path clones it into the overlay, the
+/// persist job and the cache.
+pub fn data_key_bytes(slot: u16, key: &[u8]) -> bytes::Bytes {
+    crate::cache::small_concat(&[&slot.to_be_bytes(), &[META_TAG], key])
+        .unwrap_or_else(|| bytes::Bytes::from(data_key(slot, key)))
+}
+
 /// First data key of `slot` (inclusive lower bound of the slot's records).
 pub fn slot_start(slot: u16) -> Vec<u8> {
     slot.to_be_bytes().to_vec()

@@ -1867,8 +1867,28 @@ impl Shard {
             if !name.eq_ignore_ascii_case(b"SET") {
                 break;
             }
-            let Some(old_exp) = self.plain_old(key) else {
-                break;
+            let slot = key_slot(key);
+            let dk = keys::data_key_bytes(slot, key);
+            let (rec, enc) = crate::cache::own_encoded(Record::string(value.clone(), ts));
+            // The cached entry is read and replaced in one probe; a key
+            // not cached is looked up in the overlay and cached after.
+            let ukey = dk.slice(keys::DATA_KEY_PREFIX..);
+            let cached = self
+                .cache
+                .borrow_mut()
+                .replace_cached(&ukey, |old| Some((Some(rec.clone()), plain_meta(old)?)));
+            let old_exp = match cached {
+                Some(Some(old_exp)) => old_exp,
+                Some(None) => break,
+                None => {
+                    let Some(old_exp) = self.unwritten(&dk).and_then(|e| plain_meta(&e.rec)) else {
+                        break;
+                    };
+                    self.cache
+                        .borrow_mut()
+                        .insert_encoded(ukey, Some(rec.clone()));
+                    old_exp
+                }
             };
             if self.watch_writes {
                 self.written.push((pos, key.clone()));
@@ -1884,28 +1904,11 @@ impl Shard {
                 }
                 push_event(events, flags, notify::STRING, "set", key);
             }
-            self.write_record_exp(pos, key, old_exp, Some(Record::string(value.clone(), ts)));
+            self.record_written(pos, key, slot, old_exp, dk, Some(rec), Some(enc));
             replies.push(Reply::ok());
             n += 1;
         }
         n
-    }
-
-    /// For [`Shard::apply_plain_sets`]: `Some(None)` if `key` is absent,
-    /// `Some(Some(expiry))` if it holds an inline string, from the row cache
-    /// or the overlay; `None` otherwise (not known without a read, or a
-    /// record with elements).
-    fn plain_old(&self, key: &[u8]) -> Option<Option<Option<u64>>> {
-        let meta = |r: &Option<Record>| match r {
-            None => Some(None),
-            Some(r) if !r.has_elements() => Some(Some(r.expire_at_ms)),
-            Some(_) => None,
-        };
-        if let Some(r) = self.cache.borrow().get(key) {
-            return meta(r);
-        }
-        let dk = keys::data_key(key_slot(key), key);
-        self.unwritten(&dk).and_then(|e| meta(&e.rec))
     }
 
     /// The overlay's entry of data key `dk` (the newer generation wins):
@@ -2509,6 +2512,37 @@ impl Shard {
         rec: Option<Record>,
     ) {
         let slot = key_slot(key);
+        let dk = keys::data_key_bytes(slot, key);
+        // One allocation serves the overlay, the persist job and the cache:
+        // the user key is a slice of the data key, the value one of the
+        // encoded record (not of the Raft batch: crate::cache).
+        let (rec, enc) = match rec {
+            Some(r) => {
+                let (r, enc) = crate::cache::own_encoded(r);
+                (Some(r), Some(enc))
+            }
+            None => (None, None),
+        };
+        self.cache
+            .borrow_mut()
+            .insert_encoded(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
+        self.record_written(pos, key, slot, old, dk, rec, enc);
+    }
+
+    /// The rest of a record write once the cache has it: key count,
+    /// expiry index, the persist job's op and the overlay. `rec` and `enc`
+    /// are [`crate::cache::own_encoded`]'s (both `None` for a delete).
+    #[allow(clippy::too_many_arguments)]
+    fn record_written(
+        &mut self,
+        pos: usize,
+        key: &[u8],
+        slot: u16,
+        old: Option<Option<u64>>,
+        dk: Bytes,
+        rec: Option<Record>,
+        enc: Option<Bytes>,
+    ) {
         if let Some(g) = self.groups.get_mut(pos) {
             match (&old, &rec) {
                 (None, Some(_)) => g.key_count += 1,
@@ -2532,21 +2566,11 @@ impl Shard {
                     .push(DataOp::ExpirePut(keys::expire_key(t, slot, key)));
             }
         }
-        // One allocation serves the overlay, the persist job and the cache:
-        // the user key is a slice of the data key, the value one of the
-        // encoded record (not of the Raft batch: crate::cache).
-        let dk = Bytes::from(keys::data_key(slot, key));
-        let (rec, op) = match rec {
-            Some(r) => {
-                let (r, enc) = crate::cache::own_encoded(r);
-                (Some(r), DataOp::Put(dk.clone(), enc))
-            }
-            None => (None, DataOp::Del(dk.clone())),
+        let op = match enc {
+            Some(enc) => DataOp::Put(dk.clone(), enc),
+            None => DataOp::Del(dk.clone()),
         };
         self.job.data.push(op);
-        self.cache
-            .borrow_mut()
-            .insert_owned(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
         self.overlay.insert(dk, OverlayEntry { rec });
     }
 
@@ -3031,6 +3055,18 @@ impl Store for ApplyView<'_> {
 
 /// Adds an event if `flags` publish its class (nothing is copied for a
 /// class no one listens to).
+/// For [`Shard::apply_plain_sets`], what a plain SET needs of the old
+/// record (cached or in the overlay): `Some(None)` if the key is absent,
+/// `Some(Some(expiry))` if it holds an inline string; `None` for a record
+/// with elements (their removal is the apply view's job).
+fn plain_meta(r: &Option<Record>) -> Option<Option<Option<u64>>> {
+    match r {
+        None => Some(None),
+        Some(r) if !r.has_elements() => Some(Some(r.expire_at_ms)),
+        Some(_) => None,
+    }
+}
+
 fn push_event(events: &mut Vec<KeyEvent>, flags: u32, class: u32, event: &'static str, key: &[u8]) {
     if notify::publishes(flags, class) {
         events.push(KeyEvent {
