@@ -119,6 +119,7 @@ pub(crate) fn start_yielding(
     threads: usize,
     queue: usize,
     cores: Option<usize>,
+    yielding: Yield,
 ) -> flume::Sender<Job> {
     let (tx, rx) = flume::bounded::<Job>(queue);
     let ncpu = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -132,7 +133,7 @@ pub(crate) fn start_yielding(
         let _ = std::thread::Builder::new()
             .name(format!("{name}-{i}"))
             .spawn(move || {
-                yield_to_cores(&free);
+                yield_to_cores(&free, yielding);
                 while let Ok(job) = rx.recv() {
                     job();
                 }
@@ -141,13 +142,36 @@ pub(crate) fn start_yielding(
     tx
 }
 
+/// How a pool thread gives way to the cores' threads (and the persist
+/// threads) when they share a CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Yield {
+    /// nice 10: about a tenth of a CPU against one busy normal thread.
+    Nice10,
+    /// `SCHED_IDLE`: the lowest weight there is, and a normal thread that
+    /// wakes preempts it at once instead of waiting out its slice. Still
+    /// not starved outright: the scheduler gives it a small share (a
+    /// weight of 3 against a normal thread's 1024).
+    Idle,
+}
+
 /// Lowers the calling thread's priority and, if `cpus` is not empty, pins
 /// it there. Best effort: a refusal leaves the thread as it was.
-pub(crate) fn yield_to_cores(cpus: &[usize]) {
+pub(crate) fn yield_to_cores(cpus: &[usize], yielding: Yield) {
     // SAFETY: plain syscalls on the calling thread with valid arguments.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        match yielding {
+            Yield::Nice10 => {
+                libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+            }
+            Yield::Idle => {
+                let param = libc::sched_param { sched_priority: 0 };
+                if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+                    libc::setpriority(libc::PRIO_PROCESS, tid, 19);
+                }
+            }
+        }
         if !cpus.is_empty() {
             let mut set: libc::cpu_set_t = std::mem::zeroed();
             for &c in cpus {
@@ -169,12 +193,12 @@ impl HeavyPool {
     }
 
     /// A pool whose threads yield to the cores' executors: they run at a
-    /// lower priority (nice 10), and with `cores` given (the cores pin
+    /// lower priority (`SCHED_IDLE`, docs/design/0008 "Priority"), and with `cores` given (the cores pin
     /// themselves to CPUs `0..cores`) on the CPUs no core uses, if there
     /// are any. A scan on the pool then cannot preempt a core's Raft work
     /// (the XREAD drill, docs/design/0019).
     pub fn start_beside(threads: usize, cores: Option<usize>) -> HeavyPool {
-        let tx = start_yielding("heavy", threads, QUEUE_LIMIT, cores);
+        let tx = start_yielding("heavy", threads, QUEUE_LIMIT, cores, Yield::Idle);
         HeavyPool {
             tx,
             submitted: AtomicU64::new(0),
@@ -248,6 +272,37 @@ mod tests {
         assert!(HeavyCmd(0, true).runs_on_core(&pool));
         assert!(!HeavyCmd(0, false).runs_on_core(&pool));
         drop(gate_tx);
+    }
+
+    /// The scheduling policy and nice value of the calling thread.
+    fn own_priority() -> (i32, i32) {
+        // SAFETY: plain queries of the calling thread.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            (
+                libc::sched_getscheduler(0),
+                libc::getpriority(libc::PRIO_PROCESS, tid),
+            )
+        }
+    }
+
+    #[test]
+    fn heavy_threads_yield_more_than_miss_threads() {
+        let heavy = HeavyPool::start(1);
+        let (tx, rx) = flume::bounded(1);
+        assert!(heavy.try_submit(move || {
+            let _ = tx.send(own_priority());
+        }));
+        let (policy, nice) = rx.recv().expect("heavy job ran");
+        // SCHED_IDLE, or nice 19 where the policy is refused.
+        assert!(policy == libc::SCHED_IDLE || nice == 19, "{policy} {nice}");
+        let miss = start_yielding("miss-test", 1, 4, None, Yield::Nice10);
+        let (tx, rx) = flume::bounded(1);
+        let job: Job = Box::new(move || {
+            let _ = tx.send(own_priority());
+        });
+        assert!(miss.try_send(job).is_ok());
+        assert_eq!(rx.recv().expect("miss job ran"), (libc::SCHED_OTHER, 10));
     }
 
     fn argv(parts: &[&str]) -> Vec<Bytes> {

@@ -116,7 +116,13 @@ impl MissPool {
     /// cores like the heavy pool's (`cores`: see
     /// `HeavyPool::start_beside`).
     pub fn start(threads: usize, cores: usize, pin: Option<usize>) -> MissPool {
-        let tx = crate::heavy::start_yielding("miss", threads, QUEUE_LIMIT, pin);
+        let tx = crate::heavy::start_yielding(
+            "miss",
+            threads,
+            QUEUE_LIMIT,
+            pin,
+            crate::heavy::Yield::Nice10,
+        );
         MissPool {
             tx,
             routes: (0..cores).map(|_| Arc::default()).collect(),
