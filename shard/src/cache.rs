@@ -213,7 +213,26 @@ fn encoded_for_cache(rec: Record) -> Record {
     }
 }
 
-type Sub = quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight, PassBuild>;
+type Sub = quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight, PassBuild, Evictions>;
+
+/// Notes that the cache let an entry go (an eviction, or an insert too
+/// heavy to admit): from then on it no longer holds every record
+/// ([`RowCache::set_complete`]).
+#[derive(Clone)]
+struct Evictions(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl quick_cache::Lifecycle<CacheKey, Option<Record>> for Evictions {
+    type RequestState = ();
+
+    fn begin_request(&self) {}
+
+    fn on_evict(&self, _: &mut (), _: CacheKey, _: Option<Record>) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// What a complete cache answers for a key it does not hold.
+static ABSENT: Option<Record> = None;
 
 /// The most entries (ghosts included) a sub-cache is sized for. A
 /// sub-cache's index and slab grow by doubling as it fills, and a growth
@@ -248,6 +267,10 @@ pub struct RowCache {
     stamps: Box<[u64]>,
     /// Times the misses that go on to fjall ([`MissTimer`]).
     misses: MissTimer,
+    /// Holds every record of the core ([`RowCache::set_complete`]).
+    complete: bool,
+    /// Set by the sub-caches when they let an entry go.
+    evicted: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Buckets of [`RowCache::stamps`]: 32 KiB per core. A fill whose key
@@ -338,6 +361,7 @@ impl RowCache {
         // Not reserved: a sub-cache's index grows with its entries (a
         // bounded rehash, above), and its slab's unused capacity is never
         // touched (RSS), so the budget still bounds memory.
+        let evicted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let subs = (0..n)
             .map(|_| {
                 Sub::with(
@@ -345,7 +369,7 @@ impl RowCache {
                     weights / n,
                     RowWeight,
                     PassBuild,
-                    Default::default(),
+                    Evictions(evicted.clone()),
                 )
             })
             .collect();
@@ -361,7 +385,26 @@ impl RowCache {
                 slow: std::cell::Cell::new(0),
                 timed: std::cell::Cell::new(0),
             },
+            complete: false,
+            evicted,
         }
+    }
+
+    /// The store holds no records, so from now on every record is written
+    /// through this cache: while it lets nothing go, a key it does not
+    /// hold is absent, and a read of it needs neither the overlay nor
+    /// fjall (a GET of a missing key was a memtable and bloom search).
+    /// Lost for good at the first eviction or clear (a range clear or a
+    /// snapshot install: records it never saw may follow).
+    pub fn set_complete(&mut self) {
+        self.evicted
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.complete = true;
+    }
+
+    /// Whether the cache holds every record (see [`RowCache::set_complete`]).
+    pub fn is_complete(&self) -> bool {
+        self.complete && !self.evicted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The sub-cache of `hash`: bits clear of the index's bucket (low)
@@ -387,6 +430,9 @@ impl RowCache {
         let hash = key_hash(key);
         let got = self.lookup(hash, key);
         if got.is_none() {
+            if self.is_complete() {
+                return Some(&ABSENT);
+            }
             self.missed(hash);
         }
         got
@@ -395,7 +441,7 @@ impl RowCache {
     /// Whether `key` is cached (as a record or as known absent), without
     /// starting a miss's timer.
     pub fn contains(&self, key: &[u8]) -> bool {
-        self.lookup(key_hash(key), key).is_some()
+        self.is_complete() || self.lookup(key_hash(key), key).is_some()
     }
 
     /// Starts timing a miss of the key hashed `h` (a clock read only when
@@ -527,7 +573,20 @@ impl RowCache {
         f: impl FnOnce(&Option<Record>) -> Option<(Option<Record>, T)>,
     ) -> Option<Option<T>> {
         let h = key_hash(key);
-        let mut entry = self.sub_mut(h)?.get_mut(&Probe { hash: h, key })?;
+        let complete = self.is_complete();
+        let Some(mut entry) = self.sub_mut(h)?.get_mut(&Probe { hash: h, key }) else {
+            if !complete {
+                return None;
+            }
+            // Not held by a complete cache: absent.
+            let Some((rec, out)) = f(&ABSENT) else {
+                return Some(None);
+            };
+            self.put(h, key.clone(), rec.map(encoded_for_cache));
+            self.filled(h);
+            self.stamp(h);
+            return Some(Some(out));
+        };
         let Some((rec, out)) = f(&entry) else {
             return Some(None);
         };
@@ -558,9 +617,11 @@ impl RowCache {
         if let Some(sub) = self.sub_mut(h) {
             sub.remove(&Probe { hash: h, key });
         }
+        self.complete = false;
     }
 
     pub fn clear(&mut self) {
+        self.complete = false;
         self.epoch += 1;
         self.cleared_at = self.epoch;
         for sub in self.subs.iter_mut() {
@@ -913,5 +974,41 @@ mod tests {
             let _ = heavy.replace_cached(&k, |_| Some((Some(big), ())));
             assert!(heavy.weight() <= heavy.capacity(), "after {i}");
         }
+    }
+
+    #[test]
+    fn a_complete_cache_knows_absent_keys_until_it_lets_one_go() {
+        let mut cache = RowCache::new(1 << 20);
+        assert!(cache.get(b"x").is_none());
+        cache.set_complete();
+        assert_eq!(cache.get(b"x"), Some(&None));
+        assert!(cache.contains(b"x"));
+        // A SET of a key it does not hold sees it absent and caches it.
+        let key = Bytes::from_static(b"k");
+        let (r, _) = own_encoded(Record::string(Bytes::from_static(b"v"), 1));
+        let seen = cache.replace_cached(&key, |old| Some((Some(r.clone()), old.is_none())));
+        assert_eq!(seen, Some(Some(true)));
+        assert_eq!(
+            cache.get(b"k").cloned().flatten().map(|r| r.value),
+            Some(Bytes::from_static(b"v"))
+        );
+        // Filled past its budget, it evicts: no longer complete.
+        for i in 0..100_000u32 {
+            cache.insert_owned(Bytes::from(i.to_be_bytes().to_vec()), rec("v"));
+            if !cache.is_complete() {
+                break;
+            }
+        }
+        assert!(!cache.is_complete());
+        assert!(cache.get(b"x").is_none());
+        assert_eq!(
+            cache.replace_cached(&Bytes::from_static(b"y"), |_| Some((rec("w"), ()))),
+            None
+        );
+        // A clear ends it too.
+        let mut cache = RowCache::new(1 << 20);
+        cache.set_complete();
+        cache.clear();
+        assert!(cache.get(b"x").is_none());
     }
 }

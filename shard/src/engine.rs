@@ -273,6 +273,11 @@ impl Engine {
         self
     }
 
+    /// Whether the data keyspace holds nothing at all (a new store).
+    pub fn data_is_empty(&self) -> Result<bool, EngineError> {
+        self.data.is_empty().map_err(EngineError::from)
+    }
+
     /// A point read of the data keyspace (`dk` is a data key). Every read
     /// the state machine makes goes through here or [`Engine::data_range`],
     /// so an injected fault reaches them all.

@@ -623,6 +623,11 @@ impl Shard {
             log_bytes: 0,
             segment_bytes: SEGMENT_BYTES,
         };
+        // A new store: every record from now on goes through the row
+        // cache, which then answers for absent keys too (until it evicts).
+        if shard.engine.data_is_empty()? {
+            shard.cache.borrow_mut().set_complete();
+        }
         // A replica that ever saw an election (term above the bootstrap's
         // 1) may have acknowledged a leader before this start.
         // Every run starts a segment with a checkpoint, so the segments of
@@ -3292,6 +3297,46 @@ mod tests {
         assert!(shard.clean_record_view(0, b"a").is_none());
         entry(&mut shard, 102, |v| v.clear(0, corekv_core::slot::SLOTS));
         assert!(shard.record_unwritten(b"b"));
+    }
+
+    /// A new store's row cache holds every record, so a read of a key it
+    /// does not hold touches no storage; once it may have let a record go
+    /// (here: a clear), absent keys are read from fjall again.
+    #[test]
+    fn a_new_store_answers_absent_keys_from_the_row_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut shard = open(dir.path());
+        let rec = |v: &'static str| Record::string(Bytes::from_static(v.as_bytes()), 1);
+        let get = |shard: &Shard, k: &str| {
+            shard.read(
+                0,
+                &[
+                    Bytes::from_static(b"GET"),
+                    Bytes::copy_from_slice(k.as_bytes()),
+                ],
+                1,
+                0,
+            )
+        };
+        assert!(shard.cache.borrow().is_complete());
+        entry(&mut shard, 100, |v| v.put(b"a", rec("1")).unwrap());
+        // Every data read fails from here on: none is made.
+        shard.engine.health.inject(u64::MAX);
+        assert_eq!(get(&shard, "a"), Reply::bulk(&b"1"[..]));
+        assert_eq!(get(&shard, "never-written"), Reply::Nil);
+        // A write of a new key reads nothing either (known absent).
+        entry(&mut shard, 101, |v| v.put(b"b", rec("2")).unwrap());
+        assert_eq!(get(&shard, "b"), Reply::bulk(&b"2"[..]));
+        shard.cache.borrow_mut().clear();
+        assert!(!shard.cache.borrow().is_complete());
+        assert!(get(&shard, "never-written").is_error());
+        shard.engine.health.inject(0);
+        assert_eq!(get(&shard, "never-written"), Reply::Nil);
+        // A store that held records when it opened starts incomplete.
+        persist_all(&mut shard);
+        drop(shard);
+        let shard = open(dir.path());
+        assert!(!shard.cache.borrow().is_complete());
     }
 
     /// The record overlay's two generations: the newer wins (a delete
