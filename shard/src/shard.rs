@@ -3299,6 +3299,19 @@ mod tests {
         assert!(shard.record_unwritten(b"b"));
     }
 
+    /// `GET k` on group 0 at time 1.
+    fn read_get(shard: &Shard, k: &str) -> Reply {
+        shard.read(
+            0,
+            &[
+                Bytes::from_static(b"GET"),
+                Bytes::copy_from_slice(k.as_bytes()),
+            ],
+            1,
+            0,
+        )
+    }
+
     /// A new store's row cache holds every record, so a read of a key it
     /// does not hold touches no storage; once it may have let a record go
     /// (here: a clear), absent keys are read from fjall again.
@@ -3307,17 +3320,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut shard = open(dir.path());
         let rec = |v: &'static str| Record::string(Bytes::from_static(v.as_bytes()), 1);
-        let get = |shard: &Shard, k: &str| {
-            shard.read(
-                0,
-                &[
-                    Bytes::from_static(b"GET"),
-                    Bytes::copy_from_slice(k.as_bytes()),
-                ],
-                1,
-                0,
-            )
-        };
+        let get = read_get;
         assert!(shard.cache.borrow().is_complete());
         entry(&mut shard, 100, |v| v.put(b"a", rec("1")).unwrap());
         // Every data read fails from here on: none is made.
@@ -3349,15 +3352,7 @@ mod tests {
         let get = |shard: &Shard, k: &str| {
             // Past the row cache, which every write fills.
             shard.cache.borrow_mut().clear();
-            shard.read(
-                0,
-                &[
-                    Bytes::from_static(b"GET"),
-                    Bytes::copy_from_slice(k.as_bytes()),
-                ],
-                1,
-                0,
-            )
+            read_get(shard, k)
         };
         entry(&mut shard, 100, |v| {
             v.put(b"a", rec("1")).unwrap();
