@@ -215,9 +215,9 @@ fn encoded_for_cache(rec: Record) -> Record {
 
 type Sub = quick_cache::unsync::Cache<CacheKey, Option<Record>, RowWeight, PassBuild, Evictions>;
 
-/// Notes that the cache let an entry go (an eviction, or an insert too
-/// heavy to admit): from then on it no longer holds every record
-/// ([`RowCache::set_complete`]).
+/// Whether the cache holds every record ([`RowCache::set_complete`]),
+/// shared with the sub-caches' lifecycle: letting an entry go (an
+/// eviction, or an insert too heavy to admit) ends it.
 #[derive(Clone)]
 struct Evictions(std::sync::Arc<std::sync::atomic::AtomicBool>);
 
@@ -227,7 +227,7 @@ impl quick_cache::Lifecycle<CacheKey, Option<Record>> for Evictions {
     fn begin_request(&self) {}
 
     fn on_evict(&self, _: &mut (), _: CacheKey, _: Option<Record>) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -267,10 +267,9 @@ pub struct RowCache {
     stamps: Box<[u64]>,
     /// Times the misses that go on to fjall ([`MissTimer`]).
     misses: MissTimer,
-    /// Holds every record of the core ([`RowCache::set_complete`]).
-    complete: bool,
-    /// Set by the sub-caches when they let an entry go.
-    evicted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Holds every record of the core ([`RowCache::set_complete`]); the
+    /// sub-caches clear it when they let an entry go.
+    complete: Evictions,
 }
 
 /// Buckets of [`RowCache::stamps`]: 32 KiB per core. A fill whose key
@@ -361,7 +360,9 @@ impl RowCache {
         // Not reserved: a sub-cache's index grows with its entries (a
         // bounded rehash, above), and its slab's unused capacity is never
         // touched (RSS), so the budget still bounds memory.
-        let evicted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let complete = Evictions(std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+            false,
+        )));
         let subs = (0..n)
             .map(|_| {
                 Sub::with(
@@ -369,7 +370,7 @@ impl RowCache {
                     weights / n,
                     RowWeight,
                     PassBuild,
-                    Evictions(evicted.clone()),
+                    complete.clone(),
                 )
             })
             .collect();
@@ -385,8 +386,7 @@ impl RowCache {
                 slow: std::cell::Cell::new(0),
                 timed: std::cell::Cell::new(0),
             },
-            complete: false,
-            evicted,
+            complete,
         }
     }
 
@@ -397,14 +397,18 @@ impl RowCache {
     /// Lost for good at the first eviction or clear (a range clear or a
     /// snapshot install: records it never saw may follow).
     pub fn set_complete(&mut self) {
-        self.evicted
-            .store(false, std::sync::atomic::Ordering::Relaxed);
-        self.complete = true;
+        self.set_complete_to(true);
+    }
+
+    fn set_complete_to(&mut self, complete: bool) {
+        self.complete
+            .0
+            .store(complete, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether the cache holds every record (see [`RowCache::set_complete`]).
     pub fn is_complete(&self) -> bool {
-        self.complete && !self.evicted.load(std::sync::atomic::Ordering::Relaxed)
+        self.complete.0.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The sub-cache of `hash`: bits clear of the index's bucket (low)
@@ -574,29 +578,23 @@ impl RowCache {
     ) -> Option<Option<T>> {
         let h = key_hash(key);
         let complete = self.is_complete();
-        let Some(mut entry) = self.sub_mut(h)?.get_mut(&Probe { hash: h, key }) else {
-            if !complete {
-                return None;
-            }
-            // Not held by a complete cache: absent.
-            let Some((rec, out)) = f(&ABSENT) else {
-                return Some(None);
-            };
-            self.put(h, key.clone(), rec.map(encoded_for_cache));
-            self.filled(h);
-            self.stamp(h);
-            return Some(Some(out));
-        };
-        let Some((rec, out)) = f(&entry) else {
+        let entry = self.sub_mut(h)?.get_mut(&Probe { hash: h, key });
+        if entry.is_none() && !complete {
+            return None;
+        }
+        // Not held by a complete cache: absent.
+        let Some((rec, out)) = f(entry.as_deref().unwrap_or(&ABSENT)) else {
             return Some(None);
         };
         let rec = rec.map(encoded_for_cache);
-        if weight_of(key.len(), &rec) <= weight_of(key.len(), &entry) {
-            *entry = rec;
-            drop(entry);
-        } else {
-            drop(entry);
-            self.put(h, key.clone(), rec);
+        match entry {
+            Some(mut entry) if weight_of(key.len(), &rec) <= weight_of(key.len(), &entry) => {
+                *entry = rec;
+            }
+            entry => {
+                drop(entry);
+                self.put(h, key.clone(), rec);
+            }
         }
         self.filled(h);
         self.stamp(h);
@@ -617,11 +615,11 @@ impl RowCache {
         if let Some(sub) = self.sub_mut(h) {
             sub.remove(&Probe { hash: h, key });
         }
-        self.complete = false;
+        self.set_complete_to(false);
     }
 
     pub fn clear(&mut self) {
-        self.complete = false;
+        self.set_complete_to(false);
         self.epoch += 1;
         self.cleared_at = self.epoch;
         for sub in self.subs.iter_mut() {
