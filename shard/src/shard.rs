@@ -1909,7 +1909,7 @@ impl Shard {
                 }
                 push_event(events, flags, notify::STRING, "set", key);
             }
-            self.record_written(pos, key, slot, old_exp, dk, Some(rec), Some(enc));
+            self.record_written(pos, key, slot, old_exp, dk, Some((rec, enc)));
             replies.push(Reply::ok());
             n += 1;
         }
@@ -2521,23 +2521,18 @@ impl Shard {
         // One allocation serves the overlay, the persist job and the cache:
         // the user key is a slice of the data key, the value one of the
         // encoded record (not of the Raft batch: crate::cache).
-        let (rec, enc) = match rec {
-            Some(r) => {
-                let (r, enc) = crate::cache::own_encoded(r);
-                (Some(r), Some(enc))
-            }
-            None => (None, None),
-        };
-        self.cache
-            .borrow_mut()
-            .insert_encoded(dk.slice(keys::DATA_KEY_PREFIX..), rec.clone());
-        self.record_written(pos, key, slot, old, dk, rec, enc);
+        let written = rec.map(crate::cache::own_encoded);
+        self.cache.borrow_mut().insert_encoded(
+            dk.slice(keys::DATA_KEY_PREFIX..),
+            written.as_ref().map(|(r, _)| r.clone()),
+        );
+        self.record_written(pos, key, slot, old, dk, written);
     }
 
     /// The rest of a record write once the cache has it: key count,
-    /// expiry index, the persist job's op and the overlay. `rec` and `enc`
-    /// are [`crate::cache::own_encoded`]'s (both `None` for a delete).
-    #[allow(clippy::too_many_arguments)]
+    /// expiry index, the persist job's op and the overlay. `written` is
+    /// [`crate::cache::own_encoded`]'s record and encoding (`None` for a
+    /// delete).
     fn record_written(
         &mut self,
         pos: usize,
@@ -2545,9 +2540,12 @@ impl Shard {
         slot: u16,
         old: Option<Option<u64>>,
         dk: Bytes,
-        rec: Option<Record>,
-        enc: Option<Bytes>,
+        written: Option<(Record, Bytes)>,
     ) {
+        let (rec, op) = match written {
+            Some((r, enc)) => (Some(r), DataOp::Put(dk.clone(), enc)),
+            None => (None, DataOp::Del(dk.clone())),
+        };
         if let Some(g) = self.groups.get_mut(pos) {
             match (&old, &rec) {
                 (None, Some(_)) => g.key_count += 1,
@@ -2571,10 +2569,6 @@ impl Shard {
                     .push(DataOp::ExpirePut(keys::expire_key(t, slot, key)));
             }
         }
-        let op = match enc {
-            Some(enc) => DataOp::Put(dk.clone(), enc),
-            None => DataOp::Del(dk.clone()),
-        };
         self.job.data.push(op);
         self.overlay.insert(dk, OverlayEntry { rec });
     }
