@@ -40,3 +40,20 @@ mod watch;
 
 /// The Redis version whose behaviour corekv matches (clients gate on it).
 pub const REDIS_VERSION: &str = "7.0.15";
+
+/// Helpers for the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    /// Runs `f` on a fresh io_uring (or epoll) runtime, failing past 10 s.
+    pub(crate) fn run_test<F: std::future::Future>(f: F) -> F::Output {
+        let mut rt = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
+            .enable_timer()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            monoio::time::timeout(std::time::Duration::from_secs(10), f)
+                .await
+                .expect("test took over 10 s")
+        })
+    }
+}

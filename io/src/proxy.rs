@@ -684,25 +684,12 @@ async fn write_loop(conn: Rc<Conn>, mut w: WriteHalf, counters: Rc<Counters>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::run_test;
     use corekv_wire::{Proto, RequestParser, encode};
-    use std::future::Future;
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener};
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::{Arc, Mutex};
-
-    /// Runs `f` on a fresh io_uring (or epoll) runtime, failing past 10 s.
-    fn run_test<F: Future>(f: F) -> F::Output {
-        let mut rt = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-            .enable_timer()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            monoio::time::timeout(Duration::from_secs(10), f)
-                .await
-                .expect("test took over 10 s")
-        })
-    }
 
     fn argv(parts: &[&str]) -> Vec<Bytes> {
         parts

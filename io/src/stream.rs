@@ -575,21 +575,10 @@ impl CancelableAsyncWriteRent for WriteHalf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::run_test;
     use argh::FromArgs;
     use monoio::io::Canceller;
     use std::time::Duration;
-
-    fn run_test<F: std::future::Future>(f: F) -> F::Output {
-        let mut rt = monoio::RuntimeBuilder::<monoio::FusionDriver>::new()
-            .enable_timer()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            monoio::time::timeout(Duration::from_secs(10), f)
-                .await
-                .expect("test took over 10 s")
-        })
-    }
 
     /// The node's TLS from flags, with the test certificates of
     /// io/testdata (valid 2000–2100).
